@@ -1,0 +1,52 @@
+# Every target installs what it needs first (`setup`), so each works from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+# Arguments passed through to the CLI, e.g. `make crawl ARGS="--all"`.
+ARGS ?=
+
+.PHONY: setup test demo crawl build app bench evaluate clean help
+
+help:
+	@echo "make demo   offline demo: fake Hub -> crawl -> build -> app"
+	@echo "make test   the whole test suite"
+	@echo "make setup  create/update .venv with the project (editable, dev extras)"
+	@echo "make crawl  nightly crawl of the Hub (HF_ENDPOINT, HF_TOKEN; ARGS=... for options)"
+	@echo "make build  build the atlas of the latest snapshot"
+	@echo "make app    start the explorer on the latest atlas"
+	@echo "make bench  run the benchmarks under bench/ (figures go to docs/benchmarks.md)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest $(ARGS)
+
+demo: setup
+	$(BIN)/constellation demo $(ARGS)
+
+crawl: setup
+	$(BIN)/constellation crawl $(ARGS)
+
+build: setup
+	$(BIN)/constellation build $(ARGS)
+
+app: setup
+	$(BIN)/constellation app $(ARGS)
+
+evaluate: setup
+	$(BIN)/constellation evaluate $(ARGS)
+
+bench: setup
+	$(BIN)/python -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache bench/out

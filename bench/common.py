@@ -1,0 +1,55 @@
+"""Shared helpers for benchmarks: peak memory, timing, result files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_children_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+@contextmanager
+def timer(results: dict[str, Any], key: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    results[key] = round(time.perf_counter() - t0, 3)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    return p
+
+
+def write_results(path: Path | None, results: dict[str, Any]) -> None:
+    results = {
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {_cores()} cores, python {platform.python_version()}",
+        **results,
+    }
+    text = json.dumps(results, indent=2, default=str)
+    print(text)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
