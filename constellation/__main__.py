@@ -1,0 +1,5 @@
+"""`python -m constellation` is the `constellation` command."""
+
+from constellation.cli import main
+
+main()
