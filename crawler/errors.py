@@ -1,0 +1,85 @@
+"""Why a crawl or an import stopped, and the exit status each reason gives.
+
+    ConstellationError                      (constellation.errors)           exit 1
+    └── CrawlError                          a crawl could not finish          exit 1
+        ├── CrawlConfigError                bad option or setting             exit 1
+        ├── CrawlLocked                     another crawl holds the staging   exit 3
+        ├── HubAuthError                    401/403: the token is refused     exit 4
+        ├── HubUnavailable                  retries exhausted (5xx, 429,      exit 5
+        │                                   timeouts, refused connections)
+        ├── ListingError                    the listing cannot be trusted:    exit 6
+        │   │                               link loop, empty pages, foreign
+        │   │                               host, body that is not a list
+        │   └── CursorRejected              the Hub keeps rejecting cursors   exit 6
+        ├── BudgetExceeded                  the wall-clock budget ran out     exit 7
+        ├── SuspectSnapshot                 published, but the count dropped  exit 8
+        │                                   more than allowed (--accept-drop)
+        └── ImportFailed                    `constellation import` input      exit 1
+
+Every crawl error except SuspectSnapshot leaves the staging checkpoint in place, so the next run resumes.
+The exit codes are documented in docs/crawler.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from constellation.errors import ConstellationError
+
+
+class CrawlError(ConstellationError):
+    """A crawl could not finish. The checkpoint is kept; the next run resumes from it."""
+
+    exit_code = 1
+
+
+class CrawlConfigError(CrawlError, ValueError):
+    """An option or setting is out of range (names the option and the allowed values)."""
+
+    exit_code = 1
+
+
+class CrawlLocked(CrawlError):
+    """Another crawl is writing the same staging folder."""
+
+    exit_code = 3
+
+
+class HubAuthError(CrawlError):
+    """The Hub refused the request (401/403). Retrying does not help: fix the token."""
+
+    exit_code = 4
+
+
+class HubUnavailable(CrawlError):
+    """The Hub kept failing after every retry (server errors, rate limits, timeouts, no connection)."""
+
+    exit_code = 5
+
+
+class ListingError(CrawlError):
+    """The Hub's answers cannot be followed safely (a guard tripped)."""
+
+    exit_code = 6
+
+
+class CursorRejected(ListingError):
+    """The Hub rejected the pagination cursor, also after restarting from saved cursors and from scratch."""
+
+    exit_code = 6
+
+
+class BudgetExceeded(CrawlError):
+    """The crawl ran out of its wall-clock budget."""
+
+    exit_code = 7
+
+
+class SuspectSnapshot(CrawlError):
+    """The snapshot was published but marked `suspect`: it has far fewer models than the previous one."""
+
+    exit_code = 8
+
+
+class ImportFailed(CrawlError):
+    """`constellation import` cannot read its input file."""
+
+    exit_code = 1
