@@ -1,17 +1,29 @@
-"""Genealogy stage: parameter counts, declared and inferred lineage (issue 4).
+"""Genealogy stage of `constellation build`: parameter counts, declared and inferred lineage (issue 4).
 
-Placeholder until that issue lands: it passes the snapshot through with empty genealogy columns, so the
-build and the app can run end to end.
+    snapshot ─► lineage.declared_lineage ─► params.estimate_params(parent = primary declared parent)
+             └► inference.infer_lineage (models that declare no parent) ─► models + edges + report
+
+Declared and inferred edges stay separate kinds (`kind` = "declared" / "inferred") in the edge table, and
+separate columns (`parent` / `inferred_parent`) in the model table.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from constellation.contract import EDGE_COLUMNS
+from constellation.contract import EDGE_COLUMNS, RELATIONS
+from constellation.inference import DEFAULT_MIN_CONFIDENCE, infer_lineage
+from constellation.lineage import declared_lineage
+
+log = logging.getLogger(__name__)
+
+PARAMS_COLUMNS: tuple[str, ...] = ("params", "params_source", "params_from_name", "active_params", "params_flag")
+INFERRED_COLUMNS: tuple[str, ...] = ("inferred_parent", "inferred_relation", "inferred_confidence")
 
 
 @dataclass
@@ -21,6 +33,92 @@ class Genealogy:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def annotate(snapshot: pd.DataFrame) -> Genealogy:
-    """Add parameter counts and lineage to a snapshot frame."""
-    return Genealogy(models=snapshot.copy(), edges=pd.DataFrame(columns=list(EDGE_COLUMNS)), report={})
+def _params(models: pd.DataFrame, parent: pd.Series) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Parameter columns from constellation.params; empty columns (and a note) while it is missing."""
+    try:
+        from constellation.params import estimate_params
+    except ImportError as exc:  # the params module lands separately (issue 4, part 1)
+        log.warning("parameter estimates skipped: %s", exc)
+        empty = pd.DataFrame(
+            {
+                "params": pd.Series(pd.NA, index=models.index, dtype="Int64"),
+                "params_source": pd.Series("none", index=models.index, dtype="string"),
+                "params_from_name": pd.Series(pd.NA, index=models.index, dtype="Int64"),
+                "active_params": pd.Series(pd.NA, index=models.index, dtype="Int64"),
+                "params_flag": pd.Series(pd.NA, index=models.index, dtype="string"),
+            }
+        )
+        return empty, {"skipped": str(exc)}
+    estimated = estimate_params(models, parent)
+    report = {
+        "by_source": {str(k): int(v) for k, v in estimated["params_source"].value_counts().sort_index().items()},
+        "flagged": int(estimated["params_flag"].notna().sum()),
+    }
+    out = estimated[list(PARAMS_COLUMNS)].copy()
+    for column in ("params", "params_from_name", "active_params"):  # counts are int64, null when unknown
+        out[column] = pd.to_numeric(out[column], errors="coerce").round().astype("Int64")
+    return out, report
+
+
+def _edge_frame(
+    source: pd.Series, target: pd.Series, kind: str, relation: pd.Series, confidence: Any, evidence: Any
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": source.astype("string").to_numpy(),
+            "target": target.astype("string").to_numpy(),
+            "kind": kind,
+            "relation": relation.astype("string").to_numpy(),
+            "confidence": confidence,
+            "weight": np.nan,
+            "evidence": evidence,
+        },
+        columns=list(EDGE_COLUMNS),
+    )
+
+
+def annotate(snapshot: pd.DataFrame, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Genealogy:
+    """Add parameter counts, declared lineage and inferred lineage to a snapshot frame."""
+    declared = declared_lineage(snapshot)
+    models = snapshot.copy()
+    for column in declared.columns:
+        models[column] = declared.columns[column]
+
+    params, params_report = _params(models, declared.columns["parent"])
+    for column in PARAMS_COLUMNS:
+        models[column] = params[column].to_numpy()
+
+    needs_parent = models["parent"].isna().to_numpy()
+    # A model with declared parents that were all rejected as malformed still declares no usable parent.
+    inferred = infer_lineage(models, needs_parent, declared.edges)
+    kept = inferred.proposals[inferred.proposals["confidence"] >= min_confidence]
+    by_target = kept.set_index("target")
+    models["inferred_parent"] = models["id"].map(by_target["source"]).astype("string")
+    models["inferred_relation"] = models["id"].map(by_target["relation"]).astype("string")
+    models["inferred_confidence"] = models["id"].map(by_target["confidence"]).astype("float64")
+
+    edges = pd.concat(
+        [
+            _edge_frame(
+                declared.edges["source"], declared.edges["target"], "declared", declared.edges["relation"], np.nan, None
+            ),
+            _edge_frame(kept["source"], kept["target"], "inferred", kept["relation"], kept["confidence"].to_numpy(), kept["evidence"].astype(object).to_numpy()),
+        ],
+        ignore_index=True,
+    )
+    edges["confidence"] = edges["confidence"].astype("float64")
+    edges["weight"] = edges["weight"].astype("float64")
+    edges["evidence"] = edges["evidence"].astype("string")
+
+    report = {
+        "declared": declared.report,
+        "inferred": {
+            **{k: v for k, v in inferred.report.items() if k != "by_relation"},
+            "min_confidence": min_confidence,
+            "edges": int(len(kept)),
+            "edges_by_relation": {r: int((kept["relation"] == r).sum()) for r in RELATIONS},
+            "models_without_declared_parent": int(needs_parent.sum()),
+        },
+        "params": params_report,
+    }
+    return Genealogy(models=models, edges=edges, report=report)

@@ -10,7 +10,8 @@
         ├── ListingError                    the listing cannot be trusted:    exit 6
         │   │                               link loop, empty pages, foreign
         │   │                               host, body that is not a list
-        │   └── CursorRejected              the Hub keeps rejecting cursors   exit 6
+        │   ├── CursorRejected              the Hub keeps rejecting cursors   exit 6
+        │   └── EndlessEmptyPages           empty pages that keep saying next exit 6
         ├── BudgetExceeded                  the wall-clock budget ran out     exit 7
         ├── SuspectSnapshot                 published, but the count dropped  exit 8
         │                                   more than allowed (--accept-drop)
@@ -63,6 +64,12 @@ class ListingError(CrawlError):
 
 class CursorRejected(ListingError):
     """The Hub rejected the pagination cursor, also after restarting from saved cursors and from scratch."""
+
+    exit_code = 6
+
+
+class EndlessEmptyPages(ListingError):
+    """Too many empty pages in a row still carried a next link."""
 
     exit_code = 6
 

@@ -1,13 +1,41 @@
-"""`constellation app`: placeholder until its issue lands."""
+"""`constellation app`: start the explorer site on the latest atlas."""
 
 from __future__ import annotations
 
+import subprocess
+
 import click
 
-from constellation.errors import ConstellationError
+from constellation.cli.options import data_dir_option
 
 
 @click.command("app")
-def command() -> None:
-    """Not implemented yet."""
-    raise ConstellationError("'constellation app' is not implemented yet")
+@data_dir_option
+@click.option("--port", default=8501, show_default=True, type=int, help="TCP port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--headless", is_flag=True, help="Do not open a browser (for servers and CI).")
+def command(data_dir: str | None, port: int, host: str, headless: bool) -> None:
+    """Start the explorer (Streamlit) on the latest atlas of the data directory.
+
+    Runs `streamlit run streamlit_app.py` with $CONSTELLATION_DATA set. Without an atlas yet, the site
+    explains how to make one (`make demo`, or `make crawl` then `make build`). Stop it with Ctrl-C.
+
+    \b
+    Examples:
+      constellation app                          # http://127.0.0.1:8501/
+      constellation app --data-dir data/demo     # the offline demo's data
+      constellation app --host 0.0.0.0 --port 8080 --headless
+    """
+    from constellation.app.serve import check_port_free, serve_command
+    from constellation.contract import DataLayout
+
+    cmd = serve_command(data_dir, port, host, headless)
+    check_port_free(host, port)
+    if DataLayout(cmd.data_dir).latest_atlas_id() is None:
+        click.echo(f"No atlas in {cmd.data_dir} yet: the site will explain `make demo` and `make crawl`.", err=True)
+    click.echo(f"Constellation explorer: {cmd.url}  (data: {cmd.data_dir}; Ctrl-C stops it)")
+    try:
+        code = subprocess.call(cmd.argv, env=cmd.env)
+    except KeyboardInterrupt:
+        code = 0
+    raise SystemExit(code)

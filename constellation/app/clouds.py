@@ -1,0 +1,67 @@
+"""Word clouds of name n-grams (tokens from constellation.tokenize, the same the atlas uses).
+
+Tokenizing is Python-speed (~3 µs per name), so a cloud over more than `MAX_NAMES` names uses a seeded
+sample of them; the counts of a sample have the same shape and the cloud says so.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from wordcloud import WordCloud
+
+from constellation.tokenize import split_id, tokenize_name
+
+MAX_NAMES = 200_000
+
+
+@dataclass
+class NgramCounts:
+    counts: Counter[str]
+    names_used: int
+    names_total: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.names_used < self.names_total
+
+
+def name_ngrams(ids: Iterable[str], n_max: int = 2) -> Counter[str]:
+    """Counts of the 1..n_max-grams of the names (owner left out), each n-gram once per name."""
+    counts: Counter[str] = Counter()
+    for model_id in ids:
+        tokens = tokenize_name(split_id(str(model_id))[1])
+        grams = set(tokens)
+        for n in range(2, n_max + 1):
+            grams.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        counts.update(grams)
+    return counts
+
+
+def ngram_counts(ids: pd.Series, n_max: int = 2, max_names: int = MAX_NAMES, seed: int = 0) -> NgramCounts:
+    total = len(ids)
+    if total > max_names:
+        picked = np.sort(np.random.default_rng(seed).choice(total, size=max_names, replace=False))
+        ids = ids.iloc[picked]
+    return NgramCounts(name_ngrams(ids.astype(str), n_max), len(ids), total)
+
+
+def cloud_image(counts: Counter[str], width: int = 800, height: int = 400, seed: int = 0, max_words: int = 150) -> np.ndarray:
+    """An RGB image (height × width × 3) of the cloud; a blank one when there are no words."""
+    if not counts:
+        return np.full((height, width, 3), 255, dtype=np.uint8)
+    cloud = WordCloud(
+        width=width,
+        height=height,
+        background_color="white",
+        random_state=seed,
+        max_words=max_words,
+        collocations=False,  # the counts already hold the bigrams we want
+        prefer_horizontal=0.9,
+    )
+    cloud.generate_from_frequencies(dict(counts.most_common(max_words)))
+    return cloud.to_array()

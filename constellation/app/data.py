@@ -1,0 +1,185 @@
+"""Loading the atlas the way the explorer needs it: only the columns it shows, categorical dtypes for
+repeated strings, rows sorted by id (so an id is found by binary search). A 3M-model atlas then takes
+about a third of the memory of a plain `read_atlas`.
+
+Early atlases may lack columns, or hold them all-null, while the stages are being written: `Atlas.has`
+tells a page whether to draw a view or say "not available in this atlas".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from constellation.atlas_store import AtlasNotFound, read_build_info
+from constellation.contract import ATLAS_FILES, DataLayout
+
+log = logging.getLogger(__name__)
+
+# The columns of models.parquet the explorer reads (docs/data.md). The rest (tags, base_models, ...)
+# stay on disk: at 3M models the tag lists alone cost gigabytes.
+MODEL_COLUMNS: tuple[str, ...] = (
+    "id", "author", "name", "downloads", "likes", "created_at", "pipeline_tag", "library_name", "license",
+    "params", "params_source", "params_from_name", "active_params", "params_flag",
+    "parent", "relation", "family", "depth",
+    "n_finetune", "n_adapter", "n_quantized", "n_merge", "n_descendants",
+    "inferred_parent", "inferred_relation", "inferred_confidence",
+    "community", "community_label", "cluster", "x", "y",
+)  # fmt: skip
+
+# Strings with few distinct values (or many repeats) are read as dictionaries → pandas categoricals.
+CATEGORICAL_COLUMNS: tuple[str, ...] = (
+    "author", "pipeline_tag", "library_name", "license", "params_source", "params_flag",
+    "parent", "relation", "family", "inferred_parent", "inferred_relation", "community_label",
+)  # fmt: skip
+
+LINEAGE_KINDS = ("declared", "inferred")
+
+
+@dataclass
+class Atlas:
+    """One atlas as the explorer holds it in memory. `models` is sorted by id, index 0..n-1."""
+
+    snapshot_id: str
+    root: Path
+    models: pd.DataFrame
+    communities: pd.DataFrame
+    build: dict[str, Any]
+    hierarchy: dict[str, Any] = field(default_factory=dict)
+    lineage: pd.DataFrame = field(default_factory=pd.DataFrame)  # declared + inferred edges only
+    edges_path: Path | None = None  # similarity edges stay on disk, queried per view (see lineage.py)
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.build.get("synthetic", False))
+
+    def has(self, column: str) -> bool:
+        """True when models.parquet has `column` with at least one value."""
+        return column in self.models.columns and bool(self.models[column].notna().any())
+
+    @property
+    def lineage_in_similarity_graph(self) -> bool | None:
+        """Whether the build added lineage edges to the similarity graph before finding communities."""
+        config = self.build.get("config") or {}
+        for key in ("lineage_in_graph", "add_lineage_edges", "lineage_edges", "include_lineage"):
+            if key in config:
+                return bool(config[key])
+        return None
+
+    @property
+    def community_algorithm(self) -> str | None:
+        config = self.build.get("config") or {}
+        for key in ("community_algorithm", "algorithm", "communities"):
+            if isinstance(config.get(key), str):
+                return config[key]
+        return None
+
+    def position(self, model_id: str) -> int | None:
+        """Row of `model_id` in `models`, by binary search over the sorted ids."""
+        ids = self.sorted_ids
+        i = int(np.searchsorted(ids, model_id))
+        return i if i < len(ids) and ids[i] == model_id else None
+
+    @property
+    def sorted_ids(self) -> np.ndarray:
+        if "_ids" not in self.__dict__:
+            self.__dict__["_ids"] = self.models["id"].to_numpy(dtype=object)
+        return self.__dict__["_ids"]
+
+
+def latest_atlas_id(layout: DataLayout) -> str:
+    """The id atlas/LATEST names; AtlasNotFound (with the commands to run) when there is none."""
+    snapshot_id = layout.latest_atlas_id()
+    if snapshot_id is None or read_build_info(layout, snapshot_id) is None:
+        raise AtlasNotFound(
+            f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, "
+            "or `make crawl` then `make build`."
+        )
+    return snapshot_id
+
+
+def load_atlas(layout: DataLayout, snapshot_id: str | None = None) -> Atlas:
+    """The atlas of `snapshot_id` (default: the one atlas/LATEST points at), lean."""
+    snapshot_id = snapshot_id or latest_atlas_id(layout)
+    build = read_build_info(layout, snapshot_id)
+    if build is None:
+        raise AtlasNotFound(f"atlas {snapshot_id} is incomplete or missing in {layout.atlases}; run `make build`")
+    folder = layout.atlas(snapshot_id)
+    models = read_models(folder / ATLAS_FILES.models)
+    edges_path = folder / ATLAS_FILES.edges
+    lineage = read_lineage_edges(edges_path) if edges_path.is_file() else _empty_edges()
+    communities_path = folder / ATLAS_FILES.communities
+    communities = pq.read_table(communities_path).to_pandas() if communities_path.is_file() else pd.DataFrame()
+    return Atlas(
+        snapshot_id=snapshot_id,
+        root=layout.root,
+        models=models,
+        communities=communities,
+        build=build,
+        hierarchy=read_hierarchy(folder / ATLAS_FILES.hierarchy),
+        lineage=lineage,
+        edges_path=edges_path if edges_path.is_file() else None,
+    )
+
+
+def read_models(path: Path) -> pd.DataFrame:
+    """models.parquet: the MODEL_COLUMNS it has, sorted by id, repeated strings as categoricals."""
+    present = set(pq.read_schema(path).names)
+    columns = [c for c in MODEL_COLUMNS if c in present]
+    table = pq.read_table(path, columns=columns, read_dictionary=[c for c in CATEGORICAL_COLUMNS if c in present])
+    table = table.sort_by("id")
+    frame = table.to_pandas(self_destruct=True, types_mapper=_numpy_friendly)
+    for column in ("x", "y"):
+        if column in frame:
+            frame[column] = frame[column].astype("float32")
+    return frame
+
+
+def _numpy_friendly(arrow_type: pa.DataType) -> Any:
+    # Nullable integers as pandas' masked Int64 keep nulls as nulls (never 0); the rest default.
+    if pa.types.is_integer(arrow_type):
+        return pd.Int64Dtype() if arrow_type.bit_width == 64 else pd.Int32Dtype()
+    return None
+
+
+def read_lineage_edges(path: Path) -> pd.DataFrame:
+    """Declared and inferred edges; similarity edges (10 per model) stay on disk."""
+    table = pq.read_table(
+        path,
+        columns=["source", "target", "kind", "relation", "confidence", "evidence"],
+        filters=[("kind", "in", list(LINEAGE_KINDS))],
+        read_dictionary=["kind", "relation"],
+    )
+    return table.to_pandas()
+
+
+def read_hierarchy(folder: Path) -> dict[str, Any]:
+    """Every array or table under hierarchy/, by file stem (the atlas stage names them)."""
+    out: dict[str, Any] = {}
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.rglob("*")):
+        key = str(path.relative_to(folder).with_suffix(""))
+        try:
+            if path.suffix == ".npy":
+                out[key] = np.load(path, allow_pickle=False)
+            elif path.suffix == ".npz":
+                with np.load(path, allow_pickle=False) as archive:
+                    for name in archive.files:
+                        out[f"{key}/{name}"] = archive[name]
+            elif path.suffix == ".parquet":
+                out[key] = pq.read_table(path).to_pandas()
+        except (OSError, ValueError) as exc:  # one unreadable file must not take the site down
+            log.warning("skipped %s: %s", path, exc)
+    return out
+
+
+def _empty_edges() -> pd.DataFrame:
+    return pd.DataFrame(columns=["source", "target", "kind", "relation", "confidence", "evidence"])

@@ -1,0 +1,66 @@
+"""The numbers of the overview page: counts, shares and top lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from constellation.contract import parse_snapshot_id
+
+
+@dataclass(frozen=True)
+class AtlasCounts:
+    models: int
+    families: int | None  # None when the atlas has no genealogy yet
+    communities: int | None
+    known_size: int | None  # models with a parameter count
+    snapshot_date: str  # YYYY-MM-DD HH:MM UTC
+
+    @property
+    def known_size_share(self) -> float | None:
+        if self.known_size is None or not self.models:
+            return None
+        return self.known_size / self.models
+
+
+def atlas_counts(models: pd.DataFrame, snapshot_id: str) -> AtlasCounts:
+    def distinct(column: str) -> int | None:
+        if column not in models or not models[column].notna().any():
+            return None
+        return int(models[column].nunique(dropna=True))
+
+    known = int(models["params"].notna().sum()) if "params" in models and models["params"].notna().any() else None
+    return AtlasCounts(
+        models=len(models),
+        families=distinct("family"),
+        communities=distinct("community"),
+        known_size=known,
+        snapshot_date=parse_snapshot_id(snapshot_id).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def top_groups(models: pd.DataFrame, column: str, n: int = 10, label: pd.Series | None = None) -> pd.DataFrame:
+    """Groups of `column` by total downloads: column, models, downloads, likes (and label, when given)."""
+    if column not in models or not models[column].notna().any():
+        return pd.DataFrame(columns=[column, "models", "downloads", "likes"])
+    frame = models[[column, "downloads", "likes"]].copy()
+    frame["downloads"] = frame["downloads"].fillna(0).astype("int64")
+    frame["likes"] = frame["likes"].fillna(0).astype("int64")
+    grouped = frame.groupby(column, observed=True, sort=False).agg(
+        models=("downloads", "size"), downloads=("downloads", "sum"), likes=("likes", "sum")
+    )
+    grouped = grouped.sort_values(["downloads", "models"], ascending=False).head(n).reset_index()
+    if label is not None:
+        grouped.insert(1, "label", grouped[column].map(label).astype("object"))
+    return grouped
+
+
+def community_labels(models: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:
+    """community → label, from communities.parquet, else from the models' community_label."""
+    if {"community", "label"} <= set(communities.columns):
+        return communities.set_index("community")["label"].astype("object")
+    if {"community", "community_label"} <= set(models.columns):
+        pairs = models[["community", "community_label"]].dropna().drop_duplicates("community")
+        return pairs.set_index("community")["community_label"].astype("object")
+    return pd.Series(dtype="object")

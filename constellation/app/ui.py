@@ -1,0 +1,303 @@
+"""The Streamlit glue the pages share — the one module of constellation/app that imports Streamlit.
+
+It caches the loaded atlas per (data dir, atlas id) so every session shares one copy, draws the sidebar
+filters and keeps them in the URL, shows the banners and the page for a data dir without an atlas.
+Everything it draws comes from the plain helpers beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from constellation.app import clouds, exports, lineage
+from constellation.app.data import Atlas, latest_atlas_id, load_atlas
+from constellation.app.escape import md
+from constellation.app.filters import ROOT, Filters, apply_filters, choices, filters_from_query_params
+from constellation.app.search import IdIndex
+from constellation.contract import DATA_ENV, RELATIONS, DataLayout
+from constellation.errors import ConstellationError
+
+log = logging.getLogger(__name__)
+
+FILTER_STATE = "filters"
+_WIDGETS = {
+    "pipeline_tags": "f_pipeline",
+    "min_downloads": "f_min_dl",
+    "params_min_b": "f_pmin",
+    "params_max_b": "f_pmax",
+    "licenses": "f_license",
+    "relations": "f_relation",
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=1, show_spinner="Loading the atlas …")
+def _atlas(root: str, snapshot_id: str) -> Atlas:
+    # max_entries=1: when a new build lands, the old atlas leaves memory with the first load of the new one.
+    return load_atlas(DataLayout.at(root), snapshot_id)
+
+
+@st.cache_resource(max_entries=1, show_spinner="Indexing model ids …")
+def _index(root: str, snapshot_id: str) -> IdIndex:
+    return IdIndex.build(_atlas(root, snapshot_id).models["id"].to_numpy())
+
+
+def layout() -> DataLayout:
+    return DataLayout.at()
+
+
+def try_atlas() -> tuple[Atlas | None, str | None]:
+    """The latest atlas, or None and why (a ConstellationError's message: no atlas, broken pointer …)."""
+    data = layout()
+    try:
+        snapshot_id = latest_atlas_id(data)
+        return _atlas(str(data.root), snapshot_id), None
+    except ConstellationError as exc:
+        return None, str(exc)
+
+
+def id_index(atlas: Atlas) -> IdIndex:
+    return _index(str(atlas.root), atlas.snapshot_id)
+
+
+def no_atlas_page(reason: str | None = None) -> None:
+    """What a visitor sees before the first build: what happened and the commands that fix it."""
+    data = layout()
+    st.title("Constellation")
+    st.subheader("No atlas to show yet")
+    st.markdown(
+        f"The explorer reads the latest atlas from `{md(data.atlases)}`, and there is none yet.\n\n"
+        "**Offline demo** (a fake Hub with synthetic models, nothing leaves this machine):\n\n"
+        "```\nmake demo\n```\n\n"
+        "**The real Hub**: crawl a snapshot, then build its atlas:\n\n"
+        "```\nmake crawl\nmake build\n```\n\n"
+        f"The data directory is `${DATA_ENV}` (now `{md(data.root)}`), else `./data`; "
+        "`constellation app --data-dir DIR` points the site elsewhere."
+    )
+    if reason:
+        st.caption(f"Details: {md(reason)}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Filters (sidebar + URL)
+# --------------------------------------------------------------------------------------------------
+
+
+def sidebar_filters(atlas: Atlas) -> Filters:
+    """Draw the filters; the URL seeds them on a session's first run and mirrors them on every run."""
+    # Widget state does not survive a page switch (each page draws its own sidebar), so the filters are
+    # also kept under FILTER_STATE and re-seed the widgets; on a session's first run the URL seeds them.
+    if not st.session_state.get("_filters_seeded"):
+        parsed = filters_from_query_params({k: st.query_params.get_all(k) for k in st.query_params.keys()})
+        st.session_state[FILTER_STATE] = parsed.filters
+        st.session_state["_filters_ignored"] = parsed.ignored
+        st.session_state["_filters_seeded"] = True
+    seed = st.session_state.get(FILTER_STATE, Filters())
+    for field_name, key in _WIDGETS.items():
+        if key not in st.session_state:
+            value = getattr(seed, field_name)
+            st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    models = atlas.models
+    with st.sidebar:
+        st.header("Filters")
+        st.multiselect(
+            "Pipeline tag", _options(models, "pipeline_tag", st.session_state.get(_WIDGETS["pipeline_tags"])),
+            key=_WIDGETS["pipeline_tags"], placeholder="all",
+        )  # fmt: skip
+        st.number_input("Minimum downloads (30 days)", min_value=0, step=100, key=_WIDGETS["min_downloads"])
+        if atlas.has("params"):
+            left, right = st.columns(2)
+            left.number_input("Params ≥ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_min_b"], value=None)
+            right.number_input("Params ≤ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_max_b"], value=None)
+        else:
+            st.caption("Parameter range: not available in this atlas.")
+        st.multiselect(
+            "License", _options(models, "license", st.session_state.get(_WIDGETS["licenses"])),
+            key=_WIDGETS["licenses"], placeholder="all",
+        )  # fmt: skip
+        relations = [ROOT, *RELATIONS]
+        st.multiselect(
+            "Relation to parent", _merge_options(relations, st.session_state.get(_WIDGETS["relations"])),
+            key=_WIDGETS["relations"], placeholder="all",
+            help="`root`: models that declare no parent. Others: the relation of the declared parent.",
+        )  # fmt: skip
+        for message in st.session_state.get("_filters_ignored", []):
+            st.caption(f"Ignored from the link: {md(message)}")
+    filters = _filters_from_widgets()
+    st.session_state[FILTER_STATE] = filters
+    _write_url(filters)
+    return filters
+
+
+def page_start() -> Atlas:
+    """What every page begins with: the atlas (the entry made sure there is one), banners, filters."""
+    atlas, reason = try_atlas()
+    if atlas is None:  # the atlas vanished between the entry and the page (a data dir swapped under us)
+        no_atlas_page(reason)
+        st.stop()
+    banners(atlas)
+    sidebar_filters(atlas)
+    return atlas
+
+
+def current_filters() -> Filters:
+    return st.session_state.get(FILTER_STATE, Filters())
+
+
+def _filters_from_widgets() -> Filters:
+    def value(field_name: str) -> Any:
+        return st.session_state.get(_WIDGETS[field_name])
+
+    pmin, pmax = value("params_min_b"), value("params_max_b")
+    if pmin is not None and pmax is not None and pmin > pmax:
+        pmin, pmax = pmax, pmin
+    return Filters(
+        pipeline_tags=tuple(value("pipeline_tags") or ()),
+        min_downloads=int(value("min_downloads") or 0),
+        params_min_b=None if pmin is None else float(pmin),
+        params_max_b=None if pmax is None else float(pmax),
+        licenses=tuple(value("licenses") or ()),
+        relations=tuple(value("relations") or ()),
+    )
+
+
+def _write_url(filters: Filters) -> None:
+    wanted = filters.to_query_params()
+    from constellation.app.filters import PARAM_KEYS
+
+    for key in PARAM_KEYS.values():
+        if key not in wanted and key in st.query_params:
+            del st.query_params[key]
+    for key, value in wanted.items():
+        if st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
+
+
+def _options(models: pd.DataFrame, column: str, selected: list[str] | None) -> list[str]:
+    return _merge_options(choices(models, column), selected)
+
+
+def _merge_options(options: list[str], selected: list[str] | None) -> list[str]:
+    # A value from a shared link that this atlas lacks stays selectable (and simply matches nothing).
+    return list(dict.fromkeys([*options, *(selected or [])]))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _filtered(root: str, snapshot_id: str, filters: Filters) -> pd.DataFrame:
+    return apply_filters(_atlas(root, snapshot_id).models, filters)
+
+
+def filtered_models(atlas: Atlas, filters: Filters | None = None) -> pd.DataFrame:
+    """The atlas's models that pass the filters (cached; never modify the frame)."""
+    return _filtered(str(atlas.root), atlas.snapshot_id, filters or current_filters())
+
+
+def filter_caption(atlas: Atlas, frame: pd.DataFrame) -> None:
+    if len(frame) < len(atlas.models):
+        st.caption(f"Filters keep {len(frame):,} of {len(atlas.models):,} models.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Banners and small pieces
+# --------------------------------------------------------------------------------------------------
+
+
+def banners(atlas: Atlas) -> None:
+    if atlas.synthetic:
+        st.warning(
+            "**Synthetic demo data.** This atlas was built from the fake Hub's generated models, "
+            "not from huggingface.co. Run `make crawl` and `make build` for the real Hub.",
+            icon="🧪",
+        )
+
+
+def unavailable(what: str) -> None:
+    st.info(f"{what}: not available in this atlas.")
+
+
+def similarity_note(atlas: Atlas) -> None:
+    """Communities depend on whether lineage edges joined the similarity graph: say which."""
+    flag = atlas.lineage_in_similarity_graph
+    algorithm = atlas.community_algorithm
+    text = {True: "lineage edges were added to the name-similarity graph", False: "from name similarity alone"}.get(
+        flag, "whether lineage edges were added to the similarity graph is not recorded in this atlas"
+    )
+    st.caption(f"Communities: {text}" + (f"; algorithm: {md(algorithm)}." if algorithm else "."))
+
+
+def model_picker(atlas: Atlas, key: str, label: str = "Find a model") -> str | None:
+    """Type-ahead: a text box, then the matches (prefixes first); the pick is kept in the URL (`model`)."""
+    current = st.query_params.get("model")
+    query = st.text_input(label, key=f"{key}_query", placeholder="e.g. llama-3, mistralai/, gguf")
+    if query:
+        matches = id_index(atlas).search(query, limit=25)
+        if not matches:
+            st.caption(f"No model id contains “{md(query)}”.")
+            return current if current and atlas.position(current) is not None else None
+        picked = st.selectbox(f"{len(matches)} match{'es' if len(matches) != 1 else ''}", matches, key=f"{key}_pick")
+        if picked and picked != current:
+            st.query_params["model"] = picked
+        return picked
+    return current if current and atlas.position(current) is not None else None
+
+
+def export_buttons(atlas: Atlas, frame: pd.DataFrame, key: str) -> None:
+    """CSV, GraphML and JSON downloads of `frame` (built when clicked, not on every rerun)."""
+    st.markdown("**Export this selection**")
+    cols = st.columns(3)
+    for col, fmt, mime in zip(
+        cols, ("csv", "graphml", "json"), ("text/csv", "application/graphml+xml", "application/json"), strict=True
+    ):
+        reason = exports.too_large(len(frame), fmt)
+        if reason:
+            col.caption(md(reason))
+            continue
+        col.download_button(
+            fmt.upper(),
+            data=_export_callable(atlas, frame, fmt),
+            file_name=f"constellation-{atlas.snapshot_id}-selection.{fmt}",
+            mime=mime,
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+        )
+
+
+def _export_callable(atlas: Atlas, frame: pd.DataFrame, fmt: str) -> Callable[[], bytes]:
+    def build() -> bytes:
+        if fmt == "csv":
+            return exports.models_csv(frame)
+        edges = exports.selection_edges(atlas.lineage, atlas.edges_path, frame["id"])
+        return exports.graph_bytes(atlas.snapshot_id, frame, edges, fmt, atlas.build)
+
+    return build
+
+
+# --------------------------------------------------------------------------------------------------
+# Cached computations the pages share
+# --------------------------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner="Drawing the word cloud …")
+def word_cloud(root: str, snapshot_id: str, filters: Filters, scope: str, value: str | None) -> tuple[Any, int, int, list[tuple[str, int]]]:
+    models = _filtered(root, snapshot_id, filters)
+    if scope != "atlas" and value is not None:
+        column = "community" if scope == "community" else "family"
+        keys = models[column].astype("object").astype(str) if column in models else pd.Series([], dtype=str)
+        models = models[(keys == value).to_numpy()]
+    counts = clouds.ngram_counts(models["id"])
+    image = clouds.cloud_image(counts.counts)
+    return image, counts.names_used, counts.names_total, counts.counts.most_common(30)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def similar_to(edges_path: str | None, ids: tuple[str, ...], within: bool, limit: int) -> pd.DataFrame:
+    return lineage.similarity_edges(edges_path, ids, within=within, limit=limit)

@@ -1,0 +1,311 @@
+"""Hierarchical clustering (scipy linkage) that scales: a tree of the whole atlas and a tree per community.
+
+scipy's linkage holds a condensed n² distance matrix (twice): 1.7 GB at 15k items, a ceiling near 40k. So:
+
+- The atlas tree: exact linkage over every model when there are at most `exact_max` of them; above, linkage
+  over community centroids (the L2-normalised mean of the members' feature rows).
+- One tree per community, exact over its members, so the app can drill down to model names.
+- Any tree over more than `leaf_cap` items is built over `leaf_cap` prototypes (the most popular items)
+  and every other item joins the leaf of its most similar prototype (the first prototype when it resembles
+  none). A leaf then holds several models; every model still lies in exactly one leaf of its community's
+  tree. Which trees were capped is recorded (`community_trees.capped`, and the report).
+
+Distances are cosine distances (1 − cosine similarity); linkage "average" by default. Cutting each
+community's tree at a distance gives flat clusters nested in the communities (`cluster` ids).
+
+Saved under atlas/<id>/hierarchy/ (see `as_tables`): `atlas_linkage.npy` and `atlas_leaves.parquet`;
+`community_linkage.npy` (all community trees stacked) with `community_trees.parquet` (which rows belong to
+which community); `members.parquet` (id, community, leaf, prototype, cluster at each cut level). Read a
+tree back with `atlas_tree` and `community_tree`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.cluster.hierarchy import fcluster, leaves_list, linkage
+from sparse_dot_topn import sp_matmul_topn
+from tqdm import tqdm
+
+from constellation.errors import ConstellationError
+
+log = logging.getLogger(__name__)
+
+LINKAGE_METHODS: tuple[str, ...] = ("average", "complete", "single", "weighted")
+_EMPTY_LINKAGE = np.empty((0, 4), dtype=np.float64)
+
+
+class HierarchyError(ConstellationError, ValueError):
+    """A hierarchy setting is out of range, or a saved hierarchy lacks what was asked of it."""
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One capped linkage: `linkage` over `prototypes` (leaf i is item prototypes[i]); `leaf_of` gives the
+    leaf of every item."""
+
+    linkage: np.ndarray  # (leaves − 1, 4) scipy linkage matrix
+    prototypes: np.ndarray  # (leaves,) item positions
+    leaf_of: np.ndarray  # (items,) leaf of each item
+    capped: bool
+
+
+@dataclass
+class AtlasHierarchy:
+    atlas: Tree  # over models (exact) or over communities
+    atlas_level: str  # "models" or "communities"
+    community_trees: list[Tree]  # one per community, items in member order (see `members_order`)
+    members_order: np.ndarray  # model positions sorted by community, then position
+    community_bounds: np.ndarray  # (communities + 1,) slice of members_order of each community
+    clusters: dict[float, np.ndarray]  # cut level → cluster id of every model
+    leaf_rank: np.ndarray  # (n,) rank of each model's leaf in its community's dendrogram order
+
+
+def capped_tree(vectors: sp.csr_matrix, popularity: np.ndarray, *, cap: int, method: str) -> Tree:
+    """Linkage of the rows of `vectors` (L2-normalised), over at most `cap` prototype rows."""
+    if method not in LINKAGE_METHODS:
+        raise HierarchyError(f"unknown linkage method {method!r}; choose one of {', '.join(LINKAGE_METHODS)}")
+    n = vectors.shape[0]
+    if n <= cap:
+        prototypes = np.arange(n)
+        leaf_of = np.arange(n)
+        capped = False
+    else:
+        prototypes = np.sort(np.lexsort((np.arange(n), -popularity))[:cap])
+        leaf_of = _nearest_prototype(vectors, prototypes)
+        capped = True
+    return Tree(_linkage(vectors[prototypes], method), prototypes, leaf_of, capped)
+
+
+def _nearest_prototype(vectors: sp.csr_matrix, prototypes: np.ndarray) -> np.ndarray:
+    best = sp_matmul_topn(vectors, vectors[prototypes].T.tocsr(), top_n=1, threshold=0.0)
+    leaf_of = np.zeros(vectors.shape[0], dtype=np.int64)  # resembles none: the first prototype
+    rows = np.repeat(np.arange(vectors.shape[0]), np.diff(best.indptr))
+    leaf_of[rows] = best.indices
+    leaf_of[prototypes] = np.arange(len(prototypes))
+    return leaf_of
+
+
+def _linkage(vectors: sp.csr_matrix, method: str) -> np.ndarray:
+    m = vectors.shape[0]
+    if m < 2:
+        return _EMPTY_LINKAGE.copy()
+    similarity = (vectors @ vectors.T).toarray().astype(np.float64)
+    distance = np.clip(1.0 - similarity, 0.0, 2.0)
+    condensed = distance[np.triu_indices(m, k=1)]
+    return linkage(condensed, method=method)
+
+
+def group_rows(membership: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions sorted by group (stable) and the bounds of each group's slice."""
+    order = np.argsort(membership, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(membership, minlength=n_groups))]
+    return order, bounds
+
+
+def centroids(matrix: sp.csr_matrix, membership: np.ndarray, n_groups: int) -> sp.csr_matrix:
+    """L2-normalised mean feature row of each group."""
+    n = matrix.shape[0]
+    indicator = sp.csr_matrix((np.ones(n, dtype=np.float32), (membership, np.arange(n))), shape=(n_groups, n))
+    summed = (indicator @ matrix).tocsr()
+    norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms.astype(np.float32)) @ summed, dtype=np.float32)
+
+
+def build_hierarchy(
+    matrix: sp.csr_matrix,
+    membership: np.ndarray,
+    popularity: np.ndarray,
+    *,
+    exact_max: int,
+    leaf_cap: int,
+    method: str,
+    cut_levels: Sequence[float],
+    progress: bool = True,
+) -> AtlasHierarchy:
+    """The atlas tree, a tree per community and flat clusters at each cut level."""
+    n = matrix.shape[0]
+    n_communities = int(membership.max(initial=-1)) + 1
+    if n <= exact_max:
+        atlas = capped_tree(matrix, popularity, cap=max(exact_max, 1), method=method)
+        level = "models"
+    else:
+        sizes = np.bincount(membership, minlength=n_communities).astype(np.float64)
+        atlas = capped_tree(centroids(matrix, membership, n_communities), sizes, cap=leaf_cap, method=method)
+        level = "communities"
+    order, bounds = group_rows(membership, n_communities)
+    sorted_matrix = matrix[order]
+    sorted_popularity = popularity[order]
+    trees: list[Tree] = []
+    clusters = {float(level_): np.empty(n, dtype=np.int64) for level_ in cut_levels}
+    leaf_rank = np.empty(n, dtype=np.int64)
+    next_cluster = {level_: 0 for level_ in clusters}
+    for c in tqdm(range(n_communities), desc="hierarchy", unit="community", disable=not progress or None):
+        lo, hi = bounds[c], bounds[c + 1]
+        tree = capped_tree(sorted_matrix[lo:hi], sorted_popularity[lo:hi], cap=leaf_cap, method=method)
+        trees.append(tree)
+        leaf_rank[order[lo:hi]] = _dendrogram_rank(tree)[tree.leaf_of]
+        for level_, out in clusters.items():
+            flat = _cut(tree, level_)
+            out[order[lo:hi]] = next_cluster[level_] + flat[tree.leaf_of]
+            next_cluster[level_] += int(flat.max(initial=-1)) + 1
+    return AtlasHierarchy(atlas, level, trees, order, bounds, clusters, leaf_rank)
+
+
+def _dendrogram_rank(tree: Tree) -> np.ndarray:
+    """Rank of each leaf in the left-to-right order of the dendrogram."""
+    leaves = len(tree.prototypes)
+    rank = np.empty(leaves, dtype=np.int64)
+    rank[leaves_list(tree.linkage) if leaves > 1 else np.arange(leaves)] = np.arange(leaves)
+    return rank
+
+
+def model_order(hierarchy: AtlasHierarchy, membership: np.ndarray) -> np.ndarray:
+    """Every model position, communities in the atlas dendrogram's order (over models: by their members'
+    mean rank), and inside each community in its own dendrogram's order. The layout walks this order."""
+    tree = hierarchy.atlas
+    n_communities = len(hierarchy.community_trees)
+    item_rank = _dendrogram_rank(tree)[tree.leaf_of].astype(np.float64)
+    if hierarchy.atlas_level == "models":
+        sizes = np.maximum(np.bincount(membership, minlength=n_communities), 1)
+        item_rank = np.bincount(membership, weights=item_rank, minlength=n_communities) / sizes
+    community_rank = np.empty(n_communities, dtype=np.int64)
+    community_rank[np.lexsort((np.arange(n_communities), item_rank))] = np.arange(n_communities)
+    return np.lexsort((np.arange(len(membership)), hierarchy.leaf_rank, community_rank[membership]))
+
+
+def _cut(tree: Tree, distance: float) -> np.ndarray:
+    """Flat cluster (0-based, numbered in leaf order of first appearance) of each leaf of `tree`."""
+    leaves = len(tree.prototypes)
+    if leaves < 2:
+        return np.zeros(leaves, dtype=np.int64)
+    raw = fcluster(tree.linkage, t=distance, criterion="distance")
+    _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse]
+
+
+# ------------------------------------------------------------------------------------------------
+# Saved form (hierarchy/ folder) and readers for the app
+# ------------------------------------------------------------------------------------------------
+
+
+def cluster_column(level: float) -> str:
+    return f"cluster_{level:g}"
+
+
+def as_tables(
+    hierarchy: AtlasHierarchy, ids: Sequence[str], membership: np.ndarray, community_labels: Sequence[str]
+) -> dict[str, np.ndarray | pd.DataFrame]:
+    """The hierarchy as named arrays and frames, for atlas/<id>/hierarchy/."""
+    ids = np.asarray(ids, dtype=object)
+    atlas = hierarchy.atlas
+    if hierarchy.atlas_level == "models":
+        leaf_items = atlas.prototypes
+        leaves = pd.DataFrame(
+            {
+                "leaf": np.arange(len(leaf_items), dtype=np.int64),
+                "label": ids[leaf_items],
+                "community": membership[leaf_items].astype(np.int64),
+                "models": np.bincount(atlas.leaf_of, minlength=len(leaf_items)).astype(np.int64),
+                "communities": np.ones(len(leaf_items), dtype=np.int64),
+            }
+        )
+    else:
+        sizes = np.bincount(membership, minlength=len(hierarchy.community_trees))
+        leaf_items = atlas.prototypes
+        leaves = pd.DataFrame(
+            {
+                "leaf": np.arange(len(leaf_items), dtype=np.int64),
+                "label": np.asarray(community_labels, dtype=object)[leaf_items],
+                "community": leaf_items.astype(np.int64),
+                "models": np.bincount(atlas.leaf_of, weights=sizes, minlength=len(leaf_items)).astype(np.int64),
+                "communities": np.bincount(atlas.leaf_of, minlength=len(leaf_items)).astype(np.int64),
+            }
+        )
+    leaves["over"] = hierarchy.atlas_level
+    stacked, starts, counts, capped = [], [], [], []
+    offset = 0
+    for tree in hierarchy.community_trees:
+        stacked.append(tree.linkage)
+        starts.append(offset)
+        counts.append(len(tree.prototypes))
+        capped.append(tree.capped)
+        offset += len(tree.linkage)
+    community_linkage = np.vstack(stacked) if stacked else _EMPTY_LINKAGE.copy()
+    trees = pd.DataFrame(
+        {
+            "community": np.arange(len(starts), dtype=np.int64),
+            "start": np.asarray(starts, dtype=np.int64),
+            "leaves": np.asarray(counts, dtype=np.int64),
+            "capped": np.asarray(capped, dtype=bool),
+        }
+    )
+    order, bounds = hierarchy.members_order, hierarchy.community_bounds
+    leaf = np.empty(len(ids), dtype=np.int64)
+    prototype = np.zeros(len(ids), dtype=bool)
+    for c, tree in enumerate(hierarchy.community_trees):
+        members = order[bounds[c] : bounds[c + 1]]
+        leaf[members] = tree.leaf_of
+        prototype[members[tree.prototypes]] = True
+    members = pd.DataFrame({"id": ids, "community": membership.astype(np.int64), "leaf": leaf, "prototype": prototype})
+    for level, clusters in hierarchy.clusters.items():
+        members[cluster_column(level)] = clusters
+    return {
+        "atlas_linkage": atlas.linkage,
+        "atlas_leaves": leaves,
+        "community_linkage": community_linkage,
+        "community_trees": trees,
+        "members": members,
+    }
+
+
+def atlas_tree(tables: dict[str, np.ndarray | pd.DataFrame]) -> tuple[np.ndarray, list[str]]:
+    """(linkage, leaf labels) of the whole-atlas dendrogram. Leaves are models in a small atlas ("id", or
+    "id (+N similar)" when capped), else communities ("label (N models)", "label (N models, +M communities)")."""
+    leaves = _frame(tables, "atlas_leaves")
+    if (leaves["over"] == "models").all():
+        labels = [
+            label if models <= 1 else f"{label} (+{models - 1} similar)"
+            for label, models in zip(leaves["label"], leaves["models"])
+        ]
+    else:
+        labels = [
+            f"{label} ({models} models)" if groups <= 1 else f"{label} ({models} models, +{groups - 1} communities)"
+            for label, models, groups in zip(leaves["label"], leaves["models"], leaves["communities"])
+        ]
+    return np.asarray(tables["atlas_linkage"]), labels
+
+
+def community_tree(tables: dict[str, np.ndarray | pd.DataFrame], community: int) -> tuple[np.ndarray, list[str]]:
+    """(linkage, leaf labels) of one community's dendrogram, for scipy's `dendrogram(linkage, labels=...)`.
+    A leaf is a model id, or "id (+N similar)" when a capped tree put N more models in that leaf."""
+    trees = _frame(tables, "community_trees")
+    members = _frame(tables, "members")
+    row = trees[trees["community"] == community]
+    if row.empty:
+        raise HierarchyError(f"community {community} is not in this atlas (it has {len(trees)}: 0–{len(trees) - 1})")
+    start, leaves = int(row["start"].iloc[0]), int(row["leaves"].iloc[0])
+    linkage_ = np.asarray(tables["community_linkage"])[start : start + max(leaves - 1, 0)]
+    mine = members[members["community"] == community]
+    per_leaf = np.bincount(mine["leaf"].to_numpy(), minlength=leaves)
+    heads = mine[mine["prototype"]].sort_values("leaf", kind="stable")
+    labels = [
+        model_id if per_leaf[leaf] <= 1 else f"{model_id} (+{per_leaf[leaf] - 1} similar)"
+        for model_id, leaf in zip(heads["id"], heads["leaf"])
+    ]
+    return linkage_, labels
+
+
+def _frame(tables: dict[str, np.ndarray | pd.DataFrame], name: str) -> pd.DataFrame:
+    value = tables.get(name)
+    if not isinstance(value, pd.DataFrame):
+        raise HierarchyError(f"the hierarchy has no {name!r} table; rebuild the atlas with `constellation build --force`")
+    return value

@@ -1,0 +1,450 @@
+"""Inferred lineage: propose a parent for models that declare none, from the evidence in names and metadata.
+
+    names ─► strip format markers ─► name key ─┬─► same key, cleaner name, another repo   ("name match")
+                                               ├─► parents that same-key siblings declare ("sibling vote")
+                                               └─► longest key prefix naming a known model ("prefix match")
+          ─► checks: creation order, size agreement, version agreement ─► best proposal, confidence, evidence
+
+Every lookup is a hash join on a normalised name key (pandas merge or a dict), never a pairwise comparison,
+so the stage is linear in the number of models.
+
+Confidences are hand-set per rule (see RuleConfidence) and measured by `evaluate_lineage`: hide the declared
+lineage of a share of models, infer it back, and compare. docs/quality.md records the figures; the default
+threshold `DEFAULT_MIN_CONFIDENCE` is where precision stays at or above the target.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from constellation.contract import RELATIONS
+
+# Proposals below this confidence are not written to the atlas (evaluation still scores them all).
+DEFAULT_MIN_CONFIDENCE = 0.6
+
+# Quantisation and format-conversion markers, as name suffixes. Matched case-insensitively on the name's
+# tail after a separator, repeatedly (`-i1-GGUF`, `-q4f16_1-MLC`, `-BNB-NF4-BF16`, `-GGUF-IQ-Imatrix`).
+_QUANT_MARKER = (
+    r"gguf|ggml|gptq|awq|exl2|exl3|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp8|fp16|f16|bf16|f32|fp32"
+    r"|[2-8]-?bits?|[0-9]+(?:[._][0-9]+)?-?bpw|h[4-8]|i1|imat|imatrix|iq|onnx|openvino|ov|ct2|ctranslate2"
+    r"|quantized|quantised|quant|quants|marlin|hqq|aqlm|eetq|smoothquant|tensorrt|trt|coreml|tflite|llamafile"
+    r"|q[0-9](?:_[0-9a-z]{1,2}){0,3}|iq[0-9](?:_[0-9a-z]{1,3}){0,2}|q[0-9]f[0-9]{1,2}(?:_[0-9])?"
+)
+_ADAPTER_MARKER = r"lora|qlora|peft|adapter|adapters|lokr|loha|dora|lycoris"
+# Auto-generated names end in a Unix timestamp (AutoTrain, some PEFT pipelines).
+_TIMESTAMP = r"[0-9]{9,}"
+_SEP = r"[-_. ]"
+
+# Patterns are strings with inline flags (not compiled) so that pandas hands them to Arrow's vectorised
+# RE2 engine on Arrow-backed strings instead of looping in Python.
+_QUANT_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}))+$"
+_ADAPTER_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_ADAPTER_MARKER}|{_TIMESTAMP}))+$"
+_ANY_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}|{_ADAPTER_MARKER}|{_TIMESTAMP}|hf))+$"
+_SEPARATORS_RE = r"[-_ ]+"
+
+# Size tokens (7b, 1.3b, 350m, 8x7b) and version tokens (v0.2, 3.1) within a name key.
+_SIZE_TOKEN_RE = re.compile(r"^(?:[0-9]+x)?[0-9]+(?:\.[0-9]+)?[bmkt]$")
+_VERSION_TOKEN_RE = re.compile(r"^(?:v[0-9]+(?:\.[0-9]+)*|[0-9]+\.[0-9]+)$")
+# Remainders after a base name that usually mean "a fine-tune of it".
+_FINETUNE_WORDS = frozenset(
+    "finetuned finetune fine tuned ft sft dpo orpo kto rlhf instruct it chat tuned trained distilled".split()
+)
+_ADAPTER_TAGS = frozenset({"lora", "peft", "adapter", "lokr", "lycoris", "template:sd-lora"})
+_MERGE_TAGS = frozenset({"merge", "mergekit"})
+_MERGE_WORD_RE = r"(?i)(?:^|[-_.])(?:merge|merged|slerp|ties|dare|della|passthrough|frankenmerge)(?:$|[-_.])"
+
+
+@dataclass(frozen=True)
+class RuleConfidence:
+    """Confidence given to each kind of evidence (set by hand, checked by evaluate_lineage)."""
+
+    name_and_siblings_agree: float = 0.97
+    quantized_name_match: float = 0.9
+    sibling_vote_max: float = 0.9  # scaled by the share and number of sibling votes
+    reupload_name_match: float = 0.6  # same clean name under another owner
+    prefix_match: float = 0.55
+    prefix_finetune_word: float = 0.15  # bonus when the remainder says "finetuned", "instruct", ...
+    popular_parent: float = 0.1  # bonus when the candidate has 10× the child's downloads
+    dates_unknown: float = -0.05  # creation order could not be checked
+    ambiguous_name: float = -0.35  # several repos carry the name and none dominates
+    sibling_vote_clean_factor: float = 0.8  # sibling votes for a child without a quantisation marker
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass
+class InferredLineage:
+    """One proposal per model that got one: source (parent), target (child), relation, confidence, evidence."""
+
+    proposals: pd.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------------------
+
+
+def has_quantization_marker(names: pd.Series) -> pd.Series:
+    """Whether each name ends in a quantisation or format marker (-GGUF, -AWQ, -4bit, -Q4_K_M, ...)."""
+    return names.astype("string").str.contains(_QUANT_TAIL_RE, na=False).astype(bool)
+
+
+def has_adapter_marker(names: pd.Series) -> pd.Series:
+    return names.astype("string").str.contains(_ADAPTER_TAIL_RE, na=False).astype(bool)
+
+
+def name_key(names: pd.Series) -> pd.Series:
+    """The name with format, adapter and `-hf` markers stripped, lower-cased, separators unified.
+
+    `TheBloke/Llama-2-7B-Chat-GGUF` and `meta-llama/Llama-2-7b-chat-hf` both become `llama-2-7b-chat`.
+    """
+    text = names.astype("string").str.replace(_ANY_TAIL_RE, "", regex=True).str.lower()
+    return text.str.replace(_SEPARATORS_RE, "-", regex=True).str.strip("-.")
+
+
+def _size_tokens(tokens: list[str]) -> set[str]:
+    return {t for t in tokens if _SIZE_TOKEN_RE.match(t)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Features of the models
+# --------------------------------------------------------------------------------------------------
+
+
+def _tag_flags(tags: pd.Series, *wanted: frozenset[str]) -> list[np.ndarray]:
+    """For each set of wanted tags, whether each model carries one of them (Hub tags are lower-case)."""
+    out = [np.zeros(len(tags), dtype=bool) for _ in wanted]
+    for i, value in enumerate(tags.tolist()):
+        if value is None or isinstance(value, (float, str)):
+            continue
+        for flags, names in zip(out, wanted):
+            flags[i] = not names.isdisjoint(value)
+    return out
+
+
+def _created_ns(models: pd.DataFrame) -> np.ndarray:
+    """Creation time in ns; -1 when unknown."""
+    if "created_at" not in models:
+        return np.full(len(models), -1, dtype=np.int64)
+    created = pd.to_datetime(models["created_at"], utc=True)
+    out = created.astype("int64").to_numpy(copy=True)
+    out[created.isna().to_numpy()] = -1
+    return out
+
+
+@dataclass
+class _Features:
+    ids: np.ndarray
+    key: np.ndarray  # name key
+    owner_key: np.ndarray  # name key of "author-name" (catches `owner-model-onnx` re-uploads)
+    brand_key: np.ndarray  # name key without a leading brand token that repeats the owner ("meta-")
+    quantized: np.ndarray  # the name carries a quantisation / format marker
+    adapter: np.ndarray  # adapter marker in name, tags or library
+    merge: np.ndarray  # merge marker in name or tags
+    downloads: np.ndarray
+    created: np.ndarray
+    well_known: np.ndarray  # in the top decile of downloads of this snapshot
+    specific: np.ndarray  # the key names a particular model: it has a digit or three tokens ("bot" does not)
+
+
+def _features(models: pd.DataFrame) -> _Features:
+    names = models["name"].fillna(models["id"].str.split("/").str[-1]).astype("string")
+    authors = models["author"].astype("string") if "author" in models else pd.Series(pd.NA, index=models.index)
+    tags = models["tags"] if "tags" in models else pd.Series([None] * len(models), index=models.index)
+    library = models["library_name"].astype("string").fillna("") if "library_name" in models else ""
+    key = name_key(names).fillna("")
+    owner_key = name_key(authors.fillna("") + "-" + names).fillna("")
+    owner_key = owner_key.where(authors.notna(), "")
+    # An organisation that prefixes its brand (`meta-llama/Meta-Llama-3-8B`) is also found under the name
+    # others use for it (`Llama-3-8B-...-GGUF`): index such a model by its key without the brand token.
+    parts = key.str.partition("-")
+    first, rest = parts[0], parts[2]
+    branded = (first != "") & (rest.str.count("-") >= 2) & pd.Series(
+        [bool(a) and isinstance(a, str) and t in a.lower() for a, t in zip(authors.tolist(), first.tolist())],
+        index=key.index,
+    )
+    brand_key = rest.where(branded, "")
+    adapter_tag, merge_tag = _tag_flags(tags, _ADAPTER_TAGS, _MERGE_TAGS)
+    adapter = has_adapter_marker(names).to_numpy() | adapter_tag | (np.asarray(library) == "peft")
+    merge = names.str.contains(_MERGE_WORD_RE, na=False).to_numpy(dtype=bool) | merge_tag
+    downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+    specific = (key.str.contains(r"[0-9]", regex=True) | (key.str.count("-") >= 2)).to_numpy(dtype=bool)
+    return _Features(
+        ids=models["id"].to_numpy(dtype=object),
+        key=key.to_numpy(dtype=object),
+        owner_key=owner_key.to_numpy(dtype=object),
+        brand_key=brand_key.to_numpy(dtype=object),
+        quantized=has_quantization_marker(names).to_numpy(),
+        adapter=adapter,
+        merge=merge,
+        downloads=downloads,
+        created=_created_ns(models),
+        well_known=downloads >= max(np.quantile(downloads, 0.9), 1.0) if len(downloads) else np.zeros(0, bool),
+        specific=specific,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Evidence
+# --------------------------------------------------------------------------------------------------
+
+
+def _candidates_by_key(f: _Features, per_key: int = 3) -> pd.DataFrame:
+    """For each name key (and owner key), the most-downloaded models without a format marker."""
+    clean = np.flatnonzero(~f.quantized & (f.key != ""))
+    frames = []
+    for column in ("key", "owner_key", "brand_key"):
+        values = getattr(f, column)[clean]
+        frames.append(pd.DataFrame({"lookup": values, "cand": clean}))
+    table = pd.concat(frames, ignore_index=True)
+    table = table[table["lookup"] != ""].drop_duplicates()
+    table["dl"] = f.downloads[table["cand"].to_numpy()]
+    table = table.sort_values(["lookup", "dl", "cand"], ascending=[True, False, True])
+    # A key is ambiguous when several repos carry it and none is 10× more used than the next: namesakes
+    # ("model", "my_awesome_model", two uploads of one fine-tune), not one original and its copies.
+    rank = table.groupby("lookup", sort=False).cumcount().to_numpy()
+    second = pd.Series(np.where(rank == 1, table["dl"].to_numpy(), np.nan), index=table.index)
+    second = second.groupby(table["lookup"], sort=False).transform("max")
+    top = table.groupby("lookup", sort=False)["dl"].transform("first")
+    table["ambiguous"] = (second.notna() & (top < 10 * second.fillna(0))).to_numpy()
+    return table[rank < per_key][["lookup", "cand", "ambiguous"]]
+
+
+def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(allowed, dates_known): a parent must not be younger than its child; unknown dates pass."""
+    pc, cc = f.created[parent], f.created[child]
+    known = (pc >= 0) & (cc >= 0)
+    return ~known | (pc <= cc), known
+
+
+def _name_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame) -> pd.DataFrame:
+    """Children whose key equals a cleaner model's key or owner key: child, parent, dates_known."""
+    left = pd.DataFrame({"child": children, "lookup": f.key[children]})
+    pairs = left.merge(cands, on="lookup", how="inner")
+    pairs = pairs[pairs["child"] != pairs["cand"]]
+    child, cand = pairs["child"].to_numpy(), pairs["cand"].to_numpy()
+    allowed, known = _older_or_unknown(f, cand, child)
+    # Two clean same-name repos are usually namesakes ("test", "results", "phi-2-finetuned"); one is a
+    # re-upload of the other only when the original is far more used.
+    clean_child = ~f.quantized[child]
+    reupload = (f.downloads[cand] >= 10 * np.maximum(f.downloads[child], 1)) & f.well_known[cand] & f.specific[child]
+    allowed &= ~clean_child | reupload
+    # An adapter or a re-upload with the same name as its parent keeps the parent's owner only when renamed.
+    allowed &= f.ids[cand] != f.ids[child]
+    pairs = pairs.assign(known=known)[allowed]
+    pairs = pairs.assign(dl=f.downloads[pairs["cand"].to_numpy()])
+    pairs = pairs.sort_values(["child", "dl"], ascending=[True, False]).drop_duplicates("child")
+    # A clean child needs an unambiguous original; a quantised one keeps an ambiguous match, with less trust.
+    pairs = pairs[~(pairs["ambiguous"].to_numpy(dtype=bool) & ~f.quantized[pairs["child"].to_numpy()])]
+    return pairs.rename(columns={"cand": "parent"})[["child", "parent", "known", "ambiguous"]]
+
+
+def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -> pd.DataFrame:
+    """Parents declared by other models with the same key: child, parent_id, votes, share."""
+    if declared.empty:
+        return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
+    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
+    row_of = row_of[~row_of.index.duplicated()]
+    sib = declared.assign(sib=declared["target"].map(row_of)).dropna(subset=["sib"])
+    sib_rows = sib["sib"].to_numpy(dtype=np.int64)
+    votes = pd.DataFrame({"lookup": f.key[sib_rows], "parent_id": sib["source"].to_numpy()})
+    votes = votes[votes["lookup"] != ""]
+    counts = votes.groupby(["lookup", "parent_id"], sort=False).size().rename("votes").reset_index()
+    totals = counts.groupby("lookup")["votes"].transform("sum")
+    counts["share"] = counts["votes"] / totals
+    counts = counts.sort_values(["lookup", "votes", "parent_id"], ascending=[True, False, True])
+    best = counts.drop_duplicates("lookup")
+    # Siblings of a quantised repo quantise one parent; same-name clean repos are often unrelated namesakes.
+    children = children[f.quantized[children] | f.specific[children]]
+    left = pd.DataFrame({"child": children, "lookup": f.key[children]})
+    out = left.merge(best, on="lookup", how="inner")
+    out = out[out["parent_id"].str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()]
+    return out[["child", "parent_id", "votes", "share"]]
+
+
+def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max_tokens: int = 8) -> pd.DataFrame:
+    """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder."""
+    firsts = cands.drop_duplicates("lookup")
+    best_of = dict(zip(firsts["lookup"], firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)))
+    rows: list[tuple[int, int, str]] = []
+    for child in children.tolist():
+        tokens = f.key[child].split("-")
+        if len(tokens) < 2:
+            continue
+        for cut in range(min(len(tokens) - 1, max_tokens), 0, -1):
+            prefix = "-".join(tokens[:cut])
+            if len(prefix) < 3:
+                break
+            cand = best_of.get(prefix)
+            if cand is None or cand == child:
+                continue
+            if cand < 0:
+                break  # the prefix names several unrelated repos
+            remainder = tokens[cut:]
+            if _size_tokens(remainder) or _VERSION_TOKEN_RE.match(remainder[0]) or remainder[0].isdigit():
+                break  # the remainder names another size or version: a sibling, not a child
+            if cut == 1 and not any(ch.isdigit() for ch in prefix):
+                break  # a bare family word ("llama", "flux") names no particular model
+            rows.append((child, cand, "-".join(remainder)))
+            break
+    out = pd.DataFrame(rows, columns=["child", "parent", "remainder"])
+    if out.empty:
+        return out.assign(known=pd.Series(dtype=bool))
+    allowed, known = _older_or_unknown(f, out["parent"].to_numpy(), out["child"].to_numpy())
+    # A base model is more used than its derivatives; a less-downloaded prefix is usually a namesake.
+    allowed &= f.downloads[out["parent"].to_numpy()] >= f.downloads[out["child"].to_numpy()]
+    return out.assign(known=known)[allowed]
+
+
+# --------------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------------
+
+
+def _relation(f: _Features, child: np.ndarray) -> np.ndarray:
+    rel = np.full(len(child), "finetune", dtype=object)
+    rel[f.merge[child]] = "merge"
+    rel[f.adapter[child]] = "adapter"
+    rel[f.quantized[child]] = "quantized"
+    return rel
+
+
+def infer_lineage(
+    models: pd.DataFrame,
+    needs_parent: np.ndarray,
+    declared_edges: pd.DataFrame,
+    rules: RuleConfidence | None = None,
+) -> InferredLineage:
+    """Propose one parent for each model where `needs_parent` is True.
+
+    `models` has the snapshot columns (id, author, name, downloads, created_at, tags, library_name);
+    `declared_edges` has source, target (the declared lineage of the other models, used for sibling votes).
+    Returns every proposal with its confidence; callers choose the threshold.
+    """
+    rules = rules or RuleConfidence()
+    models = models.reset_index(drop=True)
+    empty = pd.DataFrame(
+        {
+            "source": pd.Series(dtype="string"),
+            "target": pd.Series(dtype="string"),
+            "relation": pd.Series(dtype="string"),
+            "confidence": pd.Series(dtype="float64"),
+            "evidence": pd.Series(dtype="string"),
+        }
+    )
+    if len(models) == 0 or not needs_parent.any():
+        return InferredLineage(empty, {"proposals": 0, "by_rule": {}, "by_relation": {}})
+    f = _features(models)
+    children = np.flatnonzero(np.asarray(needs_parent, dtype=bool) & (f.key != ""))
+    cands = _candidates_by_key(f)
+
+    named = _name_matches(f, children, cands).set_index("child")
+    votes = _sibling_votes(f, children, declared_edges[["source", "target"]]).set_index("child")
+    rest = np.setdiff1d(children, np.union1d(named.index.to_numpy(), votes.index.to_numpy()))
+    # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
+    rest = rest[~f.quantized[rest]]
+    prefixed = _prefix_matches(f, rest, cands).set_index("child")
+
+    out_child: list[np.ndarray] = []
+    out_parent: list[np.ndarray] = []
+    out_conf: list[np.ndarray] = []
+    out_evidence: list[pd.Series] = []
+    out_rule: list[np.ndarray] = []
+
+    def emit(child: np.ndarray, parent: np.ndarray, conf: np.ndarray, evidence: pd.Series, rule: str) -> None:
+        out_child.append(child)
+        out_parent.append(parent)
+        out_conf.append(np.clip(conf, 0.0, 1.0))
+        out_evidence.append(evidence.reset_index(drop=True))
+        out_rule.append(np.full(len(child), rule, dtype=object))
+
+    # 1. Name match, possibly confirmed by sibling votes.
+    if len(named):
+        child = named.index.to_numpy()
+        parent = named["parent"].to_numpy()
+        pid = f.ids[parent]
+        vote = votes.reindex(child)
+        agree = vote["parent_id"].str.lower().to_numpy(dtype=object) == pd.Series(pid).str.lower().to_numpy(dtype=object)
+        agree = np.asarray(agree, dtype=bool)
+        quant = f.quantized[child]
+        conf = np.where(quant, rules.quantized_name_match, rules.reupload_name_match)
+        ambiguous = named["ambiguous"].to_numpy(dtype=bool)
+        conf = conf + np.where(ambiguous, rules.ambiguous_name, 0.0)
+        popular = f.downloads[parent] >= 10 * np.maximum(f.downloads[child], 1)
+        conf = conf + np.where(~quant & popular, rules.popular_parent, 0.0)
+        conf = np.where(agree, np.maximum(conf, rules.name_and_siblings_agree), conf)
+        conf = conf + np.where(named["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
+        # A sibling vote for another parent does not overrule the name: quantisers of a fine-tune often
+        # declare the fine-tune's own base (the grandparent) instead of the fine-tune.
+        ids_out = pid
+        key = pd.Series(f.key[child])
+        evidence = (
+            "name key '" + key + "' matches " + pd.Series(pid) + "'s name"
+            + np.where(quant, " (child carries a quantisation/format marker)", " (same clean name, far more used)")
+            + np.where(ambiguous, "; several repos carry that name", "")
+            + np.where(agree, "; same-key siblings declare this parent", "")
+        )
+        emit(child, ids_out, conf, evidence, "name match")
+
+    # 2. Sibling votes alone.
+    only_votes = votes.drop(index=named.index, errors="ignore")
+    if len(only_votes):
+        child = only_votes.index.to_numpy()
+        n_votes = only_votes["votes"].to_numpy(dtype=float)
+        share = only_votes["share"].to_numpy(dtype=float)
+        conf = rules.sibling_vote_max * share * np.minimum(1.0, 0.75 + 0.125 * (n_votes - 1))
+        conf = conf * np.where(f.quantized[child], 1.0, rules.sibling_vote_clean_factor)
+        evidence = (
+            pd.Series(only_votes["votes"].astype(int).astype(str).to_numpy())
+            + " model(s) with the same name key '" + pd.Series(f.key[child]) + "' declare "
+            + pd.Series(only_votes["parent_id"].to_numpy())
+            + " (" + pd.Series((share * 100).round().astype(int).astype(str)) + " % of their declarations)"
+        )
+        emit(child, only_votes["parent_id"].to_numpy(dtype=object), conf, evidence, "sibling vote")
+
+    # 3. Prefix match: the child's name starts with a known model's name.
+    if len(prefixed):
+        child = prefixed.index.to_numpy()
+        parent = prefixed["parent"].to_numpy()
+        remainder = prefixed["remainder"].astype(str)
+        ft_word = remainder.str.split("-").map(lambda ts: bool(_FINETUNE_WORDS.intersection(ts))).to_numpy(dtype=bool)
+        popular = f.downloads[parent] >= 10 * np.maximum(f.downloads[child], 1)
+        conf = (
+            rules.prefix_match
+            + np.where(ft_word, rules.prefix_finetune_word, 0.0)
+            + np.where(popular, rules.popular_parent, 0.0)
+            + np.where(prefixed["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
+        )
+        evidence = (
+            "name key '" + pd.Series(f.key[child]) + "' starts with " + pd.Series(f.ids[parent])
+            + "'s name, then '" + remainder.reset_index(drop=True) + "'"
+        )
+        emit(child, f.ids[parent], conf, evidence, "prefix match")
+
+    if not out_child:
+        return InferredLineage(empty, {"proposals": 0, "by_rule": {}, "by_relation": {}})
+    child = np.concatenate(out_child)
+    proposals = pd.DataFrame(
+        {
+            "source": pd.Series(np.concatenate(out_parent), dtype="string"),
+            "target": pd.Series(f.ids[child], dtype="string"),
+            "relation": pd.Series(_relation(f, child), dtype="string"),
+            "confidence": np.round(np.concatenate(out_conf), 4),
+            "evidence": pd.Series(pd.concat(out_evidence, ignore_index=True).to_numpy(), dtype="string"),
+            "rule": np.concatenate(out_rule),
+        }
+    )
+    report = {
+        "proposals": int(len(proposals)),
+        "by_rule": {str(k): int(v) for k, v in proposals["rule"].value_counts().sort_index().items()},
+        "by_relation": {r: int((proposals["relation"] == r).sum()) for r in RELATIONS},
+        "rules": rules.as_dict(),
+    }
+    return InferredLineage(proposals.drop(columns="rule").assign(rule=proposals["rule"]), report)

@@ -1,0 +1,219 @@
+"""The k-nearest-neighbour cosine graph over name features, without a dense n×n matrix.
+
+Two ways, one result type (`KnnGraph`: for each row, its k best neighbours and their similarities):
+
+- `exact_knn`: every row against every row, in row blocks, with sparse_dot_topn's `sp_matmul_topn`, which
+  keeps only the top k of each product row. O(n²) time but O(n·k) memory: 1.5 s at 15k names, but about
+  two minutes at 100k (docs: ../shared/docs/scale-notes.md), so it is used below `exact_max` rows.
+- `windowed_knn`, approximate: names are sorted by a few keys (the name; the name without its first token;
+  its tokens in alphabetical order), and each block of the sorted order is compared exactly with the
+  window around it. Near-duplicate names share a prefix, a suffix after a prefix, or a set of tokens, so
+  they land in one window under at least one key. Time is O(n·window) per key, memory O(n·k).
+  `knn_recall` measures how many exact neighbours it finds on a sample (bench/bench_build.py reports it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn
+from tqdm import tqdm
+
+log = logging.getLogger(__name__)
+
+_NO_NEIGHBOUR = -1
+
+
+@dataclass(frozen=True)
+class KnnGraph:
+    """Directed kNN lists: row i's neighbours are `neighbors[i]` (−1 pads), best first."""
+
+    neighbors: np.ndarray  # (n, k) int32
+    similarities: np.ndarray  # (n, k) float32; 0 where there is no neighbour
+    method: str  # "exact" or "windowed"
+
+    @property
+    def n(self) -> int:
+        return int(self.neighbors.shape[0])
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Undirected edges (i < j), each once, with its cosine similarity."""
+        k = self.neighbors.shape[1]
+        rows = np.repeat(np.arange(self.n, dtype=np.int64), k)
+        cols = self.neighbors.ravel().astype(np.int64)
+        sims = self.similarities.ravel()
+        keep = cols >= 0
+        lo, hi, sims = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep], sims[keep]
+        key = lo * self.n + hi
+        key, first = np.unique(key, return_index=True)
+        return (key // self.n).astype(np.int64), (key % self.n).astype(np.int64), sims[first]
+
+
+def _threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _empty(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((n, k), _NO_NEIGHBOUR, dtype=np.int32), np.full((n, k), -np.inf, dtype=np.float32)
+
+
+def _block_topn(
+    queries: sp.csr_matrix, candidates_t: sp.csr_matrix, top_n: int, min_similarity: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-n of queries × candidates as padded (rows, top_n) arrays of candidate positions and scores."""
+    product = sp_matmul_topn(
+        queries, candidates_t, top_n=top_n, threshold=min_similarity, sort=True, n_threads=_threads()
+    )
+    cols, sims = _empty(queries.shape[0], top_n)
+    counts = np.diff(product.indptr)
+    rows = np.repeat(np.arange(queries.shape[0]), counts)
+    slot = np.arange(product.nnz) - np.repeat(product.indptr[:-1], counts)
+    cols[rows, slot] = product.indices
+    sims[rows, slot] = product.data
+    return cols, sims
+
+
+def _best_k(cols: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: drop repeated neighbours, keep the k most similar (ties by smaller index)."""
+    by_col = np.argsort(cols, axis=1, kind="stable")
+    cols = np.take_along_axis(cols, by_col, axis=1)
+    sims = np.take_along_axis(sims, by_col, axis=1)
+    repeated = (cols[:, 1:] == cols[:, :-1]) & (cols[:, 1:] >= 0)
+    sims[:, 1:][repeated] = -np.inf
+    best = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    cols = np.take_along_axis(cols, best, axis=1)
+    sims = np.take_along_axis(sims, best, axis=1)
+    cols[~np.isfinite(sims)] = _NO_NEIGHBOUR
+    return cols, sims
+
+
+def _finish(cols: np.ndarray, sims: np.ndarray, method: str) -> KnnGraph:
+    sims = np.where(cols >= 0, sims, 0.0).astype(np.float32)
+    return KnnGraph(neighbors=cols.astype(np.int32), similarities=sims, method=method)
+
+
+def exact_knn(
+    matrix: sp.csr_matrix, k: int, *, min_similarity: float = 0.0, block_rows: int = 2048, progress: bool = True
+) -> KnnGraph:
+    """The exact k nearest neighbours (cosine, rows L2-normalised) of every row, self excluded."""
+    n = matrix.shape[0]
+    cols, sims = _empty(n, k)
+    transposed = matrix.T.tocsr()
+    for start in tqdm(range(0, n, block_rows), desc="kNN (exact)", unit="block", disable=not progress or None):
+        stop = min(n, start + block_rows)
+        block_cols, block_sims = _block_topn(matrix[start:stop], transposed, k + 1, min_similarity)
+        block_sims[block_cols == np.arange(start, stop)[:, None]] = -np.inf
+        cols[start:stop], sims[start:stop] = _best_k(block_cols, block_sims, k)
+    return _finish(cols, sims, "exact")
+
+
+def sort_keys(texts: Sequence[str], words: sp.csr_matrix | None = None, terms: np.ndarray | None = None) -> list[pa.Array]:
+    """The orders `windowed_knn` compares neighbours in:
+    - the name, so names with a common prefix meet;
+    - the name without its first token, so "meta llama 3 8b" meets "llama 3 8b";
+    - its tokens in alphabetical order, so word order does not matter;
+    - given the word TF-IDF matrix, its rarest and second-rarest shared token, then the name: every name
+      holding "xgen" sits in one run, sorted, however it begins.
+    """
+    names = pa.array(texts, type=pa.large_string())
+    tails = pc.replace_substring_regex(names, pattern=r"^\S+\s*", replacement="")
+    bags = pa.array([" ".join(sorted(text.split())) for text in texts], type=pa.large_string())
+    keys = [names, tails, bags]
+    if words is not None and terms is not None and words.nnz:
+        for rank_tokens in _rarest_tokens(words, terms, 2):
+            keys.append(pc.binary_join_element_wise(rank_tokens, names, pa.scalar("\x00", pa.large_string())))
+    return keys
+
+
+def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> list[pa.Array]:
+    """Per row, its rarest unigram seen in at least two names, then the next rarest ("" when none)."""
+    unigram = np.array([" " not in term for term in terms], dtype=bool)
+    df = np.bincount(words.indices, minlength=words.shape[1])
+    rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
+    cols = words.indices
+    keep = unigram[cols] & (df[cols] >= 2)
+    rows, cols = rows[keep], cols[keep]
+    order = np.lexsort((cols, df[cols], rows))
+    rows, cols = rows[order], cols[order]
+    first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+    rank = np.arange(len(rows)) - np.repeat(first, np.diff(np.r_[first, len(rows)]))
+    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
+    out = []
+    for r in range(how_many):
+        chosen = np.full(words.shape[0], len(terms), dtype=np.int64)
+        at = rank == r
+        chosen[rows[at]] = cols[at]
+        out.append(vocabulary.take(pa.array(chosen)))
+    return out
+
+
+def windowed_knn(
+    matrix: sp.csr_matrix,
+    k: int,
+    keys: Iterable[pa.Array],
+    *,
+    window: int = 1024,
+    min_similarity: float = 0.0,
+    progress: bool = True,
+) -> KnnGraph:
+    """Approximate kNN: under each sort key, each block of window/2 rows against the window around it."""
+    n = matrix.shape[0]
+    block = max(1, window // 2)
+    cols, sims = _empty(n, k)
+    keys = list(keys)
+    bar = tqdm(total=len(keys) * n, desc="kNN (windowed)", unit="name", unit_scale=True, disable=not progress or None)
+    for key in keys:
+        order = pc.sort_indices(key).to_numpy().astype(np.int64)
+        permuted = matrix[order]
+        key_cols, key_sims = _empty(n, k + 1)
+        for start in range(0, n, block):
+            stop = min(n, start + block)
+            lo, hi = max(0, start - (window - block) // 2), min(n, stop + (window - block) // 2)
+            block_cols, block_sims = _block_topn(permuted[start:stop], permuted[lo:hi].T.tocsr(), k + 1, min_similarity)
+            block_sims[block_cols + lo == np.arange(start, stop)[:, None]] = -np.inf
+            found = block_cols >= 0
+            block_cols[found] = order[block_cols[found] + lo]
+            key_cols[order[start:stop]], key_sims[order[start:stop]] = block_cols, block_sims
+            bar.update(stop - start)
+        cols, sims = _best_k(np.hstack([cols, key_cols]), np.hstack([sims, key_sims]), k)
+    bar.close()
+    return _finish(cols, sims, "windowed")
+
+
+def knn_recall(matrix: sp.csr_matrix, graph: KnnGraph, sample: np.ndarray, *, min_similarity: float = 0.0) -> float:
+    """Share of the exact k nearest neighbours of the `sample` rows that `graph` found. Ties count as found:
+    a neighbour as similar as the exact k-th one is as good as it."""
+    k = graph.neighbors.shape[1]
+    exact_cols, exact_sims = _block_topn(matrix[sample], matrix.T.tocsr(), k + 1, min_similarity)
+    exact_sims[exact_cols == sample[:, None]] = -np.inf
+    exact_cols, exact_sims = _best_k(exact_cols, exact_sims, k)
+    wanted = (exact_cols >= 0).sum(axis=1)
+    kth = np.where(wanted > 0, exact_sims[np.arange(len(sample)), np.maximum(wanted - 1, 0)], np.inf)
+    found_sims = np.where(graph.neighbors[sample] >= 0, graph.similarities[sample], -np.inf)
+    found = np.minimum((found_sims >= kth[:, None] - 1e-5).sum(axis=1), wanted)
+    return float(found.sum() / wanted.sum()) if wanted.sum() else 1.0
+
+
+def knn_graph(
+    matrix: sp.csr_matrix,
+    texts: Sequence[str],
+    k: int,
+    *,
+    words: sp.csr_matrix | None = None,
+    terms: np.ndarray | None = None,
+    exact_max: int,
+    window: int,
+    min_similarity: float = 0.0,
+    progress: bool = True,
+) -> KnnGraph:
+    """Exact kNN up to `exact_max` rows, windowed above."""
+    if matrix.shape[0] <= exact_max:
+        return exact_knn(matrix, k, min_similarity=min_similarity, progress=progress)
+    return windowed_knn(matrix, k, sort_keys(texts, words, terms), window=window, min_similarity=min_similarity, progress=progress)

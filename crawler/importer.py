@@ -1,0 +1,258 @@
+"""`constellation import FILE`: turn an external model list into a published snapshot.
+
+Two inputs:
+- the Constellation paper's CSV (Gao & Gao 2023, ../shared/data/constellation/): 15,821 text-generation
+  models as of 2023-07-19, with `link`, `downloads`, `likes` and the authors' `params_millions`;
+- a JSONL (or JSONL.gz) dump of `/api/models` records, validated exactly as the crawl validates pages.
+
+`params_millions` is the paper's regex guess from the name, not a count: it goes into an extra column,
+`paper_params_millions`, never into `params_safetensors`/`params_gguf`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import huggingface_hub
+import pandas as pd
+import pyarrow as pa
+
+import constellation
+from constellation.contract import SNAPSHOT_SCHEMA, DataLayout, snapshot_id_for
+from crawler.checkpoint import write_part
+from crawler.errors import ImportFailed
+from crawler.publish import publish
+from crawler.records import ConvertedPage, Rejection, convert_items, is_model_id
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("constellation-csv", "jsonl")
+PAPER_AS_OF = datetime(2023, 7, 19, tzinfo=timezone.utc)  # the paper's crawl (SOURCE.md)
+PAPER_COLUMNS = ("link", "downloads", "likes")
+PAPER_PARAMS_COLUMN = "paper_params_millions"
+PAPER_SCHEMA = SNAPSHOT_SCHEMA.append(pa.field(PAPER_PARAMS_COLUMN, pa.float64()))
+HUB_URL_PREFIXES = ("https://huggingface.co/", "http://huggingface.co/")
+CHUNK_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    snapshot_id: str
+    manifest: dict[str, Any]
+
+
+def detect_format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".csv"):
+        return "constellation-csv"
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".json.gz", ".json")):
+        return "jsonl"
+    raise ImportFailed(
+        f"cannot tell the format of {path.name}; name it .csv (the Constellation paper's CSV) or .jsonl/.jsonl.gz "
+        "(/api/models records), or pass --format"
+    )
+
+
+def import_file(
+    layout: DataLayout, path: Path, *, as_of: datetime | None = None, fmt: str | None = None
+) -> ImportResult:
+    """Publish `path` as the snapshot of `as_of` (default: 2023-07-19 for the paper, else the file's date)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFailed(f"{path} does not exist or is not a file")
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise ImportFailed(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if as_of is None:
+        as_of = PAPER_AS_OF if fmt == "constellation-csv" else _file_date(path)
+    elif as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=timezone.utc)
+    snapshot_id = snapshot_id_for(as_of)
+    if layout.snapshot(snapshot_id).exists() or layout.manifest(snapshot_id).exists():
+        raise ImportFailed(
+            f"snapshot {snapshot_id} already exists in {layout.snapshots}; snapshots are immutable. Delete it "
+            "first, or import as of another date with --as-of"
+        )
+
+    started = time.monotonic()
+    work = layout.snapshots / f".import-{snapshot_id}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        pages = _paper_pages(path, as_of) if fmt == "constellation-csv" else _jsonl_pages(path, as_of)
+        parts = []
+        for index, page in enumerate(pages):
+            part = work / f"part-{index:06d}.parquet"
+            write_part(part, page.table, page.seen, page.rejected, page.rejected_lineage)
+            parts.append(part)
+        manifest = {
+            "snapshot_id": snapshot_id,
+            "source": {"path": str(path), "format": fmt, "sha256": _sha256(path), "bytes": path.stat().st_size},
+            "scope": {"import": fmt},
+            "scope_key": f"import:{fmt}",
+            "endpoint": None,
+            "client": {"huggingface_hub": huggingface_hub.__version__, "constellation": constellation.__version__},
+            "synthetic": False,
+            "started_at": as_of.isoformat(),
+            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "duration_s": None,
+            "pages": len(parts),
+            "requests": 0,
+            "retries": {},
+            "status": "ok",
+        }
+        schema = PAPER_SCHEMA if fmt == "constellation-csv" else SNAPSHOT_SCHEMA
+
+        def decide(assembled: Any) -> dict[str, Any]:
+            if assembled.stored == 0:
+                first = assembled.rejected[0]["reason"] if assembled.rejected else "the file is empty"
+                raise ImportFailed(
+                    f"{path.name} holds no usable model record ({assembled.seen} read; first problem: {first}); "
+                    f"is it really {fmt}?"
+                )
+            return {"duration_s": round(time.monotonic() - started, 3)}
+
+        try:
+            assembled, manifest = publish(layout, snapshot_id, parts, manifest, decide, schema=schema)
+        except ImportFailed:
+            layout.snapshot(snapshot_id).unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info(
+        "imported %s as snapshot %s: %s models (%d rejected, %d duplicates)",
+        path.name, snapshot_id, f"{assembled.stored:,}", len(assembled.rejected), assembled.duplicates,
+    )
+    return ImportResult(snapshot_id, manifest)
+
+
+# --------------------------------------------------------------------------------------------------
+# The paper's CSV
+# --------------------------------------------------------------------------------------------------
+
+
+def _paper_pages(path: Path, as_of: datetime) -> Iterator[ConvertedPage]:
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ImportFailed(f"{path.name} is not a readable CSV: {exc}") from None
+    missing = [c for c in PAPER_COLUMNS if c not in header]
+    if missing:
+        raise ImportFailed(
+            f"{path.name} lacks the Constellation paper's columns {missing} (it has {list(header)[:10]}); "
+            "only that CSV is supported, or use a JSONL dump of /api/models records"
+        )
+    columns = [c for c in (*PAPER_COLUMNS, "params_millions") if c in header]
+    for chunk in pd.read_csv(path, usecols=columns, chunksize=CHUNK_ROWS, dtype={"link": "string"}):
+        yield _paper_chunk(chunk, as_of)
+
+
+def _paper_chunk(chunk: pd.DataFrame, as_of: datetime) -> ConvertedPage:
+    rows: dict[str, list[Any]] = {name: [] for name in PAPER_SCHEMA.names}
+    rejected: list[Rejection] = []
+    params = chunk["params_millions"] if "params_millions" in chunk else pd.Series(pd.NA, index=chunk.index)
+    for link, downloads, likes, millions in zip(chunk["link"], chunk["downloads"], chunk["likes"], params):
+        model_id = _id_from_link(link)
+        if model_id is None:
+            rejected.append(Rejection(None, f"link {link!r} is not a https://huggingface.co/<id> address"))
+            continue
+        owner, _, name = model_id.rpartition("/")
+        row = dict.fromkeys(PAPER_SCHEMA.names)
+        row.update(
+            id=model_id,
+            author=owner or None,
+            name=name,
+            downloads=_whole(downloads),  # the Hub list's rounded display value, e.g. 13600000.0
+            likes=_whole(likes),
+            pipeline_tag="text-generation",  # the paper's scope
+            crawled_at=as_of,
+            paper_params_millions=None if pd.isna(millions) else float(millions),
+        )
+        for key in rows:
+            rows[key].append(row[key])
+    table = pa.Table.from_pydict(rows, schema=PAPER_SCHEMA)
+    return ConvertedPage(table=table, seen=len(chunk), rejected=rejected)
+
+
+def _id_from_link(link: Any) -> str | None:
+    if not isinstance(link, str):
+        return None
+    for prefix in HUB_URL_PREFIXES:
+        if link.startswith(prefix):
+            model_id = link[len(prefix) :].strip().strip("/")
+            return model_id if is_model_id(model_id) else None
+    return None
+
+
+def _whole(value: Any) -> int | None:
+    return None if pd.isna(value) else int(round(float(value)))
+
+
+# --------------------------------------------------------------------------------------------------
+# JSONL of /api/models records
+# --------------------------------------------------------------------------------------------------
+
+
+def _jsonl_pages(path: Path, as_of: datetime) -> Iterator[ConvertedPage]:
+    batch: list[Any] = []
+    bad: list[Rejection] = []
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append(Rejection(None, f"line {number} is not JSON ({exc.msg})"))
+            continue
+        if isinstance(item, dict) and "id" not in item and isinstance(item.get("modelId"), str):
+            item["id"] = item["modelId"]  # dumps from before 2022 carry only the legacy key
+        batch.append(item)
+        if len(batch) >= CHUNK_ROWS:
+            yield _page(batch, bad, as_of)
+            batch, bad = [], []
+    if batch or bad:
+        yield _page(batch, bad, as_of)
+
+
+def _page(items: list[Any], bad: list[Rejection], as_of: datetime) -> ConvertedPage:
+    page = convert_items(items, as_of)
+    page.seen += len(bad)
+    page.rejected = bad + page.rejected
+    return page
+
+
+def _lines(path: Path) -> Iterator[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as raw:
+            yield from io.TextIOWrapper(raw, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFailed(f"cannot read {path.name}: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def _file_date(path: Path) -> datetime:
+    moment = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(microsecond=0)
+    log.info("no --as-of given: using the file's modification time, %s", moment.isoformat())
+    return moment
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,418 @@
+"""One crawl, start to finish: resume or start, follow the pages, checkpoint each one, publish.
+
+    crawl()  →  lock staging → resume the checkpoint or start a new one
+             →  per page: fetch (timeouts, retries, guards) → validate → part file → checkpoint
+             →  publish: snapshot Parquet, then manifest (with the drop check) → clear staging
+
+Its three duties: never lose data (every page is on disk before the next one is asked for), never hang
+(a timeout on every request, a wall-clock budget over the run), never publish a partial snapshot (a
+listing that cannot be finished stops with the checkpoint kept; publication is all-or-nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import nullcontext
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import huggingface_hub
+import pyarrow.parquet as pq
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+import constellation
+from constellation.contract import DataLayout, snapshot_id_for
+from crawler.budget import Deadline, watchdog
+from crawler.checkpoint import Checkpoint, Staging, read_part_extras
+from crawler.errors import CursorRejected, EndlessEmptyPages, SuspectSnapshot
+from crawler.fetch import CursorRefused, ListingGuard, Page, PageFetcher, first_url
+from crawler.http import Tally, counting, ensure_online, hub_headers, resolve_token
+from crawler.publish import DropCheck, check_drop, previous_snapshot, publish
+from crawler.records import convert_items
+from crawler.scope import EXPAND_FIELDS, CrawlSettings, Scope, default_endpoint, normalize_endpoint, scope_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    snapshot_id: str
+    status: str  # "ok" or "suspect"
+    manifest: dict[str, Any]
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class CrawlPlan:
+    """What `--dry-run` reports: what a crawl would do, and what the first page looks like."""
+
+    endpoint: str
+    scope: str
+    first_url: str
+    authenticated: bool
+    checkpoint: str
+    previous_snapshot: str | None
+    first_page_models: int
+    first_page_has_next: bool
+    synthetic: bool
+
+
+def crawl(
+    layout: DataLayout,
+    scope: Scope,
+    *,
+    endpoint: str | None = None,
+    settings: CrawlSettings | None = None,
+    accept_drop: bool = False,
+    progress: bool = True,
+    now: datetime | None = None,
+) -> CrawlResult:
+    """Crawl `scope` from `endpoint` into a published snapshot of `layout`; resume a checkpoint if one fits.
+
+    Raises a CrawlError subclass (with its exit code) when the crawl cannot finish; the checkpoint is kept.
+    Raises SuspectSnapshot after publishing a snapshot that lost more than `settings.max_drop` of the
+    previous one's models, unless `accept_drop`.
+    """
+    settings = settings or CrawlSettings()
+    endpoint = normalize_endpoint(endpoint or default_endpoint())
+    key = scope_key(scope, endpoint)
+    ensure_online()
+    headers = hub_headers(resolve_token())
+    staging = Staging(layout)
+    deadline = Deadline(settings.budget_s)
+    tally = Tally()
+    with staging.locked(), counting(tally), watchdog(deadline):
+        checkpoint, resumed = _start_or_resume(layout, staging, scope, key, endpoint, settings, now)
+        run = _Run(layout, staging, checkpoint, scope, endpoint, settings, headers, deadline, tally, progress)
+        if not checkpoint.done:
+            run.follow_pages()
+        return run.publish(accept_drop, resumed)
+
+
+def plan(
+    layout: DataLayout, scope: Scope, *, endpoint: str | None = None, settings: CrawlSettings | None = None
+) -> CrawlPlan:
+    """A dry run: resolve everything and fetch the first page, but write nothing."""
+    settings = settings or CrawlSettings()
+    endpoint = normalize_endpoint(endpoint or default_endpoint())
+    key = scope_key(scope, endpoint)
+    ensure_online()
+    token = resolve_token()
+    now = datetime.now(timezone.utc)
+    checkpoint = Staging(layout).load()
+    if checkpoint is None:
+        state = "none: a new crawl would start"
+    elif (reason := _stale_reason(checkpoint, scope, key, endpoint, settings, now)) is not None:
+        state = f"crawl {checkpoint.snapshot_id} would be discarded: {reason}"
+    else:
+        state = f"crawl {checkpoint.snapshot_id} would resume at page {checkpoint.pages} ({checkpoint.seen:,} models seen)"
+    previous = previous_snapshot(layout, key, "99999999T999999Z")
+    url = first_url(endpoint, scope, settings.page_size)
+    tally = Tally()
+    deadline = Deadline(settings.budget_s)
+    with counting(tally), watchdog(deadline):
+        page = PageFetcher(endpoint, settings, hub_headers(token), deadline, tally).fetch(url, is_first=True)
+    return CrawlPlan(
+        endpoint=endpoint,
+        scope=scope.describe(),
+        first_url=url,
+        authenticated=token is not None,
+        checkpoint=state,
+        previous_snapshot=f"{previous[0]} ({previous[1]:,} models)" if previous else None,
+        first_page_models=len(page.items),
+        first_page_has_next=page.next_url is not None,
+        synthetic=page.synthetic,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def _stale_reason(
+    checkpoint: Checkpoint, scope: Scope, key: str, endpoint: str, settings: CrawlSettings, now: datetime
+) -> str | None:
+    if checkpoint.scope_key != key:
+        return (
+            f"it was for {Scope.from_dict(checkpoint.scope).describe()} at {checkpoint.endpoint}, "
+            f"this crawl is for {scope.describe()} at {endpoint}"
+        )
+    age = checkpoint.age_s(now)
+    if age > settings.checkpoint_max_age_s:
+        return f"it is {age / 3600:.1f} h old (older than {settings.checkpoint_max_age_s / 3600:.1f} h)"
+    return None
+
+
+def _start_or_resume(
+    layout: DataLayout,
+    staging: Staging,
+    scope: Scope,
+    key: str,
+    endpoint: str,
+    settings: CrawlSettings,
+    now: datetime | None,
+) -> tuple[Checkpoint, bool]:
+    moment = now or datetime.now(timezone.utc)
+    checkpoint = staging.load()
+    if checkpoint is not None:
+        reason = _stale_reason(checkpoint, scope, key, endpoint, settings, moment)
+        if reason is None:
+            checkpoint.runs += 1
+            log.info(
+                "resuming crawl %s at page %d (%s models seen, checkpoint %.0f s old)",
+                checkpoint.snapshot_id,
+                checkpoint.pages,
+                f"{checkpoint.seen:,}",
+                checkpoint.age_s(moment),
+            )
+            staging.drop_parts_from(checkpoint.pages)  # a page written after the last checkpoint
+            return checkpoint, True
+        log.warning("discarding the checkpoint of crawl %s: %s", checkpoint.snapshot_id, reason)
+    staging.clear()
+    snapshot_id = _free_snapshot_id(layout, moment)
+    checkpoint = Checkpoint(
+        snapshot_id=snapshot_id,
+        scope=scope.to_dict(),
+        scope_key=key,
+        endpoint=endpoint,
+        started_at=moment.astimezone(timezone.utc).isoformat(),
+        next_url=first_url(endpoint, scope, settings.page_size),
+    )
+    staging.save(checkpoint)
+    log.info("crawl %s: %s from %s, %d models per page", snapshot_id, scope.describe(), endpoint, settings.page_size)
+    return checkpoint, False
+
+
+def _free_snapshot_id(layout: DataLayout, moment: datetime) -> str:
+    """The start time as an id; if a snapshot already has that second, the next free second."""
+    while True:
+        snapshot_id = snapshot_id_for(moment)
+        if not layout.snapshot(snapshot_id).exists() and not layout.manifest(snapshot_id).exists():
+            return snapshot_id
+        moment += timedelta(seconds=1)
+
+
+class _Run:
+    """The state of one run of the crawl loop (a resumed crawl is a new run on the same checkpoint)."""
+
+    def __init__(
+        self,
+        layout: DataLayout,
+        staging: Staging,
+        checkpoint: Checkpoint,
+        scope: Scope,
+        endpoint: str,
+        settings: CrawlSettings,
+        headers: dict[str, str],
+        deadline: Deadline,
+        tally: Tally,
+        progress: bool,
+    ) -> None:
+        self.layout = layout
+        self.staging = staging
+        self.cp = checkpoint
+        self.scope = scope
+        self.endpoint = endpoint
+        self.settings = settings
+        self.deadline = deadline
+        self.tally = tally
+        self.fetcher = PageFetcher(endpoint, settings, headers, deadline, tally)
+        self.progress = progress
+        self._base_requests = checkpoint.requests
+        self._base_retries = Counter(checkpoint.retries)
+        self._base_active = checkpoint.active_s
+        self._refused_at: int | None = None
+        self._refusals = 0
+
+    # the page loop ------------------------------------------------------------------------------
+    def follow_pages(self) -> None:
+        bar = tqdm(
+            total=self.scope.limit,
+            initial=self.cp.seen,
+            unit=" models",
+            desc=f"crawl {self.cp.snapshot_id}",
+            file=sys.stderr,
+            disable=not self.progress,
+            mininterval=0.5,
+            dynamic_ncols=True,
+        )
+        # Log lines go above the bar instead of breaking it.
+        redirect = logging_redirect_tqdm() if self.progress else nullcontext()
+        try:
+            with redirect:
+                self._loop(bar)
+        finally:
+            bar.close()
+            self._save_stats()  # keep the counts of a failed run too
+
+    def _loop(self, bar: tqdm) -> None:
+        guard = ListingGuard(self.settings.max_empty_pages)
+        while self.cp.next_url is not None:
+            self.deadline.check("crawling")
+            index, url = self.cp.pages, self.cp.next_url
+            try:
+                page = self.fetcher.fetch(url, is_first=index == 0)
+            except CursorRefused as exc:
+                self._restart_after_refusal(exc)
+                guard = ListingGuard(self.settings.max_empty_pages)
+                continue
+            try:
+                guard.check(page, index)
+            except EndlessEmptyPages:
+                self._rewind_empty_pages(guard)
+                raise
+            self._stage(index, page)
+            bar.update(len(page.items))
+            bar.set_postfix(pages=self.cp.pages, retries=self._retries_total(), refresh=False)
+
+    def _stage(self, index: int, page: Page) -> None:
+        items, next_url = page.items, page.next_url
+        if self.scope.limit is not None and self.cp.seen + len(items) >= self.scope.limit:
+            items, next_url = items[: self.scope.limit - self.cp.seen], None
+        converted = convert_items(items, page.fetched_at)
+        for rejection in converted.rejected:
+            log.warning("page %d: rejected item %s: %s", index, rejection.id or "(no id)", rejection.reason)
+        self.staging.write_part(
+            index, converted.table, converted.seen, converted.rejected, converted.rejected_lineage
+        )
+        cp = self.cp
+        cp.remember_url(index, page.url)
+        cp.pages += 1
+        cp.next_url = next_url
+        cp.seen += converted.seen
+        cp.stored += converted.table.num_rows
+        cp.rejected += len(converted.rejected)
+        cp.synthetic = cp.synthetic or page.synthetic
+        if self._refused_at is not None and cp.pages > self._refused_at:
+            self._refused_at, self._refusals = None, 0
+        self._save_stats()
+        log.debug("page %d: %d models, next: %s", index, converted.seen, "yes" if next_url else "end of listing")
+
+    def _restart_after_refusal(self, exc: CursorRefused) -> None:
+        """A rejected cursor: go back one page (its cursor was accepted before), then to page 0."""
+        cp = self.cp
+        self._refusals += 1
+        self._refused_at = cp.pages
+        cp.cursor_restarts += 1
+        self.tally.failure("cursor_restart")
+        if self._refusals > self.settings.max_cursor_restarts:
+            raise CursorRejected(
+                f"the Hub rejected the cursor of page {cp.pages} ({exc}) {self._refusals} times, also after "
+                "restarting from an earlier page and from the first page. The checkpoint is kept; run the crawl "
+                "again later."
+            )
+        previous = cp.pages - 1
+        if self._refusals == 1 and str(previous) in cp.page_urls:
+            restart, url = previous, cp.page_urls[str(previous)]
+        else:
+            restart, url = 0, first_url(self.endpoint, self.scope, self.settings.page_size)
+        log.warning(
+            "page %d: %s; restarting from page %d (restart %d of at most %d)",
+            cp.pages, exc, restart, self._refusals, self.settings.max_cursor_restarts,
+        )
+        self._forget_pages_from(restart)
+        cp.next_url = url
+        self._save_stats()
+
+    def _rewind_empty_pages(self, guard: ListingGuard) -> None:
+        """Point the checkpoint back at the first of the empty pages: the next run asks that cursor again
+        instead of continuing down a chain of empty ones."""
+        if guard.empty_start is not None:
+            start, url = guard.empty_start
+            self._forget_pages_from(start)
+            self.cp.next_url = url
+
+    def _forget_pages_from(self, start: int) -> None:
+        cp = self.cp
+        for path in self.staging.part_paths(cp.pages)[start:]:
+            seen, rejected, _ = read_part_extras(path)
+            cp.seen -= seen
+            cp.rejected -= len(rejected)
+            cp.stored -= pq.read_metadata(path).num_rows
+        self.staging.drop_parts_from(start)
+        cp.pages = start
+        cp.page_urls = {k: v for k, v in cp.page_urls.items() if int(k) < start}
+
+    def _retries_total(self) -> int:
+        return sum(self._base_retries.values()) + self.tally.total_retries
+
+    def _save_stats(self) -> None:
+        self.cp.requests = self._base_requests + self.tally.requests
+        self.cp.retries = dict(self._base_retries + Counter(self.tally.retries_dict()))
+        self.cp.active_s = round(self._base_active + self.deadline.elapsed(), 3)
+        self.staging.save(self.cp)
+
+    # publication --------------------------------------------------------------------------------
+    def publish(self, accept_drop: bool, resumed: bool) -> CrawlResult:
+        cp = self.cp
+        sid = cp.snapshot_id
+        if self.layout.snapshot(sid).is_file() and self.layout.manifest(sid).is_file():
+            # Killed after publishing, before clearing the staging folder.
+            log.info("snapshot %s was already published; clearing the staging folder", sid)
+            self.staging.clear()
+            from constellation.snapshot_io import read_manifest
+
+            manifest = read_manifest(self.layout, sid)
+            return CrawlResult(sid, manifest.get("status", "ok"), manifest, resumed)
+        self._save_stats()
+        finished = datetime.now(timezone.utc)
+        started = datetime.fromisoformat(cp.started_at)
+        manifest: dict[str, Any] = {
+            "snapshot_id": sid,
+            "scope": cp.scope,
+            "scope_description": self.scope.describe(),
+            "scope_key": cp.scope_key,
+            "endpoint": cp.endpoint,
+            "client": {"huggingface_hub": huggingface_hub.__version__, "constellation": constellation.__version__},
+            "synthetic": cp.synthetic,
+            "started_at": cp.started_at,
+            "finished_at": finished.isoformat(),
+            "duration_s": round((finished - started).total_seconds(), 3),
+            "active_s": cp.active_s,
+            "runs": cp.runs,
+            "pages": cp.pages,
+            "requests": cp.requests,
+            "retries": cp.retries,
+            "cursor_restarts": cp.cursor_restarts,
+            "expand": list(EXPAND_FIELDS),
+            "settings": self.settings.to_dict(),
+        }
+        previous = previous_snapshot(self.layout, cp.scope_key, sid)
+        drop: list[DropCheck] = []
+
+        def decide(assembled: Any) -> dict[str, Any]:
+            check = check_drop(previous, assembled.stored, self.settings.max_drop, accept_drop=accept_drop)
+            drop.append(check)
+            return {"status": "suspect" if check.suspect else "ok", "drop_check": check.to_dict()}
+
+        assembled, manifest = publish(self.layout, sid, self.staging.part_paths(cp.pages), manifest, decide)
+        self.staging.clear()
+        counts = manifest["counts"]
+        log.info(
+            "published snapshot %s: %s models (%d rejected, %d duplicates) from %d pages, %d requests, "
+            "retries %s, in %.1f s",
+            sid, f"{counts['stored']:,}", counts["rejected"], counts["duplicates"], cp.pages, cp.requests,
+            cp.retries or "none", cp.active_s,
+        )
+        check = drop[0]
+        if check.accepted:
+            log.warning("the count dropped by %.1f %% since %s; accepted (--accept-drop)",
+                        100 * (check.drop or 0), check.previous_snapshot)
+        if check.suspect:
+            raise SuspectSnapshot(
+                f"snapshot {sid} has {check.count:,} models, {100 * (check.drop or 0):.1f} % fewer than "
+                f"{check.previous_snapshot} ({check.previous_count:,}); more than the allowed "
+                f"{100 * check.max_drop:.0f} %. It is published but marked 'suspect'. If the drop is real, "
+                "crawl again with --accept-drop."
+            )
+        return CrawlResult(sid, manifest["status"], manifest, resumed)
+
+
+def staged_parts(layout: DataLayout) -> list[Path]:
+    """The staged part files of the crawl in progress (for tests and diagnostics)."""
+    return sorted(Staging(layout).pages.glob("part-*.parquet"))
+

@@ -1,0 +1,754 @@
+"""A SYNTHETIC Hugging Face Hub: `generate(n, seed)` builds a raw Hub frame of n made-up model records.
+
+Nothing in it is real Hub data. The base models carry real ids, dates and sizes (fakehub.synthetic_names) so
+that names look like the Hub's; every other record, and every download, like and date, is invented. The
+frame says so in `frame.attrs["synthetic"]`, every `_id` carries the marker `SYNTHETIC_ID_MARKER` in its
+middle bytes, every `sha` begins with it, and the fake Hub server adds `X-Fake-Hub-Source: synthetic` to its
+responses. No "synthetic" tag is put in the Hub tags, since that would pollute the tag and name analyses.
+
+What it imitates (figures measured in ../shared/data and checked by tests/fakehub/test_synthetic.py):
+- names: official bases, user fine-tunes that re-spell the base (`someuser/llama-3-8b-medical-sft`),
+  quantizer accounts re-publishing `<Base>-GGUF`/`-AWQ`/`-GPTQ`/`-bnb-4bit`/mlx `-4bit`, LoRA adapters,
+  mergekit merges, junk names (`user/test-model`) and bulk accounts (`huggingtweets/<handle>`);
+- lineage: fine-tunes of bases and of fine-tunes (depth 3), adapters, quantizations and 2–3 parent merges,
+  written as Hub tags (`base_model:<id>`, `base_model:<relation>:<id>`) and `cardData.base_model`, declared
+  by only part of the models (old models and casual users rarely declare) while their names still show the
+  family; a few malformed values (see `ANOMALY_KINDS`) and hostile strings;
+- numbers: heavy-tailed downloads and likes, 2019→2026 growth, children after parents, true and packed
+  parameter counts.
+
+The true parents, declared or not, come from `generate_with_truth(n, seed)`, so lineage inference can be
+scored. Same (n, seed) → the same frame, byte for byte. Vectorised: about 10^5 models a second.
+"""
+
+from __future__ import annotations
+
+import gzip
+import string
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fakehub import synthetic_names as pools
+
+# Middle bytes of every synthetic `_id` and the first 8 hex digits of every `sha`: "fa4ec0de" ("fake code").
+SYNTHETIC_ID_MARKER = "fa4ec0de"
+
+# The synthetic Hub's "now": fixed, so that a seed always gives the same Hub whatever the wall clock says.
+HUB_NOW = "2026-11-01"
+# The Hub gives every repo created before its storage began this one createdAt [hub-api.md a.3].
+LEGACY_CREATED_AT = "2022-03-02T23:29:04.000Z"
+
+ANOMALY_KINDS: tuple[str, ...] = (
+    "url_base_model",  # cardData.base_model is a URL; the Hub makes no tags from it
+    "non_string_base_model",  # cardData.base_model is a number or a dict; no tags
+    "duplicated_list",  # cardData.base_model lists one parent three times; tags name it once
+    "unknown_relation",  # base_model_relation "distillation", also written into the relation tag
+    "self_loop",  # the model names itself as its base model
+    "missing_parent",  # the declared parent is not on the Hub (deleted or never existed)
+    "hostile_license",  # HTML/script in the license name and tag
+    "unicode_tags",  # non-ASCII user tags and license name
+)
+
+RELATIONS = ("finetune", "adapter", "quantized", "merge")
+# Internal kinds of record
+BASE, ORIGINAL, FINETUNE, ADAPTER, QUANTIZED, MERGE = range(6)
+_KIND_RELATION = {FINETUNE: "finetune", ADAPTER: "adapter", QUANTIZED: "quantized", MERGE: "merge"}
+
+_DAY_S = 86400
+_EPOCH_DAY = np.datetime64("1970-01-01", "D")
+
+
+class SyntheticHubError(ValueError):
+    """A bad argument to the synthetic Hub generator (the message says which and what is allowed)."""
+
+
+@dataclass(frozen=True)
+class SyntheticHub:
+    """A synthetic Hub and the lineage truth behind it.
+
+    frame: the raw Hub frame (columns are /api/models keys; see notes/fakehub-api.md §1).
+    truth: one row per true (child, parent) edge, declared or not: `child`, `parent`, `relation`,
+        `declared` (the edge is in the child's tags).
+    """
+
+    frame: pd.DataFrame
+    truth: pd.DataFrame
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------
+
+
+def generate(n: int, seed: int = 0) -> pd.DataFrame:
+    """The raw Hub frame of a synthetic Hub of `n` models (see the module docstring)."""
+    return generate_with_truth(n, seed).frame
+
+
+def generate_with_truth(n: int, seed: int = 0) -> SyntheticHub:
+    """A synthetic Hub of `n` models with its true lineage (declared or not)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise SyntheticHubError(f"n must be a positive whole number of models, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SyntheticHubError(f"seed must be a non-negative whole number, got {seed!r}")
+    return _Builder(int(n), int(seed)).build()
+
+
+def to_records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """The frame's rows as /api/models JSON objects: absent (None/NaN) keys are left out, JSON-string nested
+    columns are decoded."""
+    columns = list(frame.columns)
+    nested = {c for c in columns if c in _NESTED}
+    for values in zip(*(frame[c].tolist() for c in columns)):
+        record: dict[str, Any] = {}
+        for key, value in zip(columns, values):
+            if _absent(value):
+                continue
+            if key in nested and isinstance(value, str):
+                value = json.loads(value)
+            record[key] = value
+        yield record
+
+
+def write_jsonl(frame: pd.DataFrame, path: str | Path) -> int:
+    """Write the frame as JSON lines of /api/models records (gzip when the name ends in .gz); returns the number
+    of records. Absent values are left out, JSON-string nested columns are embedded as they are."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    count = 0
+    with opener(path, "wt", encoding="utf-8") as out:  # type: ignore[operator]
+        for line in _json_lines(frame):
+            out.write(line)
+            out.write("\n")
+            count += 1
+    return count
+
+
+# --------------------------------------------------------------------------------------------------
+# JSON output
+# --------------------------------------------------------------------------------------------------
+
+_NESTED = frozenset({"cardData", "safetensors", "gguf", "config", "siblings"})
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _json_lines(frame: pd.DataFrame) -> Iterator[str]:
+    columns = list(frame.columns)
+    # Each key is rendered once as `"key":`; nested JSON strings go in verbatim, the rest through json.dumps.
+    keys = [json.dumps(c) + ":" for c in columns]
+    raw = [c in _NESTED for c in columns]
+    dumps = json.dumps
+    for values in zip(*(frame[c].tolist() for c in columns)):
+        parts = []
+        for key, is_raw, value in zip(keys, raw, values):
+            if value is None or (isinstance(value, float) and value != value):
+                continue
+            if is_raw and isinstance(value, str):
+                parts.append(key + value)
+            else:
+                parts.append(key + dumps(value, ensure_ascii=False))
+        yield "{" + ",".join(parts) + "}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Small vectorised helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def _cat(*parts: Any) -> np.ndarray:
+    """Element-wise string concatenation of object arrays and scalars."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = np.add(out, p)
+    return np.asarray(out, dtype=object)
+
+
+def _obj(values: Iterable[str]) -> np.ndarray:
+    return np.array(list(values), dtype=object)
+
+
+def _days(date: str) -> float:
+    return float((np.datetime64(date, "D") - _EPOCH_DAY).astype(np.int64))
+
+
+def _weighted(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
+    """k indices drawn with probability proportional to weights (via the cumulative sum: O(k log n))."""
+    cum = np.cumsum(weights, dtype=np.float64)
+    return np.searchsorted(cum, rng.random(k) * cum[-1], side="right").clip(0, len(weights) - 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# The builder
+# --------------------------------------------------------------------------------------------------
+
+# Kinds of record among the children of bases (wave 0) and of other models (later waves). The mix follows
+# the children counts the Hub shows for a popular base (e.g. Phi-3.5-mini-instruct: adapter 716, finetune
+# 328, quantized 190, merge 19; hub-api.md a.8), while quantizer accounts mostly quantize fine-tunes and
+# merges (mradermacher quantizes nearly everything that gets downloaded).
+_MIX_BASES = {FINETUNE: 0.50, ADAPTER: 0.30, QUANTIZED: 0.12, MERGE: 0.08}
+_MIX_DERIVED = {FINETUNE: 0.30, ADAPTER: 0.12, QUANTIZED: 0.45, MERGE: 0.13}
+_WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
+_ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
+_BULK_SHARE = 0.02  # huggingtweets-style accounts: name-only gpt2 fine-tunes
+
+
+class _Builder:
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = n
+        self.rng = np.random.default_rng([seed, 0x5E7E71C])
+        self.now = _days(HUB_NOW)
+        self._prepare_bases()
+        self._prepare_users()
+        # Row columns, filled segment by segment (lists of numpy arrays, concatenated at the end)
+        self.cols: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "owner", "name", "kind", "root", "p1", "p2", "p3", "t", "params", "pop", "qfmt", "quser")}
+        self.size = 0
+        self.lower_ids: set[str] = set()
+
+    # ---- pools -----------------------------------------------------------------------------------
+
+    def _prepare_bases(self) -> None:
+        bases = list(pools.BASES)
+        k = min(len(bases), max(10, self.n // 250))
+        if k < len(bases):
+            # The most popular bases, then drop those whose declared parent was not kept.
+            order = sorted(range(len(bases)), key=lambda i: (-bases[i].popularity, i))[:k]
+            kept = {bases[i].id for i in order}
+            order = [i for i in sorted(order) if bases[i].parent is None or bases[i].parent in kept]
+            bases = [bases[i] for i in order]
+        self.bases = bases
+        fams = [pools.FAMILIES[b.family] for b in bases]
+        self.fams = fams
+        fam_keys = sorted(pools.FAMILIES)
+        self.fam_index = {k: i for i, k in enumerate(fam_keys)}
+        self.fam_list = [pools.FAMILIES[k] for k in fam_keys]
+        self.base_fam = np.array([self.fam_index[b.family] for b in bases], dtype=np.int32)
+        # Size token spellings: as written, lower case, "_" for ".", upper case.
+        variants = []
+        for b in bases:
+            s = b.size
+            variants.append([s, s.lower(), s.replace(".", "_"), s.upper() if "x" not in s else s])
+        self.size_var = np.array(variants, dtype=object)
+        # Aliases, flattened: per base a run of (prefix, suffix, has_size) triples.
+        pre, post, has_s, off, cnt = [], [], [], [], []
+        for b, f in zip(bases, fams):
+            short = b.id.split("/", 1)[1]
+            # Users mostly keep the size in the name (`Qwen2.5-7B-...`), so sized aliases count three times.
+            items = [t for t in f.aliases if "{s}" not in t]
+            items += [t for t in f.aliases if "{s}" in t and b.size] * 3
+            items += [short, short, short.lower()]
+            off.append(len(pre))
+            cnt.append(len(items))
+            for t in items:
+                if "{s}" in t:
+                    a, c = t.split("{s}", 1)
+                    pre.append(a), post.append(c), has_s.append(True)
+                else:
+                    pre.append(t), post.append(""), has_s.append(False)
+        self.alias_pre, self.alias_post = _obj(pre), _obj(post)
+        self.alias_has_s = np.array(has_s)
+        self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
+        self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
+        self.format_start = np.array([_days(spec["since"]) for spec in pools.QUANT_FORMATS.values()])
+        self.base_short = _obj(b.id.split("/", 1)[1] for b in bases)
+
+    def _prepare_users(self) -> None:
+        rng = self.rng
+        u = int(min(400_000, max(60, self.n // 6)))
+        heads = _obj(pools.HANDLE_HEADS)
+        tails = _obj(pools.HANDLE_TAILS)
+        words = _obj(pools.ORG_WORDS)
+        otails = _obj(pools.ORG_TAILS)
+        people = _cat(heads[rng.integers(len(heads), size=u)],
+                      _obj(["", "", "-", "_", ""])[rng.integers(5, size=u)],
+                      heads[rng.integers(len(heads), size=u)],
+                      tails[rng.integers(len(tails), size=u)])
+        orgs = _cat(words[rng.integers(len(words), size=u)], otails[rng.integers(len(otails), size=u)])
+        digits = rng.integers(0, 1000, size=u).astype(str).astype(object)
+        is_org = rng.random(u) < 0.15
+        add_digits = rng.random(u) < 0.25
+        users = np.where(is_org, orgs, people)
+        users = np.where(add_digits & ~is_org, _cat(users, digits), users)
+        # The Hub forbids some shapes; keep handles simple and distinct from the real accounts used elsewhere.
+        users = pd.unique(pd.Series(users).str.strip("-_"))
+        reserved = {b.id.split("/")[0] for b in pools.BASES} | {q.account for q in pools.QUANTIZERS}
+        self.users = _obj(x for x in users if x and x not in reserved)
+        # Zipf-like activity: a few users publish hundreds of models, most publish one or two.
+        ranks = np.arange(1, len(self.users) + 1, dtype=np.float64)
+        self.user_w = 1.0 / ranks**0.6
+        self.user_w = self.user_w[rng.permutation(len(self.users))]
+
+    def _pick_users(self, k: int) -> np.ndarray:
+        return self.users[_weighted(self.rng, self.user_w, k)]
+
+    # ---- rows ------------------------------------------------------------------------------------
+
+    def _add(self, **cols: np.ndarray) -> np.ndarray:
+        """Append a segment of rows; returns their row indices. Names are made unique (case-insensitively,
+        as on the Hub) by suffixing duplicates."""
+        k = len(cols["name"])
+        reowner = cols["kind"] == QUANTIZED
+        cols["owner"], cols["name"] = self._unique_names(np.asarray(cols["owner"], dtype=object), cols["name"],
+                                                         reowner)
+        for key in self.cols:
+            self.cols[key].append(np.asarray(cols[key]))
+        idx = np.arange(self.size, self.size + k)
+        self.size += k
+        return idx
+
+    def _unique_names(self, owner: np.ndarray, name: np.ndarray,
+                      reowner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Quantizations that collide move to another uploader (no one re-quantizes into `-GGUF-2`); other
+        names get a version-like suffix."""
+        name = _tidy(name)
+        suffixes = _obj(["-v2", "-2", "-v3", "_v2", "-new", "-3", "-final", "-v4", "-test", "-1"])
+        seen = self.lower_ids
+        todo = np.arange(len(name))  # rows still to check
+        for attempt in range(12):
+            dup = []
+            for i, x in zip(todo.tolist(), _cat(owner[todo], "/", name[todo]).tolist()):
+                x = x.lower()
+                if x in seen:
+                    dup.append(i)
+                else:
+                    seen.add(x)
+            if not dup:
+                break
+            todo = np.array(dup)
+            move = reowner[todo] & (attempt < 4)
+            if move.any():
+                owner = owner.copy()
+                owner[todo[move]] = self._pick_users(int(move.sum()))
+            rest = todo[~move]
+            pick = self.rng.integers(len(suffixes), size=len(rest))
+            extra = suffixes[pick] if attempt < 3 else _cat(suffixes[pick], "-", str(attempt))
+            name = name.copy()
+            name[rest] = _tidy(_cat(name[rest], extra))
+        return owner, name
+
+    def _col(self, key: str) -> np.ndarray:
+        return np.concatenate(self.cols[key]) if self.cols[key] else np.array([])
+
+    # ---- the Hub, segment by segment ------------------------------------------------------------
+
+    def build(self) -> SyntheticHub:
+        n = self.n
+        base_idx = self._add_bases()
+        rest = n - len(base_idx)
+        if rest <= 0:
+            return self._finish()
+        n_orig = int(round(rest * _ORIGINAL_SHARE))
+        n_bulk = int(round(rest * _BULK_SHARE))
+        n_derived = rest - n_orig - n_bulk
+        self._add_originals(n_orig)
+        self._add_bulk(n_bulk)
+        sizes = np.floor(np.array(_WAVES) * n_derived).astype(int)
+        sizes[0] += n_derived - sizes.sum()
+        parents = base_idx
+        for wave, k in enumerate(sizes):
+            if k <= 0:
+                continue
+            if len(parents) == 0:
+                parents = base_idx
+            new = self._add_derived(int(k), parents, wave)
+            kinds = self._col("kind")[new]
+            parents = new[(kinds == FINETUNE) | (kinds == MERGE)]
+        return self._finish()
+
+    def _add_bases(self) -> np.ndarray:
+        bases = self.bases
+        ids = {b.id: i for i, b in enumerate(bases)}
+        k = len(bases)
+        p1 = np.array([ids[b.parent] if b.parent else -1 for b in bases], dtype=np.int64)
+        t = np.array([_days(b.created) for b in bases]) + self.rng.random(k)
+        pop = np.array([b.popularity for b in bases], dtype=np.float64)
+        # log10 of 30-day downloads: popularity 10 is ~10M, 5 is ~30k
+        logdl = 2.3 + 0.5 * pop + self.rng.normal(0, 0.25, k)
+        return self._add(
+            owner=_obj(b.id.split("/")[0] for b in bases), name=_obj(b.id.split("/")[1] for b in bases),
+            kind=np.full(k, BASE, np.int8), root=np.arange(k, dtype=np.int32), p1=p1,
+            p2=np.full(k, -1), p3=np.full(k, -1), t=t, params=np.array([b.params for b in bases], np.int64),
+            pop=logdl, qfmt=np.full(k, -1, np.int16), quser=np.zeros(k, bool))
+
+    def _root_weights(self) -> np.ndarray:
+        return np.array([2.0 ** b.popularity * f.children for b, f in zip(self.bases, self.fams)])
+
+    def _growth_dates(self, start: np.ndarray, rate_days: float = 420.0) -> np.ndarray:
+        """Dates after `start`, denser towards HUB_NOW (the Hub's growth); since 2023 a share of children
+        also follow their parent's release within weeks (the rush after a popular release)."""
+        rng = self.rng
+        k = len(start)
+        span = np.maximum(self.now - start, 1.0)
+        r = 1.0 / rate_days
+        grow = start + np.log1p(rng.random(k) * np.expm1(r * span)) / r
+        soon = start + np.minimum(rng.exponential(120.0, k), span)
+        rush = (start >= _days("2023-01-01")) & (rng.random(k) < 0.45)
+        t = np.where(rush, soon, grow)
+        return np.minimum(t + rng.random(k), self.now - rng.random(k) * 0.5)
+
+    def _add_originals(self, k: int) -> None:
+        """Models without a parent: own small pre-trainings, uploads with names that say nothing."""
+        if k <= 0:
+            return
+        rng = self.rng
+        root = _weighted(rng, self._root_weights(), k).astype(np.int32)
+        t = self._growth_dates(np.full(k, _days("2019-06-01")))
+        junk = _obj(pools.JUNK)
+        brands = _obj(pools.BRANDS)
+        versions = _obj(pools.VERSIONS)
+        name = np.where(rng.random(k) < 0.5, junk[rng.integers(len(junk), size=k)],
+                        _cat(brands[rng.integers(len(brands), size=k)], "-", versions[rng.integers(len(versions),
+                                                                                                size=k)]))
+        small = np.isin(rng.integers(0, 4, k), [0])
+        tiny = _cat("tiny-", _obj(pools.ORG_WORDS)[rng.integers(len(pools.ORG_WORDS), size=k)], "-",
+                    rng.choice(_obj(["50m", "100M", "124M", "350m", "1b", "0.5B", "70M", "160m"]), k))
+        name = np.where(small, tiny, name)
+        params = (self._col("params")[root] * rng.uniform(0.2, 1.0, k)).astype(np.int64)
+        self._add(owner=self._pick_users(k), name=name, kind=np.full(k, ORIGINAL, np.int8), root=root,
+                  p1=np.full(k, -1), p2=np.full(k, -1), p3=np.full(k, -1), t=t, params=params,
+                  pop=rng.normal(0.2, 0.9, k), qfmt=np.full(k, -1, np.int16), quser=np.zeros(k, bool))
+
+    def _add_bulk(self, k: int) -> None:
+        """huggingtweets-style accounts: thousands of gpt2 fine-tunes named after a person, none declared."""
+        gpt2 = [i for i, b in enumerate(self.bases) if b.family in ("gpt2", "distilgpt2")]
+        if k <= 0 or not gpt2:
+            return
+        rng = self.rng
+        parent = np.array(gpt2)[rng.integers(len(gpt2), size=k)]
+        owner = _obj(pools.BULK_ACCOUNTS)[np.minimum(rng.geometric(0.55, k) - 1, len(pools.BULK_ACCOUNTS) - 1)]
+        handles = self.users[rng.integers(len(self.users), size=k)]
+        name = _cat(handles, np.where(rng.random(k) < 0.3, _cat("-", rng.integers(1, 99, k).astype(str)), ""))
+        t = np.clip(_days("2021-09-01") + rng.exponential(300, k), None, self.now - 1)
+        params = self._col("params")[parent]
+        self._add(owner=owner, name=name, kind=np.full(k, FINETUNE, np.int8),
+                  root=self._col("root")[parent].astype(np.int32), p1=parent, p2=np.full(k, -1),
+                  p3=np.full(k, -1), t=t, params=params, pop=rng.normal(0.0, 0.7, k),
+                  qfmt=np.full(k, -1, np.int16), quser=np.zeros(k, bool))
+
+    def _add_derived(self, k: int, parents: np.ndarray, wave: int) -> np.ndarray:
+        rng = self.rng
+        kinds_all = self._col("kind")
+        roots_all = self._col("root")
+        t_all = self._col("t")
+        pop_all = self._col("pop")
+        params_all = self._col("params")
+        mix = _MIX_BASES if wave == 0 else _MIX_DERIVED
+        kind = rng.choice(np.array(list(mix), np.int8), size=k, p=np.array(list(mix.values())))
+        # Parents: popular ones attract more children; quantizers go for the most popular.
+        ppop = pop_all[parents]
+        if wave == 0:
+            w_any = self._root_weights()[roots_all[parents]] * np.where(kinds_all[parents] == BASE, 1.0, 0.2)
+        else:
+            w_any = 10 ** (0.35 * ppop)
+        w_quant = w_any * 10 ** (0.35 * ppop)
+        p1 = parents[_weighted(rng, w_any, k)]
+        is_q = kind == QUANTIZED
+        p1[is_q] = parents[_weighted(rng, w_quant, int(is_q.sum()))]
+        root = roots_all[p1].astype(np.int32)
+        # Encoders, vision and speech models are fine-tuned, not merged or quantized for llama.cpp.
+        llm = self.base_llm[root]
+        kind[~llm & ((kind == QUANTIZED) | (kind == MERGE))] = FINETUNE
+        # Merges: 2 or 3 parents sharing the first parent's root (same architecture and size).
+        p2 = np.full(k, -1, np.int64)
+        p3 = np.full(k, -1, np.int64)
+        is_m = np.flatnonzero(kind == MERGE)
+        if len(is_m):
+            proot = roots_all[parents]
+            order = np.argsort(proot, kind="stable")
+            sorted_roots = proot[order]
+            lo = np.searchsorted(sorted_roots, root[is_m], side="left")
+            hi = np.searchsorted(sorted_roots, root[is_m], side="right")
+            for target in (p2, p3):
+                pick = parents[order[lo + (rng.random(len(is_m)) * (hi - lo)).astype(np.int64)]]
+                target[is_m] = pick
+            p3[is_m[rng.random(len(is_m)) < 0.7]] = -1
+            p2[p2 == p1] = -1
+            p3[(p3 == p1) | (p3 == p2)] = -1
+            # A merge with a single distinct parent is, in truth, a fine-tune.
+            kind[is_m[(p2[is_m] < 0) & (p3[is_m] < 0)]] = FINETUNE
+        start = t_all[p1]
+        for extra in (p2, p3):
+            has = extra >= 0
+            start[has] = np.maximum(start[has], t_all[extra[has]])
+        # Dates: quantizers follow within days; the rest spread over the Hub's growth.
+        t = self._growth_dates(start + 0.5)
+        is_q = kind == QUANTIZED
+        quick = is_q & (rng.random(k) < 0.75)
+        t[quick] = np.minimum(start[quick] + 0.2 + rng.exponential(12.0, int(quick.sum())), self.now - 0.1)
+        qfmt, quser, owner = self._quant_owners(kind, t)
+        # No repo predates its format (GGUF appeared in August 2023, MLX in December 2023, ...).
+        has_fmt = qfmt >= 0
+        floor = self.format_start[qfmt[has_fmt]]
+        late = np.maximum(t[has_fmt], floor + rng.exponential(20.0, int(has_fmt.sum())))
+        t[has_fmt] = np.minimum(late, self.now - rng.random(int(has_fmt.sum())))
+        owner_other = self._pick_users(k)
+        owner = np.where(owner == None, owner_other, owner)  # noqa: E711 (object array)
+        # Fine-tunes of a model by the same user are often "v2" of it.
+        same_user = (kind == FINETUNE) & (kinds_all[p1] != BASE) & (rng.random(k) < 0.25)
+        owner[same_user] = self._col("owner")[p1[same_user]] if same_user.any() else owner[same_user]
+        params = params_all[p1].copy()
+        noise = (kind == FINETUNE) & (rng.random(k) < 0.15)
+        params[noise] = (params[noise] * rng.uniform(0.998, 1.004, int(noise.sum()))).astype(np.int64)
+        is_a = kind == ADAPTER
+        # LoRA adapters: the adapter's own parameters (rank 8–128 over a few projections).
+        params[is_a] = (params[is_a] * rng.uniform(0.001, 0.03, int(is_a.sum()))).astype(np.int64)
+        pop = self._popularity(kind, quser, pop_all[p1], t)
+        name = self._derived_names(kind, qfmt, quser, owner, p1, p2, p3, root, same_user)
+        return self._add(owner=owner, name=name, kind=kind, root=root, p1=p1, p2=p2, p3=p3, t=t, params=params,
+                         pop=pop, qfmt=qfmt, quser=quser)
+
+    def _quant_owners(self, kind: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Quantized rows: a quantizer account active at that date (or a random user), and a format."""
+        rng = self.rng
+        k = len(kind)
+        fmt_keys = list(pools.QUANT_FORMATS)
+        qfmt = np.full(k, -1, np.int16)
+        quser = np.zeros(k, bool)
+        owner = np.full(k, None, dtype=object)
+        rows = np.flatnonzero(kind == QUANTIZED)
+        if not len(rows):
+            return qfmt, quser, owner
+        qs = pools.QUANTIZERS
+        start = np.array([_days(q.active[0]) for q in qs])
+        end = np.array([_days(q.active[1]) for q in qs])
+        weight = np.array([q.weight for q in qs])
+        tq = t[rows][:, None]
+        w = np.where((tq >= start) & (tq <= end), weight, 0.0)
+        # About 60 % of quantized repos come from the known accounts (when any is active), 40 % from users.
+        total = w.sum(axis=1)
+        by_account = (total > 0) & (rng.random(len(rows)) < 0.6)
+        cum = np.cumsum(w, axis=1)
+        pick = (cum < (rng.random(len(rows)) * total)[:, None]).sum(axis=1).clip(0, len(qs) - 1)
+        acc_rows = rows[by_account]
+        acc = pick[by_account]
+        owner[acc_rows] = _obj(q.account for q in qs)[acc]
+        quser[acc_rows] = True
+        # Each account's own formats, uniformly
+        n_fmt = np.array([len(q.formats) for q in qs])
+        which = (rng.random(len(acc_rows)) * n_fmt[acc]).astype(int)
+        fmt_table = np.array([[fmt_keys.index(q.formats[min(j, len(q.formats) - 1)]) for j in range(4)]
+                              for q in qs])
+        qfmt[acc_rows] = fmt_table[acc, which]
+        user_rows = rows[~by_account]
+        names, ws = zip(*pools.USER_QUANT_FORMATS)
+        ws = np.array(ws) / sum(ws)
+        qfmt[user_rows] = np.array([fmt_keys.index(x) for x in names])[rng.choice(len(names), len(user_rows), p=ws)]
+        return qfmt, quser, owner
+
+    def _popularity(self, kind: np.ndarray, quser: np.ndarray, parent_pop: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """log10 of 30-day downloads: casual repos are rarely downloaded, quantizer accounts inherit their
+        parent's fame, recent repos are downloaded more than old ones."""
+        rng = self.rng
+        k = len(kind)
+        qacct = (kind == QUANTIZED) & quser
+        quse = (kind == QUANTIZED) & ~quser
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.6, 0.3, 0.3, 0.6], 0.7)
+        sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
+        follow = np.select([qacct, kind == ADAPTER], [0.25, 0.05], 0.1)
+        mu = mu + follow * (parent_pop - 2.0)
+        age_years = (self.now - t) / 365.0
+        mu = mu - 0.25 * np.maximum(age_years - 1.0, 0.0)
+        return mu + sigma * rng.standard_normal(k)
+
+    # ---- names -----------------------------------------------------------------------------------
+
+    def _alias(self, root: np.ndarray) -> np.ndarray:
+        """The family, re-spelled the way users write it (`llama-3-8b`, `Qwen2.5-1_5B`, `mistral`)."""
+        rng = self.rng
+        k = len(root)
+        a = self.alias_off[root] + (rng.random(k) * self.alias_cnt[root]).astype(np.int64)
+        size = self.size_var[root, rng.choice(4, size=k, p=[0.45, 0.35, 0.05, 0.15])]
+        return _cat(self.alias_pre[a], np.where(self.alias_has_s[a], size, ""), self.alias_post[a])
+
+    def _size_token(self, root: np.ndarray) -> np.ndarray:
+        rng = self.rng
+        return self.size_var[root, rng.choice(4, size=len(root), p=[0.5, 0.4, 0.03, 0.07])]
+
+    def _derived_names(self, kind, qfmt, quser, owner, p1, p2, p3, root, same_user) -> np.ndarray:
+        rng = self.rng
+        k = len(kind)
+        names_all = self._col("name")
+        owners_all = self._col("owner")
+        pname = names_all[p1]
+        name = np.empty(k, dtype=object)
+        # Fine-tunes
+        rows = np.flatnonzero(kind == FINETUNE)
+        name[rows] = self._finetune_names(rows, pname, root, same_user)
+        rows = np.flatnonzero(kind == ADAPTER)
+        name[rows] = self._adapter_names(rows, pname, root)
+        rows = np.flatnonzero(kind == MERGE)
+        name[rows] = self._merge_names(rows, pname, names_all, p2, root)
+        rows = np.flatnonzero(kind == QUANTIZED)
+        name[rows] = self._quant_names(rows, pname, owners_all[p1], qfmt, quser, owner)
+        return name
+
+    def _choose(self, k: int, weights: dict[str, float]) -> np.ndarray:
+        keys = list(weights)
+        p = np.array(list(weights.values()), dtype=np.float64)
+        return np.array(keys, dtype=object)[self.rng.choice(len(keys), size=k, p=p / p.sum())]
+
+    def _words(self, pool: tuple[str, ...], k: int) -> np.ndarray:
+        return _obj(pool)[self.rng.integers(len(pool), size=k)]
+
+    def _render(self, k: int, templates: dict[str, float], fields: dict[str, np.ndarray]) -> np.ndarray:
+        """Pick a template per row (by weight) and fill it from `fields`, concatenating only the rows that
+        use it. A template needing {size} falls back to its `|`-alternative when the model has no size."""
+        tpl = self._choose(k, templates)
+        has_size = fields["size"] != ""
+        out = np.empty(k, dtype=object)
+        for template in templates:
+            main, _, fallback = template.partition("|")
+            rows = tpl == template
+            if "{size}" in main and fallback:
+                out[rows & ~has_size] = _fill(fallback, fields, rows & ~has_size)
+                rows = rows & has_size
+            out[rows] = _fill(main, fields, rows)
+        return out
+
+    def _name_fields(self, rows: np.ndarray, root: np.ndarray, pname: np.ndarray) -> dict[str, np.ndarray]:
+        k = len(rows)
+        r = root[rows]
+        w = self._words
+        return {"alias": self._alias(r), "size": self._size_token(r), "parent": pname[rows],
+                "topic": w(pools.TOPICS, k), "method": w(pools.METHODS, k), "brand": w(pools.BRANDS, k),
+                "brand2": w(pools.BRANDS, k), "lang": w(pools.LANGS, k), "version": w(pools.VERSIONS, k),
+                "ds": w(pools.DATASETS, k), "junk": w(pools.JUNK, k), "merge": w(pools.MERGE_METHODS, k)}
+
+    def _finetune_names(self, rows: np.ndarray, pname: np.ndarray, root: np.ndarray, same_user) -> np.ndarray:
+        k = len(rows)
+        if not k:
+            return np.empty(0, dtype=object)
+        f = self._name_fields(rows, root, pname)
+        out = self._render(k, {"{alias}-{topic}": 10, "{alias}-{topic}-{method}": 10, "{alias}-{brand}": 5,
+                               "{brand}-{alias}": 6, "{brand}-{size}-{version}|{brand}-{alias}": 6,
+                               "{parent}-{method}": 7, "{alias}-{lang}-{method}": 6,
+                               "{alias}-finetuned-{ds}": 8, "{brand}-{version}": 10, "{junk}": 12,
+                               "{alias}-{method}": 8, "{lang}-{alias}-{version}": 4, "{parent}-{version}": 3}, f)
+        # A user's next version of their own model
+        su = same_user[rows]
+        out[su] = _cat(_strip_version(f["parent"][su]), "-", f["version"][su])
+        return out
+
+    def _adapter_names(self, rows: np.ndarray, pname: np.ndarray, root: np.ndarray) -> np.ndarray:
+        k = len(rows)
+        if not k:
+            return np.empty(0, dtype=object)
+        f = self._name_fields(rows, root, pname)
+        f["lora"] = self._choose(k, {"lora": 5, "qlora": 2, "LoRA": 1, "adapter": 1, "peft": 1})
+        f["step"] = (self.rng.integers(1, 60, k) * 100).astype(str).astype(object)
+        return self._render(k, {"{alias}-{topic}-{lora}": 8, "{alias}-{lora}-{topic}": 4,
+                                "{lora}-{alias}-{topic}": 2, "{topic}-{lora}": 2, "{junk}": 10,
+                                "checkpoint-{step}": 3, "{alias}-{topic}": 3}, f)
+
+    def _merge_names(self, rows, pname, names_all, p2, root) -> np.ndarray:
+        k = len(rows)
+        if not k:
+            return np.empty(0, dtype=object)
+        f = self._name_fields(rows, root, pname)
+        f["short1"] = _first_words(f["parent"])
+        f["short2"] = _first_words(names_all[np.maximum(p2[rows], 0)])
+        f["experts"] = self._choose(k, {"2x": 3, "4x": 2, "8x": 1})
+        return self._render(k, {"{alias}-{brand}-{merge}": 6,
+                                "{brand}-{brand2}-{size}-{merge}|{brand}-{brand2}-{merge}": 6,
+                                "{brand}-{size}-{merge}|{brand}-{alias}-{merge}": 5, "{short1}-{short2}-{merge}": 3,
+                                "{brand}{brand2}-{alias}": 4, "{brand}-MoE-{experts}{size}|{brand}-MoE": 1,
+                                "{brand}-{alias}-{version}": 3}, f)
+
+    def _quant_names(self, rows, pname, powner, qfmt, quser, owner) -> np.ndarray:
+        k = len(rows)
+        if not k:
+            return np.empty(0, dtype=object)
+        fmts = list(pools.QUANT_FORMATS.values())
+        f = qfmt[rows]
+        # Per format, a choice among its suffixes
+        suffix = np.empty(k, dtype=object)
+        for i, spec in enumerate(fmts):
+            m = f == i
+            if m.any():
+                suffix[m] = _obj(spec["suffixes"])[self.rng.integers(len(spec["suffixes"]), size=int(m.sum()))]
+        base = pname[rows]
+        own = owner[rows]
+        # TheBloke wrote names in his own CamelCase; RichardErkhov keeps the parent's owner in the name.
+        base = base.copy()
+        camel = own == "TheBloke"
+        base[camel] = _camel(base[camel])
+        erkhov = own == "RichardErkhov"
+        base[erkhov] = _cat(powner[rows][erkhov], "_-_", base[erkhov])
+        mlx_comm = own == "mlx-community"
+        suffix = np.where(mlx_comm & (suffix == "-mlx"), "-4bit", suffix)
+        out = _cat(base, suffix)
+        # Some users lower-case the whole name.
+        lower = ~quser[rows] & (self.rng.random(k) < 0.08)
+        out[lower] = pd.Series(out[lower], dtype=object).str.lower().to_numpy(dtype=object)
+        return out
+
+    # ---- the frame -------------------------------------------------------------------------------
+
+    def _finish(self) -> SyntheticHub:
+        from fakehub.synthetic_fields import render
+
+        cols = {k: self._col(k) for k in self.cols}
+        return render(self, cols)
+
+
+def _tidy(name: np.ndarray) -> np.ndarray:
+    """Repo names the Hub accepts (`[A-Za-z0-9._-]`, no "--" or "..", no "-" or "." at the ends, at most 96
+    characters). The pools only hold such words, so only joins and lengths need checking."""
+    name = np.asarray(name, dtype=object)
+    bad = np.fromiter((len(x) > 96 or "--" in x or ".." in x or x[:1] in "-._" or x[-1:] in "-._"
+                       for x in name), dtype=bool, count=len(name))
+    if bad.any():
+        s = pd.Series(name[bad], dtype=object)
+        s = s.str.replace(r"-{2,}", "-", regex=True).str.replace(r"\.{2,}", ".", regex=True)
+        s = s.str.slice(0, 96).str.strip("-._")
+        name = name.copy()
+        name[bad] = s.where(s.str.len() > 0, "model").to_numpy(dtype=object)
+    return name
+
+
+def _fill(template: str, fields: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """`template` ("{alias}-{topic}") filled from the `rows` of each field array."""
+    parts = []
+    for literal, field, _, _ in _FORMATTER.parse(template):
+        if literal:
+            parts.append(literal)
+        if field:
+            parts.append(fields[field][rows])
+    if not any(isinstance(p, np.ndarray) for p in parts):
+        return np.full(int(rows.sum()), "".join(parts), dtype=object)
+    if isinstance(parts[0], str) and len(parts) > 1:
+        parts[0], parts[1] = np.add(parts[0], parts[1]), None
+        parts = [p for p in parts if p is not None]
+    return _cat(*parts)
+
+
+_FORMATTER = string.Formatter()
+
+
+def _strip_version(name: np.ndarray) -> np.ndarray:
+    return pd.Series(name, dtype=object).str.replace(r"[-_]?[vV]\d+(\.\d+)?$", "", regex=True).to_numpy(dtype=object)
+
+
+def _first_words(name: np.ndarray) -> np.ndarray:
+    """The first two dash-separated words of a name (merge names join their parents' short names)."""
+    parts = pd.Series(name, dtype=object).str.split("-", n=2, expand=False)
+    return _obj("-".join(p[:2]) for p in parts)
+
+
+def _camel(name: np.ndarray) -> np.ndarray:
+    """TheBloke's spelling: `llama-2-7b-chat-hf` -> `Llama-2-7B-Chat`."""
+    s = pd.Series(name, dtype=object)
+    s = s.str.replace(r"-hf$", "", regex=True)
+    s = s.str.replace(r"(?<=\d)b(?=$|-)", "B", regex=True)
+    s = s.str.replace(r"(^|-)([a-z])", lambda m: m.group(1) + m.group(2).upper(), regex=True)
+    return s.to_numpy(dtype=object)

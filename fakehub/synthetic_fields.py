@@ -1,0 +1,469 @@
+"""Render the SYNTHETIC Hub's rows (fakehub.synthetic) into /api/models fields: ids, dates, counts, tags,
+cardData, safetensors, gguf, config and siblings. Nested fields are JSON strings, which the fake Hub's
+store embeds verbatim (notes/fakehub-api.md §1)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from fakehub import synthetic_names as pools
+from fakehub.synthetic import (
+    ADAPTER,
+    ANOMALY_KINDS,
+    BASE,
+    FINETUNE,
+    LEGACY_CREATED_AT,
+    MERGE,
+    ORIGINAL,
+    QUANTIZED,
+    SYNTHETIC_ID_MARKER,
+    SyntheticHub,
+    _cat,
+    _days,
+    _obj,
+)
+
+if TYPE_CHECKING:
+    from fakehub.synthetic import _Builder
+
+COLUMNS = ("_id", "id", "author", "downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt",
+           "lastModified", "private", "gated", "disabled", "pipeline_tag", "library_name", "tags", "sha",
+           "cardData", "safetensors", "gguf", "config", "siblings")
+
+_SHARED = frozenset({"gated", "pipeline_tag", "library_name", "tags", "config", "siblings"})
+_QFMT = list(pools.QUANT_FORMATS)
+_GGUF_FMTS = np.array([k.startswith("gguf") or k == "ggml" for k in _QFMT] + [False])  # index -1 -> last
+_PACKED = [pools.QUANT_FORMATS[k]["packed"] for k in _QFMT]
+_QUANT_METHOD = {"gptq": "gptq", "awq": "awq", "bnb": "bitsandbytes", "bnb-erkhov": "bitsandbytes",
+                 "bnb-user": "bitsandbytes", "fp8": "compressed-tensors", "w4a16": "compressed-tensors"}
+
+
+def _filled(n: int, value: object) -> np.ndarray:
+    """An object array of n references to one value (np.full cannot fill with a tuple)."""
+    out = np.empty(n, dtype=object)
+    out[:] = [value] * n
+    return out
+
+
+def _hex(values: np.ndarray, width: int) -> np.ndarray:
+    """Unsigned ints as fixed-width lower-case hex strings (width 8: uint32), vectorised through bytes.hex()."""
+    raw = np.ascontiguousarray(values.astype(">u4")).tobytes().hex().encode()
+    return np.frombuffer(raw, dtype=f"S{width}").astype(f"U{width}").astype(object)
+
+
+def _iso(days: np.ndarray) -> np.ndarray:
+    secs = (days * 86400).astype(np.int64).astype("datetime64[s]")
+    return _cat(np.datetime_as_string(secs, unit="s").astype(object), ".000Z")
+
+
+def _ints(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.int64).astype(str).astype(object)
+
+
+def render(b: _Builder, c: dict[str, np.ndarray]) -> SyntheticHub:
+    rng = b.rng
+    # Chronological order, so that `_id` (which starts with the creation time) sorts like createdAt.
+    order = np.argsort(c["t"], kind="stable")
+    pos = np.empty_like(order)
+    pos[order] = np.arange(len(order))
+    c = {k: v[order] for k, v in c.items()}
+    for p in ("p1", "p2", "p3"):
+        c[p] = np.where(c[p] >= 0, pos[np.maximum(c[p], 0)], -1)
+    n = len(c["t"])
+    kind, root, t = c["kind"], c["root"], c["t"]
+    qfmt, quser = c["qfmt"], c["quser"]
+    fam = b.base_fam[root]
+    fams = b.fam_list
+    ids = _cat(c["owner"], "/", c["name"])
+    now = b.now
+
+    # ---- ids and dates ----------------------------------------------------------------------------
+    ts = (t * 86400).astype(np.int64)
+    _id = _cat(_hex(ts, 8), SYNTHETIC_ID_MARKER, _hex(np.arange(n), 8))
+    sha = _cat(SYNTHETIC_ID_MARKER, _hex(rng.integers(0, 2**32, size=n * 4, dtype=np.uint64), 8).reshape(n, 4)
+               .sum(axis=1))
+    created = _iso(t)
+    created[t < _days("2022-03-02") + 0.98] = LEGACY_CREATED_AT
+    touched = rng.random(n) < 0.7
+    modified_t = np.minimum(t + np.where(touched, rng.exponential(40.0, n), rng.random(n) * 0.02), now - 0.001)
+    modified_t = np.maximum(modified_t, t)
+    modified = _iso(modified_t)
+    legacy = created == LEGACY_CREATED_AT
+    # lastModified >= createdAt also for the legacy stamp
+    modified[legacy & (modified_t < _days("2022-03-02") + 0.98)] = "2022-03-03T00:00:00.000Z"
+
+    # ---- counts -----------------------------------------------------------------------------------
+    logdl = c["pop"]
+    downloads = np.floor(10 ** np.clip(logdl, 0, 8.5)).astype(np.int64) - 1
+    downloads = np.where(rng.random(n) < 0.02, 0, downloads)  # some repos go quiet
+    age_months = (now - t) / 30.4
+    downloads_all = downloads + np.floor(downloads * age_months * rng.uniform(0.3, 1.5, n)).astype(np.int64) \
+        + rng.integers(0, 40, n)
+    like_log = 0.62 * np.log10(downloads + 1) - 1.3 + np.where(kind == BASE, 0.5, 0.0) + rng.normal(0, 0.5, n)
+    likes = np.maximum(np.floor(10 ** like_log) - 1, 0).astype(np.int64)
+    trending = np.floor(likes * np.exp(-(now - t) / 25.0) * rng.uniform(0.2, 1.0, n)).astype(np.int64)
+
+    # ---- task, library, license ------------------------------------------------------------------
+    fam_pipe = _obj(f.pipeline or "" for f in fams)[fam]
+    pipeline = fam_pipe.copy()
+    encoder = np.isin(fam_pipe, ["fill-mask"]) & (kind != BASE)
+    tasks = _obj(["text-classification", "text-classification", "token-classification", "question-answering",
+                  "fill-mask", "feature-extraction"])
+    pipeline[encoder] = tasks[rng.integers(len(tasks), size=int(encoder.sum()))]
+    drop_pipe = ((kind == ADAPTER) & (rng.random(n) < 0.5)) | ((kind != BASE) & (rng.random(n) < 0.04))
+    pipeline = np.where(drop_pipe | (pipeline == ""), None, pipeline)
+
+    library = _obj(f.library for f in fams)[fam]
+    library = np.where(kind == ADAPTER, "peft", library)
+    is_q = kind == QUANTIZED
+    fmt_lib = _obj([pools.QUANT_FORMATS[k]["library"] for k in _QFMT] + [""])[qfmt]
+    library = np.where(is_q, fmt_lib, library)
+    gguf_rows = is_q & _GGUF_FMTS[qfmt]
+    # mradermacher and many GGUF uploads say "transformers"; some say nothing
+    library = np.where(gguf_rows & (rng.random(n) < 0.4), "transformers", library)
+    library = np.where(c["owner"] == "mradermacher", "transformers", library)
+    library = np.where((kind != BASE) & (rng.random(n) < 0.05), None, library)
+
+    fam_license = _obj(f.license for f in fams)[fam]
+    other_lic = _obj(pools.LICENSES_OTHER)[rng.integers(len(pools.LICENSES_OTHER), size=n)]
+    u = rng.random(n)
+    license_ = np.where(u < 0.62, fam_license, np.where(u < 0.85, other_lic, None))
+    license_ = np.where(kind == BASE, fam_license, license_)
+    # Quantizations keep their parent's license
+    license_ = np.where(is_q & quser, license_[np.maximum(c["p1"], 0)], license_)
+
+    # ---- lineage declarations -------------------------------------------------------------------
+    declared = _declared(rng, kind, quser, t, c["owner"])
+    declared[kind == BASE] = c["p1"][kind == BASE] >= 0
+    relation = _obj(["", "", "finetune", "adapter", "quantized", "merge"])[kind]
+    relation = np.where(kind == BASE, "finetune", relation)
+    tag_relation = relation.copy()
+    # The Hub infers relations; gguf-my-repo uploads are sometimes tagged finetune (seen in real records).
+    odd = gguf_rows & ~quser & (rng.random(n) < 0.15)
+    tag_relation[odd] = "finetune"
+    pid = [np.where(c[p] >= 0, ids[np.maximum(c[p], 0)], None) for p in ("p1", "p2", "p3")]
+
+    anomalies = _pick_anomalies(rng, kind, declared, c["p2"], n)
+    extra_tags = _filled(n, ())
+    card_override: dict[int, dict] = {}
+    license_name: dict[int, str] = {}
+    tag_parent = pid[0].copy()
+    drop_tags = np.zeros(n, bool)
+    for kind_name, rows in anomalies.items():
+        for i in rows:
+            p = pid[0][i]
+            if kind_name == "url_base_model":
+                card_override[i] = {"base_model": f"https://huggingface.co/{p}"}
+                drop_tags[i] = True
+            elif kind_name == "non_string_base_model":
+                card_override[i] = {"base_model": {"name": p} if i % 2 else 7}
+                drop_tags[i] = True
+            elif kind_name == "duplicated_list":
+                card_override[i] = {"base_model": [p, p, p]}
+            elif kind_name == "unknown_relation":
+                card_override[i] = {"base_model": p, "base_model_relation": "distillation"}
+                tag_relation[i] = "distillation"
+            elif kind_name == "self_loop":
+                tag_parent[i] = ids[i]
+                card_override[i] = {"base_model": ids[i]}
+            elif kind_name == "missing_parent":
+                tag_parent[i] = f"deleted-account/{c['name'][i]}-base"
+                card_override[i] = {"base_model": tag_parent[i]}
+            elif kind_name == "hostile_license":
+                license_[i] = "<script>alert('license')</script>"
+                license_name[i] = '<img src=x onerror="alert(1)">'
+            elif kind_name == "unicode_tags":
+                extra_tags[i] = ("日本語", "한국어-모델", "modèle-français", "🤗-emoji")
+                license_name[i] = "Лицензия © 2026 — 許可"
+    declared_eff = declared & ~drop_tags
+    tag_parents = [tag_parent, pid[1], pid[2]]
+
+    # ---- weights: safetensors, gguf ---------------------------------------------------------------
+    params = c["params"]
+    old = t < _days("2023-06-01")
+    has_st = np.isin(kind, [BASE, ORIGINAL, FINETUNE, MERGE]) & (rng.random(n) < np.where(old, 0.4, 0.9))
+    has_st |= (kind == BASE) & (t >= _days("2023-01-01"))
+    has_st |= (kind == ADAPTER) & (rng.random(n) < 0.25)
+    packed_lo = np.array([p[0] if p else np.nan for p in _PACKED] + [np.nan])[qfmt]
+    packed_hi = np.array([p[1] if p else np.nan for p in _PACKED] + [np.nan])[qfmt]
+    q_st = is_q & ~np.isnan(packed_lo)
+    has_st |= q_st
+    st_total = params.copy()
+    share = packed_lo + (packed_hi - packed_lo) * rng.random(n)
+    st_total[q_st] = (params[q_st] * share[q_st]).astype(np.int64)
+    dtype = np.where(t < _days("2023-03-01"), "F32", np.where(t < _days("2024-01-01"), "F16", "BF16"))
+    dtype = np.where(rng.random(n) < 0.1, "F16", dtype)
+    st_params = _cat('{"', dtype, '":', _ints(st_total), "}")
+    # Packed weights report two dtypes: the packed ints and the unquantized rest
+    qi = np.flatnonzero(q_st)
+    rest = (st_total[qi] * rng.uniform(0.05, 0.25, len(qi))).astype(np.int64)
+    st_params[qi] = _cat('{"F16":', _ints(rest), ',"I32":', _ints(st_total[qi] - rest), "}")
+    safetensors = np.where(has_st, _cat('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None)
+
+    model_type = _obj(f.model_type for f in fams)[fam]
+    ctx = np.array([f.context for f in fams])[fam]
+    gguf_total = np.where(rng.random(n) < 0.85, params, (params * rng.uniform(0.97, 1.03, n)).astype(np.int64))
+    gguf = np.where(gguf_rows & (qfmt != _QFMT.index("ggml")),
+                    _cat('{"total":', _ints(gguf_total), ',"architecture":"', model_type, '","context_length":',
+                         _ints(ctx), "}"), None)
+
+    # ---- config, siblings ---------------------------------------------------------------------------
+    config_pool = _obj('{"architectures":["%s"],"model_type":"%s"' % (f.architecture, f.model_type) for f in fams)
+    has_cfg = ~gguf_rows & (kind != ADAPTER)
+    qm = _obj([_QUANT_METHOD.get(k, "") for k in _QFMT] + [""])[qfmt]
+    config = np.where(has_cfg, _cat(config_pool[fam], np.where(qm != "", _cat(',"quantization_config":{"quant_method":"',
+                                                                                qm, '"}'), ""), "}"), None)
+    siblings = _siblings(rng, kind, gguf_rows, has_st, params, c["name"], n)
+
+    # ---- tags --------------------------------------------------------------------------------------
+    conversational = np.array([f.chat for f in fams])[fam] & (fam_pipe == "text-generation") & (
+        (kind != BASE) & (rng.random(n) < 0.55) | pd.Series(c["name"]).str.contains(
+            r"(?i)instruct|chat|-it\b").to_numpy())
+    lang = np.where(rng.random(n) < 0.35, _obj(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], None)
+    head = _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang)
+    tails = _tails(rng, kind, pipeline, library, t, n)
+    bm = _base_model_tags(declared_eff, tag_relation, tag_parents, n)
+    lic_tag = np.where(pd.isna(license_), None, _cat("license:", np.where(pd.isna(license_), "", license_)))
+    tags = [[*h, *x, *m, lt, *tl] if lt is not None else [*h, *x, *m, *tl]
+            for h, x, m, lt, tl in zip(head, extra_tags, bm, lic_tag, tails)]
+
+    # ---- cardData ---------------------------------------------------------------------------------
+    card = _card_data(rng, declared_eff, relation, pid, license_, kind, n)
+    for i, override in card_override.items():
+        card[i] = json.dumps({"license": license_[i], **override} if license_[i] else override, ensure_ascii=False)
+    for i, name in license_name.items():
+        body = json.loads(card[i]) if card[i] else {}
+        body["license_name"] = name
+        card[i] = json.dumps(body, ensure_ascii=False)
+
+    gated = np.full(n, False, dtype=object)
+    base_gated = np.array([bb.gated for bb in b.bases])[root] & (kind == BASE)
+    gated[base_gated] = "manual"
+    g = rng.random(n)
+    gated[(kind != BASE) & (g < 0.012)] = "auto"
+    gated[(kind != BASE) & (g > 0.996)] = "manual"
+
+    columns = {
+        "_id": _id, "id": ids, "author": c["owner"], "downloads": downloads, "downloadsAllTime": downloads_all,
+        "likes": likes, "trendingScore": trending, "createdAt": created, "lastModified": modified,
+        "private": np.zeros(n, bool), "gated": gated, "disabled": np.zeros(n, bool), "pipeline_tag": pipeline,
+        "library_name": library, "tags": tags, "sha": sha, "cardData": card, "safetensors": safetensors,
+        "gguf": gguf, "config": config, "siblings": siblings,
+    }
+    # Per-row strings go to Arrow-backed `str` columns (compact at 3M rows); columns whose values are shared
+    # objects from small pools stay `object`, where each row holds only a reference.
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) if k in _SHARED else v for k, v in columns.items()},
+                         columns=list(COLUMNS))
+    frame.attrs["synthetic"] = True
+    frame.attrs["generator"] = "fakehub.synthetic"
+    frame.attrs["anomalies"] = {k: [ids[i] for i in rows] for k, rows in anomalies.items()}
+    truth = _truth(ids, pid, relation, declared_eff, tag_parent, kind)
+    truth.attrs["synthetic"] = True
+    return SyntheticHub(frame=frame, truth=truth)
+
+
+def _declared(rng: np.random.Generator, kind, quser, t, owner) -> np.ndarray:
+    """Who writes `base_model`: almost no one before mid-2023, most quantizer accounts, peft and mergekit
+    (which write it for you) and a minority of hand-written fine-tune cards."""
+    n = len(kind)
+    early = t < _days("2023-06-01")
+    mid = (t >= _days("2023-06-01")) & (t < _days("2024-01-01"))
+    p_mid = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
+                       kind == MERGE], [0.12, 0.45, 0.6, 0.3, 0.5], 0.0)
+    p_late = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
+                         kind == MERGE], [0.2, 0.6, 0.95, 0.55, 0.7], 0.0)
+    p = np.where(early, np.where(np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED, MERGE]), 0.05, 0.0),
+                 np.where(mid, p_mid, p_late))
+    p = np.where(np.isin(owner, pools.BULK_ACCOUNTS), 0.0, p)
+    return rng.random(n) < p
+
+
+def _pick_anomalies(rng, kind, declared, p2, n) -> dict[str, np.ndarray]:
+    """A few rows per anomaly kind (none below 1,000 models, then one per 20,000, at least one each)."""
+    if n < 1000:
+        return {}
+    per = max(1, n // 20_000)
+    candidates = np.flatnonzero(declared & np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED]) & (p2 < 0))
+    need = per * len(ANOMALY_KINDS)
+    if len(candidates) < need:
+        return {}
+    chosen = rng.choice(candidates, size=need, replace=False)
+    return {k: np.sort(chosen[i * per:(i + 1) * per]) for i, k in enumerate(ANOMALY_KINDS)}
+
+
+def _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang) -> np.ndarray:
+    """The first tags, (library, format, weights, model type, task, conversational, language): few distinct
+    combinations, so each is built once and shared."""
+    columns = [library, np.where(is_q, qfmt, -1), has_st, model_type, pipeline, conversational, lang]
+    codes, values = [], []
+    for col in columns:
+        c, v = pd.factorize(pd.Series(col, dtype=object) if col.dtype == object else col, use_na_sentinel=True)
+        codes.append(c + 1)  # 0 = absent
+        values.append([None, *v])
+    combined = np.zeros(len(library), dtype=np.int64)
+    for c, v in zip(codes, values):
+        combined = combined * len(v) + c
+    uniq, inverse = np.unique(combined, return_inverse=True)
+    heads = []
+    for code in uniq.tolist():
+        parts = []
+        for v in reversed(values):
+            code, r = divmod(code, len(v))
+            parts.append(v[r])
+        lib, q, st, mt, pipe, conv, lg = reversed(parts)
+        tags = []
+        if lib:
+            tags.append(lib)
+        if q is not None and q >= 0:
+            tags += [x for x in pools.QUANT_FORMATS[_QFMT[q]]["tags"] if x != lib]
+        if st and "safetensors" not in tags:
+            tags.append("safetensors")
+        tags.append(mt)
+        if pipe:
+            tags.append(pipe)
+        if conv:
+            tags.append("conversational")
+        if lg:
+            tags.append(lg)
+        heads.append(tuple(dict.fromkeys(tags)))
+    pool = np.empty(len(heads), dtype=object)
+    pool[:] = heads
+    return pool[inverse]
+
+
+def _tails(rng, kind, pipeline, library, t, n) -> np.ndarray:
+    """The last tags: training-tool tags, and the Hub's own `endpoints_compatible` / `region:us`."""
+    variants = [
+        ("endpoints_compatible", "region:us"),
+        ("text-generation-inference", "endpoints_compatible", "region:us"),
+        ("autotrain_compatible", "text-generation-inference", "endpoints_compatible", "region:us"),
+        ("trl", "sft", "endpoints_compatible", "region:us"),
+        ("unsloth", "trl", "text-generation-inference", "endpoints_compatible", "region:us"),
+        ("generated_from_trainer", "endpoints_compatible", "region:us"),
+        ("mergekit", "merge", "endpoints_compatible", "region:us"),
+        ("lora", "region:us"),
+        ("region:us",),
+    ]
+    pool = np.empty(len(variants), dtype=object)
+    pool[:] = variants
+    tg = pd.Series(pipeline, dtype=object) == "text-generation"
+    u = rng.random(n)
+    code = np.where(tg, np.where(t < _days("2024-06-01"), 2, 1), 0)
+    ft = kind == FINETUNE
+    code = np.where(ft & (u < 0.15), 3, code)
+    code = np.where(ft & (u >= 0.15) & (u < 0.25), 4, code)
+    code = np.where(ft & (u >= 0.25) & (u < 0.4), 5, code)
+    code = np.where(kind == MERGE, 6, code)
+    code = np.where(kind == ADAPTER, 7, code)
+    code = np.where(pd.isna(library) & (u > 0.5), 8, code)
+    return pool[code]
+
+
+def _base_model_tags(declared, relation, parents, n) -> np.ndarray:
+    out = _filled(n, ())
+    rows = np.flatnonzero(declared)
+    if not len(rows):
+        return out
+    rel = relation[rows]
+    parts = []
+    for p in parents:
+        pr = p[rows]
+        has = np.array([x is not None for x in pr])
+        a = np.where(has, _cat("base_model:", np.where(has, pr, "")), None)
+        bb = np.where(has, _cat("base_model:", rel, ":", np.where(has, pr, "")), None)
+        parts.append((a, bb))
+    (a1, b1), (a2, b2), (a3, b3) = parts
+    # The Hub lists the plain tags of every parent, then the relation tags
+    tag_tuples = [tuple(x for x in (x1, x2, x3, y1, y2, y3) if x is not None)
+                  for x1, x2, x3, y1, y2, y3 in zip(a1, a2, a3, b1, b2, b3)]
+    out[rows] = tag_tuples if len(tag_tuples) != 1 else [tag_tuples[0]]
+    return out
+
+
+def _card_data(rng, declared, relation, pid, license_, kind, n) -> np.ndarray:
+    """cardData as JSON text: the license and, when declared, `base_model` (a list for merges) and sometimes
+    an explicit `base_model_relation`. Tags-only edges (no card) exist too."""
+    has_card = rng.random(n) < np.where(declared, 0.95, 0.7)
+    lic_codes, lic_values = pd.factorize(pd.Series(license_, dtype=object))
+    lic_pool = _obj(['"license":' + json.dumps(v, ensure_ascii=False) for v in lic_values] + [""])
+    lic_part = lic_pool[lic_codes]  # code -1 (no license) takes the last, empty entry
+    p1, p2, p3 = (np.where(p == None, "", p) for p in pid)  # noqa: E711 (object arrays)
+    out = _filled(n, None)
+    rows = np.flatnonzero(has_card)
+    d = declared[rows]
+    explicit = d & (rng.random(len(rows)) < np.select([kind[rows] == QUANTIZED, kind[rows] == ADAPTER],
+                                                      [0.3, 0.1], 0.04))
+    rel = relation[rows]
+    lic = lic_part[rows]
+    a, b, c3 = p1[rows], p2[rows], p3[rows]
+    body = []
+    for li, dd, ex, r, x, y, z in zip(lic.tolist(), d.tolist(), explicit.tolist(), rel.tolist(), a.tolist(),
+                                      b.tolist(), c3.tolist()):
+        parts = [li] if li else []
+        if dd:
+            if not y:
+                parts.append(f'"base_model":"{x}"')
+            elif not z:
+                parts.append(f'"base_model":["{x}","{y}"]')
+            else:
+                parts.append(f'"base_model":["{x}","{y}","{z}"]')
+            if ex:
+                parts.append(f'"base_model_relation":"{r}"')
+        body.append("{" + ",".join(parts) + "}" if parts else None)
+    out[rows] = body
+    return out
+
+
+_ST_FILES = (".gitattributes", "README.md", "config.json", "generation_config.json")
+_TOK_FILES = ("special_tokens_map.json", "tokenizer.json", "tokenizer_config.json")
+
+
+def _sibling_json(files) -> str:
+    return json.dumps([{"rfilename": f} for f in files], separators=(",", ":"))
+
+
+def _siblings(rng, kind, gguf_rows, has_st, params, name, n) -> np.ndarray:
+    """Repo file lists: a few shapes shared between rows, and per-row GGUF file names."""
+    shards = np.clip(np.ceil(params * 2 / 5e9), 1, 200).astype(int)
+    pool: dict[int, str] = {}
+    for k in np.unique(shards):
+        files = list(_ST_FILES)
+        files += (["model.safetensors"] if k == 1 else
+                  [f"model-{i:05d}-of-{k:05d}.safetensors" for i in range(1, k + 1)] + ["model.safetensors.index.json"])
+        pool[int(k)] = _sibling_json(files + list(_TOK_FILES))
+    st_pool = np.array([pool.get(k, "") for k in range(201)], dtype=object)
+    bin_files = _sibling_json([".gitattributes", "README.md", "config.json", "pytorch_model.bin", "vocab.json",
+                               "merges.txt"])
+    adapter = _sibling_json([".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors",
+                             "training_args.bin"])
+    out = np.where(has_st, st_pool[shards], bin_files)
+    out = np.where(kind == ADAPTER, adapter, out)
+    rows = np.flatnonzero(gguf_rows)
+    if len(rows):
+        stem = pd.Series(name[rows], dtype=object).str.replace(r"(?i)[-.](i1-)?gguf$|-Q\d.*$", "",
+                                                                   regex=True).to_numpy(dtype=object)
+        files = '{"rfilename":".gitattributes"},{"rfilename":"README.md"}'
+        for q in ("Q4_K_M", "Q5_K_M", "Q8_0"):
+            files = _cat(files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
+        out[rows] = _cat("[", files, "]")
+    keep = rng.random(n) < 0.97  # a few listings come without siblings
+    return np.where(keep, out, None)
+
+
+def _truth(ids, pid, relation, declared, tag_parent, kind) -> pd.DataFrame:
+    frames = []
+    for j, p in enumerate(pid):
+        has = np.array([x is not None for x in p])
+        if not has.any():
+            continue
+        frames.append(pd.DataFrame({
+            "child": ids[has], "parent": p[has], "relation": relation[has],
+            "declared": declared[has] & (tag_parent[has] == p[has] if j == 0 else True),
+        }))
+    if not frames:
+        return pd.DataFrame({"child": [], "parent": [], "relation": [], "declared": []})
+    return pd.concat(frames, ignore_index=True)

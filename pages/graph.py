@@ -1,0 +1,54 @@
+"""Graph: a model's neighbourhood, or a community's inside, drawn with pyvis."""
+
+import streamlit as st
+
+from constellation.app import graphs, lineage, ui
+from constellation.app.escape import md
+
+atlas = ui.page_start()
+models = ui.filtered_models(atlas)
+st.title("Graph")
+mode = st.radio("Show", ["A model's neighbourhood", "A community"], horizontal=True, key="graph_mode")
+cap = st.slider("At most this many nodes", 20, graphs.HARD_CAP, graphs.DEFAULT_CAP, step=10, key="graph_cap")
+
+
+@st.cache_data(max_entries=32, show_spinner="Laying out the graph …")
+def html_of(spec_key, _spec):
+    return graphs.render_html(_spec)
+
+
+if mode == "A model's neighbourhood":
+    model_id = ui.model_picker(atlas, key="graph_search", label="Model")
+    if model_id is None:
+        st.caption("Pick a model to see its parents, children, ancestors and most similar names.")
+        st.stop()
+    chain = [a.id for a in lineage.ancestors(atlas.models, atlas.position, model_id)]
+    similar = ui.similar_to(str(atlas.edges_path) if atlas.edges_path else None, (model_id,), False, 200)
+    spec = graphs.neighbourhood_graph(model_id, atlas.models, atlas.position, atlas.lineage, similar, chain, cap=cap)
+    key = ("model", atlas.snapshot_id, model_id, cap)
+    st.caption(f"{md(model_id)}: {len(spec.nodes):,} models, {len(spec.edges):,} edges.")
+else:
+    if not atlas.has("community"):
+        ui.unavailable("Communities")
+        st.stop()
+    counts = models["community"].value_counts()
+    if counts.empty:
+        st.info("No community in this selection.")
+        st.stop()
+    community = st.selectbox(
+        "Community", [int(c) for c in counts.index[:500]], key="graph_community",
+        format_func=lambda c: f"{c} ({counts[c]:,} models)",
+    )  # fmt: skip
+    members = models[(models["community"] == community).to_numpy(dtype=bool)]
+    top_ids = tuple(members.nlargest(min(cap, len(members)), "downloads")["id"].astype(str))
+    similar = ui.similar_to(str(atlas.edges_path) if atlas.edges_path else None, top_ids, True, 20 * cap)
+    spec = graphs.community_graph(members, atlas.lineage, similar, cap=cap)
+    key = ("community", atlas.snapshot_id, community, cap, ui.current_filters())
+    st.caption(f"Community {community}: {len(spec.nodes):,} models, {len(spec.edges):,} edges.")
+
+if spec.note:
+    st.info(spec.note)
+st.iframe(html_of(key, spec), height=680)
+legend = " · ".join(f"<span style='color:{c}'>■</span> {w} ({s})" for w, c, s in graphs.legend_rows())
+st.markdown(legend, unsafe_allow_html=True)
+ui.export_buttons(atlas, models[models["id"].isin(set(spec.nodes["id"])).to_numpy(dtype=bool)], key="graph_export")

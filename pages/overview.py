@@ -1,0 +1,48 @@
+"""Overview: counts, top families and communities, growth since the previous snapshot."""
+
+import streamlit as st
+
+from constellation.app import overview, trends, ui
+from constellation.app.escape import md
+
+atlas = ui.page_start()
+models = ui.filtered_models(atlas)
+st.title("Constellation: the Hugging Face Hub's model genealogy")
+ui.filter_caption(atlas, models)
+
+counts = overview.atlas_counts(models, atlas.snapshot_id)
+cols = st.columns(5)
+cols[0].metric("Models", f"{counts.models:,}")
+cols[1].metric("Families", f"{counts.families:,}" if counts.families is not None else "n/a")
+cols[2].metric("Communities", f"{counts.communities:,}" if counts.communities is not None else "n/a")
+share = counts.known_size_share
+cols[3].metric("With known size", f"{share:.1%}" if share is not None else "n/a")
+cols[4].metric("Snapshot", counts.snapshot_date)
+
+growth = trends.snapshot_growth(ui.layout(), atlas.snapshot_id)
+if growth is None:
+    st.caption("Growth: this is the first snapshot, so there is nothing to compare with yet.")
+else:
+    delta = growth["models_now"] - growth["models_before"]
+    st.markdown(
+        f"**Since the previous snapshot** ({md(growth['previous'])}): {delta:+,} models "
+        f"({growth['added']:,} new, {growth['removed']:,} gone; the whole snapshot, before filters)."
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Top families by downloads")
+    if atlas.has("family"):
+        st.dataframe(overview.top_groups(models, "family", 15), hide_index=True)
+    else:
+        ui.unavailable("Families")
+with right:
+    st.subheader("Top communities by downloads")
+    if atlas.has("community"):
+        labels = overview.community_labels(atlas.models, atlas.communities)
+        st.dataframe(overview.top_groups(models, "community", 15, label=labels), hide_index=True)
+        ui.similarity_note(atlas)
+    else:
+        ui.unavailable("Communities")
+
+ui.export_buttons(atlas, models, key="overview_export")

@@ -1,0 +1,36 @@
+"""Scatter plots (WebGL): downloads × likes, parameters × downloads, creation date × downloads."""
+
+import streamlit as st
+
+from constellation.app import figures, ui
+
+atlas = ui.page_start()
+filters = ui.current_filters()
+models = ui.filtered_models(atlas)
+st.title("Scatter plots")
+ui.filter_caption(atlas, models)
+kinds = {spec.title: key for key, spec in figures.SCATTERS.items()}
+left, right = st.columns(2)
+title = left.selectbox("Plot", list(kinds), key="scatter_kind")
+colour_by = right.selectbox("Colour by", list(figures.COLOUR_BY), key="scatter_colour")
+
+
+@st.cache_resource(max_entries=16, show_spinner="Plotting …")
+def scatter(root, snapshot_id, filters, kind, colour_by):
+    return figures.scatter_figure(ui.filtered_models(atlas, filters), kind, colour_by)
+
+
+result = scatter(str(atlas.root), atlas.snapshot_id, filters, kinds[title], colour_by)
+if result.shown == 0:
+    ui.unavailable(f"{title} (no model has both values)")
+    st.stop()
+event = st.plotly_chart(result.figure, key="scatter_chart", on_select="rerun", selection_mode=("points", "box", "lasso"))
+st.caption(result.note + " Lasso or box-select points to list and export them.")
+picked = figures.selected_ids(event)
+if picked:
+    selection = models[models["id"].isin(set(picked)).to_numpy(dtype=bool)]
+    st.markdown(f"**{len(selection):,} selected**")
+    st.dataframe(selection[[c for c in ("id", "downloads", "likes", "params", "family", "community_label") if c in selection]], hide_index=True)
+    ui.export_buttons(atlas, selection, key="scatter_export_sel")
+else:
+    ui.export_buttons(atlas, models, key="scatter_export")

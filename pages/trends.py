@@ -1,0 +1,50 @@
+"""Trends: families and communities by downloads across snapshots; new models per week by family."""
+
+import plotly.express as px
+import streamlit as st
+
+from constellation.app import overview, trends, ui
+
+atlas = ui.page_start()
+filters = ui.current_filters()
+models = ui.filtered_models(atlas)
+data = ui.layout()
+st.title("Trends")
+ui.filter_caption(atlas, models)
+snapshots = data.snapshot_ids()
+st.caption(f"{len(snapshots):,} snapshot(s) in {data.snapshots}.")
+top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading the snapshots …")
+def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
+    frame = ui.filtered_models(atlas, filters)
+    top = overview.top_groups(frame, column, top_n)[column].tolist()
+    members = frame.loc[frame[column].isin(top).to_numpy(dtype=bool), ["id", column]]
+    return trends.group_downloads_over_snapshots(data, members, column, snapshot_ids)
+
+
+for column, title in (("family", "Families"), ("community", "Communities")):
+    st.subheader(f"{title} by downloads across snapshots")
+    if not atlas.has(column):
+        ui.unavailable(title)
+        continue
+    frame = over_snapshots(str(atlas.root), atlas.snapshot_id, filters, column, top_n, tuple(snapshots))
+    if frame.empty:
+        st.info("No snapshot holds these models.")
+        continue
+    if frame["snapshot"].nunique() < 2:
+        st.caption("Only one snapshot so far: each group is a single point until the next crawl.")
+    fig = px.line(frame, x="snapshot", y="downloads", color=column, markers=True)
+    st.plotly_chart(fig, key=f"trend_{column}")
+
+st.subheader("New models per week, by family")
+if not atlas.has("family") or "created_at" not in models:
+    ui.unavailable("Families or creation dates")
+else:
+    top = overview.top_groups(models, "family", top_n)["family"].tolist()
+    weekly = trends.new_models_per_week(models, "family", top)
+    if weekly.empty:
+        st.info("No creation dates in this selection.")
+    else:
+        st.plotly_chart(px.bar(weekly, x="week", y="models", color="family"), key="trend_weekly")

@@ -1,0 +1,27 @@
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from constellation.app.clouds import cloud_image, name_ngrams, ngram_counts
+
+
+def test_name_ngrams_count_each_gram_once_per_name_and_skip_owners():
+    counts = name_ngrams(["meta-llama/Llama-3-8B", "TheBloke/Llama-3-8B-GGUF", "Qwen/Qwen2.5-7B"])
+    assert counts["llama"] == 2 and counts["llama 3"] == 2 and counts["8b gguf"] == 1
+    assert counts["meta"] == 0 and counts["thebloke"] == 0
+    assert counts["qwen"] == 1  # "Qwen2.5" → qwen · 2.5, counted once per name
+
+
+def test_sampling_above_cap_is_seeded():
+    ids = pd.Series([f"o/model-{i % 10}-x" for i in range(1000)])
+    a = ngram_counts(ids, max_names=100, seed=1)
+    b = ngram_counts(ids, max_names=100, seed=1)
+    assert a.sampled and a.names_used == 100 and a.names_total == 1000 and a.counts == b.counts
+    assert not ngram_counts(ids, max_names=5000).sampled
+
+
+def test_cloud_image_shape_and_blank():
+    image = cloud_image(Counter({"llama": 10, "qwen 2.5": 5}), width=200, height=100)
+    assert image.shape == (100, 200, 3) and image.dtype == np.uint8 and (image != 255).any()
+    assert (cloud_image(Counter(), width=20, height=10) == 255).all()

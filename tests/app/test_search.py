@@ -1,0 +1,43 @@
+import pyarrow as pa
+
+from constellation.app.search import IdIndex
+
+IDS = [
+    "meta-llama/Llama-3-8B",
+    "TheBloke/Llama-3-8B-GGUF",
+    "gpt2",
+    "openai/gpt2-large",
+    "x/abc-gpt2",
+    "Qwen/Qwen2.5-7B",
+    "alice/qwen-tuned",
+]
+
+
+def test_prefix_of_id_and_of_name_case_insensitive_shortest_first():
+    index = IdIndex.build(IDS)
+    assert index.prefix("LLAMA-3") == ["meta-llama/Llama-3-8B", "TheBloke/Llama-3-8B-GGUF"]
+    assert index.prefix("gpt") == ["gpt2", "openai/gpt2-large"]
+    assert index.prefix("qwen") == ["Qwen/Qwen2.5-7B", "alice/qwen-tuned"]
+    assert index.prefix("meta-llama/") == ["meta-llama/Llama-3-8B"]
+
+
+def test_search_adds_substring_matches_after_prefixes_without_repeats():
+    index = IdIndex.build(IDS)
+    assert index.search("gpt2") == ["gpt2", "openai/gpt2-large", "x/abc-gpt2"]
+    assert index.search("8b-gg") == ["TheBloke/Llama-3-8B-GGUF"]
+    assert index.search("gpt2", limit=2) == ["gpt2", "openai/gpt2-large"]
+
+
+def test_empty_and_unmatched_queries():
+    index = IdIndex.build(IDS)
+    assert index.search("") == [] and index.search("   ") == []
+    assert index.search("zzz") == []
+    assert index.prefix("gpt", limit=0) == []
+
+
+def test_scales_without_python_strings():
+    ids = pa.array([f"owner{i % 97}/model-{i:07d}" for i in range(200_000)])
+    index = IdIndex.build(ids)
+    assert len(index) == 200_000
+    assert index.search("model-0123456") == ["owner72/model-0123456"]
+    assert index.containing("l-019999", limit=3) == ["owner73/model-0199990", "owner74/model-0199991", "owner75/model-0199992"]

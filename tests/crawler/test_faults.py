@@ -1,0 +1,192 @@
+"""Every failure kind of ../shared/docs/hub-api.md's table (rows 1–25), injected by the fake Hub, with the
+crawler's reaction asserted: what it retried (by kind), what it stored, how it stopped."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from huggingface_hub import constants as hf_constants
+
+from crawler.checkpoint import Staging
+from crawler.errors import (
+    BudgetExceeded,
+    CrawlConfigError,
+    CursorRejected,
+    HubAuthError,
+    HubUnavailable,
+    ListingError,
+)
+from crawler.run import crawl
+from crawler.scope import CrawlSettings, Scope
+from fakehub.faults import Fault
+from fakehub.server import FakeHub
+from tests.crawler.conftest import PAGE_SIZE, snapshot_rows, text_generation_ids
+
+PAGES = 9  # 43 text-generation models in pages of 5
+
+
+def crawl_with(layout, records, settings, *faults: Fault):
+    with FakeHub(records, page_size=PAGE_SIZE, faults=list(faults)) as hub:
+        result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+        hub.wait_requests(result.manifest["requests"], timeout=5)  # a timed-out request is logged when it ends
+        return result, hub
+
+
+RECOVERED = [
+    # (row, fault, retries by kind)
+    ("1 429 + Retry-After", Fault("rate_limit_retry_after", page=2, seconds=0), {"rate_limit": 1}),
+    ("2 429 + RateLimit r=0", Fault("rate_limit_header", page=2, seconds=0), {"rate_limit": 1}),
+    ("3 429 + RateLimit r=5 + Retry-After", Fault("rate_limit_not_exhausted", page=2, seconds=0), {"rate_limit": 1}),
+    ("4 429 + Retry-After HTTP-date", Fault("rate_limit_http_date", page=2), {"rate_limit": 1}),
+    ("5 429 past the library's retries", Fault("rate_limit_http_date", page=2, times=3),
+     {"rate_limit": 3, "exhausted": 1}),
+    ("6 500 twice", Fault("server_error", page=2, times=2), {"server_error": 2}),
+    ("7 500 past the library's retries", Fault("server_error", page=2, times=3), {"server_error": 3, "exhausted": 1}),
+    ("8 502 HTML", Fault("server_error", page=1, status=502), {"server_error": 1}),
+    ("8 503 + Retry-After", Fault("server_error", page=1, status=503, retry_after=0), {"server_error": 1}),
+    ("8 504", Fault("server_error", page=1, status=504), {"server_error": 1}),
+    ("8 408", Fault("server_error", page=1, status=408), {"server_error": 1}),
+    ("9 truncated body", Fault("truncated_body", page=3), {"protocol": 1}),
+    ("10 malformed JSON", Fault("malformed_json", page=3), {"bad_body": 1}),
+    ("11 JSON object", Fault("json_object", page=3), {"bad_body": 1}),
+    ("13 slow headers", Fault("slow", page=2, seconds=1.5), {"timeout": 1}),
+    ("13 trickled body", Fault("slow", page=2, seconds=12, trickle=True), {"timeout": 1}),
+    ("14 cursor 400", Fault("invalid_cursor", page=3), {"cursor_restart": 1}),
+    ("15 cursor 404", Fault("cursor_404", page=3), {"cursor_restart": 1}),
+    ("16 relative Link", Fault("relative_link", page=1), {}),
+    ("18 two empty pages with next", Fault("empty_pages_with_next", page=4, pages=2), {}),
+    ("20 extra Link rel", Fault("extra_link_rel", page=1), {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row, fault, retries", RECOVERED, ids=[r[0] for r in RECOVERED])
+def test_recovered_faults_give_the_complete_snapshot(layout, records, settings, row, fault, retries):
+    result, hub = crawl_with(layout, records, settings, fault)
+
+    assert hub.faults.fired, "the fault never fired"
+    assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
+    assert result.manifest["retries"] == retries
+    assert result.manifest["status"] == "ok"
+    assert result.manifest["counts"]["duplicates"] == 0
+    hub.wait_requests(result.manifest["requests"], timeout=5)  # a timed-out request is logged when it ends
+    assert result.manifest["requests"] == len(hub.model_requests)
+
+
+def test_rate_limit_waits_what_the_hub_asks(layout, records, settings):
+    started = time.monotonic()
+    crawl_with(layout, records, settings, Fault("rate_limit_header", page=1, seconds=1))
+    assert time.monotonic() - started >= 2.0  # RateLimit t=1 -> huggingface_hub sleeps t + 1
+
+
+def test_a_rejected_cursor_restarts_from_the_previous_page(layout, records, settings):
+    result, hub = crawl_with(layout, records, settings, Fault("invalid_cursor", page=3))
+    asked = [r.page for r in hub.model_requests]
+    assert asked == [0, 1, 2, 3, 2, 3, 4, 5, 6, 7, 8]
+    assert result.manifest["pages"] == PAGES and result.manifest["cursor_restarts"] == 1
+
+
+def test_empty_pages_with_next_are_followed_then_counted_as_pages(layout, records, settings):
+    result, _ = crawl_with(layout, records, settings, Fault("empty_pages_with_next", page=4, pages=2))
+    assert result.manifest["pages"] == PAGES + 2
+
+
+def test_malformed_items_are_quarantined_and_counted(layout, records, settings, caplog):
+    with caplog.at_level(logging.WARNING, logger="crawler.run"):
+        result, _ = crawl_with(layout, records, settings, Fault("malformed_items", page=1, which="all", item=0))
+    ids = text_generation_ids(records)
+    broken = ids[5:9]  # the first four items of page 1: no id, safetensors without total, bad date, not a dict
+    stored = [r["id"] for r in snapshot_rows(layout, result.snapshot_id)]
+    assert stored == ids[:5] + [i for i in ids[5:] if i not in broken]
+    m = result.manifest
+    assert m["counts"]["seen"] == len(ids) and m["counts"]["stored"] == len(ids) - 4 and m["counts"]["rejected"] == 4
+    assert m["rejected"] == [
+        {"id": None, "reason": "item has no id"},
+        {"id": broken[1], "reason": "safetensors has no 'total'"},
+        {"id": broken[2], "reason": "createdAt 'yesterday' is not a Hub date (YYYY-MM-DDTHH:MM:SS.mmmZ)"},
+        {"id": None, "reason": "item is a JSON string, not an object"},
+    ]
+    assert "rejected item" in caplog.text
+
+
+FATAL = [
+    # (row, fault, error, exit code, pages staged when it stopped)
+    ("7 500 forever", Fault("server_error", page=2, times=-1), HubUnavailable, 5, 2),
+    ("5 429 forever", Fault("rate_limit_http_date", page=2, times=-1), HubUnavailable, 5, 2),
+    ("11 JSON object forever", Fault("json_object", page=2, times=-1), ListingError, 6, 2),
+    ("13 slow forever", Fault("slow", page=2, seconds=1.5, times=-1), HubUnavailable, 5, 2),
+    ("14 cursor 400 forever", Fault("invalid_cursor", page=3, times=-1), CursorRejected, 6, 3),
+    ("15 cursor 404 forever", Fault("cursor_404", page=3, times=-1), CursorRejected, 6, 3),
+    ("17 foreign Link", Fault("foreign_link", page=1), ListingError, 6, 1),
+    ("18 Link loop", Fault("link_loop", page=1), ListingError, 6, 1),
+    ("18 endless empty pages", Fault("empty_pages_with_next", page=1, pages=50), ListingError, 6, 1),
+    ("23 401", Fault("unauthorized", page=0), HubAuthError, 4, 0),
+    ("23 403", Fault("forbidden", page=2), HubAuthError, 4, 2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row, fault, error, code, staged", FATAL, ids=[r[0] for r in FATAL])
+def test_fatal_faults_stop_cleanly_and_keep_the_checkpoint(layout, records, settings, row, fault, error, code, staged):
+    with FakeHub(records, page_size=PAGE_SIZE, faults=[fault]) as hub:
+        with pytest.raises(error) as info:
+            crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+        assert info.value.exit_code == code
+        assert "Traceback" not in str(info.value)
+        assert layout.snapshot_ids() == []  # never a partial snapshot
+        checkpoint = Staging(layout).load()
+        assert checkpoint is not None and checkpoint.pages == staged
+
+        hub.faults.clear()
+        result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+    assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
+    assert result.resumed and result.manifest["runs"] == 2
+    assert result.snapshot_id == checkpoint.snapshot_id
+
+
+def test_auth_error_message_says_what_to_do(layout, records, settings):
+    with pytest.raises(HubAuthError, match=r"HTTP 401 \(Invalid credentials in Authorization header\).*HF_TOKEN"):
+        crawl_with(layout, records, settings, Fault("unauthorized"))
+
+
+def test_foreign_link_is_never_followed(layout, records, settings):
+    with FakeHub(records, page_size=PAGE_SIZE, faults=[Fault("foreign_link", page=0, host="http://127.0.0.1:9")]) as hub:
+        with pytest.raises(ListingError, match="points to http://127.0.0.1:9, not to the endpoint"):
+            crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+        assert len(hub.model_requests) == 1
+
+
+def test_server_down_is_hub_unavailable(layout, records, settings):
+    hub = FakeHub(records, page_size=PAGE_SIZE).start()
+    url = hub.url
+    hub.stop()
+    started = time.monotonic()
+    with pytest.raises(HubUnavailable, match="ConnectError") as info:
+        crawl(layout, Scope(), endpoint=url, settings=settings, progress=False)
+    assert info.value.exit_code == 5
+    assert time.monotonic() - started < 5
+    assert Staging(layout).load().retries == {"connection": 6, "exhausted": 2}
+
+
+def test_budget_ends_a_long_wait_with_the_checkpoint_kept(layout, records, settings):
+    tight = CrawlSettings(**{**settings.to_dict(), "budget_s": 1.0})
+    started = time.monotonic()
+    with FakeHub(records, page_size=PAGE_SIZE, faults=[Fault("rate_limit_retry_after", page=1, seconds=30)]) as hub:
+        with pytest.raises(BudgetExceeded, match="budget of 1 s ran out") as info:
+            crawl(layout, Scope(), endpoint=hub.url, settings=tight, progress=False)
+    assert info.value.exit_code == 7
+    assert time.monotonic() - started < 5  # not the 31 s the Hub asked for
+    assert Staging(layout).load().pages == 1
+
+
+def test_inherited_offline_mode_is_ignored(layout, records, settings, monkeypatch, caplog):
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    with caplog.at_level(logging.WARNING, logger="crawler.http"):
+        result, _ = crawl_with(layout, records, settings)
+    assert result.manifest["counts"]["stored"] == len(text_generation_ids(records))
+    assert "HF_HUB_OFFLINE is set" in caplog.text
+
+
+def test_page_size_above_the_hubs_maximum_is_refused():
+    with pytest.raises(CrawlConfigError, match="--page-size must be between 1 and 1000, got 1001"):
+        CrawlSettings(page_size=1001)

@@ -1,0 +1,160 @@
+"""Inferred lineage: name keys and markers on real names, and each rule on a small hand-made snapshot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.inference import (
+    RuleConfidence,
+    has_adapter_marker,
+    has_quantization_marker,
+    infer_lineage,
+    name_key,
+)
+
+# Real child names with their real declared parents (hf-top-downloads-2024-09): both sides share a key.
+SAME_KEY = [
+    ("bartowski/gemma-2-27b-it-GGUF", "google/gemma-2-27b-it", "gemma-2-27b-it"),
+    ("TheBloke/Mistral-7B-Instruct-v0.1-GPTQ", "mistralai/Mistral-7B-Instruct-v0.1", "mistral-7b-instruct-v0.1"),
+    ("TheBloke/Llama-2-13B-chat-GGUF", "meta-llama/Llama-2-13b-chat-hf", "llama-2-13b-chat"),
+    ("mradermacher/Nous-Capybara-limarpv3-34B-i1-GGUF", "Doctor-Shotgun/Nous-Capybara-limarpv3-34B", "nous-capybara-limarpv3-34b"),
+    ("mlc-ai/gemma-2b-it-q4f32_1-MLC", "google/gemma-2b-it", "gemma-2b-it"),
+    ("hugging-quants/Meta-Llama-3.1-405B-BNB-NF4-BF16", "meta-llama/Meta-Llama-3.1-405B", "meta-llama-3.1-405b"),
+    ("Lewdiculous/mini-magnum-12b-v1.1-GGUF-IQ-Imatrix", "intervitens/mini-magnum-12b-v1.1", "mini-magnum-12b-v1.1"),
+    ("TheBloke/openchat_3.5-16k-AWQ", "NurtureAI/openchat_3.5-16k", "openchat-3.5-16k"),
+    ("legraphista/gemma-2-27b-it-IMat-GGUF", "google/gemma-2-27b-it", "gemma-2-27b-it"),
+    ("byroneverson/glm-4-9b-chat-abliterated-gguf", "byroneverson/glm-4-9b-chat-abliterated", "glm-4-9b-chat-abliterated"),
+    ("Alex01837178373/Qwen2-1.5B-Instruct-Abliterated-Q5_K_M-GGUF", "trollek/Qwen2-1.5B-Instruct-Abliterated", "qwen2-1.5b-instruct-abliterated"),
+    ("unsloth/Meta-Llama-3.1-8B-bnb-4bit", "meta-llama/Meta-Llama-3.1-8B", "meta-llama-3.1-8b"),
+    ("astronomer/Llama-3-8B-Instruct-GPTQ-8-Bit", "unsloth/llama-3-8b-Instruct", "llama-3-8b-instruct"),
+]
+
+
+@pytest.mark.parametrize(("child", "parent", "key"), SAME_KEY)
+def test_quantized_child_and_parent_share_a_key(child: str, parent: str, key: str) -> None:
+    names = pd.Series([child.split("/")[1], parent.split("/")[1]])
+    assert name_key(names).tolist() == [key, key]
+    assert has_quantization_marker(names).tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Qwen2.5-7B-Instruct",  # a version, not a marker
+        "Llama-2-7b-chat-hf",
+        "gpt2",
+        "bert-base-uncased",
+        "phi-2",
+        "Mixtral-8x7B-Instruct-v0.1",
+        "stable-diffusion-v1-5",
+        "whisper-large-v3",
+        "Hermes-3-Llama-3.1-8B-lorablated",  # "lorablated" is a fine-tune method, not a LoRA adapter
+    ],
+)
+def test_plain_names_carry_no_marker(name: str) -> None:
+    assert not has_quantization_marker(pd.Series([name])).iloc[0]
+    assert not has_adapter_marker(pd.Series([name])).iloc[0]
+
+
+def test_adapter_markers_and_timestamps() -> None:
+    names = pd.Series(["zephyr-7b-beta-lora", "01-ai-Yi-1.5-9B-1726291449", "lcm-lora-sdv1-5"])
+    assert has_adapter_marker(names).tolist() == [True, True, False]
+    assert name_key(names).tolist() == ["zephyr-7b-beta", "01-ai-yi-1.5-9b", "lcm-lora-sdv1-5"]
+
+
+def models(rows: list[tuple[str, int, str | None]], tags: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    ids = [r[0] for r in rows]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "author": [i.split("/")[0] for i in ids],
+            "name": [i.split("/")[1] for i in ids],
+            "downloads": [r[1] for r in rows],
+            "created_at": pd.to_datetime([r[2] for r in rows], utc=True),
+            "tags": [(tags or {}).get(i, []) for i in ids],
+            "library_name": None,
+        }
+    )
+
+
+NO_EDGES = pd.DataFrame({"source": pd.Series(dtype=str), "target": pd.Series(dtype=str)})
+
+
+def test_each_rule_on_a_small_snapshot() -> None:
+    frame = models(
+        [
+            ("meta-llama/Llama-2-7b-chat-hf", 1_000_000, "2023-07-13"),
+            ("TheBloke/Llama-2-7B-Chat-GGUF", 50_000, "2023-09-01"),  # name match, quantized
+            ("early/Llama-2-7B-Chat-AWQ", 10, "2023-07-01"),  # older than its only candidate: no proposal
+            ("google-bert/bert-base-uncased", 5_000_000, "2018-11-01"),
+            ("fan/bert-base-uncased-finetuned-sst2", 300, "2022-01-01"),  # prefix match + "finetuned"
+            ("fan/bert-base-uncased-v2-x", 30, "2022-01-01"),  # remainder starts with a version: no proposal
+            ("mistralai/Mistral-7B-v0.1", 900_000, "2023-09-20"),
+            ("q1/Zephyr-Beta-GGUF", 100, "2023-11-01"),  # sibling votes only
+            ("q2/Zephyr-Beta-AWQ", 100, "2023-11-01"),
+            ("q3/Zephyr-Beta-exl2", 100, "2023-11-01"),
+            ("u1/test", 5, "2024-01-01"),  # namesakes: neither is the other's parent
+            ("u2/test", 3, "2024-02-01"),
+        ]
+    )
+    declared = pd.DataFrame(
+        {"source": ["mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-v0.1"], "target": ["q2/Zephyr-Beta-AWQ", "q3/Zephyr-Beta-exl2"]}
+    )
+    needs = ~frame["id"].isin(["q2/Zephyr-Beta-AWQ", "q3/Zephyr-Beta-exl2"]).to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals.set_index("target")
+    rules = RuleConfidence()
+    assert sorted(out.index) == ["TheBloke/Llama-2-7B-Chat-GGUF", "fan/bert-base-uncased-finetuned-sst2", "q1/Zephyr-Beta-GGUF"]
+    gguf = out.loc["TheBloke/Llama-2-7B-Chat-GGUF"]
+    assert (gguf["source"], gguf["relation"], gguf["confidence"]) == (
+        "meta-llama/Llama-2-7b-chat-hf",
+        "quantized",
+        rules.quantized_name_match,
+    )
+    assert "llama-2-7b-chat" in gguf["evidence"]
+    sst2 = out.loc["fan/bert-base-uncased-finetuned-sst2"]
+    assert (sst2["source"], sst2["relation"]) == ("google-bert/bert-base-uncased", "finetune")
+    assert sst2["confidence"] == pytest.approx(rules.prefix_match + rules.prefix_finetune_word + rules.popular_parent)
+    zephyr = out.loc["q1/Zephyr-Beta-GGUF"]
+    # Two unanimous votes: 0.9 × share 1.0 × (0.75 + 0.125).
+    assert (zephyr["source"], zephyr["relation"]) == ("mistralai/Mistral-7B-v0.1", "quantized")
+    assert zephyr["confidence"] == pytest.approx(0.9 * 0.875)
+    assert zephyr["rule"] == "sibling vote"
+
+
+def test_same_clean_name_is_a_reupload_only_of_a_far_more_used_model() -> None:
+    frame = models(
+        [
+            ("mistralai/Mistral-7B-Instruct-v0.2", 2_000_000, "2023-12-11"),
+            ("someone/Mistral-7B-Instruct-v0.2", 40, "2024-01-05"),
+            ("other/Mistral-7B-Instruct-v0.2", 900_000, "2024-01-06"),  # not 10× less used: no proposal
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, True, True]), NO_EDGES).proposals
+    assert out[["source", "target", "relation"]].values.tolist() == [
+        ["mistralai/Mistral-7B-Instruct-v0.2", "someone/Mistral-7B-Instruct-v0.2", "finetune"]
+    ]
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().reupload_name_match + RuleConfidence().popular_parent)
+
+
+def test_adapter_relation_from_tags_and_brand_key() -> None:
+    frame = models(
+        [
+            ("meta-llama/Meta-Llama-3-8B-Instruct", 2_000_000, "2024-04-17"),
+            ("someone/Llama-3-8B-Instruct-lora", 10, "2024-05-01"),
+        ],
+        tags={"someone/Llama-3-8B-Instruct-lora": ["peft", "safetensors"]},
+    )
+    out = infer_lineage(frame, np.array([False, True]), NO_EDGES).proposals
+    # "meta-" repeats the owner, so Meta-Llama-3-8B-Instruct is also indexed as llama-3-8b-instruct.
+    assert out[["source", "target", "relation"]].values.tolist() == [
+        ["meta-llama/Meta-Llama-3-8B-Instruct", "someone/Llama-3-8B-Instruct-lora", "adapter"]
+    ]
+
+
+def test_nothing_to_infer() -> None:
+    frame = models([("a/b", 1, None)])
+    assert infer_lineage(frame, np.array([False]), NO_EDGES).proposals.empty
+    assert infer_lineage(frame.iloc[:0], np.array([], dtype=bool), NO_EDGES).proposals.empty
+    assert infer_lineage(frame, np.array([True]), NO_EDGES).proposals.empty
