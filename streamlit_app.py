@@ -10,6 +10,8 @@ import streamlit as st
 
 from constellation.app import ui
 
+# Emoji, not Material icons: the page icon becomes the favicon, and a Material one is fetched from
+# fonts.gstatic.com, which an offline site cannot reach.
 st.set_page_config(page_title="Constellation", page_icon="✨", layout="wide")
 
 atlas, reason = ui.try_atlas()

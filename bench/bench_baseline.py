@@ -3,6 +3,7 @@
     python -m bench.bench_baseline                                   # the 15,821-model Constellation list
     python -m bench.bench_baseline --source synthetic:30000          # a synthetic Hub of 30k models
     python -m bench.bench_baseline --source constellation --source synthetic:30000 --out bench/out/b.json
+    python -m bench.bench_baseline --no-timing --quality hf-top-downloads-2024-09 --quality synthetic:30000
 
 Each measurement runs in a fresh (spawned) process so that its peak RSS is its own:
 - ours: `constellation.atlas.map_atlas` on names alone (features, kNN graph, communities, hierarchy, layout);
@@ -14,6 +15,7 @@ The input is loaded in each process before its clock starts; `loaded_rss_mb` is 
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import time
 from pathlib import Path
@@ -105,6 +107,34 @@ def measure_baseline(source: str, dense: bool, threshold: float) -> dict[str, An
     }
 
 
+def lineage_snapshot(source: str) -> pd.DataFrame:
+    """A snapshot frame with declared lineage: a reference set of ../shared/data by name, or `synthetic:N`."""
+    if source.startswith("synthetic:"):
+        from datetime import datetime, timezone
+
+        from crawler.records import convert_items
+        from fakehub.synthetic import generate, to_records
+
+        raw = generate(int(source.split(":", 1)[1]), seed=0)
+        return convert_items(list(to_records(raw)), datetime.now(timezone.utc)).table.to_pandas()
+    from constellation.evaluate_lineage import load_reference_snapshots
+
+    snapshots = load_reference_snapshots(CONSTELLATION_CSV.parents[1])
+    if source not in snapshots:
+        raise SystemExit(f"unknown --quality {source!r}: use one of {sorted(snapshots)} or synthetic:N")
+    return snapshots[source]
+
+
+def measure_quality(source: str) -> dict[str, Any]:
+    from constellation.atlas_quality import evaluate_atlas, format_atlas_quality, models_with_families
+
+    models = models_with_families(lineage_snapshot(source))
+    result = evaluate_atlas(models)
+    result["markdown"] = format_atlas_quality(result, title=f"Atlas quality on {source}")
+    result["peak_rss_mb"] = round(peak_rss_mb())
+    return result
+
+
 def _in_fresh_process(func, *args) -> dict[str, Any]:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(func, args)
@@ -115,9 +145,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--source", action="append", default=None, help="constellation (default) or synthetic:N; repeatable")
     p.add_argument("--threshold", type=float, default=0.5, help="similarity threshold of the baseline's graph")
     p.add_argument("--no-dense", action="store_true", help="skip the dense (paper-faithful) baseline")
+    p.add_argument(
+        "--quality",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="also score atlas quality on SOURCE: hf-top-downloads-2024-09, hf-model-trees or synthetic:N",
+    )
+    p.add_argument("--timing", action=argparse.BooleanOptionalAction, default=True, help="run the timing runs")
     args = p.parse_args(argv)
-    results: dict[str, Any] = {"benchmark": "baseline", "runs": []}
-    for source in args.source or ["constellation"]:
+    results: dict[str, Any] = {"benchmark": "baseline", "runs": [], "quality": {}}
+    for source in args.quality:
+        results["quality"][source] = _in_fresh_process(measure_quality, source)
+    for source in (args.source or ["constellation"]) if args.timing else []:
         run: dict[str, Any] = {"source": source, "ours": _in_fresh_process(measure_ours, source)}
         run["baseline_sparse"] = _in_fresh_process(measure_baseline, source, False, args.threshold)
         if not args.no_dense:

@@ -294,7 +294,12 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
             "nonzeros_per_model": round(features.matrix.nnz / n, 2),
             "models_without_features": int(len(features.empty_rows)),
         },
-        "knn": {"method": knn.method, "k": int(knn.neighbors.shape[1]), "similarity_edges": int(len(similar[0]))},
+        "knn": {
+            "method": knn.method,
+            "k": int(knn.neighbors.shape[1]),
+            "distinct_names_searched": int(len(knn.distinct)) if knn.distinct is not None else n,
+            "similarity_edges": int(len(similar[0])),
+        },
         "communities": {
             "algorithm": partition.algorithm,
             "resolution": config.resolution,
@@ -314,9 +319,11 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         },
         "timings_s": timings,
     }
-    if knn.method != "exact":
-        sample = np.random.default_rng(config.seed).choice(n, size=min(n, 500), replace=False)
-        report["knn"]["recall_on_sample"] = round(knn_recall(features.matrix, knn, sample, min_similarity=config.min_similarity), 4)
+    if knn.method != "exact" and knn.searched is not None:
+        searched = features.matrix[knn.distinct]
+        sample = np.random.default_rng(config.seed).choice(searched.shape[0], size=min(searched.shape[0], 500), replace=False)
+        recall = knn_recall(searched, knn.searched, sample, min_similarity=config.min_similarity)
+        report["knn"]["recall_on_sample"] = round(recall, 4)
         report["knn"]["recall_sample_size"] = int(len(sample))
     log.info(
         "atlas: %d models, %d similarity edges, %d communities (%s), %d clusters",

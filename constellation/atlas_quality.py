@@ -200,14 +200,14 @@ def baseline_results(
         MethodResult(
             "baseline_single_linkage",
             "Constellation baseline: single linkage on TF-IDF of names",
-            f"best cut: {best_k:,} clusters (of {len(cluster_counts(len(names)))} cuts tried)",
+            f"best of {len(cluster_counts(len(names)))} cuts: {best_k:,} clusters over all {len(names):,} models",
             best,
             linkage_s,
         ),
         MethodResult(
             "baseline_louvain",
             "Constellation baseline: Louvain on the thresholded similarity graph",
-            f"best threshold: similarity >= {best_t:.2f} (of {list(config.thresholds)})",
+            f"best of {len(config.thresholds)} thresholds: similarity >= {best_t:.2f}",
             best_louvain,
             louvain_s,
             f"thresholds skipped, graph above {config.max_graph_edges:,} edges: {', '.join(skipped)}" if skipped else "",

@@ -78,15 +78,16 @@ def detect_communities(
     ran = resolve_algorithm(algorithm, n, python_louvain_max)
     sources, targets = np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64)
     weights = np.asarray(weights, dtype=np.float64)
+    graph = igraph_graph(n, sources, targets)
     if ran == "louvain":
         raw = _python_louvain(n, sources, targets, weights, resolution, seed)
     else:
-        raw = _igraph(n, sources, targets, weights, ran, resolution, seed)
+        raw = _igraph(graph, weights, ran, resolution, seed)
     connected = np.zeros(n, dtype=bool)
     connected[sources] = True
     connected[targets] = True
     membership, unmatched = _renumber(raw, connected)
-    modularity = _modularity(n, sources, targets, weights, raw, resolution)
+    modularity = float(graph.modularity(raw.tolist(), weights=weights, resolution=resolution)) if len(sources) else 0.0
     log.info("%s: %d communities (modularity %.3f)", ran, membership.max(initial=-1) + 1, modularity)
     return Partition(membership=membership, algorithm=ran, modularity=modularity, unmatched=unmatched)
 
@@ -101,8 +102,14 @@ def _python_louvain(n, sources, targets, weights, resolution, seed) -> np.ndarra
     return np.fromiter((found[i] for i in range(n)), dtype=np.int64, count=n)
 
 
-def _igraph(n, sources, targets, weights, algorithm, resolution, seed) -> np.ndarray:
-    graph = ig.Graph(n=n, edges=np.column_stack([sources, targets]), directed=False)
+def igraph_graph(n: int, sources: np.ndarray, targets: np.ndarray) -> ig.Graph:
+    """An undirected igraph graph from edge arrays (add_edges from one array: fastest measured way)."""
+    graph = ig.Graph(n=n, directed=False)
+    graph.add_edges(np.column_stack([sources, targets]))
+    return graph
+
+
+def _igraph(graph: ig.Graph, weights, algorithm, resolution, seed) -> np.ndarray:
     ig.set_random_number_generator(random.Random(seed))
     try:
         if algorithm == "multilevel":
@@ -114,13 +121,6 @@ def _igraph(n, sources, targets, weights, algorithm, resolution, seed) -> np.nda
     finally:
         ig.set_random_number_generator(random)
     return np.asarray(clustering.membership, dtype=np.int64)
-
-
-def _modularity(n, sources, targets, weights, membership, resolution) -> float:
-    if len(sources) == 0:
-        return 0.0
-    graph = ig.Graph(n=n, edges=np.column_stack([sources, targets]), directed=False)
-    return float(graph.modularity(membership.tolist(), weights=weights, resolution=resolution))
 
 
 def _renumber(raw: np.ndarray, connected: np.ndarray) -> tuple[np.ndarray, int | None]:

@@ -25,6 +25,7 @@ from constellation.evaluate_lineage import (
     LineageScores,
     NoDeclaredLineage,
     evaluate_lineage,
+    evaluate_lineage_on_synthetic,
     load_reference_snapshots,
 )
 from constellation.inference import DEFAULT_MIN_CONFIDENCE
@@ -44,6 +45,7 @@ class EvaluationInput:
     seed: int = DEFAULT_SEED
     threshold: float = DEFAULT_MIN_CONFIDENCE
     shared_data: Path | None = None  # ../shared/data, for the sections that score on reference data
+    synthetic: int = 0  # models of a synthetic Hub to score on as well (0: none)
 
 
 @dataclass
@@ -101,7 +103,7 @@ def _size_rows(result: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]
 def _lineage_text(scores: LineageScores) -> str:
     overall = scores.overall
     head = (
-        f"hidden children: {scores.hidden} (findable: {scores.findable}); threshold {scores.threshold}\n"
+        f"children with a known answer: {scores.hidden} (findable: {scores.findable}); threshold {scores.threshold}\n"
         f"overall: {overall['proposals']} proposals, {overall['correct']} correct, precision "
         f"{_fmt(overall['precision'])} (target ≥ {TARGET_LINEAGE_PRECISION}), recall {_fmt(overall['recall'])}, "
         f"recall of findable {_fmt(overall['recall_findable'])}; relation agrees on "
@@ -189,12 +191,30 @@ def lineage_shared_section(inp: EvaluationInput) -> Section | None:
     return Section("lineage_shared_data", f"Inferred lineage on {inp.shared_data}", results, "\n\n".join(texts))
 
 
+def lineage_synthetic_section(inp: EvaluationInput) -> Section | None:
+    """Lineage on a synthetic Hub, whose generator also knows the parents of models that declare none."""
+    if inp.synthetic <= 0:
+        return None
+    scores = evaluate_lineage_on_synthetic(inp.synthetic, inp.seed, inp.hide_share, inp.threshold)
+    result = {
+        "models": scores.models,
+        "hidden_declared": _lineage_result(scores.hidden),
+        "undeclared": _lineage_result(scores.undeclared),
+    }
+    text = (
+        f"── hidden declared lineage\n{_lineage_text(scores.hidden)}\n\n"
+        f"── models that declare nothing (true parents from the generator)\n{_lineage_text(scores.undeclared)}"
+    )
+    return Section("lineage_synthetic", f"Inferred lineage on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})", result, text)
+
+
 # One line per section; the atlas-quality section (issue 5) goes here too.
 SECTIONS: list[SectionFunction] = [
     params_section,
     params_shared_section,
     lineage_section,
     lineage_shared_section,
+    lineage_synthetic_section,
 ]
 
 
@@ -227,5 +247,6 @@ def as_json(inp: EvaluationInput, sections: list[Section]) -> dict[str, Any]:
         "seed": inp.seed,
         "threshold": inp.threshold,
         "shared_data": str(inp.shared_data) if inp.shared_data else None,
+        "synthetic": inp.synthetic,
         **{s.name: s.result for s in sections},
     }

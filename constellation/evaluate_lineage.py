@@ -51,7 +51,8 @@ class LineageScores:
     findable: int  # of those, children whose true parent some rule could name
     threshold: float
     overall: dict[str, float | int]  # proposals, correct, precision, recall, recall_findable
-    by_relation: pd.DataFrame  # relation, hidden, proposed, correct_proposed, precision, recalled, recall
+    by_relation: pd.DataFrame  # relation, hidden, proposed, correct_proposed, precision, recalled, recall,
+    #                            findable, recall_findable
     curve: pd.DataFrame  # threshold, proposals, correct, precision, recall, recall_quantized
     relation_agreement: float | None  # among correct parents, share whose inferred relation matches
     examples: list[dict[str, Any]] = field(default_factory=list)  # a few wrong proposals, for reading
@@ -168,6 +169,7 @@ def score_proposals(
         of_relation = kept[kept["true_relation"] == relation]
         n_rel = int((child_relation == relation).sum())
         recalled = int(of_relation["correct"].sum())
+        findable_rel = child_relation.index[(child_relation == relation).to_numpy()].intersection(list(findable))
         rows.append(
             {
                 "relation": relation,
@@ -177,6 +179,8 @@ def score_proposals(
                 "precision": ratio(int(proposed["correct"].sum()), len(proposed)),
                 "recalled": recalled,
                 "recall": ratio(recalled, n_rel),
+                "findable": int(len(findable_rel)),
+                "recall_findable": ratio(int(of_relation.loc[of_relation["target"].isin(findable_rel), "correct"].sum()), len(findable_rel)),
             }
         )
     n_quant = int((child_relation == "quantized").sum())
@@ -378,3 +382,51 @@ def load_reference_snapshots(shared_data: Path) -> dict[str, pd.DataFrame]:
     if not out:
         raise EvaluationError(f"no reference data under {shared_data}; expected e.g. {list(REFERENCE_SOURCES.values())[0][0]}")
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The synthetic Hub: its generator knows the true parents of models that declare none
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyntheticScores:
+    models: int
+    hidden: LineageScores  # hidden declared lineage, as on any snapshot
+    undeclared: LineageScores  # every inferred edge against the true parents of models that declare none
+
+
+def synthetic_snapshot(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A snapshot frame of the fake Hub's synthetic generator (through the crawler's own record parser),
+    and its lineage truth (child, parent, relation, declared)."""
+    from datetime import datetime, timezone
+
+    from crawler.records import convert_items
+    from fakehub.synthetic import generate_with_truth, to_records
+
+    hub = generate_with_truth(n, seed)
+    page = convert_items(list(to_records(hub.frame)), datetime(2026, 11, 1, tzinfo=timezone.utc))
+    return page.table.to_pandas(), hub.truth
+
+
+def evaluate_lineage_on_synthetic(
+    n: int,
+    seed: int = DEFAULT_SEED,
+    hide_share: float = DEFAULT_HIDE_SHARE,
+    threshold: float = DEFAULT_MIN_CONFIDENCE,
+    rules: RuleConfidence | None = None,
+) -> SyntheticScores:
+    """Score inference on a synthetic Hub of `n` models: on hidden declared lineage, and on the models that
+    declare nothing (whose true parents only the generator knows)."""
+    snapshot, truth = synthetic_snapshot(n, seed)
+    hidden = evaluate_lineage(snapshot, hide_share, seed, threshold, rules)
+    declared = declared_lineage(snapshot)
+    needs = declared.columns["parent"].isna().to_numpy()
+    proposals = infer_lineage(snapshot, needs, declared.edges, rules).proposals
+    silent = truth[~truth["child"].isin(truth.loc[truth["declared"], "child"])]
+    full = declared.columns["parent"]
+    primary = dict(zip(snapshot["id"].str.lower()[full.notna()], full.dropna().str.lower()))
+    undeclared = score_proposals(
+        proposals, silent[["child", "parent", "relation"]], threshold, primary_parent=primary
+    )
+    return SyntheticScores(int(len(snapshot)), hidden, undeclared)

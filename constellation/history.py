@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from constellation.contract import DataLayout, parse_snapshot_id
-from constellation.snapshot_io import SnapshotNotFound, resolve_snapshot_id
+from constellation.snapshot_io import resolve_snapshot_id
 
 HISTORY_COLUMNS: tuple[str, ...] = ("snapshot_id", "date", "downloads", "likes")
 
@@ -67,4 +67,4 @@ def _empty_history() -> pd.DataFrame:
     )
 
 
-__all__ = ["HISTORY_COLUMNS", "SnapshotNotFound", "model_history", "snapshot_diff"]
+__all__ = ["HISTORY_COLUMNS", "model_history", "snapshot_diff"]

@@ -72,6 +72,7 @@ class RuleConfidence:
     popular_parent: float = 0.1  # bonus when the candidate has 10× the child's downloads
     dates_unknown: float = -0.05  # creation order could not be checked
     ambiguous_name: float = -0.35  # several repos carry the name and none dominates
+    prefix_merge: float = -0.15  # a merge has several parents; its name rarely starts with the right one
     sibling_vote_clean_factor: float = 0.8  # sibling votes for a child without a quantisation marker
 
     def as_dict(self) -> dict[str, float]:
@@ -308,12 +309,115 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
 # --------------------------------------------------------------------------------------------------
 
 
+def _external_nodes(models: pd.DataFrame, declared_edges: pd.DataFrame) -> pd.DataFrame:
+    """Rows for declared parents outside the snapshot: id, author, name; no downloads, no date, no tags."""
+    known = set(models["id"].astype(str).str.lower())
+    sources = pd.Series(declared_edges["source"].astype(str).unique())
+    sources = sources[~sources.str.lower().isin(known)].reset_index(drop=True)
+    has_owner = sources.str.contains("/", regex=False)
+    return pd.DataFrame(
+        {
+            "id": sources,
+            "author": sources.str.split("/").str[0].where(has_owner, None),
+            "name": sources.str.split("/").str[-1],
+            "downloads": np.zeros(len(sources), dtype=np.int64),
+            "created_at": pd.Series(pd.NaT, index=sources.index, dtype="datetime64[us, UTC]"),
+            "tags": pd.Series([[] for _ in range(len(sources))], dtype=object),
+        }
+    )
+
+
 def _relation(f: _Features, child: np.ndarray) -> np.ndarray:
     rel = np.full(len(child), "finetune", dtype=object)
     rel[f.merge[child]] = "merge"
     rel[f.adapter[child]] = "adapter"
     rel[f.quantized[child]] = "quantized"
     return rel
+
+
+def _proposals(child: np.ndarray, parent_id: np.ndarray, conf: np.ndarray, evidence: pd.Series, rule: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "child": child,
+            "source": parent_id,
+            "confidence": np.round(np.clip(conf, 0.0, 1.0), 4),
+            "evidence": evidence.to_numpy(dtype=object),
+            "rule": rule,
+        }
+    )
+
+
+def _score_name_matches(f: _Features, named: pd.DataFrame, votes: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    """Rule 1: the child's key is a cleaner repo's name; same-key siblings that declare it raise the trust.
+
+    A sibling vote for another parent does not overrule the name: quantisers of a fine-tune often declare
+    the fine-tune's own base (the grandparent) instead of the fine-tune.
+    """
+    child = named.index.to_numpy()
+    parent_id = f.ids[named["parent"].to_numpy()]
+    voted = votes["parent_id"].reindex(child).astype(object).to_numpy()
+    agree = np.array([isinstance(v, str) and v.lower() == p.lower() for v, p in zip(voted, parent_id)], dtype=bool)
+    quant = f.quantized[child]
+    ambiguous = named["ambiguous"].to_numpy(dtype=bool)
+    popular = f.downloads[named["parent"].to_numpy()] >= 10 * np.maximum(f.downloads[child], 1)
+    conf = np.where(quant, rules.quantized_name_match, rules.reupload_name_match)
+    conf = conf + np.where(ambiguous, rules.ambiguous_name, 0.0) + np.where(~quant & popular, rules.popular_parent, 0.0)
+    conf = np.where(agree, np.maximum(conf, rules.name_and_siblings_agree), conf)
+    conf = conf + np.where(named["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
+    evidence = (
+        "name key '" + pd.Series(f.key[child]) + "' matches " + pd.Series(parent_id) + "'s name"
+        + np.where(quant, " (child carries a quantisation/format marker)", " (same clean name, far more used)")
+        + np.where(ambiguous, "; several repos carry that name", "")
+        + np.where(agree, "; same-key siblings declare this parent", "")
+    )
+    return _proposals(child, parent_id, conf, evidence, "name match")
+
+
+def _score_sibling_votes(f: _Features, votes: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    """Rule 2: models with the same key declare a parent (which may be outside the snapshot)."""
+    child = votes.index.to_numpy()
+    n_votes = votes["votes"].to_numpy(dtype=float)
+    share = votes["share"].to_numpy(dtype=float)
+    conf = rules.sibling_vote_max * share * np.minimum(1.0, 0.75 + 0.125 * (n_votes - 1))
+    conf = conf * np.where(f.quantized[child], 1.0, rules.sibling_vote_clean_factor)
+    evidence = (
+        pd.Series(votes["votes"].astype(int).astype(str).to_numpy())
+        + " model(s) with the same name key '" + pd.Series(f.key[child]) + "' declare "
+        + pd.Series(votes["parent_id"].to_numpy())
+        + " (" + pd.Series((share * 100).round().astype(int).astype(str)) + " % of their declarations)"
+    )
+    return _proposals(child, votes["parent_id"].to_numpy(dtype=object), conf, evidence, "sibling vote")
+
+
+def _score_prefix_matches(f: _Features, prefixed: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    """Rule 3: the child's key starts with a more-used repo's name."""
+    child = prefixed.index.to_numpy()
+    parent = prefixed["parent"].to_numpy()
+    remainder = prefixed["remainder"].astype(str).reset_index(drop=True)
+    ft_word = remainder.str.split("-").map(lambda ts: bool(_FINETUNE_WORDS.intersection(ts))).to_numpy(dtype=bool)
+    popular = f.downloads[parent] >= 10 * np.maximum(f.downloads[child], 1)
+    conf = (
+        rules.prefix_match
+        + np.where(ft_word, rules.prefix_finetune_word, 0.0)
+        + np.where(popular, rules.popular_parent, 0.0)
+        + np.where(prefixed["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
+        + np.where(f.merge[child] & ~f.adapter[child], rules.prefix_merge, 0.0)
+    )
+    evidence = (
+        "name key '" + pd.Series(f.key[child]) + "' starts with " + pd.Series(f.ids[parent])
+        + "'s name, then '" + remainder + "'"
+    )
+    return _proposals(child, f.ids[parent], conf, evidence, "prefix match")
+
+
+_PROPOSAL_COLUMNS = {
+    "source": "string",
+    "target": "string",
+    "relation": "string",
+    "confidence": "float64",
+    "evidence": "string",
+    "rule": "string",
+}
 
 
 def infer_lineage(
@@ -325,126 +429,45 @@ def infer_lineage(
     """Propose one parent for each model where `needs_parent` is True.
 
     `models` has the snapshot columns (id, author, name, downloads, created_at, tags, library_name);
-    `declared_edges` has source, target (the declared lineage of the other models, used for sibling votes).
-    Returns every proposal with its confidence; callers choose the threshold.
+    `declared_edges` has source, target (the declared lineage of the other models, used for sibling votes
+    and as external candidates). Returns every proposal (source, target, relation, confidence, evidence,
+    rule); callers choose the threshold.
     """
     rules = rules or RuleConfidence()
     models = models.reset_index(drop=True)
-    empty = pd.DataFrame(
-        {
-            "source": pd.Series(dtype="string"),
-            "target": pd.Series(dtype="string"),
-            "relation": pd.Series(dtype="string"),
-            "confidence": pd.Series(dtype="float64"),
-            "evidence": pd.Series(dtype="string"),
-        }
-    )
-    if len(models) == 0 or not needs_parent.any():
-        return InferredLineage(empty, {"proposals": 0, "by_rule": {}, "by_relation": {}})
-    f = _features(models)
-    children = np.flatnonzero(np.asarray(needs_parent, dtype=bool) & (f.key != ""))
-    cands = _candidates_by_key(f)
-
-    named = _name_matches(f, children, cands).set_index("child")
-    votes = _sibling_votes(f, children, declared_edges[["source", "target"]]).set_index("child")
-    rest = np.setdiff1d(children, np.union1d(named.index.to_numpy(), votes.index.to_numpy()))
-    # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
-    rest = rest[~f.quantized[rest]]
-    prefixed = _prefix_matches(f, rest, cands).set_index("child")
-
-    out_child: list[np.ndarray] = []
-    out_parent: list[np.ndarray] = []
-    out_conf: list[np.ndarray] = []
-    out_evidence: list[pd.Series] = []
-    out_rule: list[np.ndarray] = []
-
-    def emit(child: np.ndarray, parent: np.ndarray, conf: np.ndarray, evidence: pd.Series, rule: str) -> None:
-        out_child.append(child)
-        out_parent.append(parent)
-        out_conf.append(np.clip(conf, 0.0, 1.0))
-        out_evidence.append(evidence.reset_index(drop=True))
-        out_rule.append(np.full(len(child), rule, dtype=object))
-
-    # 1. Name match, possibly confirmed by sibling votes.
-    if len(named):
-        child = named.index.to_numpy()
-        parent = named["parent"].to_numpy()
-        pid = f.ids[parent]
-        vote = votes.reindex(child)
-        agree = vote["parent_id"].str.lower().to_numpy(dtype=object) == pd.Series(pid).str.lower().to_numpy(dtype=object)
-        agree = np.asarray(agree, dtype=bool)
-        quant = f.quantized[child]
-        conf = np.where(quant, rules.quantized_name_match, rules.reupload_name_match)
-        ambiguous = named["ambiguous"].to_numpy(dtype=bool)
-        conf = conf + np.where(ambiguous, rules.ambiguous_name, 0.0)
-        popular = f.downloads[parent] >= 10 * np.maximum(f.downloads[child], 1)
-        conf = conf + np.where(~quant & popular, rules.popular_parent, 0.0)
-        conf = np.where(agree, np.maximum(conf, rules.name_and_siblings_agree), conf)
-        conf = conf + np.where(named["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
-        # A sibling vote for another parent does not overrule the name: quantisers of a fine-tune often
-        # declare the fine-tune's own base (the grandparent) instead of the fine-tune.
-        ids_out = pid
-        key = pd.Series(f.key[child])
-        evidence = (
-            "name key '" + key + "' matches " + pd.Series(pid) + "'s name"
-            + np.where(quant, " (child carries a quantisation/format marker)", " (same clean name, far more used)")
-            + np.where(ambiguous, "; several repos carry that name", "")
-            + np.where(agree, "; same-key siblings declare this parent", "")
-        )
-        emit(child, ids_out, conf, evidence, "name match")
-
-    # 2. Sibling votes alone.
-    only_votes = votes.drop(index=named.index, errors="ignore")
-    if len(only_votes):
-        child = only_votes.index.to_numpy()
-        n_votes = only_votes["votes"].to_numpy(dtype=float)
-        share = only_votes["share"].to_numpy(dtype=float)
-        conf = rules.sibling_vote_max * share * np.minimum(1.0, 0.75 + 0.125 * (n_votes - 1))
-        conf = conf * np.where(f.quantized[child], 1.0, rules.sibling_vote_clean_factor)
-        evidence = (
-            pd.Series(only_votes["votes"].astype(int).astype(str).to_numpy())
-            + " model(s) with the same name key '" + pd.Series(f.key[child]) + "' declare "
-            + pd.Series(only_votes["parent_id"].to_numpy())
-            + " (" + pd.Series((share * 100).round().astype(int).astype(str)) + " % of their declarations)"
-        )
-        emit(child, only_votes["parent_id"].to_numpy(dtype=object), conf, evidence, "sibling vote")
-
-    # 3. Prefix match: the child's name starts with a known model's name.
-    if len(prefixed):
-        child = prefixed.index.to_numpy()
-        parent = prefixed["parent"].to_numpy()
-        remainder = prefixed["remainder"].astype(str)
-        ft_word = remainder.str.split("-").map(lambda ts: bool(_FINETUNE_WORDS.intersection(ts))).to_numpy(dtype=bool)
-        popular = f.downloads[parent] >= 10 * np.maximum(f.downloads[child], 1)
-        conf = (
-            rules.prefix_match
-            + np.where(ft_word, rules.prefix_finetune_word, 0.0)
-            + np.where(popular, rules.popular_parent, 0.0)
-            + np.where(prefixed["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
-        )
-        evidence = (
-            "name key '" + pd.Series(f.key[child]) + "' starts with " + pd.Series(f.ids[parent])
-            + "'s name, then '" + remainder.reset_index(drop=True) + "'"
-        )
-        emit(child, f.ids[parent], conf, evidence, "prefix match")
-
-    if not out_child:
-        return InferredLineage(empty, {"proposals": 0, "by_rule": {}, "by_relation": {}})
-    child = np.concatenate(out_child)
-    proposals = pd.DataFrame(
-        {
-            "source": pd.Series(np.concatenate(out_parent), dtype="string"),
-            "target": pd.Series(f.ids[child], dtype="string"),
-            "relation": pd.Series(_relation(f, child), dtype="string"),
-            "confidence": np.round(np.concatenate(out_conf), 4),
-            "evidence": pd.Series(pd.concat(out_evidence, ignore_index=True).to_numpy(), dtype="string"),
-            "rule": np.concatenate(out_rule),
-        }
-    )
+    needs_parent = np.asarray(needs_parent, dtype=bool)
+    parts: list[pd.DataFrame] = []
+    if len(models) and needs_parent.any():
+        # Parents that other models declare but the snapshot lacks are nodes too: they can be proposed.
+        external = _external_nodes(models, declared_edges)
+        needs_parent = np.concatenate([needs_parent, np.zeros(len(external), dtype=bool)])
+        models = pd.concat([models, external], ignore_index=True) if len(external) else models
+        f = _features(models)
+        children = np.flatnonzero(needs_parent & (f.key != ""))
+        cands = _candidates_by_key(f)
+        named = _name_matches(f, children, cands).set_index("child")
+        votes = _sibling_votes(f, children, declared_edges[["source", "target"]]).set_index("child")
+        rest = np.setdiff1d(children, np.union1d(named.index.to_numpy(), votes.index.to_numpy()))
+        # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
+        prefixed = _prefix_matches(f, rest[~f.quantized[rest]], cands).set_index("child")
+        if len(named):
+            parts.append(_score_name_matches(f, named, votes, rules))
+        only_votes = votes.drop(index=named.index, errors="ignore")
+        if len(only_votes):
+            parts.append(_score_sibling_votes(f, only_votes, rules))
+        if len(prefixed):
+            parts.append(_score_prefix_matches(f, prefixed, rules))
+    if parts:
+        found = pd.concat(parts, ignore_index=True)
+        child = found["child"].to_numpy(dtype=np.int64)
+        proposals = found.drop(columns="child").assign(target=f.ids[child], relation=_relation(f, child))
+    else:
+        proposals = pd.DataFrame({c: [] for c in _PROPOSAL_COLUMNS})
+    proposals = proposals[list(_PROPOSAL_COLUMNS)].astype(_PROPOSAL_COLUMNS)
     report = {
         "proposals": int(len(proposals)),
         "by_rule": {str(k): int(v) for k, v in proposals["rule"].value_counts().sort_index().items()},
         "by_relation": {r: int((proposals["relation"] == r).sum()) for r in RELATIONS},
         "rules": rules.as_dict(),
     }
-    return InferredLineage(proposals.drop(columns="rule").assign(rule=proposals["rule"]), report)
+    return InferredLineage(proposals, report)

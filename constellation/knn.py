@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
@@ -38,6 +39,8 @@ class KnnGraph:
     neighbors: np.ndarray  # (n, k) int32
     similarities: np.ndarray  # (n, k) float32; 0 where there is no neighbour
     method: str  # "exact" or "windowed"
+    distinct: np.ndarray | None = None  # rows searched (one per distinct name), when twins were folded
+    searched: KnnGraph | None = None  # the graph among those rows, in their order (for `knn_recall`)
 
     @property
     def n(self) -> int:
@@ -213,7 +216,36 @@ def knn_graph(
     min_similarity: float = 0.0,
     progress: bool = True,
 ) -> KnnGraph:
-    """Exact kNN up to `exact_max` rows, windowed above."""
-    if matrix.shape[0] <= exact_max:
-        return exact_knn(matrix, k, min_similarity=min_similarity, progress=progress)
-    return windowed_knn(matrix, k, sort_keys(texts, words, terms), window=window, min_similarity=min_similarity, progress=progress)
+    """kNN of every row: exact up to `exact_max` distinct names, windowed above.
+
+    Identical names (the same normalised text, so the same feature row) are searched once: the Hub holds
+    hundreds of re-uploads of popular names ("llama 3.2 1b instruct gguf"). The first of each set of twins
+    gets the kNN of the name; every other twin gets that first one as its single neighbour, at similarity 1,
+    so twins form a star instead of a clique of k-sized lists of each other. Names without features are
+    never twins.
+    """
+    n = matrix.shape[0]
+    featureless = np.diff(matrix.indptr) == 0
+    keys = pd.Series(texts, dtype=object).where(~featureless, pd.Series(np.arange(n)).astype(str) + "\x00")
+    codes, _ = pd.factorize(keys)
+    _, distinct = np.unique(codes, return_index=True)
+    sub = matrix[distinct] if len(distinct) < n else matrix
+    if len(distinct) <= exact_max:
+        inner = exact_knn(sub, k, min_similarity=min_similarity, progress=progress)
+    else:
+        sub_texts = [texts[i] for i in distinct]
+        sub_words = words[distinct] if words is not None else None
+        keys_ = sort_keys(sub_texts, sub_words, terms)
+        inner = windowed_knn(sub, k, keys_, window=window, min_similarity=min_similarity, progress=progress)
+    if len(distinct) == n:
+        return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner)
+    neighbors = np.full((n, k), _NO_NEIGHBOUR, dtype=np.int32)
+    similarities = np.zeros((n, k), dtype=np.float32)
+    found = inner.neighbors >= 0
+    neighbors[distinct] = np.where(found, distinct[np.maximum(inner.neighbors, 0)], _NO_NEIGHBOUR)
+    similarities[distinct] = inner.similarities
+    twins = np.ones(n, dtype=bool)
+    twins[distinct] = False
+    neighbors[twins, 0] = distinct[codes[twins]]
+    similarities[twins, 0] = 1.0
+    return KnnGraph(neighbors, similarities, inner.method, distinct, inner)

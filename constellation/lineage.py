@@ -30,10 +30,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from constellation.contract import RELATIONS
+from constellation.contract import BASE_MODEL_TYPE, RELATIONS
 from constellation.inference import has_quantization_marker
 
 # How many examples of each problem the build report lists; the counts are always complete.
@@ -97,9 +99,31 @@ class DeclaredLineage:
 # --------------------------------------------------------------------------------------------------
 
 
+def _flatten_arrow(ids: pd.Series, base_models: pd.Series) -> pd.DataFrame | None:
+    """The fast path of flatten_entries, for a well-typed column (as read from a snapshot); None otherwise."""
+    try:
+        lists = pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    rows = pc.list_parent_indices(lists).to_numpy()
+    starts = lists.offsets.to_numpy()[:-1]
+    values = lists.flatten()
+    return pd.DataFrame(
+        {
+            "child": ids.to_numpy(dtype=object)[rows],
+            "parent_raw": values.field("id").to_numpy(zero_copy_only=False),
+            "relation_raw": values.field("relation").to_numpy(zero_copy_only=False),
+            "position": (np.arange(len(rows)) - starts[rows]).astype(np.int64),
+        }
+    )
+
+
 def flatten_entries(ids: pd.Series, base_models: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, Any, str]]]:
     """One row per declared entry: child, parent_raw, relation_raw, position. Entries that are not records
     are returned separately as (child, value, reason)."""
+    fast = _flatten_arrow(ids, base_models)
+    if fast is not None:
+        return fast, []
     children: list[str] = []
     parents: list[Any] = []
     relations: list[Any] = []
@@ -144,18 +168,14 @@ def classify_parent_id(value: Any) -> str | None:
     return None
 
 
-def _relation_reason(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return None if isinstance(value, str) and value in RELATIONS else UNKNOWN_RELATION
-
-
 def validate_entries(entries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split entries into valid ones (child, parent, relation or None, position) and rejected ones
     (id, value, reason). Exact duplicates of an entry are rejected; an entry without relation is dropped
     silently when the same parent is also declared with one (the Hub writes both tags)."""
     id_reason = entries["parent_raw"].map(classify_parent_id)
-    rel_reason = entries["relation_raw"].map(_relation_reason)
+    relation = entries["relation_raw"]
+    known_relation = relation.isna() | relation.isin(RELATIONS)
+    rel_reason = pd.Series(np.where(known_relation.to_numpy(dtype=bool), None, UNKNOWN_RELATION), index=entries.index)
     reason = id_reason.where(id_reason.notna(), rel_reason)
     bad = reason.notna()
     rejected = pd.DataFrame(
@@ -287,19 +307,19 @@ def _limited(items: list[Any]) -> dict[str, Any]:
     return {"count": len(items), "examples": items[:REPORT_EXAMPLES]}
 
 
-def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
-    """Declared lineage columns, edges and the report for a snapshot frame (SNAPSHOT_SCHEMA columns)."""
-    n = len(snapshot)
-    ids = snapshot["id"].reset_index(drop=True).astype(object)
-    names = snapshot["name"].reset_index(drop=True) if "name" in snapshot else ids.astype(str).str.split("/").str[-1]
-    entries, not_records = flatten_entries(ids, snapshot["base_models"].reset_index(drop=True))
-    valid, rejected = validate_entries(entries)
-    rejected = pd.concat(
-        [pd.DataFrame(not_records, columns=["id", "value", "reason"]).assign(value=lambda f: f["value"].map(repr)), rejected],
-        ignore_index=True,
-    )
+@dataclass
+class _Nodes:
+    """Snapshot rows first (0..n-1), then external parents (n..)."""
 
-    # Resolve parent ids to snapshot rows (case-insensitive) or to external nodes after them.
+    ids: np.ndarray
+    n_models: int
+    src: np.ndarray  # per valid entry: node index of the parent
+    dst: np.ndarray  # per valid entry: node index of the child
+
+
+def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame) -> _Nodes:
+    """Map parent ids to snapshot rows (case-insensitively) or to external nodes numbered after them."""
+    n = len(ids)
     index_of = pd.Series(np.arange(n), index=ids.astype(str).str.lower().to_numpy())
     index_of = index_of[~index_of.index.duplicated(keep="first")]
     child_idx = pd.Series(np.arange(n), index=ids.to_numpy())
@@ -311,31 +331,62 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
     src_idx = np.empty(len(valid), dtype=np.int64)
     src_idx[~external] = src[~external].to_numpy(dtype=np.int64)
     src_idx[external] = n + ext_codes
-    dst_idx = valid["child"].map(child_idx).to_numpy(dtype=np.int64)
-    n_nodes = n + len(ext_keys)
-    node_ids = np.concatenate([ids.to_numpy(dtype=object), ext_names.astype(object)])
+    return _Nodes(
+        ids=np.concatenate([ids.to_numpy(dtype=object), ext_names.astype(object)]),
+        n_models=n,
+        src=src_idx,
+        dst=valid["child"].map(child_idx).to_numpy(dtype=np.int64),
+    )
 
-    # Missing relations get the Hub's default.
-    missing_rel = valid["relation"].isna().to_numpy()
-    quantized_name = has_quantization_marker(names.iloc[dst_idx[missing_rel]]).to_numpy() if missing_rel.any() else np.zeros(0, bool)
+
+def _default_relations(valid: pd.DataFrame, names: pd.Series, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relations with the Hub's default for missing ones; and masks (missing, defaulted to quantized)."""
+    missing = valid["relation"].isna().to_numpy()
+    quantized = np.zeros(0, dtype=bool)
+    if missing.any():
+        quantized = has_quantization_marker(names.iloc[dst[missing]]).to_numpy()
     relation = valid["relation"].to_numpy(dtype=object).copy()
-    relation[missing_rel] = np.where(quantized_name, "quantized", "finetune")
+    relation[missing] = np.where(quantized, "quantized", "finetune")
+    return relation, missing, quantized
 
-    self_loop = src_idx == dst_idx
-    keep = break_cycles(src_idx, dst_idx, _order_key(snapshot.reset_index(drop=True), n_nodes), n_nodes)
-    cycle_dropped = ~keep & ~self_loop
-    self_loops = [str(x) for x in node_ids[dst_idx[self_loop]]]
-    cycles = [f"{node_ids[s]} -> {node_ids[d]}" for s, d in zip(src_idx[cycle_dropped], dst_idx[cycle_dropped])]
 
-    src_k, dst_k, rel_k, pos_k = src_idx[keep], dst_idx[keep], relation[keep], valid["position"].to_numpy()[keep]
-    downloads = pd.to_numeric(snapshot["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
-    parent_dl = np.where(src_k < n, downloads[np.minimum(src_k, max(n - 1, 0))] if n else 0, -1.0)
-
-    # Primary parent: the most-downloaded declared parent, then the first listed.
-    order = np.lexsort((pos_k, -parent_dl, dst_k))
+def _primary_edges(src: np.ndarray, dst: np.ndarray, position: np.ndarray, downloads: np.ndarray, n_models: int) -> np.ndarray:
+    """Index of each child's primary edge: the most-downloaded parent (external ones last), then the first
+    listed."""
+    parent_dl = np.full(len(src), -1.0)
+    inside = src < n_models
+    parent_dl[inside] = downloads[src[inside]]
+    order = np.lexsort((position, -parent_dl, dst))
     first = np.ones(len(order), dtype=bool)
-    first[1:] = dst_k[order][1:] != dst_k[order][:-1]
-    primary = order[first]
+    first[1:] = dst[order][1:] != dst[order][:-1]
+    return order[first]
+
+
+def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
+    """Declared lineage columns, edges and the report for a snapshot frame (SNAPSHOT_SCHEMA columns)."""
+    snapshot_rows = snapshot.reset_index(drop=True)
+    n = len(snapshot_rows)
+    ids = snapshot_rows["id"].astype(object)
+    names = snapshot_rows["name"] if "name" in snapshot_rows else ids.astype(str).str.split("/").str[-1]
+    entries, not_records = flatten_entries(ids, snapshot_rows["base_models"])
+    valid, rejected = validate_entries(entries)
+    rejected = pd.concat(
+        [pd.DataFrame(not_records, columns=["id", "value", "reason"]).assign(value=lambda f: f["value"].map(repr)), rejected],
+        ignore_index=True,
+    )
+    nodes = _resolve_nodes(ids, valid)
+    n_nodes, node_ids = len(nodes.ids), nodes.ids
+    relation, missing_rel, quantized_name = _default_relations(valid, names, nodes.dst)
+
+    self_loop = nodes.src == nodes.dst
+    keep = break_cycles(nodes.src, nodes.dst, _order_key(snapshot_rows, n_nodes), n_nodes)
+    cycle_dropped = ~keep & ~self_loop
+    self_loops = [str(x) for x in node_ids[nodes.dst[self_loop]]]
+    cycles = [f"{node_ids[s]} -> {node_ids[d]}" for s, d in zip(nodes.src[cycle_dropped], nodes.dst[cycle_dropped])]
+
+    src_k, dst_k, rel_k = nodes.src[keep], nodes.dst[keep], relation[keep]
+    downloads = pd.to_numeric(snapshot_rows["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+    primary = _primary_edges(src_k, dst_k, valid["position"].to_numpy()[keep], downloads, n)
     parent = np.full(n_nodes, -1, dtype=np.int64)
     parent[dst_k[primary]] = src_k[primary]
     own = np.zeros((n_nodes, len(RELATIONS)), dtype=np.int64)
@@ -386,7 +437,7 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
         "self_loops": _limited(self_loops),
         "cycles_broken": _limited(cycles),
         "external_parents": {
-            "count": int(len(ext_keys)),
+            "count": int(n_nodes - n),
             "edges": int(edges["external"].sum()),
             "most_children": [{"id": k, "children": int(v)} for k, v in ext_children.most_common(REPORT_EXAMPLES)],
         },

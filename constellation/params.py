@@ -104,6 +104,10 @@ _GLUED_FAMILIES = tuple(
     "baize koala guanaco wizardlm wizard starcoder codegen solar yi olmo cerebras redpajama rwkv glm baichuan "
     "internlm deepseek orca platypus pygmalion lora xlsr t5 bert roberta bart electra xglm llava".split()
 )
+# Below 10M parameters a model is tiny; next to an architecture size word (roberta-base, bert-large),
+# such an M figure counts data (1M sentences, 2M steps), not parameters.
+_SMALL_M = 10_000_000
+_SIZE_WORD_RE = re.compile(r"(?<![a-z])(?:base|large|small|medium|xl|xxl)(?![a-z])")
 # Families whose names carry a version: in `llama_2_7b` the `2` is the version, not the 2 of 2.7B.
 _VERSIONED_FAMILIES = frozenset(
     "llama llama2 llama3 gemma gemma2 qwen qwen2 mistral falcon phi yi glm chatglm baichuan internlm "
@@ -157,6 +161,8 @@ def _candidates(name: str) -> list[_Candidate]:
         int_part, frac, unit = m["int"], m["frac"], m["unit"].lower()
         if len(int_part) > 1 and int_part.startswith("0"):
             continue  # V0309B1, 0528: dates and codes, not sizes
+        if len(int_part) == 4 and 1990 <= int(int_part) <= 2039 and not m["frac"]:
+            continue  # 2021MScAI: a year
         prefix = _letters_before(lowered, start)
         underscore_version = m["dsep"] == "_" and _is_version_underscore(lowered, start)
         active_only = False
@@ -212,6 +218,8 @@ def _candidates(name: str) -> list[_Candidate]:
         elif unit == "b":
             rank = 1
         else:
+            if value < _SMALL_M and _SIZE_WORD_RE.search(lowered):
+                continue  # bert-base-StackOverflow-comments_2M: a base/large model is not 2M; a data count
             rank = 2
         out.append(_Candidate(rank, start, int(round(value)), active, token))
     return out
@@ -342,8 +350,10 @@ def _names(models: pd.DataFrame) -> pd.Series:
 def _name_sizes(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     # Names repeat across owners (every re-upload of Llama-2-7b-hf): parse each distinct one once, and
     # only those with a digit followed by a unit letter (a vectorised RE2 test; most names have none).
-    codes, uniques = pd.factorize(names.fillna("").str.rsplit("/", n=1).str[-1], use_na_sentinel=False)
-    uniques = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
+    arrow = pa.array(names.fillna("").to_numpy(dtype=object), type=pa.string())
+    encoded = pc.dictionary_encode(pc.replace_substring_regex(arrow, pattern="^.*/", replacement=""))
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    uniques = encoded.dictionary
     maybe = pc.match_substring_regex(uniques, _ANY_DIGIT_UNIT.pattern).to_numpy(zero_copy_only=False)
     total = np.full(len(uniques), -1, dtype=np.int64)
     active = np.full(len(uniques), -1, dtype=np.int64)

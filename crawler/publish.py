@@ -24,7 +24,7 @@ from crawler.checkpoint import read_part_extras
 
 log = logging.getLogger(__name__)
 
-ROW_GROUP_ROWS = 128_000  # buffer this many rows per row group: pages of 1000 would make tiny groups
+ROW_GROUP_ROWS = 64_000  # buffer this many rows per row group: pages of 1000 would make tiny groups
 
 
 @dataclass

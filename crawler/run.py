@@ -27,6 +27,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import constellation
 from constellation.contract import DataLayout, snapshot_id_for
+from constellation.snapshot_io import read_manifest
 from crawler.budget import Deadline, watchdog
 from crawler.checkpoint import Checkpoint, Staging, read_part_extras
 from crawler.errors import CursorRejected, EndlessEmptyPages, SuspectSnapshot
@@ -160,6 +161,9 @@ def _start_or_resume(
     checkpoint = staging.load()
     if checkpoint is not None:
         reason = _stale_reason(checkpoint, scope, key, endpoint, settings, moment)
+        missing = [p.name for p in staging.part_paths(checkpoint.pages) if not p.is_file()]
+        if reason is None and missing:
+            reason = f"{len(missing)} of its {checkpoint.pages} staged pages are missing (e.g. {missing[0]})"
         if reason is None:
             checkpoint.runs += 1
             log.info(
@@ -354,8 +358,6 @@ class _Run:
             # Killed after publishing, before clearing the staging folder.
             log.info("snapshot %s was already published; clearing the staging folder", sid)
             self.staging.clear()
-            from constellation.snapshot_io import read_manifest
-
             manifest = read_manifest(self.layout, sid)
             return CrawlResult(sid, manifest.get("status", "ok"), manifest, resumed)
         self._save_stats()

@@ -103,11 +103,13 @@ class Fault:
         return True
 
     def describe(self) -> str:
+        """The fault as a spec (see parse_fault_spec); `times` is what is left to fire."""
         where = "" if self.page is None else f"@{self.page}"
         where += "" if self.request is None else f"#{self.request}"
+        times = "inf" if self.times == -1 else str(self.times)
         extra = {k: v for k, v in self.params.items() if v != FAULT_PARAMS[self.kind][k]}
         params = ":" + ",".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
-        return f"{self.kind}{where}x{self.times}{params}"
+        return f"{self.kind}{where}x{times}{params}"
 
 
 def _check_params(kind: str, params: dict[str, Any]) -> None:
@@ -167,7 +169,7 @@ class FaultPlan:
                     if fault.times > 0:
                         fault.times -= 1
                         if fault.times == 0:
-                            self._pending.remove(fault)
+                            self._pending = [f for f in self._pending if f is not fault]
                     self.fired.append((request_index, fault.kind))
                     return fault
         return None
@@ -212,7 +214,9 @@ def parse_fault_spec(spec: str) -> Fault:
     if "#" in head:
         head, request_text = head.split("#", 1)
         if not request_text.isdigit():
-            raise FakeHubError(f"fault spec {spec!r}: the request after '#' must be an integer >= 0, got {request_text!r}")
+            raise FakeHubError(
+                f"fault spec {spec!r}: the request after '#' must be an integer >= 0, got {request_text!r}"
+            )
         request = int(request_text)
     page = None
     if "@" in head:

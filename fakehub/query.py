@@ -117,7 +117,11 @@ def parse_list_query(pairs: list[tuple[str, str]], default_limit: int) -> ListQu
 def parse_expand(pairs: list[tuple[str, str]]) -> tuple[str, ...]:
     """The expand values of a model_info request, where every model property is allowed."""
     expand = tuple(
-        part.strip() for key, value in pairs if key in ("expand", "expand[]") for part in value.split(",") if part.strip()
+        part.strip()
+        for key, value in pairs
+        if key in ("expand", "expand[]")
+        for part in value.split(",")
+        if part.strip()
     )
     for value in expand:
         if value not in EXPAND_VALUES:

@@ -59,7 +59,7 @@ RATE_LIMIT_MESSAGE = (
 # minutes): a crawl of a million models through the fake never meets it unless a test lowers it.
 DEFAULT_RATELIMIT_QUOTA = 100_000
 DEFAULT_RATELIMIT_WINDOW = 300
-_POLL_SECONDS = 0.02  # how long stop() may wait for the serving loop to notice
+_POLL_SECONDS = 0.01  # how long stop() may wait for the serving loop to notice
 _TRICKLE_SLICES = 8
 _BROKEN_CONNECTION = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout, OSError)
 
@@ -121,7 +121,9 @@ class FakeHub:
                 f"FakeHub serves a DataFrame, a list of dicts or a HubStore, got {type(models).__name__}"
             )
         if not isinstance(page_size, int) or isinstance(page_size, bool) or not 1 <= page_size <= 1000:
-            raise FakeHubError(f"page_size must be an integer from 1 to 1000 (the Hub's largest page), got {page_size!r}")
+            raise FakeHubError(
+                f"page_size must be an integer from 1 to 1000 (the Hub's largest page), got {page_size!r}"
+            )
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise FakeHubError(f"port must be 0 (any free port) or 1..65535, got {port!r}")
         if ratelimit_quota < 1 or ratelimit_window < 1:
@@ -174,12 +176,17 @@ class FakeHub:
         try:
             server = _Server((self.host, self.port), _Handler)
         except OSError as exc:
-            raise FakeHubError(f"cannot listen on {self.host}:{self.port} ({exc}); choose another --port, or 0") from None
+            raise FakeHubError(
+                f"cannot listen on {self.host}:{self.port} ({exc}); choose another --port, or 0"
+            ) from None
         server.hub = self
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": _POLL_SECONDS}, name=f"fakehub:{self.port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": _POLL_SECONDS},
+            name=f"fakehub:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         logger.debug("fake Hub listening on %s (%d models)", self.url, self.store.n)
@@ -235,6 +242,7 @@ class FakeHub:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         if handler.command != "GET":
             response = _error(404, "Not Found")
+            response.close = handler.command != "HEAD"  # an unread request body would garble the next request
         elif path == "/api/models":
             response = self._list_models(handler, pairs)
         elif path == "/api/agent-harnesses":
@@ -260,7 +268,7 @@ class FakeHub:
         over_quota = self._count_against_quota()
         fault = None if over_quota else self.faults.take(index, page)
         if fault is not None:
-            logger.info("fake Hub: request %d (page %s) gets fault %s", index, page, fault.describe())
+            logger.info("fake Hub: request %d (page %s) gets %s (left: %s)", index, page, fault.kind, fault.describe())
         response = self._listing(handler, pairs, fault, over_quota)
         response.page = page
         if fault is not None:
@@ -393,9 +401,10 @@ class FakeHub:
 
     def _send(self, handler: BaseHTTPRequestHandler, response: _Response) -> None:
         remaining, reset = response.ratelimit or self._ratelimit_now()
+        length = response.declared_length if response.declared_length is not None else len(response.body)
         headers = [
             ("Content-Type", response.content_type),
-            ("Content-Length", str(response.declared_length if response.declared_length is not None else len(response.body))),
+            ("Content-Length", str(length)),
             ("RateLimit", f'"api";r={remaining};t={reset}'),
             ("RateLimit-Policy", f'"fixed window";"api";q={self.ratelimit_quota};w={self.ratelimit_window}'),
             ("X-Request-Id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"),
@@ -469,7 +478,10 @@ def _rate_limited(ip: str, headers: list[tuple[str, str]], ratelimit: tuple[int,
 
 
 _SERVER_ERROR_TEXT = {500: "Internal Error", 503: "Service Unavailable", 504: "Gateway Timeout", 408: "Request Timeout"}
-_BAD_GATEWAY_HTML = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+_BAD_GATEWAY_HTML = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+    b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 def _server_error(params: dict[str, Any], ip: str) -> _Response:

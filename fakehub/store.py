@@ -1,7 +1,8 @@
 """The fake Hub's models, held column by column so that a million of them serve quickly.
 
-Numbers and booleans are numpy arrays (with a presence mask when some are unknown); strings, lists and
-dicts are object arrays holding None where the Hub would omit the key. Listing a page costs one binary
+Numbers and booleans are numpy arrays (with a presence mask when some are unknown); text stays in the
+frame's Arrow arrays; lists and dicts are object arrays. A missing value is one the Hub would omit from
+the JSON. Nested values may be JSON text, spliced verbatim into the page. Listing a page costs one binary
 search in a precomputed sort order plus building that page's objects, whatever the store's size:
 
 - each sort key gets, on first use, the order of all rows by (key desc, `_id` asc), the Hub's keyset order;
@@ -30,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.contract import RELATIONS
 from fakehub.errors import FakeHubError
 from fakehub.projections import FULL_KEYS
 from fakehub.query import SORT_KEYS, Selection
@@ -39,8 +41,6 @@ BOOL_KEYS = ("private", "disabled")
 DATE_KEYS = ("createdAt", "lastModified")
 # Nested values that may arrive as JSON text; the store decodes them only for the page being served.
 NESTED_KEYS = ("cardData", "safetensors", "gguf", "config", "siblings", "transformersInfo", "widgetData")
-RELATIONS = ("finetune", "adapter", "quantized", "merge")
-HUB_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _HUB_DATE_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 _CACHE_SIZE = 32
 _PLACEHOLDER = re.compile(r'"\\u0000\\u0001fakehub(\d+)"')
@@ -141,6 +141,7 @@ class HubStore:
         self._masks: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._positions: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._arrow_ids: pa.Array | None = None
+        self._arrow_tags: Column | None = None
         self._row_of_id: dict[str, int] | None = None
         self._children: dict[str, Counter] | None = None
 
@@ -298,8 +299,10 @@ class HubStore:
         models = []
         for parent in parents:
             parent_row = self.row_of(parent)
-            entry = {"id": parent} if parent_row is None else {"_id": self.columns["_id"].values[parent_row], "id": parent}
-            models.append(entry)
+            if parent_row is None:  # a parent that is not (or no longer) on the Hub
+                models.append({"id": parent})
+            else:
+                models.append({"_id": self.columns["_id"].values[parent_row], "id": parent})
         result: dict[str, Any] = {"models": models}
         if relations:
             result = {"relation": relations[0], **result}
@@ -366,7 +369,13 @@ class HubStore:
         column = self.columns.get("tags")
         if column is None:
             return np.zeros(self.n, dtype=bool)
-        return column.contains(tag)
+        with self._lock:
+            if self._arrow_tags is None:  # once: then each tag is a vectorised scan, not a Python loop
+                try:
+                    self._arrow_tags = Column(pa.array(column.values, type=pa.list_(pa.string())))
+                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # tags that are not lists of text
+                    self._arrow_tags = column
+        return self._arrow_tags.contains(tag)
 
     def _gated(self) -> np.ndarray:
         column = self.columns.get("gated")
@@ -507,12 +516,15 @@ def _date_column(
         try:  # Arrow parses a million ISO dates in milliseconds; anything else takes the slow road below
             if isinstance(series.dtype, pd.StringDtype):
                 strings = pa.array(series.array)
-                strings = (strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings).cast(pa.string())
+                if isinstance(strings, pa.ChunkedArray):
+                    strings = strings.combine_chunks()
+                strings = strings.cast(pa.string())
             else:
                 strings = pa.array(np.where(absent, None, series.to_numpy(dtype=object)), type=pa.string())
             stamps = pc.cast(strings, pa.timestamp("ms", tz="UTC")).cast(pa.int64())
             millis = pc.fill_null(stamps, 0).to_numpy(zero_copy_only=False)
-            well_formed = pc.fill_null(pc.match_substring_regex(strings, _HUB_DATE_RE), False).to_numpy(zero_copy_only=False)
+            hub_spelling = pc.fill_null(pc.match_substring_regex(strings, _HUB_DATE_RE), False)
+            well_formed = hub_spelling.to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             # other spellings ("2025-01-29 08:35:53", datetime objects) are normalised; nonsense is refused
             strings = None
@@ -532,7 +544,8 @@ def _date_column(
     texts = np.full(len(series), None, dtype=object)
     texts[well_formed] = series.to_numpy(dtype=object)[well_formed]
     if to_format.any():
-        texts[to_format] = np.char.add(np.datetime_as_string(millis[to_format].astype("datetime64[ms]"), unit="ms"), "Z")
+        stamps = np.datetime_as_string(millis[to_format].astype("datetime64[ms]"), unit="ms")
+        texts[to_format] = np.char.add(stamps, "Z")
     return texts, sort_key
 
 

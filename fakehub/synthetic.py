@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from constellation.errors import ConstellationError
 from fakehub import synthetic_names as pools
 
 # Middle bytes of every synthetic `_id` and the first 8 hex digits of every `sha`: "fa4ec0de" ("fake code").
@@ -65,7 +66,7 @@ _DAY_S = 86400
 _EPOCH_DAY = np.datetime64("1970-01-01", "D")
 
 
-class SyntheticHubError(ValueError):
+class SyntheticHubError(ConstellationError, ValueError):
     """A bad argument to the synthetic Hub generator (the message says which and what is allowed)."""
 
 
@@ -121,9 +122,11 @@ def write_jsonl(frame: pd.DataFrame, path: str | Path) -> int:
     """Write the frame as JSON lines of /api/models records (gzip when the name ends in .gz); returns the number
     of records. Absent values are left out, JSON-string nested columns are embedded as they are."""
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
     count = 0
-    with opener(path, "wt", encoding="utf-8") as out:  # type: ignore[operator]
+    # Level 5: within a few percent of gzip's best size at a third of its time.
+    out_file = gzip.open(path, "wt", encoding="utf-8", compresslevel=5) if path.suffix == ".gz" else \
+        open(path, "w", encoding="utf-8")
+    with out_file as out:
         for line in _json_lines(frame):
             out.write(line)
             out.write("\n")
@@ -199,7 +202,7 @@ _MIX_BASES = {FINETUNE: 0.50, ADAPTER: 0.30, QUANTIZED: 0.12, MERGE: 0.08}
 _MIX_DERIVED = {FINETUNE: 0.30, ADAPTER: 0.12, QUANTIZED: 0.45, MERGE: 0.13}
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
 _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
-_BULK_SHARE = 0.02  # huggingtweets-style accounts: name-only gpt2 fine-tunes
+_BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
 
 
 class _Builder:
@@ -219,10 +222,14 @@ class _Builder:
 
     def _prepare_bases(self) -> None:
         bases = list(pools.BASES)
-        k = min(len(bases), max(10, self.n // 250))
+        k = min(len(bases), self.n, max(10, self.n // 250))
         if k < len(bases):
-            # The most popular bases, then drop those whose declared parent was not kept.
-            order = sorted(range(len(bases)), key=lambda i: (-bases[i].popularity, i))[:k]
+            # The most popular base of each family first (so that every era and family has a tree), then the
+            # most popular of the rest; then drop those whose declared parent was not kept.
+            by_pop = sorted(range(len(bases)), key=lambda i: (-bases[i].popularity, i))
+            firsts = list({bases[i].family: i for i in reversed(by_pop)}.values())
+            firsts.sort(key=lambda i: (-bases[i].popularity, i))
+            order = (firsts + [i for i in by_pop if i not in set(firsts)])[:k]
             kept = {bases[i].id for i in order}
             order = [i for i in sorted(order) if bases[i].parent is None or bases[i].parent in kept]
             bases = [bases[i] for i in order]
@@ -394,7 +401,14 @@ class _Builder:
         soon = start + np.minimum(rng.exponential(120.0, k), span)
         rush = (start >= _days("2023-01-01")) & (rng.random(k) < 0.45)
         t = np.where(rush, soon, grow)
-        return np.minimum(t + rng.random(k), self.now - rng.random(k) * 0.5)
+        return t + rng.random(k)
+
+    def _between(self, start: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """`t` clipped strictly between its parents' time and HUB_NOW, a few seconds away from both when
+        there is room, so that a child is always newer than its parents, even at the second."""
+        room = self.now - start
+        gap = np.minimum(room * 0.4, np.maximum(room * 1e-3, 5 / 86400))
+        return np.clip(t, start + gap, self.now - gap)
 
     def _add_originals(self, k: int) -> None:
         """Models without a parent: own small pre-trainings, uploads with names that say nothing."""
@@ -402,7 +416,7 @@ class _Builder:
             return
         rng = self.rng
         root = _weighted(rng, self._root_weights(), k).astype(np.int32)
-        t = self._growth_dates(np.full(k, _days("2019-06-01")))
+        t = np.minimum(self._growth_dates(np.full(k, _days("2019-06-01"))), self.now - self.rng.random(k))
         junk = _obj(pools.JUNK)
         brands = _obj(pools.BRANDS)
         versions = _obj(pools.VERSIONS)
@@ -474,6 +488,8 @@ class _Builder:
             p3[is_m[rng.random(len(is_m)) < 0.7]] = -1
             p2[p2 == p1] = -1
             p3[(p3 == p1) | (p3 == p2)] = -1
+            shift = (p2 < 0) & (p3 >= 0)
+            p2[shift], p3[shift] = p3[shift], -1
             # A merge with a single distinct parent is, in truth, a fine-tune.
             kind[is_m[(p2[is_m] < 0) & (p3[is_m] < 0)]] = FINETUNE
         start = t_all[p1]
@@ -489,8 +505,8 @@ class _Builder:
         # No repo predates its format (GGUF appeared in August 2023, MLX in December 2023, ...).
         has_fmt = qfmt >= 0
         floor = self.format_start[qfmt[has_fmt]]
-        late = np.maximum(t[has_fmt], floor + rng.exponential(20.0, int(has_fmt.sum())))
-        t[has_fmt] = np.minimum(late, self.now - rng.random(int(has_fmt.sum())))
+        t[has_fmt] = np.maximum(t[has_fmt], floor + rng.exponential(20.0, int(has_fmt.sum())))
+        t = self._between(start, t)
         owner_other = self._pick_users(k)
         owner = np.where(owner == None, owner_other, owner)  # noqa: E711 (object array)
         # Fine-tunes of a model by the same user are often "v2" of it.
@@ -502,8 +518,8 @@ class _Builder:
         is_a = kind == ADAPTER
         # LoRA adapters: the adapter's own parameters (rank 8–128 over a few projections).
         params[is_a] = (params[is_a] * rng.uniform(0.001, 0.03, int(is_a.sum()))).astype(np.int64)
-        pop = self._popularity(kind, quser, pop_all[p1], t)
-        name = self._derived_names(kind, qfmt, quser, owner, p1, p2, p3, root, same_user)
+        name, telling = self._derived_names(kind, qfmt, quser, owner, p1, p2, p3, root, same_user)
+        pop = self._popularity(kind, quser, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
         return self._add(owner=owner, name=name, kind=kind, root=root, p1=p1, p2=p2, p3=p3, t=t, params=params,
                          pop=pop, qfmt=qfmt, quser=quser)
 
@@ -574,23 +590,25 @@ class _Builder:
         rng = self.rng
         return self.size_var[root, rng.choice(4, size=len(root), p=[0.5, 0.4, 0.03, 0.07])]
 
-    def _derived_names(self, kind, qfmt, quser, owner, p1, p2, p3, root, same_user) -> np.ndarray:
+    def _derived_names(self, kind, qfmt, quser, owner, p1, p2, p3, root,
+                       same_user) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
         k = len(kind)
         names_all = self._col("name")
         owners_all = self._col("owner")
         pname = names_all[p1]
         name = np.empty(k, dtype=object)
-        # Fine-tunes
-        rows = np.flatnonzero(kind == FINETUNE)
-        name[rows] = self._finetune_names(rows, pname, root, same_user)
-        rows = np.flatnonzero(kind == ADAPTER)
-        name[rows] = self._adapter_names(rows, pname, root)
-        rows = np.flatnonzero(kind == MERGE)
-        name[rows] = self._merge_names(rows, pname, names_all, p2, root)
-        rows = np.flatnonzero(kind == QUANTIZED)
-        name[rows] = self._quant_names(rows, pname, owners_all[p1], qfmt, quser, owner)
-        return name
+        telling = np.ones(k, bool)
+        for rows, make in (
+            (np.flatnonzero(kind == FINETUNE), lambda r: self._finetune_names(r, pname, root, same_user)),
+            (np.flatnonzero(kind == ADAPTER), lambda r: self._adapter_names(r, pname, root)),
+            (np.flatnonzero(kind == MERGE), lambda r: self._merge_names(r, pname, names_all, p2, root)),
+            (np.flatnonzero(kind == QUANTIZED), lambda r: self._quant_names(r, pname, owners_all[p1], qfmt, quser,
+                                                                            owner)),
+        ):
+            if len(rows):
+                name[rows], telling[rows] = make(rows)
+        return name, telling
 
     def _choose(self, k: int, weights: dict[str, float]) -> np.ndarray:
         keys = list(weights)
@@ -600,20 +618,24 @@ class _Builder:
     def _words(self, pool: tuple[str, ...], k: int) -> np.ndarray:
         return _obj(pool)[self.rng.integers(len(pool), size=k)]
 
-    def _render(self, k: int, templates: dict[str, float], fields: dict[str, np.ndarray]) -> np.ndarray:
+    def _render(self, k: int, templates: dict[str, float],
+                fields: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Pick a template per row (by weight) and fill it from `fields`, concatenating only the rows that
-        use it. A template needing {size} falls back to its `|`-alternative when the model has no size."""
+        use it. A template needing {size} falls back to its `|`-alternative when the model has no size.
+        Also returns which names are telling (name the family or the parent)."""
         tpl = self._choose(k, templates)
         has_size = fields["size"] != ""
         out = np.empty(k, dtype=object)
+        telling = np.zeros(k, bool)
         for template in templates:
             main, _, fallback = template.partition("|")
             rows = tpl == template
+            telling[rows] = any(f in main for f in ("{alias}", "{parent}", "{short1}"))
             if "{size}" in main and fallback:
                 out[rows & ~has_size] = _fill(fallback, fields, rows & ~has_size)
                 rows = rows & has_size
             out[rows] = _fill(main, fields, rows)
-        return out
+        return out, telling
 
     def _name_fields(self, rows: np.ndarray, root: np.ndarray, pname: np.ndarray) -> dict[str, np.ndarray]:
         k = len(rows)
@@ -624,12 +646,10 @@ class _Builder:
                 "brand2": w(pools.BRANDS, k), "lang": w(pools.LANGS, k), "version": w(pools.VERSIONS, k),
                 "ds": w(pools.DATASETS, k), "junk": w(pools.JUNK, k), "merge": w(pools.MERGE_METHODS, k)}
 
-    def _finetune_names(self, rows: np.ndarray, pname: np.ndarray, root: np.ndarray, same_user) -> np.ndarray:
+    def _finetune_names(self, rows, pname, root, same_user) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
-        if not k:
-            return np.empty(0, dtype=object)
         f = self._name_fields(rows, root, pname)
-        out = self._render(k, {"{alias}-{topic}": 10, "{alias}-{topic}-{method}": 10, "{alias}-{brand}": 5,
+        out, telling = self._render(k, {"{alias}-{topic}": 10, "{alias}-{topic}-{method}": 10, "{alias}-{brand}": 5,
                                "{brand}-{alias}": 6, "{brand}-{size}-{version}|{brand}-{alias}": 6,
                                "{parent}-{method}": 7, "{alias}-{lang}-{method}": 6,
                                "{alias}-finetuned-{ds}": 8, "{brand}-{version}": 10, "{junk}": 12,
@@ -637,12 +657,10 @@ class _Builder:
         # A user's next version of their own model
         su = same_user[rows]
         out[su] = _cat(_strip_version(f["parent"][su]), "-", f["version"][su])
-        return out
+        return out, telling | su
 
-    def _adapter_names(self, rows: np.ndarray, pname: np.ndarray, root: np.ndarray) -> np.ndarray:
+    def _adapter_names(self, rows, pname, root) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
-        if not k:
-            return np.empty(0, dtype=object)
         f = self._name_fields(rows, root, pname)
         f["lora"] = self._choose(k, {"lora": 5, "qlora": 2, "LoRA": 1, "adapter": 1, "peft": 1})
         f["step"] = (self.rng.integers(1, 60, k) * 100).astype(str).astype(object)
@@ -650,10 +668,8 @@ class _Builder:
                                 "{lora}-{alias}-{topic}": 2, "{topic}-{lora}": 2, "{junk}": 10,
                                 "checkpoint-{step}": 3, "{alias}-{topic}": 3}, f)
 
-    def _merge_names(self, rows, pname, names_all, p2, root) -> np.ndarray:
+    def _merge_names(self, rows, pname, names_all, p2, root) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
-        if not k:
-            return np.empty(0, dtype=object)
         f = self._name_fields(rows, root, pname)
         f["short1"] = _first_words(f["parent"])
         f["short2"] = _first_words(names_all[np.maximum(p2[rows], 0)])
@@ -664,10 +680,8 @@ class _Builder:
                                 "{brand}{brand2}-{alias}": 4, "{brand}-MoE-{experts}{size}|{brand}-MoE": 1,
                                 "{brand}-{alias}-{version}": 3}, f)
 
-    def _quant_names(self, rows, pname, powner, qfmt, quser, owner) -> np.ndarray:
+    def _quant_names(self, rows, pname, powner, qfmt, quser, owner) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
-        if not k:
-            return np.empty(0, dtype=object)
         fmts = list(pools.QUANT_FORMATS.values())
         f = qfmt[rows]
         # Per format, a choice among its suffixes
@@ -690,7 +704,7 @@ class _Builder:
         # Some users lower-case the whole name.
         lower = ~quser[rows] & (self.rng.random(k) < 0.08)
         out[lower] = pd.Series(out[lower], dtype=object).str.lower().to_numpy(dtype=object)
-        return out
+        return out, np.ones(k, bool)
 
     # ---- the frame -------------------------------------------------------------------------------
 

@@ -273,9 +273,9 @@ def _declared(rng: np.random.Generator, kind, quser, t, owner) -> np.ndarray:
     early = t < _days("2023-06-01")
     mid = (t >= _days("2023-06-01")) & (t < _days("2024-01-01"))
     p_mid = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
-                       kind == MERGE], [0.12, 0.45, 0.6, 0.3, 0.5], 0.0)
+                       kind == MERGE], [0.12, 0.45, 0.45, 0.3, 0.5], 0.0)
     p_late = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
-                         kind == MERGE], [0.2, 0.6, 0.95, 0.55, 0.7], 0.0)
+                         kind == MERGE], [0.17, 0.6, 0.95, 0.55, 0.7], 0.0)
     p = np.where(early, np.where(np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED, MERGE]), 0.05, 0.0),
                  np.where(mid, p_mid, p_late))
     p = np.where(np.isin(owner, pools.BULK_ACCOUNTS), 0.0, p)

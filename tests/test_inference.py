@@ -128,14 +128,43 @@ def test_same_clean_name_is_a_reupload_only_of_a_far_more_used_model() -> None:
         [
             ("mistralai/Mistral-7B-Instruct-v0.2", 2_000_000, "2023-12-11"),
             ("someone/Mistral-7B-Instruct-v0.2", 40, "2024-01-05"),
-            ("other/Mistral-7B-Instruct-v0.2", 900_000, "2024-01-06"),  # not 10× less used: no proposal
+            ("u1/my_awesome_model", 3, "2024-01-05"),
+            ("u2/my_awesome_model", 900, "2024-01-04"),  # not 10× more used than u1's: namesakes
         ]
     )
-    out = infer_lineage(frame, np.array([False, True, True]), NO_EDGES).proposals
+    out = infer_lineage(frame, np.array([False, True, True, True]), NO_EDGES).proposals
+    rules = RuleConfidence()
     assert out[["source", "target", "relation"]].values.tolist() == [
         ["mistralai/Mistral-7B-Instruct-v0.2", "someone/Mistral-7B-Instruct-v0.2", "finetune"]
     ]
-    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().reupload_name_match + RuleConfidence().popular_parent)
+    assert out["confidence"].iloc[0] == pytest.approx(rules.reupload_name_match + rules.popular_parent)
+
+
+def test_two_comparable_repos_make_a_name_ambiguous() -> None:
+    frame = models(
+        [
+            ("mistralai/Mixtral-8x22B-v0.1", 2_000_000, "2024-04-10"),
+            ("mistral-community/Mixtral-8x22B-v0.1", 900_000, "2024-04-10"),
+            ("q/Mixtral-8x22B-v0.1-AWQ", 10, "2024-05-01"),
+            ("someone/Mixtral-8x22B-v0.1", 40, "2024-05-01"),
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, False, True, True]), NO_EDGES).proposals
+    # The quantised child keeps the most-downloaded match with less trust; the clean one gets none.
+    assert out["target"].tolist() == ["q/Mixtral-8x22B-v0.1-AWQ"]
+    assert out["source"].iloc[0] == "mistralai/Mixtral-8x22B-v0.1"
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match + RuleConfidence().ambiguous_name)
+
+
+def test_a_parent_known_only_from_declarations_can_be_proposed() -> None:
+    frame = models([("TheBloke/Kunoichi-7B-GGUF", 5_000, "2024-01-10"), ("x/merge-7b", 10, "2024-02-01")])
+    declared = pd.DataFrame({"source": ["SanjiWatsuki/Kunoichi-7B"], "target": ["x/merge-7b"]})
+    out = infer_lineage(frame, np.array([True, False]), declared).proposals
+    assert out[["source", "target", "relation"]].values.tolist() == [
+        ["SanjiWatsuki/Kunoichi-7B", "TheBloke/Kunoichi-7B-GGUF", "quantized"]
+    ]
+    # No date for an external parent, so the creation order is unchecked.
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match + RuleConfidence().dates_unknown)
 
 
 def test_adapter_relation_from_tags_and_brand_key() -> None:

@@ -60,7 +60,8 @@ def test_params_from_name_on_real_names(row: dict[str, str]) -> None:
     [
         ("1.3b", 1_300_000_000), ("1.3B", 1_300_000_000), ("350M", 350_000_000), ("350m", 350_000_000),
         ("0.5B", 500_000_000), ("1_5B", 1_500_000_000), ("x-7b-y", 7_000_000_000), ("x_7B_y", 7_000_000_000),
-        ("x.7b.gguf", 7_000_000_000), ("x-1T", 1_000_000_000_000),
+        ("x.7b.gguf", 7_000_000_000), ("x-1T", 1_000_000_000_000), ("tiny-500k-params", 500_000),
+        ("tiny-100K-param", 100_000),
     ],
 )  # fmt: skip
 def test_units_decimals_separators_and_case(name: str, total: int) -> None:
@@ -253,6 +254,8 @@ def test_quantized_rows_reads_names_tags_and_relations() -> None:
             _row("b/model", tags=np.array(["4-bit"])),
             _row("c/model", base_models=[{"id": "a/b", "relation": "quantized"}]),
             _row("d/model", tags=["transformers"], base_models=[{"id": "a/b", "relation": "finetune"}]),
+            _row("e/model", tags=[3, "gptq"]),  # a malformed tag list is read row by row
+            _row("f/model", tags=[3, "llama"]),
         ]
     )
-    assert quantized_rows(models).tolist() == [True, True, True, False]
+    assert quantized_rows(models).tolist() == [True, True, True, False, True, False]

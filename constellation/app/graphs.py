@@ -9,6 +9,7 @@ Every string from the Hub is HTML-escaped before it reaches a label or tooltip.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -142,7 +143,16 @@ def render_html(spec: GraphSpec, height_px: int = 650, seed: int = 0) -> str:
     net.edges = edges
     net.node_ids = [n["id"] for n in nodes]
     net.set_options(json.dumps(VIS_OPTIONS))
-    return net.generate_html(notebook=False)
+    return _offline(net.generate_html(notebook=False))
+
+
+# pyvis's template always links Bootstrap from a CDN (used only by menus we do not show). Dropped, so a
+# graph needs no network and logs no failed request on an offline or locked-down site.
+_REMOTE_TAG = re.compile(r"<(link|script)\b[^>]*\b(?:href|src)=\"https?://[^\"]*\"[^>]*>(?:\s*</script>)?", re.S)
+
+
+def _offline(html: str) -> str:
+    return _REMOTE_TAG.sub("", html)
 
 
 def legend_rows() -> list[tuple[str, str, str]]:

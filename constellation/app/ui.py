@@ -216,7 +216,7 @@ def banners(atlas: Atlas) -> None:
         st.warning(
             "**Synthetic demo data.** This atlas was built from the fake Hub's generated models, "
             "not from huggingface.co. Run `make crawl` and `make build` for the real Hub.",
-            icon="🧪",
+            icon=":material/science:",
         )
 
 

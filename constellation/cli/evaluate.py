@@ -27,6 +27,14 @@ from constellation.cli.options import data_dir_option, snapshot_option
     help="Also score on the reference data in this folder (e.g. ../shared/data).",
 )
 @click.option(
+    "--synthetic",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Also score lineage on a synthetic Hub of N models (its generator knows undeclared parents).",
+)
+@click.option(
     "--json",
     "json_out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -34,7 +42,13 @@ from constellation.cli.options import data_dir_option, snapshot_option
     help="Also write every figure as JSON to this file.",
 )
 def command(
-    data_dir: str | None, snapshot_id: str | None, hide_share: float, seed: int, shared_data: Path | None, json_out: Path | None
+    data_dir: str | None,
+    snapshot_id: str | None,
+    hide_share: float,
+    seed: int,
+    shared_data: Path | None,
+    synthetic: int,
+    json_out: Path | None,
 ) -> None:
     """Score parameter counts and inferred lineage on a snapshot.
 
@@ -49,6 +63,7 @@ def command(
       constellation evaluate --snapshot 20260726T021500Z --seed 1
       constellation evaluate --hide-share 0.5 --json quality.json
       constellation evaluate --shared-data ../shared/data  # also on the reference data sets
+      constellation evaluate --synthetic 30000             # also on a synthetic Hub
     """
     from constellation.build import deduplicate
     from constellation.contract import DataLayout, write_json_atomic
@@ -58,7 +73,7 @@ def command(
     layout = DataLayout.at(data_dir)
     snapshot_id = resolve_snapshot_id(layout, snapshot_id)
     models, _ = deduplicate(read_snapshot(layout, snapshot_id))
-    inp = EvaluationInput(models, snapshot_id, hide_share, seed, shared_data=shared_data)
+    inp = EvaluationInput(models, snapshot_id, hide_share, seed, shared_data=shared_data, synthetic=synthetic)
     sections = evaluate(inp)
     click.echo(f"snapshot {snapshot_id}: {len(models):,} models\n")
     click.echo(render(sections))

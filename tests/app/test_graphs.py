@@ -70,4 +70,4 @@ def test_html_escapes_hostile_ids_and_turns_physics_off():
     edges = json.loads(html.split("edges = new vis.DataSet(", 1)[1].split(");\n", 1)[0])
     dashed = {(e["from"], e["to"]) for e in edges if e.get("dashes")}
     assert ("b/ft", "d/sim") in dashed and ("b/ft", "c/q") not in dashed  # similarity dashed, declared solid
-    assert "cdnjs" not in html  # vis.js is inlined: the graph works offline
+    assert "cdnjs" not in html and "jsdelivr" not in html  # vis.js inlined, no CDN: works offline

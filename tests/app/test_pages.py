@@ -157,4 +157,4 @@ def test_trends_draw_both_snapshots(app: AppTest):
     specs = _plotly_specs(app)
     assert len(specs) == 3
     families = specs[0]["data"]
-    assert all(len(trace["customdata"] if "customdata" in trace else trace["x"]) == 2 for trace in families)
+    assert all(len(trace["x"]) == 2 for trace in families)  # two snapshots per family

@@ -181,3 +181,11 @@ def test_two_crawls_in_the_same_second_get_distinct_ids(hub, layout, settings):
     b = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False, now=moment)
     assert (a.snapshot_id, b.snapshot_id) == ("20260726T021500Z", "20260726T021501Z")
     assert b.manifest["drop_check"]["previous_snapshot"] == "20260726T021500Z"
+
+
+def test_a_checkpoint_whose_pages_are_gone_is_discarded(hub, layout, records, settings, caplog):
+    _old_checkpoint(layout, Scope(), hub.url, timedelta(minutes=1))  # counts 1 page, none on disk
+    with caplog.at_level(logging.WARNING, logger="crawler.run"):
+        result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+    assert "1 of its 1 staged pages are missing (e.g. part-000000.parquet)" in caplog.text
+    assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)

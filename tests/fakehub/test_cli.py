@@ -17,7 +17,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.utils import get_session
 
 from constellation.cli import main
-from tests.fakehub.conftest import N_MODELS, expected_order
+from tests.fakehub.conftest import expected_order
 
 STARTUP_SECONDS = 60  # importing the whole CLI on a busy 2-core machine
 
@@ -51,7 +51,9 @@ def jsonl(tmp_path: Path, records) -> Path:
 
 
 def test_server_process_serves_the_file_with_faults_and_stops_on_sigterm(jsonl, records):
-    process, url = start_fakehub("--jsonl", str(jsonl), "--port", "0", "--page-size", "4", "--fault", "extra_link_rel@0")
+    process, url = start_fakehub(
+        "--jsonl", str(jsonl), "--port", "0", "--page-size", "4", "--fault", "extra_link_rel@0"
+    )
     try:
         first = get_session().get(url + "/api/models")
         models = [m.id for m in HfApi(endpoint=url).list_models()]

@@ -13,13 +13,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 import pytest
 from huggingface_hub import HfApi
-from huggingface_hub.errors import BadRequestError, HfHubHTTPError, RepositoryNotFoundError
+from huggingface_hub.errors import BadRequestError, RepositoryNotFoundError
 from huggingface_hub.utils import get_session
 
 from fakehub.errors import FakeHubError
 from fakehub.projections import DEFAULT_KEYS, FULL_KEYS
 from fakehub.server import FakeHub
-from tests.fakehub.conftest import N_MODELS, PAGE_SIZE, expected_order, make_records
+from tests.fakehub.conftest import N_MODELS, expected_order, make_records
 
 
 def get(hub: FakeHub, path: str = "/api/models", params: Any = None):
@@ -161,7 +161,9 @@ def test_filter_finds_children_through_base_model_tags(hub, records):
 def test_search_is_a_case_insensitive_substring_of_the_id(hub, records):
     api = HfApi(endpoint=hub.url)
 
-    assert ids_of(api.list_models(search="ORG1/model-1")) == ["org1/Model-10", "org1/Model-13", "org1/Model-16", "org1/Model-19"]
+    assert ids_of(api.list_models(search="ORG1/model-1")) == [
+        "org1/Model-10", "org1/Model-13", "org1/Model-16", "org1/Model-19"
+    ]  # fmt: skip
     assert ids_of(api.list_models(search="gpt")) == ["gpt2"]
 
 
@@ -464,3 +466,28 @@ def test_model_info_at_a_revision_and_head_requests(hub):
 
     assert head.status_code == 404 and head.content == b""
     assert get(hub).status_code == 200  # the connection survived the bodiless answer
+
+
+@pytest.mark.parametrize("backend", ["numpy_nullable", "pyarrow"])
+def test_serves_a_frame_read_back_from_parquet(tmp_path, records, backend):
+    """Parquet gives list columns as numpy arrays, or as Arrow lists with dtype_backend="pyarrow"."""
+    columns = ["_id", "id", "likes", "trendingScore", "downloads", "tags", "pipeline_tag", "createdAt", "gated"]
+    frame = pd.DataFrame(records)[columns].astype({"gated": str})
+    frame.to_parquet(tmp_path / "hub.parquet")
+    served = pd.read_parquet(tmp_path / "hub.parquet", dtype_backend=backend)
+
+    with FakeHub(served, page_size=4) as hub:
+        models = list(HfApi(endpoint=hub.url).list_models(filter=["license:mit", "group:1"]))
+        first = get(hub, params={"limit": 1}).json()[0]
+
+    assert sorted(m.id for m in models) == expected(
+        records, lambda r: "license:mit" in r["tags"] and "group:1" in r["tags"]
+    )
+    assert first["tags"] == next(r["tags"] for r in records if r["id"] == first["id"])
+
+
+def test_other_methods_are_404_and_the_next_request_is_unharmed(hub):
+    posted = get_session().post(hub.url + "/api/models", json={"big": "x" * 10_000})
+
+    assert (posted.status_code, posted.json()) == (404, {"error": "Not Found"})
+    assert get(hub).status_code == 200

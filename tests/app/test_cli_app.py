@@ -1,0 +1,38 @@
+import socket
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from constellation.app.serve import APP_SCRIPT, AppError, check_port_free, serve_command
+from constellation.cli import main
+
+
+def test_help_has_examples():
+    result = CliRunner().invoke(main, ["app", "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output and "constellation app --data-dir data/demo" in result.output
+
+
+def test_serve_command(tmp_path):
+    cmd = serve_command(tmp_path, 8600, "0.0.0.0", headless=True)
+    assert cmd.argv[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT)]
+    assert cmd.argv[5:] == [
+        "--server.port", "8600", "--server.address", "0.0.0.0",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    assert cmd.env["CONSTELLATION_DATA"] == str(tmp_path.resolve())
+    assert cmd.url == "http://localhost:8600/"
+    with pytest.raises(AppError, match="--port 70000 is not a TCP port"):
+        serve_command(tmp_path, 70000, "127.0.0.1", headless=True)
+
+
+def test_busy_port_is_a_clear_error(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(AppError, match=f"cannot listen on 127.0.0.1:{port}"):
+            check_port_free("127.0.0.1", port)
+        result = CliRunner().invoke(main, ["app", "--data-dir", str(tmp_path), "--port", str(port), "--headless"])
+        assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
