@@ -32,7 +32,7 @@ HUB_PREFIX = "https://huggingface.co/"
 
 
 def load_models(source: str) -> pd.DataFrame:
-    """`constellation` (the paper's 15,821 models) or `synthetic:N` (fakehub's synthetic Hub) as id, name, downloads, likes."""
+    """`constellation` (the paper's 15,821 models) or `synthetic:N` (fakehub) as id, name, downloads, likes."""
     if source == "constellation":
         raw = pd.read_csv(CONSTELLATION_CSV)
         ids = raw["link"].str.removeprefix(HUB_PREFIX)
@@ -70,7 +70,13 @@ def measure_ours(source: str) -> dict[str, Any]:
 
 
 def measure_baseline(source: str, dense: bool, threshold: float) -> dict[str, Any]:
-    from constellation.baseline import BaselineConfig, name_tfidf, pairwise_similarities, single_linkage, threshold_louvain
+    from constellation.baseline import (
+        BaselineConfig,
+        name_tfidf,
+        pairwise_similarities,
+        single_linkage,
+        threshold_louvain,
+    )
 
     models = load_models(source)
     names = models["name"].tolist()
@@ -110,13 +116,9 @@ def measure_baseline(source: str, dense: bool, threshold: float) -> dict[str, An
 def lineage_snapshot(source: str) -> pd.DataFrame:
     """A snapshot frame with declared lineage: a reference set of ../shared/data by name, or `synthetic:N`."""
     if source.startswith("synthetic:"):
-        from datetime import datetime, timezone
+        from constellation.evaluate_lineage import synthetic_snapshot
 
-        from crawler.records import convert_items
-        from fakehub.synthetic import generate, to_records
-
-        raw = generate(int(source.split(":", 1)[1]), seed=0)
-        return convert_items(list(to_records(raw)), datetime.now(timezone.utc)).table.to_pandas()
+        return synthetic_snapshot(int(source.split(":", 1)[1]), seed=0)[0]
     from constellation.evaluate_lineage import load_reference_snapshots
 
     snapshots = load_reference_snapshots(CONSTELLATION_CSV.parents[1])
@@ -125,11 +127,11 @@ def lineage_snapshot(source: str) -> pd.DataFrame:
     return snapshots[source]
 
 
-def measure_quality(source: str) -> dict[str, Any]:
+def measure_quality(source: str, resolutions: tuple[float, ...]) -> dict[str, Any]:
     from constellation.atlas_quality import evaluate_atlas, format_atlas_quality, models_with_families
 
     models = models_with_families(lineage_snapshot(source))
-    result = evaluate_atlas(models)
+    result = evaluate_atlas(models, resolutions=resolutions)
     result["markdown"] = format_atlas_quality(result, title=f"Atlas quality on {source}")
     result["peak_rss_mb"] = round(peak_rss_mb())
     return result
@@ -152,11 +154,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         metavar="SOURCE",
         help="also score atlas quality on SOURCE: hf-top-downloads-2024-09, hf-model-trees or synthetic:N",
     )
+    p.add_argument(
+        "--resolution",
+        action="append",
+        type=float,
+        default=[],
+        help="with --quality: also score our communities at this Louvain resolution (repeatable)",
+    )
     p.add_argument("--timing", action=argparse.BooleanOptionalAction, default=True, help="run the timing runs")
     args = p.parse_args(argv)
     results: dict[str, Any] = {"benchmark": "baseline", "runs": [], "quality": {}}
     for source in args.quality:
-        results["quality"][source] = _in_fresh_process(measure_quality, source)
+        results["quality"][source] = _in_fresh_process(measure_quality, source, tuple(args.resolution))
     for source in (args.source or ["constellation"]) if args.timing else []:
         run: dict[str, Any] = {"source": source, "ours": _in_fresh_process(measure_ours, source)}
         run["baseline_sparse"] = _in_fresh_process(measure_baseline, source, False, args.threshold)

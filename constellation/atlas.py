@@ -56,7 +56,7 @@ class AtlasConfig:
     k: int = 10
     min_similarity: float = 0.2  # weaker neighbours are chance overlaps of n-grams, not relatives
     exact_knn_max: int = 50_000  # exact all-pairs kNN up to this many models, windowed above
-    knn_window: int = 1024  # windowed kNN: rows each name is compared with, per sort key
+    knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
     # Communities (constellation/communities.py)
     community_algorithm: CommunityAlgorithm = "auto"
     python_louvain_max: int = 20_000  # "auto" runs python-louvain up to this many models, igraph above
@@ -66,7 +66,7 @@ class AtlasConfig:
     label_terms: int = 4
     # Hierarchy (constellation/hierarchy.py)
     exact_linkage_max: int = 5_000  # whole-atlas tree over models up to this many, over communities above
-    tree_leaf_cap: int = 2_000  # a tree over more items is built over this many prototypes
+    tree_leaf_cap: int = 1_000  # a tree over more items is built over this many prototypes
     linkage_method: str = "average"
     cut_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # cosine distances at which trees are cut into clusters
     default_cut: float = 0.5  # the cut that gives the models' `cluster` column

@@ -94,7 +94,9 @@ def score_partition(truth: Sequence[Any], predicted: Sequence[Any]) -> Partition
     truth = np.asarray(truth)
     predicted = np.asarray(predicted)
     if truth.shape != predicted.shape or truth.ndim != 1:
-        raise AtlasQualityError(f"truth and prediction must be two equal-length lists; got {truth.shape} and {predicted.shape}")
+        raise AtlasQualityError(
+            f"truth and prediction must be two equal-length lists; got {truth.shape} and {predicted.shape}"
+        )
     if len(truth) == 0:
         raise AtlasQualityError("nothing to score: the evaluation set is empty")
     table = contingency_matrix(truth, predicted, sparse=True)
@@ -210,7 +212,7 @@ def baseline_results(
             f"best of {len(config.thresholds)} thresholds: similarity >= {best_t:.2f}",
             best_louvain,
             louvain_s,
-            f"thresholds skipped, graph above {config.max_graph_edges:,} edges: {', '.join(skipped)}" if skipped else "",
+            f"skipped, graph above {config.max_graph_edges:,} edges: {', '.join(skipped)}" if skipped else "",
         ),
     ]
 
@@ -223,6 +225,7 @@ def evaluate_atlas(
     baseline: BaselineConfig | None = None,
     run_baseline: bool = True,
     min_family_size: int = DEFAULT_MIN_FAMILY_SIZE,
+    resolutions: Sequence[float] = (),
 ) -> dict[str, Any]:
     """Scores of our communities, our clusters and the Constellation baseline against declared families.
 
@@ -230,7 +233,9 @@ def evaluate_atlas(
     rebuilt from names alone with `config` (an AtlasConfig; lineage edges forced off) unless
     `names_only_columns` is True and `models` already holds `community` and `cluster` from such a build.
     The baseline runs on the same models when they fit under `baseline.max_models`, else it is skipped
-    with the reason. Returns a JSON-ready dict; `format_atlas_quality` renders it as Markdown.
+    with the reason. Each of `resolutions` rebuilds our names-only atlas at that Louvain resolution and
+    scores its communities too (a sweep, to see how much of a gap is granularity rather than grouping).
+    Returns a JSON-ready dict; `format_atlas_quality` renders it as Markdown.
     """
     baseline = baseline or BaselineConfig()
     models = models.reset_index(drop=True)
@@ -275,6 +280,21 @@ def evaluate_atlas(
             ours_s,
         ),
     ]
+
+    for resolution in resolutions:
+        from constellation.atlas import AtlasConfig
+
+        t0 = time.perf_counter()
+        swept, _ = names_only_atlas(models, dataclasses.replace(config or AtlasConfig(), resolution=resolution))
+        methods.append(
+            MethodResult(
+                f"atlas_communities_resolution_{resolution:g}",
+                "Constellation atlas: Louvain communities of the kNN name graph",
+                f"resolution {resolution:g}",
+                score_partition(truth, swept["community"].to_numpy()[mask]),
+                time.perf_counter() - t0,
+            )
+        )
 
     if run_baseline:
         if len(models) > baseline.max_models:
@@ -341,8 +361,10 @@ def _section_text(result: dict[str, Any]) -> str:
         f"of {result['min_family_size']}+ models; communities from {result['communities_from']}"
     )
     rows = pd.DataFrame(
-        [{k: m.get(k) for k in ("method", "setting", "clusters", "ari", "nmi", "precision", "recall", "seconds")}
-         for m in result["methods"]]
+        [
+            {k: m.get(k) for k in ("method", "setting", "clusters", "ari", "nmi", "precision", "recall", "seconds")}
+            for m in result["methods"]
+        ]
     )
     skipped = f"\nbaseline skipped: {result['baseline_skipped']}" if result.get("baseline_skipped") else ""
     return f"{head}\n{table(rows)}{skipped}"
@@ -377,3 +399,16 @@ def atlas_quality_shared_section(inp: Any) -> Any:
             continue
         texts.append(f"── {name}\n{_section_text(results[name])}")
     return Section("atlas_quality_shared_data", f"Atlas quality on {inp.shared_data}", results, "\n\n".join(texts))
+
+
+def atlas_quality_synthetic_section(inp: Any) -> Any:
+    """`constellation evaluate` section: atlas quality on a synthetic Hub of `inp.synthetic` models."""
+    from constellation.evaluate import Section
+    from constellation.evaluate_lineage import synthetic_snapshot
+
+    if inp.synthetic <= 0:
+        return None
+    snapshot, _ = synthetic_snapshot(inp.synthetic, inp.seed)
+    result = evaluate_atlas(models_with_families(snapshot))
+    title = f"Atlas quality on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})"
+    return Section("atlas_quality_synthetic", title, result, _section_text(result))

@@ -78,7 +78,9 @@ def check_size(n: int, config: BaselineConfig) -> None:
         )
 
 
-def pairwise_similarities(features: sp.csr_matrix, config: BaselineConfig, min_similarity: float) -> PairwiseSimilarities:
+def pairwise_similarities(
+    features: sp.csr_matrix, config: BaselineConfig, min_similarity: float
+) -> PairwiseSimilarities:
     """All-pairs cosine similarities, block by block: condensed distances and the pairs above `min_similarity`."""
     n = features.shape[0]
     check_size(n, config)

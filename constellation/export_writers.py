@@ -97,7 +97,9 @@ def write_export(
 # --------------------------------------------------------------------------------------------------
 
 
-def _write_tables(selection: Selection, edges: pd.DataFrame | None, fmt: str, folder: Path, bar: tqdm, chunk_rows: int) -> list[Path]:
+def _write_tables(
+    selection: Selection, edges: pd.DataFrame | None, fmt: str, folder: Path, bar: tqdm, chunk_rows: int
+) -> list[Path]:
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"{folder} is a file; csv and parquet exports write a folder. Pick a folder path")
     folder.mkdir(parents=True, exist_ok=True)

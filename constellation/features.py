@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -43,21 +44,28 @@ class NameFeatures:
 
 
 def name_features(ids: Sequence[str], config: AtlasConfig) -> NameFeatures:
-    """TF-IDF features of the model ids, one row per id, in order."""
+    """TF-IDF features of the model ids, one row per id, in order.
+
+    The vectorizers see each distinct normalised name once: re-uploads of one name (hundreds on the Hub)
+    neither cost time nor make its terms look common. Rows of equal names are then equal."""
     texts = [normalized_name(model_id, include_owner=config.include_owner) for model_id in ids]
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
+    distinct = distinct.tolist()
     # With fewer names than min_df, no term could survive; a tiny atlas still deserves features.
-    min_df = min(config.min_df, max(1, len(texts) // 2))
+    min_df = min(config.min_df, max(1, len(distinct) // 2))
     words, terms = _tfidf(
-        texts, analyzer="word", ngram_range=config.word_ngram_range, min_df=min_df, token_pattern=r"\S+"
+        distinct, analyzer="word", ngram_range=config.word_ngram_range, min_df=min_df, token_pattern=r"\S+"
     )
-    chars, _ = _tfidf(texts, analyzer="char_wb", ngram_range=config.char_ngram_range, min_df=min_df)
+    chars, _ = _tfidf(distinct, analyzer="char_wb", ngram_range=config.char_ngram_range, min_df=min_df)
     weight = float(config.word_weight)
     matrix = sp.hstack([words * np.float32(np.sqrt(weight)), chars * np.float32(np.sqrt(1.0 - weight))], format="csr")
     if matrix.shape[1]:
         matrix = normalize(matrix, copy=False).astype(np.float32, copy=False)
+    if len(distinct) < len(texts):
+        matrix, words = matrix[codes], words[codes]
     log.info(
-        "name features: %d names, %d word terms, %d char n-grams, %.1f non-zeros per name",
-        len(texts), words.shape[1], chars.shape[1], matrix.nnz / max(1, len(texts)),
+        "name features: %d names (%d distinct), %d word terms, %d char n-grams, %.1f non-zeros per name",
+        len(texts), len(distinct), words.shape[1], chars.shape[1], matrix.nnz / max(1, len(texts)),
     )
     return NameFeatures(texts=texts, matrix=matrix, words=words, word_terms=terms)
 

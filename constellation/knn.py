@@ -10,6 +10,9 @@ Two ways, one result type (`KnnGraph`: for each row, its k best neighbours and t
   window around it. Near-duplicate names share a prefix, a suffix after a prefix, or a set of tokens, so
   they land in one window under at least one key. Time is O(n·window) per key, memory O(n·k).
   `knn_recall` measures how many exact neighbours it finds on a sample (bench/bench_build.py reports it).
+
+`knn_graph` picks between them by the number of distinct names, and searches each distinct name once
+(re-uploads of one name are "twins" joined to its first copy; see there).
 """
 
 from __future__ import annotations

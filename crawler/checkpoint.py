@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from constellation.contract import DataLayout, atomic_path, write_json_atomic
-from crawler.errors import CrawlLocked
+from crawler.errors import CrawlLocked, StorageError
 from crawler.records import LineageRejection, Rejection
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,8 @@ class Staging:
 
     def save(self, checkpoint: Checkpoint) -> None:
         checkpoint.updated_at = datetime.now(timezone.utc).isoformat()
-        write_json_atomic(self.checkpoint_path, asdict(checkpoint))
+        with storage("writing the checkpoint"):
+            write_json_atomic(self.checkpoint_path, asdict(checkpoint))
 
     def clear(self) -> None:
         """Remove the checkpoint and every staged page (the lock file stays: it may be held)."""
@@ -148,7 +149,8 @@ class Staging:
         rejected: list[Rejection],
         rejected_lineage: list[LineageRejection],
     ) -> None:
-        write_part(self.part_path(page_index), table, seen, rejected, rejected_lineage)
+        with storage(f"writing page {page_index}"):
+            write_part(self.part_path(page_index), table, seen, rejected, rejected_lineage)
 
     def part_paths(self, pages: int) -> list[Path]:
         return [self.part_path(i) for i in range(pages)]
@@ -157,6 +159,18 @@ class Staging:
         for path in self.pages.glob("part-*.parquet"):
             if int(path.stem.split("-")[1]) >= page_index:
                 path.unlink()
+
+
+@contextmanager
+def storage(doing: str) -> Iterator[None]:
+    """Disk errors as a StorageError that says what was being written (no traceback for a full disk)."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(
+            f"{doing} failed: {exc.strerror or exc}. Staged pages are kept; free space or fix permissions on "
+            f"{exc.filename or 'the data directory'} and run again to resume."
+        ) from None
 
 
 def write_part(

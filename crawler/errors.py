@@ -15,6 +15,8 @@
         ├── BudgetExceeded                  the wall-clock budget ran out     exit 7
         ├── SuspectSnapshot                 published, but the count dropped  exit 8
         │                                   more than allowed (--accept-drop)
+        ├── StorageError                    cannot write the data directory   exit 9
+        │                                   (disk full, permissions)
         └── ImportFailed                    `constellation import` input      exit 1
 
 Every crawl error except SuspectSnapshot leaves the staging checkpoint in place, so the next run resumes.
@@ -84,6 +86,12 @@ class SuspectSnapshot(CrawlError):
     """The snapshot was published but marked `suspect`: it has far fewer models than the previous one."""
 
     exit_code = 8
+
+
+class StorageError(CrawlError):
+    """Writing the staging folder or the snapshot failed (disk full, permissions). Staged pages are kept."""
+
+    exit_code = 9
 
 
 class ImportFailed(CrawlError):

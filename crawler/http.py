@@ -20,6 +20,8 @@ from huggingface_hub import constants as hf_constants
 from huggingface_hub.utils import build_hf_headers, get_token, parse_ratelimit_headers, set_client_factory
 from huggingface_hub.utils._http import hf_request_event_hook
 
+import constellation
+
 log = logging.getLogger(__name__)
 
 # Failed attempts, by kind. The first five are seen per HTTP attempt; the others are crawl-level retries.
@@ -182,4 +184,5 @@ def resolve_token() -> str | None:
 
 def hub_headers(token: str | None) -> dict[str, str]:
     # token=False rather than None: with None the library would look the token up again on its own terms.
-    return build_hf_headers(token=token or False)
+    # The user agent names Constellation, so the Hub's operators can tell who is crawling.
+    return build_hf_headers(token=token or False, library_name="constellation", library_version=constellation.__version__)

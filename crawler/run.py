@@ -29,7 +29,7 @@ import constellation
 from constellation.contract import DataLayout, snapshot_id_for
 from constellation.snapshot_io import read_manifest
 from crawler.budget import Deadline, watchdog
-from crawler.checkpoint import Checkpoint, Staging, read_part_extras
+from crawler.checkpoint import Checkpoint, Staging, read_part_extras, storage
 from crawler.errors import CursorRejected, EndlessEmptyPages, SuspectSnapshot
 from crawler.fetch import CursorRefused, ListingGuard, Page, PageFetcher, first_url
 from crawler.http import Tally, counting, ensure_online, hub_headers, resolve_token
@@ -391,7 +391,8 @@ class _Run:
             drop.append(check)
             return {"status": "suspect" if check.suspect else "ok", "drop_check": check.to_dict()}
 
-        assembled, manifest = publish(self.layout, sid, self.staging.part_paths(cp.pages), manifest, decide)
+        with storage(f"publishing snapshot {sid}"):
+            assembled, manifest = publish(self.layout, sid, self.staging.part_paths(cp.pages), manifest, decide)
         self.staging.clear()
         counts = manifest["counts"]
         log.info(

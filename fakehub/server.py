@@ -152,7 +152,9 @@ class FakeHub:
 
     @classmethod
     def synthetic(cls, n: int, seed: int = 0, **options: Any) -> FakeHub:
-        """A fake Hub serving `fakehub.synthetic.generate(n, seed)`, marked synthetic in every response."""
+        """A fake Hub serving `fakehub.synthetic.generate(n, seed)`, marked synthetic in every response.
+
+        On an instance, `hub.synthetic` is the flag set by __init__, which shadows this constructor."""
         from fakehub.synthetic import generate
 
         return cls(generate(n, seed), synthetic=True, **options)

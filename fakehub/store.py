@@ -206,9 +206,14 @@ class HubStore:
             raise FakeHubError(f"model {self.ids[row]!r}: {name} must be a number, got {series.iloc[row]!r}")
         present = None if not absent.any() else ~absent
         self._sort_keys[name] = np.where(absent, -np.inf, numbers)
-        if np.all(np.mod(numbers[~absent], 1) == 0):
+        whole = np.mod(numbers, 1) == 0
+        if np.all(whole | absent):
             return Column(np.where(absent, 0, numbers).astype(np.int64), present)
-        return Column(np.where(absent, 0.0, numbers), present)
+        # Mixed (trendingScore can be 0.2): whole numbers stay ints in the JSON, as the Hub writes them.
+        values = np.full(len(numbers), None, dtype=object)
+        values[whole & ~absent] = numbers[whole & ~absent].astype(np.int64).tolist()
+        values[~whole & ~absent] = numbers[~whole & ~absent].tolist()
+        return Column(values)
 
     # -------------------------------------------------------------------------------------- listing
 

@@ -23,6 +23,7 @@ scored. Same (n, seed) → the same frame, byte for byte. Vectorised: about 10^5
 
 from __future__ import annotations
 
+import gc
 import gzip
 import string
 import json
@@ -99,7 +100,15 @@ def generate_with_truth(n: int, seed: int = 0) -> SyntheticHub:
         raise SyntheticHubError(f"n must be a positive whole number of models, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SyntheticHubError(f"seed must be a non-negative whole number, got {seed!r}")
-    return _Builder(int(n), int(seed)).build()
+    # Millions of small lists and tuples would wake the cyclic garbage collector again and again; none of
+    # them forms a cycle, so it sleeps while the Hub is built.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Builder(int(n), int(seed)).build()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def to_records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
@@ -708,11 +717,19 @@ class _Builder:
 
     # ---- the frame -------------------------------------------------------------------------------
 
+    def pop_columns(self) -> dict[str, np.ndarray]:
+        """The rows built so far, one array per column; the builder lets go of them (and of its name index)."""
+        cols = {}
+        for key in list(self.cols):
+            cols[key] = self._col(key)
+            del self.cols[key]
+        self.lower_ids = set()
+        return cols
+
     def _finish(self) -> SyntheticHub:
         from fakehub.synthetic_fields import render
 
-        cols = {k: self._col(k) for k in self.cols}
-        return render(self, cols)
+        return render(self)
 
 
 def _tidy(name: np.ndarray) -> np.ndarray:

@@ -64,13 +64,21 @@ def _ints(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64).astype(str).astype(object)
 
 
-def render(b: _Builder, c: dict[str, np.ndarray]) -> SyntheticHub:
+def _arrow(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Per-row strings as pandas' Arrow-backed `str` array, converted as soon as each column is made so that
+    the Python string objects do not pile up (at 3M rows they would take several GB)."""
+    return pd.array(values, dtype=pd.StringDtype(na_value=np.nan))
+
+
+def render(b: _Builder) -> SyntheticHub:
     rng = b.rng
+    c = b.pop_columns()
     # Chronological order, so that `_id` (which starts with the creation time) sorts like createdAt.
     order = np.argsort(c["t"], kind="stable")
     pos = np.empty_like(order)
     pos[order] = np.arange(len(order))
-    c = {k: v[order] for k, v in c.items()}
+    for key in list(c):
+        c[key] = c[key][order]
     for p in ("p1", "p2", "p3"):
         c[p] = np.where(c[p] >= 0, pos[np.maximum(c[p], 0)], -1)
     n = len(c["t"])
@@ -83,18 +91,20 @@ def render(b: _Builder, c: dict[str, np.ndarray]) -> SyntheticHub:
 
     # ---- ids and dates ----------------------------------------------------------------------------
     ts = (t * 86400).astype(np.int64)
-    _id = _cat(_hex(ts, 8), SYNTHETIC_ID_MARKER, _hex(np.arange(n), 8))
-    sha = _cat(SYNTHETIC_ID_MARKER, _hex(rng.integers(0, 2**32, size=n * 4, dtype=np.uint64), 8).reshape(n, 4)
-               .sum(axis=1))
+    _id = _arrow(_cat(_hex(ts, 8), SYNTHETIC_ID_MARKER, _hex(np.arange(n), 8)))
+    sha = _arrow(_cat(SYNTHETIC_ID_MARKER, np.frombuffer(rng.bytes(16 * n).hex().encode(), dtype="S32")
+                      .astype("U32").astype(object)))
     created = _iso(t)
-    created[t < _days("2022-03-02") + 0.98] = LEGACY_CREATED_AT
+    legacy = t < _days("2022-03-02") + 0.98
+    created[legacy] = LEGACY_CREATED_AT
+    created = _arrow(created)
     touched = rng.random(n) < 0.7
     modified_t = np.minimum(t + np.where(touched, rng.exponential(40.0, n), rng.random(n) * 0.02), now - 0.001)
     modified_t = np.maximum(modified_t, t)
     modified = _iso(modified_t)
-    legacy = created == LEGACY_CREATED_AT
     # lastModified >= createdAt also for the legacy stamp
     modified[legacy & (modified_t < _days("2022-03-02") + 0.98)] = "2022-03-03T00:00:00.000Z"
+    modified = _arrow(modified)
 
     # ---- counts -----------------------------------------------------------------------------------
     logdl = c["pop"]
@@ -202,14 +212,15 @@ def render(b: _Builder, c: dict[str, np.ndarray]) -> SyntheticHub:
     qi = np.flatnonzero(q_st)
     rest = (st_total[qi] * rng.uniform(0.05, 0.25, len(qi))).astype(np.int64)
     st_params[qi] = _cat('{"F16":', _ints(rest), ',"I32":', _ints(st_total[qi] - rest), "}")
-    safetensors = np.where(has_st, _cat('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None)
+    safetensors = _arrow(np.where(has_st, _cat('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None))
+    del st_params
 
     model_type = _obj(f.model_type for f in fams)[fam]
     ctx = np.array([f.context for f in fams])[fam]
     gguf_total = np.where(rng.random(n) < 0.85, params, (params * rng.uniform(0.97, 1.03, n)).astype(np.int64))
-    gguf = np.where(gguf_rows & (qfmt != _QFMT.index("ggml")),
+    gguf = _arrow(np.where(gguf_rows & (qfmt != _QFMT.index("ggml")),
                     _cat('{"total":', _ints(gguf_total), ',"architecture":"', model_type, '","context_length":',
-                         _ints(ctx), "}"), None)
+                         _ints(ctx), "}"), None))
 
     # ---- config, siblings ---------------------------------------------------------------------------
     config_pool = _obj('{"architectures":["%s"],"model_type":"%s"' % (f.architecture, f.model_type) for f in fams)
@@ -239,6 +250,7 @@ def render(b: _Builder, c: dict[str, np.ndarray]) -> SyntheticHub:
         body = json.loads(card[i]) if card[i] else {}
         body["license_name"] = name
         card[i] = json.dumps(body, ensure_ascii=False)
+    card = _arrow(card)
 
     gated = np.full(n, False, dtype=object)
     base_gated = np.array([bb.gated for bb in b.bases])[root] & (kind == BASE)
@@ -247,8 +259,11 @@ def render(b: _Builder, c: dict[str, np.ndarray]) -> SyntheticHub:
     gated[(kind != BASE) & (g < 0.012)] = "auto"
     gated[(kind != BASE) & (g > 0.996)] = "manual"
 
+    truth = _truth(ids, pid, relation, declared_eff, tag_parent, kind)
+    anomaly_ids = {k: [ids[i] for i in rows] for k, rows in anomalies.items()}
+    del pid, tag_parents, tag_parent
     columns = {
-        "_id": _id, "id": ids, "author": c["owner"], "downloads": downloads, "downloadsAllTime": downloads_all,
+        "_id": _id, "id": _arrow(ids), "author": c["owner"], "downloads": downloads, "downloadsAllTime": downloads_all,
         "likes": likes, "trendingScore": trending, "createdAt": created, "lastModified": modified,
         "private": np.zeros(n, bool), "gated": gated, "disabled": np.zeros(n, bool), "pipeline_tag": pipeline,
         "library_name": library, "tags": tags, "sha": sha, "cardData": card, "safetensors": safetensors,
@@ -260,8 +275,7 @@ def render(b: _Builder, c: dict[str, np.ndarray]) -> SyntheticHub:
                          columns=list(COLUMNS))
     frame.attrs["synthetic"] = True
     frame.attrs["generator"] = "fakehub.synthetic"
-    frame.attrs["anomalies"] = {k: [ids[i] for i in rows] for k, rows in anomalies.items()}
-    truth = _truth(ids, pid, relation, declared_eff, tag_parent, kind)
+    frame.attrs["anomalies"] = anomaly_ids
     truth.attrs["synthetic"] = True
     return SyntheticHub(frame=frame, truth=truth)
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from constellation.app import graphs, lineage, ui
 from constellation.app.escape import md
+from constellation.app.filters import filter_mask
 
 atlas = ui.page_start()
 models = ui.filtered_models(atlas)
@@ -25,8 +26,18 @@ if mode == "A model's neighbourhood":
     chain = [a.id for a in lineage.ancestors(atlas.models, atlas.position, model_id)]
     similar = ui.similar_to(str(atlas.edges_path) if atlas.edges_path else None, (model_id,), False, 200)
     spec = graphs.neighbourhood_graph(model_id, atlas.models, atlas.position, atlas.lineage, similar, chain, cap=cap)
-    key = ("model", atlas.snapshot_id, model_id, cap)
-    st.caption(f"{md(model_id)}: {len(spec.nodes):,} models, {len(spec.edges):,} edges.")
+    hidden = 0
+    filters = ui.current_filters()
+    if filters.active:
+        rows = [atlas.position(i) for i in spec.nodes["id"]]
+        known = [(i, r) for i, r in zip(spec.nodes["id"], rows, strict=True) if r is not None]
+        mask = filter_mask(atlas.models.iloc[[r for _, r in known]], filters)
+        spec, hidden = graphs.restrict(spec, {i for (i, _), ok in zip(known, mask, strict=True) if ok})
+    key = ("model", atlas.snapshot_id, model_id, cap, filters)
+    st.caption(
+        f"{md(model_id)}: {len(spec.nodes):,} models, {len(spec.edges):,} edges."
+        + (f" The filters hide {hidden:,} neighbours." if hidden else "")
+    )
 else:
     if not atlas.has("community"):
         ui.unavailable("Communities")

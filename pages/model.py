@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from constellation.app import lineage, ui
+from constellation.history import model_history
 from constellation.app.escape import hub_url, md
 from constellation.app.graphs import _params as params_text
 
@@ -85,6 +86,11 @@ if atlas.has("parent") or "parent" in atlas.models:
         )
 else:
     ui.unavailable("Lineage")
+
+history = model_history(ui.layout(), model_id)
+if len(history) > 1:
+    st.subheader("Across snapshots")
+    st.line_chart(history.set_index("date")[["downloads", "likes"]].astype("float64"))
 
 st.subheader("Community and nearest names")
 if atlas.has("community"):

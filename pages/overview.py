@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from constellation.app import overview, trends, ui
+from constellation.app import overview, ui
 from constellation.app.escape import md
 
 atlas = ui.page_start()
@@ -17,9 +17,9 @@ cols[1].metric("Families", f"{counts.families:,}" if counts.families is not None
 cols[2].metric("Communities", f"{counts.communities:,}" if counts.communities is not None else "n/a")
 share = counts.known_size_share
 cols[3].metric("With known size", f"{share:.1%}" if share is not None else "n/a")
-cols[4].metric("Snapshot", counts.snapshot_date)
+cols[4].metric("Snapshot", counts.snapshot_date[:10], help=f"crawl started {counts.snapshot_date}")
 
-growth = trends.snapshot_growth(ui.layout(), atlas.snapshot_id)
+growth = ui.growth(atlas)
 if growth is None:
     st.caption("Growth: this is the first snapshot, so there is nothing to compare with yet.")
 else:

@@ -4,6 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from constellation.app import overview, trends, ui
+from constellation.app.escape import html_text
 
 atlas = ui.page_start()
 filters = ui.current_filters()
@@ -12,7 +13,7 @@ data = ui.layout()
 st.title("Trends")
 ui.filter_caption(atlas, models)
 snapshots = data.snapshot_ids()
-st.caption(f"{len(snapshots):,} snapshot(s) in {data.snapshots}.")
+st.caption(f"{len(snapshots):,} snapshot(s) so far; groups are those of the latest atlas.")
 top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
 
 
@@ -21,6 +22,9 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
     frame = ui.filtered_models(atlas, filters)
     top = overview.top_groups(frame, column, top_n)[column].tolist()
     members = frame.loc[frame[column].isin(top).to_numpy(dtype=bool), ["id", column]]
+    if column == "community":  # a number means nothing to a reader: "3: mistral · 7b · v0.1"
+        labels = overview.community_labels(atlas.models, atlas.communities)
+        members = members.assign(community=[f"{c}: {labels.get(c, '')}" for c in members["community"]])
     return trends.group_downloads_over_snapshots(data, members, column, snapshot_ids)
 
 
@@ -35,6 +39,7 @@ for column, title in (("family", "Families"), ("community", "Communities")):
         continue
     if frame["snapshot"].nunique() < 2:
         st.caption("Only one snapshot so far: each group is a single point until the next crawl.")
+    frame[column] = frame[column].map(html_text)  # plotly legends read HTML
     fig = px.line(frame, x="snapshot", y="downloads", color=column, markers=True)
     st.plotly_chart(fig, key=f"trend_{column}")
 
@@ -47,4 +52,5 @@ else:
     if weekly.empty:
         st.info("No creation dates in this selection.")
     else:
+        weekly["family"] = weekly["family"].map(html_text)
         st.plotly_chart(px.bar(weekly, x="week", y="models", color="family"), key="trend_weekly")

@@ -135,3 +135,11 @@ def test_models_with_families_from_declared_lineage():
     models = models_with_families(snapshot)
     assert models["id"].tolist() == ["a/base", "c/q", "d/alone", "b/ft"]
     assert models["family"].tolist() == ["a/base", "a/base", "d/alone", "a/base"]
+
+
+def test_resolution_sweep_adds_one_row_per_resolution():
+    models = _models()
+    result = evaluate_atlas(models, run_baseline=False, resolutions=(0.5, 4.0))
+    keys = [m["key"] for m in result["methods"]]
+    assert keys == ["atlas_communities", "atlas_clusters", "atlas_communities_resolution_0.5", "atlas_communities_resolution_4"]
+    assert result["methods"][2]["setting"] == "resolution 0.5"

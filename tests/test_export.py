@@ -355,7 +355,8 @@ def test_every_format_exports_what_the_real_build_writes(tmp_path):
     write_snapshot(layout, SNAPSHOT, rows)
     build(layout, SNAPSHOT)
     runner = CliRunner()
-    for fmt, target in (("parquet", "p"), ("csv", "c"), ("graphml", "g.graphml"), ("gexf", "g.gexf"), ("json", "g.json")):
+    targets = {"parquet": "p", "csv": "c", "graphml": "g.graphml", "gexf": "g.gexf", "json": "g.json"}
+    for fmt, target in targets.items():
         out = tmp_path / target
         result = runner.invoke(
             main, ["export", "--data-dir", str(layout.root), "--format", fmt, "--out", str(out), "--no-progress"]

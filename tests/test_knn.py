@@ -8,7 +8,7 @@ import pytest
 
 from constellation.atlas import AtlasConfig
 from constellation.features import name_features
-from constellation.knn import KnnGraph, exact_knn, knn_recall, sort_keys, windowed_knn
+from constellation.knn import KnnGraph, exact_knn, knn_graph, knn_recall, sort_keys, windowed_knn
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,25 @@ def test_pairs_are_undirected_and_unique():
     src, dst, w = graph.pairs()
     assert list(zip(src.tolist(), dst.tolist())) == [(0, 1), (0, 2), (1, 2)]
     assert np.allclose(w, [0.9, 0.5, 0.4])
+
+
+def test_twins_are_searched_once_and_joined_to_their_first_copy():
+    ids = ["a/llama-7b", "b/llama-7b", "c/Llama-7B", "d/llama-7b-chat", "e/mistral-7b", "f/🤗", "g/🤗"]
+    features = name_features(ids, AtlasConfig(min_df=1))
+    graph = knn_graph(features.matrix, features.texts, 3, exact_max=100, window=8)
+    assert graph.distinct.tolist() == [0, 3, 4, 5, 6]  # the emoji names have no features: never twins
+    assert graph.neighbors[1].tolist() == [0, -1, -1] and graph.neighbors[2].tolist() == [0, -1, -1]
+    assert graph.similarities[1, 0] == 1.0
+    assert 3 in graph.neighbors[0] and 1 not in graph.neighbors[0]
+    assert (graph.neighbors[5] == -1).all() and (graph.neighbors[6] == -1).all()
+    src, dst, _ = graph.pairs()
+    assert {(0, 1), (0, 2)} <= set(zip(src.tolist(), dst.tolist()))
+
+
+def test_windowed_above_exact_max_uses_the_distinct_rows(features):
+    graph = knn_graph(
+        features.matrix, features.texts, 5, words=features.words, terms=features.word_terms, exact_max=10, window=64
+    )
+    assert graph.method == "windowed" and graph.searched is not None
+    sub = features.matrix[graph.distinct]
+    assert knn_recall(sub, graph.searched, np.arange(sub.shape[0])) > 0.9

@@ -68,6 +68,7 @@ class ScatterResult:
     plottable: int  # rows with both coordinates known
     total: int  # rows passed in
     sampled: bool
+    cap: int = MAX_SCATTER_POINTS
 
     @property
     def note(self) -> str:
@@ -75,7 +76,7 @@ class ScatterResult:
         if self.plottable < self.total:
             parts.append(f"{self.total - self.plottable:,} lack a value on an axis")
         if self.sampled:
-            parts.append(f"sampled per community above {MAX_SCATTER_POINTS:,} points (the most-downloaded always kept)")
+            parts.append(f"sampled per community above {self.cap:,} points (the most-downloaded always kept)")
         return "; ".join(parts) + "."
 
 
@@ -172,7 +173,7 @@ def scatter_figure(
         height=600,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
-    return ScatterResult(fig, len(shown_frame), plottable, total, sampled)
+    return ScatterResult(fig, len(shown_frame), plottable, total, sampled, max_points)
 
 
 def selected_ids(selection: Mapping | None) -> list[str]:
@@ -237,10 +238,16 @@ def dendrogram_figure(
         truncate_mode="lastp" if truncated else None,
         p=max_leaves,
     )
-    fig = go.Figure()
+    # One trace per colour, links separated by None: a 300-leaf tree is a handful of traces, not 299.
+    segments: dict[str, tuple[list, list]] = {}
     for xs, ys, colour in zip(tree["dcoord"], tree["icoord"], tree["color_list"], strict=True):
+        line_x, line_y = segments.setdefault(_mpl_colour(colour), ([], []))
+        line_x.extend([*xs, None])
+        line_y.extend([*ys, None])
+    fig = go.Figure()
+    for colour, (line_x, line_y) in segments.items():
         fig.add_trace(
-            go.Scatter(x=xs, y=ys, mode="lines", line={"color": _mpl_colour(colour), "width": 1.2}, hoverinfo="skip", showlegend=False)
+            go.Scatter(x=line_x, y=line_y, mode="lines", line={"color": colour, "width": 1.2}, hoverinfo="skip", showlegend=False)
         )
     positions = [5 + 10 * i for i in range(len(tree["ivl"]))]
     if cut is not None:

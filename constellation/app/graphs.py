@@ -100,6 +100,19 @@ def community_graph(
     return GraphSpec(kept.reset_index(drop=True), edges, total_nodes=len(nodes), cap=cap)
 
 
+def restrict(spec: GraphSpec, allowed: set[str]) -> tuple[GraphSpec, int]:
+    """`spec` without the neighbours outside `allowed` (the sidebar filters); the center and its
+    ancestors always stay. Returns the new spec and how many nodes were hidden."""
+    keep = spec.nodes["id"].isin(allowed) | spec.nodes["role"].isin(["center", "ancestor"])
+    if keep.all():
+        return spec, 0
+    nodes = spec.nodes[keep.to_numpy()].reset_index(drop=True)
+    ids = set(nodes["id"])
+    inside = spec.edges["source"].isin(ids) & spec.edges["target"].isin(ids)
+    edges = spec.edges[inside.to_numpy()].reset_index(drop=True)
+    return GraphSpec(nodes, edges, spec.total_nodes - int((~keep).sum()), spec.cap), int((~keep).sum())
+
+
 def layout(spec: GraphSpec, seed: int = 0, scale: float = 600.0) -> dict[str, tuple[float, float]]:
     """Positions for every node: a seeded spring layout of the graph (isolated nodes included)."""
     graph = nx.Graph()

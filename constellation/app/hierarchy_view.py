@@ -45,11 +45,11 @@ def community_tree(hierarchy: dict[str, Any], communities: pd.DataFrame, models:
         except (saved.HierarchyError, KeyError) as exc:
             log.warning("atlas tree unreadable, computing one: %s", exc)
         else:
-            if is_linkage(z):
-                leaves = hierarchy["atlas_leaves"]
-                keys = leaves["community"].tolist() if "community" in leaves else labels
-                over = "communities" if len(leaves) and leaves["community"].is_unique else "models"
-                return LinkageView(z, labels, keys, f"the atlas's tree over {over} (hierarchy/atlas_linkage)")
+            leaves = hierarchy["atlas_leaves"]
+            # A small atlas's tree is over every model; the community-level view then comes from the layout.
+            if is_linkage(z) and "community" in leaves and len(leaves) and leaves["community"].is_unique:
+                keys = leaves["community"].tolist()
+                return LinkageView(z, labels, keys, "the atlas's tree over community centroids (hierarchy/atlas_linkage)")
     return _centroid_tree(models, _labels_by_community(communities, models))
 
 

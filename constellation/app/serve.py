@@ -25,6 +25,7 @@ class ServeCommand:
     env: dict[str, str]
     url: str
     data_dir: Path
+    cwd: Path = APP_SCRIPT.parent  # where streamlit finds .streamlit/config.toml
 
 
 def serve_command(data_dir: str | os.PathLike[str] | None, port: int, host: str, headless: bool) -> ServeCommand:

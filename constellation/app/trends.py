@@ -38,7 +38,7 @@ def group_downloads_over_snapshots(
             """
             SELECT regexp_extract(s.filename, '(\\d{8}T\\d{6}Z)\\.parquet$', 1) AS snapshot_id,
                    m.grp AS grp, count(*) AS models, sum(coalesce(s.downloads, 0)) AS downloads
-            FROM read_parquet(?, filename = true) AS s JOIN members AS m USING (id)
+            FROM read_parquet(?, filename = true, union_by_name = true) AS s JOIN members AS m USING (id)
             GROUP BY ALL ORDER BY snapshot_id, grp
             """,
             [[str(path) for _, path in files]],

@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from constellation.app import clouds, exports, lineage
+from constellation.app import clouds, exports, lineage, trends
 from constellation.app.data import Atlas, latest_atlas_id, load_atlas
 from constellation.app.escape import md
-from constellation.app.filters import ROOT, Filters, apply_filters, choices, filters_from_query_params
+from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, choices, filters_from_query_params
 from constellation.app.search import IdIndex
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
@@ -172,8 +172,6 @@ def _filters_from_widgets() -> Filters:
 
 def _write_url(filters: Filters) -> None:
     wanted = filters.to_query_params()
-    from constellation.app.filters import PARAM_KEYS
-
     for key in PARAM_KEYS.values():
         if key not in wanted and key in st.query_params:
             del st.query_params[key]
@@ -301,3 +299,14 @@ def word_cloud(root: str, snapshot_id: str, filters: Filters, scope: str, value:
 @st.cache_data(max_entries=256, show_spinner=False)
 def similar_to(edges_path: str | None, ids: tuple[str, ...], within: bool, limit: int) -> pd.DataFrame:
     return lineage.similarity_edges(edges_path, ids, within=within, limit=limit)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _growth(root: str, snapshot_ids: tuple[str, ...], current: str) -> dict | None:
+    return trends.snapshot_growth(DataLayout.at(root), current)
+
+
+def growth(atlas: Atlas) -> dict | None:
+    """Models added and removed since the previous snapshot (cached per list of snapshots)."""
+    data = layout()
+    return _growth(str(data.root), tuple(data.snapshot_ids()), atlas.snapshot_id)

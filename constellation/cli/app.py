@@ -35,7 +35,7 @@ def command(data_dir: str | None, port: int, host: str, headless: bool) -> None:
         click.echo(f"No atlas in {cmd.data_dir} yet: the site will explain `make demo` and `make crawl`.", err=True)
     click.echo(f"Constellation explorer: {cmd.url}  (data: {cmd.data_dir}; Ctrl-C stops it)")
     try:
-        code = subprocess.call(cmd.argv, env=cmd.env)
+        code = subprocess.call(cmd.argv, env=cmd.env, cwd=cmd.cwd)
     except KeyboardInterrupt:
         code = 0
     raise SystemExit(code)

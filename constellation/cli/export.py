@@ -20,8 +20,16 @@ from constellation.export import EXPORT_FORMATS
     help="csv/parquet: a FOLDER that receives models.<ext> and edges.<ext>. graphml/gexf/json: one FILE.",
 )
 @click.option("--community", "communities", type=int, multiple=True, metavar="N", help="Only community N (repeatable).")
-@click.option("--family", "families", multiple=True, metavar="ID", help="Only lineage family ID, a root model id (repeatable).")
-@click.option("--min-downloads", type=click.IntRange(min=0), default=None, metavar="N", help="Only models with at least N downloads (30 days).")
+@click.option(
+    "--family", "families", multiple=True, metavar="ID", help="Only lineage family ID, a root model id (repeatable)."
+)
+@click.option(
+    "--min-downloads",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Only models with at least N downloads (30 days); unknown downloads do not qualify.",
+)
 @click.option(
     "--edge-kind",
     "edge_kinds",
@@ -29,7 +37,9 @@ from constellation.export import EXPORT_FORMATS
     multiple=True,
     help="Only edges of this kind (repeatable). Default: declared, inferred and similarity.",
 )
-@click.option("--edges/--no-edges", default=True, show_default=True, help="Write the edges too (csv/parquet: edges.<ext>).")
+@click.option(
+    "--edges/--no-edges", default=True, show_default=True, help="Write the edges too (csv/parquet: edges.<ext>)."
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @data_dir_option
 @snapshot_option

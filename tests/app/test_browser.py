@@ -108,6 +108,14 @@ def page(browser):
     context.close()
 
 
+def _keep_screenshots(folder: Path) -> None:
+    shots = os.environ.get("CONSTELLATION_SCREENSHOTS")
+    if shots:  # for a human to look at
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        for png in folder.glob("*.png"):
+            shutil.copy(png, Path(shots) / png.name)
+
+
 def _settle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_timeout(300)  # a rerun may start right after (query params written back)
@@ -120,23 +128,30 @@ def _assert_clean(page) -> None:
     assert page.console_errors == [], page.console_errors
 
 
-def _open(page, server: str, nav_label: str) -> None:
-    """Open the site, then the page through the sidebar navigation, as a visitor does. (Opening
-    /<page> directly also works, but Streamlit's front end first probes /<page>/_stcore/health and logs
-    the 404 as a console error, which would hide real errors.)"""
-    page.goto(server)
-    _settle(page)
+def _open(page, server: str, nav_label: str, reload: bool = True) -> None:
+    """Open the page through the sidebar navigation, as a visitor does. (Opening /<page> directly also
+    works, but Streamlit's front end first probes /<page>/_stcore/health and logs the 404 as a console
+    error, which would hide real errors.)"""
+    if reload:
+        page.goto(server)
+        _settle(page)
     page.locator('[data-testid="stSidebarNav"] a', has_text=nav_label).first.click()
     _settle(page)
 
 
-@pytest.mark.parametrize("nav_label, title", list(PAGES.items()))
-def test_each_page_opens_without_errors(server, page, tmp_path, nav_label, title):
-    _open(page, server, nav_label)
-    page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
-    assert page.locator("text=Synthetic demo data").count() == 1
-    page.screenshot(path=str(tmp_path / f"page-{nav_label.replace(' ', '-').lower()}.png"), full_page=True)
-    _assert_clean(page)
+def test_every_page_opens_without_errors(server, page, tmp_path):
+    page.goto(server)
+    _settle(page)
+    for nav_label, title in PAGES.items():
+        _open(page, server, nav_label, reload=False)
+        page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
+        assert page.locator("text=Synthetic demo data").count() == 1, nav_label
+        page.screenshot(path=str(tmp_path / f"page-{nav_label.replace(' ', '-').lower()}.png"), full_page=True)
+        try:
+            _assert_clean(page)
+        except AssertionError as exc:
+            raise AssertionError(f"on page {nav_label!r}: {exc}") from None
+    _keep_screenshots(tmp_path)
 
 
 def test_search_a_model_then_see_its_graph(server, page, tmp_path):
@@ -158,11 +173,7 @@ def test_search_a_model_then_see_its_graph(server, page, tmp_path):
     frame.locator("canvas").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
     _assert_clean(page)
-    shots = os.environ.get("CONSTELLATION_SCREENSHOTS")
-    if shots:  # keep them for a human to look at
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        for png in tmp_path.glob("*.png"):
-            shutil.copy(png, Path(shots) / png.name)
+    _keep_screenshots(tmp_path)
 
 
 def test_a_filter_link_is_applied(server, page):

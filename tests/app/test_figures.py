@@ -60,6 +60,7 @@ def test_scatter_samples_per_community_above_the_cap():
     result = scatter_figure(models, "created-downloads", "community", max_points=1000)
     points = sum(len(trace.x) for trace in result.figure.data)
     assert result.sampled and points == result.shown and 1000 <= points <= 1100
+    assert result.note == f"{points:,} of 5,000 models shown; sampled per community above 1,000 points (the most-downloaded always kept)."
     shown_ids = {c for trace in result.figure.data for c in trace.customdata}
     shown = models[models["id"].isin(shown_ids)]
     assert shown["community"].nunique() == 50  # every community keeps points
@@ -96,7 +97,9 @@ def test_dendrogram_and_cut():
     result = dendrogram_figure(z, labels, cut=1.0)
     assert sorted(result.leaves) == sorted(["a", "b", "c", "&lt;d&gt;", "e"])
     assert not result.truncated
-    assert len(result.figure.data) == 4  # n - 1 links
+    links = sum(trace.x.count(None) for trace in result.figure.data)
+    assert links == 4  # n - 1 links, one trace per colour
+    assert len(result.figure.data) == len({trace.line.color for trace in result.figure.data})
     spec = json.loads(result.figure.to_json())
     assert any(shape.get("x0") == 1.0 for shape in spec["layout"]["shapes"])
     clusters = clusters_at(z, labels, 1.0)

@@ -71,3 +71,13 @@ def test_html_escapes_hostile_ids_and_turns_physics_off():
     dashed = {(e["from"], e["to"]) for e in edges if e.get("dashes")}
     assert ("b/ft", "d/sim") in dashed and ("b/ft", "c/q") not in dashed  # similarity dashed, declared solid
     assert "cdnjs" not in html and "jsdelivr" not in html  # vis.js inlined, no CDN: works offline
+
+
+def test_restrict_hides_filtered_neighbours_but_keeps_center_and_ancestors():
+    from constellation.app.graphs import restrict
+
+    models = _models()
+    spec = neighbourhood_graph("b/ft", models, _position(models), LINEAGE, SIMILAR, ancestors=["a/root"])
+    restricted, hidden = restrict(spec, {"d/sim"})
+    assert set(restricted.nodes["id"]) == {"a/root", "b/ft", "d/sim"} and hidden == 2
+    assert set(map(tuple, restricted.edges[["source", "target"]].to_numpy())) == {("a/root", "b/ft"), ("b/ft", "d/sim")}

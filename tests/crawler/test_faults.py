@@ -116,6 +116,7 @@ FATAL = [
     ("5 429 forever", Fault("rate_limit_http_date", page=2, times=-1), HubUnavailable, 5, 2),
     ("11 JSON object forever", Fault("json_object", page=2, times=-1), ListingError, 6, 2),
     ("13 slow forever", Fault("slow", page=2, seconds=1.5, times=-1), HubUnavailable, 5, 2),
+    ("14 400 on the first page: a bad query", Fault("invalid_cursor", page=0), ListingError, 6, 0),
     ("14 cursor 400 forever", Fault("invalid_cursor", page=3, times=-1), CursorRejected, 6, 3),
     ("15 cursor 404 forever", Fault("cursor_404", page=3, times=-1), CursorRejected, 6, 3),
     ("17 foreign Link", Fault("foreign_link", page=1), ListingError, 6, 1),
@@ -190,3 +191,26 @@ def test_inherited_offline_mode_is_ignored(layout, records, settings, monkeypatc
 def test_page_size_above_the_hubs_maximum_is_refused():
     with pytest.raises(CrawlConfigError, match="--page-size must be between 1 and 1000, got 1001"):
         CrawlSettings(page_size=1001)
+
+
+def test_agent_harness_route_is_fetched_at_most_once_with_telemetry_on(tmp_path, records):
+    """Row 24: with telemetry enabled huggingface_hub asks {HF_ENDPOINT}/api/agent-harnesses; the crawl
+    still works, and HF_HOME is the test's own."""
+    import subprocess
+    import sys
+
+    from tests.crawler.test_resume import crawl_env
+
+    env = crawl_env(tmp_path)
+    env.pop("HF_HUB_DISABLE_TELEMETRY")
+    with FakeHub(records, page_size=PAGE_SIZE) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        done = subprocess.run(
+            [sys.executable, "-c", "from constellation.cli import main; main()", "crawl", "--data-dir",
+             str(tmp_path / "data"), "--page-size", str(PAGE_SIZE), "--no-progress"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        paths = [r.path for r in hub.requests]
+    assert done.returncode == 0, done.stderr
+    assert paths.count("/api/agent-harnesses") == 1
+    assert paths.count("/api/models") == PAGES

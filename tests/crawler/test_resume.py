@@ -81,7 +81,8 @@ def test_sigkill_at_random_pages_then_resume_gives_the_same_snapshot(tmp_path):
                 crawl_command(data, hub.url), env=crawl_env(tmp_path), stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
-            reached.append(kill_after(process, checkpoint, pages))
+            # A kill point at or before the last one would kill the crawl before it resumes anything.
+            reached.append(kill_after(process, checkpoint, max(pages, (reached or [0])[-1] + 1)))
         finish = subprocess.run(
             crawl_command(data, hub.url), env=crawl_env(tmp_path), capture_output=True, text=True, timeout=60
         )

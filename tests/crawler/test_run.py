@@ -189,3 +189,32 @@ def test_a_checkpoint_whose_pages_are_gone_is_discarded(hub, layout, records, se
         result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     assert "1 of its 1 staged pages are missing (e.g. part-000000.parquet)" in caplog.text
     assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
+
+
+def test_the_user_agent_names_constellation(layout, records, settings, monkeypatch):
+    from fakehub import server
+
+    agents: list[str] = []
+    original = server._Handler.do_GET
+
+    def recording(handler):
+        agents.append(handler.headers.get("user-agent", ""))
+        original(handler)
+
+    monkeypatch.setattr(server._Handler, "do_GET", recording)
+    with server.FakeHub(records, page_size=PAGE_SIZE) as fake:
+        crawl(layout, Scope(limit=3), endpoint=fake.url, settings=settings, progress=False)
+    import constellation
+
+    assert agents and agents[0].startswith(f"constellation/{constellation.__version__}; hf_hub/2.")
+
+
+def test_a_write_failure_is_a_storage_error_with_the_checkpoint_kept(hub, layout, settings):
+    from crawler.errors import StorageError
+
+    layout.staging.mkdir(parents=True)
+    (layout.staging / "pages").write_text("a file where the pages folder should be")
+    with pytest.raises(StorageError, match="writing page 0 failed: File exists") as info:
+        crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+    assert info.value.exit_code == 9
+    assert Staging(layout).load().pages == 0

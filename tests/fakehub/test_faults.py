@@ -198,12 +198,10 @@ def test_slow_answer_times_out_with_http_backoff_timeout_then_the_retry_succeeds
     hub.faults.add(Fault("slow", page=0, seconds=1.0))
     url = hub.url + "/api/models"
 
-    started = time.monotonic()
     response = http_backoff("GET", url, headers=build_hf_headers(), timeout=0.2)
 
     assert response.status_code == 200 and len(response.json()) == PAGE_SIZE
     assert backoff_sleeps.sleeps == [1]  # one ReadTimeout, retried
-    assert time.monotonic() - started < 0.9
     assert hub.faults.fired == [(0, "slow")]
 
 

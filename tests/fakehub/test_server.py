@@ -491,3 +491,26 @@ def test_other_methods_are_404_and_the_next_request_is_unharmed(hub):
 
     assert (posted.status_code, posted.json()) == (404, {"error": "Not Found"})
     assert get(hub).status_code == 200
+
+
+def test_fractional_trending_scores_sort_and_page_exactly(records):
+    for i, record in enumerate(records):
+        record["trendingScore"] = 0.2 if i % 2 else i  # the Hub's cursors have carried 0.2
+    with FakeHub(records, page_size=3) as hub:
+        models = list(HfApi(endpoint=hub.url).list_models(expand=["trendingScore"]))
+        raw = get(hub, params={"limit": 50}).json()
+
+    assert [m.id for m in models] == expected_order(records, "trendingScore")
+    assert {type(i["trendingScore"]) for i in raw} == {int, float}
+    assert sorted({i["trendingScore"] for i in raw if isinstance(i["trendingScore"], float)}) == [0.2]
+
+
+def test_models_without_the_sort_key_come_last_by_id_across_pages(records):
+    for record in records[::3]:
+        del record["likes"]
+    with FakeHub(records, page_size=4) as hub:
+        models = [m.id for m in HfApi(endpoint=hub.url).list_models(sort="likes")]
+
+    with_likes = [r for r in records if "likes" in r]
+    without = sorted((r for r in records if "likes" not in r), key=lambda r: r["_id"])
+    assert models == expected_order(with_likes, "likes") + [r["id"] for r in without]

@@ -1,0 +1,309 @@
+"""Explorer: cold start and per-page render time, with the atlas cached as the site caches it.
+
+    python -m bench.bench_app                       # 20k models, atlas built by the real pipeline
+    flock /tmp/constellation-bench.lock python -m bench.bench_app --sizes 1000000 --direct
+
+Each size gets a data dir with a synthetic snapshot. `--direct` (the default above 100k, where the atlas
+stage takes many minutes) writes the atlas files of the contract directly, with the same columns, a
+declared lineage from the generator, communities from the base families, ten similarity edges per model
+and no hierarchy/ (the dendrogram page then computes its community tree from the layout, as it does for
+early atlases). Below that, `constellation.build.build` makes the atlas.
+
+Measured in one process, through Streamlit's AppTest (the script runs as in a server session):
+- load: `load_atlas` alone (the lean read) and the id index for search;
+- cold start: the first run of the app (overview page), which loads the atlas into the cache;
+- per page: the first render of each page (its own cached work included), then a rerun (warm);
+- a filter change on the overview, and a model search.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bench.common import parser, peak_rss_mb, write_results
+from constellation.contract import ATLAS_FILES, EDGE_SCHEMA, SNAPSHOT_SCHEMA, DataLayout
+
+SNAPSHOT_ID = "20261120T021500Z"
+APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+PAGES = ["pages/dendrogram.py", "pages/graph.py", "pages/word_clouds.py", "pages/scatter.py", "pages/model.py", "pages/trends.py"]
+BASES = ["Llama-3", "Mistral", "Qwen2.5", "gemma-2", "phi-3", "bert-base", "whisper", "t5", "falcon", "stablelm"]
+SUFFIXES = ["instruct", "chat", "sft", "dpo", "code", "math", "de", "fr", "ja", "medical", "lora", "GGUF", "AWQ", "merge"]
+PIPELINES = ["text-generation", "text-classification", "fill-mask", "automatic-speech-recognition", "text-to-image", None]
+LICENSES = ["apache-2.0", "mit", "llama3", "other", "cc-by-4.0", None]
+RELATIONS = np.array(["finetune", "adapter", "quantized", "merge"], dtype=object)
+
+
+# --------------------------------------------------------------------------------------------------
+# Synthetic snapshot
+# --------------------------------------------------------------------------------------------------
+
+
+def synthetic_lineage(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Ids, parents (row numbers, -1 for roots) and relations of `n` Hub-like models, vectorized."""
+    rng = np.random.default_rng(seed)
+    n_roots = max(len(BASES), n // 50)
+    parent = np.full(n, -1, dtype=np.int64)
+    # A child's parent is an earlier model, popular (early) ones more often: a power law over rank.
+    later = np.arange(n_roots, n)
+    parent[n_roots:] = (later * rng.power(0.35, size=len(later))).astype(np.int64)
+    relation = np.where(parent >= 0, RELATIONS[rng.choice(4, size=n, p=[0.55, 0.2, 0.2, 0.05])], None)
+    base = np.empty(n, dtype=np.int64)
+    base[:n_roots] = np.arange(n_roots) % len(BASES)
+    for i in range(n_roots, n):  # parents come first, so one pass gives every model its base family
+        base[i] = base[parent[i]]
+    owners = rng.integers(0, max(100, n // 20), size=n)
+    sizes = np.array(["1B", "3B", "7B", "8B", "13B", "70B"])[rng.integers(0, 6, size=n)]
+    suffix = np.array(SUFFIXES)[rng.integers(0, len(SUFFIXES), size=n)]
+    ids = np.array(
+        [f"user{o}/{BASES[b]}-{s}-{x}-{i}" for i, (o, b, s, x) in enumerate(zip(owners, base, sizes, suffix, strict=True))],
+        dtype=object,
+    )
+    return {"id": ids, "parent": parent, "relation": relation, "base": base, "rng": rng}
+
+
+def snapshot_table(lin: dict[str, Any], n: int) -> pa.Table:
+    rng = lin["rng"]
+    ids = lin["id"]
+    created = datetime(2023, 1, 1, tzinfo=timezone.utc) + pd.to_timedelta(np.sort(rng.integers(0, 3 * 365 * 24, n)), unit="h")
+    parent_ids = np.where(lin["parent"] >= 0, ids[np.maximum(lin["parent"], 0)], None)
+    base_models = [[{"id": p, "relation": r}] if p is not None else [] for p, r in zip(parent_ids, lin["relation"], strict=True)]
+    downloads = (rng.lognormal(3, 2.5, n)).astype(np.int64)
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "author": pa.array([i.split("/", 1)[0] for i in ids], pa.string()),
+            "name": pa.array([i.split("/", 1)[1] for i in ids], pa.string()),
+            "downloads": downloads,
+            "downloads_all_time": downloads * 5,
+            "likes": (rng.lognormal(0.5, 1.5, n)).astype(np.int64),
+            "trending_score": rng.random(n),
+            "created_at": pa.array(created, pa.timestamp("us", tz="UTC")),
+            "last_modified": pa.array(created + timedelta(days=3), pa.timestamp("us", tz="UTC")),
+            "pipeline_tag": pa.array(np.array(PIPELINES, dtype=object)[lin["base"] % len(PIPELINES)], pa.string()),
+            "library_name": pa.array(["transformers"] * n, pa.string()),
+            "license": pa.array(np.array(LICENSES, dtype=object)[rng.integers(0, len(LICENSES), n)], pa.string()),
+            "gated": pa.array(["false"] * n, pa.string()),
+            "tags": pa.array([[]] * n, pa.list_(pa.string())),
+            "base_models": pa.array(base_models, SNAPSHOT_SCHEMA.field("base_models").type),
+            "params_safetensors": pa.array(np.where(rng.random(n) < 0.6, rng.choice([1, 3, 7, 8, 13, 70], n) * 10**9, None), pa.int64()),
+            "params_gguf": pa.nulls(n, pa.int64()),
+            "crawled_at": pa.array([datetime(2026, 11, 20, 2, 15, tzinfo=timezone.utc)] * n, pa.timestamp("us", tz="UTC")),
+        },
+        schema=SNAPSHOT_SCHEMA,
+    )
+
+
+def write_snapshot(layout: DataLayout, table: pa.Table) -> None:
+    layout.snapshots.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, layout.snapshot(SNAPSHOT_ID))
+    manifest = {"snapshot_id": SNAPSHOT_ID, "synthetic": True, "status": "ok", "counts": {"stored": table.num_rows}}
+    layout.manifest(SNAPSHOT_ID).write_text(json.dumps(manifest))
+
+
+# --------------------------------------------------------------------------------------------------
+# Atlas written directly (for sizes the atlas stage takes too long on)
+# --------------------------------------------------------------------------------------------------
+
+
+def write_atlas_directly(layout: DataLayout, table: pa.Table, lin: dict[str, Any]) -> None:
+    n = table.num_rows
+    rng = lin["rng"]
+    parent = lin["parent"]
+    ids = lin["id"]
+    family = np.arange(n)
+    depth = np.zeros(n, dtype=np.int32)
+    for i in np.flatnonzero(parent >= 0):
+        family[i] = family[parent[i]]
+        depth[i] = depth[parent[i]] + 1
+    counts = {r: np.zeros(n, dtype=np.int64) for r in RELATIONS}
+    total = np.zeros(n, dtype=np.int64)
+    for i in np.flatnonzero(parent >= 0)[::-1]:  # children before parents: descendants add up
+        p = parent[i]
+        counts[lin["relation"][i]][p] += 1 + 0  # the child's own edge
+        for r in RELATIONS:
+            counts[r][p] += counts[r][i]
+        total[p] += 1 + total[i]
+    # Communities: one per (base, size) pair of the name, so several per family line.
+    size_token = np.array([i.split("-")[-3] if i.count("-") >= 3 else "" for i in ids], dtype=object)
+    key = pd.Series(lin["base"].astype(str)) + "·" + pd.Series(size_token)
+    community = pd.factorize(key)[0].astype(np.int64)
+    labels = [f"{BASES[int(k.split('·')[0])].lower()} · {k.split('·')[1].lower()}" for k in pd.unique(key)]
+    centers = rng.normal(scale=30, size=(community.max() + 1, 2))
+    xy = centers[community] + rng.normal(size=(n, 2))
+    models = table.to_pandas()
+    parent_ids = np.where(parent >= 0, ids[np.maximum(parent, 0)], None)
+    models["params"] = models["params_safetensors"].astype("float64")
+    models["params_source"] = np.where(models["params"].notna(), "safetensors", "none")
+    models["params_from_name"] = np.nan
+    models["active_params"] = np.nan
+    models["params_flag"] = None
+    models["parent"] = parent_ids
+    models["relation"] = lin["relation"]
+    models["family"] = ids[family]
+    models["depth"] = depth
+    for r in RELATIONS:
+        models[f"n_{r}"] = counts[r]
+    models["n_descendants"] = total
+    models["inferred_parent"] = None
+    models["inferred_relation"] = None
+    models["inferred_confidence"] = np.nan
+    models["community"] = community
+    models["community_label"] = np.array(labels, dtype=object)[community]
+    models["cluster"] = community
+    models["x"] = xy[:, 0].astype("float32")
+    models["y"] = xy[:, 1].astype("float32")
+    folder = layout.atlas(SNAPSHOT_ID)
+    (folder / ATLAS_FILES.hierarchy).mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(models, preserve_index=False), folder / ATLAS_FILES.models)
+    del models
+    # Edges: declared lineage, and ten similarity edges per model inside its community.
+    children = np.flatnonzero(parent >= 0)
+    order = np.argsort(community, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(community))]
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    k = 10
+    src = np.repeat(np.arange(n), k)
+    lo, hi = bounds[community[src]], bounds[community[src] + 1]
+    dst = order[lo + (rng.random(len(src)) * (hi - lo)).astype(np.int64)]
+    keep = dst != src
+    src, dst = src[keep], dst[keep]
+    kinds = np.concatenate([np.full(len(children), "declared", dtype=object), np.full(len(src), "similarity", dtype=object)])
+    edges = pa.table(
+        {
+            "source": pa.array(np.concatenate([ids[parent[children]], ids[src]]), pa.string()),
+            "target": pa.array(np.concatenate([ids[children], ids[dst]]), pa.string()),
+            "kind": pa.array(kinds, pa.string()),
+            "relation": pa.array(np.concatenate([lin["relation"][children], np.full(len(src), None, dtype=object)]), pa.string()),
+            "confidence": pa.nulls(len(kinds), pa.float64()),
+            "weight": pa.array(np.concatenate([np.full(len(children), np.nan), rng.uniform(0.2, 1.0, len(src))])),
+            "evidence": pa.nulls(len(kinds), pa.string()),
+        },
+        schema=EDGE_SCHEMA,
+    )
+    pq.write_table(edges, folder / ATLAS_FILES.edges)
+    sizes = np.bincount(community)
+    communities = pd.DataFrame({"community": np.arange(len(sizes)), "label": labels, "size": sizes})
+    pq.write_table(pa.Table.from_pandas(communities, preserve_index=False), folder / ATLAS_FILES.communities)
+    build = {"snapshot_id": SNAPSHOT_ID, "synthetic": True, "config": {"add_lineage_edges": False, "written_by": "bench_app --direct"}}
+    (folder / ATLAS_FILES.build).write_text(json.dumps(build))
+    layout.set_latest_atlas(SNAPSHOT_ID)
+
+
+# --------------------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------------------
+
+
+def _timed(func, *args, **kwargs) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = func(*args, **kwargs)
+    return out, round(time.perf_counter() - t0, 3)
+
+
+def measure_app(root: Path, search_query: str) -> dict[str, Any]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from constellation.app.data import load_atlas
+    from constellation.app.search import IdIndex
+
+    os.environ["CONSTELLATION_DATA"] = str(root)
+    out: dict[str, Any] = {}
+    rss0 = peak_rss_mb()
+    atlas, out["load_atlas_s"] = _timed(load_atlas, DataLayout(root))
+    out["models"] = len(atlas.models)
+    out["models_frame_mb"] = round(atlas.models.memory_usage(deep=True).sum() / 2**20, 1)
+    index, out["id_index_build_s"] = _timed(IdIndex.build, atlas.models["id"].to_numpy())
+    t0 = time.perf_counter()
+    for q in ("llama-3", "user1/", "qwen2.5-7b-instruct", "zzzz-no-match"):
+        index.search(q, 25)
+    out["search_ms_avg"] = round((time.perf_counter() - t0) / 4 * 1000, 1)
+    out["peak_rss_after_load_mb"] = round(peak_rss_mb(), 0)
+    del atlas, index
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    at = AppTest.from_file(str(APP), default_timeout=900)
+    _, out["cold_start_overview_s"] = _timed(at.run)
+    assert not at.exception, [e.value for e in at.exception]
+    _, out["overview_rerun_s"] = _timed(at.run)
+    pages: dict[str, dict[str, float]] = {}
+    for page in PAGES:
+        at.switch_page(page)
+        _, first = _timed(at.run)
+        assert not at.exception, (page, [e.value for e in at.exception])
+        _, again = _timed(at.run)
+        pages[page.removeprefix("pages/").removesuffix(".py")] = {"first_s": first, "rerun_s": again}
+    out["pages"] = pages
+    at.switch_page("pages/model.py").run()
+    _, out["model_search_s"] = _timed(at.text_input(key="model_search_query").input(search_query).run)
+    assert not at.exception
+    out["model_search_found"] = at.selectbox(key="model_search_pick").value if at.selectbox else None
+    # The model chosen above stays in the URL: the graph page draws its neighbourhood.
+    at.switch_page("pages/graph.py")
+    _, out["graph_neighbourhood_s"] = _timed(at.run)
+    out["graph_neighbourhood_nodes"] = at.get("iframe")[0].proto.srcdoc.count('"shape": "dot"') if at.get("iframe") else 0
+    _, out["graph_community_300_s"] = _timed(at.radio(key="graph_mode").set_value("A community").run)
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page("pages/overview.py").run()
+    _, out["filter_change_overview_s"] = _timed(at.number_input(key="f_min_dl").set_value(100).run)
+    out["peak_rss_mb"] = round(peak_rss_mb(), 0)
+    out["peak_rss_before_mb"] = round(rss0, 0)
+    return out
+
+
+def run_size(n: int, direct: bool, workdir: Path, seed: int = 0) -> dict[str, Any]:
+    root = workdir / f"app-{n}"
+    shutil.rmtree(root, ignore_errors=True)
+    layout = DataLayout(root)
+    result: dict[str, Any] = {"n": n, "atlas": "written directly (bench_app --direct)" if direct else "constellation.build"}
+    lin, result["synthesize_s"] = _timed(synthetic_lineage, n, seed)
+    table = snapshot_table(lin, n)
+    write_snapshot(layout, table)
+    if direct:
+        _, result["atlas_write_s"] = _timed(write_atlas_directly, layout, table, lin)
+    else:
+        from constellation.build import build
+
+        _, result["build_s"] = _timed(build, layout)
+    search_query = str(lin["id"][n // 2])[:-3]
+    del table, lin
+    result.update(measure_app(root, search_query))
+    return result
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="20000", help="comma-separated model counts (default: 20000)")
+    p.add_argument("--direct", action="store_true", help="write the atlas files directly even for small sizes")
+    p.add_argument("--workdir", type=Path, default=None, help="where the data dirs go (default: a temp dir)")
+    args = p.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-app-"))
+    results: dict[str, Any] = {"benchmark": "app", "runs": []}
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            results["runs"].append(run_size(size, args.direct or size > 100_000, workdir))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    write_results(args.out, results)
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
