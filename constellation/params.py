@@ -287,15 +287,15 @@ def params_from_name(name: str) -> NameSize:
 # --------------------------------------------------------------------------------------------------
 
 _QUANT_NAME_RE = re.compile(
-    r"(?<![a-z])(?:gguf|ggml|gptq|awq|exl2|exl3|bnb|bitsandbytes|nf4|int4|int8|fp8|fp4|mxfp4|nvfp4|hqq|aqlm|"
+    r"(?<![a-z0-9])(?:gguf|ggml|gptq|awq|exl2|exl3|bnb|bitsandbytes|nf4|int4|int8|fp8|fp4|mxfp4|nvfp4|hqq|aqlm|"
     r"eetq|quanto|marlin|autoround|w4a16|w8a8|w4a4|\d(?:\.\d+)?bpw|[1-8][-_]?bits?|q[2-8]_[0-9a-z_]+|iq[1-4]_[a-z]+)"
     r"(?![a-z])",
     re.IGNORECASE,
 )
 # The same without look-behind, for pyarrow's RE2 engine (vectorised over a whole column).
 _QUANT_NAME_RE2 = (
-    "(?:^|[^a-z])"
-    + _QUANT_NAME_RE.pattern.removeprefix("(?<![a-z])").removesuffix("(?![a-z])")
+    "(?:^|[^a-z0-9])"
+    + _QUANT_NAME_RE.pattern.removeprefix("(?<![a-z0-9])").removesuffix("(?![a-z])")
     + "(?:[^a-z]|$)"
 )
 _QUANT_TAGS = frozenset(

@@ -69,7 +69,8 @@ class Checkpoint:
         return self.next_url is None
 
     def age_s(self, now: datetime) -> float:
-        return (now - datetime.fromisoformat(self.updated_at)).total_seconds()
+        """Seconds since the crawl started: a resumed snapshot never mixes pages further apart than this."""
+        return (now - datetime.fromisoformat(self.started_at)).total_seconds()
 
     def remember_url(self, page_index: int, url: str) -> None:
         self.page_urls[str(page_index)] = url

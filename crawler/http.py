@@ -185,4 +185,6 @@ def resolve_token() -> str | None:
 def hub_headers(token: str | None) -> dict[str, str]:
     # token=False rather than None: with None the library would look the token up again on its own terms.
     # The user agent names Constellation, so the Hub's operators can tell who is crawling.
-    return build_hf_headers(token=token or False, library_name="constellation", library_version=constellation.__version__)
+    return build_hf_headers(
+        token=token or False, library_name="constellation", library_version=constellation.__version__
+    )

@@ -111,7 +111,10 @@ def plan(
     elif (reason := _stale_reason(checkpoint, scope, key, endpoint, settings, now)) is not None:
         state = f"crawl {checkpoint.snapshot_id} would be discarded: {reason}"
     else:
-        state = f"crawl {checkpoint.snapshot_id} would resume at page {checkpoint.pages} ({checkpoint.seen:,} models seen)"
+        state = (
+            f"crawl {checkpoint.snapshot_id} would resume at page {checkpoint.pages} "
+            f"({checkpoint.seen:,} models seen)"
+        )
     previous = previous_snapshot(layout, key, "99999999T999999Z")
     url = first_url(endpoint, scope, settings.page_size)
     tally = Tally()
@@ -144,7 +147,7 @@ def _stale_reason(
         )
     age = checkpoint.age_s(now)
     if age > settings.checkpoint_max_age_s:
-        return f"it is {age / 3600:.1f} h old (older than {settings.checkpoint_max_age_s / 3600:.1f} h)"
+        return f"it started {age / 3600:.1f} h ago (more than {settings.checkpoint_max_age_s / 3600:.1f} h)"
     return None
 
 
@@ -167,7 +170,7 @@ def _start_or_resume(
         if reason is None:
             checkpoint.runs += 1
             log.info(
-                "resuming crawl %s at page %d (%s models seen, checkpoint %.0f s old)",
+                "resuming crawl %s at page %d (%s models seen; it started %.0f s ago)",
                 checkpoint.snapshot_id,
                 checkpoint.pages,
                 f"{checkpoint.seen:,}",

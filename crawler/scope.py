@@ -125,7 +125,7 @@ class CrawlSettings:
     page_attempts: int = 3
     exhausted_wait_s: float = 60.0
     budget_s: float = 6 * 3600.0  # wall-clock budget of one run
-    checkpoint_max_age_s: float = 12 * 3600.0  # an older checkpoint is discarded, not resumed
+    checkpoint_max_age_s: float = 12 * 3600.0  # a checkpoint of a crawl started longer ago is discarded
     max_empty_pages: int = 3  # consecutive empty pages that still say "next" before giving up
     max_cursor_restarts: int = 2  # rejected cursor: restart from the previous page's cursor, then from scratch
     max_drop: float = 0.20  # share of models lost vs the previous snapshot that marks a snapshot suspect

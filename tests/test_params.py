@@ -96,6 +96,8 @@ def test_is_quantized_repo() -> None:
     assert is_quantized_repo("x/y", ["base_model:quantized:meta-llama/Llama-2-7b-hf"])
     assert not is_quantized_repo("meta-llama/Llama-2-7b-hf", ["transformers", "llama"])
     assert not is_quantized_repo("x/y", None)
+    assert not is_quantized_repo("linagora/Labess-7b-chat-16bit")  # 16-bit is not quantized
+    assert is_quantized_repo("x/Llama-2-7b.Q4_K_M") and is_quantized_repo("x/m-exl2-4.0bpw")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,6 +258,8 @@ def test_quantized_rows_reads_names_tags_and_relations() -> None:
             _row("d/model", tags=["transformers"], base_models=[{"id": "a/b", "relation": "finetune"}]),
             _row("e/model", tags=[3, "gptq"]),  # a malformed tag list is read row by row
             _row("f/model", tags=[3, "llama"]),
+            _row("g/model-16bit"),
+            _row("h/model-8bit"),
         ]
     )
-    assert quantized_rows(models).tolist() == [True, True, True, False, True, False]
+    assert quantized_rows(models).tolist() == [True, True, True, False, True, False, False, True]

@@ -33,7 +33,7 @@ from constellation.cli.options import data_dir_option
 @click.option("--budget", default="6h", show_default=True, metavar="DURATION",
               help="Wall-clock budget of the run (e.g. 90m, 6h).")
 @click.option("--max-checkpoint-age", default="12h", show_default=True, metavar="DURATION",
-              help="Discard an older checkpoint instead of resuming it.")
+              help="Discard the checkpoint of a crawl started longer ago instead of resuming it.")
 @click.option("--max-drop", type=click.FloatRange(0, 1), default=0.2, show_default=True,
               help="Mark the snapshot suspect if it has this share fewer models than the previous one.")
 @click.option("--accept-drop", is_flag=True, help="Publish as ok even if the count dropped more than --max-drop.")

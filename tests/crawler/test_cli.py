@@ -100,3 +100,14 @@ def test_import_and_history_commands(tmp_path, data_dir):
     assert history.output == "snapshot_id,date,downloads,likes\n20260726T000000Z,2026-07-26 00:00:00+00:00,7,2\n"
     missing = invoke("history", "b/none", "--data-dir", str(data_dir))
     assert missing.exit_code == 1 and "'b/none' is in none of the 1 snapshots" in missing.output
+
+
+def test_history_diff_lists_appeared_and_disappeared(tmp_path, data_dir):
+    for day, ids in (("2026-07-25", ["a/one", "b/two"]), ("2026-07-26", ["a/one", "c/three", "d/four"])):
+        dump = tmp_path / f"{day}.jsonl"
+        dump.write_text("".join(f'{{"id": "{i}"}}\n' for i in ids))
+        assert invoke("import", str(dump), "--as-of", day, "--data-dir", str(data_dir)).exit_code == 0
+    result = invoke("history", "--diff", "20260725T000000Z", "20260726T000000Z", "--show", "1",
+                    "--data-dir", str(data_dir))  # fmt: skip
+    assert result.exit_code == 0
+    assert result.output == "appeared: 2\n  c/three\n  ... and 1 more\ndisappeared: 1\n  b/two\n"

@@ -139,15 +139,14 @@ def test_dry_run_fetches_one_page_and_writes_nothing(hub, layout, settings):
 
 
 def _old_checkpoint(layout: DataLayout, scope: Scope, endpoint: str, age: timedelta) -> Checkpoint:
+    """A checkpoint of a crawl that started `age` ago and staged one page."""
     staging = Staging(layout)
     cp = Checkpoint(
         snapshot_id="20200101T000000Z", scope=scope.to_dict(), scope_key=scope_key(scope, endpoint),
-        endpoint=endpoint, started_at="2020-01-01T00:00:00+00:00", next_url=f"{endpoint}/api/models?cursor=zzz",
-        pages=1,
-    )
+        endpoint=endpoint, started_at=(datetime.now(timezone.utc) - age).isoformat(),
+        next_url=f"{endpoint}/api/models?cursor=zzz", pages=1,
+    )  # fmt: skip
     staging.save(cp)
-    cp.updated_at = (datetime.now(timezone.utc) - age).isoformat()
-    (staging.checkpoint_path).write_text(json.dumps(cp.__dict__))
     return cp
 
 
@@ -164,7 +163,7 @@ def test_a_stale_checkpoint_is_discarded_with_a_log_line(hub, layout, records, s
     _old_checkpoint(layout, Scope(), hub.url, timedelta(hours=13))
     with caplog.at_level(logging.WARNING, logger="crawler.run"):
         result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
-    assert "discarding the checkpoint of crawl 20200101T000000Z: it is 13.0 h old (older than 12.0 h)" in caplog.text
+    assert "discarding the checkpoint of crawl 20200101T000000Z: it started 13.0 h ago (more than 12.0 h)" in caplog.text
     assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
 
 
