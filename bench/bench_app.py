@@ -18,9 +18,12 @@ Measured in one process, through Streamlit's AppTest (the script runs as in a se
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -219,6 +222,7 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
 
     from constellation.app.data import load_atlas
     from constellation.app.search import IdIndex
+    from constellation.app.similarity import build_similarity_index
 
     os.environ["CONSTELLATION_DATA"] = str(root)
     out: dict[str, Any] = {}
@@ -232,7 +236,10 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
         index.search(q, 25)
     out["search_ms_avg"] = round((time.perf_counter() - t0) / 4 * 1000, 1)
     out["peak_rss_after_load_mb"] = round(peak_rss_mb(), 0)
-    del atlas, index
+    similarity, out["similarity_index_build_s"] = _timed(build_similarity_index, atlas.edges_path, atlas.sorted_ids)
+    out["similarity_edges"] = similarity.edges
+    out["peak_rss_after_similarity_index_mb"] = round(peak_rss_mb(), 0)
+    del atlas, index, similarity
     st.cache_data.clear()
     st.cache_resource.clear()
 
@@ -281,7 +288,14 @@ def run_size(n: int, direct: bool, workdir: Path, seed: int = 0) -> dict[str, An
         _, result["build_s"] = _timed(build, layout)
     search_query = str(lin["id"][n // 2])[:-3]
     del table, lin
-    result.update(measure_app(root, search_query))
+    # A fresh process, so its peak memory is the app's alone, not the generator's.
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.bench_app", "--measure", str(root), "--query", search_query],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if child.returncode:
+        raise RuntimeError(f"measuring the app failed:\n{child.stderr[-3000:]}")
+    result.update(json.loads(child.stdout.strip().splitlines()[-1]))
     return result
 
 
@@ -290,7 +304,12 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--sizes", default="20000", help="comma-separated model counts (default: 20000)")
     p.add_argument("--direct", action="store_true", help="write the atlas files directly even for small sizes")
     p.add_argument("--workdir", type=Path, default=None, help="where the data dirs go (default: a temp dir)")
+    p.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)  # child: measure this data dir
+    p.add_argument("--query", default="llama", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.measure is not None:
+        print(json.dumps(measure_app(args.measure, args.query)))
+        return {}
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-app-"))
     results: dict[str, Any] = {"benchmark": "app", "runs": []}
     try:
@@ -304,6 +323,4 @@ def main(argv: list[str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    import sys
-
     main(sys.argv[1:])

@@ -11,6 +11,7 @@ similarities, single linkage, Louvain on the graph thresholded at 0.5) runs besi
     python -m bench.bench_build                                  # constellation + 100k
     python -m bench.bench_build --sizes constellation,100000,1000000,3000000
     python -m bench.bench_build --sizes 100000 --no-baseline --out bench/out/bench_build.json
+    flock /tmp/constellation-bench.lock python -m bench.bench_build --sizes 1000000,3000000 --locked
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def run_baseline(seed: int) -> dict[str, Any]:
 
 
 def _child(args: list[str], *, locked: bool) -> dict[str, Any]:
+    """Run one measurement in a fresh process; `locked` takes the big-run lock around it."""
     command = [sys.executable, "-m", "bench.bench_build", *args]
     if locked:
         command = ["flock", LOCK, *command]
@@ -136,6 +138,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--sizes", default="constellation,100000", help="comma-separated: constellation and/or model counts")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic Hubs")
     p.add_argument("--no-baseline", action="store_true", help="skip the Constellation-style baseline")
+    p.add_argument(
+        "--locked", action="store_true", help=f"the caller already holds {LOCK} (e.g. `flock {LOCK} python -m ...`)"
+    )
     p.add_argument("--child", choices=["atlas", "baseline", "generate"], help=argparse.SUPPRESS)
     p.add_argument("--size", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -153,10 +158,11 @@ def main(argv: list[str]) -> dict[str, Any]:
     results: dict[str, Any] = {"benchmark": "build (atlas stage)", "runs": {}}
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         n = 15_821 if size == "constellation" else int(size)
+        lock = n >= BIG and not args.locked
         run: dict[str, Any] = {}
         if size != "constellation" and not synthetic_path(n, args.seed).exists():
-            run["synthetic"] = _child(["--child", "generate", "--size", size, "--seed", str(args.seed)], locked=n >= BIG)
-        run["atlas"] = _child(["--child", "atlas", "--size", size, "--seed", str(args.seed)], locked=n >= BIG)
+            run["synthetic"] = _child(["--child", "generate", "--size", size, "--seed", str(args.seed)], locked=lock)
+        run["atlas"] = _child(["--child", "atlas", "--size", size, "--seed", str(args.seed)], locked=lock)
         if size == "constellation" and not args.no_baseline:
             run["baseline"] = _child(["--child", "baseline", "--seed", str(args.seed)], locked=False)
             if "atlas_s" in run["atlas"] and "baseline_s" in run["baseline"]:

@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
+from tqdm import tqdm
 
 from constellation.tokenize import normalized_name
 
@@ -48,7 +49,8 @@ def name_features(ids: Sequence[str], config: AtlasConfig) -> NameFeatures:
 
     The vectorizers see each distinct normalised name once: re-uploads of one name (hundreds on the Hub)
     neither cost time nor make its terms look common. Rows of equal names are then equal."""
-    texts = [normalized_name(model_id, include_owner=config.include_owner) for model_id in ids]
+    names = tqdm(ids, desc="tokenize names", unit="name", unit_scale=True, mininterval=1.0, disable=None)
+    texts = [normalized_name(model_id, include_owner=config.include_owner) for model_id in names]
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
     distinct = distinct.tolist()
     # With fewer names than min_df, no term could survive; a tiny atlas still deserves features.

@@ -311,9 +311,9 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
 
 def _external_nodes(models: pd.DataFrame, declared_edges: pd.DataFrame) -> pd.DataFrame:
     """Rows for declared parents outside the snapshot: id, author, name; no downloads, no date, no tags."""
-    known = set(models["id"].astype(str).str.lower())
-    sources = pd.Series(declared_edges["source"].astype(str).unique())
-    sources = sources[~sources.str.lower().isin(known)].reset_index(drop=True)
+    known = pd.Index(models["id"].astype(str).str.lower().to_numpy(dtype=object))
+    sources = pd.Series(declared_edges["source"].astype(str).unique(), dtype=object)
+    sources = sources[~pd.Index(sources.str.lower().to_numpy(dtype=object)).isin(known)].reset_index(drop=True)
     has_owner = sources.str.contains("/", regex=False)
     return pd.DataFrame(
         {

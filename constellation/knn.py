@@ -71,11 +71,12 @@ def _empty(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _block_topn(
-    queries: sp.csr_matrix, candidates_t: sp.csr_matrix, top_n: int, min_similarity: float
+    queries: sp.csr_matrix, candidates_t: sp.csr_matrix, top_n: int, min_similarity: float, *, threads: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-n of queries × candidates as padded (rows, top_n) arrays of candidate positions and scores."""
+    """Top-n of queries × candidates as padded (rows, top_n) arrays of candidate positions and scores.
+    Threads only pay off on big products: on a 256×512 window block they cost 5 ms against 0.7 ms alone."""
     product = sp_matmul_topn(
-        queries, candidates_t, top_n=top_n, threshold=min_similarity, sort=True, n_threads=_threads()
+        queries, candidates_t, top_n=top_n, threshold=min_similarity, sort=True, n_threads=_threads() if threads else None
     )
     cols, sims = _empty(queries.shape[0], top_n)
     counts = np.diff(product.indptr)
@@ -114,7 +115,7 @@ def exact_knn(
     transposed = matrix.T.tocsr()
     for start in tqdm(range(0, n, block_rows), desc="kNN (exact)", unit="block", disable=not progress or None):
         stop = min(n, start + block_rows)
-        block_cols, block_sims = _block_topn(matrix[start:stop], transposed, k + 1, min_similarity)
+        block_cols, block_sims = _block_topn(matrix[start:stop], transposed, k + 1, min_similarity, threads=True)
         block_sims[block_cols == np.arange(start, stop)[:, None]] = -np.inf
         cols[start:stop], sims[start:stop] = _best_k(block_cols, block_sims, k)
     return _finish(cols, sims, "exact")

@@ -175,9 +175,6 @@ class ListingGuard:
         self._empty_run = 0
         self.empty_start: tuple[int, str] | None = None  # (page index, URL) of the first empty page in a row
 
-    def visit(self, url: str) -> None:
-        self._seen.add(url)
-
     def check(self, page: Page, page_index: int) -> None:
         self._seen.add(page.url)
         if page.next_url is not None and page.next_url in self._seen:

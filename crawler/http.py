@@ -64,10 +64,6 @@ class Tally:
 _current = Tally()  # the tally the shared session reports to; `counting(tally)` swaps it
 
 
-def current_tally() -> Tally:
-    return _current
-
-
 class _CountingStream(httpx2.SyncByteStream):
     """The body stream of one response; a failure while reading it (truncated body) is counted."""
 

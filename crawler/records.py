@@ -7,7 +7,7 @@ follow ../shared/docs/hub-api.md: a.3 for field types, §2 for lineage.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -114,7 +114,7 @@ def parse_lineage(
     return [{"id": p, "relation": r} for p, r in parents.items()], rejected
 
 
-def _card_lineage(card: dict[str, Any], bad: Any) -> tuple[list[str], str | None]:
+def _card_lineage(card: dict[str, Any], bad: Callable[[Any, str], None]) -> tuple[list[str], str | None]:
     value = card.get("base_model")
     relation = card.get("base_model_relation")
     if relation is not None and relation not in RELATIONS:
@@ -122,14 +122,13 @@ def _card_lineage(card: dict[str, Any], bad: Any) -> tuple[list[str], str | None
         relation = None
     if value is None:
         return [], relation
-    values = value if isinstance(value, list) else [value]
     if not isinstance(value, (str, list)):
-        bad(value, f"cardData.base_model is a {type(value).__name__}, not a model id or a list of ids")
+        bad(value, f"cardData.base_model is a JSON {_json_type(value)}, not a model id or a list of ids")
         return [], relation
     parents: list[str] = []
-    for item in values:
+    for item in value if isinstance(value, list) else [value]:
         if not isinstance(item, str):
-            bad(item, f"cardData.base_model holds a {type(item).__name__}, not a model id")
+            bad(item, f"cardData.base_model holds a JSON {_json_type(item)}, not a model id")
         elif item.startswith(("http://", "https://")):
             bad(item, "cardData.base_model is a URL, not a model id")
         elif not is_model_id(item):

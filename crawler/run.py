@@ -17,7 +17,6 @@ from contextlib import nullcontext
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import huggingface_hub
@@ -364,6 +363,9 @@ class _Run:
             manifest = read_manifest(self.layout, sid)
             return CrawlResult(sid, manifest.get("status", "ok"), manifest, resumed)
         self._save_stats()
+        # A crawl killed while publishing leaves its temporary files behind (atomic_path names them so).
+        for leftover in self.layout.snapshots.glob(f".{sid}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         finished = datetime.now(timezone.utc)
         started = datetime.fromisoformat(cp.started_at)
         manifest: dict[str, Any] = {
@@ -416,9 +418,3 @@ class _Run:
                 "crawl again with --accept-drop."
             )
         return CrawlResult(sid, manifest["status"], manifest, resumed)
-
-
-def staged_parts(layout: DataLayout) -> list[Path]:
-    """The staged part files of the crawl in progress (for tests and diagnostics)."""
-    return sorted(Staging(layout).pages.glob("part-*.parquet"))
-

@@ -24,7 +24,12 @@ if mode == "A model's neighbourhood":
         st.caption("Pick a model to see its parents, children, ancestors and most similar names.")
         st.stop()
     chain = [a.id for a in lineage.ancestors(atlas.models, atlas.position, model_id)]
-    similar = ui.similar_to(str(atlas.edges_path) if atlas.edges_path else None, (model_id,), False, 200)
+    index = ui.similarity(atlas)
+    # Nodes first (ancestors, lineage neighbours, most similar names), then every similarity edge among them.
+    touching = lineage.lineage_edges_of(atlas.lineage, model_id)
+    near = index.edges_of([model_id])
+    nodes = {model_id, *chain, *touching["source"].astype(str), *touching["target"].astype(str), *near["target"]}
+    similar = index.edges_of(nodes, within=True)
     spec = graphs.neighbourhood_graph(model_id, atlas.models, atlas.position, atlas.lineage, similar, chain, cap=cap)
     hidden = 0
     filters = ui.current_filters()
@@ -52,7 +57,7 @@ else:
     )  # fmt: skip
     members = models[(models["community"] == community).to_numpy(dtype=bool)]
     top_ids = tuple(members.nlargest(min(cap, len(members)), "downloads")["id"].astype(str))
-    similar = ui.similar_to(str(atlas.edges_path) if atlas.edges_path else None, top_ids, True, 20 * cap)
+    similar = ui.similarity(atlas).edges_of(top_ids, within=True)
     spec = graphs.community_graph(members, atlas.lineage, similar, cap=cap)
     key = ("community", atlas.snapshot_id, community, cap, ui.current_filters())
     st.caption(f"Community {community}: {len(spec.nodes):,} models, {len(spec.edges):,} edges.")

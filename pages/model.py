@@ -95,7 +95,7 @@ if len(history) > 1:
 st.subheader("Community and nearest names")
 if atlas.has("community"):
     st.markdown(f"**Community** {int(value('community'))}: {md(value('community_label') or '')}")
-near = lineage.nearest_names(atlas.edges_path, model_id, k=10)
+near = ui.similarity(atlas).neighbours(model_id, k=10)
 if len(near):
     st.dataframe(near, hide_index=True)
 else:

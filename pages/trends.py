@@ -28,6 +28,13 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
     return trends.group_downloads_over_snapshots(data, members, column, snapshot_ids)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def weekly_new(root, snapshot_id, filters, top_n):
+    frame = ui.filtered_models(atlas, filters)
+    top = overview.top_groups(frame, "family", top_n)["family"].tolist()
+    return trends.new_models_per_week(frame, "family", top)
+
+
 for column, title in (("family", "Families"), ("community", "Communities")):
     st.subheader(f"{title} by downloads across snapshots")
     if not atlas.has(column):
@@ -47,8 +54,7 @@ st.subheader("New models per week, by family")
 if not atlas.has("family") or "created_at" not in models:
     ui.unavailable("Families or creation dates")
 else:
-    top = overview.top_groups(models, "family", top_n)["family"].tolist()
-    weekly = trends.new_models_per_week(models, "family", top)
+    weekly = weekly_new(str(atlas.root), atlas.snapshot_id, filters, top_n)
     if weekly.empty:
         st.info("No creation dates in this selection.")
     else:

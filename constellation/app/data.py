@@ -54,7 +54,7 @@ class Atlas:
     build: dict[str, Any]
     hierarchy: dict[str, Any] = field(default_factory=dict)
     lineage: pd.DataFrame = field(default_factory=pd.DataFrame)  # declared + inferred edges only
-    edges_path: Path | None = None  # similarity edges stay on disk, queried per view (see lineage.py)
+    edges_path: Path | None = None  # similarity edges: indexed on first use (similarity.py)
 
     @property
     def synthetic(self) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from constellation.app.lineage import similarity_edges
+from constellation.app.similarity import SimilarityIndex
 from constellation.contract import EDGE_COLUMNS
 from constellation.export import Selection, table_frame
 from constellation.export_writers import write_export
@@ -36,14 +36,14 @@ def models_csv(models: pd.DataFrame) -> bytes:
     return table_frame(models).to_csv(index=False).encode("utf-8")
 
 
-def selection_edges(lineage: pd.DataFrame, edges_path: Path | None, ids: pd.Series) -> pd.DataFrame:
+def selection_edges(lineage: pd.DataFrame, similarity: SimilarityIndex, ids: pd.Series) -> pd.DataFrame:
     """Lineage and similarity edges whose two ends are both in `ids`."""
     wanted = set(ids.astype(str))
     frames = []
     if not lineage.empty:
         inside = lineage["source"].isin(wanted) & lineage["target"].isin(wanted)
         frames.append(lineage.loc[inside.to_numpy(dtype=bool)].reindex(columns=list(EDGE_COLUMNS)))
-    similar = similarity_edges(edges_path, wanted, within=True, limit=10 * len(wanted) + 10)
+    similar = similarity.edges_of(wanted, within=True)
     if not similar.empty:
         similar = similar.assign(kind="similarity").reindex(columns=list(EDGE_COLUMNS))
         frames.append(similar)

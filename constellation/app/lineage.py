@@ -1,18 +1,13 @@
-"""One model's family tree and neighbours: ancestors up to the root, descendants by relation,
-nearest names by similarity.
+"""One model's family tree: ancestors up to the root, descendants by relation, its lineage edges.
 
-Declared and inferred lineage edges are in memory (`Atlas.lineage`); similarity edges (about ten per
-model, 30M at 3M models) stay in edges.parquet and are read per view with an in-memory DuckDB, which
-takes no file lock, so the nightly build is never blocked by the site.
+Declared and inferred lineage edges are in memory (`Atlas.lineage`); similar names are in
+similarity.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import duckdb
 import pandas as pd
 
 from constellation.contract import RELATIONS
@@ -98,41 +93,6 @@ def lineage_edges_of(lineage: pd.DataFrame, model_id: str) -> pd.DataFrame:
         return lineage
     hit = (lineage["source"] == model_id) | (lineage["target"] == model_id)
     return lineage[hit.to_numpy(dtype=bool)]
-
-
-def similarity_edges(edges_path: Path | None, ids: Iterable[str], *, within: bool = False, limit: int = 20000) -> pd.DataFrame:
-    """Similarity edges with an end in `ids` (or both ends, `within=True`), strongest first, at most `limit`."""
-    columns = ["source", "target", "weight"]
-    wanted = pd.DataFrame({"id": pd.Series(list(dict.fromkeys(ids)), dtype="object")})
-    if edges_path is None or not Path(edges_path).is_file() or wanted.empty:
-        return pd.DataFrame(columns=columns)
-    join = "AND" if within else "OR"
-    con = duckdb.connect()
-    try:
-        con.register("wanted", wanted)
-        return con.execute(
-            f"""
-            SELECT source, target, weight FROM read_parquet(?)
-            WHERE kind = 'similarity'
-              AND (source IN (SELECT id FROM wanted) {join} target IN (SELECT id FROM wanted))
-            ORDER BY weight DESC NULLS LAST, source, target
-            LIMIT {int(limit)}
-            """,
-            [str(edges_path)],
-        ).fetch_df()
-    finally:
-        con.close()
-
-
-def nearest_names(edges_path: Path | None, model_id: str, k: int = 10) -> pd.DataFrame:
-    """The `k` most similar names to `model_id` (columns: id, weight), from the similarity edges."""
-    edges = similarity_edges(edges_path, [model_id], limit=4 * k + 10)
-    if edges.empty:
-        return pd.DataFrame(columns=["id", "weight"])
-    other = edges["target"].where(edges["source"] == model_id, edges["source"])
-    out = pd.DataFrame({"id": other, "weight": edges["weight"]})
-    out = out[out["id"] != model_id].sort_values("weight", ascending=False).drop_duplicates("id")
-    return out.head(k).reset_index(drop=True)
 
 
 def _value(value: object) -> str | None:

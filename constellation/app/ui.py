@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from constellation.app import clouds, exports, lineage, trends
+from constellation.app import clouds, exports, trends
 from constellation.app.data import Atlas, latest_atlas_id, load_atlas
 from constellation.app.escape import md
 from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, choices, filters_from_query_params
 from constellation.app.search import IdIndex
+from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
 
@@ -49,6 +50,16 @@ def _atlas(root: str, snapshot_id: str) -> Atlas:
 @st.cache_resource(max_entries=1, show_spinner="Indexing model ids …")
 def _index(root: str, snapshot_id: str) -> IdIndex:
     return IdIndex.build(_atlas(root, snapshot_id).models["id"].to_numpy())
+
+
+@st.cache_resource(max_entries=1, show_spinner="Indexing the similarity edges (once per atlas) …")
+def _similarity(root: str, snapshot_id: str) -> SimilarityIndex:
+    atlas = _atlas(root, snapshot_id)
+    return build_similarity_index(atlas.edges_path, atlas.sorted_ids)
+
+
+def similarity(atlas: Atlas) -> SimilarityIndex:
+    return _similarity(str(atlas.root), atlas.snapshot_id)
 
 
 def layout() -> DataLayout:
@@ -94,48 +105,51 @@ def no_atlas_page(reason: str | None = None) -> None:
 
 def sidebar_filters(atlas: Atlas) -> Filters:
     """Draw the filters; the URL seeds them on a session's first run and mirrors them on every run."""
-    # Widget state does not survive a page switch (each page draws its own sidebar), so the filters are
-    # also kept under FILTER_STATE and re-seed the widgets; on a session's first run the URL seeds them.
+    # Widget state does not survive a page switch (each page draws its own sidebar, so the widgets are
+    # new ones), so the filters live under FILTER_STATE: the URL seeds it on a session's first run, the
+    # widgets' on_change callbacks update it, and every run hands it back to the widgets.
     if not st.session_state.get("_filters_seeded"):
         parsed = filters_from_query_params({k: st.query_params.get_all(k) for k in st.query_params.keys()})
         st.session_state[FILTER_STATE] = parsed.filters
         st.session_state["_filters_ignored"] = parsed.ignored
         st.session_state["_filters_seeded"] = True
-    seed = st.session_state.get(FILTER_STATE, Filters())
+    state = st.session_state[FILTER_STATE]
     for field_name, key in _WIDGETS.items():
-        if key not in st.session_state:
-            value = getattr(seed, field_name)
-            st.session_state[key] = list(value) if isinstance(value, tuple) else value
+        value = getattr(state, field_name)
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
     models = atlas.models
     with st.sidebar:
         st.header("Filters")
         st.multiselect(
             "Pipeline tag", _options(models, "pipeline_tag", st.session_state.get(_WIDGETS["pipeline_tags"])),
-            key=_WIDGETS["pipeline_tags"], placeholder="all",
+            key=_WIDGETS["pipeline_tags"], placeholder="all", on_change=_widgets_changed,
         )  # fmt: skip
-        st.number_input("Minimum downloads (30 days)", min_value=0, step=100, key=_WIDGETS["min_downloads"])
+        st.number_input("Minimum downloads (30 days)", min_value=0, step=100, key=_WIDGETS["min_downloads"], on_change=_widgets_changed)
         if atlas.has("params"):
             left, right = st.columns(2)
-            left.number_input("Params ≥ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_min_b"], value=None)
-            right.number_input("Params ≤ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_max_b"], value=None)
+            left.number_input("Params ≥ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_min_b"], value=None, on_change=_widgets_changed)
+            right.number_input("Params ≤ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_max_b"], value=None, on_change=_widgets_changed)
         else:
             st.caption("Parameter range: not available in this atlas.")
         st.multiselect(
             "License", _options(models, "license", st.session_state.get(_WIDGETS["licenses"])),
-            key=_WIDGETS["licenses"], placeholder="all",
+            key=_WIDGETS["licenses"], placeholder="all", on_change=_widgets_changed,
         )  # fmt: skip
         relations = [ROOT, *RELATIONS]
         st.multiselect(
             "Relation to parent", _merge_options(relations, st.session_state.get(_WIDGETS["relations"])),
-            key=_WIDGETS["relations"], placeholder="all",
+            key=_WIDGETS["relations"], placeholder="all", on_change=_widgets_changed,
             help="`root`: models that declare no parent. Others: the relation of the declared parent.",
         )  # fmt: skip
         for message in st.session_state.get("_filters_ignored", []):
             st.caption(f"Ignored from the link: {md(message)}")
-    filters = _filters_from_widgets()
-    st.session_state[FILTER_STATE] = filters
+    filters = st.session_state[FILTER_STATE]
     _write_url(filters)
     return filters
+
+
+def _widgets_changed() -> None:
+    st.session_state[FILTER_STATE] = _filters_from_widgets()
 
 
 def page_start() -> Atlas:
@@ -273,7 +287,7 @@ def _export_callable(atlas: Atlas, frame: pd.DataFrame, fmt: str) -> Callable[[]
     def build() -> bytes:
         if fmt == "csv":
             return exports.models_csv(frame)
-        edges = exports.selection_edges(atlas.lineage, atlas.edges_path, frame["id"])
+        edges = exports.selection_edges(atlas.lineage, similarity(atlas), frame["id"])
         return exports.graph_bytes(atlas.snapshot_id, frame, edges, fmt, atlas.build)
 
     return build
@@ -294,11 +308,6 @@ def word_cloud(root: str, snapshot_id: str, filters: Filters, scope: str, value:
     counts = clouds.ngram_counts(models["id"])
     image = clouds.cloud_image(counts.counts)
     return image, counts.names_used, counts.names_total, counts.counts.most_common(30)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def similar_to(edges_path: str | None, ids: tuple[str, ...], within: bool, limit: int) -> pd.DataFrame:
-    return lineage.similarity_edges(edges_path, ids, within=within, limit=limit)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -21,7 +21,8 @@ from constellation.cli.options import data_dir_option
 @click.option("--filter", "filters", multiple=True, metavar="TAG", help="Only models with this tag (repeatable).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="Stop after N models (trial runs).")
-@click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True,
+              help="Models per page (the Hub serves at most 1000).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, help="Seconds to wait for each answer.")
 @click.option("--retries", type=click.IntRange(min=0), default=5, show_default=True,

@@ -1,8 +1,6 @@
 import pandas as pd
 
-from constellation.app.data import load_atlas
-from constellation.app.lineage import Ancestor, ancestors, descendants, direct_children, nearest_names, similarity_edges
-from constellation.contract import DataLayout
+from constellation.app.lineage import Ancestor, ancestors, descendants, direct_children, lineage_edges_of
 
 
 def _models() -> pd.DataFrame:
@@ -54,16 +52,7 @@ def test_descendants_counts_and_children_by_relation():
     assert result.children == {"finetune": ["b/ft"]} and result.children_total == {"finetune": 1}
 
 
-def test_similarity_edges_and_nearest_names_from_the_built_atlas(atlas_root):
-    atlas = load_atlas(DataLayout(atlas_root))
-    edges = pd.read_parquet(atlas.edges_path)
-    sim = edges[edges["kind"] == "similarity"]
-    model = sim["source"].value_counts().index[0]
-    touching = sim[(sim["source"] == model) | (sim["target"] == model)]
-    got = similarity_edges(atlas.edges_path, [model])
-    assert len(got) == len(touching)
-    assert got["weight"].is_monotonic_decreasing
-    near = nearest_names(atlas.edges_path, model, k=3)
-    assert len(near) == 3 and model not in set(near["id"])
-    assert near["weight"].tolist() == sorted(near["weight"], reverse=True)
-    assert similarity_edges(None, [model]).empty
+def test_lineage_edges_of_a_model_both_directions():
+    lineage = pd.DataFrame({"source": ["a", "b", "c"], "target": ["b", "c", "d"], "kind": ["declared", "inferred", "declared"]})
+    assert lineage_edges_of(lineage, "b")[["source", "target"]].values.tolist() == [["a", "b"], ["b", "c"]]
+    assert lineage_edges_of(lineage.iloc[:0], "b").empty

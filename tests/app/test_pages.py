@@ -160,3 +160,12 @@ def test_trends_draw_both_snapshots(app: AppTest):
     assert len(specs) == 3
     families = specs[0]["data"]
     assert all(len(trace["x"]) == 2 for trace in families)  # two snapshots per family
+
+
+def test_every_page_survives_filters_that_keep_nothing(app: AppTest):
+    app.number_input(key="f_min_dl").set_value(10**12).run()
+    assert _metric(app, "Models") == "0"
+    for page in PAGES:
+        app.switch_page(page).run()
+        _ok(app)
+        assert app.number_input(key="f_min_dl").value == 10**12, page  # the filter follows across pages

@@ -10,7 +10,7 @@ import pytest
 
 from constellation.contract import SNAPSHOT_SCHEMA
 from crawler.checkpoint import Staging
-from crawler.errors import SuspectSnapshot
+from crawler.errors import HubAuthError, SuspectSnapshot
 from crawler.publish import assemble, check_drop
 from crawler.records import convert_items
 from crawler.run import crawl
@@ -101,3 +101,15 @@ def test_publication_leaves_no_temporary_files(hub, layout, settings):
     crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     names = sorted(p.name for p in layout.snapshots.iterdir() if p.is_file())
     assert len(names) == 2 and names[0].endswith(".json") and names[1].endswith(".parquet")
+
+
+def test_temporary_files_of_a_publication_killed_midway_are_removed(hub, layout, settings):
+    hub.faults.add(Fault("forbidden", page=2))
+    with pytest.raises(HubAuthError):
+        crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+    sid = Staging(layout).load().snapshot_id
+    leftover = layout.snapshots / f".{sid}.parquet.k1ll3d.tmp"  # as contract.atomic_path names them
+    leftover.write_bytes(b"half a snapshot")
+    crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+    assert not leftover.exists()
+    assert sorted(p.name for p in layout.snapshots.iterdir() if p.is_file()) == [f"{sid}.json", f"{sid}.parquet"]

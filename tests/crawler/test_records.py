@@ -65,8 +65,8 @@ def test_card_adds_only_parents_the_tags_miss():
 @pytest.mark.parametrize(
     "card, value, reason",
     [
-        ({"base_model": 42}, 42, "cardData.base_model is a int, not a model id or a list of ids"),
-        ({"base_model": ["a/b", None]}, None, "cardData.base_model holds a NoneType, not a model id"),
+        ({"base_model": 42}, 42, "cardData.base_model is a JSON number, not a model id or a list of ids"),
+        ({"base_model": ["a/b", None]}, None, "cardData.base_model holds a JSON null, not a model id"),
         ({"base_model": "https://huggingface.co/a/b"}, "https://huggingface.co/a/b",
          "cardData.base_model is a URL, not a model id"),
         ({"base_model": "a/b/c"}, "a/b/c", "cardData.base_model 'a/b/c' is not a model id"),

@@ -7,9 +7,11 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
+import pyarrow.parquet as pq
 import pytest
 
-from constellation.contract import DataLayout, SNAPSHOT_COLUMNS
+import constellation
+from constellation.contract import SNAPSHOT_COLUMNS, DataLayout
 from crawler.checkpoint import Checkpoint, Staging
 from crawler.errors import CrawlLocked
 from crawler.run import crawl, plan
@@ -54,8 +56,6 @@ def test_crawl_publishes_every_model_of_the_scope(hub, layout, records, settings
 def test_rows_follow_the_data_contract(hub, layout, settings):
     result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     rows = {r["id"]: r for r in snapshot_rows(layout, result.snapshot_id)}
-    import pyarrow.parquet as pq
-
     assert tuple(pq.read_schema(layout.snapshot(result.snapshot_id)).names) == SNAPSHOT_COLUMNS
 
     first = rows["org0/model-000"]
@@ -203,8 +203,6 @@ def test_the_user_agent_names_constellation(layout, records, settings, monkeypat
     monkeypatch.setattr(server._Handler, "do_GET", recording)
     with server.FakeHub(records, page_size=PAGE_SIZE) as fake:
         crawl(layout, Scope(limit=3), endpoint=fake.url, settings=settings, progress=False)
-    import constellation
-
     assert agents and agents[0].startswith(f"constellation/{constellation.__version__}; hf_hub/2.")
 
 
