@@ -255,6 +255,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        # mkstemp creates 0600; published files are for every reader (the site may run as another user).
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
         _fsync_dir(target.parent)
     finally:
@@ -268,6 +270,12 @@ def write_text_atomic(target: Path, text: str) -> None:
 
 def write_json_atomic(target: Path, payload: Any) -> None:
     write_text_atomic(target, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(directory: Path) -> None:

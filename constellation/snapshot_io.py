@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ import pyarrow.parquet as pq
 from constellation.contract import SNAPSHOT_COLUMNS, ContractError, DataLayout
 
 
+log = logging.getLogger(__name__)
+
+
 class SnapshotNotFound(ContractError):
     """No published snapshot matches the request."""
 
@@ -19,13 +23,23 @@ class SnapshotNotFound(ContractError):
 def resolve_snapshot_id(layout: DataLayout, snapshot_id: str | None) -> str:
     """`snapshot_id` if it is published, else the newest one; a clear error when there is none."""
     if snapshot_id is None:
-        latest = layout.latest_snapshot_id()
-        if latest is None:
+        ids = layout.snapshot_ids()
+        if not ids:
             raise SnapshotNotFound(
                 f"no snapshot in {layout.snapshots}. Run `make crawl` (real Hub), `make demo` (offline) "
                 "or `constellation import FILE` first."
             )
-        return latest
+        for candidate in reversed(ids):
+            if read_manifest(layout, candidate).get("status", "ok") != "suspect":
+                return candidate
+            log.warning(
+                "skipping snapshot %s: its manifest marks it suspect (the model count dropped); "
+                "name it with --snapshot to use it anyway",
+                candidate,
+            )
+        raise SnapshotNotFound(
+            f"every snapshot in {layout.snapshots} is marked suspect; name one with --snapshot to use it anyway"
+        )
     if not layout.snapshot(snapshot_id).is_file() or not layout.manifest(snapshot_id).is_file():
         known = ", ".join(layout.snapshot_ids()[-5:]) or "none"
         raise SnapshotNotFound(f"snapshot {snapshot_id} is not published in {layout.snapshots} (latest: {known})")

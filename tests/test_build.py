@@ -65,3 +65,18 @@ def test_empty_snapshot_gets_a_clear_error(tmp_path):
 def test_no_snapshot_explains_how_to_get_one(tmp_path):
     with pytest.raises(SnapshotNotFound, match="make crawl.*make demo"):
         build(DataLayout(tmp_path))
+
+
+def test_suspect_snapshots_are_skipped_unless_named(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    write_snapshot(layout, "20260102T000000Z", _rows()[:1], {"status": "suspect"})
+    assert build(layout).snapshot_id == SID
+    assert build(layout, "20260102T000000Z").models == 1
+
+
+def test_published_atlas_files_are_readable_by_others(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    build(layout)
+    assert layout.latest_pointer.stat().st_mode & 0o044 == 0o044

@@ -75,3 +75,17 @@ def test_docs_list_every_snapshot_column():
     text = DOCS.read_text()
     missing = [c for c in SNAPSHOT_COLUMNS if f"`{c}`" not in text]
     assert missing == []
+
+
+def test_atomic_writes_are_readable_by_group_and_others(tmp_path):
+    target = tmp_path / "shared.json"
+    write_text_atomic(target, "{}")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
