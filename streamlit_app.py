@@ -19,6 +19,7 @@ if atlas is None:
     st.navigation([st.Page(lambda: ui.no_atlas_page(reason), title="Getting started", url_path="start")]).run()
     st.stop()
 
+ui.warm_up(atlas)
 pages = [
     st.Page("pages/overview.py", title="Overview", icon="🌌", default=True),
     st.Page("pages/dendrogram.py", title="Dendrogram", icon="🌳", url_path="dendrogram"),

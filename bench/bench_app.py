@@ -210,6 +210,15 @@ def write_atlas_directly(layout: DataLayout, table: pa.Table, lin: dict[str, Any
 # --------------------------------------------------------------------------------------------------
 
 
+def _hwm_mb() -> float:
+    """Peak resident memory of this process image (VmHWM): unlike ru_maxrss it does not carry over
+    the parent's peak into a child process."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 0)
+    return peak_rss_mb()
+
+
 def _timed(func, *args, **kwargs) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = func(*args, **kwargs)
@@ -226,7 +235,7 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
 
     os.environ["CONSTELLATION_DATA"] = str(root)
     out: dict[str, Any] = {}
-    rss0 = peak_rss_mb()
+    rss0 = _hwm_mb()
     atlas, out["load_atlas_s"] = _timed(load_atlas, DataLayout(root))
     out["models"] = len(atlas.models)
     out["models_frame_mb"] = round(atlas.models.memory_usage(deep=True).sum() / 2**20, 1)
@@ -235,14 +244,17 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
     for q in ("llama-3", "user1/", "qwen2.5-7b-instruct", "zzzz-no-match"):
         index.search(q, 25)
     out["search_ms_avg"] = round((time.perf_counter() - t0) / 4 * 1000, 1)
-    out["peak_rss_after_load_mb"] = round(peak_rss_mb(), 0)
+    out["peak_rss_after_load_mb"] = round(_hwm_mb(), 0)
     similarity, out["similarity_index_build_s"] = _timed(build_similarity_index, atlas.edges_path, atlas.sorted_ids)
     out["similarity_edges"] = similarity.edges
-    out["peak_rss_after_similarity_index_mb"] = round(peak_rss_mb(), 0)
+    out["peak_rss_after_similarity_index_mb"] = round(_hwm_mb(), 0)
     del atlas, index, similarity
     st.cache_data.clear()
     st.cache_resource.clear()
 
+    import constellation.app.ui as ui
+
+    ui.warm_up = lambda atlas: None  # measure each page's own first render, not a background warm-up
     at = AppTest.from_file(str(APP), default_timeout=900)
     _, out["cold_start_overview_s"] = _timed(at.run)
     assert not at.exception, [e.value for e in at.exception]
@@ -267,7 +279,7 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
     assert not at.exception, [e.value for e in at.exception]
     at.switch_page("pages/overview.py").run()
     _, out["filter_change_overview_s"] = _timed(at.number_input(key="f_min_dl").set_value(100).run)
-    out["peak_rss_mb"] = round(peak_rss_mb(), 0)
+    out["peak_rss_mb"] = round(_hwm_mb(), 0)
     out["peak_rss_before_mb"] = round(rss0, 0)
     return out
 

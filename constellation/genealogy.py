@@ -97,15 +97,18 @@ def annotate(snapshot: pd.DataFrame, min_confidence: float = DEFAULT_MIN_CONFIDE
     models["inferred_relation"] = models["id"].map(by_target["relation"]).astype("string")
     models["inferred_confidence"] = models["id"].map(by_target["confidence"]).astype("float64")
 
-    edges = pd.concat(
-        [
-            _edge_frame(
-                declared.edges["source"], declared.edges["target"], "declared", declared.edges["relation"], np.nan, None
-            ),
-            _edge_frame(kept["source"], kept["target"], "inferred", kept["relation"], kept["confidence"].to_numpy(), kept["evidence"].astype(object).to_numpy()),
-        ],
-        ignore_index=True,
+    declared_edges = _edge_frame(
+        declared.edges["source"], declared.edges["target"], "declared", declared.edges["relation"], np.nan, None
     )
+    inferred_edges = _edge_frame(
+        kept["source"],
+        kept["target"],
+        "inferred",
+        kept["relation"],
+        kept["confidence"].to_numpy(),
+        kept["evidence"].astype(object).to_numpy(),
+    )
+    edges = pd.concat([declared_edges, inferred_edges], ignore_index=True)
     edges["confidence"] = edges["confidence"].astype("float64")
     edges["weight"] = edges["weight"].astype("float64")
     edges["evidence"] = edges["evidence"].astype("string")

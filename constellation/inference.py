@@ -155,7 +155,9 @@ class _Features:
     specific: np.ndarray  # the key names a particular model: it has a digit or three tokens ("bot" does not)
 
 
-def _features(models: pd.DataFrame) -> _Features:
+def _features(models: pd.DataFrame, children: np.ndarray) -> _Features:
+    """Features of every model; the tag-based relation flags only for `children` (the rows to infer for),
+    since only a child's own relation is read from them."""
     names = models["name"].fillna(models["id"].str.split("/").str[-1]).astype("string")
     authors = models["author"].astype("string") if "author" in models else pd.Series(pd.NA, index=models.index)
     tags = models["tags"] if "tags" in models else pd.Series([None] * len(models), index=models.index)
@@ -172,7 +174,8 @@ def _features(models: pd.DataFrame) -> _Features:
         index=key.index,
     )
     brand_key = rest.where(branded, "")
-    adapter_tag, merge_tag = _tag_flags(tags, _ADAPTER_TAGS, _MERGE_TAGS)
+    adapter_tag, merge_tag = np.zeros(len(models), dtype=bool), np.zeros(len(models), dtype=bool)
+    adapter_tag[children], merge_tag[children] = _tag_flags(tags.iloc[children], _ADAPTER_TAGS, _MERGE_TAGS)
     adapter = has_adapter_marker(names).to_numpy() | adapter_tag | (np.asarray(library) == "peft")
     merge = names.str.contains(_MERGE_WORD_RE, na=False).to_numpy(dtype=bool) | merge_tag
     downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
@@ -198,24 +201,36 @@ def _features(models: pd.DataFrame) -> _Features:
 
 
 def _candidates_by_key(f: _Features, per_key: int = 3) -> pd.DataFrame:
-    """For each name key (and owner key), the most-downloaded models without a format marker."""
+    """For each name key (and owner and brand key), the most-downloaded models without a format marker.
+
+    Keys are factorised to integers first, so the ranking is a numpy sort rather than a string sort.
+    """
     clean = np.flatnonzero(~f.quantized & (f.key != ""))
-    frames = []
-    for column in ("key", "owner_key", "brand_key"):
-        values = getattr(f, column)[clean]
-        frames.append(pd.DataFrame({"lookup": values, "cand": clean}))
-    table = pd.concat(frames, ignore_index=True)
-    table = table[table["lookup"] != ""].drop_duplicates()
-    table["dl"] = f.downloads[table["cand"].to_numpy()]
-    table = table.sort_values(["lookup", "dl", "cand"], ascending=[True, False, True])
+    lookup = np.concatenate([f.key[clean], f.owner_key[clean], f.brand_key[clean]])
+    cand = np.tile(clean, 3)
+    codes, uniques = pd.factorize(lookup)
+    used = lookup != ""
+    codes, cand = codes[used], cand[used]
+    pairs = np.unique(np.stack([codes, cand]), axis=1)  # one row per (key, model)
+    codes, cand = pairs[0], pairs[1]
+    if len(codes) == 0:
+        return pd.DataFrame({"lookup": pd.Series(dtype=object), "cand": pd.Series(dtype=np.int64), "ambiguous": pd.Series(dtype=bool)})
+    dl = f.downloads[cand]
+    order = np.lexsort((cand, -dl, codes))
+    codes, cand, dl = codes[order], cand[order], dl[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(codes)]))
+    rank = np.arange(len(codes)) - starts[group]
     # A key is ambiguous when several repos carry it and none is 10× more used than the next: namesakes
     # ("model", "my_awesome_model", two uploads of one fine-tune), not one original and its copies.
-    rank = table.groupby("lookup", sort=False).cumcount().to_numpy()
-    second = pd.Series(np.where(rank == 1, table["dl"].to_numpy(), np.nan), index=table.index)
-    second = second.groupby(table["lookup"], sort=False).transform("max")
-    top = table.groupby("lookup", sort=False)["dl"].transform("first")
-    table["ambiguous"] = (second.notna() & (top < 10 * second.fillna(0))).to_numpy()
-    return table[rank < per_key][["lookup", "cand", "ambiguous"]]
+    top = dl[starts]
+    has_second = np.r_[starts[1:], len(codes)] - starts >= 2
+    second = np.where(has_second, dl[np.minimum(starts + 1, len(codes) - 1)], 0.0)
+    ambiguous = (has_second & (top < 10 * second))[group]
+    keep = rank < per_key
+    return pd.DataFrame(
+        {"lookup": np.asarray(uniques, dtype=object)[codes[keep]], "cand": cand[keep], "ambiguous": ambiguous[keep]}
+    )
 
 
 def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -311,9 +326,9 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
 
 def _external_nodes(models: pd.DataFrame, declared_edges: pd.DataFrame) -> pd.DataFrame:
     """Rows for declared parents outside the snapshot: id, author, name; no downloads, no date, no tags."""
-    known = pd.Index(models["id"].astype(str).str.lower().to_numpy(dtype=object))
-    sources = pd.Series(declared_edges["source"].astype(str).unique(), dtype=object)
-    sources = sources[~pd.Index(sources.str.lower().to_numpy(dtype=object)).isin(known)].reset_index(drop=True)
+    known = set(models["id"].astype(str).str.lower().tolist())
+    unique = declared_edges["source"].astype(str).unique().tolist()
+    sources = pd.Series([x for x in unique if x.lower() not in known], dtype=object)
     has_owner = sources.str.contains("/", regex=False)
     return pd.DataFrame(
         {
@@ -442,7 +457,7 @@ def infer_lineage(
         external = _external_nodes(models, declared_edges)
         needs_parent = np.concatenate([needs_parent, np.zeros(len(external), dtype=bool)])
         models = pd.concat([models, external], ignore_index=True) if len(external) else models
-        f = _features(models)
+        f = _features(models, np.flatnonzero(needs_parent))
         children = np.flatnonzero(needs_parent & (f.key != ""))
         cands = _candidates_by_key(f)
         named = _name_matches(f, children, cands).set_index("child")

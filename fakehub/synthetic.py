@@ -116,7 +116,7 @@ def to_records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
     columns are decoded."""
     columns = list(frame.columns)
     nested = {c for c in columns if c in _NESTED}
-    for values in zip(*(frame[c].tolist() for c in columns)):
+    for values in _rows(frame, columns):
         record: dict[str, Any] = {}
         for key, value in zip(columns, values):
             if _absent(value):
@@ -150,6 +150,13 @@ def write_jsonl(frame: pd.DataFrame, path: str | Path) -> int:
 _NESTED = frozenset({"cardData", "safetensors", "gguf", "config", "siblings"})
 
 
+def _rows(frame: pd.DataFrame, columns: list[str], chunk: int = 50_000) -> Iterator[tuple[Any, ...]]:
+    """Row tuples of Python values, converted a chunk at a time (all 3M rows at once would double memory)."""
+    for start in range(0, len(frame), chunk):
+        part = frame.iloc[start:start + chunk]
+        yield from zip(*(part[c].tolist() for c in columns))
+
+
 def _absent(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -160,7 +167,7 @@ def _json_lines(frame: pd.DataFrame) -> Iterator[str]:
     keys = [json.dumps(c) + ":" for c in columns]
     raw = [c in _NESTED for c in columns]
     dumps = json.dumps
-    for values in zip(*(frame[c].tolist() for c in columns)):
+    for values in _rows(frame, columns):
         parts = []
         for key, is_raw, value in zip(keys, raw, values):
             if value is None or (isinstance(value, float) and value != value):
@@ -209,6 +216,8 @@ def _weighted(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarr
 # merges (mradermacher quantizes nearly everything that gets downloaded).
 _MIX_BASES = {FINETUNE: 0.50, ADAPTER: 0.30, QUANTIZED: 0.12, MERGE: 0.08}
 _MIX_DERIVED = {FINETUNE: 0.30, ADAPTER: 0.12, QUANTIZED: 0.45, MERGE: 0.13}
+_CANONICAL_ACCOUNTS = ("TheBloke", "bartowski", "mradermacher", "QuantFactory", "lmstudio-community",
+                       "MaziyarPanahi", "second-state")
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
 _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
@@ -275,8 +284,7 @@ class _Builder:
         self.alias_has_s = np.array(has_s)
         self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
         self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
-        self.format_start = np.array([_days(spec["since"]) for spec in pools.QUANT_FORMATS.values()])
-        self.base_short = _obj(b.id.split("/", 1)[1] for b in bases)
+        self.format_start = np.array([_days(spec.since) for spec in pools.QUANT_FORMATS.values()])
 
     def _prepare_users(self) -> None:
         rng = self.rng
@@ -349,7 +357,8 @@ class _Builder:
             pick = self.rng.integers(len(suffixes), size=len(rest))
             extra = suffixes[pick] if attempt < 3 else _cat(suffixes[pick], "-", str(attempt))
             name = name.copy()
-            name[rest] = _tidy(_cat(name[rest], extra))
+            # (cut long names first, or the suffix would fall beyond the Hub's 96 characters)
+            name[rest] = _tidy(_cat(_obj(x[:84] for x in name[rest]), extra))
         return owner, name
 
     def _col(self, key: str) -> np.ndarray:
@@ -388,8 +397,8 @@ class _Builder:
         p1 = np.array([ids[b.parent] if b.parent else -1 for b in bases], dtype=np.int64)
         t = np.array([_days(b.created) for b in bases]) + self.rng.random(k)
         pop = np.array([b.popularity for b in bases], dtype=np.float64)
-        # log10 of 30-day downloads: popularity 10 is ~10M, 5 is ~30k
-        logdl = 2.3 + 0.5 * pop + self.rng.normal(0, 0.25, k)
+        # log10 of 30-day downloads: popularity 10 is ~6M (Llama-3.1-8B-Instruct's order), 5 is ~25k
+        logdl = 2.0 + 0.48 * pop + self.rng.normal(0, 0.25, k)
         return self._add(
             owner=_obj(b.id.split("/")[0] for b in bases), name=_obj(b.id.split("/")[1] for b in bases),
             kind=np.full(k, BASE, np.int8), root=np.arange(k, dtype=np.int32), p1=p1,
@@ -400,16 +409,18 @@ class _Builder:
         return np.array([2.0 ** b.popularity * f.children for b, f in zip(self.bases, self.fams)])
 
     def _growth_dates(self, start: np.ndarray, rate_days: float = 420.0) -> np.ndarray:
-        """Dates after `start`, denser towards HUB_NOW (the Hub's growth); since 2023 a share of children
-        also follow their parent's release within weeks (the rush after a popular release)."""
+        """Dates after `start`, denser towards HUB_NOW (the Hub's growth), or in the parent's own era: within
+        weeks of a release since 2023 (the rush after a popular release), within a year or two for the
+        older models, whose children came when the Hub grew (from mid-2021)."""
         rng = self.rng
         k = len(start)
         span = np.maximum(self.now - start, 1.0)
         r = 1.0 / rate_days
         grow = start + np.log1p(rng.random(k) * np.expm1(r * span)) / r
-        soon = start + np.minimum(rng.exponential(120.0, k), span)
-        rush = (start >= _days("2023-01-01")) & (rng.random(k) < 0.45)
-        t = np.where(rush, soon, grow)
+        modern = start >= _days("2023-01-01")
+        era_start = np.where(modern, start, np.maximum(start, _days("2021-06-01")))
+        era = era_start + np.minimum(rng.exponential(np.where(modern, 120.0, 400.0)), self.now - era_start)
+        t = np.where(rng.random(k) < np.where(modern, 0.45, 0.35), era, grow)
         return t + rng.random(k)
 
     def _between(self, start: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -639,7 +650,7 @@ class _Builder:
         for template in templates:
             main, _, fallback = template.partition("|")
             rows = tpl == template
-            telling[rows] = any(f in main for f in ("{alias}", "{parent}", "{short1}"))
+            telling[rows] = any(f in main for f in ("{alias}", "{parent}", "{stem}", "{short1}"))
             if "{size}" in main and fallback:
                 out[rows & ~has_size] = _fill(fallback, fields, rows & ~has_size)
                 rows = rows & has_size
@@ -658,11 +669,12 @@ class _Builder:
     def _finetune_names(self, rows, pname, root, same_user) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
         f = self._name_fields(rows, root, pname)
+        f["stem"] = _strip_version(f["parent"])
         out, telling = self._render(k, {"{alias}-{topic}": 10, "{alias}-{topic}-{method}": 10, "{alias}-{brand}": 5,
                                "{brand}-{alias}": 6, "{brand}-{size}-{version}|{brand}-{alias}": 6,
                                "{parent}-{method}": 7, "{alias}-{lang}-{method}": 6,
                                "{alias}-finetuned-{ds}": 8, "{brand}-{version}": 10, "{junk}": 12,
-                               "{alias}-{method}": 8, "{lang}-{alias}-{version}": 4, "{parent}-{version}": 3}, f)
+                               "{alias}-{method}": 8, "{lang}-{alias}-{version}": 4, "{stem}-{version}": 3}, f)
         # A user's next version of their own model
         su = same_user[rows]
         out[su] = _cat(_strip_version(f["parent"][su]), "-", f["version"][su])
@@ -698,9 +710,13 @@ class _Builder:
         for i, spec in enumerate(fmts):
             m = f == i
             if m.any():
-                suffix[m] = _obj(spec["suffixes"])[self.rng.integers(len(spec["suffixes"]), size=int(m.sum()))]
+                suffix[m] = _obj(spec.suffixes)[self.rng.integers(len(spec.suffixes), size=int(m.sum()))]
         base = pname[rows]
         own = owner[rows]
+        # The big accounts keep one spelling per format (`-GGUF`, `-AWQ`, `-GPTQ`)
+        canonical = np.isin(own, _CANONICAL_ACCOUNTS)
+        first = _obj([spec.suffixes[0] for spec in fmts] + [""])[f]
+        suffix[canonical] = first[canonical]
         # TheBloke wrote names in his own CamelCase; RichardErkhov keeps the parent's owner in the name.
         base = base.copy()
         camel = own == "TheBloke"

@@ -37,7 +37,8 @@ COLUMNS = ("_id", "id", "author", "downloads", "downloadsAllTime", "likes", "tre
 _SHARED = frozenset({"gated", "pipeline_tag", "library_name", "tags", "config", "siblings"})
 _QFMT = list(pools.QUANT_FORMATS)
 _GGUF_FMTS = np.array([k.startswith("gguf") or k == "ggml" for k in _QFMT] + [False])  # index -1 -> last
-_PACKED = [pools.QUANT_FORMATS[k]["packed"] for k in _QFMT]
+_BNB = [i for i, k in enumerate(_QFMT) if k.startswith("bnb")]
+_PACKED = [pools.QUANT_FORMATS[k].packed for k in _QFMT]
 _QUANT_METHOD = {"gptq": "gptq", "awq": "awq", "bnb": "bitsandbytes", "bnb-erkhov": "bitsandbytes",
                  "bnb-user": "bitsandbytes", "fp8": "compressed-tensors", "w4a16": "compressed-tensors"}
 
@@ -130,7 +131,7 @@ def render(b: _Builder) -> SyntheticHub:
     library = _obj(f.library for f in fams)[fam]
     library = np.where(kind == ADAPTER, "peft", library)
     is_q = kind == QUANTIZED
-    fmt_lib = _obj([pools.QUANT_FORMATS[k]["library"] for k in _QFMT] + [""])[qfmt]
+    fmt_lib = _obj([pools.QUANT_FORMATS[k].library for k in _QFMT] + [""])[qfmt]
     library = np.where(is_q, fmt_lib, library)
     gguf_rows = is_q & _GGUF_FMTS[qfmt]
     # mradermacher and many GGUF uploads say "transformers"; some say nothing
@@ -211,7 +212,9 @@ def render(b: _Builder) -> SyntheticHub:
     # Packed weights report two dtypes: the packed ints and the unquantized rest
     qi = np.flatnonzero(q_st)
     rest = (st_total[qi] * rng.uniform(0.05, 0.25, len(qi))).astype(np.int64)
-    st_params[qi] = _cat('{"F16":', _ints(rest), ',"I32":', _ints(st_total[qi] - rest), "}")
+    # (MLX packs into U32, bitsandbytes into U8, GPTQ/AWQ into I32)
+    packed_dtype = np.where(library[qi] == "mlx", ',"U32":', np.where(np.isin(qfmt[qi], _BNB), ',"U8":', ',"I32":'))
+    st_params[qi] = _cat('{"F16":', _ints(rest), packed_dtype, _ints(st_total[qi] - rest), "}")
     safetensors = _arrow(np.where(has_st, _cat('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None))
     del st_params
 
@@ -223,11 +226,17 @@ def render(b: _Builder) -> SyntheticHub:
                          _ints(ctx), "}"), None))
 
     # ---- config, siblings ---------------------------------------------------------------------------
-    config_pool = _obj('{"architectures":["%s"],"model_type":"%s"' % (f.architecture, f.model_type) for f in fams)
+    # One shared text per (family, quantization method)
+    combo = fam.astype(np.int64) * (len(_QFMT) + 1) + (qfmt + 1)
+    uniq, inverse = np.unique(combo, return_inverse=True)
+    texts = []
+    for code in uniq.tolist():
+        f, q = fams[code // (len(_QFMT) + 1)], code % (len(_QFMT) + 1) - 1
+        method = _QUANT_METHOD.get(_QFMT[q], "") if q >= 0 else ""
+        quant = ',"quantization_config":{"quant_method":"%s"}' % method if method else ""
+        texts.append('{"architectures":["%s"],"model_type":"%s"%s}' % (f.architecture, f.model_type, quant))
     has_cfg = ~gguf_rows & (kind != ADAPTER)
-    qm = _obj([_QUANT_METHOD.get(k, "") for k in _QFMT] + [""])[qfmt]
-    config = np.where(has_cfg, _cat(config_pool[fam], np.where(qm != "", _cat(',"quantization_config":{"quant_method":"',
-                                                                                qm, '"}'), ""), "}"), None)
+    config = np.where(has_cfg, _obj(texts)[inverse], None)
     siblings = _siblings(rng, kind, gguf_rows, has_st, params, c["name"], n)
 
     # ---- tags --------------------------------------------------------------------------------------
@@ -238,9 +247,13 @@ def render(b: _Builder) -> SyntheticHub:
     head = _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang)
     tails = _tails(rng, kind, pipeline, library, t, n)
     bm = _base_model_tags(declared_eff, tag_relation, tag_parents, n)
-    lic_tag = np.where(pd.isna(license_), None, _cat("license:", np.where(pd.isna(license_), "", license_)))
-    tags = [[*h, *x, *m, lt, *tl] if lt is not None else [*h, *x, *m, *tl]
+    lic_codes, lic_values = pd.factorize(pd.Series(license_, dtype=object))
+    lic_tag = _obj(["license:" + v for v in lic_values] + [None])[lic_codes]
+    # list(tuple) allocates exactly; building by unpacking would over-allocate every one of the n lists.
+    no_license = ()
+    tags = [list(h + x + m + ((lt,) if lt is not None else no_license) + tl)
             for h, x, m, lt, tl in zip(head, extra_tags, bm, lic_tag, tails)]
+    del head, tails, bm, lic_tag
 
     # ---- cardData ---------------------------------------------------------------------------------
     card = _card_data(rng, declared_eff, relation, pid, license_, kind, n)
@@ -261,9 +274,10 @@ def render(b: _Builder) -> SyntheticHub:
 
     truth = _truth(ids, pid, relation, declared_eff, tag_parent, kind)
     anomaly_ids = {k: [ids[i] for i in rows] for k, rows in anomalies.items()}
-    del pid, tag_parents, tag_parent
+    id_column, author = _arrow(ids), c["owner"]
+    del pid, tag_parents, tag_parent, ids, c
     columns = {
-        "_id": _id, "id": _arrow(ids), "author": c["owner"], "downloads": downloads, "downloadsAllTime": downloads_all,
+        "_id": _id, "id": id_column, "author": author, "downloads": downloads, "downloadsAllTime": downloads_all,
         "likes": likes, "trendingScore": trending, "createdAt": created, "lastModified": modified,
         "private": np.zeros(n, bool), "gated": gated, "disabled": np.zeros(n, bool), "pipeline_tag": pipeline,
         "library_name": library, "tags": tags, "sha": sha, "cardData": card, "safetensors": safetensors,
@@ -287,9 +301,9 @@ def _declared(rng: np.random.Generator, kind, quser, t, owner) -> np.ndarray:
     early = t < _days("2023-06-01")
     mid = (t >= _days("2023-06-01")) & (t < _days("2024-01-01"))
     p_mid = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
-                       kind == MERGE], [0.12, 0.45, 0.45, 0.3, 0.5], 0.0)
+                       kind == MERGE], [0.12, 0.55, 0.45, 0.3, 0.5], 0.0)
     p_late = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
-                         kind == MERGE], [0.17, 0.6, 0.95, 0.55, 0.7], 0.0)
+                         kind == MERGE], [0.14, 0.82, 0.9, 0.55, 0.6], 0.0)
     p = np.where(early, np.where(np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED, MERGE]), 0.05, 0.0),
                  np.where(mid, p_mid, p_late))
     p = np.where(np.isin(owner, pools.BULK_ACCOUNTS), 0.0, p)
@@ -333,7 +347,7 @@ def _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, la
         if lib:
             tags.append(lib)
         if q is not None and q >= 0:
-            tags += [x for x in pools.QUANT_FORMATS[_QFMT[q]]["tags"] if x != lib]
+            tags += [x for x in pools.QUANT_FORMATS[_QFMT[q]].tags if x != lib]
         if st and "safetensors" not in tags:
             tags.append("safetensors")
         tags.append(mt)
@@ -377,23 +391,34 @@ def _tails(rng, kind, pipeline, library, t, n) -> np.ndarray:
     return pool[code]
 
 
+def _shared(strings: np.ndarray) -> np.ndarray:
+    """The same strings, one object per distinct value (a parent with 500 children is spelled once)."""
+    codes, uniques = pd.factorize(pd.Series(strings, dtype=object))
+    pool = _obj(list(uniques) + [None])
+    return pool[codes]
+
+
 def _base_model_tags(declared, relation, parents, n) -> np.ndarray:
+    """Per row, the `base_model:<id>` tag of every parent, then their `base_model:<relation>:<id>` tags."""
     out = _filled(n, ())
     rows = np.flatnonzero(declared)
     if not len(rows):
         return out
     rel = relation[rows]
-    parts = []
+    plain, related = [], []
     for p in parents:
         pr = p[rows]
-        has = np.array([x is not None for x in pr])
-        a = np.where(has, _cat("base_model:", np.where(has, pr, "")), None)
-        bb = np.where(has, _cat("base_model:", rel, ":", np.where(has, pr, "")), None)
-        parts.append((a, bb))
-    (a1, b1), (a2, b2), (a3, b3) = parts
-    # The Hub lists the plain tags of every parent, then the relation tags
-    tag_tuples = [tuple(x for x in (x1, x2, x3, y1, y2, y3) if x is not None)
-                  for x1, x2, x3, y1, y2, y3 in zip(a1, a2, a3, b1, b2, b3)]
+        has = pr != None  # noqa: E711 (object array)
+        a = _filled(len(rows), None)
+        b = _filled(len(rows), None)
+        a[has] = _shared(_cat("base_model:", pr[has]))
+        b[has] = _shared(_cat("base_model:", rel[has], ":", pr[has]))
+        plain.append(a)
+        related.append(b)
+    (a1, a2, a3), (b1, b2, b3) = plain, related
+    single = (a2 == None)  # noqa: E711
+    tag_tuples = [(x1, y1) if one else tuple(x for x in (x1, x2, x3, y1, y2, y3) if x is not None)
+                  for one, x1, x2, x3, y1, y2, y3 in zip(single.tolist(), a1, a2, a3, b1, b2, b3)]
     out[rows] = tag_tuples if len(tag_tuples) != 1 else [tag_tuples[0]]
     return out
 

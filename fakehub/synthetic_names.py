@@ -106,11 +106,11 @@ FAMILIES: dict[str, Family] = {
         _F("gpt-j", "gptj", "GPTJForCausalLM", "apache-2.0", 2048, "text-generation",
            ("gpt-j-{s}", "gptj-{s}", "GPT-J-{s}", "gpt-j"), chat=False),
         _F("gpt2", "gpt2", "GPT2LMHeadModel", "mit", 1024, "text-generation",
-           ("gpt2", "GPT2", "gpt-2", "GPT-2", "gpt2-small"), chat=False, children=2.0),
+           ("gpt2", "GPT2", "gpt-2", "GPT-2", "gpt2-small"), chat=False, children=1.2),
         _F("distilgpt2", "gpt2", "GPT2LMHeadModel", "apache-2.0", 1024, "text-generation",
-           ("distilgpt2", "DistilGPT2", "distil-gpt2"), chat=False),
+           ("distilgpt2", "DistilGPT2", "distil-gpt2"), chat=False, children=0.6),
         _F("dialogpt", "gpt2", "GPT2LMHeadModel", "mit", 1024, "text-generation",
-           ("DialoGPT-medium", "DialoGPT", "dialogpt-medium", "dialogpt"), chat=False),
+           ("DialoGPT-medium", "DialoGPT", "dialogpt-medium", "dialogpt"), chat=False, children=0.5),
         _F("redpajama", "gpt_neox", "GPTNeoXForCausalLM", "apache-2.0", 2048, "text-generation",
            ("RedPajama-INCITE-{s}", "redpajama-{s}", "RedPajama-{s}"), chat=False, children=0.6),
         _F("open-llama", "llama", "LlamaForCausalLM", "apache-2.0", 2048, "text-generation",
@@ -194,7 +194,7 @@ FAMILIES: dict[str, Family] = {
            ("llava-1.5-{s}", "llava-v1.5-{s}", "LLaVA-{s}"), children=0.5),
         # Other tasks, so that the synthetic Hub is not text-generation only.
         _F("bert", "bert", "BertForMaskedLM", "apache-2.0", 512, "fill-mask",
-           ("bert-base-uncased", "bert-base", "bert", "BERT-base"), chat=False, children=1.6),
+           ("bert-base-uncased", "bert-base", "bert", "BERT-base"), chat=False, children=1.0),
         _F("roberta", "roberta", "RobertaForMaskedLM", "mit", 512, "fill-mask",
            ("roberta-base", "roberta", "RoBERTa-base", "twitter-roberta-base"), chat=False),
         _F("t5", "t5", "T5ForConditionalGeneration", "apache-2.0", 512, "text2text-generation",
@@ -532,40 +532,43 @@ QUANTIZERS: tuple[Quantizer, ...] = (
     Quantizer("TheBloke", ("gguf",), ("2023-08-01", "2024-02-01"), 0.0, "camel"),  # weight 0: a spare
 )
 
-# since: the format's first appearance on the Hub; suffixes to choose from; library_name; extra tags;
-# packed: the (low, high) share of the true size that safetensors.total reports, or None
-QUANT_FORMATS: dict[str, dict] = {
-    "gguf": dict(since="2023-08-25", suffixes=("-GGUF",), library="gguf", tags=("gguf",), packed=None),
-    "gguf-i1": dict(since="2024-03-01", suffixes=("-i1-GGUF",), library="gguf", tags=("gguf", "imatrix"), packed=None),
-    "gguf-user": dict(since="2023-08-25", suffixes=("-Q4_K_M-GGUF", "-Q8_0-GGUF", "-Q5_K_M-GGUF", "-GGUF", "-gguf", "-Q6_K-GGUF",
-                                "-q4_k_m.gguf"), library="gguf", tags=("gguf", "llama-cpp", "gguf-my-repo"),
-                      packed=None),
-    "gguf-erkhov": dict(since="2024-05-01", suffixes=("-gguf",), library="gguf", tags=("gguf",), packed=None),
-    "ggml": dict(since="2023-03-15", suffixes=("-GGML",), library="transformers", tags=("ggml",), packed=None),
-    "gptq": dict(since="2023-04-20", suffixes=("-GPTQ", "-GPTQ-Int4", "-GPTQ-Int8", "-gptq-4bit", "-GPTQ-4bit-128g"),
-                 library="transformers", tags=("4-bit", "gptq"), packed=(0.16, 0.55)),
-    "awq": dict(since="2023-09-15", suffixes=("-AWQ", "-awq", "-AWQ-INT4"), library="transformers", tags=("4-bit", "awq"),
-                packed=(0.16, 0.55)),
-    "exl2": dict(since="2023-09-20", suffixes=("-exl2", "-4.0bpw-exl2", "-6.0bpw-h6-exl2", "-exl2-4.65bpw", "-8.0bpw-h8-exl2"),
-                 library="transformers", tags=("exl2",), packed=None),
-    "bnb": dict(since="2024-01-10", suffixes=("-bnb-4bit", "-bnb-4bit", "-unsloth-bnb-4bit"), library="transformers",
-                tags=("4-bit", "bitsandbytes", "unsloth"), packed=(0.5, 0.6)),
-    "bnb-erkhov": dict(since="2024-05-01", suffixes=("-4bits", "-8bits"), library="transformers", tags=("4-bit", "bitsandbytes"),
-                       packed=(0.5, 0.6)),
-    "bnb-user": dict(since="2023-06-01", suffixes=("-4bit", "-8bit", "-bnb-4bit", "-nf4", "-int4", "-int8"), library="transformers",
-                     tags=("4-bit", "bitsandbytes"), packed=(0.5, 0.6)),
-    "mlx": dict(since="2023-12-10", suffixes=("-4bit", "-8bit", "-4bit", "-bf16", "-mlx", "-3bit", "-6bit"), library="mlx",
-                tags=("mlx",), packed=(0.15, 0.3)),
-    "fp8": dict(since="2024-05-01", suffixes=("-FP8", "-FP8-dynamic", "-fp8"), library="transformers", tags=("fp8",
-                "compressed-tensors"), packed=(1.0, 1.0)),
-    "w4a16": dict(since="2024-06-01", suffixes=("-quantized.w4a16", "-W4A16", "-GPTQ-W4A16"), library="transformers",
-                  tags=("4-bit", "compressed-tensors"), packed=(0.16, 0.3)),
+@dataclass(frozen=True)
+class QuantFormat:
+    since: str  # the format's first appearance on the Hub: no repo of it is older
+    suffixes: tuple[str, ...]  # what uploaders append to the parent's name
+    library: str  # library_name
+    tags: tuple[str, ...]  # tags the Hub adds
+    packed: tuple[float, float] | None  # safetensors.total as a (low, high) share of the true size; None: none
+
+
+_Q = QuantFormat
+QUANT_FORMATS: dict[str, QuantFormat] = {
+    "gguf": _Q("2023-08-25", ("-GGUF",), "gguf", ("gguf",), None),
+    "gguf-i1": _Q("2024-03-01", ("-i1-GGUF",), "gguf", ("gguf", "imatrix"), None),
+    "gguf-user": _Q("2023-08-25", ("-Q4_K_M-GGUF", "-Q8_0-GGUF", "-Q5_K_M-GGUF", "-GGUF", "-gguf", "-Q6_K-GGUF",
+                                   "-q4_k_m.gguf"), "gguf", ("gguf", "llama-cpp", "gguf-my-repo"), None),
+    "gguf-erkhov": _Q("2024-05-01", ("-gguf",), "gguf", ("gguf",), None),
+    "ggml": _Q("2023-03-15", ("-GGML",), "transformers", ("ggml",), None),
+    "gptq": _Q("2023-04-20", ("-GPTQ", "-GPTQ-Int4", "-GPTQ-Int8", "-gptq-4bit", "-GPTQ-4bit-128g"), "transformers",
+               ("4-bit", "gptq"), (0.16, 0.55)),
+    "awq": _Q("2023-09-15", ("-AWQ", "-awq", "-AWQ-INT4"), "transformers", ("4-bit", "awq"), (0.16, 0.55)),
+    "exl2": _Q("2023-09-20", ("-exl2", "-4.0bpw-exl2", "-6.0bpw-h6-exl2", "-exl2-4.65bpw", "-8.0bpw-h8-exl2"),
+               "transformers", ("exl2",), None),
+    "bnb": _Q("2024-01-10", ("-bnb-4bit", "-bnb-4bit", "-unsloth-bnb-4bit"), "transformers",
+              ("4-bit", "bitsandbytes", "unsloth"), (0.5, 0.6)),
+    "bnb-erkhov": _Q("2024-05-01", ("-4bits", "-8bits"), "transformers", ("4-bit", "bitsandbytes"), (0.5, 0.6)),
+    "bnb-user": _Q("2023-06-01", ("-4bit", "-8bit", "-bnb-4bit", "-nf4", "-int4", "-int8"), "transformers",
+                   ("4-bit", "bitsandbytes"), (0.5, 0.6)),
+    "mlx": _Q("2023-12-10", ("-4bit", "-8bit", "-4bit", "-bf16", "-mlx", "-3bit", "-6bit"), "mlx", ("mlx",),
+              (0.15, 0.3)),
+    "fp8": _Q("2024-05-01", ("-FP8", "-FP8-dynamic", "-fp8"), "transformers", ("fp8", "compressed-tensors"),
+              (1.0, 1.0)),
+    "w4a16": _Q("2024-06-01", ("-quantized.w4a16", "-W4A16", "-GPTQ-W4A16"), "transformers",
+                ("4-bit", "compressed-tensors"), (0.16, 0.3)),
 }
 # Formats random users publish, with weights
 USER_QUANT_FORMATS: tuple[tuple[str, float], ...] = (("gguf-user", 6.0), ("bnb-user", 2.0), ("mlx", 1.0),
                                                       ("gptq", 1.0), ("awq", 1.0), ("exl2", 0.6))
-
-GGUF_FILES: tuple[str, ...] = ("Q2_K", "Q3_K_M", "Q4_K_M", "Q4_K_S", "Q5_K_M", "Q6_K", "Q8_0", "IQ4_XS", "f16")
 
 # --------------------------------------------------------------------------------------------------
 # Word pools for user names and user repo names

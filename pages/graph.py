@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from constellation.app import graphs, lineage, ui
+from constellation.app import graphs, lineage, overview, ui
 from constellation.app.escape import md
 from constellation.app.filters import filter_mask
 
@@ -51,9 +51,10 @@ else:
     if counts.empty:
         st.info("No community in this selection.")
         st.stop()
+    labels = overview.community_labels(atlas.models, atlas.communities)
     community = st.selectbox(
         "Community", [int(c) for c in counts.index[:500]], key="graph_community",
-        format_func=lambda c: f"{c} ({counts[c]:,} models)",
+        format_func=lambda c: f"{c}: {labels.get(c, '')} ({counts[c]:,} models)",
     )  # fmt: skip
     members = models[(models["community"] == community).to_numpy(dtype=bool)]
     top_ids = tuple(members.nlargest(min(cap, len(members)), "downloads")["id"].astype(str))
@@ -67,4 +68,5 @@ if spec.note:
 st.iframe(html_of(key, spec), height=680)
 legend = " · ".join(f"<span style='color:{c}'>■</span> {w} ({s})" for w, c, s in graphs.legend_rows())
 st.markdown(legend, unsafe_allow_html=True)
-ui.export_buttons(atlas, models[models["id"].isin(set(spec.nodes["id"])).to_numpy(dtype=bool)], key="graph_export")
+rows = [r for r in map(atlas.position, spec.nodes["id"]) if r is not None]
+ui.export_buttons(atlas, atlas.models.iloc[sorted(rows)], key="graph_export")

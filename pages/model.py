@@ -8,7 +8,7 @@ import streamlit as st
 from constellation.app import lineage, ui
 from constellation.history import model_history
 from constellation.app.escape import hub_url, md
-from constellation.app.graphs import _params as params_text
+from constellation.app.overview import params_text
 
 atlas = ui.page_start()
 st.title("Model search")
@@ -63,6 +63,12 @@ if atlas.has("parent") or "parent" in atlas.models:
         st.markdown("**Ancestors up to the root**\n\n" + "\n".join(steps))
     else:
         st.markdown("**Root**: declares no parent.")
+    parents = lineage.lineage_edges_of(atlas.lineage, model_id)
+    parents = parents[(parents["target"] == model_id).to_numpy(dtype=bool)] if len(parents) else parents
+    if len(parents) > 1:  # a merge (or several declared bases): the chain above follows the primary one
+        st.markdown("**All parents**  \n" + "  \n".join(
+            f"{md(r.source)} ({md(r.kind)} {md(r.relation if isinstance(r.relation, str) else 'parent')})"
+            for r in parents.itertuples(index=False)))  # fmt: skip
     family = value("family")
     if family is not None:
         st.markdown(f"**Family**: {md(family)}; depth {value('depth') if value('depth') is not None else '?'}")

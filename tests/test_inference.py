@@ -187,3 +187,5 @@ def test_nothing_to_infer() -> None:
     assert infer_lineage(frame, np.array([False]), NO_EDGES).proposals.empty
     assert infer_lineage(frame.iloc[:0], np.array([], dtype=bool), NO_EDGES).proposals.empty
     assert infer_lineage(frame, np.array([True]), NO_EDGES).proposals.empty
+    lone_quantized = models([("q/X-7B-GGUF", 1, None)])  # no clean repo at all: no candidates
+    assert infer_lineage(lone_quantized, np.array([True]), NO_EDGES).proposals.empty

@@ -31,11 +31,12 @@ class NgramCounts:
 
 
 def name_ngrams(ids: Iterable[str], n_max: int = 2) -> Counter[str]:
-    """Counts of the 1..n_max-grams of the names (owner left out), each n-gram once per name."""
+    """Counts of the 1..n_max-grams of the names (owner left out), each n-gram once per name. A bare
+    integer is no word on its own ("3", "27": versions and run numbers) but stays inside n-grams ("llama 3")."""
     counts: Counter[str] = Counter()
     for model_id in ids:
         tokens = tokenize_name(split_id(str(model_id))[1])
-        grams = set(tokens)
+        grams = {t for t in tokens if not t.isdigit()}
         for n in range(2, n_max + 1):
             grams.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         counts.update(grams)

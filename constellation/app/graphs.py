@@ -20,6 +20,7 @@ from pyvis.network import Network
 
 from constellation.app.escape import html_text
 from constellation.app.figures import RELATION_COLOURS
+from constellation.app.overview import params_text
 
 DEFAULT_CAP = 300
 HARD_CAP = 1500  # beyond this the browser stalls even without physics
@@ -217,7 +218,7 @@ def _tooltip(row) -> str:
     if not pd.isna(row.downloads):
         lines.append(f"downloads: {int(row.downloads):,}")
     if not pd.isna(row.params):
-        lines.append(f"parameters: {_params(float(row.params))}")
+        lines.append(f"parameters: {params_text(float(row.params))}")
     if isinstance(row.family, str) and row.family:
         lines.append(f"family: {row.family}")
     if isinstance(row.community_label, str) and row.community_label:
@@ -274,10 +275,3 @@ def _edges_among(ids: set[str], lineage: pd.DataFrame, similar: pd.DataFrame) ->
 
 def _short(text: str, width: int = 36) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _params(value: float) -> str:
-    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if value >= size:
-            return f"{value / size:.3g}{unit}"
-    return f"{value:.0f}"

@@ -64,3 +64,11 @@ def community_labels(models: pd.DataFrame, communities: pd.DataFrame) -> pd.Seri
         pairs = models[["community", "community_label"]].dropna().drop_duplicates("community")
         return pairs.set_index("community")["community_label"].astype("object")
     return pd.Series(dtype="object")
+
+
+def params_text(value: float) -> str:
+    """A parameter count as people write it: 7.24B, 125M, 1.1T."""
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value:.0f}"

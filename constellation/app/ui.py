@@ -8,11 +8,13 @@ Everything it draws comes from the plain helpers beside it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from constellation.app import clouds, exports, trends
 from constellation.app.data import Atlas, latest_atlas_id, load_atlas
@@ -60,6 +62,31 @@ def _similarity(root: str, snapshot_id: str) -> SimilarityIndex:
 
 def similarity(atlas: Atlas) -> SimilarityIndex:
     return _similarity(str(atlas.root), atlas.snapshot_id)
+
+
+_warming: set[tuple[str, str]] = set()
+_warming_lock = threading.Lock()
+
+
+def warm_up(atlas: Atlas) -> None:
+    """Build the search and similarity indexes in the background, once per atlas and process, so the
+    first visitor of the model or graph page does not wait for them (~20 s at 3M models)."""
+    key = (str(atlas.root), atlas.snapshot_id)
+    with _warming_lock:
+        if key in _warming:
+            return
+        _warming.add(key)
+
+    def work() -> None:
+        try:
+            _index(*key)
+            _similarity(*key)
+        except Exception:  # a failure here is seen (and shown) again when a page asks for the index
+            log.exception("warming the indexes of atlas %s failed", key[1])
+
+    thread = threading.Thread(target=work, name=f"warm-{key[1]}", daemon=True)
+    add_script_run_ctx(thread, get_script_run_ctx())  # Streamlit's caches expect a script context
+    thread.start()
 
 
 def layout() -> DataLayout:
@@ -203,7 +230,9 @@ def _merge_options(options: list[str], selected: list[str] | None) -> list[str]:
     return list(dict.fromkeys([*options, *(selected or [])]))
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+# A filtered copy of a 3M-model frame can take ~1 GB: few are kept (no filter returns the atlas's own
+# frame, never a copy).
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _filtered(root: str, snapshot_id: str, filters: Filters) -> pd.DataFrame:
     return apply_filters(_atlas(root, snapshot_id).models, filters)
 

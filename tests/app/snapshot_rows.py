@@ -38,7 +38,7 @@ def snapshot_rows(seed: int = 0, scale: float = 1.0, crawled_at: datetime | None
     crawled_at = crawled_at or datetime(2026, 11, 20, 2, 15, tzinfo=timezone.utc)
     rows: list[dict] = []
 
-    def add(model_id, downloads, likes, pipeline, license_, params=None, base=None, relation=None, tags=(), days=0):
+    def add(model_id, downloads, likes, pipeline, license_, params=None, base=None, relation=None, tags=(), days=0, also=None):
         author, _, name = model_id.partition("/")
         rows.append(
             {
@@ -56,7 +56,8 @@ def snapshot_rows(seed: int = 0, scale: float = 1.0, crawled_at: datetime | None
                 "license": license_,
                 "gated": "false",
                 "tags": list(tags),
-                "base_models": [{"id": base, "relation": relation}] if base else [],
+                "base_models": ([{"id": base, "relation": relation}] if base else [])
+                + ([{"id": also, "relation": relation}] if also else []),
                 "params_safetensors": params,
                 "params_gguf": None,
                 "crawled_at": crawled_at,
@@ -81,7 +82,7 @@ def snapshot_rows(seed: int = 0, scale: float = 1.0, crawled_at: datetime | None
                 pipeline, license_, None, children[i], "quantized", days=70 + i * 4)  # fmt: skip
         for i in range(4):
             add(f"mergekit-fan/{name}-merge-{i}", int(rng.integers(0, 900)), int(rng.integers(0, 9)), pipeline, license_,
-                params, children[i], "merge", days=90 + i * 9)  # fmt: skip
+                params, children[i], "merge", days=90 + i * 9, also=children[i + 1])  # fmt: skip
     # A legacy id without owner (author null). Off by default: at the time of writing the inference stage
     # (constellation/inference.py) raised "boolean value of NA is ambiguous" on a null author.
     if legacy:

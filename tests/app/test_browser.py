@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 from constellation.app.serve import free_port
@@ -182,4 +183,13 @@ def test_a_filter_link_is_applied(server, page):
     metric = page.locator('[data-testid="stMetricValue"]').first
     assert metric.inner_text() == "53"
     assert "pipeline=text-to-image" in page.url and "min_dl=10" in page.url
+    # The export buttons build their file when clicked: the CSV and the GraphML hold the selection.
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    rows = Path(csv_download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("id,") and len(rows) == 1 + 53
+    with page.expect_download() as graphml_download:
+        page.get_by_role("button", name="GRAPHML", exact=True).click()
+    graph = nx.read_graphml(graphml_download.value.path())
+    assert graph.number_of_nodes() == 53
     _assert_clean(page)

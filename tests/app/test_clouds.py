@@ -11,6 +11,7 @@ def test_name_ngrams_count_each_gram_once_per_name_and_skip_owners():
     assert counts["llama"] == 2 and counts["llama 3"] == 2 and counts["8b gguf"] == 1
     assert counts["meta"] == 0 and counts["thebloke"] == 0
     assert counts["qwen"] == 1  # "Qwen2.5" → qwen · 2.5, counted once per name
+    assert counts["3"] == 0 and counts["2.5"] == 1  # bare integers only inside n-grams
 
 
 def test_sampling_above_cap_is_seeded():

@@ -18,7 +18,8 @@ def test_csv_graphml_json_of_a_selection(atlas_root):
     edges = selection_edges(atlas.lineage, build_similarity_index(atlas.edges_path, atlas.sorted_ids), family["id"])
     ids = set(family["id"])
     assert set(edges["source"]) <= ids and set(edges["target"]) <= ids
-    assert (edges["kind"] == "declared").sum() == len(family) - 1  # every member but the root declares a parent
+    # Every member but the root declares a parent, and the four merges a second one.
+    assert (edges["kind"] == "declared").sum() == len(family) - 1 + 4
     assert (edges["kind"] == "similarity").sum() > 0
     graph = nx.read_graphml(io.BytesIO(graph_bytes(atlas.snapshot_id, family, edges, "graphml")))
     assert set(graph.nodes) == ids and graph.number_of_edges() == len(edges)

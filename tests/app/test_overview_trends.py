@@ -1,7 +1,7 @@
 import pandas as pd
 
 from constellation.app.data import load_atlas
-from constellation.app.overview import atlas_counts, community_labels, top_groups
+from constellation.app.overview import atlas_counts, community_labels, params_text, top_groups
 from constellation.app.trends import group_downloads_over_snapshots, new_models_per_week, snapshot_growth
 from constellation.contract import DataLayout
 from tests.app.conftest import EARLIER, LATEST
@@ -65,3 +65,7 @@ def test_new_models_per_week():
         {"week": "2026-01-12", "family": "a", "models": 1},
     ]
     assert new_models_per_week(frame, "family", []).empty
+
+
+def test_params_text():
+    assert [params_text(v) for v in (7.24e9, 1.25e8, 1.1e12, 3e3, 12)] == ["7.24B", "125M", "1.1T", "3K", "12"]

@@ -97,6 +97,16 @@ def test_search_finds_a_model_and_shows_its_page(app: AppTest):
     assert [s.value for s in app.subheader] == ["Parameters", "Lineage", "Across snapshots", "Community and nearest names"]
 
 
+def test_a_merge_lists_all_its_parents(app: AppTest):
+    app.switch_page("pages/model.py").run()
+    app.text_input(key="model_search_query").input("mergekit-fan/Llama-3-8B-merge-0").run()
+    _ok(app)
+    text = "\n".join(m.value for m in app.markdown)
+    assert "**All parents**" in text
+    assert r"alice/Llama\-3\-8B\-instruct\-0 (declared merge)" in text
+    assert r"bob\-ai/Llama\-3\-8B\-chat\-1 (declared merge)" in text
+
+
 def test_hostile_strings_are_escaped_on_the_model_page(app: AppTest):
     app.switch_page("pages/model.py").run()
     app.text_input(key="model_search_query").input(HOSTILE_ID).run()
