@@ -127,10 +127,31 @@ def lineage_snapshot(source: str) -> pd.DataFrame:
     return snapshots[source]
 
 
+def true_families(snapshot: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """Root ancestor of each model along the generator's TRUE lineage, declared or not (first parent of merges)."""
+    parent = truth.drop_duplicates("child", keep="first").set_index("child")["parent"]
+    family = snapshot["id"].copy()
+    for _ in range(64):  # deeper than any synthetic tree (depth 3); stops early when every chain is at its root
+        step = family.map(parent)
+        moved = step.notna() & (step != family)
+        if not moved.any():
+            break
+        family = family.where(~moved, step)
+    return family
+
+
 def measure_quality(source: str, resolutions: tuple[float, ...]) -> dict[str, Any]:
     from constellation.atlas_quality import evaluate_atlas, format_atlas_quality, models_with_families
 
-    models = models_with_families(lineage_snapshot(source))
+    if source.startswith("synthetic-true:"):
+        # Every model's true family, including the models that declare nothing (most of the real Hub).
+        from constellation.evaluate_lineage import synthetic_snapshot
+
+        snapshot, truth = synthetic_snapshot(int(source.split(":", 1)[1]), seed=0)
+        snapshot = snapshot.drop_duplicates("id", keep="last").reset_index(drop=True)
+        models = snapshot.assign(family=true_families(snapshot, truth).to_numpy())
+    else:
+        models = models_with_families(lineage_snapshot(source))
     result = evaluate_atlas(models, resolutions=resolutions)
     result["markdown"] = format_atlas_quality(result, title=f"Atlas quality on {source}")
     result["peak_rss_mb"] = round(peak_rss_mb())
@@ -152,7 +173,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         action="append",
         default=[],
         metavar="SOURCE",
-        help="also score atlas quality on SOURCE: hf-top-downloads-2024-09, hf-model-trees or synthetic:N",
+        help="also score atlas quality on SOURCE: hf-top-downloads-2024-09, hf-model-trees, synthetic:N "
+        "(declared families) or synthetic-true:N (the generator's true families, declared or not)",
     )
     p.add_argument(
         "--resolution",

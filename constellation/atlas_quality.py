@@ -209,7 +209,7 @@ def baseline_results(
         MethodResult(
             "baseline_louvain",
             "Constellation baseline: Louvain on the thresholded similarity graph",
-            f"best of {len(config.thresholds)} thresholds: similarity >= {best_t:.2f}",
+            f"best of {len(config.thresholds) - len(skipped)} thresholds: similarity >= {best_t:.2f}",
             best_louvain,
             louvain_s,
             f"skipped, graph above {config.max_graph_edges:,} edges: {', '.join(skipped)}" if skipped else "",
@@ -263,11 +263,12 @@ def evaluate_atlas(
         ours, used = names_only_atlas(models, config)
         result["atlas_config"] = used
     ours_s = time.perf_counter() - t0
+    used_resolution = result["atlas_config"].get("resolution") if isinstance(result["atlas_config"], dict) else None
     methods = [
         MethodResult(
             "atlas_communities",
             "Constellation atlas: Louvain communities of the kNN name graph",
-            "default resolution, no tuning",
+            f"resolution {used_resolution:g} as configured, no tuning" if used_resolution else "as built, no tuning",
             score_partition(truth, ours["community"].to_numpy()[mask]),
             ours_s,
             "seconds: the whole names-only atlas (features, kNN, communities, hierarchy, layout)",
@@ -303,7 +304,8 @@ def evaluate_atlas(
                 f"distance matrix would need {len(models) * (len(models) - 1) / 2 * 8 / 1e9:.0f} GB"
             )
         else:
-            methods += baseline_results(models["name"].fillna("").astype(str).tolist(), truth, mask, baseline)
+            names = models["name"] if "name" in models.columns else models["id"].str.split("/").str[-1]
+            methods += baseline_results(names.fillna("").astype(str).tolist(), truth, mask, baseline)
     result["methods"] = [m.as_dict() for m in methods]
     return result
 

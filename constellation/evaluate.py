@@ -208,13 +208,25 @@ def lineage_synthetic_section(inp: EvaluationInput) -> Section | None:
     return Section("lineage_synthetic", f"Inferred lineage on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})", result, text)
 
 
-# One line per section; the atlas-quality section (issue 5) goes here too.
+def _atlas_sections() -> list[SectionFunction]:
+    """The atlas-quality sections (issue 5, constellation/atlas_quality.py)."""
+    from constellation.atlas_quality import (
+        atlas_quality_section,
+        atlas_quality_shared_section,
+        atlas_quality_synthetic_section,
+    )
+
+    return [atlas_quality_section, atlas_quality_shared_section, atlas_quality_synthetic_section]
+
+
+# One line per section.
 SECTIONS: list[SectionFunction] = [
     params_section,
     params_shared_section,
     lineage_section,
     lineage_shared_section,
     lineage_synthetic_section,
+    *_atlas_sections(),
 ]
 
 

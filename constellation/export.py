@@ -22,9 +22,10 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from constellation.atlas_store import AtlasTables
-from constellation.contract import EDGE_COLUMNS, EDGE_KINDS
+from constellation.contract import EDGE_COLUMNS, EDGE_KINDS, SNAPSHOT_SCHEMA
 from constellation.errors import ConstellationError
 
 ExportFormat = Literal["csv", "parquet", "graphml", "gexf", "json"]
@@ -99,7 +100,7 @@ def select(tables: AtlasTables, filters: ExportFilters | None = None) -> Selecti
     if NODE_ID not in models.columns:
         raise ExportError(f"atlas {tables.snapshot_id} has no `{NODE_ID}` column in its models; rebuild it")
     keep = _model_mask(models, filters)
-    chosen = models.loc[keep].reset_index(drop=True)
+    chosen = restore_integers(models.loc[keep].reset_index(drop=True))
     if chosen.empty:
         raise ExportError(
             f"no model of atlas {tables.snapshot_id} matches {filters.describe()} "
@@ -134,6 +135,36 @@ def select(tables: AtlasTables, filters: ExportFilters | None = None) -> Selecti
         "edges_dropped_by_kind": {str(k): int(v) for k, v in dropped["kind"].value_counts().sort_index().items()},
     }
     return Selection(tables.snapshot_id, chosen, kept, external, dict(tables.build), report)
+
+
+# Integer columns of models.parquet (docs/data.md). pandas reads an int64 column with nulls as float64,
+# which would export 7000000000 as 7e9 and type it `double`; these go back to nullable integers.
+INTEGER_COLUMNS: tuple[str, ...] = (
+    *(f.name for f in SNAPSHOT_SCHEMA if pa.types.is_integer(f.type)),
+    "params",
+    "params_from_name",
+    "active_params",
+    "depth",
+    "n_finetune",
+    "n_adapter",
+    "n_quantized",
+    "n_merge",
+    "n_descendants",
+    "community",
+    "cluster",
+)
+
+
+def restore_integers(models: pd.DataFrame) -> pd.DataFrame:
+    """`models` with the contract's integer columns as nullable Int64 where pandas made them float."""
+    out = models
+    for name in INTEGER_COLUMNS:
+        if name in out.columns and pd.api.types.is_float_dtype(out[name].dtype):
+            values = out[name]
+            if ((values.dropna() % 1) == 0).all():
+                out = out.copy() if out is models else out
+                out[name] = values.astype("Int64")
+    return out
 
 
 def _model_mask(models: pd.DataFrame, filters: ExportFilters) -> pd.Series:

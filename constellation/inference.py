@@ -2,7 +2,8 @@
 
     names ─► strip format markers ─► name key ─┬─► same key, cleaner name, another repo   ("name match")
                                                ├─► parents that same-key siblings declare ("sibling vote")
-                                               └─► longest key prefix naming a known model ("prefix match")
+                                               ├─► longest key prefix naming a known model ("prefix match")
+                                               └─► adapters: a tag whose declared adapters share a parent ("tag prior")
           ─► checks: creation order, size agreement, version agreement ─► best proposal, confidence, evidence
 
 Every lookup is a hash join on a normalised name key (pandas merge or a dict), never a pairwise comparison,
@@ -73,6 +74,9 @@ class RuleConfidence:
     dates_unknown: float = -0.05  # creation order could not be checked
     ambiguous_name: float = -0.35  # several repos carry the name and none dominates
     prefix_merge: float = -0.15  # a merge has several parents; its name rarely starts with the right one
+    tag_prior_max: float = 0.75  # scaled by the share of the tag's declared adapters that share the parent
+    tag_prior_support: int = 10  # declared adapters a tag needs before it predicts their parent
+    tag_prior_share: float = 0.85  # ... and the share of them that must agree
     sibling_vote_clean_factor: float = 0.8  # sibling votes for a child without a quantisation marker
 
     def as_dict(self) -> dict[str, float]:
@@ -425,6 +429,54 @@ def _score_prefix_matches(f: _Features, prefixed: pd.DataFrame, rules: RuleConfi
     return _proposals(child, f.ids[parent], conf, evidence, "prefix match")
 
 
+_NOT_PRIOR_TAGS = ("base_model:", "license:", "region:", "dataset:", "arxiv:", "doi:")
+
+
+def _tag_priors(f: _Features, tags: pd.Series, children: np.ndarray, declared: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    """Rule 4, for adapters only: a tag that nearly all declared adapters carrying it share with one parent
+    (`flux` → FLUX.1-dev) predicts that parent. Learned from this snapshot's own declarations.
+    Returns child, parent_id, tag, support, share."""
+    columns = ["child", "parent_id", "tag", "support", "share"]
+    adapters = declared[declared["relation"] == "adapter"] if "relation" in declared else declared.iloc[:0]
+    children = children[f.adapter[children]]
+    if adapters.empty or len(children) == 0:
+        return pd.DataFrame(columns=columns)
+    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
+    row_of = row_of[~row_of.index.duplicated()]
+    rows = adapters["target"].map(row_of).dropna().astype(np.int64)
+    learned = pd.DataFrame({"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()})
+    learned = learned.explode("tag").dropna(subset=["tag"])
+    learned = learned[~learned["tag"].astype(str).str.startswith(_NOT_PRIOR_TAGS)]
+    counts = learned.groupby(["tag", "parent_id"]).size().rename("n").reset_index()
+    counts["support"] = counts.groupby("tag")["n"].transform("sum")
+    counts["share"] = counts["n"] / counts["support"]
+    # A tag most adapters carry (`lora`, `diffusers`) says nothing about which base they adapt.
+    specific = counts["support"] <= 0.5 * len(rows)
+    priors = counts[specific & (counts["support"] >= rules.tag_prior_support) & (counts["share"] >= rules.tag_prior_share)]
+    if priors.empty:
+        return pd.DataFrame(columns=columns)
+    asked = pd.DataFrame({"child": children, "tag": tags.iloc[children].to_numpy()}).explode("tag").dropna(subset=["tag"])
+    hits = asked.merge(priors[["tag", "parent_id", "support", "share"]], on="tag")
+    hits = hits.sort_values(["child", "share", "support"], ascending=[True, False, False])
+    # Tags of one child that point at different parents cancel out.
+    parents_per_child = hits.groupby("child")["parent_id"].transform("nunique")
+    hits = hits[parents_per_child == 1].drop_duplicates("child")
+    return hits[columns]
+
+
+def _score_tag_priors(f: _Features, priors: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    child = priors["child"].to_numpy(dtype=np.int64)
+    share = priors["share"].to_numpy(dtype=float)
+    conf = rules.tag_prior_max * share
+    evidence = (
+        "adapter tagged '" + priors["tag"].astype(str).reset_index(drop=True) + "': "
+        + pd.Series((share * 100).round().astype(int).astype(str)) + " % of the "
+        + priors["support"].astype(int).astype(str).reset_index(drop=True) + " declared adapters with that tag adapt "
+        + priors["parent_id"].astype(str).reset_index(drop=True)
+    )
+    return _proposals(child, priors["parent_id"].to_numpy(dtype=object), conf, evidence, "tag prior")
+
+
 _PROPOSAL_COLUMNS = {
     "source": "string",
     "target": "string",
@@ -472,6 +524,11 @@ def infer_lineage(
             parts.append(_score_sibling_votes(f, only_votes, rules))
         if len(prefixed):
             parts.append(_score_prefix_matches(f, prefixed, rules))
+        unmatched = np.setdiff1d(rest, prefixed.index.to_numpy())
+        tags = models["tags"] if "tags" in models else pd.Series([None] * len(models))
+        priors = _tag_priors(f, tags, unmatched, declared_edges, rules)
+        if len(priors):
+            parts.append(_score_tag_priors(f, priors, rules))
     if parts:
         found = pd.concat(parts, ignore_index=True)
         child = found["child"].to_numpy(dtype=np.int64)

@@ -142,4 +142,31 @@ def test_resolution_sweep_adds_one_row_per_resolution():
     result = evaluate_atlas(models, run_baseline=False, resolutions=(0.5, 4.0))
     keys = [m["key"] for m in result["methods"]]
     assert keys == ["atlas_communities", "atlas_clusters", "atlas_communities_resolution_0.5", "atlas_communities_resolution_4"]
+    assert result["methods"][0]["setting"] == "resolution 1 as configured, no tuning"
     assert result["methods"][2]["setting"] == "resolution 0.5"
+    assert result["atlas_config"]["add_lineage_edges"] is False
+
+
+def test_sections_plug_into_constellation_evaluate():
+    from constellation.atlas_quality import atlas_quality_section, atlas_quality_synthetic_section
+    from constellation.evaluate import EvaluationInput, evaluate, render
+
+    snapshot = pd.DataFrame(
+        {
+            "id": ["meta/llama-7b", "a/llama-7b-chat", "b/llama-7b-gguf", "q/qwen-1b", "c/qwen-1b-ft"],
+            "name": ["llama-7b", "llama-7b-chat", "llama-7b-gguf", "qwen-1b", "qwen-1b-ft"],
+            "downloads": [9, 5, 3, 8, 1],
+            "base_models": [
+                [],
+                [{"id": "meta/llama-7b", "relation": "finetune"}],
+                [{"id": "a/llama-7b-chat", "relation": "quantized"}],
+                [],
+                [{"id": "q/qwen-1b", "relation": "finetune"}],
+            ],
+        }
+    )
+    sections = evaluate(EvaluationInput(models=snapshot), [atlas_quality_section, atlas_quality_synthetic_section])
+    assert [s.name for s in sections] == ["atlas_quality"]  # no synthetic Hub asked for
+    result = sections[0].result
+    assert (result["evaluated_models"], result["families"]) == (5, 2)
+    assert "Constellation baseline: single linkage on TF-IDF of names" in render(sections)

@@ -376,3 +376,20 @@ def test_every_format_exports_what_the_real_build_writes(tmp_path):
         assert len(models) == 4
         assert graph.nodes["TheBloke/Llama-2-7B-GGUF"]["downloads"] == 300
         assert graph.has_edge("meta-llama/Llama-2-7b-hf", "TheBloke/Llama-2-7B-GGUF")
+
+
+def test_integer_columns_read_back_as_floats_are_exported_as_integers(tmp_path):
+    """pandas reads int64 with nulls as float64; params must not leave as 7e9 or as `double`."""
+    tables = atlas_tables()
+    tables.models["params"] = tables.models["params"].astype("float64")
+    tables.models["params_safetensors"] = np.array([1.0, np.nan, 2.0, np.nan, np.nan])
+    selection = select(tables)
+    assert str(selection.models["params"].dtype) == "Int64"
+    path = tmp_path / "a.graphml"
+    write_export(selection, "graphml", path, progress=False)
+    graph = nx.read_graphml(path, force_multigraph=True)
+    assert graph.nodes["meta/llama-7b"]["params"] == 7_000_000_000
+    assert isinstance(graph.nodes["meta/llama-7b"]["params"], int)
+    assert graph.nodes["b/llama-7b-gguf"]["params_safetensors"] == 2
+    write_export(selection, "parquet", tmp_path / "p", progress=False)
+    assert str(pd.read_parquet(tmp_path / "p" / "models.parquet")["params"].dtype) in ("Int64", "int64")

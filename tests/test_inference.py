@@ -189,3 +189,32 @@ def test_nothing_to_infer() -> None:
     assert infer_lineage(frame, np.array([True]), NO_EDGES).proposals.empty
     lone_quantized = models([("q/X-7B-GGUF", 1, None)])  # no clean repo at all: no candidates
     assert infer_lineage(lone_quantized, np.array([True]), NO_EDGES).proposals.empty
+
+
+def test_tag_prior_for_adapters_learned_from_declarations() -> None:
+    rows = [("black-forest-labs/FLUX.1-dev", 1_000_000, "2024-08-01")]
+    rows += [(f"artist{i}/style-{i}", 100, "2024-09-01") for i in range(12)]
+    rows += [("runwayml/stable-diffusion-v1-5", 2_000_000, "2022-10-01")]
+    rows += [(f"old{i}/sd-style-{i}", 100, "2023-09-01") for i in range(14)]
+    rows += [("painter/watercolor", 50, "2024-09-10"), ("other/odd-style", 50, "2024-09-10")]
+    tags = {f"artist{i}/style-{i}": ["lora", "flux", "diffusers"] for i in range(12)}
+    tags |= {f"old{i}/sd-style-{i}": ["lora", "diffusers"] for i in range(14)}
+    tags["artist0/style-0"] = ["lora", "flux", "diffusers", "rare"]
+    tags["painter/watercolor"] = ["lora", "flux", "diffusers"]
+    tags["other/odd-style"] = ["lora", "diffusers", "sketch"]  # only tags that most adapters carry
+    frame = models(rows, tags)
+    # 11 of the 12 declared adapters with `flux` adapt FLUX.1-dev (share 0.917 ≥ 0.85, support 12 ≥ 10,
+    # and 12 of 26 adapters ≤ half carry it); `lora` and `diffusers` are on all 26 and predict nothing.
+    declared = pd.DataFrame(
+        {
+            "source": ["black-forest-labs/FLUX.1-dev"] * 11 + ["someone/flux-schnell"] + ["runwayml/stable-diffusion-v1-5"] * 14,
+            "target": [f"artist{i}/style-{i}" for i in range(12)] + [f"old{i}/sd-style-{i}" for i in range(14)],
+            "relation": ["adapter"] * 26,
+        }
+    )
+    needs = frame["id"].isin(["painter/watercolor", "other/odd-style"]).to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "target", "relation", "rule"]].values.tolist() == [
+        ["black-forest-labs/FLUX.1-dev", "painter/watercolor", "adapter", "tag prior"]
+    ]
+    assert out["confidence"].iloc[0] == pytest.approx(round(RuleConfidence().tag_prior_max * 11 / 12, 4))

@@ -150,14 +150,19 @@ def _numpy_friendly(arrow_type: pa.DataType) -> Any:
 
 
 def read_lineage_edges(path: Path) -> pd.DataFrame:
-    """Declared and inferred edges; similarity edges (10 per model) stay on disk."""
+    """Declared and inferred edges (similarity edges are indexed separately, see similarity.py)."""
+    present = set(pq.read_schema(path).names)
+    if not {"source", "target", "kind"} <= present:
+        log.warning("%s lacks source/target/kind; showing no lineage edges", path)
+        return _empty_edges()
+    columns = [c for c in _empty_edges().columns if c in present]
     table = pq.read_table(
         path,
-        columns=["source", "target", "kind", "relation", "confidence", "evidence"],
-        filters=[("kind", "in", list(LINEAGE_KINDS))],
-        read_dictionary=["kind", "relation"],
+        columns=columns,
+        filters=[("kind", "in", list(LINEAGE_KINDS))],  # row groups of similarity edges are skipped
+        read_dictionary=[c for c in ("kind", "relation") if c in present],
     )
-    return table.to_pandas()
+    return table.to_pandas().reindex(columns=list(_empty_edges().columns))
 
 
 def read_hierarchy(folder: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
@@ -98,9 +99,14 @@ def try_atlas() -> tuple[Atlas | None, str | None]:
     data = layout()
     try:
         snapshot_id = latest_atlas_id(data)
-        return _atlas(str(data.root), snapshot_id), None
     except ConstellationError as exc:
         return None, str(exc)
+    try:
+        return _atlas(str(data.root), snapshot_id), None
+    except (ConstellationError, OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        # A damaged or foreign atlas folder: say so on the page instead of a traceback.
+        log.exception("atlas %s could not be read", snapshot_id)
+        return None, f"atlas {snapshot_id} in {data.atlases} could not be read ({type(exc).__name__}: {exc}); rebuild it with `make build`"
 
 
 def id_index(atlas: Atlas) -> IdIndex:

@@ -10,6 +10,7 @@ from constellation.build import build
 from constellation.contract import DataLayout
 from tests.app.snapshot_rows import snapshot_rows, write_snapshot
 
+
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 EARLIER, LATEST = "20261113T021500Z", "20261120T021500Z"
 
@@ -36,6 +37,10 @@ def app_env(atlas_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _clear_caches() -> None:
     import streamlit as st
+    from streamlit import config
+
+    # The site hides error details from visitors (.streamlit/config.toml); tests want them in failures.
+    config.set_option("client.showErrorDetails", "full")
 
     st.cache_data.clear()
     st.cache_resource.clear()

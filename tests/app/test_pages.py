@@ -179,3 +179,30 @@ def test_every_page_survives_filters_that_keep_nothing(app: AppTest):
         app.switch_page(page).run()
         _ok(app)
         assert app.number_input(key="f_min_dl").value == 10**12, page  # the filter follows across pages
+
+
+def test_a_model_link_opens_its_page(app_env):
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["model"] = "TheBloke/Mistral-7B-v0.1-instruct-0-GGUF"
+    at.run()
+    at.switch_page("pages/model.py").run()
+    _ok(at)
+    assert at.header[0].value == r"TheBloke/Mistral\-7B\-v0\.1\-instruct\-0\-GGUF"
+    text = "\n".join(m.value for m in at.markdown)
+    # Two generations up: quantized from a fine-tune of the base.
+    assert "*quantized* of **alice/Mistral\\-7B\\-v0\\.1\\-chat\\-0**" in text
+    assert "*finetune* of **mistralai/Mistral\\-7B\\-v0\\.1**" in text
+
+
+def test_word_cloud_of_a_community_and_dendrogram_drill_down(app: AppTest):
+    app.switch_page("pages/word_clouds.py").run()
+    app.radio(key="cloud_scope").set_value("A community").run()
+    _ok(app)
+    assert "names" in app.caption[0].value and len(app.get("image")) == 1
+    app.switch_page("pages/dendrogram.py").run()
+    options = app.selectbox(key="dendro_community").options
+    app.selectbox(key="dendro_community").set_value(int(options[1].split(":")[0])).run()  # the second largest
+    _ok(app)
+    inner_top = app.slider(key="dendro_inner_cut").max
+    app.slider(key="dendro_inner_cut").set_value(inner_top).run()
+    assert any(m.value.startswith("**1 clusters at") for m in app.markdown)
