@@ -1,7 +1,9 @@
 """Constellation's explorer: `streamlit run streamlit_app.py` (or `constellation app`).
 
-The entry only picks the pages (or the getting-started page when there is no atlas yet); every page
-starts with `ui.page_start()`: the synthetic-data banner and the sidebar filters, which live in the URL. The pages in pages/ stay thin; the logic is in constellation/app/.
+The entry only picks the pages (or the getting-started page when there is no atlas yet) and starts
+building the search indexes in the background. Every page starts with `ui.page_start()`: the
+synthetic-data banner and the sidebar filters, which live in the URL. The pages in pages/ stay thin;
+the logic is in constellation/app/.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ from typing import Any
 
 from bench.common import parser, peak_rss_mb, write_results
 
-CONSTELLATION_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "constellation" / "HuggingFaceLLMsWithParamsAndReadmeLinks.csv"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CONSTELLATION_CSV = SHARED_DATA / "constellation" / "HuggingFaceLLMsWithParamsAndReadmeLinks.csv"
 CACHE = Path(__file__).resolve().parent / "out" / "cache"
 LOCK = "/tmp/constellation-bench.lock"
 BIG = 500_000
@@ -85,7 +86,10 @@ def run_atlas(size: str, seed: int) -> dict[str, Any]:
         "rss_before_atlas_mb": round(before),
         "stages_s": report["timings_s"],
         "knn": report["knn"],
-        "communities": {k: report["communities"][k] for k in ("algorithm", "count", "modularity", "models_without_similar_names")},
+        "communities": {
+            key: report["communities"][key]
+            for key in ("algorithm", "count", "modularity", "models_without_similar_names")
+        },
         "hierarchy": report["hierarchy"],
         "similarity_edges": len(mapped.edges),
     }

@@ -30,7 +30,14 @@ from constellation.communities import (
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import ConstellationError
 from constellation.features import name_features
-from constellation.hierarchy import LINKAGE_METHODS, as_tables, build_hierarchy, cluster_column, model_order
+from constellation.hierarchy import (
+    LINKAGE_METHODS,
+    as_tables,
+    build_hierarchy,
+    cluster_column,
+    model_order,
+    prototype_priority,
+)
 from constellation.knn import KnnGraph, knn_graph, knn_recall
 from constellation.layout import layout_atlas
 
@@ -94,7 +101,8 @@ class AtlasConfig:
         if self.knn_window < 2:
             problems.append(f"knn_window={self.knn_window}: needs at least 2")
         if self.community_algorithm not in COMMUNITY_ALGORITHMS:
-            problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {', '.join(COMMUNITY_ALGORITHMS)}")
+            choices = ", ".join(COMMUNITY_ALGORITHMS)
+            problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")
         if not self.resolution > 0:
             problems.append(f"resolution={self.resolution}: needs to be positive (1.0 is standard modularity)")
         if self.linkage_method not in LINKAGE_METHODS:
@@ -244,7 +252,7 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
     hierarchy = build_hierarchy(
         features.matrix,
         membership,
-        popularity,
+        prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0),
         exact_max=config.exact_linkage_max,
         leaf_cap=config.tree_leaf_cap,
         method=config.linkage_method,
@@ -321,7 +329,8 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
     }
     if knn.method != "exact" and knn.searched is not None:
         searched = features.matrix[knn.distinct]
-        sample = np.random.default_rng(config.seed).choice(searched.shape[0], size=min(searched.shape[0], 500), replace=False)
+        rows = searched.shape[0]
+        sample = np.random.default_rng(config.seed).choice(rows, size=min(rows, 500), replace=False)
         recall = knn_recall(searched, knn.searched, sample, min_similarity=config.min_similarity)
         report["knn"]["recall_on_sample"] = round(recall, 4)
         report["knn"]["recall_sample_size"] = int(len(sample))

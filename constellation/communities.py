@@ -55,7 +55,8 @@ class Partition:
 
 def resolve_algorithm(algorithm: str, nodes: int, python_louvain_max: int) -> str:
     if algorithm not in COMMUNITY_ALGORITHMS:
-        raise CommunityError(f"unknown community algorithm {algorithm!r}; choose one of {', '.join(COMMUNITY_ALGORITHMS)}")
+        choices = ", ".join(COMMUNITY_ALGORITHMS)
+        raise CommunityError(f"unknown community algorithm {algorithm!r}; choose one of {choices}")
     if algorithm == "auto":
         return "louvain" if nodes <= python_louvain_max else "multilevel"
     return algorithm

@@ -5,8 +5,9 @@ scipy's linkage holds a condensed n² distance matrix (twice): 1.7 GB at 15k ite
 - The atlas tree: exact linkage over every model when there are at most `exact_max` of them; above, linkage
   over community centroids (the L2-normalised mean of the members' feature rows).
 - One tree per community, exact over its members, so the app can drill down to model names.
-- Any tree over more than `leaf_cap` items is built over `leaf_cap` prototypes (the most popular items)
-  and every other item joins the leaf of its most similar prototype (the first prototype when it resembles
+- Any tree over more than `leaf_cap` items is built over `leaf_cap` prototypes (the most popular items;
+  `prototype_priority` ranks the copies of a name below every distinct name, so leaves are not wasted on
+  re-uploads) and every other item joins the leaf of its most similar prototype (the first prototype when it resembles
   none). A leaf then holds several models; every model still lies in exactly one leaf of its community's
   tree. Which trees were capped is recorded (`community_trees.capped`, and the report).
 
@@ -99,6 +100,19 @@ def _linkage(vectors: sp.csr_matrix, method: str) -> np.ndarray:
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
     condensed = distance[np.triu_indices(m, k=1)]
     return linkage(condensed, method=method)
+
+
+def prototype_priority(texts: Sequence[str], popularity: np.ndarray, featureless: np.ndarray) -> np.ndarray:
+    """Popularity, except that every copy of a name but its most popular one ranks below all distinct
+    names (names without features are never copies of each other)."""
+    n = len(texts)
+    keys = np.where(featureless, np.arange(n).astype(str), np.asarray(texts, dtype=object))
+    codes = pd.factorize(pd.Series(keys, dtype=object))[0]
+    order = np.lexsort((np.arange(n), -popularity, codes))
+    head = np.zeros(n, dtype=bool)
+    head[order[np.r_[True, codes[order][1:] != codes[order][:-1]]]] = True
+    offset = float(np.max(popularity, initial=0.0)) - float(np.min(popularity, initial=0.0)) + 1.0
+    return np.where(head, popularity, popularity - offset)
 
 
 def group_rows(membership: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -307,5 +321,7 @@ def community_tree(tables: dict[str, np.ndarray | pd.DataFrame], community: int)
 def _frame(tables: dict[str, np.ndarray | pd.DataFrame], name: str) -> pd.DataFrame:
     value = tables.get(name)
     if not isinstance(value, pd.DataFrame):
-        raise HierarchyError(f"the hierarchy has no {name!r} table; rebuild the atlas with `constellation build --force`")
+        raise HierarchyError(
+            f"the hierarchy has no {name!r} table; rebuild the atlas with `constellation build --force`"
+        )
     return value

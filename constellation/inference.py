@@ -31,9 +31,16 @@ DEFAULT_MIN_CONFIDENCE = 0.6
 # Quantisation and format-conversion markers, as name suffixes. Matched case-insensitively on the name's
 # tail after a separator, repeatedly (`-i1-GGUF`, `-q4f16_1-MLC`, `-BNB-NF4-BF16`, `-GGUF-IQ-Imatrix`).
 _QUANT_MARKER = (
-    r"gguf|ggml|gptq|awq|exl2|exl3|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp8|fp16|f16|bf16|f32|fp32"
-    r"|[2-8]-?bits?|[0-9]+(?:[._][0-9]+)?-?bpw|h[4-8]|i1|imat|imatrix|iq|onnx|openvino|ov|ct2|ctranslate2"
-    r"|quantized|quantised|quant|quants|marlin|hqq|aqlm|eetq|smoothquant|tensorrt|trt|coreml|tflite|llamafile"
+    r"gguf|ggml(?:v[0-9])?|gptq|awq|exl2|exl3|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp16|f16|bf16"
+    r"|f32|fp32|float8|float16|qint[248]|(?:int|float|uint)?[1-8]-?bits?|[0-9]+(?:[._][0-9]+)?-?bpw|h[4-8]|i1"
+    r"|imat|imatrix(?:[-_]request)?|iq|openvino|ov|ct2|ctranslate2|quanto|smashed|compressed[-_]tensors"
+    r"|quantized|quantised|quant|quants|marlin(?:[-_]?24)?|hqq|eetq|smoothquant|tensorrt|trt|coreml|tflite|llamafile"
+    # Markers that only mean a format next to another word: FP8 variants (`-FP8-Dynamic`, `-FP8-KV`), static
+    # INT8 exports (`-int8-static-inc`), ONNX builds (`-onnx-Q`, `-ONNX-DirectML`), AQLM codebooks
+    # (`-AQLM-PV-2Bit-1x16`), GPTQ group sizes (`-gptq-4bit-g128`), Unsloth's `-unsloth-bnb-4bit`.
+    r"|fp8(?:[-_](?:dynamic|static|kv))?|int8[-_](?:dynamic|static)(?:[-_]inc)?"
+    r"|onnx(?:[-_](?:q|cpu|cuda|web|directml|dml|mobile))?|aqlm(?:[-_]pv)?(?:[-_][1-8]bit)?(?:[-_][1-8]x[0-9]{1,2})?"
+    r"|g(?:32|64|128)|channelwise|unsloth[-_]bnb"
     r"|q[0-9](?:_[0-9a-z]{1,2}){0,3}|iq[0-9](?:_[0-9a-z]{1,3}){0,2}|q[0-9]f[0-9]{1,2}(?:_[0-9])?"
 )
 _ADAPTER_MARKER = r"lora|qlora|peft|adapter|adapters|lokr|loha|dora|lycoris"
@@ -43,10 +50,12 @@ _SEP = r"[-_. ]"
 
 # Patterns are strings with inline flags (not compiled) so that pandas hands them to Arrow's vectorised
 # RE2 engine on Arrow-backed strings instead of looping in Python.
-_QUANT_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}))+$"
+_QUANT_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}))+(?:{_SEP}hf)?$"  # `-AQLM-2Bit-1x16-hf`
 _ADAPTER_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_ADAPTER_MARKER}|{_TIMESTAMP}))+$"
 _ANY_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}|{_ADAPTER_MARKER}|{_TIMESTAMP}|hf))+$"
 _SEPARATORS_RE = r"[-_ ]+"
+# Words a quantiser appends to the name it copies (on a name key: lower-case, `-` separated).
+_PACKAGING_TAIL_RE = r"(?:-(?:embedding|embeddings|encoder|sota|optimized|cpu|[0-9]+k))+$"
 
 # Size tokens (7b, 1.3b, 350m, 8x7b) and version tokens (v0.2, 3.1) within a name key.
 _SIZE_TOKEN_RE = re.compile(r"^(?:[0-9]+x)?[0-9]+(?:\.[0-9]+)?[bmkt]$")
@@ -66,6 +75,7 @@ class RuleConfidence:
 
     name_and_siblings_agree: float = 0.97
     quantized_name_match: float = 0.9
+    quantized_loose_match: float = 0.8  # same words in another order, or packaging words appended
     sibling_vote_max: float = 0.9  # scaled by the share and number of sibling votes
     reupload_name_match: float = 0.6  # same clean name under another owner
     prefix_match: float = 0.55
@@ -73,11 +83,17 @@ class RuleConfidence:
     popular_parent: float = 0.1  # bonus when the candidate has 10× the child's downloads
     dates_unknown: float = -0.05  # creation order could not be checked
     ambiguous_name: float = -0.35  # several repos carry the name and none dominates
+    ambiguous_name_clear_lead: float = -0.15  # ... but the first has `clear_lead` times the next one's downloads
+    clear_lead: float = 3.0
     prefix_merge: float = -0.15  # a merge has several parents; its name rarely starts with the right one
     tag_prior_max: float = 0.75  # scaled by the share of the tag's declared adapters that share the parent
     tag_prior_support: int = 10  # declared adapters a tag needs before it predicts their parent
     tag_prior_share: float = 0.85  # ... and the share of them that must agree
     sibling_vote_clean_factor: float = 0.8  # sibling votes for a child without a quantisation marker
+    declared_parent_support: int = 3  # declarations that make a same-name repo the original ...
+    declared_parent_ratio: float = 3.0  # ... when it has this many times the next namesake's declarations
+    owner_habit_support: int = 2  # declared quantisations an owner needs before its habit is trusted ...
+    owner_habit_share: float = 0.8  # ... and the share of them that declare the base of the repo they name
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -112,6 +128,18 @@ def name_key(names: pd.Series) -> pd.Series:
     """
     text = names.astype("string").str.replace(_ANY_TAIL_RE, "", regex=True).str.lower()
     return text.str.replace(_SEPARATORS_RE, "-", regex=True).str.strip("-.")
+
+
+def loose_key(keys: pd.Series) -> pd.Series:
+    """A name key blind to word order and to the words quantisers append without changing the model.
+
+    Quantisers reorder (`bartowski/magnum-12b-v2-GGUF` of `anthracite-org/magnum-v2-12b`) and append
+    packaging words (`-Embedding-GGUF`, `-128k-GGUF`, `-SOTA-GGUF`, `t5-v1_1-xxl-encoder-gguf`); the original
+    may itself end in a context length (`granite-20b-code-base-8k`). Used only for quantised children that no
+    exact key matches.
+    """
+    stripped = keys.astype("string").fillna("").str.replace(_PACKAGING_TAIL_RE, "", regex=True)
+    return stripped.map(lambda k: "-".join(sorted(k.split("-"))) if k else "").astype(object)
 
 
 def _size_tokens(tokens: list[str]) -> set[str]:
@@ -157,9 +185,18 @@ class _Features:
     created: np.ndarray
     well_known: np.ndarray  # in the top decile of downloads of this snapshot
     specific: np.ndarray  # the key names a particular model: it has a digit or three tokens ("bot" does not)
+    declared_in: np.ndarray  # how many models of the snapshot declare this model as a parent
 
 
-def _features(models: pd.DataFrame, children: np.ndarray) -> _Features:
+def _declared_in(ids: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
+    """For each model, the number of declared edges naming it as the parent (ids compared case-insensitively)."""
+    if declared_edges is None or declared_edges.empty:
+        return np.zeros(len(ids), dtype=np.int64)
+    counts = declared_edges["source"].astype(str).str.lower().value_counts()
+    return ids.astype(str).str.lower().map(counts).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _features(models: pd.DataFrame, children: np.ndarray, declared_edges: pd.DataFrame | None = None) -> _Features:
     """Features of every model; the tag-based relation flags only for `children` (the rows to infer for),
     since only a child's own relation is read from them."""
     names = models["name"].fillna(models["id"].str.split("/").str[-1]).astype("string")
@@ -196,6 +233,7 @@ def _features(models: pd.DataFrame, children: np.ndarray) -> _Features:
         created=_created_ns(models),
         well_known=downloads >= max(np.quantile(downloads, 0.9), 1.0) if len(downloads) else np.zeros(0, bool),
         specific=specific,
+        declared_in=_declared_in(models["id"], declared_edges),
     )
 
 
@@ -204,36 +242,71 @@ def _features(models: pd.DataFrame, children: np.ndarray) -> _Features:
 # --------------------------------------------------------------------------------------------------
 
 
-def _candidates_by_key(f: _Features, per_key: int = 3) -> pd.DataFrame:
-    """For each name key (and owner and brand key), the most-downloaded models without a format marker.
+def _candidates_by_key(
+    f: _Features, rules: RuleConfidence, per_key: int = 3, keys: tuple[np.ndarray, ...] | None = None
+) -> pd.DataFrame:
+    """For each name key (and owner and brand key, or the given `keys` of every model), the most-downloaded
+    models without a format marker.
 
     Keys are factorised to integers first, so the ranking is a numpy sort rather than a string sort.
     """
+    keys = keys if keys is not None else (f.key, f.owner_key, f.brand_key)
     clean = np.flatnonzero(~f.quantized & (f.key != ""))
-    lookup = np.concatenate([f.key[clean], f.owner_key[clean], f.brand_key[clean]])
-    cand = np.tile(clean, 3)
+    lookup = np.concatenate([k[clean] for k in keys])
+    cand = np.tile(clean, len(keys))
     codes, uniques = pd.factorize(lookup)
     used = lookup != ""
     codes, cand = codes[used], cand[used]
     pairs = np.unique(np.stack([codes, cand]), axis=1)  # one row per (key, model)
     codes, cand = pairs[0], pairs[1]
     if len(codes) == 0:
-        return pd.DataFrame({"lookup": pd.Series(dtype=object), "cand": pd.Series(dtype=np.int64), "ambiguous": pd.Series(dtype=bool)})
+        return pd.DataFrame(
+            {
+                "lookup": pd.Series(dtype=object),
+                "cand": pd.Series(dtype=np.int64),
+                "rank": pd.Series(dtype=np.int64),
+                "ambiguous": pd.Series(dtype=bool),
+                "lead": pd.Series(dtype=np.float64),
+                "declared_leader": pd.Series(dtype=bool),
+                "dominant": pd.Series(dtype=bool),
+            }
+        )
     dl = f.downloads[cand]
     order = np.lexsort((cand, -dl, codes))
     codes, cand, dl = codes[order], cand[order], dl[order]
     starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
-    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(codes)]))
+    sizes = np.diff(np.r_[starts, len(codes)])
+    group = np.repeat(np.arange(len(starts)), sizes)
     rank = np.arange(len(codes)) - starts[group]
     # A key is ambiguous when several repos carry it and none is 10× more used than the next: namesakes
     # ("model", "my_awesome_model", two uploads of one fine-tune), not one original and its copies.
     top = dl[starts]
-    has_second = np.r_[starts[1:], len(codes)] - starts >= 2
+    has_second = sizes >= 2
     second = np.where(has_second, dl[np.minimum(starts + 1, len(codes) - 1)], 0.0)
     ambiguous = (has_second & (top < 10 * second))[group]
-    keep = rank < per_key
+    # Among namesakes, the original is the one the Hub's other models declare as their parent
+    # (`meta-llama/Llama-2-13b-hf`, not its copy `NousResearch/Llama-2-13b-hf`; `runwayml/stable-diffusion-v1-5`,
+    # outside the snapshot, not its re-uploads). The "leader" has at least one declaration and `ratio` times the
+    # next namesake's; it is "dominant" with `support` declarations, enough to outrank more-downloaded copies.
+    indeg = f.declared_in[cand]
+    by_indeg = np.lexsort((rank, -indeg, codes))  # within each key group, most declared first
+    first = by_indeg[starts]
+    second_in = np.where(has_second, indeg[by_indeg[np.minimum(starts + 1, len(codes) - 1)]], 0)
+    leads = indeg[first] >= np.maximum(1, rules.declared_parent_ratio * second_in)
+    leader = np.zeros(len(codes), dtype=bool)
+    leader[first[leads]] = True
+    dominant = leader & (indeg >= rules.declared_parent_support)
+    keep = (rank < per_key) | dominant
     return pd.DataFrame(
-        {"lookup": np.asarray(uniques, dtype=object)[codes[keep]], "cand": cand[keep], "ambiguous": ambiguous[keep]}
+        {
+            "lookup": np.asarray(uniques, dtype=object)[codes[keep]],
+            "cand": cand[keep],
+            "rank": rank[keep],  # by downloads
+            "ambiguous": ambiguous[keep],
+            "lead": (top / np.maximum(second, 1.0))[group][keep],  # downloads of the first over the second
+            "declared_leader": leader[keep],
+            "dominant": dominant[keep],
+        }
     )
 
 
@@ -244,9 +317,10 @@ def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tu
     return ~known | (pc <= cc), known
 
 
-def _name_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame) -> pd.DataFrame:
-    """Children whose key equals a cleaner model's key or owner key: child, parent, dates_known."""
-    left = pd.DataFrame({"child": children, "lookup": f.key[children]})
+def _name_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, keys: np.ndarray | None = None) -> pd.DataFrame:
+    """Children whose key (or the given `keys` of every model) equals a cleaner model's key or owner key:
+    child, parent, known (dates), ambiguous, lead."""
+    left = pd.DataFrame({"child": children, "lookup": (f.key if keys is None else keys)[children]})
     pairs = left.merge(cands, on="lookup", how="inner")
     pairs = pairs[pairs["child"] != pairs["cand"]]
     child, cand = pairs["child"].to_numpy(), pairs["cand"].to_numpy()
@@ -258,12 +332,14 @@ def _name_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame) -> pd
     allowed &= ~clean_child | reupload
     # An adapter or a re-upload with the same name as its parent keeps the parent's owner only when renamed.
     allowed &= f.ids[cand] != f.ids[child]
-    pairs = pairs.assign(known=known)[allowed]
+    # A quantiser copies the original's name, so among namesakes the one the Hub's models declare as a parent
+    # more than any other is the one quantised (a prefix match does not get this lift: see _prefix_matches).
+    pairs = pairs.assign(known=known, ambiguous=pairs["ambiguous"] & ~pairs["declared_leader"])[allowed]
     pairs = pairs.assign(dl=f.downloads[pairs["cand"].to_numpy()])
-    pairs = pairs.sort_values(["child", "dl"], ascending=[True, False]).drop_duplicates("child")
+    pairs = pairs.sort_values(["child", "dominant", "rank"], ascending=[True, False, True]).drop_duplicates("child")
     # A clean child needs an unambiguous original; a quantised one keeps an ambiguous match, with less trust.
     pairs = pairs[~(pairs["ambiguous"].to_numpy(dtype=bool) & ~f.quantized[pairs["child"].to_numpy()])]
-    return pairs.rename(columns={"cand": "parent"})[["child", "parent", "known", "ambiguous"]]
+    return pairs.rename(columns={"cand": "parent"})[["child", "parent", "known", "ambiguous", "lead"]]
 
 
 def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -> pd.DataFrame:
@@ -366,7 +442,108 @@ def _proposals(child: np.ndarray, parent_id: np.ndarray, conf: np.ndarray, evide
     )
 
 
-def _score_name_matches(f: _Features, named: pd.DataFrame, votes: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidence) -> pd.DataFrame:
+    """Quantised children whose loose key (see `loose_key`) equals a clean model's; indexed by child."""
+    if len(children) == 0:
+        return pd.DataFrame(columns=["parent", "known", "ambiguous", "lead"])
+    wanted = np.flatnonzero(~f.quantized & (f.key != ""))
+    wanted = np.union1d(wanted, children)
+    loose = np.full(len(f.ids), "", dtype=object)
+    loose[wanted] = loose_key(pd.Series(f.key[wanted])).to_numpy(dtype=object)
+    loose_brand = np.full(len(f.ids), "", dtype=object)
+    branded = wanted[f.brand_key[wanted] != ""]
+    loose_brand[branded] = loose_key(pd.Series(f.brand_key[branded])).to_numpy(dtype=object)
+    cands = _candidates_by_key(f, rules, keys=(loose, loose_brand))
+    return _name_matches(f, children, cands, keys=loose).set_index("child")
+
+
+def _single_declared_parent(f: _Features, declared: pd.DataFrame) -> pd.Series:
+    """The declared parent id of each model row that declares exactly one (index: row)."""
+    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
+    row_of = row_of[~row_of.index.duplicated()]
+    rows = declared.assign(row=declared["target"].map(row_of)).dropna(subset=["row"])
+    single = rows.groupby("row")["source"].transform("size") == 1
+    rows = rows[single]
+    return pd.Series(rows["source"].to_numpy(dtype=object), index=rows["row"].to_numpy(dtype=np.int64))
+
+
+def _owner_habits(
+    f: _Features, cands: pd.DataFrame, declared: pd.DataFrame, named: pd.DataFrame, rules: RuleConfidence
+) -> pd.DataFrame:
+    """Quantisers that, as a habit, declare the *base* of the repo they quantise: `NousResearch/Hermes-3-
+    Llama-3.1-8B-GGUF` declares `meta-llama/Meta-Llama-3.1-8B`, not `NousResearch/Hermes-3-Llama-3.1-8B` whose
+    name it copies. The habit is learned per owner from this snapshot's visible declarations: among an
+    owner's declared quantised repos whose name matches a repo P that declares one parent G, the share that
+    declare G rather than P.
+
+    Returns, for the name-matched children (`named`: child, parent, ambiguous) of owners with such a habit,
+    child, parent_id (G), via (P's id), owner, support, share."""
+    columns = ["child", "parent_id", "via", "owner", "support", "share"]
+    if declared.empty or named.empty:
+        return pd.DataFrame(columns=columns)
+    base_of = _single_declared_parent(f, declared)
+    owner = pd.Series(f.ids).astype(str).str.lower().str.partition("/")[0].where(
+        pd.Series(f.ids).astype(str).str.contains("/", regex=False), ""
+    ).to_numpy(dtype=object)
+    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
+    row_of = row_of[~row_of.index.duplicated()]
+    learn = declared["target"].map(row_of).dropna().astype(np.int64).unique()
+    learn = learn[f.quantized[learn]]
+    seen = _name_matches(f, learn, cands)
+    seen = seen[~seen["ambiguous"].to_numpy(dtype=bool)]
+    seen = seen.assign(base=base_of.reindex(seen["parent"].to_numpy()).to_numpy()).dropna(subset=["base"])
+    if seen.empty:
+        return pd.DataFrame(columns=columns)
+    said = pd.DataFrame(
+        {"target": declared["target"].astype(str).str.lower(), "source": declared["source"].astype(str).str.lower()}
+    ).drop_duplicates()
+    said["says"] = True
+    seen = seen.assign(
+        target=pd.Series(f.ids[seen["child"].to_numpy()]).str.lower().to_numpy(),
+        p=pd.Series(f.ids[seen["parent"].to_numpy()]).str.lower().to_numpy(),
+        g=seen["base"].astype(str).str.lower().to_numpy(),
+    )
+    says_p = seen.merge(said.rename(columns={"source": "p"}), on=["target", "p"], how="left")["says"].fillna(False)
+    says_g = seen.merge(said.rename(columns={"source": "g"}), on=["target", "g"], how="left")["says"].fillna(False)
+    seen = seen.assign(says_p=says_p.to_numpy(dtype=bool), says_g=says_g.to_numpy(dtype=bool))
+    seen = seen[seen["says_p"] | seen["says_g"]]
+    seen = seen.assign(owner=owner[seen["child"].to_numpy()])
+    seen = seen[seen["owner"] != ""]
+    habits = seen.groupby("owner").agg(support=("says_g", "size"), share=("says_g", "mean")).reset_index()
+    habits = habits[(habits["support"] >= rules.owner_habit_support) & (habits["share"] >= rules.owner_habit_share)]
+    if habits.empty:
+        return pd.DataFrame(columns=columns)
+    asked = named[~named["ambiguous"].to_numpy(dtype=bool)]
+    asked = asked[f.quantized[asked["child"].to_numpy()]]
+    asked = asked.assign(
+        parent_id=base_of.reindex(asked["parent"].to_numpy()).to_numpy(),
+        via=f.ids[asked["parent"].to_numpy()],
+        owner=owner[asked["child"].to_numpy()],
+    ).dropna(subset=["parent_id"])
+    out = asked.merge(habits, on="owner", how="inner")
+    out = out[out["parent_id"].astype(str).str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()]
+    return out[columns]
+
+
+def _score_owner_habits(f: _Features, habits: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    """The base of the repo a quantised child names, for owners whose quantisations declare bases."""
+    child = habits["child"].to_numpy(dtype=np.int64)
+    share = habits["share"].to_numpy(dtype=float)
+    support = habits["support"].to_numpy(dtype=float)
+    conf = rules.quantized_name_match * share * np.minimum(1.0, 0.75 + 0.125 * (support - 1))
+    evidence = (
+        "name key '" + pd.Series(f.key[child]) + "' matches " + habits["via"].astype(str).reset_index(drop=True)
+        + ", which declares " + habits["parent_id"].astype(str).reset_index(drop=True) + "; "
+        + pd.Series((share * 100).round().astype(int).astype(str)) + " % of the "
+        + habits["support"].astype(int).astype(str).reset_index(drop=True) + " declared quantisations by '"
+        + habits["owner"].astype(str).reset_index(drop=True) + "' that name a repo declare that repo's parent"
+    )
+    return _proposals(child, habits["parent_id"].to_numpy(dtype=object), conf, evidence, "owner habit")
+
+
+def _score_name_matches(
+    f: _Features, named: pd.DataFrame, votes: pd.DataFrame, rules: RuleConfidence, loose: bool = False
+) -> pd.DataFrame:
     """Rule 1: the child's key is a cleaner repo's name; same-key siblings that declare it raise the trust.
 
     A sibling vote for another parent does not overrule the name: quantisers of a fine-tune often declare
@@ -379,17 +556,21 @@ def _score_name_matches(f: _Features, named: pd.DataFrame, votes: pd.DataFrame, 
     quant = f.quantized[child]
     ambiguous = named["ambiguous"].to_numpy(dtype=bool)
     popular = f.downloads[named["parent"].to_numpy()] >= 10 * np.maximum(f.downloads[child], 1)
-    conf = np.where(quant, rules.quantized_name_match, rules.reupload_name_match)
-    conf = conf + np.where(ambiguous, rules.ambiguous_name, 0.0) + np.where(~quant & popular, rules.popular_parent, 0.0)
+    conf = np.where(quant, rules.quantized_loose_match if loose else rules.quantized_name_match, rules.reupload_name_match)
+    # A quantiser picks the popular original: a namesake with a clear (if not 10×) lead is likely the one.
+    clear_lead = named["lead"].to_numpy(dtype=float) >= rules.clear_lead
+    penalty = np.where(clear_lead, rules.ambiguous_name_clear_lead, rules.ambiguous_name)
+    conf = conf + np.where(ambiguous, penalty, 0.0) + np.where(~quant & popular, rules.popular_parent, 0.0)
     conf = np.where(agree, np.maximum(conf, rules.name_and_siblings_agree), conf)
     conf = conf + np.where(named["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
     evidence = (
         "name key '" + pd.Series(f.key[child]) + "' matches " + pd.Series(parent_id) + "'s name"
+        + (" up to word order and packaging words" if loose else "")
         + np.where(quant, " (child carries a quantisation/format marker)", " (same clean name, far more used)")
         + np.where(ambiguous, "; several repos carry that name", "")
         + np.where(agree, "; same-key siblings declare this parent", "")
     )
-    return _proposals(child, parent_id, conf, evidence, "name match")
+    return _proposals(child, parent_id, conf, evidence, "loose name match" if loose else "name match")
 
 
 def _score_sibling_votes(f: _Features, votes: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
@@ -509,16 +690,25 @@ def infer_lineage(
         external = _external_nodes(models, declared_edges)
         needs_parent = np.concatenate([needs_parent, np.zeros(len(external), dtype=bool)])
         models = pd.concat([models, external], ignore_index=True) if len(external) else models
-        f = _features(models, np.flatnonzero(needs_parent))
+        f = _features(models, np.flatnonzero(needs_parent), declared_edges)
         children = np.flatnonzero(needs_parent & (f.key != ""))
-        cands = _candidates_by_key(f)
+        cands = _candidates_by_key(f, rules)
         named = _name_matches(f, children, cands).set_index("child")
         votes = _sibling_votes(f, children, declared_edges[["source", "target"]]).set_index("child")
         rest = np.setdiff1d(children, np.union1d(named.index.to_numpy(), votes.index.to_numpy()))
+        loosely = _loose_name_matches(f, rest[f.quantized[rest]], rules)
+        rest = np.setdiff1d(rest, loosely.index.to_numpy())
         # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
         prefixed = _prefix_matches(f, rest[~f.quantized[rest]], cands).set_index("child")
+        habits = _owner_habits(f, cands, declared_edges, named.reset_index(), rules)
+        if len(habits):
+            parts.append(_score_owner_habits(f, habits, rules))
+            named = named.drop(index=habits["child"].to_numpy())
+            votes = votes.drop(index=habits["child"].to_numpy(), errors="ignore")
         if len(named):
             parts.append(_score_name_matches(f, named, votes, rules))
+        if len(loosely):
+            parts.append(_score_name_matches(f, loosely, votes, rules, loose=True))
         only_votes = votes.drop(index=named.index, errors="ignore")
         if len(only_votes):
             parts.append(_score_sibling_votes(f, only_votes, rules))

@@ -78,7 +78,12 @@ def _block_topn(
     """Top-n of queries × candidates as padded (rows, top_n) arrays of candidate positions and scores.
     Threads only pay off on big products: on a 256×512 window block they cost 5 ms against 0.7 ms alone."""
     product = sp_matmul_topn(
-        queries, candidates_t, top_n=top_n, threshold=min_similarity, sort=True, n_threads=_threads() if threads else None
+        queries,
+        candidates_t,
+        top_n=top_n,
+        threshold=min_similarity,
+        sort=True,
+        n_threads=_threads() if threads else None,
     )
     cols, sims = _empty(queries.shape[0], top_n)
     counts = np.diff(product.indptr)
@@ -123,7 +128,9 @@ def exact_knn(
     return _finish(cols, sims, "exact")
 
 
-def sort_keys(texts: Sequence[str], words: sp.csr_matrix | None = None, terms: np.ndarray | None = None) -> list[pa.Array]:
+def sort_keys(
+    texts: Sequence[str], words: sp.csr_matrix | None = None, terms: np.ndarray | None = None
+) -> list[pa.Array]:
     """The orders `windowed_knn` compares neighbours in:
     - the name, so names with a common prefix meet;
     - the name without its first token, so "meta llama 3 8b" meets "llama 3 8b";

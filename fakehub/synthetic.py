@@ -58,6 +58,7 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "duplicated_list",  # cardData.base_model lists one parent three times; tags name it once
     "unknown_relation",  # base_model_relation "distillation", also written into the relation tag
     "self_loop",  # the model names itself as its base model
+    "cycle",  # the model names one of its own children as its base model (A -> B -> A)
     "missing_parent",  # the declared parent is not on the Hub (deleted or never existed)
     "hostile_license",  # HTML/script in the license name and tag
     "unicode_tags",  # non-ASCII user tags and license name
@@ -413,7 +414,7 @@ class _Builder:
     def _root_weights(self) -> np.ndarray:
         return np.array([2.0 ** b.popularity * f.children for b, f in zip(self.bases, self.fams)])
 
-    def _growth_dates(self, start: np.ndarray, rate_days: float = 420.0) -> np.ndarray:
+    def _growth_dates(self, start: np.ndarray, rate_days: float = 600.0) -> np.ndarray:
         """Dates after `start`, denser towards HUB_NOW (the Hub's growth), or in the parent's own era: within
         weeks of a release since 2023 (the rush after a popular release), within a year or two for the
         older models, whose children came when the Hub grew (from mid-2021)."""

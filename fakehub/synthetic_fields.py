@@ -158,7 +158,7 @@ def render(b: _Builder) -> SyntheticHub:
     tag_relation[odd] = "finetune"
     pid = [np.where(c[p] >= 0, ids[np.maximum(c[p], 0)], None) for p in ("p1", "p2", "p3")]
 
-    anomalies = _pick_anomalies(rng, kind, declared, c["p2"], n)
+    anomalies, cycle_child = _pick_anomalies(rng, kind, declared, c["p1"], c["p2"], n)
     extra_tags = _filled(n, ())
     card_override: dict[int, dict] = {}
     license_name: dict[int, str] = {}
@@ -181,6 +181,10 @@ def render(b: _Builder) -> SyntheticHub:
             elif kind_name == "self_loop":
                 tag_parent[i] = ids[i]
                 card_override[i] = {"base_model": ids[i]}
+            elif kind_name == "cycle":
+                tag_parent[i] = ids[cycle_child[i]]
+                tag_relation[i] = "finetune"
+                card_override[i] = {"base_model": tag_parent[i]}
             elif kind_name == "missing_parent":
                 tag_parent[i] = f"deleted-account/{c['name'][i]}-base"
                 card_override[i] = {"base_model": tag_parent[i]}
@@ -310,17 +314,35 @@ def _declared(rng: np.random.Generator, kind, quser, t, owner) -> np.ndarray:
     return rng.random(n) < p
 
 
-def _pick_anomalies(rng, kind, declared, p2, n) -> dict[str, np.ndarray]:
-    """A few rows per anomaly kind (none below 1,000 models, then one per 20,000, at least one each)."""
+def _pick_anomalies(rng, kind, declared, p1, p2, n) -> tuple[dict[str, np.ndarray], dict[int, int]]:
+    """A few rows per anomaly kind (none below 1,000 models, then one per 20,000, at least one each), and
+    for each "cycle" row the child it will name as its parent."""
     if n < 1000:
-        return {}
+        return {}, {}
     per = max(1, n // 20_000)
-    candidates = np.flatnonzero(declared & np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED]) & (p2 < 0))
-    need = per * len(ANOMALY_KINDS)
-    if len(candidates) < need:
-        return {}
-    chosen = rng.choice(candidates, size=need, replace=False)
-    return {k: np.sort(chosen[i * per:(i + 1) * per]) for i, k in enumerate(ANOMALY_KINDS)}
+    plain = declared & np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED]) & (p2 < 0)
+    # Cycles: a model that names one of its own (plainly declared) children as its parent.
+    child_rows = np.flatnonzero(plain & (p1 >= 0))
+    order = child_rows[np.argsort(p1[child_rows], kind="stable")]
+    parents_sorted = p1[order]
+    has_child = np.zeros(n, bool)
+    has_child[parents_sorted] = True
+    closers = np.flatnonzero(plain & has_child & (kind == FINETUNE))
+    if len(closers) < per:
+        return {}, {}
+    closers = np.sort(rng.choice(closers, size=per, replace=False))
+    child_of = {int(i): int(order[np.searchsorted(parents_sorted, i)]) for i in closers}
+    taken = np.zeros(n, bool)
+    taken[closers] = True
+    taken[list(child_of.values())] = True
+    others = [k for k in ANOMALY_KINDS if k != "cycle"]
+    candidates = np.flatnonzero(plain & ~taken)
+    if len(candidates) < per * len(others):
+        return {}, {}
+    chosen = rng.choice(candidates, size=per * len(others), replace=False)
+    anomalies = {k: np.sort(chosen[i * per:(i + 1) * per]) for i, k in enumerate(others)}
+    anomalies["cycle"] = closers
+    return anomalies, child_of
 
 
 def _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang) -> np.ndarray:

@@ -81,6 +81,18 @@ FAMILIES: dict[str, Family] = {
            ("qwen3-{s}", "Qwen3-{s}", "Qwen-3-{s}", "qwen3", "Qwen3-{s}-Instruct")),
         _F("qwen3-moe", "qwen3_moe", "Qwen3MoeForCausalLM", "apache-2.0", 40960, "text-generation",
            ("Qwen3-{s}", "qwen3-{s}", "Qwen3-MoE-{s}")),
+        _F("qwen3.5", "qwen3_5", "Qwen3_5ForConditionalGeneration", "apache-2.0", 262144, "image-text-to-text",
+           ("Qwen3.5-{s}", "qwen3.5-{s}", "Qwen3.6-{s}", "qwen3.6-{s}", "Qwen-3.5-{s}", "qwen35-{s}")),
+        _F("qwen3.5-moe", "qwen3_5_moe", "Qwen3_5MoeForConditionalGeneration", "apache-2.0", 262144,
+           "image-text-to-text", ("Qwen3.5-{s}", "qwen3.5-{s}", "Qwen3.6-{s}", "qwen3.6-{s}")),
+        _F("gemma4", "gemma4", "Gemma4ForConditionalGeneration", "gemma", 262144, "image-text-to-text",
+           ("gemma-4-{s}", "Gemma-4-{s}", "gemma4-{s}", "gemma-4-{s}-it", "G4-{s}")),
+        _F("glm-moe", "glm4_moe", "Glm4MoeForCausalLM", "mit", 131072, "text-generation",
+           ("GLM-4.5-Air", "glm-4.5-air", "GLM-4.7-Flash", "glm-4.7-flash", "GLM-4.5"), children=0.6),
+        _F("kimi", "kimi_k2", "DeepseekV3ForCausalLM", "other", 131072, "text-generation",
+           ("Kimi-K2", "kimi-k2", "Kimi-K2-Instruct"), children=0.3),
+        _F("nemotron3", "nemotron_h", "NemotronHForCausalLM", "other", 262144, "text-generation",
+           ("Nemotron-3-Nano-{s}", "nemotron-3-nano-{s}", "Nemotron-Nano-{s}"), children=0.5),
         _F("gemma", "gemma", "GemmaForCausalLM", "gemma", 8192, "text-generation",
            ("gemma-{s}", "Gemma-{s}", "gemma", "gemma-{s}-it")),
         _F("gemma2", "gemma2", "Gemma2ForCausalLM", "gemma", 8192, "text-generation",
@@ -249,7 +261,10 @@ def _series(family: str, org: str, template: str, sizes: list[tuple[str, int | N
     for token, exact, pop in sizes:
         name = template.format(s=token)
         par = parent.format(s=token) if parent else None
-        out.append(Base(f"{org}/{name}", family, token, exact or _bp(token), created, pop, par, gated))
+        # Without a known count: the nominal size, off by a few percent as real counts are (embeddings, heads)
+        if exact is None:
+            exact = int(_bp(token) * (0.97 + 0.1 * (sum(map(ord, name)) % 101) / 101))
+        out.append(Base(f"{org}/{name}", family, token, exact, created, pop, par, gated))
     return out
 
 
@@ -350,6 +365,20 @@ def _build_bases() -> list[Base]:
     b += s("qwen3-moe", "Qwen", "Qwen3-Coder-{s}-Instruct", [("30B-A3B", 30532122624, 6)], "2025-07-31")
     b += s("qwen3", "Qwen", "Qwen3-{s}-Instruct-2507", [("4B", 4022468096, 7)], "2025-08-05")
     # Google
+    # 2025-26 releases
+    b += s("qwen3.5", "Qwen", "Qwen3.5-{s}", [("0.8B", None, 6), ("2B", None, 6), ("4B", None, 7), ("9B", None, 8),
+                                              ("27B", None, 7)], "2026-02-27")
+    b += s("qwen3.5-moe", "Qwen", "Qwen3.5-{s}", [("35B-A3B", 35951822848, 7), ("122B-A10B", 122111526912, 5),
+                                                  ("397B-A17B", 397221750784, 4)], "2026-02-24")
+    b += s("qwen3.5", "Qwen", "Qwen3.6-{s}", [("27B", None, 8)], "2026-04-21")
+    b += s("qwen3.5-moe", "Qwen", "Qwen3.6-{s}", [("35B-A3B", 35951822848, 8)], "2026-04-15")
+    b += s("gemma4", "google", "gemma-4-{s}-it", [("26B-A4B", 25233142784, 8), ("31B", 31273087232, 8)],
+           "2026-03-11", gated=True)
+    b += [Base("zai-org/GLM-4.5-Air", "glm-moe", "", 110468824832, "2025-07-20", 6),
+          Base("zai-org/GLM-4.7-Flash", "glm-moe", "", 31221488576, "2026-01-19", 7),
+          Base("moonshotai/Kimi-K2-Instruct", "kimi", "", 1026408232448, "2025-07-11", 5),
+          Base("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16", "nemotron3", "30B-A3B", 31577940288, "2025-12-15", 6),
+          Base("ibm-granite/granite-4.1-8b", "granite", "8b", 8170848256, "2026-04-06", 6)]
     b += s("gemma", "google", "gemma-{s}", [("2b", 2506172416, 7), ("7b", 8537680896, 7)], "2024-02-08", gated=True)
     b += s("gemma", "google", "gemma-{s}-it", [("2b", 2506172416, 7), ("7b", 8537680896, 6)], "2024-02-08",
            gated=True)
@@ -529,7 +558,9 @@ QUANTIZERS: tuple[Quantizer, ...] = (
     Quantizer("LoneStriker", ("exl2",), ("2023-11-01", "2024-12-01"), 0.7),
     Quantizer("neuralmagic", ("fp8", "w4a16"), ("2024-05-01", "2025-02-01"), 0.4),
     Quantizer("RedHatAI", ("fp8", "w4a16"), ("2025-02-01", "2026-11-01"), 0.4),
-    Quantizer("TheBloke", ("gguf",), ("2023-08-01", "2024-02-01"), 0.0, "camel"),  # weight 0: a spare
+    Quantizer("cyankiwi", ("awq",), ("2025-06-01", "2026-11-01"), 0.5),
+    Quantizer("nvidia", ("nvfp4", "fp8"), ("2025-06-01", "2026-11-01"), 0.4),
+    Quantizer("unsloth", ("nvfp4", "gguf"), ("2026-01-01", "2026-11-01"), 0.6),
 )
 
 @dataclass(frozen=True)
@@ -563,6 +594,7 @@ QUANT_FORMATS: dict[str, QuantFormat] = {
               (0.15, 0.3)),
     "fp8": _Q("2024-05-01", ("-FP8", "-FP8-dynamic", "-fp8"), "transformers", ("fp8", "compressed-tensors"),
               (1.0, 1.0)),
+    "nvfp4": _Q("2025-06-01", ("-NVFP4", "-nvfp4", "-NVFP4A16"), "transformers", ("modelopt", "nvfp4"), (0.28, 0.35)),
     "w4a16": _Q("2024-06-01", ("-quantized.w4a16", "-W4A16", "-GPTQ-W4A16"), "transformers",
                 ("4-bit", "compressed-tensors"), (0.16, 0.3)),
 }

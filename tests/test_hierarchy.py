@@ -18,6 +18,7 @@ from constellation.hierarchy import (
     capped_tree,
     community_tree,
     model_order,
+    prototype_priority,
 )
 
 FAMILIES = ["llama-2-7b", "mistral-7b-instruct-v0.2", "qwen2.5-1.5b-instruct", "gemma-2-9b-it"]
@@ -126,3 +127,13 @@ def test_community_tree_of_a_missing_community(atlas_input):
     _, tables = build(atlas_input, exact_max=10, leaf_cap=1000)
     with pytest.raises(HierarchyError, match="community 99 is not in this atlas"):
         community_tree(tables, 99)
+
+
+def test_capped_trees_spend_leaves_on_distinct_names_before_copies():
+    ids = [f"copier{i}/llama-2-7b-gguf" for i in range(6)] + ["a/mistral-7b", "b/qwen-7b", "c/phi-2"]
+    features = name_features(ids, AtlasConfig(min_df=1))
+    popularity = np.array([100, 90, 80, 70, 60, 50, 3, 2, 1], dtype=float)
+    priority = prototype_priority(features.texts, popularity, np.zeros(len(ids), dtype=bool))
+    tree = capped_tree(features.matrix, priority, cap=4, method="average")
+    assert sorted(np.asarray(ids)[tree.prototypes].tolist()) == ["a/mistral-7b", "b/qwen-7b", "c/phi-2", "copier0/llama-2-7b-gguf"]
+    assert (tree.leaf_of[:6] == tree.leaf_of[0]).all()  # the copies share their first copy's leaf

@@ -11,6 +11,7 @@ from constellation.inference import (
     has_adapter_marker,
     has_quantization_marker,
     infer_lineage,
+    loose_key,
     name_key,
 )
 
@@ -37,6 +38,69 @@ def test_quantized_child_and_parent_share_a_key(child: str, parent: str, key: st
     names = pd.Series([child.split("/")[1], parent.split("/")[1]])
     assert name_key(names).tolist() == [key, key]
     assert has_quantization_marker(names).tolist() == [True, False]
+
+
+# Real quantised names (hf-top-downloads-2024-09, hf-model-trees) whose markers an earlier marker list missed.
+MORE_MARKERS = [
+    ("magnum-v2-72b-FP8-Dynamic", "magnum-v2-72b"),
+    ("Meta-Llama-3-8B-Instruct-FP8-KV", "meta-llama-3-8b-instruct"),
+    ("Meta-Llama-3.1-70B-Instruct-AQLM-PV-2Bit-1x16", "meta-llama-3.1-70b-instruct"),
+    ("Llama-2-7b-AQLM-2Bit-1x16-hf", "llama-2-7b"),
+    ("bge-base-en-v1.5-onnx-Q", "bge-base-en-v1.5"),
+    ("Phi-3-mini-4k-instruct-GGUF-Imatrix-smashed", "phi-3-mini-4k-instruct"),
+    ("google-gemma-7b-it-HQQ-2bit-smashed", "google-gemma-7b-it"),
+    ("microsoft-phi-2-QUANTO-float8bit-smashed", "microsoft-phi-2"),
+    ("tinyllama-24-gptq-4bit-g128", "tinyllama-24"),
+    ("FLUX.1-dev-qint8", "flux.1-dev"),
+    ("distilbert-base-uncased-finetuned-sst-2-english-int8-dynamic", "distilbert-base-uncased-finetuned-sst-2-english"),
+    ("DarkIdol-Llama-3.1-8B-Instruct-1.1-Uncensored-GGUF-IQ-Imatrix-Request", "darkidol-llama-3.1-8b-instruct-1.1-uncensored"),
+    ("deepseek-r1-distill-llama-8b-unsloth-bnb-4bit", "deepseek-r1-distill-llama-8b"),
+]
+
+
+@pytest.mark.parametrize(("name", "key"), MORE_MARKERS)
+def test_more_quantisation_markers(name: str, key: str) -> None:
+    names = pd.Series([name])
+    assert has_quantization_marker(names).iloc[0]
+    assert name_key(names).iloc[0] == key
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OLMo-Bitnet-1B",  # a 1-bit architecture, not a quantised copy
+        "bitnet_b1_58-3B",
+        "bit-50",  # Google's BiT image model
+        "vit-hybrid-base-bit-384",
+        "falcon-mamba-7b-instruct",
+    ],
+)
+def test_bit_words_that_are_not_markers(name: str) -> None:
+    assert not has_quantization_marker(pd.Series([name])).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("child", "parent"),
+    [
+        ("magnum-12b-v2-GGUF", "magnum-v2-12b"),  # bartowski reordered anthracite-org's name
+        ("magnum-72b-v1-i1-GGUF", "magnum-v1-72b"),
+        ("E5-Mistral-7B-Instruct-Embedding-GGUF", "e5-mistral-7b-instruct"),  # second-state's packaging word
+        ("All-MiniLM-L6-v2-Embedding-GGUF", "all-MiniLM-L6-v2"),
+        ("Meta-Llama-3.1-8B-Instruct-128k-GGUF", "Meta-Llama-3.1-8B-Instruct"),  # GPT4All-Community
+        ("Mistral-Nemo-Instruct-2407-SOTA-GGUF", "Mistral-Nemo-Instruct-2407"),  # CISCai
+        ("granite-20b-code-base-i1-GGUF", "granite-20b-code-base-8k"),  # the original names its context
+    ],
+)
+def test_loose_key_ignores_word_order_and_packaging_words(child: str, parent: str) -> None:
+    keys = loose_key(name_key(pd.Series([child, parent])))
+    assert keys.iloc[0] == keys.iloc[1]
+
+
+def test_loose_key_keeps_sizes_and_versions_apart() -> None:
+    names = pd.Series(["magnum-12b-v2", "magnum-12b-v2.5", "magnum-72b-v2", "Phi-3-mini-4k-instruct", "Phi-3-mini-128k-instruct"])
+    keys = loose_key(name_key(names))
+    # A context length inside the name tells variants apart; only a trailing one is packaging.
+    assert keys.tolist() == ["12b-magnum-v2", "12b-magnum-v2.5", "72b-magnum-v2", "3-4k-instruct-mini-phi", "128k-3-instruct-mini-phi"]
 
 
 @pytest.mark.parametrize(
@@ -218,3 +282,119 @@ def test_tag_prior_for_adapters_learned_from_declarations() -> None:
         ["black-forest-labs/FLUX.1-dev", "painter/watercolor", "adapter", "tag prior"]
     ]
     assert out["confidence"].iloc[0] == pytest.approx(round(RuleConfidence().tag_prior_max * 11 / 12, 4))
+
+
+def test_loose_name_match_for_a_quantised_child_only() -> None:
+    # Real names and downloads (hf-top-downloads-2024-09); the clean namesake is made up.
+    frame = models(
+        [
+            ("anthracite-org/magnum-v2-12b", 1_453, "2024-08-03"),
+            ("bartowski/magnum-12b-v2-GGUF", 1_541, "2024-08-06"),
+            ("someone/magnum-12b-v2", 10, "2024-08-10"),  # clean: loose keys are for quantised children only
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, True, True]), NO_EDGES).proposals
+    rules = RuleConfidence()
+    assert out[["source", "target", "relation", "rule"]].values.tolist() == [
+        ["anthracite-org/magnum-v2-12b", "bartowski/magnum-12b-v2-GGUF", "quantized", "loose name match"]
+    ]
+    assert out["confidence"].iloc[0] == pytest.approx(rules.quantized_loose_match)
+    assert "word order" in out["evidence"].iloc[0]
+
+
+LLAMA_2_13B = [  # real downloads (hf-top-downloads-2024-09)
+    ("meta-llama/Llama-2-13b-hf", 76_636, "2023-07-13"),
+    ("NousResearch/Llama-2-13b-hf", 10_717, "2023-07-18"),
+    ("TheBloke/Llama-2-13B-GGUF", 1_920, "2023-09-05"),
+]
+
+
+def test_a_namesake_with_a_clear_lead_costs_less_trust() -> None:
+    # 76,636 / 10,717 = 7.2: not 10× (ambiguous), but a clear lead (≥ 3×).
+    out = infer_lineage(models(LLAMA_2_13B), np.array([False, False, True]), NO_EDGES).proposals
+    rules = RuleConfidence()
+    assert out["source"].tolist() == ["meta-llama/Llama-2-13b-hf"]
+    assert out["confidence"].iloc[0] == pytest.approx(rules.quantized_name_match + rules.ambiguous_name_clear_lead)
+    assert "several repos carry that name" in out["evidence"].iloc[0]
+
+
+def test_the_namesake_others_declare_as_parent_is_the_original() -> None:
+    frame = models(LLAMA_2_13B + [("ft/Llama-2-13b-sft", 50, "2023-10-01")])
+    declared = pd.DataFrame({"source": ["meta-llama/Llama-2-13b-hf"], "target": ["ft/Llama-2-13b-sft"]})
+    out = infer_lineage(frame, np.array([False, False, True, False]), declared).proposals
+    # One declaration against none: no longer ambiguous.
+    assert out[["source", "target"]].values.tolist() == [["meta-llama/Llama-2-13b-hf", "TheBloke/Llama-2-13B-GGUF"]]
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match)
+
+
+def test_a_dominant_declared_parent_outranks_more_downloaded_reuploads() -> None:
+    # runwayml/stable-diffusion-v1-5 is outside the snapshot, but three models declare it; its re-uploads
+    # have the downloads (real figures) and no declarations.
+    frame = models(
+        [
+            ("stable-diffusion-v1-5/stable-diffusion-v1-5", 361_969, None),
+            ("crynux-ai/stable-diffusion-v1-5", 151_330, None),
+            ("second-state/stable-diffusion-v1-5-GGUF", 2_254, None),
+        ]
+        + [(f"artist{i}/sd-style-{i}", 100, None) for i in range(3)]
+    )
+    declared = pd.DataFrame(
+        {"source": ["runwayml/stable-diffusion-v1-5"] * 3, "target": [f"artist{i}/sd-style-{i}" for i in range(3)]}
+    )
+    needs = frame["id"].eq("second-state/stable-diffusion-v1-5-GGUF").to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals
+    rules = RuleConfidence()
+    assert out["source"].tolist() == ["runwayml/stable-diffusion-v1-5"]
+    assert out["confidence"].iloc[0] == pytest.approx(rules.quantized_name_match + rules.dates_unknown)
+
+
+def hermes_snapshot(hidden: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Real NousResearch repos: each GGUF declares the base of the fine-tune it quantises."""
+    rows = [
+        ("mistralai/Mistral-7B-v0.1", 900_000, "2023-09-20"),
+        ("NousResearch/Hermes-2-Pro-Mistral-7B", 20_000, "2024-03-11"),
+        ("NousResearch/Hermes-2-Pro-Mistral-7B-GGUF", 9_000, "2024-03-12"),
+        ("01-ai/Yi-34B", 30_000, "2023-11-01"),
+        ("NousResearch/Nous-Hermes-2-Yi-34B", 5_000, "2023-12-23"),
+        ("NousResearch/Nous-Hermes-2-Yi-34B-GGUF", 2_000, "2023-12-24"),
+        ("meta-llama/Meta-Llama-3.1-8B", 800_000, "2024-07-14"),
+        ("NousResearch/Hermes-3-Llama-3.1-8B", 40_000, "2024-08-05"),
+        ("NousResearch/Hermes-3-Llama-3.1-8B-GGUF", 30_000, "2024-08-05"),
+        ("bartowski/Hermes-3-Llama-3.1-8B-GGUF", 3_000, "2024-08-16"),
+    ]
+    declared = pd.DataFrame(
+        [
+            ("mistralai/Mistral-7B-v0.1", "NousResearch/Hermes-2-Pro-Mistral-7B"),
+            ("mistralai/Mistral-7B-v0.1", "NousResearch/Hermes-2-Pro-Mistral-7B-GGUF"),
+            ("01-ai/Yi-34B", "NousResearch/Nous-Hermes-2-Yi-34B"),
+            ("01-ai/Yi-34B", "NousResearch/Nous-Hermes-2-Yi-34B-GGUF"),
+            ("meta-llama/Meta-Llama-3.1-8B", "NousResearch/Hermes-3-Llama-3.1-8B"),
+            ("meta-llama/Meta-Llama-3.1-8B", "NousResearch/Hermes-3-Llama-3.1-8B-GGUF"),
+        ],
+        columns=["source", "target"],
+    )
+    declared = declared[~declared["target"].isin(hidden)].reset_index(drop=True)
+    frame = models(rows)
+    return frame, declared, frame["id"].isin(hidden).to_numpy()
+
+
+def test_owner_habit_proposes_the_base_of_the_repo_a_quantisation_names() -> None:
+    frame, declared, needs = hermes_snapshot(["NousResearch/Hermes-3-Llama-3.1-8B-GGUF", "bartowski/Hermes-3-Llama-3.1-8B-GGUF"])
+    out = infer_lineage(frame, needs, declared).proposals.set_index("target")
+    habit = out.loc["NousResearch/Hermes-3-Llama-3.1-8B-GGUF"]
+    # NousResearch's two visible GGUFs both declare the base of the repo they name: 0.9 × 1.0 × (0.75 + 0.125).
+    assert (habit["source"], habit["relation"], habit["rule"]) == ("meta-llama/Meta-Llama-3.1-8B", "quantized", "owner habit")
+    assert habit["confidence"] == pytest.approx(0.9 * 0.875)
+    assert "NousResearch/Hermes-3-Llama-3.1-8B" in habit["evidence"] and "'nousresearch'" in habit["evidence"]
+    # bartowski shows no such habit here: its GGUF keeps the repo its name copies.
+    other = out.loc["bartowski/Hermes-3-Llama-3.1-8B-GGUF"]
+    assert (other["source"], other["rule"]) == ("NousResearch/Hermes-3-Llama-3.1-8B", "name match")
+
+
+def test_owner_habit_needs_support() -> None:
+    hidden = ["NousResearch/Hermes-3-Llama-3.1-8B-GGUF", "NousResearch/Nous-Hermes-2-Yi-34B-GGUF"]
+    frame, declared, needs = hermes_snapshot(hidden)
+    out = infer_lineage(frame, needs, declared).proposals.set_index("target")
+    # One visible example is not a habit: both GGUFs keep the fine-tune their names copy.
+    assert out.loc[hidden, "source"].tolist() == ["NousResearch/Hermes-3-Llama-3.1-8B", "NousResearch/Nous-Hermes-2-Yi-34B"]
+    assert set(out["rule"]) == {"name match"}

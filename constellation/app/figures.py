@@ -228,9 +228,15 @@ def dendrogram_figure(
     z = np.asarray(linkage, dtype="float64")
     n = z.shape[0] + 1
     truncated = n > max_leaves
+    shown = [html_text(_short(label, 60)) for label in labels]
+
+    def leaf_label(i: int) -> str:
+        # A truncated branch is named by its size, not scipy's bare "(12)".
+        return shown[i] if i < n else f"[{int(z[i - n, 3]):,} leaves]"
+
     tree = dendrogram(
         z,
-        labels=[html_text(_short(label, 60)) for label in labels],
+        leaf_label_func=leaf_label,
         no_plot=True,
         orientation="left",
         color_threshold=cut if cut is not None else 0.7 * float(z[:, 2].max(initial=0)),

@@ -24,6 +24,7 @@ from constellation.app.overview import params_text
 
 DEFAULT_CAP = 300
 HARD_CAP = 1500  # beyond this the browser stalls even without physics
+LABELLED = 40  # nodes whose name is drawn; the others show it on hover
 SIMILARITY_COLOUR = "#9e9e9e"
 # Positions are precomputed, so physics stays off (vis.js stalls near 1.5k nodes with it on).
 VIS_OPTIONS = {
@@ -132,6 +133,10 @@ def render_html(spec: GraphSpec, height_px: int = 650, seed: int = 0) -> str:
     positions = layout(spec, seed=seed)
     net = Network(height=f"{height_px}px", width="100%", directed=True, cdn_resources="in_line", bgcolor="#ffffff")
     max_dl = float(np.nanmax(spec.nodes["downloads"].astype("float64").fillna(0).to_numpy(), initial=0)) or 1.0
+    # Names on the most-downloaded nodes only (and the center and its ancestors): 300 overlapping labels
+    # are unreadable; every node still shows its name on hover.
+    ranked = pd.to_numeric(spec.nodes["downloads"], errors="coerce").fillna(-1).rank(ascending=False, method="first")
+    labelled = set(spec.nodes["id"][(ranked <= LABELLED).to_numpy() | spec.nodes["role"].isin(["center", "ancestor"]).to_numpy()])
     nodes = []
     for row in spec.nodes.itertuples(index=False):
         x, y = positions[row.id]
@@ -139,7 +144,7 @@ def render_html(spec: GraphSpec, height_px: int = 650, seed: int = 0) -> str:
         nodes.append(
             {
                 "id": row.id,
-                "label": html_text(_short(row.id)),
+                "label": html_text(_short(row.id)) if row.id in labelled else " ",
                 "title": _tooltip(row),
                 "x": x,
                 "y": y,

@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from constellation.app import clouds, exports, trends
 from constellation.app.data import Atlas, latest_atlas_id, load_atlas
@@ -85,9 +84,21 @@ def warm_up(atlas: Atlas) -> None:
         except Exception:  # a failure here is seen (and shown) again when a page asks for the index
             log.exception("warming the indexes of atlas %s failed", key[1])
 
-    thread = threading.Thread(target=work, name=f"warm-{key[1]}", daemon=True)
-    add_script_run_ctx(thread, get_script_run_ctx())  # Streamlit's caches expect a script context
+    # No script context on purpose: with one, the cache's spinner would be drawn into the page of the
+    # session that happened to start the thread, in the middle of its own elements.
+    thread = threading.Thread(target=work, name=f"{_WARM_PREFIX}{key[1]}", daemon=True)
     thread.start()
+
+
+class _QuietWarmThreads(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warning for the warm-up threads (expected there)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName.startswith(_WARM_PREFIX) and "ScriptRunContext" in record.getMessage())
+
+
+_WARM_PREFIX = "constellation-warm-"
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_QuietWarmThreads())
 
 
 def layout() -> DataLayout:

@@ -178,10 +178,11 @@ def test_search_a_model_then_see_its_graph(server, page, tmp_path):
 
 
 def test_a_filter_link_is_applied(server, page):
+    from playwright.sync_api import expect
+
     page.goto(f"{server}/?pipeline=text-to-image&min_dl=10")
     _settle(page)
-    metric = page.locator('[data-testid="stMetricValue"]').first
-    assert metric.inner_text() == "53"
+    expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("53", timeout=30_000)
     assert "pipeline=text-to-image" in page.url and "min_dl=10" in page.url
     # The export buttons build their file when clicked: the CSV and the GraphML hold the selection.
     with page.expect_download() as csv_download:

@@ -111,3 +111,4 @@ def test_dendrogram_truncates_large_trees():
     z = linkage(np.random.default_rng(0).normal(size=(400, 2)), method="ward")
     result = dendrogram_figure(z, [str(i) for i in range(400)], cut=None, max_leaves=50)
     assert result.truncated and len(result.leaves) == 50
+    assert any(leaf.endswith(" leaves]") for leaf in result.leaves)

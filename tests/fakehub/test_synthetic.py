@@ -6,7 +6,10 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+import os
 import re
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -77,6 +80,24 @@ def test_same_seed_gives_the_same_hub_byte_for_byte(tmp_path: Path) -> None:
     write_jsonl(a, tmp_path / "a.jsonl")
     write_jsonl(b, tmp_path / "b.jsonl")
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_the_same_hub_comes_out_of_every_process(tmp_path: Path) -> None:
+    # String hashing is salted per process (PYTHONHASHSEED): nothing may depend on set or hash order.
+    script = (
+        "import hashlib, sys\n"
+        "from fakehub.synthetic import generate_with_truth, write_jsonl\n"
+        "hub = generate_with_truth(2000, 5)\n"
+        "write_jsonl(hub.frame, sys.argv[1])\n"
+        "print(hashlib.sha256(open(sys.argv[1], 'rb').read() + hub.truth.to_csv().encode()).hexdigest())\n"
+    )
+    digests = set()
+    for salt in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": salt}
+        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / f"{salt}.jsonl")], env=env,
+                             capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
 
 
 def test_a_different_seed_gives_a_different_hub() -> None:
@@ -182,7 +203,8 @@ def test_every_declared_parent_exists_and_is_older_than_its_child() -> None:
     created = dict(zip(frame["id"], frame["createdAt"]))
     missing = edges[~edges["parent"].isin(created)]
     assert set(missing["child"]) == set(anomalies["missing_parent"])
-    real = edges[edges["parent"].isin(created) & ~edges["child"].isin(anomalies["self_loop"])]
+    deliberate = anomalies["self_loop"] + anomalies["cycle"]
+    real = edges[edges["parent"].isin(created) & ~edges["child"].isin(deliberate)]
     assert (real["parent"] != real["child"]).all()
     parent_time, child_time = real["parent"].map(created), real["child"].map(created)
     assert (parent_time <= child_time).all()
@@ -190,6 +212,10 @@ def test_every_declared_parent_exists_and_is_older_than_its_child() -> None:
     assert (parent_time[parent_time == child_time] == LEGACY_CREATED_AT).all()
     loops = edges[edges["child"] == edges["parent"]]
     assert set(loops["child"]) == set(anomalies["self_loop"])
+    # A cycle: the model's declared parent declares the model
+    parent_of = dict(zip(edges["child"], edges["parent"]))
+    for model in anomalies["cycle"]:
+        assert parent_of[parent_of[model]] == model
 
 
 def test_relations_are_the_hubs_four_except_the_deliberate_unknown_one() -> None:
@@ -346,6 +372,6 @@ def test_names_carry_real_families_orgs_and_quantizer_accounts() -> None:
         assert authors.get(account, 0) > 20, account
     name = names(frame["id"])
     for pattern in (r"-GGUF$", r"-AWQ$", r"-GPTQ", r"-bnb-4bit$", r"exl2", r"-4bit$", r"lora", r"slerp|ties",
-                    r"8x7B", r"\d+B-A\d+B", r"-Instruct", r"-it\b", r"-v0\.\d", r"1_5B|1_8B|0_5B"):
+                    r"8x7B", r"\d+B-A\d+B", r"-Instruct", r"-it\b", r"-v0\.\d", r"(?i)\d_\d+b"):
         assert name.str.contains(pattern).sum() >= 3, pattern
     assert "synthetic" not in {t for tags in frame["tags"] for t in tags}
