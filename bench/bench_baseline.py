@@ -153,6 +153,8 @@ def measure_quality(source: str, resolutions: tuple[float, ...]) -> dict[str, An
     else:
         models = models_with_families(lineage_snapshot(source))
     result = evaluate_atlas(models, resolutions=resolutions)
+    if source.startswith("synthetic-true:"):
+        result["truth"] = "family = root ancestor along the generator's TRUE lineage, declared or not"
     result["markdown"] = format_atlas_quality(result, title=f"Atlas quality on {source}")
     result["peak_rss_mb"] = round(peak_rss_mb())
     return result

@@ -320,7 +320,7 @@ def format_atlas_quality(result: dict[str, Any], title: str = "Atlas quality") -
     lines = [
         f"## {title}",
         "",
-        f"{result['evaluated_models']:,} of {result['models']:,} models, in {result['families']:,} declared families "
+        f"{result['evaluated_models']:,} of {result['models']:,} models, in {result['families']:,} families "
         f"of {result['min_family_size']}+ models; truth: {result['truth']}; communities from "
         f"{result['communities_from']}.",
         "",

@@ -54,8 +54,10 @@ _QUANT_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}))+(?:{_SEP}hf)?$"  # `-AQLM-
 _ADAPTER_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_ADAPTER_MARKER}|{_TIMESTAMP}))+$"
 _ANY_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}|{_ADAPTER_MARKER}|{_TIMESTAMP}|hf))+$"
 _SEPARATORS_RE = r"[-_ ]+"
-# Words a quantiser appends to the name it copies (on a name key: lower-case, `-` separated).
-_PACKAGING_TAIL_RE = r"(?:-(?:embedding|embeddings|encoder|sota|optimized|cpu|[0-9]+k))+$"
+# Words a quantiser appends to the name it copies (on a name key: lower-case, `-` separated), and a trailing
+# context length, which an original may carry in its name while its quantisations drop it.
+_PACKAGING_TAIL_RE = r"(?:-(?:embedding|embeddings|encoder|sota|optimized|cpu))+$"
+_CONTEXT_TAIL_RE = r"-[0-9]+k$"
 
 # Size tokens (7b, 1.3b, 350m, 8x7b) and version tokens (v0.2, 3.1) within a name key.
 _SIZE_TOKEN_RE = re.compile(r"^(?:[0-9]+x)?[0-9]+(?:\.[0-9]+)?[bmkt]$")
@@ -130,15 +132,19 @@ def name_key(names: pd.Series) -> pd.Series:
     return text.str.replace(_SEPARATORS_RE, "-", regex=True).str.strip("-.")
 
 
-def loose_key(keys: pd.Series) -> pd.Series:
+def loose_key(keys: pd.Series, drop_context: bool = False) -> pd.Series:
     """A name key blind to word order and to the words quantisers append without changing the model.
 
     Quantisers reorder (`bartowski/magnum-12b-v2-GGUF` of `anthracite-org/magnum-v2-12b`) and append
-    packaging words (`-Embedding-GGUF`, `-128k-GGUF`, `-SOTA-GGUF`, `t5-v1_1-xxl-encoder-gguf`); the original
-    may itself end in a context length (`granite-20b-code-base-8k`). Used only for quantised children that no
-    exact key matches.
+    packaging words (`-Embedding-GGUF`, `-SOTA-GGUF`, `t5-v1_1-xxl-encoder-gguf`). With `drop_context`, a
+    trailing context length goes too: for the original's side only (`granite-20b-code-base-8k` quantised as
+    `granite-20b-code-base-i1-GGUF`), since on a quantisation's side `-16k` usually names a longer-context
+    fine-tune (`TheBloke/openchat_3.5-16k-AWQ` quantises `NurtureAI/openchat_3.5-16k`). Used only for
+    quantised children that no exact key matches.
     """
     stripped = keys.astype("string").fillna("").str.replace(_PACKAGING_TAIL_RE, "", regex=True)
+    if drop_context:
+        stripped = stripped.str.replace(_CONTEXT_TAIL_RE, "", regex=True)
     return stripped.map(lambda k: "-".join(sorted(k.split("-"))) if k else "").astype(object)
 
 
@@ -446,14 +452,13 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     """Quantised children whose loose key (see `loose_key`) equals a clean model's; indexed by child."""
     if len(children) == 0:
         return pd.DataFrame(columns=["parent", "known", "ambiguous", "lead"])
-    wanted = np.flatnonzero(~f.quantized & (f.key != ""))
-    wanted = np.union1d(wanted, children)
-    loose = np.full(len(f.ids), "", dtype=object)
-    loose[wanted] = loose_key(pd.Series(f.key[wanted])).to_numpy(dtype=object)
-    loose_brand = np.full(len(f.ids), "", dtype=object)
-    branded = wanted[f.brand_key[wanted] != ""]
-    loose_brand[branded] = loose_key(pd.Series(f.brand_key[branded])).to_numpy(dtype=object)
-    cands = _candidates_by_key(f, rules, keys=(loose, loose_brand))
+    # Not the brand key: `SciPhi/SciPhi-Mistral-7B-32k` loosely becomes `7b-mistral`, any Mistral-7B's.
+    clean = np.flatnonzero(~f.quantized & (f.key != ""))
+    loose, without_context = np.full(len(f.ids), "", dtype=object), np.full(len(f.ids), "", dtype=object)
+    loose[clean] = loose_key(pd.Series(f.key[clean])).to_numpy(dtype=object)
+    without_context[clean] = loose_key(pd.Series(f.key[clean]), drop_context=True).to_numpy(dtype=object)
+    loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
+    cands = _candidates_by_key(f, rules, keys=(loose, without_context))
     return _name_matches(f, children, cands, keys=loose).set_index("child")
 
 

@@ -86,14 +86,22 @@ def test_bit_words_that_are_not_markers(name: str) -> None:
         ("magnum-72b-v1-i1-GGUF", "magnum-v1-72b"),
         ("E5-Mistral-7B-Instruct-Embedding-GGUF", "e5-mistral-7b-instruct"),  # second-state's packaging word
         ("All-MiniLM-L6-v2-Embedding-GGUF", "all-MiniLM-L6-v2"),
-        ("Meta-Llama-3.1-8B-Instruct-128k-GGUF", "Meta-Llama-3.1-8B-Instruct"),  # GPT4All-Community
         ("Mistral-Nemo-Instruct-2407-SOTA-GGUF", "Mistral-Nemo-Instruct-2407"),  # CISCai
         ("granite-20b-code-base-i1-GGUF", "granite-20b-code-base-8k"),  # the original names its context
     ],
 )
 def test_loose_key_ignores_word_order_and_packaging_words(child: str, parent: str) -> None:
-    keys = loose_key(name_key(pd.Series([child, parent])))
-    assert keys.iloc[0] == keys.iloc[1]
+    keys = name_key(pd.Series([child, parent]))
+    assert loose_key(keys.iloc[:1]).iloc[0] == loose_key(keys.iloc[1:], drop_context=True).iloc[0]
+
+
+def test_a_context_length_is_dropped_on_the_original_side_only() -> None:
+    # TheBloke/openchat_3.5-16k-AWQ quantises NurtureAI/openchat_3.5-16k, not openchat/openchat_3.5; and
+    # leafspark's -4194k GGUF is not gradientai's -1048k model.
+    child = loose_key(name_key(pd.Series(["openchat_3.5-16k-AWQ", "Llama-3-8B-Instruct-Gradient-4194k-GGUF"])))
+    originals = loose_key(name_key(pd.Series(["openchat_3.5", "Llama-3-8B-Instruct-Gradient-1048k"])), drop_context=True)
+    assert child.tolist() == ["16k-3.5-openchat", "3-4194k-8b-gradient-instruct-llama"]
+    assert originals.tolist() == ["3.5-openchat", "3-8b-gradient-instruct-llama"]
 
 
 def test_loose_key_keeps_sizes_and_versions_apart() -> None:
