@@ -1,6 +1,9 @@
 """Inferred lineage: propose a parent for models that declare none, from the evidence in names and metadata.
 
     names ─► strip format markers ─► name key ─┬─► same key, cleaner name, another repo   ("name match")
+                                               │     └─► its declared parent, for owners whose quantisations
+                                               │         declare bases                        ("owner habit")
+                                               ├─► quantised: same words in another order   ("loose name match")
                                                ├─► parents that same-key siblings declare ("sibling vote")
                                                ├─► longest key prefix naming a known model ("prefix match")
                                                └─► adapters: a tag whose declared adapters share a parent ("tag prior")
@@ -456,7 +459,8 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     clean = np.flatnonzero(~f.quantized & (f.key != ""))
     loose, without_context = np.full(len(f.ids), "", dtype=object), np.full(len(f.ids), "", dtype=object)
     loose[clean] = loose_key(pd.Series(f.key[clean])).to_numpy(dtype=object)
-    without_context[clean] = loose_key(pd.Series(f.key[clean]), drop_context=True).to_numpy(dtype=object)
+    with_context = clean[pd.Series(f.key[clean], dtype="string").str.contains(_CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)]
+    without_context[with_context] = loose_key(pd.Series(f.key[with_context]), drop_context=True).to_numpy(dtype=object)
     loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
     cands = _candidates_by_key(f, rules, keys=(loose, without_context))
     return _name_matches(f, children, cands, keys=loose).set_index("child")

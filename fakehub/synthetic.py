@@ -222,6 +222,9 @@ def _weighted(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarr
 # merges (mradermacher quantizes nearly everything that gets downloaded).
 _MIX_BASES = {FINETUNE: 0.50, ADAPTER: 0.30, QUANTIZED: 0.12, MERGE: 0.08}
 _MIX_DERIVED = {FINETUNE: 0.30, ADAPTER: 0.12, QUANTIZED: 0.45, MERGE: 0.13}
+# Names that say nothing (`results`, `my_model-3`), as casual uploads are named; kept varied, since on the
+# real Hub only about one name in nine is shared by two repos (constellation/ list of 2023: 11.6 %).
+_JUNK_TEMPLATES = {"{junk}": 0.6, "{junk}-{num}": 3, "{junk}_{topic}": 2, "{topic}-{junk}": 1, "{junk}{num}": 1}
 _CANONICAL_ACCOUNTS = ("TheBloke", "bartowski", "mradermacher", "QuantFactory", "lmstudio-community",
                        "MaziyarPanahi", "second-state")
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
@@ -238,7 +241,7 @@ class _Builder:
         self._prepare_users()
         # Row columns, filled segment by segment (lists of numpy arrays, concatenated at the end)
         self.cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "owner", "name", "kind", "root", "p1", "p2", "p3", "t", "params", "pop", "qfmt", "quser")}
+            "owner", "name", "kind", "root", "p1", "p2", "p3", "t", "params", "pop", "qfmt", "by_account")}
         self.size = 0
         self.lower_ids: set[str] = set()
 
@@ -409,7 +412,7 @@ class _Builder:
             owner=_obj(b.id.split("/")[0] for b in bases), name=_obj(b.id.split("/")[1] for b in bases),
             kind=np.full(k, BASE, np.int8), root=np.arange(k, dtype=np.int32), p1=p1,
             p2=np.full(k, -1), p3=np.full(k, -1), t=t, params=np.array([b.params for b in bases], np.int64),
-            pop=logdl, qfmt=np.full(k, -1, np.int16), quser=np.zeros(k, bool))
+            pop=logdl, qfmt=np.full(k, -1, np.int16), by_account=np.zeros(k, bool))
 
     def _root_weights(self) -> np.ndarray:
         return np.array([2.0 ** b.popularity * f.children for b, f in zip(self.bases, self.fams)])
@@ -443,20 +446,16 @@ class _Builder:
         rng = self.rng
         root = _weighted(rng, self._root_weights(), k).astype(np.int32)
         t = np.minimum(self._growth_dates(np.full(k, _days("2019-06-01"))), self.now - self.rng.random(k))
-        junk = _obj(pools.JUNK)
-        brands = _obj(pools.BRANDS)
-        versions = _obj(pools.VERSIONS)
-        name = np.where(rng.random(k) < 0.5, junk[rng.integers(len(junk), size=k)],
-                        _cat(brands[rng.integers(len(brands), size=k)], "-", versions[rng.integers(len(versions),
-                                                                                                size=k)]))
-        small = np.isin(rng.integers(0, 4, k), [0])
-        tiny = _cat("tiny-", _obj(pools.ORG_WORDS)[rng.integers(len(pools.ORG_WORDS), size=k)], "-",
-                    rng.choice(_obj(["50m", "100M", "124M", "350m", "1b", "0.5B", "70M", "160m"]), k))
-        name = np.where(small, tiny, name)
+        f = self._name_fields(np.arange(k), root, _filled_str(k))
+        f["word"] = self._words(pools.ORG_WORDS, k)
+        f["tiny"] = self._choose(k, {"50m": 1, "100M": 1, "124M": 1, "350m": 1, "1b": 1, "0.5B": 1, "70M": 1,
+                                     "160m": 1})
+        name, _ = self._render(k, {**_JUNK_TEMPLATES, "{brand}-{version}": 4, "{brand}-{topic}-{version}": 2,
+                                   "tiny-{word}-{tiny}": 3, "{word}-{topic}-{num}": 1}, f)
         params = (self._col("params")[root] * rng.uniform(0.2, 1.0, k)).astype(np.int64)
         self._add(owner=self._pick_users(k), name=name, kind=np.full(k, ORIGINAL, np.int8), root=root,
                   p1=np.full(k, -1), p2=np.full(k, -1), p3=np.full(k, -1), t=t, params=params,
-                  pop=rng.normal(0.2, 0.9, k), qfmt=np.full(k, -1, np.int16), quser=np.zeros(k, bool))
+                  pop=rng.normal(0.2, 0.9, k), qfmt=np.full(k, -1, np.int16), by_account=np.zeros(k, bool))
 
     def _add_bulk(self, k: int) -> None:
         """huggingtweets-style accounts: thousands of gpt2 fine-tunes named after a person, none declared."""
@@ -473,9 +472,10 @@ class _Builder:
         self._add(owner=owner, name=name, kind=np.full(k, FINETUNE, np.int8),
                   root=self._col("root")[parent].astype(np.int32), p1=parent, p2=np.full(k, -1),
                   p3=np.full(k, -1), t=t, params=params, pop=rng.normal(0.0, 0.7, k),
-                  qfmt=np.full(k, -1, np.int16), quser=np.zeros(k, bool))
+                  qfmt=np.full(k, -1, np.int16), by_account=np.zeros(k, bool))
 
     def _add_derived(self, k: int, parents: np.ndarray, wave: int) -> np.ndarray:
+        """k children of `parents` (row indices): kind, parents, date, owner, size, popularity and name."""
         rng = self.rng
         kinds_all = self._col("kind")
         roots_all = self._col("root")
@@ -489,8 +489,8 @@ class _Builder:
         if wave == 0:
             w_any = self._root_weights()[roots_all[parents]] * np.where(kinds_all[parents] == BASE, 1.0, 0.2)
         else:
-            w_any = 10 ** (0.35 * ppop)
-        w_quant = w_any * 10 ** (0.35 * ppop)
+            w_any = 10 ** (0.25 * ppop)
+        w_quant = w_any * 10 ** (0.2 * ppop)
         p1 = parents[_weighted(rng, w_any, k)]
         is_q = kind == QUANTIZED
         p1[is_q] = parents[_weighted(rng, w_quant, int(is_q.sum()))]
@@ -527,7 +527,7 @@ class _Builder:
         is_q = kind == QUANTIZED
         quick = is_q & (rng.random(k) < 0.75)
         t[quick] = np.minimum(start[quick] + 0.2 + rng.exponential(12.0, int(quick.sum())), self.now - 0.1)
-        qfmt, quser, owner = self._quant_owners(kind, t)
+        qfmt, by_account, owner = self._quant_owners(kind, t)
         # No repo predates its format (GGUF appeared in August 2023, MLX in December 2023, ...).
         has_fmt = qfmt >= 0
         floor = self.format_start[qfmt[has_fmt]]
@@ -544,10 +544,10 @@ class _Builder:
         is_a = kind == ADAPTER
         # LoRA adapters: the adapter's own parameters (rank 8–128 over a few projections).
         params[is_a] = (params[is_a] * rng.uniform(0.001, 0.03, int(is_a.sum()))).astype(np.int64)
-        name, telling = self._derived_names(kind, qfmt, quser, owner, p1, p2, p3, root, same_user)
-        pop = self._popularity(kind, quser, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
+        name, telling = self._derived_names(kind, qfmt, by_account, owner, p1, p2, p3, root, same_user)
+        pop = self._popularity(kind, by_account, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
         return self._add(owner=owner, name=name, kind=kind, root=root, p1=p1, p2=p2, p3=p3, t=t, params=params,
-                         pop=pop, qfmt=qfmt, quser=quser)
+                         pop=pop, qfmt=qfmt, by_account=by_account)
 
     def _quant_owners(self, kind: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Quantized rows: a quantizer account active at that date (or a random user), and a format."""
@@ -555,11 +555,11 @@ class _Builder:
         k = len(kind)
         fmt_keys = list(pools.QUANT_FORMATS)
         qfmt = np.full(k, -1, np.int16)
-        quser = np.zeros(k, bool)
+        by_account = np.zeros(k, bool)
         owner = np.full(k, None, dtype=object)
         rows = np.flatnonzero(kind == QUANTIZED)
         if not len(rows):
-            return qfmt, quser, owner
+            return qfmt, by_account, owner
         qs = pools.QUANTIZERS
         start = np.array([_days(q.active[0]) for q in qs])
         end = np.array([_days(q.active[1]) for q in qs])
@@ -574,7 +574,7 @@ class _Builder:
         acc_rows = rows[by_account]
         acc = pick[by_account]
         owner[acc_rows] = _obj(q.account for q in qs)[acc]
-        quser[acc_rows] = True
+        by_account[acc_rows] = True
         # Each account's own formats, uniformly
         n_fmt = np.array([len(q.formats) for q in qs])
         which = (rng.random(len(acc_rows)) * n_fmt[acc]).astype(int)
@@ -585,16 +585,16 @@ class _Builder:
         names, ws = zip(*pools.USER_QUANT_FORMATS)
         ws = np.array(ws) / sum(ws)
         qfmt[user_rows] = np.array([fmt_keys.index(x) for x in names])[rng.choice(len(names), len(user_rows), p=ws)]
-        return qfmt, quser, owner
+        return qfmt, by_account, owner
 
-    def _popularity(self, kind: np.ndarray, quser: np.ndarray, parent_pop: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _popularity(self, kind: np.ndarray, by_account: np.ndarray, parent_pop: np.ndarray, t: np.ndarray) -> np.ndarray:
         """log10 of 30-day downloads: casual repos are rarely downloaded, quantizer accounts inherit their
         parent's fame, recent repos are downloaded more than old ones."""
         rng = self.rng
         k = len(kind)
-        qacct = (kind == QUANTIZED) & quser
-        quse = (kind == QUANTIZED) & ~quser
-        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.6, 0.3, 0.3, 0.6], 0.7)
+        qacct = (kind == QUANTIZED) & by_account
+        quse = (kind == QUANTIZED) & ~by_account
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.3, 0.6], 0.7)
         sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
         follow = np.select([qacct, kind == ADAPTER], [0.25, 0.05], 0.1)
         mu = mu + follow * (parent_pop - 2.0)
@@ -616,7 +616,7 @@ class _Builder:
         rng = self.rng
         return self.size_var[root, rng.choice(4, size=len(root), p=[0.5, 0.4, 0.03, 0.07])]
 
-    def _derived_names(self, kind, qfmt, quser, owner, p1, p2, p3, root,
+    def _derived_names(self, kind, qfmt, by_account, owner, p1, p2, p3, root,
                        same_user) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
         k = len(kind)
@@ -629,7 +629,7 @@ class _Builder:
             (np.flatnonzero(kind == FINETUNE), lambda r: self._finetune_names(r, pname, root, same_user)),
             (np.flatnonzero(kind == ADAPTER), lambda r: self._adapter_names(r, pname, root)),
             (np.flatnonzero(kind == MERGE), lambda r: self._merge_names(r, pname, names_all, p2, root)),
-            (np.flatnonzero(kind == QUANTIZED), lambda r: self._quant_names(r, pname, owners_all[p1], qfmt, quser,
+            (np.flatnonzero(kind == QUANTIZED), lambda r: self._quant_names(r, pname, owners_all[p1], qfmt, by_account,
                                                                             owner)),
         ):
             if len(rows):
@@ -670,17 +670,19 @@ class _Builder:
         return {"alias": self._alias(r), "size": self._size_token(r), "parent": pname[rows],
                 "topic": w(pools.TOPICS, k), "method": w(pools.METHODS, k), "brand": w(pools.BRANDS, k),
                 "brand2": w(pools.BRANDS, k), "lang": w(pools.LANGS, k), "version": w(pools.VERSIONS, k),
-                "ds": w(pools.DATASETS, k), "junk": w(pools.JUNK, k), "merge": w(pools.MERGE_METHODS, k)}
+                "ds": w(pools.DATASETS, k), "junk": w(pools.JUNK, k), "merge": w(pools.MERGE_METHODS, k),
+                "num": self.rng.integers(1, 1000, k).astype(str).astype(object)}
 
     def _finetune_names(self, rows, pname, root, same_user) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
         f = self._name_fields(rows, root, pname)
         f["stem"] = _strip_version(f["parent"])
-        out, telling = self._render(k, {"{alias}-{topic}": 10, "{alias}-{topic}-{method}": 10, "{alias}-{brand}": 5,
-                               "{brand}-{alias}": 6, "{brand}-{size}-{version}|{brand}-{alias}": 6,
-                               "{parent}-{method}": 7, "{alias}-{lang}-{method}": 6,
-                               "{alias}-finetuned-{ds}": 8, "{brand}-{version}": 10, "{junk}": 12,
-                               "{alias}-{method}": 8, "{lang}-{alias}-{version}": 4, "{stem}-{version}": 3}, f)
+        out, telling = self._render(k, {
+            "{alias}-{topic}": 5, "{alias}-{topic}-{method}": 12, "{alias}-{brand}": 3, "{brand}-{alias}": 5,
+            "{brand}-{size}-{version}|{brand}-{alias}": 6, "{parent}-{method}": 7, "{alias}-{lang}-{method}": 5,
+            "{alias}-{lang}-{topic}": 3, "{alias}-{topic}-{version}": 4, "{alias}-finetuned-{ds}": 7,
+            "{brand}-{version}": 5, **_JUNK_TEMPLATES, "{brand}-{topic}-{version}": 3, "{brand}{brand2}-{version}": 1,
+            "{alias}-{method}": 4, "{lang}-{alias}-{version}": 4, "{stem}-{version}": 3}, f)
         # A user's next version of their own model
         su = same_user[rows]
         out[su] = _cat(_strip_version(f["parent"][su]), "-", f["version"][su])
@@ -690,9 +692,10 @@ class _Builder:
         k = len(rows)
         f = self._name_fields(rows, root, pname)
         f["lora"] = self._choose(k, {"lora": 5, "qlora": 2, "LoRA": 1, "adapter": 1, "peft": 1})
-        f["step"] = (self.rng.integers(1, 60, k) * 100).astype(str).astype(object)
+        f["step"] = (self.rng.integers(1, 400, k) * 50).astype(str).astype(object)
         return self._render(k, {"{alias}-{topic}-{lora}": 8, "{alias}-{lora}-{topic}": 4,
-                                "{lora}-{alias}-{topic}": 2, "{topic}-{lora}": 2, "{junk}": 10,
+                                "{lora}-{alias}-{topic}": 2, "{topic}-{lora}": 2, **_JUNK_TEMPLATES,
+                                "{junk}-{lora}": 2,
                                 "checkpoint-{step}": 3, "{alias}-{topic}": 3}, f)
 
     def _merge_names(self, rows, pname, names_all, p2, root) -> tuple[np.ndarray, np.ndarray]:
@@ -707,7 +710,7 @@ class _Builder:
                                 "{brand}{brand2}-{alias}": 4, "{brand}-MoE-{experts}{size}|{brand}-MoE": 1,
                                 "{brand}-{alias}-{version}": 3}, f)
 
-    def _quant_names(self, rows, pname, powner, qfmt, quser, owner) -> tuple[np.ndarray, np.ndarray]:
+    def _quant_names(self, rows, pname, powner, qfmt, by_account, owner) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
         fmts = list(pools.QUANT_FORMATS.values())
         f = qfmt[rows]
@@ -733,7 +736,7 @@ class _Builder:
         suffix = np.where(mlx_comm & (suffix == "-mlx"), "-4bit", suffix)
         out = _cat(base, suffix)
         # Some users lower-case the whole name.
-        lower = ~quser[rows] & (self.rng.random(k) < 0.08)
+        lower = ~by_account[rows] & (self.rng.random(k) < 0.08)
         out[lower] = pd.Series(out[lower], dtype=object).str.lower().to_numpy(dtype=object)
         return out, np.ones(k, bool)
 
@@ -786,6 +789,10 @@ def _fill(template: str, fields: dict[str, np.ndarray], rows: np.ndarray) -> np.
 
 
 _FORMATTER = string.Formatter()
+
+
+def _filled_str(k: int) -> np.ndarray:
+    return np.full(k, "", dtype=object)
 
 
 def _strip_version(name: np.ndarray) -> np.ndarray:

@@ -84,7 +84,7 @@ def render(b: _Builder) -> SyntheticHub:
         c[p] = np.where(c[p] >= 0, pos[np.maximum(c[p], 0)], -1)
     n = len(c["t"])
     kind, root, t = c["kind"], c["root"], c["t"]
-    qfmt, quser = c["qfmt"], c["quser"]
+    qfmt, by_account = c["qfmt"], c["by_account"]
     fam = b.base_fam[root]
     fams = b.fam_list
     ids = _cat(c["owner"], "/", c["name"])
@@ -114,7 +114,7 @@ def render(b: _Builder) -> SyntheticHub:
     age_months = (now - t) / 30.4
     downloads_all = downloads + np.floor(downloads * age_months * rng.uniform(0.3, 1.5, n)).astype(np.int64) \
         + rng.integers(0, 40, n)
-    like_log = 0.62 * np.log10(downloads + 1) - 1.3 + np.where(kind == BASE, 0.5, 0.0) + rng.normal(0, 0.5, n)
+    like_log = 0.62 * np.log10(downloads + 1) - 1.3 + np.where(kind == BASE, 0.3, 0.0) + rng.normal(0, 0.4, n)
     likes = np.maximum(np.floor(10 ** like_log) - 1, 0).astype(np.int64)
     trending = np.floor(likes * np.exp(-(now - t) / 25.0) * rng.uniform(0.2, 1.0, n)).astype(np.int64)
 
@@ -145,16 +145,16 @@ def render(b: _Builder) -> SyntheticHub:
     license_ = np.where(u < 0.62, fam_license, np.where(u < 0.85, other_lic, None))
     license_ = np.where(kind == BASE, fam_license, license_)
     # Quantizations keep their parent's license
-    license_ = np.where(is_q & quser, license_[np.maximum(c["p1"], 0)], license_)
+    license_ = np.where(is_q & by_account, license_[np.maximum(c["p1"], 0)], license_)
 
     # ---- lineage declarations -------------------------------------------------------------------
-    declared = _declared(rng, kind, quser, t, c["owner"])
+    declared = _declared(rng, kind, by_account, t, c["owner"])
     declared[kind == BASE] = c["p1"][kind == BASE] >= 0
     relation = _obj(["", "", "finetune", "adapter", "quantized", "merge"])[kind]
     relation = np.where(kind == BASE, "finetune", relation)
     tag_relation = relation.copy()
     # The Hub infers relations; gguf-my-repo uploads are sometimes tagged finetune (seen in real records).
-    odd = gguf_rows & ~quser & (rng.random(n) < 0.15)
+    odd = gguf_rows & ~by_account & (rng.random(n) < 0.15)
     tag_relation[odd] = "finetune"
     pid = [np.where(c[p] >= 0, ids[np.maximum(c[p], 0)], None) for p in ("p1", "p2", "p3")]
 
@@ -298,15 +298,15 @@ def render(b: _Builder) -> SyntheticHub:
     return SyntheticHub(frame=frame, truth=truth)
 
 
-def _declared(rng: np.random.Generator, kind, quser, t, owner) -> np.ndarray:
+def _declared(rng: np.random.Generator, kind, by_account, t, owner) -> np.ndarray:
     """Who writes `base_model`: almost no one before mid-2023, most quantizer accounts, peft and mergekit
     (which write it for you) and a minority of hand-written fine-tune cards."""
     n = len(kind)
     early = t < _days("2023-06-01")
     mid = (t >= _days("2023-06-01")) & (t < _days("2024-01-01"))
-    p_mid = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
+    p_mid = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & by_account, kind == QUANTIZED,
                        kind == MERGE], [0.12, 0.55, 0.45, 0.3, 0.5], 0.0)
-    p_late = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & quser, kind == QUANTIZED,
+    p_late = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & by_account, kind == QUANTIZED,
                          kind == MERGE], [0.14, 0.82, 0.9, 0.55, 0.6], 0.0)
     p = np.where(early, np.where(np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED, MERGE]), 0.05, 0.0),
                  np.where(mid, p_mid, p_late))
