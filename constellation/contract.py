@@ -163,6 +163,9 @@ class DataLayout:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
     @classmethod
     def at(cls, override: str | os.PathLike[str] | None = None) -> DataLayout:
         return cls(data_dir(override))

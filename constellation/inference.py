@@ -220,7 +220,7 @@ def _features(models: pd.DataFrame, children: np.ndarray, declared_edges: pd.Dat
     parts = key.str.partition("-")
     first, rest = parts[0], parts[2]
     branded = (first != "") & (rest.str.count("-") >= 2) & pd.Series(
-        [bool(a) and isinstance(a, str) and t in a.lower() for a, t in zip(authors.tolist(), first.tolist())],
+        [isinstance(a, str) and bool(a) and t in a.lower() for a, t in zip(authors.tolist(), first.tolist())],
         index=key.index,
     )
     brand_key = rest.where(branded, "")

@@ -568,11 +568,11 @@ class _Builder:
         w = np.where((tq >= start) & (tq <= end), weight, 0.0)
         # About 60 % of quantized repos come from the known accounts (when any is active), 40 % from users.
         total = w.sum(axis=1)
-        by_account = (total > 0) & (rng.random(len(rows)) < 0.6)
+        from_account = (total > 0) & (rng.random(len(rows)) < 0.6)
         cum = np.cumsum(w, axis=1)
         pick = (cum < (rng.random(len(rows)) * total)[:, None]).sum(axis=1).clip(0, len(qs) - 1)
-        acc_rows = rows[by_account]
-        acc = pick[by_account]
+        acc_rows = rows[from_account]
+        acc = pick[from_account]
         owner[acc_rows] = _obj(q.account for q in qs)[acc]
         by_account[acc_rows] = True
         # Each account's own formats, uniformly
@@ -581,13 +581,14 @@ class _Builder:
         fmt_table = np.array([[fmt_keys.index(q.formats[min(j, len(q.formats) - 1)]) for j in range(4)]
                               for q in qs])
         qfmt[acc_rows] = fmt_table[acc, which]
-        user_rows = rows[~by_account]
+        user_rows = rows[~from_account]
         names, ws = zip(*pools.USER_QUANT_FORMATS)
         ws = np.array(ws) / sum(ws)
         qfmt[user_rows] = np.array([fmt_keys.index(x) for x in names])[rng.choice(len(names), len(user_rows), p=ws)]
         return qfmt, by_account, owner
 
-    def _popularity(self, kind: np.ndarray, by_account: np.ndarray, parent_pop: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _popularity(self, kind: np.ndarray, by_account: np.ndarray, parent_pop: np.ndarray,
+                    t: np.ndarray) -> np.ndarray:
         """log10 of 30-day downloads: casual repos are rarely downloaded, quantizer accounts inherit their
         parent's fame, recent repos are downloaded more than old ones."""
         rng = self.rng

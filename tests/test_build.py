@@ -80,3 +80,16 @@ def test_published_atlas_files_are_readable_by_others(tmp_path):
     write_snapshot(layout, SID, _rows())
     build(layout)
     assert layout.latest_pointer.stat().st_mode & 0o044 == 0o044
+
+
+def test_legacy_ids_without_an_owner_build(tmp_path):
+    # The Constellation paper's list holds legacy ids such as `gpt2` (author null).
+    layout = DataLayout(str(tmp_path))  # a str root works as well as a Path
+    rows = [
+        model_row("gpt2", downloads=100),
+        model_row("someone/gpt2-finetuned", downloads=3),
+        model_row("TheBloke/gpt2-GGUF", downloads=5),
+        model_row("distilgpt2"),
+    ]
+    write_snapshot(layout, SID, rows)
+    assert build(layout).models == 4
