@@ -8,7 +8,7 @@ Scored on models whose true size is known:
   `safetensors.total`, interconnects' hand-checked totals and MoE active sizes), set beside the
   Constellation paper's own name-derived `params_millions`.
 
-Definitions (docs/quality_params.md):
+Definitions (docs/quality.md, "Parameters"):
 - a name *states a size* when `name_states_size` finds a number with a B/M/T unit standing as its own
   token (`-7b-`, `_350M`, `1.3B`, `8x7B`), a deliberately generous test independent of the parser, so
   that the parser cannot raise its coverage by declining hard names;

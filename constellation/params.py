@@ -12,7 +12,7 @@ Two public functions:
   metadata of a quantized-looking repo is far below what the name or the parent says, those win and the
   row is flagged.
 
-Numbers and their origin (measured on ../shared/data, see docs/quality_params.md):
+Numbers and their origin (measured on ../shared/data, see docs/quality.md, "Parameters"):
 - `_MOE_SHARED`: in a mixture of experts upcycled from a dense model, only the MLP blocks are copied per
   expert. For Mistral-7B the MLPs are 78 % of the weights, so `NxM` has M·(1 + 0.78·(N−1)) parameters:
   8x7B → 45.2B (Mixtral: 46.7B; the nominal 56B is 20 % off) and 8x22B → 142B (Mixtral: 140.6B; the
