@@ -75,6 +75,15 @@ def write_atlas(layout: DataLayout, tables: AtlasTables) -> Path:
     return final
 
 
+def _nullable_integers(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
+    """pandas would turn an int64 column with nulls into float64 (7e9 for 7000000000); keep integers."""
+    return pd.Int64Dtype() if pa.types.is_integer(arrow_type) else None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas(types_mapper=_nullable_integers)
+
+
 def read_build_info(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | None:
     path = layout.atlas_file(snapshot_id, ATLAS_FILES.build)
     try:
@@ -104,12 +113,12 @@ def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy:
             if path.suffix == ".npy":
                 hier[path.stem] = np.load(path, allow_pickle=False)
             elif path.suffix == ".parquet":
-                hier[path.stem] = pq.read_table(path).to_pandas()
+                hier[path.stem] = _read_parquet(path)
     return AtlasTables(
         snapshot_id=snapshot_id,
-        models=pq.read_table(folder / ATLAS_FILES.models).to_pandas(),
-        edges=pq.read_table(folder / ATLAS_FILES.edges).to_pandas(),
-        communities=pq.read_table(folder / ATLAS_FILES.communities).to_pandas(),
+        models=_read_parquet(folder / ATLAS_FILES.models),
+        edges=_read_parquet(folder / ATLAS_FILES.edges),
+        communities=_read_parquet(folder / ATLAS_FILES.communities),
         build=build,
         hierarchy=hier,
     )
