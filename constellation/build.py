@@ -69,6 +69,7 @@ def build(
 ) -> BuildResult:
     """Build (or reuse) the atlas of one snapshot and point atlas/LATEST at it."""
     config = config or AtlasConfig()
+    config.validate()
     snapshot_id = resolve_snapshot_id(layout, snapshot_id)
     started = time.perf_counter()
     print_ = fingerprint(layout, snapshot_id, config)

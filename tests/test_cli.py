@@ -25,3 +25,28 @@ def test_a_user_mistake_is_one_line_not_a_traceback(tmp_path):
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "Error: no snapshot in" in result.output
+
+
+def test_build_options_reach_the_atlas_config(tmp_path):
+    import json
+
+    from constellation.contract import DataLayout
+    from tests.snapshot_factory import model_row, write_snapshot
+
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, "20260101T000000Z", [model_row("a/llama-7b"), model_row("b/llama-7b-chat")])
+    args = ["build", "--data-dir", str(tmp_path), "--resolution", "3", "--add-lineage-edges", "--seed", "7"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((layout.atlas("20260101T000000Z") / "build.json").read_text())["config"]
+    assert (config["resolution"], config["add_lineage_edges"], config["seed"]) == (3.0, True, 7)
+
+
+def test_an_invalid_build_option_is_named(tmp_path):
+    from tests.snapshot_factory import model_row, write_snapshot
+    from constellation.contract import DataLayout
+
+    write_snapshot(DataLayout(tmp_path), "20260101T000000Z", [model_row("a/b")])
+    result = CliRunner().invoke(main, ["build", "--data-dir", str(tmp_path), "--resolution", "0"])
+    assert result.exit_code == 1
+    assert "resolution=0.0: needs to be positive" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from constellation.atlas import COMMUNITY_ALGORITHMS
 from constellation.cli.options import data_dir_option, snapshot_option
 
 
@@ -11,22 +12,62 @@ from constellation.cli.options import data_dir_option, snapshot_option
 @data_dir_option
 @snapshot_option
 @click.option("--force", is_flag=True, help="Rebuild even when the atlas is up to date.")
-def command(data_dir: str | None, snapshot_id: str | None, force: bool) -> None:
-    """Build the atlas of a snapshot: parameter counts, lineage, communities, layout.
+@click.option("--seed", type=int, default=None, help="Seed of communities and layout (default 42).")
+@click.option(
+    "--resolution",
+    type=float,
+    default=None,
+    help="Louvain resolution: above 1.0 gives more, smaller communities (default 1.0).",
+)
+@click.option(
+    "--community-algorithm",
+    type=click.Choice(COMMUNITY_ALGORITHMS),
+    default=None,
+    help="python-louvain ('louvain', the paper's), igraph's Louvain ('multilevel') or Leiden; "
+    "'auto' picks python-louvain for small atlases and igraph above (default auto).",
+)
+@click.option(
+    "--add-lineage-edges",
+    is_flag=True,
+    help="Add declared lineage edges to the name-similarity graph before finding communities "
+    "(recorded in build.json and shown wherever communities are).",
+)
+def command(
+    data_dir: str | None,
+    snapshot_id: str | None,
+    force: bool,
+    seed: int | None,
+    resolution: float | None,
+    community_algorithm: str | None,
+    add_lineage_edges: bool,
+) -> None:
+    """Build the atlas of a snapshot: parameter counts, lineage, communities, hierarchy, layout.
 
     Writes atlas/<id>/ and moves atlas/LATEST only when every output is complete. Re-running on an
-    unchanged snapshot and config does nothing.
+    unchanged snapshot and config does nothing. Snapshots marked suspect by the crawl's drop check are
+    skipped unless named with --snapshot.
 
     \b
     Examples:
       constellation build                            # the newest snapshot
       constellation build --snapshot 20260726T021500Z
+      constellation build --resolution 3 --add-lineage-edges
       constellation build --force                    # rebuild even if up to date
     """
+    from dataclasses import replace
+
+    from constellation.atlas import AtlasConfig
     from constellation.build import build
     from constellation.contract import DataLayout
 
-    result = build(DataLayout.at(data_dir), snapshot_id, force=force)
+    overrides = {
+        "seed": seed,
+        "resolution": resolution,
+        "community_algorithm": community_algorithm,
+        "add_lineage_edges": add_lineage_edges or None,
+    }
+    config = replace(AtlasConfig(), **{k: v for k, v in overrides.items() if v is not None})
+    result = build(DataLayout.at(data_dir), snapshot_id, config, force=force)
     if result.skipped:
         click.echo(f"atlas {result.snapshot_id} is already up to date ({result.models:,} models)")
     else:
