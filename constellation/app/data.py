@@ -68,18 +68,16 @@ class Atlas:
     def lineage_in_similarity_graph(self) -> bool | None:
         """Whether the build added lineage edges to the similarity graph before finding communities."""
         config = self.build.get("config") or {}
-        for key in ("lineage_in_graph", "add_lineage_edges", "lineage_edges", "include_lineage"):
-            if key in config:
-                return bool(config[key])
-        return None
+        return bool(config["add_lineage_edges"]) if "add_lineage_edges" in config else None
 
     @property
     def community_algorithm(self) -> str | None:
-        config = self.build.get("config") or {}
-        for key in ("community_algorithm", "algorithm", "communities"):
-            if isinstance(config.get(key), str):
-                return config[key]
-        return None
+        """The algorithm that ran (build.json reports it; the config may only say "auto")."""
+        ran = ((self.build.get("reports") or {}).get("atlas") or {}).get("communities") or {}
+        if isinstance(ran.get("algorithm"), str):
+            return ran["algorithm"]
+        configured = (self.build.get("config") or {}).get("community_algorithm")
+        return configured if isinstance(configured, str) else None
 
     def position(self, model_id: str) -> int | None:
         """Row of `model_id` in `models`, by binary search over the sorted ids."""

@@ -13,7 +13,12 @@ from constellation.cli.options import data_dir_option
 @data_dir_option
 @click.option("--port", default=8501, show_default=True, type=int, help="TCP port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
-@click.option("--headless", is_flag=True, help="Do not open a browser (for servers and CI).")
+@click.option(
+    "--headless/--open-browser",
+    default=True,
+    show_default=True,
+    help="Only print the URL (the default, for servers and CI), or also open a browser on this machine.",
+)
 def command(data_dir: str | None, port: int, host: str, headless: bool) -> None:
     """Start the explorer (Streamlit) on the latest atlas of the data directory.
 
@@ -24,7 +29,8 @@ def command(data_dir: str | None, port: int, host: str, headless: bool) -> None:
     Examples:
       constellation app                          # http://127.0.0.1:8501/
       constellation app --data-dir data/demo     # the offline demo's data
-      constellation app --host 0.0.0.0 --port 8080 --headless
+      constellation app --open-browser           # also open it in a browser here
+      constellation app --host 0.0.0.0 --port 8080
     """
     from constellation.app.serve import check_port_free, serve_command
     from constellation.contract import DataLayout
