@@ -50,12 +50,14 @@ def command(
     synthetic: int,
     json_out: Path | None,
 ) -> None:
-    """Score parameter counts and inferred lineage on a snapshot.
+    """Score parameter counts, inferred lineage and name communities on a snapshot.
 
     Parameters: the sizes read from names against the snapshot's safetensors totals. Lineage: the
     declared lineage of a seeded share of models is hidden, inferred back from names and metadata, and
     scored against what was hidden (precision and recall by relation, precision-recall over confidence).
-    Runs on any snapshot, so it can follow every nightly crawl. See docs/quality.md.
+    Atlas: communities and clusters built from names alone, against declared lineage families (ARI, NMI,
+    pairwise precision and recall). Runs on any snapshot, so it can follow every nightly crawl. See
+    docs/quality.md.
 
     \b
     Examples:
