@@ -7,7 +7,8 @@ Each size gets a data dir with a synthetic snapshot. `--direct` (the default abo
 stage takes many minutes) writes the atlas files of the contract directly, with the same columns, a
 declared lineage from the generator, communities from the base families, ten similarity edges per model
 and no hierarchy/ (the dendrogram page then computes its community tree from the layout, as it does for
-early atlases). Below that, `constellation.build.build` makes the atlas.
+early atlases). Below that, `constellation.build.build` makes the atlas. `--data-dir ROOT` measures the
+atlas already in a data dir instead (e.g. one `bench.bench_full_build` built from a synthetic snapshot).
 
 Measured in one process, through Streamlit's AppTest (the script runs as in a server session):
 - load: `load_atlas` alone (the lean read) and the id index for search;
@@ -300,6 +301,24 @@ def run_size(n: int, direct: bool, workdir: Path, seed: int = 0) -> dict[str, An
         _, result["build_s"] = _timed(build, layout)
     search_query = str(lin["id"][n // 2])[:-3]
     del table, lin
+    result.update(_measure_in_child(root, search_query))
+    return result
+
+
+def run_data_dir(root: Path) -> dict[str, Any]:
+    """Measure the app on the atlas already in `root` (atlas/LATEST); search for a model halfway down."""
+    layout = DataLayout(root)
+    snapshot_id = layout.latest_atlas_id()
+    if snapshot_id is None:
+        raise SystemExit(f"{root} holds no atlas (atlas/LATEST is missing); build one first")
+    ids = pq.read_table(layout.atlas_file(snapshot_id, ATLAS_FILES.models), columns=["id"]).column("id")
+    build = json.loads(layout.atlas_file(snapshot_id, ATLAS_FILES.build).read_text())
+    result: dict[str, Any] = {"n": len(ids), "atlas": f"existing data dir {root}", "built_by": build.get("version")}
+    result.update(_measure_in_child(root, str(ids[len(ids) // 2])[:-3]))
+    return result
+
+
+def _measure_in_child(root: Path, search_query: str) -> dict[str, Any]:
     # A fresh process, so its peak memory is the app's alone, not the generator's.
     child = subprocess.run(
         [sys.executable, "-m", "bench.bench_app", "--measure", str(root), "--query", search_query],
@@ -307,8 +326,7 @@ def run_size(n: int, direct: bool, workdir: Path, seed: int = 0) -> dict[str, An
     )  # fmt: skip
     if child.returncode:
         raise RuntimeError(f"measuring the app failed:\n{child.stderr[-3000:]}")
-    result.update(json.loads(child.stdout.strip().splitlines()[-1]))
-    return result
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str]) -> dict[str, Any]:
@@ -316,14 +334,19 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--sizes", default="20000", help="comma-separated model counts (default: 20000)")
     p.add_argument("--direct", action="store_true", help="write the atlas files directly even for small sizes")
     p.add_argument("--workdir", type=Path, default=None, help="where the data dirs go (default: a temp dir)")
+    p.add_argument("--data-dir", type=Path, default=None, help="measure the atlas already in this data dir (no --sizes)")
     p.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)  # child: measure this data dir
     p.add_argument("--query", default="llama", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.measure is not None:
         print(json.dumps(measure_app(args.measure, args.query)))
         return {}
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-app-"))
     results: dict[str, Any] = {"benchmark": "app", "runs": []}
+    if args.data_dir is not None:
+        results["runs"].append(run_data_dir(args.data_dir))
+        write_results(args.out, results)
+        return results
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-app-"))
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             results["runs"].append(run_size(size, args.direct or size > 100_000, workdir))
