@@ -98,6 +98,7 @@ def build(
         raise BuildError(f"snapshot {snapshot_id} holds no models, so there is nothing to map; crawl again")
 
     genealogy = timed("genealogy", annotate, snapshot)
+    del snapshot  # annotate returned its own copy; at 3M models every copy of the rows costs GBs
     mapped = timed("atlas", map_atlas, genealogy.models, genealogy.edges, config)
     edges = pd.concat([e for e in (genealogy.edges, mapped.edges) if not e.empty] or [genealogy.edges])
 

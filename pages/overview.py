@@ -33,7 +33,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Top families by downloads")
     if atlas.has("family"):
-        st.dataframe(overview.top_groups(models, "family", 15), hide_index=True)
+        st.dataframe(ui.top_groups(atlas, "family", 15), hide_index=True)
     else:
         ui.unavailable("Families")
 with right:

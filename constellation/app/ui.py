@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from constellation.app import clouds, exports, trends
+from constellation.app import clouds, exports, overview, trends
 from constellation.app.data import Atlas, latest_atlas_id, load_atlas
 from constellation.app.escape import md
 from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, choices, filters_from_query_params
@@ -257,6 +257,17 @@ def _filtered(root: str, snapshot_id: str, filters: Filters) -> pd.DataFrame:
 def filtered_models(atlas: Atlas, filters: Filters | None = None) -> pd.DataFrame:
     """The atlas's models that pass the filters (cached; never modify the frame)."""
     return _filtered(str(atlas.root), atlas.snapshot_id, filters or current_filters())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _top_groups(root: str, snapshot_id: str, filters: Filters, column: str, n: int) -> pd.DataFrame:
+    return overview.top_groups(_filtered(root, snapshot_id, filters), column, n)
+
+
+def top_groups(atlas: Atlas, column: str, n: int) -> pd.DataFrame:
+    """The top `n` groups of `column` by downloads in the current selection, cached per filter state:
+    a real atlas has hundreds of thousands of families, too many to group on every rerun."""
+    return _top_groups(str(atlas.root), atlas.snapshot_id, current_filters(), column, n)
 
 
 def filter_caption(atlas: Atlas, frame: pd.DataFrame) -> None:
