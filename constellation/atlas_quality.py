@@ -139,9 +139,7 @@ def names_only_atlas(models: pd.DataFrame, config: Any = None) -> tuple[pd.DataF
     """Our communities and clusters of `models`, built from names alone: no lineage edge enters the graph."""
     from constellation.atlas import AtlasConfig, map_atlas
 
-    config = config or AtlasConfig()
-    if any(f.name == "add_lineage_edges" for f in dataclasses.fields(config)):
-        config = dataclasses.replace(config, add_lineage_edges=False)
+    config = dataclasses.replace(config or AtlasConfig(), add_lineage_edges=False)
     no_lineage = pd.DataFrame(columns=list(EDGE_COLUMNS))
     mapped = map_atlas(models.reset_index(drop=True), no_lineage, config)
     return mapped.models[["community", "cluster"]], config.as_dict()

@@ -44,10 +44,8 @@ class BuildResult:
 
 def fingerprint(layout: DataLayout, snapshot_id: str, config: AtlasConfig) -> str:
     """What a build depends on: the snapshot's bytes, the config and the code version."""
-    digest = hashlib.sha256()
     with open(layout.snapshot(snapshot_id), "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        digest = hashlib.file_digest(handle, "sha256")
     digest.update(json.dumps(config.as_dict(), sort_keys=True, default=str).encode())
     digest.update(__version__.encode())
     return digest.hexdigest()

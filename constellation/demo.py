@@ -93,10 +93,10 @@ def running_fakehub(config: DemoConfig) -> Iterator[str]:
             proc.kill()
 
 
-def crawl_from(endpoint: str, data_dir: Path, extra: tuple[str, ...] = ()) -> None:
+def crawl_from(endpoint: str, data_dir: Path) -> None:
     """The real crawl, as its own process, against `endpoint`."""
     with tempfile.TemporaryDirectory(prefix="constellation-demo-hf-home-") as hf_home:
-        cmd = cli_command("crawl", "--endpoint", endpoint, "--data-dir", str(data_dir), *extra)
+        cmd = cli_command("crawl", "--endpoint", endpoint, "--data-dir", str(data_dir))
         proc = subprocess.run(cmd, env=isolated_hub_env(endpoint, hf_home))
     if proc.returncode != 0:
         raise DemoError(f"the crawl exited with status {proc.returncode}; its log is above")

@@ -9,10 +9,9 @@ and the printed report pick it up.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,8 @@ from constellation.evaluate_lineage import (
     evaluate_lineage_on_synthetic,
     load_reference_snapshots,
 )
+from constellation.evaluate_params import evaluate_params_on_shared_data, evaluate_params_on_snapshot
 from constellation.inference import DEFAULT_MIN_CONFIDENCE
-
-log = logging.getLogger(__name__)
 
 # The targets of issue 4, shown beside the measured figures.
 TARGET_LINEAGE_PRECISION = 0.85
@@ -54,7 +52,6 @@ class Section:
     title: str
     result: dict[str, Any]
     text: str  # readable tables
-    notes: list[str] = field(default_factory=list)
 
 
 SectionFunction = Callable[[EvaluationInput], "Section | None"]
@@ -139,11 +136,6 @@ def _lineage_result(scores: LineageScores) -> dict[str, Any]:
 
 def params_section(inp: EvaluationInput) -> Section | None:
     """params_from_name against the snapshot's own safetensors totals."""
-    try:
-        from constellation.evaluate_params import evaluate_params_on_snapshot
-    except ImportError as exc:
-        log.warning("parameter evaluation skipped: %s", exc)
-        return None
     result = evaluate_params_on_snapshot(inp.models)
     rows = _size_rows({"snapshot": result})
     return Section("params", "Parameters from names, on this snapshot", result, table(pd.DataFrame(rows)))
@@ -152,11 +144,6 @@ def params_section(inp: EvaluationInput) -> Section | None:
 def params_shared_section(inp: EvaluationInput) -> Section | None:
     """params_from_name against the true counts in ../shared/data."""
     if inp.shared_data is None:
-        return None
-    try:
-        from constellation.evaluate_params import evaluate_params_on_shared_data
-    except ImportError as exc:
-        log.warning("parameter evaluation on shared data skipped: %s", exc)
         return None
     result = evaluate_params_on_shared_data(inp.shared_data)
     if result is None:
@@ -185,7 +172,12 @@ def lineage_shared_section(inp: EvaluationInput) -> Section | None:
         return None
     results, texts = {}, []
     for name, snapshot in load_reference_snapshots(inp.shared_data).items():
-        scores = evaluate_lineage(snapshot, inp.hide_share, inp.seed, inp.threshold)
+        try:
+            scores = evaluate_lineage(snapshot, inp.hide_share, inp.seed, inp.threshold)
+        except NoDeclaredLineage as exc:  # one set without lineage must not sink the others
+            results[name] = {"skipped": str(exc)}
+            texts.append(f"── {name}: skipped: {exc}")
+            continue
         results[name] = {"models": int(len(snapshot)), **_lineage_result(scores)}
         texts.append(f"── {name} ({len(snapshot):,} models)\n{_lineage_text(scores)}")
     return Section("lineage_shared_data", f"Inferred lineage on {inp.shared_data}", results, "\n\n".join(texts))

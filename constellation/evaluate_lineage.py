@@ -184,21 +184,21 @@ def score_proposals(
             }
         )
     n_quant = int((child_relation == "quantized").sum())
-    curve = pd.DataFrame(
-        [
+    points = []
+    for th in thresholds:
+        above = at(th)
+        right_above = int(above["correct"].sum())
+        points.append(
             {
                 "threshold": th,
-                "proposals": int(len(at(th))),
-                "correct": int(at(th)["correct"].sum()),
-                "precision": ratio(int(at(th)["correct"].sum()), len(at(th))),
-                "recall": ratio(int(at(th)["correct"].sum()), n_hidden),
-                "recall_quantized": ratio(
-                    int(at(th).loc[at(th)["true_relation"] == "quantized", "correct"].sum()), n_quant
-                ),
+                "proposals": int(len(above)),
+                "correct": right_above,
+                "precision": ratio(right_above, len(above)),
+                "recall": ratio(right_above, n_hidden),
+                "recall_quantized": ratio(int(above.loc[above["true_relation"] == "quantized", "correct"].sum()), n_quant),
             }
-            for th in thresholds
-        ]
-    )
+        )
+    curve = pd.DataFrame(points)
     right = kept[kept["correct"]]
     agreement = ratio(int((right["relation"] == right["true_relation"]).sum()), len(right)) if len(right) else None
     wrong = kept[~kept["correct"]].head(10)
@@ -249,6 +249,12 @@ def _on_the_same_line(scored: pd.DataFrame, truth: pd.DataFrame, primary_parent:
     return out
 
 
+def _primary_parents(snapshot: pd.DataFrame, parent: pd.Series) -> dict[str, str]:
+    """Lower-cased id → lower-cased primary declared parent, for the models that have one."""
+    has = parent.notna()
+    return dict(zip(snapshot["id"].str.lower()[has], parent[has].str.lower()))
+
+
 def _findable(snapshot: pd.DataFrame, truth: pd.DataFrame, visible_edges: pd.DataFrame) -> set[str]:
     """Hidden children whose true parent is in the snapshot or declared by some visible model."""
     known = set(snapshot["id"].str.lower()) | set(visible_edges["source"].str.lower())
@@ -267,8 +273,7 @@ def evaluate_lineage(
     if len(snapshot) == 0 or not snapshot["base_models"].map(_has_entries).any():
         raise NoDeclaredLineage("the snapshot declares no lineage, so there is nothing to hide and infer back")
     snapshot = snapshot.reset_index(drop=True)
-    full = declared_lineage(snapshot).columns["parent"]
-    primary_parent = dict(zip(snapshot["id"].str.lower()[full.notna()], full.dropna().str.lower()))
+    primary_parent = _primary_parents(snapshot, declared_lineage(snapshot).columns["parent"])
     masked, truth = hide_lineage(snapshot, hide_share, seed)
     declared = declared_lineage(masked)
     needs = declared.columns["parent"].isna().to_numpy()
@@ -424,8 +429,7 @@ def evaluate_lineage_on_synthetic(
     needs = declared.columns["parent"].isna().to_numpy()
     proposals = infer_lineage(snapshot, needs, declared.edges, rules).proposals
     silent = truth[~truth["child"].isin(truth.loc[truth["declared"], "child"])]
-    full = declared.columns["parent"]
-    primary = dict(zip(snapshot["id"].str.lower()[full.notna()], full.dropna().str.lower()))
+    primary = _primary_parents(snapshot, declared.columns["parent"])
     undeclared = score_proposals(
         proposals, silent[["child", "parent", "relation"]], threshold, primary_parent=primary
     )

@@ -66,10 +66,6 @@ class ExportFilters:
         if self.min_downloads is not None and self.min_downloads < 0:
             raise ExportError(f"--min-downloads must be 0 or more, got {self.min_downloads}")
 
-    @property
-    def filters_models(self) -> bool:
-        return bool(self.communities or self.families or self.min_downloads is not None)
-
     def describe(self) -> str:
         parts = []
         if self.communities:

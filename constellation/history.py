@@ -21,49 +21,44 @@ def model_history(layout: DataLayout, model_id: str) -> pd.DataFrame:
     downloads, likes. Empty (with those columns) when no snapshot lists it."""
     ids = layout.snapshot_ids()
     if not ids:
-        return _empty_history()
-    files = [str(layout.snapshot(sid)) for sid in ids]
+        return _history_frame([])
+    by_file = {str(layout.snapshot(sid)): sid for sid in ids}
     with duckdb.connect(":memory:") as con:
         rows = con.execute(
             "SELECT filename, downloads, likes FROM read_parquet(?, filename = true, union_by_name = true) "
             "WHERE id = ?",
-            [files, model_id],
+            [list(by_file), model_id],
         ).fetchall()
-    by_file = {str(layout.snapshot(sid)): sid for sid in ids}
-    records = sorted((by_file[name], downloads, likes) for name, downloads, likes in rows)
-    frame = pd.DataFrame(
-        {
-            "snapshot_id": pd.Series([r[0] for r in records], dtype="string"),
-            "date": pd.Series([parse_snapshot_id(r[0]) for r in records], dtype="datetime64[us, UTC]"),
-            "downloads": pd.Series([r[1] for r in records], dtype="Int64"),
-            "likes": pd.Series([r[2] for r in records], dtype="Int64"),
-        }
-    )
-    return frame
+    return _history_frame(sorted((by_file[name], downloads, likes) for name, downloads, likes in rows))
 
 
 def snapshot_diff(layout: DataLayout, old_id: str, new_id: str) -> tuple[list[str], list[str]]:
     """(appeared, disappeared): ids in `new_id` but not `old_id`, and the reverse; each sorted."""
     old = str(layout.snapshot(resolve_snapshot_id(layout, old_id)))
     new = str(layout.snapshot(resolve_snapshot_id(layout, new_id)))
+    # One pass over each file: a full outer join of the two id sets, rather than two EXCEPTs reading both twice.
     with duckdb.connect(":memory:") as con:
-        appeared = con.execute(
-            "SELECT id FROM read_parquet(?) EXCEPT SELECT id FROM read_parquet(?)", [new, old]
+        rows = con.execute(
+            "SELECT o.id, n.id FROM (SELECT DISTINCT id FROM read_parquet(?)) o "
+            "FULL OUTER JOIN (SELECT DISTINCT id FROM read_parquet(?)) n ON o.id = n.id "
+            "WHERE o.id IS NULL OR n.id IS NULL",
+            [old, new],
         ).fetchall()
-        disappeared = con.execute(
-            "SELECT id FROM read_parquet(?) EXCEPT SELECT id FROM read_parquet(?)", [old, new]
-        ).fetchall()
-    return sorted(r[0] for r in appeared), sorted(r[0] for r in disappeared)
+    appeared = sorted(new_only for old_only, new_only in rows if old_only is None)
+    disappeared = sorted(old_only for old_only, new_only in rows if new_only is None)
+    return appeared, disappeared
 
 
-def _empty_history() -> pd.DataFrame:
+def _history_frame(records: list[tuple[str, int | None, int | None]]) -> pd.DataFrame:
+    """HISTORY_COLUMNS from (snapshot_id, downloads, likes) records."""
     return pd.DataFrame(
         {
-            "snapshot_id": pd.Series([], dtype="string"),
-            "date": pd.Series([], dtype="datetime64[us, UTC]"),
-            "downloads": pd.Series([], dtype="Int64"),
-            "likes": pd.Series([], dtype="Int64"),
-        }
+            "snapshot_id": pd.Series([r[0] for r in records], dtype="string"),
+            "date": pd.Series([parse_snapshot_id(r[0]) for r in records], dtype="datetime64[us, UTC]"),
+            "downloads": pd.Series([r[1] for r in records], dtype="Int64"),
+            "likes": pd.Series([r[2] for r in records], dtype="Int64"),
+        },
+        columns=list(HISTORY_COLUMNS),
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -196,6 +197,12 @@ class _Features:
     specific: np.ndarray  # the key names a particular model: it has a digit or three tokens ("bot" does not)
     declared_in: np.ndarray  # how many models of the snapshot declare this model as a parent
 
+    @cached_property
+    def row_of(self) -> pd.Series:
+        """id → row (the first row of an id listed twice); built once, for the rules that map declared ids."""
+        rows = pd.Series(np.arange(len(self.ids)), index=self.ids)
+        return rows[~rows.index.duplicated()]
+
 
 def _declared_in(ids: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
     """For each model, the number of declared edges naming it as the parent (ids compared case-insensitively)."""
@@ -355,9 +362,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     """Parents declared by other models with the same key: child, parent_id, votes, share."""
     if declared.empty:
         return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
-    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
-    row_of = row_of[~row_of.index.duplicated()]
-    sib = declared.assign(sib=declared["target"].map(row_of)).dropna(subset=["sib"])
+    sib = declared.assign(sib=declared["target"].map(f.row_of)).dropna(subset=["sib"])
     sib_rows = sib["sib"].to_numpy(dtype=np.int64)
     votes = pd.DataFrame({"lookup": f.key[sib_rows], "parent_id": sib["source"].to_numpy()})
     votes = votes[votes["lookup"] != ""]
@@ -468,9 +473,7 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
 
 def _single_declared_parent(f: _Features, declared: pd.DataFrame) -> pd.Series:
     """The declared parent id of each model row that declares exactly one (index: row)."""
-    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
-    row_of = row_of[~row_of.index.duplicated()]
-    rows = declared.assign(row=declared["target"].map(row_of)).dropna(subset=["row"])
+    rows = declared.assign(row=declared["target"].map(f.row_of)).dropna(subset=["row"])
     single = rows.groupby("row")["source"].transform("size") == 1
     rows = rows[single]
     return pd.Series(rows["source"].to_numpy(dtype=object), index=rows["row"].to_numpy(dtype=np.int64))
@@ -494,9 +497,7 @@ def _owner_habits(
     owner = pd.Series(f.ids).astype(str).str.lower().str.partition("/")[0].where(
         pd.Series(f.ids).astype(str).str.contains("/", regex=False), ""
     ).to_numpy(dtype=object)
-    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
-    row_of = row_of[~row_of.index.duplicated()]
-    learn = declared["target"].map(row_of).dropna().astype(np.int64).unique()
+    learn = declared["target"].map(f.row_of).dropna().astype(np.int64).unique()
     learn = learn[f.quantized[learn]]
     seen = _name_matches(f, learn, cands)
     seen = seen[~seen["ambiguous"].to_numpy(dtype=bool)]
@@ -631,9 +632,7 @@ def _tag_priors(f: _Features, tags: pd.Series, children: np.ndarray, declared: p
     children = children[f.adapter[children]]
     if adapters.empty or len(children) == 0:
         return pd.DataFrame(columns=columns)
-    row_of = pd.Series(np.arange(len(f.ids)), index=f.ids)
-    row_of = row_of[~row_of.index.duplicated()]
-    rows = adapters["target"].map(row_of).dropna().astype(np.int64)
+    rows = adapters["target"].map(f.row_of).dropna().astype(np.int64)
     learned = pd.DataFrame({"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()})
     learned = learned.explode("tag").dropna(subset=["tag"])
     learned = learned[~learned["tag"].astype(str).str.startswith(_NOT_PRIOR_TAGS)]

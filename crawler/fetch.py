@@ -5,7 +5,6 @@ loops, empty pages that still say "next", rejected cursors and exhausted retries
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -214,7 +213,7 @@ def _server_message(exc: HfHubHTTPError) -> str:
             body = response.json()
             if isinstance(body, dict) and body.get("error"):
                 return str(body["error"])
-        except (ValueError, json.JSONDecodeError, httpx2.ResponseNotRead):
+        except (ValueError, httpx2.ResponseNotRead):  # ValueError includes json.JSONDecodeError
             pass
         return response.reason_phrase or "no message"
     return "no message"

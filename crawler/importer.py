@@ -154,8 +154,11 @@ def _paper_pages(path: Path, as_of: datetime) -> Iterator[ConvertedPage]:
             "only that CSV is supported, or use a JSONL dump of /api/models records"
         )
     columns = [c for c in (*PAPER_COLUMNS, "params_millions") if c in header]
-    for chunk in pd.read_csv(path, usecols=columns, chunksize=CHUNK_ROWS, dtype={"link": "string"}):
-        yield _paper_chunk(chunk, as_of)
+    try:
+        for chunk in pd.read_csv(path, usecols=columns, chunksize=CHUNK_ROWS, dtype={"link": "string"}):
+            yield _paper_chunk(chunk, as_of)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ImportFailed(f"{path.name} is not a readable CSV: {exc}") from None
 
 
 def _paper_chunk(chunk: pd.DataFrame, as_of: datetime) -> ConvertedPage:
@@ -167,14 +170,19 @@ def _paper_chunk(chunk: pd.DataFrame, as_of: datetime) -> ConvertedPage:
         if model_id is None:
             rejected.append(Rejection(None, f"link {link!r} is not a https://huggingface.co/<id> address"))
             continue
+        try:
+            downloads, likes = _whole(downloads), _whole(likes)
+        except ValueError:
+            rejected.append(Rejection(model_id, f"downloads {downloads!r} or likes {likes!r} is not a number"))
+            continue
         owner, _, name = model_id.rpartition("/")
         row = dict.fromkeys(PAPER_SCHEMA.names)
         row.update(
             id=model_id,
             author=owner or None,
             name=name,
-            downloads=_whole(downloads),  # the Hub list's rounded display value, e.g. 13600000.0
-            likes=_whole(likes),
+            downloads=downloads,  # the Hub list's rounded display value, e.g. 13600000.0
+            likes=likes,
             pipeline_tag="text-generation",  # the paper's scope
             crawled_at=as_of,
             paper_params_millions=None if pd.isna(millions) else float(millions),
@@ -251,8 +259,5 @@ def _file_date(path: Path) -> datetime:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -55,10 +55,6 @@ class Scope:
             if value is not None and not value.strip():
                 raise CrawlConfigError(f"--{name.replace('_', '-')} must not be empty; leave it out instead")
 
-    @property
-    def is_whole_hub(self) -> bool:
-        return self.pipeline_tag is None and self.author is None and self.search is None and not self.filters
-
     def query(self) -> list[tuple[str, str]]:
         """The scope's query parameters, in a stable order (repeated keys for filters)."""
         params: list[tuple[str, str]] = []

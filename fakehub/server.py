@@ -61,7 +61,6 @@ DEFAULT_RATELIMIT_QUOTA = 100_000
 DEFAULT_RATELIMIT_WINDOW = 300
 _POLL_SECONDS = 0.01  # how long stop() may wait for the serving loop to notice
 _TRICKLE_SLICES = 8
-_BROKEN_CONNECTION = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, socket.timeout, OSError)
 
 
 @dataclass(frozen=True)
@@ -166,10 +165,6 @@ class FakeHub:
         if self._server is None:
             raise FakeHubError("the fake Hub is not running; call start() or use it as a context manager")
         return f"http://{self.host}:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
 
     def start(self) -> FakeHub:
         """Listen and serve in a background thread. After stop(), start() listens on the same port again."""
@@ -285,7 +280,7 @@ class FakeHub:
         params = fault.params if fault else {}
         ip = handler.client_address[0]
         if over_quota is not None:
-            return _error(429, RATE_LIMIT_MESSAGE.format(ip=ip), ratelimit=(0, over_quota[1]))
+            return _rate_limited(ip, [], ratelimit=(0, over_quota[1]))
         if kind is not None and kind in _EARLY_ANSWERS:
             return _EARLY_ANSWERS[kind](params, ip)
         if kind == "slow" and not params["trickle"]:
@@ -433,8 +428,8 @@ class FakeHub:
                     handler.wfile.flush()
             else:
                 handler.wfile.write(response.body)
-        except _BROKEN_CONNECTION:
-            handler.close_connection = True  # the client went away (or stop() cut it); nothing to tell it
+        except OSError:  # broken pipe, reset, timeout: the client went away (or stop() cut it)
+            handler.close_connection = True
 
     def _track(self, connection: socket.socket, open_: bool) -> None:
         with self._lock:
@@ -567,7 +562,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self.server.hub._serve(self)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET  # all 404 but GET routes; HEAD too
+    def _drain_then_serve(self) -> None:
+        # Read any request body first: answering and closing with unread bytes makes the kernel reset
+        # the connection, and the client can lose the 404 it was sent.
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:
+            self.rfile.read(length)
+        self.server.hub._serve(self)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _drain_then_serve  # all 404: the fake serves GET routes only
+    do_HEAD = do_GET
 
     def version_string(self) -> str:
         return self.server_version

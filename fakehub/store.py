@@ -236,9 +236,6 @@ class HubStore:
         value = float(self._sort_key(sort)[last])
         return Page(rows, has_next, None if value == -np.inf else value, str(self.columns["_id"].values[last]))
 
-    def count(self, selection: Selection) -> int:
-        return self.n if selection.is_everything else int(self._mask(selection).sum())
-
     def render(self, rows: np.ndarray, keys: Iterable[str]) -> list[dict[str, Any]]:
         """The JSON objects of `rows` with `keys`, in that order, leaving out unknown values."""
         items: list[dict[str, Any]] = [{} for _ in range(len(rows))]

@@ -544,7 +544,7 @@ class _Builder:
         is_a = kind == ADAPTER
         # LoRA adapters: the adapter's own parameters (rank 8–128 over a few projections).
         params[is_a] = (params[is_a] * rng.uniform(0.001, 0.03, int(is_a.sum()))).astype(np.int64)
-        name, telling = self._derived_names(kind, qfmt, by_account, owner, p1, p2, p3, root, same_user)
+        name, telling = self._derived_names(kind, qfmt, by_account, owner, p1, p2, root, same_user)
         pop = self._popularity(kind, by_account, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
         return self._add(owner=owner, name=name, kind=kind, root=root, p1=p1, p2=p2, p3=p3, t=t, params=params,
                          pop=pop, qfmt=qfmt, by_account=by_account)
@@ -617,9 +617,8 @@ class _Builder:
         rng = self.rng
         return self.size_var[root, rng.choice(4, size=len(root), p=[0.5, 0.4, 0.03, 0.07])]
 
-    def _derived_names(self, kind, qfmt, by_account, owner, p1, p2, p3, root,
+    def _derived_names(self, kind, qfmt, by_account, owner, p1, p2, root,
                        same_user) -> tuple[np.ndarray, np.ndarray]:
-        rng = self.rng
         k = len(kind)
         names_all = self._col("name")
         owners_all = self._col("owner")

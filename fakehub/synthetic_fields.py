@@ -276,7 +276,7 @@ def render(b: _Builder) -> SyntheticHub:
     gated[(kind != BASE) & (g < 0.012)] = "auto"
     gated[(kind != BASE) & (g > 0.996)] = "manual"
 
-    truth = _truth(ids, pid, relation, declared_eff, tag_parent, kind)
+    truth = _truth(ids, pid, relation, declared_eff, tag_parent)
     anomaly_ids = {k: [ids[i] for i in rows] for k, rows in anomalies.items()}
     id_column, author = _arrow(ids), c["owner"]
     del pid, tag_parents, tag_parent, ids, c
@@ -515,7 +515,7 @@ def _siblings(rng, kind, gguf_rows, has_st, params, name, n) -> np.ndarray:
     return np.where(keep, out, None)
 
 
-def _truth(ids, pid, relation, declared, tag_parent, kind) -> pd.DataFrame:
+def _truth(ids, pid, relation, declared, tag_parent) -> pd.DataFrame:
     frames = []
     for j, p in enumerate(pid):
         has = np.array([x is not None for x in p])

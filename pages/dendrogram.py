@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from constellation.app import figures, hierarchy_view, ui
+from constellation.app import figures, hierarchy_view, overview, ui
 from constellation.app.escape import md
 
 atlas = ui.page_start()
@@ -46,7 +46,7 @@ options = [int(c) for c in communities.index[:500]]
 if not options:
     st.info("No community in this selection.")
     st.stop()
-labels = dict(zip(atlas.communities.get("community", []), atlas.communities.get("label", []), strict=False))
+labels = overview.community_labels(atlas.models, atlas.communities)
 chosen = st.selectbox(
     "Community", options, key="dendro_community",
     format_func=lambda c: f"{c}: {labels.get(c, '')} ({communities[c]:,} models)",

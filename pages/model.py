@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from constellation.app import lineage, ui
-from constellation.history import model_history
 from constellation.app.escape import hub_url, md
 from constellation.app.overview import params_text
 
@@ -80,7 +79,7 @@ if atlas.has("parent") or "parent" in atlas.models:
             + ", ".join(f"{md(k)} {v:,}" for k, v in desc.counts.items())
         )
     for relation, ids in desc.children.items():
-        with st.expander(f"Direct children: {relation} ({desc.children_total[relation]:,})"):
+        with st.expander(f"Direct children: {md(relation)} ({desc.children_total[relation]:,})"):
             st.markdown("  \n".join(f"[{md(i)}](?model={quote(i, safe='')})" for i in ids))
     inferred = value("inferred_parent")
     if inferred is not None:
@@ -93,13 +92,13 @@ if atlas.has("parent") or "parent" in atlas.models:
 else:
     ui.unavailable("Lineage")
 
-history = model_history(ui.layout(), model_id)
+history = ui.history(model_id)
 if len(history) > 1:
     st.subheader("Across snapshots")
     st.line_chart(history.set_index("date")[["downloads", "likes"]].astype("float64"))
 
 st.subheader("Community and nearest names")
-if atlas.has("community"):
+if value("community") is not None:  # a model can miss a community in an atlas that has them
     st.markdown(f"**Community** {int(value('community'))}: {md(value('community_label') or '')}")
 near = ui.similarity(atlas).neighbours(model_id, k=10)
 if len(near):

@@ -39,8 +39,7 @@ with left:
 with right:
     st.subheader("Top communities by downloads")
     if atlas.has("community"):
-        labels = overview.community_labels(atlas.models, atlas.communities)
-        st.dataframe(overview.top_groups(models, "community", 15, label=labels), hide_index=True)
+        st.dataframe(ui.top_groups(atlas, "community", 15), hide_index=True)
         ui.similarity_note(atlas)
     else:
         ui.unavailable("Communities")

@@ -1,11 +1,12 @@
 """The command line as a whole: every subcommand is documented, with examples; errors are one line."""
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from constellation.cli import main
 
-COMMANDS = sorted(main.commands)
+COMMANDS = main.list_commands(click.Context(main))
 
 
 def test_the_expected_subcommands_exist():
@@ -16,7 +17,8 @@ def test_the_expected_subcommands_exist():
 def test_every_subcommand_explains_itself_with_examples(name):
     result = CliRunner().invoke(main, [name, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Example" in result.output, f"`constellation {name} --help` has no examples"
+    assert "Examples:" in result.output, f"`constellation {name} --help` has no examples"
+    assert f"constellation {name}" in result.output, f"`constellation {name} --help` has no example of itself"
     assert "Not implemented" not in result.output
 
 

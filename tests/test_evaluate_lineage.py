@@ -20,6 +20,7 @@ from constellation.evaluate import (
     Section,
     evaluate,
     lineage_section,
+    lineage_shared_section,
     params_section,
     render,
 )
@@ -159,6 +160,24 @@ def test_orchestrator_takes_one_more_section_with_one_line() -> None:
     assert [s.name for s in sections] == ["lineage", "extra"]
     assert lineage_section in SECTIONS and params_section in SECTIONS
     assert "An extra section\n════════════════\nn = 8" in render(sections)
+
+
+def test_a_reference_set_without_lineage_is_skipped_not_fatal(tmp_path: Path) -> None:
+    folder = tmp_path / "hf-top-downloads-2024-09"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "modelId": ["a/one", "b/two"],
+            "downloads": [10, 20],
+            "lastModified": ["2024-09-01T00:00:00Z", "2024-09-02T00:00:00Z"],
+            "pipeline_tag": ["text-generation", None],
+            "tags": ["['license:mit']", "[]"],
+        }
+    ).to_csv(folder / "hf_models.csv", index=False)
+    section = lineage_shared_section(EvaluationInput(tiny_snapshot(), shared_data=tmp_path))
+    assert list(section.result) == ["hf-top-downloads-2024-09"]
+    assert section.result["hf-top-downloads-2024-09"]["skipped"].startswith("the snapshot declares no lineage")
+    assert section.text.startswith("── hf-top-downloads-2024-09: skipped: the snapshot declares no lineage")
 
 
 def write_snapshot(root: Path, frame: pd.DataFrame, snapshot_id: str = "20260101T000000Z") -> None:

@@ -49,7 +49,13 @@ def test_terms_rarer_than_min_df_are_dropped():
     assert "llama 2" in set(features.word_terms)  # word bigrams
 
 
-@pytest.mark.parametrize("ids", [["gpt2"], ["🤗"], ["a/b", "c/d"]])
-def test_tiny_or_featureless_inputs_do_not_fail(ids):
+@pytest.mark.parametrize(
+    "ids, texts, empty",
+    [(["gpt2"], ["gpt 2"], []), (["🤗"], [""], [0]), (["a/b", "c/d"], ["b", "d"], [])],
+)
+def test_tiny_or_featureless_inputs_do_not_fail(ids, texts, empty):
     features = name_features(ids, AtlasConfig())
     assert features.matrix.shape[0] == len(ids)
+    assert features.texts == texts and features.empty_rows.tolist() == empty
+    norms = np.sqrt(np.asarray(features.matrix.multiply(features.matrix).sum(axis=1)).ravel())
+    assert np.allclose(norms, [0.0 if i in empty else 1.0 for i in range(len(ids))], atol=1e-6)

@@ -46,3 +46,5 @@ def test_tiny_layouts(n):
     membership = np.zeros(n, dtype=np.int64)
     layout = layout_atlas(np.arange(n), membership, seed=0)
     assert len(layout.x) == n and np.isfinite(layout.x).all() and np.isfinite(layout.y).all()
+    assert len({(int(a), int(b)) for a, b in zip(layout.x, layout.y, strict=True)}) == n  # one cell each
+    assert layout.centers.shape == (min(n, 1), 2)

@@ -20,6 +20,7 @@ from pyvis.network import Network
 
 from constellation.app.escape import html_text
 from constellation.app.figures import RELATION_COLOURS
+from constellation.app.lineage import lineage_edges_of
 from constellation.app.overview import params_text
 
 DEFAULT_CAP = 300
@@ -70,7 +71,7 @@ def neighbourhood_graph(
     """`center`, its ancestors, its lineage neighbours (parents and children, declared or inferred) and
     its most similar names; edges among all of those. `similar` holds similarity edges touching the nodes."""
     cap = max(2, min(cap, HARD_CAP))
-    touching = lineage[(lineage["source"] == center) | (lineage["target"] == center)] if len(lineage) else lineage
+    touching = lineage_edges_of(lineage, center)
     candidates = dict.fromkeys([center, *ancestors])
     for column in ("source", "target"):
         if len(touching):
@@ -154,12 +155,9 @@ def render_html(spec: GraphSpec, height_px: int = 650, seed: int = 0) -> str:
                 "font": {"size": 12},
             }
         )
-    edges = []
-    for row in spec.edges.itertuples(index=False):
-        edges.append(_edge_style(row))
     # Direct assignment: pyvis's add_node/add_edge are O(n) each (scale-notes).
     net.nodes = nodes
-    net.edges = edges
+    net.edges = [_edge_style(row) for row in spec.edges.itertuples(index=False)]
     net.node_ids = [n["id"] for n in nodes]
     net.set_options(json.dumps(VIS_OPTIONS))
     return _offline(net.generate_html(notebook=False))

@@ -18,6 +18,7 @@ from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import pdist
 
 from constellation import hierarchy as saved
+from constellation.app.overview import community_labels
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def community_tree(hierarchy: dict[str, Any], communities: pd.DataFrame, models:
             if is_linkage(z) and "community" in leaves and len(leaves) and leaves["community"].is_unique:
                 keys = leaves["community"].tolist()
                 return LinkageView(z, labels, keys, "the atlas's tree over community centroids (hierarchy/atlas_linkage)")
-    return _centroid_tree(models, _labels_by_community(communities, models))
+    return _centroid_tree(models, community_labels(models, communities).dropna().astype(str).to_dict())
 
 
 def member_tree(hierarchy: dict[str, Any], community: Any, members: pd.DataFrame) -> LinkageView | None:
@@ -99,15 +100,6 @@ def _centroid_tree(models: pd.DataFrame, labels: dict[Any, str]) -> LinkageView 
     keys = grouped.index.tolist()
     note = f"computed here from the layout centroids of the {len(keys):,} largest communities"
     return LinkageView(z, [_community_label(k, labels) for k in keys], keys, note)
-
-
-def _labels_by_community(communities: pd.DataFrame, models: pd.DataFrame) -> dict[Any, str]:
-    if {"community", "label"} <= set(communities.columns):
-        return dict(zip(communities["community"], communities["label"].astype(str), strict=True))
-    if {"community", "community_label"} <= set(models.columns):
-        pairs = models[["community", "community_label"]].dropna().drop_duplicates("community")
-        return dict(zip(pairs["community"], pairs["community_label"].astype(str), strict=True))
-    return {}
 
 
 def _community_label(key: Any, labels: dict[Any, str]) -> str:

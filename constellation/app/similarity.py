@@ -53,7 +53,7 @@ class SimilarityIndex:
         keep = targets != rows[0]
         return pd.DataFrame({"id": self.ids[targets[keep]], "weight": self.weights[lo:hi][order][keep].astype("float64")})
 
-    def edges_of(self, ids: Iterable[str], within: bool = False, limit: int | None = None) -> pd.DataFrame:
+    def edges_of(self, ids: Iterable[str], within: bool = False) -> pd.DataFrame:
         """Out-edges of `ids` (only those ending inside the set when `within`), strongest first."""
         rows = self.rows_of(ids)
         if not len(rows):
@@ -67,7 +67,7 @@ class SimilarityIndex:
         if within:
             inside = np.isin(targets, rows)
             sources, targets, weights = sources[inside], targets[inside], weights[inside]
-        order = np.argsort(-weights, kind="stable")[:limit]
+        order = np.argsort(-weights, kind="stable")
         return pd.DataFrame(
             {"source": self.ids[sources[order]], "target": self.ids[targets[order]], "weight": weights[order].astype("float64")}
         )

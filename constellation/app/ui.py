@@ -24,6 +24,7 @@ from constellation.app.search import IdIndex
 from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
+from constellation.history import model_history
 
 log = logging.getLogger(__name__)
 
@@ -261,12 +262,15 @@ def filtered_models(atlas: Atlas, filters: Filters | None = None) -> pd.DataFram
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _top_groups(root: str, snapshot_id: str, filters: Filters, column: str, n: int) -> pd.DataFrame:
-    return overview.top_groups(_filtered(root, snapshot_id, filters), column, n)
+    atlas = _atlas(root, snapshot_id)
+    label = overview.community_labels(atlas.models, atlas.communities) if column == "community" else None
+    return overview.top_groups(_filtered(root, snapshot_id, filters), column, n, label=label)
 
 
 def top_groups(atlas: Atlas, column: str, n: int) -> pd.DataFrame:
-    """The top `n` groups of `column` by downloads in the current selection, cached per filter state:
-    a real atlas has hundreds of thousands of families, too many to group on every rerun."""
+    """The top `n` groups of `column` by downloads in the current selection (communities with their
+    label), cached per filter state: a real atlas has hundreds of thousands of families, too many to
+    group on every rerun."""
     return _top_groups(str(atlas.root), atlas.snapshot_id, current_filters(), column, n)
 
 
@@ -307,15 +311,14 @@ def model_picker(atlas: Atlas, key: str, label: str = "Find a model") -> str | N
     """Type-ahead: a text box, then the matches (prefixes first); the pick is kept in the URL (`model`)."""
     current = st.query_params.get("model")
     query = st.text_input(label, key=f"{key}_query", placeholder="e.g. llama-3, mistralai/, gguf")
-    if query:
-        matches = id_index(atlas).search(query, limit=25)
-        if not matches:
-            st.caption(f"No model id contains “{md(query)}”.")
-            return current if current and atlas.position(current) is not None else None
+    matches = id_index(atlas).search(query, limit=25) if query else []
+    if matches:
         picked = st.selectbox(f"{len(matches)} match{'es' if len(matches) != 1 else ''}", matches, key=f"{key}_pick")
         if picked and picked != current:
             st.query_params["model"] = picked
         return picked
+    if query:
+        st.caption(f"No model id contains “{md(query)}”.")
     return current if current and atlas.position(current) is not None else None
 
 
@@ -376,3 +379,15 @@ def growth(atlas: Atlas) -> dict | None:
     """Models added and removed since the previous snapshot (cached per list of snapshots)."""
     data = layout()
     return _growth(str(data.root), tuple(data.snapshot_ids()), atlas.snapshot_id)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _history(root: str, snapshot_ids: tuple[str, ...], model_id: str) -> pd.DataFrame:
+    return model_history(DataLayout.at(root), model_id)
+
+
+def history(model_id: str) -> pd.DataFrame:
+    """A model's downloads and likes in every snapshot (cached per list of snapshots): the query scans
+    every snapshot file, too slow to repeat on each rerun of the model page."""
+    data = layout()
+    return _history(str(data.root), tuple(data.snapshot_ids()), model_id)

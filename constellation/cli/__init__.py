@@ -4,6 +4,7 @@ calls the library and reports; the work happens in constellation/, crawler/ and 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
@@ -13,8 +14,34 @@ from constellation import __version__
 from constellation.errors import ConstellationError
 
 
+# Subcommand -> its module in constellation/cli/. A module is imported only when its command runs (or the
+# top-level --help lists them all): `build` alone pulls in scikit-learn and igraph, over a second of start-up
+# that `crawl`, `fakehub` and `import` do not need.
+_COMMAND_MODULES: dict[str, str] = {
+    "app": "app",
+    "build": "build",
+    "crawl": "crawl",
+    "demo": "demo",
+    "evaluate": "evaluate",
+    "export": "export",
+    "fakehub": "fakehub",
+    "history": "history",
+    "import": "import_",
+}
+
+
 class _Group(click.Group):
-    """Turns library errors into a one-line message and the error's exit code, never a traceback."""
+    """Loads subcommands on first use, and turns library errors into a one-line message and the error's
+    exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        return importlib.import_module(f"constellation.cli.{module}").command
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -48,13 +75,3 @@ def main(verbose: int, quiet: bool) -> None:
     # The HTTP stack logs every request at INFO; the crawler logs what matters itself.
     for noisy in ("httpx", "httpx2", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def _register() -> None:
-    from constellation.cli import app, build, crawl, demo, evaluate, export, fakehub, history, import_
-
-    for module in (crawl, import_, history, build, evaluate, export, app, fakehub, demo):
-        main.add_command(module.command)
-
-
-_register()

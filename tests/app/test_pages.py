@@ -69,6 +69,14 @@ def test_overview_counts_and_filters_change_them(app: AppTest, atlas_root):
     assert any("Filters keep" in c.value for c in app.caption)
 
 
+def test_overview_lists_the_top_communities_with_their_labels(app: AppTest, atlas_root):
+    atlas = load_atlas(DataLayout(atlas_root))
+    top = app.dataframe[1].value  # families first, then communities
+    assert list(top.columns) == ["community", "label", "models", "downloads", "likes"]
+    labels = atlas.communities.set_index("community")["label"]
+    assert top["label"].tolist() == [labels[c] for c in top["community"]]
+
+
 def test_a_shared_link_restores_the_filters(app_env, atlas_root):
     models = load_atlas(DataLayout(atlas_root)).models
     at = AppTest.from_file(str(APP), default_timeout=60)

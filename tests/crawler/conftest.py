@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.message import Message
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -68,6 +69,22 @@ def records() -> list[dict[str, Any]]:
 def hub(records: list[dict[str, Any]]) -> Iterator[FakeHub]:
     with FakeHub(records, page_size=PAGE_SIZE) as server:
         yield server
+
+
+@pytest.fixture
+def request_headers(monkeypatch: pytest.MonkeyPatch) -> list[Message]:
+    """The headers of every request any FakeHub of the test received (the fake does not keep headers)."""
+    from fakehub import server
+
+    seen: list[Message] = []
+    original = server._Handler.do_GET
+
+    def recording(handler: server._Handler) -> None:
+        seen.append(handler.headers)
+        original(handler)
+
+    monkeypatch.setattr(server._Handler, "do_GET", recording)
+    return seen
 
 
 @pytest.fixture

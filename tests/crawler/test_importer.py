@@ -109,3 +109,20 @@ def test_unknown_file_kinds_and_columns_are_named(tmp_path, layout):
 def _touch(path):
     path.write_text("x\n")
     return path
+
+
+def test_paper_rows_with_unreadable_numbers_are_rejected_and_counted(tmp_path, layout):
+    csv = write_paper_csv(tmp_path / "paper.csv", [
+        "0,0,1,gpt2,https://huggingface.co/gpt2,13600000.0,1260.0,x,",
+        "1,1,2,odd,https://huggingface.co/a/odd,many,3.0,x,",
+    ])  # fmt: skip
+    m = import_file(layout, csv).manifest
+    assert (m["counts"]["seen"], m["counts"]["stored"]) == (2, 1)
+    assert m["rejected"] == [{"id": "a/odd", "reason": "downloads 'many' or likes 3.0 is not a number"}]
+
+
+def test_a_csv_broken_mid_file_is_refused_without_a_traceback(tmp_path, layout):
+    csv = write_paper_csv(tmp_path / "paper.csv", ['0,0,1,gpt2,"https://huggingface.co/gpt2,1.0,1.0,x,'])
+    with pytest.raises(ImportFailed, match="paper.csv is not a readable CSV: Error tokenizing data"):
+        import_file(layout, csv)
+    assert layout.snapshot_ids() == []

@@ -20,7 +20,7 @@ from fakehub.faults import Fault
 T0 = datetime(2026, 7, 26, 2, 0, tzinfo=timezone.utc)
 
 
-def test_a_dropped_link_is_caught_by_the_drop_check(hub, layout, records, settings):
+def test_a_dropped_link_is_caught_by_the_drop_check(hub, layout, settings):
     first = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False, now=T0)
     hub.faults.add(Fault("drop_link", page=3))  # the listing "ends" after 4 pages: 20 of 43 models
 

@@ -190,19 +190,9 @@ def test_a_checkpoint_whose_pages_are_gone_is_discarded(hub, layout, records, se
     assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
 
 
-def test_the_user_agent_names_constellation(layout, records, settings, monkeypatch):
-    from fakehub import server
-
-    agents: list[str] = []
-    original = server._Handler.do_GET
-
-    def recording(handler):
-        agents.append(handler.headers.get("user-agent", ""))
-        original(handler)
-
-    monkeypatch.setattr(server._Handler, "do_GET", recording)
-    with server.FakeHub(records, page_size=PAGE_SIZE) as fake:
-        crawl(layout, Scope(limit=3), endpoint=fake.url, settings=settings, progress=False)
+def test_the_user_agent_names_constellation(hub, layout, settings, request_headers):
+    crawl(layout, Scope(limit=3), endpoint=hub.url, settings=settings, progress=False)
+    agents = [h.get("user-agent", "") for h in request_headers]
     assert agents and agents[0].startswith(f"constellation/{constellation.__version__}; hf_hub/2.")
 
 

@@ -7,30 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from fakehub.faults import Fault
 from fakehub.server import FakeHub
 from tests.crawler.conftest import PAGE_SIZE
 from tests.crawler.test_resume import crawl_env
 
 TOKEN = "hf_TopSecretCrawlerToken0123456789abcdef"
-
-
-@pytest.fixture
-def authorizations(monkeypatch) -> list[str]:
-    """The Authorization headers the fake Hub received (the fake does not keep headers itself)."""
-    from fakehub import server
-
-    seen: list[str] = []
-    original = server._Handler.do_GET
-
-    def recording(handler):
-        seen.append(handler.headers.get("authorization", ""))
-        original(handler)
-
-    monkeypatch.setattr(server._Handler, "do_GET", recording)
-    return seen
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -44,7 +26,7 @@ def files_under(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
-def test_the_token_is_sent_but_never_written(tmp_path, records, authorizations):
+def test_the_token_is_sent_but_never_written(tmp_path, records, request_headers):
     data = tmp_path / "data"
     env = {**crawl_env(tmp_path), "HF_TOKEN": TOKEN, "HF_DEBUG": "1"}
     base = ["crawl", "--data-dir", str(data), "--page-size", str(PAGE_SIZE), "--retry-wait", "0.01",
@@ -58,6 +40,7 @@ def test_the_token_is_sent_but_never_written(tmp_path, records, authorizations):
     assert "403" in failed.stderr and "HF_TOKEN" in failed.stderr
     assert ok.returncode == 0, ok.stderr
     assert dry.returncode == 0 and "token:       yes" in dry.stdout
+    authorizations = [h.get("authorization", "") for h in request_headers]
     assert authorizations and all(a == f"Bearer {TOKEN}" for a in authorizations)
 
     written = files_under(data)

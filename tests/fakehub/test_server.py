@@ -152,13 +152,13 @@ def test_filter_tags_are_and_ed_whether_repeated_or_comma_separated(hub, records
     assert len(want) == 4
 
 
-def test_filter_finds_children_through_base_model_tags(hub, records):
+def test_filter_finds_children_through_base_model_tags(hub):
     children = ids_of(HfApi(endpoint=hub.url).list_models(filter="base_model:finetune:org0/Model-00"))
 
     assert children == sorted(f"org{i % 3}/Model-{i:02d}" for i in range(12, N_MODELS))
 
 
-def test_search_is_a_case_insensitive_substring_of_the_id(hub, records):
+def test_search_is_a_case_insensitive_substring_of_the_id(hub):
     api = HfApi(endpoint=hub.url)
 
     assert ids_of(api.list_models(search="ORG1/model-1")) == [
@@ -235,7 +235,7 @@ def test_full_adds_author_gated_last_modified_sha_and_siblings(hub, flag):
     assert item["siblings"] == [{"rfilename": ".gitattributes"}, {"rfilename": "config.json"}]
 
 
-def test_card_data_and_config_add_their_key(hub, records):
+def test_card_data_and_config_add_their_key(hub):
     models = list(HfApi(endpoint=hub.url).list_models(cardData=True, fetch_config=True))
     raw = get(hub, params={"cardData": "true", "config": "true", "limit": 1}).json()[0]
 
