@@ -22,16 +22,17 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import igraph as ig
-import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from constellation.errors import ConstellationError
 from constellation.tokenize import tokenize_id
+
+if TYPE_CHECKING:
+    import igraph as ig
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def detect_communities(
 
 def _python_louvain(n, sources, targets, weights, resolution, seed) -> np.ndarray:
     import community as community_louvain  # python-louvain
+    import networkx as nx
 
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
@@ -105,12 +107,16 @@ def _python_louvain(n, sources, targets, weights, resolution, seed) -> np.ndarra
 
 def igraph_graph(n: int, sources: np.ndarray, targets: np.ndarray) -> ig.Graph:
     """An undirected igraph graph from edge arrays (add_edges from one array: fastest measured way)."""
+    import igraph as ig  # imported here so `constellation build --help` starts without it
+
     graph = ig.Graph(n=n, directed=False)
     graph.add_edges(np.column_stack([sources, targets]))
     return graph
 
 
 def _igraph(graph: ig.Graph, weights, algorithm, resolution, seed) -> np.ndarray:
+    import igraph as ig
+
     ig.set_random_number_generator(random.Random(seed))
     try:
         if algorithm == "multilevel":

@@ -9,7 +9,6 @@ separate columns (`parent` / `inferred_parent`) in the model table.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +18,7 @@ import pandas as pd
 from constellation.contract import EDGE_COLUMNS, RELATIONS
 from constellation.inference import DEFAULT_MIN_CONFIDENCE, infer_lineage
 from constellation.lineage import declared_lineage
-
-log = logging.getLogger(__name__)
+from constellation.params import estimate_params
 
 PARAMS_COLUMNS: tuple[str, ...] = ("params", "params_source", "params_from_name", "active_params", "params_flag")
 INFERRED_COLUMNS: tuple[str, ...] = ("inferred_parent", "inferred_relation", "inferred_confidence")
@@ -34,21 +32,7 @@ class Genealogy:
 
 
 def _params(models: pd.DataFrame, parent: pd.Series) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Parameter columns from constellation.params; empty columns (and a note) while it is missing."""
-    try:
-        from constellation.params import estimate_params
-    except ImportError as exc:  # the params module lands separately (issue 4, part 1)
-        log.warning("parameter estimates skipped: %s", exc)
-        empty = pd.DataFrame(
-            {
-                "params": pd.Series(pd.NA, index=models.index, dtype="Int64"),
-                "params_source": pd.Series("none", index=models.index, dtype="string"),
-                "params_from_name": pd.Series(pd.NA, index=models.index, dtype="Int64"),
-                "active_params": pd.Series(pd.NA, index=models.index, dtype="Int64"),
-                "params_flag": pd.Series(pd.NA, index=models.index, dtype="string"),
-            }
-        )
-        return empty, {"skipped": str(exc)}
+    """Parameter columns from constellation.params, and a report of where the counts came from."""
     estimated = estimate_params(models, parent)
     report = {
         "by_source": {str(k): int(v) for k, v in estimated["params_source"].value_counts().sort_index().items()},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -76,14 +75,6 @@ def test_one_model_snapshot(snapshot: pd.DataFrame) -> None:
     assert row["depth"] == 1 and row["family"] == row["parent"]
     assert genealogy.report["declared"]["external_parents"]["count"] == 6
     assert (genealogy.edges["kind"] == "declared").sum() == 6
-
-
-def test_annotate_runs_without_the_params_module(snapshot: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "constellation.params", None)  # makes `import` raise ImportError
-    genealogy = annotate(snapshot)
-    assert genealogy.models["params"].isna().all()
-    assert set(genealogy.models["params_source"]) == {"none"}
-    assert "skipped" in genealogy.report["params"]
 
 
 def test_snapshot_columns_are_untouched(snapshot: pd.DataFrame) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from constellation.atlas import COMMUNITY_ALGORITHMS
+from constellation.communities import COMMUNITY_ALGORITHMS
 from constellation.cli.options import data_dir_option, snapshot_option
 
 
