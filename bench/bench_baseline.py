@@ -6,7 +6,7 @@
     python -m bench.bench_baseline --no-timing --quality hf-top-downloads-2024-09 --quality synthetic:30000
 
 Each measurement runs in a fresh (spawned) process so that its peak RSS is its own:
-- ours: `constellation.atlas.map_atlas` on names alone (features, kNN graph, communities, hierarchy, layout);
+- ours: `constellation.atlas.stage.map_atlas` on names alone (features, kNN graph, communities, hierarchy, layout);
 - baseline, dense (the paper's way): TF-IDF, densified; all-pairs cosine by dense products into the
   condensed n²/2 distance matrix; full single linkage; the graph of pairs above --threshold; Louvain;
 - baseline, sparse: the same with sparse row-block products (identical similarities; a stronger baseline).
@@ -50,7 +50,7 @@ def load_models(source: str) -> pd.DataFrame:
 
 
 def measure_ours(source: str) -> dict[str, Any]:
-    from constellation.atlas import AtlasConfig, map_atlas
+    from constellation.atlas.stage import AtlasConfig, map_atlas
     from constellation.contract import EDGE_COLUMNS
 
     models = load_models(source)
@@ -70,7 +70,7 @@ def measure_ours(source: str) -> dict[str, Any]:
 
 
 def measure_baseline(source: str, dense: bool, threshold: float) -> dict[str, Any]:
-    from constellation.baseline import (
+    from constellation.evaluate.baseline import (
         BaselineConfig,
         name_tfidf,
         pairwise_similarities,
@@ -116,10 +116,10 @@ def measure_baseline(source: str, dense: bool, threshold: float) -> dict[str, An
 def lineage_snapshot(source: str) -> pd.DataFrame:
     """A snapshot frame with declared lineage: a reference set of ../shared/data by name, or `synthetic:N`."""
     if source.startswith("synthetic:"):
-        from constellation.evaluate_lineage import synthetic_snapshot
+        from constellation.evaluate.lineage import synthetic_snapshot
 
         return synthetic_snapshot(int(source.split(":", 1)[1]), seed=0)[0]
-    from constellation.evaluate_lineage import load_reference_snapshots
+    from constellation.evaluate.lineage import load_reference_snapshots
 
     snapshots = load_reference_snapshots(CONSTELLATION_CSV.parents[1])
     if source not in snapshots:
@@ -141,11 +141,11 @@ def true_families(snapshot: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
 
 
 def measure_quality(source: str, resolutions: tuple[float, ...]) -> dict[str, Any]:
-    from constellation.atlas_quality import evaluate_atlas, format_atlas_quality, models_with_families
+    from constellation.evaluate.atlas import evaluate_atlas, format_atlas_quality, models_with_families
 
     if source.startswith("synthetic-true:"):
         # Every model's true family, including the models that declare nothing (most of the real Hub).
-        from constellation.evaluate_lineage import synthetic_snapshot
+        from constellation.evaluate.lineage import synthetic_snapshot
 
         snapshot, truth = synthetic_snapshot(int(source.split(":", 1)[1]), seed=0)
         snapshot = snapshot.drop_duplicates("id", keep="last").reset_index(drop=True)

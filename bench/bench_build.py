@@ -1,11 +1,11 @@
-"""Benchmark of the atlas stage (`constellation.atlas.map_atlas`): time and peak memory by size.
+"""Benchmark of the atlas stage (`constellation.atlas.stage.map_atlas`): time and peak memory by size.
 
 Sizes: "constellation" (the paper's 15,821 models, from ../shared/data/constellation/), and synthetic Hubs
 of any size (fakehub.synthetic.generate). Each size runs in a fresh process so its peak RSS is its own; the
 synthetic frame is generated and cached first, in another process, so the generator's memory is not counted.
 Runs at 500k models or more take `flock /tmp/constellation-bench.lock` so one big run happens at a time.
 
-At 15,821 models the Constellation-style baseline (constellation.baseline: dense TF-IDF, all-pairs
+At 15,821 models the Constellation-style baseline (constellation.evaluate.baseline: dense TF-IDF, all-pairs
 similarities, single linkage, Louvain on the graph thresholded at 0.5) runs beside it, also in its own process.
 
     python -m bench.bench_build                                  # constellation + 100k
@@ -70,7 +70,7 @@ def make_synthetic(n: int, seed: int) -> dict[str, Any]:
 def run_atlas(size: str, seed: int) -> dict[str, Any]:
     import pandas as pd
 
-    from constellation.atlas import AtlasConfig, map_atlas
+    from constellation.atlas.stage import AtlasConfig, map_atlas
     from constellation.contract import EDGE_COLUMNS
 
     models = constellation_models() if size == "constellation" else pd.read_parquet(synthetic_path(int(size), seed))
@@ -97,7 +97,7 @@ def run_atlas(size: str, seed: int) -> dict[str, Any]:
 
 def run_baseline(seed: int) -> dict[str, Any]:
     """The Constellation method at 15,821 models, the way the paper ran it (dense TF-IDF)."""
-    from constellation import baseline
+    from constellation.evaluate import baseline
 
     models = constellation_models()
     config = baseline.BaselineConfig(dense=True, seed=seed)

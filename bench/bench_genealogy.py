@@ -1,4 +1,4 @@
-"""Benchmark of the genealogy stage (`constellation.genealogy.annotate`): time and peak memory.
+"""Benchmark of the genealogy stage (`constellation.genealogy.stage.annotate`): time and peak memory.
 
     python -m bench.bench_genealogy --models 100000
     flock /tmp/constellation-bench.lock python -m bench.bench_genealogy --models 1000000
@@ -46,7 +46,7 @@ def prepare_tiled(models: int, seed: int) -> pa.Table:
     import pandas as pd
 
     from constellation.contract import SNAPSHOT_SCHEMA
-    from constellation.evaluate_lineage import load_top_downloads
+    from constellation.evaluate.lineage import load_top_downloads
 
     base = load_top_downloads(SHARED / "hf-top-downloads-2024-09" / "hf_models.csv")
     copies = []
@@ -96,9 +96,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         prepared_s = 0.0
 
-    from constellation.genealogy import annotate
-    from constellation.inference import infer_lineage
-    from constellation.lineage import declared_lineage
+    from constellation.genealogy.stage import annotate
+    from constellation.genealogy.inferred import infer_lineage
+    from constellation.genealogy.declared import declared_lineage
 
     results: dict[str, Any] = {"benchmark": "genealogy", "source": args.source, "models": args.models,
                                "seed": args.seed, "prepare_s": prepared_s}

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--n", type=int, default=1_000_000, help="number of models (default 1,000,000)")
     args = p.parse_args(argv)
 
-    from constellation import params as params_module
+    from constellation.genealogy import params as params_module
 
     results: dict[str, Any] = {"benchmark": "params", "n": args.n}
     names = synthetic_names(args.n)

@@ -19,12 +19,12 @@ from typing import Any
 import pandas as pd
 
 from constellation import __version__
-from constellation.atlas import AtlasConfig, map_atlas
-from constellation.atlas_store import AtlasTables, read_build_info, write_atlas
+from constellation.atlas.stage import AtlasConfig, map_atlas
+from constellation.store import AtlasTables, read_build_info, write_atlas
 from constellation.contract import DataLayout
 from constellation.errors import ConstellationError
-from constellation.genealogy import annotate
-from constellation.snapshot_io import read_manifest, read_snapshot, resolve_snapshot_id
+from constellation.genealogy.stage import annotate
+from constellation.store import read_manifest, read_snapshot, resolve_snapshot_id
 
 log = logging.getLogger(__name__)
 

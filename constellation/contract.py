@@ -2,7 +2,7 @@
 
 This is the one place that knows the layout of the data directory. Crawler, build, exports and the app
 all go through it, so a path or a column name never has to be spelled twice. `docs/data.md` documents it
-for people; `tests/test_contract.py` keeps the two honest.
+for people; `tests/constellation/test_contract.py` keeps the two honest.
 
     $CONSTELLATION_DATA (else ./data)
     ├── snapshots/

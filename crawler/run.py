@@ -26,7 +26,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import constellation
 from constellation.contract import DataLayout, snapshot_id_for
-from constellation.snapshot_io import read_manifest
+from constellation.store import read_manifest
 from crawler.budget import Deadline, watchdog
 from crawler.checkpoint import Checkpoint, Staging, read_part_extras, storage
 from crawler.errors import CursorRejected, EndlessEmptyPages, SuspectSnapshot

@@ -3,7 +3,8 @@
 import plotly.express as px
 import streamlit as st
 
-from constellation.app import overview, trends, ui
+from constellation import history
+from constellation.app import overview, ui
 from constellation.app.escape import html_text
 
 atlas = ui.page_start()
@@ -25,14 +26,14 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
     if column == "community":  # a number means nothing to a reader: "3: mistral · 7b · v0.1"
         labels = overview.community_labels(atlas.models, atlas.communities)
         members = members.assign(community=[f"{c}: {labels.get(c, '')}" for c in members["community"]])
-    return trends.group_downloads_over_snapshots(data, members, column, snapshot_ids)
+    return history.group_downloads_over_snapshots(data, members, column, snapshot_ids)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def weekly_new(root, snapshot_id, filters, top_n):
     frame = ui.filtered_models(atlas, filters)
     top = overview.top_groups(frame, "family", top_n)["family"].tolist()
-    return trends.new_models_per_week(frame, "family", top)
+    return history.new_models_per_week(frame, "family", top)
 
 
 for column, title in (("family", "Families"), ("community", "Communities")):

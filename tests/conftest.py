@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import SHARED_DATA
+
 _HF_HOME = tempfile.mkdtemp(prefix="constellation-test-hf-home-")
 os.environ["HF_HOME"] = _HF_HOME
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -18,7 +20,6 @@ os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 for _var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
     os.environ.pop(_var, None)
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture

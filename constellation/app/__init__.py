@@ -8,7 +8,6 @@ Every module here is plain Python over pandas frames, unit-tested without Stream
     similarity the similarity edges as an in-memory adjacency list (nearest names, edges among a set)
     lineage    ancestors, descendants and lineage edges of one model
     overview   counts and top lists
-    trends     families and communities across snapshots, new models per week
     figures    plotly scatter plots and dendrograms
     hierarchy_view  the linkage behind each dendrogram (the atlas's, else computed small)
     graphs     pyvis graphs (capped, precomputed layout, physics off)

@@ -1,4 +1,4 @@
-"""Word clouds of name n-grams (tokens from constellation.tokenize, the same the atlas uses).
+"""Word clouds of name n-grams (tokens from constellation.names, the same the atlas uses).
 
 Tokenizing is Python-speed (~3 µs per name), so a cloud over more than `MAX_NAMES` names uses a seeded
 sample of them; the counts of a sample have the same shape and the cloud says so.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from wordcloud import WordCloud
 
-from constellation.tokenize import split_id, tokenize_name
+from constellation.names import split_id, tokenize_name
 
 MAX_NAMES = 200_000
 

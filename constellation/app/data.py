@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from constellation.atlas_store import AtlasNotFound, read_build_info
+from constellation.store import AtlasNotFound, read_build_info
 from constellation.contract import ATLAS_FILES, DataLayout
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Downloads of the current selection: CSV (models), GraphML and JSON (models + the edges among them).
 
-The writing itself is constellation.export's (the same files `constellation export` makes); this module
+The writing itself is constellation.export.select's (the same files `constellation export` makes); this module
 only turns the explorer's filtered frame into an export `Selection` and hands back bytes.
 """
 
@@ -13,8 +13,8 @@ import pandas as pd
 
 from constellation.app.similarity import SimilarityIndex
 from constellation.contract import EDGE_COLUMNS
-from constellation.export import Selection, table_frame
-from constellation.export_writers import write_export
+from constellation.export.select import Selection, table_frame
+from constellation.export.writers import write_export
 
 # A download is built in memory by the web server: past these sizes the command line is the better tool.
 MAX_TABLE_ROWS = 500_000
@@ -57,7 +57,7 @@ def selection_edges(lineage: pd.DataFrame, similarity: SimilarityIndex, ids: pd.
 
 
 def graph_bytes(snapshot_id: str, models: pd.DataFrame, edges: pd.DataFrame, fmt: str, build: dict | None = None) -> bytes:
-    """`models` and `edges` as a GraphML or node-link JSON file, written by constellation.export."""
+    """`models` and `edges` as a GraphML or node-link JSON file, written by constellation.export.select."""
     frame = models.reset_index(drop=True).copy()
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.CategoricalDtype):

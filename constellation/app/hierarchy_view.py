@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import pdist
 
-from constellation import hierarchy as saved
+from constellation.atlas import hierarchy as saved
 from constellation.app.overview import community_labels
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from constellation.app import clouds, exports, overview, trends
+from constellation.app import clouds, exports, overview
 from constellation.app.data import Atlas, latest_atlas_id, load_atlas
 from constellation.app.escape import md
 from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, choices, filters_from_query_params
@@ -24,7 +24,7 @@ from constellation.app.search import IdIndex
 from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
-from constellation.history import model_history
+from constellation.history import model_history, snapshot_growth
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +372,7 @@ def word_cloud(root: str, snapshot_id: str, filters: Filters, scope: str, value:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _growth(root: str, snapshot_ids: tuple[str, ...], current: str) -> dict | None:
-    return trends.snapshot_growth(DataLayout.at(root), current)
+    return snapshot_growth(DataLayout.at(root), current)
 
 
 def growth(atlas: Atlas) -> dict | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from constellation.communities import COMMUNITY_ALGORITHMS
+from constellation.atlas.communities import COMMUNITY_ALGORITHMS
 from constellation.cli.options import data_dir_option, snapshot_option
 
 
@@ -56,7 +56,7 @@ def command(
     """
     from dataclasses import replace
 
-    from constellation.atlas import AtlasConfig
+    from constellation.atlas.stage import AtlasConfig
     from constellation.build import build
     from constellation.contract import DataLayout
 

@@ -69,8 +69,8 @@ def command(
     """
     from constellation.build import deduplicate
     from constellation.contract import DataLayout, write_json_atomic
-    from constellation.evaluate import EvaluationInput, as_json, evaluate, render
-    from constellation.snapshot_io import read_snapshot, resolve_snapshot_id
+    from constellation.evaluate.report import EvaluationInput, as_json, evaluate, render
+    from constellation.store import read_snapshot, resolve_snapshot_id
 
     layout = DataLayout.at(data_dir)
     snapshot_id = resolve_snapshot_id(layout, snapshot_id)

@@ -8,7 +8,7 @@ import click
 
 from constellation.cli.options import data_dir_option, snapshot_option
 from constellation.contract import EDGE_KINDS
-from constellation.export import EXPORT_FORMATS
+from constellation.export.select import EXPORT_FORMATS
 
 
 @click.command("export")
@@ -84,10 +84,10 @@ def command(
       constellation export --format json --out lineage.json --edge-kind declared --edge-kind inferred
       constellation export --format csv --out exports/models --no-edges
     """
-    from constellation.atlas_store import read_atlas
+    from constellation.store import read_atlas
     from constellation.contract import DataLayout
-    from constellation.export import ExportFilters, select
-    from constellation.export_writers import write_export
+    from constellation.export.select import ExportFilters, select
+    from constellation.export.writers import write_export
 
     filters = ExportFilters(
         communities=communities,

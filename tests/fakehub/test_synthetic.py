@@ -3,6 +3,8 @@ lineage shares that match measurements on the real Hub metadata in ../shared/dat
 
 from __future__ import annotations
 
+from tests.paths import REPO
+
 import ast
 import gzip
 import json
@@ -33,7 +35,7 @@ from fakehub.synthetic import (
 REPO_NAME = re.compile(r"^(?!.*--)(?!.*\.\.)[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 # "Has a size token": 7b, 7B, 1.5B, 1_5B, 350m, 8x7B, 30B (of 30B-A3B). Deliberately simple and local: the real
-# parameter parser lives in constellation/params.py.
+# parameter parser lives in constellation/genealogy/params.py.
 SIZE_TOKEN = re.compile(r"(?i)(?<![a-z0-9])(?:\d+x)?\d+(?:[._]\d+)?[bm](?![a-z])")
 # Quantization markers in names
 QUANT_NAME = re.compile(r"(?i)gguf|awq|gptq|exl2|ggml|bnb|mlx|int4|int8|fp8|nf4|w4a16|[-_]\d+bits?(?![a-z])")
@@ -95,7 +97,7 @@ def test_the_same_hub_comes_out_of_every_process(tmp_path: Path) -> None:
     for salt in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": salt}
         out = subprocess.run([sys.executable, "-c", script, str(tmp_path / f"{salt}.jsonl")], env=env,
-                             capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+                             capture_output=True, text=True, check=True, cwd=REPO)
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 

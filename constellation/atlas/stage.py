@@ -1,0 +1,341 @@
+"""Atlas stage: name features → similarity graph → communities and labels → hierarchy → layout (issue 5).
+
+    ids ─► features.name_features ─► knn.knn_graph ─► communities.detect_communities (+ labels)
+                                                   └► hierarchy.build_hierarchy ─► layout.layout_atlas
+
+`map_atlas` is pure: frames in, frames out. `AtlasConfig` holds every knob; it is hashed into the build
+fingerprint and stored in build.json. What actually ran where the config leaves a choice ("auto"
+community algorithm, exact or windowed kNN, capped trees) is in the report, also stored in build.json.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from constellation.atlas.communities import (
+    COMMUNITY_ALGORITHMS,
+    CommunityAlgorithm,
+    community_labels,
+    community_terms,
+    detect_communities,
+    lineage_pairs,
+    representatives,
+)
+from constellation.contract import EDGE_COLUMNS
+from constellation.errors import ConstellationError
+from constellation.atlas.features import name_features
+from constellation.atlas.hierarchy import (
+    LINKAGE_METHODS,
+    as_tables,
+    build_hierarchy,
+    cluster_column,
+    model_order,
+    prototype_priority,
+)
+from constellation.atlas.knn import KnnGraph, knn_graph, knn_recall
+from constellation.atlas.layout import layout_atlas
+
+log = logging.getLogger(__name__)
+
+
+class AtlasError(ConstellationError, ValueError):
+    """The models or the config cannot be mapped (no ids, repeated ids, a setting out of range)."""
+
+
+@dataclass(frozen=True)
+class AtlasConfig:
+    """Every setting of the atlas stage. Changing any of them changes the build fingerprint."""
+
+    seed: int = 42
+    # Name features (constellation/atlas/features.py)
+    include_owner: bool = False  # owners pull unrelated models together; copies by many owners should match
+    word_ngram_range: tuple[int, int] = (1, 2)
+    char_ngram_range: tuple[int, int] = (3, 5)
+    min_df: int = 2  # a term in fewer names cannot link two names
+    word_weight: float = 0.5  # share of word n-grams in the cosine; the rest is character n-grams
+    # Similarity graph (constellation/atlas/knn.py)
+    k: int = 10
+    min_similarity: float = 0.2  # weaker neighbours are chance overlaps of n-grams, not relatives
+    exact_knn_max: int = 50_000  # exact all-pairs kNN up to this many models, windowed above
+    knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
+    # Communities (constellation/atlas/communities.py)
+    community_algorithm: CommunityAlgorithm = "auto"
+    python_louvain_max: int = 20_000  # "auto" runs python-louvain up to this many models, igraph above
+    resolution: float = 1.0
+    add_lineage_edges: bool = False  # add declared parent→child edges to the graph communities are found in
+    lineage_weight: float = 1.0  # their weight, on the cosine scale of the similarity edges
+    label_terms: int = 4
+    # Hierarchy (constellation/atlas/hierarchy.py)
+    exact_linkage_max: int = 5_000  # whole-atlas tree over models up to this many, over communities above
+    tree_leaf_cap: int = 1_000  # a tree over more items is built over this many prototypes
+    linkage_method: str = "average"
+    cut_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # cosine distances at which trees are cut into clusters
+    default_cut: float = 0.5  # the cut that gives the models' `cluster` column
+    # Layout (constellation/atlas/layout.py)
+    layout_gap: float = 0.6  # empty cells after each community, as a share of √size
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validate(self) -> None:
+        """Raise AtlasError naming the first setting out of range."""
+        problems = []
+        if self.k < 1:
+            problems.append(f"k={self.k}: needs at least 1 neighbour")
+        for name in ("word_ngram_range", "char_ngram_range"):
+            lo, hi = getattr(self, name)
+            if not 1 <= lo <= hi:
+                problems.append(f"{name}={(lo, hi)}: needs 1 ≤ low ≤ high, e.g. (1, 2)")
+        if self.min_df < 1:
+            problems.append(f"min_df={self.min_df}: needs at least 1")
+        if not 0.0 <= self.word_weight <= 1.0:
+            problems.append(f"word_weight={self.word_weight}: needs a share in [0, 1]")
+        if not 0.0 <= self.min_similarity < 1.0:
+            problems.append(f"min_similarity={self.min_similarity}: needs a cosine in [0, 1)")
+        if self.knn_window < 2:
+            problems.append(f"knn_window={self.knn_window}: needs at least 2")
+        if self.community_algorithm not in COMMUNITY_ALGORITHMS:
+            choices = ", ".join(COMMUNITY_ALGORITHMS)
+            problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")
+        if not self.resolution > 0:
+            problems.append(f"resolution={self.resolution}: needs to be positive (1.0 is standard modularity)")
+        if self.linkage_method not in LINKAGE_METHODS:
+            problems.append(f"linkage_method={self.linkage_method!r}: choose one of {', '.join(LINKAGE_METHODS)}")
+        if self.tree_leaf_cap < 2:
+            problems.append(f"tree_leaf_cap={self.tree_leaf_cap}: needs at least 2")
+        if self.default_cut not in self.cut_levels:
+            problems.append(f"default_cut={self.default_cut}: must be one of cut_levels {self.cut_levels}")
+        if problems:
+            raise AtlasError("invalid atlas config: " + "; ".join(problems))
+
+
+@dataclass
+class AtlasMap:
+    models: pd.DataFrame  # input + community, community_label, cluster, x, y
+    edges: pd.DataFrame  # similarity edges (EDGE_COLUMNS, kind "similarity")
+    communities: pd.DataFrame  # one row per community
+    hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)  # saved under hierarchy/
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_ids(models: pd.DataFrame) -> pd.Series:
+    if "id" not in models.columns:
+        raise AtlasError(f"the models frame has no 'id' column (columns: {', '.join(map(str, models.columns))})")
+    if models.empty:
+        raise AtlasError("there are no models to map; crawl or import a snapshot with at least one model")
+    ids = models["id"]
+    bad = ids[~ids.map(lambda v: isinstance(v, str) and v != "")]
+    if len(bad):
+        raise AtlasError(f"{len(bad)} model ids are missing or not text, e.g. {bad.iloc[0]!r}; fix the snapshot")
+    repeated = ids[ids.duplicated()]
+    if len(repeated):
+        raise AtlasError(
+            f"{len(repeated)} model ids appear more than once, e.g. {repeated.iloc[0]!r}; de-duplicate first "
+            "(constellation.build.deduplicate)"
+        )
+    return ids.reset_index(drop=True)
+
+
+def _graph_edges(
+    knn: KnnGraph, ids: pd.Series, lineage_edges: pd.DataFrame, config: AtlasConfig
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+    """(similarity edges, edges communities are found in, lineage edges added)."""
+    similar = knn.pairs()
+    if not config.add_lineage_edges:
+        return similar, similar, 0
+    parents, children = lineage_pairs(ids, lineage_edges)
+    n = len(ids)
+    src = np.concatenate([similar[0], np.minimum(parents, children)])
+    dst = np.concatenate([similar[1], np.maximum(parents, children)])
+    weight = np.concatenate([similar[2], np.full(len(parents), config.lineage_weight, dtype=np.float64)])
+    # A pair both similar and related counts once, at the larger weight.
+    key = src * n + dst
+    order = np.lexsort((-weight, key))
+    key, weight = key[order], weight[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    return similar, (key[first] // n, key[first] % n, weight[first]), len(parents)
+
+
+def _similarity_frame(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "source": pd.array(ids[src], dtype="string"),
+            "target": pd.array(ids[dst], dtype="string"),
+            "kind": pd.array(np.full(len(src), "similarity", dtype=object), dtype="string"),
+            "relation": pd.array([None] * len(src), dtype="string"),
+            "confidence": np.full(len(src), np.nan),
+            "weight": np.asarray(weight, dtype=np.float64),
+            "evidence": pd.array([None] * len(src), dtype="string"),
+        }
+    )
+    return frame[list(EDGE_COLUMNS)]
+
+
+def _numbers(models: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in models.columns:
+        return np.zeros(len(models), dtype=np.float64)
+    return pd.to_numeric(models[column], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+
+
+def _top_family(models: pd.DataFrame, membership: np.ndarray, n_communities: int) -> tuple[list, np.ndarray]:
+    """The most frequent declared family of each community and its share of the members."""
+    if "family" not in models.columns:
+        return [None] * n_communities, np.full(n_communities, np.nan)
+    frame = pd.DataFrame({"community": membership, "family": models["family"].to_numpy()}).dropna()
+    top: list = [None] * n_communities
+    share = np.full(n_communities, np.nan)
+    if frame.empty:
+        return top, share
+    counts = frame.value_counts(["community", "family"]).reset_index(name="n")
+    counts = counts.sort_values(["community", "n", "family"], ascending=[True, False, True], kind="stable")
+    best = counts.drop_duplicates("community")
+    sizes = np.bincount(membership, minlength=n_communities)
+    for community, family, n in zip(best["community"], best["family"], best["n"]):
+        top[int(community)] = family
+        share[int(community)] = n / sizes[int(community)]
+    return top, share
+
+
+def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasConfig) -> AtlasMap:
+    """Map the models by their names: features, kNN graph, communities, hierarchy and layout."""
+    config.validate()
+    ids = _check_ids(models)
+    id_array = ids.to_numpy(dtype=object)
+    n = len(ids)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    features = name_features(id_array, config)
+    lap("features")
+    knn = knn_graph(
+        features.matrix,
+        features.texts,
+        min(config.k, max(n - 1, 1)),
+        words=features.words,
+        terms=features.word_terms,
+        exact_max=config.exact_knn_max,
+        window=config.knn_window,
+        min_similarity=config.min_similarity,
+    )
+    lap("knn")
+    similar, graph, lineage_added = _graph_edges(knn, ids, lineage_edges, config)
+    partition = detect_communities(
+        n,
+        *graph,
+        algorithm=config.community_algorithm,
+        resolution=config.resolution,
+        seed=config.seed,
+        python_louvain_max=config.python_louvain_max,
+    )
+    membership = partition.membership
+    n_communities = int(membership.max()) + 1
+    lap("communities")
+    downloads = _numbers(models, "downloads")
+    likes = _numbers(models, "likes")
+    popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
+    heads = representatives(membership, popularity)
+    terms = community_terms(features.words, features.word_terms, membership, config.label_terms)
+    labels = community_labels(id_array, membership, terms, heads, partition.unmatched)
+    lap("labels")
+    hierarchy = build_hierarchy(
+        features.matrix,
+        membership,
+        prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0),
+        exact_max=config.exact_linkage_max,
+        leaf_cap=config.tree_leaf_cap,
+        method=config.linkage_method,
+        cut_levels=config.cut_levels,
+    )
+    tables = as_tables(hierarchy, id_array, membership, labels)
+    lap("hierarchy")
+    layout = layout_atlas(model_order(hierarchy, membership), membership, seed=config.seed, gap=config.layout_gap)
+    lap("layout")
+
+    out = models.reset_index(drop=True).copy()
+    out["community"] = membership.astype(np.int64)
+    out["community_label"] = pd.array(np.asarray(labels, dtype=object)[membership], dtype="string")
+    out["cluster"] = hierarchy.clusters[float(config.default_cut)].astype(np.int64)
+    out["x"] = layout.x
+    out["y"] = layout.y
+
+    sizes = np.bincount(membership, minlength=n_communities)
+    family, family_share = _top_family(models, membership, n_communities)
+    communities = pd.DataFrame(
+        {
+            "community": np.arange(n_communities, dtype=np.int64),
+            "label": pd.array(labels, dtype="string"),
+            "size": sizes.astype(np.int64),
+            "downloads": np.bincount(membership, weights=downloads, minlength=n_communities).astype(np.int64),
+            "likes": np.bincount(membership, weights=likes, minlength=n_communities).astype(np.int64),
+            "top_family": pd.array(family, dtype="string"),
+            "top_family_share": family_share,
+            "top_terms": pd.array([" ".join(t) for t in terms], dtype="string"),
+            "representative": pd.array(id_array[heads], dtype="string"),
+            "clusters": pd.Series(out["cluster"].to_numpy()).groupby(membership).nunique().to_numpy(dtype=np.int64),
+            "unmatched": np.arange(n_communities) == (partition.unmatched if partition.unmatched is not None else -1),
+            "x": layout.centers[:, 0],
+            "y": layout.centers[:, 1],
+            "radius": layout.radii,
+        }
+    )
+    edges = _similarity_frame(id_array, *similar)
+    lap("tables")
+
+    capped = tables["community_trees"]["capped"]
+    report: dict[str, Any] = {
+        "models": n,
+        "features": {
+            "columns": int(features.matrix.shape[1]),
+            "word_terms": int(features.words.shape[1]),
+            "nonzeros_per_model": round(features.matrix.nnz / n, 2),
+            "models_without_features": int(len(features.empty_rows)),
+        },
+        "knn": {
+            "method": knn.method,
+            "k": int(knn.neighbors.shape[1]),
+            "distinct_names_searched": int(len(knn.distinct)) if knn.distinct is not None else n,
+            "similarity_edges": int(len(similar[0])),
+        },
+        "communities": {
+            "algorithm": partition.algorithm,
+            "resolution": config.resolution,
+            "lineage_edges_added": bool(config.add_lineage_edges),
+            "lineage_edges_in_graph": int(lineage_added),
+            "count": n_communities,
+            "modularity": round(partition.modularity, 4),
+            "models_without_similar_names": int(sizes[partition.unmatched]) if partition.unmatched is not None else 0,
+        },
+        "hierarchy": {
+            "atlas_tree_over": hierarchy.atlas_level,
+            "atlas_tree_capped": bool(hierarchy.atlas.capped),
+            "capped_community_trees": int(capped.sum()),
+            "models_in_capped_trees": int(sizes[capped.to_numpy()].sum()),
+            "cut_levels": list(config.cut_levels),
+            "clusters": {cluster_column(level): int(c.max()) + 1 for level, c in hierarchy.clusters.items()},
+        },
+        "timings_s": timings,
+    }
+    if knn.method != "exact" and knn.searched is not None:
+        searched = features.matrix[knn.distinct]
+        rows = searched.shape[0]
+        sample = np.random.default_rng(config.seed).choice(rows, size=min(rows, 500), replace=False)
+        recall = knn_recall(searched, knn.searched, sample, min_similarity=config.min_similarity)
+        report["knn"]["recall_on_sample"] = round(recall, 4)
+        report["knn"]["recall_sample_size"] = int(len(sample))
+    log.info(
+        "atlas: %d models, %d similarity edges, %d communities (%s), %d clusters",
+        n, len(similar[0]), n_communities, partition.algorithm, int(out["cluster"].max()) + 1,
+    )
+    return AtlasMap(models=out, edges=edges, communities=communities, hierarchy=tables, report=report)

@@ -1,0 +1,414 @@
+"""Atlas quality: how well name communities and clusters agree with declared lineage families.
+
+    models (id, name, family) ─► evaluation set: models in a declared family of >= 2 models in the snapshot
+        ├► our communities and clusters, built from NAMES ALONE (no lineage edges in the graph)
+        ├► the Constellation baseline (baseline.py): single linkage and thresholded-graph Louvain,
+        │  each at its best cut
+        └► score_partition: ARI, NMI, pairwise precision and recall against the families
+
+The truth is `family`, each model's root ancestor along declared `base_model` lineage. A model with no
+declared lineage is its own one-model family and says nothing about grouping, so only families of at
+least `min_family_size` models in the snapshot are scored. Partitions are computed over every model (the
+names of unscored models still shape the graph) and restricted to the evaluation set for scoring.
+
+Communities must come from names alone, or they would be graded on the very edges they are compared
+with: `evaluate_atlas` rebuilds them with lineage edges switched off unless the caller says the atlas
+already was. The baseline's cut is chosen with the truth (the best ARI over its cuts and thresholds), an
+advantage our atlas does not get: the comparison is tilted towards the baseline, not against it.
+
+Pairwise precision is the share of same-cluster pairs that are same-family pairs, recall the share of
+same-family pairs put in the same cluster. Both come from the contingency table of (family, cluster)
+counts, sum of C(n_ij, 2) over its cells, so they cost O(n), never O(n²) pairs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
+
+from constellation.evaluate.baseline import (
+    BaselineConfig,
+    check_size,
+    cluster_counts,
+    cut_into,
+    name_tfidf,
+    pairwise_similarities,
+    single_linkage,
+    threshold_louvain,
+)
+from constellation.contract import EDGE_COLUMNS
+from constellation.errors import ConstellationError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MIN_FAMILY_SIZE = 2
+
+
+class AtlasQualityError(ConstellationError, ValueError):
+    """The atlas cannot be scored on this input (no family column, no family of two or more models)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Scores of one partition
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartitionScores:
+    models: int  # models scored
+    families: int  # distinct true families among them
+    clusters: int  # distinct predicted clusters among them
+    ari: float
+    nmi: float
+    precision: float  # pairwise: same-cluster pairs that are same-family pairs
+    recall: float  # pairwise: same-family pairs that are same-cluster pairs
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "f1": self.f1}
+
+
+def _pairs(counts: np.ndarray) -> int:
+    counts = np.asarray(counts, dtype=np.int64)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def score_partition(truth: Sequence[Any], predicted: Sequence[Any]) -> PartitionScores:
+    """ARI, NMI and pairwise precision/recall of `predicted` cluster ids against `truth` labels.
+
+    Precision (recall) is 0 when the partition puts no two models together (no two share a family).
+    """
+    truth = np.asarray(truth)
+    predicted = np.asarray(predicted)
+    if truth.shape != predicted.shape or truth.ndim != 1:
+        raise AtlasQualityError(
+            f"truth and prediction must be two equal-length lists; got {truth.shape} and {predicted.shape}"
+        )
+    if len(truth) == 0:
+        raise AtlasQualityError("nothing to score: the evaluation set is empty")
+    table = contingency_matrix(truth, predicted, sparse=True)
+    together = _pairs(table.data)
+    same_cluster = _pairs(np.asarray(table.sum(axis=0)).ravel())
+    same_family = _pairs(np.asarray(table.sum(axis=1)).ravel())
+    return PartitionScores(
+        models=len(truth),
+        families=table.shape[0],
+        clusters=table.shape[1],
+        ari=float(adjusted_rand_score(truth, predicted)),
+        nmi=float(normalized_mutual_info_score(truth, predicted)),
+        precision=together / same_cluster if same_cluster else 0.0,
+        recall=together / same_family if same_family else 0.0,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The evaluation set
+# --------------------------------------------------------------------------------------------------
+
+
+def evaluation_mask(models: pd.DataFrame, min_family_size: int = DEFAULT_MIN_FAMILY_SIZE) -> np.ndarray:
+    """Rows of `models` in a declared family of at least `min_family_size` models of the snapshot."""
+    if "family" not in models.columns:
+        raise AtlasQualityError(
+            "models have no `family` column; run the genealogy stage first (constellation.genealogy.stage.annotate)"
+        )
+    family = models["family"]
+    sizes = family.map(family.value_counts())
+    return (family.notna() & (sizes >= min_family_size)).to_numpy(dtype=bool)
+
+
+# --------------------------------------------------------------------------------------------------
+# Partitions to compare
+# --------------------------------------------------------------------------------------------------
+
+
+def names_only_atlas(models: pd.DataFrame, config: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Our communities and clusters of `models`, built from names alone: no lineage edge enters the graph."""
+    from constellation.atlas.stage import AtlasConfig, map_atlas
+
+    config = dataclasses.replace(config or AtlasConfig(), add_lineage_edges=False)
+    no_lineage = pd.DataFrame(columns=list(EDGE_COLUMNS))
+    mapped = map_atlas(models.reset_index(drop=True), no_lineage, config)
+    return mapped.models[["community", "cluster"]], config.as_dict()
+
+
+@dataclass
+class MethodResult:
+    key: str
+    method: str
+    setting: str
+    scores: PartitionScores | None
+    seconds: float
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "method": self.method, "setting": self.setting}
+        out.update(self.scores.as_dict() if self.scores else {})
+        out["seconds"] = round(self.seconds, 3)
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def baseline_results(
+    names: Sequence[str], truth: np.ndarray, mask: np.ndarray, config: BaselineConfig
+) -> list[MethodResult]:
+    """The Constellation baseline on `names`, each method at the cut that scores best (by ARI) on `mask`."""
+    check_size(len(names), config)
+    started = time.perf_counter()
+    features = name_tfidf(names)
+    sims = pairwise_similarities(features, config, min_similarity=min(config.thresholds))
+    shared = time.perf_counter() - started
+
+    t0 = time.perf_counter()
+    tree = single_linkage(sims.condensed_distances)
+    del sims.condensed_distances
+    best_k, best = 0, None
+    for k in cluster_counts(len(names)):
+        scores = score_partition(truth, cut_into(tree, k)[mask])
+        if best is None or scores.ari > best.ari:
+            best_k, best = k, scores
+    linkage_s = time.perf_counter() - t0 + shared
+
+    t0 = time.perf_counter()
+    best_t, best_louvain, skipped = 0.0, None, []
+    for threshold in config.thresholds:
+        edges = int((sims.similarities >= threshold).sum())
+        if edges > config.max_graph_edges:
+            skipped.append(f"{threshold:.2f} ({edges:,} edges)")
+            continue
+        labels = threshold_louvain(len(names), sims.pairs, sims.similarities, threshold, config.seed)
+        scores = score_partition(truth, labels[mask])
+        log.info("baseline louvain at similarity >= %.2f: ARI %.3f", threshold, scores.ari)
+        if best_louvain is None or scores.ari > best_louvain.ari:
+            best_t, best_louvain = threshold, scores
+    louvain_s = time.perf_counter() - t0 + shared
+    return [
+        MethodResult(
+            "baseline_single_linkage",
+            "Constellation baseline: single linkage on TF-IDF of names",
+            f"best of {len(cluster_counts(len(names)))} cuts: {best_k:,} clusters over all {len(names):,} models",
+            best,
+            linkage_s,
+        ),
+        MethodResult(
+            "baseline_louvain",
+            "Constellation baseline: Louvain on the thresholded similarity graph",
+            f"best of {len(config.thresholds) - len(skipped)} thresholds: similarity >= {best_t:.2f}",
+            best_louvain,
+            louvain_s,
+            f"skipped, graph above {config.max_graph_edges:,} edges: {', '.join(skipped)}" if skipped else "",
+        ),
+    ]
+
+
+def evaluate_atlas(
+    models: pd.DataFrame,
+    *,
+    config: Any = None,
+    names_only_columns: bool = False,
+    baseline: BaselineConfig | None = None,
+    run_baseline: bool = True,
+    min_family_size: int = DEFAULT_MIN_FAMILY_SIZE,
+    resolutions: Sequence[float] = (),
+) -> dict[str, Any]:
+    """Scores of our communities, our clusters and the Constellation baseline against declared families.
+
+    `models` needs `id`, `name` and `family` (the genealogy stage's root ancestor). Our partitions are
+    rebuilt from names alone with `config` (an AtlasConfig; lineage edges forced off) unless
+    `names_only_columns` is True and `models` already holds `community` and `cluster` from such a build.
+    The baseline runs on the same models when they fit under `baseline.max_models`, else it is skipped
+    with the reason. Each of `resolutions` rebuilds our names-only atlas at that Louvain resolution and
+    scores its communities too (a sweep, to see how much of a gap is granularity rather than grouping).
+    Returns a JSON-ready dict; `format_atlas_quality` renders it as Markdown.
+    """
+    baseline = baseline or BaselineConfig()
+    models = models.reset_index(drop=True)
+    mask = evaluation_mask(models, min_family_size)
+    if not mask.any():
+        raise AtlasQualityError(
+            f"no declared family has {min_family_size} or more models among these {len(models):,}; "
+            "atlas quality needs models whose base_model lineage links them"
+        )
+    truth = models.loc[mask, "family"].astype(str).to_numpy()
+    result: dict[str, Any] = {
+        "models": int(len(models)),
+        "evaluated_models": int(mask.sum()),
+        "families": int(len(set(truth))),
+        "min_family_size": min_family_size,
+        "truth": "family = root ancestor of declared base_model lineage",
+        "communities_from": "model names only (no lineage edges in the similarity graph)",
+    }
+
+    t0 = time.perf_counter()
+    if names_only_columns and {"community", "cluster"} <= set(models.columns):
+        ours = models[["community", "cluster"]]
+        result["atlas_config"] = "as built (caller stated: names only)"
+    else:
+        ours, used = names_only_atlas(models, config)
+        result["atlas_config"] = used
+    ours_s = time.perf_counter() - t0
+    used_resolution = result["atlas_config"].get("resolution") if isinstance(result["atlas_config"], dict) else None
+    methods = [
+        MethodResult(
+            "atlas_communities",
+            "Constellation atlas: Louvain communities of the kNN name graph",
+            f"resolution {used_resolution:g} as configured, no tuning" if used_resolution else "as built, no tuning",
+            score_partition(truth, ours["community"].to_numpy()[mask]),
+            ours_s,
+            "seconds: the whole names-only atlas (features, kNN, communities, hierarchy, layout)",
+        ),
+        MethodResult(
+            "atlas_clusters",
+            "Constellation atlas: hierarchy clusters at the default cut",
+            "default cut, no tuning",
+            score_partition(truth, ours["cluster"].to_numpy()[mask]),
+            ours_s,
+        ),
+    ]
+
+    for resolution in resolutions:
+        from constellation.atlas.stage import AtlasConfig
+
+        t0 = time.perf_counter()
+        swept, _ = names_only_atlas(models, dataclasses.replace(config or AtlasConfig(), resolution=resolution))
+        methods.append(
+            MethodResult(
+                f"atlas_communities_resolution_{resolution:g}",
+                "Constellation atlas: Louvain communities of the kNN name graph",
+                f"resolution {resolution:g}",
+                score_partition(truth, swept["community"].to_numpy()[mask]),
+                time.perf_counter() - t0,
+            )
+        )
+
+    if run_baseline:
+        if len(models) > baseline.max_models:
+            result["baseline_skipped"] = (
+                f"{len(models):,} models exceed the baseline's cap of {baseline.max_models:,}: its condensed "
+                f"distance matrix would need {len(models) * (len(models) - 1) / 2 * 8 / 1e9:.0f} GB"
+            )
+        else:
+            names = models["name"] if "name" in models.columns else models["id"].str.split("/").str[-1]
+            methods += baseline_results(names.fillna("").astype(str).tolist(), truth, mask, baseline)
+    result["methods"] = [m.as_dict() for m in methods]
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------
+
+
+def format_atlas_quality(result: dict[str, Any], title: str = "Atlas quality") -> str:
+    """The result of `evaluate_atlas` as a Markdown section (a heading, one line of context, a table)."""
+    lines = [
+        f"## {title}",
+        "",
+        f"{result['evaluated_models']:,} of {result['models']:,} models, in {result['families']:,} families "
+        f"of {result['min_family_size']}+ models; truth: {result['truth']}; communities from "
+        f"{result['communities_from']}.",
+        "",
+        "| method | setting | clusters | ARI | NMI | pair precision | pair recall | seconds |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in result["methods"]:
+        if "ari" not in m:
+            lines.append(f"| {m['method']} | {m.get('note', 'skipped')} | – | – | – | – | – | {m['seconds']:.1f} |")
+            continue
+        lines.append(
+            f"| {m['method']} | {m['setting']} | {m['clusters']:,} | {m['ari']:.3f} | {m['nmi']:.3f} | "
+            f"{m['precision']:.3f} | {m['recall']:.3f} | {m['seconds']:.1f} |"
+        )
+    if result.get("baseline_skipped"):
+        lines += ["", f"Baseline skipped: {result['baseline_skipped']}."]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------
+# Sections of `constellation evaluate` (constellation/evaluate/report.py lists them in SECTIONS)
+# --------------------------------------------------------------------------------------------------
+
+
+def models_with_families(snapshot: pd.DataFrame) -> pd.DataFrame:
+    """A snapshot frame (one row per id) with the `family` column of its declared lineage."""
+    from constellation.genealogy.declared import declared_lineage
+
+    unique = snapshot.drop_duplicates("id", keep="last").reset_index(drop=True)
+    if "family" in unique.columns:
+        return unique
+    return unique.assign(family=declared_lineage(unique).columns["family"].to_numpy())
+
+
+def _section_text(result: dict[str, Any]) -> str:
+    from constellation.evaluate.report import table
+
+    head = (
+        f"{result['evaluated_models']:,} of {result['models']:,} models in {result['families']:,} declared families "
+        f"of {result['min_family_size']}+ models; communities from {result['communities_from']}"
+    )
+    rows = pd.DataFrame(
+        [
+            {k: m.get(k) for k in ("method", "setting", "clusters", "ari", "nmi", "precision", "recall", "seconds")}
+            for m in result["methods"]
+        ]
+    )
+    skipped = f"\nbaseline skipped: {result['baseline_skipped']}" if result.get("baseline_skipped") else ""
+    return f"{head}\n{table(rows)}{skipped}"
+
+
+def atlas_quality_section(inp: Any) -> Any:
+    """`constellation evaluate` section: atlas quality on the evaluated snapshot (None when it has no families)."""
+    from constellation.evaluate.report import Section
+
+    title = "Atlas quality: name communities and clusters against declared families"
+    try:
+        result = evaluate_atlas(models_with_families(inp.models))
+    except AtlasQualityError as exc:
+        return Section("atlas_quality", title, {"skipped": str(exc)}, f"skipped: {exc}")
+    return Section("atlas_quality", title, result, _section_text(result))
+
+
+def atlas_quality_shared_section(inp: Any) -> Any:
+    """`constellation evaluate` section: atlas quality on each reference set of ../shared/data."""
+    from constellation.evaluate.report import Section
+    from constellation.evaluate.lineage import load_reference_snapshots
+
+    if inp.shared_data is None:
+        return None
+    results, texts = {}, []
+    for name, snapshot in load_reference_snapshots(inp.shared_data).items():
+        try:
+            results[name] = evaluate_atlas(models_with_families(snapshot))
+        except AtlasQualityError as exc:
+            results[name] = {"skipped": str(exc)}
+            texts.append(f"── {name}: skipped: {exc}")
+            continue
+        texts.append(f"── {name}\n{_section_text(results[name])}")
+    return Section("atlas_quality_shared_data", f"Atlas quality on {inp.shared_data}", results, "\n\n".join(texts))
+
+
+def atlas_quality_synthetic_section(inp: Any) -> Any:
+    """`constellation evaluate` section: atlas quality on a synthetic Hub of `inp.synthetic` models."""
+    from constellation.evaluate.report import Section
+    from constellation.evaluate.lineage import synthetic_snapshot
+
+    if inp.synthetic <= 0:
+        return None
+    snapshot, _ = synthetic_snapshot(inp.synthetic, inp.seed)
+    result = evaluate_atlas(models_with_families(snapshot))
+    title = f"Atlas quality on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})"
+    return Section("atlas_quality_synthetic", title, result, _section_text(result))

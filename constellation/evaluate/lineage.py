@@ -1,0 +1,436 @@
+"""How right is inferred lineage? Hide declared lineage, infer it back, score against the hidden truth.
+
+    snapshot ─► hide_lineage (seeded share of models with declared parents: base_models and base_model tags)
+             ─► declared_lineage + infer_lineage on what is left
+             ─► score_proposals against the hidden parents: precision / recall by relation, PR curve
+
+A proposal is correct when its parent is one of the child's hidden declared parents (Hub ids compare
+case-insensitively). Precision is over proposals made for hidden children; recall is over hidden children.
+Recall is also given over the "findable" children, whose true parent is in the snapshot or declared by a
+same-name sibling, since no name rule can propose a parent that appears nowhere.
+
+The module also turns two reference data sets from ../shared/data into snapshot-shaped frames, so the
+evaluation can run on real Hub metadata without a crawl.
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from constellation.contract import RELATIONS, SNAPSHOT_COLUMNS
+from constellation.errors import ConstellationError
+from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
+from constellation.genealogy.declared import declared_lineage
+
+DEFAULT_HIDE_SHARE = 0.3
+DEFAULT_SEED = 0
+THRESHOLDS: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+
+
+class EvaluationError(ConstellationError, ValueError):
+    """The evaluation cannot run on this input (bad share, no declared lineage to hide)."""
+
+
+class NoDeclaredLineage(EvaluationError):
+    """The snapshot declares no lineage, so there is no truth to hide and infer back."""
+
+
+@dataclass
+class LineageScores:
+    """Scores of inferred lineage against hidden declared lineage."""
+
+    hidden: int  # children whose lineage was hidden
+    findable: int  # of those, children whose true parent some rule could name
+    threshold: float
+    overall: dict[str, float | int]  # proposals, correct, precision, recall, recall_findable
+    by_relation: pd.DataFrame  # relation, hidden, proposed, correct_proposed, precision, recalled, recall,
+    #                            findable, recall_findable
+    curve: pd.DataFrame  # threshold, proposals, correct, precision, recall, recall_quantized
+    relation_agreement: float | None  # among correct parents, share whose inferred relation matches
+    examples: list[dict[str, Any]] = field(default_factory=list)  # a few wrong proposals, for reading
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hidden": self.hidden,
+            "findable": self.findable,
+            "threshold": self.threshold,
+            "overall": self.overall,
+            "by_relation": self.by_relation.to_dict(orient="records"),
+            "curve": self.curve.to_dict(orient="records"),
+            "relation_agreement": self.relation_agreement,
+            "wrong_examples": self.examples,
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Hiding
+# --------------------------------------------------------------------------------------------------
+
+
+def _has_entries(value: Any) -> bool:
+    return value is not None and not isinstance(value, (float, str)) and len(value) > 0
+
+
+def hide_lineage(snapshot: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A copy of the snapshot with the declared lineage of a seeded `share` of the models that declare some
+    removed (base_models emptied, `base_model:` tags dropped), and the hidden truth (child, parent, relation)."""
+    if not 0 < share < 1:
+        raise EvaluationError(f"--hide-share must be between 0 and 1 (exclusive); got {share}")
+    declared = snapshot["base_models"].map(_has_entries).to_numpy(dtype=bool)
+    candidates = np.flatnonzero(declared)
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(candidates, size=int(round(share * len(candidates))), replace=False))
+    hidden = snapshot.iloc[chosen]
+    truth_rows = [
+        (child, entry.get("id"), entry.get("relation"))
+        for child, entries in zip(hidden["id"], hidden["base_models"])
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+    ]
+    truth = pd.DataFrame(truth_rows, columns=["child", "parent", "relation"])
+    out = snapshot.copy()
+    position = out.index[chosen]
+    out.loc[position, "base_models"] = pd.Series([[] for _ in chosen], index=position, dtype=object)
+    if "tags" in out:
+        out.loc[position, "tags"] = pd.Series(
+            [[t for t in (tags if tags is not None else []) if not str(t).startswith("base_model:")] for tags in out.loc[position, "tags"]],
+            index=position,
+            dtype=object,
+        )
+    return out, truth
+
+
+# --------------------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------------------
+
+
+def _primary_truth_relation(truth: pd.DataFrame) -> pd.Series:
+    """One relation per hidden child: its declared relation, a merge if any parent is merged, finetune if none."""
+    rel = truth["relation"].fillna("finetune")
+    rel = rel.where(rel.isin(RELATIONS), "finetune")
+    merge = truth.assign(rel=rel).groupby("child")["rel"].agg(lambda s: "merge" if (s == "merge").any() else s.iloc[0])
+    return merge
+
+
+def score_proposals(
+    proposals: pd.DataFrame,
+    truth: pd.DataFrame,
+    threshold: float = DEFAULT_MIN_CONFIDENCE,
+    findable_children: set[str] | None = None,
+    thresholds: tuple[float, ...] = THRESHOLDS,
+    primary_parent: dict[str, str] | None = None,
+) -> LineageScores:
+    """Score proposals (source, target, relation, confidence) against the hidden truth (child, parent, relation).
+
+    Only proposals whose target is a hidden child are scored: the others have no known answer.
+    """
+    truth = truth.dropna(subset=["parent"])
+    child_relation = _primary_truth_relation(truth) if len(truth) else pd.Series(dtype=object)
+    hidden_children = child_relation.index
+    true_pairs = set(zip(truth["child"].str.lower(), truth["parent"].str.lower()))
+    scored = proposals[proposals["target"].isin(hidden_children)].copy()
+    scored["correct"] = [
+        (t.lower(), s.lower()) in true_pairs for t, s in zip(scored["target"].astype(str), scored["source"].astype(str))
+    ]
+    scored["true_relation"] = scored["target"].map(child_relation)
+    scored["same_line"] = scored["correct"] | _on_the_same_line(scored, truth, primary_parent or {})
+    findable = findable_children if findable_children is not None else set(hidden_children)
+    n_hidden = len(hidden_children)
+    n_findable = len(findable & set(hidden_children))
+
+    def at(th: float) -> pd.DataFrame:
+        return scored[scored["confidence"] >= th]
+
+    def ratio(a: float, b: float) -> float:
+        return round(a / b, 4) if b else float("nan")
+
+    kept = at(threshold)
+    correct = int(kept["correct"].sum())
+    overall = {
+        "proposals": int(len(kept)),
+        "correct": correct,
+        "precision": ratio(correct, len(kept)),
+        "recall": ratio(correct, n_hidden),
+        "recall_findable": ratio(int(kept.loc[kept["target"].isin(findable), "correct"].sum()), n_findable),
+        "precision_same_line": ratio(int(kept["same_line"].sum()), len(kept)),
+    }
+    rows = []
+    for relation in RELATIONS:
+        proposed = kept[kept["relation"] == relation]
+        of_relation = kept[kept["true_relation"] == relation]
+        n_rel = int((child_relation == relation).sum())
+        recalled = int(of_relation["correct"].sum())
+        findable_rel = child_relation.index[(child_relation == relation).to_numpy()].intersection(list(findable))
+        rows.append(
+            {
+                "relation": relation,
+                "hidden": n_rel,
+                "proposed": int(len(proposed)),
+                "correct_proposed": int(proposed["correct"].sum()),
+                "precision": ratio(int(proposed["correct"].sum()), len(proposed)),
+                "recalled": recalled,
+                "recall": ratio(recalled, n_rel),
+                "findable": int(len(findable_rel)),
+                "recall_findable": ratio(int(of_relation.loc[of_relation["target"].isin(findable_rel), "correct"].sum()), len(findable_rel)),
+            }
+        )
+    n_quant = int((child_relation == "quantized").sum())
+    points = []
+    for th in thresholds:
+        above = at(th)
+        right_above = int(above["correct"].sum())
+        points.append(
+            {
+                "threshold": th,
+                "proposals": int(len(above)),
+                "correct": right_above,
+                "precision": ratio(right_above, len(above)),
+                "recall": ratio(right_above, n_hidden),
+                "recall_quantized": ratio(int(above.loc[above["true_relation"] == "quantized", "correct"].sum()), n_quant),
+            }
+        )
+    curve = pd.DataFrame(points)
+    right = kept[kept["correct"]]
+    agreement = ratio(int((right["relation"] == right["true_relation"]).sum()), len(right)) if len(right) else None
+    wrong = kept[~kept["correct"]].head(10)
+    examples = [
+        {
+            "child": str(r.target),
+            "proposed": str(r.source),
+            "confidence": float(r.confidence),
+            "truth": sorted(truth.loc[truth["child"] == r.target, "parent"].astype(str).tolist()),
+        }
+        for r in wrong.itertuples()
+    ]
+    return LineageScores(
+        hidden=n_hidden,
+        findable=n_findable,
+        threshold=threshold,
+        overall=overall,
+        by_relation=pd.DataFrame(rows),
+        curve=curve,
+        relation_agreement=agreement,
+        examples=examples,
+    )
+
+
+def _line(node: str, primary_parent: dict[str, str]) -> list[str]:
+    """The ancestors of a node along primary parents, nearest first."""
+    out: list[str] = []
+    for _ in range(32):  # depth is bounded; the guard only protects against a bad map
+        node = primary_parent.get(node)  # type: ignore[assignment]
+        if node is None:
+            break
+        out.append(node)
+    return out
+
+
+def _on_the_same_line(scored: pd.DataFrame, truth: pd.DataFrame, primary_parent: dict[str, str]) -> np.ndarray:
+    """Whether each proposal names a model on the child's declared line: an ancestor of a true parent (a
+    grandparent), or a descendant of one (a GGUF declaring the base model while its name, and our proposal,
+    names the fine-tune between them). Uses the primary parents of the full declared lineage (lower-cased)."""
+    parents_of = truth.assign(parent=truth["parent"].str.lower()).groupby("child")["parent"].agg(set).to_dict()
+    out = np.zeros(len(scored), dtype=bool)
+    for i, (child, proposed) in enumerate(zip(scored["target"].tolist(), scored["source"].astype(str).str.lower().tolist())):
+        parents = parents_of.get(child, set())
+        if parents.intersection(_line(proposed, primary_parent)):
+            out[i] = True
+        elif any(proposed in _line(p, primary_parent) for p in parents):
+            out[i] = True
+    return out
+
+
+def _primary_parents(snapshot: pd.DataFrame, parent: pd.Series) -> dict[str, str]:
+    """Lower-cased id → lower-cased primary declared parent, for the models that have one."""
+    has = parent.notna()
+    return dict(zip(snapshot["id"].str.lower()[has], parent[has].str.lower()))
+
+
+def _findable(snapshot: pd.DataFrame, truth: pd.DataFrame, visible_edges: pd.DataFrame) -> set[str]:
+    """Hidden children whose true parent is in the snapshot or declared by some visible model."""
+    known = set(snapshot["id"].str.lower()) | set(visible_edges["source"].str.lower())
+    hit = truth["parent"].str.lower().isin(known)
+    return set(truth.loc[hit, "child"])
+
+
+def evaluate_lineage(
+    snapshot: pd.DataFrame,
+    hide_share: float = DEFAULT_HIDE_SHARE,
+    seed: int = DEFAULT_SEED,
+    threshold: float = DEFAULT_MIN_CONFIDENCE,
+    rules: RuleConfidence | None = None,
+) -> LineageScores:
+    """Hide a seeded share of declared lineage, infer it back and score it."""
+    if len(snapshot) == 0 or not snapshot["base_models"].map(_has_entries).any():
+        raise NoDeclaredLineage("the snapshot declares no lineage, so there is nothing to hide and infer back")
+    snapshot = snapshot.reset_index(drop=True)
+    primary_parent = _primary_parents(snapshot, declared_lineage(snapshot).columns["parent"])
+    masked, truth = hide_lineage(snapshot, hide_share, seed)
+    declared = declared_lineage(masked)
+    needs = declared.columns["parent"].isna().to_numpy()
+    inferred = infer_lineage(masked, needs, declared.edges, rules)
+    findable = _findable(masked, truth, declared.edges)
+    return score_proposals(inferred.proposals, truth, threshold, findable, primary_parent=primary_parent)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reference data from ../shared/data as snapshot-shaped frames
+# --------------------------------------------------------------------------------------------------
+
+
+def base_models_from_tags(tags: list[str]) -> list[dict[str, str | None]]:
+    """Declared parents from Hub tags: `base_model:<relation>:<id>`, else the relation-less `base_model:<id>`."""
+    with_relation: dict[str, str] = {}
+    plain: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.startswith("base_model:"):
+            continue
+        parts = tag.split(":", 2)
+        if len(parts) == 3 and parts[1] in RELATIONS:
+            with_relation.setdefault(parts[2], parts[1])
+        else:
+            plain.append(tag[len("base_model:") :])
+    out = [{"id": pid, "relation": rel} for pid, rel in with_relation.items()]
+    out += [{"id": pid, "relation": None} for pid in dict.fromkeys(plain) if pid not in with_relation]
+    return out
+
+
+def snapshot_frame_from_records(records: pd.DataFrame) -> pd.DataFrame:
+    """A snapshot-shaped frame from records holding at least `id` and `tags`; lineage comes from the tags."""
+    frame = records.copy()
+    for column in SNAPSHOT_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    frame["author"] = frame["id"].map(lambda i: i.split("/", 1)[0] if "/" in i else None)
+    frame["name"] = frame["id"].map(lambda i: i.split("/", 1)[-1])
+    frame["base_models"] = frame["tags"].map(base_models_from_tags)
+    for column in ("created_at", "last_modified", "crawled_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
+    for column in ("downloads", "downloads_all_time", "likes", "params_safetensors", "params_gguf"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    return frame[list(SNAPSHOT_COLUMNS)].drop_duplicates("id", keep="last").reset_index(drop=True)
+
+
+def load_top_downloads(path: Path) -> pd.DataFrame:
+    """hf-top-downloads-2024-09/hf_models.csv as a snapshot frame (no creation dates in that source)."""
+    raw = pd.read_csv(path)
+    records = pd.DataFrame(
+        {
+            "id": raw["modelId"],
+            "downloads": raw["downloads"],
+            "last_modified": raw["lastModified"],
+            "pipeline_tag": raw["pipeline_tag"],
+            "tags": raw["tags"].map(ast.literal_eval),
+        }
+    )
+    return snapshot_frame_from_records(records)
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return None
+    return None if value in ("None", "") else value
+
+
+def load_model_trees(path: Path) -> pd.DataFrame:
+    """hf-model-trees/model_trees_metadata.jsonl.gz (model_info records) as a snapshot frame."""
+    rows = []
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            meta = json.loads(line).get("metadata")
+            if not meta:
+                continue
+            tags = _literal(meta.get("tags")) if isinstance(meta.get("tags"), str) else meta.get("tags")
+            safetensors = meta.get("safetensors")
+            safetensors = _literal(safetensors) if isinstance(safetensors, str) else safetensors
+            rows.append(
+                {
+                    "id": meta["id"],
+                    "downloads": _literal(meta.get("downloads")),
+                    "likes": _literal(meta.get("likes")),
+                    "created_at": _literal(meta.get("created_at")),
+                    "last_modified": _literal(meta.get("last_modified")),
+                    "pipeline_tag": _literal(meta.get("pipeline_tag")),
+                    "library_name": _literal(meta.get("library_name")),
+                    "tags": tags or [],
+                    "params_safetensors": (safetensors or {}).get("total") if isinstance(safetensors, dict) else None,
+                }
+            )
+    return snapshot_frame_from_records(pd.DataFrame(rows))
+
+
+REFERENCE_SOURCES: dict[str, tuple[str, Any]] = {
+    "hf-top-downloads-2024-09": ("hf-top-downloads-2024-09/hf_models.csv", load_top_downloads),
+    "hf-model-trees": ("hf-model-trees/model_trees_metadata.jsonl.gz", load_model_trees),
+}
+
+
+def load_reference_snapshots(shared_data: Path) -> dict[str, pd.DataFrame]:
+    """The reference sets found under `shared_data`, by name."""
+    out = {}
+    for name, (relative, loader) in REFERENCE_SOURCES.items():
+        path = Path(shared_data) / relative
+        if path.is_file():
+            out[name] = loader(path)
+    if not out:
+        raise EvaluationError(f"no reference data under {shared_data}; expected e.g. {list(REFERENCE_SOURCES.values())[0][0]}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The synthetic Hub: its generator knows the true parents of models that declare none
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyntheticScores:
+    models: int
+    hidden: LineageScores  # hidden declared lineage, as on any snapshot
+    undeclared: LineageScores  # every inferred edge against the true parents of models that declare none
+
+
+def synthetic_snapshot(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A snapshot frame of the fake Hub's synthetic generator (through the crawler's own record parser),
+    and its lineage truth (child, parent, relation, declared)."""
+    from datetime import datetime, timezone
+
+    from crawler.records import convert_items
+    from fakehub.synthetic import generate_with_truth, to_records
+
+    hub = generate_with_truth(n, seed)
+    page = convert_items(list(to_records(hub.frame)), datetime(2026, 11, 1, tzinfo=timezone.utc))
+    return page.table.to_pandas(), hub.truth
+
+
+def evaluate_lineage_on_synthetic(
+    n: int,
+    seed: int = DEFAULT_SEED,
+    hide_share: float = DEFAULT_HIDE_SHARE,
+    threshold: float = DEFAULT_MIN_CONFIDENCE,
+    rules: RuleConfidence | None = None,
+) -> SyntheticScores:
+    """Score inference on a synthetic Hub of `n` models: on hidden declared lineage, and on the models that
+    declare nothing (whose true parents only the generator knows)."""
+    snapshot, truth = synthetic_snapshot(n, seed)
+    hidden = evaluate_lineage(snapshot, hide_share, seed, threshold, rules)
+    declared = declared_lineage(snapshot)
+    needs = declared.columns["parent"].isna().to_numpy()
+    proposals = infer_lineage(snapshot, needs, declared.edges, rules).proposals
+    silent = truth[~truth["child"].isin(truth.loc[truth["declared"], "child"])]
+    primary = _primary_parents(snapshot, declared.columns["parent"])
+    undeclared = score_proposals(
+        proposals, silent[["child", "parent", "relation"]], threshold, primary_parent=primary
+    )
+    return SyntheticScores(int(len(snapshot)), hidden, undeclared)

@@ -1,0 +1,446 @@
+"""Declared lineage: the parent → child edges that model authors state in `base_model` metadata.
+
+    snapshot.base_models ─► validate entries ─► resolve ids ─► break cycles ─► primary parent per model
+                               (rejected, with reason)  (externals)   (reported)    ─► family, depth, descendant counts
+
+Scale: a full Hub crawl holds ~3M models and ~1.5M declared edges. Everything below is a dict lookup or a
+numpy pass over arrays of node indices: strongly connected components (scipy) find cycles, pointer jumping
+finds roots and depths, and a per-depth bincount sums descendants. No graph object is built.
+
+Conventions (documented in docs/data.md and docs/quality.md):
+- A model may declare several parents (a merge does). Its *primary* parent is the declared parent with the
+  most downloads (a parent outside the snapshot counts as fewer than any inside it). `family`, `depth` and
+  the descendant counts follow primary parents only, so each model sits on exactly one line and is counted
+  once under each of its ancestors.
+- A declared parent that the snapshot does not hold stays an external node: the edge is kept and may become
+  a family root.
+- Hub ids are case-insensitive; a declared parent id is resolved to the snapshot's spelling.
+- An entry whose relation is missing (only the relation-less tag or cardData named the parent) gets the
+  relation the Hub itself would give: "quantized" when the child's name marks a quantized format, else
+  "finetune". Those are counted in the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from constellation.contract import BASE_MODEL_TYPE, RELATIONS
+from constellation.genealogy.inferred import has_quantization_marker
+
+# How many examples of each problem the build report lists; the counts are always complete.
+REPORT_EXAMPLES = 20
+
+# Reasons a declared lineage value is kept out of the graph.
+NOT_A_LIST = "base_models is not a list"
+NOT_A_RECORD = "entry is not an {id, relation} record"
+NOT_A_STRING = "parent id is not a string"
+EMPTY_ID = "parent id is empty"
+URL_ID = "parent id is a URL, not a Hub id"
+BAD_CHARACTERS = "parent id has characters a Hub id cannot have"
+UNKNOWN_RELATION = "unknown relation"
+DUPLICATE = "duplicate entry"
+REJECT_REASONS: tuple[str, ...] = (
+    NOT_A_LIST,
+    NOT_A_RECORD,
+    NOT_A_STRING,
+    EMPTY_ID,
+    URL_ID,
+    BAD_CHARACTERS,
+    UNKNOWN_RELATION,
+    DUPLICATE,
+)
+
+# Hub repo ids: an optional namespace and a name, each of [A-Za-z0-9_.-], at most 96 characters,
+# no "--" or "..", not starting or ending with "-" or ".".
+_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]{0,94}[A-Za-z0-9_])?"
+_HUB_ID_RE = re.compile(rf"^(?:{_PART}/)?{_PART}$", re.ASCII)
+_URL_RE = re.compile(r"^(?:https?://|www\.|huggingface\.co/|hf\.co/)", re.IGNORECASE)
+
+LINEAGE_COLUMNS: tuple[str, ...] = (
+    "parent",
+    "relation",
+    "family",
+    "depth",
+    "n_finetune",
+    "n_adapter",
+    "n_quantized",
+    "n_merge",
+    "n_descendants",
+)
+
+
+@dataclass
+class DeclaredLineage:
+    """The declared lineage of a snapshot.
+
+    `columns` is aligned with the snapshot's rows (LINEAGE_COLUMNS). `edges` holds the kept edges
+    (source, target, relation, external: whether the parent is outside the snapshot).
+    """
+
+    columns: pd.DataFrame
+    edges: pd.DataFrame
+    rejected: pd.DataFrame  # id (child), value (repr of the entry), reason
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------------
+# Entries
+# --------------------------------------------------------------------------------------------------
+
+
+def _flatten_arrow(ids: pd.Series, base_models: pd.Series) -> pd.DataFrame | None:
+    """The fast path of flatten_entries, for a well-typed column (as read from a snapshot); None otherwise."""
+    try:
+        lists = pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    rows = pc.list_parent_indices(lists).to_numpy()
+    starts = lists.offsets.to_numpy()[:-1]
+    values = lists.flatten()
+    return pd.DataFrame(
+        {
+            "child": ids.to_numpy(dtype=object)[rows],
+            "parent_raw": values.field("id").to_numpy(zero_copy_only=False),
+            "relation_raw": values.field("relation").to_numpy(zero_copy_only=False),
+            "position": (np.arange(len(rows)) - starts[rows]).astype(np.int64),
+        }
+    )
+
+
+def flatten_entries(ids: pd.Series, base_models: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, Any, str]]]:
+    """One row per declared entry: child, parent_raw, relation_raw, position. Entries that are not records
+    are returned separately as (child, value, reason)."""
+    fast = _flatten_arrow(ids, base_models)
+    if fast is not None:
+        return fast, []
+    children: list[str] = []
+    parents: list[Any] = []
+    relations: list[Any] = []
+    positions: list[int] = []
+    rejected: list[tuple[str, Any, str]] = []
+    for child, value in zip(ids.tolist(), base_models.tolist()):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+            rejected.append((child, value, NOT_A_LIST))
+            continue
+        for pos, entry in enumerate(value):
+            if isinstance(entry, Mapping) and "id" in entry:
+                children.append(child)
+                parents.append(entry.get("id"))
+                relations.append(entry.get("relation"))
+                positions.append(pos)
+            else:
+                rejected.append((child, entry, NOT_A_RECORD))
+    frame = pd.DataFrame(
+        {
+            "child": pd.Series(children, dtype=object),
+            "parent_raw": pd.Series(parents, dtype=object),
+            "relation_raw": pd.Series(relations, dtype=object),
+            "position": np.asarray(positions, dtype=np.int64),
+        }
+    )
+    return frame, rejected
+
+
+def classify_parent_id(value: Any) -> str | None:
+    """The reason a declared parent id is unusable, or None when it is a well-formed Hub id."""
+    if not isinstance(value, str):
+        return NOT_A_STRING
+    text = value.strip()
+    if not text:
+        return EMPTY_ID
+    if _URL_RE.match(text):
+        return URL_ID
+    if not _HUB_ID_RE.match(text) or "--" in text or ".." in text:
+        return BAD_CHARACTERS
+    return None
+
+
+def validate_entries(entries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split entries into valid ones (child, parent, relation or None, position) and rejected ones
+    (id, value, reason). Exact duplicates of an entry are rejected; an entry without relation is dropped
+    silently when the same parent is also declared with one (the Hub writes both tags)."""
+    id_reason = entries["parent_raw"].map(classify_parent_id)
+    relation = entries["relation_raw"]
+    known_relation = relation.isna() | relation.isin(RELATIONS)
+    rel_reason = pd.Series(np.where(known_relation.to_numpy(dtype=bool), None, UNKNOWN_RELATION), index=entries.index)
+    reason = id_reason.where(id_reason.notna(), rel_reason)
+    bad = reason.notna()
+    rejected = pd.DataFrame(
+        {
+            "id": entries.loc[bad, "child"],
+            "value": [
+                repr({"id": p, "relation": r})
+                for p, r in zip(entries.loc[bad, "parent_raw"], entries.loc[bad, "relation_raw"])
+            ],
+            "reason": reason[bad],
+        }
+    )
+    good = entries.loc[~bad].copy()
+    good["parent"] = good["parent_raw"].astype(str).str.strip()
+    good["relation"] = good["relation_raw"].where(good["relation_raw"].notna(), None)
+    good["parent_key"] = good["parent"].str.lower()
+
+    dup = good.duplicated(subset=["child", "parent_key", "relation"], keep="first")
+    dup_rows = good.loc[dup]
+    rejected = pd.concat(
+        [
+            rejected,
+            pd.DataFrame(
+                {
+                    "id": dup_rows["child"],
+                    "value": [repr({"id": p, "relation": r}) for p, r in zip(dup_rows["parent"], dup_rows["relation"])],
+                    "reason": DUPLICATE,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    good = good.loc[~dup]
+    # Same parent with and without a relation: the relation-less twin adds nothing.
+    good["has_relation"] = good["relation"].notna()
+    has_rel = good.groupby(["child", "parent_key"], sort=False)["has_relation"].transform("any")
+    good = good.loc[good["has_relation"] | ~has_rel.astype(bool)]
+    # Same parent under two different relations: keep the first declared.
+    good = good.drop_duplicates(subset=["child", "parent_key"], keep="first")
+    return good[["child", "parent", "parent_key", "relation", "position"]].reset_index(drop=True), rejected
+
+
+# --------------------------------------------------------------------------------------------------
+# Graph passes over node indices
+# --------------------------------------------------------------------------------------------------
+
+
+def break_cycles(src: np.ndarray, dst: np.ndarray, order_key: np.ndarray, n_nodes: int) -> np.ndarray:
+    """A mask of the edges to keep so that the graph has no cycle.
+
+    Cycles live inside strongly connected components. Inside each, nodes are ranked by `order_key`
+    (creation time, then popularity): an edge is kept only when it runs from a lower rank to a higher one,
+    i.e. a parent must be older than its child. Edges between components never form a cycle.
+    """
+    keep = np.ones(len(src), dtype=bool)
+    if len(src) == 0:
+        return keep
+    keep &= src != dst
+    graph = csr_matrix((np.ones(int(keep.sum()), dtype=np.int8), (src[keep], dst[keep])), shape=(n_nodes, n_nodes))
+    n_comp, labels = connected_components(graph, directed=True, connection="strong")
+    if n_comp == n_nodes:
+        return keep
+    intra = keep & (labels[src] == labels[dst])
+    keep[intra] = order_key[src[intra]] < order_key[dst[intra]]
+    return keep
+
+
+def ancestry(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Root and depth of every node of a forest given as parent indices (-1 for a root).
+
+    Pointer jumping: each pass doubles the distance every node has climbed, so a forest of depth d
+    takes log2(d) vectorised passes.
+    """
+    n = len(parent)
+    anc = np.where(parent >= 0, parent, np.arange(n))
+    dist = (parent >= 0).astype(np.int32)
+    for _ in range(64):
+        nxt = anc[anc]
+        if np.array_equal(nxt, anc):
+            return anc, dist
+        dist = dist + dist[anc]
+        anc = nxt
+    raise RuntimeError("primary-parent graph still has a cycle after cycle breaking")  # a bug, not user input
+
+
+def descendant_counts(parent: np.ndarray, depth: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Per node, the number of descendants whose own edge has each relation.
+
+    `own` is (n_nodes, n_relations) with a 1 where a node's edge to its parent has that relation. Levels
+    are summed bottom-up, one bincount per level and relation.
+    """
+    n, k = own.shape
+    below = np.zeros((n, k), dtype=np.int64)
+    if n == 0:
+        return below
+    order = np.argsort(-depth, kind="stable")
+    sorted_depth = depth[order]
+    bounds = np.flatnonzero(np.diff(sorted_depth)) + 1
+    for level in np.split(order, bounds):
+        if depth[level[0]] == 0:
+            break
+        up = parent[level]
+        add = below[level] + own[level]
+        for r in range(k):
+            below[:, r] += np.bincount(up, weights=add[:, r], minlength=n).astype(np.int64)
+    return below
+
+
+# --------------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------------
+
+
+def _order_key(snapshot: pd.DataFrame, n_nodes: int) -> np.ndarray:
+    """Rank of each node for cycle breaking: older first, then more downloads, then id."""
+    n = len(snapshot)
+    created = snapshot["created_at"] if "created_at" in snapshot else pd.Series(pd.NaT, index=snapshot.index)
+    created_ns = pd.to_datetime(created, utc=True).astype("int64").to_numpy(copy=True)
+    created_ns[pd.isna(created).to_numpy()] = np.iinfo(np.int64).max
+    downloads = pd.to_numeric(snapshot["downloads"], errors="coerce").fillna(-1).to_numpy()
+    ranks = np.lexsort((snapshot["id"].to_numpy(dtype=str), -downloads, created_ns))
+    key = np.empty(n_nodes, dtype=np.int64)
+    key[ranks] = np.arange(n)
+    key[n:] = -1  # external parents have no parents of their own: never part of a cycle
+    return key
+
+
+def _limited(items: list[Any]) -> dict[str, Any]:
+    return {"count": len(items), "examples": items[:REPORT_EXAMPLES]}
+
+
+@dataclass
+class _Nodes:
+    """Snapshot rows first (0..n-1), then external parents (n..)."""
+
+    ids: np.ndarray
+    n_models: int
+    src: np.ndarray  # per valid entry: node index of the parent
+    dst: np.ndarray  # per valid entry: node index of the child
+
+
+def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame) -> _Nodes:
+    """Map parent ids to snapshot rows (case-insensitively) or to external nodes numbered after them."""
+    n = len(ids)
+    index_of = pd.Series(np.arange(n), index=ids.astype(str).str.lower().to_numpy())
+    index_of = index_of[~index_of.index.duplicated(keep="first")]
+    child_idx = pd.Series(np.arange(n), index=ids.to_numpy())
+    child_idx = child_idx[~child_idx.index.duplicated(keep="last")]
+    src = valid["parent_key"].map(index_of)
+    external = src.isna().to_numpy()
+    ext_keys, ext_codes = np.unique(valid.loc[external, "parent_key"].to_numpy(dtype=str), return_inverse=True)
+    ext_names = valid.loc[external].groupby("parent_key", sort=True)["parent"].first().reindex(ext_keys).to_numpy()
+    src_idx = np.empty(len(valid), dtype=np.int64)
+    src_idx[~external] = src[~external].to_numpy(dtype=np.int64)
+    src_idx[external] = n + ext_codes
+    return _Nodes(
+        ids=np.concatenate([ids.to_numpy(dtype=object), ext_names.astype(object)]),
+        n_models=n,
+        src=src_idx,
+        dst=valid["child"].map(child_idx).to_numpy(dtype=np.int64),
+    )
+
+
+def _default_relations(valid: pd.DataFrame, names: pd.Series, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relations with the Hub's default for missing ones; and masks (missing, defaulted to quantized)."""
+    missing = valid["relation"].isna().to_numpy()
+    quantized = np.zeros(0, dtype=bool)
+    if missing.any():
+        quantized = has_quantization_marker(names.iloc[dst[missing]]).to_numpy()
+    relation = valid["relation"].to_numpy(dtype=object).copy()
+    relation[missing] = np.where(quantized, "quantized", "finetune")
+    return relation, missing, quantized
+
+
+def _primary_edges(src: np.ndarray, dst: np.ndarray, position: np.ndarray, downloads: np.ndarray, n_models: int) -> np.ndarray:
+    """Index of each child's primary edge: the most-downloaded parent (external ones last), then the first
+    listed."""
+    parent_dl = np.full(len(src), -1.0)
+    inside = src < n_models
+    parent_dl[inside] = downloads[src[inside]]
+    order = np.lexsort((position, -parent_dl, dst))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = dst[order][1:] != dst[order][:-1]
+    return order[first]
+
+
+def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
+    """Declared lineage columns, edges and the report for a snapshot frame (SNAPSHOT_SCHEMA columns)."""
+    snapshot_rows = snapshot.reset_index(drop=True)
+    n = len(snapshot_rows)
+    ids = snapshot_rows["id"].astype(object)
+    names = snapshot_rows["name"] if "name" in snapshot_rows else ids.astype(str).str.split("/").str[-1]
+    entries, not_records = flatten_entries(ids, snapshot_rows["base_models"])
+    valid, rejected = validate_entries(entries)
+    rejected = pd.concat(
+        [pd.DataFrame(not_records, columns=["id", "value", "reason"]).assign(value=lambda f: f["value"].map(repr)), rejected],
+        ignore_index=True,
+    )
+    nodes = _resolve_nodes(ids, valid)
+    n_nodes, node_ids = len(nodes.ids), nodes.ids
+    relation, missing_rel, quantized_name = _default_relations(valid, names, nodes.dst)
+
+    self_loop = nodes.src == nodes.dst
+    keep = break_cycles(nodes.src, nodes.dst, _order_key(snapshot_rows, n_nodes), n_nodes)
+    cycle_dropped = ~keep & ~self_loop
+    self_loops = [str(x) for x in node_ids[nodes.dst[self_loop]]]
+    cycles = [f"{node_ids[s]} -> {node_ids[d]}" for s, d in zip(nodes.src[cycle_dropped], nodes.dst[cycle_dropped])]
+
+    src_k, dst_k, rel_k = nodes.src[keep], nodes.dst[keep], relation[keep]
+    downloads = pd.to_numeric(snapshot_rows["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
+    primary = _primary_edges(src_k, dst_k, valid["position"].to_numpy()[keep], downloads, n)
+    parent = np.full(n_nodes, -1, dtype=np.int64)
+    parent[dst_k[primary]] = src_k[primary]
+    own = np.zeros((n_nodes, len(RELATIONS)), dtype=np.int64)
+    rel_code = pd.Categorical(rel_k[primary], categories=list(RELATIONS)).codes
+    own[dst_k[primary], rel_code] = 1
+
+    root, depth = ancestry(parent)
+    below = descendant_counts(parent, depth, own)
+
+    primary_relation = np.full(n_nodes, None, dtype=object)
+    primary_relation[dst_k[primary]] = rel_k[primary]
+    has_parent = parent[:n] >= 0
+    columns = pd.DataFrame(
+        {
+            "parent": pd.Series(np.where(has_parent, node_ids[np.maximum(parent[:n], 0)], None), dtype="string"),
+            "relation": pd.Series(primary_relation[:n], dtype="string"),
+            "family": pd.Series(node_ids[root[:n]], dtype="string"),
+            "depth": depth[:n].astype(np.int32),
+            **{f"n_{r}": below[:n, i] for i, r in enumerate(RELATIONS)},
+            "n_descendants": below[:n].sum(axis=1),
+        },
+        index=snapshot.index,
+    )
+    edges = pd.DataFrame(
+        {
+            "source": node_ids[src_k].astype(str),
+            "target": node_ids[dst_k].astype(str),
+            "relation": rel_k.astype(str),
+            "external": src_k >= n,
+        }
+    )
+
+    ext_children = Counter(edges.loc[edges["external"], "source"].tolist())
+    report = {
+        "declared_edges": int(len(edges)),
+        "declared_edges_by_relation": {r: int((rel_k == r).sum()) for r in RELATIONS},
+        "models_with_declared_parent": int(has_parent.sum()),
+        "relation_defaulted": {
+            "count": int(missing_rel.sum()),
+            "to_quantized": int(quantized_name.sum()),
+            "to_finetune": int(missing_rel.sum() - quantized_name.sum()),
+        },
+        "rejected_lineage": {
+            "count": int(len(rejected)),
+            "by_reason": {str(k): int(v) for k, v in rejected["reason"].value_counts().sort_index().items()},
+            "examples": rejected.head(REPORT_EXAMPLES).to_dict(orient="records"),
+        },
+        "self_loops": _limited(self_loops),
+        "cycles_broken": _limited(cycles),
+        "external_parents": {
+            "count": int(n_nodes - n),
+            "edges": int(edges["external"].sum()),
+            "most_children": [{"id": k, "children": int(v)} for k, v in ext_children.most_common(REPORT_EXAMPLES)],
+        },
+        "max_depth": int(depth.max()) if n_nodes else 0,
+    }
+    return DeclaredLineage(columns=columns, edges=edges, rejected=rejected, report=report)

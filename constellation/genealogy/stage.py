@@ -1,0 +1,111 @@
+"""Genealogy stage of `constellation build`: parameter counts, declared and inferred lineage (issue 4).
+
+    snapshot ─► lineage.declared_lineage ─► params.estimate_params(parent = primary declared parent)
+             └► inference.infer_lineage (models that declare no parent) ─► models + edges + report
+
+Declared and inferred edges stay separate kinds (`kind` = "declared" / "inferred") in the edge table, and
+separate columns (`parent` / `inferred_parent`) in the model table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from constellation.contract import EDGE_COLUMNS, RELATIONS
+from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, infer_lineage
+from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.params import estimate_params
+
+PARAMS_COLUMNS: tuple[str, ...] = ("params", "params_source", "params_from_name", "active_params", "params_flag")
+INFERRED_COLUMNS: tuple[str, ...] = ("inferred_parent", "inferred_relation", "inferred_confidence")
+
+
+@dataclass
+class Genealogy:
+    models: pd.DataFrame  # snapshot columns + genealogy columns (docs/data.md)
+    edges: pd.DataFrame  # EDGE_COLUMNS; kind "declared" or "inferred"
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _params(models: pd.DataFrame, parent: pd.Series) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Parameter columns from constellation.genealogy.params, and a report of where the counts came from."""
+    estimated = estimate_params(models, parent)
+    report = {
+        "by_source": {str(k): int(v) for k, v in estimated["params_source"].value_counts().sort_index().items()},
+        "flagged": int(estimated["params_flag"].notna().sum()),
+    }
+    out = estimated[list(PARAMS_COLUMNS)].copy()
+    for column in ("params", "params_from_name", "active_params"):  # counts are int64, null when unknown
+        out[column] = pd.to_numeric(out[column], errors="coerce").round().astype("Int64")
+    return out, report
+
+
+def _edge_frame(
+    source: pd.Series, target: pd.Series, kind: str, relation: pd.Series, confidence: Any, evidence: Any
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": source.astype("string").to_numpy(),
+            "target": target.astype("string").to_numpy(),
+            "kind": kind,
+            "relation": relation.astype("string").to_numpy(),
+            "confidence": confidence,
+            "weight": np.nan,
+            "evidence": evidence,
+        },
+        columns=list(EDGE_COLUMNS),
+    )
+
+
+def annotate(snapshot: pd.DataFrame, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Genealogy:
+    """Add parameter counts, declared lineage and inferred lineage to a snapshot frame."""
+    declared = declared_lineage(snapshot)
+    models = snapshot.copy()
+    for column in declared.columns:
+        models[column] = declared.columns[column]
+
+    params, params_report = _params(models, declared.columns["parent"])
+    for column in PARAMS_COLUMNS:
+        models[column] = params[column].to_numpy()
+
+    needs_parent = models["parent"].isna().to_numpy()
+    # A model with declared parents that were all rejected as malformed still declares no usable parent.
+    inferred = infer_lineage(models, needs_parent, declared.edges)
+    kept = inferred.proposals[inferred.proposals["confidence"] >= min_confidence]
+    by_target = kept.set_index("target")
+    models["inferred_parent"] = models["id"].map(by_target["source"]).astype("string")
+    models["inferred_relation"] = models["id"].map(by_target["relation"]).astype("string")
+    models["inferred_confidence"] = models["id"].map(by_target["confidence"]).astype("float64")
+
+    declared_edges = _edge_frame(
+        declared.edges["source"], declared.edges["target"], "declared", declared.edges["relation"], np.nan, None
+    )
+    inferred_edges = _edge_frame(
+        kept["source"],
+        kept["target"],
+        "inferred",
+        kept["relation"],
+        kept["confidence"].to_numpy(),
+        kept["evidence"].astype(object).to_numpy(),
+    )
+    edges = pd.concat([declared_edges, inferred_edges], ignore_index=True)
+    edges["confidence"] = edges["confidence"].astype("float64")
+    edges["weight"] = edges["weight"].astype("float64")
+    edges["evidence"] = edges["evidence"].astype("string")
+
+    report = {
+        "declared": declared.report,
+        "inferred": {
+            **{k: v for k, v in inferred.report.items() if k != "by_relation"},
+            "min_confidence": min_confidence,
+            "edges": int(len(kept)),
+            "edges_by_relation": {r: int((kept["relation"] == r).sum()) for r in RELATIONS},
+            "models_without_declared_parent": int(needs_parent.sum()),
+        },
+        "params": params_report,
+    }
+    return Genealogy(models=models, edges=edges, report=report)

@@ -1,0 +1,183 @@
+"""The one reader and writer of what the pipeline keeps on disk: snapshots, their manifests, atlases.
+
+The crawler writes snapshots through `crawler.publish`; everything else reads them here. An atlas folder,
+`atlas/<snapshot-id>/` (layout in docs/data.md), is written whole under a temporary name and renamed into
+place; `atlas/LATEST` moves last.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from constellation.contract import ATLAS_FILES, EDGE_COLUMNS, EDGE_SCHEMA, SNAPSHOT_COLUMNS, ContractError, DataLayout
+
+log = logging.getLogger(__name__)
+
+
+class SnapshotNotFound(ContractError):
+    """No published snapshot matches the request."""
+
+
+def resolve_snapshot_id(layout: DataLayout, snapshot_id: str | None) -> str:
+    """`snapshot_id` if it is published, else the newest one; a clear error when there is none."""
+    if snapshot_id is None:
+        ids = layout.snapshot_ids()
+        if not ids:
+            raise SnapshotNotFound(
+                f"no snapshot in {layout.snapshots}. Run `make crawl` (real Hub), `make demo` (offline) "
+                "or `constellation import FILE` first."
+            )
+        for candidate in reversed(ids):
+            if read_manifest(layout, candidate).get("status", "ok") != "suspect":
+                return candidate
+            log.warning(
+                "skipping snapshot %s: its manifest marks it suspect (the model count dropped); "
+                "name it with --snapshot to use it anyway",
+                candidate,
+            )
+        raise SnapshotNotFound(
+            f"every snapshot in {layout.snapshots} is marked suspect; name one with --snapshot to use it anyway"
+        )
+    if not layout.snapshot(snapshot_id).is_file() or not layout.manifest(snapshot_id).is_file():
+        known = ", ".join(layout.snapshot_ids()[-5:]) or "none"
+        raise SnapshotNotFound(f"snapshot {snapshot_id} is not published in {layout.snapshots} (latest: {known})")
+    return snapshot_id
+
+
+def read_snapshot(layout: DataLayout, snapshot_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The snapshot as a DataFrame with the contract's columns (extra columns kept)."""
+    path = layout.snapshot(snapshot_id)
+    table = pq.read_table(path, columns=columns)
+    missing = [c for c in (columns or SNAPSHOT_COLUMNS) if c not in table.column_names]
+    if missing:
+        raise ContractError(f"{path} lacks the contract's columns {missing}; was it written by another tool?")
+    return table.to_pandas()
+
+
+def read_manifest(layout: DataLayout, snapshot_id: str) -> dict[str, Any]:
+    return _read_json(layout.manifest(snapshot_id))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"{path} is not valid JSON: {exc}") from None
+
+# --------------------------------------------------------------------------------------------------
+# Atlases
+# --------------------------------------------------------------------------------------------------
+
+class AtlasNotFound(ContractError):
+    """No complete atlas to read."""
+
+
+@dataclass
+class AtlasTables:
+    snapshot_id: str
+    models: pd.DataFrame
+    edges: pd.DataFrame
+    communities: pd.DataFrame
+    build: dict[str, Any]
+    hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.build.get("synthetic", False))
+
+
+def edges_table(edges: pd.DataFrame) -> pa.Table:
+    """Edges in the contract's column order and types, whatever the stage produced."""
+    frame = edges.reindex(columns=list(EDGE_COLUMNS))
+    return pa.Table.from_pandas(frame, schema=EDGE_SCHEMA, preserve_index=False)
+
+
+def write_atlas(layout: DataLayout, tables: AtlasTables) -> Path:
+    """Write every output of a build, then swap the folder into place. Does not move LATEST."""
+    final = layout.atlas(tables.snapshot_id)
+    layout.atlases.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{tables.snapshot_id}.", suffix=".tmp", dir=layout.atlases))
+    try:
+        pq.write_table(pa.Table.from_pandas(tables.models, preserve_index=False), work / ATLAS_FILES.models)
+        pq.write_table(edges_table(tables.edges), work / ATLAS_FILES.edges)
+        pq.write_table(pa.Table.from_pandas(tables.communities, preserve_index=False), work / ATLAS_FILES.communities)
+        hierarchy_dir = work / ATLAS_FILES.hierarchy
+        hierarchy_dir.mkdir()
+        for name, value in tables.hierarchy.items():
+            if isinstance(value, pd.DataFrame):
+                pq.write_table(pa.Table.from_pandas(value, preserve_index=False), hierarchy_dir / f"{name}.parquet")
+            else:
+                np.save(hierarchy_dir / f"{name}.npy", np.asarray(value), allow_pickle=False)
+        # build.json goes last: its presence marks the folder complete.
+        (work / ATLAS_FILES.build).write_text(json.dumps(tables.build, indent=2, sort_keys=True, default=str) + "\n")
+        if final.exists():
+            old = final.with_name(f".{final.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            final.rename(old)
+            work.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            work.rename(final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def _nullable_integers(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
+    """pandas would turn an int64 column with nulls into float64 (7e9 for 7000000000); keep integers."""
+    return pd.Int64Dtype() if pa.types.is_integer(arrow_type) else None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas(types_mapper=_nullable_integers)
+
+
+def read_build_info(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | None:
+    path = layout.atlas_file(snapshot_id, ATLAS_FILES.build)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"{path} is not valid JSON: {exc}") from None
+
+
+def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy: bool = True) -> AtlasTables:
+    """The atlas of `snapshot_id`, else the one atlas/LATEST points at."""
+    if snapshot_id is None:
+        snapshot_id = layout.latest_atlas_id()
+        if snapshot_id is None:
+            raise AtlasNotFound(
+                f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, "
+                "or `make crawl` then `make build`."
+            )
+    build = read_build_info(layout, snapshot_id)
+    if build is None:
+        raise AtlasNotFound(f"atlas {snapshot_id} is incomplete or missing in {layout.atlases}; run `make build`")
+    folder = layout.atlas(snapshot_id)
+    hier: dict[str, np.ndarray | pd.DataFrame] = {}
+    if hierarchy and (folder / ATLAS_FILES.hierarchy).is_dir():
+        for path in sorted((folder / ATLAS_FILES.hierarchy).iterdir()):
+            if path.suffix == ".npy":
+                hier[path.stem] = np.load(path, allow_pickle=False)
+            elif path.suffix == ".parquet":
+                hier[path.stem] = _read_parquet(path)
+    return AtlasTables(
+        snapshot_id=snapshot_id,
+        models=_read_parquet(folder / ATLAS_FILES.models),
+        edges=_read_parquet(folder / ATLAS_FILES.edges),
+        communities=_read_parquet(folder / ATLAS_FILES.communities),
+        build=build,
+        hierarchy=hier,
+    )

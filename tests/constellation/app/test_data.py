@@ -1,0 +1,38 @@
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from constellation.app.data import CATEGORICAL_COLUMNS, load_atlas, read_models
+from constellation.store import AtlasNotFound
+from constellation.contract import DataLayout
+
+
+def test_load_is_lean_sorted_and_categorical(atlas_root):
+    atlas = load_atlas(DataLayout(atlas_root))
+    models = atlas.models
+    assert "tags" not in models and "base_models" not in models
+    assert models["id"].is_monotonic_increasing
+    for column in ("pipeline_tag", "license", "family", "relation"):
+        assert isinstance(models[column].dtype, pd.CategoricalDtype), column
+    assert set(atlas.lineage["kind"].unique()) <= {"declared", "inferred"}
+    assert atlas.synthetic is True
+    model_id = models["id"].iloc[17]
+    assert atlas.position(model_id) == 17 and atlas.position("no/such-model") is None
+    assert atlas.lineage_in_similarity_graph is False  # build.json config add_lineage_edges
+
+
+def test_missing_and_all_null_columns(tmp_path, atlas_root):
+    path = DataLayout(atlas_root).atlas_file(DataLayout(atlas_root).latest_atlas_id(), "models.parquet")
+    table = pq.read_table(path).drop_columns(["family", "community"])
+    table = table.set_column(table.schema.get_field_index("params"), "params", pa.nulls(len(table), pa.float64()))
+    pq.write_table(table, tmp_path / "models.parquet")
+    frame = read_models(tmp_path / "models.parquet")
+    assert "family" not in frame and "community" not in frame
+    assert frame["params"].isna().all()
+    assert set(CATEGORICAL_COLUMNS) & set(frame.columns)
+
+
+def test_no_atlas_is_a_clear_error(tmp_path):
+    with pytest.raises(AtlasNotFound, match="make demo"):
+        load_atlas(DataLayout(tmp_path))

@@ -1,0 +1,216 @@
+"""Every page of the explorer through Streamlit's AppTest, on an atlas built by the real pipeline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from constellation.app.data import load_atlas
+from constellation.contract import DataLayout
+from tests.constellation.app.conftest import APP
+from tests.constellation.app.snapshot_rows import HOSTILE_ID
+
+PAGES = {
+    "pages/overview.py": "Constellation: the Hugging Face Hub's model genealogy",
+    "pages/dendrogram.py": "Dendrogram",
+    "pages/graph.py": "Graph",
+    "pages/word_clouds.py": "Word clouds of model names",
+    "pages/scatter.py": "Scatter plots",
+    "pages/model.py": "Model search",
+    "pages/trends.py": "Trends",
+}
+
+
+@pytest.fixture
+def app(app_env) -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _query(at: AppTest, key: str) -> list[str]:
+    value = at.query_params[key]
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("page, title", list(PAGES.items()))
+def test_every_page_renders(app: AppTest, page: str, title: str):
+    app.switch_page(page).run()
+    _ok(app)
+    assert app.title[0].value == title
+
+
+def test_overview_counts_and_filters_change_them(app: AppTest, atlas_root):
+    models = load_atlas(DataLayout(atlas_root)).models
+    assert "Synthetic demo data" in app.warning[0].value
+    assert _metric(app, "Models") == f"{len(models):,}"
+    app.multiselect(key="f_pipeline").select("text-to-image").run()
+    _ok(app)
+    expected = int((models["pipeline_tag"] == "text-to-image").sum())
+    assert _metric(app, "Models") == f"{expected:,}"
+    assert _query(app, "pipeline") == ["text-to-image"]
+    app.number_input(key="f_min_dl").set_value(1000).run()
+    expected = int(((models["pipeline_tag"] == "text-to-image") & (models["downloads"] >= 1000)).sum())
+    assert _metric(app, "Models") == f"{expected:,}"
+    assert _query(app, "min_dl") == ["1000"]
+    assert any("Filters keep" in c.value for c in app.caption)
+
+
+def test_overview_lists_the_top_communities_with_their_labels(app: AppTest, atlas_root):
+    atlas = load_atlas(DataLayout(atlas_root))
+    top = app.dataframe[1].value  # families first, then communities
+    assert list(top.columns) == ["community", "label", "models", "downloads", "likes"]
+    labels = atlas.communities.set_index("community")["label"]
+    assert top["label"].tolist() == [labels[c] for c in top["community"]]
+
+
+def test_a_shared_link_restores_the_filters(app_env, atlas_root):
+    models = load_atlas(DataLayout(atlas_root)).models
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["relation"] = ["quantized", "adapter"]
+    at.query_params["pmin"] = "bad"
+    at.run()
+    _ok(at)
+    assert at.multiselect(key="f_relation").value == ["quantized", "adapter"]
+    expected = int(models["relation"].isin(["quantized", "adapter"]).sum())
+    assert _metric(at, "Models") == f"{expected:,}"
+    assert any(r"pmin\=bad\: not a number" in c.value for c in at.sidebar.caption)
+
+
+def test_search_finds_a_model_and_shows_its_page(app: AppTest):
+    app.switch_page("pages/model.py").run()
+    app.text_input(key="model_search_query").input("llama-3-8b-chat").run()
+    _ok(app)
+    assert app.selectbox(key="model_search_pick").value == "bob-ai/Llama-3-8B-chat-1"
+    text = "\n".join(m.value for m in app.markdown)
+    assert "(https://huggingface.co/bob-ai/Llama-3-8B-chat-1)" in text
+    assert r"bob\-ai/Llama\-3\-8B\-chat\-1 is a *finetune* of **meta\-llama/Llama\-3\-8B**" in text
+    assert "(from safetensors)" in text
+    assert _query(app, "model") == ["bob-ai/Llama-3-8B-chat-1"]
+    assert len(app.dataframe) == 1  # nearest names
+    assert len(app.get("vega_lite_chart")) == 1  # downloads and likes across the two snapshots
+    assert [s.value for s in app.subheader] == ["Parameters", "Lineage", "Across snapshots", "Community and nearest names"]
+
+
+def test_a_merge_lists_all_its_parents(app: AppTest):
+    app.switch_page("pages/model.py").run()
+    app.text_input(key="model_search_query").input("mergekit-fan/Llama-3-8B-merge-0").run()
+    _ok(app)
+    text = "\n".join(m.value for m in app.markdown)
+    assert "**All parents**" in text
+    assert r"alice/Llama\-3\-8B\-instruct\-0 (declared merge)" in text
+    assert r"bob\-ai/Llama\-3\-8B\-chat\-1 (declared merge)" in text
+
+
+def test_hostile_strings_are_escaped_on_the_model_page(app: AppTest):
+    app.switch_page("pages/model.py").run()
+    app.text_input(key="model_search_query").input(HOSTILE_ID).run()
+    _ok(app)
+    text = "\n".join(m.value for m in app.markdown)
+    assert r"\<img src\=x onerror\=alert\(1\)\>\*\*bold\*\* \[x\]\(javascript\:alert\(1\)\) \$x\^2\$" in text
+    assert "<img" not in text.replace(r"\<img", "")
+
+
+def test_scatter_filters_change_the_points(app: AppTest, atlas_root):
+    models = load_atlas(DataLayout(atlas_root)).models
+    app.switch_page("pages/scatter.py").run()
+    _ok(app)
+    spec = _plotly_specs(app)[0]
+    assert {t["type"] for t in spec["data"]} == {"scattergl"}
+    assert sum(len(t["customdata"]) for t in spec["data"]) == len(models)
+    app.number_input(key="f_min_dl").set_value(10_000).run()
+    spec = _plotly_specs(app)[0]
+    assert sum(len(t["customdata"]) for t in spec["data"]) == int((models["downloads"] >= 10_000).sum())
+    app.selectbox(key="scatter_colour").select("relation").run()
+    names = {t["name"] for t in _plotly_specs(app)[0]["data"]}
+    assert {"finetune", "root"} <= names
+
+
+def test_dendrogram_cut_changes_the_clusters(app: AppTest):
+    app.switch_page("pages/dendrogram.py").run()
+    _ok(app)
+    first = next(m.value for m in app.markdown if m.value.startswith("**A cut at"))
+    top = app.slider(key="dendro_cut").max
+    app.slider(key="dendro_cut").set_value(top).run()
+    _ok(app)
+    assert next(m.value for m in app.markdown if m.value.startswith("**A cut at")).endswith("gives 1 clusters**")
+    assert first != "**A cut at" and len(_plotly_specs(app)) == 2  # atlas tree and one community's
+
+
+def test_graph_of_a_model_and_of_a_community(app: AppTest):
+    app.switch_page("pages/graph.py").run()
+    app.text_input(key="graph_search_query").input("mistralai/Mistral-7B-v0.1").run()
+    _ok(app)
+    html = app.get("iframe")[0].proto.srcdoc
+    assert '"id": "mistralai/Mistral-7B-v0.1"' in html and '"physics": {"enabled": false}' in html
+    app.radio(key="graph_mode").set_value("A community").run()
+    app.slider(key="graph_cap").set_value(20).run()
+    _ok(app)
+    assert app.get("iframe")[0].proto.srcdoc.count('"shape": "dot"') == 20
+    assert any("most-downloaded of" in i.value for i in app.info)  # capped, with a note
+
+
+def test_word_cloud_of_a_family(app: AppTest):
+    app.switch_page("pages/word_clouds.py").run()
+    app.radio(key="cloud_scope").set_value("A family").run()
+    _ok(app)
+    assert len(app.get("image")) == 1
+    assert app.selectbox(key="cloud_family").value is not None
+
+
+def test_trends_draw_both_snapshots(app: AppTest):
+    app.switch_page("pages/trends.py").run()
+    _ok(app)
+    specs = _plotly_specs(app)
+    assert len(specs) == 3
+    families = specs[0]["data"]
+    assert all(len(trace["x"]) == 2 for trace in families)  # two snapshots per family
+
+
+def test_every_page_survives_filters_that_keep_nothing(app: AppTest):
+    app.number_input(key="f_min_dl").set_value(10**12).run()
+    assert _metric(app, "Models") == "0"
+    for page in PAGES:
+        app.switch_page(page).run()
+        _ok(app)
+        assert app.number_input(key="f_min_dl").value == 10**12, page  # the filter follows across pages
+
+
+def test_a_model_link_opens_its_page(app_env):
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["model"] = "TheBloke/Mistral-7B-v0.1-instruct-0-GGUF"
+    at.run()
+    at.switch_page("pages/model.py").run()
+    _ok(at)
+    assert at.header[0].value == r"TheBloke/Mistral\-7B\-v0\.1\-instruct\-0\-GGUF"
+    text = "\n".join(m.value for m in at.markdown)
+    # Two generations up: quantized from a fine-tune of the base.
+    assert "*quantized* of **alice/Mistral\\-7B\\-v0\\.1\\-chat\\-0**" in text
+    assert "*finetune* of **mistralai/Mistral\\-7B\\-v0\\.1**" in text
+
+
+def test_word_cloud_of_a_community_and_dendrogram_drill_down(app: AppTest):
+    app.switch_page("pages/word_clouds.py").run()
+    app.radio(key="cloud_scope").set_value("A community").run()
+    _ok(app)
+    assert "names" in app.caption[0].value and len(app.get("image")) == 1
+    app.switch_page("pages/dendrogram.py").run()
+    options = app.selectbox(key="dendro_community").options
+    app.selectbox(key="dendro_community").set_value(int(options[1].split(":")[0])).run()  # the second largest
+    _ok(app)
+    inner_top = app.slider(key="dendro_inner_cut").max
+    app.slider(key="dendro_inner_cut").set_value(inner_top).run()
+    assert any(m.value.startswith("**1 clusters at") for m in app.markdown)

@@ -1,0 +1,108 @@
+"""Communities: determinism, renumbering, the catch-all community, lineage edges and labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.atlas.communities import (
+    UNMATCHED_LABEL,
+    CommunityError,
+    community_labels,
+    community_terms,
+    detect_communities,
+    lineage_pairs,
+    representatives,
+    resolve_algorithm,
+)
+from constellation.atlas.features import name_features
+from constellation.atlas.stage import AtlasConfig
+
+
+def two_cliques_and_a_loner():
+    # nodes 0-3 and 4-6 are cliques joined by one weak edge; node 7 has no edge
+    pairs = [(a, b) for a in range(4) for b in range(a + 1, 4)] + [(a, b) for a in range(4, 7) for b in range(a + 1, 7)]
+    src, dst = np.array([p[0] for p in pairs] + [3]), np.array([p[1] for p in pairs] + [4])
+    return 8, src, dst, np.r_[np.ones(len(pairs)), 0.1]
+
+
+@pytest.mark.parametrize("algorithm", ["louvain", "multilevel", "leiden"])
+def test_finds_the_cliques_numbers_by_size_and_pools_the_unmatched(algorithm):
+    n, src, dst, w = two_cliques_and_a_loner()
+    partition = detect_communities(n, src, dst, w, algorithm=algorithm, seed=1)
+    assert partition.membership.tolist() == [0, 0, 0, 0, 1, 1, 1, 2]
+    assert partition.unmatched == 2
+    assert partition.algorithm == algorithm
+    assert partition.modularity > 0.3
+
+
+def random_graph(seed: int, n: int = 300):
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, n, 1500)
+    dst = (src + rng.integers(1, 25, 1500)) % n  # local edges: a ring of overlapping neighbourhoods
+    return n, np.minimum(src, dst), np.maximum(src, dst), rng.uniform(0.2, 1.0, 1500)
+
+
+@pytest.mark.parametrize("algorithm", ["louvain", "multilevel", "leiden"])
+def test_same_seed_same_communities(algorithm):
+    graph = random_graph(0)
+    first = detect_communities(*graph, algorithm=algorithm, seed=7).membership
+    again = detect_communities(*graph, algorithm=algorithm, seed=7).membership
+    assert np.array_equal(first, again)
+    assert first.max() >= 3
+
+
+def test_resolution_changes_the_granularity():
+    graph = random_graph(1)
+    coarse = detect_communities(*graph, algorithm="multilevel", resolution=0.3).membership.max()
+    fine = detect_communities(*graph, algorithm="multilevel", resolution=3.0).membership.max()
+    assert fine > coarse
+
+
+def test_auto_picks_python_louvain_for_small_graphs_only():
+    assert resolve_algorithm("auto", 100, 20_000) == "louvain"
+    assert resolve_algorithm("auto", 20_001, 20_000) == "multilevel"
+    with pytest.raises(CommunityError, match="unknown community algorithm 'kmeans'"):
+        resolve_algorithm("kmeans", 10, 10)
+    with pytest.raises(CommunityError, match="resolution must be positive"):
+        detect_communities(2, np.array([0]), np.array([1]), np.array([1.0]), resolution=0)
+
+
+def test_graph_without_edges():
+    partition = detect_communities(3, np.empty(0), np.empty(0), np.empty(0))
+    assert partition.membership.tolist() == [0, 0, 0] and partition.unmatched == 0
+
+
+def test_lineage_pairs_keep_declared_edges_between_known_models():
+    ids = pd.Series(["a/base", "b/child", "c/other"])
+    edges = pd.DataFrame(
+        {
+            "source": ["a/base", "a/base", "gone/parent", "a/base"],
+            "target": ["b/child", "c/other", "b/child", "a/base"],
+            "kind": ["declared", "inferred", "declared", "declared"],
+        }
+    )
+    parents, children = lineage_pairs(ids, edges)
+    assert parents.tolist() == [0] and children.tolist() == [1]
+
+
+def test_labels_name_the_distinctive_tokens_in_the_representative_order():
+    ids = [
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "x/llama-3.1-8b-instruct-gguf",
+        "y/Llama-3.1-8B-Instruct-AWQ",
+        "mistralai/Mistral-7B-v0.1",
+        "z/mistral-7b-v0.1-sft",
+        "w/mistral-7b-v0.1-dpo",
+        "huggingtweets/elonmusk",
+    ]
+    features = name_features(ids, AtlasConfig())
+    membership = np.array([0, 0, 0, 1, 1, 1, 2])
+    terms = community_terms(features.words, features.word_terms, membership, 4)
+    heads = representatives(membership, np.array([100, 5, 5, 50, 1, 1, 0.0]))
+    assert heads.tolist() == [0, 3, 6]
+    labels = community_labels(ids, membership, terms, heads, unmatched=2)
+    assert labels[0] == "llama · 3.1 · 8b · instruct"
+    assert labels[1] == "mistral · 7b · v0.1"
+    assert labels[2] == UNMATCHED_LABEL

@@ -1,0 +1,139 @@
+"""Hierarchy: drill-down consistency (every model in exactly one leaf of its community's tree), capped trees,
+the atlas tree over models or communities, and clusters nested in communities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.cluster.hierarchy import is_valid_linkage
+
+from constellation.atlas.stage import AtlasConfig
+from constellation.atlas.features import name_features
+from constellation.atlas.hierarchy import (
+    HierarchyError,
+    as_tables,
+    atlas_tree,
+    build_hierarchy,
+    capped_tree,
+    community_tree,
+    model_order,
+    prototype_priority,
+)
+
+FAMILIES = ["llama-2-7b", "mistral-7b-instruct-v0.2", "qwen2.5-1.5b-instruct", "gemma-2-9b-it"]
+SUFFIXES = ["", "-gguf", "-awq", "-lora", "-sft", "-dpo", "-q4_k_m", "-medical", "-chat", "-v2", "-exl2", "-4bit"]
+
+
+@pytest.fixture(scope="module")
+def atlas_input():
+    ids = [f"user{i}/{f}{s}" for i, (f, s) in enumerate((f, s) for f in FAMILIES for s in SUFFIXES)]
+    features = name_features(ids, AtlasConfig())
+    membership = np.repeat(np.arange(len(FAMILIES)), len(SUFFIXES))
+    popularity = np.arange(len(ids), 0, -1, dtype=float)
+    return ids, features.matrix, membership, popularity
+
+
+def build(atlas_input, *, exact_max, leaf_cap):
+    ids, matrix, membership, popularity = atlas_input
+    hierarchy = build_hierarchy(
+        matrix, membership, popularity, exact_max=exact_max, leaf_cap=leaf_cap, method="average",
+        cut_levels=(0.3, 0.5), progress=False,
+    )
+    return hierarchy, as_tables(hierarchy, ids, membership, [f"family {c}" for c in range(len(FAMILIES))])
+
+
+@pytest.mark.parametrize(("exact_max", "leaf_cap"), [(1000, 1000), (10, 1000), (10, 5)])
+def test_every_model_lies_in_exactly_one_leaf_of_its_community_tree(atlas_input, exact_max, leaf_cap):
+    ids, _, membership, _ = atlas_input
+    _, tables = build(atlas_input, exact_max=exact_max, leaf_cap=leaf_cap)
+    members = tables["members"]
+    assert members["id"].tolist() == ids and members["community"].tolist() == membership.tolist()
+    shown = []
+    for community in range(len(FAMILIES)):
+        linkage, labels = community_tree(tables, community)
+        leaves = min(len(SUFFIXES), leaf_cap)
+        assert len(labels) == leaves and linkage.shape == (leaves - 1, 4)
+        assert is_valid_linkage(linkage)
+        mine = members[members["community"] == community]
+        # each model in one leaf; each leaf has exactly one prototype and together they hold every member
+        assert mine["leaf"].between(0, leaves - 1).all()
+        assert sorted(mine.loc[mine["prototype"], "leaf"]) == list(range(leaves))
+        assert np.bincount(mine["leaf"], minlength=leaves).sum() == len(SUFFIXES)
+        shown += [label.split(" (+")[0] for label in labels]
+    assert set(shown) <= set(ids)
+    if leaf_cap >= len(SUFFIXES):
+        assert sorted(shown) == sorted(ids)  # uncapped: the leaves are exactly the models
+
+
+def test_capped_atlas_tree_over_communities_counts_what_each_leaf_holds(atlas_input):
+    _, tables = build(atlas_input, exact_max=10, leaf_cap=2)
+    _, labels = atlas_tree(tables)
+    assert len(labels) == 2
+    assert sum(int(label.split("(")[1].split()[0]) for label in labels) == len(FAMILIES) * len(SUFFIXES)
+    assert any("+" in label and "communities" in label for label in labels)
+
+
+def test_capped_trees_say_how_many_models_share_a_leaf(atlas_input):
+    _, tables = build(atlas_input, exact_max=10, leaf_cap=5)
+    assert tables["community_trees"]["capped"].all()
+    _, labels = community_tree(tables, 0)
+    extra = sum(int(label.split("(+")[1].split()[0]) for label in labels if "(+" in label)
+    assert extra == len(SUFFIXES) - 5
+
+
+def test_atlas_tree_is_over_models_when_small_and_over_communities_above(atlas_input):
+    ids = atlas_input[0]
+    small, tables = build(atlas_input, exact_max=1000, leaf_cap=1000)
+    assert small.atlas_level == "models"
+    linkage, labels = atlas_tree(tables)
+    assert labels == ids and is_valid_linkage(linkage)
+    large, tables = build(atlas_input, exact_max=10, leaf_cap=1000)
+    assert large.atlas_level == "communities"
+    linkage, labels = atlas_tree(tables)
+    assert sorted(labels) == [f"family {c} (12 models)" for c in range(len(FAMILIES))] and linkage.shape == (3, 4)
+    assert tables["atlas_leaves"]["models"].sum() == len(ids)
+
+
+def test_clusters_are_nested_in_communities_and_finer_at_lower_cuts(atlas_input):
+    _, _, membership, _ = atlas_input
+    hierarchy, tables = build(atlas_input, exact_max=1000, leaf_cap=1000)
+    fine, coarse = hierarchy.clusters[0.3], hierarchy.clusters[0.5]
+    for clusters in (fine, coarse):
+        assert (pd.Series(membership).groupby(clusters).nunique() == 1).all()
+    assert len(np.unique(fine)) >= len(np.unique(coarse)) > len(FAMILIES) - 1
+    assert tables["members"]["cluster_0.3"].tolist() == fine.tolist()
+
+
+def test_model_order_keeps_communities_contiguous(atlas_input):
+    _, _, membership, _ = atlas_input
+    hierarchy, _ = build(atlas_input, exact_max=10, leaf_cap=1000)
+    order = model_order(hierarchy, membership)
+    assert sorted(order.tolist()) == list(range(len(membership)))
+    walked = membership[order]
+    assert (np.diff(walked) != 0).sum() == len(FAMILIES) - 1
+
+
+def test_capped_tree_of_one_item_and_unknown_method():
+    import scipy.sparse as sp
+
+    tree = capped_tree(sp.csr_matrix(np.ones((1, 3), dtype=np.float32)), np.ones(1), cap=5, method="average")
+    assert tree.linkage.shape == (0, 4) and tree.leaf_of.tolist() == [0]
+    with pytest.raises(HierarchyError, match="unknown linkage method 'ward'"):
+        capped_tree(sp.csr_matrix(np.ones((2, 3), dtype=np.float32)), np.ones(2), cap=5, method="ward")
+
+
+def test_community_tree_of_a_missing_community(atlas_input):
+    _, tables = build(atlas_input, exact_max=10, leaf_cap=1000)
+    with pytest.raises(HierarchyError, match="community 99 is not in this atlas"):
+        community_tree(tables, 99)
+
+
+def test_capped_trees_spend_leaves_on_distinct_names_before_copies():
+    ids = [f"copier{i}/llama-2-7b-gguf" for i in range(6)] + ["a/mistral-7b", "b/qwen-7b", "c/phi-2"]
+    features = name_features(ids, AtlasConfig(min_df=1))
+    popularity = np.array([100, 90, 80, 70, 60, 50, 3, 2, 1], dtype=float)
+    priority = prototype_priority(features.texts, popularity, np.zeros(len(ids), dtype=bool))
+    tree = capped_tree(features.matrix, priority, cap=4, method="average")
+    assert sorted(np.asarray(ids)[tree.prototypes].tolist()) == ["a/mistral-7b", "b/qwen-7b", "c/phi-2", "copier0/llama-2-7b-gguf"]
+    assert (tree.leaf_of[:6] == tree.leaf_of[0]).all()  # the copies share their first copy's leaf

@@ -1,0 +1,184 @@
+"""map_atlas end to end: output columns (docs/data.md), edge cases, determinism, config, and storage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.atlas.stage import AtlasConfig, AtlasError, map_atlas
+from constellation.store import AtlasTables, read_atlas, write_atlas
+from constellation.atlas.communities import UNMATCHED_LABEL
+from constellation.contract import EDGE_COLUMNS, DataLayout
+from constellation.atlas.hierarchy import atlas_tree, community_tree
+
+FAMILIES = ["Llama-2-7b", "Mistral-7B-Instruct-v0.2", "Qwen2.5-1.5B-Instruct", "gemma-2-9b-it", "phi-3-mini-4k"]
+SUFFIXES = ["", "-GGUF", "-AWQ", "-lora", "-sft", "-dpo", "-Q4_K_M", "-medical", "-chat", "-v2"]
+NO_LINEAGE = pd.DataFrame(columns=list(EDGE_COLUMNS))
+
+
+def hub_models() -> pd.DataFrame:
+    ids = [f"user{i}/{f}{s}" for i, (f, s) in enumerate((f, s) for f in FAMILIES for s in SUFFIXES)]
+    ids += ["huggingtweets/elonmusk", "someone/🤗", "x/中文-模型"]
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "downloads": np.arange(n, 0, -1, dtype=np.int64) * 10,
+            "likes": np.arange(n, dtype=np.int64),
+            "family": [f"fam/{f}" for f in FAMILIES for _ in SUFFIXES] + [None, None, None],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def mapped():
+    return map_atlas(hub_models(), NO_LINEAGE, AtlasConfig())
+
+
+def test_models_gain_the_atlas_columns(mapped):
+    models = mapped.models
+    assert models["id"].tolist() == hub_models()["id"].tolist()
+    assert str(models["community"].dtype) == "int64" and str(models["cluster"].dtype) == "int64"
+    assert models["x"].dtype == np.float32 and models["y"].dtype == np.float32
+    assert models["community_label"].notna().all()
+    # each family is one community, labelled by its name's tokens
+    first = models[models["id"].str.contains("Llama-2-7b")]
+    assert first["community"].nunique() == 1
+    assert first["community_label"].iloc[0].startswith("llama · 2 · 7b")
+
+
+def test_names_without_similar_names_share_the_catch_all_community(mapped):
+    loners = mapped.models[mapped.models["id"].isin(["huggingtweets/elonmusk", "someone/🤗", "x/中文-模型"])]
+    assert loners["community"].nunique() == 1
+    assert (loners["community_label"] == UNMATCHED_LABEL).all()
+    row = mapped.communities[mapped.communities["community"] == loners["community"].iloc[0]]
+    assert bool(row["unmatched"].iloc[0]) and int(row["size"].iloc[0]) == 3
+    assert mapped.report["communities"]["models_without_similar_names"] == 3
+
+
+def test_communities_table(mapped):
+    table = mapped.communities
+    assert table["community"].tolist() == list(range(len(table)))
+    assert table["size"].sum() == len(mapped.models)
+    assert table["downloads"].sum() == hub_models()["downloads"].sum()
+    assert {"label", "likes", "top_family", "top_family_share", "top_terms", "representative", "x", "y"} <= set(table)
+    llama = table[table["label"].str.startswith("llama · 2 · 7b")].iloc[0]
+    assert llama["top_family"] == "fam/Llama-2-7b" and llama["top_family_share"] == 1.0
+    assert llama["representative"] == "user0/Llama-2-7b"  # the most downloaded
+
+
+def test_similarity_edges(mapped):
+    edges = mapped.edges
+    assert list(edges.columns) == list(EDGE_COLUMNS)
+    assert (edges["kind"] == "similarity").all() and edges["relation"].isna().all()
+    assert edges["weight"].between(AtlasConfig().min_similarity, 1.0 + 1e-6).all()
+    ids = set(hub_models()["id"])
+    assert set(edges["source"]) <= ids and set(edges["target"]) <= ids
+    assert not (edges["source"] == edges["target"]).any()
+    assert not edges.duplicated(["source", "target"]).any()
+
+
+def test_report_records_what_ran(mapped):
+    report = mapped.report
+    assert report["communities"]["algorithm"] == "louvain"
+    assert report["communities"]["lineage_edges_added"] is False
+    assert report["knn"]["method"] == "exact"
+    assert report["hierarchy"]["atlas_tree_over"] == "models"
+    assert set(report["timings_s"]) == {"features", "knn", "communities", "labels", "hierarchy", "layout", "tables"}
+
+
+def test_same_config_same_atlas(mapped):
+    again = map_atlas(hub_models(), NO_LINEAGE, AtlasConfig())
+    pd.testing.assert_frame_equal(mapped.models, again.models)
+    pd.testing.assert_frame_equal(mapped.communities, again.communities)
+
+
+def test_windowed_knn_and_igraph_above_their_bounds():
+    config = AtlasConfig(exact_knn_max=10, python_louvain_max=10, exact_linkage_max=10, community_algorithm="auto")
+    result = map_atlas(hub_models(), NO_LINEAGE, config)
+    assert result.report["knn"]["method"] == "windowed" and 0 < result.report["knn"]["recall_on_sample"] <= 1
+    assert result.report["communities"]["algorithm"] == "multilevel"
+    assert result.report["hierarchy"]["atlas_tree_over"] == "communities"
+    first = result.models[result.models["id"].str.contains("Qwen2.5")]
+    assert first["community"].nunique() == 1
+
+
+def test_declared_lineage_edges_join_communities_when_asked():
+    models = pd.DataFrame({"id": ["a/alpha-base", "b/alpha-base-sft", "c/zeta-model", "d/zeta-model-dpo"], "downloads": [4, 3, 2, 1]})
+    lineage = pd.DataFrame({"source": ["a/alpha-base"], "target": ["c/zeta-model"], "kind": ["declared"]})
+    plain = map_atlas(models, lineage, AtlasConfig())
+    joined = map_atlas(models, lineage, AtlasConfig(add_lineage_edges=True, lineage_weight=5.0))
+    assert plain.models["community"].nunique() == 2
+    assert joined.report["communities"]["lineage_edges_in_graph"] == 1
+    assert joined.report["communities"]["lineage_edges_added"] is True
+    assert joined.models.loc[0, "community"] == joined.models.loc[2, "community"]
+    assert (joined.edges["kind"] == "similarity").all()  # lineage edges are not re-emitted as similarity
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["gpt2"], ["gpt2", "distilgpt2"], ["a/llama-7b", "b/llama-7b-gguf", "c/llama-7b-awq"], ["🤗/🤗"], ["x/中文", "y/中文"]],
+)
+def test_tiny_and_unicode_atlases(ids):
+    result = map_atlas(pd.DataFrame({"id": ids}), NO_LINEAGE, AtlasConfig())
+    assert len(result.models) == len(ids)
+    assert result.models[["community", "cluster"]].notna().all().all()
+    assert np.isfinite(result.models[["x", "y"]].to_numpy()).all()
+    assert result.communities["size"].sum() == len(ids)
+    for community in result.communities["community"]:
+        _, labels = community_tree(result.hierarchy, int(community))
+        assert len(labels) == int((result.models["community"] == community).sum())
+    atlas_tree(result.hierarchy)
+
+
+def test_unicode_twins_are_one_community():
+    result = map_atlas(pd.DataFrame({"id": ["x/中文-llama", "y/中文-llama", "z/другая-модель"]}), NO_LINEAGE, AtlasConfig())
+    assert result.models.loc[0, "community"] == result.models.loc[1, "community"] != result.models.loc[2, "community"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"id": pd.Series([], dtype=str)}), "there are no models to map"),
+        (pd.DataFrame({"name": ["x"]}), "no 'id' column"),
+        (pd.DataFrame({"id": ["a/b", "a/b"]}), "appear more than once, e.g. 'a/b'"),
+        (pd.DataFrame({"id": ["a/b", None]}), "missing or not text"),
+    ],
+)
+def test_bad_models_get_clear_errors(frame, message):
+    with pytest.raises(AtlasError, match=message):
+        map_atlas(frame, NO_LINEAGE, AtlasConfig())
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (AtlasConfig(k=0), "k=0"),
+        (AtlasConfig(community_algorithm="kmeans"), "community_algorithm='kmeans'"),
+        (AtlasConfig(default_cut=0.4), "default_cut=0.4"),
+        (AtlasConfig(resolution=0), "resolution=0"),
+        (AtlasConfig(word_weight=2), "word_weight=2"),
+    ],
+)
+def test_bad_config_gets_a_clear_error(config, message):
+    with pytest.raises(AtlasError, match=message):
+        map_atlas(hub_models(), NO_LINEAGE, config)
+
+
+def test_config_is_json_ready_for_build_json():
+    import json
+
+    text = json.dumps(AtlasConfig().as_dict(), sort_keys=True)
+    assert '"add_lineage_edges": false' in text and '"community_algorithm": "auto"' in text
+
+
+def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):
+    layout = DataLayout(tmp_path)
+    tables = AtlasTables("20260101T000000Z", mapped.models, mapped.edges, mapped.communities, {"x": 1}, mapped.hierarchy)
+    write_atlas(layout, tables)
+    back = read_atlas(layout, "20260101T000000Z")
+    assert set(back.hierarchy) == set(mapped.hierarchy)
+    linkage, labels = community_tree(back.hierarchy, 0)
+    expected_linkage, expected_labels = community_tree(mapped.hierarchy, 0)
+    assert np.array_equal(linkage, expected_linkage) and labels == expected_labels

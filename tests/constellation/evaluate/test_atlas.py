@@ -1,0 +1,172 @@
+"""Atlas quality: exact scores on hand-made partitions, the evaluation set, and the names-only rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.atlas.stage import AtlasConfig
+from constellation.evaluate.atlas import (
+    AtlasQualityError,
+    evaluate_atlas,
+    evaluation_mask,
+    format_atlas_quality,
+    models_with_families,
+    names_only_atlas,
+    score_partition,
+)
+from constellation.evaluate.baseline import BaselineConfig
+
+
+def test_identical_partitions_score_one_whatever_the_labels():
+    scores = score_partition(["a", "a", "b", "b", "c"], [7, 7, 3, 3, 9])
+    assert (scores.ari, scores.nmi, scores.precision, scores.recall, scores.f1) == (1.0, 1.0, 1.0, 1.0, 1.0)
+    assert (scores.models, scores.families, scores.clusters) == (5, 3, 3)
+
+
+def test_pairwise_precision_recall_and_ari_by_hand():
+    # families a a a | b b | c ; clusters {0: a a} {1: a b b} {2: c}
+    scores = score_partition(["a", "a", "a", "b", "b", "c"], [0, 0, 1, 1, 1, 2])
+    # same-cluster pairs: 1 + 3 = 4, of which same-family: (a,a) in 0 and (b,b) in 1 = 2
+    assert scores.precision == 2 / 4
+    # same-family pairs: 3 + 1 = 4, of which same-cluster: 2
+    assert scores.recall == 2 / 4
+    # ARI = (2 - 4*4/15) / ((4+4)/2 - 4*4/15) = 7/22
+    assert scores.ari == pytest.approx(7 / 22, abs=1e-12)
+
+
+def test_one_big_cluster_and_all_singletons():
+    truth = ["a", "a", "a", "b", "b", "c"]
+    together = score_partition(truth, [0] * 6)
+    assert (together.precision, together.recall, together.ari) == (4 / 15, 1.0, 0.0)
+    apart = score_partition(truth, list(range(6)))
+    assert (apart.precision, apart.recall, apart.ari) == (0.0, 0.0, 0.0)
+
+
+def test_scores_reject_mismatched_or_empty_input():
+    with pytest.raises(AtlasQualityError, match="equal-length"):
+        score_partition(["a", "b"], [0])
+    with pytest.raises(AtlasQualityError, match="empty"):
+        score_partition([], [])
+
+
+def test_pairwise_counts_scale_linearly():
+    """A million models in two families: pair counts come from the contingency table, not from pairs."""
+    truth = np.repeat([0, 1], 500_000)
+    predicted = np.tile([0, 1], 500_000)
+    scores = score_partition(truth, predicted)
+    pairs_half = 250_000 * 249_999 // 2
+    assert scores.precision == pytest.approx(4 * pairs_half / (2 * (500_000 * 499_999 // 2)))
+    assert scores.recall == pytest.approx(scores.precision)
+
+
+def test_evaluation_set_keeps_families_of_two_or_more():
+    models = pd.DataFrame({"family": ["r", "r", "r", "solo", None, "ext", "ext"]})
+    assert evaluation_mask(models).tolist() == [True, True, True, False, False, True, True]
+    assert evaluation_mask(models, min_family_size=3).tolist() == [True, True, True, False, False, False, False]
+    with pytest.raises(AtlasQualityError, match="no `family` column"):
+        evaluation_mask(pd.DataFrame({"id": ["a"]}))
+
+
+def _models() -> pd.DataFrame:
+    rows = []
+    for family, stem in (("meta/llama-7b", "llama-7b"), ("mistral/mistral-7b", "mistral-7b"), ("q/qwen-1b", "qwen-1b")):
+        for i, suffix in enumerate(["", "-chat", "-gguf", "-awq", "-instruct", "-lora"]):
+            rows.append({"id": f"user{i}/{stem}{suffix}", "name": f"{stem}{suffix}", "family": family})
+    rows.append({"id": "x/unrelated", "name": "unrelated", "family": "x/unrelated"})
+    return pd.DataFrame(rows)
+
+
+def test_evaluate_atlas_scores_given_columns_and_the_baseline():
+    models = _models()
+    # our "communities" are exactly the families; our "clusters" split each family in two
+    models["community"] = models["family"].astype("category").cat.codes
+    models["cluster"] = models["community"] * 2 + (models.index % 2)
+    result = evaluate_atlas(models, names_only_columns=True, baseline=BaselineConfig(thresholds=(0.3, 0.5)))
+    assert (result["models"], result["evaluated_models"], result["families"]) == (19, 18, 3)
+    by_key = {m["key"]: m for m in result["methods"]}
+    assert list(by_key) == ["atlas_communities", "atlas_clusters", "baseline_single_linkage", "baseline_louvain"]
+    assert by_key["atlas_communities"]["ari"] == 1.0
+    assert by_key["atlas_clusters"]["precision"] == 1.0
+    assert by_key["atlas_clusters"]["recall"] == pytest.approx(3 * 2 * 3 / (3 * 15))
+    # each family shares its stem word, so the baseline's best single-linkage cut finds them exactly
+    assert by_key["baseline_single_linkage"]["ari"] == 1.0
+    text = format_atlas_quality(result)
+    assert text.startswith("## Atlas quality\n")
+    assert "| Constellation baseline: single linkage on TF-IDF of names |" in text
+
+
+def test_baseline_is_skipped_above_its_cap_with_the_reason():
+    models = _models().assign(community=0, cluster=0)
+    result = evaluate_atlas(models, names_only_columns=True, baseline=BaselineConfig(max_models=10))
+    assert "19 models exceed the baseline's cap of 10" in result["baseline_skipped"]
+    assert [m["key"] for m in result["methods"]] == ["atlas_communities", "atlas_clusters"]
+
+
+def test_no_family_of_two_is_a_clear_error():
+    models = pd.DataFrame({"id": ["a/x", "b/y"], "name": ["x", "y"], "family": ["a/x", "b/y"]})
+    with pytest.raises(AtlasQualityError, match="no declared family has 2 or more models"):
+        evaluate_atlas(models)
+
+
+def test_communities_are_rebuilt_from_names_alone_even_if_the_config_adds_lineage():
+    models = _models()
+    columns, used = names_only_atlas(models, AtlasConfig(add_lineage_edges=True))
+    assert used["add_lineage_edges"] is False
+    assert len(columns) == len(models) and columns["community"].notna().all()
+
+
+def test_models_with_families_from_declared_lineage():
+    snapshot = pd.DataFrame(
+        {
+            "id": ["a/base", "b/ft", "c/q", "d/alone", "b/ft"],
+            "name": ["base", "ft", "q", "alone", "ft"],
+            "downloads": [10, 5, 1, 1, 5],
+            "base_models": [
+                [],
+                [{"id": "a/base", "relation": "finetune"}],
+                [{"id": "b/ft", "relation": "quantized"}],
+                [],
+                [{"id": "a/base", "relation": "finetune"}],
+            ],
+        }
+    )
+    models = models_with_families(snapshot)
+    assert models["id"].tolist() == ["a/base", "c/q", "d/alone", "b/ft"]
+    assert models["family"].tolist() == ["a/base", "a/base", "d/alone", "a/base"]
+
+
+def test_resolution_sweep_adds_one_row_per_resolution():
+    models = _models()
+    result = evaluate_atlas(models, run_baseline=False, resolutions=(0.5, 4.0))
+    keys = [m["key"] for m in result["methods"]]
+    assert keys == ["atlas_communities", "atlas_clusters", "atlas_communities_resolution_0.5", "atlas_communities_resolution_4"]
+    assert result["methods"][0]["setting"] == "resolution 1 as configured, no tuning"
+    assert result["methods"][2]["setting"] == "resolution 0.5"
+    assert result["atlas_config"]["add_lineage_edges"] is False
+
+
+def test_sections_plug_into_constellation_evaluate():
+    from constellation.evaluate.atlas import atlas_quality_section, atlas_quality_synthetic_section
+    from constellation.evaluate.report import EvaluationInput, evaluate, render
+
+    snapshot = pd.DataFrame(
+        {
+            "id": ["meta/llama-7b", "a/llama-7b-chat", "b/llama-7b-gguf", "q/qwen-1b", "c/qwen-1b-ft"],
+            "name": ["llama-7b", "llama-7b-chat", "llama-7b-gguf", "qwen-1b", "qwen-1b-ft"],
+            "downloads": [9, 5, 3, 8, 1],
+            "base_models": [
+                [],
+                [{"id": "meta/llama-7b", "relation": "finetune"}],
+                [{"id": "a/llama-7b-chat", "relation": "quantized"}],
+                [],
+                [{"id": "q/qwen-1b", "relation": "finetune"}],
+            ],
+        }
+    )
+    sections = evaluate(EvaluationInput(models=snapshot), [atlas_quality_section, atlas_quality_synthetic_section])
+    assert [s.name for s in sections] == ["atlas_quality"]  # no synthetic Hub asked for
+    result = sections[0].result
+    assert (result["evaluated_models"], result["families"]) == (5, 2)
+    assert "Constellation baseline: single linkage on TF-IDF of names" in render(sections)

@@ -1,0 +1,408 @@
+"""Inferred lineage: name keys and markers on real names, and each rule on a small hand-made snapshot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.genealogy.inferred import (
+    RuleConfidence,
+    has_adapter_marker,
+    has_quantization_marker,
+    infer_lineage,
+    loose_key,
+    name_key,
+)
+
+# Real child names with their real declared parents (hf-top-downloads-2024-09): both sides share a key.
+SAME_KEY = [
+    ("bartowski/gemma-2-27b-it-GGUF", "google/gemma-2-27b-it", "gemma-2-27b-it"),
+    ("TheBloke/Mistral-7B-Instruct-v0.1-GPTQ", "mistralai/Mistral-7B-Instruct-v0.1", "mistral-7b-instruct-v0.1"),
+    ("TheBloke/Llama-2-13B-chat-GGUF", "meta-llama/Llama-2-13b-chat-hf", "llama-2-13b-chat"),
+    ("mradermacher/Nous-Capybara-limarpv3-34B-i1-GGUF", "Doctor-Shotgun/Nous-Capybara-limarpv3-34B", "nous-capybara-limarpv3-34b"),
+    ("mlc-ai/gemma-2b-it-q4f32_1-MLC", "google/gemma-2b-it", "gemma-2b-it"),
+    ("hugging-quants/Meta-Llama-3.1-405B-BNB-NF4-BF16", "meta-llama/Meta-Llama-3.1-405B", "meta-llama-3.1-405b"),
+    ("Lewdiculous/mini-magnum-12b-v1.1-GGUF-IQ-Imatrix", "intervitens/mini-magnum-12b-v1.1", "mini-magnum-12b-v1.1"),
+    ("TheBloke/openchat_3.5-16k-AWQ", "NurtureAI/openchat_3.5-16k", "openchat-3.5-16k"),
+    ("legraphista/gemma-2-27b-it-IMat-GGUF", "google/gemma-2-27b-it", "gemma-2-27b-it"),
+    ("byroneverson/glm-4-9b-chat-abliterated-gguf", "byroneverson/glm-4-9b-chat-abliterated", "glm-4-9b-chat-abliterated"),
+    ("Alex01837178373/Qwen2-1.5B-Instruct-Abliterated-Q5_K_M-GGUF", "trollek/Qwen2-1.5B-Instruct-Abliterated", "qwen2-1.5b-instruct-abliterated"),
+    ("unsloth/Meta-Llama-3.1-8B-bnb-4bit", "meta-llama/Meta-Llama-3.1-8B", "meta-llama-3.1-8b"),
+    ("astronomer/Llama-3-8B-Instruct-GPTQ-8-Bit", "unsloth/llama-3-8b-Instruct", "llama-3-8b-instruct"),
+]
+
+
+@pytest.mark.parametrize(("child", "parent", "key"), SAME_KEY)
+def test_quantized_child_and_parent_share_a_key(child: str, parent: str, key: str) -> None:
+    names = pd.Series([child.split("/")[1], parent.split("/")[1]])
+    assert name_key(names).tolist() == [key, key]
+    assert has_quantization_marker(names).tolist() == [True, False]
+
+
+# Real quantised names (hf-top-downloads-2024-09, hf-model-trees) whose markers an earlier marker list missed.
+MORE_MARKERS = [
+    ("magnum-v2-72b-FP8-Dynamic", "magnum-v2-72b"),
+    ("Meta-Llama-3-8B-Instruct-FP8-KV", "meta-llama-3-8b-instruct"),
+    ("Meta-Llama-3.1-70B-Instruct-AQLM-PV-2Bit-1x16", "meta-llama-3.1-70b-instruct"),
+    ("Llama-2-7b-AQLM-2Bit-1x16-hf", "llama-2-7b"),
+    ("bge-base-en-v1.5-onnx-Q", "bge-base-en-v1.5"),
+    ("Phi-3-mini-4k-instruct-GGUF-Imatrix-smashed", "phi-3-mini-4k-instruct"),
+    ("google-gemma-7b-it-HQQ-2bit-smashed", "google-gemma-7b-it"),
+    ("microsoft-phi-2-QUANTO-float8bit-smashed", "microsoft-phi-2"),
+    ("tinyllama-24-gptq-4bit-g128", "tinyllama-24"),
+    ("FLUX.1-dev-qint8", "flux.1-dev"),
+    ("distilbert-base-uncased-finetuned-sst-2-english-int8-dynamic", "distilbert-base-uncased-finetuned-sst-2-english"),
+    ("DarkIdol-Llama-3.1-8B-Instruct-1.1-Uncensored-GGUF-IQ-Imatrix-Request", "darkidol-llama-3.1-8b-instruct-1.1-uncensored"),
+    ("deepseek-r1-distill-llama-8b-unsloth-bnb-4bit", "deepseek-r1-distill-llama-8b"),
+]
+
+
+@pytest.mark.parametrize(("name", "key"), MORE_MARKERS)
+def test_more_quantisation_markers(name: str, key: str) -> None:
+    names = pd.Series([name])
+    assert has_quantization_marker(names).iloc[0]
+    assert name_key(names).iloc[0] == key
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OLMo-Bitnet-1B",  # a 1-bit architecture, not a quantised copy
+        "bitnet_b1_58-3B",
+        "bit-50",  # Google's BiT image model
+        "vit-hybrid-base-bit-384",
+        "falcon-mamba-7b-instruct",
+    ],
+)
+def test_bit_words_that_are_not_markers(name: str) -> None:
+    assert not has_quantization_marker(pd.Series([name])).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("child", "parent"),
+    [
+        ("magnum-12b-v2-GGUF", "magnum-v2-12b"),  # bartowski reordered anthracite-org's name
+        ("magnum-72b-v1-i1-GGUF", "magnum-v1-72b"),
+        ("E5-Mistral-7B-Instruct-Embedding-GGUF", "e5-mistral-7b-instruct"),  # second-state's packaging word
+        ("All-MiniLM-L6-v2-Embedding-GGUF", "all-MiniLM-L6-v2"),
+        ("Mistral-Nemo-Instruct-2407-SOTA-GGUF", "Mistral-Nemo-Instruct-2407"),  # CISCai
+        ("granite-20b-code-base-i1-GGUF", "granite-20b-code-base-8k"),  # the original names its context
+    ],
+)
+def test_loose_key_ignores_word_order_and_packaging_words(child: str, parent: str) -> None:
+    keys = name_key(pd.Series([child, parent]))
+    assert loose_key(keys.iloc[:1]).iloc[0] == loose_key(keys.iloc[1:], drop_context=True).iloc[0]
+
+
+def test_a_context_length_is_dropped_on_the_original_side_only() -> None:
+    # TheBloke/openchat_3.5-16k-AWQ quantises NurtureAI/openchat_3.5-16k, not openchat/openchat_3.5; and
+    # leafspark's -4194k GGUF is not gradientai's -1048k model.
+    child = loose_key(name_key(pd.Series(["openchat_3.5-16k-AWQ", "Llama-3-8B-Instruct-Gradient-4194k-GGUF"])))
+    originals = loose_key(name_key(pd.Series(["openchat_3.5", "Llama-3-8B-Instruct-Gradient-1048k"])), drop_context=True)
+    assert child.tolist() == ["16k-3.5-openchat", "3-4194k-8b-gradient-instruct-llama"]
+    assert originals.tolist() == ["3.5-openchat", "3-8b-gradient-instruct-llama"]
+
+
+def test_loose_key_keeps_sizes_and_versions_apart() -> None:
+    names = pd.Series(["magnum-12b-v2", "magnum-12b-v2.5", "magnum-72b-v2", "Phi-3-mini-4k-instruct", "Phi-3-mini-128k-instruct"])
+    keys = loose_key(name_key(names))
+    # A context length inside the name tells variants apart; only a trailing one is packaging.
+    assert keys.tolist() == ["12b-magnum-v2", "12b-magnum-v2.5", "72b-magnum-v2", "3-4k-instruct-mini-phi", "128k-3-instruct-mini-phi"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Qwen2.5-7B-Instruct",  # a version, not a marker
+        "Llama-2-7b-chat-hf",
+        "gpt2",
+        "bert-base-uncased",
+        "phi-2",
+        "Mixtral-8x7B-Instruct-v0.1",
+        "stable-diffusion-v1-5",
+        "whisper-large-v3",
+        "Hermes-3-Llama-3.1-8B-lorablated",  # "lorablated" is a fine-tune method, not a LoRA adapter
+    ],
+)
+def test_plain_names_carry_no_marker(name: str) -> None:
+    assert not has_quantization_marker(pd.Series([name])).iloc[0]
+    assert not has_adapter_marker(pd.Series([name])).iloc[0]
+
+
+def test_adapter_markers_and_timestamps() -> None:
+    names = pd.Series(["zephyr-7b-beta-lora", "01-ai-Yi-1.5-9B-1726291449", "lcm-lora-sdv1-5"])
+    assert has_adapter_marker(names).tolist() == [True, True, False]
+    assert name_key(names).tolist() == ["zephyr-7b-beta", "01-ai-yi-1.5-9b", "lcm-lora-sdv1-5"]
+
+
+def models(rows: list[tuple[str, int, str | None]], tags: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    ids = [r[0] for r in rows]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "author": [i.split("/")[0] for i in ids],
+            "name": [i.split("/")[1] for i in ids],
+            "downloads": [r[1] for r in rows],
+            "created_at": pd.to_datetime([r[2] for r in rows], utc=True),
+            "tags": [(tags or {}).get(i, []) for i in ids],
+            "library_name": None,
+        }
+    )
+
+
+NO_EDGES = pd.DataFrame({"source": pd.Series(dtype=str), "target": pd.Series(dtype=str)})
+
+
+def test_each_rule_on_a_small_snapshot() -> None:
+    frame = models(
+        [
+            ("meta-llama/Llama-2-7b-chat-hf", 1_000_000, "2023-07-13"),
+            ("TheBloke/Llama-2-7B-Chat-GGUF", 50_000, "2023-09-01"),  # name match, quantized
+            ("early/Llama-2-7B-Chat-AWQ", 10, "2023-07-01"),  # older than its only candidate: no proposal
+            ("google-bert/bert-base-uncased", 5_000_000, "2018-11-01"),
+            ("fan/bert-base-uncased-finetuned-sst2", 300, "2022-01-01"),  # prefix match + "finetuned"
+            ("fan/bert-base-uncased-v2-x", 30, "2022-01-01"),  # remainder starts with a version: no proposal
+            ("mistralai/Mistral-7B-v0.1", 900_000, "2023-09-20"),
+            ("q1/Zephyr-Beta-GGUF", 100, "2023-11-01"),  # sibling votes only
+            ("q2/Zephyr-Beta-AWQ", 100, "2023-11-01"),
+            ("q3/Zephyr-Beta-exl2", 100, "2023-11-01"),
+            ("u1/test", 5, "2024-01-01"),  # namesakes: neither is the other's parent
+            ("u2/test", 3, "2024-02-01"),
+        ]
+    )
+    declared = pd.DataFrame(
+        {"source": ["mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-v0.1"], "target": ["q2/Zephyr-Beta-AWQ", "q3/Zephyr-Beta-exl2"]}
+    )
+    needs = ~frame["id"].isin(["q2/Zephyr-Beta-AWQ", "q3/Zephyr-Beta-exl2"]).to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals.set_index("target")
+    rules = RuleConfidence()
+    assert sorted(out.index) == ["TheBloke/Llama-2-7B-Chat-GGUF", "fan/bert-base-uncased-finetuned-sst2", "q1/Zephyr-Beta-GGUF"]
+    gguf = out.loc["TheBloke/Llama-2-7B-Chat-GGUF"]
+    assert (gguf["source"], gguf["relation"], gguf["confidence"]) == (
+        "meta-llama/Llama-2-7b-chat-hf",
+        "quantized",
+        rules.quantized_name_match,
+    )
+    assert "llama-2-7b-chat" in gguf["evidence"]
+    sst2 = out.loc["fan/bert-base-uncased-finetuned-sst2"]
+    assert (sst2["source"], sst2["relation"]) == ("google-bert/bert-base-uncased", "finetune")
+    assert sst2["confidence"] == pytest.approx(rules.prefix_match + rules.prefix_finetune_word + rules.popular_parent)
+    zephyr = out.loc["q1/Zephyr-Beta-GGUF"]
+    # Two unanimous votes: 0.9 × share 1.0 × (0.75 + 0.125).
+    assert (zephyr["source"], zephyr["relation"]) == ("mistralai/Mistral-7B-v0.1", "quantized")
+    assert zephyr["confidence"] == pytest.approx(0.9 * 0.875)
+    assert zephyr["rule"] == "sibling vote"
+
+
+def test_same_clean_name_is_a_reupload_only_of_a_far_more_used_model() -> None:
+    frame = models(
+        [
+            ("mistralai/Mistral-7B-Instruct-v0.2", 2_000_000, "2023-12-11"),
+            ("someone/Mistral-7B-Instruct-v0.2", 40, "2024-01-05"),
+            ("u1/my_awesome_model", 3, "2024-01-05"),
+            ("u2/my_awesome_model", 900, "2024-01-04"),  # not 10× more used than u1's: namesakes
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, True, True, True]), NO_EDGES).proposals
+    rules = RuleConfidence()
+    assert out[["source", "target", "relation"]].values.tolist() == [
+        ["mistralai/Mistral-7B-Instruct-v0.2", "someone/Mistral-7B-Instruct-v0.2", "finetune"]
+    ]
+    assert out["confidence"].iloc[0] == pytest.approx(rules.reupload_name_match + rules.popular_parent)
+
+
+def test_two_comparable_repos_make_a_name_ambiguous() -> None:
+    frame = models(
+        [
+            ("mistralai/Mixtral-8x22B-v0.1", 2_000_000, "2024-04-10"),
+            ("mistral-community/Mixtral-8x22B-v0.1", 900_000, "2024-04-10"),
+            ("q/Mixtral-8x22B-v0.1-AWQ", 10, "2024-05-01"),
+            ("someone/Mixtral-8x22B-v0.1", 40, "2024-05-01"),
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, False, True, True]), NO_EDGES).proposals
+    # The quantised child keeps the most-downloaded match with less trust; the clean one gets none.
+    assert out["target"].tolist() == ["q/Mixtral-8x22B-v0.1-AWQ"]
+    assert out["source"].iloc[0] == "mistralai/Mixtral-8x22B-v0.1"
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match + RuleConfidence().ambiguous_name)
+
+
+def test_a_parent_known_only_from_declarations_can_be_proposed() -> None:
+    frame = models([("TheBloke/Kunoichi-7B-GGUF", 5_000, "2024-01-10"), ("x/merge-7b", 10, "2024-02-01")])
+    declared = pd.DataFrame({"source": ["SanjiWatsuki/Kunoichi-7B"], "target": ["x/merge-7b"]})
+    out = infer_lineage(frame, np.array([True, False]), declared).proposals
+    assert out[["source", "target", "relation"]].values.tolist() == [
+        ["SanjiWatsuki/Kunoichi-7B", "TheBloke/Kunoichi-7B-GGUF", "quantized"]
+    ]
+    # No date for an external parent, so the creation order is unchecked.
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match + RuleConfidence().dates_unknown)
+
+
+def test_adapter_relation_from_tags_and_brand_key() -> None:
+    frame = models(
+        [
+            ("meta-llama/Meta-Llama-3-8B-Instruct", 2_000_000, "2024-04-17"),
+            ("someone/Llama-3-8B-Instruct-lora", 10, "2024-05-01"),
+        ],
+        tags={"someone/Llama-3-8B-Instruct-lora": ["peft", "safetensors"]},
+    )
+    out = infer_lineage(frame, np.array([False, True]), NO_EDGES).proposals
+    # "meta-" repeats the owner, so Meta-Llama-3-8B-Instruct is also indexed as llama-3-8b-instruct.
+    assert out[["source", "target", "relation"]].values.tolist() == [
+        ["meta-llama/Meta-Llama-3-8B-Instruct", "someone/Llama-3-8B-Instruct-lora", "adapter"]
+    ]
+
+
+def test_nothing_to_infer() -> None:
+    frame = models([("a/b", 1, None)])
+    assert infer_lineage(frame, np.array([False]), NO_EDGES).proposals.empty
+    assert infer_lineage(frame.iloc[:0], np.array([], dtype=bool), NO_EDGES).proposals.empty
+    assert infer_lineage(frame, np.array([True]), NO_EDGES).proposals.empty
+    lone_quantized = models([("q/X-7B-GGUF", 1, None)])  # no clean repo at all: no candidates
+    assert infer_lineage(lone_quantized, np.array([True]), NO_EDGES).proposals.empty
+
+
+def test_tag_prior_for_adapters_learned_from_declarations() -> None:
+    rows = [("black-forest-labs/FLUX.1-dev", 1_000_000, "2024-08-01")]
+    rows += [(f"artist{i}/style-{i}", 100, "2024-09-01") for i in range(12)]
+    rows += [("runwayml/stable-diffusion-v1-5", 2_000_000, "2022-10-01")]
+    rows += [(f"old{i}/sd-style-{i}", 100, "2023-09-01") for i in range(14)]
+    rows += [("painter/watercolor", 50, "2024-09-10"), ("other/odd-style", 50, "2024-09-10")]
+    tags = {f"artist{i}/style-{i}": ["lora", "flux", "diffusers"] for i in range(12)}
+    tags |= {f"old{i}/sd-style-{i}": ["lora", "diffusers"] for i in range(14)}
+    tags["artist0/style-0"] = ["lora", "flux", "diffusers", "rare"]
+    tags["painter/watercolor"] = ["lora", "flux", "diffusers"]
+    tags["other/odd-style"] = ["lora", "diffusers", "sketch"]  # only tags that most adapters carry
+    frame = models(rows, tags)
+    # 11 of the 12 declared adapters with `flux` adapt FLUX.1-dev (share 0.917 ≥ 0.85, support 12 ≥ 10,
+    # and 12 of 26 adapters ≤ half carry it); `lora` and `diffusers` are on all 26 and predict nothing.
+    declared = pd.DataFrame(
+        {
+            "source": ["black-forest-labs/FLUX.1-dev"] * 11 + ["someone/flux-schnell"] + ["runwayml/stable-diffusion-v1-5"] * 14,
+            "target": [f"artist{i}/style-{i}" for i in range(12)] + [f"old{i}/sd-style-{i}" for i in range(14)],
+            "relation": ["adapter"] * 26,
+        }
+    )
+    needs = frame["id"].isin(["painter/watercolor", "other/odd-style"]).to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "target", "relation", "rule"]].values.tolist() == [
+        ["black-forest-labs/FLUX.1-dev", "painter/watercolor", "adapter", "tag prior"]
+    ]
+    assert out["confidence"].iloc[0] == pytest.approx(round(RuleConfidence().tag_prior_max * 11 / 12, 4))
+
+
+def test_loose_name_match_for_a_quantised_child_only() -> None:
+    # Real names and downloads (hf-top-downloads-2024-09); the clean namesake is made up.
+    frame = models(
+        [
+            ("anthracite-org/magnum-v2-12b", 1_453, "2024-08-03"),
+            ("bartowski/magnum-12b-v2-GGUF", 1_541, "2024-08-06"),
+            ("someone/magnum-12b-v2", 10, "2024-08-10"),  # clean: loose keys are for quantised children only
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, True, True]), NO_EDGES).proposals
+    rules = RuleConfidence()
+    assert out[["source", "target", "relation", "rule"]].values.tolist() == [
+        ["anthracite-org/magnum-v2-12b", "bartowski/magnum-12b-v2-GGUF", "quantized", "loose name match"]
+    ]
+    assert out["confidence"].iloc[0] == pytest.approx(rules.quantized_loose_match)
+    assert "word order" in out["evidence"].iloc[0]
+
+
+LLAMA_2_13B = [  # real downloads (hf-top-downloads-2024-09)
+    ("meta-llama/Llama-2-13b-hf", 76_636, "2023-07-13"),
+    ("NousResearch/Llama-2-13b-hf", 10_717, "2023-07-18"),
+    ("TheBloke/Llama-2-13B-GGUF", 1_920, "2023-09-05"),
+]
+
+
+def test_a_namesake_with_a_clear_lead_costs_less_trust() -> None:
+    # 76,636 / 10,717 = 7.2: not 10× (ambiguous), but a clear lead (≥ 3×).
+    out = infer_lineage(models(LLAMA_2_13B), np.array([False, False, True]), NO_EDGES).proposals
+    rules = RuleConfidence()
+    assert out["source"].tolist() == ["meta-llama/Llama-2-13b-hf"]
+    assert out["confidence"].iloc[0] == pytest.approx(rules.quantized_name_match + rules.ambiguous_name_clear_lead)
+    assert "several repos carry that name" in out["evidence"].iloc[0]
+
+
+def test_the_namesake_others_declare_as_parent_is_the_original() -> None:
+    frame = models(LLAMA_2_13B + [("ft/Llama-2-13b-sft", 50, "2023-10-01")])
+    declared = pd.DataFrame({"source": ["meta-llama/Llama-2-13b-hf"], "target": ["ft/Llama-2-13b-sft"]})
+    out = infer_lineage(frame, np.array([False, False, True, False]), declared).proposals
+    # One declaration against none: no longer ambiguous.
+    assert out[["source", "target"]].values.tolist() == [["meta-llama/Llama-2-13b-hf", "TheBloke/Llama-2-13B-GGUF"]]
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match)
+
+
+def test_a_dominant_declared_parent_outranks_more_downloaded_reuploads() -> None:
+    # runwayml/stable-diffusion-v1-5 is outside the snapshot, but three models declare it; its re-uploads
+    # have the downloads (real figures) and no declarations.
+    frame = models(
+        [
+            ("stable-diffusion-v1-5/stable-diffusion-v1-5", 361_969, None),
+            ("crynux-ai/stable-diffusion-v1-5", 151_330, None),
+            ("second-state/stable-diffusion-v1-5-GGUF", 2_254, None),
+        ]
+        + [(f"artist{i}/sd-style-{i}", 100, None) for i in range(3)]
+    )
+    declared = pd.DataFrame(
+        {"source": ["runwayml/stable-diffusion-v1-5"] * 3, "target": [f"artist{i}/sd-style-{i}" for i in range(3)]}
+    )
+    needs = frame["id"].eq("second-state/stable-diffusion-v1-5-GGUF").to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals
+    rules = RuleConfidence()
+    assert out["source"].tolist() == ["runwayml/stable-diffusion-v1-5"]
+    assert out["confidence"].iloc[0] == pytest.approx(rules.quantized_name_match + rules.dates_unknown)
+
+
+def hermes_snapshot(hidden: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Real NousResearch repos: each GGUF declares the base of the fine-tune it quantises."""
+    rows = [
+        ("mistralai/Mistral-7B-v0.1", 900_000, "2023-09-20"),
+        ("NousResearch/Hermes-2-Pro-Mistral-7B", 20_000, "2024-03-11"),
+        ("NousResearch/Hermes-2-Pro-Mistral-7B-GGUF", 9_000, "2024-03-12"),
+        ("01-ai/Yi-34B", 30_000, "2023-11-01"),
+        ("NousResearch/Nous-Hermes-2-Yi-34B", 5_000, "2023-12-23"),
+        ("NousResearch/Nous-Hermes-2-Yi-34B-GGUF", 2_000, "2023-12-24"),
+        ("meta-llama/Meta-Llama-3.1-8B", 800_000, "2024-07-14"),
+        ("NousResearch/Hermes-3-Llama-3.1-8B", 40_000, "2024-08-05"),
+        ("NousResearch/Hermes-3-Llama-3.1-8B-GGUF", 30_000, "2024-08-05"),
+        ("bartowski/Hermes-3-Llama-3.1-8B-GGUF", 3_000, "2024-08-16"),
+    ]
+    declared = pd.DataFrame(
+        [
+            ("mistralai/Mistral-7B-v0.1", "NousResearch/Hermes-2-Pro-Mistral-7B"),
+            ("mistralai/Mistral-7B-v0.1", "NousResearch/Hermes-2-Pro-Mistral-7B-GGUF"),
+            ("01-ai/Yi-34B", "NousResearch/Nous-Hermes-2-Yi-34B"),
+            ("01-ai/Yi-34B", "NousResearch/Nous-Hermes-2-Yi-34B-GGUF"),
+            ("meta-llama/Meta-Llama-3.1-8B", "NousResearch/Hermes-3-Llama-3.1-8B"),
+            ("meta-llama/Meta-Llama-3.1-8B", "NousResearch/Hermes-3-Llama-3.1-8B-GGUF"),
+        ],
+        columns=["source", "target"],
+    )
+    declared = declared[~declared["target"].isin(hidden)].reset_index(drop=True)
+    frame = models(rows)
+    return frame, declared, frame["id"].isin(hidden).to_numpy()
+
+
+def test_owner_habit_proposes_the_base_of_the_repo_a_quantisation_names() -> None:
+    frame, declared, needs = hermes_snapshot(["NousResearch/Hermes-3-Llama-3.1-8B-GGUF", "bartowski/Hermes-3-Llama-3.1-8B-GGUF"])
+    out = infer_lineage(frame, needs, declared).proposals.set_index("target")
+    habit = out.loc["NousResearch/Hermes-3-Llama-3.1-8B-GGUF"]
+    # NousResearch's two visible GGUFs both declare the base of the repo they name: 0.9 × 1.0 × (0.75 + 0.125).
+    assert (habit["source"], habit["relation"], habit["rule"]) == ("meta-llama/Meta-Llama-3.1-8B", "quantized", "owner habit")
+    assert habit["confidence"] == pytest.approx(0.9 * 0.875)
+    assert "NousResearch/Hermes-3-Llama-3.1-8B" in habit["evidence"] and "'nousresearch'" in habit["evidence"]
+    # bartowski shows no such habit here: its GGUF keeps the repo its name copies.
+    other = out.loc["bartowski/Hermes-3-Llama-3.1-8B-GGUF"]
+    assert (other["source"], other["rule"]) == ("NousResearch/Hermes-3-Llama-3.1-8B", "name match")
+
+
+def test_owner_habit_needs_support() -> None:
+    hidden = ["NousResearch/Hermes-3-Llama-3.1-8B-GGUF", "NousResearch/Nous-Hermes-2-Yi-34B-GGUF"]
+    frame, declared, needs = hermes_snapshot(hidden)
+    out = infer_lineage(frame, needs, declared).proposals.set_index("target")
+    # One visible example is not a habit: both GGUFs keep the fine-tune their names copy.
+    assert out.loc[hidden, "source"].tolist() == ["NousResearch/Hermes-3-Llama-3.1-8B", "NousResearch/Nous-Hermes-2-Yi-34B"]
+    assert set(out["rule"]) == {"name match"}

@@ -1,0 +1,95 @@
+import json
+
+import pytest
+
+from constellation.build import BuildError, build, deduplicate
+from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.store import SnapshotNotFound
+from tests.snapshot_factory import model_row, write_snapshot
+
+SID = "20260101T000000Z"
+
+
+def _rows():
+    return [
+        model_row("meta-llama/Llama-2-7b-hf", downloads=1000, likes=50),
+        model_row("someone/llama2-chat-ft", downloads=100, likes=3,
+                  base_models=[{"id": "meta-llama/Llama-2-7b-hf", "relation": "finetune"}]),
+        model_row("TheBloke/Llama-2-7B-GGUF", downloads=500, likes=9),
+    ]
+
+
+def test_build_writes_every_output_then_moves_latest(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows(), {"synthetic": True})
+    result = build(layout)
+    assert (result.snapshot_id, result.skipped, result.models) == (SID, False, 3)
+    folder = layout.atlas(SID)
+    for name in (ATLAS_FILES.models, ATLAS_FILES.edges, ATLAS_FILES.communities, ATLAS_FILES.build):
+        assert (folder / name).is_file(), name
+    assert layout.latest_atlas_id() == SID
+    info = json.loads((folder / ATLAS_FILES.build).read_text())
+    assert info["synthetic"] is True
+    assert info["counts"]["models"] == 3
+    assert not [p for p in layout.atlases.iterdir() if p.name.startswith(".")], "temporary folders left behind"
+
+
+def test_rebuilding_an_unchanged_snapshot_does_nothing(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    first = build(layout)
+    mtime = (layout.atlas(SID) / ATLAS_FILES.models).stat().st_mtime_ns
+    again = build(layout)
+    assert again.skipped and not first.skipped
+    assert (layout.atlas(SID) / ATLAS_FILES.models).stat().st_mtime_ns == mtime
+    assert build(layout, force=True).skipped is False
+
+
+def test_duplicate_ids_keep_the_last_row_and_are_counted():
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["a/x", "b/y", "a/x"], "downloads": [1, 2, 3]})
+    unique, dropped = deduplicate(frame)
+    assert dropped == 1
+    assert unique.set_index("id")["downloads"].to_dict() == {"a/x": 3, "b/y": 2}
+
+
+def test_empty_snapshot_gets_a_clear_error(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, [])
+    with pytest.raises(BuildError, match="holds no models"):
+        build(layout)
+    assert layout.latest_atlas_id() is None
+
+
+def test_no_snapshot_explains_how_to_get_one(tmp_path):
+    with pytest.raises(SnapshotNotFound, match="make crawl.*make demo"):
+        build(DataLayout(tmp_path))
+
+
+def test_suspect_snapshots_are_skipped_unless_named(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    write_snapshot(layout, "20260102T000000Z", _rows()[:1], {"status": "suspect"})
+    assert build(layout).snapshot_id == SID
+    assert build(layout, "20260102T000000Z").models == 1
+
+
+def test_published_atlas_files_are_readable_by_others(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    build(layout)
+    assert layout.latest_pointer.stat().st_mode & 0o044 == 0o044
+
+
+def test_legacy_ids_without_an_owner_build(tmp_path):
+    # The Constellation paper's list holds legacy ids such as `gpt2` (author null).
+    layout = DataLayout(str(tmp_path))  # a str root works as well as a Path
+    rows = [
+        model_row("gpt2", downloads=100),
+        model_row("someone/gpt2-finetuned", downloads=3),
+        model_row("TheBloke/gpt2-GGUF", downloads=5),
+        model_row("distilgpt2"),
+    ]
+    write_snapshot(layout, SID, rows)
+    assert build(layout).models == 4

@@ -1,0 +1,92 @@
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.paths import REPO
+from constellation.contract import (
+    SNAPSHOT_COLUMNS,
+    ContractError,
+    DataLayout,
+    data_dir,
+    parse_snapshot_id,
+    snapshot_id_for,
+    write_text_atomic,
+)
+
+DOCS = REPO / "docs" / "data.md"
+
+
+def test_snapshot_id_is_the_utc_start_time():
+    moment = datetime(2026, 7, 26, 4, 15, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert snapshot_id_for(moment) == "20260726T021500Z"
+    assert parse_snapshot_id("20260726T021500Z") == datetime(2026, 7, 26, 2, 15, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("bad", ["2026-07-26", "20260726T021500", "20261326T021500Z", "../etc", ""])
+def test_malformed_snapshot_ids_are_refused_with_the_expected_form(bad):
+    with pytest.raises(ContractError, match="YYYYMMDDTHHMMSSZ|not a valid date"):
+        parse_snapshot_id(bad)
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ContractError, match="timezone-aware"):
+        snapshot_id_for(datetime(2026, 1, 1))
+
+
+def test_data_dir_comes_from_the_environment_else_dot_data(monkeypatch):
+    monkeypatch.delenv("CONSTELLATION_DATA", raising=False)
+    assert data_dir() == Path("data")
+    monkeypatch.setenv("CONSTELLATION_DATA", "/srv/atlas")
+    assert data_dir() == Path("/srv/atlas")
+    assert data_dir("elsewhere") == Path("elsewhere")
+
+
+def test_a_snapshot_counts_only_when_both_files_are_published(tmp_path):
+    layout = DataLayout(tmp_path)
+    layout.snapshots.mkdir(parents=True)
+    layout.snapshot("20260101T000000Z").write_bytes(b"x")
+    layout.manifest("20260101T000000Z").write_text("{}")
+    layout.snapshot("20260102T000000Z").write_bytes(b"x")  # no manifest: still being published
+    (layout.snapshots / "notes.parquet").write_bytes(b"x")
+    assert layout.snapshot_ids() == ["20260101T000000Z"]
+    assert layout.latest_snapshot_id() == "20260101T000000Z"
+
+
+def test_latest_pointer_moves_only_to_an_existing_atlas(tmp_path):
+    layout = DataLayout(tmp_path)
+    assert layout.latest_atlas_id() is None
+    with pytest.raises(ContractError, match="does not exist"):
+        layout.set_latest_atlas("20260101T000000Z")
+    layout.atlas("20260101T000000Z").mkdir(parents=True)
+    layout.set_latest_atlas("20260101T000000Z")
+    assert layout.latest_pointer.read_text() == "20260101T000000Z\n"
+    assert layout.latest_atlas_id() == "20260101T000000Z"
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "a" / "file.txt"
+    write_text_atomic(target, "one")
+    write_text_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+
+
+def test_docs_list_every_snapshot_column():
+    text = DOCS.read_text()
+    missing = [c for c in SNAPSHOT_COLUMNS if f"`{c}`" not in text]
+    assert missing == []
+
+
+def test_atomic_writes_are_readable_by_group_and_others(tmp_path):
+    target = tmp_path / "shared.json"
+    write_text_atomic(target, "{}")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
