@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,39 @@ from constellation.contract import ATLAS_FILES, EDGE_SCHEMA, SNAPSHOT_SCHEMA, Da
 
 SNAPSHOT_ID = "20261120T021500Z"
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = ["pages/dendrogram.py", "pages/graph.py", "pages/word_clouds.py", "pages/scatter.py", "pages/model.py", "pages/trends.py"]
+PAGES = [
+    "pages/dendrogram.py",
+    "pages/graph.py",
+    "pages/word_clouds.py",
+    "pages/scatter.py",
+    "pages/model.py",
+    "pages/trends.py",
+]
 BASES = ["Llama-3", "Mistral", "Qwen2.5", "gemma-2", "phi-3", "bert-base", "whisper", "t5", "falcon", "stablelm"]
-SUFFIXES = ["instruct", "chat", "sft", "dpo", "code", "math", "de", "fr", "ja", "medical", "lora", "GGUF", "AWQ", "merge"]
-PIPELINES = ["text-generation", "text-classification", "fill-mask", "automatic-speech-recognition", "text-to-image", None]
+SUFFIXES = [
+    "instruct",
+    "chat",
+    "sft",
+    "dpo",
+    "code",
+    "math",
+    "de",
+    "fr",
+    "ja",
+    "medical",
+    "lora",
+    "GGUF",
+    "AWQ",
+    "merge",
+]
+PIPELINES = [
+    "text-generation",
+    "text-classification",
+    "fill-mask",
+    "automatic-speech-recognition",
+    "text-to-image",
+    None,
+]
 LICENSES = ["apache-2.0", "mit", "llama3", "other", "cc-by-4.0", None]
 RELATIONS = np.array(["finetune", "adapter", "quantized", "merge"], dtype=object)
 
@@ -71,7 +100,10 @@ def synthetic_lineage(n: int, seed: int) -> dict[str, np.ndarray]:
     sizes = np.array(["1B", "3B", "7B", "8B", "13B", "70B"])[rng.integers(0, 6, size=n)]
     suffix = np.array(SUFFIXES)[rng.integers(0, len(SUFFIXES), size=n)]
     ids = np.array(
-        [f"user{o}/{BASES[b]}-{s}-{x}-{i}" for i, (o, b, s, x) in enumerate(zip(owners, base, sizes, suffix, strict=True))],
+        [
+            f"user{o}/{BASES[b]}-{s}-{x}-{i}"
+            for i, (o, b, s, x) in enumerate(zip(owners, base, sizes, suffix, strict=True))
+        ],
         dtype=object,
     )
     return {"id": ids, "parent": parent, "relation": relation, "base": base, "rng": rng}
@@ -80,9 +112,13 @@ def synthetic_lineage(n: int, seed: int) -> dict[str, np.ndarray]:
 def snapshot_table(lin: dict[str, Any], n: int) -> pa.Table:
     rng = lin["rng"]
     ids = lin["id"]
-    created = datetime(2023, 1, 1, tzinfo=timezone.utc) + pd.to_timedelta(np.sort(rng.integers(0, 3 * 365 * 24, n)), unit="h")
+    created = datetime(2023, 1, 1, tzinfo=UTC) + pd.to_timedelta(
+        np.sort(rng.integers(0, 3 * 365 * 24, n)), unit="h"
+    )
     parent_ids = np.where(lin["parent"] >= 0, ids[np.maximum(lin["parent"], 0)], None)
-    base_models = [[{"id": p, "relation": r}] if p is not None else [] for p, r in zip(parent_ids, lin["relation"], strict=True)]
+    base_models = [
+        [{"id": p, "relation": r}] if p is not None else [] for p, r in zip(parent_ids, lin["relation"], strict=True)
+    ]
     downloads = (rng.lognormal(3, 2.5, n)).astype(np.int64)
     return pa.table(
         {
@@ -101,9 +137,13 @@ def snapshot_table(lin: dict[str, Any], n: int) -> pa.Table:
             "gated": pa.array(["false"] * n, pa.string()),
             "tags": pa.array([[]] * n, pa.list_(pa.string())),
             "base_models": pa.array(base_models, SNAPSHOT_SCHEMA.field("base_models").type),
-            "params_safetensors": pa.array(np.where(rng.random(n) < 0.6, rng.choice([1, 3, 7, 8, 13, 70], n) * 10**9, None), pa.int64()),
+            "params_safetensors": pa.array(
+                np.where(rng.random(n) < 0.6, rng.choice([1, 3, 7, 8, 13, 70], n) * 10**9, None), pa.int64()
+            ),
             "params_gguf": pa.nulls(n, pa.int64()),
-            "crawled_at": pa.array([datetime(2026, 11, 20, 2, 15, tzinfo=timezone.utc)] * n, pa.timestamp("us", tz="UTC")),
+            "crawled_at": pa.array(
+                [datetime(2026, 11, 20, 2, 15, tzinfo=UTC)] * n, pa.timestamp("us", tz="UTC")
+            ),
         },
         schema=SNAPSHOT_SCHEMA,
     )
@@ -184,13 +224,17 @@ def write_atlas_directly(layout: DataLayout, table: pa.Table, lin: dict[str, Any
     dst = order[lo + (rng.random(len(src)) * (hi - lo)).astype(np.int64)]
     keep = dst != src
     src, dst = src[keep], dst[keep]
-    kinds = np.concatenate([np.full(len(children), "declared", dtype=object), np.full(len(src), "similarity", dtype=object)])
+    kinds = np.concatenate(
+        [np.full(len(children), "declared", dtype=object), np.full(len(src), "similarity", dtype=object)]
+    )
     edges = pa.table(
         {
             "source": pa.array(np.concatenate([ids[parent[children]], ids[src]]), pa.string()),
             "target": pa.array(np.concatenate([ids[children], ids[dst]]), pa.string()),
             "kind": pa.array(kinds, pa.string()),
-            "relation": pa.array(np.concatenate([lin["relation"][children], np.full(len(src), None, dtype=object)]), pa.string()),
+            "relation": pa.array(
+                np.concatenate([lin["relation"][children], np.full(len(src), None, dtype=object)]), pa.string()
+            ),
             "confidence": pa.nulls(len(kinds), pa.float64()),
             "weight": pa.array(np.concatenate([np.full(len(children), np.nan), rng.uniform(0.2, 1.0, len(src))])),
             "evidence": pa.nulls(len(kinds), pa.string()),
@@ -201,7 +245,11 @@ def write_atlas_directly(layout: DataLayout, table: pa.Table, lin: dict[str, Any
     sizes = np.bincount(community)
     communities = pd.DataFrame({"community": np.arange(len(sizes)), "label": labels, "size": sizes})
     pq.write_table(pa.Table.from_pandas(communities, preserve_index=False), folder / ATLAS_FILES.communities)
-    build = {"snapshot_id": SNAPSHOT_ID, "synthetic": True, "config": {"add_lineage_edges": False, "written_by": "bench_app --direct"}}
+    build = {
+        "snapshot_id": SNAPSHOT_ID,
+        "synthetic": True,
+        "config": {"add_lineage_edges": False, "written_by": "bench_app --direct"},
+    }
     (folder / ATLAS_FILES.build).write_text(json.dumps(build))
     layout.set_latest_atlas(SNAPSHOT_ID)
 
@@ -275,7 +323,9 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
     # The model chosen above stays in the URL: the graph page draws its neighbourhood.
     at.switch_page("pages/graph.py")
     _, out["graph_neighbourhood_s"] = _timed(at.run)
-    out["graph_neighbourhood_nodes"] = at.get("iframe")[0].proto.srcdoc.count('"shape": "dot"') if at.get("iframe") else 0
+    out["graph_neighbourhood_nodes"] = (
+        at.get("iframe")[0].proto.srcdoc.count('"shape": "dot"') if at.get("iframe") else 0
+    )
     _, out["graph_community_300_s"] = _timed(at.radio(key="graph_mode").set_value("A community").run)
     assert not at.exception, [e.value for e in at.exception]
     at.switch_page("pages/overview.py").run()
@@ -289,7 +339,10 @@ def run_size(n: int, direct: bool, workdir: Path, seed: int = 0) -> dict[str, An
     root = workdir / f"app-{n}"
     shutil.rmtree(root, ignore_errors=True)
     layout = DataLayout(root)
-    result: dict[str, Any] = {"n": n, "atlas": "written directly (bench_app --direct)" if direct else "constellation.build"}
+    result: dict[str, Any] = {
+        "n": n,
+        "atlas": "written directly (bench_app --direct)" if direct else "constellation.build",
+    }
     lin, result["synthesize_s"] = _timed(synthetic_lineage, n, seed)
     table = snapshot_table(lin, n)
     write_snapshot(layout, table)
@@ -334,7 +387,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--sizes", default="20000", help="comma-separated model counts (default: 20000)")
     p.add_argument("--direct", action="store_true", help="write the atlas files directly even for small sizes")
     p.add_argument("--workdir", type=Path, default=None, help="where the data dirs go (default: a temp dir)")
-    p.add_argument("--data-dir", type=Path, default=None, help="measure the atlas already in this data dir (no --sizes)")
+    p.add_argument(
+        "--data-dir", type=Path, default=None, help="measure the atlas already in this data dir (no --sizes)"
+    )
     p.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)  # child: measure this data dir
     p.add_argument("--query", default="llama", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

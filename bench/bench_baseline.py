@@ -25,8 +25,12 @@ import pandas as pd
 
 from bench.common import parser, peak_rss_mb, write_results
 
-CONSTELLATION_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "constellation" / (
-    "HuggingFaceLLMsWithParamsAndReadmeLinks.csv"
+CONSTELLATION_CSV = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "constellation"
+    / ("HuggingFaceLLMsWithParamsAndReadmeLinks.csv")
 )
 HUB_PREFIX = "https://huggingface.co/"
 

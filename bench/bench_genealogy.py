@@ -17,7 +17,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def prepare_synthetic(models: int, seed: int) -> pa.Table:
     from fakehub.synthetic import generate, to_records
 
     frame = generate(models, seed)
-    return convert_items(list(to_records(frame)), datetime(2026, 11, 1, tzinfo=timezone.utc)).table
+    return convert_items(list(to_records(frame)), datetime(2026, 11, 1, tzinfo=UTC)).table
 
 
 def prepare_tiled(models: int, seed: int) -> pa.Table:
@@ -89,19 +89,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     path = _cache_path(args.source, args.models, args.seed)
     if not path.is_file():
         t0 = time.perf_counter()
-        cmd = [sys.executable, "-m", "bench.bench_genealogy", "--prepare-only", "--models", str(args.models),
-               "--seed", str(args.seed), "--source", args.source]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.bench_genealogy",
+            "--prepare-only",
+            "--models",
+            str(args.models),
+            "--seed",
+            str(args.seed),
+            "--source",
+            args.source,
+        ]
         subprocess.run(cmd, check=True, cwd=Path(__file__).parents[1])
         prepared_s = round(time.perf_counter() - t0, 1)
     else:
         prepared_s = 0.0
 
-    from constellation.genealogy.stage import annotate
-    from constellation.genealogy.inferred import infer_lineage
     from constellation.genealogy.declared import declared_lineage
+    from constellation.genealogy.inferred import infer_lineage
+    from constellation.genealogy.stage import annotate
 
-    results: dict[str, Any] = {"benchmark": "genealogy", "source": args.source, "models": args.models,
-                               "seed": args.seed, "prepare_s": prepared_s}
+    results: dict[str, Any] = {
+        "benchmark": "genealogy",
+        "source": args.source,
+        "models": args.models,
+        "seed": args.seed,
+        "prepare_s": prepared_s,
+    }
     t0 = time.perf_counter()
     snapshot = pq.read_table(path).to_pandas()
     results["read_s"] = round(time.perf_counter() - t0, 2)

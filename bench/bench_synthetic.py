@@ -29,8 +29,12 @@ def main(argv: list[str]) -> dict[str, Any]:
 
     from fakehub.synthetic import generate, write_jsonl
 
-    results: dict[str, Any] = {"benchmark": "synthetic", "seed": args.seed,
-                               "rss_before_mb": round(peak_rss_mb(), 1), "runs": []}
+    results: dict[str, Any] = {
+        "benchmark": "synthetic",
+        "seed": args.seed,
+        "rss_before_mb": round(peak_rss_mb(), 1),
+        "runs": [],
+    }
     for n in sorted(args.n):
         gc.collect()
         wall, cpu = time.perf_counter(), time.process_time()

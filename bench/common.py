@@ -9,7 +9,7 @@ import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 def write_results(path: Path | None, results: dict[str, Any]) -> None:
     results = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {_cores()} cores, python {platform.python_version()}",
         **results,
     }

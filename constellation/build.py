@@ -13,18 +13,24 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from constellation import __version__
 from constellation.atlas.stage import AtlasConfig, map_atlas
-from constellation.store import AtlasTables, read_build_info, write_atlas
 from constellation.contract import DataLayout
 from constellation.errors import ConstellationError
 from constellation.genealogy.stage import annotate
-from constellation.store import read_manifest, read_snapshot, resolve_snapshot_id
+from constellation.store import (
+    AtlasTables,
+    read_build_info,
+    read_manifest,
+    read_snapshot,
+    resolve_snapshot_id,
+    write_atlas,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +110,7 @@ def build(
         "snapshot_id": snapshot_id,
         "fingerprint": print_,
         "version": __version__,
-        "built_at": datetime.now(timezone.utc).isoformat(),
+        "built_at": datetime.now(UTC).isoformat(),
         "config": config.as_dict(),
         "synthetic": bool(manifest.get("synthetic", False)),
         "scope": manifest.get("scope"),

@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +60,15 @@ def snapshot_id_for(moment: datetime) -> str:
     """The snapshot id of a crawl that started at `moment` (converted to UTC)."""
     if moment.tzinfo is None:
         raise ContractError("snapshot ids are made from timezone-aware datetimes; got a naive one")
-    return moment.astimezone(timezone.utc).strftime(SNAPSHOT_ID_FORMAT)
+    return moment.astimezone(UTC).strftime(SNAPSHOT_ID_FORMAT)
 
 
 def parse_snapshot_id(snapshot_id: str) -> datetime:
     """The UTC start time a snapshot id stands for. Raises ContractError on a malformed id."""
     if not isinstance(snapshot_id, str) or not _SNAPSHOT_ID_RE.match(snapshot_id):
-        raise ContractError(
-            f"{snapshot_id!r} is not a snapshot id; expected YYYYMMDDTHHMMSSZ, e.g. 20260726T021500Z"
-        )
+        raise ContractError(f"{snapshot_id!r} is not a snapshot id; expected YYYYMMDDTHHMMSSZ, e.g. 20260726T021500Z")
     try:
-        return datetime.strptime(snapshot_id, SNAPSHOT_ID_FORMAT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(snapshot_id, SNAPSHOT_ID_FORMAT).replace(tzinfo=UTC)
     except ValueError as exc:
         raise ContractError(f"{snapshot_id!r} is not a valid date and time: {exc}") from None
 

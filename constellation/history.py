@@ -147,7 +147,9 @@ def snapshot_growth(layout: DataLayout, current: str | None = None) -> dict[str,
     }
 
 
-def new_models_per_week(models: pd.DataFrame, group: str, groups: Sequence[str], since: pd.Timestamp | None = None) -> pd.DataFrame:
+def new_models_per_week(
+    models: pd.DataFrame, group: str, groups: Sequence[str], since: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """Models created per week (weeks start on Monday) in each of `groups` of column `group`:
     week, `group`, models. Rows with an unknown creation date are left out."""
     out_cols = ["week", group, "models"]

@@ -75,9 +75,11 @@ def _read_json(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ContractError(f"{path} is not valid JSON: {exc}") from None
 
+
 # --------------------------------------------------------------------------------------------------
 # Atlases
 # --------------------------------------------------------------------------------------------------
+
 
 class AtlasNotFound(ContractError):
     """No complete atlas to read."""

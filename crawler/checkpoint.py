@@ -22,7 +22,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,7 @@ class Staging:
             return None
 
     def save(self, checkpoint: Checkpoint) -> None:
-        checkpoint.updated_at = datetime.now(timezone.utc).isoformat()
+        checkpoint.updated_at = datetime.now(UTC).isoformat()
         with storage("writing the checkpoint"):
             write_json_atomic(self.checkpoint_path, asdict(checkpoint))
 

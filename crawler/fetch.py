@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -89,7 +89,7 @@ class PageFetcher:
                         max_wait_time=self.settings.max_wait_s,
                     )
                     hf_raise_for_status(response)
-                fetched_at = datetime.now(timezone.utc)
+                fetched_at = datetime.now(UTC)
                 body = response.json()
                 if not isinstance(body, list):
                     raise ValueError(f"the body is a JSON {type(body).__name__}, not an array of models")

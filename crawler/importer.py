@@ -20,7 +20,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from crawler.records import ConvertedPage, Rejection, convert_items, is_model_id
 log = logging.getLogger(__name__)
 
 FORMATS = ("constellation-csv", "jsonl")
-PAPER_AS_OF = datetime(2023, 7, 19, tzinfo=timezone.utc)  # the paper's crawl (SOURCE.md)
+PAPER_AS_OF = datetime(2023, 7, 19, tzinfo=UTC)  # the paper's crawl (SOURCE.md)
 PAPER_COLUMNS = ("link", "downloads", "likes")
 PAPER_PARAMS_COLUMN = "paper_params_millions"
 PAPER_SCHEMA = SNAPSHOT_SCHEMA.append(pa.field(PAPER_PARAMS_COLUMN, pa.float64()))
@@ -77,7 +77,7 @@ def import_file(
     if as_of is None:
         as_of = PAPER_AS_OF if fmt == "constellation-csv" else _file_date(path)
     elif as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=timezone.utc)
+        as_of = as_of.replace(tzinfo=UTC)
     snapshot_id = snapshot_id_for(as_of)
     if layout.snapshot(snapshot_id).exists() or layout.manifest(snapshot_id).exists():
         raise ImportFailed(
@@ -105,7 +105,7 @@ def import_file(
             "client": {"huggingface_hub": huggingface_hub.__version__, "constellation": constellation.__version__},
             "synthetic": False,
             "started_at": as_of.isoformat(),
-            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
             "duration_s": None,
             "pages": len(parts),
             "requests": 0,
@@ -132,7 +132,11 @@ def import_file(
         shutil.rmtree(work, ignore_errors=True)
     log.info(
         "imported %s as snapshot %s: %s models (%d rejected, %d duplicates)",
-        path.name, snapshot_id, f"{assembled.stored:,}", len(assembled.rejected), assembled.duplicates,
+        path.name,
+        snapshot_id,
+        f"{assembled.stored:,}",
+        len(assembled.rejected),
+        assembled.duplicates,
     )
     return ImportResult(snapshot_id, manifest)
 
@@ -253,7 +257,7 @@ def _lines(path: Path) -> Iterator[str]:
 
 
 def _file_date(path: Path) -> datetime:
-    moment = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(microsecond=0)
+    moment = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
     log.info("no --as-of given: using the file's modification time, %s", moment.isoformat())
     return moment
 

@@ -59,8 +59,10 @@ def assemble(parts: list[Path], target: Path, schema: pa.Schema = SNAPSHOT_SCHEM
         for part_index, path in enumerate(parts):
             table = pq.read_table(path).replace_schema_metadata(None)
             if keep_last:
-                mask = [keep_last.get(model_id, (part_index, row)) == (part_index, row)
-                        for row, model_id in enumerate(table.column("id").to_pylist())]
+                mask = [
+                    keep_last.get(model_id, (part_index, row)) == (part_index, row)
+                    for row, model_id in enumerate(table.column("id").to_pylist())
+                ]
                 result.duplicates += mask.count(False)
                 table = table.filter(pa.array(mask))
             buffer.append(table)
@@ -169,13 +171,25 @@ def previous_snapshot(layout: DataLayout, scope_key: str, before: str) -> tuple[
     return None
 
 
-def check_drop(
-    previous: tuple[str, int] | None, count: int, max_drop: float, *, accept_drop: bool
-) -> DropCheck:
+def check_drop(previous: tuple[str, int] | None, count: int, max_drop: float, *, accept_drop: bool) -> DropCheck:
     if previous is None or previous[1] == 0:
-        return DropCheck(previous[0] if previous else None, previous[1] if previous else None, count, None,
-                         max_drop, suspect=False, accepted=False)
+        return DropCheck(
+            previous[0] if previous else None,
+            previous[1] if previous else None,
+            count,
+            None,
+            max_drop,
+            suspect=False,
+            accepted=False,
+        )
     drop = (previous[1] - count) / previous[1]
     too_big = drop > max_drop
-    return DropCheck(previous[0], previous[1], count, round(drop, 6), max_drop,
-                     suspect=too_big and not accept_drop, accepted=too_big and accept_drop)
+    return DropCheck(
+        previous[0],
+        previous[1],
+        count,
+        round(drop, 6),
+        max_drop,
+        suspect=too_big and not accept_drop,
+        accepted=too_big and accept_drop,
+    )

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from contextlib import nullcontext
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import huggingface_hub
@@ -103,7 +103,7 @@ def plan(
     key = scope_key(scope, endpoint)
     ensure_online()
     token = resolve_token()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     checkpoint = Staging(layout).load()
     if checkpoint is None:
         state = "none: a new crawl would start"
@@ -111,8 +111,7 @@ def plan(
         state = f"crawl {checkpoint.snapshot_id} would be discarded: {reason}"
     else:
         state = (
-            f"crawl {checkpoint.snapshot_id} would resume at page {checkpoint.pages} "
-            f"({checkpoint.seen:,} models seen)"
+            f"crawl {checkpoint.snapshot_id} would resume at page {checkpoint.pages} ({checkpoint.seen:,} models seen)"
         )
     previous = previous_snapshot(layout, key, "99999999T999999Z")
     url = first_url(endpoint, scope, settings.page_size)
@@ -159,7 +158,7 @@ def _start_or_resume(
     settings: CrawlSettings,
     now: datetime | None,
 ) -> tuple[Checkpoint, bool]:
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     checkpoint = staging.load()
     if checkpoint is not None:
         reason = _stale_reason(checkpoint, scope, key, endpoint, settings, moment)
@@ -185,7 +184,7 @@ def _start_or_resume(
         scope=scope.to_dict(),
         scope_key=key,
         endpoint=endpoint,
-        started_at=moment.astimezone(timezone.utc).isoformat(),
+        started_at=moment.astimezone(UTC).isoformat(),
         next_url=first_url(endpoint, scope, settings.page_size),
     )
     staging.save(checkpoint)
@@ -282,9 +281,7 @@ class _Run:
         converted = convert_items(items, page.fetched_at)
         for rejection in converted.rejected:
             log.warning("page %d: rejected item %s: %s", index, rejection.id or "(no id)", rejection.reason)
-        self.staging.write_part(
-            index, converted.table, converted.seen, converted.rejected, converted.rejected_lineage
-        )
+        self.staging.write_part(index, converted.table, converted.seen, converted.rejected, converted.rejected_lineage)
         cp = self.cp
         cp.remember_url(index, page.url)
         cp.pages += 1
@@ -318,7 +315,11 @@ class _Run:
             restart, url = 0, first_url(self.endpoint, self.scope, self.settings.page_size)
         log.warning(
             "page %d: %s; restarting from page %d (restart %d of at most %d)",
-            cp.pages, exc, restart, self._refusals, self.settings.max_cursor_restarts,
+            cp.pages,
+            exc,
+            restart,
+            self._refusals,
+            self.settings.max_cursor_restarts,
         )
         self._forget_pages_from(restart)
         cp.next_url = url
@@ -366,7 +367,7 @@ class _Run:
         # A crawl killed while publishing leaves its temporary files behind (atomic_path names them so).
         for leftover in self.layout.snapshots.glob(f".{sid}.*.tmp"):
             leftover.unlink(missing_ok=True)
-        finished = datetime.now(timezone.utc)
+        finished = datetime.now(UTC)
         started = datetime.fromisoformat(cp.started_at)
         manifest: dict[str, Any] = {
             "snapshot_id": sid,
@@ -403,13 +404,22 @@ class _Run:
         log.info(
             "published snapshot %s: %s models (%d rejected, %d duplicates) from %d pages, %d requests, "
             "retries %s, in %.1f s",
-            sid, f"{counts['stored']:,}", counts["rejected"], counts["duplicates"], cp.pages, cp.requests,
-            cp.retries or "none", cp.active_s,
+            sid,
+            f"{counts['stored']:,}",
+            counts["rejected"],
+            counts["duplicates"],
+            cp.pages,
+            cp.requests,
+            cp.retries or "none",
+            cp.active_s,
         )
         check = drop[0]
         if check.accepted:
-            log.warning("the count dropped by %.1f %% since %s; accepted (--accept-drop)",
-                        100 * (check.drop or 0), check.previous_snapshot)
+            log.warning(
+                "the count dropped by %.1f %% since %s; accepted (--accept-drop)",
+                100 * (check.drop or 0),
+                check.previous_snapshot,
+            )
         if check.suspect:
             raise SuspectSnapshot(
                 f"snapshot {sid} has {check.count:,} models, {100 * (check.drop or 0):.1f} % fewer than "

@@ -150,7 +150,7 @@ _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 def parse_duration(text: str) -> float:
     """Seconds from `90`, `90s`, `30m`, `6h` or `2d`."""
     value = text.strip().lower()
-    unit = _UNITS.get(value[-1:], None)
+    unit = _UNITS.get(value[-1:])
     number = value[:-1] if unit is not None else value
     try:
         seconds = float(number) * (unit or 1.0)

@@ -1,7 +1,7 @@
 """The fake Hub's exceptions.
 
-    ConstellationError
-    └── FakeHubError        bad records, a bad fault spec or a bad option given to the fake Hub
+ConstellationError
+└── FakeHubError        bad records, a bad fault spec or a bad option given to the fake Hub
 """
 
 from __future__ import annotations

@@ -98,9 +98,7 @@ class Fault:
     def matches(self, request_index: int, page: int | None) -> bool:
         if self.request is not None and self.request != request_index:
             return False
-        if self.page is not None and self.page != page:
-            return False
-        return True
+        return not (self.page is not None and self.page != page)
 
     def describe(self) -> str:
         """The fault as a spec (see parse_fault_spec); `times` is what is left to fire."""

@@ -500,7 +500,8 @@ _EARLY_ANSWERS = {
     ),
     "server_error": _server_error,
     "unauthorized": lambda p, ip: _error(
-        401, "Invalid credentials in Authorization header",
+        401,
+        "Invalid credentials in Authorization header",
         headers=[("X-Error-Message", "Invalid credentials in Authorization header")],
     ),  # fmt: skip
     "forbidden": lambda p, ip: _error(403, "You don't have the rights to access this resource"),

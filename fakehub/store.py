@@ -57,10 +57,7 @@ class Column:
 
     def take(self, rows: np.ndarray, decode: bool = True) -> list[Any]:
         """The values of `rows`, None where unknown; JSON text decoded unless `decode` is False."""
-        if isinstance(self.values, pa.Array):
-            values = self.values.take(rows).to_pylist()
-        else:
-            values = self.values[rows].tolist()
+        values = self.values.take(rows).to_pylist() if isinstance(self.values, pa.Array) else self.values[rows].tolist()
         if self.present is not None:
             known = self.present[rows]
             if not known.all():

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import gc
 import gzip
-import string
 import json
 import math
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,8 +139,11 @@ def write_jsonl(frame: pd.DataFrame, path: str | Path) -> int:
     path = Path(path)
     count = 0
     # Level 5: within a few percent of gzip's best size at a third of its time.
-    out_file = gzip.open(path, "wt", encoding="utf-8", compresslevel=5) if path.suffix == ".gz" else \
-        open(path, "w", encoding="utf-8")
+    out_file = (
+        gzip.open(path, "wt", encoding="utf-8", compresslevel=5)
+        if path.suffix == ".gz"
+        else open(path, "w", encoding="utf-8")
+    )
     with out_file as out:
         for line in _json_lines(frame):
             out.write(line)
@@ -159,7 +162,7 @@ _NESTED = frozenset({"cardData", "safetensors", "gguf", "config", "siblings"})
 def _rows(frame: pd.DataFrame, columns: list[str], chunk: int = 50_000) -> Iterator[tuple[Any, ...]]:
     """Row tuples of Python values, converted a chunk at a time (all 3M rows at once would double memory)."""
     for start in range(0, len(frame), chunk):
-        part = frame.iloc[start:start + chunk]
+        part = frame.iloc[start : start + chunk]
         yield from zip(*(part[c].tolist() for c in columns))
 
 
@@ -225,8 +228,15 @@ _MIX_DERIVED = {FINETUNE: 0.30, ADAPTER: 0.12, QUANTIZED: 0.45, MERGE: 0.13}
 # Names that say nothing (`results`, `my_model-3`), as casual uploads are named; kept varied, since on the
 # real Hub only about one name in nine is shared by two repos (constellation/ list of 2023: 11.6 %).
 _JUNK_TEMPLATES = {"{junk}": 0.6, "{junk}-{num}": 3, "{junk}_{topic}": 2, "{topic}-{junk}": 1, "{junk}{num}": 1}
-_CANONICAL_ACCOUNTS = ("TheBloke", "bartowski", "mradermacher", "QuantFactory", "lmstudio-community",
-                       "MaziyarPanahi", "second-state")
+_CANONICAL_ACCOUNTS = (
+    "TheBloke",
+    "bartowski",
+    "mradermacher",
+    "QuantFactory",
+    "lmstudio-community",
+    "MaziyarPanahi",
+    "second-state",
+)
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
 _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
@@ -240,8 +250,10 @@ class _Builder:
         self._prepare_bases()
         self._prepare_users()
         # Row columns, filled segment by segment (lists of numpy arrays, concatenated at the end)
-        self.cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "owner", "name", "kind", "root", "p1", "p2", "p3", "t", "params", "pop", "qfmt", "by_account")}
+        self.cols: dict[str, list[np.ndarray]] = {
+            k: []
+            for k in ("owner", "name", "kind", "root", "p1", "p2", "p3", "t", "params", "pop", "qfmt", "by_account")
+        }
         self.size = 0
         self.lower_ids: set[str] = set()
 
@@ -302,10 +314,12 @@ class _Builder:
         tails = _obj(pools.HANDLE_TAILS)
         words = _obj(pools.ORG_WORDS)
         otails = _obj(pools.ORG_TAILS)
-        people = _cat(heads[rng.integers(len(heads), size=u)],
-                      _obj(["", "", "-", "_", ""])[rng.integers(5, size=u)],
-                      heads[rng.integers(len(heads), size=u)],
-                      tails[rng.integers(len(tails), size=u)])
+        people = _cat(
+            heads[rng.integers(len(heads), size=u)],
+            _obj(["", "", "-", "_", ""])[rng.integers(5, size=u)],
+            heads[rng.integers(len(heads), size=u)],
+            tails[rng.integers(len(tails), size=u)],
+        )
         orgs = _cat(words[rng.integers(len(words), size=u)], otails[rng.integers(len(otails), size=u)])
         digits = rng.integers(0, 1000, size=u).astype(str).astype(object)
         is_org = rng.random(u) < 0.15
@@ -331,16 +345,14 @@ class _Builder:
         as on the Hub) by suffixing duplicates."""
         k = len(cols["name"])
         reowner = cols["kind"] == QUANTIZED
-        cols["owner"], cols["name"] = self._unique_names(np.asarray(cols["owner"], dtype=object), cols["name"],
-                                                         reowner)
+        cols["owner"], cols["name"] = self._unique_names(np.asarray(cols["owner"], dtype=object), cols["name"], reowner)
         for key in self.cols:
             self.cols[key].append(np.asarray(cols[key]))
         idx = np.arange(self.size, self.size + k)
         self.size += k
         return idx
 
-    def _unique_names(self, owner: np.ndarray, name: np.ndarray,
-                      reowner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _unique_names(self, owner: np.ndarray, name: np.ndarray, reowner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Quantizations that collide move to another uploader (no one re-quantizes into `-GGUF-2`); other
         names get a version-like suffix."""
         name = _tidy(name)
@@ -409,13 +421,22 @@ class _Builder:
         # log10 of 30-day downloads: popularity 10 is ~6M (Llama-3.1-8B-Instruct's order), 5 is ~25k
         logdl = 2.0 + 0.48 * pop + self.rng.normal(0, 0.25, k)
         return self._add(
-            owner=_obj(b.id.split("/")[0] for b in bases), name=_obj(b.id.split("/")[1] for b in bases),
-            kind=np.full(k, BASE, np.int8), root=np.arange(k, dtype=np.int32), p1=p1,
-            p2=np.full(k, -1), p3=np.full(k, -1), t=t, params=np.array([b.params for b in bases], np.int64),
-            pop=logdl, qfmt=np.full(k, -1, np.int16), by_account=np.zeros(k, bool))
+            owner=_obj(b.id.split("/")[0] for b in bases),
+            name=_obj(b.id.split("/")[1] for b in bases),
+            kind=np.full(k, BASE, np.int8),
+            root=np.arange(k, dtype=np.int32),
+            p1=p1,
+            p2=np.full(k, -1),
+            p3=np.full(k, -1),
+            t=t,
+            params=np.array([b.params for b in bases], np.int64),
+            pop=logdl,
+            qfmt=np.full(k, -1, np.int16),
+            by_account=np.zeros(k, bool),
+        )
 
     def _root_weights(self) -> np.ndarray:
-        return np.array([2.0 ** b.popularity * f.children for b, f in zip(self.bases, self.fams)])
+        return np.array([2.0**b.popularity * f.children for b, f in zip(self.bases, self.fams)])
 
     def _growth_dates(self, start: np.ndarray, rate_days: float = 600.0) -> np.ndarray:
         """Dates after `start`, denser towards HUB_NOW (the Hub's growth), or in the parent's own era: within
@@ -448,14 +469,35 @@ class _Builder:
         t = np.minimum(self._growth_dates(np.full(k, _days("2019-06-01"))), self.now - self.rng.random(k))
         f = self._name_fields(np.arange(k), root, _filled_str(k))
         f["word"] = self._words(pools.ORG_WORDS, k)
-        f["tiny"] = self._choose(k, {"50m": 1, "100M": 1, "124M": 1, "350m": 1, "1b": 1, "0.5B": 1, "70M": 1,
-                                     "160m": 1})
-        name, _ = self._render(k, {**_JUNK_TEMPLATES, "{brand}-{version}": 4, "{brand}-{topic}-{version}": 2,
-                                   "tiny-{word}-{tiny}": 3, "{word}-{topic}-{num}": 1}, f)
+        f["tiny"] = self._choose(
+            k, {"50m": 1, "100M": 1, "124M": 1, "350m": 1, "1b": 1, "0.5B": 1, "70M": 1, "160m": 1}
+        )
+        name, _ = self._render(
+            k,
+            {
+                **_JUNK_TEMPLATES,
+                "{brand}-{version}": 4,
+                "{brand}-{topic}-{version}": 2,
+                "tiny-{word}-{tiny}": 3,
+                "{word}-{topic}-{num}": 1,
+            },
+            f,
+        )
         params = (self._col("params")[root] * rng.uniform(0.2, 1.0, k)).astype(np.int64)
-        self._add(owner=self._pick_users(k), name=name, kind=np.full(k, ORIGINAL, np.int8), root=root,
-                  p1=np.full(k, -1), p2=np.full(k, -1), p3=np.full(k, -1), t=t, params=params,
-                  pop=rng.normal(0.2, 0.9, k), qfmt=np.full(k, -1, np.int16), by_account=np.zeros(k, bool))
+        self._add(
+            owner=self._pick_users(k),
+            name=name,
+            kind=np.full(k, ORIGINAL, np.int8),
+            root=root,
+            p1=np.full(k, -1),
+            p2=np.full(k, -1),
+            p3=np.full(k, -1),
+            t=t,
+            params=params,
+            pop=rng.normal(0.2, 0.9, k),
+            qfmt=np.full(k, -1, np.int16),
+            by_account=np.zeros(k, bool),
+        )
 
     def _add_bulk(self, k: int) -> None:
         """huggingtweets-style accounts: thousands of gpt2 fine-tunes named after a person, none declared."""
@@ -469,10 +511,20 @@ class _Builder:
         name = _cat(handles, np.where(rng.random(k) < 0.3, _cat("-", rng.integers(1, 99, k).astype(str)), ""))
         t = np.clip(_days("2021-09-01") + rng.exponential(300, k), None, self.now - 1)
         params = self._col("params")[parent]
-        self._add(owner=owner, name=name, kind=np.full(k, FINETUNE, np.int8),
-                  root=self._col("root")[parent].astype(np.int32), p1=parent, p2=np.full(k, -1),
-                  p3=np.full(k, -1), t=t, params=params, pop=rng.normal(0.0, 0.7, k),
-                  qfmt=np.full(k, -1, np.int16), by_account=np.zeros(k, bool))
+        self._add(
+            owner=owner,
+            name=name,
+            kind=np.full(k, FINETUNE, np.int8),
+            root=self._col("root")[parent].astype(np.int32),
+            p1=parent,
+            p2=np.full(k, -1),
+            p3=np.full(k, -1),
+            t=t,
+            params=params,
+            pop=rng.normal(0.0, 0.7, k),
+            qfmt=np.full(k, -1, np.int16),
+            by_account=np.zeros(k, bool),
+        )
 
     def _add_derived(self, k: int, parents: np.ndarray, wave: int) -> np.ndarray:
         """k children of `parents` (row indices): kind, parents, date, owner, size, popularity and name."""
@@ -546,8 +598,20 @@ class _Builder:
         params[is_a] = (params[is_a] * rng.uniform(0.001, 0.03, int(is_a.sum()))).astype(np.int64)
         name, telling = self._derived_names(kind, qfmt, by_account, owner, p1, p2, root, same_user)
         pop = self._popularity(kind, by_account, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
-        return self._add(owner=owner, name=name, kind=kind, root=root, p1=p1, p2=p2, p3=p3, t=t, params=params,
-                         pop=pop, qfmt=qfmt, by_account=by_account)
+        return self._add(
+            owner=owner,
+            name=name,
+            kind=kind,
+            root=root,
+            p1=p1,
+            p2=p2,
+            p3=p3,
+            t=t,
+            params=params,
+            pop=pop,
+            qfmt=qfmt,
+            by_account=by_account,
+        )
 
     def _quant_owners(self, kind: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Quantized rows: a quantizer account active at that date (or a random user), and a format."""
@@ -578,8 +642,7 @@ class _Builder:
         # Each account's own formats, uniformly
         n_fmt = np.array([len(q.formats) for q in qs])
         which = (rng.random(len(acc_rows)) * n_fmt[acc]).astype(int)
-        fmt_table = np.array([[fmt_keys.index(q.formats[min(j, len(q.formats) - 1)]) for j in range(4)]
-                              for q in qs])
+        fmt_table = np.array([[fmt_keys.index(q.formats[min(j, len(q.formats) - 1)]) for j in range(4)] for q in qs])
         qfmt[acc_rows] = fmt_table[acc, which]
         user_rows = rows[~from_account]
         names, ws = zip(*pools.USER_QUANT_FORMATS)
@@ -587,8 +650,9 @@ class _Builder:
         qfmt[user_rows] = np.array([fmt_keys.index(x) for x in names])[rng.choice(len(names), len(user_rows), p=ws)]
         return qfmt, by_account, owner
 
-    def _popularity(self, kind: np.ndarray, by_account: np.ndarray, parent_pop: np.ndarray,
-                    t: np.ndarray) -> np.ndarray:
+    def _popularity(
+        self, kind: np.ndarray, by_account: np.ndarray, parent_pop: np.ndarray, t: np.ndarray
+    ) -> np.ndarray:
         """log10 of 30-day downloads: casual repos are rarely downloaded, quantizer accounts inherit their
         parent's fame, recent repos are downloaded more than old ones."""
         rng = self.rng
@@ -617,8 +681,7 @@ class _Builder:
         rng = self.rng
         return self.size_var[root, rng.choice(4, size=len(root), p=[0.5, 0.4, 0.03, 0.07])]
 
-    def _derived_names(self, kind, qfmt, by_account, owner, p1, p2, root,
-                       same_user) -> tuple[np.ndarray, np.ndarray]:
+    def _derived_names(self, kind, qfmt, by_account, owner, p1, p2, root, same_user) -> tuple[np.ndarray, np.ndarray]:
         k = len(kind)
         names_all = self._col("name")
         owners_all = self._col("owner")
@@ -629,8 +692,10 @@ class _Builder:
             (np.flatnonzero(kind == FINETUNE), lambda r: self._finetune_names(r, pname, root, same_user)),
             (np.flatnonzero(kind == ADAPTER), lambda r: self._adapter_names(r, pname, root)),
             (np.flatnonzero(kind == MERGE), lambda r: self._merge_names(r, pname, names_all, p2, root)),
-            (np.flatnonzero(kind == QUANTIZED), lambda r: self._quant_names(r, pname, owners_all[p1], qfmt, by_account,
-                                                                            owner)),
+            (
+                np.flatnonzero(kind == QUANTIZED),
+                lambda r: self._quant_names(r, pname, owners_all[p1], qfmt, by_account, owner),
+            ),
         ):
             if len(rows):
                 name[rows], telling[rows] = make(rows)
@@ -644,8 +709,9 @@ class _Builder:
     def _words(self, pool: tuple[str, ...], k: int) -> np.ndarray:
         return _obj(pool)[self.rng.integers(len(pool), size=k)]
 
-    def _render(self, k: int, templates: dict[str, float],
-                fields: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _render(
+        self, k: int, templates: dict[str, float], fields: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Pick a template per row (by weight) and fill it from `fields`, concatenating only the rows that
         use it. A template needing {size} falls back to its `|`-alternative when the model has no size.
         Also returns which names are telling (name the family or the parent)."""
@@ -667,22 +733,49 @@ class _Builder:
         k = len(rows)
         r = root[rows]
         w = self._words
-        return {"alias": self._alias(r), "size": self._size_token(r), "parent": pname[rows],
-                "topic": w(pools.TOPICS, k), "method": w(pools.METHODS, k), "brand": w(pools.BRANDS, k),
-                "brand2": w(pools.BRANDS, k), "lang": w(pools.LANGS, k), "version": w(pools.VERSIONS, k),
-                "ds": w(pools.DATASETS, k), "junk": w(pools.JUNK, k), "merge": w(pools.MERGE_METHODS, k),
-                "num": self.rng.integers(1, 1000, k).astype(str).astype(object)}
+        return {
+            "alias": self._alias(r),
+            "size": self._size_token(r),
+            "parent": pname[rows],
+            "topic": w(pools.TOPICS, k),
+            "method": w(pools.METHODS, k),
+            "brand": w(pools.BRANDS, k),
+            "brand2": w(pools.BRANDS, k),
+            "lang": w(pools.LANGS, k),
+            "version": w(pools.VERSIONS, k),
+            "ds": w(pools.DATASETS, k),
+            "junk": w(pools.JUNK, k),
+            "merge": w(pools.MERGE_METHODS, k),
+            "num": self.rng.integers(1, 1000, k).astype(str).astype(object),
+        }
 
     def _finetune_names(self, rows, pname, root, same_user) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
         f = self._name_fields(rows, root, pname)
         f["stem"] = _strip_version(f["parent"])
-        out, telling = self._render(k, {
-            "{alias}-{topic}": 5, "{alias}-{topic}-{method}": 12, "{alias}-{brand}": 3, "{brand}-{alias}": 5,
-            "{brand}-{size}-{version}|{brand}-{alias}": 6, "{parent}-{method}": 7, "{alias}-{lang}-{method}": 5,
-            "{alias}-{lang}-{topic}": 3, "{alias}-{topic}-{version}": 4, "{alias}-finetuned-{ds}": 7,
-            "{brand}-{version}": 5, **_JUNK_TEMPLATES, "{brand}-{topic}-{version}": 3, "{brand}{brand2}-{version}": 1,
-            "{alias}-{method}": 4, "{lang}-{alias}-{version}": 4, "{stem}-{version}": 3}, f)
+        out, telling = self._render(
+            k,
+            {
+                "{alias}-{topic}": 5,
+                "{alias}-{topic}-{method}": 12,
+                "{alias}-{brand}": 3,
+                "{brand}-{alias}": 5,
+                "{brand}-{size}-{version}|{brand}-{alias}": 6,
+                "{parent}-{method}": 7,
+                "{alias}-{lang}-{method}": 5,
+                "{alias}-{lang}-{topic}": 3,
+                "{alias}-{topic}-{version}": 4,
+                "{alias}-finetuned-{ds}": 7,
+                "{brand}-{version}": 5,
+                **_JUNK_TEMPLATES,
+                "{brand}-{topic}-{version}": 3,
+                "{brand}{brand2}-{version}": 1,
+                "{alias}-{method}": 4,
+                "{lang}-{alias}-{version}": 4,
+                "{stem}-{version}": 3,
+            },
+            f,
+        )
         # A user's next version of their own model
         su = same_user[rows]
         out[su] = _cat(_strip_version(f["parent"][su]), "-", f["version"][su])
@@ -693,10 +786,20 @@ class _Builder:
         f = self._name_fields(rows, root, pname)
         f["lora"] = self._choose(k, {"lora": 5, "qlora": 2, "LoRA": 1, "adapter": 1, "peft": 1})
         f["step"] = (self.rng.integers(1, 400, k) * 50).astype(str).astype(object)
-        return self._render(k, {"{alias}-{topic}-{lora}": 8, "{alias}-{lora}-{topic}": 4,
-                                "{lora}-{alias}-{topic}": 2, "{topic}-{lora}": 2, **_JUNK_TEMPLATES,
-                                "{junk}-{lora}": 2,
-                                "checkpoint-{step}": 3, "{alias}-{topic}": 3}, f)
+        return self._render(
+            k,
+            {
+                "{alias}-{topic}-{lora}": 8,
+                "{alias}-{lora}-{topic}": 4,
+                "{lora}-{alias}-{topic}": 2,
+                "{topic}-{lora}": 2,
+                **_JUNK_TEMPLATES,
+                "{junk}-{lora}": 2,
+                "checkpoint-{step}": 3,
+                "{alias}-{topic}": 3,
+            },
+            f,
+        )
 
     def _merge_names(self, rows, pname, names_all, p2, root) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
@@ -704,11 +807,19 @@ class _Builder:
         f["short1"] = _first_words(f["parent"])
         f["short2"] = _first_words(names_all[np.maximum(p2[rows], 0)])
         f["experts"] = self._choose(k, {"2x": 3, "4x": 2, "8x": 1})
-        return self._render(k, {"{alias}-{brand}-{merge}": 6,
-                                "{brand}-{brand2}-{size}-{merge}|{brand}-{brand2}-{merge}": 6,
-                                "{brand}-{size}-{merge}|{brand}-{alias}-{merge}": 5, "{short1}-{short2}-{merge}": 3,
-                                "{brand}{brand2}-{alias}": 4, "{brand}-MoE-{experts}{size}|{brand}-MoE": 1,
-                                "{brand}-{alias}-{version}": 3}, f)
+        return self._render(
+            k,
+            {
+                "{alias}-{brand}-{merge}": 6,
+                "{brand}-{brand2}-{size}-{merge}|{brand}-{brand2}-{merge}": 6,
+                "{brand}-{size}-{merge}|{brand}-{alias}-{merge}": 5,
+                "{short1}-{short2}-{merge}": 3,
+                "{brand}{brand2}-{alias}": 4,
+                "{brand}-MoE-{experts}{size}|{brand}-MoE": 1,
+                "{brand}-{alias}-{version}": 3,
+            },
+            f,
+        )
 
     def _quant_names(self, rows, pname, powner, qfmt, by_account, owner) -> tuple[np.ndarray, np.ndarray]:
         k = len(rows)
@@ -761,8 +872,11 @@ def _tidy(name: np.ndarray) -> np.ndarray:
     """Repo names the Hub accepts (`[A-Za-z0-9._-]`, no "--" or "..", no "-" or "." at the ends, at most 96
     characters). The pools only hold such words, so only joins and lengths need checking."""
     name = np.asarray(name, dtype=object)
-    bad = np.fromiter((len(x) > 96 or "--" in x or ".." in x or x[:1] in "-._" or x[-1:] in "-._"
-                       for x in name), dtype=bool, count=len(name))
+    bad = np.fromiter(
+        (len(x) > 96 or "--" in x or ".." in x or x[:1] in "-._" or x[-1:] in "-._" for x in name),
+        dtype=bool,
+        count=len(name),
+    )
     if bad.any():
         s = pd.Series(name[bad], dtype=object)
         s = s.str.replace(r"-{2,}", "-", regex=True).str.replace(r"\.{2,}", ".", regex=True)

@@ -30,17 +30,44 @@ from fakehub.synthetic import (
 if TYPE_CHECKING:
     from fakehub.synthetic import _Builder
 
-COLUMNS = ("_id", "id", "author", "downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt",
-           "lastModified", "private", "gated", "disabled", "pipeline_tag", "library_name", "tags", "sha",
-           "cardData", "safetensors", "gguf", "config", "siblings")
+COLUMNS = (
+    "_id",
+    "id",
+    "author",
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "trendingScore",
+    "createdAt",
+    "lastModified",
+    "private",
+    "gated",
+    "disabled",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+    "sha",
+    "cardData",
+    "safetensors",
+    "gguf",
+    "config",
+    "siblings",
+)
 
 _SHARED = frozenset({"gated", "pipeline_tag", "library_name", "tags", "config", "siblings"})
 _QFMT = list(pools.QUANT_FORMATS)
 _GGUF_FMTS = np.array([k.startswith("gguf") or k == "ggml" for k in _QFMT] + [False])  # index -1 -> last
 _BNB = [i for i, k in enumerate(_QFMT) if k.startswith("bnb")]
 _PACKED = [pools.QUANT_FORMATS[k].packed for k in _QFMT]
-_QUANT_METHOD = {"gptq": "gptq", "awq": "awq", "bnb": "bitsandbytes", "bnb-erkhov": "bitsandbytes",
-                 "bnb-user": "bitsandbytes", "fp8": "compressed-tensors", "w4a16": "compressed-tensors"}
+_QUANT_METHOD = {
+    "gptq": "gptq",
+    "awq": "awq",
+    "bnb": "bitsandbytes",
+    "bnb-erkhov": "bitsandbytes",
+    "bnb-user": "bitsandbytes",
+    "fp8": "compressed-tensors",
+    "w4a16": "compressed-tensors",
+}
 
 
 def _filled(n: int, value: object) -> np.ndarray:
@@ -93,8 +120,12 @@ def render(b: _Builder) -> SyntheticHub:
     # ---- ids and dates ----------------------------------------------------------------------------
     ts = (t * 86400).astype(np.int64)
     _id = _arrow(_cat(_hex(ts, 8), SYNTHETIC_ID_MARKER, _hex(np.arange(n), 8)))
-    sha = _arrow(_cat(SYNTHETIC_ID_MARKER, np.frombuffer(rng.bytes(16 * n).hex().encode(), dtype="S32")
-                      .astype("U32").astype(object)))
+    sha = _arrow(
+        _cat(
+            SYNTHETIC_ID_MARKER,
+            np.frombuffer(rng.bytes(16 * n).hex().encode(), dtype="S32").astype("U32").astype(object),
+        )
+    )
     created = _iso(t)
     legacy = t < _days("2022-03-02") + 0.98
     created[legacy] = LEGACY_CREATED_AT
@@ -112,18 +143,29 @@ def render(b: _Builder) -> SyntheticHub:
     downloads = np.floor(10 ** np.clip(logdl, 0, 8.5)).astype(np.int64) - 1
     downloads = np.where(rng.random(n) < 0.02, 0, downloads)  # some repos go quiet
     age_months = (now - t) / 30.4
-    downloads_all = downloads + np.floor(downloads * age_months * rng.uniform(0.3, 1.5, n)).astype(np.int64) \
+    downloads_all = (
+        downloads
+        + np.floor(downloads * age_months * rng.uniform(0.3, 1.5, n)).astype(np.int64)
         + rng.integers(0, 40, n)
+    )
     like_log = 0.62 * np.log10(downloads + 1) - 1.3 + np.where(kind == BASE, 0.3, 0.0) + rng.normal(0, 0.4, n)
-    likes = np.maximum(np.floor(10 ** like_log) - 1, 0).astype(np.int64)
+    likes = np.maximum(np.floor(10**like_log) - 1, 0).astype(np.int64)
     trending = np.floor(likes * np.exp(-(now - t) / 25.0) * rng.uniform(0.2, 1.0, n)).astype(np.int64)
 
     # ---- task, library, license ------------------------------------------------------------------
     fam_pipe = _obj(f.pipeline or "" for f in fams)[fam]
     pipeline = fam_pipe.copy()
     encoder = np.isin(fam_pipe, ["fill-mask"]) & (kind != BASE)
-    tasks = _obj(["text-classification", "text-classification", "token-classification", "question-answering",
-                  "fill-mask", "feature-extraction"])
+    tasks = _obj(
+        [
+            "text-classification",
+            "text-classification",
+            "token-classification",
+            "question-answering",
+            "fill-mask",
+            "feature-extraction",
+        ]
+    )
     pipeline[encoder] = tasks[rng.integers(len(tasks), size=int(encoder.sum()))]
     drop_pipe = ((kind == ADAPTER) & (rng.random(n) < 0.5)) | ((kind != BASE) & (rng.random(n) < 0.04))
     pipeline = np.where(drop_pipe | (pipeline == ""), None, pipeline)
@@ -225,9 +267,15 @@ def render(b: _Builder) -> SyntheticHub:
     model_type = _obj(f.model_type for f in fams)[fam]
     ctx = np.array([f.context for f in fams])[fam]
     gguf_total = np.where(rng.random(n) < 0.85, params, (params * rng.uniform(0.97, 1.03, n)).astype(np.int64))
-    gguf = _arrow(np.where(gguf_rows & (qfmt != _QFMT.index("ggml")),
-                    _cat('{"total":', _ints(gguf_total), ',"architecture":"', model_type, '","context_length":',
-                         _ints(ctx), "}"), None))
+    gguf = _arrow(
+        np.where(
+            gguf_rows & (qfmt != _QFMT.index("ggml")),
+            _cat(
+                '{"total":', _ints(gguf_total), ',"architecture":"', model_type, '","context_length":', _ints(ctx), "}"
+            ),
+            None,
+        )
+    )
 
     # ---- config, siblings ---------------------------------------------------------------------------
     # One shared text per (family, quantization method)
@@ -237,16 +285,21 @@ def render(b: _Builder) -> SyntheticHub:
     for code in uniq.tolist():
         f, q = fams[code // (len(_QFMT) + 1)], code % (len(_QFMT) + 1) - 1
         method = _QUANT_METHOD.get(_QFMT[q], "") if q >= 0 else ""
-        quant = ',"quantization_config":{"quant_method":"%s"}' % method if method else ""
-        texts.append('{"architectures":["%s"],"model_type":"%s"%s}' % (f.architecture, f.model_type, quant))
+        quant = ',"quantization_config":{{"quant_method":"{}"}}'.format(method) if method else ""
+        texts.append('{{"architectures":["{}"],"model_type":"{}"{}}}'.format(f.architecture, f.model_type, quant))
     has_cfg = ~gguf_rows & (kind != ADAPTER)
     config = np.where(has_cfg, _obj(texts)[inverse], None)
     siblings = _siblings(rng, kind, gguf_rows, has_st, params, c["name"], n)
 
     # ---- tags --------------------------------------------------------------------------------------
-    conversational = np.array([f.chat for f in fams])[fam] & (fam_pipe == "text-generation") & (
-        (kind != BASE) & (rng.random(n) < 0.55) | pd.Series(c["name"]).str.contains(
-            r"(?i)instruct|chat|-it\b").to_numpy())
+    conversational = (
+        np.array([f.chat for f in fams])[fam]
+        & (fam_pipe == "text-generation")
+        & (
+            (kind != BASE) & (rng.random(n) < 0.55)
+            | pd.Series(c["name"]).str.contains(r"(?i)instruct|chat|-it\b").to_numpy()
+        )
+    )
     lang = np.where(rng.random(n) < 0.35, _obj(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], None)
     head = _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang)
     tails = _tails(rng, kind, pipeline, library, t, n)
@@ -255,8 +308,10 @@ def render(b: _Builder) -> SyntheticHub:
     lic_tag = _obj(["license:" + v for v in lic_values] + [None])[lic_codes]
     # list(tuple) allocates exactly; building by unpacking would over-allocate every one of the n lists.
     no_license = ()
-    tags = [list(h + x + m + ((lt,) if lt is not None else no_license) + tl)
-            for h, x, m, lt, tl in zip(head, extra_tags, bm, lic_tag, tails)]
+    tags = [
+        list(h + x + m + ((lt,) if lt is not None else no_license) + tl)
+        for h, x, m, lt, tl in zip(head, extra_tags, bm, lic_tag, tails)
+    ]
     del head, tails, bm, lic_tag
 
     # ---- cardData ---------------------------------------------------------------------------------
@@ -281,16 +336,33 @@ def render(b: _Builder) -> SyntheticHub:
     id_column, author = _arrow(ids), c["owner"]
     del pid, tag_parents, tag_parent, ids, c
     columns = {
-        "_id": _id, "id": id_column, "author": author, "downloads": downloads, "downloadsAllTime": downloads_all,
-        "likes": likes, "trendingScore": trending, "createdAt": created, "lastModified": modified,
-        "private": np.zeros(n, bool), "gated": gated, "disabled": np.zeros(n, bool), "pipeline_tag": pipeline,
-        "library_name": library, "tags": tags, "sha": sha, "cardData": card, "safetensors": safetensors,
-        "gguf": gguf, "config": config, "siblings": siblings,
+        "_id": _id,
+        "id": id_column,
+        "author": author,
+        "downloads": downloads,
+        "downloadsAllTime": downloads_all,
+        "likes": likes,
+        "trendingScore": trending,
+        "createdAt": created,
+        "lastModified": modified,
+        "private": np.zeros(n, bool),
+        "gated": gated,
+        "disabled": np.zeros(n, bool),
+        "pipeline_tag": pipeline,
+        "library_name": library,
+        "tags": tags,
+        "sha": sha,
+        "cardData": card,
+        "safetensors": safetensors,
+        "gguf": gguf,
+        "config": config,
+        "siblings": siblings,
     }
     # Per-row strings go to Arrow-backed `str` columns (compact at 3M rows); columns whose values are shared
     # objects from small pools stay `object`, where each row holds only a reference.
-    frame = pd.DataFrame({k: pd.Series(v, dtype=object) if k in _SHARED else v for k, v in columns.items()},
-                         columns=list(COLUMNS))
+    frame = pd.DataFrame(
+        {k: pd.Series(v, dtype=object) if k in _SHARED else v for k, v in columns.items()}, columns=list(COLUMNS)
+    )
     frame.attrs["synthetic"] = True
     frame.attrs["generator"] = "fakehub.synthetic"
     frame.attrs["anomalies"] = anomaly_ids
@@ -304,12 +376,19 @@ def _declared(rng: np.random.Generator, kind, by_account, t, owner) -> np.ndarra
     n = len(kind)
     early = t < _days("2023-06-01")
     mid = (t >= _days("2023-06-01")) & (t < _days("2024-01-01"))
-    p_mid = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & by_account, kind == QUANTIZED,
-                       kind == MERGE], [0.12, 0.55, 0.45, 0.3, 0.5], 0.0)
-    p_late = np.select([kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & by_account, kind == QUANTIZED,
-                         kind == MERGE], [0.14, 0.82, 0.9, 0.55, 0.6], 0.0)
-    p = np.where(early, np.where(np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED, MERGE]), 0.05, 0.0),
-                 np.where(mid, p_mid, p_late))
+    p_mid = np.select(
+        [kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & by_account, kind == QUANTIZED, kind == MERGE],
+        [0.12, 0.55, 0.45, 0.3, 0.5],
+        0.0,
+    )
+    p_late = np.select(
+        [kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & by_account, kind == QUANTIZED, kind == MERGE],
+        [0.14, 0.82, 0.9, 0.55, 0.6],
+        0.0,
+    )
+    p = np.where(
+        early, np.where(np.isin(kind, [FINETUNE, ADAPTER, QUANTIZED, MERGE]), 0.05, 0.0), np.where(mid, p_mid, p_late)
+    )
     p = np.where(np.isin(owner, pools.BULK_ACCOUNTS), 0.0, p)
     return rng.random(n) < p
 
@@ -340,7 +419,7 @@ def _pick_anomalies(rng, kind, declared, p1, p2, n) -> tuple[dict[str, np.ndarra
     if len(candidates) < per * len(others):
         return {}, {}
     chosen = rng.choice(candidates, size=per * len(others), replace=False)
-    anomalies = {k: np.sort(chosen[i * per:(i + 1) * per]) for i, k in enumerate(others)}
+    anomalies = {k: np.sort(chosen[i * per : (i + 1) * per]) for i, k in enumerate(others)}
     anomalies["cycle"] = closers
     return anomalies, child_of
 
@@ -438,9 +517,11 @@ def _base_model_tags(declared, relation, parents, n) -> np.ndarray:
         plain.append(a)
         related.append(b)
     (a1, a2, a3), (b1, b2, b3) = plain, related
-    single = (a2 == None)  # noqa: E711
-    tag_tuples = [(x1, y1) if one else tuple(x for x in (x1, x2, x3, y1, y2, y3) if x is not None)
-                  for one, x1, x2, x3, y1, y2, y3 in zip(single.tolist(), a1, a2, a3, b1, b2, b3)]
+    single = a2 == None  # noqa: E711
+    tag_tuples = [
+        (x1, y1) if one else tuple(x for x in (x1, x2, x3, y1, y2, y3) if x is not None)
+        for one, x1, x2, x3, y1, y2, y3 in zip(single.tolist(), a1, a2, a3, b1, b2, b3)
+    ]
     out[rows] = tag_tuples if len(tag_tuples) != 1 else [tag_tuples[0]]
     return out
 
@@ -456,14 +537,16 @@ def _card_data(rng, declared, relation, pid, license_, kind, n) -> np.ndarray:
     out = _filled(n, None)
     rows = np.flatnonzero(has_card)
     d = declared[rows]
-    explicit = d & (rng.random(len(rows)) < np.select([kind[rows] == QUANTIZED, kind[rows] == ADAPTER],
-                                                      [0.3, 0.1], 0.04))
+    explicit = d & (
+        rng.random(len(rows)) < np.select([kind[rows] == QUANTIZED, kind[rows] == ADAPTER], [0.3, 0.1], 0.04)
+    )
     rel = relation[rows]
     lic = lic_part[rows]
     a, b, c3 = p1[rows], p2[rows], p3[rows]
     body = []
-    for li, dd, ex, r, x, y, z in zip(lic.tolist(), d.tolist(), explicit.tolist(), rel.tolist(), a.tolist(),
-                                      b.tolist(), c3.tolist()):
+    for li, dd, ex, r, x, y, z in zip(
+        lic.tolist(), d.tolist(), explicit.tolist(), rel.tolist(), a.tolist(), b.tolist(), c3.tolist()
+    ):
         parts = [li] if li else []
         if dd:
             if not y:
@@ -493,20 +576,28 @@ def _siblings(rng, kind, gguf_rows, has_st, params, name, n) -> np.ndarray:
     pool: dict[int, str] = {}
     for k in np.unique(shards):
         files = list(_ST_FILES)
-        files += (["model.safetensors"] if k == 1 else
-                  [f"model-{i:05d}-of-{k:05d}.safetensors" for i in range(1, k + 1)] + ["model.safetensors.index.json"])
+        files += (
+            ["model.safetensors"]
+            if k == 1
+            else [f"model-{i:05d}-of-{k:05d}.safetensors" for i in range(1, k + 1)] + ["model.safetensors.index.json"]
+        )
         pool[int(k)] = _sibling_json(files + list(_TOK_FILES))
     st_pool = np.array([pool.get(k, "") for k in range(201)], dtype=object)
-    bin_files = _sibling_json([".gitattributes", "README.md", "config.json", "pytorch_model.bin", "vocab.json",
-                               "merges.txt"])
-    adapter = _sibling_json([".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors",
-                             "training_args.bin"])
+    bin_files = _sibling_json(
+        [".gitattributes", "README.md", "config.json", "pytorch_model.bin", "vocab.json", "merges.txt"]
+    )
+    adapter = _sibling_json(
+        [".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors", "training_args.bin"]
+    )
     out = np.where(has_st, st_pool[shards], bin_files)
     out = np.where(kind == ADAPTER, adapter, out)
     rows = np.flatnonzero(gguf_rows)
     if len(rows):
-        stem = pd.Series(name[rows], dtype=object).str.replace(r"(?i)[-.](i1-)?gguf$|-Q\d.*$", "",
-                                                                   regex=True).to_numpy(dtype=object)
+        stem = (
+            pd.Series(name[rows], dtype=object)
+            .str.replace(r"(?i)[-.](i1-)?gguf$|-Q\d.*$", "", regex=True)
+            .to_numpy(dtype=object)
+        )
         files = '{"rfilename":".gitattributes"},{"rfilename":"README.md"}'
         for q in ("Q4_K_M", "Q5_K_M", "Q8_0"):
             files = _cat(files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
@@ -521,10 +612,16 @@ def _truth(ids, pid, relation, declared, tag_parent) -> pd.DataFrame:
         has = np.array([x is not None for x in p])
         if not has.any():
             continue
-        frames.append(pd.DataFrame({
-            "child": ids[has], "parent": p[has], "relation": relation[has],
-            "declared": declared[has] & (tag_parent[has] == p[has] if j == 0 else True),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "child": ids[has],
+                    "parent": p[has],
+                    "relation": relation[has],
+                    "declared": declared[has] & (tag_parent[has] == p[has] if j == 0 else True),
+                }
+            )
+        )
     if not frames:
         return pd.DataFrame({"child": [], "parent": [], "relation": [], "declared": []})
     return pd.concat(frames, ignore_index=True)

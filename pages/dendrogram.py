@@ -65,7 +65,9 @@ if inner is None:
     st.info("This community has a single model in the selection.")
 else:
     inner_top = float(inner.linkage[:, 2].max()) or 1.0
-    inner_cut = st.slider("Cut height inside", 0.0, inner_top, value=round(inner_top * 0.7, 6), format="%.3g", key="dendro_inner_cut")
+    inner_cut = st.slider(
+        "Cut height inside", 0.0, inner_top, value=round(inner_top * 0.7, 6), format="%.3g", key="dendro_inner_cut"
+    )
     inside = figures.dendrogram_figure(inner.linkage, inner.labels, cut=inner_cut, title=f"Community {chosen}")
     st.plotly_chart(inside.figure, key="dendro_members")
     st.caption(f"Tree: {md(inner.source)}.")

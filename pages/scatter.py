@@ -24,13 +24,18 @@ result = scatter(str(atlas.root), atlas.snapshot_id, filters, kinds[title], colo
 if result.shown == 0:
     ui.unavailable(f"{title} (no model has both values)")
     st.stop()
-event = st.plotly_chart(result.figure, key="scatter_chart", on_select="rerun", selection_mode=("points", "box", "lasso"))
+event = st.plotly_chart(
+    result.figure, key="scatter_chart", on_select="rerun", selection_mode=("points", "box", "lasso")
+)
 st.caption(result.note + " Lasso or box-select points to list and export them.")
 picked = figures.selected_ids(event)
 if picked:
     selection = models[models["id"].isin(set(picked)).to_numpy(dtype=bool)]
     st.markdown(f"**{len(selection):,} selected**")
-    st.dataframe(selection[[c for c in ("id", "downloads", "likes", "params", "family", "community_label") if c in selection]], hide_index=True)
+    st.dataframe(
+        selection[[c for c in ("id", "downloads", "likes", "params", "family", "community_label") if c in selection]],
+        hide_index=True,
+    )
     ui.export_buttons(atlas, selection, key="scatter_export_sel")
 else:
     ui.export_buttons(atlas, models, key="scatter_export")

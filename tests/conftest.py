@@ -21,7 +21,6 @@ for _var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORME
     os.environ.pop(_var, None)
 
 
-
 @pytest.fixture
 def shared_data() -> Path:
     """../shared/data, the real Hub metadata; skips the test when it is absent."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
 def model_row(model_id: str, **fields: Any) -> dict[str, Any]:
     """A snapshot row with every contract column; unspecified ones are null (tags/base_models empty)."""
     author, _, name = model_id.rpartition("/")
-    row: dict[str, Any] = {name: None for name in SNAPSHOT_SCHEMA.names}
+    row: dict[str, Any] = dict.fromkeys(SNAPSHOT_SCHEMA.names)
     row.update(id=model_id, author=author or None, name=name, tags=[], base_models=[])
     row.update(fields)
     return row
@@ -36,7 +36,7 @@ def write_snapshot(
         "status": "ok",
         "synthetic": False,
         "counts": {"seen": len(rows), "stored": len(rows), "rejected": 0},
-        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
     }
     payload.update(manifest or {})
     layout.manifest(snapshot_id).write_text(json.dumps(payload))

@@ -51,7 +51,9 @@ def ngram_counts(ids: pd.Series, n_max: int = 2, max_names: int = MAX_NAMES, see
     return NgramCounts(name_ngrams(ids.astype(str), n_max), len(ids), total)
 
 
-def cloud_image(counts: Counter[str], width: int = 800, height: int = 400, seed: int = 0, max_words: int = 150) -> np.ndarray:
+def cloud_image(
+    counts: Counter[str], width: int = 800, height: int = 400, seed: int = 0, max_words: int = 150
+) -> np.ndarray:
     """An RGB image (height × width × 3) of the cloud; a blank one when there are no words."""
     if not counts:
         return np.full((height, width, 3), 255, dtype=np.uint8)

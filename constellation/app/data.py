@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from constellation.store import AtlasNotFound, read_build_info
 from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.store import AtlasNotFound, read_build_info
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ def latest_atlas_id(layout: DataLayout) -> str:
     snapshot_id = layout.latest_atlas_id()
     if snapshot_id is None or read_build_info(layout, snapshot_id) is None:
         raise AtlasNotFound(
-            f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, "
-            "or `make crawl` then `make build`."
+            f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, or `make crawl` then `make build`."
         )
     return snapshot_id
 

@@ -56,7 +56,9 @@ def selection_edges(lineage: pd.DataFrame, similarity: SimilarityIndex, ids: pd.
     return edges
 
 
-def graph_bytes(snapshot_id: str, models: pd.DataFrame, edges: pd.DataFrame, fmt: str, build: dict | None = None) -> bytes:
+def graph_bytes(
+    snapshot_id: str, models: pd.DataFrame, edges: pd.DataFrame, fmt: str, build: dict | None = None
+) -> bytes:
     """`models` and `edges` as a GraphML or node-link JSON file, written by constellation.export.select."""
     frame = models.reset_index(drop=True).copy()
     for column in frame.columns:

@@ -94,7 +94,9 @@ def colour_values(models: pd.DataFrame, colour_by: str) -> pd.Series:
     return values.where(values.notna(), "unknown").astype(str)
 
 
-def sample_per_group(frame: pd.DataFrame, groups: pd.Series, cap: int, seed: int = 0, keep_top: int = 1000) -> pd.DataFrame:
+def sample_per_group(
+    frame: pd.DataFrame, groups: pd.Series, cap: int, seed: int = 0, keep_top: int = 1000
+) -> pd.DataFrame:
     """At most about `cap` rows: the `keep_top` most-downloaded, then the same fraction of every group,
     so small communities stay visible in proportion."""
     if len(frame) <= cap:
@@ -128,7 +130,7 @@ def scatter_figure(
     frame = models.loc[known]
     plottable = len(frame)
     colours = colour_values(frame, colour_by)
-    groups = frame["community"] if "community" in frame else colours
+    groups = frame.get("community", colours)
     shown_frame = sample_per_group(frame, groups, max_points, seed)
     sampled = len(shown_frame) < plottable
     colours = colours.loc[shown_frame.index]
@@ -253,7 +255,14 @@ def dendrogram_figure(
     fig = go.Figure()
     for colour, (line_x, line_y) in segments.items():
         fig.add_trace(
-            go.Scatter(x=line_x, y=line_y, mode="lines", line={"color": colour, "width": 1.2}, hoverinfo="skip", showlegend=False)
+            go.Scatter(
+                x=line_x,
+                y=line_y,
+                mode="lines",
+                line={"color": colour, "width": 1.2},
+                hoverinfo="skip",
+                showlegend=False,
+            )
         )
     positions = [5 + 10 * i for i in range(len(tree["ivl"]))]
     if cut is not None:

@@ -84,7 +84,7 @@ def neighbourhood_graph(
     must = [center, *[a for a in ancestors if a != center]]
     nodes = _node_frame(ids, models, position)
     kept = _cap(nodes, cap, must)
-    roles = {i: "ancestor" for i in ancestors}
+    roles = dict.fromkeys(ancestors, "ancestor")
     roles[center] = "center"
     kept["role"] = [roles.get(i, "neighbour") for i in kept["id"]]
     edges = _edges_among(set(kept["id"]), lineage, similar)
@@ -137,7 +137,9 @@ def render_html(spec: GraphSpec, height_px: int = 650, seed: int = 0) -> str:
     # Names on the most-downloaded nodes only (and the center and its ancestors): 300 overlapping labels
     # are unreadable; every node still shows its name on hover.
     ranked = pd.to_numeric(spec.nodes["downloads"], errors="coerce").fillna(-1).rank(ascending=False, method="first")
-    labelled = set(spec.nodes["id"][(ranked <= LABELLED).to_numpy() | spec.nodes["role"].isin(["center", "ancestor"]).to_numpy()])
+    labelled = set(
+        spec.nodes["id"][(ranked <= LABELLED).to_numpy() | spec.nodes["role"].isin(["center", "ancestor"]).to_numpy()]
+    )
     nodes = []
     for row in spec.nodes.itertuples(index=False):
         x, y = positions[row.id]
@@ -174,7 +176,9 @@ def _offline(html: str) -> str:
 
 def legend_rows() -> list[tuple[str, str, str]]:
     """(what, colour, style) for the legend under a graph."""
-    rows = [(f"{rel} (declared)", colour, "solid arrow") for rel, colour in RELATION_COLOURS.items() if rel not in ("root",)]
+    rows = [
+        (f"{rel} (declared)", colour, "solid arrow") for rel, colour in RELATION_COLOURS.items() if rel not in ("root",)
+    ]
     rows.append(("inferred lineage", "relation colour, faded", "thin arrow, dotted"))
     rows.append(("name similarity", SIMILARITY_COLOUR, "dashed, no arrow"))
     return rows
@@ -196,7 +200,9 @@ def _edge_style(row) -> dict:
     colour = RELATION_COLOURS.get(relation or "unspecified", RELATION_COLOURS["unspecified"])
     if row.kind == "inferred":
         confidence = None if pd.isna(row.confidence) else float(row.confidence)
-        label = f"inferred {relation or 'lineage'}" + (f" (confidence {confidence:.2f})" if confidence is not None else "")
+        label = f"inferred {relation or 'lineage'}" + (
+            f" (confidence {confidence:.2f})" if confidence is not None else ""
+        )
         return {
             "from": row.source,
             "to": row.target,
@@ -264,14 +270,23 @@ def _edges_among(ids: set[str], lineage: pd.DataFrame, similar: pd.DataFrame) ->
         frames.append(lineage.loc[inside.to_numpy(dtype=bool)].reindex(columns=EDGE_FRAME_COLUMNS))
     if len(similar):
         inside = similar["source"].isin(ids) & similar["target"].isin(ids)
-        frames.append(similar.loc[inside.to_numpy(dtype=bool)].assign(kind="similarity").reindex(columns=EDGE_FRAME_COLUMNS))
+        frames.append(
+            similar.loc[inside.to_numpy(dtype=bool)].assign(kind="similarity").reindex(columns=EDGE_FRAME_COLUMNS)
+        )
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=EDGE_FRAME_COLUMNS)
-    edges = pd.concat([f.astype({"source": "object", "target": "object", "kind": "object", "relation": "object"}) for f in frames], ignore_index=True)
+    edges = pd.concat(
+        [f.astype({"source": "object", "target": "object", "kind": "object", "relation": "object"}) for f in frames],
+        ignore_index=True,
+    )
     # One similarity edge per pair: kNN graphs hold a→b and b→a.
     sim = edges["kind"] == "similarity"
-    pair = np.where(edges["source"] < edges["target"], edges["source"] + "\x00" + edges["target"], edges["target"] + "\x00" + edges["source"])
+    pair = np.where(
+        edges["source"] < edges["target"],
+        edges["source"] + "\x00" + edges["target"],
+        edges["target"] + "\x00" + edges["source"],
+    )
     dup = sim.to_numpy() & pd.Series(pair).where(sim.to_numpy()).duplicated().to_numpy()
     return edges.loc[~dup].reset_index(drop=True)
 

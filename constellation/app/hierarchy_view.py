@@ -17,8 +17,8 @@ import pandas as pd
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import pdist
 
-from constellation.atlas import hierarchy as saved
 from constellation.app.overview import community_labels
+from constellation.atlas import hierarchy as saved
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ def community_tree(hierarchy: dict[str, Any], communities: pd.DataFrame, models:
             # A small atlas's tree is over every model; the community-level view then comes from the layout.
             if is_linkage(z) and "community" in leaves and len(leaves) and leaves["community"].is_unique:
                 keys = leaves["community"].tolist()
-                return LinkageView(z, labels, keys, "the atlas's tree over community centroids (hierarchy/atlas_linkage)")
+                return LinkageView(
+                    z, labels, keys, "the atlas's tree over community centroids (hierarchy/atlas_linkage)"
+                )
     return _centroid_tree(models, community_labels(models, communities).dropna().astype(str).to_dict())
 
 
@@ -63,7 +65,9 @@ def member_tree(hierarchy: dict[str, Any], community: Any, members: pd.DataFrame
             log.warning("tree of community %s unreadable, computing one: %s", community, exc)
         else:
             if is_linkage(z):
-                return LinkageView(z, labels, labels, "the atlas's tree of this community (hierarchy/community_linkage)")
+                return LinkageView(
+                    z, labels, labels, "the atlas's tree of this community (hierarchy/community_linkage)"
+                )
             return None
     return names_tree(members)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
 import pandas as pd
 
 from constellation.contract import RELATIONS
@@ -39,7 +40,7 @@ def ancestors(models: pd.DataFrame, position: Callable[[str], int | None], model
     if "parent" not in models:
         return []
     parents = models["parent"]
-    relations = models["relation"] if "relation" in models else None
+    relations = models.get("relation", None)
     chain: list[Ancestor] = []
     seen = {model_id}
     row = position(model_id)

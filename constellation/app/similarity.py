@@ -51,7 +51,9 @@ class SimilarityIndex:
         order = np.argsort(-self.weights[lo:hi], kind="stable")[:k]
         targets = self.targets[lo:hi][order]
         keep = targets != rows[0]
-        return pd.DataFrame({"id": self.ids[targets[keep]], "weight": self.weights[lo:hi][order][keep].astype("float64")})
+        return pd.DataFrame(
+            {"id": self.ids[targets[keep]], "weight": self.weights[lo:hi][order][keep].astype("float64")}
+        )
 
     def edges_of(self, ids: Iterable[str], within: bool = False) -> pd.DataFrame:
         """Out-edges of `ids` (only those ending inside the set when `within`), strongest first."""
@@ -69,7 +71,11 @@ class SimilarityIndex:
             sources, targets, weights = sources[inside], targets[inside], weights[inside]
         order = np.argsort(-weights, kind="stable")
         return pd.DataFrame(
-            {"source": self.ids[sources[order]], "target": self.ids[targets[order]], "weight": weights[order].astype("float64")}
+            {
+                "source": self.ids[sources[order]],
+                "target": self.ids[targets[order]],
+                "weight": weights[order].astype("float64"),
+            }
         )
 
 

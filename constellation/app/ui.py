@@ -118,7 +118,10 @@ def try_atlas() -> tuple[Atlas | None, str | None]:
     except (ConstellationError, OSError, ValueError, KeyError, pa.ArrowException) as exc:
         # A damaged or foreign atlas folder: say so on the page instead of a traceback.
         log.exception("atlas %s could not be read", snapshot_id)
-        return None, f"atlas {snapshot_id} in {data.atlases} could not be read ({type(exc).__name__}: {exc}); rebuild it with `make build`"
+        return (
+            None,
+            f"atlas {snapshot_id} in {data.atlases} could not be read ({type(exc).__name__}: {exc}); rebuild it with `make build`",
+        )
 
 
 def id_index(atlas: Atlas) -> IdIndex:
@@ -154,7 +157,7 @@ def sidebar_filters(atlas: Atlas) -> Filters:
     # new ones), so the filters live under FILTER_STATE: the URL seeds it on a session's first run, the
     # widgets' on_change callbacks update it, and every run hands it back to the widgets.
     if not st.session_state.get("_filters_seeded"):
-        parsed = filters_from_query_params({k: st.query_params.get_all(k) for k in st.query_params.keys()})
+        parsed = filters_from_query_params({k: st.query_params.get_all(k) for k in st.query_params})
         st.session_state[FILTER_STATE] = parsed.filters
         st.session_state["_filters_ignored"] = parsed.ignored
         st.session_state["_filters_seeded"] = True
@@ -169,11 +172,33 @@ def sidebar_filters(atlas: Atlas) -> Filters:
             "Pipeline tag", _options(models, "pipeline_tag", st.session_state.get(_WIDGETS["pipeline_tags"])),
             key=_WIDGETS["pipeline_tags"], placeholder="all", on_change=_widgets_changed,
         )  # fmt: skip
-        st.number_input("Minimum downloads (30 days)", min_value=0, step=100, key=_WIDGETS["min_downloads"], on_change=_widgets_changed)
+        st.number_input(
+            "Minimum downloads (30 days)",
+            min_value=0,
+            step=100,
+            key=_WIDGETS["min_downloads"],
+            on_change=_widgets_changed,
+        )
         if atlas.has("params"):
             left, right = st.columns(2)
-            left.number_input("Params ≥ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_min_b"], value=None, on_change=_widgets_changed)
-            right.number_input("Params ≤ (B)", min_value=0.0, step=0.5, format="%g", key=_WIDGETS["params_max_b"], value=None, on_change=_widgets_changed)
+            left.number_input(
+                "Params ≥ (B)",
+                min_value=0.0,
+                step=0.5,
+                format="%g",
+                key=_WIDGETS["params_min_b"],
+                value=None,
+                on_change=_widgets_changed,
+            )
+            right.number_input(
+                "Params ≤ (B)",
+                min_value=0.0,
+                step=0.5,
+                format="%g",
+                key=_WIDGETS["params_max_b"],
+                value=None,
+                on_change=_widgets_changed,
+            )
         else:
             st.caption("Parameter range: not available in this atlas.")
         st.multiselect(
@@ -359,7 +384,9 @@ def _export_callable(atlas: Atlas, frame: pd.DataFrame, fmt: str) -> Callable[[]
 
 
 @st.cache_data(max_entries=64, show_spinner="Drawing the word cloud …")
-def word_cloud(root: str, snapshot_id: str, filters: Filters, scope: str, value: str | None) -> tuple[Any, int, int, list[tuple[str, int]]]:
+def word_cloud(
+    root: str, snapshot_id: str, filters: Filters, scope: str, value: str | None
+) -> tuple[Any, int, int, list[tuple[str, int]]]:
     models = _filtered(root, snapshot_id, filters)
     if scope != "atlas" and value is not None:
         column = "community" if scope == "community" else "family"

@@ -161,9 +161,7 @@ def lineage_pairs(ids: pd.Series, lineage_edges: pd.DataFrame) -> tuple[np.ndarr
     return parents[keep].astype(np.int64), children[keep].astype(np.int64)
 
 
-def community_terms(
-    words: sp.csr_matrix, terms: np.ndarray, membership: np.ndarray, how_many: int
-) -> list[list[str]]:
+def community_terms(words: sp.csr_matrix, terms: np.ndarray, membership: np.ndarray, how_many: int) -> list[list[str]]:
     """The most distinctive word tokens of each community: the share of its names holding the token, times
     the token's inverse document frequency over the whole atlas. Tokens held by a single name of a
     community of several are not distinctive of it."""
@@ -178,9 +176,7 @@ def community_terms(
     n = present.shape[0]
     df = np.bincount(present.indices, minlength=present.shape[1])
     idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-    indicator = sp.csr_matrix(
-        (np.ones(n, dtype=np.float32), (membership, np.arange(n))), shape=(n_communities, n)
-    )
+    indicator = sp.csr_matrix((np.ones(n, dtype=np.float32), (membership, np.arange(n))), shape=(n_communities, n))
     counts = (indicator @ present).tocsr()
     sizes = np.bincount(membership, minlength=n_communities)
     out: list[list[str]] = []

@@ -67,7 +67,11 @@ def name_features(ids: Sequence[str], config: AtlasConfig) -> NameFeatures:
         matrix, words = matrix[codes], words[codes]
     log.info(
         "name features: %d names (%d distinct), %d word terms, %d char n-grams, %.1f non-zeros per name",
-        len(texts), len(distinct), words.shape[1], chars.shape[1], matrix.nnz / max(1, len(texts)),
+        len(texts),
+        len(distinct),
+        words.shape[1],
+        chars.shape[1],
+        matrix.nnz / max(1, len(texts)),
     )
     return NameFeatures(texts=texts, matrix=matrix, words=words, word_terms=terms)
 

@@ -159,7 +159,7 @@ def build_hierarchy(
     trees: list[Tree] = []
     clusters = {float(level_): np.empty(n, dtype=np.int64) for level_ in cut_levels}
     leaf_rank = np.empty(n, dtype=np.int64)
-    next_cluster = {level_: 0 for level_ in clusters}
+    next_cluster = dict.fromkeys(clusters, 0)
     for c in tqdm(range(n_communities), desc="hierarchy", unit="community", disable=not progress or None):
         lo, hi = bounds[c], bounds[c + 1]
         tree = capped_tree(sorted_matrix[lo:hi], sorted_popularity[lo:hi], cap=leaf_cap, method=method)

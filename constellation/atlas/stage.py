@@ -27,8 +27,6 @@ from constellation.atlas.communities import (
     lineage_pairs,
     representatives,
 )
-from constellation.contract import EDGE_COLUMNS
-from constellation.errors import ConstellationError
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
     LINKAGE_METHODS,
@@ -40,6 +38,8 @@ from constellation.atlas.hierarchy import (
 )
 from constellation.atlas.knn import KnnGraph, knn_graph, knn_recall
 from constellation.atlas.layout import layout_atlas
+from constellation.contract import EDGE_COLUMNS
+from constellation.errors import ConstellationError
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +336,10 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         report["knn"]["recall_sample_size"] = int(len(sample))
     log.info(
         "atlas: %d models, %d similarity edges, %d communities (%s), %d clusters",
-        n, len(similar[0]), n_communities, partition.algorithm, int(out["cluster"].max()) + 1,
+        n,
+        len(similar[0]),
+        n_communities,
+        partition.algorithm,
+        int(out["cluster"].max()) + 1,
     )
     return AtlasMap(models=out, edges=edges, communities=communities, hierarchy=tables, report=report)

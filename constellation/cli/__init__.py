@@ -13,7 +13,6 @@ import click
 from constellation import __version__
 from constellation.errors import ConstellationError
 
-
 # Subcommand -> its module in constellation/cli/. A module is imported only when its command runs (or the
 # top-level --help lists them all): `build` alone pulls in scikit-learn and igraph, over a second of start-up
 # that `crawl`, `fakehub` and `import` do not need.

@@ -11,32 +11,75 @@ from constellation.cli.options import data_dir_option
 
 @click.command("crawl")
 @data_dir_option
-@click.option("--endpoint", default=None, metavar="URL",
-              help="Hub address (default: $HF_ENDPOINT, else https://huggingface.co).")
-@click.option("--pipeline-tag", default=None, metavar="TAG",
-              help="Only models of this task (default: text-generation, the paper's scope).")
+@click.option(
+    "--endpoint", default=None, metavar="URL", help="Hub address (default: $HF_ENDPOINT, else https://huggingface.co)."
+)
+@click.option(
+    "--pipeline-tag",
+    default=None,
+    metavar="TAG",
+    help="Only models of this task (default: text-generation, the paper's scope).",
+)
 @click.option("--all", "whole_hub", is_flag=True, help="The whole Hub (about 3M models), no task filter.")
 @click.option("--author", default=None, metavar="NAME", help="Only this owner's models.")
 @click.option("--search", default=None, metavar="TEXT", help="Only ids containing TEXT.")
 @click.option("--filter", "filters", multiple=True, metavar="TAG", help="Only models with this tag (repeatable).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Stop after N models (trial runs).")
-@click.option("--page-size", type=click.IntRange(1, 1000), default=1000, show_default=True,
-              help="Models per page (the Hub serves at most 1000).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, help="Seconds to wait for each answer.")
-@click.option("--retries", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Retries per request (429, 5xx, timeouts), as huggingface_hub does them.")
-@click.option("--retry-wait", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="First backoff wait in seconds (doubles, up to 8 s); Retry-After/RateLimit win.")
-@click.option("--exhausted-wait", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              help="Seconds to wait before asking again for a page whose retries were exhausted.")
-@click.option("--budget", default="6h", show_default=True, metavar="DURATION",
-              help="Wall-clock budget of the run (e.g. 90m, 6h).")
-@click.option("--max-checkpoint-age", default="12h", show_default=True, metavar="DURATION",
-              help="Discard the checkpoint of a crawl started longer ago instead of resuming it.")
-@click.option("--max-drop", type=click.FloatRange(0, 1), default=0.2, show_default=True,
-              help="Mark the snapshot suspect if it has this share fewer models than the previous one.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, metavar="N", help="Stop after N models (trial runs)."
+)
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 1000),
+    default=1000,
+    show_default=True,
+    help="Models per page (the Hub serves at most 1000).",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Retries per request (429, 5xx, timeouts), as huggingface_hub does them.",
+)
+@click.option(
+    "--retry-wait",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="First backoff wait in seconds (doubles, up to 8 s); Retry-After/RateLimit win.",
+)
+@click.option(
+    "--exhausted-wait",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait before asking again for a page whose retries were exhausted.",
+)
+@click.option(
+    "--budget", default="6h", show_default=True, metavar="DURATION", help="Wall-clock budget of the run (e.g. 90m, 6h)."
+)
+@click.option(
+    "--max-checkpoint-age",
+    default="12h",
+    show_default=True,
+    metavar="DURATION",
+    help="Discard the checkpoint of a crawl started longer ago instead of resuming it.",
+)
+@click.option(
+    "--max-drop",
+    type=click.FloatRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="Mark the snapshot suspect if it has this share fewer models than the previous one.",
+)
 @click.option("--accept-drop", is_flag=True, help="Publish as ok even if the count dropped more than --max-drop.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen and fetch the first page; write nothing.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
@@ -111,8 +154,10 @@ def command(
         click.echo(f"checkpoint:  {report.checkpoint}")
         click.echo(f"drop check:  against {report.previous_snapshot or 'nothing (no earlier snapshot of this scope)'}")
         more = "more pages follow" if report.first_page_has_next else "no further page"
-        click.echo(f"probe:       first page has {report.first_page_models} models, {more}"
-                   + (" (synthetic source)" if report.synthetic else ""))
+        click.echo(
+            f"probe:       first page has {report.first_page_models} models, {more}"
+            + (" (synthetic source)" if report.synthetic else "")
+        )
         click.echo("dry run: nothing was written")
         return
     result = crawl(layout, scope, endpoint=endpoint, settings=settings, accept_drop=accept_drop, progress=progress)

@@ -8,8 +8,16 @@ import click
 
 
 @click.command("demo")
-@click.option("--models", default=20_000, show_default=True, type=click.IntRange(min=1), help="Size of the synthetic Hub.")
-@click.option("--seed", default=42, show_default=True, type=click.IntRange(min=0), help="Seed of the synthetic Hub (same seed, same Hub).")
+@click.option(
+    "--models", default=20_000, show_default=True, type=click.IntRange(min=1), help="Size of the synthetic Hub."
+)
+@click.option(
+    "--seed",
+    default=42,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seed of the synthetic Hub (same seed, same Hub).",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -19,7 +19,9 @@ from constellation.cli.options import data_dir_option, snapshot_option
     show_default=True,
     help="Share of the models with declared lineage whose lineage is hidden and inferred back.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the hidden share (same seed, same split).")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the hidden share (same seed, same split)."
+)
 @click.option(
     "--shared-data",
     type=click.Path(file_okay=False, exists=True, path_type=Path),

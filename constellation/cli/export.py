@@ -84,10 +84,10 @@ def command(
       constellation export --format json --out lineage.json --edge-kind declared --edge-kind inferred
       constellation export --format csv --out exports/models --no-edges
     """
-    from constellation.store import read_atlas
     from constellation.contract import DataLayout
     from constellation.export.select import ExportFilters, select
     from constellation.export.writers import write_export
+    from constellation.store import read_atlas
 
     filters = ExportFilters(
         communities=communities,

@@ -30,9 +30,7 @@ DEFAULT_SYNTHETIC_MODELS = 20_000
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic Hub.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one."
-)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--page-size",
     type=click.IntRange(1, 1000),

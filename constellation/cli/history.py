@@ -10,10 +10,20 @@ from constellation.cli.options import data_dir_option
 @click.command("history")
 @click.argument("model", required=False)
 @data_dir_option
-@click.option("--diff", nargs=2, metavar="OLD NEW", default=None,
-              help="Instead: models that appeared and disappeared between two snapshot ids.")
-@click.option("--show", type=click.IntRange(min=0), default=20, show_default=True,
-              help="With --diff: how many ids of each list to print.")
+@click.option(
+    "--diff",
+    nargs=2,
+    metavar="OLD NEW",
+    default=None,
+    help="Instead: models that appeared and disappeared between two snapshot ids.",
+)
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="With --diff: how many ids of each list to print.",
+)
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 def command(model: str | None, data_dir: str | None, diff: tuple[str, str] | None, show: int, as_csv: bool) -> None:
     """Downloads and likes of MODEL in every snapshot, oldest first.

@@ -12,11 +12,21 @@ from constellation.cli.options import data_dir_option
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @data_dir_option
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
-              help="Date of the data (UTC); the snapshot id is made from it. Default: 2023-07-19 for the "
-                   "paper's CSV, else the file's modification time.")
-@click.option("--format", "fmt", type=click.Choice(["constellation-csv", "jsonl"]), default=None,
-              help="Input format (default: from the file name: .csv or .jsonl[.gz]).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Date of the data (UTC); the snapshot id is made from it. Default: 2023-07-19 for the "
+    "paper's CSV, else the file's modification time.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["constellation-csv", "jsonl"]),
+    default=None,
+    help="Input format (default: from the file name: .csv or .jsonl[.gz]).",
+)
 def command(file: str, data_dir: str | None, as_of: datetime | None, fmt: str | None) -> None:
     """Publish FILE as a snapshot: the Constellation paper's CSV or a JSONL dump of /api/models records.
 

@@ -35,6 +35,8 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
+from constellation.contract import EDGE_COLUMNS
+from constellation.errors import ConstellationError
 from constellation.evaluate.baseline import (
     BaselineConfig,
     check_size,
@@ -45,8 +47,6 @@ from constellation.evaluate.baseline import (
     single_linkage,
     threshold_louvain,
 )
-from constellation.contract import EDGE_COLUMNS
-from constellation.errors import ConstellationError
 
 log = logging.getLogger(__name__)
 
@@ -384,8 +384,8 @@ def atlas_quality_section(inp: Any) -> Any:
 
 def atlas_quality_shared_section(inp: Any) -> Any:
     """`constellation evaluate` section: atlas quality on each reference set of ../shared/data."""
-    from constellation.evaluate.report import Section
     from constellation.evaluate.lineage import load_reference_snapshots
+    from constellation.evaluate.report import Section
 
     if inp.shared_data is None:
         return None
@@ -403,8 +403,8 @@ def atlas_quality_shared_section(inp: Any) -> Any:
 
 def atlas_quality_synthetic_section(inp: Any) -> Any:
     """`constellation evaluate` section: atlas quality on a synthetic Hub of `inp.synthetic` models."""
-    from constellation.evaluate.report import Section
     from constellation.evaluate.lineage import synthetic_snapshot
+    from constellation.evaluate.report import Section
 
     if inp.synthetic <= 0:
         return None

@@ -19,6 +19,7 @@ import ast
 import gzip
 import json
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ import pandas as pd
 
 from constellation.contract import RELATIONS, SNAPSHOT_COLUMNS
 from constellation.errors import ConstellationError
-from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 
 DEFAULT_HIDE_SHARE = 0.3
 DEFAULT_SEED = 0
@@ -101,7 +102,10 @@ def hide_lineage(snapshot: pd.DataFrame, share: float, seed: int) -> tuple[pd.Da
     out.loc[position, "base_models"] = pd.Series([[] for _ in chosen], index=position, dtype=object)
     if "tags" in out:
         out.loc[position, "tags"] = pd.Series(
-            [[t for t in (tags if tags is not None else []) if not str(t).startswith("base_model:")] for tags in out.loc[position, "tags"]],
+            [
+                [t for t in (tags if tags is not None else []) if not str(t).startswith("base_model:")]
+                for tags in out.loc[position, "tags"]
+            ],
             index=position,
             dtype=object,
         )
@@ -180,7 +184,9 @@ def score_proposals(
                 "recalled": recalled,
                 "recall": ratio(recalled, n_rel),
                 "findable": int(len(findable_rel)),
-                "recall_findable": ratio(int(of_relation.loc[of_relation["target"].isin(findable_rel), "correct"].sum()), len(findable_rel)),
+                "recall_findable": ratio(
+                    int(of_relation.loc[of_relation["target"].isin(findable_rel), "correct"].sum()), len(findable_rel)
+                ),
             }
         )
     n_quant = int((child_relation == "quantized").sum())
@@ -195,7 +201,9 @@ def score_proposals(
                 "correct": right_above,
                 "precision": ratio(right_above, len(above)),
                 "recall": ratio(right_above, n_hidden),
-                "recall_quantized": ratio(int(above.loc[above["true_relation"] == "quantized", "correct"].sum()), n_quant),
+                "recall_quantized": ratio(
+                    int(above.loc[above["true_relation"] == "quantized", "correct"].sum()), n_quant
+                ),
             }
         )
     curve = pd.DataFrame(points)
@@ -240,11 +248,11 @@ def _on_the_same_line(scored: pd.DataFrame, truth: pd.DataFrame, primary_parent:
     names the fine-tune between them). Uses the primary parents of the full declared lineage (lower-cased)."""
     parents_of = truth.assign(parent=truth["parent"].str.lower()).groupby("child")["parent"].agg(set).to_dict()
     out = np.zeros(len(scored), dtype=bool)
-    for i, (child, proposed) in enumerate(zip(scored["target"].tolist(), scored["source"].astype(str).str.lower().tolist())):
+    for i, (child, proposed) in enumerate(
+        zip(scored["target"].tolist(), scored["source"].astype(str).str.lower().tolist())
+    ):
         parents = parents_of.get(child, set())
-        if parents.intersection(_line(proposed, primary_parent)):
-            out[i] = True
-        elif any(proposed in _line(p, primary_parent) for p in parents):
+        if parents.intersection(_line(proposed, primary_parent)) or any(proposed in _line(p, primary_parent) for p in parents):
             out[i] = True
     return out
 
@@ -385,7 +393,9 @@ def load_reference_snapshots(shared_data: Path) -> dict[str, pd.DataFrame]:
         if path.is_file():
             out[name] = loader(path)
     if not out:
-        raise EvaluationError(f"no reference data under {shared_data}; expected e.g. {list(REFERENCE_SOURCES.values())[0][0]}")
+        raise EvaluationError(
+            f"no reference data under {shared_data}; expected e.g. {list(REFERENCE_SOURCES.values())[0][0]}"
+        )
     return out
 
 
@@ -404,13 +414,13 @@ class SyntheticScores:
 def synthetic_snapshot(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A snapshot frame of the fake Hub's synthetic generator (through the crawler's own record parser),
     and its lineage truth (child, parent, relation, declared)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from crawler.records import convert_items
     from fakehub.synthetic import generate_with_truth, to_records
 
     hub = generate_with_truth(n, seed)
-    page = convert_items(list(to_records(hub.frame)), datetime(2026, 11, 1, tzinfo=timezone.utc))
+    page = convert_items(list(to_records(hub.frame)), datetime(2026, 11, 1, tzinfo=UTC))
     return page.table.to_pandas(), hub.truth
 
 
@@ -430,7 +440,5 @@ def evaluate_lineage_on_synthetic(
     proposals = infer_lineage(snapshot, needs, declared.edges, rules).proposals
     silent = truth[~truth["child"].isin(truth.loc[truth["declared"], "child"])]
     primary = _primary_parents(snapshot, declared.columns["parent"])
-    undeclared = score_proposals(
-        proposals, silent[["child", "parent", "relation"]], threshold, primary_parent=primary
-    )
+    undeclared = score_proposals(proposals, silent[["child", "parent", "relation"]], threshold, primary_parent=primary)
     return SyntheticScores(int(len(snapshot)), hidden, undeclared)

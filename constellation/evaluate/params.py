@@ -39,17 +39,13 @@ TARGET_PRECISION = 0.96
 TARGET_COVERAGE = 0.80
 
 # A number (with a decimal part or the `1_5` / `7b1` forms) and a B/M/T unit, bounded by non-letters.
-_STATES_SIZE_RE = re.compile(
-    r"(?<![a-z0-9.])(?:\d+x)?\d+(?:[._]\d+)?[bmt]\d?(?![a-z0-9])", re.IGNORECASE
-)
+_STATES_SIZE_RE = re.compile(r"(?<![a-z0-9.])(?:\d+x)?\d+(?:[._]\d+)?[bmt]\d?(?![a-z0-9])", re.IGNORECASE)
 # Packed integer dtypes of safetensors (GPTQ/AWQ/MLX pack 4-bit weights into U32/I32; bitsandbytes into U8).
 _PACKED_DTYPES = frozenset({"U32", "I32", "U8", "U4", "I4"})
 
 
 # An active size: `-A3B`, `A2.7B`, or `17B-16E` (active parameters of 16 experts).
-_STATES_ACTIVE_RE = re.compile(
-    r"(?<![a-z0-9])a\d+(?:\.\d+)?b(?![a-z0-9])|\d+b-\d+e(?![a-z0-9])", re.IGNORECASE
-)
+_STATES_ACTIVE_RE = re.compile(r"(?<![a-z0-9])a\d+(?:\.\d+)?b(?![a-z0-9])|\d+b-\d+e(?![a-z0-9])", re.IGNORECASE)
 
 
 def name_states_active(name: str) -> bool:
@@ -252,9 +248,7 @@ def load_paper_sizes(path: Path) -> pd.DataFrame:
     ).drop_duplicates("id")
 
 
-def _score_block(
-    ids: pd.Series, truth: pd.Series, paper: pd.Series | None = None
-) -> dict[str, Any]:
+def _score_block(ids: pd.Series, truth: pd.Series, paper: pd.Series | None = None) -> dict[str, Any]:
     block: dict[str, Any] = {"params_from_name": _report(score_params_from_name(ids, truth))}
     if paper is not None:
         block["paper_params_millions"] = _report(score_sizes(ids, truth, paper))

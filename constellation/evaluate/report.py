@@ -197,7 +197,12 @@ def lineage_synthetic_section(inp: EvaluationInput) -> Section | None:
         f"── hidden declared lineage\n{_lineage_text(scores.hidden)}\n\n"
         f"── models that declare nothing (true parents from the generator)\n{_lineage_text(scores.undeclared)}"
     )
-    return Section("lineage_synthetic", f"Inferred lineage on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})", result, text)
+    return Section(
+        "lineage_synthetic",
+        f"Inferred lineage on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})",
+        result,
+        text,
+    )
 
 
 def _atlas_sections() -> list[SectionFunction]:

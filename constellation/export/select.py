@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from constellation.store import AtlasTables
 from constellation.contract import EDGE_COLUMNS, EDGE_KINDS, SNAPSHOT_SCHEMA
 from constellation.errors import ConstellationError
+from constellation.store import AtlasTables
 
 ExportFormat = Literal["csv", "parquet", "graphml", "gexf", "json"]
 EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)

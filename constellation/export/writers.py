@@ -115,24 +115,22 @@ def _write_tables(
 
 
 def _write_csv(frame, path: Path, bar: tqdm, chunk_rows: int, schema: pa.Schema | None) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            if frame.empty:
-                frame.to_csv(handle, index=False)
-            for start in range(0, len(frame), chunk_rows):
-                chunk = table_frame(frame.iloc[start : start + chunk_rows])
-                chunk.to_csv(handle, index=False, header=start == 0)
-                bar.update(len(chunk))
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        if frame.empty:
+            frame.to_csv(handle, index=False)
+        for start in range(0, len(frame), chunk_rows):
+            chunk = table_frame(frame.iloc[start : start + chunk_rows])
+            chunk.to_csv(handle, index=False, header=start == 0)
+            bar.update(len(chunk))
 
 
 def _write_parquet(frame, path: Path, bar: tqdm, chunk_rows: int, schema: pa.Schema | None) -> None:
     schema = schema or pa.Schema.from_pandas(frame, preserve_index=False)
-    with atomic_path(path) as tmp:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for start in range(0, len(frame), chunk_rows):
-                chunk = frame.iloc[start : start + chunk_rows]
-                writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
-                bar.update(len(chunk))
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        for start in range(0, len(frame), chunk_rows):
+            chunk = frame.iloc[start : start + chunk_rows]
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+            bar.update(len(chunk))
 
 
 def _check_file_target(out: Path) -> None:
@@ -192,8 +190,7 @@ def _graphml(handle: IO[str], selection: Selection, edges, bar: tqdm, chunk_rows
     ):
         for name, key in keys.items():
             handle.write(
-                f'  <key id="{key}" for="{domain}" attr.name={_xml_attr(xml_safe(name))} '
-                f'attr.type="{types[name]}"/>\n'
+                f'  <key id="{key}" for="{domain}" attr.name={_xml_attr(xml_safe(name))} attr.type="{types[name]}"/>\n'
             )
     handle.write('  <graph id="G" edgedefault="directed">\n')
     for name, value in graph_attrs.items():

@@ -339,7 +339,9 @@ def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame) -> _Nodes:
     )
 
 
-def _default_relations(valid: pd.DataFrame, names: pd.Series, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _default_relations(
+    valid: pd.DataFrame, names: pd.Series, dst: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Relations with the Hub's default for missing ones; and masks (missing, defaulted to quantized)."""
     missing = valid["relation"].isna().to_numpy()
     quantized = np.zeros(0, dtype=bool)
@@ -350,7 +352,9 @@ def _default_relations(valid: pd.DataFrame, names: pd.Series, dst: np.ndarray) -
     return relation, missing, quantized
 
 
-def _primary_edges(src: np.ndarray, dst: np.ndarray, position: np.ndarray, downloads: np.ndarray, n_models: int) -> np.ndarray:
+def _primary_edges(
+    src: np.ndarray, dst: np.ndarray, position: np.ndarray, downloads: np.ndarray, n_models: int
+) -> np.ndarray:
     """Index of each child's primary edge: the most-downloaded parent (external ones last), then the first
     listed."""
     parent_dl = np.full(len(src), -1.0)
@@ -371,7 +375,10 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
     entries, not_records = flatten_entries(ids, snapshot_rows["base_models"])
     valid, rejected = validate_entries(entries)
     rejected = pd.concat(
-        [pd.DataFrame(not_records, columns=["id", "value", "reason"]).assign(value=lambda f: f["value"].map(repr)), rejected],
+        [
+            pd.DataFrame(not_records, columns=["id", "value", "reason"]).assign(value=lambda f: f["value"].map(repr)),
+            rejected,
+        ],
         ignore_index=True,
     )
     nodes = _resolve_nodes(ids, valid)

@@ -68,7 +68,7 @@ _SIZE_TOKEN_RE = re.compile(r"^(?:[0-9]+x)?[0-9]+(?:\.[0-9]+)?[bmkt]$")
 _VERSION_TOKEN_RE = re.compile(r"^(?:v[0-9]+(?:\.[0-9]+)*|[0-9]+\.[0-9]+)$")
 # Remainders after a base name that usually mean "a fine-tune of it".
 _FINETUNE_WORDS = frozenset(
-    "finetuned finetune fine tuned ft sft dpo orpo kto rlhf instruct it chat tuned trained distilled".split()
+    ["finetuned", "finetune", "fine", "tuned", "ft", "sft", "dpo", "orpo", "kto", "rlhf", "instruct", "it", "chat", "tuned", "trained", "distilled"]
 )
 _ADAPTER_TAGS = frozenset({"lora", "peft", "adapter", "lokr", "lycoris", "template:sd-lora"})
 _MERGE_TAGS = frozenset({"merge", "mergekit"})
@@ -226,9 +226,13 @@ def _features(models: pd.DataFrame, children: np.ndarray, declared_edges: pd.Dat
     # others use for it (`Llama-3-8B-...-GGUF`): index such a model by its key without the brand token.
     parts = key.str.partition("-")
     first, rest = parts[0], parts[2]
-    branded = (first != "") & (rest.str.count("-") >= 2) & pd.Series(
-        [isinstance(a, str) and bool(a) and t in a.lower() for a, t in zip(authors.tolist(), first.tolist())],
-        index=key.index,
+    branded = (
+        (first != "")
+        & (rest.str.count("-") >= 2)
+        & pd.Series(
+            [isinstance(a, str) and bool(a) and t in a.lower() for a, t in zip(authors.tolist(), first.tolist())],
+            index=key.index,
+        )
     )
     brand_key = rest.where(branded, "")
     adapter_tag, merge_tag = np.zeros(len(models), dtype=bool), np.zeros(len(models), dtype=bool)
@@ -333,7 +337,9 @@ def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tu
     return ~known | (pc <= cc), known
 
 
-def _name_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, keys: np.ndarray | None = None) -> pd.DataFrame:
+def _name_matches(
+    f: _Features, children: np.ndarray, cands: pd.DataFrame, keys: np.ndarray | None = None
+) -> pd.DataFrame:
     """Children whose key (or the given `keys` of every model) equals a cleaner model's key or owner key:
     child, parent, known (dates), ambiguous, lead."""
     left = pd.DataFrame({"child": children, "lookup": (f.key if keys is None else keys)[children]})
@@ -444,7 +450,9 @@ def _relation(f: _Features, child: np.ndarray) -> np.ndarray:
     return rel
 
 
-def _proposals(child: np.ndarray, parent_id: np.ndarray, conf: np.ndarray, evidence: pd.Series, rule: str) -> pd.DataFrame:
+def _proposals(
+    child: np.ndarray, parent_id: np.ndarray, conf: np.ndarray, evidence: pd.Series, rule: str
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "child": child,
@@ -464,7 +472,9 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     clean = np.flatnonzero(~f.quantized & (f.key != ""))
     loose, without_context = np.full(len(f.ids), "", dtype=object), np.full(len(f.ids), "", dtype=object)
     loose[clean] = loose_key(pd.Series(f.key[clean])).to_numpy(dtype=object)
-    with_context = clean[pd.Series(f.key[clean], dtype="string").str.contains(_CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)]
+    with_context = clean[
+        pd.Series(f.key[clean], dtype="string").str.contains(_CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)
+    ]
     without_context[with_context] = loose_key(pd.Series(f.key[with_context]), drop_context=True).to_numpy(dtype=object)
     loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
     cands = _candidates_by_key(f, rules, keys=(loose, without_context))
@@ -494,9 +504,14 @@ def _owner_habits(
     if declared.empty or named.empty:
         return pd.DataFrame(columns=columns)
     base_of = _single_declared_parent(f, declared)
-    owner = pd.Series(f.ids).astype(str).str.lower().str.partition("/")[0].where(
-        pd.Series(f.ids).astype(str).str.contains("/", regex=False), ""
-    ).to_numpy(dtype=object)
+    owner = (
+        pd.Series(f.ids)
+        .astype(str)
+        .str.lower()
+        .str.partition("/")[0]
+        .where(pd.Series(f.ids).astype(str).str.contains("/", regex=False), "")
+        .to_numpy(dtype=object)
+    )
     learn = declared["target"].map(f.row_of).dropna().astype(np.int64).unique()
     learn = learn[f.quantized[learn]]
     seen = _name_matches(f, learn, cands)
@@ -531,7 +546,9 @@ def _owner_habits(
         owner=owner[asked["child"].to_numpy()],
     ).dropna(subset=["parent_id"])
     out = asked.merge(habits, on="owner", how="inner")
-    out = out[out["parent_id"].astype(str).str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()]
+    out = out[
+        out["parent_id"].astype(str).str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()
+    ]
     return out[columns]
 
 
@@ -542,11 +559,19 @@ def _score_owner_habits(f: _Features, habits: pd.DataFrame, rules: RuleConfidenc
     support = habits["support"].to_numpy(dtype=float)
     conf = rules.quantized_name_match * share * np.minimum(1.0, 0.75 + 0.125 * (support - 1))
     evidence = (
-        "name key '" + pd.Series(f.key[child]) + "' matches " + habits["via"].astype(str).reset_index(drop=True)
-        + ", which declares " + habits["parent_id"].astype(str).reset_index(drop=True) + "; "
-        + pd.Series((share * 100).round().astype(int).astype(str)) + " % of the "
-        + habits["support"].astype(int).astype(str).reset_index(drop=True) + " declared quantisations by '"
-        + habits["owner"].astype(str).reset_index(drop=True) + "' that name a repo declare that repo's parent"
+        "name key '"
+        + pd.Series(f.key[child])
+        + "' matches "
+        + habits["via"].astype(str).reset_index(drop=True)
+        + ", which declares "
+        + habits["parent_id"].astype(str).reset_index(drop=True)
+        + "; "
+        + pd.Series((share * 100).round().astype(int).astype(str))
+        + " % of the "
+        + habits["support"].astype(int).astype(str).reset_index(drop=True)
+        + " declared quantisations by '"
+        + habits["owner"].astype(str).reset_index(drop=True)
+        + "' that name a repo declare that repo's parent"
     )
     return _proposals(child, habits["parent_id"].to_numpy(dtype=object), conf, evidence, "owner habit")
 
@@ -566,7 +591,9 @@ def _score_name_matches(
     quant = f.quantized[child]
     ambiguous = named["ambiguous"].to_numpy(dtype=bool)
     popular = f.downloads[named["parent"].to_numpy()] >= 10 * np.maximum(f.downloads[child], 1)
-    conf = np.where(quant, rules.quantized_loose_match if loose else rules.quantized_name_match, rules.reupload_name_match)
+    conf = np.where(
+        quant, rules.quantized_loose_match if loose else rules.quantized_name_match, rules.reupload_name_match
+    )
     # A quantiser picks the popular original: a namesake with a clear (if not 10×) lead is likely the one.
     clear_lead = named["lead"].to_numpy(dtype=float) >= rules.clear_lead
     penalty = np.where(clear_lead, rules.ambiguous_name_clear_lead, rules.ambiguous_name)
@@ -574,7 +601,11 @@ def _score_name_matches(
     conf = np.where(agree, np.maximum(conf, rules.name_and_siblings_agree), conf)
     conf = conf + np.where(named["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
     evidence = (
-        "name key '" + pd.Series(f.key[child]) + "' matches " + pd.Series(parent_id) + "'s name"
+        "name key '"
+        + pd.Series(f.key[child])
+        + "' matches "
+        + pd.Series(parent_id)
+        + "'s name"
         + (" up to word order and packaging words" if loose else "")
         + np.where(quant, " (child carries a quantisation/format marker)", " (same clean name, far more used)")
         + np.where(ambiguous, "; several repos carry that name", "")
@@ -592,9 +623,13 @@ def _score_sibling_votes(f: _Features, votes: pd.DataFrame, rules: RuleConfidenc
     conf = conf * np.where(f.quantized[child], 1.0, rules.sibling_vote_clean_factor)
     evidence = (
         pd.Series(votes["votes"].astype(int).astype(str).to_numpy())
-        + " model(s) with the same name key '" + pd.Series(f.key[child]) + "' declare "
+        + " model(s) with the same name key '"
+        + pd.Series(f.key[child])
+        + "' declare "
         + pd.Series(votes["parent_id"].to_numpy())
-        + " (" + pd.Series((share * 100).round().astype(int).astype(str)) + " % of their declarations)"
+        + " ("
+        + pd.Series((share * 100).round().astype(int).astype(str))
+        + " % of their declarations)"
     )
     return _proposals(child, votes["parent_id"].to_numpy(dtype=object), conf, evidence, "sibling vote")
 
@@ -614,8 +649,13 @@ def _score_prefix_matches(f: _Features, prefixed: pd.DataFrame, rules: RuleConfi
         + np.where(f.merge[child] & ~f.adapter[child], rules.prefix_merge, 0.0)
     )
     evidence = (
-        "name key '" + pd.Series(f.key[child]) + "' starts with " + pd.Series(f.ids[parent])
-        + "'s name, then '" + remainder + "'"
+        "name key '"
+        + pd.Series(f.key[child])
+        + "' starts with "
+        + pd.Series(f.ids[parent])
+        + "'s name, then '"
+        + remainder
+        + "'"
     )
     return _proposals(child, f.ids[parent], conf, evidence, "prefix match")
 
@@ -623,7 +663,9 @@ def _score_prefix_matches(f: _Features, prefixed: pd.DataFrame, rules: RuleConfi
 _NOT_PRIOR_TAGS = ("base_model:", "license:", "region:", "dataset:", "arxiv:", "doi:")
 
 
-def _tag_priors(f: _Features, tags: pd.Series, children: np.ndarray, declared: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+def _tag_priors(
+    f: _Features, tags: pd.Series, children: np.ndarray, declared: pd.DataFrame, rules: RuleConfidence
+) -> pd.DataFrame:
     """Rule 4, for adapters only: a tag that nearly all declared adapters carrying it share with one parent
     (`flux` → FLUX.1-dev) predicts that parent. Learned from this snapshot's own declarations.
     Returns child, parent_id, tag, support, share."""
@@ -633,7 +675,9 @@ def _tag_priors(f: _Features, tags: pd.Series, children: np.ndarray, declared: p
     if adapters.empty or len(children) == 0:
         return pd.DataFrame(columns=columns)
     rows = adapters["target"].map(f.row_of).dropna().astype(np.int64)
-    learned = pd.DataFrame({"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()})
+    learned = pd.DataFrame(
+        {"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()}
+    )
     learned = learned.explode("tag").dropna(subset=["tag"])
     learned = learned[~learned["tag"].astype(str).str.startswith(_NOT_PRIOR_TAGS)]
     counts = learned.groupby(["tag", "parent_id"]).size().rename("n").reset_index()
@@ -641,10 +685,14 @@ def _tag_priors(f: _Features, tags: pd.Series, children: np.ndarray, declared: p
     counts["share"] = counts["n"] / counts["support"]
     # A tag most adapters carry (`lora`, `diffusers`) says nothing about which base they adapt.
     specific = counts["support"] <= 0.5 * len(rows)
-    priors = counts[specific & (counts["support"] >= rules.tag_prior_support) & (counts["share"] >= rules.tag_prior_share)]
+    priors = counts[
+        specific & (counts["support"] >= rules.tag_prior_support) & (counts["share"] >= rules.tag_prior_share)
+    ]
     if priors.empty:
         return pd.DataFrame(columns=columns)
-    asked = pd.DataFrame({"child": children, "tag": tags.iloc[children].to_numpy()}).explode("tag").dropna(subset=["tag"])
+    asked = (
+        pd.DataFrame({"child": children, "tag": tags.iloc[children].to_numpy()}).explode("tag").dropna(subset=["tag"])
+    )
     hits = asked.merge(priors[["tag", "parent_id", "support", "share"]], on="tag")
     hits = hits.sort_values(["child", "share", "support"], ascending=[True, False, False])
     # Tags of one child that point at different parents cancel out.
@@ -658,9 +706,13 @@ def _score_tag_priors(f: _Features, priors: pd.DataFrame, rules: RuleConfidence)
     share = priors["share"].to_numpy(dtype=float)
     conf = rules.tag_prior_max * share
     evidence = (
-        "adapter tagged '" + priors["tag"].astype(str).reset_index(drop=True) + "': "
-        + pd.Series((share * 100).round().astype(int).astype(str)) + " % of the "
-        + priors["support"].astype(int).astype(str).reset_index(drop=True) + " declared adapters with that tag adapt "
+        "adapter tagged '"
+        + priors["tag"].astype(str).reset_index(drop=True)
+        + "': "
+        + pd.Series((share * 100).round().astype(int).astype(str))
+        + " % of the "
+        + priors["support"].astype(int).astype(str).reset_index(drop=True)
+        + " declared adapters with that tag adapt "
         + priors["parent_id"].astype(str).reset_index(drop=True)
     )
     return _proposals(child, priors["parent_id"].to_numpy(dtype=object), conf, evidence, "tag prior")

@@ -93,25 +93,20 @@ _SIZE_RE = re.compile(
 
 # Letters glued to a number that make it a field, not a size: ctx8k, seq2k, step100k, ep3, laion400m.
 _FIELD_PREFIXES = frozenset(
-    "ctx context seq len step steps ep epoch epochs bs lr iter it laion in ft top rank gs tr".split()
+    ["ctx", "context", "seq", "len", "step", "steps", "ep", "epoch", "epochs", "bs", "lr", "iter", "it", "laion", "in", "ft", "top", "rank", "gs", "tr"]
 )
 # One-letter prefixes that do not make a field: GPT-J6B, pubtator-gpt-p43M (p for parameters).
 _SIZE_LETTERS = frozenset("jp")
 # Lowercase words a size is glued to in real names (llama7b, opt350m, baizelora13b). Glued to other
 # lowercase words, a number+unit is more often a dataset or a variant (esm1b, lvd142m, wiki40b, tr8b).
-_GLUED_FAMILIES = tuple(
-    "llama alpaca vicuna mistral mixtral gemma qwen phi falcon mpt opt bloom bloomz gpt gptj neo neox pythia "
-    "baize koala guanaco wizardlm wizard starcoder codegen solar yi olmo cerebras redpajama rwkv glm baichuan "
-    "internlm deepseek orca platypus pygmalion lora xlsr t5 bert roberta bart electra xglm llava".split()
-)
+_GLUED_FAMILIES = ("llama", "alpaca", "vicuna", "mistral", "mixtral", "gemma", "qwen", "phi", "falcon", "mpt", "opt", "bloom", "bloomz", "gpt", "gptj", "neo", "neox", "pythia", "baize", "koala", "guanaco", "wizardlm", "wizard", "starcoder", "codegen", "solar", "yi", "olmo", "cerebras", "redpajama", "rwkv", "glm", "baichuan", "internlm", "deepseek", "orca", "platypus", "pygmalion", "lora", "xlsr", "t5", "bert", "roberta", "bart", "electra", "xglm", "llava")
 # Below 10M parameters a model is tiny; next to an architecture size word (roberta-base, bert-large),
 # such an M figure counts data (1M sentences, 2M steps), not parameters.
 _SMALL_M = 10_000_000
 _SIZE_WORD_RE = re.compile(r"(?<![a-z])(?:base|large|small|medium|xl|xxl)(?![a-z])")
 # Families whose names carry a version: in `llama_2_7b` the `2` is the version, not the 2 of 2.7B.
 _VERSIONED_FAMILIES = frozenset(
-    "llama llama2 llama3 gemma gemma2 qwen qwen2 mistral falcon phi yi glm chatglm baichuan internlm "
-    "deepseek olmo granite exaone starcoder codellama vicuna mpt".split()
+    ["llama", "llama2", "llama3", "gemma", "gemma2", "qwen", "qwen2", "mistral", "falcon", "phi", "yi", "glm", "chatglm", "baichuan", "internlm", "deepseek", "olmo", "granite", "exaone", "starcoder", "codellama", "vicuna", "mpt"]
 )
 _PARAM_WORD_RE = re.compile(r"[-_]?params?(?![a-z])", re.IGNORECASE)
 _ANY_DIGIT_UNIT = re.compile(r"\d[._p]?\d*[bmktBMKT]")
@@ -294,12 +289,10 @@ _QUANT_NAME_RE = re.compile(
 )
 # The same without look-behind, for pyarrow's RE2 engine (vectorised over a whole column).
 _QUANT_NAME_RE2 = (
-    "(?:^|[^a-z0-9])"
-    + _QUANT_NAME_RE.pattern.removeprefix("(?<![a-z0-9])").removesuffix("(?![a-z])")
-    + "(?:[^a-z]|$)"
+    "(?:^|[^a-z0-9])" + _QUANT_NAME_RE.pattern.removeprefix("(?<![a-z0-9])").removesuffix("(?![a-z])") + "(?:[^a-z]|$)"
 )
 _QUANT_TAGS = frozenset(
-    "gguf gptq awq exl2 4-bit 8-bit 3-bit 2-bit 6-bit bitsandbytes fp8 compressed-tensors hqq aqlm quantized".split()
+    ["gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "3-bit", "2-bit", "6-bit", "bitsandbytes", "fp8", "compressed-tensors", "hqq", "aqlm", "quantized"]
 )
 
 
@@ -407,9 +400,7 @@ def quantized_rows(models: pd.DataFrame) -> pd.Series:
     if "tags" in models.columns:
         flags |= _tags_quantized(models["tags"])
     if "base_models" in models.columns:
-        flags |= np.fromiter(
-            (_has_quantized_relation(b) for b in models["base_models"]), dtype=bool, count=len(models)
-        )
+        flags |= np.fromiter((_has_quantized_relation(b) for b in models["base_models"]), dtype=bool, count=len(models))
     return pd.Series(flags, index=models.index, dtype=bool)
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import EDGE_COLUMNS, RELATIONS
-from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, infer_lineage
 from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, infer_lineage
 from constellation.genealogy.params import estimate_params
 
 PARAMS_COLUMNS: tuple[str, ...] = ("params", "params_source", "params_from_name", "active_params", "params_flag")

@@ -13,8 +13,12 @@ SID = "20260101T000000Z"
 def _rows():
     return [
         model_row("meta-llama/Llama-2-7b-hf", downloads=1000, likes=50),
-        model_row("someone/llama2-chat-ft", downloads=100, likes=3,
-                  base_models=[{"id": "meta-llama/Llama-2-7b-hf", "relation": "finetune"}]),
+        model_row(
+            "someone/llama2-chat-ft",
+            downloads=100,
+            likes=3,
+            base_models=[{"id": "meta-llama/Llama-2-7b-hf", "relation": "finetune"}],
+        ),
         model_row("TheBloke/Llama-2-7B-GGUF", downloads=500, likes=9),
     ]
 

@@ -45,8 +45,8 @@ def test_build_options_reach_the_atlas_config(tmp_path):
 
 
 def test_an_invalid_build_option_is_named(tmp_path):
-    from tests.snapshot_factory import model_row, write_snapshot
     from constellation.contract import DataLayout
+    from tests.snapshot_factory import model_row, write_snapshot
 
     write_snapshot(DataLayout(tmp_path), "20260101T000000Z", [model_row("a/b")])
     result = CliRunner().invoke(main, ["build", "--data-dir", str(tmp_path), "--resolution", "0"])

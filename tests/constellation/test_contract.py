@@ -1,9 +1,8 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from tests.paths import REPO
 from constellation.contract import (
     SNAPSHOT_COLUMNS,
     ContractError,
@@ -13,6 +12,7 @@ from constellation.contract import (
     snapshot_id_for,
     write_text_atomic,
 )
+from tests.paths import REPO
 
 DOCS = REPO / "docs" / "data.md"
 
@@ -20,7 +20,7 @@ DOCS = REPO / "docs" / "data.md"
 def test_snapshot_id_is_the_utc_start_time():
     moment = datetime(2026, 7, 26, 4, 15, 0, tzinfo=timezone(timedelta(hours=2)))
     assert snapshot_id_for(moment) == "20260726T021500Z"
-    assert parse_snapshot_id("20260726T021500Z") == datetime(2026, 7, 26, 2, 15, tzinfo=timezone.utc)
+    assert parse_snapshot_id("20260726T021500Z") == datetime(2026, 7, 26, 2, 15, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("bad", ["2026-07-26", "20260726T021500", "20261326T021500Z", "../etc", ""])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -24,7 +24,7 @@ def layout_with_three_snapshots(tmp_path) -> DataLayout:
     for day, models in nights.items():
         path = tmp_path / f"{day}.jsonl"
         path.write_text("".join(f'{{"id": "{i}", "downloads": {d}, "likes": {l}}}\n' for i, d, l in models))
-        import_file(layout, path, as_of=datetime.fromisoformat(day).replace(tzinfo=timezone.utc))
+        import_file(layout, path, as_of=datetime.fromisoformat(day).replace(tzinfo=UTC))
     return layout
 
 
@@ -67,5 +67,5 @@ def test_history_reads_the_paper_snapshot_with_its_extra_column(tmp_path):
     import_file(layout, csv)
     path = tmp_path / "later.jsonl"
     path.write_text('{"id": "a/one", "downloads": 900, "likes": 30}\n')
-    import_file(layout, path, as_of=datetime(2026, 7, 26, tzinfo=timezone.utc))
+    import_file(layout, path, as_of=datetime(2026, 7, 26, tzinfo=UTC))
     assert model_history(layout, "a/one")["downloads"].tolist() == [100, 900]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from tests.paths import FIXTURES
-
 import csv
-from pathlib import Path
 
 import pytest
 
 from constellation.names import normalized_name, split_id, tokenize_id, tokenize_name
+from tests.paths import FIXTURES
 
 CASES = list(csv.DictReader((FIXTURES / "tokenizer_cases.csv").open(encoding="utf-8")))
 

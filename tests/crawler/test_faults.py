@@ -151,7 +151,9 @@ def test_auth_error_message_says_what_to_do(layout, records, settings):
 
 
 def test_foreign_link_is_never_followed(layout, records, settings):
-    with FakeHub(records, page_size=PAGE_SIZE, faults=[Fault("foreign_link", page=0, host="http://127.0.0.1:9")]) as hub:
+    with FakeHub(
+        records, page_size=PAGE_SIZE, faults=[Fault("foreign_link", page=0, host="http://127.0.0.1:9")]
+    ) as hub:
         with pytest.raises(ListingError, match="points to http://127.0.0.1:9, not to the endpoint"):
             crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
         assert len(hub.model_requests) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
 import pytest
@@ -41,12 +41,14 @@ def test_paper_csv_becomes_the_snapshot_of_2023_07_19(tmp_path, layout):
     assert [r[PAPER_PARAMS_COLUMN] for r in rows] == [None, 7000.0]
     assert all(r["params_safetensors"] is None and r["params_gguf"] is None for r in rows)
     assert {r["pipeline_tag"] for r in rows} == {"text-generation"}
-    assert rows[0]["crawled_at"] == datetime(2023, 7, 19, tzinfo=timezone.utc)
+    assert rows[0]["crawled_at"] == datetime(2023, 7, 19, tzinfo=UTC)
     assert rows[0]["tags"] is None and rows[0]["base_models"] is None  # unknown, not empty
 
     m = result.manifest
     assert m["counts"] == {"seen": 3, "stored": 2, "rejected": 1, "duplicates": 0, "rejected_lineage": 0}
-    assert m["rejected"] == [{"id": None, "reason": "link 'ftp://elsewhere/x' is not a https://huggingface.co/<id> address"}]
+    assert m["rejected"] == [
+        {"id": None, "reason": "link 'ftp://elsewhere/x' is not a https://huggingface.co/<id> address"}
+    ]
     assert m["source"]["format"] == "constellation-csv" and len(m["source"]["sha256"]) == 64
     assert m["status"] == "ok" and m["synthetic"] is False
 
@@ -69,7 +71,7 @@ def test_jsonl_records_are_validated_like_crawled_pages(tmp_path, layout):
         for record in records:
             handle.write(json.dumps(record) + "\n")
         handle.write("{not json\n\n")
-    result = import_file(layout, path, as_of=datetime(2026, 8, 22, tzinfo=timezone.utc))
+    result = import_file(layout, path, as_of=datetime(2026, 8, 22, tzinfo=UTC))
 
     assert result.snapshot_id == "20260822T000000Z"
     rows = pq.read_table(layout.snapshot(result.snapshot_id)).to_pylist()

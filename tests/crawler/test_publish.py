@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -17,7 +17,7 @@ from crawler.run import crawl
 from crawler.scope import Scope
 from fakehub.faults import Fault
 
-T0 = datetime(2026, 7, 26, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 7, 26, 2, 0, tzinfo=UTC)
 
 
 def test_a_dropped_link_is_caught_by_the_drop_check(hub, layout, settings):
@@ -63,7 +63,13 @@ def test_the_drop_check_compares_only_the_same_scope(hub, layout, settings):
 
 @pytest.mark.parametrize(
     "previous, count, suspect",
-    [(None, 10, False), (("a", 100), 80, False), (("a", 100), 79, True), (("a", 100), 150, False), (("a", 0), 0, False)],
+    [
+        (None, 10, False),
+        (("a", 100), 80, False),
+        (("a", 100), 79, True),
+        (("a", 100), 150, False),
+        (("a", 0), 0, False),
+    ],
 )
 def test_check_drop_threshold(previous, count, suspect):
     assert check_drop(previous, count, 0.2, accept_drop=False).suspect is suspect

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from crawler.records import InvalidRecord, convert_items, parse_license, parse_lineage, parse_record
 
-NOW = datetime(2026, 7, 26, 2, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 7, 26, 2, 15, tzinfo=UTC)
 
 
 def lineage(tags, card=None, model_id="me/child"):
@@ -43,7 +43,10 @@ def test_unknown_relation_and_bad_ids_are_rejected_with_reasons():
     parents, rejected = lineage(["base_model:distilled:a/b", "base_model:finetune:not an id"])
     assert parents == []
     assert rejected == [
-        ("base_model:distilled:a/b", "unknown relation 'distilled' (expected one of finetune, adapter, quantized, merge)"),
+        (
+            "base_model:distilled:a/b",
+            "unknown relation 'distilled' (expected one of finetune, adapter, quantized, merge)",
+        ),
         ("base_model:finetune:not an id", "'not an id' is not a model id"),
     ]
 
@@ -127,7 +130,7 @@ def test_convert_items_keeps_good_items_and_names_the_bad_ones():
     )
     assert page.seen == 3
     assert page.table.column("id").to_pylist() == ["a/b"]
-    assert page.table.column("created_at").to_pylist() == [datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)]
+    assert page.table.column("created_at").to_pylist() == [datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)]
     assert page.table.column("crawled_at").to_pylist() == [NOW]
     assert [(r.id, r.reason) for r in page.rejected] == [
         ("c/d", "createdAt 'x' is not a Hub date (YYYY-MM-DDTHH:MM:SS.mmmZ)"),

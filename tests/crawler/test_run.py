@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -32,12 +32,22 @@ def test_crawl_publishes_every_model_of_the_scope(hub, layout, records, settings
     m = json.loads(layout.manifest(result.snapshot_id).read_text())
     pages = -(-len(expected) // PAGE_SIZE)
     assert m["status"] == "ok" and result.status == "ok"
-    assert m["counts"] == {"seen": len(expected), "stored": len(expected), "rejected": 0, "duplicates": 0,
-                           "rejected_lineage": 2}
+    assert m["counts"] == {
+        "seen": len(expected),
+        "stored": len(expected),
+        "rejected": 0,
+        "duplicates": 0,
+        "rejected_lineage": 2,
+    }
     assert m["pages"] == pages and m["requests"] == pages
     assert m["retries"] == {}
-    assert m["scope"] == {"pipeline_tag": "text-generation", "author": None, "search": None, "filters": [],
-                          "limit": None}
+    assert m["scope"] == {
+        "pipeline_tag": "text-generation",
+        "author": None,
+        "search": None,
+        "filters": [],
+        "limit": None,
+    }
     assert m["endpoint"] == hub.url
     assert m["client"]["huggingface_hub"].startswith("2.")
     assert m["synthetic"] is False
@@ -62,7 +72,7 @@ def test_rows_follow_the_data_contract(hub, layout, settings):
     assert first["author"] == "org0" and first["name"] == "model-000"
     assert (first["downloads"], first["downloads_all_time"], first["likes"]) == (470, 4700, 0)
     assert first["trending_score"] == 47.0
-    assert first["created_at"] == datetime(2024, 1, 1, 10, tzinfo=timezone.utc)
+    assert first["created_at"] == datetime(2024, 1, 1, 10, tzinfo=UTC)
     assert first["license"] == "mit" and first["gated"] == "false"
     assert (first["params_safetensors"], first["params_gguf"]) == (1000, 2000)
     assert first["base_models"] == []
@@ -85,10 +95,16 @@ def test_rows_follow_the_data_contract(hub, layout, settings):
 
     manifest = json.loads(layout.manifest(result.snapshot_id).read_text())
     assert manifest["rejected_lineage"] == [
-        {"id": "org3/model-007", "value": "https://huggingface.co/org1/model-001",
-         "reason": "cardData.base_model is a URL, not a model id"},
-        {"id": "org0/model-008", "value": "base_model:org0/model-008",
-         "reason": "names the model itself as its base model"},
+        {
+            "id": "org3/model-007",
+            "value": "https://huggingface.co/org1/model-001",
+            "reason": "cardData.base_model is a URL, not a model id",
+        },
+        {
+            "id": "org0/model-008",
+            "value": "base_model:org0/model-008",
+            "reason": "names the model itself as its base model",
+        },
     ]
 
 
@@ -143,7 +159,7 @@ def _old_checkpoint(layout: DataLayout, scope: Scope, endpoint: str, age: timede
     staging = Staging(layout)
     cp = Checkpoint(
         snapshot_id="20200101T000000Z", scope=scope.to_dict(), scope_key=scope_key(scope, endpoint),
-        endpoint=endpoint, started_at=(datetime.now(timezone.utc) - age).isoformat(),
+        endpoint=endpoint, started_at=(datetime.now(UTC) - age).isoformat(),
         next_url=f"{endpoint}/api/models?cursor=zzz", pages=1,
     )  # fmt: skip
     staging.save(cp)
@@ -154,7 +170,10 @@ def test_a_checkpoint_of_another_scope_is_discarded_with_a_log_line(hub, layout,
     _old_checkpoint(layout, Scope(author="someone"), hub.url, timedelta(minutes=1))
     with caplog.at_level(logging.WARNING, logger="crawler.run"):
         result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
-    assert "discarding the checkpoint of crawl 20200101T000000Z: it was for pipeline_tag=text-generation, author=someone at " in caplog.text
+    assert (
+        "discarding the checkpoint of crawl 20200101T000000Z: it was for pipeline_tag=text-generation, author=someone at "
+        in caplog.text
+    )
     assert result.snapshot_id != "20200101T000000Z"
     assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
 
@@ -163,19 +182,20 @@ def test_a_stale_checkpoint_is_discarded_with_a_log_line(hub, layout, records, s
     _old_checkpoint(layout, Scope(), hub.url, timedelta(hours=13))
     with caplog.at_level(logging.WARNING, logger="crawler.run"):
         result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
-    assert "discarding the checkpoint of crawl 20200101T000000Z: it started 13.0 h ago (more than 12.0 h)" in caplog.text
+    assert (
+        "discarding the checkpoint of crawl 20200101T000000Z: it started 13.0 h ago (more than 12.0 h)" in caplog.text
+    )
     assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
 
 
 def test_a_second_crawl_on_the_same_data_dir_is_refused(hub, layout, settings):
-    with Staging(layout).locked():
-        with pytest.raises(CrawlLocked, match="another crawl") as info:
-            crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+    with Staging(layout).locked(), pytest.raises(CrawlLocked, match="another crawl") as info:
+        crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     assert info.value.exit_code == 3
 
 
 def test_two_crawls_in_the_same_second_get_distinct_ids(hub, layout, settings):
-    moment = datetime(2026, 7, 26, 2, 15, tzinfo=timezone.utc)
+    moment = datetime(2026, 7, 26, 2, 15, tzinfo=UTC)
     a = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False, now=moment)
     b = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False, now=moment)
     assert (a.snapshot_id, b.snapshot_id) == ("20260726T021500Z", "20260726T021501Z")

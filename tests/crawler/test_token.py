@@ -31,7 +31,9 @@ def test_the_token_is_sent_but_never_written(tmp_path, records, request_headers)
     env = {**crawl_env(tmp_path), "HF_TOKEN": TOKEN, "HF_DEBUG": "1"}
     base = ["crawl", "--data-dir", str(data), "--page-size", str(PAGE_SIZE), "--retry-wait", "0.01",
             "--exhausted-wait", "0.01", "--timeout", "2"]  # fmt: skip
-    with FakeHub(records, page_size=PAGE_SIZE, faults=[Fault("server_error", page=1), Fault("forbidden", page=3)]) as hub:
+    with FakeHub(
+        records, page_size=PAGE_SIZE, faults=[Fault("server_error", page=1), Fault("forbidden", page=3)]
+    ) as hub:
         failed = run_cli([*base, "--endpoint", hub.url], env)  # 403: the error message path
         ok = run_cli([*base, "--endpoint", hub.url], env)  # resumes and publishes
         dry = run_cli([*base, "--endpoint", hub.url, "--dry-run"], env)

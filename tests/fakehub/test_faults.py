@@ -123,9 +123,8 @@ def test_rate_limit_headers_are_the_ietf_draft_shapes(records):
 
 def test_429_without_usable_wait_is_retried_five_times_then_raised(records, backoff_sleeps):  # row 5
     fault = Fault("rate_limit_http_date", page=0, times=6)
-    with FakeHub(records, faults=[fault]) as hub:
-        with pytest.raises(HfHubHTTPError, match="429") as raised:
-            list(listing(hub))
+    with FakeHub(records, faults=[fault]) as hub, pytest.raises(HfHubHTTPError, match="429") as raised:
+        list(listing(hub))
 
     assert backoff_sleeps.sleeps == [1, 2, 4, 8, 8]
     assert raised.value.response.status_code == 429
@@ -453,4 +452,3 @@ def test_bad_fault_specs_are_refused_with_the_fix(spec, message):
 def test_bad_times_is_refused():
     with pytest.raises(FakeHubError, match="times must be a positive integer or -1"):
         Fault("drop_link", times=0)
-

@@ -324,7 +324,10 @@ def test_model_info_returns_the_stored_model(hub):
     info = HfApi(endpoint=hub.url).model_info("org1/Model-04")
 
     assert (info.id, info.downloads_all_time, info.safetensors.total, info.sha) == (
-        "org1/Model-04", 104, 5000, f"{4:040x}"
+        "org1/Model-04",
+        104,
+        5000,
+        f"{4:040x}",
     )
     assert HfApi(endpoint=hub.url).model_info("gpt2").id == "gpt2"
 

@@ -3,8 +3,6 @@ lineage shares that match measurements on the real Hub metadata in ../shared/dat
 
 from __future__ import annotations
 
-from tests.paths import REPO
-
 import ast
 import gzip
 import json
@@ -30,6 +28,7 @@ from fakehub.synthetic import (
     to_records,
     write_jsonl,
 )
+from tests.paths import REPO
 
 # Hub repo names: letters, digits, "-", "_", "."; no "--" or ".."; no "-" or "." at either end; at most 96.
 REPO_NAME = re.compile(r"^(?!.*--)(?!.*\.\.)[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$")
@@ -96,8 +95,14 @@ def test_the_same_hub_comes_out_of_every_process(tmp_path: Path) -> None:
     digests = set()
     for salt in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": salt}
-        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / f"{salt}.jsonl")], env=env,
-                             capture_output=True, text=True, check=True, cwd=REPO)
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / f"{salt}.jsonl")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 
@@ -133,9 +138,27 @@ def test_it_makes_exactly_n_valid_records(n: int) -> None:
     assert len(frame) == n
     assert frame.attrs["synthetic"] is True
     assert list(frame.columns) == [
-        "_id", "id", "author", "downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt",
-        "lastModified", "private", "gated", "disabled", "pipeline_tag", "library_name", "tags", "sha",
-        "cardData", "safetensors", "gguf", "config", "siblings",
+        "_id",
+        "id",
+        "author",
+        "downloads",
+        "downloadsAllTime",
+        "likes",
+        "trendingScore",
+        "createdAt",
+        "lastModified",
+        "private",
+        "gated",
+        "disabled",
+        "pipeline_tag",
+        "library_name",
+        "tags",
+        "sha",
+        "cardData",
+        "safetensors",
+        "gguf",
+        "config",
+        "siblings",
     ]
     assert frame["_id"].is_unique and frame["_id"].str.fullmatch(r"[0-9a-f]{24}").all()
     assert (frame["_id"].str[8:16] == SYNTHETIC_ID_MARKER).all()
@@ -168,7 +191,7 @@ def test_downloads_and_likes_are_heavy_tailed() -> None:
     downloads = frame["downloads"].to_numpy()
     assert np.median(downloads) < 20
     assert downloads.max() > 1_000_000
-    top_1_percent = np.sort(downloads)[-len(downloads) // 100:].sum()
+    top_1_percent = np.sort(downloads)[-len(downloads) // 100 :].sum()
     assert top_1_percent / downloads.sum() > 0.8
     assert (frame["likes"] == 0).mean() > 0.5 and frame["likes"].max() > 1000
 
@@ -311,8 +334,9 @@ def test_quantized_repos_report_gguf_totals_or_packed_safetensors() -> None:
 
 @cache
 def real_top_downloads(root: Path) -> pd.DataFrame:
-    frame = pd.read_csv(root / "hf-top-downloads-2024-09" / "hf_models.csv", usecols=["modelId", "downloads",
-                                                                                      "tags", "pipeline_tag"])
+    frame = pd.read_csv(
+        root / "hf-top-downloads-2024-09" / "hf_models.csv", usecols=["modelId", "downloads", "tags", "pipeline_tag"]
+    )
     frame["tags"] = frame["tags"].map(ast.literal_eval)
     return frame
 
@@ -344,10 +368,16 @@ def test_popular_models_have_the_real_shares_of_lineage_quantizations_and_sizes(
     assert 150 < len(top) < 0.05 * len(frame)
     shares = {
         "lineage": (has_lineage(real).mean(), has_lineage(top).mean(), 0.1),
-        "quantized": (quantized_leaf(real["modelId"], real["tags"]).mean(),
-                      quantized_leaf(top["id"], top["tags"]).mean(), 0.08),
-        "size": (names(real["modelId"]).str.contains(SIZE_TOKEN).mean(),
-                 names(top["id"]).str.contains(SIZE_TOKEN).mean(), 0.1),
+        "quantized": (
+            quantized_leaf(real["modelId"], real["tags"]).mean(),
+            quantized_leaf(top["id"], top["tags"]).mean(),
+            0.08,
+        ),
+        "size": (
+            names(real["modelId"]).str.contains(SIZE_TOKEN).mean(),
+            names(top["id"]).str.contains(SIZE_TOKEN).mean(),
+            0.1,
+        ),
     }
     for what, (real_share, synthetic_share, tolerance) in shares.items():
         assert abs(synthetic_share - real_share) < tolerance, (what, synthetic_share, real_share)
@@ -366,14 +396,33 @@ def test_about_sixty_percent_of_models_declare_no_lineage() -> None:
 def test_names_carry_real_families_orgs_and_quantizer_accounts() -> None:
     frame = hub(20_000).frame
     ids = set(frame["id"])
-    for real_id in ("meta-llama/Meta-Llama-3-8B-Instruct", "mistralai/Mistral-7B-v0.1",
-                    "Qwen/Qwen2.5-7B-Instruct", "openai-community/gpt2", "google/gemma-2-2b-it"):
+    for real_id in (
+        "meta-llama/Meta-Llama-3-8B-Instruct",
+        "mistralai/Mistral-7B-v0.1",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "openai-community/gpt2",
+        "google/gemma-2-2b-it",
+    ):
         assert real_id in ids
     authors = frame["author"].value_counts()
     for account in ("mradermacher", "bartowski", "unsloth", "mlx-community", "TheBloke"):
         assert authors.get(account, 0) > 20, account
     name = names(frame["id"])
-    for pattern in (r"-GGUF$", r"-AWQ$", r"-GPTQ", r"-bnb-4bit$", r"exl2", r"-4bit$", r"lora", r"slerp|ties",
-                    r"8x7B", r"\d+B-A\d+B", r"-Instruct", r"-it\b", r"-v0\.\d", r"(?i)\d_\d+b"):
+    for pattern in (
+        r"-GGUF$",
+        r"-AWQ$",
+        r"-GPTQ",
+        r"-bnb-4bit$",
+        r"exl2",
+        r"-4bit$",
+        r"lora",
+        r"slerp|ties",
+        r"8x7B",
+        r"\d+B-A\d+B",
+        r"-Instruct",
+        r"-it\b",
+        r"-v0\.\d",
+        r"(?i)\d_\d+b",
+    ):
         assert name.str.contains(pattern).sum() >= 3, pattern
     assert "synthetic" not in {t for tags in frame["tags"] for t in tags}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.paths import REPO
-
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from constellation.build import build
 from constellation.contract import DataLayout
 from tests.constellation.app.snapshot_rows import snapshot_rows, write_snapshot
-
+from tests.paths import REPO
 
 APP = REPO / "streamlit_app.py"
 EARLIER, LATEST = "20261113T021500Z", "20261120T021500Z"

@@ -8,7 +8,7 @@ hostile strings (HTML, markdown, LaTeX) in fields the Hub lets anyone write.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -29,16 +29,30 @@ OWNERS = ["alice", "bob-ai", "carol-lab", "TheBloke", "unsloth", "nlp-uni", "dav
 SUFFIXES = ["instruct", "chat", "sft", "dpo", "code", "math", "de", "fr", "medical", "legal", "uncensored", "v2"]
 HOSTILE_ID = "hostile/evil-model"
 HOSTILE_LICENSE = "<img src=x onerror=alert(1)>**bold** [x](javascript:alert(1)) $x^2$"
-START = datetime(2026, 1, 5, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-def snapshot_rows(seed: int = 0, scale: float = 1.0, crawled_at: datetime | None = None, legacy: bool = False) -> list[dict]:
+def snapshot_rows(
+    seed: int = 0, scale: float = 1.0, crawled_at: datetime | None = None, legacy: bool = False
+) -> list[dict]:
     """About 330 models in six families; `scale` multiplies downloads (an earlier snapshot uses < 1)."""
     rng = np.random.default_rng(seed)
-    crawled_at = crawled_at or datetime(2026, 11, 20, 2, 15, tzinfo=timezone.utc)
+    crawled_at = crawled_at or datetime(2026, 11, 20, 2, 15, tzinfo=UTC)
     rows: list[dict] = []
 
-    def add(model_id, downloads, likes, pipeline, license_, params=None, base=None, relation=None, tags=(), days=0, also=None):
+    def add(
+        model_id,
+        downloads,
+        likes,
+        pipeline,
+        license_,
+        params=None,
+        base=None,
+        relation=None,
+        tags=(),
+        days=0,
+        also=None,
+    ):
         author, _, name = model_id.partition("/")
         rows.append(
             {

@@ -58,7 +58,17 @@ def _ensure_chromium() -> None:
 def server(atlas_root: Path) -> Iterator[str]:
     _ensure_chromium()
     port = free_port()
-    cmd = [sys.executable, "-m", "constellation", "app", "--data-dir", str(atlas_root), "--port", str(port), "--headless"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "constellation",
+        "app",
+        "--data-dir",
+        str(atlas_root),
+        "--port",
+        str(port),
+        "--headless",
+    ]
     log = atlas_root.parent / f"streamlit-{port}.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -103,7 +113,10 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     tab.console_errors = []  # type: ignore[attr-defined]
-    tab.on("console", lambda msg: msg.type == "error" and tab.console_errors.append(f"{msg.text} ({msg.location.get('url')})"))
+    tab.on(
+        "console",
+        lambda msg: msg.type == "error" and tab.console_errors.append(f"{msg.text} ({msg.location.get('url')})"),
+    )
     tab.on("pageerror", lambda exc: tab.console_errors.append(f"page error: {exc}"))
     yield tab
     context.close()

@@ -16,7 +16,6 @@ from tests.constellation.app.conftest import APP, _clear_caches
 from tests.constellation.app.test_pages import PAGES
 
 
-
 @pytest.fixture
 def early_atlas(atlas_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "early"

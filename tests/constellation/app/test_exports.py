@@ -5,8 +5,8 @@ import networkx as nx
 import pandas as pd
 
 from constellation.app.data import load_atlas
-from constellation.app.similarity import build_similarity_index
 from constellation.app.exports import graph_bytes, models_csv, selection_edges, too_large
+from constellation.app.similarity import build_similarity_index
 from constellation.contract import DataLayout
 
 

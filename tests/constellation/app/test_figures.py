@@ -60,7 +60,10 @@ def test_scatter_samples_per_community_above_the_cap():
     result = scatter_figure(models, "created-downloads", "community", max_points=1000)
     points = sum(len(trace.x) for trace in result.figure.data)
     assert result.sampled and points == result.shown and 1000 <= points <= 1100
-    assert result.note == f"{points:,} of 5,000 models shown; sampled per community above 1,000 points (the most-downloaded always kept)."
+    assert (
+        result.note
+        == f"{points:,} of 5,000 models shown; sampled per community above 1,000 points (the most-downloaded always kept)."
+    )
     shown_ids = {c for trace in result.figure.data for c in trace.customdata}
     shown = models[models["id"].isin(shown_ids)]
     assert shown["community"].nunique() == 50  # every community keeps points

@@ -10,7 +10,9 @@ def models() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": ["a/base", "b/ft", "c/q", "d/other", "e/nosize"],
-            "pipeline_tag": pd.Categorical(["text-generation", "text-generation", "text-generation", "fill-mask", None]),
+            "pipeline_tag": pd.Categorical(
+                ["text-generation", "text-generation", "text-generation", "fill-mask", None]
+            ),
             "downloads": pd.array([1000, 50, 5000, 10, None], dtype="Int64"),
             "params": [8e9, 8e9, None, 1.1e8, None],
             "license": pd.Categorical(["mit", "apache-2.0", "mit", None, "mit"]),

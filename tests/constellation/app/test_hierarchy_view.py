@@ -22,7 +22,12 @@ def test_without_a_saved_tree_communities_are_clustered_by_layout_centroid(atlas
 
 def test_labels_fall_back_to_the_models_community_label():
     models = pd.DataFrame(
-        {"community": [0, 0, 1, 2], "community_label": ["a", "a", None, "c"], "x": [0.0, 0.1, 5.0, 9.0], "y": [0.0, 0.0, 5.0, 9.0]}
+        {
+            "community": [0, 0, 1, 2],
+            "community_label": ["a", "a", None, "c"],
+            "x": [0.0, 0.1, 5.0, 9.0],
+            "y": [0.0, 0.0, 5.0, 9.0],
+        }
     )
     tree = community_tree({}, pd.DataFrame(), models)
     assert dict(zip(tree.keys, tree.labels, strict=True)) == {0: "0: a", 1: "1", 2: "2: c"}

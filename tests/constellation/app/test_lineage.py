@@ -53,6 +53,8 @@ def test_descendants_counts_and_children_by_relation():
 
 
 def test_lineage_edges_of_a_model_both_directions():
-    lineage = pd.DataFrame({"source": ["a", "b", "c"], "target": ["b", "c", "d"], "kind": ["declared", "inferred", "declared"]})
+    lineage = pd.DataFrame(
+        {"source": ["a", "b", "c"], "target": ["b", "c", "d"], "kind": ["declared", "inferred", "declared"]}
+    )
     assert lineage_edges_of(lineage, "b")[["source", "target"]].values.tolist() == [["a", "b"], ["b", "c"]]
     assert lineage_edges_of(lineage.iloc[:0], "b").empty

@@ -2,8 +2,8 @@ import pandas as pd
 
 from constellation.app.data import load_atlas
 from constellation.app.overview import atlas_counts, community_labels, params_text, top_groups
-from constellation.history import group_downloads_over_snapshots, new_models_per_week, snapshot_growth
 from constellation.contract import DataLayout
+from constellation.history import group_downloads_over_snapshots, new_models_per_week, snapshot_growth
 from tests.constellation.app.conftest import EARLIER, LATEST
 
 
@@ -18,7 +18,13 @@ def test_counts(atlas_root):
 
 
 def test_top_groups_by_downloads():
-    frame = pd.DataFrame({"family": ["a", "a", "b", None], "downloads": pd.array([5, None, 7, 100], dtype="Int64"), "likes": [1, 2, 3, 4]})
+    frame = pd.DataFrame(
+        {
+            "family": ["a", "a", "b", None],
+            "downloads": pd.array([5, None, 7, 100], dtype="Int64"),
+            "likes": [1, 2, 3, 4],
+        }
+    )
     top = top_groups(frame, "family", 5, label=pd.Series({"a": "A", "b": "B"}))
     assert top.to_dict("records") == [
         {"family": "b", "label": "B", "models": 1, "downloads": 7, "likes": 3},
@@ -36,7 +42,14 @@ def test_community_labels_prefer_communities_table(atlas_root):
 def test_growth_between_snapshots(atlas_root):
     growth = snapshot_growth(DataLayout(atlas_root))
     # The earlier snapshot lacks the 60 GGUF quantizations and the 6 fourth merges.
-    assert growth == {"previous": EARLIER, "current": LATEST, "models_now": 319, "models_before": 253, "added": 66, "removed": 0}
+    assert growth == {
+        "previous": EARLIER,
+        "current": LATEST,
+        "models_now": 319,
+        "models_before": 253,
+        "added": 66,
+        "removed": 0,
+    }
     assert snapshot_growth(DataLayout(atlas_root), EARLIER) is None
 
 

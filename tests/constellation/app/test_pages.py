@@ -102,7 +102,12 @@ def test_search_finds_a_model_and_shows_its_page(app: AppTest):
     assert _query(app, "model") == ["bob-ai/Llama-3-8B-chat-1"]
     assert len(app.dataframe) == 1  # nearest names
     assert len(app.get("vega_lite_chart")) == 1  # downloads and likes across the two snapshots
-    assert [s.value for s in app.subheader] == ["Parameters", "Lineage", "Across snapshots", "Community and nearest names"]
+    assert [s.value for s in app.subheader] == [
+        "Parameters",
+        "Lineage",
+        "Across snapshots",
+        "Community and nearest names",
+    ]
 
 
 def test_a_merge_lists_all_its_parents(app: AppTest):

@@ -40,4 +40,8 @@ def test_scales_without_python_strings():
     index = IdIndex.build(ids)
     assert len(index) == 200_000
     assert index.search("model-0123456") == ["owner72/model-0123456"]
-    assert index.containing("l-019999", limit=3) == ["owner73/model-0199990", "owner74/model-0199991", "owner75/model-0199992"]
+    assert index.containing("l-019999", limit=3) == [
+        "owner73/model-0199990",
+        "owner74/model-0199991",
+        "owner75/model-0199992",
+    ]

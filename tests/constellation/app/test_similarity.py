@@ -31,7 +31,10 @@ def test_index_answers_neighbours_and_edges_among(tmp_path):
     )
     index = build_similarity_index(path, np.array(["a", "b", "c", "d"], dtype=object))
     assert index.edges == 4 and index.offsets.tolist() == [0, 2, 3, 4, 4]
-    assert index.neighbours("a").to_dict("records") == [{"id": "c", "weight": 0.8999999761581421}, {"id": "b", "weight": 0.5}]
+    assert index.neighbours("a").to_dict("records") == [
+        {"id": "c", "weight": 0.8999999761581421},
+        {"id": "b", "weight": 0.5},
+    ]
     assert index.neighbours("d").empty and index.neighbours("nope").empty
     among = index.edges_of(["a", "b", "d"], within=True)
     assert among[["source", "target"]].values.tolist() == [["a", "b"], ["b", "a"]]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from constellation.atlas.stage import AtlasConfig
 from constellation.atlas.features import name_features
+from constellation.atlas.stage import AtlasConfig
 
 IDS = [
     "meta-llama/Llama-2-7b-hf",
@@ -40,7 +40,9 @@ def test_similar_names_score_higher_than_unrelated_ones():
 
 def test_word_weight_one_means_word_cosine_only():
     features = name_features(IDS, AtlasConfig(word_weight=1.0))
-    assert np.allclose((features.matrix @ features.matrix.T).toarray(), (features.words @ features.words.T).toarray(), atol=1e-5)
+    assert np.allclose(
+        (features.matrix @ features.matrix.T).toarray(), (features.words @ features.words.T).toarray(), atol=1e-5
+    )
 
 
 def test_terms_rarer_than_min_df_are_dropped():

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from scipy.cluster.hierarchy import is_valid_linkage
 
-from constellation.atlas.stage import AtlasConfig
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
     HierarchyError,
@@ -20,6 +19,7 @@ from constellation.atlas.hierarchy import (
     model_order,
     prototype_priority,
 )
+from constellation.atlas.stage import AtlasConfig
 
 FAMILIES = ["llama-2-7b", "mistral-7b-instruct-v0.2", "qwen2.5-1.5b-instruct", "gemma-2-9b-it"]
 SUFFIXES = ["", "-gguf", "-awq", "-lora", "-sft", "-dpo", "-q4_k_m", "-medical", "-chat", "-v2", "-exl2", "-4bit"]
@@ -37,8 +37,14 @@ def atlas_input():
 def build(atlas_input, *, exact_max, leaf_cap):
     ids, matrix, membership, popularity = atlas_input
     hierarchy = build_hierarchy(
-        matrix, membership, popularity, exact_max=exact_max, leaf_cap=leaf_cap, method="average",
-        cut_levels=(0.3, 0.5), progress=False,
+        matrix,
+        membership,
+        popularity,
+        exact_max=exact_max,
+        leaf_cap=leaf_cap,
+        method="average",
+        cut_levels=(0.3, 0.5),
+        progress=False,
     )
     return hierarchy, as_tables(hierarchy, ids, membership, [f"family {c}" for c in range(len(FAMILIES))])
 
@@ -135,5 +141,10 @@ def test_capped_trees_spend_leaves_on_distinct_names_before_copies():
     popularity = np.array([100, 90, 80, 70, 60, 50, 3, 2, 1], dtype=float)
     priority = prototype_priority(features.texts, popularity, np.zeros(len(ids), dtype=bool))
     tree = capped_tree(features.matrix, priority, cap=4, method="average")
-    assert sorted(np.asarray(ids)[tree.prototypes].tolist()) == ["a/mistral-7b", "b/qwen-7b", "c/phi-2", "copier0/llama-2-7b-gguf"]
+    assert sorted(np.asarray(ids)[tree.prototypes].tolist()) == [
+        "a/mistral-7b",
+        "b/qwen-7b",
+        "c/phi-2",
+        "copier0/llama-2-7b-gguf",
+    ]
     assert (tree.leaf_of[:6] == tree.leaf_of[0]).all()  # the copies share their first copy's leaf

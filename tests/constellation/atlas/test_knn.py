@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constellation.atlas.stage import AtlasConfig
 from constellation.atlas.features import name_features
 from constellation.atlas.knn import KnnGraph, exact_knn, knn_graph, knn_recall, sort_keys, windowed_knn
+from constellation.atlas.stage import AtlasConfig
 
 
 @pytest.fixture(scope="module")

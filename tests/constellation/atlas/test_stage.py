@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constellation.atlas.stage import AtlasConfig, AtlasError, map_atlas
-from constellation.store import AtlasTables, read_atlas, write_atlas
 from constellation.atlas.communities import UNMATCHED_LABEL
-from constellation.contract import EDGE_COLUMNS, DataLayout
 from constellation.atlas.hierarchy import atlas_tree, community_tree
+from constellation.atlas.stage import AtlasConfig, AtlasError, map_atlas
+from constellation.contract import EDGE_COLUMNS, DataLayout
+from constellation.store import AtlasTables, read_atlas, write_atlas
 
 FAMILIES = ["Llama-2-7b", "Mistral-7B-Instruct-v0.2", "Qwen2.5-1.5B-Instruct", "gemma-2-9b-it", "phi-3-mini-4k"]
 SUFFIXES = ["", "-GGUF", "-AWQ", "-lora", "-sft", "-dpo", "-Q4_K_M", "-medical", "-chat", "-v2"]
@@ -105,7 +105,9 @@ def test_windowed_knn_and_igraph_above_their_bounds():
 
 
 def test_declared_lineage_edges_join_communities_when_asked():
-    models = pd.DataFrame({"id": ["a/alpha-base", "b/alpha-base-sft", "c/zeta-model", "d/zeta-model-dpo"], "downloads": [4, 3, 2, 1]})
+    models = pd.DataFrame(
+        {"id": ["a/alpha-base", "b/alpha-base-sft", "c/zeta-model", "d/zeta-model-dpo"], "downloads": [4, 3, 2, 1]}
+    )
     lineage = pd.DataFrame({"source": ["a/alpha-base"], "target": ["c/zeta-model"], "kind": ["declared"]})
     plain = map_atlas(models, lineage, AtlasConfig())
     joined = map_atlas(models, lineage, AtlasConfig(add_lineage_edges=True, lineage_weight=5.0))
@@ -118,7 +120,13 @@ def test_declared_lineage_edges_join_communities_when_asked():
 
 @pytest.mark.parametrize(
     "ids",
-    [["gpt2"], ["gpt2", "distilgpt2"], ["a/llama-7b", "b/llama-7b-gguf", "c/llama-7b-awq"], ["🤗/🤗"], ["x/中文", "y/中文"]],
+    [
+        ["gpt2"],
+        ["gpt2", "distilgpt2"],
+        ["a/llama-7b", "b/llama-7b-gguf", "c/llama-7b-awq"],
+        ["🤗/🤗"],
+        ["x/中文", "y/中文"],
+    ],
 )
 def test_tiny_and_unicode_atlases(ids):
     result = map_atlas(pd.DataFrame({"id": ids}), NO_LINEAGE, AtlasConfig())
@@ -133,7 +141,9 @@ def test_tiny_and_unicode_atlases(ids):
 
 
 def test_unicode_twins_are_one_community():
-    result = map_atlas(pd.DataFrame({"id": ["x/中文-llama", "y/中文-llama", "z/другая-модель"]}), NO_LINEAGE, AtlasConfig())
+    result = map_atlas(
+        pd.DataFrame({"id": ["x/中文-llama", "y/中文-llama", "z/другая-модель"]}), NO_LINEAGE, AtlasConfig()
+    )
     assert result.models.loc[0, "community"] == result.models.loc[1, "community"] != result.models.loc[2, "community"]
 
 
@@ -175,7 +185,9 @@ def test_config_is_json_ready_for_build_json():
 
 def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):
     layout = DataLayout(tmp_path)
-    tables = AtlasTables("20260101T000000Z", mapped.models, mapped.edges, mapped.communities, {"x": 1}, mapped.hierarchy)
+    tables = AtlasTables(
+        "20260101T000000Z", mapped.models, mapped.edges, mapped.communities, {"x": 1}, mapped.hierarchy
+    )
     write_atlas(layout, tables)
     back = read_atlas(layout, "20260101T000000Z")
     assert set(back.hierarchy) == set(mapped.hierarchy)

@@ -141,7 +141,12 @@ def test_resolution_sweep_adds_one_row_per_resolution():
     models = _models()
     result = evaluate_atlas(models, run_baseline=False, resolutions=(0.5, 4.0))
     keys = [m["key"] for m in result["methods"]]
-    assert keys == ["atlas_communities", "atlas_clusters", "atlas_communities_resolution_0.5", "atlas_communities_resolution_4"]
+    assert keys == [
+        "atlas_communities",
+        "atlas_clusters",
+        "atlas_communities_resolution_0.5",
+        "atlas_communities_resolution_4",
+    ]
     assert result["methods"][0]["setting"] == "resolution 1 as configured, no tuning"
     assert result["methods"][2]["setting"] == "resolution 0.5"
     assert result["atlas_config"]["add_lineage_edges"] is False

@@ -14,6 +14,15 @@ from click.testing import CliRunner
 
 from constellation.cli import main
 from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
+from constellation.evaluate.lineage import (
+    EvaluationError,
+    NoDeclaredLineage,
+    base_models_from_tags,
+    evaluate_lineage,
+    hide_lineage,
+    score_proposals,
+    snapshot_frame_from_records,
+)
 from constellation.evaluate.report import (
     SECTIONS,
     EvaluationInput,
@@ -24,17 +33,6 @@ from constellation.evaluate.report import (
     params_section,
     render,
 )
-from constellation.evaluate.lineage import (
-    EvaluationError,
-    NoDeclaredLineage,
-    base_models_from_tags,
-    evaluate_lineage,
-    hide_lineage,
-    score_proposals,
-    snapshot_frame_from_records,
-)
-
-from tests.paths import FIXTURES
 
 
 def test_scores_on_a_hand_made_tiny_case() -> None:
@@ -75,7 +73,11 @@ def test_scores_on_a_hand_made_tiny_case() -> None:
     by = scores.by_relation.set_index("relation")
     assert by.loc["quantized"].tolist() == [2, 2, 1, 0.5, 1, 0.5, 2, 0.5]
     assert by.loc["finetune"].tolist() == [1, 1, 1, 1.0, 1, 1.0, 1, 1.0]
-    assert by.loc["adapter", "hidden"] == 1 and math.isnan(by.loc["adapter", "precision"]) and by.loc["adapter", "recall"] == 0
+    assert (
+        by.loc["adapter", "hidden"] == 1
+        and math.isnan(by.loc["adapter", "precision"])
+        and by.loc["adapter", "recall"] == 0
+    )
     assert by.loc["merge", "hidden"] == 1 and by.loc["merge", "recall"] == 0
     curve = scores.curve.set_index("threshold")
     assert curve.loc[0.5].tolist() == [4, 3, 0.75, 0.6, 0.5]
@@ -86,8 +88,12 @@ def test_scores_on_a_hand_made_tiny_case() -> None:
 
 
 def test_findable_recall_counts_only_reachable_children() -> None:
-    truth = pd.DataFrame([("a/x-GGUF", "o/x", "quantized"), ("a/y-GGUF", "gone/y", "quantized")], columns=["child", "parent", "relation"])
-    proposals = pd.DataFrame([("o/x", "a/x-GGUF", "quantized", 0.9)], columns=["source", "target", "relation", "confidence"])
+    truth = pd.DataFrame(
+        [("a/x-GGUF", "o/x", "quantized"), ("a/y-GGUF", "gone/y", "quantized")], columns=["child", "parent", "relation"]
+    )
+    proposals = pd.DataFrame(
+        [("o/x", "a/x-GGUF", "quantized", 0.9)], columns=["source", "target", "relation", "confidence"]
+    )
     scores = score_proposals(proposals, truth, 0.6, findable_children={"a/x-GGUF"})
     assert (scores.overall["recall"], scores.overall["recall_findable"], scores.findable) == (0.5, 1.0, 1)
     quantized = scores.by_relation.set_index("relation").loc["quantized"]
@@ -183,7 +189,9 @@ def test_a_reference_set_without_lineage_is_skipped_not_fatal(tmp_path: Path) ->
 def write_snapshot(root: Path, frame: pd.DataFrame, snapshot_id: str = "20260101T000000Z") -> None:
     layout = DataLayout(root)
     layout.snapshots.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pandas(frame, schema=SNAPSHOT_SCHEMA, preserve_index=False), layout.snapshot(snapshot_id))
+    pq.write_table(
+        pa.Table.from_pandas(frame, schema=SNAPSHOT_SCHEMA, preserve_index=False), layout.snapshot(snapshot_id)
+    )
     layout.manifest(snapshot_id).write_text(json.dumps({"snapshot_id": snapshot_id, "synthetic": False}))
 
 

@@ -91,8 +91,10 @@ def test_name_states_size(name: str | None, stated: bool) -> None:
 
 
 def test_name_states_active() -> None:
-    assert [name_states_active(n) for n in ("Q/Qwen3-30B-A3B", "Q/Qwen1.5-MoE-A2.7B", "m/Llama-4-Scout-17B-16E",
-                                            "m/Llama-2-7b", "a/ama3b")] == [True, True, True, False, False]
+    assert [
+        name_states_active(n)
+        for n in ("Q/Qwen3-30B-A3B", "Q/Qwen1.5-MoE-A2.7B", "m/Llama-4-Scout-17B-16E", "m/Llama-2-7b", "a/ama3b")
+    ] == [True, True, True, False, False]
 
 
 def test_snapshot_evaluation_skips_quantized_repos() -> None:

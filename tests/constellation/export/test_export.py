@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from constellation.store import AtlasTables, write_atlas
 from constellation.cli import main
 from constellation.contract import EDGE_COLUMNS, DataLayout
 from constellation.export.select import ExportError, ExportFilters, select, xml_safe
 from constellation.export.writers import write_export
+from constellation.store import AtlasTables, write_atlas
 
 SNAPSHOT = "20260726T021500Z"
 T0 = pd.Timestamp("2026-07-01T12:00:00", tz="UTC")
 # A name no XML parser accepts as is: NUL, a vertical tab, an escape, markup and a carriage return.
-HOSTILE = 'evil\x00name\x0b\x1b<&>"\'\r\n\tend \U0001f600'
+HOSTILE = "evil\x00name\x0b\x1b<&>\"'\r\n\tend \U0001f600"
 
 
 def atlas_tables() -> AtlasTables:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,7 +20,6 @@ from constellation.genealogy.declared import (
     classify_parent_id,
     declared_lineage,
 )
-
 from tests.paths import FIXTURES
 
 
@@ -86,7 +83,10 @@ def test_cycle_is_broken_against_creation_order() -> None:
     snapshot = fixture_snapshot("lineage_cycle")
     lineage = declared_lineage(snapshot)
     # The constructed edge medinote → Llama-2-7b runs from a 2024 model to a 2023 one: it is the one dropped.
-    assert lineage.report["cycles_broken"] == {"count": 1, "examples": ["AGBonnet/medinote-7b -> meta-llama/Llama-2-7b"]}
+    assert lineage.report["cycles_broken"] == {
+        "count": 1,
+        "examples": ["AGBonnet/medinote-7b -> meta-llama/Llama-2-7b"],
+    }
     by_id = pd.concat([snapshot["id"], lineage.columns], axis=1).set_index("id")
     assert by_id.loc["AGBonnet/medinote-7b", "family"] == "meta-llama/Llama-2-7b"
     assert by_id.loc["AGBonnet/medinote-7b", "depth"] == 2
@@ -143,7 +143,10 @@ def test_malformed_values_are_kept_out_of_the_graph_and_counted() -> None:
             ("org/base", []),
             ("org/url-child", [{"id": "https://huggingface.co/org/base", "relation": "finetune"}]),
             ("org/number-child", [{"id": 7, "relation": "finetune"}]),
-            ("org/dup-child", [{"id": "org/base", "relation": "quantized"}, {"id": "org/base", "relation": "quantized"}]),
+            (
+                "org/dup-child",
+                [{"id": "org/base", "relation": "quantized"}, {"id": "org/base", "relation": "quantized"}],
+            ),
             ("org/rel-child", [{"id": "org/base", "relation": "distilled"}]),
             ("org/bad-child", [{"id": "org/ba se", "relation": "adapter"}]),
             ("org/string-list", "org/base"),
@@ -162,7 +165,9 @@ def test_malformed_values_are_kept_out_of_the_graph_and_counted() -> None:
     }
     assert lineage.report["rejected_lineage"]["count"] == 7
     # Only the first of the duplicated pair survives.
-    assert lineage.edges[["source", "target", "relation"]].values.tolist() == [["org/base", "org/dup-child", "quantized"]]
+    assert lineage.edges[["source", "target", "relation"]].values.tolist() == [
+        ["org/base", "org/dup-child", "quantized"]
+    ]
     assert lineage.columns["parent"].notna().tolist() == [False, False, False, True, False, False, False, False]
     assert set(lineage.rejected["id"]) == {
         "org/url-child",

@@ -20,14 +20,26 @@ SAME_KEY = [
     ("bartowski/gemma-2-27b-it-GGUF", "google/gemma-2-27b-it", "gemma-2-27b-it"),
     ("TheBloke/Mistral-7B-Instruct-v0.1-GPTQ", "mistralai/Mistral-7B-Instruct-v0.1", "mistral-7b-instruct-v0.1"),
     ("TheBloke/Llama-2-13B-chat-GGUF", "meta-llama/Llama-2-13b-chat-hf", "llama-2-13b-chat"),
-    ("mradermacher/Nous-Capybara-limarpv3-34B-i1-GGUF", "Doctor-Shotgun/Nous-Capybara-limarpv3-34B", "nous-capybara-limarpv3-34b"),
+    (
+        "mradermacher/Nous-Capybara-limarpv3-34B-i1-GGUF",
+        "Doctor-Shotgun/Nous-Capybara-limarpv3-34B",
+        "nous-capybara-limarpv3-34b",
+    ),
     ("mlc-ai/gemma-2b-it-q4f32_1-MLC", "google/gemma-2b-it", "gemma-2b-it"),
     ("hugging-quants/Meta-Llama-3.1-405B-BNB-NF4-BF16", "meta-llama/Meta-Llama-3.1-405B", "meta-llama-3.1-405b"),
     ("Lewdiculous/mini-magnum-12b-v1.1-GGUF-IQ-Imatrix", "intervitens/mini-magnum-12b-v1.1", "mini-magnum-12b-v1.1"),
     ("TheBloke/openchat_3.5-16k-AWQ", "NurtureAI/openchat_3.5-16k", "openchat-3.5-16k"),
     ("legraphista/gemma-2-27b-it-IMat-GGUF", "google/gemma-2-27b-it", "gemma-2-27b-it"),
-    ("byroneverson/glm-4-9b-chat-abliterated-gguf", "byroneverson/glm-4-9b-chat-abliterated", "glm-4-9b-chat-abliterated"),
-    ("Alex01837178373/Qwen2-1.5B-Instruct-Abliterated-Q5_K_M-GGUF", "trollek/Qwen2-1.5B-Instruct-Abliterated", "qwen2-1.5b-instruct-abliterated"),
+    (
+        "byroneverson/glm-4-9b-chat-abliterated-gguf",
+        "byroneverson/glm-4-9b-chat-abliterated",
+        "glm-4-9b-chat-abliterated",
+    ),
+    (
+        "Alex01837178373/Qwen2-1.5B-Instruct-Abliterated-Q5_K_M-GGUF",
+        "trollek/Qwen2-1.5B-Instruct-Abliterated",
+        "qwen2-1.5b-instruct-abliterated",
+    ),
     ("unsloth/Meta-Llama-3.1-8B-bnb-4bit", "meta-llama/Meta-Llama-3.1-8B", "meta-llama-3.1-8b"),
     ("astronomer/Llama-3-8B-Instruct-GPTQ-8-Bit", "unsloth/llama-3-8b-Instruct", "llama-3-8b-instruct"),
 ]
@@ -53,7 +65,10 @@ MORE_MARKERS = [
     ("tinyllama-24-gptq-4bit-g128", "tinyllama-24"),
     ("FLUX.1-dev-qint8", "flux.1-dev"),
     ("distilbert-base-uncased-finetuned-sst-2-english-int8-dynamic", "distilbert-base-uncased-finetuned-sst-2-english"),
-    ("DarkIdol-Llama-3.1-8B-Instruct-1.1-Uncensored-GGUF-IQ-Imatrix-Request", "darkidol-llama-3.1-8b-instruct-1.1-uncensored"),
+    (
+        "DarkIdol-Llama-3.1-8B-Instruct-1.1-Uncensored-GGUF-IQ-Imatrix-Request",
+        "darkidol-llama-3.1-8b-instruct-1.1-uncensored",
+    ),
     ("deepseek-r1-distill-llama-8b-unsloth-bnb-4bit", "deepseek-r1-distill-llama-8b"),
 ]
 
@@ -99,16 +114,26 @@ def test_a_context_length_is_dropped_on_the_original_side_only() -> None:
     # TheBloke/openchat_3.5-16k-AWQ quantises NurtureAI/openchat_3.5-16k, not openchat/openchat_3.5; and
     # leafspark's -4194k GGUF is not gradientai's -1048k model.
     child = loose_key(name_key(pd.Series(["openchat_3.5-16k-AWQ", "Llama-3-8B-Instruct-Gradient-4194k-GGUF"])))
-    originals = loose_key(name_key(pd.Series(["openchat_3.5", "Llama-3-8B-Instruct-Gradient-1048k"])), drop_context=True)
+    originals = loose_key(
+        name_key(pd.Series(["openchat_3.5", "Llama-3-8B-Instruct-Gradient-1048k"])), drop_context=True
+    )
     assert child.tolist() == ["16k-3.5-openchat", "3-4194k-8b-gradient-instruct-llama"]
     assert originals.tolist() == ["3.5-openchat", "3-8b-gradient-instruct-llama"]
 
 
 def test_loose_key_keeps_sizes_and_versions_apart() -> None:
-    names = pd.Series(["magnum-12b-v2", "magnum-12b-v2.5", "magnum-72b-v2", "Phi-3-mini-4k-instruct", "Phi-3-mini-128k-instruct"])
+    names = pd.Series(
+        ["magnum-12b-v2", "magnum-12b-v2.5", "magnum-72b-v2", "Phi-3-mini-4k-instruct", "Phi-3-mini-128k-instruct"]
+    )
     keys = loose_key(name_key(names))
     # A context length inside the name tells variants apart; only a trailing one is packaging.
-    assert keys.tolist() == ["12b-magnum-v2", "12b-magnum-v2.5", "72b-magnum-v2", "3-4k-instruct-mini-phi", "128k-3-instruct-mini-phi"]
+    assert keys.tolist() == [
+        "12b-magnum-v2",
+        "12b-magnum-v2.5",
+        "72b-magnum-v2",
+        "3-4k-instruct-mini-phi",
+        "128k-3-instruct-mini-phi",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -172,12 +197,19 @@ def test_each_rule_on_a_small_snapshot() -> None:
         ]
     )
     declared = pd.DataFrame(
-        {"source": ["mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-v0.1"], "target": ["q2/Zephyr-Beta-AWQ", "q3/Zephyr-Beta-exl2"]}
+        {
+            "source": ["mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-v0.1"],
+            "target": ["q2/Zephyr-Beta-AWQ", "q3/Zephyr-Beta-exl2"],
+        }
     )
     needs = ~frame["id"].isin(["q2/Zephyr-Beta-AWQ", "q3/Zephyr-Beta-exl2"]).to_numpy()
     out = infer_lineage(frame, needs, declared).proposals.set_index("target")
     rules = RuleConfidence()
-    assert sorted(out.index) == ["TheBloke/Llama-2-7B-Chat-GGUF", "fan/bert-base-uncased-finetuned-sst2", "q1/Zephyr-Beta-GGUF"]
+    assert sorted(out.index) == [
+        "TheBloke/Llama-2-7B-Chat-GGUF",
+        "fan/bert-base-uncased-finetuned-sst2",
+        "q1/Zephyr-Beta-GGUF",
+    ]
     gguf = out.loc["TheBloke/Llama-2-7B-Chat-GGUF"]
     assert (gguf["source"], gguf["relation"], gguf["confidence"]) == (
         "meta-llama/Llama-2-7b-chat-hf",
@@ -225,7 +257,9 @@ def test_two_comparable_repos_make_a_name_ambiguous() -> None:
     # The quantised child keeps the most-downloaded match with less trust; the clean one gets none.
     assert out["target"].tolist() == ["q/Mixtral-8x22B-v0.1-AWQ"]
     assert out["source"].iloc[0] == "mistralai/Mixtral-8x22B-v0.1"
-    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match + RuleConfidence().ambiguous_name)
+    assert out["confidence"].iloc[0] == pytest.approx(
+        RuleConfidence().quantized_name_match + RuleConfidence().ambiguous_name
+    )
 
 
 def test_a_parent_known_only_from_declarations_can_be_proposed() -> None:
@@ -236,7 +270,9 @@ def test_a_parent_known_only_from_declarations_can_be_proposed() -> None:
         ["SanjiWatsuki/Kunoichi-7B", "TheBloke/Kunoichi-7B-GGUF", "quantized"]
     ]
     # No date for an external parent, so the creation order is unchecked.
-    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().quantized_name_match + RuleConfidence().dates_unknown)
+    assert out["confidence"].iloc[0] == pytest.approx(
+        RuleConfidence().quantized_name_match + RuleConfidence().dates_unknown
+    )
 
 
 def test_adapter_relation_from_tags_and_brand_key() -> None:
@@ -279,7 +315,9 @@ def test_tag_prior_for_adapters_learned_from_declarations() -> None:
     # and 12 of 26 adapters ≤ half carry it); `lora` and `diffusers` are on all 26 and predict nothing.
     declared = pd.DataFrame(
         {
-            "source": ["black-forest-labs/FLUX.1-dev"] * 11 + ["someone/flux-schnell"] + ["runwayml/stable-diffusion-v1-5"] * 14,
+            "source": ["black-forest-labs/FLUX.1-dev"] * 11
+            + ["someone/flux-schnell"]
+            + ["runwayml/stable-diffusion-v1-5"] * 14,
             "target": [f"artist{i}/style-{i}" for i in range(12)] + [f"old{i}/sd-style-{i}" for i in range(14)],
             "relation": ["adapter"] * 26,
         }
@@ -387,11 +425,17 @@ def hermes_snapshot(hidden: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.n
 
 
 def test_owner_habit_proposes_the_base_of_the_repo_a_quantisation_names() -> None:
-    frame, declared, needs = hermes_snapshot(["NousResearch/Hermes-3-Llama-3.1-8B-GGUF", "bartowski/Hermes-3-Llama-3.1-8B-GGUF"])
+    frame, declared, needs = hermes_snapshot(
+        ["NousResearch/Hermes-3-Llama-3.1-8B-GGUF", "bartowski/Hermes-3-Llama-3.1-8B-GGUF"]
+    )
     out = infer_lineage(frame, needs, declared).proposals.set_index("target")
     habit = out.loc["NousResearch/Hermes-3-Llama-3.1-8B-GGUF"]
     # NousResearch's two visible GGUFs both declare the base of the repo they name: 0.9 × 1.0 × (0.75 + 0.125).
-    assert (habit["source"], habit["relation"], habit["rule"]) == ("meta-llama/Meta-Llama-3.1-8B", "quantized", "owner habit")
+    assert (habit["source"], habit["relation"], habit["rule"]) == (
+        "meta-llama/Meta-Llama-3.1-8B",
+        "quantized",
+        "owner habit",
+    )
     assert habit["confidence"] == pytest.approx(0.9 * 0.875)
     assert "NousResearch/Hermes-3-Llama-3.1-8B" in habit["evidence"] and "'nousresearch'" in habit["evidence"]
     # bartowski shows no such habit here: its GGUF keeps the repo its name copies.
@@ -404,5 +448,8 @@ def test_owner_habit_needs_support() -> None:
     frame, declared, needs = hermes_snapshot(hidden)
     out = infer_lineage(frame, needs, declared).proposals.set_index("target")
     # One visible example is not a habit: both GGUFs keep the fine-tune their names copy.
-    assert out.loc[hidden, "source"].tolist() == ["NousResearch/Hermes-3-Llama-3.1-8B", "NousResearch/Nous-Hermes-2-Yi-34B"]
+    assert out.loc[hidden, "source"].tolist() == [
+        "NousResearch/Hermes-3-Llama-3.1-8B",
+        "NousResearch/Nous-Hermes-2-Yi-34B",
+    ]
     assert set(out["rule"]) == {"name match"}

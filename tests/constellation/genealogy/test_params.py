@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from tests.paths import FIXTURES
-
 import csv
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +17,7 @@ from constellation.genealogy.params import (
     params_from_name,
     quantized_rows,
 )
+from tests.paths import FIXTURES
 
 FIXTURE = FIXTURES / "param_names.csv"
 

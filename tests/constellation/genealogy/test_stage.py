@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from constellation.contract import EDGE_COLUMNS, RELATIONS, SNAPSHOT_COLUMNS, empty_snapshot_table
 from constellation.evaluate.lineage import snapshot_frame_from_records
-from constellation.genealogy.stage import INFERRED_COLUMNS, PARAMS_COLUMNS, annotate
 from constellation.genealogy.declared import LINEAGE_COLUMNS
-
+from constellation.genealogy.stage import INFERRED_COLUMNS, PARAMS_COLUMNS, annotate
 from tests.paths import FIXTURES
 
 
@@ -24,7 +21,9 @@ def test_annotate_adds_the_contract_columns_and_keeps_the_rows(snapshot: pd.Data
     genealogy = annotate(snapshot)
     models = genealogy.models
     assert models["id"].tolist() == snapshot["id"].tolist()
-    assert list(models.columns) == list(snapshot.columns) + list(LINEAGE_COLUMNS) + list(PARAMS_COLUMNS) + list(INFERRED_COLUMNS)
+    assert list(models.columns) == list(snapshot.columns) + list(LINEAGE_COLUMNS) + list(PARAMS_COLUMNS) + list(
+        INFERRED_COLUMNS
+    )
     assert str(models["depth"].dtype) == "int32"
     assert all(str(models[f"n_{r}"].dtype) == "int64" for r in RELATIONS)
     assert str(models["inferred_confidence"].dtype) == "float64"
@@ -45,7 +44,9 @@ def test_declared_and_inferred_edges_stay_separate(snapshot: pd.DataFrame) -> No
     assert models.loc[inferred["target"], "parent"].isna().all()
     assert models.loc[inferred["target"], "inferred_parent"].tolist() == inferred["source"].tolist()
     # NousResearch's copy of Meta-Llama-3-8B-Instruct is a re-upload of meta-llama's (same clean name).
-    assert models.loc["NousResearch/Meta-Llama-3-8B-Instruct", "inferred_parent"] == "meta-llama/Meta-Llama-3-8B-Instruct"
+    assert (
+        models.loc["NousResearch/Meta-Llama-3-8B-Instruct", "inferred_parent"] == "meta-llama/Meta-Llama-3-8B-Instruct"
+    )
 
 
 def test_report_lists_what_build_json_needs(snapshot: pd.DataFrame) -> None:
