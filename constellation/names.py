@@ -1,29 +1,82 @@
-"""A tokenizer that knows how Hub model ids are written.
+"""The Hub's naming vocabulary: how model ids are written, read in one place.
 
-    "TheBloke/Llama-2-13B-chat-GPTQ"          → owner "TheBloke", tokens llama · 2 · 13b · chat · gptq
-    "Qwen/Qwen2.5-7B-Instruct-Q4_K_M.gguf"   → qwen · 2.5 · 7b · instruct · q4_k_m · gguf
-    "mistralai/Mistral-7B-v0.1"               → mistral · 7b · v0.1
-    "EleutherAI/gpt-neox-20b", "WizardLM"    → gpt · neox · 20b, wizard · lm ("LLaMA" stays llama)
+Every word list and pattern about Hub names lives here; the stages import them (`genealogy.params` for
+sizes and packed weights, `genealogy.inferred` and `genealogy.declared` for name keys and markers,
+`atlas` and `app` for tokens, `evaluate` for what counts as a stated size). Four sections:
 
-Names are split on separators, camelCase and letter-digit boundaries, but the tokens that carry meaning on
-the Hub stay whole and are normalised to lower case: sizes (`7b`, `1.5b`, `125m`, `8x7b`, the active size
-`a3b`), quantisations (`q4_k_m`, `iq2_xxs`, `4bit`, `int8`, `bf16`, `gptq`, `awq`, `gguf`, `exl2`, `4.0bpw`),
-versions (`v0.1`, `v2`) and dotted numbers (`3.1`, `2.5`). Text is NFKC-normalised first, so full-width
-and compatibility characters match their plain forms; letters of any script are kept.
+1. Tokens. `tokenize_id` / `tokenize_name` split a name into the tokens the atlas's n-grams use:
+
+       "TheBloke/Llama-2-13B-chat-GPTQ"          → owner "TheBloke", tokens llama · 2 · 13b · chat · gptq
+       "Qwen/Qwen2.5-7B-Instruct-Q4_K_M.gguf"   → qwen · 2.5 · 7b · instruct · q4_k_m · gguf
+       "mistralai/Mistral-7B-v0.1"               → mistral · 7b · v0.1
+       "EleutherAI/gpt-neox-20b", "WizardLM"    → gpt · neox · 20b, wizard · lm ("LLaMA" stays llama)
+
+   Names are split on separators, camelCase and letter-digit boundaries, but the tokens that carry meaning
+   on the Hub stay whole and are normalised to lower case: sizes (`7b`, `1.5b`, `125m`, `8x7b`, the active
+   size `a3b`), quantisations (`q4_k_m`, `iq2_xxs`, `4bit`, `int8`, `bf16`, `gptq`, `awq`, `gguf`, `exl2`,
+   `4.0bpw`), versions (`v0.1`, `v2`) and dotted numbers (`3.1`, `2.5`). Text is NFKC-normalised first, so
+   full-width and compatibility characters match their plain forms; letters of any script are kept.
+
+2. Sizes. `params_from_name` reads the size a name states (`Llama-2-7b`, `opt-350m`, `Qwen-1_8B`,
+   `bloom-7b1`, `Mixtral-8x7B`, `Qwen3-30B-A3B`) and nothing else: versions (`Qwen2.5`, `gpt-3.5-turbo`,
+   `v0.1`), dates, quantization marks (`4bit`, `Q4_K_M`, `4.0bpw`), hyper-parameters (`lr1e-4`, `bs256`,
+   `epoch3`) and context lengths (`ctx8k`, `32k`, `-1M`) are not sizes. `is_size_token` and
+   `is_version_token` judge one token of a name key; `states_size` / `states_active_size` say whether a
+   name carries something size-like at all (the denominator of the parser's coverage).
+
+3. Markers. Three quantisation vocabularies, different on purpose, each for one question:
+   - `QUANTIZATION_MARKERS` (`has_quantization_marker`): is this repo a *format copy* of another model?
+     Suffixes only, and format conversions count (`-fp16`, `-onnx`, `-mlx`, `-MLC`): for lineage, a
+     conversion is a copy of its original as much as a 4-bit quantisation is.
+   - `PACKED_WEIGHT_MARKERS` (`has_packed_weight_marker`): are the weights stored in fewer bits, so that
+     the metadata counts packed tensors? Anywhere in the name; 16-bit and format words do not count
+     (`Labess-7b-chat-16bit` is a full-size model).
+   - the tokenizer's quantisation tokens: which words stay one token (`q4_k_m`, not q · 4 · k · m).
+   `QUANTIZED_TAGS`, `ADAPTER_TAGS` and `MERGE_TAGS` are the Hub tags that say the same.
+   `ADAPTER_MARKERS` and `MERGE_WORDS` are the suffixes and words of adapters and merges.
+
+4. Keys. `name_key` strips those markers so that a copy and its original meet in a hash join
+   (`Llama-2-7B-Chat-GGUF` and `Llama-2-7b-chat-hf` → `llama-2-7b-chat`); `loose_key` is also blind to
+   word order and packaging words.
+
+Every list was drawn from real names (../shared/data; the comment at each one says which habit it
+follows); docs/quality.md measures what they catch.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+# --------------------------------------------------------------------------------------------------
+# Size and quantisation fragments shared by the patterns below
+# --------------------------------------------------------------------------------------------------
+
+# A total size as one token: 7b, 1.3b, 350m, 8x7b (Mixtral's experts × size), 1t.
+_TOTAL_SIZE = r"(?:\d+x)?\d+(?:\.\d+)?[bmkt]"
+# The active size of a mixture of experts, as Qwen and Kimi write it: Qwen3-30B-A3B, Qwen1.5-MoE-A2.7B.
+_ACTIVE_SIZE = r"a\d+(?:\.\d+)?b"
+# The quantisation words the tokenizer keeps whole: llama.cpp's quant types (q4_k_m, iq2_xxs), bit widths
+# (4bit, int8, fp16, bf16, nf4), the common formats and exllama's bits per weight (4.0bpw).
+_QUANT_TOKEN = (
+    r"i?q\d(?:_[a-z0-9]{1,3}){0,2}|\d{1,2}bit|int[48]|fp(?:8|16|32)|bf16|nf4"
+    r"|gptq|awq|gguf|ggml|exl2|mlx|\d+(?:\.\d+)?bpw"
+)
+
+# --------------------------------------------------------------------------------------------------
+# 1. Tokens
+# --------------------------------------------------------------------------------------------------
 
 # One pass of alternatives, tried left to right at each position: the specific Hub tokens first, then
 # numbers, then camelCase words. Sizes may follow a letter ("wizard7b") but not precede one ("13bchat").
 _TOKEN_RE = re.compile(
-    r"""
-    (?P<quant>(?i:(?<![a-z0-9])(?:i?q\d(?:_[a-z0-9]{1,3}){0,2}|\d{1,2}bit|int[48]|fp(?:8|16|32)|bf16|nf4
-        |gptq|awq|gguf|ggml|exl2|mlx|\d+(?:\.\d+)?bpw)(?![a-z0-9])))
-    |(?P<size>(?i:(?<![a-z0-9])a\d+(?:\.\d+)?b(?![a-z0-9])|(?:\d+x)?\d+(?:\.\d+)?[bmkt](?![a-z])))
+    rf"""
+    (?P<quant>(?i:(?<![a-z0-9])(?:{_QUANT_TOKEN})(?![a-z0-9])))
+    |(?P<size>(?i:(?<![a-z0-9]){_ACTIVE_SIZE}(?![a-z0-9])|{_TOTAL_SIZE}(?![a-z])))
     |(?P<version>(?i:(?<![a-z0-9])v\d+(?:\.\d+)*))
     |(?P<number>\d+(?:\.\d+)*)
     |(?P<word>[^\W\d_]+)
@@ -87,3 +140,434 @@ def tokenize_id(model_id: str, *, include_owner: bool = False) -> list[str]:
 def normalized_name(model_id: str, *, include_owner: bool = False) -> str:
     """The tokens joined by single spaces: the text the n-gram features are computed on."""
     return " ".join(tokenize_id(model_id, include_owner=include_owner))
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. Sizes
+# --------------------------------------------------------------------------------------------------
+
+# A size or a version as one token of a name key (lower-case, `-` separated): 7b, 1.3b, 350m, 8x7b; v0.2,
+# 3.1. ASCII digits only: keys keep the name's own digits, and other scripts' digits are no Hub size.
+SIZE_TOKEN_RE = re.compile(rf"^{_TOTAL_SIZE}$", re.ASCII)
+VERSION_TOKEN_RE = re.compile(r"^(?:v[0-9]+(?:\.[0-9]+)*|[0-9]+\.[0-9]+)$")
+
+# What `states_size` counts as size-like: a number (with a decimal part or the `1_5` / `7b1` forms) and a
+# B/M/T unit, bounded by non-letters. Looser than the parser on purpose: it is the denominator the
+# parser's coverage is measured against (constellation/evaluate/params.py), so it must not share its rules.
+STATES_SIZE_RE = re.compile(r"(?<![a-z0-9.])(?:\d+x)?\d+(?:[._]\d+)?[bmt]\d?(?![a-z0-9])", re.IGNORECASE)
+# An active size: `-A3B`, `A2.7B`, or `17B-16E` (Llama 4's active parameters of 16 experts).
+STATES_ACTIVE_RE = re.compile(rf"(?<![a-z0-9]){_ACTIVE_SIZE}(?![a-z0-9])|\d+b-\d+e(?![a-z0-9])", re.IGNORECASE)
+
+
+def is_size_token(token: str) -> bool:
+    """Whether one token of a name key is a total size (`7b`, `8x7b`, `350m`; not the active `a3b`)."""
+    return SIZE_TOKEN_RE.match(token) is not None
+
+
+def is_version_token(token: str) -> bool:
+    """Whether one token of a name key is a version (`v0.2`, `v2`, `3.1`; a bare `3` is not)."""
+    return VERSION_TOKEN_RE.match(token) is not None
+
+
+def size_tokens(tokens: list[str]) -> set[str]:
+    """The total-size tokens among the tokens of a name key."""
+    return {t for t in tokens if is_size_token(t)}
+
+
+def states_size(name: str) -> bool:
+    """Whether a model name (or "owner/name") carries a size-like token, whether or not the parser reads it."""
+    if not isinstance(name, str):
+        return False
+    return STATES_SIZE_RE.search(name.rsplit("/", 1)[-1]) is not None
+
+
+def states_active_size(name: str) -> bool:
+    """Whether a model name (or "owner/name") carries an active-size token (`A3B`, `17B-16E`)."""
+    if not isinstance(name, str):
+        return False
+    return STATES_ACTIVE_RE.search(name.rsplit("/", 1)[-1]) is not None
+
+
+@dataclass(frozen=True)
+class NameSize:
+    total: int | None  # parameters stated by the name, e.g. 7_000_000_000; None when the name states none
+    active: int | None  # active parameters of a MoE (30B-A3B -> 3e9; A22B); None otherwise
+    token: str | None  # the matched text, for evidence/debugging
+
+
+_NONE = NameSize(None, None, None)
+_UNIT = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
+# In a mixture of experts upcycled from a dense model, only the MLP blocks are copied per expert. For
+# Mistral-7B the MLPs are 78 % of the weights, so `NxM` has M·(1 + 0.78·(N−1)) parameters: 8x7B → 45.2B
+# (Mixtral: 46.7B; the nominal 56B is 20 % off) and 8x22B → 142B (Mixtral: 140.6B; the nominal 176B is
+# 25 % off, outside the ±25 % tolerance). Measured on ../shared/data, see docs/quality.md.
+_MOE_SHARED = 0.78
+# The largest open models are ~2T parameters; a bigger "T" figure is a count of training tokens (`-5T`).
+_MAX_TOTAL_T = 2.5
+
+# One size token. Matching is case-insensitive; the checks the regex cannot express (what precedes the
+# number, version-vs-decimal underscores) are made in `_candidates`.
+_SIZE_RE = re.compile(
+    r"""
+    (?<![0-9])(?<![0-9]\.)                        # not the tail of a number or version (2.5, v0.1)
+    (?:(?P<experts>[1-9]\d{0,2})[x×])?            # MoE experts: 8x7B
+    (?P<int>\d+)
+    (?:
+        \.(?P<frac>\d{1,3})                       # 1.3b, 10.7B, 0.125b
+      | (?P<dsep>[_p])(?P<dfrac>\d)(?!\d)         # 1_5B, 2p7b (one digit: llama_2_13b is not 2.13B)
+    )?
+    (?P<unit>[bmkt])
+    (?:(?P<bloom>\d)(?![a-z0-9]))?                # bloom-7b1 = 7.1B
+    (?:
+        (?-i:(?<=[BMT])(?=[A-Z][a-z]))            # GPTNeo350MInformal: a capital starts the next word
+      | (?!(?!v\d)[a-z0-9])                      # 4bit, 4.0bpw, 3.5-turbo, 713b8e (a hash); 7bv5 is fine
+    )
+    (?:
+        [-_.]?a(?P<aint>\d+)(?:[._p](?P<afrac>\d{1,2}))?b(?![a-z0-9])   # 30B-A3B
+      | (?-i:(?<=B)-(?P<nexp>[1-9]\d{0,2})E)(?![a-z0-9])                # Llama-4-Scout-17B-16E: active
+    )?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# Letters glued to a number that make it a field, not a size: ctx8k, seq2k, step100k, ep3, laion400m.
+_FIELD_PREFIXES = frozenset(
+    [
+        "ctx", "context", "seq", "len", "step", "steps", "ep", "epoch", "epochs", "bs", "lr", "iter", "it", "laion",
+        "in", "ft", "top", "rank", "gs", "tr",
+    ]
+)  # fmt: skip
+# One-letter prefixes that do not make a field: GPT-J6B, pubtator-gpt-p43M (p for parameters).
+_SIZE_LETTERS = frozenset("jp")
+# Lowercase words a size is glued to in real names (llama7b, opt350m, baizelora13b). Glued to other
+# lowercase words, a number+unit is more often a dataset or a variant (esm1b, lvd142m, wiki40b, tr8b).
+_GLUED_FAMILIES = (
+    "llama", "alpaca", "vicuna", "mistral", "mixtral", "gemma", "qwen", "phi", "falcon", "mpt", "opt", "bloom",
+    "bloomz", "gpt", "gptj", "neo", "neox", "pythia", "baize", "koala", "guanaco", "wizardlm", "wizard",
+    "starcoder", "codegen", "solar", "yi", "olmo", "cerebras", "redpajama", "rwkv", "glm", "baichuan", "internlm",
+    "deepseek", "orca", "platypus", "pygmalion", "lora", "xlsr", "t5", "bert", "roberta", "bart", "electra", "xglm",
+    "llava",
+)  # fmt: skip
+# Below 10M parameters a model is tiny; next to an architecture size word (roberta-base, bert-large),
+# such an M figure counts data (1M sentences, 2M steps), not parameters.
+_SMALL_M = 10_000_000
+_SIZE_WORD_RE = re.compile(r"(?<![a-z])(?:base|large|small|medium|xl|xxl)(?![a-z])")
+# Families whose names carry a version: in `llama_2_7b` the `2` is the version, not the 2 of 2.7B.
+_VERSIONED_FAMILIES = frozenset(
+    [
+        "llama", "llama2", "llama3", "gemma", "gemma2", "qwen", "qwen2", "mistral", "falcon", "phi", "yi", "glm",
+        "chatglm", "baichuan", "internlm", "deepseek", "olmo", "granite", "exaone", "starcoder", "codellama", "vicuna",
+        "mpt",
+    ]
+)  # fmt: skip
+_PARAM_WORD_RE = re.compile(r"[-_]?params?(?![a-z])", re.IGNORECASE)
+# A digit and a unit letter: a name without one states no size. Also run by pyarrow's RE2 engine over a
+# whole column (genealogy.params), so it must stay free of look-arounds.
+SIZE_HINT_PATTERN = r"\d[._p]?\d*[bmktBMKT]"
+_ANY_DIGIT_UNIT = re.compile(SIZE_HINT_PATTERN)
+
+
+def _is_version_underscore(lowered: str, start: int) -> bool:
+    """In `X_Y<unit>`, whether X is a version glued to a family (Llama2_7B, llama_2_7b, llama3_1_8b)."""
+    if start == 0:
+        return False
+    char_before = lowered[start - 1]
+    if char_before.isalnum():
+        return True
+    if char_before != "_":
+        return False
+    if start >= 2 and lowered[start - 2].isdigit():
+        return True
+    word_before = re.split(r"[^a-z0-9]", lowered[: start - 1])[-1]
+    return word_before in _VERSIONED_FAMILIES
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rank: int  # lower is preferred: 0 explicit "-params", 1 B/T, 2 M, 3 standalone T
+    start: int
+    total: int | None
+    active: int | None
+    token: str
+
+
+def _value(int_part: str, frac: str | None, unit: str) -> float:
+    number = float(f"{int_part}.{frac}") if frac else float(int_part)
+    return number * _UNIT[unit.lower()]
+
+
+def _letters_before(name: str, pos: int) -> str:
+    i = pos
+    while i > 0 and name[i - 1].isalpha():
+        i -= 1
+    return name[i:pos]
+
+
+def _candidates(name: str) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    lowered = name.lower()
+    for m in _SIZE_RE.finditer(name):
+        start = m.start()
+        int_part, frac, unit = m["int"], m["frac"], m["unit"].lower()
+        if len(int_part) > 1 and int_part.startswith("0"):
+            continue  # V0309B1, 0528: dates and codes, not sizes
+        if len(int_part) == 4 and 1990 <= int(int_part) <= 2039 and not m["frac"]:
+            continue  # 2021MScAI: a year
+        prefix = _letters_before(lowered, start)
+        underscore_version = m["dsep"] == "_" and _is_version_underscore(lowered, start)
+        active_only = False
+        if prefix and not underscore_version:
+            before_prefix = lowered[start - len(prefix) - 1] if start > len(prefix) else "-"
+            word = name[start - len(prefix) : start]
+            if before_prefix.isdigit() and not (len(word) > 1 and word[0].isupper() and word[1:].islower()):
+                continue  # V0422MADP1B: a code mixing digits and letters (but GPT2Neo1.3B is a size)
+            if len(prefix) == 1:
+                if prefix == "a" and not m["experts"] and unit == "b":
+                    active_only = True  # Qwen1.5-MoE-A2.7B, Kimi-VL-A3B: active size only
+                elif prefix not in _SIZE_LETTERS:
+                    continue  # s13B (samples), v1.3b, b90K: a one-letter field
+            elif prefix in _FIELD_PREFIXES or prefix.endswith("v"):
+                continue  # ctx8k, step100k, yolov8m (v8 is a version)
+            elif word.islower() and not prefix.endswith(_GLUED_FAMILIES) and not m["frac"]:
+                continue  # esm1b, lvd142m, wiki40b: glued to a word that is not a model family
+            elif unit == "t":
+                continue  # nv1t: glued letters and T are a word, not a trillion
+        if underscore_version:
+            # `Qwen-1_8B` is 1.8B, but in `llama_2_7b`, `llama3_1_8b` and `Llama2_7B` the first digit is a
+            # version: the size is the digit after the underscore.
+            int_part, frac = m["dfrac"], None
+            start = m.start("dfrac")
+        elif m["dsep"] in ("_", "p"):
+            frac = m["dfrac"]
+        if m["bloom"] and not frac:
+            frac = m["bloom"]
+        value = _value(int_part, frac, unit)
+        if value <= 0:
+            continue
+        token = (name[m.start() - 1] if active_only else "") + m.group(0)
+        if m["nexp"]:
+            active_only = True  # 17B-16E: 17B active of 16 experts; the total is not derivable
+        if active_only:
+            out.append(_Candidate(1, start, None, int(round(value)), token))
+            continue
+        active = None
+        if m["aint"]:
+            active = int(round(_value(m["aint"], m["afrac"], "b")))
+        if m["experts"]:
+            experts = int(m["experts"])
+            value = value * (1 + _MOE_SHARED * (experts - 1))
+        explicit = _PARAM_WORD_RE.match(name, m.end()) is not None
+        if explicit:
+            rank = 0
+        elif unit == "k":
+            continue  # 8k, 32k, 100k, in1k: context lengths, steps and datasets, never sizes in practice
+        elif unit == "t":
+            if active is None and value > _MAX_TOTAL_T * 1e12:
+                continue  # Ling-mini-base-2.0-5T: training tokens
+            rank = 1 if active is not None else 3
+        elif unit == "b":
+            rank = 1
+        else:
+            if value < _SMALL_M and _SIZE_WORD_RE.search(lowered):
+                continue  # bert-base-StackOverflow-comments_2M: a base/large model is not 2M; a data count
+            rank = 2
+        out.append(_Candidate(rank, start, int(round(value)), active, token))
+    return out
+
+
+_FAMILY_VERSION_RE = re.compile(
+    r"(?<![a-z])(?P<family>llama|qwen|gemma|mistral|phi|falcon|gpt|yi|glm|deepseek|olmo|granite)"
+    r"[-_ ]?(?P<version>\d+(?:\.\d+)?)(?=[-_ ]|$)"
+)
+
+
+def _sizes_another_model(lowered: str, size_start: int) -> bool:
+    """Whether the size at `size_start` belongs to a second model the name mentions.
+
+    `llama_2_sft_on_llama_3_70B_outputs` is a Llama-2 model trained on Llama-3-70B data: the name opens
+    with one version of a family and attaches the size to another version of the same family. (When the
+    families differ, as in `DeepSeek-R1-Distill-Qwen-7B`, the size is the model's own.)
+    """
+    mentions = list(_FAMILY_VERSION_RE.finditer(lowered))
+    attached = [m for m in mentions if 0 < size_start - m.end() <= 1]
+    if not attached:
+        return False
+    owner = attached[-1]
+    return any(
+        m.end() <= owner.start() and m["family"] == owner["family"] and m["version"] != owner["version"]
+        for m in mentions
+    )
+
+
+def read_size(name: str) -> NameSize:
+    """The size a bare model name (no owner) states, uncached: for callers that parse each distinct name
+    once already (genealogy.params over a whole column), where a cache would only churn."""
+    if not _ANY_DIGIT_UNIT.search(name):
+        return _NONE
+    candidates = _candidates(name)
+    if not candidates:
+        return _NONE
+    sized = [c for c in candidates if c.total is not None]
+    actives = [c for c in candidates if c.total is None]
+    if sized:
+        # The model's own size comes first in almost every name (`Gemma-7B-sft-SPIN-Gemma-2-27B`,
+        # `mpt-1b-redpajama-200b`); dataset sizes and context lengths are M/K/T (`Instruct-7M-...-70B`).
+        best = min(sized, key=lambda c: (c.rank, c.start))
+        if _sizes_another_model(name.lower(), best.start):
+            return NameSize(None, None, best.token)
+        active = best.active
+        if active is None and actives:
+            active = actives[0].active
+        return NameSize(best.total, active, best.token)
+    return NameSize(None, actives[0].active, actives[0].token)
+
+
+# Repeated names (re-uploads, quantizations under other owners) hit the cache. It stays small on purpose:
+# a million cached entries slow every garbage collection more than the cache saves on distinct names.
+_parse = lru_cache(maxsize=1 << 16)(read_size)
+
+
+def params_from_name(name: str) -> NameSize:
+    """The size a model's name states. Works on "owner/name" or "name"; the owner is ignored."""
+    if not isinstance(name, str) or not name:
+        return _NONE
+    return _parse(name.rsplit("/", 1)[-1])
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. Markers: quantisation, adapters, merges
+# --------------------------------------------------------------------------------------------------
+
+# Quantisation and format-conversion markers, as name suffixes: what quantisers (TheBloke, bartowski,
+# mradermacher, unsloth, MLC, PrunaAI's `-smashed`, ...) append to the name they copy. Matched
+# case-insensitively on the name's tail after a separator, repeatedly (`-i1-GGUF`, `-q4f16_1-MLC`,
+# `-BNB-NF4-BF16`, `-GGUF-IQ-Imatrix`). Format conversions (fp16, bf16, onnx, mlx, openvino, coreml) count:
+# this list answers "is this repo a copy of another model", not "are its weights packed".
+QUANTIZATION_MARKERS = (
+    r"gguf|ggml(?:v[0-9])?|gptq|awq|exl2|exl3|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp16|f16|bf16"
+    r"|f32|fp32|float8|float16|qint[248]|(?:int|float|uint)?[1-8]-?bits?|[0-9]+(?:[._][0-9]+)?-?bpw|h[4-8]|i1"
+    r"|imat|imatrix(?:[-_]request)?|iq|openvino|ov|ct2|ctranslate2|quanto|smashed|compressed[-_]tensors"
+    r"|quantized|quantised|quant|quants|marlin(?:[-_]?24)?|hqq|eetq|smoothquant|tensorrt|trt|coreml|tflite|llamafile"
+    # Markers that only mean a format next to another word: FP8 variants (`-FP8-Dynamic`, `-FP8-KV`), static
+    # INT8 exports (`-int8-static-inc`), ONNX builds (`-onnx-Q`, `-ONNX-DirectML`), AQLM codebooks
+    # (`-AQLM-PV-2Bit-1x16`), GPTQ group sizes (`-gptq-4bit-g128`), Unsloth's `-unsloth-bnb-4bit`.
+    r"|fp8(?:[-_](?:dynamic|static|kv))?|int8[-_](?:dynamic|static)(?:[-_]inc)?"
+    r"|onnx(?:[-_](?:q|cpu|cuda|web|directml|dml|mobile))?|aqlm(?:[-_]pv)?(?:[-_][1-8]bit)?(?:[-_][1-8]x[0-9]{1,2})?"
+    r"|g(?:32|64|128)|channelwise|unsloth[-_]bnb"
+    r"|q[0-9](?:_[0-9a-z]{1,2}){0,3}|iq[0-9](?:_[0-9a-z]{1,3}){0,2}|q[0-9]f[0-9]{1,2}(?:_[0-9])?"
+)
+
+# Markers of packed weights, anywhere in a name: the weights are stored in fewer bits than the model has
+# parameters' worth of values, so a repo's safetensors/gguf total counts packed tensors (a 4-bit 7B shows
+# 1.1B or 3.9B). Narrower than QUANTIZATION_MARKERS on purpose: 16-bit and format conversions hold every
+# parameter (`linagora/Labess-7b-chat-16bit` is a 7B model); only a 1–8 bit width counts.
+PACKED_WEIGHT_MARKERS = (
+    r"gguf|ggml|gptq|awq|exl2|exl3|bnb|bitsandbytes|nf4|int4|int8|fp8|fp4|mxfp4|nvfp4|hqq|aqlm|"
+    r"eetq|quanto|marlin|autoround|w4a16|w8a8|w4a4|\d(?:\.\d+)?bpw|[1-8][-_]?bits?|q[2-8]_[0-9a-z_]+|iq[1-4]_[a-z]+"
+)
+PACKED_WEIGHT_MARKER_RE = re.compile(rf"(?<![a-z0-9])(?:{PACKED_WEIGHT_MARKERS})(?![a-z])", re.IGNORECASE)
+# The same without look-arounds, for pyarrow's RE2 engine (vectorised over a whole column); match it
+# case-insensitively.
+PACKED_WEIGHT_MARKER_RE2 = rf"(?:^|[^a-z0-9])(?:{PACKED_WEIGHT_MARKERS})(?:[^a-z]|$)"
+
+# Hub tags that mark quantized weights: the Hub's own (`gguf`, `4-bit`, `8-bit`, `fp8`), those of the
+# quantisation libraries (`gptq`, `awq`, `bitsandbytes`, `compressed-tensors`, ...), and the lineage tags
+# `base_model:quantized:<id>` (and the older `quantized:<id>`) read by prefix.
+QUANTIZED_TAGS = frozenset(
+    [
+        "gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "3-bit", "2-bit", "6-bit", "bitsandbytes", "fp8",
+        "compressed-tensors", "hqq", "aqlm", "quantized",
+    ]
+)  # fmt: skip
+QUANTIZED_TAG_PREFIXES = ("base_model:quantized:", "quantized:")
+
+# Adapter suffixes (`-lora`, `-qlora`, `-peft`, and PEFT/LyCORIS's other methods). A whole word only:
+# `-lorablated` is a fine-tuning method, and `lcm-lora-sdv1-5` is named for its target, not its kind.
+ADAPTER_MARKERS = r"lora|qlora|peft|adapter|adapters|lokr|loha|dora|lycoris"
+# Auto-generated names end in a Unix timestamp (AutoTrain, some PEFT pipelines).
+_TIMESTAMP = r"[0-9]{9,}"
+# Hub tags of adapters; `template:sd-lora` is the tag of the Hub's LoRA model-card template.
+ADAPTER_TAGS = frozenset({"lora", "peft", "adapter", "lokr", "lycoris", "template:sd-lora"})
+
+# Words of merges (mergekit's methods and what people call their results), and the tags mergekit writes.
+MERGE_WORDS = r"merge|merged|slerp|ties|dare|della|passthrough|frankenmerge"
+MERGE_TAGS = frozenset({"merge", "mergekit"})
+
+_SEP = r"[-_. ]"
+# Patterns are strings with inline flags (not compiled) so that pandas hands them to Arrow's vectorised
+# RE2 engine on Arrow-backed strings instead of looping in Python.
+QUANTIZATION_TAIL_RE = rf"(?i)(?:{_SEP}(?:{QUANTIZATION_MARKERS}))+(?:{_SEP}hf)?$"  # `-AQLM-2Bit-1x16-hf`
+ADAPTER_TAIL_RE = rf"(?i)(?:{_SEP}(?:{ADAPTER_MARKERS}|{_TIMESTAMP}))+$"
+MERGE_WORD_RE = rf"(?i)(?:^|[-_.])(?:{MERGE_WORDS})(?:$|[-_.])"
+# Everything a copy appends to its original's name, `-hf` (the transformers conversion) included.
+_ANY_TAIL_RE = rf"(?i)(?:{_SEP}(?:{QUANTIZATION_MARKERS}|{ADAPTER_MARKERS}|{_TIMESTAMP}|hf))+$"
+
+
+def has_quantization_marker(names: pd.Series) -> pd.Series:
+    """Whether each name ends in a quantisation or format marker (-GGUF, -AWQ, -4bit, -Q4_K_M, -onnx, ...)."""
+    return names.astype("string").str.contains(QUANTIZATION_TAIL_RE, na=False).astype(bool)
+
+
+def has_adapter_marker(names: pd.Series) -> pd.Series:
+    """Whether each name ends in an adapter marker (-lora, -qlora, -peft, ...) or an auto-generated timestamp."""
+    return names.astype("string").str.contains(ADAPTER_TAIL_RE, na=False).astype(bool)
+
+
+def has_merge_word(names: pd.Series) -> pd.Series:
+    """Whether each name holds a merge word as a whole part (`-slerp`, `merged-`, `-TIES-`)."""
+    return names.astype("string").str.contains(MERGE_WORD_RE, na=False).astype(bool)
+
+
+def has_packed_weight_marker(name: str) -> bool:
+    """Whether a model name (or id) marks packed weights anywhere (`-GPTQ`, `.Q4_K_M`, `-4bit`, `-4.0bpw`)."""
+    return PACKED_WEIGHT_MARKER_RE.search(name) is not None
+
+
+def is_quantized_tag(tag: str) -> bool:
+    """Whether one Hub tag marks quantized weights (`4-bit`, `gguf`, `base_model:quantized:<id>`)."""
+    return tag in QUANTIZED_TAGS or tag.startswith(QUANTIZED_TAG_PREFIXES)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. Keys
+# --------------------------------------------------------------------------------------------------
+
+_SEPARATORS_RE = r"[-_ ]+"
+# Words a quantiser appends to the name it copies (second-state's `-Embedding-GGUF`, CISCai's `-SOTA-GGUF`;
+# on a name key: lower-case, `-` separated), and a trailing context length, which an original may carry in
+# its name while its quantisations drop it.
+PACKAGING_WORDS = ("embedding", "embeddings", "encoder", "sota", "optimized", "cpu")
+_PACKAGING_TAIL_RE = rf"(?:-(?:{'|'.join(PACKAGING_WORDS)}))+$"
+CONTEXT_TAIL_RE = r"-[0-9]+k$"
+# Words that, after a base model's name, usually mean "a fine-tune of it" (`llama-2-7b-finetuned-...`).
+FINETUNE_WORDS = frozenset(
+    [
+        "finetuned", "finetune", "fine", "tuned", "ft", "sft", "dpo", "orpo", "kto", "rlhf", "instruct", "it", "chat",
+        "trained", "distilled",
+    ]
+)  # fmt: skip
+
+
+def name_key(names: pd.Series) -> pd.Series:
+    """The name with format, adapter and `-hf` markers stripped, lower-cased, separators unified.
+
+    `TheBloke/Llama-2-7B-Chat-GGUF` and `meta-llama/Llama-2-7b-chat-hf` both become `llama-2-7b-chat`.
+    """
+    text = names.astype("string").str.replace(_ANY_TAIL_RE, "", regex=True).str.lower()
+    return text.str.replace(_SEPARATORS_RE, "-", regex=True).str.strip("-.")
+
+
+def loose_key(keys: pd.Series, drop_context: bool = False) -> pd.Series:
+    """A name key blind to word order and to the words quantisers append without changing the model.
+
+    Quantisers reorder (`bartowski/magnum-12b-v2-GGUF` of `anthracite-org/magnum-v2-12b`) and append
+    packaging words (`-Embedding-GGUF`, `-SOTA-GGUF`, `t5-v1_1-xxl-encoder-gguf`). With `drop_context`, a
+    trailing context length goes too: for the original's side only (`granite-20b-code-base-8k` quantised as
+    `granite-20b-code-base-i1-GGUF`), since on a quantisation's side `-16k` usually names a longer-context
+    fine-tune (`TheBloke/openchat_3.5-16k-AWQ` quantises `NurtureAI/openchat_3.5-16k`). Used only for
+    quantised children that no exact key matches.
+    """
+    stripped = keys.astype("string").fillna("").str.replace(_PACKAGING_TAIL_RE, "", regex=True)
+    if drop_context:
+        stripped = stripped.str.replace(CONTEXT_TAIL_RE, "", regex=True)
+    return stripped.map(lambda k: "-".join(sorted(k.split("-"))) if k else "").astype(object)

@@ -9,8 +9,8 @@ Scored on models whose true size is known:
   Constellation paper's own name-derived `params_millions`.
 
 Definitions (docs/quality.md, "Parameters"):
-- a name *states a size* when `name_states_size` finds a number with a B/M/T unit standing as its own
-  token (`-7b-`, `_350M`, `1.3B`, `8x7B`), a deliberately generous test independent of the parser, so
+- a name *states a size* when `constellation.names.states_size` finds a number with a B/M/T unit standing
+  as its own token (`-7b-`, `_350M`, `1.3B`, `8x7B`), a deliberately generous test independent of the parser, so
   that the parser cannot raise its coverage by declining hard names;
 - precision = correct / parsed, over models with a known truth where the parser returned a size;
 - coverage = parsed / stated, over models with a known truth whose name states a size.
@@ -22,7 +22,6 @@ import gzip
 import json
 import logging
 import math
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from constellation.genealogy.params import params_from_name, quantized_rows
+from constellation.genealogy.params import quantized_rows
+from constellation.names import params_from_name, states_active_size, states_size
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +38,8 @@ TOLERANCE = 0.25
 TARGET_PRECISION = 0.96
 TARGET_COVERAGE = 0.80
 
-# A number (with a decimal part or the `1_5` / `7b1` forms) and a B/M/T unit, bounded by non-letters.
-_STATES_SIZE_RE = re.compile(r"(?<![a-z0-9.])(?:\d+x)?\d+(?:[._]\d+)?[bmt]\d?(?![a-z0-9])", re.IGNORECASE)
 # Packed integer dtypes of safetensors (GPTQ/AWQ/MLX pack 4-bit weights into U32/I32; bitsandbytes into U8).
 _PACKED_DTYPES = frozenset({"U32", "I32", "U8", "U4", "I4"})
-
-
-# An active size: `-A3B`, `A2.7B`, or `17B-16E` (active parameters of 16 experts).
-_STATES_ACTIVE_RE = re.compile(r"(?<![a-z0-9])a\d+(?:\.\d+)?b(?![a-z0-9])|\d+b-\d+e(?![a-z0-9])", re.IGNORECASE)
-
-
-def name_states_active(name: str) -> bool:
-    """Whether a name carries an active-size token (the denominator of active-size coverage)."""
-    if not isinstance(name, str):
-        return False
-    return _STATES_ACTIVE_RE.search(name.rsplit("/", 1)[-1]) is not None
-
-
-def name_states_size(name: str) -> bool:
-    """Whether a name carries a size-like token: the denominator of coverage (see the module docstring)."""
-    if not isinstance(name, str):
-        return False
-    return _STATES_SIZE_RE.search(name.rsplit("/", 1)[-1]) is not None
 
 
 @dataclass(frozen=True)
@@ -104,7 +84,7 @@ def score_sizes(
     *,
     tolerance: float = TOLERANCE,
     max_misses: int = 25,
-    states: Callable[[str], bool] = name_states_size,
+    states: Callable[[str], bool] = states_size,
 ) -> SizeScore:
     """Score `predicted` sizes against `truth` (all aligned on one index; null = unknown / not parsed).
 
@@ -287,7 +267,7 @@ def evaluate_params_on_shared_data(shared_data_dir: Path) -> dict[str, Any] | No
         block = _score_block(curated["id"], curated["truth"], curated.get("paper"))
         moe = curated[curated["truth_active"].notna()]
         block["active_params"] = _report(
-            score_sizes(moe["id"], moe["truth_active"], _parse_actives(moe["id"]), states=name_states_active)
+            score_sizes(moe["id"], moe["truth_active"], _parse_actives(moe["id"]), states=states_active_size)
         )
         result["interconnects"] = {"truth": "hand-checked total_params_b (active_params_b for MoE)", **block}
         truths.append(curated[["id", "truth"]].assign(source="interconnects"))

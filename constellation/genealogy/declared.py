@@ -36,7 +36,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from constellation.contract import BASE_MODEL_TYPE, RELATIONS
-from constellation.genealogy.inferred import has_quantization_marker
+from constellation.names import has_quantization_marker
 
 # How many examples of each problem the build report lists; the counts are always complete.
 REPORT_EXAMPLES = 20

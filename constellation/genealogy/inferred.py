@@ -10,7 +10,8 @@
           ─► checks: creation order, size agreement, version agreement ─► best proposal, confidence, evidence
 
 Every lookup is a hash join on a normalised name key (pandas merge or a dict), never a pairwise comparison,
-so the stage is linear in the number of models.
+so the stage is linear in the number of models. The keys and the quantisation, adapter and merge markers
+they strip are the Hub's naming vocabulary: `constellation.names` spells them.
 
 Confidences are hand-set per rule (see RuleConfidence) and measured by `evaluate_lineage`: hide the declared
 lineage of a share of models, infer it back, and compare. docs/quality.md records the figures; the default
@@ -19,7 +20,6 @@ threshold `DEFAULT_MIN_CONFIDENCE` is where precision stays at or above the targ
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -28,51 +28,22 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import RELATIONS
+from constellation.names import (
+    ADAPTER_TAGS,
+    CONTEXT_TAIL_RE,
+    FINETUNE_WORDS,
+    MERGE_TAGS,
+    has_adapter_marker,
+    has_merge_word,
+    has_quantization_marker,
+    is_version_token,
+    loose_key,
+    name_key,
+    size_tokens,
+)
 
 # Proposals below this confidence are not written to the atlas (evaluation still scores them all).
 DEFAULT_MIN_CONFIDENCE = 0.6
-
-# Quantisation and format-conversion markers, as name suffixes. Matched case-insensitively on the name's
-# tail after a separator, repeatedly (`-i1-GGUF`, `-q4f16_1-MLC`, `-BNB-NF4-BF16`, `-GGUF-IQ-Imatrix`).
-_QUANT_MARKER = (
-    r"gguf|ggml(?:v[0-9])?|gptq|awq|exl2|exl3|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp16|f16|bf16"
-    r"|f32|fp32|float8|float16|qint[248]|(?:int|float|uint)?[1-8]-?bits?|[0-9]+(?:[._][0-9]+)?-?bpw|h[4-8]|i1"
-    r"|imat|imatrix(?:[-_]request)?|iq|openvino|ov|ct2|ctranslate2|quanto|smashed|compressed[-_]tensors"
-    r"|quantized|quantised|quant|quants|marlin(?:[-_]?24)?|hqq|eetq|smoothquant|tensorrt|trt|coreml|tflite|llamafile"
-    # Markers that only mean a format next to another word: FP8 variants (`-FP8-Dynamic`, `-FP8-KV`), static
-    # INT8 exports (`-int8-static-inc`), ONNX builds (`-onnx-Q`, `-ONNX-DirectML`), AQLM codebooks
-    # (`-AQLM-PV-2Bit-1x16`), GPTQ group sizes (`-gptq-4bit-g128`), Unsloth's `-unsloth-bnb-4bit`.
-    r"|fp8(?:[-_](?:dynamic|static|kv))?|int8[-_](?:dynamic|static)(?:[-_]inc)?"
-    r"|onnx(?:[-_](?:q|cpu|cuda|web|directml|dml|mobile))?|aqlm(?:[-_]pv)?(?:[-_][1-8]bit)?(?:[-_][1-8]x[0-9]{1,2})?"
-    r"|g(?:32|64|128)|channelwise|unsloth[-_]bnb"
-    r"|q[0-9](?:_[0-9a-z]{1,2}){0,3}|iq[0-9](?:_[0-9a-z]{1,3}){0,2}|q[0-9]f[0-9]{1,2}(?:_[0-9])?"
-)
-_ADAPTER_MARKER = r"lora|qlora|peft|adapter|adapters|lokr|loha|dora|lycoris"
-# Auto-generated names end in a Unix timestamp (AutoTrain, some PEFT pipelines).
-_TIMESTAMP = r"[0-9]{9,}"
-_SEP = r"[-_. ]"
-
-# Patterns are strings with inline flags (not compiled) so that pandas hands them to Arrow's vectorised
-# RE2 engine on Arrow-backed strings instead of looping in Python.
-_QUANT_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}))+(?:{_SEP}hf)?$"  # `-AQLM-2Bit-1x16-hf`
-_ADAPTER_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_ADAPTER_MARKER}|{_TIMESTAMP}))+$"
-_ANY_TAIL_RE = rf"(?i)(?:{_SEP}(?:{_QUANT_MARKER}|{_ADAPTER_MARKER}|{_TIMESTAMP}|hf))+$"
-_SEPARATORS_RE = r"[-_ ]+"
-# Words a quantiser appends to the name it copies (on a name key: lower-case, `-` separated), and a trailing
-# context length, which an original may carry in its name while its quantisations drop it.
-_PACKAGING_TAIL_RE = r"(?:-(?:embedding|embeddings|encoder|sota|optimized|cpu))+$"
-_CONTEXT_TAIL_RE = r"-[0-9]+k$"
-
-# Size tokens (7b, 1.3b, 350m, 8x7b) and version tokens (v0.2, 3.1) within a name key.
-_SIZE_TOKEN_RE = re.compile(r"^(?:[0-9]+x)?[0-9]+(?:\.[0-9]+)?[bmkt]$")
-_VERSION_TOKEN_RE = re.compile(r"^(?:v[0-9]+(?:\.[0-9]+)*|[0-9]+\.[0-9]+)$")
-# Remainders after a base name that usually mean "a fine-tune of it".
-_FINETUNE_WORDS = frozenset(
-    ["finetuned", "finetune", "fine", "tuned", "ft", "sft", "dpo", "orpo", "kto", "rlhf", "instruct", "it", "chat", "tuned", "trained", "distilled"]
-)
-_ADAPTER_TAGS = frozenset({"lora", "peft", "adapter", "lokr", "lycoris", "template:sd-lora"})
-_MERGE_TAGS = frozenset({"merge", "mergekit"})
-_MERGE_WORD_RE = r"(?i)(?:^|[-_.])(?:merge|merged|slerp|ties|dare|della|passthrough|frankenmerge)(?:$|[-_.])"
 
 
 @dataclass(frozen=True)
@@ -111,49 +82,6 @@ class InferredLineage:
 
     proposals: pd.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------------------------------
-# Names
-# --------------------------------------------------------------------------------------------------
-
-
-def has_quantization_marker(names: pd.Series) -> pd.Series:
-    """Whether each name ends in a quantisation or format marker (-GGUF, -AWQ, -4bit, -Q4_K_M, ...)."""
-    return names.astype("string").str.contains(_QUANT_TAIL_RE, na=False).astype(bool)
-
-
-def has_adapter_marker(names: pd.Series) -> pd.Series:
-    return names.astype("string").str.contains(_ADAPTER_TAIL_RE, na=False).astype(bool)
-
-
-def name_key(names: pd.Series) -> pd.Series:
-    """The name with format, adapter and `-hf` markers stripped, lower-cased, separators unified.
-
-    `TheBloke/Llama-2-7B-Chat-GGUF` and `meta-llama/Llama-2-7b-chat-hf` both become `llama-2-7b-chat`.
-    """
-    text = names.astype("string").str.replace(_ANY_TAIL_RE, "", regex=True).str.lower()
-    return text.str.replace(_SEPARATORS_RE, "-", regex=True).str.strip("-.")
-
-
-def loose_key(keys: pd.Series, drop_context: bool = False) -> pd.Series:
-    """A name key blind to word order and to the words quantisers append without changing the model.
-
-    Quantisers reorder (`bartowski/magnum-12b-v2-GGUF` of `anthracite-org/magnum-v2-12b`) and append
-    packaging words (`-Embedding-GGUF`, `-SOTA-GGUF`, `t5-v1_1-xxl-encoder-gguf`). With `drop_context`, a
-    trailing context length goes too: for the original's side only (`granite-20b-code-base-8k` quantised as
-    `granite-20b-code-base-i1-GGUF`), since on a quantisation's side `-16k` usually names a longer-context
-    fine-tune (`TheBloke/openchat_3.5-16k-AWQ` quantises `NurtureAI/openchat_3.5-16k`). Used only for
-    quantised children that no exact key matches.
-    """
-    stripped = keys.astype("string").fillna("").str.replace(_PACKAGING_TAIL_RE, "", regex=True)
-    if drop_context:
-        stripped = stripped.str.replace(_CONTEXT_TAIL_RE, "", regex=True)
-    return stripped.map(lambda k: "-".join(sorted(k.split("-"))) if k else "").astype(object)
-
-
-def _size_tokens(tokens: list[str]) -> set[str]:
-    return {t for t in tokens if _SIZE_TOKEN_RE.match(t)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -236,9 +164,9 @@ def _features(models: pd.DataFrame, children: np.ndarray, declared_edges: pd.Dat
     )
     brand_key = rest.where(branded, "")
     adapter_tag, merge_tag = np.zeros(len(models), dtype=bool), np.zeros(len(models), dtype=bool)
-    adapter_tag[children], merge_tag[children] = _tag_flags(tags.iloc[children], _ADAPTER_TAGS, _MERGE_TAGS)
+    adapter_tag[children], merge_tag[children] = _tag_flags(tags.iloc[children], ADAPTER_TAGS, MERGE_TAGS)
     adapter = has_adapter_marker(names).to_numpy() | adapter_tag | (np.asarray(library) == "peft")
-    merge = names.str.contains(_MERGE_WORD_RE, na=False).to_numpy(dtype=bool) | merge_tag
+    merge = has_merge_word(names).to_numpy() | merge_tag
     downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
     specific = (key.str.contains(r"[0-9]", regex=True) | (key.str.count("-") >= 2)).to_numpy(dtype=bool)
     return _Features(
@@ -404,7 +332,7 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
             if cand < 0:
                 break  # the prefix names several unrelated repos
             remainder = tokens[cut:]
-            if _size_tokens(remainder) or _VERSION_TOKEN_RE.match(remainder[0]) or remainder[0].isdigit():
+            if size_tokens(remainder) or is_version_token(remainder[0]) or remainder[0].isdigit():
                 break  # the remainder names another size or version: a sibling, not a child
             if cut == 1 and not any(ch.isdigit() for ch in prefix):
                 break  # a bare family word ("llama", "flux") names no particular model
@@ -473,7 +401,7 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     loose, without_context = np.full(len(f.ids), "", dtype=object), np.full(len(f.ids), "", dtype=object)
     loose[clean] = loose_key(pd.Series(f.key[clean])).to_numpy(dtype=object)
     with_context = clean[
-        pd.Series(f.key[clean], dtype="string").str.contains(_CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)
+        pd.Series(f.key[clean], dtype="string").str.contains(CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)
     ]
     without_context[with_context] = loose_key(pd.Series(f.key[with_context]), drop_context=True).to_numpy(dtype=object)
     loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
@@ -639,7 +567,7 @@ def _score_prefix_matches(f: _Features, prefixed: pd.DataFrame, rules: RuleConfi
     child = prefixed.index.to_numpy()
     parent = prefixed["parent"].to_numpy()
     remainder = prefixed["remainder"].astype(str).reset_index(drop=True)
-    ft_word = remainder.str.split("-").map(lambda ts: bool(_FINETUNE_WORDS.intersection(ts))).to_numpy(dtype=bool)
+    ft_word = remainder.str.split("-").map(lambda ts: bool(FINETUNE_WORDS.intersection(ts))).to_numpy(dtype=bool)
     popular = f.downloads[parent] >= 10 * np.maximum(f.downloads[child], 1)
     conf = (
         rules.prefix_match

@@ -1,31 +1,21 @@
-"""Parameter counts: what a model's name says, and the best estimate from metadata, name and parent.
+"""Parameter counts: the best estimate of every model's size, from metadata, name and parent.
 
-Two public functions:
-
-- `params_from_name(name)` reads the size a repo name states (`Llama-2-7b`, `opt-350m`, `Qwen-1_8B`,
-  `bloom-7b1`, `Mixtral-8x7B`, `Qwen3-30B-A3B`) and nothing else: versions (`Qwen2.5`, `gpt-3.5-turbo`,
-  `v0.1`), dates, quantization marks (`4bit`, `Q4_K_M`, `4.0bpw`), hyper-parameters (`lr1e-4`, `bs256`,
-  `epoch3`) and context lengths (`ctx8k`, `32k`, `-1M`) are not sizes.
-- `estimate_params(models, parent)` picks, for every model of a snapshot frame, the best estimate and
-  says where it came from: safetensors > gguf > name > base_model (the parent's estimate) > none.
-  Quantized repos often report their packed tensors (a 4-bit 7B model shows 1.1B or 3.9B), so when the
-  metadata of a quantized-looking repo is far below what the name or the parent says, those win and the
-  row is flagged.
+`estimate_params(models, parent)` picks, for every model of a snapshot frame, the best estimate and says
+where it came from: safetensors > gguf > name > base_model (the parent's estimate) > none. What a name
+states is read by `constellation.names.params_from_name` (re-exported here): `Llama-2-7b` → 7B,
+`Qwen3-30B-A3B` → 30B total, 3B active. Quantized repos often report their packed tensors (a 4-bit 7B
+model shows 1.1B or 3.9B), so when the metadata of a quantized-looking repo (`is_quantized_repo`,
+`quantized_rows`: the name's packed-weight markers and the quantized tags of `constellation.names`) is far
+below what the name or the parent says, those win and the row is flagged.
 
 Numbers and their origin (measured on ../shared/data, see docs/quality.md, "Parameters"):
-- `_MOE_SHARED`: in a mixture of experts upcycled from a dense model, only the MLP blocks are copied per
-  expert. For Mistral-7B the MLPs are 78 % of the weights, so `NxM` has M·(1 + 0.78·(N−1)) parameters:
-  8x7B → 45.2B (Mixtral: 46.7B; the nominal 56B is 20 % off) and 8x22B → 142B (Mixtral: 140.6B; the
-  nominal 176B is 25 % off, outside the ±25 % tolerance).
 - `_PACKED_RATIO`: metadata below 0.6 × the reference counts as packed. Unpacked counts sit within 0.75–1.4
   of the size names state (Llama-2-7b is 6.74B, Gemma-7b 8.54B); 4-bit packing stores 1/8 to 1/2 of them.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -33,6 +23,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from constellation.errors import ConstellationError
+from constellation.names import (
+    PACKED_WEIGHT_MARKER_RE2,
+    QUANTIZED_TAG_PREFIXES,
+    QUANTIZED_TAGS,
+    SIZE_HINT_PATTERN,
+    NameSize,
+    has_packed_weight_marker,
+    is_quantized_tag,
+    params_from_name,
+    read_size,
+)
 
 __all__ = [
     "PARAMS_SOURCES",
@@ -46,268 +47,30 @@ __all__ = [
 
 PARAMS_SOURCES: tuple[str, ...] = ("safetensors", "gguf", "name", "base_model", "none")
 
-_UNIT = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
-_MOE_SHARED = 0.78
 _PACKED_RATIO = 0.6
-# The largest open models are ~2T parameters; a bigger "T" figure is a count of training tokens (`-5T`).
-_MAX_TOTAL_T = 2.5
 
 
 class ParamsError(ConstellationError, ValueError):
     """The models frame cannot be read for parameter counts (no `name` or `id` column, not a frame)."""
 
 
-@dataclass(frozen=True)
-class NameSize:
-    total: int | None  # parameters stated by the name, e.g. 7_000_000_000; None when the name states none
-    active: int | None  # active parameters of a MoE (30B-A3B -> 3e9; A22B); None otherwise
-    token: str | None  # the matched text, for evidence/debugging
-
-
-_NONE = NameSize(None, None, None)
-
-# One size token. Matching is case-insensitive; the checks the regex cannot express (what precedes the
-# number, version-vs-decimal underscores) are made in `_candidates`.
-_SIZE_RE = re.compile(
-    r"""
-    (?<![0-9])(?<![0-9]\.)                        # not the tail of a number or version (2.5, v0.1)
-    (?:(?P<experts>[1-9]\d{0,2})[x×])?            # MoE experts: 8x7B
-    (?P<int>\d+)
-    (?:
-        \.(?P<frac>\d{1,3})                       # 1.3b, 10.7B, 0.125b
-      | (?P<dsep>[_p])(?P<dfrac>\d)(?!\d)         # 1_5B, 2p7b (one digit: llama_2_13b is not 2.13B)
-    )?
-    (?P<unit>[bmkt])
-    (?:(?P<bloom>\d)(?![a-z0-9]))?                # bloom-7b1 = 7.1B
-    (?:
-        (?-i:(?<=[BMT])(?=[A-Z][a-z]))            # GPTNeo350MInformal: a capital starts the next word
-      | (?!(?!v\d)[a-z0-9])                      # 4bit, 4.0bpw, 3.5-turbo, 713b8e (a hash); 7bv5 is fine
-    )
-    (?:
-        [-_.]?a(?P<aint>\d+)(?:[._p](?P<afrac>\d{1,2}))?b(?![a-z0-9])   # 30B-A3B
-      | (?-i:(?<=B)-(?P<nexp>[1-9]\d{0,2})E)(?![a-z0-9])                # Llama-4-Scout-17B-16E: active
-    )?
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-
-# Letters glued to a number that make it a field, not a size: ctx8k, seq2k, step100k, ep3, laion400m.
-_FIELD_PREFIXES = frozenset(
-    ["ctx", "context", "seq", "len", "step", "steps", "ep", "epoch", "epochs", "bs", "lr", "iter", "it", "laion", "in", "ft", "top", "rank", "gs", "tr"]
-)
-# One-letter prefixes that do not make a field: GPT-J6B, pubtator-gpt-p43M (p for parameters).
-_SIZE_LETTERS = frozenset("jp")
-# Lowercase words a size is glued to in real names (llama7b, opt350m, baizelora13b). Glued to other
-# lowercase words, a number+unit is more often a dataset or a variant (esm1b, lvd142m, wiki40b, tr8b).
-_GLUED_FAMILIES = ("llama", "alpaca", "vicuna", "mistral", "mixtral", "gemma", "qwen", "phi", "falcon", "mpt", "opt", "bloom", "bloomz", "gpt", "gptj", "neo", "neox", "pythia", "baize", "koala", "guanaco", "wizardlm", "wizard", "starcoder", "codegen", "solar", "yi", "olmo", "cerebras", "redpajama", "rwkv", "glm", "baichuan", "internlm", "deepseek", "orca", "platypus", "pygmalion", "lora", "xlsr", "t5", "bert", "roberta", "bart", "electra", "xglm", "llava")
-# Below 10M parameters a model is tiny; next to an architecture size word (roberta-base, bert-large),
-# such an M figure counts data (1M sentences, 2M steps), not parameters.
-_SMALL_M = 10_000_000
-_SIZE_WORD_RE = re.compile(r"(?<![a-z])(?:base|large|small|medium|xl|xxl)(?![a-z])")
-# Families whose names carry a version: in `llama_2_7b` the `2` is the version, not the 2 of 2.7B.
-_VERSIONED_FAMILIES = frozenset(
-    ["llama", "llama2", "llama3", "gemma", "gemma2", "qwen", "qwen2", "mistral", "falcon", "phi", "yi", "glm", "chatglm", "baichuan", "internlm", "deepseek", "olmo", "granite", "exaone", "starcoder", "codellama", "vicuna", "mpt"]
-)
-_PARAM_WORD_RE = re.compile(r"[-_]?params?(?![a-z])", re.IGNORECASE)
-_ANY_DIGIT_UNIT = re.compile(r"\d[._p]?\d*[bmktBMKT]")
-
-
-def _is_version_underscore(lowered: str, start: int) -> bool:
-    """In `X_Y<unit>`, whether X is a version glued to a family (Llama2_7B, llama_2_7b, llama3_1_8b)."""
-    if start == 0:
-        return False
-    char_before = lowered[start - 1]
-    if char_before.isalnum():
-        return True
-    if char_before != "_":
-        return False
-    if start >= 2 and lowered[start - 2].isdigit():
-        return True
-    word_before = re.split(r"[^a-z0-9]", lowered[: start - 1])[-1]
-    return word_before in _VERSIONED_FAMILIES
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    rank: int  # lower is preferred: 0 explicit "-params", 1 B/T, 2 M, 3 standalone T
-    start: int
-    total: int | None
-    active: int | None
-    token: str
-
-
-def _value(int_part: str, frac: str | None, unit: str) -> float:
-    number = float(f"{int_part}.{frac}") if frac else float(int_part)
-    return number * _UNIT[unit.lower()]
-
-
-def _letters_before(name: str, pos: int) -> str:
-    i = pos
-    while i > 0 and name[i - 1].isalpha():
-        i -= 1
-    return name[i:pos]
-
-
-def _candidates(name: str) -> list[_Candidate]:
-    out: list[_Candidate] = []
-    lowered = name.lower()
-    for m in _SIZE_RE.finditer(name):
-        start = m.start()
-        int_part, frac, unit = m["int"], m["frac"], m["unit"].lower()
-        if len(int_part) > 1 and int_part.startswith("0"):
-            continue  # V0309B1, 0528: dates and codes, not sizes
-        if len(int_part) == 4 and 1990 <= int(int_part) <= 2039 and not m["frac"]:
-            continue  # 2021MScAI: a year
-        prefix = _letters_before(lowered, start)
-        underscore_version = m["dsep"] == "_" and _is_version_underscore(lowered, start)
-        active_only = False
-        if prefix and not underscore_version:
-            before_prefix = lowered[start - len(prefix) - 1] if start > len(prefix) else "-"
-            word = name[start - len(prefix) : start]
-            if before_prefix.isdigit() and not (len(word) > 1 and word[0].isupper() and word[1:].islower()):
-                continue  # V0422MADP1B: a code mixing digits and letters (but GPT2Neo1.3B is a size)
-            if len(prefix) == 1:
-                if prefix == "a" and not m["experts"] and unit == "b":
-                    active_only = True  # Qwen1.5-MoE-A2.7B, Kimi-VL-A3B: active size only
-                elif prefix not in _SIZE_LETTERS:
-                    continue  # s13B (samples), v1.3b, b90K: a one-letter field
-            elif prefix in _FIELD_PREFIXES or prefix.endswith("v"):
-                continue  # ctx8k, step100k, yolov8m (v8 is a version)
-            elif word.islower() and not prefix.endswith(_GLUED_FAMILIES) and not m["frac"]:
-                continue  # esm1b, lvd142m, wiki40b: glued to a word that is not a model family
-            elif unit == "t":
-                continue  # nv1t: glued letters and T are a word, not a trillion
-        if underscore_version:
-            # `Qwen-1_8B` is 1.8B, but in `llama_2_7b`, `llama3_1_8b` and `Llama2_7B` the first digit is a
-            # version: the size is the digit after the underscore.
-            int_part, frac = m["dfrac"], None
-            start = m.start("dfrac")
-        elif m["dsep"] in ("_", "p"):
-            frac = m["dfrac"]
-        if m["bloom"] and not frac:
-            frac = m["bloom"]
-        value = _value(int_part, frac, unit)
-        if value <= 0:
-            continue
-        token = (name[m.start() - 1] if active_only else "") + m.group(0)
-        if m["nexp"]:
-            active_only = True  # 17B-16E: 17B active of 16 experts; the total is not derivable
-        if active_only:
-            out.append(_Candidate(1, start, None, int(round(value)), token))
-            continue
-        active = None
-        if m["aint"]:
-            active = int(round(_value(m["aint"], m["afrac"], "b")))
-        if m["experts"]:
-            experts = int(m["experts"])
-            value = value * (1 + _MOE_SHARED * (experts - 1))
-        explicit = _PARAM_WORD_RE.match(name, m.end()) is not None
-        if explicit:
-            rank = 0
-        elif unit == "k":
-            continue  # 8k, 32k, 100k, in1k: context lengths, steps and datasets, never sizes in practice
-        elif unit == "t":
-            if active is None and value > _MAX_TOTAL_T * 1e12:
-                continue  # Ling-mini-base-2.0-5T: training tokens
-            rank = 1 if active is not None else 3
-        elif unit == "b":
-            rank = 1
-        else:
-            if value < _SMALL_M and _SIZE_WORD_RE.search(lowered):
-                continue  # bert-base-StackOverflow-comments_2M: a base/large model is not 2M; a data count
-            rank = 2
-        out.append(_Candidate(rank, start, int(round(value)), active, token))
-    return out
-
-
-_FAMILY_VERSION_RE = re.compile(
-    r"(?<![a-z])(?P<family>llama|qwen|gemma|mistral|phi|falcon|gpt|yi|glm|deepseek|olmo|granite)"
-    r"[-_ ]?(?P<version>\d+(?:\.\d+)?)(?=[-_ ]|$)"
-)
-
-
-def _sizes_another_model(lowered: str, size_start: int) -> bool:
-    """Whether the size at `size_start` belongs to a second model the name mentions.
-
-    `llama_2_sft_on_llama_3_70B_outputs` is a Llama-2 model trained on Llama-3-70B data: the name opens
-    with one version of a family and attaches the size to another version of the same family. (When the
-    families differ, as in `DeepSeek-R1-Distill-Qwen-7B`, the size is the model's own.)
-    """
-    mentions = list(_FAMILY_VERSION_RE.finditer(lowered))
-    attached = [m for m in mentions if 0 < size_start - m.end() <= 1]
-    if not attached:
-        return False
-    owner = attached[-1]
-    return any(
-        m.end() <= owner.start() and m["family"] == owner["family"] and m["version"] != owner["version"]
-        for m in mentions
-    )
-
-
-def _parse_uncached(name: str) -> NameSize:
-    if not _ANY_DIGIT_UNIT.search(name):
-        return _NONE
-    candidates = _candidates(name)
-    if not candidates:
-        return _NONE
-    sized = [c for c in candidates if c.total is not None]
-    actives = [c for c in candidates if c.total is None]
-    if sized:
-        # The model's own size comes first in almost every name (`Gemma-7B-sft-SPIN-Gemma-2-27B`,
-        # `mpt-1b-redpajama-200b`); dataset sizes and context lengths are M/K/T (`Instruct-7M-...-70B`).
-        best = min(sized, key=lambda c: (c.rank, c.start))
-        if _sizes_another_model(name.lower(), best.start):
-            return NameSize(None, None, best.token)
-        active = best.active
-        if active is None and actives:
-            active = actives[0].active
-        return NameSize(best.total, active, best.token)
-    return NameSize(None, actives[0].active, actives[0].token)
-
-
-# Repeated names (re-uploads, quantizations under other owners) hit the cache. It stays small on purpose:
-# a million cached entries slow every garbage collection more than the cache saves on distinct names.
-_parse = lru_cache(maxsize=1 << 16)(_parse_uncached)
-
-
-def params_from_name(name: str) -> NameSize:
-    """The size a model's name states. Works on "owner/name" or "name"; the owner is ignored."""
-    if not isinstance(name, str) or not name:
-        return _NONE
-    return _parse(name.rsplit("/", 1)[-1])
-
-
 # --------------------------------------------------------------------------------------------------
 # Quantized repos
 # --------------------------------------------------------------------------------------------------
-
-_QUANT_NAME_RE = re.compile(
-    r"(?<![a-z0-9])(?:gguf|ggml|gptq|awq|exl2|exl3|bnb|bitsandbytes|nf4|int4|int8|fp8|fp4|mxfp4|nvfp4|hqq|aqlm|"
-    r"eetq|quanto|marlin|autoround|w4a16|w8a8|w4a4|\d(?:\.\d+)?bpw|[1-8][-_]?bits?|q[2-8]_[0-9a-z_]+|iq[1-4]_[a-z]+)"
-    r"(?![a-z])",
-    re.IGNORECASE,
-)
-# The same without look-behind, for pyarrow's RE2 engine (vectorised over a whole column).
-_QUANT_NAME_RE2 = (
-    "(?:^|[^a-z0-9])" + _QUANT_NAME_RE.pattern.removeprefix("(?<![a-z0-9])").removesuffix("(?![a-z])") + "(?:[^a-z]|$)"
-)
-_QUANT_TAGS = frozenset(
-    ["gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "3-bit", "2-bit", "6-bit", "bitsandbytes", "fp8", "compressed-tensors", "hqq", "aqlm", "quantized"]
-)
 
 
 def is_quantized_repo(name: str | None, tags: object = None, relation: str | None = None) -> bool:
     """Whether a repo holds quantized weights, judged from its name, its tags and its declared relation."""
     if relation == "quantized":
         return True
-    if isinstance(name, str) and _QUANT_NAME_RE.search(name):
+    if isinstance(name, str) and has_packed_weight_marker(name):
         return True
     if tags is None or isinstance(tags, float):
         return False
     for tag in tags:
         if not isinstance(tag, str):
             continue
-        if tag in _QUANT_TAGS or tag.startswith("base_model:quantized:") or tag.startswith("quantized:"):
+        if is_quantized_tag(tag):
             return True
     return False
 
@@ -347,11 +110,11 @@ def _name_sizes(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     encoded = pc.dictionary_encode(pc.replace_substring_regex(arrow, pattern="^.*/", replacement=""))
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     uniques = encoded.dictionary
-    maybe = pc.match_substring_regex(uniques, _ANY_DIGIT_UNIT.pattern).to_numpy(zero_copy_only=False)
+    maybe = pc.match_substring_regex(uniques, SIZE_HINT_PATTERN).to_numpy(zero_copy_only=False)
     total = np.full(len(uniques), -1, dtype=np.int64)
     active = np.full(len(uniques), -1, dtype=np.int64)
     for i in np.flatnonzero(maybe):
-        parsed = _parse_uncached(uniques[i].as_py())  # already distinct: the cache would only churn
+        parsed = read_size(uniques[i].as_py())  # already distinct: the cache would only churn
         if parsed.total is not None:
             total[i] = parsed.total
         if parsed.active is not None:
@@ -385,8 +148,8 @@ def _tags_quantized(tags: pd.Series) -> np.ndarray:
 
 
 def _quant_tag(tags: pa.Array) -> pa.Array:
-    exact = pc.is_in(tags, value_set=pa.array(sorted(_QUANT_TAGS)))
-    prefixed = pc.or_(pc.starts_with(tags, "base_model:quantized:"), pc.starts_with(tags, "quantized:"))
+    exact = pc.is_in(tags, value_set=pa.array(sorted(QUANTIZED_TAGS)))
+    prefixed = reduce(pc.or_, (pc.starts_with(tags, prefix) for prefix in QUANTIZED_TAG_PREFIXES))
     return pc.fill_null(pc.or_(exact, prefixed), False)
 
 
@@ -395,7 +158,7 @@ def quantized_rows(models: pd.DataFrame) -> pd.Series:
     if len(models) == 0:
         return pd.Series(False, index=models.index, dtype=bool)
     names = pa.array(_names(models).fillna("").to_numpy(dtype=object), type=pa.string())
-    flags = pc.match_substring_regex(names, _QUANT_NAME_RE2, ignore_case=True).to_numpy(zero_copy_only=False)
+    flags = pc.match_substring_regex(names, PACKED_WEIGHT_MARKER_RE2, ignore_case=True).to_numpy(zero_copy_only=False)
     flags = np.asarray(flags, dtype=bool)
     if "tags" in models.columns:
         flags |= _tags_quantized(models["tags"])

@@ -16,8 +16,6 @@ from constellation.evaluate.params import (
     evaluate_params_on_shared_data,
     evaluate_params_on_snapshot,
     load_tree_truths,
-    name_states_active,
-    name_states_size,
     score_params_from_name,
     score_sizes,
     wilson_lower,
@@ -78,23 +76,6 @@ def test_tolerance_is_inclusive_and_relative_to_the_truth() -> None:
 def test_empty_input_scores_none() -> None:
     score = score_params_from_name(pd.Series([], dtype=object), pd.Series([], dtype=float))
     assert (score.known, score.precision, score.coverage) == (0, None, None)
-
-
-@pytest.mark.parametrize(
-    ("name", "stated"),
-    [("x/Llama-2-7b-hf", True), ("x/opt-350m", True), ("x/Mixtral-8x7B", True), ("x/bloom-7b1", True),
-     ("x/Qwen-1_8B", True), ("x/gpt2", False), ("x/model-4bit", False), ("x/Phi-3-mini-4k", False),
-     ("7b/gpt2", False), (None, False)],
-)  # fmt: skip
-def test_name_states_size(name: str | None, stated: bool) -> None:
-    assert name_states_size(name) is stated  # type: ignore[arg-type]
-
-
-def test_name_states_active() -> None:
-    assert [
-        name_states_active(n)
-        for n in ("Q/Qwen3-30B-A3B", "Q/Qwen1.5-MoE-A2.7B", "m/Llama-4-Scout-17B-16E", "m/Llama-2-7b", "a/ama3b")
-    ] == [True, True, True, False, False]
 
 
 def test_snapshot_evaluation_skips_quantized_repos() -> None:
