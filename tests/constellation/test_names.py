@@ -1,12 +1,33 @@
-"""Hub-aware name tokenizer: real names from ../shared/data (tests/fixtures/tokenizer_cases.md)."""
+"""The Hub's naming vocabulary: the tokenizer (real names from ../shared/data, tests/fixtures/tokenizer_cases.csv),
+size tokens, quantisation / adapter / merge markers and name keys (real names from ../shared/data, sources named)."""
 
 from __future__ import annotations
 
 import csv
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from constellation.names import normalized_name, split_id, tokenize_id, tokenize_name
+from constellation.names import (
+    PACKED_WEIGHT_MARKER_RE2,
+    has_adapter_marker,
+    has_merge_word,
+    has_packed_weight_marker,
+    has_quantization_marker,
+    is_quantized_tag,
+    is_size_token,
+    is_version_token,
+    name_key,
+    normalized_name,
+    size_tokens,
+    split_id,
+    states_active_size,
+    states_size,
+    tokenize_id,
+    tokenize_name,
+)
 from tests.paths import FIXTURES
 
 CASES = list(csv.DictReader((FIXTURES / "tokenizer_cases.csv").open(encoding="utf-8")))
@@ -74,3 +95,114 @@ def test_owner_is_left_out_unless_asked():
     assert tokenize_id("TheBloke/Llama-2-7B-GGUF") == ["llama", "2", "7b", "gguf"]
     assert tokenize_id("TheBloke/Llama-2-7B-GGUF", include_owner=True) == ["@thebloke", "llama", "2", "7b", "gguf"]
     assert normalized_name("meta-llama/Llama-2-7b-hf") == "llama 2 7b hf"
+
+
+def test_the_tokenizer_and_the_key_agree_on_total_sizes():
+    # Both spell a size with the same fragment: every size the tokenizer keeps whole is a size token of a key,
+    # except the active `a3b` (a key's remainder `a3b` names the MoE variant, not another size).
+    tokens = {t for row in CASES for t in tokenize_id(row["id"])}
+    sizes = {t for t in tokens if t[0].isdigit() and t[-1] in "bmkt" and not t.endswith("bit")}
+    assert len(sizes) >= 10 and all(is_size_token(t) for t in sizes)
+    assert not any(is_size_token(t) for t in tokens - sizes)
+    assert tokenize_name("Qwen3-30B-A3B")[-1] == "a3b" and not is_size_token("a3b")
+
+
+@pytest.mark.parametrize(
+    ("token", "size", "version"),
+    [("7b", True, False), ("8x7b", True, False), ("1.5b", True, False), ("350m", True, False), ("1t", True, False),
+     ("a3b", False, False), ("7b1", False, False), ("7B", False, False), ("v0.2", False, True), ("v2", False, True),
+     ("3.1", False, True), ("3", False, False), ("chat", False, False)],
+)  # fmt: skip
+def test_size_and_version_tokens_of_a_key(token: str, size: bool, version: bool) -> None:
+    assert (is_size_token(token), is_version_token(token)) == (size, version)
+
+
+def test_size_tokens_of_a_key():
+    assert size_tokens(["mixtral", "8x7b", "v0.1", "instruct", "7b", "32k"]) == {"8x7b", "7b", "32k"}
+    assert size_tokens(["qwen3", "30b", "a3b"]) == {"30b"}
+
+
+# Moved from tests/constellation/evaluate/test_params.py with the patterns (the coverage denominator).
+@pytest.mark.parametrize(
+    ("name", "stated"),
+    [("x/Llama-2-7b-hf", True), ("x/opt-350m", True), ("x/Mixtral-8x7B", True), ("x/bloom-7b1", True),
+     ("x/Qwen-1_8B", True), ("x/gpt2", False), ("x/model-4bit", False), ("x/Phi-3-mini-4k", False),
+     ("7b/gpt2", False), (None, False)],
+)  # fmt: skip
+def test_name_states_size(name: str | None, stated: bool) -> None:
+    assert states_size(name) is stated  # type: ignore[arg-type]
+
+
+def test_name_states_active() -> None:
+    assert [
+        states_active_size(n)
+        for n in ("Q/Qwen3-30B-A3B", "Q/Qwen1.5-MoE-A2.7B", "m/Llama-4-Scout-17B-16E", "m/Llama-2-7b", "a/ama3b")
+    ] == [True, True, True, False, False]
+
+
+# name, a format copy (suffix marker)?, packed weights (marker anywhere)?, name key. Real names from
+# ../shared/data (hf-model-trees, hf-top-downloads-2024-09) unless noted.
+MARKERS = [
+    ("Llama-2-7B-Chat-GGUF", True, True, "llama-2-7b-chat"),
+    ("zephyr-7b-alpha.Q4_K_M", True, True, "zephyr-7b-alpha"),
+    ("Athene-70B-Q35-EXL2", True, True, "athene-70b-q35"),
+    ("Meta-Llama-3.1-8B-Instruct-4.65bpw-h6-exl2", True, True, "meta-llama-3.1-8b-instruct"),
+    ("gemma-2b-it-kvc-AWQ-int4-onnx", True, True, "gemma-2b-it-kvc"),
+    # Format conversions are copies, but hold every parameter: not packed.
+    ("whisper-large-v3-mlx", True, False, "whisper-large-v3"),
+    ("litv2-6B-rev2-fp16", True, False, "litv2-6b-rev2"),
+    ("Labess-7b-chat-16bit", False, False, "labess-7b-chat-16bit"),
+    # A marker before another word is packed weights, but not a suffix a key strips.
+    ("Phi-3-mini-4k-instruct-bnb-4bit-Ita", False, True, "phi-3-mini-4k-instruct-bnb-4bit-ita"),
+    # Export forms not recognised as suffixes yet (issue 10); today's behaviour, pinned.
+    ("Qwen2-VL-2B-Instruct-OpenVINO-INT4-SYM", False, True, "qwen2-vl-2b-instruct-openvino-int4-sym"),
+    # The AutoRound export form issue 10 quotes (not in ../shared/data).
+    ("Qwen2.5-7B-Instruct-autoawq-int4-gs128-asym", False, True, "qwen2.5-7b-instruct-autoawq-int4-gs128-asym"),
+    ("Llama-2-7b-chat-hf", False, False, "llama-2-7b-chat"),
+]
+
+
+@pytest.mark.parametrize(("name", "copy", "packed", "key"), MARKERS, ids=[m[0] for m in MARKERS])
+def test_quantisation_markers(name: str, copy: bool, packed: bool, key: str) -> None:
+    names = pd.Series([name])
+    assert has_quantization_marker(names).tolist() == [copy]
+    assert has_packed_weight_marker(name) is packed
+    assert name_key(names).tolist() == [key]
+
+
+def test_the_packed_weight_marker_reads_the_same_in_re2() -> None:
+    # genealogy.params runs the RE2 form over whole columns; it must flag exactly what the Python form flags.
+    names = [m[0] for m in MARKERS] + ["Mistral-7B-int4", "x/m-exl2-4.0bpw", "OLMo-Bitnet-1B", "gguf", "4bits-model"]
+    re2 = pc.match_substring_regex(pa.array(names), PACKED_WEIGHT_MARKER_RE2, ignore_case=True).to_pylist()
+    assert re2 == [has_packed_weight_marker(n) for n in names]
+    assert re2[-5:] == [True, True, False, True, True]
+
+
+def test_adapter_markers_are_whole_suffixes() -> None:
+    names = pd.Series(
+        [
+            "zephyr-7b-beta-lora",
+            "01-ai-Yi-1.5-9B-1726291449",  # AutoTrain's timestamp
+            "Meta-Llama-3-8B-job-bias-qlora-seq-cls",  # 2024-mcm-everitt-ryan: the method, then the task
+            "llama3-pre1-ds-lora1",  # 4yo1: a numbered run, not the marker
+            "Hermes-3-Llama-3.1-8B-lorablated",
+        ]
+    )
+    assert has_adapter_marker(names).tolist() == [True, True, False, False, False]
+
+
+def test_merge_words() -> None:
+    names = pd.Series(
+        ["YiSM-blossom5.1-34B-SLERP", "KoSOLAR_merge_test_v0.1", "robbertje-1-gb-merged", "EmergencyNews_BERT_Base"]
+    )
+    assert has_merge_word(names).tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("tag", "quantized"),
+    [("4-bit", True), ("gguf", True), ("compressed-tensors", True), ("quantized:x/y", True),
+     ("base_model:quantized:meta-llama/Llama-2-7b-hf", True), ("base_model:finetune:meta-llama/Llama-2-7b-hf", False),
+     ("16-bit", False), ("lora", False), ("GGUF", False)],
+)  # fmt: skip
+def test_quantized_tags(tag: str, quantized: bool) -> None:
+    assert is_quantized_tag(tag) is quantized
