@@ -15,6 +15,7 @@ Numbers and their origin (measured on ../shared/data, see docs/quality.md, "Para
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import reduce
 
 import numpy as np
@@ -59,7 +60,9 @@ class ParamsError(ConstellationError, ValueError):
 # --------------------------------------------------------------------------------------------------
 
 
-def is_quantized_repo(name: str | None, tags: object = None, relation: str | None = None) -> bool:
+def is_quantized_repo(
+    name: str | None, tags: Iterable[object] | float | None = None, relation: str | None = None
+) -> bool:
     """Whether a repo holds quantized weights, judged from its name, its tags and its declared relation."""
     if relation == "quantized":
         return True
