@@ -21,7 +21,7 @@ import pandas as pd
 from constellation import __version__
 from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import DataLayout
-from constellation.errors import ConstellationError
+from constellation.errors import BuildError
 from constellation.genealogy.stage import annotate
 from constellation.store import (
     AtlasTables,
@@ -33,10 +33,6 @@ from constellation.store import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class BuildError(ConstellationError):
-    """The snapshot cannot be built into an atlas (empty, unreadable)."""
 
 
 @dataclass(frozen=True)

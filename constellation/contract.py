@@ -31,7 +31,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from constellation.errors import ConstellationError
+from constellation.errors import ContractError
 
 DATA_ENV = "CONSTELLATION_DATA"
 DEFAULT_DATA_DIR = Path("data")
@@ -45,10 +45,6 @@ RELATIONS: tuple[str, ...] = ("finetune", "adapter", "quantized", "merge")
 # Kinds of edge in an atlas: lineage declared by the model's author, lineage inferred by Constellation,
 # and name similarity. They are never mixed: every edge row carries its kind.
 EDGE_KINDS: tuple[str, ...] = ("declared", "inferred", "similarity")
-
-
-class ContractError(ConstellationError, ValueError):
-    """A file or value does not follow the data contract (wrong id, missing file, bad pointer)."""
 
 
 # --------------------------------------------------------------------------------------------------

@@ -20,13 +20,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from constellation.contract import ATLAS_FILES, EDGE_COLUMNS, EDGE_SCHEMA, SNAPSHOT_COLUMNS, ContractError, DataLayout
+from constellation.contract import ATLAS_FILES, EDGE_COLUMNS, EDGE_SCHEMA, SNAPSHOT_COLUMNS, DataLayout
+from constellation.errors import AtlasNotFound, ContractError, SnapshotNotFound
 
 log = logging.getLogger(__name__)
-
-
-class SnapshotNotFound(ContractError):
-    """No published snapshot matches the request."""
 
 
 def resolve_snapshot_id(layout: DataLayout, snapshot_id: str | None) -> str:
@@ -79,10 +76,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 # Atlases
 # --------------------------------------------------------------------------------------------------
-
-
-class AtlasNotFound(ContractError):
-    """No complete atlas to read."""
 
 
 @dataclass

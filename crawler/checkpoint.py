@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from constellation.contract import DataLayout, atomic_path, write_json_atomic
-from crawler.errors import CrawlLocked, StorageError
+from constellation.errors import CrawlLocked, StorageError
 from crawler.records import LineageRejection, Rejection
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from constellation.contract import ATLAS_FILES, DataLayout
-from constellation.store import AtlasNotFound, read_build_info
+from constellation.errors import AtlasNotFound
+from constellation.store import read_build_info
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from constellation.contract import EDGE_COLUMNS, EDGE_KINDS, SNAPSHOT_SCHEMA
-from constellation.errors import ConstellationError
+from constellation.errors import ExportError
 from constellation.store import AtlasTables
 
 ExportFormat = Literal["csv", "parquet", "graphml", "gexf", "json"]
@@ -39,10 +39,6 @@ AttrType = Literal["long", "double", "boolean", "string"]
 # Columns of models.parquet that are the node's identity, not one of its attributes.
 NODE_ID = "id"
 EXTERNAL = "external"
-
-
-class ExportError(ConstellationError):
-    """The export cannot be made as asked (no model matches, unknown filter value, bad output path)."""
 
 
 # --------------------------------------------------------------------------------------------------

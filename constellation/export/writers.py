@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from constellation import __version__
 from constellation.contract import EDGE_COLUMNS, EDGE_SCHEMA, atomic_path
+from constellation.errors import ExportError
 from constellation.export.select import (
     EDGE_ATTRIBUTES,
     EXTERNAL,
@@ -33,7 +34,6 @@ from constellation.export.select import (
     NODE_ID,
     TABLE_FORMATS,
     AttrType,
-    ExportError,
     Selection,
     attribute_types,
     edge_records,

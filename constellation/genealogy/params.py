@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from constellation.errors import ConstellationError
+from constellation.errors import ParamsError
 
 __all__ = [
     "PARAMS_SOURCES",
@@ -51,10 +51,6 @@ _MOE_SHARED = 0.78
 _PACKED_RATIO = 0.6
 # The largest open models are ~2T parameters; a bigger "T" figure is a count of training tokens (`-5T`).
 _MAX_TOTAL_T = 2.5
-
-
-class ParamsError(ConstellationError, ValueError):
-    """The models frame cannot be read for parameter counts (no `name` or `id` column, not a frame)."""
 
 
 @dataclass(frozen=True)

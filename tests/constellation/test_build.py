@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from constellation.build import BuildError, build, deduplicate
+from constellation.build import build, deduplicate
 from constellation.contract import ATLAS_FILES, DataLayout
-from constellation.store import SnapshotNotFound
+from constellation.errors import BuildError, SnapshotNotFound
 from tests.snapshot_factory import model_row, write_snapshot
 
 SID = "20260101T000000Z"

@@ -5,13 +5,13 @@ import pytest
 
 from constellation.contract import (
     SNAPSHOT_COLUMNS,
-    ContractError,
     DataLayout,
     data_dir,
     parse_snapshot_id,
     snapshot_id_for,
     write_text_atomic,
 )
+from constellation.errors import ContractError
 from tests.paths import REPO
 
 DOCS = REPO / "docs" / "data.md"

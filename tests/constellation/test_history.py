@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from constellation.contract import DataLayout
+from constellation.errors import SnapshotNotFound
 from constellation.history import model_history, snapshot_diff
-from constellation.store import SnapshotNotFound
 from crawler.importer import import_file
 
 

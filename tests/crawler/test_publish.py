@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from constellation.contract import SNAPSHOT_SCHEMA
+from constellation.errors import HubAuthError, SuspectSnapshot
 from crawler.checkpoint import Staging
-from crawler.errors import HubAuthError, SuspectSnapshot
 from crawler.publish import assemble, check_drop
 from crawler.records import convert_items
 from crawler.run import crawl

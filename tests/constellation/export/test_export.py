@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from constellation.cli import main
 from constellation.contract import EDGE_COLUMNS, DataLayout
-from constellation.export.select import ExportError, ExportFilters, select, xml_safe
+from constellation.errors import ExportError
+from constellation.export.select import ExportFilters, select, xml_safe
 from constellation.export.writers import write_export
 from constellation.store import AtlasTables, write_atlas
 
