@@ -29,6 +29,7 @@ from constellation.store import (
     read_manifest,
     read_snapshot,
     resolve_snapshot_id,
+    set_latest_atlas,
     write_atlas,
 )
 
@@ -76,7 +77,7 @@ def build(
     existing = read_build_info(layout, snapshot_id)
     if not force and existing is not None and existing.get("fingerprint") == print_:
         log.info("atlas %s is up to date (same snapshot, config and code); nothing to do", snapshot_id)
-        layout.set_latest_atlas(snapshot_id)
+        set_latest_atlas(layout, snapshot_id)
         return BuildResult(snapshot_id, True, int(existing.get("counts", {}).get("models", 0)), 0.0, existing)
 
     manifest = read_manifest(layout, snapshot_id)
@@ -121,7 +122,7 @@ def build(
     }
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy)
     timed("write atlas", write_atlas, layout, tables)
-    layout.set_latest_atlas(snapshot_id)
+    set_latest_atlas(layout, snapshot_id)
     seconds = time.perf_counter() - started
     log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))
     return BuildResult(snapshot_id, False, len(mapped.models), seconds, info)

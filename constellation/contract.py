@@ -18,16 +18,11 @@ A snapshot id is the crawl's UTC start time, YYYYMMDDTHHMMSSZ, so ids sort in ti
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -228,64 +223,6 @@ class DataLayout:
         if not self.atlases.is_dir():
             return []
         return sorted(p.name for p in self.atlases.iterdir() if p.is_dir() and _SNAPSHOT_ID_RE.match(p.name))
-
-    def set_latest_atlas(self, snapshot_id: str) -> None:
-        """Point atlas/LATEST at a complete build. Call only after every output is written."""
-        if not self.atlas(snapshot_id).is_dir():
-            raise ContractError(f"cannot point LATEST at {snapshot_id}: {self.atlas(snapshot_id)} does not exist")
-        write_text_atomic(self.latest_pointer, snapshot_id + "\n")
-
-
-# --------------------------------------------------------------------------------------------------
-# Atomic writes: readers see the old file or the new one, never a half-written one.
-# --------------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success fsync it and rename it over `target`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; published files are for every reader (the site may run as another user).
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_json_atomic(target: Path, payload: Any) -> None:
-    write_text_atomic(target, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def empty_snapshot_table() -> pa.Table:

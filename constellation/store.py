@@ -2,15 +2,19 @@
 
 The crawler writes snapshots through `crawler.publish`; everything else reads them here. An atlas folder,
 `atlas/<snapshot-id>/` (layout in docs/data.md), is written whole under a temporary name and renamed into
-place; `atlas/LATEST` moves last.
+place; `atlas/LATEST` moves last. The atomic writers at the bottom are the ones the crawler and the exports
+use too, so no reader ever sees a half-written file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,3 +180,62 @@ def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy:
         build=build,
         hierarchy=hier,
     )
+
+
+def set_latest_atlas(layout: DataLayout, snapshot_id: str) -> None:
+    """Point atlas/LATEST at a complete build. Call only after every output is written."""
+    if not layout.atlas(snapshot_id).is_dir():
+        raise ContractError(f"cannot point LATEST at {snapshot_id}: {layout.atlas(snapshot_id)} does not exist")
+    write_text_atomic(layout.latest_pointer, snapshot_id + "\n")
+
+
+# --------------------------------------------------------------------------------------------------
+# Atomic writes: readers see the old file or the new one, never a half-written one.
+# --------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success fsync it and rename it over `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600; published files are for every reader (the site may run as another user).
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(target: Path, payload: Any) -> None:
+    write_text_atomic(target, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

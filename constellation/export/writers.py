@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from constellation import __version__
-from constellation.contract import EDGE_COLUMNS, EDGE_SCHEMA, atomic_path
+from constellation.contract import EDGE_COLUMNS, EDGE_SCHEMA
 from constellation.errors import ExportError
 from constellation.export.select import (
     EDGE_ATTRIBUTES,
@@ -42,6 +42,7 @@ from constellation.export.select import (
     table_frame,
     xml_safe,
 )
+from constellation.store import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from constellation.contract import (
     data_dir,
     parse_snapshot_id,
     snapshot_id_for,
-    write_text_atomic,
 )
 from constellation.errors import ContractError
 from tests.paths import REPO
@@ -53,40 +52,7 @@ def test_a_snapshot_counts_only_when_both_files_are_published(tmp_path):
     assert layout.latest_snapshot_id() == "20260101T000000Z"
 
 
-def test_latest_pointer_moves_only_to_an_existing_atlas(tmp_path):
-    layout = DataLayout(tmp_path)
-    assert layout.latest_atlas_id() is None
-    with pytest.raises(ContractError, match="does not exist"):
-        layout.set_latest_atlas("20260101T000000Z")
-    layout.atlas("20260101T000000Z").mkdir(parents=True)
-    layout.set_latest_atlas("20260101T000000Z")
-    assert layout.latest_pointer.read_text() == "20260101T000000Z\n"
-    assert layout.latest_atlas_id() == "20260101T000000Z"
-
-
-def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    target = tmp_path / "a" / "file.txt"
-    write_text_atomic(target, "one")
-    write_text_atomic(target, "two")
-    assert target.read_text() == "two"
-    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
-
-
 def test_docs_list_every_snapshot_column():
     text = DOCS.read_text()
     missing = [c for c in SNAPSHOT_COLUMNS if f"`{c}`" not in text]
     assert missing == []
-
-
-def test_atomic_writes_are_readable_by_group_and_others(tmp_path):
-    target = tmp_path / "shared.json"
-    write_text_atomic(target, "{}")
-    assert target.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
-
-
-def _current_umask() -> int:
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
