@@ -102,7 +102,7 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(SNAPSHOT_SCHEMA.names)
 class AtlasFiles:
     """File names inside `atlas/<snapshot-id>/`. Columns are documented in docs/data.md."""
 
-    models: str = "models.parquet"  # one row per model: snapshot columns + genealogy + map
+    models: str = "models.parquet"  # one row per model: ATLAS_MODEL_SCHEMA
     edges: str = "edges.parquet"  # source, target, kind, relation, confidence, weight, evidence
     communities: str = "communities.parquet"  # community, label, size, downloads, ...
     hierarchy: str = "hierarchy"  # folder: linkage matrices for the dendrogram views
@@ -131,6 +131,58 @@ EDGE_SCHEMA = pa.schema(
         ("evidence", pa.string()),  # inferred edges only: why, in words
     ]
 )
+
+
+# models.parquet of an atlas: the snapshot's columns, then the columns each build stage adds, in this order.
+# Stages write their group; readers (store, exports, the site) derive what they need from these schemas.
+LINEAGE_SCHEMA = pa.schema(  # constellation.genealogy.declared
+    [
+        ("parent", pa.string()),  # the primary declared parent (for a merge, the most-downloaded line)
+        ("relation", pa.string()),  # relation to `parent`, one of RELATIONS
+        ("family", pa.string()),  # root ancestor of the declared lineage (itself for a root)
+        ("depth", pa.int32()),  # edges from the root
+        ("n_finetune", pa.int64()),  # descendants by the relation of their own edge
+        ("n_adapter", pa.int64()),
+        ("n_quantized", pa.int64()),
+        ("n_merge", pa.int64()),
+        ("n_descendants", pa.int64()),
+    ]
+)
+PARAMS_SCHEMA = pa.schema(  # constellation.genealogy.params
+    [
+        ("params", pa.int64()),  # best estimate of the total parameter count
+        ("params_source", pa.string()),  # safetensors, gguf, name, base_model or none
+        ("params_from_name", pa.int64()),  # the size the name states
+        ("active_params", pa.int64()),  # active parameters of a mixture of experts
+        ("params_flag", pa.string()),  # why the metadata was overruled
+    ]
+)
+INFERRED_SCHEMA = pa.schema(  # constellation.genealogy.inferred
+    [
+        ("inferred_parent", pa.string()),  # only for a model that declares no parent
+        ("inferred_relation", pa.string()),
+        ("inferred_confidence", pa.float64()),  # in [0, 1]
+    ]
+)
+MAP_SCHEMA = pa.schema(  # constellation.atlas
+    [
+        ("community", pa.int64()),  # community of the name-similarity graph; 0 is the largest
+        ("community_label", pa.string()),
+        ("cluster", pa.int64()),  # flat cluster of the hierarchy at the default cut
+        ("x", pa.float32()),  # 2-D layout coordinates
+        ("y", pa.float32()),
+    ]
+)
+ATLAS_MODEL_SCHEMA = pa.schema([*SNAPSHOT_SCHEMA, *LINEAGE_SCHEMA, *PARAMS_SCHEMA, *INFERRED_SCHEMA, *MAP_SCHEMA])
+
+LINEAGE_COLUMNS: tuple[str, ...] = tuple(LINEAGE_SCHEMA.names)
+PARAMS_COLUMNS: tuple[str, ...] = tuple(PARAMS_SCHEMA.names)
+INFERRED_COLUMNS: tuple[str, ...] = tuple(INFERRED_SCHEMA.names)
+MAP_COLUMNS: tuple[str, ...] = tuple(MAP_SCHEMA.names)
+ATLAS_MODEL_COLUMNS: tuple[str, ...] = tuple(ATLAS_MODEL_SCHEMA.names)
+# Columns that hold integers. pandas reads an integer column with nulls as float64 (7e9 for 7000000000);
+# store.restore_integers turns them back.
+ATLAS_INTEGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in ATLAS_MODEL_SCHEMA if pa.types.is_integer(f.type))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ class AtlasConfig:
 
 @dataclass
 class AtlasMap:
-    models: pd.DataFrame  # input + community, community_label, cluster, x, y
+    models: pd.DataFrame  # input + contract.MAP_COLUMNS (community, community_label, cluster, x, y)
     edges: pd.DataFrame  # similarity edges (EDGE_COLUMNS, kind "similarity")
     communities: pd.DataFrame  # one row per community
     hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)  # saved under hierarchy/
