@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from bench.common import parser, peak_rss_mb, write_results
 from constellation.contract import ATLAS_FILES, EDGE_SCHEMA, SNAPSHOT_SCHEMA, DataLayout
+from constellation.store import set_latest_atlas
 
 SNAPSHOT_ID = "20261120T021500Z"
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
@@ -112,9 +113,7 @@ def synthetic_lineage(n: int, seed: int) -> dict[str, np.ndarray]:
 def snapshot_table(lin: dict[str, Any], n: int) -> pa.Table:
     rng = lin["rng"]
     ids = lin["id"]
-    created = datetime(2023, 1, 1, tzinfo=UTC) + pd.to_timedelta(
-        np.sort(rng.integers(0, 3 * 365 * 24, n)), unit="h"
-    )
+    created = datetime(2023, 1, 1, tzinfo=UTC) + pd.to_timedelta(np.sort(rng.integers(0, 3 * 365 * 24, n)), unit="h")
     parent_ids = np.where(lin["parent"] >= 0, ids[np.maximum(lin["parent"], 0)], None)
     base_models = [
         [{"id": p, "relation": r}] if p is not None else [] for p, r in zip(parent_ids, lin["relation"], strict=True)
@@ -141,9 +140,7 @@ def snapshot_table(lin: dict[str, Any], n: int) -> pa.Table:
                 np.where(rng.random(n) < 0.6, rng.choice([1, 3, 7, 8, 13, 70], n) * 10**9, None), pa.int64()
             ),
             "params_gguf": pa.nulls(n, pa.int64()),
-            "crawled_at": pa.array(
-                [datetime(2026, 11, 20, 2, 15, tzinfo=UTC)] * n, pa.timestamp("us", tz="UTC")
-            ),
+            "crawled_at": pa.array([datetime(2026, 11, 20, 2, 15, tzinfo=UTC)] * n, pa.timestamp("us", tz="UTC")),
         },
         schema=SNAPSHOT_SCHEMA,
     )
@@ -251,7 +248,7 @@ def write_atlas_directly(layout: DataLayout, table: pa.Table, lin: dict[str, Any
         "config": {"add_lineage_edges": False, "written_by": "bench_app --direct"},
     }
     (folder / ATLAS_FILES.build).write_text(json.dumps(build))
-    layout.set_latest_atlas(SNAPSHOT_ID)
+    set_latest_atlas(layout, SNAPSHOT_ID)
 
 
 # --------------------------------------------------------------------------------------------------

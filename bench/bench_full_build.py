@@ -46,7 +46,8 @@ def make_snapshot(n: int, seed: int) -> dict[str, Any]:
     """Write the published snapshot (Parquet first, manifest last, like the crawler) of N synthetic models."""
     import pyarrow.parquet as pq
 
-    from constellation.contract import SNAPSHOT_SCHEMA, DataLayout, atomic_path, write_json_atomic
+    from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
+    from constellation.store import atomic_path, write_json_atomic
     from crawler.records import convert_items
     from fakehub.synthetic import generate, to_records
 

@@ -21,7 +21,7 @@ import pandas as pd
 from constellation import __version__
 from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import DataLayout
-from constellation.errors import ConstellationError
+from constellation.errors import BuildError
 from constellation.genealogy.stage import annotate
 from constellation.store import (
     AtlasTables,
@@ -29,14 +29,11 @@ from constellation.store import (
     read_manifest,
     read_snapshot,
     resolve_snapshot_id,
+    set_latest_atlas,
     write_atlas,
 )
 
 log = logging.getLogger(__name__)
-
-
-class BuildError(ConstellationError):
-    """The snapshot cannot be built into an atlas (empty, unreadable)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ def build(
     existing = read_build_info(layout, snapshot_id)
     if not force and existing is not None and existing.get("fingerprint") == print_:
         log.info("atlas %s is up to date (same snapshot, config and code); nothing to do", snapshot_id)
-        layout.set_latest_atlas(snapshot_id)
+        set_latest_atlas(layout, snapshot_id)
         return BuildResult(snapshot_id, True, int(existing.get("counts", {}).get("models", 0)), 0.0, existing)
 
     manifest = read_manifest(layout, snapshot_id)
@@ -125,7 +122,7 @@ def build(
     }
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy)
     timed("write atlas", write_atlas, layout, tables)
-    layout.set_latest_atlas(snapshot_id)
+    set_latest_atlas(layout, snapshot_id)
     seconds = time.perf_counter() - started
     log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))
     return BuildResult(snapshot_id, False, len(mapped.models), seconds, info)

@@ -18,20 +18,15 @@ A snapshot id is the crawl's UTC start time, YYYYMMDDTHHMMSSZ, so ids sort in ti
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
-from constellation.errors import ConstellationError
+from constellation.errors import ContractError
 
 DATA_ENV = "CONSTELLATION_DATA"
 DEFAULT_DATA_DIR = Path("data")
@@ -45,10 +40,6 @@ RELATIONS: tuple[str, ...] = ("finetune", "adapter", "quantized", "merge")
 # Kinds of edge in an atlas: lineage declared by the model's author, lineage inferred by Constellation,
 # and name similarity. They are never mixed: every edge row carries its kind.
 EDGE_KINDS: tuple[str, ...] = ("declared", "inferred", "similarity")
-
-
-class ContractError(ConstellationError, ValueError):
-    """A file or value does not follow the data contract (wrong id, missing file, bad pointer)."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -111,7 +102,7 @@ SNAPSHOT_COLUMNS: tuple[str, ...] = tuple(SNAPSHOT_SCHEMA.names)
 class AtlasFiles:
     """File names inside `atlas/<snapshot-id>/`. Columns are documented in docs/data.md."""
 
-    models: str = "models.parquet"  # one row per model: snapshot columns + genealogy + map
+    models: str = "models.parquet"  # one row per model: ATLAS_MODEL_SCHEMA
     edges: str = "edges.parquet"  # source, target, kind, relation, confidence, weight, evidence
     communities: str = "communities.parquet"  # community, label, size, downloads, ...
     hierarchy: str = "hierarchy"  # folder: linkage matrices for the dendrogram views
@@ -140,6 +131,58 @@ EDGE_SCHEMA = pa.schema(
         ("evidence", pa.string()),  # inferred edges only: why, in words
     ]
 )
+
+
+# models.parquet of an atlas: the snapshot's columns, then the columns each build stage adds, in this order.
+# Stages write their group; readers (store, exports, the site) derive what they need from these schemas.
+LINEAGE_SCHEMA = pa.schema(  # constellation.genealogy.declared
+    [
+        ("parent", pa.string()),  # the primary declared parent (for a merge, the most-downloaded line)
+        ("relation", pa.string()),  # relation to `parent`, one of RELATIONS
+        ("family", pa.string()),  # root ancestor of the declared lineage (itself for a root)
+        ("depth", pa.int32()),  # edges from the root
+        ("n_finetune", pa.int64()),  # descendants by the relation of their own edge
+        ("n_adapter", pa.int64()),
+        ("n_quantized", pa.int64()),
+        ("n_merge", pa.int64()),
+        ("n_descendants", pa.int64()),
+    ]
+)
+PARAMS_SCHEMA = pa.schema(  # constellation.genealogy.params
+    [
+        ("params", pa.int64()),  # best estimate of the total parameter count
+        ("params_source", pa.string()),  # safetensors, gguf, name, base_model or none
+        ("params_from_name", pa.int64()),  # the size the name states
+        ("active_params", pa.int64()),  # active parameters of a mixture of experts
+        ("params_flag", pa.string()),  # why the metadata was overruled
+    ]
+)
+INFERRED_SCHEMA = pa.schema(  # constellation.genealogy.inferred
+    [
+        ("inferred_parent", pa.string()),  # only for a model that declares no parent
+        ("inferred_relation", pa.string()),
+        ("inferred_confidence", pa.float64()),  # in [0, 1]
+    ]
+)
+MAP_SCHEMA = pa.schema(  # constellation.atlas
+    [
+        ("community", pa.int64()),  # community of the name-similarity graph; 0 is the largest
+        ("community_label", pa.string()),
+        ("cluster", pa.int64()),  # flat cluster of the hierarchy at the default cut
+        ("x", pa.float32()),  # 2-D layout coordinates
+        ("y", pa.float32()),
+    ]
+)
+ATLAS_MODEL_SCHEMA = pa.schema([*SNAPSHOT_SCHEMA, *LINEAGE_SCHEMA, *PARAMS_SCHEMA, *INFERRED_SCHEMA, *MAP_SCHEMA])
+
+LINEAGE_COLUMNS: tuple[str, ...] = tuple(LINEAGE_SCHEMA.names)
+PARAMS_COLUMNS: tuple[str, ...] = tuple(PARAMS_SCHEMA.names)
+INFERRED_COLUMNS: tuple[str, ...] = tuple(INFERRED_SCHEMA.names)
+MAP_COLUMNS: tuple[str, ...] = tuple(MAP_SCHEMA.names)
+ATLAS_MODEL_COLUMNS: tuple[str, ...] = tuple(ATLAS_MODEL_SCHEMA.names)
+# Columns that hold integers. pandas reads an integer column with nulls as float64 (7e9 for 7000000000);
+# store.restore_integers turns them back.
+ATLAS_INTEGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in ATLAS_MODEL_SCHEMA if pa.types.is_integer(f.type))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -232,64 +275,6 @@ class DataLayout:
         if not self.atlases.is_dir():
             return []
         return sorted(p.name for p in self.atlases.iterdir() if p.is_dir() and _SNAPSHOT_ID_RE.match(p.name))
-
-    def set_latest_atlas(self, snapshot_id: str) -> None:
-        """Point atlas/LATEST at a complete build. Call only after every output is written."""
-        if not self.atlas(snapshot_id).is_dir():
-            raise ContractError(f"cannot point LATEST at {snapshot_id}: {self.atlas(snapshot_id)} does not exist")
-        write_text_atomic(self.latest_pointer, snapshot_id + "\n")
-
-
-# --------------------------------------------------------------------------------------------------
-# Atomic writes: readers see the old file or the new one, never a half-written one.
-# --------------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; on success fsync it and rename it over `target`."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; published files are for every reader (the site may run as another user).
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_json_atomic(target: Path, payload: Any) -> None:
-    write_text_atomic(target, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def empty_snapshot_table() -> pa.Table:

@@ -18,16 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from constellation.errors import ConstellationError
+from constellation.errors import DemoError
 
 log = logging.getLogger(__name__)
 
 DEMO_DATA_DIR = Path("data") / "demo"
 _URL_RE = re.compile(r"https?://[\w.\-]+:\d+")
-
-
-class DemoError(ConstellationError):
-    """A demo stage failed; the message says which and how to see why."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,16 @@ import pandas as pd
 from constellation.contract import DataLayout, parse_snapshot_id
 from constellation.store import resolve_snapshot_id
 
+__all__ = [
+    "HISTORY_COLUMNS",
+    "group_downloads_over_snapshots",
+    "model_history",
+    "new_models_per_week",
+    "snapshot_diff",
+    "snapshot_files",
+    "snapshot_growth",
+]
+
 HISTORY_COLUMNS: tuple[str, ...] = ("snapshot_id", "date", "downloads", "likes")
 
 
@@ -64,9 +74,6 @@ def _history_frame(records: list[tuple[str, int | None, int | None]]) -> pd.Data
         },
         columns=list(HISTORY_COLUMNS),
     )
-
-
-__all__ = ["HISTORY_COLUMNS", "model_history", "snapshot_diff"]
 
 
 # --------------------------------------------------------------------------------------------------

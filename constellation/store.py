@@ -2,15 +2,19 @@
 
 The crawler writes snapshots through `crawler.publish`; everything else reads them here. An atlas folder,
 `atlas/<snapshot-id>/` (layout in docs/data.md), is written whole under a temporary name and renamed into
-place; `atlas/LATEST` moves last.
+place; `atlas/LATEST` moves last. The atomic writers at the bottom are the ones the crawler and the exports
+use too, so no reader ever sees a half-written file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +24,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from constellation.contract import ATLAS_FILES, EDGE_COLUMNS, EDGE_SCHEMA, SNAPSHOT_COLUMNS, ContractError, DataLayout
+from constellation.contract import (
+    ATLAS_FILES,
+    ATLAS_INTEGER_COLUMNS,
+    EDGE_COLUMNS,
+    EDGE_SCHEMA,
+    SNAPSHOT_COLUMNS,
+    DataLayout,
+)
+from constellation.errors import AtlasNotFound, ContractError, SnapshotNotFound
 
 log = logging.getLogger(__name__)
-
-
-class SnapshotNotFound(ContractError):
-    """No published snapshot matches the request."""
 
 
 def resolve_snapshot_id(layout: DataLayout, snapshot_id: str | None) -> str:
@@ -79,10 +87,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 # Atlases
 # --------------------------------------------------------------------------------------------------
-
-
-class AtlasNotFound(ContractError):
-    """No complete atlas to read."""
 
 
 @dataclass
@@ -141,6 +145,22 @@ def _nullable_integers(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDt
     return pd.Int64Dtype() if pa.types.is_integer(arrow_type) else None
 
 
+def restore_integers(models: pd.DataFrame) -> pd.DataFrame:
+    """`models` with the contract's integer columns as nullable Int64 where pandas made them float.
+
+    The build writes some of them as float64 (a pandas column with nulls), so `_nullable_integers` alone,
+    which maps Parquet integers, cannot see them.
+    """
+    out = models
+    for name in ATLAS_INTEGER_COLUMNS:
+        if name in out.columns and pd.api.types.is_float_dtype(out[name].dtype):
+            values = out[name]
+            if ((values.dropna() % 1) == 0).all():
+                out = out.copy() if out is models else out
+                out[name] = values.astype("Int64")
+    return out
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas(types_mapper=_nullable_integers)
 
@@ -155,18 +175,56 @@ def read_build_info(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | No
         raise ContractError(f"{path} is not valid JSON: {exc}") from None
 
 
-def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy: bool = True) -> AtlasTables:
-    """The atlas of `snapshot_id`, else the one atlas/LATEST points at."""
+def latest_atlas_id(layout: DataLayout) -> str:
+    """The id atlas/LATEST names; AtlasNotFound, with the commands to run, when no build has completed."""
+    snapshot_id = layout.latest_atlas_id()
     if snapshot_id is None:
-        snapshot_id = layout.latest_atlas_id()
-        if snapshot_id is None:
-            raise AtlasNotFound(
-                f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, "
-                "or `make crawl` then `make build`."
-            )
+        raise AtlasNotFound(
+            f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, or `make crawl` then `make build`."
+        )
+    complete_build_info(layout, snapshot_id)
+    return snapshot_id
+
+
+def complete_build_info(layout: DataLayout, snapshot_id: str) -> dict[str, Any]:
+    """build.json of the atlas of `snapshot_id`; AtlasNotFound when the build never completed."""
     build = read_build_info(layout, snapshot_id)
     if build is None:
         raise AtlasNotFound(f"atlas {snapshot_id} is incomplete or missing in {layout.atlases}; run `make build`")
+    return build
+
+
+def read_models_file(path: Path, columns: Sequence[str] | None = None, categorical: Sequence[str] = ()) -> pd.DataFrame:
+    """A models.parquet, lean: the `columns` it has (every one when None), rows sorted by id, the
+    `categorical` strings as pandas categoricals, integers as nullable integers.
+
+    The explorer reads the atlas this way: at 3M models, leaving the tag lists on disk and reading repeated
+    strings as dictionaries takes about a third of the memory of `read_atlas`.
+    """
+    present = pq.read_schema(path).names
+    wanted = [c for c in (columns if columns is not None else present) if c in present]
+    table = pq.read_table(path, columns=wanted, read_dictionary=[c for c in categorical if c in wanted])
+    if "id" in wanted:
+        table = table.sort_by("id")
+    return table.to_pandas(self_destruct=True, types_mapper=_nullable_integers)
+
+
+def read_atlas_models(
+    layout: DataLayout,
+    snapshot_id: str | None = None,
+    columns: Sequence[str] | None = None,
+    categorical: Sequence[str] = (),
+) -> pd.DataFrame:
+    """models.parquet of the atlas of `snapshot_id` (else the one atlas/LATEST points at), as `read_models_file`."""
+    snapshot_id = snapshot_id or latest_atlas_id(layout)
+    complete_build_info(layout, snapshot_id)
+    return read_models_file(layout.atlas_file(snapshot_id, ATLAS_FILES.models), columns, categorical)
+
+
+def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy: bool = True) -> AtlasTables:
+    """The atlas of `snapshot_id`, else the one atlas/LATEST points at."""
+    snapshot_id = snapshot_id or latest_atlas_id(layout)
+    build = complete_build_info(layout, snapshot_id)
     folder = layout.atlas(snapshot_id)
     hier: dict[str, np.ndarray | pd.DataFrame] = {}
     if hierarchy and (folder / ATLAS_FILES.hierarchy).is_dir():
@@ -183,3 +241,62 @@ def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy:
         build=build,
         hierarchy=hier,
     )
+
+
+def set_latest_atlas(layout: DataLayout, snapshot_id: str) -> None:
+    """Point atlas/LATEST at a complete build. Call only after every output is written."""
+    if not layout.atlas(snapshot_id).is_dir():
+        raise ContractError(f"cannot point LATEST at {snapshot_id}: {layout.atlas(snapshot_id)} does not exist")
+    write_text_atomic(layout.latest_pointer, snapshot_id + "\n")
+
+
+# --------------------------------------------------------------------------------------------------
+# Atomic writes: readers see the old file or the new one, never a half-written one.
+# --------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success fsync it and rename it over `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600; published files are for every reader (the site may run as another user).
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(target: Path, payload: Any) -> None:
+    write_text_atomic(target, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from crawler.errors import BudgetExceeded
+from constellation.errors import BudgetExceeded
 
 
 class Deadline:

@@ -29,8 +29,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from constellation.contract import DataLayout, atomic_path, write_json_atomic
-from crawler.errors import CrawlLocked, StorageError
+from constellation.contract import DataLayout
+from constellation.errors import CrawlLocked, StorageError
+from constellation.store import atomic_path, write_json_atomic
 from crawler.records import LineageRejection, Rejection
 
 log = logging.getLogger(__name__)

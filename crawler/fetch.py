@@ -14,8 +14,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import httpx2
 from huggingface_hub.utils import HfHubHTTPError, hf_raise_for_status, http_backoff, parse_ratelimit_headers
 
+from constellation.errors import EndlessEmptyPages, HubAuthError, HubUnavailable, ListingError
 from crawler.budget import Deadline
-from crawler.errors import EndlessEmptyPages, HubAuthError, HubUnavailable, ListingError
 from crawler.http import Tally
 from crawler.scope import EXPAND_FIELDS, CrawlSettings, Scope
 

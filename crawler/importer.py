@@ -30,8 +30,8 @@ import pyarrow as pa
 
 import constellation
 from constellation.contract import SNAPSHOT_SCHEMA, DataLayout, snapshot_id_for
+from constellation.errors import ImportFailed
 from crawler.checkpoint import write_part
-from crawler.errors import ImportFailed
 from crawler.publish import publish
 from crawler.records import ConvertedPage, Rejection, convert_items, is_model_id
 

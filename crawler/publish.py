@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from constellation.contract import SNAPSHOT_SCHEMA, DataLayout, atomic_path, write_json_atomic
+from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
+from constellation.store import atomic_path, write_json_atomic
 from crawler.checkpoint import read_part_extras
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,10 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import constellation
 from constellation.contract import DataLayout, snapshot_id_for
+from constellation.errors import CursorRejected, EndlessEmptyPages, SuspectSnapshot
 from constellation.store import read_manifest
 from crawler.budget import Deadline, watchdog
 from crawler.checkpoint import Checkpoint, Staging, read_part_extras, storage
-from crawler.errors import CursorRejected, EndlessEmptyPages, SuspectSnapshot
 from crawler.fetch import CursorRefused, ListingGuard, Page, PageFetcher, first_url
 from crawler.http import Tally, counting, ensure_online, hub_headers, resolve_token
 from crawler.publish import DropCheck, check_drop, previous_snapshot, publish

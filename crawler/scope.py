@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from crawler.errors import CrawlConfigError
+from constellation.errors import CrawlConfigError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_PIPELINE_TAG = "text-generation"  # the Constellation paper's scope

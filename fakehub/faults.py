@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakehub.errors import FakeHubError
+from constellation.errors import FakeHubError
 
 # kind -> {parameter: default}. Parameters not listed here are refused, so a typo cannot silently
 # turn a fault into a different one.

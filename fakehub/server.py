@@ -41,8 +41,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import numpy as np
 import pandas as pd
 
+from constellation.errors import FakeHubError
 from fakehub.cursor import Cursor, InvalidCursor, decode_cursor, encode_cursor
-from fakehub.errors import FakeHubError
 from fakehub.faults import Fault, FaultPlan
 from fakehub.projections import COMPUTED_KEYS
 from fakehub.query import DEFAULT_SORT, BadRequest, parse_expand, parse_list_query

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from constellation.contract import RELATIONS
-from fakehub.errors import FakeHubError
+from constellation.errors import FakeHubError
 from fakehub.projections import FULL_KEYS
 from fakehub.query import SORT_KEYS, Selection
 

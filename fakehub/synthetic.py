@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from constellation.errors import ConstellationError
+from constellation.errors import SyntheticHubError
 from fakehub import synthetic_names as pools
 
 # Middle bytes of every synthetic `_id` and the first 8 hex digits of every `sha`: "fa4ec0de" ("fake code").
@@ -71,10 +71,6 @@ _KIND_RELATION = {FINETUNE: "finetune", ADAPTER: "adapter", QUANTIZED: "quantize
 
 _DAY_S = 86400
 _EPOCH_DAY = np.datetime64("1970-01-01", "D")
-
-
-class SyntheticHubError(ConstellationError, ValueError):
-    """A bad argument to the synthetic Hub generator (the message says which and what is allowed)."""
 
 
 @dataclass(frozen=True)

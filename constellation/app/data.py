@@ -1,6 +1,6 @@
 """Loading the atlas the way the explorer needs it: only the columns it shows, categorical dtypes for
-repeated strings, rows sorted by id (so an id is found by binary search). A 3M-model atlas then takes
-about a third of the memory of a plain `read_atlas`.
+repeated strings, rows sorted by id (so an id is found by binary search), through store.read_models_file. A
+3M-model atlas then takes about a third of the memory of a plain `read_atlas`.
 
 Early atlases may lack columns, or hold them all-null, while the stages are being written: `Atlas.has`
 tells a page whether to draw a view or say "not available in this atlas".
@@ -18,27 +18,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from constellation.contract import ATLAS_FILES, DataLayout
-from constellation.store import AtlasNotFound, read_build_info
+from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
+from constellation.store import complete_build_info, latest_atlas_id, read_models_file
 
 log = logging.getLogger(__name__)
 
-# The columns of models.parquet the explorer reads (docs/data.md). The rest (tags, base_models, ...)
-# stay on disk: at 3M models the tag lists alone cost gigabytes.
-MODEL_COLUMNS: tuple[str, ...] = (
-    "id", "author", "name", "downloads", "likes", "created_at", "pipeline_tag", "library_name", "license",
-    "params", "params_source", "params_from_name", "active_params", "params_flag",
-    "parent", "relation", "family", "depth",
-    "n_finetune", "n_adapter", "n_quantized", "n_merge", "n_descendants",
-    "inferred_parent", "inferred_relation", "inferred_confidence",
-    "community", "community_label", "cluster", "x", "y",
+# The columns of models.parquet the explorer does not read (docs/data.md): at 3M models the tag lists alone
+# cost gigabytes.
+_LEFT_ON_DISK: tuple[str, ...] = (
+    "downloads_all_time", "trending_score", "last_modified", "gated", "tags", "base_models",
+    "params_safetensors", "params_gguf", "crawled_at",
 )  # fmt: skip
+MODEL_COLUMNS: tuple[str, ...] = tuple(c for c in ATLAS_MODEL_COLUMNS if c not in _LEFT_ON_DISK)
 
-# Strings with few distinct values (or many repeats) are read as dictionaries → pandas categoricals.
-CATEGORICAL_COLUMNS: tuple[str, ...] = (
-    "author", "pipeline_tag", "library_name", "license", "params_source", "params_flag",
-    "parent", "relation", "family", "inferred_parent", "inferred_relation", "community_label",
-)  # fmt: skip
+# Every string column but the unique ones (id, name) repeats values: read as dictionaries → pandas categoricals.
+CATEGORICAL_COLUMNS: tuple[str, ...] = tuple(
+    f.name
+    for f in ATLAS_MODEL_SCHEMA
+    if f.name in MODEL_COLUMNS and f.type == pa.string() and f.name not in ("id", "name")
+)
 
 LINEAGE_KINDS = ("declared", "inferred")
 
@@ -92,22 +90,10 @@ class Atlas:
         return self.__dict__["_ids"]
 
 
-def latest_atlas_id(layout: DataLayout) -> str:
-    """The id atlas/LATEST names; AtlasNotFound (with the commands to run) when there is none."""
-    snapshot_id = layout.latest_atlas_id()
-    if snapshot_id is None or read_build_info(layout, snapshot_id) is None:
-        raise AtlasNotFound(
-            f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, or `make crawl` then `make build`."
-        )
-    return snapshot_id
-
-
 def load_atlas(layout: DataLayout, snapshot_id: str | None = None) -> Atlas:
     """The atlas of `snapshot_id` (default: the one atlas/LATEST points at), lean."""
     snapshot_id = snapshot_id or latest_atlas_id(layout)
-    build = read_build_info(layout, snapshot_id)
-    if build is None:
-        raise AtlasNotFound(f"atlas {snapshot_id} is incomplete or missing in {layout.atlases}; run `make build`")
+    build = complete_build_info(layout, snapshot_id)
     folder = layout.atlas(snapshot_id)
     models = read_models(folder / ATLAS_FILES.models)
     edges_path = folder / ATLAS_FILES.edges
@@ -127,23 +113,13 @@ def load_atlas(layout: DataLayout, snapshot_id: str | None = None) -> Atlas:
 
 
 def read_models(path: Path) -> pd.DataFrame:
-    """models.parquet: the MODEL_COLUMNS it has, sorted by id, repeated strings as categoricals."""
-    present = set(pq.read_schema(path).names)
-    columns = [c for c in MODEL_COLUMNS if c in present]
-    table = pq.read_table(path, columns=columns, read_dictionary=[c for c in CATEGORICAL_COLUMNS if c in present])
-    table = table.sort_by("id")
-    frame = table.to_pandas(self_destruct=True, types_mapper=_numpy_friendly)
+    """models.parquet as the explorer holds it: the MODEL_COLUMNS it has, sorted by id, CATEGORICAL_COLUMNS
+    as categoricals."""
+    frame = read_models_file(path, MODEL_COLUMNS, CATEGORICAL_COLUMNS)
     for column in ("x", "y"):
         if column in frame:
             frame[column] = frame[column].astype("float32")
     return frame
-
-
-def _numpy_friendly(arrow_type: pa.DataType) -> Any:
-    # Nullable integers as pandas' masked Int64 keep nulls as nulls (never 0); the rest default.
-    if pa.types.is_integer(arrow_type):
-        return pd.Int64Dtype() if arrow_type.bit_width == 64 else pd.Int32Dtype()
-    return None
 
 
 def read_lineage_edges(path: Path) -> pd.DataFrame:
@@ -184,4 +160,5 @@ def read_hierarchy(folder: Path) -> dict[str, Any]:
 
 
 def _empty_edges() -> pd.DataFrame:
-    return pd.DataFrame(columns=["source", "target", "kind", "relation", "confidence", "evidence"])
+    # Lineage edges carry no similarity weight.
+    return pd.DataFrame(columns=[c for c in EDGE_COLUMNS if c != "weight"])

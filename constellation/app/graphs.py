@@ -22,6 +22,7 @@ from constellation.app.escape import html_text
 from constellation.app.figures import RELATION_COLOURS
 from constellation.app.lineage import lineage_edges_of
 from constellation.app.overview import params_text
+from constellation.contract import EDGE_COLUMNS
 
 DEFAULT_CAP = 300
 HARD_CAP = 1500  # beyond this the browser stalls even without physics
@@ -56,7 +57,7 @@ class GraphSpec:
         )
 
 
-EDGE_FRAME_COLUMNS = ["source", "target", "kind", "relation", "confidence", "weight"]
+EDGE_FRAME_COLUMNS = [c for c in EDGE_COLUMNS if c != "evidence"]  # the graph views show no evidence text
 
 
 def neighbourhood_graph(

@@ -10,13 +10,9 @@ from pathlib import Path
 
 import constellation
 from constellation.contract import DATA_ENV, DataLayout
-from constellation.errors import ConstellationError
+from constellation.errors import AppError
 
 APP_SCRIPT = Path(constellation.__file__).resolve().parents[1] / "streamlit_app.py"
-
-
-class AppError(ConstellationError):
-    """The explorer cannot start as asked (script missing, port taken)."""
 
 
 @dataclass(frozen=True)

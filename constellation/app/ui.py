@@ -17,7 +17,7 @@ import pyarrow as pa
 import streamlit as st
 
 from constellation.app import clouds, exports, overview
-from constellation.app.data import Atlas, latest_atlas_id, load_atlas
+from constellation.app.data import Atlas, load_atlas
 from constellation.app.escape import md
 from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, choices, filters_from_query_params
 from constellation.app.search import IdIndex
@@ -25,6 +25,7 @@ from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
 from constellation.history import model_history, snapshot_growth
+from constellation.store import latest_atlas_id
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from constellation.errors import ConstellationError
+from constellation.errors import CommunityError
 from constellation.names import tokenize_id
 
 if TYPE_CHECKING:
@@ -40,10 +40,6 @@ CommunityAlgorithm = Literal["auto", "louvain", "multilevel", "leiden"]
 COMMUNITY_ALGORITHMS: tuple[str, ...] = ("auto", "louvain", "multilevel", "leiden")
 UNMATCHED_LABEL = "(no similar names)"
 LABEL_SEPARATOR = " · "
-
-
-class CommunityError(ConstellationError, ValueError):
-    """A community setting is out of range (unknown algorithm, non-positive resolution)."""
 
 
 @dataclass(frozen=True)

@@ -33,16 +33,12 @@ from scipy.cluster.hierarchy import fcluster, leaves_list, linkage
 from sparse_dot_topn import sp_matmul_topn
 from tqdm import tqdm
 
-from constellation.errors import ConstellationError
+from constellation.errors import HierarchyError
 
 log = logging.getLogger(__name__)
 
 LINKAGE_METHODS: tuple[str, ...] = ("average", "complete", "single", "weighted")
 _EMPTY_LINKAGE = np.empty((0, 4), dtype=np.float64)
-
-
-class HierarchyError(ConstellationError, ValueError):
-    """A hierarchy setting is out of range, or a saved hierarchy lacks what was asked of it."""
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,9 @@ from constellation.atlas.hierarchy import (
 from constellation.atlas.knn import KnnGraph, knn_graph, knn_recall
 from constellation.atlas.layout import layout_atlas
 from constellation.contract import EDGE_COLUMNS
-from constellation.errors import ConstellationError
+from constellation.errors import AtlasError
 
 log = logging.getLogger(__name__)
-
-
-class AtlasError(ConstellationError, ValueError):
-    """The models or the config cannot be mapped (no ids, repeated ids, a setting out of range)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +113,7 @@ class AtlasConfig:
 
 @dataclass
 class AtlasMap:
-    models: pd.DataFrame  # input + community, community_label, cluster, x, y
+    models: pd.DataFrame  # input + contract.MAP_COLUMNS (community, community_label, cluster, x, y)
     edges: pd.DataFrame  # similarity edges (EDGE_COLUMNS, kind "similarity")
     communities: pd.DataFrame  # one row per community
     hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)  # saved under hierarchy/

@@ -120,7 +120,7 @@ def command(
       HF_ENDPOINT=http://127.0.0.1:8765 constellation crawl --page-size 50
     """
     from constellation.contract import DataLayout
-    from crawler.errors import CrawlConfigError
+    from constellation.errors import CrawlConfigError
     from crawler.run import crawl, plan
     from crawler.scope import DEFAULT_PIPELINE_TAG, CrawlSettings, Scope, parse_duration
 

@@ -70,9 +70,9 @@ def command(
       constellation evaluate --synthetic 30000             # also on a synthetic Hub
     """
     from constellation.build import deduplicate
-    from constellation.contract import DataLayout, write_json_atomic
+    from constellation.contract import DataLayout
     from constellation.evaluate.report import EvaluationInput, as_json, evaluate, render
-    from constellation.store import read_snapshot, resolve_snapshot_id
+    from constellation.store import read_snapshot, resolve_snapshot_id, write_json_atomic
 
     layout = DataLayout.at(data_dir)
     snapshot_id = resolve_snapshot_id(layout, snapshot_id)

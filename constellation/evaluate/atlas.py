@@ -36,7 +36,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
 from constellation.contract import EDGE_COLUMNS
-from constellation.errors import ConstellationError
+from constellation.errors import AtlasQualityError
 from constellation.evaluate.baseline import (
     BaselineConfig,
     check_size,
@@ -51,10 +51,6 @@ from constellation.evaluate.baseline import (
 log = logging.getLogger(__name__)
 
 DEFAULT_MIN_FAMILY_SIZE = 2
-
-
-class AtlasQualityError(ConstellationError, ValueError):
-    """The atlas cannot be scored on this input (no family column, no family of two or more models)."""
 
 
 # --------------------------------------------------------------------------------------------------

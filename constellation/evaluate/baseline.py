@@ -28,17 +28,13 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.feature_extraction.text import TfidfVectorizer
 from tqdm import tqdm
 
-from constellation.errors import ConstellationError
+from constellation.errors import BaselineTooLarge
 
 log = logging.getLogger(__name__)
 
 # Above this the condensed distances alone need more than 6.4 GB (n²/2 float64) and linkage copies them.
 BASELINE_MAX_MODELS = 40_000
 DEFAULT_THRESHOLDS: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-class BaselineTooLarge(ConstellationError):
-    """The quadratic baseline was asked to cluster more models than fit in memory."""
 
 
 @dataclass(frozen=True)

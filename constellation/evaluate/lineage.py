@@ -27,21 +27,13 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import RELATIONS, SNAPSHOT_COLUMNS
-from constellation.errors import ConstellationError
+from constellation.errors import EvaluationError, NoDeclaredLineage
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 
 DEFAULT_HIDE_SHARE = 0.3
 DEFAULT_SEED = 0
 THRESHOLDS: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
-
-
-class EvaluationError(ConstellationError, ValueError):
-    """The evaluation cannot run on this input (bad share, no declared lineage to hide)."""
-
-
-class NoDeclaredLineage(EvaluationError):
-    """The snapshot declares no lineage, so there is no truth to hide and infer back."""
 
 
 @dataclass

@@ -17,12 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from constellation.errors import EvaluationError, NoDeclaredLineage
 from constellation.evaluate.lineage import (
     DEFAULT_HIDE_SHARE,
     DEFAULT_SEED,
-    EvaluationError,
     LineageScores,
-    NoDeclaredLineage,
     evaluate_lineage,
     evaluate_lineage_on_synthetic,
     load_reference_snapshots,

@@ -22,11 +22,10 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from constellation.contract import EDGE_COLUMNS, EDGE_KINDS, SNAPSHOT_SCHEMA
-from constellation.errors import ConstellationError
-from constellation.store import AtlasTables
+from constellation.contract import EDGE_COLUMNS, EDGE_KINDS
+from constellation.errors import ExportError
+from constellation.store import AtlasTables, restore_integers
 
 ExportFormat = Literal["csv", "parquet", "graphml", "gexf", "json"]
 EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
@@ -39,10 +38,6 @@ AttrType = Literal["long", "double", "boolean", "string"]
 # Columns of models.parquet that are the node's identity, not one of its attributes.
 NODE_ID = "id"
 EXTERNAL = "external"
-
-
-class ExportError(ConstellationError):
-    """The export cannot be made as asked (no model matches, unknown filter value, bad output path)."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -131,36 +126,6 @@ def select(tables: AtlasTables, filters: ExportFilters | None = None) -> Selecti
         "edges_dropped_by_kind": {str(k): int(v) for k, v in dropped["kind"].value_counts().sort_index().items()},
     }
     return Selection(tables.snapshot_id, chosen, kept, external, dict(tables.build), report)
-
-
-# Integer columns of models.parquet (docs/data.md). pandas reads an int64 column with nulls as float64,
-# which would export 7000000000 as 7e9 and type it `double`; these go back to nullable integers.
-INTEGER_COLUMNS: tuple[str, ...] = (
-    *(f.name for f in SNAPSHOT_SCHEMA if pa.types.is_integer(f.type)),
-    "params",
-    "params_from_name",
-    "active_params",
-    "depth",
-    "n_finetune",
-    "n_adapter",
-    "n_quantized",
-    "n_merge",
-    "n_descendants",
-    "community",
-    "cluster",
-)
-
-
-def restore_integers(models: pd.DataFrame) -> pd.DataFrame:
-    """`models` with the contract's integer columns as nullable Int64 where pandas made them float."""
-    out = models
-    for name in INTEGER_COLUMNS:
-        if name in out.columns and pd.api.types.is_float_dtype(out[name].dtype):
-            values = out[name]
-            if ((values.dropna() % 1) == 0).all():
-                out = out.copy() if out is models else out
-                out[name] = values.astype("Int64")
-    return out
 
 
 def _model_mask(models: pd.DataFrame, filters: ExportFilters) -> pd.Series:

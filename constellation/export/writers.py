@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from constellation import __version__
-from constellation.contract import EDGE_COLUMNS, EDGE_SCHEMA, atomic_path
+from constellation.contract import EDGE_COLUMNS, EDGE_SCHEMA
+from constellation.errors import ExportError
 from constellation.export.select import (
     EDGE_ATTRIBUTES,
     EXTERNAL,
@@ -33,7 +34,6 @@ from constellation.export.select import (
     NODE_ID,
     TABLE_FORMATS,
     AttrType,
-    ExportError,
     Selection,
     attribute_types,
     edge_records,
@@ -42,6 +42,7 @@ from constellation.export.select import (
     table_frame,
     xml_safe,
 )
+from constellation.store import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from constellation.contract import BASE_MODEL_TYPE, RELATIONS
+from constellation.contract import BASE_MODEL_TYPE, LINEAGE_COLUMNS, RELATIONS
 from constellation.names import has_quantization_marker
 
 # How many examples of each problem the build report lists; the counts are always complete.
@@ -67,24 +67,12 @@ _PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]{0,94}[A-Za-z0-9_])?"
 _HUB_ID_RE = re.compile(rf"^(?:{_PART}/)?{_PART}$", re.ASCII)
 _URL_RE = re.compile(r"^(?:https?://|www\.|huggingface\.co/|hf\.co/)", re.IGNORECASE)
 
-LINEAGE_COLUMNS: tuple[str, ...] = (
-    "parent",
-    "relation",
-    "family",
-    "depth",
-    "n_finetune",
-    "n_adapter",
-    "n_quantized",
-    "n_merge",
-    "n_descendants",
-)
-
 
 @dataclass
 class DeclaredLineage:
     """The declared lineage of a snapshot.
 
-    `columns` is aligned with the snapshot's rows (LINEAGE_COLUMNS). `edges` holds the kept edges
+    `columns` is aligned with the snapshot's rows (contract.LINEAGE_COLUMNS). `edges` holds the kept edges
     (source, target, relation, external: whether the parent is outside the snapshot).
     """
 
@@ -416,6 +404,7 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
             "n_descendants": below[:n].sum(axis=1),
         },
         index=snapshot.index,
+        columns=list(LINEAGE_COLUMNS),
     )
     edges = pd.DataFrame(
         {

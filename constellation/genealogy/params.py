@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from constellation.errors import ConstellationError
+from constellation.errors import ParamsError
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
     QUANTIZED_TAG_PREFIXES,
@@ -49,10 +49,6 @@ __all__ = [
 PARAMS_SOURCES: tuple[str, ...] = ("safetensors", "gguf", "name", "base_model", "none")
 
 _PACKED_RATIO = 0.6
-
-
-class ParamsError(ConstellationError, ValueError):
-    """The models frame cannot be read for parameter counts (no `name` or `id` column, not a frame)."""
 
 
 # --------------------------------------------------------------------------------------------------

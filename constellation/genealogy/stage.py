@@ -15,13 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from constellation.contract import EDGE_COLUMNS, RELATIONS
+from constellation.contract import EDGE_COLUMNS, PARAMS_COLUMNS, RELATIONS
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, infer_lineage
 from constellation.genealogy.params import estimate_params
-
-PARAMS_COLUMNS: tuple[str, ...] = ("params", "params_source", "params_from_name", "active_params", "params_flag")
-INFERRED_COLUMNS: tuple[str, ...] = ("inferred_parent", "inferred_relation", "inferred_confidence")
 
 
 @dataclass

@@ -1,10 +1,11 @@
 import json
 
+import pyarrow.parquet as pq
 import pytest
 
-from constellation.build import BuildError, build, deduplicate
-from constellation.contract import ATLAS_FILES, DataLayout
-from constellation.store import SnapshotNotFound
+from constellation.build import build, deduplicate
+from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, DataLayout
+from constellation.errors import BuildError, SnapshotNotFound
 from tests.snapshot_factory import model_row, write_snapshot
 
 SID = "20260101T000000Z"
@@ -32,6 +33,7 @@ def test_build_writes_every_output_then_moves_latest(tmp_path):
     for name in (ATLAS_FILES.models, ATLAS_FILES.edges, ATLAS_FILES.communities, ATLAS_FILES.build):
         assert (folder / name).is_file(), name
     assert layout.latest_atlas_id() == SID
+    assert tuple(pq.read_schema(folder / ATLAS_FILES.models).names) == ATLAS_MODEL_COLUMNS
     info = json.loads((folder / ATLAS_FILES.build).read_text())
     assert info["synthetic"] is True
     assert info["counts"]["models"] == 3

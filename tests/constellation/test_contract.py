@@ -1,17 +1,25 @@
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from constellation.contract import (
+    ATLAS_INTEGER_COLUMNS,
+    ATLAS_MODEL_COLUMNS,
+    ATLAS_MODEL_SCHEMA,
+    INFERRED_COLUMNS,
+    LINEAGE_COLUMNS,
+    MAP_COLUMNS,
+    PARAMS_COLUMNS,
     SNAPSHOT_COLUMNS,
-    ContractError,
     DataLayout,
     data_dir,
     parse_snapshot_id,
     snapshot_id_for,
-    write_text_atomic,
 )
+from constellation.errors import ContractError
 from tests.paths import REPO
 
 DOCS = REPO / "docs" / "data.md"
@@ -53,40 +61,40 @@ def test_a_snapshot_counts_only_when_both_files_are_published(tmp_path):
     assert layout.latest_snapshot_id() == "20260101T000000Z"
 
 
-def test_latest_pointer_moves_only_to_an_existing_atlas(tmp_path):
-    layout = DataLayout(tmp_path)
-    assert layout.latest_atlas_id() is None
-    with pytest.raises(ContractError, match="does not exist"):
-        layout.set_latest_atlas("20260101T000000Z")
-    layout.atlas("20260101T000000Z").mkdir(parents=True)
-    layout.set_latest_atlas("20260101T000000Z")
-    assert layout.latest_pointer.read_text() == "20260101T000000Z\n"
-    assert layout.latest_atlas_id() == "20260101T000000Z"
-
-
-def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    target = tmp_path / "a" / "file.txt"
-    write_text_atomic(target, "one")
-    write_text_atomic(target, "two")
-    assert target.read_text() == "two"
-    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
-
-
 def test_docs_list_every_snapshot_column():
     text = DOCS.read_text()
     missing = [c for c in SNAPSHOT_COLUMNS if f"`{c}`" not in text]
     assert missing == []
 
 
-def test_atomic_writes_are_readable_by_group_and_others(tmp_path):
-    target = tmp_path / "shared.json"
-    write_text_atomic(target, "{}")
-    assert target.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+def _atlas_models_table() -> dict[str, tuple[str, str]]:
+    """column -> (type, stage) from docs/data.md's `models.parquet` table; a row may name several columns."""
+    text = DOCS.read_text()
+    section = text[text.index("### `models.parquet`") :]
+    section = section[: section.index("\n### ", 1)]
+    rows: dict[str, tuple[str, str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        names = re.findall(r"`(\w+)`", cells[0])
+        types = [t.strip() for t in cells[1].split(",")]
+        for name, kind in zip(names, types if len(types) == len(names) else types * len(names), strict=True):
+            rows[name] = (kind, cells[2])
+    return rows
 
 
-def _current_umask() -> int:
-    import os
+def _doc_type(arrow_type: pa.DataType) -> str:
+    return {"double": "float64", "float": "float32"}.get(str(arrow_type), str(arrow_type))
 
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+
+def test_docs_give_every_atlas_model_column_its_type_and_stage():
+    stage = dict.fromkeys(LINEAGE_COLUMNS + PARAMS_COLUMNS + INFERRED_COLUMNS, "genealogy")
+    stage |= dict.fromkeys(MAP_COLUMNS, "atlas")
+    added = [f for f in ATLAS_MODEL_SCHEMA if f.name not in SNAPSHOT_COLUMNS]
+    assert _atlas_models_table() == {f.name: (_doc_type(f.type), stage[f.name]) for f in added}
+
+
+def test_atlas_model_schema_is_the_snapshot_then_each_stage_group_in_order():
+    assert ATLAS_MODEL_COLUMNS == SNAPSHOT_COLUMNS + LINEAGE_COLUMNS + PARAMS_COLUMNS + INFERRED_COLUMNS + MAP_COLUMNS
+    assert "depth" in ATLAS_INTEGER_COLUMNS and "params" in ATLAS_INTEGER_COLUMNS and "x" not in ATLAS_INTEGER_COLUMNS

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from constellation.contract import DataLayout
+from constellation.errors import SnapshotNotFound
 from constellation.history import model_history, snapshot_diff
-from constellation.store import SnapshotNotFound
 from crawler.importer import import_file
 
 
@@ -69,3 +69,17 @@ def test_history_reads_the_paper_snapshot_with_its_extra_column(tmp_path):
     path.write_text('{"id": "a/one", "downloads": 900, "likes": 30}\n')
     import_file(layout, path, as_of=datetime(2026, 7, 26, tzinfo=UTC))
     assert model_history(layout, "a/one")["downloads"].tolist() == [100, 900]
+
+
+def test_all_names_every_public_function_sorted():
+    import inspect
+
+    import constellation.history as history
+
+    public = [
+        name
+        for name, value in vars(history).items()
+        if not name.startswith("_") and inspect.isfunction(value) and value.__module__ == history.__name__
+    ]
+    assert history.__all__ == sorted(history.__all__)
+    assert set(public) | {"HISTORY_COLUMNS"} == set(history.__all__)

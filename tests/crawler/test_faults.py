@@ -9,8 +9,7 @@ import time
 import pytest
 from huggingface_hub import constants as hf_constants
 
-from crawler.checkpoint import Staging
-from crawler.errors import (
+from constellation.errors import (
     BudgetExceeded,
     CrawlConfigError,
     CursorRejected,
@@ -18,6 +17,7 @@ from crawler.errors import (
     HubUnavailable,
     ListingError,
 )
+from crawler.checkpoint import Staging
 from crawler.run import crawl
 from crawler.scope import CrawlSettings, Scope
 from fakehub.faults import Fault

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from constellation.contract import SNAPSHOT_COLUMNS
-from crawler.errors import ImportFailed
+from constellation.errors import ImportFailed
 from crawler.importer import PAPER_PARAMS_COLUMN, import_file
 
 PAPER_HEADER = ",Unnamed: 0,rank,model_name,link,downloads,likes,ReadMeLink,params_millions\n"

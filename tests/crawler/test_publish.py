@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from constellation.contract import SNAPSHOT_SCHEMA
+from constellation.errors import HubAuthError, SuspectSnapshot
 from crawler.checkpoint import Staging
-from crawler.errors import HubAuthError, SuspectSnapshot
 from crawler.publish import assemble, check_drop
 from crawler.records import convert_items
 from crawler.run import crawl
@@ -114,7 +114,7 @@ def test_temporary_files_of_a_publication_killed_midway_are_removed(hub, layout,
     with pytest.raises(HubAuthError):
         crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     sid = Staging(layout).load().snapshot_id
-    leftover = layout.snapshots / f".{sid}.parquet.k1ll3d.tmp"  # as contract.atomic_path names them
+    leftover = layout.snapshots / f".{sid}.parquet.k1ll3d.tmp"  # as store.atomic_path names them
     leftover.write_bytes(b"half a snapshot")
     crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     assert not leftover.exists()

@@ -12,8 +12,8 @@ import pytest
 
 import constellation
 from constellation.contract import SNAPSHOT_COLUMNS, DataLayout
+from constellation.errors import CrawlLocked
 from crawler.checkpoint import Checkpoint, Staging
-from crawler.errors import CrawlLocked
 from crawler.run import crawl, plan
 from crawler.scope import EXPAND_FIELDS, Scope, scope_key
 from tests.crawler.conftest import PAGE_SIZE, snapshot_rows, text_generation_ids
@@ -217,7 +217,7 @@ def test_the_user_agent_names_constellation(hub, layout, settings, request_heade
 
 
 def test_a_write_failure_is_a_storage_error_with_the_checkpoint_kept(hub, layout, settings):
-    from crawler.errors import StorageError
+    from constellation.errors import StorageError
 
     layout.staging.mkdir(parents=True)
     (layout.staging / "pages").write_text("a file where the pages folder should be")

@@ -18,7 +18,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.utils import build_hf_headers, get_session, http_backoff
 
-from fakehub.errors import FakeHubError
+from constellation.errors import FakeHubError
 from fakehub.faults import Fault, FaultPlan, parse_fault_spec
 from fakehub.server import FakeHub
 from tests.fakehub.conftest import N_MODELS, PAGE_SIZE, expected_order

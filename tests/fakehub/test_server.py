@@ -16,7 +16,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import BadRequestError, RepositoryNotFoundError
 from huggingface_hub.utils import get_session
 
-from fakehub.errors import FakeHubError
+from constellation.errors import FakeHubError
 from fakehub.projections import DEFAULT_KEYS, FULL_KEYS
 from fakehub.server import FakeHub
 from tests.fakehub.conftest import N_MODELS, expected_order, make_records

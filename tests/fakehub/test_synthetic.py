@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constellation.errors import ConstellationError
+from constellation.errors import ConstellationError, SyntheticHubError
 from fakehub.synthetic import (
     ANOMALY_KINDS,
     LEGACY_CREATED_AT,
     SYNTHETIC_ID_MARKER,
-    SyntheticHubError,
     generate,
     generate_with_truth,
     to_records,

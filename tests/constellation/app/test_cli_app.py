@@ -4,8 +4,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from constellation.app.serve import APP_SCRIPT, AppError, check_port_free, serve_command
+from constellation.app.serve import APP_SCRIPT, check_port_free, serve_command
 from constellation.cli import main
+from constellation.errors import AppError
 
 
 def test_help_has_examples():

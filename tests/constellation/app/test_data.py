@@ -5,7 +5,7 @@ import pytest
 
 from constellation.app.data import CATEGORICAL_COLUMNS, load_atlas, read_models
 from constellation.contract import DataLayout
-from constellation.store import AtlasNotFound
+from constellation.errors import AtlasNotFound
 
 
 def test_load_is_lean_sorted_and_categorical(atlas_root):

@@ -8,7 +8,6 @@ import pytest
 
 from constellation.atlas.communities import (
     UNMATCHED_LABEL,
-    CommunityError,
     community_labels,
     community_terms,
     detect_communities,
@@ -18,6 +17,7 @@ from constellation.atlas.communities import (
 )
 from constellation.atlas.features import name_features
 from constellation.atlas.stage import AtlasConfig
+from constellation.errors import CommunityError
 
 
 def two_cliques_and_a_loner():

@@ -10,7 +10,6 @@ from scipy.cluster.hierarchy import is_valid_linkage
 
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
-    HierarchyError,
     as_tables,
     atlas_tree,
     build_hierarchy,
@@ -20,6 +19,7 @@ from constellation.atlas.hierarchy import (
     prototype_priority,
 )
 from constellation.atlas.stage import AtlasConfig
+from constellation.errors import HierarchyError
 
 FAMILIES = ["llama-2-7b", "mistral-7b-instruct-v0.2", "qwen2.5-1.5b-instruct", "gemma-2-9b-it"]
 SUFFIXES = ["", "-gguf", "-awq", "-lora", "-sft", "-dpo", "-q4_k_m", "-medical", "-chat", "-v2", "-exl2", "-4bit"]

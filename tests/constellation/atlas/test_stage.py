@@ -8,8 +8,9 @@ import pytest
 
 from constellation.atlas.communities import UNMATCHED_LABEL
 from constellation.atlas.hierarchy import atlas_tree, community_tree
-from constellation.atlas.stage import AtlasConfig, AtlasError, map_atlas
+from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import EDGE_COLUMNS, DataLayout
+from constellation.errors import AtlasError
 from constellation.store import AtlasTables, read_atlas, write_atlas
 
 FAMILIES = ["Llama-2-7b", "Mistral-7B-Instruct-v0.2", "Qwen2.5-1.5B-Instruct", "gemma-2-9b-it", "phi-3-mini-4k"]

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from constellation.atlas.stage import AtlasConfig
+from constellation.errors import AtlasQualityError
 from constellation.evaluate.atlas import (
-    AtlasQualityError,
     evaluate_atlas,
     evaluation_mask,
     format_atlas_quality,

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
+from constellation.errors import BaselineTooLarge
 from constellation.evaluate.baseline import (
     BaselineConfig,
-    BaselineTooLarge,
     cluster_counts,
     cut_into,
     name_tfidf,

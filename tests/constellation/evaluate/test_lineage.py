@@ -14,9 +14,8 @@ from click.testing import CliRunner
 
 from constellation.cli import main
 from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
+from constellation.errors import EvaluationError, NoDeclaredLineage
 from constellation.evaluate.lineage import (
-    EvaluationError,
-    NoDeclaredLineage,
     base_models_from_tags,
     evaluate_lineage,
     hide_lineage,

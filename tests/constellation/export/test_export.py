@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from constellation.cli import main
 from constellation.contract import EDGE_COLUMNS, DataLayout
-from constellation.export.select import ExportError, ExportFilters, select, xml_safe
+from constellation.errors import ExportError
+from constellation.export.select import ExportFilters, select, xml_safe
 from constellation.export.writers import write_export
-from constellation.store import AtlasTables, write_atlas
+from constellation.store import AtlasTables, set_latest_atlas, write_atlas
 
 SNAPSHOT = "20260726T021500Z"
 T0 = pd.Timestamp("2026-07-01T12:00:00", tz="UTC")
@@ -73,7 +74,7 @@ def atlas_tables() -> AtlasTables:
 def written_atlas(root: Path) -> DataLayout:
     layout = DataLayout(root)
     write_atlas(layout, atlas_tables())
-    layout.set_latest_atlas(SNAPSHOT)
+    set_latest_atlas(layout, SNAPSHOT)
     return layout
 
 

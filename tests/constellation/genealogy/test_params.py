@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from constellation.errors import ParamsError
 from constellation.genealogy.params import (
     PARAMS_SOURCES,
     NameSize,
-    ParamsError,
     estimate_params,
     is_quantized_repo,
     params_from_name,

@@ -5,10 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from constellation.contract import EDGE_COLUMNS, RELATIONS, SNAPSHOT_COLUMNS, empty_snapshot_table
+from constellation.contract import (
+    EDGE_COLUMNS,
+    INFERRED_COLUMNS,
+    LINEAGE_COLUMNS,
+    PARAMS_COLUMNS,
+    RELATIONS,
+    SNAPSHOT_COLUMNS,
+    empty_snapshot_table,
+)
 from constellation.evaluate.lineage import snapshot_frame_from_records
-from constellation.genealogy.declared import LINEAGE_COLUMNS
-from constellation.genealogy.stage import INFERRED_COLUMNS, PARAMS_COLUMNS, annotate
+from constellation.genealogy.stage import annotate
 from tests.paths import FIXTURES
 
 

@@ -1,0 +1,102 @@
+"""The store: atomic writes, the LATEST pointer, the lean atlas read, integers kept integers, one "no atlas"."""
+
+import os
+
+import pandas as pd
+import pytest
+
+from constellation.build import build
+from constellation.contract import DataLayout
+from constellation.errors import AtlasNotFound, ContractError
+from constellation.store import (
+    latest_atlas_id,
+    read_atlas,
+    read_atlas_models,
+    restore_integers,
+    set_latest_atlas,
+    write_text_atomic,
+)
+from tests.snapshot_factory import model_row, write_snapshot
+
+
+def test_latest_pointer_moves_only_to_an_existing_atlas(tmp_path):
+    layout = DataLayout(tmp_path)
+    assert layout.latest_atlas_id() is None
+    with pytest.raises(ContractError, match="does not exist"):
+        set_latest_atlas(layout, "20260101T000000Z")
+    layout.atlas("20260101T000000Z").mkdir(parents=True)
+    set_latest_atlas(layout, "20260101T000000Z")
+    assert layout.latest_pointer.read_text() == "20260101T000000Z\n"
+    assert layout.latest_atlas_id() == "20260101T000000Z"
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "a" / "file.txt"
+    write_text_atomic(target, "one")
+    write_text_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+
+
+def test_atomic_writes_are_readable_by_group_and_others(tmp_path):
+    target = tmp_path / "shared.json"
+    write_text_atomic(target, "{}")
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+SID = "20260101T000000Z"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> DataLayout:
+    layout = DataLayout(tmp_path_factory.mktemp("store"))
+    rows = [
+        model_row("z-org/base-7b", downloads=10, likes=1),
+        model_row("a-org/base-7b-ft", downloads=5, base_models=[{"id": "z-org/base-7b", "relation": "finetune"}]),
+        model_row("m-org/other", downloads=1),
+    ]
+    write_snapshot(layout, SID, rows, {"synthetic": True})
+    build(layout)
+    return layout
+
+
+def test_lean_read_takes_the_asked_columns_sorted_by_id_with_categoricals(built):
+    models = read_atlas_models(built, columns=["family", "id", "depth", "no_such_column"], categorical=["family"])
+    assert list(models.columns) == ["family", "id", "depth"]
+    assert models["id"].tolist() == ["a-org/base-7b-ft", "m-org/other", "z-org/base-7b"]
+    assert isinstance(models["family"].dtype, pd.CategoricalDtype)
+    assert str(models["depth"].dtype) == "Int64"
+
+
+def test_restore_integers_turns_whole_floats_of_integer_columns_back(built):
+    models = read_atlas(built).models
+    assert str(models["params"].dtype) == "float64"  # the build writes nullable counts as floats
+    restored = restore_integers(models)
+    assert str(restored["params"].dtype) == "Int64" and str(restored["x"].dtype) == "float32"
+    assert restored["params"].tolist() == [7_000_000_000, 7_000_000_000, pd.NA]
+
+
+def test_every_reader_says_the_same_when_there_is_no_atlas(tmp_path):
+    layout = DataLayout(tmp_path)
+    messages = set()
+    for read in (latest_atlas_id, read_atlas, read_atlas_models):
+        with pytest.raises(AtlasNotFound, match="make demo") as info:
+            read(layout)
+        messages.add(str(info.value))
+    assert messages == {
+        f"no atlas in {layout.atlases} yet. Run `make demo` for an offline demo, or `make crawl` then `make build`."
+    }
+
+
+def test_an_atlas_without_build_json_is_incomplete(tmp_path):
+    layout = DataLayout(tmp_path)
+    layout.atlas(SID).mkdir(parents=True)
+    set_latest_atlas(layout, SID)
+    with pytest.raises(AtlasNotFound, match=f"atlas {SID} is incomplete or missing"):
+        read_atlas_models(layout)
