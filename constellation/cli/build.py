@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from constellation.atlas.communities import COMMUNITY_ALGORITHMS
@@ -60,7 +62,7 @@ def command(
     from constellation.build import BuildConfig, build
     from constellation.contract import DataLayout
 
-    overrides = {
+    overrides: dict[str, Any] = {
         "seed": seed,
         "resolution": resolution,
         "community_algorithm": community_algorithm,
