@@ -8,12 +8,14 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 # Arguments passed through to the CLI, e.g. `make crawl ARGS="--all"`.
 ARGS ?=
 
-.PHONY: setup test demo crawl build app bench evaluate clean help
+.PHONY: setup test test-fast lint demo crawl build app bench evaluate clean help
 
 help:
 	@echo "make demo   offline demo: fake Hub -> crawl -> build -> app"
-	@echo "make test   the whole test suite"
-	@echo "make setup  create/update .venv with the project (editable, dev extras)"
+	@echo "make test   lint, then the whole test suite"
+	@echo "make test-fast  the suite without the browser and slow tests"
+	@echo "make lint   ruff (lint + format), mypy, import-linter"
+	@echo "make setup  create/update .venv with the project (editable, dev and app extras)"
 	@echo "make crawl  nightly crawl of the Hub (HF_ENDPOINT, HF_TOKEN; ARGS=... for options)"
 	@echo "make build  build the atlas of the latest snapshot"
 	@echo "make app    start the explorer on the latest atlas"
@@ -24,11 +26,20 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,app]'
 	@touch $(STAMP)
 
-test: setup
+test: lint
 	$(BIN)/python -m pytest $(ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not slow" $(ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 demo: setup
 	$(BIN)/constellation demo $(ARGS)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import streamlit as st
 
 from constellation.app import ui
+from constellation.app.pages import PAGES
 
-# Emoji, not Material icons: the page icon becomes the favicon, and a Material one is fetched from
-# fonts.gstatic.com, which an offline site cannot reach.
+# Emoji, not Material icons (here and in constellation/app/pages.py): the page icon becomes the favicon,
+# and a Material one is fetched from fonts.gstatic.com, which an offline site cannot reach.
 st.set_page_config(page_title="Constellation", page_icon="✨", layout="wide")
 
 atlas, reason = ui.try_atlas()
@@ -23,12 +24,6 @@ if atlas is None:
 
 ui.warm_up(atlas)
 pages = [
-    st.Page("pages/overview.py", title="Overview", icon="🌌", default=True),
-    st.Page("pages/dendrogram.py", title="Dendrogram", icon="🌳", url_path="dendrogram"),
-    st.Page("pages/graph.py", title="Graph", icon="🕸️", url_path="graph"),
-    st.Page("pages/word_clouds.py", title="Word clouds", icon="☁️", url_path="clouds"),
-    st.Page("pages/scatter.py", title="Scatter", icon="📈", url_path="scatter"),
-    st.Page("pages/model.py", title="Model search", icon="🔎", url_path="model"),
-    st.Page("pages/trends.py", title="Trends", icon="📅", url_path="trends"),
+    st.Page(page.path, title=page.title, icon=page.icon, url_path=page.url_path, default=page.default) for page in PAGES
 ]
 st.navigation(pages).run()

@@ -37,19 +37,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.common import parser, peak_rss_mb, write_results
+from constellation.app.pages import PAGES as APP_PAGES
 from constellation.contract import ATLAS_FILES, EDGE_SCHEMA, SNAPSHOT_SCHEMA, DataLayout
 from constellation.store import set_latest_atlas
 
 SNAPSHOT_ID = "20261120T021500Z"
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-PAGES = [
-    "pages/dendrogram.py",
-    "pages/graph.py",
-    "pages/word_clouds.py",
-    "pages/scatter.py",
-    "pages/model.py",
-    "pages/trends.py",
-]
+PAGES = [page.path for page in APP_PAGES if not page.default]  # the overview is measured on its own
 BASES = ["Llama-3", "Mistral", "Qwen2.5", "gemma-2", "phi-3", "bert-base", "whisper", "t5", "falcon", "stablelm"]
 SUFFIXES = [
     "instruct",

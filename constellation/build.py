@@ -2,8 +2,9 @@
 
     read snapshot ─► genealogy.annotate ─► atlas.map_atlas ─► atlas_store.write_atlas ─► atlas/LATEST
 
-A build is skipped when `atlas/<id>/build.json` already holds the same fingerprint (snapshot content,
-config and code version), so re-running on an unchanged snapshot does nothing.
+A build is skipped when `atlas/<id>/build.json` already holds the same fingerprint: the snapshot's content,
+the whole build config (genealogy and atlas settings) and the source of this package. build.json records
+the three parts separately, so the log can say which one changed when a build runs again.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,7 +24,7 @@ from constellation import __version__
 from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import DataLayout
 from constellation.errors import BuildError
-from constellation.genealogy.stage import annotate
+from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.store import (
     AtlasTables,
     read_build_info,
@@ -35,6 +37,12 @@ from constellation.store import (
 
 log = logging.getLogger(__name__)
 
+# The whole package, not just genealogy/ and atlas/: a stage's output also depends on what it imports
+# (contract, names, store), and following imports by hand would go stale the day someone adds one. Hashing
+# ~100 small files takes milliseconds; a needless rebuild after an edit to app/ costs minutes, a wrong skip
+# serves a stale atlas without a word.
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
 
 @dataclass(frozen=True)
 class BuildResult:
@@ -45,13 +53,71 @@ class BuildResult:
     info: dict[str, Any]
 
 
-def fingerprint(layout: DataLayout, snapshot_id: str, config: AtlasConfig) -> str:
-    """What a build depends on: the snapshot's bytes, the config and the code version."""
-    with open(layout.snapshot(snapshot_id), "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256")
-    digest.update(json.dumps(config.as_dict(), sort_keys=True, default=str).encode())
-    digest.update(__version__.encode())
+@dataclass(frozen=True)
+class BuildConfig:
+    """Every setting of a build: the genealogy stage's and the atlas stage's."""
+
+    atlas: AtlasConfig = field(default_factory=AtlasConfig)
+    genealogy: GenealogyConfig = field(default_factory=GenealogyConfig)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"atlas": self.atlas.as_dict(), "genealogy": self.genealogy.as_dict()}
+
+    def validate(self) -> None:
+        """Raise AtlasError or BuildError naming the first setting out of range."""
+        self.atlas.validate()
+        if not 0.0 <= self.genealogy.min_confidence <= 1.0:
+            raise BuildError(
+                f"invalid genealogy config: min_confidence={self.genealogy.min_confidence}: "
+                "needs a confidence in [0, 1] (default 0.6)"
+            )
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a build depends on, as three sha256 digests; a build is reused only when all three match."""
+
+    snapshot: str  # the snapshot file's bytes
+    config: str  # BuildConfig.as_dict(), as sorted JSON
+    code: str  # every .py file of the package (code_digest)
+
+    @property
+    def combined(self) -> str:
+        return hashlib.sha256(f"{self.snapshot}:{self.config}:{self.code}".encode()).hexdigest()
+
+    def as_dict(self) -> dict[str, str]:
+        return {**asdict(self), "combined": self.combined}
+
+    def changes_since(self, recorded: Any) -> list[str]:
+        """The parts ("snapshot", "config", "code") that differ from a fingerprint read from build.json."""
+        if not isinstance(recorded, dict):  # no build yet, or one from before the fingerprint had parts
+            return ["snapshot", "config", "code"]
+        return [part for part, digest in asdict(self).items() if recorded.get(part) != digest]
+
+
+def code_digest(root: Path = PACKAGE_ROOT) -> str:
+    """sha256 over every .py file under `root`, by relative path and content, in sorted order.
+
+    Relative paths make a copy of the package hash like the original, so tests can edit a copy.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py"), key=lambda p: p.relative_to(root).as_posix()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def config_digest(config: BuildConfig) -> str:
+    return hashlib.sha256(json.dumps(config.as_dict(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def fingerprint(
+    layout: DataLayout, snapshot_id: str, config: BuildConfig, code_root: Path = PACKAGE_ROOT
+) -> Fingerprint:
+    """The fingerprint of building `snapshot_id` with `config` and the source under `code_root`."""
+    with open(layout.snapshot(snapshot_id), "rb") as handle:
+        snapshot = hashlib.file_digest(handle, "sha256").hexdigest()
+    return Fingerprint(snapshot, config_digest(config), code_digest(code_root))
 
 
 def deduplicate(snapshot: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -64,21 +130,32 @@ def deduplicate(snapshot: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 def build(
     layout: DataLayout,
     snapshot_id: str | None = None,
-    config: AtlasConfig | None = None,
+    config: BuildConfig | None = None,
     *,
     force: bool = False,
+    code_root: Path = PACKAGE_ROOT,
 ) -> BuildResult:
-    """Build (or reuse) the atlas of one snapshot and point atlas/LATEST at it."""
-    config = config or AtlasConfig()
+    """Build (or reuse) the atlas of one snapshot and point atlas/LATEST at it.
+
+    `code_root` is the source tree hashed into the fingerprint; only tests point it elsewhere.
+    """
+    config = config or BuildConfig()
     config.validate()
     snapshot_id = resolve_snapshot_id(layout, snapshot_id)
     started = time.perf_counter()
-    print_ = fingerprint(layout, snapshot_id, config)
+    print_ = fingerprint(layout, snapshot_id, config, code_root)
     existing = read_build_info(layout, snapshot_id)
-    if not force and existing is not None and existing.get("fingerprint") == print_:
+    changed = print_.changes_since(existing.get("fingerprint") if existing else None)
+    if not force and existing is not None and not changed:
         log.info("atlas %s is up to date (same snapshot, config and code); nothing to do", snapshot_id)
         set_latest_atlas(layout, snapshot_id)
         return BuildResult(snapshot_id, True, int(existing.get("counts", {}).get("models", 0)), 0.0, existing)
+    if force:
+        log.info("building atlas %s: forced", snapshot_id)
+    elif existing is None:
+        log.info("building atlas %s: no earlier build of this snapshot", snapshot_id)
+    else:
+        log.info("rebuilding atlas %s: the %s changed since the last build", snapshot_id, " and ".join(changed))
 
     manifest = read_manifest(layout, snapshot_id)
     timings: dict[str, float] = {}
@@ -98,17 +175,19 @@ def build(
     if snapshot.empty:
         raise BuildError(f"snapshot {snapshot_id} holds no models, so there is nothing to map; crawl again")
 
-    genealogy = timed("genealogy", annotate, snapshot)
+    genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
     del snapshot  # annotate returned its own copy; at 3M models every copy of the rows costs GBs
-    mapped = timed("atlas", map_atlas, genealogy.models, genealogy.edges, config)
+    mapped = timed("atlas", map_atlas, genealogy.models, genealogy.edges, config.atlas)
     edges = pd.concat([e for e in (genealogy.edges, mapped.edges) if not e.empty] or [genealogy.edges])
 
     info: dict[str, Any] = {
         "snapshot_id": snapshot_id,
-        "fingerprint": print_,
+        "fingerprint": print_.as_dict(),
         "version": __version__,
         "built_at": datetime.now(UTC).isoformat(),
-        "config": config.as_dict(),
+        # `config` stays the atlas stage's settings, the key the site and the exports read.
+        "config": config.atlas.as_dict(),
+        "genealogy_config": config.genealogy.as_dict(),
         "synthetic": bool(manifest.get("synthetic", False)),
         "scope": manifest.get("scope"),
         "counts": {

@@ -4,11 +4,12 @@ import streamlit as st
 
 from constellation.app import figures, hierarchy_view, overview, ui
 from constellation.app.escape import md
+from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
 models = ui.filtered_models(atlas)
-st.title("Dendrogram")
+st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 if not atlas.has("community"):
     ui.unavailable("Communities (and so the dendrogram)")

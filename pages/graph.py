@@ -5,10 +5,11 @@ import streamlit as st
 from constellation.app import graphs, lineage, overview, ui
 from constellation.app.escape import md
 from constellation.app.filters import filter_mask
+from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 models = ui.filtered_models(atlas)
-st.title("Graph")
+st.title(page_for(__file__).heading)
 mode = st.radio("Show", ["A model's neighbourhood", "A community"], horizontal=True, key="graph_mode")
 cap = st.slider("At most this many nodes", 20, graphs.HARD_CAP, graphs.DEFAULT_CAP, step=10, key="graph_cap")
 

@@ -8,9 +8,10 @@ import streamlit as st
 from constellation.app import lineage, ui
 from constellation.app.escape import hub_url, md
 from constellation.app.overview import params_text
+from constellation.app.pages import page_for
 
 atlas = ui.page_start()
-st.title("Model search")
+st.title(page_for(__file__).heading)
 model_id = ui.model_picker(atlas, key="model_search")
 if model_id is None:
     st.caption("Type part of an id: matches that start with it come first, then ids that contain it.")

@@ -4,10 +4,11 @@ import streamlit as st
 
 from constellation.app import overview, ui
 from constellation.app.escape import md
+from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 models = ui.filtered_models(atlas)
-st.title("Constellation: the Hugging Face Hub's model genealogy")
+st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 
 counts = overview.atlas_counts(models, atlas.snapshot_id)

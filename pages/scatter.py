@@ -3,11 +3,12 @@
 import streamlit as st
 
 from constellation.app import figures, ui
+from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
 models = ui.filtered_models(atlas)
-st.title("Scatter plots")
+st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 kinds = {spec.title: key for key, spec in figures.SCATTERS.items()}
 left, right = st.columns(2)

@@ -6,12 +6,13 @@ import streamlit as st
 from constellation import history
 from constellation.app import overview, ui
 from constellation.app.escape import html_text
+from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
 models = ui.filtered_models(atlas)
 data = ui.layout()
-st.title("Trends")
+st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 snapshots = data.snapshot_ids()
 st.caption(f"{len(snapshots):,} snapshot(s) so far; groups are those of the latest atlas.")

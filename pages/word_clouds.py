@@ -4,11 +4,12 @@ import streamlit as st
 
 from constellation.app import ui
 from constellation.app.escape import md
+from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
 models = ui.filtered_models(atlas)
-st.title("Word clouds of model names")
+st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 
 scopes = ["The whole atlas"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import sys
@@ -13,6 +14,8 @@ from constellation.contract import DATA_ENV, DataLayout
 from constellation.errors import AppError
 
 APP_SCRIPT = Path(constellation.__file__).resolve().parents[1] / "streamlit_app.py"
+# The `app` extra of pyproject.toml: what the site imports beyond the base install.
+APP_PACKAGES: tuple[str, ...] = ("streamlit", "plotly", "pyvis", "wordcloud")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,21 @@ class ServeCommand:
     url: str
     data_dir: Path
     cwd: Path = APP_SCRIPT.parent  # where streamlit finds .streamlit/config.toml
+
+
+def missing_app_packages() -> list[str]:
+    """The packages of the `app` extra that cannot be imported here."""
+    return [name for name in APP_PACKAGES if importlib.util.find_spec(name) is None]
+
+
+def require_app_extra() -> None:
+    """Raise AppError naming the missing packages when the `app` extra is not installed."""
+    missing = missing_app_packages()
+    if missing:
+        raise AppError(
+            f"the explorer needs the `app` extra ({', '.join(missing)} not installed); "
+            "install it with `pip install 'constellation[app]'` (in a checkout: `make setup`)"
+        )
 
 
 def serve_command(data_dir: str | os.PathLike[str] | None, port: int, host: str, headless: bool) -> ServeCommand:

@@ -32,9 +32,10 @@ def command(data_dir: str | None, port: int, host: str, headless: bool) -> None:
       constellation app --open-browser           # also open it in a browser here
       constellation app --host 0.0.0.0 --port 8080
     """
-    from constellation.app.serve import check_port_free, serve_command
+    from constellation.app.serve import check_port_free, require_app_extra, serve_command
     from constellation.contract import DataLayout
 
+    require_app_extra()
     cmd = serve_command(data_dir, port, host, headless)
     check_port_free(host, port)
     if DataLayout(cmd.data_dir).latest_atlas_id() is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from constellation.atlas.communities import COMMUNITY_ALGORITHMS
@@ -44,7 +46,7 @@ def command(
     """Build the atlas of a snapshot: parameter counts, lineage, communities, hierarchy, layout.
 
     Writes atlas/<id>/ and moves atlas/LATEST only when every output is complete. Re-running on an
-    unchanged snapshot and config does nothing. Snapshots marked suspect by the crawl's drop check are
+    unchanged snapshot, config and code does nothing. Snapshots marked suspect by the crawl's drop check are
     skipped unless named with --snapshot.
 
     \b
@@ -57,16 +59,16 @@ def command(
     from dataclasses import replace
 
     from constellation.atlas.stage import AtlasConfig
-    from constellation.build import build
+    from constellation.build import BuildConfig, build
     from constellation.contract import DataLayout
 
-    overrides = {
+    overrides: dict[str, Any] = {
         "seed": seed,
         "resolution": resolution,
         "community_algorithm": community_algorithm,
         "add_lineage_edges": add_lineage_edges or None,
     }
-    config = replace(AtlasConfig(), **{k: v for k, v in overrides.items() if v is not None})
+    config = BuildConfig(atlas=replace(AtlasConfig(), **{k: v for k, v in overrides.items() if v is not None}))
     result = build(DataLayout.at(data_dir), snapshot_id, config, force=force)
     if result.skipped:
         click.echo(f"atlas {result.snapshot_id} is already up to date ({result.models:,} models)")

@@ -42,6 +42,10 @@ def command(models: int, seed: int, data_dir: Path, no_app: bool, port: int) -> 
     """
     from constellation.demo import DemoConfig, run_demo
 
+    if not no_app:  # say so before a minute of crawling, not after
+        from constellation.app.serve import require_app_extra
+
+        require_app_extra()
     snapshot_id = run_demo(DemoConfig(data_dir=data_dir, models=models, seed=seed))
     click.echo(f"demo atlas {snapshot_id} is ready in {data_dir}")
     if no_app:

@@ -9,7 +9,7 @@ separate columns (`parent` / `inferred_parent`) in the model table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,8 +17,19 @@ import pandas as pd
 
 from constellation.contract import EDGE_COLUMNS, PARAMS_COLUMNS, RELATIONS
 from constellation.genealogy.declared import declared_lineage
-from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, infer_lineage
+from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 from constellation.genealogy.params import estimate_params
+
+
+@dataclass(frozen=True)
+class GenealogyConfig:
+    """Every setting of the genealogy stage. Changing any of them changes the build fingerprint."""
+
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # inferred proposals below it are not written to the atlas
+    rules: RuleConfidence = field(default_factory=RuleConfidence)  # confidence given to each kind of evidence
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -58,8 +69,10 @@ def _edge_frame(
     )
 
 
-def annotate(snapshot: pd.DataFrame, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Genealogy:
+def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> Genealogy:
     """Add parameter counts, declared lineage and inferred lineage to a snapshot frame."""
+    config = config or GenealogyConfig()
+    min_confidence = config.min_confidence
     declared = declared_lineage(snapshot)
     models = snapshot.copy()
     for column in declared.columns:
@@ -71,7 +84,7 @@ def annotate(snapshot: pd.DataFrame, min_confidence: float = DEFAULT_MIN_CONFIDE
 
     needs_parent = models["parent"].isna().to_numpy()
     # A model with declared parents that were all rejected as malformed still declares no usable parent.
-    inferred = infer_lineage(models, needs_parent, declared.edges)
+    inferred = infer_lineage(models, needs_parent, declared.edges, config.rules)
     kept = inferred.proposals[inferred.proposals["confidence"] >= min_confidence]
     by_target = kept.set_index("target")
     models["inferred_parent"] = models["id"].map(by_target["source"]).astype("string")

@@ -1,11 +1,22 @@
 import json
+import logging
+import shutil
 
 import pyarrow.parquet as pq
 import pytest
 
-from constellation.build import build, deduplicate
+from constellation.atlas.stage import AtlasConfig
+from constellation.build import (
+    PACKAGE_ROOT,
+    BuildConfig,
+    build,
+    code_digest,
+    config_digest,
+    deduplicate,
+)
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, DataLayout
 from constellation.errors import BuildError, SnapshotNotFound
+from constellation.genealogy.stage import GenealogyConfig
 from tests.snapshot_factory import model_row, write_snapshot
 
 SID = "20260101T000000Z"
@@ -99,3 +110,83 @@ def test_legacy_ids_without_an_owner_build(tmp_path):
     ]
     write_snapshot(layout, SID, rows)
     assert build(layout).models == 4
+
+
+def _package_copy(tmp_path):
+    copy = tmp_path / "constellation"
+    shutil.copytree(PACKAGE_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_the_fingerprint_records_snapshot_config_and_code_apart(tmp_path):
+    layout = DataLayout(tmp_path / "data")
+    write_snapshot(layout, SID, _rows())
+    build(layout)
+    info = json.loads((layout.atlas(SID) / ATLAS_FILES.build).read_text())
+    recorded = info["fingerprint"]
+    assert sorted(recorded) == ["code", "combined", "config", "snapshot"]
+    assert recorded["code"] == code_digest()
+    assert recorded["config"] == config_digest(BuildConfig())
+    assert info["config"] == json.loads(json.dumps(AtlasConfig().as_dict()))
+    assert info["genealogy_config"]["min_confidence"] == 0.6
+
+
+def test_a_copy_of_the_package_hashes_like_the_package(tmp_path):
+    assert code_digest(_package_copy(tmp_path)) == code_digest()
+
+
+def test_a_one_line_change_to_a_stage_rebuilds(tmp_path, caplog):
+    layout = DataLayout(tmp_path / "data")
+    write_snapshot(layout, SID, _rows())
+    code = _package_copy(tmp_path)
+    assert build(layout, code_root=code).skipped is False
+    assert build(layout, code_root=code).skipped is True
+
+    stage = code / "atlas" / "layout.py"
+    stage.write_text(stage.read_text() + "# a one-line change\n")
+    with caplog.at_level(logging.INFO, logger="constellation.build"):
+        rebuilt = build(layout, code_root=code)
+    assert rebuilt.skipped is False
+    assert f"rebuilding atlas {SID}: the code changed since the last build" in caplog.messages
+    assert build(layout, code_root=code).skipped is True
+
+
+def test_a_changed_genealogy_setting_rebuilds(tmp_path, caplog):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    build(layout)
+    stricter = BuildConfig(genealogy=GenealogyConfig(min_confidence=0.9))
+    with caplog.at_level(logging.INFO, logger="constellation.build"):
+        result = build(layout, config=stricter)
+    assert result.skipped is False
+    assert f"rebuilding atlas {SID}: the config changed since the last build" in caplog.messages
+    assert result.info["genealogy_config"]["min_confidence"] == 0.9
+    assert result.info["reports"]["genealogy"]["inferred"]["min_confidence"] == 0.9
+    assert build(layout, config=stricter).skipped is True
+
+
+def test_a_changed_snapshot_rebuilds(tmp_path, caplog):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    build(layout)
+    write_snapshot(layout, SID, _rows()[:2])
+    with caplog.at_level(logging.INFO, logger="constellation.build"):
+        assert build(layout).models == 2
+    assert f"rebuilding atlas {SID}: the snapshot changed since the last build" in caplog.messages
+
+
+def test_a_build_json_from_before_the_fingerprint_had_parts_rebuilds(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    build(layout)
+    path = layout.atlas(SID) / ATLAS_FILES.build
+    info = json.loads(path.read_text())
+    path.write_text(json.dumps({**info, "fingerprint": info["fingerprint"]["combined"]}))
+    assert build(layout).skipped is False
+
+
+def test_a_genealogy_setting_out_of_range_is_named(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    with pytest.raises(BuildError, match=r"min_confidence=1.5: needs a confidence in \[0, 1\]"):
+        build(layout, config=BuildConfig(genealogy=GenealogyConfig(min_confidence=1.5)))

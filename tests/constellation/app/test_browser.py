@@ -20,6 +20,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from constellation.app.pages import PAGES as APP_PAGES
 from constellation.app.serve import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -30,16 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-# navigation label → the page's title
-PAGES = {
-    "Overview": "Constellation: the Hugging Face Hub",
-    "Dendrogram": "Dendrogram",
-    "Graph": "Graph",
-    "Word clouds": "Word clouds of model names",
-    "Scatter": "Scatter plots",
-    "Model search": "Model search",
-    "Trends": "Trends",
-}
+# navigation label → the page's heading
+PAGES = {page.title: page.heading for page in APP_PAGES}
 
 
 def _ensure_chromium() -> None:
@@ -158,7 +151,7 @@ def test_every_page_opens_without_errors(server, page, tmp_path):
     _settle(page)
     for nav_label, title in PAGES.items():
         _open(page, server, nav_label, reload=False)
-        page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
+        page.locator("h1", has_text=title).first.wait_for(timeout=30_000)
         assert page.locator("text=Synthetic demo data").count() == 1, nav_label
         page.screenshot(path=str(tmp_path / f"page-{nav_label.replace(' ', '-').lower()}.png"), full_page=True)
         try:

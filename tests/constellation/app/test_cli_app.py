@@ -1,4 +1,5 @@
 import socket
+import subprocess
 import sys
 
 import pytest
@@ -37,3 +38,20 @@ def test_busy_port_is_a_clear_error(tmp_path):
             check_port_free("127.0.0.1", port)
         result = CliRunner().invoke(main, ["app", "--data-dir", str(tmp_path), "--port", str(port), "--headless"])
         assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+@pytest.mark.parametrize("subcommand", [["app"], ["demo", "--models", "10"]])
+def test_without_the_app_extra_one_line_says_how_to_install_it(tmp_path, subcommand):
+    # A crawler-only install has no streamlit: sys.modules[name] = None makes its import fail as if absent.
+    probe = (
+        "import sys; sys.modules['streamlit'] = None; "
+        "from constellation.cli import main; "
+        f"main([*{subcommand!r}, '--data-dir', {str(tmp_path)!r}])"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: the explorer needs the `app` extra (streamlit not installed); "
+        "install it with `pip install 'constellation[app]'` (in a checkout: `make setup`)\n"
+    )
+    assert not list(tmp_path.iterdir()), "nothing should be crawled or written before the check"

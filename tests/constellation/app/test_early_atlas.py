@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from constellation.app.pages import PAGES
 from constellation.contract import ATLAS_FILES, EDGE_SCHEMA, SNAPSHOT_COLUMNS, DataLayout
 from tests.constellation.app.conftest import APP, _clear_caches
-from tests.constellation.app.test_pages import PAGES
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def test_every_page_of_an_early_atlas(early_atlas: Path):
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     seen = []
     for page in PAGES:
-        at.switch_page(page).run()
-        assert not at.exception, (page, [e.value for e in at.exception])
+        at.switch_page(page.path).run()
+        assert not at.exception, (page.path, [e.value for e in at.exception])
         seen += [i.value for i in at.info]
     assert "Families: not available in this atlas." in seen
     assert "Communities (and so the dendrogram): not available in this atlas." in seen

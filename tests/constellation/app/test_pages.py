@@ -8,19 +8,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from constellation.app.data import load_atlas
+from constellation.app.pages import PAGES as APP_PAGES
 from constellation.contract import DataLayout
 from tests.constellation.app.conftest import APP
 from tests.constellation.app.snapshot_rows import HOSTILE_ID
 
-PAGES = {
-    "pages/overview.py": "Constellation: the Hugging Face Hub's model genealogy",
-    "pages/dendrogram.py": "Dendrogram",
-    "pages/graph.py": "Graph",
-    "pages/word_clouds.py": "Word clouds of model names",
-    "pages/scatter.py": "Scatter plots",
-    "pages/model.py": "Model search",
-    "pages/trends.py": "Trends",
-}
+# script → the heading it shows, from the one list of pages (pinned in test_page_list.py)
+PAGES = {page.path: page.heading for page in APP_PAGES}
 
 
 @pytest.fixture
