@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from constellation.contract import EDGE_COLUMNS, RELATIONS, SNAPSHOT_COLUMNS, empty_snapshot_table
-from constellation.evaluate.lineage import snapshot_frame_from_records
 from constellation.genealogy.declared import LINEAGE_COLUMNS
 from constellation.genealogy.stage import INFERRED_COLUMNS, PARAMS_COLUMNS, annotate
+from crawler.records import snapshot_frame_from_records
 from tests.paths import FIXTURES
 
 
