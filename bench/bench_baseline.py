@@ -120,10 +120,10 @@ def measure_baseline(source: str, dense: bool, threshold: float) -> dict[str, An
 def lineage_snapshot(source: str) -> pd.DataFrame:
     """A snapshot frame with declared lineage: a reference set of ../shared/data by name, or `synthetic:N`."""
     if source.startswith("synthetic:"):
-        from constellation.evaluate.lineage import synthetic_snapshot
+        from constellation.demo import synthetic_snapshot
 
-        return synthetic_snapshot(int(source.split(":", 1)[1]), seed=0)[0]
-    from constellation.evaluate.lineage import load_reference_snapshots
+        return synthetic_snapshot(int(source.split(":", 1)[1]), seed=0).frame
+    from crawler.importer import load_reference_snapshots
 
     snapshots = load_reference_snapshots(CONSTELLATION_CSV.parents[1])
     if source not in snapshots:
@@ -149,9 +149,10 @@ def measure_quality(source: str, resolutions: tuple[float, ...]) -> dict[str, An
 
     if source.startswith("synthetic-true:"):
         # Every model's true family, including the models that declare nothing (most of the real Hub).
-        from constellation.evaluate.lineage import synthetic_snapshot
+        from constellation.demo import synthetic_snapshot
 
-        snapshot, truth = synthetic_snapshot(int(source.split(":", 1)[1]), seed=0)
+        hub = synthetic_snapshot(int(source.split(":", 1)[1]), seed=0)
+        snapshot, truth = hub.frame, hub.truth
         snapshot = snapshot.drop_duplicates("id", keep="last").reset_index(drop=True)
         models = snapshot.assign(family=true_families(snapshot, truth).to_numpy())
     else:

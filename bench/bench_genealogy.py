@@ -46,7 +46,7 @@ def prepare_tiled(models: int, seed: int) -> pa.Table:
     import pandas as pd
 
     from constellation.contract import SNAPSHOT_SCHEMA
-    from constellation.evaluate.lineage import load_top_downloads
+    from crawler.importer import load_top_downloads
 
     base = load_top_downloads(SHARED / "hf-top-downloads-2024-09" / "hf_models.csv")
     copies = []

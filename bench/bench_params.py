@@ -53,15 +53,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--n", type=int, default=1_000_000, help="number of models (default 1,000,000)")
     args = p.parse_args(argv)
 
-    from constellation import names
+    from constellation import names as vocabulary
     from constellation.genealogy import params as params_module
 
     results: dict[str, Any] = {"benchmark": "params", "n": args.n}
     names = synthetic_names(args.n)
-    names._parse.cache_clear()
+    vocabulary._parse.cache_clear()
     with timer(results, "params_from_name_s"):
         for name in names:
-            names.params_from_name(name)
+            vocabulary.params_from_name(name)
     results["names_per_s"] = round(args.n / results["params_from_name_s"])
 
     rng = np.random.default_rng(1)
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     frame.loc[frame["params_safetensors"] < 0, "params_safetensors"] = pd.NA
     parent = pd.Series(np.where(rng.random(args.n) < 0.4, np.array(names)[rng.integers(0, args.n, args.n)], None))
-    names._parse.cache_clear()
+    vocabulary._parse.cache_clear()
     with timer(results, "estimate_params_s"):
         out = params_module.estimate_params(frame, parent)
     results["estimate_rows_per_s"] = round(args.n / results["estimate_params_s"])

@@ -2,6 +2,10 @@
 
 Every stage runs as the user would run it: the fake Hub and the crawl are separate processes talking HTTP
 through HF_ENDPOINT, so the demo exercises the same code as the nightly job.
+
+It also makes the demo's data in memory (`synthetic_snapshot`: the fake Hub's generator → the crawler's record
+parser → a snapshot frame), for `constellation evaluate --synthetic N`. Besides cli/, this is the one library
+module that imports crawler/ and fakehub/.
 """
 
 from __future__ import annotations
@@ -16,13 +20,19 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from constellation.errors import DemoError
+from constellation.evaluate.lineage import SyntheticSnapshot
+from crawler.records import convert_items
+from fakehub.synthetic import HUB_NOW, generate_with_truth, to_records
 
 log = logging.getLogger(__name__)
 
 DEMO_DATA_DIR = Path("data") / "demo"
+# The crawl time of the in-memory synthetic snapshot: the synthetic Hub's fixed "now".
+SYNTHETIC_CRAWLED_AT = datetime.fromisoformat(HUB_NOW).replace(tzinfo=UTC)
 _URL_RE = re.compile(r"https?://[\w.\-]+:\d+")
 
 
@@ -108,3 +118,11 @@ def run_demo(config: DemoConfig) -> str:
         crawl_from(endpoint, config.data_dir)
     result = build(layout)
     return result.snapshot_id
+
+
+def synthetic_snapshot(n: int, seed: int) -> SyntheticSnapshot:
+    """A snapshot frame of the fake Hub's synthetic generator (through the crawler's own record parser),
+    and its lineage truth (child, parent, relation, declared)."""
+    hub = generate_with_truth(n, seed)
+    page = convert_items(list(to_records(hub.frame)), SYNTHETIC_CRAWLED_AT)
+    return SyntheticSnapshot(models=n, frame=page.table.to_pandas(), truth=hub.truth)

@@ -7,10 +7,14 @@ Two inputs:
 
 `params_millions` is the paper's regex guess from the name, not a count: it goes into an extra column,
 `paper_params_millions`, never into `params_safetensors`/`params_gguf`.
+
+It also reads the reference model lists of ../shared/data (`load_reference_snapshots`) into snapshot-shaped
+frames in memory, so `constellation evaluate` can score real Hub metadata without a crawl.
 """
 
 from __future__ import annotations
 
+import ast
 import gzip
 import hashlib
 import io
@@ -18,7 +22,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +37,7 @@ from constellation.contract import SNAPSHOT_SCHEMA, DataLayout, snapshot_id_for
 from constellation.errors import ImportFailed
 from crawler.checkpoint import write_part
 from crawler.publish import publish
-from crawler.records import ConvertedPage, Rejection, convert_items, is_model_id
+from crawler.records import ConvertedPage, Rejection, convert_items, is_model_id, snapshot_frame_from_records
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +255,82 @@ def _lines(path: Path) -> Iterator[str]:
             yield from io.TextIOWrapper(raw, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportFailed(f"cannot read {path.name}: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Reference data from ../shared/data as snapshot-shaped frames (read in memory, never published)
+# --------------------------------------------------------------------------------------------------
+
+
+def load_top_downloads(path: Path) -> pd.DataFrame:
+    """hf-top-downloads-2024-09/hf_models.csv as a snapshot frame (no creation dates in that source)."""
+    raw = pd.read_csv(path)
+    records = pd.DataFrame(
+        {
+            "id": raw["modelId"],
+            "downloads": raw["downloads"],
+            "last_modified": raw["lastModified"],
+            "pipeline_tag": raw["pipeline_tag"],
+            "tags": raw["tags"].map(ast.literal_eval),
+        }
+    )
+    return snapshot_frame_from_records(records)
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return None
+    return None if value in ("None", "") else value
+
+
+def load_model_trees(path: Path) -> pd.DataFrame:
+    """hf-model-trees/model_trees_metadata.jsonl.gz (model_info records) as a snapshot frame."""
+    rows = []
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            meta = json.loads(line).get("metadata")
+            if not meta:
+                continue
+            tags = _literal(meta.get("tags")) if isinstance(meta.get("tags"), str) else meta.get("tags")
+            safetensors = meta.get("safetensors")
+            safetensors = _literal(safetensors) if isinstance(safetensors, str) else safetensors
+            rows.append(
+                {
+                    "id": meta["id"],
+                    "downloads": _literal(meta.get("downloads")),
+                    "likes": _literal(meta.get("likes")),
+                    "created_at": _literal(meta.get("created_at")),
+                    "last_modified": _literal(meta.get("last_modified")),
+                    "pipeline_tag": _literal(meta.get("pipeline_tag")),
+                    "library_name": _literal(meta.get("library_name")),
+                    "tags": tags or [],
+                    "params_safetensors": (safetensors or {}).get("total") if isinstance(safetensors, dict) else None,
+                }
+            )
+    return snapshot_frame_from_records(pd.DataFrame(rows))
+
+
+REFERENCE_SOURCES: dict[str, tuple[str, Callable[[Path], pd.DataFrame]]] = {
+    "hf-top-downloads-2024-09": ("hf-top-downloads-2024-09/hf_models.csv", load_top_downloads),
+    "hf-model-trees": ("hf-model-trees/model_trees_metadata.jsonl.gz", load_model_trees),
+}
+
+
+def load_reference_snapshots(shared_data: Path) -> dict[str, pd.DataFrame]:
+    """The reference sets found under `shared_data`, by name."""
+    out = {}
+    for name, (relative, loader) in REFERENCE_SOURCES.items():
+        path = Path(shared_data) / relative
+        if path.is_file():
+            out[name] = loader(path)
+    if not out:
+        raise ImportFailed(
+            f"no reference data under {shared_data}; expected e.g. {list(REFERENCE_SOURCES.values())[0][0]}"
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
 from constellation.contract import RELATIONS, SNAPSHOT_COLUMNS, SNAPSHOT_SCHEMA
@@ -219,6 +220,44 @@ def convert_items(items: list[Any], crawled_at: datetime) -> ConvertedPage:
             columns[name].append(row[name])
     page.table = pa.Table.from_pydict(columns, schema=SNAPSHOT_SCHEMA)
     return page
+
+
+# --------------------------------------------------------------------------------------------------
+# Model lists that carry only Hub tags (no cardData) as snapshot-shaped frames
+# --------------------------------------------------------------------------------------------------
+
+
+def base_models_from_tags(tags: list[str]) -> list[dict[str, str | None]]:
+    """Declared parents from Hub tags: `base_model:<relation>:<id>`, else the relation-less `base_model:<id>`."""
+    with_relation: dict[str, str] = {}
+    plain: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.startswith(_TAG_PREFIX):
+            continue
+        parts = tag.split(":", 2)
+        if len(parts) == 3 and parts[1] in RELATIONS:
+            with_relation.setdefault(parts[2], parts[1])
+        else:
+            plain.append(tag[len(_TAG_PREFIX) :])
+    out: list[dict[str, str | None]] = [{"id": pid, "relation": rel} for pid, rel in with_relation.items()]
+    out += [{"id": pid, "relation": None} for pid in dict.fromkeys(plain) if pid not in with_relation]
+    return out
+
+
+def snapshot_frame_from_records(records: pd.DataFrame) -> pd.DataFrame:
+    """A snapshot-shaped frame from records holding at least `id` and `tags`; lineage comes from the tags."""
+    frame = records.copy()
+    for column in SNAPSHOT_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    frame["author"] = frame["id"].map(lambda i: i.split("/", 1)[0] if "/" in i else None)
+    frame["name"] = frame["id"].map(lambda i: i.split("/", 1)[-1])
+    frame["base_models"] = frame["tags"].map(base_models_from_tags)
+    for column in ("created_at", "last_modified", "crawled_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
+    for column in ("downloads", "downloads_all_time", "likes", "params_safetensors", "params_gguf"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    return frame[list(SNAPSHOT_COLUMNS)].drop_duplicates("id", keep="last").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -33,8 +33,7 @@ import gzip
 import json
 import math
 import string
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,47 +42,45 @@ import pandas as pd
 
 from constellation.errors import SyntheticHubError
 from fakehub import synthetic_names as pools
+from fakehub.synthetic_common import (
+    ADAPTER,
+    ANOMALY_KINDS,
+    BASE,
+    FINETUNE,
+    LEGACY_CREATED_AT,
+    MERGE,
+    ORIGINAL,
+    QUANTIZED,
+    SYNTHETIC_ID_MARKER,
+    SyntheticHub,
+    cat_strings,
+    day_number,
+    object_array,
+)
+from fakehub.synthetic_fields import render
 
-# Middle bytes of every synthetic `_id` and the first 8 hex digits of every `sha`: "fa4ec0de" ("fake code").
-SYNTHETIC_ID_MARKER = "fa4ec0de"
+__all__ = [
+    "ANOMALY_KINDS",
+    "HUB_NOW",
+    "LEGACY_CREATED_AT",
+    "RELATIONS",
+    "SYNTHETIC_ID_MARKER",
+    "SyntheticHub",
+    "SyntheticHubError",
+    "generate",
+    "generate_with_truth",
+    "to_records",
+    "write_jsonl",
+]
 
 # The synthetic Hub's "now": fixed, so that a seed always gives the same Hub whatever the wall clock says.
 HUB_NOW = "2026-11-01"
-# The Hub gives every repo created before its storage began this one createdAt [hub-api.md a.3].
-LEGACY_CREATED_AT = "2022-03-02T23:29:04.000Z"
-
-ANOMALY_KINDS: tuple[str, ...] = (
-    "url_base_model",  # cardData.base_model is a URL; the Hub makes no tags from it
-    "non_string_base_model",  # cardData.base_model is a number or a dict; no tags
-    "duplicated_list",  # cardData.base_model lists one parent three times; tags name it once
-    "unknown_relation",  # base_model_relation "distillation", also written into the relation tag
-    "self_loop",  # the model names itself as its base model
-    "cycle",  # the model names one of its own children as its base model (A -> B -> A)
-    "missing_parent",  # the declared parent is not on the Hub (deleted or never existed)
-    "hostile_license",  # HTML/script in the license name and tag
-    "unicode_tags",  # non-ASCII user tags and license name
-)
-
 RELATIONS = ("finetune", "adapter", "quantized", "merge")
-# Internal kinds of record
-BASE, ORIGINAL, FINETUNE, ADAPTER, QUANTIZED, MERGE = range(6)
 _KIND_RELATION = {FINETUNE: "finetune", ADAPTER: "adapter", QUANTIZED: "quantized", MERGE: "merge"}
 
 _DAY_S = 86400
-_EPOCH_DAY = np.datetime64("1970-01-01", "D")
 
 
-@dataclass(frozen=True)
-class SyntheticHub:
-    """A synthetic Hub and the lineage truth behind it.
-
-    frame: the raw Hub frame (columns are /api/models keys; see notes/fakehub-api.md §1).
-    truth: one row per true (child, parent) edge, declared or not: `child`, `parent`, `relation`,
-        `declared` (the edge is in the child's tags).
-    """
-
-    frame: pd.DataFrame
-    truth: pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------------------
@@ -189,22 +186,6 @@ def _json_lines(frame: pd.DataFrame) -> Iterator[str]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _cat(*parts: Any) -> np.ndarray:
-    """Element-wise string concatenation of object arrays and scalars."""
-    out = parts[0]
-    for p in parts[1:]:
-        out = np.add(out, p)
-    return np.asarray(out, dtype=object)
-
-
-def _obj(values: Iterable[str]) -> np.ndarray:
-    return np.array(list(values), dtype=object)
-
-
-def _days(date: str) -> float:
-    return float((np.datetime64(date, "D") - _EPOCH_DAY).astype(np.int64))
-
-
 def _weighted(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
     """k indices drawn with probability proportional to weights (via the cumulative sum: O(k log n))."""
     cum = np.cumsum(weights, dtype=np.float64)
@@ -242,7 +223,7 @@ class _Builder:
     def __init__(self, n: int, seed: int) -> None:
         self.n = n
         self.rng = np.random.default_rng([seed, 0x5E7E71C])
-        self.now = _days(HUB_NOW)
+        self.now = day_number(HUB_NOW)
         self._prepare_bases()
         self._prepare_users()
         # Row columns, filled segment by segment (lists of numpy arrays, concatenated at the end)
@@ -297,35 +278,35 @@ class _Builder:
                     pre.append(a), post.append(c), has_s.append(True)
                 else:
                     pre.append(t), post.append(""), has_s.append(False)
-        self.alias_pre, self.alias_post = _obj(pre), _obj(post)
+        self.alias_pre, self.alias_post = object_array(pre), object_array(post)
         self.alias_has_s = np.array(has_s)
         self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
         self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
-        self.format_start = np.array([_days(spec.since) for spec in pools.QUANT_FORMATS.values()])
+        self.format_start = np.array([day_number(spec.since) for spec in pools.QUANT_FORMATS.values()])
 
     def _prepare_users(self) -> None:
         rng = self.rng
         u = int(min(400_000, max(60, self.n // 6)))
-        heads = _obj(pools.HANDLE_HEADS)
-        tails = _obj(pools.HANDLE_TAILS)
-        words = _obj(pools.ORG_WORDS)
-        otails = _obj(pools.ORG_TAILS)
-        people = _cat(
+        heads = object_array(pools.HANDLE_HEADS)
+        tails = object_array(pools.HANDLE_TAILS)
+        words = object_array(pools.ORG_WORDS)
+        otails = object_array(pools.ORG_TAILS)
+        people = cat_strings(
             heads[rng.integers(len(heads), size=u)],
-            _obj(["", "", "-", "_", ""])[rng.integers(5, size=u)],
+            object_array(["", "", "-", "_", ""])[rng.integers(5, size=u)],
             heads[rng.integers(len(heads), size=u)],
             tails[rng.integers(len(tails), size=u)],
         )
-        orgs = _cat(words[rng.integers(len(words), size=u)], otails[rng.integers(len(otails), size=u)])
+        orgs = cat_strings(words[rng.integers(len(words), size=u)], otails[rng.integers(len(otails), size=u)])
         digits = rng.integers(0, 1000, size=u).astype(str).astype(object)
         is_org = rng.random(u) < 0.15
         add_digits = rng.random(u) < 0.25
         users = np.where(is_org, orgs, people)
-        users = np.where(add_digits & ~is_org, _cat(users, digits), users)
+        users = np.where(add_digits & ~is_org, cat_strings(users, digits), users)
         # The Hub forbids some shapes; keep handles simple and distinct from the real accounts used elsewhere.
         users = pd.unique(pd.Series(users).str.strip("-_"))
         reserved = {b.id.split("/")[0] for b in pools.BASES} | {q.account for q in pools.QUANTIZERS}
-        self.users = _obj(x for x in users if x and x not in reserved)
+        self.users = object_array(x for x in users if x and x not in reserved)
         # Zipf-like activity: a few users publish hundreds of models, most publish one or two.
         ranks = np.arange(1, len(self.users) + 1, dtype=np.float64)
         self.user_w = 1.0 / ranks**0.6
@@ -352,12 +333,12 @@ class _Builder:
         """Quantizations that collide move to another uploader (no one re-quantizes into `-GGUF-2`); other
         names get a version-like suffix."""
         name = _tidy(name)
-        suffixes = _obj(["-v2", "-2", "-v3", "_v2", "-new", "-3", "-final", "-v4", "-test", "-1"])
+        suffixes = object_array(["-v2", "-2", "-v3", "_v2", "-new", "-3", "-final", "-v4", "-test", "-1"])
         seen = self.lower_ids
         todo = np.arange(len(name))  # rows still to check
         for attempt in range(12):
             dup = []
-            for i, x in zip(todo.tolist(), _cat(owner[todo], "/", name[todo]).tolist()):
+            for i, x in zip(todo.tolist(), cat_strings(owner[todo], "/", name[todo]).tolist()):
                 x = x.lower()
                 if x in seen:
                     dup.append(i)
@@ -372,10 +353,10 @@ class _Builder:
                 owner[todo[move]] = self._pick_users(int(move.sum()))
             rest = todo[~move]
             pick = self.rng.integers(len(suffixes), size=len(rest))
-            extra = suffixes[pick] if attempt < 3 else _cat(suffixes[pick], "-", str(attempt))
+            extra = suffixes[pick] if attempt < 3 else cat_strings(suffixes[pick], "-", str(attempt))
             name = name.copy()
             # (cut long names first, or the suffix would fall beyond the Hub's 96 characters)
-            name[rest] = _tidy(_cat(_obj(x[:84] for x in name[rest]), extra))
+            name[rest] = _tidy(cat_strings(object_array(x[:84] for x in name[rest]), extra))
         return owner, name
 
     def _col(self, key: str) -> np.ndarray:
@@ -412,13 +393,13 @@ class _Builder:
         ids = {b.id: i for i, b in enumerate(bases)}
         k = len(bases)
         p1 = np.array([ids[b.parent] if b.parent else -1 for b in bases], dtype=np.int64)
-        t = np.array([_days(b.created) for b in bases]) + self.rng.random(k)
+        t = np.array([day_number(b.created) for b in bases]) + self.rng.random(k)
         pop = np.array([b.popularity for b in bases], dtype=np.float64)
         # log10 of 30-day downloads: popularity 10 is ~6M (Llama-3.1-8B-Instruct's order), 5 is ~25k
         logdl = 2.0 + 0.48 * pop + self.rng.normal(0, 0.25, k)
         return self._add(
-            owner=_obj(b.id.split("/")[0] for b in bases),
-            name=_obj(b.id.split("/")[1] for b in bases),
+            owner=object_array(b.id.split("/")[0] for b in bases),
+            name=object_array(b.id.split("/")[1] for b in bases),
             kind=np.full(k, BASE, np.int8),
             root=np.arange(k, dtype=np.int32),
             p1=p1,
@@ -443,8 +424,8 @@ class _Builder:
         span = np.maximum(self.now - start, 1.0)
         r = 1.0 / rate_days
         grow = start + np.log1p(rng.random(k) * np.expm1(r * span)) / r
-        modern = start >= _days("2023-01-01")
-        era_start = np.where(modern, start, np.maximum(start, _days("2021-06-01")))
+        modern = start >= day_number("2023-01-01")
+        era_start = np.where(modern, start, np.maximum(start, day_number("2021-06-01")))
         era = era_start + np.minimum(rng.exponential(np.where(modern, 120.0, 400.0)), self.now - era_start)
         t = np.where(rng.random(k) < np.where(modern, 0.45, 0.35), era, grow)
         return t + rng.random(k)
@@ -462,7 +443,7 @@ class _Builder:
             return
         rng = self.rng
         root = _weighted(rng, self._root_weights(), k).astype(np.int32)
-        t = np.minimum(self._growth_dates(np.full(k, _days("2019-06-01"))), self.now - self.rng.random(k))
+        t = np.minimum(self._growth_dates(np.full(k, day_number("2019-06-01"))), self.now - self.rng.random(k))
         f = self._name_fields(np.arange(k), root, _filled_str(k))
         f["word"] = self._words(pools.ORG_WORDS, k)
         f["tiny"] = self._choose(
@@ -502,10 +483,12 @@ class _Builder:
             return
         rng = self.rng
         parent = np.array(gpt2)[rng.integers(len(gpt2), size=k)]
-        owner = _obj(pools.BULK_ACCOUNTS)[np.minimum(rng.geometric(0.55, k) - 1, len(pools.BULK_ACCOUNTS) - 1)]
+        owner = object_array(pools.BULK_ACCOUNTS)[np.minimum(rng.geometric(0.55, k) - 1, len(pools.BULK_ACCOUNTS) - 1)]
         handles = self.users[rng.integers(len(self.users), size=k)]
-        name = _cat(handles, np.where(rng.random(k) < 0.3, _cat("-", rng.integers(1, 99, k).astype(str)), ""))
-        t = np.clip(_days("2021-09-01") + rng.exponential(300, k), None, self.now - 1)
+        name = cat_strings(
+            handles, np.where(rng.random(k) < 0.3, cat_strings("-", rng.integers(1, 99, k).astype(str)), "")
+        )
+        t = np.clip(day_number("2021-09-01") + rng.exponential(300, k), None, self.now - 1)
         params = self._col("params")[parent]
         self._add(
             owner=owner,
@@ -621,8 +604,8 @@ class _Builder:
         if not len(rows):
             return qfmt, by_account, owner
         qs = pools.QUANTIZERS
-        start = np.array([_days(q.active[0]) for q in qs])
-        end = np.array([_days(q.active[1]) for q in qs])
+        start = np.array([day_number(q.active[0]) for q in qs])
+        end = np.array([day_number(q.active[1]) for q in qs])
         weight = np.array([q.weight for q in qs])
         tq = t[rows][:, None]
         w = np.where((tq >= start) & (tq <= end), weight, 0.0)
@@ -633,7 +616,7 @@ class _Builder:
         pick = (cum < (rng.random(len(rows)) * total)[:, None]).sum(axis=1).clip(0, len(qs) - 1)
         acc_rows = rows[from_account]
         acc = pick[from_account]
-        owner[acc_rows] = _obj(q.account for q in qs)[acc]
+        owner[acc_rows] = object_array(q.account for q in qs)[acc]
         by_account[acc_rows] = True
         # Each account's own formats, uniformly
         n_fmt = np.array([len(q.formats) for q in qs])
@@ -671,7 +654,7 @@ class _Builder:
         k = len(root)
         a = self.alias_off[root] + (rng.random(k) * self.alias_cnt[root]).astype(np.int64)
         size = self.size_var[root, rng.choice(4, size=k, p=[0.45, 0.35, 0.05, 0.15])]
-        return _cat(self.alias_pre[a], np.where(self.alias_has_s[a], size, ""), self.alias_post[a])
+        return cat_strings(self.alias_pre[a], np.where(self.alias_has_s[a], size, ""), self.alias_post[a])
 
     def _size_token(self, root: np.ndarray) -> np.ndarray:
         rng = self.rng
@@ -703,7 +686,7 @@ class _Builder:
         return np.array(keys, dtype=object)[self.rng.choice(len(keys), size=k, p=p / p.sum())]
 
     def _words(self, pool: tuple[str, ...], k: int) -> np.ndarray:
-        return _obj(pool)[self.rng.integers(len(pool), size=k)]
+        return object_array(pool)[self.rng.integers(len(pool), size=k)]
 
     def _render(
         self, k: int, templates: dict[str, float], fields: dict[str, np.ndarray]
@@ -774,7 +757,7 @@ class _Builder:
         )
         # A user's next version of their own model
         su = same_user[rows]
-        out[su] = _cat(_strip_version(f["parent"][su]), "-", f["version"][su])
+        out[su] = cat_strings(_strip_version(f["parent"][su]), "-", f["version"][su])
         return out, telling | su
 
     def _adapter_names(self, rows, pname, root) -> tuple[np.ndarray, np.ndarray]:
@@ -826,22 +809,22 @@ class _Builder:
         for i, spec in enumerate(fmts):
             m = f == i
             if m.any():
-                suffix[m] = _obj(spec.suffixes)[self.rng.integers(len(spec.suffixes), size=int(m.sum()))]
+                suffix[m] = object_array(spec.suffixes)[self.rng.integers(len(spec.suffixes), size=int(m.sum()))]
         base = pname[rows]
         own = owner[rows]
         # The big accounts keep one spelling per format (`-GGUF`, `-AWQ`, `-GPTQ`)
         canonical = np.isin(own, _CANONICAL_ACCOUNTS)
-        first = _obj([spec.suffixes[0] for spec in fmts] + [""])[f]
+        first = object_array([spec.suffixes[0] for spec in fmts] + [""])[f]
         suffix[canonical] = first[canonical]
         # TheBloke wrote names in his own CamelCase; RichardErkhov keeps the parent's owner in the name.
         base = base.copy()
         camel = own == "TheBloke"
         base[camel] = _camel(base[camel])
         erkhov = own == "RichardErkhov"
-        base[erkhov] = _cat(powner[rows][erkhov], "_-_", base[erkhov])
+        base[erkhov] = cat_strings(powner[rows][erkhov], "_-_", base[erkhov])
         mlx_comm = own == "mlx-community"
         suffix = np.where(mlx_comm & (suffix == "-mlx"), "-4bit", suffix)
-        out = _cat(base, suffix)
+        out = cat_strings(base, suffix)
         # Some users lower-case the whole name.
         lower = ~by_account[rows] & (self.rng.random(k) < 0.08)
         out[lower] = pd.Series(out[lower], dtype=object).str.lower().to_numpy(dtype=object)
@@ -859,9 +842,7 @@ class _Builder:
         return cols
 
     def _finish(self) -> SyntheticHub:
-        from fakehub.synthetic_fields import render
-
-        return render(self)
+        return render(self.pop_columns(), self.rng, self.bases, self.base_fam, self.fam_list, self.now)
 
 
 def _tidy(name: np.ndarray) -> np.ndarray:
@@ -895,7 +876,7 @@ def _fill(template: str, fields: dict[str, np.ndarray], rows: np.ndarray) -> np.
     if isinstance(parts[0], str) and len(parts) > 1:
         parts[0], parts[1] = np.add(parts[0], parts[1]), None
         parts = [p for p in parts if p is not None]
-    return _cat(*parts)
+    return cat_strings(*parts)
 
 
 _FORMATTER = string.Formatter()
@@ -912,7 +893,7 @@ def _strip_version(name: np.ndarray) -> np.ndarray:
 def _first_words(name: np.ndarray) -> np.ndarray:
     """The first two dash-separated words of a name (merge names join their parents' short names)."""
     parts = pd.Series(name, dtype=object).str.split("-", n=2, expand=False)
-    return _obj("-".join(p[:2]) for p in parts)
+    return object_array("-".join(p[:2]) for p in parts)
 
 
 def _camel(name: np.ndarray) -> np.ndarray:

@@ -5,13 +5,13 @@ store embeds verbatim (notes/fakehub-api.md §1)."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from fakehub import synthetic_names as pools
-from fakehub.synthetic import (
+from fakehub.synthetic_common import (
     ADAPTER,
     ANOMALY_KINDS,
     BASE,
@@ -22,13 +22,10 @@ from fakehub.synthetic import (
     QUANTIZED,
     SYNTHETIC_ID_MARKER,
     SyntheticHub,
-    _cat,
-    _days,
-    _obj,
+    cat_strings,
+    day_number,
+    object_array,
 )
-
-if TYPE_CHECKING:
-    from fakehub.synthetic import _Builder
 
 COLUMNS = (
     "_id",
@@ -85,7 +82,7 @@ def _hex(values: np.ndarray, width: int) -> np.ndarray:
 
 def _iso(days: np.ndarray) -> np.ndarray:
     secs = (days * 86400).astype(np.int64).astype("datetime64[s]")
-    return _cat(np.datetime_as_string(secs, unit="s").astype(object), ".000Z")
+    return cat_strings(np.datetime_as_string(secs, unit="s").astype(object), ".000Z")
 
 
 def _ints(values: np.ndarray) -> np.ndarray:
@@ -98,9 +95,18 @@ def _arrow(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.array(values, dtype=pd.StringDtype(na_value=np.nan))
 
 
-def render(b: _Builder) -> SyntheticHub:
-    rng = b.rng
-    c = b.pop_columns()
+def render(
+    c: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    bases: Sequence[pools.Base],
+    base_fam: np.ndarray,
+    fams: Sequence[pools.Family],
+    now: float,
+) -> SyntheticHub:
+    """The Hub frame and lineage truth of the builder's rows `c` (one array per column; see _Builder.cols).
+
+    `bases` are the base models, `base_fam` the index of each one's family in `fams`, `now` the Hub's "now" in
+    days since 1970."""
     # Chronological order, so that `_id` (which starts with the creation time) sorts like createdAt.
     order = np.argsort(c["t"], kind="stable")
     pos = np.empty_like(order)
@@ -112,22 +118,20 @@ def render(b: _Builder) -> SyntheticHub:
     n = len(c["t"])
     kind, root, t = c["kind"], c["root"], c["t"]
     qfmt, by_account = c["qfmt"], c["by_account"]
-    fam = b.base_fam[root]
-    fams = b.fam_list
-    ids = _cat(c["owner"], "/", c["name"])
-    now = b.now
+    fam = base_fam[root]
+    ids = cat_strings(c["owner"], "/", c["name"])
 
     # ---- ids and dates ----------------------------------------------------------------------------
     ts = (t * 86400).astype(np.int64)
-    _id = _arrow(_cat(_hex(ts, 8), SYNTHETIC_ID_MARKER, _hex(np.arange(n), 8)))
+    _id = _arrow(cat_strings(_hex(ts, 8), SYNTHETIC_ID_MARKER, _hex(np.arange(n), 8)))
     sha = _arrow(
-        _cat(
+        cat_strings(
             SYNTHETIC_ID_MARKER,
             np.frombuffer(rng.bytes(16 * n).hex().encode(), dtype="S32").astype("U32").astype(object),
         )
     )
     created = _iso(t)
-    legacy = t < _days("2022-03-02") + 0.98
+    legacy = t < day_number("2022-03-02") + 0.98
     created[legacy] = LEGACY_CREATED_AT
     created = _arrow(created)
     touched = rng.random(n) < 0.7
@@ -135,7 +139,7 @@ def render(b: _Builder) -> SyntheticHub:
     modified_t = np.maximum(modified_t, t)
     modified = _iso(modified_t)
     # lastModified >= createdAt also for the legacy stamp
-    modified[legacy & (modified_t < _days("2022-03-02") + 0.98)] = "2022-03-03T00:00:00.000Z"
+    modified[legacy & (modified_t < day_number("2022-03-02") + 0.98)] = "2022-03-03T00:00:00.000Z"
     modified = _arrow(modified)
 
     # ---- counts -----------------------------------------------------------------------------------
@@ -153,10 +157,10 @@ def render(b: _Builder) -> SyntheticHub:
     trending = np.floor(likes * np.exp(-(now - t) / 25.0) * rng.uniform(0.2, 1.0, n)).astype(np.int64)
 
     # ---- task, library, license ------------------------------------------------------------------
-    fam_pipe = _obj(f.pipeline or "" for f in fams)[fam]
+    fam_pipe = object_array(f.pipeline or "" for f in fams)[fam]
     pipeline = fam_pipe.copy()
     encoder = np.isin(fam_pipe, ["fill-mask"]) & (kind != BASE)
-    tasks = _obj(
+    tasks = object_array(
         [
             "text-classification",
             "text-classification",
@@ -170,10 +174,10 @@ def render(b: _Builder) -> SyntheticHub:
     drop_pipe = ((kind == ADAPTER) & (rng.random(n) < 0.5)) | ((kind != BASE) & (rng.random(n) < 0.04))
     pipeline = np.where(drop_pipe | (pipeline == ""), None, pipeline)
 
-    library = _obj(f.library for f in fams)[fam]
+    library = object_array(f.library for f in fams)[fam]
     library = np.where(kind == ADAPTER, "peft", library)
     is_q = kind == QUANTIZED
-    fmt_lib = _obj([pools.QUANT_FORMATS[k].library for k in _QFMT] + [""])[qfmt]
+    fmt_lib = object_array([pools.QUANT_FORMATS[k].library for k in _QFMT] + [""])[qfmt]
     library = np.where(is_q, fmt_lib, library)
     gguf_rows = is_q & _GGUF_FMTS[qfmt]
     # mradermacher and many GGUF uploads say "transformers"; some say nothing
@@ -181,8 +185,8 @@ def render(b: _Builder) -> SyntheticHub:
     library = np.where(c["owner"] == "mradermacher", "transformers", library)
     library = np.where((kind != BASE) & (rng.random(n) < 0.05), None, library)
 
-    fam_license = _obj(f.license for f in fams)[fam]
-    other_lic = _obj(pools.LICENSES_OTHER)[rng.integers(len(pools.LICENSES_OTHER), size=n)]
+    fam_license = object_array(f.license for f in fams)[fam]
+    other_lic = object_array(pools.LICENSES_OTHER)[rng.integers(len(pools.LICENSES_OTHER), size=n)]
     u = rng.random(n)
     license_ = np.where(u < 0.62, fam_license, np.where(u < 0.85, other_lic, None))
     license_ = np.where(kind == BASE, fam_license, license_)
@@ -192,7 +196,7 @@ def render(b: _Builder) -> SyntheticHub:
     # ---- lineage declarations -------------------------------------------------------------------
     declared = _declared(rng, kind, by_account, t, c["owner"])
     declared[kind == BASE] = c["p1"][kind == BASE] >= 0
-    relation = _obj(["", "", "finetune", "adapter", "quantized", "merge"])[kind]
+    relation = object_array(["", "", "finetune", "adapter", "quantized", "merge"])[kind]
     relation = np.where(kind == BASE, "finetune", relation)
     tag_relation = relation.copy()
     # The Hub infers relations; gguf-my-repo uploads are sometimes tagged finetune (seen in real records).
@@ -241,9 +245,9 @@ def render(b: _Builder) -> SyntheticHub:
 
     # ---- weights: safetensors, gguf ---------------------------------------------------------------
     params = c["params"]
-    old = t < _days("2023-06-01")
+    old = t < day_number("2023-06-01")
     has_st = np.isin(kind, [BASE, ORIGINAL, FINETUNE, MERGE]) & (rng.random(n) < np.where(old, 0.4, 0.9))
-    has_st |= (kind == BASE) & (t >= _days("2023-01-01"))
+    has_st |= (kind == BASE) & (t >= day_number("2023-01-01"))
     has_st |= (kind == ADAPTER) & (rng.random(n) < 0.25)
     packed_lo = np.array([p[0] if p else np.nan for p in _PACKED] + [np.nan])[qfmt]
     packed_hi = np.array([p[1] if p else np.nan for p in _PACKED] + [np.nan])[qfmt]
@@ -252,25 +256,27 @@ def render(b: _Builder) -> SyntheticHub:
     st_total = params.copy()
     share = packed_lo + (packed_hi - packed_lo) * rng.random(n)
     st_total[q_st] = (params[q_st] * share[q_st]).astype(np.int64)
-    dtype = np.where(t < _days("2023-03-01"), "F32", np.where(t < _days("2024-01-01"), "F16", "BF16"))
+    dtype = np.where(t < day_number("2023-03-01"), "F32", np.where(t < day_number("2024-01-01"), "F16", "BF16"))
     dtype = np.where(rng.random(n) < 0.1, "F16", dtype)
-    st_params = _cat('{"', dtype, '":', _ints(st_total), "}")
+    st_params = cat_strings('{"', dtype, '":', _ints(st_total), "}")
     # Packed weights report two dtypes: the packed ints and the unquantized rest
     qi = np.flatnonzero(q_st)
     rest = (st_total[qi] * rng.uniform(0.05, 0.25, len(qi))).astype(np.int64)
     # (MLX packs into U32, bitsandbytes into U8, GPTQ/AWQ into I32)
     packed_dtype = np.where(library[qi] == "mlx", ',"U32":', np.where(np.isin(qfmt[qi], _BNB), ',"U8":', ',"I32":'))
-    st_params[qi] = _cat('{"F16":', _ints(rest), packed_dtype, _ints(st_total[qi] - rest), "}")
-    safetensors = _arrow(np.where(has_st, _cat('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None))
+    st_params[qi] = cat_strings('{"F16":', _ints(rest), packed_dtype, _ints(st_total[qi] - rest), "}")
+    safetensors = _arrow(
+        np.where(has_st, cat_strings('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None)
+    )
     del st_params
 
-    model_type = _obj(f.model_type for f in fams)[fam]
+    model_type = object_array(f.model_type for f in fams)[fam]
     ctx = np.array([f.context for f in fams])[fam]
     gguf_total = np.where(rng.random(n) < 0.85, params, (params * rng.uniform(0.97, 1.03, n)).astype(np.int64))
     gguf = _arrow(
         np.where(
             gguf_rows & (qfmt != _QFMT.index("ggml")),
-            _cat(
+            cat_strings(
                 '{"total":', _ints(gguf_total), ',"architecture":"', model_type, '","context_length":', _ints(ctx), "}"
             ),
             None,
@@ -285,10 +291,10 @@ def render(b: _Builder) -> SyntheticHub:
     for code in uniq.tolist():
         f, q = fams[code // (len(_QFMT) + 1)], code % (len(_QFMT) + 1) - 1
         method = _QUANT_METHOD.get(_QFMT[q], "") if q >= 0 else ""
-        quant = ',"quantization_config":{{"quant_method":"{}"}}'.format(method) if method else ""
-        texts.append('{{"architectures":["{}"],"model_type":"{}"{}}}'.format(f.architecture, f.model_type, quant))
+        quant = f',"quantization_config":{{"quant_method":"{method}"}}' if method else ""
+        texts.append(f'{{"architectures":["{f.architecture}"],"model_type":"{f.model_type}"{quant}}}')
     has_cfg = ~gguf_rows & (kind != ADAPTER)
-    config = np.where(has_cfg, _obj(texts)[inverse], None)
+    config = np.where(has_cfg, object_array(texts)[inverse], None)
     siblings = _siblings(rng, kind, gguf_rows, has_st, params, c["name"], n)
 
     # ---- tags --------------------------------------------------------------------------------------
@@ -300,12 +306,14 @@ def render(b: _Builder) -> SyntheticHub:
             | pd.Series(c["name"]).str.contains(r"(?i)instruct|chat|-it\b").to_numpy()
         )
     )
-    lang = np.where(rng.random(n) < 0.35, _obj(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], None)
+    lang = np.where(
+        rng.random(n) < 0.35, object_array(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], None
+    )
     head = _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang)
     tails = _tails(rng, kind, pipeline, library, t, n)
     bm = _base_model_tags(declared_eff, tag_relation, tag_parents, n)
     lic_codes, lic_values = pd.factorize(pd.Series(license_, dtype=object))
-    lic_tag = _obj(["license:" + v for v in lic_values] + [None])[lic_codes]
+    lic_tag = object_array(["license:" + v for v in lic_values] + [None])[lic_codes]
     # list(tuple) allocates exactly; building by unpacking would over-allocate every one of the n lists.
     no_license = ()
     tags = [
@@ -325,7 +333,7 @@ def render(b: _Builder) -> SyntheticHub:
     card = _arrow(card)
 
     gated = np.full(n, False, dtype=object)
-    base_gated = np.array([bb.gated for bb in b.bases])[root] & (kind == BASE)
+    base_gated = np.array([base.gated for base in bases])[root] & (kind == BASE)
     gated[base_gated] = "manual"
     g = rng.random(n)
     gated[(kind != BASE) & (g < 0.012)] = "auto"
@@ -374,8 +382,8 @@ def _declared(rng: np.random.Generator, kind, by_account, t, owner) -> np.ndarra
     """Who writes `base_model`: almost no one before mid-2023, most quantizer accounts, peft and mergekit
     (which write it for you) and a minority of hand-written fine-tune cards."""
     n = len(kind)
-    early = t < _days("2023-06-01")
-    mid = (t >= _days("2023-06-01")) & (t < _days("2024-01-01"))
+    early = t < day_number("2023-06-01")
+    mid = (t >= day_number("2023-06-01")) & (t < day_number("2024-01-01"))
     p_mid = np.select(
         [kind == FINETUNE, kind == ADAPTER, (kind == QUANTIZED) & by_account, kind == QUANTIZED, kind == MERGE],
         [0.12, 0.55, 0.45, 0.3, 0.5],
@@ -481,7 +489,7 @@ def _tails(rng, kind, pipeline, library, t, n) -> np.ndarray:
     pool[:] = variants
     tg = pd.Series(pipeline, dtype=object) == "text-generation"
     u = rng.random(n)
-    code = np.where(tg, np.where(t < _days("2024-06-01"), 2, 1), 0)
+    code = np.where(tg, np.where(t < day_number("2024-06-01"), 2, 1), 0)
     ft = kind == FINETUNE
     code = np.where(ft & (u < 0.15), 3, code)
     code = np.where(ft & (u >= 0.15) & (u < 0.25), 4, code)
@@ -495,7 +503,7 @@ def _tails(rng, kind, pipeline, library, t, n) -> np.ndarray:
 def _shared(strings: np.ndarray) -> np.ndarray:
     """The same strings, one object per distinct value (a parent with 500 children is spelled once)."""
     codes, uniques = pd.factorize(pd.Series(strings, dtype=object))
-    pool = _obj(list(uniques) + [None])
+    pool = object_array(list(uniques) + [None])
     return pool[codes]
 
 
@@ -512,8 +520,8 @@ def _base_model_tags(declared, relation, parents, n) -> np.ndarray:
         has = pr != None  # noqa: E711 (object array)
         a = _filled(len(rows), None)
         b = _filled(len(rows), None)
-        a[has] = _shared(_cat("base_model:", pr[has]))
-        b[has] = _shared(_cat("base_model:", rel[has], ":", pr[has]))
+        a[has] = _shared(cat_strings("base_model:", pr[has]))
+        b[has] = _shared(cat_strings("base_model:", rel[has], ":", pr[has]))
         plain.append(a)
         related.append(b)
     (a1, a2, a3), (b1, b2, b3) = plain, related
@@ -531,7 +539,7 @@ def _card_data(rng, declared, relation, pid, license_, kind, n) -> np.ndarray:
     an explicit `base_model_relation`. Tags-only edges (no card) exist too."""
     has_card = rng.random(n) < np.where(declared, 0.95, 0.7)
     lic_codes, lic_values = pd.factorize(pd.Series(license_, dtype=object))
-    lic_pool = _obj(['"license":' + json.dumps(v, ensure_ascii=False) for v in lic_values] + [""])
+    lic_pool = object_array(['"license":' + json.dumps(v, ensure_ascii=False) for v in lic_values] + [""])
     lic_part = lic_pool[lic_codes]  # code -1 (no license) takes the last, empty entry
     p1, p2, p3 = (np.where(p == None, "", p) for p in pid)  # noqa: E711 (object arrays)
     out = _filled(n, None)
@@ -600,8 +608,8 @@ def _siblings(rng, kind, gguf_rows, has_st, params, name, n) -> np.ndarray:
         )
         files = '{"rfilename":".gitattributes"},{"rfilename":"README.md"}'
         for q in ("Q4_K_M", "Q5_K_M", "Q8_0"):
-            files = _cat(files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
-        out[rows] = _cat("[", files, "]")
+            files = cat_strings(files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
+        out[rows] = cat_strings("[", files, "]")
     keep = rng.random(n) < 0.97  # a few listings come without siblings
     return np.where(keep, out, None)
 

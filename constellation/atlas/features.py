@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,10 +22,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from tqdm import tqdm
 
+from constellation.atlas.config import AtlasConfig
 from constellation.names import normalized_name
-
-if TYPE_CHECKING:
-    from constellation.atlas.stage import AtlasConfig
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
     ids ─► features.name_features ─► knn.knn_graph ─► communities.detect_communities (+ labels)
                                                    └► hierarchy.build_hierarchy ─► layout.layout_atlas
 
-`map_atlas` is pure: frames in, frames out. `AtlasConfig` holds every knob; it is hashed into the build
-fingerprint and stored in build.json. What actually ran where the config leaves a choice ("auto"
+`map_atlas` is pure: frames in, frames out. `AtlasConfig` (config.py) holds every knob; it is hashed into
+the build fingerprint and stored in build.json. What actually ran where the config leaves a choice ("auto"
 community algorithm, exact or windowed kNN, capped trees) is in the report, also stored in build.json.
 """
 
@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from constellation.atlas.communities import (
-    COMMUNITY_ALGORITHMS,
-    CommunityAlgorithm,
     community_labels,
     community_terms,
     detect_communities,
     lineage_pairs,
     representatives,
 )
+from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
-    LINKAGE_METHODS,
     as_tables,
     build_hierarchy,
     cluster_column,
@@ -42,73 +40,6 @@ from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AtlasConfig:
-    """Every setting of the atlas stage. Changing any of them changes the build fingerprint."""
-
-    seed: int = 42
-    # Name features (constellation/atlas/features.py)
-    include_owner: bool = False  # owners pull unrelated models together; copies by many owners should match
-    word_ngram_range: tuple[int, int] = (1, 2)
-    char_ngram_range: tuple[int, int] = (3, 5)
-    min_df: int = 2  # a term in fewer names cannot link two names
-    word_weight: float = 0.5  # share of word n-grams in the cosine; the rest is character n-grams
-    # Similarity graph (constellation/atlas/knn.py)
-    k: int = 10
-    min_similarity: float = 0.2  # weaker neighbours are chance overlaps of n-grams, not relatives
-    exact_knn_max: int = 50_000  # exact all-pairs kNN up to this many models, windowed above
-    knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
-    # Communities (constellation/atlas/communities.py)
-    community_algorithm: CommunityAlgorithm = "auto"
-    python_louvain_max: int = 20_000  # "auto" runs python-louvain up to this many models, igraph above
-    resolution: float = 1.0
-    add_lineage_edges: bool = False  # add declared parent→child edges to the graph communities are found in
-    lineage_weight: float = 1.0  # their weight, on the cosine scale of the similarity edges
-    label_terms: int = 4
-    # Hierarchy (constellation/atlas/hierarchy.py)
-    exact_linkage_max: int = 5_000  # whole-atlas tree over models up to this many, over communities above
-    tree_leaf_cap: int = 1_000  # a tree over more items is built over this many prototypes
-    linkage_method: str = "average"
-    cut_levels: tuple[float, ...] = (0.3, 0.5, 0.7)  # cosine distances at which trees are cut into clusters
-    default_cut: float = 0.5  # the cut that gives the models' `cluster` column
-    # Layout (constellation/atlas/layout.py)
-    layout_gap: float = 0.6  # empty cells after each community, as a share of √size
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def validate(self) -> None:
-        """Raise AtlasError naming the first setting out of range."""
-        problems = []
-        if self.k < 1:
-            problems.append(f"k={self.k}: needs at least 1 neighbour")
-        for name in ("word_ngram_range", "char_ngram_range"):
-            lo, hi = getattr(self, name)
-            if not 1 <= lo <= hi:
-                problems.append(f"{name}={(lo, hi)}: needs 1 ≤ low ≤ high, e.g. (1, 2)")
-        if self.min_df < 1:
-            problems.append(f"min_df={self.min_df}: needs at least 1")
-        if not 0.0 <= self.word_weight <= 1.0:
-            problems.append(f"word_weight={self.word_weight}: needs a share in [0, 1]")
-        if not 0.0 <= self.min_similarity < 1.0:
-            problems.append(f"min_similarity={self.min_similarity}: needs a cosine in [0, 1)")
-        if self.knn_window < 2:
-            problems.append(f"knn_window={self.knn_window}: needs at least 2")
-        if self.community_algorithm not in COMMUNITY_ALGORITHMS:
-            choices = ", ".join(COMMUNITY_ALGORITHMS)
-            problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")
-        if not self.resolution > 0:
-            problems.append(f"resolution={self.resolution}: needs to be positive (1.0 is standard modularity)")
-        if self.linkage_method not in LINKAGE_METHODS:
-            problems.append(f"linkage_method={self.linkage_method!r}: choose one of {', '.join(LINKAGE_METHODS)}")
-        if self.tree_leaf_cap < 2:
-            problems.append(f"tree_leaf_cap={self.tree_leaf_cap}: needs at least 2")
-        if self.default_cut not in self.cut_levels:
-            problems.append(f"default_cut={self.default_cut}: must be one of cut_levels {self.cut_levels}")
-        if problems:
-            raise AtlasError("invalid atlas config: " + "; ".join(problems))
 
 
 @dataclass

@@ -71,13 +71,20 @@ def command(
     """
     from constellation.build import deduplicate
     from constellation.contract import DataLayout
+    from constellation.demo import synthetic_snapshot
     from constellation.evaluate.report import EvaluationInput, as_json, evaluate, render
     from constellation.store import read_snapshot, resolve_snapshot_id, write_json_atomic
+    from crawler.importer import load_reference_snapshots
 
     layout = DataLayout.at(data_dir)
     snapshot_id = resolve_snapshot_id(layout, snapshot_id)
     models, _ = deduplicate(read_snapshot(layout, snapshot_id))
-    inp = EvaluationInput(models, snapshot_id, hide_share, seed, shared_data=shared_data, synthetic=synthetic)
+    # Read and generated once here, then shared by every section that scores on them.
+    references = load_reference_snapshots(shared_data) if shared_data is not None else {}
+    hub = synthetic_snapshot(synthetic, seed) if synthetic > 0 else None
+    inp = EvaluationInput(
+        models, snapshot_id, hide_share, seed, shared_data=shared_data, references=references, synthetic=hub
+    )
     sections = evaluate(inp)
     click.echo(f"snapshot {snapshot_id}: {len(models):,} models\n")
     click.echo(render(sections))

@@ -35,6 +35,8 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
+from constellation.atlas.config import AtlasConfig
+from constellation.atlas.stage import map_atlas
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasQualityError
 from constellation.evaluate.baseline import (
@@ -47,6 +49,8 @@ from constellation.evaluate.baseline import (
     single_linkage,
     threshold_louvain,
 )
+from constellation.evaluate.sections import EvaluationInput, Section, table
+from constellation.genealogy.declared import declared_lineage
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +135,8 @@ def evaluation_mask(models: pd.DataFrame, min_family_size: int = DEFAULT_MIN_FAM
 # --------------------------------------------------------------------------------------------------
 
 
-def names_only_atlas(models: pd.DataFrame, config: Any = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+def names_only_atlas(models: pd.DataFrame, config: AtlasConfig | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Our communities and clusters of `models`, built from names alone: no lineage edge enters the graph."""
-    from constellation.atlas.stage import AtlasConfig, map_atlas
-
     config = dataclasses.replace(config or AtlasConfig(), add_lineage_edges=False)
     no_lineage = pd.DataFrame(columns=list(EDGE_COLUMNS))
     mapped = map_atlas(models.reset_index(drop=True), no_lineage, config)
@@ -214,7 +216,7 @@ def baseline_results(
 def evaluate_atlas(
     models: pd.DataFrame,
     *,
-    config: Any = None,
+    config: AtlasConfig | None = None,
     names_only_columns: bool = False,
     baseline: BaselineConfig | None = None,
     run_baseline: bool = True,
@@ -277,8 +279,6 @@ def evaluate_atlas(
     ]
 
     for resolution in resolutions:
-        from constellation.atlas.stage import AtlasConfig
-
         t0 = time.perf_counter()
         swept, _ = names_only_atlas(models, dataclasses.replace(config or AtlasConfig(), resolution=resolution))
         methods.append(
@@ -341,8 +341,6 @@ def format_atlas_quality(result: dict[str, Any], title: str = "Atlas quality") -
 
 def models_with_families(snapshot: pd.DataFrame) -> pd.DataFrame:
     """A snapshot frame (one row per id) with the `family` column of its declared lineage."""
-    from constellation.genealogy.declared import declared_lineage
-
     unique = snapshot.drop_duplicates("id", keep="last").reset_index(drop=True)
     if "family" in unique.columns:
         return unique
@@ -350,8 +348,6 @@ def models_with_families(snapshot: pd.DataFrame) -> pd.DataFrame:
 
 
 def _section_text(result: dict[str, Any]) -> str:
-    from constellation.evaluate.report import table
-
     head = (
         f"{result['evaluated_models']:,} of {result['models']:,} models in {result['families']:,} declared families "
         f"of {result['min_family_size']}+ models; communities from {result['communities_from']}"
@@ -366,10 +362,8 @@ def _section_text(result: dict[str, Any]) -> str:
     return f"{head}\n{table(rows)}{skipped}"
 
 
-def atlas_quality_section(inp: Any) -> Any:
-    """`constellation evaluate` section: atlas quality on the evaluated snapshot (None when it has no families)."""
-    from constellation.evaluate.report import Section
-
+def atlas_quality_section(inp: EvaluationInput) -> Section | None:
+    """`constellation evaluate` section: atlas quality on the evaluated snapshot (skipped when it has no families)."""
     title = "Atlas quality: name communities and clusters against declared families"
     try:
         result = evaluate_atlas(models_with_families(inp.models))
@@ -378,15 +372,13 @@ def atlas_quality_section(inp: Any) -> Any:
     return Section("atlas_quality", title, result, _section_text(result))
 
 
-def atlas_quality_shared_section(inp: Any) -> Any:
+def atlas_quality_shared_section(inp: EvaluationInput) -> Section | None:
     """`constellation evaluate` section: atlas quality on each reference set of ../shared/data."""
-    from constellation.evaluate.lineage import load_reference_snapshots
-    from constellation.evaluate.report import Section
-
-    if inp.shared_data is None:
+    if not inp.references:
         return None
-    results, texts = {}, []
-    for name, snapshot in load_reference_snapshots(inp.shared_data).items():
+    results: dict[str, Any] = {}
+    texts = []
+    for name, snapshot in inp.references.items():
         try:
             results[name] = evaluate_atlas(models_with_families(snapshot))
         except AtlasQualityError as exc:
@@ -397,14 +389,10 @@ def atlas_quality_shared_section(inp: Any) -> Any:
     return Section("atlas_quality_shared_data", f"Atlas quality on {inp.shared_data}", results, "\n\n".join(texts))
 
 
-def atlas_quality_synthetic_section(inp: Any) -> Any:
-    """`constellation evaluate` section: atlas quality on a synthetic Hub of `inp.synthetic` models."""
-    from constellation.evaluate.lineage import synthetic_snapshot
-    from constellation.evaluate.report import Section
-
-    if inp.synthetic <= 0:
+def atlas_quality_synthetic_section(inp: EvaluationInput) -> Section | None:
+    """`constellation evaluate` section: atlas quality on the synthetic Hub of the input, if it has one."""
+    if inp.synthetic is None:
         return None
-    snapshot, _ = synthetic_snapshot(inp.synthetic, inp.seed)
-    result = evaluate_atlas(models_with_families(snapshot))
-    title = f"Atlas quality on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})"
+    result = evaluate_atlas(models_with_families(inp.synthetic.frame))
+    title = f"Atlas quality on a SYNTHETIC Hub of {inp.synthetic.models:,} models (seed {inp.seed})"
     return Section("atlas_quality_synthetic", title, result, _section_text(result))

@@ -9,24 +9,19 @@ case-insensitively). Precision is over proposals made for hidden children; recal
 Recall is also given over the "findable" children, whose true parent is in the snapshot or declared by a
 same-name sibling, since no name rule can propose a parent that appears nowhere.
 
-The module also turns two reference data sets from ../shared/data into snapshot-shaped frames, so the
-evaluation can run on real Hub metadata without a crawl.
+It takes frames: the reference sets of ../shared/data are read by crawler.importer.load_reference_snapshots,
+the synthetic Hub is made by constellation.demo.synthetic_snapshot.
 """
 
 from __future__ import annotations
 
-import ast
-import gzip
-import json
 from dataclasses import dataclass, field
-from datetime import UTC
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from constellation.contract import RELATIONS, SNAPSHOT_COLUMNS
+from constellation.contract import RELATIONS
 from constellation.errors import EvaluationError, NoDeclaredLineage
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
@@ -244,7 +239,9 @@ def _on_the_same_line(scored: pd.DataFrame, truth: pd.DataFrame, primary_parent:
         zip(scored["target"].tolist(), scored["source"].astype(str).str.lower().tolist())
     ):
         parents = parents_of.get(child, set())
-        if parents.intersection(_line(proposed, primary_parent)) or any(proposed in _line(p, primary_parent) for p in parents):
+        if parents.intersection(_line(proposed, primary_parent)) or any(
+            proposed in _line(p, primary_parent) for p in parents
+        ):
             out[i] = True
     return out
 
@@ -283,117 +280,18 @@ def evaluate_lineage(
 
 
 # --------------------------------------------------------------------------------------------------
-# Reference data from ../shared/data as snapshot-shaped frames
-# --------------------------------------------------------------------------------------------------
-
-
-def base_models_from_tags(tags: list[str]) -> list[dict[str, str | None]]:
-    """Declared parents from Hub tags: `base_model:<relation>:<id>`, else the relation-less `base_model:<id>`."""
-    with_relation: dict[str, str] = {}
-    plain: list[str] = []
-    for tag in tags:
-        if not isinstance(tag, str) or not tag.startswith("base_model:"):
-            continue
-        parts = tag.split(":", 2)
-        if len(parts) == 3 and parts[1] in RELATIONS:
-            with_relation.setdefault(parts[2], parts[1])
-        else:
-            plain.append(tag[len("base_model:") :])
-    out = [{"id": pid, "relation": rel} for pid, rel in with_relation.items()]
-    out += [{"id": pid, "relation": None} for pid in dict.fromkeys(plain) if pid not in with_relation]
-    return out
-
-
-def snapshot_frame_from_records(records: pd.DataFrame) -> pd.DataFrame:
-    """A snapshot-shaped frame from records holding at least `id` and `tags`; lineage comes from the tags."""
-    frame = records.copy()
-    for column in SNAPSHOT_COLUMNS:
-        if column not in frame:
-            frame[column] = None
-    frame["author"] = frame["id"].map(lambda i: i.split("/", 1)[0] if "/" in i else None)
-    frame["name"] = frame["id"].map(lambda i: i.split("/", 1)[-1])
-    frame["base_models"] = frame["tags"].map(base_models_from_tags)
-    for column in ("created_at", "last_modified", "crawled_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
-    for column in ("downloads", "downloads_all_time", "likes", "params_safetensors", "params_gguf"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
-    return frame[list(SNAPSHOT_COLUMNS)].drop_duplicates("id", keep="last").reset_index(drop=True)
-
-
-def load_top_downloads(path: Path) -> pd.DataFrame:
-    """hf-top-downloads-2024-09/hf_models.csv as a snapshot frame (no creation dates in that source)."""
-    raw = pd.read_csv(path)
-    records = pd.DataFrame(
-        {
-            "id": raw["modelId"],
-            "downloads": raw["downloads"],
-            "last_modified": raw["lastModified"],
-            "pipeline_tag": raw["pipeline_tag"],
-            "tags": raw["tags"].map(ast.literal_eval),
-        }
-    )
-    return snapshot_frame_from_records(records)
-
-
-def _literal(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            return None
-    return None if value in ("None", "") else value
-
-
-def load_model_trees(path: Path) -> pd.DataFrame:
-    """hf-model-trees/model_trees_metadata.jsonl.gz (model_info records) as a snapshot frame."""
-    rows = []
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            meta = json.loads(line).get("metadata")
-            if not meta:
-                continue
-            tags = _literal(meta.get("tags")) if isinstance(meta.get("tags"), str) else meta.get("tags")
-            safetensors = meta.get("safetensors")
-            safetensors = _literal(safetensors) if isinstance(safetensors, str) else safetensors
-            rows.append(
-                {
-                    "id": meta["id"],
-                    "downloads": _literal(meta.get("downloads")),
-                    "likes": _literal(meta.get("likes")),
-                    "created_at": _literal(meta.get("created_at")),
-                    "last_modified": _literal(meta.get("last_modified")),
-                    "pipeline_tag": _literal(meta.get("pipeline_tag")),
-                    "library_name": _literal(meta.get("library_name")),
-                    "tags": tags or [],
-                    "params_safetensors": (safetensors or {}).get("total") if isinstance(safetensors, dict) else None,
-                }
-            )
-    return snapshot_frame_from_records(pd.DataFrame(rows))
-
-
-REFERENCE_SOURCES: dict[str, tuple[str, Any]] = {
-    "hf-top-downloads-2024-09": ("hf-top-downloads-2024-09/hf_models.csv", load_top_downloads),
-    "hf-model-trees": ("hf-model-trees/model_trees_metadata.jsonl.gz", load_model_trees),
-}
-
-
-def load_reference_snapshots(shared_data: Path) -> dict[str, pd.DataFrame]:
-    """The reference sets found under `shared_data`, by name."""
-    out = {}
-    for name, (relative, loader) in REFERENCE_SOURCES.items():
-        path = Path(shared_data) / relative
-        if path.is_file():
-            out[name] = loader(path)
-    if not out:
-        raise EvaluationError(
-            f"no reference data under {shared_data}; expected e.g. {list(REFERENCE_SOURCES.values())[0][0]}"
-        )
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
 # The synthetic Hub: its generator knows the true parents of models that declare none
 # --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyntheticSnapshot:
+    """A synthetic Hub as a snapshot frame, with the lineage truth only its generator knows
+    (constellation.demo.synthetic_snapshot makes one)."""
+
+    models: int  # models asked of the generator
+    frame: pd.DataFrame  # snapshot columns, parsed by the crawler's own record parser
+    truth: pd.DataFrame  # child, parent, relation, declared: every true edge, declared or not
 
 
 @dataclass
@@ -403,29 +301,16 @@ class SyntheticScores:
     undeclared: LineageScores  # every inferred edge against the true parents of models that declare none
 
 
-def synthetic_snapshot(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A snapshot frame of the fake Hub's synthetic generator (through the crawler's own record parser),
-    and its lineage truth (child, parent, relation, declared)."""
-    from datetime import datetime
-
-    from crawler.records import convert_items
-    from fakehub.synthetic import generate_with_truth, to_records
-
-    hub = generate_with_truth(n, seed)
-    page = convert_items(list(to_records(hub.frame)), datetime(2026, 11, 1, tzinfo=UTC))
-    return page.table.to_pandas(), hub.truth
-
-
 def evaluate_lineage_on_synthetic(
-    n: int,
+    hub: SyntheticSnapshot,
     seed: int = DEFAULT_SEED,
     hide_share: float = DEFAULT_HIDE_SHARE,
     threshold: float = DEFAULT_MIN_CONFIDENCE,
     rules: RuleConfidence | None = None,
 ) -> SyntheticScores:
-    """Score inference on a synthetic Hub of `n` models: on hidden declared lineage, and on the models that
-    declare nothing (whose true parents only the generator knows)."""
-    snapshot, truth = synthetic_snapshot(n, seed)
+    """Score inference on a synthetic Hub: on hidden declared lineage, and on the models that declare
+    nothing (whose true parents only the generator knows)."""
+    snapshot, truth = hub.frame, hub.truth
     hidden = evaluate_lineage(snapshot, hide_share, seed, threshold, rules)
     declared = declared_lineage(snapshot)
     needs = declared.columns["parent"].isna().to_numpy()

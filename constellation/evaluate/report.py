@@ -2,78 +2,40 @@
 
     EvaluationInput ─► each function in SECTIONS ─► Section(title, result dict, readable text) ─► report
 
-A section is a function `(EvaluationInput) -> Section | None` (None: not applicable to this input). To add
-one (e.g. atlas quality, issue 5), write the function and append it to SECTIONS; the CLI, the JSON output
-and the printed report pick it up.
+A section is a function `(EvaluationInput) -> Section | None` (None: not applicable to this input; both
+types are in sections.py). To add one (e.g. atlas quality, issue 5), write the function and append it to
+SECTIONS; the CLI, the JSON output and the printed report pick it up.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from constellation.errors import EvaluationError, NoDeclaredLineage
+from constellation.evaluate.atlas import (
+    atlas_quality_section,
+    atlas_quality_shared_section,
+    atlas_quality_synthetic_section,
+)
 from constellation.evaluate.lineage import (
-    DEFAULT_HIDE_SHARE,
-    DEFAULT_SEED,
     LineageScores,
     evaluate_lineage,
     evaluate_lineage_on_synthetic,
-    load_reference_snapshots,
 )
 from constellation.evaluate.params import evaluate_params_on_shared_data, evaluate_params_on_snapshot
-from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE
+from constellation.evaluate.sections import EvaluationInput, Section, SectionFunction, format_value, table
 
 # The targets of issue 4, shown beside the measured figures.
 TARGET_LINEAGE_PRECISION = 0.85
 TARGET_QUANTIZED_RECALL = 0.6
 
 
-@dataclass(frozen=True)
-class EvaluationInput:
-    models: pd.DataFrame  # a snapshot frame (SNAPSHOT_SCHEMA columns)
-    snapshot_id: str | None = None
-    hide_share: float = DEFAULT_HIDE_SHARE
-    seed: int = DEFAULT_SEED
-    threshold: float = DEFAULT_MIN_CONFIDENCE
-    shared_data: Path | None = None  # ../shared/data, for the sections that score on reference data
-    synthetic: int = 0  # models of a synthetic Hub to score on as well (0: none)
-
-
-@dataclass
-class Section:
-    name: str  # key in the JSON output
-    title: str
-    result: dict[str, Any]
-    text: str  # readable tables
-
-
-SectionFunction = Callable[[EvaluationInput], "Section | None"]
-
-
 # --------------------------------------------------------------------------------------------------
 # Rendering helpers
 # --------------------------------------------------------------------------------------------------
-
-
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def table(frame: pd.DataFrame) -> str:
-    """A plain fixed-width table (no index)."""
-    if frame.empty:
-        return "(no rows)"
-    return frame.map(_fmt).to_string(index=False)
 
 
 def _size_rows(result: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
@@ -98,12 +60,13 @@ def _size_rows(result: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]
 
 def _lineage_text(scores: LineageScores) -> str:
     overall = scores.overall
+    cell = format_value
     head = (
         f"children with a known answer: {scores.hidden} (findable: {scores.findable}); threshold {scores.threshold}\n"
         f"overall: {overall['proposals']} proposals, {overall['correct']} correct, precision "
-        f"{_fmt(overall['precision'])} (target ≥ {TARGET_LINEAGE_PRECISION}), recall {_fmt(overall['recall'])}, "
-        f"recall of findable {_fmt(overall['recall_findable'])}; relation agrees on "
-        f"{_fmt(scores.relation_agreement)} of correct parents"
+        f"{cell(overall['precision'])} (target ≥ {TARGET_LINEAGE_PRECISION}), recall {cell(overall['recall'])}, "
+        f"recall of findable {cell(overall['recall_findable'])}; relation agrees on "
+        f"{cell(scores.relation_agreement)} of correct parents"
     )
     return (
         head
@@ -167,10 +130,10 @@ def lineage_section(inp: EvaluationInput) -> Section | None:
 
 def lineage_shared_section(inp: EvaluationInput) -> Section | None:
     """The same lineage evaluation on each reference set of ../shared/data."""
-    if inp.shared_data is None:
+    if not inp.references:
         return None
     results, texts = {}, []
-    for name, snapshot in load_reference_snapshots(inp.shared_data).items():
+    for name, snapshot in inp.references.items():
         try:
             scores = evaluate_lineage(snapshot, inp.hide_share, inp.seed, inp.threshold)
         except NoDeclaredLineage as exc:  # one set without lineage must not sink the others
@@ -184,7 +147,7 @@ def lineage_shared_section(inp: EvaluationInput) -> Section | None:
 
 def lineage_synthetic_section(inp: EvaluationInput) -> Section | None:
     """Lineage on a synthetic Hub, whose generator also knows the parents of models that declare none."""
-    if inp.synthetic <= 0:
+    if inp.synthetic is None:
         return None
     scores = evaluate_lineage_on_synthetic(inp.synthetic, inp.seed, inp.hide_share, inp.threshold)
     result = {
@@ -198,21 +161,10 @@ def lineage_synthetic_section(inp: EvaluationInput) -> Section | None:
     )
     return Section(
         "lineage_synthetic",
-        f"Inferred lineage on a SYNTHETIC Hub of {inp.synthetic:,} models (seed {inp.seed})",
+        f"Inferred lineage on a SYNTHETIC Hub of {inp.synthetic.models:,} models (seed {inp.seed})",
         result,
         text,
     )
-
-
-def _atlas_sections() -> list[SectionFunction]:
-    """The atlas-quality sections (issue 5, constellation/evaluate/atlas.py)."""
-    from constellation.evaluate.atlas import (
-        atlas_quality_section,
-        atlas_quality_shared_section,
-        atlas_quality_synthetic_section,
-    )
-
-    return [atlas_quality_section, atlas_quality_shared_section, atlas_quality_synthetic_section]
 
 
 # One line per section.
@@ -222,7 +174,9 @@ SECTIONS: list[SectionFunction] = [
     lineage_section,
     lineage_shared_section,
     lineage_synthetic_section,
-    *_atlas_sections(),
+    atlas_quality_section,
+    atlas_quality_shared_section,
+    atlas_quality_synthetic_section,
 ]
 
 
@@ -255,6 +209,6 @@ def as_json(inp: EvaluationInput, sections: list[Section]) -> dict[str, Any]:
         "seed": inp.seed,
         "threshold": inp.threshold,
         "shared_data": str(inp.shared_data) if inp.shared_data else None,
-        "synthetic": inp.synthetic,
+        "synthetic": inp.synthetic.models if inp.synthetic is not None else 0,
         **{s.name: s.result for s in sections},
     }

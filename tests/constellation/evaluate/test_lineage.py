@@ -16,11 +16,9 @@ from constellation.cli import main
 from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
 from constellation.errors import EvaluationError, NoDeclaredLineage
 from constellation.evaluate.lineage import (
-    base_models_from_tags,
     evaluate_lineage,
     hide_lineage,
     score_proposals,
-    snapshot_frame_from_records,
 )
 from constellation.evaluate.report import (
     SECTIONS,
@@ -32,6 +30,8 @@ from constellation.evaluate.report import (
     params_section,
     render,
 )
+from crawler.importer import load_reference_snapshots
+from crawler.records import base_models_from_tags, snapshot_frame_from_records
 
 
 def test_scores_on_a_hand_made_tiny_case() -> None:
@@ -179,7 +179,8 @@ def test_a_reference_set_without_lineage_is_skipped_not_fatal(tmp_path: Path) ->
             "tags": ["['license:mit']", "[]"],
         }
     ).to_csv(folder / "hf_models.csv", index=False)
-    section = lineage_shared_section(EvaluationInput(tiny_snapshot(), shared_data=tmp_path))
+    references = load_reference_snapshots(tmp_path)
+    section = lineage_shared_section(EvaluationInput(tiny_snapshot(), shared_data=tmp_path, references=references))
     assert list(section.result) == ["hf-top-downloads-2024-09"]
     assert section.result["hf-top-downloads-2024-09"]["skipped"].startswith("the snapshot declares no lineage")
     assert section.text.startswith("── hf-top-downloads-2024-09: skipped: the snapshot declares no lineage")
@@ -219,7 +220,7 @@ def test_cli_user_mistakes_are_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.shared_data
 def test_targets_hold_on_real_top_downloads(shared_data: Path) -> None:
-    from constellation.evaluate.lineage import load_top_downloads
+    from crawler.importer import load_top_downloads
 
     # Seed 0 was used while designing the rules; this checks another split (docs/quality.md has all five).
     scores = evaluate_lineage(load_top_downloads(shared_data / "hf-top-downloads-2024-09" / "hf_models.csv"), seed=1)
@@ -231,9 +232,10 @@ def test_targets_hold_on_real_top_downloads(shared_data: Path) -> None:
 
 def test_synthetic_hub_scores() -> None:
     pytest.importorskip("fakehub.synthetic")
+    from constellation.demo import synthetic_snapshot
     from constellation.evaluate.lineage import evaluate_lineage_on_synthetic
 
-    scores = evaluate_lineage_on_synthetic(3000, seed=1)
+    scores = evaluate_lineage_on_synthetic(synthetic_snapshot(3000, seed=1), seed=1)
     assert scores.models == 3000
     # The generator's quantisers keep the parent's name, so nearly all are found; finetunes are harder.
     quantized = scores.hidden.by_relation.set_index("relation").loc["quantized"]

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constellation.evaluate.lineage import snapshot_frame_from_records
 from constellation.genealogy.declared import (
     BAD_CHARACTERS,
     DUPLICATE,
@@ -20,6 +19,7 @@ from constellation.genealogy.declared import (
     classify_parent_id,
     declared_lineage,
 )
+from crawler.records import snapshot_frame_from_records
 from tests.paths import FIXTURES
 
 

@@ -14,8 +14,8 @@ from constellation.contract import (
     SNAPSHOT_COLUMNS,
     empty_snapshot_table,
 )
-from constellation.evaluate.lineage import snapshot_frame_from_records
 from constellation.genealogy.stage import annotate
+from crawler.records import snapshot_frame_from_records
 from tests.paths import FIXTURES
 
 
