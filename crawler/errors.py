@@ -6,17 +6,21 @@
         ├── CrawlLocked                     another crawl holds the staging   exit 3
         ├── HubAuthError                    401/403: the token is refused     exit 4
         ├── HubUnavailable                  retries exhausted (5xx, 429,      exit 5
-        │                                   timeouts, refused connections)
+        │                                   timeouts, refused connections), or
+        │                                   a wait asked above --max-server-wait
         ├── ListingError                    the listing cannot be trusted:    exit 6
         │   │                               link loop, empty pages, foreign
-        │   │                               host, body that is not a list
+        │   │                               host, body that is not a list or
+        │   │                               larger than --max-response-size
         │   ├── CursorRejected              the Hub keeps rejecting cursors   exit 6
-        │   └── EndlessEmptyPages           empty pages that keep saying next exit 6
+        │   ├── EndlessEmptyPages           empty pages that keep saying next exit 6
+        │   └── RepeatingPages              pages that bring no new id        exit 6
         ├── BudgetExceeded                  the wall-clock budget ran out     exit 7
         ├── SuspectSnapshot                 published, but the count dropped  exit 8
         │                                   more than allowed (--accept-drop)
         ├── StorageError                    cannot write the data directory   exit 9
         │                                   (disk full, permissions)
+        ├── CrawlInterrupted                SIGINT (Ctrl-C) or SIGTERM        exit 130 / 143
         └── ImportFailed                    `constellation import` input      exit 1
 
 Every crawl error except SuspectSnapshot leaves the staging checkpoint in place, so the next run resumes.
@@ -76,6 +80,12 @@ class EndlessEmptyPages(ListingError):
     exit_code = 6
 
 
+class RepeatingPages(ListingError):
+    """Page after page, under ever new cursors, brought no model id that was not listed before."""
+
+    exit_code = 6
+
+
 class BudgetExceeded(CrawlError):
     """The crawl ran out of its wall-clock budget."""
 
@@ -92,6 +102,18 @@ class StorageError(CrawlError):
     """Writing the staging folder or the snapshot failed (disk full, permissions). Staged pages are kept."""
 
     exit_code = 9
+
+
+class CrawlInterrupted(CrawlError):
+    """The crawl was stopped by SIGINT (Ctrl-C, exit 130) or SIGTERM (exit 143: 128 + the signal's number,
+    as a shell reports it). Staged pages and the checkpoint are kept; the next run resumes."""
+
+    exit_code = 143
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 class ImportFailed(CrawlError):
