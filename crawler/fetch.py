@@ -206,7 +206,7 @@ class ListingGuard:
     """Stops a listing that would never end: a next URL seen before, too many empty pages in a row, or
     too many pages in a row that bring no id not seen before (the same ids under ever new cursors).
 
-    The ids seen are kept as 8-byte hashes in sorted arrays (`SeenIds`): about 8 MB for the 3M models of
+    The ids seen are kept as 8-byte hashes in sorted arrays (`SeenIds`): about 24 MB for the 3M models of
     the whole Hub."""
 
     def __init__(self, max_empty_pages: int, max_repeated_pages: int = 3) -> None:

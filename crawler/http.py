@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,25 +109,29 @@ _attempt = threading.local()  # .deadline (monotonic seconds) and .limit_s of th
 _RETRIED_STATUSES = (408, 429, 500, 502, 503, 504)
 
 
-def _attempt_left(doing: str) -> float | None:
-    """Seconds left in this thread's attempt, None outside a limited attempt; past the deadline, a timeout."""
+_TIMEOUTS = {"writing": httpcore2.WriteTimeout, "connecting": httpcore2.ConnectTimeout}
+
+
+def _overrun(doing: str) -> httpcore2.TimeoutException:
+    error = _TIMEOUTS.get(doing, httpcore2.ReadTimeout)
+    return error(f"the attempt took longer than its deadline of {_attempt.limit_s:g} s (--timeout) while {doing}")
+
+
+def _held_to_deadline(operation: Callable[[float | None], Any], timeout: float | None, doing: str) -> Any:
+    """Run `operation(timeout)` with the timeout cut to what is left of this thread's attempt; a timeout
+    that the cut caused is reported as the attempt's deadline."""
     deadline = getattr(_attempt, "deadline", None)
     if deadline is None:
-        return None
+        return operation(timeout)
     left = deadline - time.monotonic()
     if left <= 0:
-        error = {"writing": httpcore2.WriteTimeout, "connecting": httpcore2.ConnectTimeout}.get(
-            doing, httpcore2.ReadTimeout
-        )
-        raise error(f"the attempt took longer than its deadline of {_attempt.limit_s:g} s (--timeout) while {doing}")
-    return left
-
-
-def _clamp(timeout: float | None, doing: str) -> float | None:
-    left = _attempt_left(doing)
-    if left is None:
-        return timeout
-    return left if timeout is None else min(timeout, left)
+        raise _overrun(doing)
+    if timeout is not None and timeout <= left:
+        return operation(timeout)
+    try:
+        return operation(left)
+    except httpcore2.TimeoutException:
+        raise _overrun(doing) from None
 
 
 class _DeadlineNetworkStream(httpcore2.NetworkStream):
@@ -137,16 +141,17 @@ class _DeadlineNetworkStream(httpcore2.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clamp(timeout, "reading"))
+        return _held_to_deadline(lambda t: self._inner.read(max_bytes, t), timeout, "reading")
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clamp(timeout, "writing"))
+        _held_to_deadline(lambda t: self._inner.write(buffer, t), timeout, "writing")
 
     def close(self) -> None:
         self._inner.close()
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
-        return _DeadlineNetworkStream(self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout, "reading")))
+        tls = _held_to_deadline(lambda t: self._inner.start_tls(ssl_context, server_hostname, t), timeout, "reading")
+        return _DeadlineNetworkStream(tls)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -160,10 +165,14 @@ class _DeadlineBackend(httpcore2.NetworkBackend):
         self._inner = inner
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, **kwargs: Any) -> Any:
-        return _DeadlineNetworkStream(self._inner.connect_tcp(host, port, _clamp(timeout, "connecting"), **kwargs))
+        connect = self._inner.connect_tcp
+        return _DeadlineNetworkStream(
+            _held_to_deadline(lambda t: connect(host, port, t, **kwargs), timeout, "connecting")
+        )
 
     def connect_unix_socket(self, path: str, timeout: float | None = None, **kwargs: Any) -> Any:
-        return _DeadlineNetworkStream(self._inner.connect_unix_socket(path, _clamp(timeout, "connecting"), **kwargs))
+        connect = self._inner.connect_unix_socket
+        return _DeadlineNetworkStream(_held_to_deadline(lambda t: connect(path, t, **kwargs), timeout, "connecting"))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
