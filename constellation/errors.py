@@ -8,14 +8,18 @@
     │   ├── CrawlConfigError            exit 1  bad option or setting
     │   ├── CrawlLocked                 exit 3  another crawl holds the staging folder
     │   ├── HubAuthError                exit 4  401/403: the token is refused
-    │   ├── HubUnavailable              exit 5  retries exhausted (5xx, 429, timeouts, refused connections)
+    │   ├── HubUnavailable              exit 5  retries exhausted (5xx, 429, timeouts, refused connections),
+    │   │                                       or a wait asked above --max-server-wait
     │   ├── ListingError                exit 6  the listing cannot be trusted: link loop, empty pages,
-    │   │   │                                   foreign host, body that is not a list
+    │   │   │                                   foreign host, body that is not a list or is larger
+    │   │   │                                   than --max-response-size
     │   │   ├── CursorRejected          exit 6  the Hub keeps rejecting cursors
-    │   │   └── EndlessEmptyPages       exit 6  empty pages that keep saying next
+    │   │   ├── EndlessEmptyPages       exit 6  empty pages that keep saying next
+    │   │   └── RepeatingPages          exit 6  pages that bring no new id
     │   ├── BudgetExceeded              exit 7  the wall-clock budget ran out
     │   ├── SuspectSnapshot             exit 8  published, but the count dropped more than allowed
     │   ├── StorageError                exit 9  cannot write the data directory (disk full, permissions)
+    │   ├── CrawlInterrupted            exit 143  SIGTERM, or 130 for SIGINT (Ctrl-C): 128 + the signal
     │   └── ImportFailed                exit 1  `constellation import` cannot read its input
     ├── ParamsError                     exit 1  the models frame cannot be read for parameter counts
     ├── AtlasError                      exit 1  the models or the atlas config cannot be mapped
@@ -120,6 +124,12 @@ class EndlessEmptyPages(ListingError):
     exit_code = 6
 
 
+class RepeatingPages(ListingError):
+    """Page after page, under ever new cursors, brought no model id that was not listed before."""
+
+    exit_code = 6
+
+
 class BudgetExceeded(CrawlError):
     """The crawl ran out of its wall-clock budget."""
 
@@ -136,6 +146,18 @@ class StorageError(CrawlError):
     """Writing the staging folder or the snapshot failed (disk full, permissions). Staged pages are kept."""
 
     exit_code = 9
+
+
+class CrawlInterrupted(CrawlError):
+    """The crawl was stopped by SIGINT (Ctrl-C, exit 130) or SIGTERM (exit 143: 128 + the signal's number,
+    as a shell reports it). Staged pages and the checkpoint are kept; the next run resumes."""
+
+    exit_code = 143
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 class ImportFailed(CrawlError):

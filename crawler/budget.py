@@ -1,8 +1,11 @@
-"""The wall-clock budget of a crawl run, and a watchdog that enforces it even inside a long wait.
+"""The wall-clock budget of a crawl run, and a watchdog that enforces it even inside a long wait; and the
+handling of SIGINT (Ctrl-C) and SIGTERM (systemd, kill).
 
-huggingface_hub sleeps for whatever `Retry-After` says, without a cap; the per-request timeout does not
-cover those sleeps. The watchdog (SIGALRM, main thread only) interrupts them when the budget is spent.
-Outside network calls it only raises a flag, so a page is never half-written because of it.
+huggingface_hub sleeps for whatever `Retry-After` says (crawler.http caps it at --max-server-wait); the
+per-attempt deadline does not cover those sleeps. The watchdog (SIGALRM, main thread only) interrupts them
+when the budget is spent. SIGINT and SIGTERM stop the crawl the same way, with CrawlInterrupted. Outside
+network calls and waits a signal only raises a flag, checked between pages, so a page is never
+half-written because of it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from constellation.errors import BudgetExceeded
+from constellation.errors import BudgetExceeded, CrawlInterrupted
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Deadline:
@@ -22,6 +27,7 @@ class Deadline:
         self._start = time.monotonic()
         self._in_network = False
         self.expired = False
+        self.stop_signal: int | None = None  # SIGINT or SIGTERM received
 
     def elapsed(self) -> float:
         return time.monotonic() - self._start
@@ -30,6 +36,8 @@ class Deadline:
         return self.budget_s - self.elapsed()
 
     def check(self, doing: str) -> None:
+        if self.stop_signal is not None:
+            raise self.interrupted(doing)
         if self.expired or self.remaining() <= 0:
             self.expired = True
             raise self.error(doing)
@@ -40,10 +48,16 @@ class Deadline:
             "kept: run the crawl again to resume, or raise --budget."
         )
 
+    def interrupted(self, doing: str) -> CrawlInterrupted:
+        assert self.stop_signal is not None
+        name = signal.Signals(self.stop_signal).name
+        return CrawlInterrupted(f"stopped by {name} while {doing}", self.stop_signal)
+
     def sleep(self, seconds: float, doing: str) -> None:
         if seconds >= self.remaining():
             raise self.error(doing)
-        time.sleep(seconds)
+        with self.network(doing):  # a signal may cut the wait short
+            time.sleep(seconds)
 
     @contextmanager
     def network(self, doing: str) -> Iterator[None]:
@@ -62,15 +76,24 @@ class Deadline:
             self._in_network = False
             raise self.error(self._doing)
 
+    def _on_stop(self, signum: int, frame: object) -> None:
+        self.stop_signal = signum
+        if self._in_network:
+            self._in_network = False
+            raise self.interrupted(self._doing)
+
 
 @contextmanager
 def watchdog(deadline: Deadline) -> Iterator[None]:
-    """Arm SIGALRM for the deadline (main thread only; elsewhere the deadline is checked between pages).
+    """Arm SIGALRM for the deadline, and catch SIGINT and SIGTERM (main thread only; elsewhere the deadline
+    is checked between pages and the signals keep their usual effect).
 
-    An alarm armed by someone else (pytest-timeout, a supervisor) is re-armed afterwards."""
+    An alarm armed by someone else (pytest-timeout, a supervisor) is re-armed afterwards, and the previous
+    SIGINT/SIGTERM handlers are put back."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    previous_stop = {signum: signal.signal(signum, deadline._on_stop) for signum in STOP_SIGNALS}
     previous_handler = signal.signal(signal.SIGALRM, deadline._on_alarm)
     previous_left, _ = signal.setitimer(signal.ITIMER_REAL, max(deadline.remaining(), 0.001))
     started = time.monotonic()
@@ -79,5 +102,7 @@ def watchdog(deadline: Deadline) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous_handler)
+        for signum, handler in previous_stop.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
         if previous_left > 0:
             signal.setitimer(signal.ITIMER_REAL, max(previous_left - (time.monotonic() - started), 0.001))

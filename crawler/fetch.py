@@ -1,6 +1,7 @@
 """Fetch one page of `GET /api/models` and decide where the listing goes next, with the guards the
 client lacks (hub-api.md rows 10–19): a body that is not a list, relative or foreign `Link`s, link
-loops, empty pages that still say "next", rejected cursors and exhausted retries.
+loops, empty pages that still say "next", pages that bring no new id, rejected cursors, exhausted
+retries, answers too large and server-asked waits too long.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx2
+import numpy as np
+import pandas as pd
 from huggingface_hub.utils import HfHubHTTPError, hf_raise_for_status, http_backoff, parse_ratelimit_headers
 
-from constellation.errors import EndlessEmptyPages, HubAuthError, HubUnavailable, ListingError
+from constellation.errors import EndlessEmptyPages, HubAuthError, HubUnavailable, ListingError, RepeatingPages
 from crawler.budget import Deadline
-from crawler.http import Tally
+from crawler.http import Limits, ResponseTooLarge, ServerWaitTooLong, Tally
 from crawler.scope import EXPAND_FIELDS, CrawlSettings, Scope
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,15 @@ class Page:
     next_url: str | None
     synthetic: bool
     fetched_at: datetime
+
+
+def limits_of(settings: CrawlSettings) -> Limits:
+    """What one HTTP attempt of this crawl may take (crawler.http enforces it)."""
+    return Limits(
+        attempt_s=settings.request_timeout_s,
+        max_body_bytes=settings.max_response_bytes,
+        max_server_wait_s=settings.max_server_wait_s,
+    )
 
 
 def first_url(endpoint: str, scope: Scope, page_size: int) -> str:
@@ -93,12 +105,21 @@ class PageFetcher:
                 body = response.json()
                 if not isinstance(body, list):
                     raise ValueError(f"the body is a JSON {type(body).__name__}, not an array of models")
+            except ServerWaitTooLong as exc:
+                raise HubUnavailable(
+                    f"the Hub answered {_strip_query(url)} with HTTP {exc.status} and asked to wait "
+                    f"{exc.asked_s:,.0f} s ({exc.header}), more than the cap of {exc.cap_s:g} s (--max-server-wait). "
+                    "Stopping instead of sleeping; the checkpoint is kept: run the crawl again later to resume."
+                ) from None
+            except ResponseTooLarge as exc:
+                last_problem = f"an answer too large: {exc}"
+                wait = self.settings.base_wait_s
             except HfHubHTTPError as exc:
                 status = exc.response.status_code if exc.response is not None else None
                 self._raise_if_final(url, status, exc, is_first)
                 last_problem = f"HTTP {status} after {self.settings.max_retries} retries"
                 self.tally.failure("exhausted")
-                wait = max(wait, _ratelimit_wait(exc.response))
+                wait = max(wait, self._ratelimit_wait(url, exc.response))
             except _NETWORK_ERRORS as exc:
                 last_problem = f"{type(exc).__name__} after {self.settings.max_retries} retries ({exc})"
                 self.tally.failure("exhausted")
@@ -123,6 +144,12 @@ class PageFetcher:
                     self.settings.page_attempts,
                 )
                 self.deadline.sleep(wait, "waiting to retry a page")
+        if last_problem.startswith("an answer too large"):
+            raise ListingError(
+                f"the Hub kept answering {_strip_query(url)} with {last_problem}, {self.settings.page_attempts} "
+                "times. The checkpoint is kept; run the crawl again later, or raise --max-response-size if pages "
+                "really are that large."
+            )
         if "JSON" in last_problem:
             raise ListingError(
                 f"the Hub kept answering {_strip_query(url)} with {last_problem}, {self.settings.page_attempts} "
@@ -132,6 +159,16 @@ class PageFetcher:
             f"the Hub did not answer {_strip_query(url)} properly: {last_problem}, {self.settings.page_attempts} "
             "times. The checkpoint is kept; run the crawl again later to resume."
         )
+
+    def _ratelimit_wait(self, url: str, response: httpx2.Response | None) -> float:
+        wait = _ratelimit_wait(response)
+        if wait - 1 > self.settings.max_server_wait_s:
+            raise HubUnavailable(
+                f"the Hub rate-limits {_strip_query(url)} and asks to wait {wait - 1:,.0f} s for its window to "
+                f"reset, more than the cap of {self.settings.max_server_wait_s:g} s (--max-server-wait). Stopping "
+                "instead of sleeping; the checkpoint is kept: run the crawl again later to resume."
+            )
+        return wait
 
     def _raise_if_final(self, url: str, status: int | None, exc: HfHubHTTPError, is_first: bool) -> None:
         message = _server_message(exc)
@@ -166,13 +203,21 @@ class PageFetcher:
 
 
 class ListingGuard:
-    """Stops a listing that would never end: a next URL seen before, or too many empty pages in a row."""
+    """Stops a listing that would never end: a next URL seen before, too many empty pages in a row, or
+    too many pages in a row that bring no id not seen before (the same ids under ever new cursors).
 
-    def __init__(self, max_empty_pages: int) -> None:
+    The ids seen are kept as 8-byte hashes in sorted arrays (`SeenIds`): about 24 MB for the 3M models of
+    the whole Hub."""
+
+    def __init__(self, max_empty_pages: int, max_repeated_pages: int = 3) -> None:
         self.max_empty_pages = max_empty_pages
+        self.max_repeated_pages = max_repeated_pages
         self._seen: set[str] = set()
+        self._ids = SeenIds()
         self._empty_run = 0
         self.empty_start: tuple[int, str] | None = None  # (page index, URL) of the first empty page in a row
+        self._repeat_run = 0
+        self.repeat_start: tuple[int, str] | None = None  # (page index, URL) of the first page with no new id
 
     def check(self, page: Page, page_index: int) -> None:
         self._seen.add(page.url)
@@ -192,6 +237,57 @@ class ListingGuard:
                 f"{self._empty_run} empty pages in a row still say there is a next page (page {page_index}); "
                 "stopping rather than following them forever. The checkpoint is kept at the last page with models."
             )
+        if page.items:
+            self._check_new_ids(page, page_index)
+
+    def _check_new_ids(self, page: Page, page_index: int) -> None:
+        if self._ids.add(_ids_of(page.items)) > 0:
+            self._repeat_run, self.repeat_start = 0, None
+            return
+        self._repeat_run += 1
+        if self._repeat_run == 1:
+            self.repeat_start = (page_index, page.url)
+        if self._repeat_run >= self.max_repeated_pages:
+            start = self.repeat_start[0] if self.repeat_start else page_index
+            raise RepeatingPages(
+                f"{self._repeat_run} pages in a row (pages {start}–{page_index}) brought no model not listed "
+                "before, each under a new cursor: the listing is going round in circles. Stopping rather than "
+                "following it forever; the checkpoint is kept at the page before them."
+            )
+
+
+class SeenIds:
+    """A set of 64-bit hashes of model ids, as sorted numpy arrays merged like a binary counter (each level
+    at least twice the next): adding n ids costs O(n log n) overall, a lookup O(log² n), 8 bytes per id."""
+
+    def __init__(self) -> None:
+        self._levels: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(level) for level in self._levels)
+
+    def add(self, hashes: np.ndarray) -> int:
+        """Add `hashes`; returns how many of them were not in the set."""
+        fresh = np.unique(hashes)
+        for level in self._levels:
+            if not len(fresh):
+                break
+            at = np.minimum(np.searchsorted(level, fresh), len(level) - 1)
+            fresh = fresh[level[at] != fresh]
+        new = len(fresh)
+        while self._levels and len(self._levels[-1]) <= 2 * len(fresh):
+            fresh = np.union1d(self._levels.pop(), fresh)
+        if len(fresh):
+            self._levels.append(fresh)
+        return new
+
+
+def _ids_of(items: list[Any]) -> np.ndarray:
+    """64-bit hashes of the items' ids (items without a string id are skipped), as publish.py hashes them."""
+    ids = [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    if not ids:
+        return np.empty(0, dtype=np.uint64)
+    return pd.util.hash_array(np.asarray(ids, dtype=object))
 
 
 def _ratelimit_wait(response: httpx2.Response | None) -> float:

@@ -5,13 +5,16 @@
              →  publish: snapshot Parquet, then manifest (with the drop check) → clear staging
 
 Its three duties: never lose data (every page is on disk before the next one is asked for), never hang
-(a timeout on every request, a wall-clock budget over the run), never publish a partial snapshot (a
-listing that cannot be finished stops with the checkpoint kept; publication is all-or-nothing).
+(a deadline on every attempt, a cap on every server-asked wait, a wall-clock budget over the run), never
+publish a partial snapshot (a listing that cannot be finished stops with the checkpoint kept;
+publication is all-or-nothing). SIGINT and SIGTERM stop it between pages (or in a network call or a wait),
+with one line saying what was kept.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections import Counter
 from contextlib import nullcontext
@@ -26,11 +29,11 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import constellation
 from constellation.contract import DataLayout, snapshot_id_for
-from constellation.errors import CursorRejected, EndlessEmptyPages, SuspectSnapshot
+from constellation.errors import CrawlInterrupted, CursorRejected, EndlessEmptyPages, RepeatingPages, SuspectSnapshot
 from constellation.store import read_manifest
 from crawler.budget import Deadline, watchdog
 from crawler.checkpoint import Checkpoint, Staging, read_part_extras, storage
-from crawler.fetch import CursorRefused, ListingGuard, Page, PageFetcher, first_url
+from crawler.fetch import CursorRefused, ListingGuard, Page, PageFetcher, first_url, limits_of
 from crawler.http import Tally, counting, ensure_online, hub_headers, resolve_token
 from crawler.publish import DropCheck, check_drop, previous_snapshot, publish
 from crawler.records import convert_items
@@ -86,11 +89,24 @@ def crawl(
     staging = Staging(layout)
     deadline = Deadline(settings.budget_s)
     tally = Tally()
-    with staging.locked(), counting(tally), watchdog(deadline):
+    with staging.locked(), counting(tally, limits_of(settings)), watchdog(deadline):
         checkpoint, resumed = _start_or_resume(layout, staging, scope, key, endpoint, settings, now)
         run = _Run(layout, staging, checkpoint, scope, endpoint, settings, headers, deadline, tally, progress)
         if not checkpoint.done:
-            run.follow_pages()
+            try:
+                run.follow_pages()
+            except CrawlInterrupted as exc:
+                name = signal.Signals(exc.signum).name
+                raise CrawlInterrupted(
+                    f"crawl {checkpoint.snapshot_id} stopped by {name} at page {checkpoint.pages} "
+                    f"({checkpoint.stored:,} models staged); the checkpoint is kept: run the crawl again to resume",
+                    exc.signum,
+                ) from None
+        if deadline.stop_signal is not None:
+            log.warning(
+                "%s arrived as the listing ended; publishing the snapshot first",
+                signal.Signals(deadline.stop_signal).name,
+            )
         return run.publish(accept_drop, resumed)
 
 
@@ -117,7 +133,7 @@ def plan(
     url = first_url(endpoint, scope, settings.page_size)
     tally = Tally()
     deadline = Deadline(settings.budget_s)
-    with counting(tally), watchdog(deadline):
+    with counting(tally, limits_of(settings)), watchdog(deadline):
         page = PageFetcher(endpoint, settings, hub_headers(token), deadline, tally).fetch(url, is_first=True)
     return CrawlPlan(
         endpoint=endpoint,
@@ -255,7 +271,7 @@ class _Run:
             self._save_stats()  # keep the counts of a failed run too
 
     def _loop(self, bar: tqdm) -> None:
-        guard = ListingGuard(self.settings.max_empty_pages)
+        guard = self._new_guard()
         while self.cp.next_url is not None:
             self.deadline.check("crawling")
             index, url = self.cp.pages, self.cp.next_url
@@ -263,12 +279,15 @@ class _Run:
                 page = self.fetcher.fetch(url, is_first=index == 0)
             except CursorRefused as exc:
                 self._restart_after_refusal(exc)
-                guard = ListingGuard(self.settings.max_empty_pages)
+                guard = self._new_guard()
                 continue
             try:
                 guard.check(page, index)
             except EndlessEmptyPages:
-                self._rewind_empty_pages(guard)
+                self._rewind_to(guard.empty_start)
+                raise
+            except RepeatingPages:
+                self._rewind_to(guard.repeat_start)
                 raise
             self._stage(index, page)
             bar.update(len(page.items))
@@ -325,11 +344,14 @@ class _Run:
         cp.next_url = url
         self._save_stats()
 
-    def _rewind_empty_pages(self, guard: ListingGuard) -> None:
-        """Point the checkpoint back at the first of the empty pages: the next run asks that cursor again
-        instead of continuing down a chain of empty ones."""
-        if guard.empty_start is not None:
-            start, url = guard.empty_start
+    def _new_guard(self) -> ListingGuard:
+        return ListingGuard(self.settings.max_empty_pages, self.settings.max_repeated_pages)
+
+    def _rewind_to(self, start_page: tuple[int, str] | None) -> None:
+        """Point the checkpoint back at the first of a run of empty (or repeating) pages: the next run asks
+        that cursor again instead of continuing down the chain."""
+        if start_page is not None:
+            start, url = start_page
             self._forget_pages_from(start)
             self.cp.next_url = url
 

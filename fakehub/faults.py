@@ -43,6 +43,13 @@ FAULT_PARAMS: dict[str, dict[str, Any]] = {
     "malformed_items": {"which": "no_id", "item": 0},
     # row 13: sleep before the headers, or (trickle) send the body in 8 slices over `seconds`
     "slow": {"seconds": 1.0, "trickle": False},
+    # row 13 (issue #11): the body dribbled `bytes` bytes every `interval` seconds, each gap shorter than a
+    # read timeout, so only a deadline on the whole attempt ends it
+    "trickle_body": {"interval": 0.5, "bytes": 1},
+    # issue #11: a 200 whose body never ends (a JSON array of the page's items repeated, fast), sent without
+    # Content-Length until the client hangs up, or until `stop_after` bytes (0: never); `declare_length`
+    # announces a Content-Length of 1 TB instead
+    "endless_body": {"stop_after": 0, "declare_length": False},
     # row 14: 400 {"error":"Invalid cursor"}
     "invalid_cursor": {},
     # row 15: 404 for the page's URL
@@ -55,6 +62,8 @@ FAULT_PARAMS: dict[str, dict[str, Any]] = {
     "link_loop": {},
     # ... or: `pages` empty arrays, each with a (distinct) next link, before the page's items
     "empty_pages_with_next": {"pages": 1},
+    # ... or: the page's items again under a new cursor each time (distinct URLs, no new id)
+    "repeat_ids": {},
     # row 19: no Link on that page: the listing "ends" early
     "drop_link": {},
     # row 20: `</.well-known/api-catalog>; rel="api-catalog"` beside rel="next"
@@ -116,6 +125,14 @@ def _check_params(kind: str, params: dict[str, Any]) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise FakeHubError(f"fault {kind!r}: {name} must be a number >= 0, got {value!r}")
 
+    if kind == "trickle_body":
+        positive_number("interval")
+        if not isinstance(params["bytes"], int) or params["bytes"] < 1:
+            raise FakeHubError(f"fault 'trickle_body': bytes must be an integer >= 1, got {params['bytes']!r}")
+    if kind == "endless_body" and (not isinstance(params["stop_after"], int) or params["stop_after"] < 0):
+        raise FakeHubError(
+            f"fault 'endless_body': stop_after must be an integer >= 0 (0: never), got {params['stop_after']!r}"
+        )
     if kind.startswith("rate_limit") or kind == "slow":
         positive_number("seconds")
         if kind.startswith("rate_limit") and not float(params["seconds"]).is_integer():

@@ -80,8 +80,10 @@ class _Response:
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
     content_type: str = JSON
-    declared_length: int | None = None  # a Content-Length that lies (truncated_body)
+    declared_length: int | None = None  # a Content-Length that lies (truncated_body), or -1: none (endless_body)
     trickle_seconds: float | None = None  # dribble the body over this long (slow, trickle=True)
+    drip: tuple[float, int] | None = None  # (interval, bytes): dribble the body at this pace (trickle_body)
+    endless: int | None = None  # repeat the body without end, or up to this many bytes if > 0 (endless_body)
     close: bool = False
     ratelimit: tuple[int, int] | None = None  # (remaining, reset seconds) overriding the counted values
     page: int | None = None
@@ -318,6 +320,14 @@ class FakeHub:
             response.body, response.declared_length, response.close = body[: len(body) // 2], len(body), True
         elif kind == "slow":
             response.trickle_seconds = params["seconds"]
+        elif kind == "trickle_body":
+            response.drip = (float(params["interval"]), int(params["bytes"]))
+        elif kind == "endless_body":
+            response.endless, response.close = int(params["stop_after"]), True
+            response.declared_length = 10**12 if params["declare_length"] else -1  # -1: no Content-Length
+
+        if kind == "repeat_ids":  # the same position under a new cursor: the same items, a new URL
+            next_cursor = Cursor(query.sort, here, cursor.value, cursor.last_id, 0, cursor.nonce + 1)
 
         if kind == "link_loop":
             next_cursor = cursor if query.cursor is not None else Cursor(query.sort, here)
@@ -401,7 +411,7 @@ class FakeHub:
         length = response.declared_length if response.declared_length is not None else len(response.body)
         headers = [
             ("Content-Type", response.content_type),
-            ("Content-Length", str(length)),
+            *([("Content-Length", str(length))] if length >= 0 else []),
             ("RateLimit", f'"api";r={remaining};t={reset}'),
             ("RateLimit-Policy", f'"fixed window";"api";q={self.ratelimit_quota};w={self.ratelimit_window}'),
             ("X-Request-Id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"),
@@ -419,6 +429,14 @@ class FakeHub:
             handler.end_headers()
             if handler.command == "HEAD":
                 pass
+            elif response.endless is not None:
+                _send_endless(handler, response.body, response.endless)
+            elif response.drip is not None:
+                interval, size = response.drip
+                for start in range(0, len(response.body), size):
+                    time.sleep(interval)
+                    handler.wfile.write(response.body[start : start + size])
+                    handler.wfile.flush()
             elif response.trickle_seconds:
                 body, pause = response.body, response.trickle_seconds / _TRICKLE_SLICES
                 step = max(1, math.ceil(len(body) / _TRICKLE_SLICES))
@@ -457,6 +475,18 @@ def _error(
     response = _json(status, {"error": message}, headers)
     response.ratelimit = ratelimit
     return response
+
+
+def _send_endless(handler: BaseHTTPRequestHandler, page: bytes, stop_after: int) -> None:
+    """`[` then the page's items over and over, fast, until the client hangs up (or `stop_after` bytes)."""
+    items = page.strip()[1:-1] or b'{"id":"x"}'
+    chunk = (items + b",") * max(1, 65536 // (len(items) + 1))
+    handler.wfile.write(b"[")
+    sent = 1
+    while not stop_after or sent < stop_after:
+        handler.wfile.write(chunk)
+        sent += len(chunk)
+    handler.wfile.flush()
 
 
 def _page_asked(pairs: list[tuple[str, str]]) -> int | None:

@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import click
 
 from constellation.cli.options import data_dir_option
+
+
+class _Number(click.ParamType):
+    """A finite float in [low, high]: click's FloatRange lets nan and inf through (nan compares false)."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(str(value))
+            except ValueError:
+                self.fail(f"{value!r} is not a number; {self._range()}", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is out of range; {self._range()}", param, ctx)
+        return number
+
+    def _range(self) -> str:
+        return f"give a finite number from {self.low:g} to {self.high:g}"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f"[{self.low:g}..{self.high:g}]"
 
 
 @click.command("crawl")
@@ -37,28 +65,44 @@ from constellation.cli.options import data_dir_option
 @click.option(
     "--timeout",
     "timeout_s",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Number(0.001, 3600),
     default=60.0,
     show_default=True,
-    help="Seconds to wait for each answer.",
+    help="Deadline in seconds of each attempt, the whole answer included (and of each read in it).",
+)
+@click.option(
+    "--max-response-size",
+    "max_response_mib",
+    type=_Number(0.001, 4096),
+    default=64.0,
+    show_default=True,
+    help="Largest answer accepted, in MiB (a page of 1000 models is about 1 MiB); a larger one fails.",
+)
+@click.option(
+    "--max-server-wait",
+    "max_server_wait_s",
+    type=_Number(0, 86400),
+    default=300.0,
+    show_default=True,
+    help="Longest wait in seconds the Hub may ask for (Retry-After, RateLimit); asked more, the crawl stops (exit 5).",
 )
 @click.option(
     "--retries",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, 100),
     default=5,
     show_default=True,
     help="Retries per request (429, 5xx, timeouts), as huggingface_hub does them.",
 )
 @click.option(
     "--retry-wait",
-    type=click.FloatRange(min=0),
+    type=_Number(0, 3600),
     default=1.0,
     show_default=True,
     help="First backoff wait in seconds (doubles, up to 8 s); Retry-After/RateLimit win.",
 )
 @click.option(
     "--exhausted-wait",
-    type=click.FloatRange(min=0),
+    type=_Number(0, 86400),
     default=60.0,
     show_default=True,
     help="Seconds to wait before asking again for a page whose retries were exhausted.",
@@ -75,7 +119,7 @@ from constellation.cli.options import data_dir_option
 )
 @click.option(
     "--max-drop",
-    type=click.FloatRange(0, 1),
+    type=_Number(0, 1),
     default=0.2,
     show_default=True,
     help="Mark the snapshot suspect if it has this share fewer models than the previous one.",
@@ -94,6 +138,8 @@ def command(
     limit: int | None,
     page_size: int,
     timeout_s: float,
+    max_response_mib: float,
+    max_server_wait_s: float,
     retries: int,
     retry_wait: float,
     exhausted_wait: float,
@@ -122,7 +168,7 @@ def command(
     from constellation.contract import DataLayout
     from constellation.errors import CrawlConfigError
     from crawler.run import crawl, plan
-    from crawler.scope import DEFAULT_PIPELINE_TAG, CrawlSettings, Scope, parse_duration
+    from crawler.scope import DEFAULT_PIPELINE_TAG, CrawlSettings, Scope
 
     if whole_hub and pipeline_tag:
         raise CrawlConfigError("--all and --pipeline-tag contradict each other; give one of them")
@@ -136,11 +182,13 @@ def command(
     settings = CrawlSettings(
         page_size=page_size,
         request_timeout_s=timeout_s,
+        max_response_bytes=max(1024, round(max_response_mib * 1024 * 1024)),
+        max_server_wait_s=max_server_wait_s,
         max_retries=retries,
         base_wait_s=retry_wait,
         exhausted_wait_s=exhausted_wait,
-        budget_s=parse_duration(budget),
-        checkpoint_max_age_s=parse_duration(max_checkpoint_age),
+        budget_s=_duration("--budget", budget),
+        checkpoint_max_age_s=_duration("--max-checkpoint-age", max_checkpoint_age),
         max_drop=max_drop,
     )
     _single_log_stream()
@@ -166,6 +214,16 @@ def command(
         f"published snapshot {result.snapshot_id}: {counts['stored']:,} models, {counts['rejected']} rejected, "
         f"{counts['duplicates']} duplicates ({layout.snapshot(result.snapshot_id)})"
     )
+
+
+def _duration(option: str, text: str) -> float:
+    from constellation.errors import CrawlConfigError
+    from crawler.scope import parse_duration
+
+    try:
+        return parse_duration(text)
+    except CrawlConfigError as exc:
+        raise CrawlConfigError(f"{option}: {exc}") from None
 
 
 def _single_log_stream() -> None:

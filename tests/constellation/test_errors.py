@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import signal
 
 import pytest
 
@@ -97,6 +98,8 @@ def _table(path: str, heading: str) -> dict[int, str]:
 def test_the_exit_code_tables_give_exactly_the_crawl_errors_codes(path, heading):
     rows = _table(path, heading)
     crawl_codes = {c.exit_code for c in _user_errors() if issubclass(c, CrawlError)}
+    # A stop by signal exits 128 + the signal's number: 143 is the class's code (SIGTERM), 130 Ctrl-C's.
+    crawl_codes.add(128 + signal.SIGINT)
     # 0 is success and 2 is click's usage error: neither is an exception of ours.
     assert set(rows) - {0, 2} == crawl_codes
 

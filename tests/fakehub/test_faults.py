@@ -225,6 +225,36 @@ def test_trickled_body_arrives_whole_but_slowly_and_trips_a_read_timeout(hub):
     assert elapsed >= 0.7
 
 
+def test_trickle_body_never_trips_a_read_timeout_however_long_it_takes(hub):  # issue #11
+    hub.faults.add(Fault("trickle_body", page=0, interval=0.05, bytes=200))
+    started = time.monotonic()
+    whole = http_backoff("GET", hub.url + "/api/models", timeout=0.5, max_retries=0)
+    assert len(whole.json()) == PAGE_SIZE
+    assert time.monotonic() - started >= 0.5  # longer than the read timeout, yet no ReadTimeout
+
+
+@pytest.mark.parametrize("declare", [False, True])
+def test_endless_body_keeps_coming_with_no_length_or_a_false_one(hub, declare):  # issue #11
+    hub.faults.add(Fault("endless_body", page=0, declare_length=declare))
+    with get_session().stream("GET", hub.url + "/api/models") as response:
+        assert response.headers.get("content-length") == ("1000000000000" if declare else None)
+        received = 0
+        for chunk in response.iter_raw():
+            received += len(chunk)
+            if received > 4 * 1024 * 1024:
+                break
+    assert received > 4 * 1024 * 1024
+
+
+def test_repeat_ids_serves_the_same_items_under_new_cursors(hub, records):  # issue #11
+    hub.faults.add(Fault("repeat_ids", page=1, times=3))
+    seen = [m.id for m in islice(listing(hub), 5 * PAGE_SIZE)]
+    second_page = expected_order(records, "trendingScore")[PAGE_SIZE : 2 * PAGE_SIZE]
+    assert seen[PAGE_SIZE : 5 * PAGE_SIZE] == second_page * 4
+    urls = {tuple(sorted((k, tuple(v)) for k, v in r.query.items())) for r in hub.model_requests[1:5]}
+    assert len(urls) == 4  # a new next URL each time
+
+
 # --------------------------------------------------------------------------------------------------
 # Rows 14-20: links and cursors
 
