@@ -124,7 +124,11 @@ class CrawlSettings:
     checkpoint_max_age_s: float = 12 * 3600.0  # a checkpoint of a crawl started longer ago is discarded
     max_empty_pages: int = 3  # consecutive empty pages that still say "next" before giving up
     max_cursor_restarts: int = 2  # rejected cursor: restart from the previous page's cursor, then from scratch
-    max_drop: float = 0.20  # share of models lost vs the previous snapshot that marks a snapshot suspect
+    max_drop: float = 0.20  # share of models lost vs the baseline that marks a snapshot suspect
+    drop_baseline: int = 5  # the baseline is the median count of this many last `ok` snapshots of the scope
+    # After the listing, one page of the scope's newest models (crawler.completeness); 0 turns the probe off.
+    probe_size: int = MAX_PAGE_SIZE
+    probe_tolerance: float = 0.02  # share of probed ids that may be missing (created or re-ranked meanwhile)
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
@@ -139,6 +143,12 @@ class CrawlSettings:
             raise CrawlConfigError(f"--budget must be positive seconds, got {self.budget_s}")
         if not 0 <= self.max_drop <= 1:
             raise CrawlConfigError(f"--max-drop must be a share between 0 and 1 (0.2 = 20 %), got {self.max_drop}")
+        if self.drop_baseline < 1:
+            raise CrawlConfigError(f"the drop check needs a baseline of at least 1 snapshot, got {self.drop_baseline}")
+        if not 0 <= self.probe_size <= MAX_PAGE_SIZE:
+            raise CrawlConfigError(f"--probe-size must be between 0 (off) and {MAX_PAGE_SIZE}, got {self.probe_size}")
+        if not 0 <= self.probe_tolerance < 1:
+            raise CrawlConfigError(f"the probe tolerance must be a share from 0 to below 1, got {self.probe_tolerance}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -45,7 +45,14 @@ def test_paper_csv_becomes_the_snapshot_of_2023_07_19(tmp_path, layout):
     assert rows[0]["tags"] is None and rows[0]["base_models"] is None  # unknown, not empty
 
     m = result.manifest
-    assert m["counts"] == {"seen": 3, "stored": 2, "rejected": 1, "duplicates": 0, "rejected_lineage": 0}
+    assert m["counts"] == {
+        "seen": 3,
+        "stored": 2,
+        "rejected": 1,
+        "duplicates": 0,
+        "rejected_lineage": 0,
+        "fixed_values": 0,
+    }
     assert m["rejected"] == [
         {"id": None, "reason": "link 'ftp://elsewhere/x' is not a https://huggingface.co/<id> address"}
     ]
@@ -77,7 +84,14 @@ def test_jsonl_records_are_validated_like_crawled_pages(tmp_path, layout):
     rows = pq.read_table(layout.snapshot(result.snapshot_id)).to_pylist()
     assert [(r["id"], r["downloads"]) for r in rows] == [("old/legacy-key", 1), ("a/b", 6)]
     m = result.manifest
-    assert m["counts"] == {"seen": 5, "stored": 2, "rejected": 2, "duplicates": 1, "rejected_lineage": 0}
+    assert m["counts"] == {
+        "seen": 5,
+        "stored": 2,
+        "rejected": 2,
+        "duplicates": 1,
+        "rejected_lineage": 0,
+        "fixed_values": 0,
+    }
     assert [r["reason"] for r in m["rejected"]] == [
         "line 5 is not JSON (Expecting property name enclosed in double quotes)",
         "createdAt 'yesterday' is not a Hub date (YYYY-MM-DDTHH:MM:SS.mmmZ)",

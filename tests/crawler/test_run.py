@@ -38,8 +38,9 @@ def test_crawl_publishes_every_model_of_the_scope(hub, layout, records, settings
         "rejected": 0,
         "duplicates": 0,
         "rejected_lineage": 2,
+        "fixed_values": 0,
     }
-    assert m["pages"] == pages and m["requests"] == pages
+    assert m["pages"] == pages and m["requests"] == pages + 1  # + the completeness probe
     assert m["retries"] == {}
     assert m["scope"] == {
         "pipeline_tag": "text-generation",
