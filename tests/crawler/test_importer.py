@@ -142,3 +142,17 @@ def test_a_csv_broken_mid_file_is_refused_without_a_traceback(tmp_path, layout):
     with pytest.raises(ImportFailed, match="paper.csv is not a readable CSV: Error tokenizing data"):
         import_file(layout, csv)
     assert layout.snapshot_ids() == []
+
+
+def test_jsonl_values_that_cannot_be_stored_are_fixed_and_counted(tmp_path, layout):
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        '{"id": "a/b", "downloads": 9223372036854775808, "tags": ["x\\ud800"]}\n{"id": "c/d", "trendingScore": NaN}\n'
+    )
+    result = import_file(layout, path, as_of=datetime(2026, 8, 22, tzinfo=UTC))
+    rows = pq.read_table(layout.snapshot(result.snapshot_id)).to_pylist()
+    assert [(r["id"], r["downloads"], r["tags"], r["trending_score"]) for r in rows] == [
+        ("a/b", None, ["x\ufffd"], None), ("c/d", None, [], None),
+    ]  # fmt: skip
+    assert result.manifest["counts"]["fixed_values"] == 3
+    assert sorted(result.manifest["fixed_values"]) == ["downloads", "tags", "trending_score"]

@@ -12,12 +12,12 @@ import pytest
 
 from constellation.contract import SNAPSHOT_SCHEMA
 from constellation.errors import HubAuthError, SuspectSnapshot
-from crawler.checkpoint import Staging, write_part
+from crawler.checkpoint import Checkpoint, Staging, write_part
 from crawler.completeness import check_probe
 from crawler.publish import assemble, check_drop
 from crawler.records import convert_items
 from crawler.run import crawl
-from crawler.scope import Scope
+from crawler.scope import Scope, scope_key
 from fakehub.faults import Fault
 from fakehub.server import FakeHub
 from fakehub.store import HubStore
@@ -261,3 +261,17 @@ def test_temporary_files_of_a_publication_killed_midway_are_removed(hub, layout,
     crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     assert not leftover.exists()
     assert sorted(p.name for p in layout.snapshots.iterdir() if p.is_file()) == [f"{sid}.json", f"{sid}.parquet"]
+
+
+def test_a_rerun_after_a_kill_between_publishing_and_clearing_still_says_suspect(hub, layout, settings):
+    hub.faults.add(Fault("drop_link", page=3))
+    with pytest.raises(SuspectSnapshot):
+        _crawl(hub, layout, settings, 0)
+    # As if killed after the manifest was written, before the staging folder was cleared.
+    Staging(layout).save(Checkpoint(
+        snapshot_id="20260726T020000Z", scope=Scope().to_dict(), scope_key=scope_key(Scope(), hub.url),
+        endpoint=hub.url, started_at=T0.isoformat(), next_url=None,
+    ))  # fmt: skip
+    with pytest.raises(SuspectSnapshot, match="snapshot 20260726T020000Z is published but marked 'suspect'"):
+        _crawl(hub, layout, settings, 0)
+    assert Staging(layout).load() is None and layout.snapshot_ids() == ["20260726T020000Z"]

@@ -20,7 +20,7 @@ import pytest
 
 from constellation.contract import DataLayout
 from crawler.checkpoint import Staging
-from crawler.errors import HubAuthError
+from constellation.errors import HubAuthError
 from crawler.run import crawl
 from crawler.scope import CrawlSettings, Scope
 from fakehub.faults import Fault
