@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from constellation.contract import DataLayout
-from crawler.checkpoint import Staging
 from constellation.errors import HubAuthError
+from crawler.checkpoint import Staging
 from crawler.run import crawl
 from crawler.scope import CrawlSettings, Scope
 from fakehub.faults import Fault
