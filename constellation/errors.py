@@ -17,7 +17,8 @@
     │   │   ├── EndlessEmptyPages       exit 6  empty pages that keep saying next
     │   │   └── RepeatingPages          exit 6  pages that bring no new id
     │   ├── BudgetExceeded              exit 7  the wall-clock budget ran out
-    │   ├── SuspectSnapshot             exit 8  published, but the count dropped more than allowed
+    │   ├── SuspectSnapshot             exit 8  published, but not confirmed complete: the probe or the
+    │   │                                       drop check failed (manifest: suspect_reasons)
     │   ├── StorageError                exit 9  cannot write the data directory (disk full, permissions)
     │   ├── CrawlInterrupted            exit 143  SIGTERM, or 130 for SIGINT (Ctrl-C): 128 + the signal
     │   └── ImportFailed                exit 1  `constellation import` cannot read its input
@@ -137,7 +138,8 @@ class BudgetExceeded(CrawlError):
 
 
 class SuspectSnapshot(CrawlError):
-    """The snapshot was published but marked `suspect`: it has far fewer models than the previous one."""
+    """The snapshot was published but marked `suspect`: the listing is not confirmed complete (the probe
+    found models missing, or the count dropped below the median of the last good snapshots)."""
 
     exit_code = 8
 

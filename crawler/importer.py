@@ -98,7 +98,7 @@ def import_file(
         parts = []
         for index, page in enumerate(pages):
             part = work / f"part-{index:06d}.parquet"
-            write_part(part, page.table, page.seen, page.rejected, page.rejected_lineage)
+            write_part(part, page.table, page.seen, page.rejected, page.rejected_lineage, page.fixed)
             parts.append(part)
         manifest = {
             "snapshot_id": snapshot_id,

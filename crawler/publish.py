@@ -1,6 +1,6 @@
 """Turn staged pages into a published snapshot: one Parquet file and its manifest, both renamed into
 place atomically (Parquet first, manifest last, as docs/data.md requires), and the drop check against the
-previous snapshot of the same scope.
+median count of the last good snapshots of the same scope.
 
 Assembly streams: it holds one buffer of rows and one 8-byte hash per model, never the whole snapshot.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import pyarrow.parquet as pq
 from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
 from constellation.store import atomic_path, write_json_atomic
 from crawler.checkpoint import read_part_extras
+from crawler.records import ValueFixes
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class Assembled:
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     rejected_lineage: list[dict[str, Any]] = field(default_factory=list)
+    fixed: ValueFixes = field(default_factory=ValueFixes)
 
 
 def assemble(parts: list[Path], target: Path, schema: pa.Schema = SNAPSHOT_SCHEMA) -> Assembled:
@@ -47,10 +50,11 @@ def assemble(parts: list[Path], target: Path, schema: pa.Schema = SNAPSHOT_SCHEM
     result = Assembled()
     hashes = []
     for path in parts:
-        seen, rejected, lineage = read_part_extras(path)
-        result.seen += seen
-        result.rejected.extend(rejected)
-        result.rejected_lineage.extend(lineage)
+        extras = read_part_extras(path)
+        result.seen += extras.seen
+        result.rejected.extend(extras.rejected)
+        result.rejected_lineage.extend(extras.rejected_lineage)
+        result.fixed.merge(extras.fixed)
         hashes.append(_hash_ids(pq.read_table(path, columns=["id"]).column("id")))
     keep_last = _last_occurrences(parts, hashes)
 
@@ -133,9 +137,11 @@ def finish_manifest(manifest: dict[str, Any], assembled: Assembled) -> dict[str,
         "rejected": len(assembled.rejected),
         "duplicates": assembled.duplicates,
         "rejected_lineage": len(assembled.rejected_lineage),
+        "fixed_values": assembled.fixed.total,
     }
     manifest["rejected"] = assembled.rejected
     manifest["rejected_lineage"] = assembled.rejected_lineage
+    manifest["fixed_values"] = assembled.fixed.to_dict()
     return manifest
 
 
@@ -146,10 +152,15 @@ def finish_manifest(manifest: dict[str, Any], assembled: Assembled) -> dict[str,
 
 @dataclass(frozen=True)
 class DropCheck:
-    previous_snapshot: str | None
+    """The count against the baseline: the median count of the last `ok` snapshots of the scope (one bad
+    night, or a run of small drops, cannot move a median of several nights the way it moves "the last one")."""
+
+    previous_snapshot: str | None  # the newest snapshot of the baseline
     previous_count: int | None
+    baseline_snapshots: list[str]  # newest first
+    baseline_count: float | None  # their median count
     count: int
-    drop: float | None  # share of the previous count that is gone (negative when the count grew)
+    drop: float | None  # share of the baseline count that is gone (negative when the count grew)
     max_drop: float
     suspect: bool
     accepted: bool
@@ -157,37 +168,64 @@ class DropCheck:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def describe(self) -> str:
+        return (
+            f"{self.count:,} models, {100 * (self.drop or 0):.1f} % fewer than the median "
+            f"{_number(self.baseline_count)} of the last {len(self.baseline_snapshots)} good snapshots of this "
+            f"scope (the newest: {self.previous_snapshot}, {self.previous_count:,}); more than the allowed "
+            f"{100 * self.max_drop:.0f} %"
+        )
 
-def previous_snapshot(layout: DataLayout, scope_key: str, before: str) -> tuple[str, int] | None:
-    """The newest `ok` snapshot of the same scope and endpoint published before `before`, with its count."""
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "none"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def good_snapshots(layout: DataLayout, scope_key: str, before: str, limit: int) -> list[tuple[str, int]]:
+    """The newest `ok` snapshots of the same scope and endpoint published before `before`, newest first,
+    with their counts (at most `limit`). Unreadable manifests are skipped."""
+    found: list[tuple[str, int]] = []
     for snapshot_id in reversed(layout.snapshot_ids()):
+        if len(found) >= limit:
+            break
         if snapshot_id >= before:
             continue
         try:
             manifest = json.loads(layout.manifest(snapshot_id).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            if manifest.get("scope_key") == scope_key and manifest.get("status") == "ok":
+                found.append((snapshot_id, int(manifest["counts"]["stored"])))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):  # ValueError: JSON
             continue
-        if manifest.get("scope_key") == scope_key and manifest.get("status") == "ok":
-            return snapshot_id, int(manifest["counts"]["stored"])
-    return None
+    return found
 
 
-def check_drop(previous: tuple[str, int] | None, count: int, max_drop: float, *, accept_drop: bool) -> DropCheck:
-    if previous is None or previous[1] == 0:
-        return DropCheck(
-            previous[0] if previous else None,
-            previous[1] if previous else None,
-            count,
-            None,
-            max_drop,
-            suspect=False,
-            accepted=False,
-        )
-    drop = (previous[1] - count) / previous[1]
+def previous_snapshot(layout: DataLayout, scope_key: str, before: str) -> tuple[str, int] | None:
+    """The newest `ok` snapshot of the same scope and endpoint published before `before`, with its count."""
+    found = good_snapshots(layout, scope_key, before, 1)
+    return found[0] if found else None
+
+
+def check_drop(
+    baseline: list[tuple[str, int]] | tuple[str, int] | None, count: int, max_drop: float, *, accept_drop: bool
+) -> DropCheck:
+    """`baseline`: the last good snapshots, newest first (or one `(id, count)`, or None)."""
+    if baseline is None:
+        baseline = []
+    elif isinstance(baseline, tuple):
+        baseline = [baseline]
+    ids = [snapshot_id for snapshot_id, _ in baseline]
+    previous = baseline[0] if baseline else (None, None)
+    median = statistics.median(n for _, n in baseline) if baseline else None
+    if median is None or median == 0:
+        return DropCheck(*previous, ids, median, count, None, max_drop, suspect=False, accepted=False)
+    drop = (median - count) / median
     too_big = drop > max_drop
     return DropCheck(
-        previous[0],
-        previous[1],
+        *previous,
+        ids,
+        median,
         count,
         round(drop, 6),
         max_drop,

@@ -2,7 +2,8 @@
 
     crawl()  →  lock staging → resume the checkpoint or start a new one
              →  per page: fetch (timeouts, retries, guards) → validate → part file → checkpoint
-             →  publish: snapshot Parquet, then manifest (with the drop check) → clear staging
+             →  completeness probe (crawler.completeness)
+    →  publish: snapshot Parquet, then manifest (drop check, probe: `ok` or `suspect`) → clear staging
 
 Its three duties: never lose data (every page is on disk before the next one is asked for), never hang
 (a deadline on every attempt, a cap on every server-asked wait, a wall-clock budget over the run), never
@@ -29,13 +30,21 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import constellation
 from constellation.contract import DataLayout, snapshot_id_for
-from constellation.errors import CrawlInterrupted, CursorRejected, EndlessEmptyPages, RepeatingPages, SuspectSnapshot
+from constellation.errors import (
+    CrawlInterrupted,
+    CursorRejected,
+    EndlessEmptyPages,
+    ListingError,
+    RepeatingPages,
+    SuspectSnapshot,
+)
 from constellation.store import read_manifest
 from crawler.budget import Deadline, watchdog
 from crawler.checkpoint import Checkpoint, Staging, read_part_extras, storage
+from crawler.completeness import ProbeCheck, check_probe, probe_ids, probe_url
 from crawler.fetch import CursorRefused, ListingGuard, Page, PageFetcher, first_url, limits_of
 from crawler.http import Tally, counting, ensure_online, hub_headers, resolve_token
-from crawler.publish import DropCheck, check_drop, previous_snapshot, publish
+from crawler.publish import DropCheck, check_drop, good_snapshots, previous_snapshot, publish
 from crawler.records import convert_items
 from crawler.scope import EXPAND_FIELDS, CrawlSettings, Scope, default_endpoint, normalize_endpoint, scope_key
 
@@ -182,6 +191,8 @@ def _start_or_resume(
         if reason is None and missing:
             reason = f"{len(missing)} of its {checkpoint.pages} staged pages are missing (e.g. {missing[0]})"
         if reason is None:
+            reason = _rewind_to_good_parts(staging, checkpoint, endpoint, scope, settings)
+        if reason is None:
             checkpoint.runs += 1
             log.info(
                 "resuming crawl %s at page %d (%s models seen; it started %.0f s ago)",
@@ -206,6 +217,76 @@ def _start_or_resume(
     staging.save(checkpoint)
     log.info("crawl %s: %s from %s, %d models per page", snapshot_id, scope.describe(), endpoint, settings.page_size)
     return checkpoint, False
+
+
+def _rewind_to_good_parts(
+    staging: Staging, checkpoint: Checkpoint, endpoint: str, scope: Scope, settings: CrawlSettings
+) -> str | None:
+    """Resume from the first staged page that cannot be read back (cut short, corrupt): drop it and the
+    pages after it, and fetch them again from its URL. The reason to discard the checkpoint instead, when
+    that URL is no longer known (only the last few are kept)."""
+    bad = staging.first_bad_part(checkpoint.pages)
+    if bad is None:
+        return None
+    index, problem = bad
+    url = first_url(endpoint, scope, settings.page_size) if index == 0 else checkpoint.page_urls.get(str(index))
+    if url is None:
+        return f"staged page {index} is unusable ({problem}) and its URL is no longer known"
+    log.warning(
+        "staged page %d of crawl %s is unusable (%s); fetching pages %d..%d again",
+        index,
+        checkpoint.snapshot_id,
+        problem,
+        index,
+        checkpoint.pages - 1,
+    )
+    staging.drop_parts_from(index)
+    checkpoint.pages, checkpoint.next_url, checkpoint.last_page_full = index, url, False
+    checkpoint.page_urls = {k: v for k, v in checkpoint.page_urls.items() if int(k) < index}
+    checkpoint.seen = checkpoint.stored = checkpoint.rejected = 0
+    for path in staging.part_paths(index):
+        extras = read_part_extras(path)
+        checkpoint.seen += extras.seen
+        checkpoint.rejected += len(extras.rejected)
+        checkpoint.stored += pq.read_metadata(path).num_rows
+    staging.save(checkpoint)
+    return None
+
+
+def _completeness_failures(
+    drop: DropCheck, probe: ProbeCheck, last_page_full: bool, page_size: int
+) -> tuple[list[str], list[str]]:
+    """The checks that failed (names) and why (one line each, with the numbers); empty when trusted."""
+    failed: list[str] = []
+    reasons: list[str] = []
+    if drop.suspect:
+        failed.append("drop_check")
+        reasons.append(f"drop check: {drop.describe()}")
+    if probe.failed:
+        failed.append("probe")
+        reasons.append(f"probe: {probe.describe()}")
+    if last_page_full and not probe.confirmed:
+        failed.append("last_page_full")
+        reasons.append(
+            f"last page: the listing ended on a full page ({page_size} models) without a next link, "
+            "and no probe confirmed it complete"
+        )
+    return failed, reasons
+
+
+def _suspect_message(snapshot_id: str, manifest: dict[str, Any]) -> str:
+    failed = manifest.get("completeness", {}).get("failed", ["drop_check"])
+    reasons = manifest.get("suspect_reasons") or ["the count dropped more than allowed"]
+    advice = []
+    if failed != ["drop_check"]:
+        advice.append("the listing probably ended early (a page without a next link): crawl again")
+    if "drop_check" in failed:
+        advice.append("if the drop is real, crawl again with --accept-drop")
+    text = "; ".join(advice)
+    return (
+        f"snapshot {snapshot_id} is published but marked 'suspect' (build skips it): {'; '.join(reasons)}. "
+        f"{text[:1].upper()}{text[1:]}."
+    )
 
 
 def _free_snapshot_id(layout: DataLayout, moment: datetime) -> str:
@@ -300,8 +381,19 @@ class _Run:
         converted = convert_items(items, page.fetched_at)
         for rejection in converted.rejected:
             log.warning("page %d: rejected item %s: %s", index, rejection.id or "(no id)", rejection.reason)
-        self.staging.write_part(index, converted.table, converted.seen, converted.rejected, converted.rejected_lineage)
+        if converted.fixed.total:
+            log.warning(
+                "page %d: %d values could not be stored as sent and were fixed (%s)",
+                index,
+                converted.fixed.total,
+                ", ".join(f"{column}: {entry['count']}" for column, entry in converted.fixed.to_dict().items()),
+            )
+        self.staging.write_part(
+            index, converted.table, converted.seen, converted.rejected, converted.rejected_lineage, converted.fixed
+        )
         cp = self.cp
+        # A dropped Link looks like this; a real last page is this full once in page_size listings.
+        cp.last_page_full = page.next_url is None and len(page.items) >= self.settings.page_size
         cp.remember_url(index, page.url)
         cp.pages += 1
         cp.next_url = next_url
@@ -358,13 +450,31 @@ class _Run:
     def _forget_pages_from(self, start: int) -> None:
         cp = self.cp
         for path in self.staging.part_paths(cp.pages)[start:]:
-            seen, rejected, _ = read_part_extras(path)
-            cp.seen -= seen
-            cp.rejected -= len(rejected)
+            extras = read_part_extras(path)
+            cp.seen -= extras.seen
+            cp.rejected -= len(extras.rejected)
             cp.stored -= pq.read_metadata(path).num_rows
         self.staging.drop_parts_from(start)
         cp.pages = start
         cp.page_urls = {k: v for k, v in cp.page_urls.items() if int(k) < start}
+
+    def _probe(self) -> ProbeCheck:
+        """Fetch one page of the scope's newest models and check that the staged listing holds them."""
+        size = self.settings.probe_size
+        if size == 0:
+            return ProbeCheck(skipped="turned off (--probe-size 0)")
+        if self.scope.limit is not None and self.cp.seen >= self.scope.limit:
+            return ProbeCheck(size=size, skipped=f"the crawl stopped at --limit {self.scope.limit}, as asked")
+        try:
+            page = self.fetcher.fetch(probe_url(self.endpoint, self.scope, size), is_first=True)
+        except ListingError as exc:  # an answer that cannot be used; a Hub that does not answer stops the crawl
+            log.warning("the completeness probe failed: %s", exc)
+            return ProbeCheck(size=size, error=str(exc))
+        check = check_probe(
+            probe_ids(page.items), self.staging.part_paths(self.cp.pages), size, self.settings.probe_tolerance
+        )
+        log.info("completeness probe: %d of the %d newest models are not in the listing", check.missing, check.probed)
+        return check
 
     def _retries_total(self) -> int:
         return sum(self._base_retries.values()) + self.tally.total_retries
@@ -384,7 +494,10 @@ class _Run:
             log.info("snapshot %s was already published; clearing the staging folder", sid)
             self.staging.clear()
             manifest = read_manifest(self.layout, sid)
+            if manifest.get("status") == "suspect":
+                raise SuspectSnapshot(_suspect_message(sid, manifest))
             return CrawlResult(sid, manifest.get("status", "ok"), manifest, resumed)
+        probe = self._probe()
         self._save_stats()
         # A crawl killed while publishing leaves its temporary files behind (atomic_path names them so).
         for leftover in self.layout.snapshots.glob(f".{sid}.*.tmp"):
@@ -411,42 +524,48 @@ class _Run:
             "expand": list(EXPAND_FIELDS),
             "settings": self.settings.to_dict(),
         }
-        previous = previous_snapshot(self.layout, cp.scope_key, sid)
-        drop: list[DropCheck] = []
+        baseline = good_snapshots(self.layout, cp.scope_key, sid, self.settings.drop_baseline)
+        verdict: list[tuple[DropCheck, list[str]]] = []
 
         def decide(assembled: Any) -> dict[str, Any]:
-            check = check_drop(previous, assembled.stored, self.settings.max_drop, accept_drop=accept_drop)
-            drop.append(check)
-            return {"status": "suspect" if check.suspect else "ok", "drop_check": check.to_dict()}
+            check = check_drop(baseline, assembled.stored, self.settings.max_drop, accept_drop=accept_drop)
+            failed, reasons = _completeness_failures(check, probe, cp.last_page_full, self.settings.page_size)
+            verdict.append((check, reasons))
+            return {
+                "status": "suspect" if failed else "ok",
+                "drop_check": check.to_dict(),
+                "completeness": {"probe": probe.to_dict(), "last_page_full": cp.last_page_full, "failed": failed},
+                "suspect_reasons": reasons,
+            }
 
         with storage(f"publishing snapshot {sid}"):
             assembled, manifest = publish(self.layout, sid, self.staging.part_paths(cp.pages), manifest, decide)
         self.staging.clear()
         counts = manifest["counts"]
         log.info(
-            "published snapshot %s: %s models (%d rejected, %d duplicates) from %d pages, %d requests, "
-            "retries %s, in %.1f s",
+            "published snapshot %s: %s models (%d rejected, %d values fixed, %d duplicates) from %d pages, "
+            "%d requests, retries %s, in %.1f s",
             sid,
             f"{counts['stored']:,}",
             counts["rejected"],
+            counts["fixed_values"],
             counts["duplicates"],
             cp.pages,
             cp.requests,
             cp.retries or "none",
             cp.active_s,
         )
-        check = drop[0]
+        check, reasons = verdict[0]
         if check.accepted:
             log.warning(
-                "the count dropped by %.1f %% since %s; accepted (--accept-drop)",
+                "the count dropped by %.1f %% from the median of the last good snapshots; accepted (--accept-drop)",
                 100 * (check.drop or 0),
-                check.previous_snapshot,
             )
-        if check.suspect:
-            raise SuspectSnapshot(
-                f"snapshot {sid} has {check.count:,} models, {100 * (check.drop or 0):.1f} % fewer than "
-                f"{check.previous_snapshot} ({check.previous_count:,}); more than the allowed "
-                f"{100 * check.max_drop:.0f} %. It is published but marked 'suspect'. If the drop is real, "
-                "crawl again with --accept-drop."
+        if cp.last_page_full and not reasons:
+            log.warning(
+                "the listing ended on a full page (%d models) without a next link; the probe confirmed it complete",
+                self.settings.page_size,
             )
+        if reasons:
+            raise SuspectSnapshot(_suspect_message(sid, manifest))
         return CrawlResult(sid, manifest["status"], manifest, resumed)

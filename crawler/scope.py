@@ -147,7 +147,11 @@ class CrawlSettings:
     max_empty_pages: int = 3  # consecutive empty pages that still say "next" before giving up
     max_repeated_pages: int = 3  # consecutive pages that bring no id not seen before, before giving up
     max_cursor_restarts: int = 2  # rejected cursor: restart from the previous page's cursor, then from scratch
-    max_drop: float = 0.20  # share of models lost vs the previous snapshot that marks a snapshot suspect
+    max_drop: float = 0.20  # share of models lost vs the baseline that marks a snapshot suspect
+    drop_baseline: int = 5  # the baseline is the median count of this many last `ok` snapshots of the scope
+    # After the listing, one page of the scope's newest models (crawler.completeness); 0 turns the probe off.
+    probe_size: int = MAX_PAGE_SIZE
+    probe_tolerance: float = 0.02  # share of probed ids that may be missing (created or re-ranked meanwhile)
 
     def __post_init__(self) -> None:
         for name, (low, high) in SETTING_RANGES.items():
@@ -174,6 +178,9 @@ SETTING_RANGES: dict[str, tuple[float, float]] = {
     "max_repeated_pages": (1, 10_000),
     "max_cursor_restarts": (0, 100),
     "max_drop": (0.0, 1.0),
+    "drop_baseline": (1, 1000),
+    "probe_size": (0, MAX_PAGE_SIZE),
+    "probe_tolerance": (0.0, 0.99),
 }
 # The command-line option of each setting, for messages.
 SETTING_OPTIONS: dict[str, str] = {
@@ -187,6 +194,7 @@ SETTING_OPTIONS: dict[str, str] = {
     "budget_s": "--budget",
     "checkpoint_max_age_s": "--max-checkpoint-age",
     "max_drop": "--max-drop",
+    "probe_size": "--probe-size",
 }
 
 

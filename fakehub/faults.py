@@ -41,6 +41,9 @@ FAULT_PARAMS: dict[str, dict[str, Any]] = {
     # row 12: 200 with one item broken: which = no_id | safetensors_no_total | bad_date | not_dict | all
     # (all: items item..item+3 get one breakage each); the other items stay valid
     "malformed_items": {"which": "no_id", "item": 0},
+    # row 12b: 200 with values of the right JSON type that Arrow/Parquet cannot store as sent, one per item
+    # from `item` on: which = one of UNSTORABLE_VALUE_KINDS | all (each kind on its own item, in that order)
+    "unstorable_values": {"which": "all", "item": 0},
     # row 13: sleep before the headers, or (trickle) send the body in 8 slices over `seconds`
     "slow": {"seconds": 1.0, "trickle": False},
     # row 13 (issue #11): the body dribbled `bytes` bytes every `interval` seconds, each gap shorter than a
@@ -76,6 +79,16 @@ FAULT_KINDS: tuple[str, ...] = tuple(FAULT_PARAMS)
 
 SERVER_ERROR_STATUSES = (500, 502, 503, 504, 408)
 MALFORMED_ITEM_KINDS = ("no_id", "safetensors_no_total", "bad_date", "not_dict")
+UNSTORABLE_VALUE_KINDS = (
+    "surrogate_tag",  # a tag holding a lone surrogate (JSON "\ud800")
+    "surrogate_card",  # cardData.license holding a lone surrogate (the license comes from the card)
+    "huge_int",  # downloads 2**63, likes 2**64, safetensors.total 10**30: beyond int64
+    "not_finite",  # trendingScore NaN, downloadsAllTime Infinity (Python's json writes and reads both)
+    "nul",  # library_name with a NUL character
+    "long_text",  # pipeline_tag of 100,000 characters
+    "nested_gated",  # gated as an object
+    "surrogate_id",  # the id itself holds a lone surrogate
+)
 
 
 @dataclass(init=False)
@@ -152,6 +165,14 @@ def _check_params(kind: str, params: dict[str, Any]) -> None:
             )
         if not isinstance(params["item"], int) or params["item"] < 0:
             raise FakeHubError(f"fault 'malformed_items': item must be an integer >= 0, got {params['item']!r}")
+    if kind == "unstorable_values":
+        if params["which"] not in (*UNSTORABLE_VALUE_KINDS, "all"):
+            raise FakeHubError(
+                f"fault 'unstorable_values': which must be one of {', '.join(UNSTORABLE_VALUE_KINDS)}, all;"
+                f" got {params['which']!r}"
+            )
+        if not isinstance(params["item"], int) or params["item"] < 0:
+            raise FakeHubError(f"fault 'unstorable_values': item must be an integer >= 0, got {params['item']!r}")
     if kind == "empty_pages_with_next" and (not isinstance(params["pages"], int) or params["pages"] < 1):
         raise FakeHubError(f"fault 'empty_pages_with_next': pages must be an integer >= 1, got {params['pages']!r}")
     if kind == "foreign_link" and not str(params["host"]).startswith(("http://", "https://")):

@@ -43,7 +43,7 @@ import pandas as pd
 
 from constellation.errors import FakeHubError
 from fakehub.cursor import Cursor, InvalidCursor, decode_cursor, encode_cursor
-from fakehub.faults import Fault, FaultPlan
+from fakehub.faults import UNSTORABLE_VALUE_KINDS, Fault, FaultPlan
 from fakehub.projections import COMPUTED_KEYS
 from fakehub.query import DEFAULT_SORT, BadRequest, parse_expand, parse_list_query
 from fakehub.store import HubStore, json_default
@@ -306,11 +306,13 @@ class FakeHub:
         result = self.store.page(query.selection, query.sort, query.limit, after)
         next_cursor = Cursor(query.sort, here + 1, result.last_value, result.last_id) if result.has_next else None
 
-        if kind in ("malformed_items", "json_object"):
+        if kind in ("malformed_items", "unstorable_values", "json_object"):
             items = self.store.render(result.rows, query.keys)
             if kind == "malformed_items":
                 _break_items(items, params["which"], params["item"])
-            body = _encode(items) if kind == "malformed_items" else _encode({"models": items})
+            elif kind == "unstorable_values":
+                _unstorable_values(items, params["which"], params["item"])
+            body = _encode({"models": items}) if kind == "json_object" else _encode(items)
         else:
             body = self.store.render_json(result.rows, query.keys)
         response = _Response(200, body)
@@ -556,6 +558,32 @@ def _break_items(items: list[Any], which: str, first: int) -> None:
             item["createdAt"] = "yesterday"
         else:
             items[at] = "not a model"
+
+
+def _unstorable_values(items: list[Any], which: str, first: int) -> None:
+    """Puts values Arrow cannot store as sent into items in place, one kind per item (table row 12b)."""
+    kinds = UNSTORABLE_VALUE_KINDS if which == "all" else (which,)
+    for offset, kind in enumerate(kinds):
+        if first + offset >= len(items) or not isinstance(items[first + offset], dict):
+            return
+        item = items[first + offset]
+        if kind == "surrogate_tag":
+            item["tags"] = [*(item.get("tags") or []), "odd-\ud800-tag"]
+        elif kind == "surrogate_card":
+            item["tags"] = [t for t in item.get("tags") or [] if not t.startswith("license:")]
+            item["cardData"] = {**(item.get("cardData") or {}), "license": "mit-\udfff"}
+        elif kind == "huge_int":
+            item.update(downloads=2**63, likes=2**64, safetensors={"parameters": {}, "total": 10**30})
+        elif kind == "not_finite":
+            item.update(trendingScore=float("nan"), downloadsAllTime=float("inf"))
+        elif kind == "nul":
+            item["library_name"] = "trans\x00formers"
+        elif kind == "long_text":
+            item["pipeline_tag"] = "x" * 100_000
+        elif kind == "nested_gated":
+            item["gated"] = {"mode": "manual"}
+        else:
+            item["id"] = f"{item['id']}\ud800"
 
 
 class _Server(ThreadingHTTPServer):

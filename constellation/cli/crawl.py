@@ -122,9 +122,16 @@ class _Number(click.ParamType):
     type=_Number(0, 1),
     default=0.2,
     show_default=True,
-    help="Mark the snapshot suspect if it has this share fewer models than the previous one.",
+    help="Mark the snapshot suspect if it has this share fewer models than the median of the last 5 good ones.",
 )
 @click.option("--accept-drop", is_flag=True, help="Publish as ok even if the count dropped more than --max-drop.")
+@click.option(
+    "--probe-size",
+    type=click.IntRange(0, 1000),
+    default=1000,
+    show_default=True,
+    help="Newest models of the scope the listing must hold to be trusted (0: no probe).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would happen and fetch the first page; write nothing.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 def command(
@@ -147,6 +154,7 @@ def command(
     max_checkpoint_age: str,
     max_drop: float,
     accept_drop: bool,
+    probe_size: int,
     dry_run: bool,
     progress: bool,
 ) -> None:
@@ -190,6 +198,7 @@ def command(
         budget_s=_duration("--budget", budget),
         checkpoint_max_age_s=_duration("--max-checkpoint-age", max_checkpoint_age),
         max_drop=max_drop,
+        probe_size=probe_size,
     )
     _single_log_stream()
     layout = DataLayout.at(data_dir)

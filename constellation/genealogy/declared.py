@@ -14,7 +14,8 @@ Conventions (documented in docs/data.md and docs/quality.md):
   once under each of its ancestors.
 - A declared parent that the snapshot does not hold stays an external node: the edge is kept and may become
   a family root.
-- Hub ids are case-insensitive; a declared parent id is resolved to the snapshot's spelling.
+- Hub ids are case-insensitive; a declared parent id is resolved to the snapshot's spelling. When the
+  snapshot holds ids that differ only in case, the exact spelling wins.
 - An entry whose relation is missing (only the relation-less tag or cardData named the parent) gets the
   relation the Hub itself would give: "quantized" when the child's name marks a quantized format, else
   "finetune". Those are counted in the report.
@@ -306,13 +307,18 @@ class _Nodes:
 
 
 def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame) -> _Nodes:
-    """Map parent ids to snapshot rows (case-insensitively) or to external nodes numbered after them."""
+    """Map parent ids to snapshot rows or to external nodes numbered after them. The exact id wins; only
+    a parent id that matches no row exactly is resolved case-insensitively (a listing can hold `Org/Model`
+    and `org/model` side by side: a child naming one must not be attached to the other)."""
     n = len(ids)
+    exact_of = pd.Series(np.arange(n), index=ids.astype(str).to_numpy())
+    exact_of = exact_of[~exact_of.index.duplicated(keep="first")]
     index_of = pd.Series(np.arange(n), index=ids.astype(str).str.lower().to_numpy())
     index_of = index_of[~index_of.index.duplicated(keep="first")]
     child_idx = pd.Series(np.arange(n), index=ids.to_numpy())
     child_idx = child_idx[~child_idx.index.duplicated(keep="last")]
-    src = valid["parent_key"].map(index_of)
+    src = valid["parent"].map(exact_of)
+    src = src.where(src.notna(), valid["parent_key"].map(index_of))
     external = src.isna().to_numpy()
     ext_keys, ext_codes = np.unique(valid.loc[external, "parent_key"].to_numpy(dtype=str), return_inverse=True)
     ext_names = valid.loc[external].groupby("parent_key", sort=True)["parent"].first().reindex(ext_keys).to_numpy()

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from constellation.cli import main
 from fakehub.faults import Fault
-from tests.crawler.conftest import PAGE_SIZE
+from fakehub.store import HubStore
+from tests.crawler.conftest import PAGE_SIZE, make_records
 
 FAST = ["--page-size", str(PAGE_SIZE), "--timeout", "0.5", "--retries", "1", "--retry-wait", "0.01",
         "--exhausted-wait", "0.01", "--no-progress"]  # fmt: skip
@@ -65,8 +66,11 @@ def test_suspect_snapshot_exits_8_and_accept_drop_exits_0(hub, data_dir):
     hub.faults.add(Fault("drop_link", page=1))
     suspect = invoke(*args)
     assert suspect.exit_code == 8 and "marked 'suspect'" in suspect.output
-    hub.faults.add(Fault("drop_link", page=1))
+    hub.store = HubStore.from_records(make_records()[:20])  # the Hub really lost models
+    assert invoke(*args).exit_code == 8
     assert invoke(*args, "--accept-drop").exit_code == 0
+    hub.faults.add(Fault("drop_link", page=1))  # a listing cut short is not a drop to accept
+    assert invoke(*args, "--accept-drop").exit_code == 8
 
 
 def test_contradictory_scope_is_a_usage_error(data_dir):

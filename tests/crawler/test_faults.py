@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import pytest
 from huggingface_hub import constants as hf_constants
@@ -82,7 +83,7 @@ def test_rate_limit_waits_what_the_hub_asks(layout, records, settings):
 
 def test_a_rejected_cursor_restarts_from_the_previous_page(layout, records, settings):
     result, hub = crawl_with(layout, records, settings, Fault("invalid_cursor", page=3))
-    asked = [r.page for r in hub.model_requests]
+    asked = [r.page for r in hub.model_requests if r.query.get("sort") != ["createdAt"]]  # not the probe
     assert asked == [0, 1, 2, 3, 2, 3, 4, 5, 6, 7, 8]
     assert result.manifest["pages"] == PAGES and result.manifest["cursor_restarts"] == 1
 
@@ -108,6 +109,47 @@ def test_malformed_items_are_quarantined_and_counted(layout, records, settings, 
         {"id": None, "reason": "item is a JSON string, not an object"},
     ]
     assert "rejected item" in caplog.text
+
+
+def test_values_that_cannot_be_stored_are_fixed_per_value_and_the_night_goes_on(layout, records, settings, caplog):
+    """Row 12b: a lone surrogate, an integer beyond int64, NaN, a NUL, a huge string, an object for `gated`
+    and a broken id, all on one page. Before, the page raised a traceback on every rerun."""
+    settings = replace(settings, page_size=10)
+    with caplog.at_level(logging.WARNING, logger="crawler.run"):
+        result, _ = crawl_with(layout, records, settings, Fault("unstorable_values", page=1, which="all", item=0))
+    ids = text_generation_ids(records)
+    hit = ids[10:18]  # page 1, items 0..7: one kind each, in UNSTORABLE_VALUE_KINDS order
+    rows = {r["id"]: r for r in snapshot_rows(layout, result.snapshot_id)}
+    assert list(rows) == [i for i in ids if i != hit[7]]  # only the model whose id is broken is set aside
+    assert result.status == "ok"
+
+    assert rows[hit[0]]["tags"][-1] == "odd-\ufffd-tag"
+    assert rows[hit[1]]["license"] == "mit-\ufffd"
+    assert (rows[hit[2]]["downloads"], rows[hit[2]]["likes"], rows[hit[2]]["params_safetensors"]) == (None,) * 3
+    assert (rows[hit[3]]["trending_score"], rows[hit[3]]["downloads_all_time"]) == (None, None)
+    assert rows[hit[3]]["downloads"] == records[int(hit[3][-3:])]["downloads"]  # the rest of the row is kept
+    assert rows[hit[4]]["library_name"] == "trans\ufffdformers"
+    assert rows[hit[5]]["pipeline_tag"] is None
+    assert rows[hit[6]]["gated"] is None
+
+    m = result.manifest
+    assert m["counts"]["fixed_values"] == 10 and m["counts"]["rejected"] == 1
+    replaced = "lone surrogate or NUL character replaced by U+FFFD"
+    beyond, not_finite = "outside the 64-bit integer range; nulled", "not a finite number; nulled"
+    assert m["fixed_values"] == {
+        "downloads": {"count": 1, "reasons": {beyond: 1}, "examples": [hit[2]]},
+        "downloads_all_time": {"count": 1, "reasons": {not_finite: 1}, "examples": [hit[3]]},
+        "gated": {"count": 1, "reasons": {"a JSON object, not a boolean or a string; nulled": 1}, "examples": [hit[6]]},
+        "library_name": {"count": 1, "reasons": {replaced: 1}, "examples": [hit[4]]},
+        "license": {"count": 1, "reasons": {replaced: 1}, "examples": [hit[1]]},
+        "likes": {"count": 1, "reasons": {beyond: 1}, "examples": [hit[2]]},
+        "params_safetensors": {"count": 1, "reasons": {beyond: 1}, "examples": [hit[2]]},
+        "pipeline_tag": {"count": 1, "reasons": {"longer than 4096 characters; nulled": 1}, "examples": [hit[5]]},
+        "tags": {"count": 1, "reasons": {replaced: 1}, "examples": [hit[0]]},
+        "trending_score": {"count": 1, "reasons": {not_finite: 1}, "examples": [hit[3]]},
+    }  # fmt: skip
+    assert m["rejected"] == [{"id": f"{hit[7]}\ufffd", "reason": f"id '{hit[7]}\ufffd' is not a model id (owner/name)"}]
+    assert "page 1: 10 values could not be stored as sent and were fixed" in caplog.text
 
 
 FATAL = [
@@ -215,4 +257,4 @@ def test_agent_harness_route_is_fetched_at_most_once_with_telemetry_on(tmp_path,
         paths = [r.path for r in hub.requests]
     assert done.returncode == 0, done.stderr
     assert paths.count("/api/agent-harnesses") == 1
-    assert paths.count("/api/models") == PAGES
+    assert paths.count("/api/models") == PAGES + 1  # + the completeness probe

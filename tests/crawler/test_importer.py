@@ -45,7 +45,14 @@ def test_paper_csv_becomes_the_snapshot_of_2023_07_19(tmp_path, layout):
     assert rows[0]["tags"] is None and rows[0]["base_models"] is None  # unknown, not empty
 
     m = result.manifest
-    assert m["counts"] == {"seen": 3, "stored": 2, "rejected": 1, "duplicates": 0, "rejected_lineage": 0}
+    assert m["counts"] == {
+        "seen": 3,
+        "stored": 2,
+        "rejected": 1,
+        "duplicates": 0,
+        "rejected_lineage": 0,
+        "fixed_values": 0,
+    }
     assert m["rejected"] == [
         {"id": None, "reason": "link 'ftp://elsewhere/x' is not a https://huggingface.co/<id> address"}
     ]
@@ -77,7 +84,14 @@ def test_jsonl_records_are_validated_like_crawled_pages(tmp_path, layout):
     rows = pq.read_table(layout.snapshot(result.snapshot_id)).to_pylist()
     assert [(r["id"], r["downloads"]) for r in rows] == [("old/legacy-key", 1), ("a/b", 6)]
     m = result.manifest
-    assert m["counts"] == {"seen": 5, "stored": 2, "rejected": 2, "duplicates": 1, "rejected_lineage": 0}
+    assert m["counts"] == {
+        "seen": 5,
+        "stored": 2,
+        "rejected": 2,
+        "duplicates": 1,
+        "rejected_lineage": 0,
+        "fixed_values": 0,
+    }
     assert [r["reason"] for r in m["rejected"]] == [
         "line 5 is not JSON (Expecting property name enclosed in double quotes)",
         "createdAt 'yesterday' is not a Hub date (YYYY-MM-DDTHH:MM:SS.mmmZ)",
@@ -128,3 +142,17 @@ def test_a_csv_broken_mid_file_is_refused_without_a_traceback(tmp_path, layout):
     with pytest.raises(ImportFailed, match="paper.csv is not a readable CSV: Error tokenizing data"):
         import_file(layout, csv)
     assert layout.snapshot_ids() == []
+
+
+def test_jsonl_values_that_cannot_be_stored_are_fixed_and_counted(tmp_path, layout):
+    path = tmp_path / "dump.jsonl"
+    path.write_text(
+        '{"id": "a/b", "downloads": 9223372036854775808, "tags": ["x\\ud800"]}\n{"id": "c/d", "trendingScore": NaN}\n'
+    )
+    result = import_file(layout, path, as_of=datetime(2026, 8, 22, tzinfo=UTC))
+    rows = pq.read_table(layout.snapshot(result.snapshot_id)).to_pylist()
+    assert [(r["id"], r["downloads"], r["tags"], r["trending_score"]) for r in rows] == [
+        ("a/b", None, ["x\ufffd"], None), ("c/d", None, [], None),
+    ]  # fmt: skip
+    assert result.manifest["counts"]["fixed_values"] == 3
+    assert sorted(result.manifest["fixed_values"]) == ["downloads", "tags", "trending_score"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.records import InvalidRecord, convert_items, parse_license, parse_lineage, parse_record
+from crawler.records import InvalidRecord, ValueFixes, convert_items, parse_license, parse_lineage, parse_record
 
 NOW = datetime(2026, 7, 26, 2, 15, tzinfo=UTC)
 
@@ -142,3 +142,73 @@ def test_gated_and_params():
     row, _ = parse_record({"id": "a/b", "gated": "auto", "safetensors": {"parameters": {}, "total": 7},
                            "gguf": {"architecture": "llama"}})  # fmt: skip
     assert (row["gated"], row["params_safetensors"], row["params_gguf"]) == ("auto", 7, None)
+
+
+# Quarantine per value: what Arrow/Parquet cannot store as sent is fixed and counted; the model stays.
+
+REPLACED = "lone surrogate or NUL character replaced by U+FFFD"
+
+
+@pytest.mark.parametrize(
+    "item, column, value, reason",
+    [
+        ({"downloads": 2**63 - 1}, "downloads", 2**63 - 1, None),
+        ({"downloads": -(2**63)}, "downloads", -(2**63), None),
+        ({"downloads": 2**63}, "downloads", None, "outside the 64-bit integer range; nulled"),
+        ({"likes": -(2**63) - 1}, "likes", None, "outside the 64-bit integer range; nulled"),
+        ({"likes": 1e30}, "likes", None, "outside the 64-bit integer range; nulled"),
+        ({"downloadsAllTime": float("inf")}, "downloads_all_time", None, "not a finite number; nulled"),
+        ({"trendingScore": float("nan")}, "trending_score", None, "not a finite number; nulled"),
+        ({"trendingScore": 10**400}, "trending_score", None, "not a finite number; nulled"),
+        ({"gguf": {"total": 2**64}}, "params_gguf", None, "outside the 64-bit integer range; nulled"),
+        ({"library_name": "a\x00b"}, "library_name", "a\ufffdb", REPLACED),
+        ({"pipeline_tag": "text-\ud83d"}, "pipeline_tag", "text-\ufffd", REPLACED),
+        ({"author": "\udc00"}, "author", "\ufffd", REPLACED),
+        ({"pipeline_tag": "x" * 4097}, "pipeline_tag", None, "longer than 4096 characters; nulled"),
+        ({"pipeline_tag": "x" * 4096}, "pipeline_tag", "x" * 4096, None),
+        ({"gated": ["manual"]}, "gated", None, "a JSON array, not a boolean or a string; nulled"),
+        ({"cardData": {"license": "\ud800"}}, "license", "\ufffd", REPLACED),
+        ({"pipeline_tag": "text-generation 🤗"}, "pipeline_tag", "text-generation 🤗", None),  # a real pair is fine
+    ],
+)  # fmt: skip
+def test_values_that_cannot_be_stored_are_fixed_and_counted(item, column, value, reason):
+    fixes = ValueFixes()
+    row, _ = parse_record({"id": "a/b", **item}, fixes)
+    assert row[column] == value
+    expected = {} if reason is None else {column: {"count": 1, "reasons": {reason: 1}, "examples": ["a/b"]}}
+    assert fixes.to_dict() == expected
+    assert convert_items([{"id": "a/b", **item}], NOW).table.num_rows == 1  # and Arrow takes the row
+
+
+def test_tags_are_repaired_or_dropped_one_by_one():
+    fixes = ValueFixes()
+    row, _ = parse_record({"id": "a/b", "tags": ["ok", "bad\ud800", "y" * 5000, "license:mit"]}, fixes)
+    assert row["tags"] == ["ok", "bad\ufffd", "license:mit"] and row["license"] == "mit"
+    assert fixes.to_dict() == {
+        "tags": {"count": 2, "examples": ["a/b"], "reasons": {
+            REPLACED: 1, "a tag longer than 4096 characters; dropped": 1,
+        }},
+    }  # fmt: skip
+
+
+def test_an_unusable_id_quarantines_the_record_with_a_storable_id():
+    page = convert_items([{"id": "a/b\ud800"}, {"id": "a/" + "b" * 300}, {"id": "c/d", "likes": 2**70}], NOW)
+    assert page.table.column("id").to_pylist() == ["c/d"]
+    assert [r.to_dict() for r in page.rejected] == [
+        {"id": "a/b\ufffd", "reason": "id 'a/b\ufffd' is not a model id (owner/name)"},
+        {"id": "a/" + "b" * 198, "reason": "id is 302 characters long, more than a Hub id can be (200)"},
+    ]
+    assert page.fixed.to_dict() == {
+        "likes": {"count": 1, "reasons": {"outside the 64-bit integer range; nulled": 1}, "examples": ["c/d"]}
+    }
+
+
+def test_fixes_of_many_pages_add_up_and_keep_a_few_examples():
+    total = ValueFixes()
+    for page in range(3):
+        fixes = ValueFixes()
+        for i in range(4):
+            parse_record({"id": f"o/m{page}{i}", "likes": 2**63}, fixes)
+        total.merge(fixes.to_dict())
+    assert total.to_dict() == {"likes": {"count": 12, "reasons": {"outside the 64-bit integer range; nulled": 12},
+                                         "examples": ["o/m00", "o/m01", "o/m02", "o/m03", "o/m10"]}}  # fmt: skip

@@ -38,8 +38,9 @@ def test_crawl_publishes_every_model_of_the_scope(hub, layout, records, settings
         "rejected": 0,
         "duplicates": 0,
         "rejected_lineage": 2,
+        "fixed_values": 0,
     }
-    assert m["pages"] == pages and m["requests"] == pages
+    assert m["pages"] == pages and m["requests"] == pages + 1  # + the completeness probe
     assert m["retries"] == {}
     assert m["scope"] == {
         "pipeline_tag": "text-generation",
@@ -225,3 +226,25 @@ def test_a_write_failure_is_a_storage_error_with_the_checkpoint_kept(hub, layout
         crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     assert info.value.exit_code == 9
     assert Staging(layout).load().pages == 0
+
+
+def test_ids_that_differ_only_in_case_are_two_models_and_keep_their_own_children(layout, settings):
+    """A listing can hold `Org/Model` and `org/model`: the crawl keeps both, and a child's declared parent
+    is the exact id, not whichever spelling came first."""
+    from constellation.genealogy.declared import declared_lineage
+    from fakehub.server import FakeHub
+
+    base = {"pipeline_tag": "text-generation", "createdAt": "2024-01-01T00:00:00.000Z"}
+    records = [
+        {**base, "_id": f"{1:024x}", "id": "Org/Model", "trendingScore": 4, "tags": []},
+        {**base, "_id": f"{2:024x}", "id": "org/model", "trendingScore": 3, "tags": []},
+        {**base, "_id": f"{3:024x}", "id": "a/child", "trendingScore": 2, "tags": ["base_model:finetune:org/model"]},
+        {**base, "_id": f"{4:024x}", "id": "b/child", "trendingScore": 1, "cardData": {"base_model": "Org/Model"}},
+    ]
+    with FakeHub(records, page_size=PAGE_SIZE) as hub:
+        result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
+    assert result.manifest["counts"]["duplicates"] == 0
+    snapshot = pq.read_table(layout.snapshot(result.snapshot_id)).to_pandas()
+    assert snapshot["id"].tolist() == ["Org/Model", "org/model", "a/child", "b/child"]
+    lineage = declared_lineage(snapshot)
+    assert lineage.columns["parent"].fillna("-").tolist() == ["-", "-", "org/model", "Org/Model"]

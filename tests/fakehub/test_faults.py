@@ -8,6 +8,7 @@ the server's own delays stay real.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from itertools import islice
@@ -187,6 +188,31 @@ def test_malformed_items_leave_the_other_items_of_the_page_valid(hub, records):
     assert page[3]["createdAt"] == "yesterday"
     assert page[4] == "not a model"
     assert [m["id"] for m in (page[0],)] == expected_order(records, "trendingScore")[:1]
+
+
+def test_unstorable_values_are_served_as_valid_json_the_client_decodes(hub, records):  # row 12b
+    hub.faults.add(Fault("unstorable_values", page=0, which="all", item=1))
+    expand = ["tags", "cardData", "downloads", "downloadsAllTime", "likes", "trendingScore", "safetensors",
+              "library_name", "pipeline_tag", "gated"]  # fmt: skip
+    response = get_session().get(hub.url + "/api/models", params={"limit": 10, "expand": expand})
+    assert b"\\ud800" in response.content and b"NaN" in response.content  # JSON escapes, as the Hub would send
+    page = response.json()
+
+    assert page[0]["id"] == expected_order(records, "trendingScore")[0]  # item 0 untouched
+    assert page[1]["tags"][-1] == "odd-\ud800-tag"
+    assert page[2]["cardData"]["license"] == "mit-\udfff" and not any(t.startswith("license:") for t in page[2]["tags"])
+    assert (page[3]["downloads"], page[3]["likes"], page[3]["safetensors"]["total"]) == (2**63, 2**64, 10**30)
+    assert math.isnan(page[4]["trendingScore"]) and page[4]["downloadsAllTime"] == math.inf
+    assert page[5]["library_name"] == "trans\x00formers"
+    assert len(page[6]["pipeline_tag"]) == 100_000
+    assert page[7]["gated"] == {"mode": "manual"}
+    assert page[8]["id"] == expected_order(records, "trendingScore")[8] + "\ud800"
+
+
+def test_one_unstorable_value_kind_hits_one_item(hub, records):
+    hub.faults.add(Fault("unstorable_values", page=0, which="huge_int", item=2))
+    page = get_session().get(hub.url + "/api/models", params={"expand": ["downloads"]}).json()
+    assert [m["downloads"] == 2**63 for m in page] == [i == 2 for i in range(len(page))]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -441,6 +467,7 @@ def test_faults_can_be_added_while_the_hub_runs(hub):
         ("extra_link_rel@3x2", "extra_link_rel", 3, 2, {}),
         ("slow:seconds=0.5,trickle=true", "slow", None, 1, {"seconds": 0.5, "trickle": True}),
         ("malformed_items:which=bad_date", "malformed_items", None, 1, {"which": "bad_date", "item": 0}),
+        ("unstorable_values@1:item=3", "unstorable_values", 1, 1, {"which": "all", "item": 3}),
         ("foreign_link:host=http://example.org", "foreign_link", None, 1, {"host": "http://example.org"}),
     ],
 )
@@ -467,6 +494,8 @@ def test_parse_fault_spec_reads_a_request_index_and_inverts_describe():
         ("drop_link:seconds=3", "fault 'drop_link' takes no parameter seconds; its parameters: none"),
         ("slow:seconds", "expected key=value after ':', got 'seconds'"),
         ("malformed_items:which=everything", "which must be one of no_id, safetensors_no_total, bad_date, not_dict"),
+        ("unstorable_values:which=nan", "which must be one of surrogate_tag, surrogate_card, huge_int, not_finite"),
+        ("unstorable_values:item=-1", "item must be an integer >= 0, got -1"),
         ("rate_limit_header:seconds=1.5", "seconds must be a whole number"),
         ("empty_pages_with_next:pages=0", "pages must be an integer >= 1, got 0"),
         ("foreign_link:host=example.org", "host must start with http:// or https://"),

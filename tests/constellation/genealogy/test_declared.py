@@ -199,6 +199,27 @@ def test_relation_less_twin_is_merged_and_missing_relation_defaults() -> None:
     assert lineage.report["rejected_lineage"]["count"] == 0
 
 
+def test_a_parent_id_resolves_to_the_exact_spelling_when_ids_differ_only_in_case() -> None:
+    snapshot = snapshot_of(
+        [
+            ("Org/Model", []),
+            ("org/model", []),
+            ("a/child-of-lower", [{"id": "org/model", "relation": "finetune"}]),
+            ("b/child-of-upper", [{"id": "Org/Model", "relation": "adapter"}]),
+            ("c/child-of-other", [{"id": "ORG/MODEL", "relation": "merge"}]),  # no exact match: the first row
+        ]
+    )
+    lineage = declared_lineage(snapshot)
+    assert lineage.edges[["source", "target", "relation"]].values.tolist() == [
+        ["org/model", "a/child-of-lower", "finetune"],
+        ["Org/Model", "b/child-of-upper", "adapter"],
+        ["Org/Model", "c/child-of-other", "merge"],
+    ]
+    assert lineage.columns["parent"].tolist()[2:] == ["org/model", "Org/Model", "Org/Model"]
+    assert lineage.columns["n_descendants"].tolist()[:2] == [2, 1]
+    assert not lineage.edges["external"].any()
+
+
 def test_empty_and_one_model_snapshots() -> None:
     empty = declared_lineage(snapshot_of([]))
     assert len(empty.columns) == 0 and len(empty.edges) == 0 and empty.report["declared_edges"] == 0
