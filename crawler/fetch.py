@@ -285,6 +285,9 @@ class SeenIds:
 def _ids_of(items: list[Any]) -> np.ndarray:
     """64-bit hashes of the items' ids (items without a string id are skipped), as publish.py hashes them."""
     ids = [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    # An id with a lone surrogate cannot be encoded as UTF-8 (records.py rejects it later); escaping keeps it
+    # distinct from every other id instead of letting the hash raise.
+    ids = [i if i.isascii() else i.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace") for i in ids]
     if not ids:
         return np.empty(0, dtype=np.uint64)
     return pd.util.hash_array(np.asarray(ids, dtype=object))
