@@ -44,6 +44,7 @@ import pandas as pd
 from fakehub.cursor import Cursor, InvalidCursor, decode_cursor, encode_cursor
 from fakehub.errors import FakeHubError
 from fakehub.faults import Fault, FaultPlan
+from fakehub.framing import FramingError, read_body
 from fakehub.projections import COMPUTED_KEYS
 from fakehub.query import DEFAULT_SORT, BadRequest, parse_expand, parse_list_query
 from fakehub.store import HubStore, json_default
@@ -82,7 +83,8 @@ class _Response:
     content_type: str = JSON
     declared_length: int | None = None  # a Content-Length that lies (truncated_body)
     trickle_seconds: float | None = None  # dribble the body over this long (slow, trickle=True)
-    close: bool = False
+    close: bool = False  # say `Connection: close`, then close (the client must not reuse the connection)
+    cut: bool = False  # close without saying so: a connection that breaks is the fault's point (truncated_body)
     ratelimit: tuple[int, int] | None = None  # (remaining, reset seconds) overriding the counted values
     page: int | None = None
     fault: str | None = None
@@ -233,13 +235,17 @@ class FakeHub:
 
     # ------------------------------------------------------------------------------------- routing
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+    def _serve(self, handler: BaseHTTPRequestHandler, framing_error: FramingError | None = None) -> None:
+        """Answers one request whose body was read (or, with `framing_error`, could not be)."""
         parts = urlsplit(handler.path)
         path = parts.path.rstrip("/") or "/"
         pairs = parse_qsl(parts.query, keep_blank_values=True)
-        if handler.command != "GET":
+        if framing_error is not None:
+            # The body's end is unknown, so the rest of the stream cannot be read as requests (RFC 9112 §6.3).
+            response = _error(400, f"Bad Request: {framing_error}")
+            response.close = True
+        elif handler.command != "GET":
             response = _error(404, "Not Found")
-            response.close = handler.command != "HEAD"  # an unread request body would garble the next request
         elif path == "/api/models":
             response = self._list_models(handler, pairs)
         elif path == "/api/agent-harnesses":
@@ -315,7 +321,7 @@ class FakeHub:
         if kind == "malformed_json":
             response.body = body[: max(1, len(body) // 2)]
         elif kind == "truncated_body":
-            response.body, response.declared_length, response.close = body[: len(body) // 2], len(body), True
+            response.body, response.declared_length, response.cut = body[: len(body) // 2], len(body), True
         elif kind == "slow":
             response.trickle_seconds = params["seconds"]
 
@@ -411,6 +417,8 @@ class FakeHub:
             headers.append(("X-Fake-Hub-Source", "synthetic"))
         headers.extend(response.headers)
         if response.close:
+            headers.append(("Connection", "close"))  # send_header then sets handler.close_connection
+        if response.cut:
             handler.close_connection = True
         try:
             handler.send_response(response.status)
@@ -560,19 +568,18 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.hub._track(self.connection, False)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self.server.hub._serve(self)
+    def _read_then_serve(self) -> None:
+        # Every method, GET included, has its body read before the answer: the connection then stays usable
+        # for the client's next request (fakehub.framing says why that matters).
+        try:
+            read_body(self.headers, self.rfile)
+        except FramingError as exc:
+            self.server.hub._serve(self, framing_error=exc)
+        else:
+            self.server.hub._serve(self)
 
-    def _drain_then_serve(self) -> None:
-        # Read any request body first: answering and closing with unread bytes makes the kernel reset
-        # the connection, and the client can lose the 404 it was sent.
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(length)
-        self.server.hub._serve(self)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = _drain_then_serve  # all 404: the fake serves GET routes only
-    do_HEAD = do_GET
+    # Methods other than GET are all 404 (HEAD's without a body): the fake serves GET routes only.
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _read_then_serve
 
     def version_string(self) -> str:
         return self.server_version
