@@ -361,8 +361,8 @@ class _Run:
             # Killed after publishing, before clearing the staging folder.
             log.info("snapshot %s was already published; clearing the staging folder", sid)
             self.staging.clear()
-            manifest = read_manifest(self.layout, sid)
-            return CrawlResult(sid, manifest.get("status", "ok"), manifest, resumed)
+            published = read_manifest(self.layout, sid)
+            return CrawlResult(sid, published.get("status", "ok"), published, resumed)
         self._save_stats()
         # A crawl killed while publishing leaves its temporary files behind (atomic_path names them so).
         for leftover in self.layout.snapshots.glob(f".{sid}.*.tmp"):

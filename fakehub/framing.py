@@ -10,9 +10,9 @@ and close).
 
 from __future__ import annotations
 
+import io
 import re
 from email.message import Message
-from typing import BinaryIO
 
 _CHUNK = 64 * 1024
 _MAX_LINE = 64 * 1024  # http.server's own limit on a request or header line
@@ -23,7 +23,7 @@ class FramingError(ValueError):
     """The request's body length cannot be determined; the connection cannot be reused after it."""
 
 
-def read_body(headers: Message, rfile: BinaryIO) -> int:
+def read_body(headers: Message, rfile: io.BufferedIOBase) -> int:
     """Reads and discards the request body framed by `headers`; returns its length in bytes.
 
     Raises FramingError for a Transfer-Encoding other than chunked, a malformed chunk, or an invalid or
@@ -44,7 +44,7 @@ def read_body(headers: Message, rfile: BinaryIO) -> int:
     return _skip(rfile, int(value))
 
 
-def _read_chunked(rfile: BinaryIO) -> int:
+def _read_chunked(rfile: io.BufferedIOBase) -> int:
     total = 0
     while True:
         line = rfile.readline(_MAX_LINE + 1)
@@ -63,7 +63,7 @@ def _read_chunked(rfile: BinaryIO) -> int:
     return total
 
 
-def _skip(rfile: BinaryIO, length: int) -> int:
+def _skip(rfile: io.BufferedIOBase, length: int) -> int:
     """Reads `length` bytes in bounded pieces (a large body never sits in memory whole)."""
     done = 0
     while done < length:

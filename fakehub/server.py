@@ -22,6 +22,7 @@ default quota high enough never to interfere; the rate-limit faults inject 429s 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
@@ -131,7 +132,9 @@ class FakeHub:
             raise FakeHubError("ratelimit_quota and ratelimit_window must be at least 1")
         self.page_size = page_size
         self.faults = faults if isinstance(faults, FaultPlan) else FaultPlan(list(faults or ()))
-        self.synthetic = synthetic
+        # The instance flag shadows the class-level constructor FakeHub.synthetic(n, seed) on purpose (both are
+        # public: `hub.synthetic is True`), which mypy cannot express for one name.
+        self.synthetic = synthetic  # type: ignore[method-assign,assignment]
         self.host = host
         self.port = port
         self.ratelimit_quota = ratelimit_quota
@@ -200,10 +203,8 @@ class FakeHub:
         with self._lock:
             connections, self._connections = list(self._connections), set()
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         server.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -301,12 +302,13 @@ class FakeHub:
 
         if cursor.empty_left > 0 or kind == "empty_pages_with_next":
             left = cursor.empty_left - 1 if cursor.empty_left > 0 else params["pages"] - 1
-            next_cursor = Cursor(query.sort, here, cursor.value, cursor.last_id, left, cursor.nonce + 1)
+            next_empty = Cursor(query.sort, here, cursor.value, cursor.last_id, left, cursor.nonce + 1)
             response = _Response(200, b"[]", fault="empty_pages_with_next")
-            self._link(response, handler, pairs, next_cursor, fault=None)
+            self._link(response, handler, pairs, next_empty, fault=None)
             return response
 
-        after = None if cursor.at_start else (cursor.value, cursor.last_id)
+        # cursor.at_start, spelled out so that the type checker knows last_id is a str in the tuple
+        after = None if cursor.last_id is None else (cursor.value, cursor.last_id)
         result = self.store.page(query.selection, query.sort, query.limit, after)
         next_cursor = Cursor(query.sort, here + 1, result.last_value, result.last_id) if result.has_next else None
 
@@ -413,7 +415,7 @@ class FakeHub:
             ("X-Request-Id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"),
             ("X-Powered-By", "fakehub"),
         ]
-        if self.synthetic:
+        if self.synthetic:  # type: ignore[truthy-function]  # the instance flag set in __init__, not the constructor
             headers.append(("X-Fake-Hub-Source", "synthetic"))
         headers.extend(response.headers)
         if response.close:

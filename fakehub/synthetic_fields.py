@@ -58,6 +58,9 @@ _SHARED = frozenset({"gated", "pipeline_tag", "library_name", "tags", "config", 
 _QFMT = list(pools.QUANT_FORMATS)
 _GGUF_FMTS = np.array([k.startswith("gguf") or k == "ggml" for k in _QFMT] + [False])  # index -1 -> last
 _BNB = [i for i, k in enumerate(_QFMT) if k.startswith("bnb")]
+# None, the value of an absent field, as an array: numpy's stubs type np.where with a bare None branch as the
+# one-argument form (which returns indices); the result is the same object column either way.
+_ABSENT = np.array(None, dtype=object)
 _PACKED = [pools.QUANT_FORMATS[k].packed for k in _QFMT]
 _QUANT_METHOD = {
     "gptq": "gptq",
@@ -168,7 +171,7 @@ def render(b: _Builder) -> SyntheticHub:
     )
     pipeline[encoder] = tasks[rng.integers(len(tasks), size=int(encoder.sum()))]
     drop_pipe = ((kind == ADAPTER) & (rng.random(n) < 0.5)) | ((kind != BASE) & (rng.random(n) < 0.04))
-    pipeline = np.where(drop_pipe | (pipeline == ""), None, pipeline)
+    pipeline = np.where(drop_pipe | (pipeline == ""), _ABSENT, pipeline)
 
     library = _obj(f.library for f in fams)[fam]
     library = np.where(kind == ADAPTER, "peft", library)
@@ -179,12 +182,12 @@ def render(b: _Builder) -> SyntheticHub:
     # mradermacher and many GGUF uploads say "transformers"; some say nothing
     library = np.where(gguf_rows & (rng.random(n) < 0.4), "transformers", library)
     library = np.where(c["owner"] == "mradermacher", "transformers", library)
-    library = np.where((kind != BASE) & (rng.random(n) < 0.05), None, library)
+    library = np.where((kind != BASE) & (rng.random(n) < 0.05), _ABSENT, library)
 
     fam_license = _obj(f.license for f in fams)[fam]
     other_lic = _obj(pools.LICENSES_OTHER)[rng.integers(len(pools.LICENSES_OTHER), size=n)]
     u = rng.random(n)
-    license_ = np.where(u < 0.62, fam_license, np.where(u < 0.85, other_lic, None))
+    license_ = np.where(u < 0.62, fam_license, np.where(u < 0.85, other_lic, _ABSENT))
     license_ = np.where(kind == BASE, fam_license, license_)
     # Quantizations keep their parent's license
     license_ = np.where(is_q & by_account, license_[np.maximum(c["p1"], 0)], license_)
@@ -198,7 +201,7 @@ def render(b: _Builder) -> SyntheticHub:
     # The Hub infers relations; gguf-my-repo uploads are sometimes tagged finetune (seen in real records).
     odd = gguf_rows & ~by_account & (rng.random(n) < 0.15)
     tag_relation[odd] = "finetune"
-    pid = [np.where(c[p] >= 0, ids[np.maximum(c[p], 0)], None) for p in ("p1", "p2", "p3")]
+    pid = [np.where(c[p] >= 0, ids[np.maximum(c[p], 0)], _ABSENT) for p in ("p1", "p2", "p3")]
 
     anomalies, cycle_child = _pick_anomalies(rng, kind, declared, c["p1"], c["p2"], n)
     extra_tags = _filled(n, ())
@@ -261,7 +264,9 @@ def render(b: _Builder) -> SyntheticHub:
     # (MLX packs into U32, bitsandbytes into U8, GPTQ/AWQ into I32)
     packed_dtype = np.where(library[qi] == "mlx", ',"U32":', np.where(np.isin(qfmt[qi], _BNB), ',"U8":', ',"I32":'))
     st_params[qi] = _cat('{"F16":', _ints(rest), packed_dtype, _ints(st_total[qi] - rest), "}")
-    safetensors = _arrow(np.where(has_st, _cat('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None))
+    safetensors = _arrow(
+        np.where(has_st, _cat('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), _ABSENT)
+    )
     del st_params
 
     model_type = _obj(f.model_type for f in fams)[fam]
@@ -273,7 +278,7 @@ def render(b: _Builder) -> SyntheticHub:
             _cat(
                 '{"total":', _ints(gguf_total), ',"architecture":"', model_type, '","context_length":', _ints(ctx), "}"
             ),
-            None,
+            _ABSENT,
         )
     )
 
@@ -285,10 +290,10 @@ def render(b: _Builder) -> SyntheticHub:
     for code in uniq.tolist():
         f, q = fams[code // (len(_QFMT) + 1)], code % (len(_QFMT) + 1) - 1
         method = _QUANT_METHOD.get(_QFMT[q], "") if q >= 0 else ""
-        quant = ',"quantization_config":{{"quant_method":"{}"}}'.format(method) if method else ""
-        texts.append('{{"architectures":["{}"],"model_type":"{}"{}}}'.format(f.architecture, f.model_type, quant))
+        quant = f',"quantization_config":{{"quant_method":"{method}"}}' if method else ""
+        texts.append(f'{{"architectures":["{f.architecture}"],"model_type":"{f.model_type}"{quant}}}')
     has_cfg = ~gguf_rows & (kind != ADAPTER)
-    config = np.where(has_cfg, _obj(texts)[inverse], None)
+    config = np.where(has_cfg, _obj(texts)[inverse], _ABSENT)
     siblings = _siblings(rng, kind, gguf_rows, has_st, params, c["name"], n)
 
     # ---- tags --------------------------------------------------------------------------------------
@@ -300,7 +305,7 @@ def render(b: _Builder) -> SyntheticHub:
             | pd.Series(c["name"]).str.contains(r"(?i)instruct|chat|-it\b").to_numpy()
         )
     )
-    lang = np.where(rng.random(n) < 0.35, _obj(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], None)
+    lang = np.where(rng.random(n) < 0.35, _obj(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], _ABSENT)
     head = _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang)
     tails = _tails(rng, kind, pipeline, library, t, n)
     bm = _base_model_tags(declared_eff, tag_relation, tag_parents, n)
@@ -598,12 +603,12 @@ def _siblings(rng, kind, gguf_rows, has_st, params, name, n) -> np.ndarray:
             .str.replace(r"(?i)[-.](i1-)?gguf$|-Q\d.*$", "", regex=True)
             .to_numpy(dtype=object)
         )
-        files = '{"rfilename":".gitattributes"},{"rfilename":"README.md"}'
+        gguf_files = _cat('{"rfilename":".gitattributes"},{"rfilename":"README.md"}')
         for q in ("Q4_K_M", "Q5_K_M", "Q8_0"):
-            files = _cat(files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
-        out[rows] = _cat("[", files, "]")
+            gguf_files = _cat(gguf_files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
+        out[rows] = _cat("[", gguf_files, "]")
     keep = rng.random(n) < 0.97  # a few listings come without siblings
-    return np.where(keep, out, None)
+    return np.where(keep, out, _ABSENT)
 
 
 def _truth(ids, pid, relation, declared, tag_parent) -> pd.DataFrame:
