@@ -18,6 +18,10 @@ Routes (../shared/docs/hub-api.md §5):
 Every response carries `RateLimit`, `RateLimit-Policy` and `X-Request-Id` (and `X-Fake-Hub-Source:
 synthetic` when the models are synthetic). The rate limit is counted and enforced per fixed window, with a
 default quota high enough never to interfere; the rate-limit faults inject 429s on demand.
+
+Connections are kept alive, as the Hub's are: every request body is read whole first (fakehub.framing), so
+the client can reuse the connection after any answer. An answer that closes says `Connection: close`; only
+the truncated_body fault breaks a connection unannounced, which is its point.
 """
 
 from __future__ import annotations
