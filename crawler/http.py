@@ -14,6 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import httpx2
 from huggingface_hub import constants as hf_constants
@@ -99,7 +100,8 @@ class _CountingTransport(httpx2.BaseTransport):
         elif status >= 500 or status == 408:
             _current.failure("server_error")
             log.info("server error %d; %s", status, _wait_hint(response))
-        response.stream = _CountingStream(response.stream)  # type: ignore[arg-type]
+        # A sync transport's responses carry sync streams; the declared type also allows async ones.
+        response.stream = _CountingStream(cast(httpx2.SyncByteStream, response.stream))
         return response
 
     def close(self) -> None:

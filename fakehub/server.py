@@ -352,8 +352,8 @@ class FakeHub:
             kind = fault.kind if fault else None
             if kind == "relative_link":
                 url = target
-            elif kind == "foreign_link":
-                url = str(fault.params["host"]).rstrip("/") + target  # type: ignore[union-attr]
+            elif kind == "foreign_link" and fault is not None:  # (kind is set only with a fault)
+                url = str(fault.params["host"]).rstrip("/") + target
             else:
                 url = f"http://{handler.headers.get('Host') or f'{self.host}:{self.port}'}{target}"
             links.append(f'<{url}>; rel="next"')
