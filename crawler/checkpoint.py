@@ -157,8 +157,8 @@ class Staging:
     @contextmanager
     def locked(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.lock_path, "a+")
-        try:
+        # The lock lives as long as the open file: closing it (leaving the block) releases the flock.
+        with open(self.lock_path, "a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -173,8 +173,6 @@ class Staging:
             handle.write(str(os.getpid()))
             handle.flush()
             yield
-        finally:
-            handle.close()
 
     # checkpoint ---------------------------------------------------------------------------------
     def load(self) -> Checkpoint | None:

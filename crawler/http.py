@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpcore2
 import httpx2
@@ -237,7 +237,8 @@ class _CountingTransport(httpx2.BaseTransport):
         if limits is not None:
             _check_server_wait(response, limits)
             _check_declared_length(response, limits)
-        response.stream = _CountingStream(response.stream, limits, deadline)  # type: ignore[arg-type]
+        # A sync transport's responses carry sync streams; the declared type also allows async ones.
+        response.stream = _CountingStream(cast(httpx2.SyncByteStream, response.stream), limits, deadline)
         return response
 
     def close(self) -> None:

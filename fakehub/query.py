@@ -73,9 +73,9 @@ def parse_list_query(pairs: list[tuple[str, str]], default_limit: int) -> ListQu
         raise BadRequest("Invalid sort parameter")
 
     limit = default_limit
-    if last("limit") is not None:
+    if (limit_text := last("limit")) is not None:
         try:
-            limit = int(last("limit"))  # type: ignore[arg-type]
+            limit = int(limit_text)
         except ValueError:
             raise BadRequest("Invalid limit parameter") from None
         if limit <= 0:
@@ -95,9 +95,9 @@ def parse_list_query(pairs: list[tuple[str, str]], default_limit: int) -> ListQu
     )
 
     cursor = None
-    if last("cursor") is not None:
+    if (token := last("cursor")) is not None:
         try:
-            cursor = decode_cursor(last("cursor"))  # type: ignore[arg-type]
+            cursor = decode_cursor(token)
         except InvalidCursor:
             raise BadRequest("Invalid cursor") from None
         if cursor.sort != sort:

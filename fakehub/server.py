@@ -18,10 +18,15 @@ Routes (../shared/docs/hub-api.md §5):
 Every response carries `RateLimit`, `RateLimit-Policy` and `X-Request-Id` (and `X-Fake-Hub-Source:
 synthetic` when the models are synthetic). The rate limit is counted and enforced per fixed window, with a
 default quota high enough never to interfere; the rate-limit faults inject 429s on demand.
+
+Connections are kept alive, as the Hub's are: every request body is read whole first (fakehub.framing), so
+the client can reuse the connection after any answer. An answer that closes says `Connection: close`; only
+the truncated_body fault breaks a connection unannounced, which is its point.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
@@ -44,6 +49,7 @@ import pandas as pd
 from constellation.errors import FakeHubError
 from fakehub.cursor import Cursor, InvalidCursor, decode_cursor, encode_cursor
 from fakehub.faults import UNSTORABLE_VALUE_KINDS, Fault, FaultPlan
+from fakehub.framing import FramingError, read_body
 from fakehub.projections import COMPUTED_KEYS
 from fakehub.query import DEFAULT_SORT, BadRequest, parse_expand, parse_list_query
 from fakehub.store import HubStore, json_default
@@ -84,7 +90,8 @@ class _Response:
     trickle_seconds: float | None = None  # dribble the body over this long (slow, trickle=True)
     drip: tuple[float, int] | None = None  # (interval, bytes): dribble the body at this pace (trickle_body)
     endless: int | None = None  # repeat the body without end, or up to this many bytes if > 0 (endless_body)
-    close: bool = False
+    close: bool = False  # say `Connection: close`, then close (the client must not reuse the connection)
+    cut: bool = False  # close without saying so: a connection that breaks is the fault's point (truncated_body)
     ratelimit: tuple[int, int] | None = None  # (remaining, reset seconds) overriding the counted values
     page: int | None = None
     fault: str | None = None
@@ -131,7 +138,9 @@ class FakeHub:
             raise FakeHubError("ratelimit_quota and ratelimit_window must be at least 1")
         self.page_size = page_size
         self.faults = faults if isinstance(faults, FaultPlan) else FaultPlan(list(faults or ()))
-        self.synthetic = synthetic
+        # The instance flag shadows the class-level constructor FakeHub.synthetic(n, seed) on purpose (both are
+        # public: `hub.synthetic is True`), which mypy cannot express for one name.
+        self.synthetic = synthetic  # type: ignore[method-assign,assignment]
         self.host = host
         self.port = port
         self.ratelimit_quota = ratelimit_quota
@@ -200,10 +209,8 @@ class FakeHub:
         with self._lock:
             connections, self._connections = list(self._connections), set()
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         server.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -235,13 +242,17 @@ class FakeHub:
 
     # ------------------------------------------------------------------------------------- routing
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+    def _serve(self, handler: BaseHTTPRequestHandler, framing_error: FramingError | None = None) -> None:
+        """Answers one request whose body was read (or, with `framing_error`, could not be)."""
         parts = urlsplit(handler.path)
         path = parts.path.rstrip("/") or "/"
         pairs = parse_qsl(parts.query, keep_blank_values=True)
-        if handler.command != "GET":
+        if framing_error is not None:
+            # The body's end is unknown, so the rest of the stream cannot be read as requests (RFC 9112 §6.3).
+            response = _error(400, f"Bad Request: {framing_error}")
+            response.close = True
+        elif handler.command != "GET":
             response = _error(404, "Not Found")
-            response.close = handler.command != "HEAD"  # an unread request body would garble the next request
         elif path == "/api/models":
             response = self._list_models(handler, pairs)
         elif path == "/api/agent-harnesses":
@@ -297,12 +308,13 @@ class FakeHub:
 
         if cursor.empty_left > 0 or kind == "empty_pages_with_next":
             left = cursor.empty_left - 1 if cursor.empty_left > 0 else params["pages"] - 1
-            next_cursor = Cursor(query.sort, here, cursor.value, cursor.last_id, left, cursor.nonce + 1)
+            next_empty = Cursor(query.sort, here, cursor.value, cursor.last_id, left, cursor.nonce + 1)
             response = _Response(200, b"[]", fault="empty_pages_with_next")
-            self._link(response, handler, pairs, next_cursor, fault=None)
+            self._link(response, handler, pairs, next_empty, fault=None)
             return response
 
-        after = None if cursor.at_start else (cursor.value, cursor.last_id)
+        # cursor.at_start, spelled out so that the type checker knows last_id is a str in the tuple
+        after = None if cursor.last_id is None else (cursor.value, cursor.last_id)
         result = self.store.page(query.selection, query.sort, query.limit, after)
         next_cursor = Cursor(query.sort, here + 1, result.last_value, result.last_id) if result.has_next else None
 
@@ -319,7 +331,7 @@ class FakeHub:
         if kind == "malformed_json":
             response.body = body[: max(1, len(body) // 2)]
         elif kind == "truncated_body":
-            response.body, response.declared_length, response.close = body[: len(body) // 2], len(body), True
+            response.body, response.declared_length, response.cut = body[: len(body) // 2], len(body), True
         elif kind == "slow":
             response.trickle_seconds = params["seconds"]
         elif kind == "trickle_body":
@@ -352,8 +364,8 @@ class FakeHub:
             kind = fault.kind if fault else None
             if kind == "relative_link":
                 url = target
-            elif kind == "foreign_link":
-                url = str(fault.params["host"]).rstrip("/") + target  # type: ignore[union-attr]
+            elif kind == "foreign_link" and fault is not None:  # (kind is set only with a fault)
+                url = str(fault.params["host"]).rstrip("/") + target
             else:
                 url = f"http://{handler.headers.get('Host') or f'{self.host}:{self.port}'}{target}"
             links.append(f'<{url}>; rel="next"')
@@ -419,10 +431,12 @@ class FakeHub:
             ("X-Request-Id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"),
             ("X-Powered-By", "fakehub"),
         ]
-        if self.synthetic:
+        if self.synthetic:  # type: ignore[truthy-function]  # the instance flag set in __init__, not the constructor
             headers.append(("X-Fake-Hub-Source", "synthetic"))
         headers.extend(response.headers)
         if response.close:
+            headers.append(("Connection", "close"))  # send_header then sets handler.close_connection
+        if response.cut:
             handler.close_connection = True
         try:
             handler.send_response(response.status)
@@ -618,19 +632,18 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.hub._track(self.connection, False)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self.server.hub._serve(self)
+    def _read_then_serve(self) -> None:
+        # Every method, GET included, has its body read before the answer: the connection then stays usable
+        # for the client's next request (fakehub.framing says why that matters).
+        try:
+            read_body(self.headers, self.rfile)
+        except FramingError as exc:
+            self.server.hub._serve(self, framing_error=exc)
+        else:
+            self.server.hub._serve(self)
 
-    def _drain_then_serve(self) -> None:
-        # Read any request body first: answering and closing with unread bytes makes the kernel reset
-        # the connection, and the client can lose the 404 it was sent.
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(length)
-        self.server.hub._serve(self)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = _drain_then_serve  # all 404: the fake serves GET routes only
-    do_HEAD = do_GET
+    # Methods other than GET are all 404 (HEAD's without a body): the fake serves GET routes only.
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _read_then_serve
 
     def version_string(self) -> str:
         return self.server_version

@@ -15,6 +15,7 @@ The input is a "raw Hub frame" (../../notes/fakehub-api.md §1): one row per mod
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -361,7 +362,7 @@ class HubStore:
         if selection.gated is not None:
             mask &= self._gated() == selection.gated
         for tag in selection.tags:
-            mask &= self._cached(self._masks, ("tag", tag), lambda tag=tag: self._tag_mask(tag))
+            mask &= self._cached(self._masks, ("tag", tag), functools.partial(self._tag_mask, tag))
         return mask
 
     def _tag_mask(self, tag: str) -> np.ndarray:
@@ -452,9 +453,9 @@ def _mongo_ids(frame: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
     for row in np.flatnonzero(missing):
         given[row] = hashlib.sha1(ids[row].encode()).hexdigest()[:24]
     if not isinstance(frame["_id"].dtype, pd.StringDtype):
-        for row, value in enumerate(given):
+        for index, value in enumerate(given):
             if not isinstance(value, str):
-                raise FakeHubError(f"model {ids[row]!r}: _id must be a string (24 hex digits), got {value!r}")
+                raise FakeHubError(f"model {ids[index]!r}: _id must be a string (24 hex digits), got {value!r}")
     return given
 
 

@@ -81,8 +81,6 @@ _KIND_RELATION = {FINETUNE: "finetune", ADAPTER: "adapter", QUANTIZED: "quantize
 _DAY_S = 86400
 
 
-
-
 # --------------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------------
@@ -132,12 +130,11 @@ def write_jsonl(frame: pd.DataFrame, path: str | Path) -> int:
     path = Path(path)
     count = 0
     # Level 5: within a few percent of gzip's best size at a third of its time.
-    out_file = (
+    with (
         gzip.open(path, "wt", encoding="utf-8", compresslevel=5)
         if path.suffix == ".gz"
         else open(path, "w", encoding="utf-8")
-    )
-    with out_file as out:
+    ) as out:
         for line in _json_lines(frame):
             out.write(line)
             out.write("\n")
@@ -263,7 +260,11 @@ class _Builder:
             variants.append([s, s.lower(), s.replace(".", "_"), s.upper() if "x" not in s else s])
         self.size_var = np.array(variants, dtype=object)
         # Aliases, flattened: per base a run of (prefix, suffix, has_size) triples.
-        pre, post, has_s, off, cnt = [], [], [], [], []
+        pre: list[str] = []
+        post: list[str] = []
+        has_s: list[bool] = []
+        off: list[int] = []
+        cnt: list[int] = []
         for b, f in zip(bases, fams):
             short = b.id.split("/", 1)[1]
             # Users mostly keep the size in the name (`Qwen2.5-7B-...`), so sized aliases count three times.
@@ -275,9 +276,13 @@ class _Builder:
             for t in items:
                 if "{s}" in t:
                     a, c = t.split("{s}", 1)
-                    pre.append(a), post.append(c), has_s.append(True)
+                    pre.append(a)
+                    post.append(c)
+                    has_s.append(True)
                 else:
-                    pre.append(t), post.append(""), has_s.append(False)
+                    pre.append(t)
+                    post.append("")
+                    has_s.append(False)
         self.alias_pre, self.alias_post = object_array(pre), object_array(post)
         self.alias_has_s = np.array(has_s)
         self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
@@ -865,7 +870,7 @@ def _tidy(name: np.ndarray) -> np.ndarray:
 
 def _fill(template: str, fields: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
     """`template` ("{alias}-{topic}") filled from the `rows` of each field array."""
-    parts = []
+    parts: list[Any] = []  # literal text and field columns (str and object arrays)
     for literal, field, _, _ in _FORMATTER.parse(template):
         if literal:
             parts.append(literal)

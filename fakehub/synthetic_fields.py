@@ -55,6 +55,9 @@ _SHARED = frozenset({"gated", "pipeline_tag", "library_name", "tags", "config", 
 _QFMT = list(pools.QUANT_FORMATS)
 _GGUF_FMTS = np.array([k.startswith("gguf") or k == "ggml" for k in _QFMT] + [False])  # index -1 -> last
 _BNB = [i for i, k in enumerate(_QFMT) if k.startswith("bnb")]
+# None, the value of an absent field, as an array: numpy's stubs type np.where with a bare None branch as the
+# one-argument form (which returns indices); the result is the same object column either way.
+_ABSENT = np.array(None, dtype=object)
 _PACKED = [pools.QUANT_FORMATS[k].packed for k in _QFMT]
 _QUANT_METHOD = {
     "gptq": "gptq",
@@ -172,7 +175,7 @@ def render(
     )
     pipeline[encoder] = tasks[rng.integers(len(tasks), size=int(encoder.sum()))]
     drop_pipe = ((kind == ADAPTER) & (rng.random(n) < 0.5)) | ((kind != BASE) & (rng.random(n) < 0.04))
-    pipeline = np.where(drop_pipe | (pipeline == ""), None, pipeline)
+    pipeline = np.where(drop_pipe | (pipeline == ""), _ABSENT, pipeline)
 
     library = object_array(f.library for f in fams)[fam]
     library = np.where(kind == ADAPTER, "peft", library)
@@ -183,12 +186,12 @@ def render(
     # mradermacher and many GGUF uploads say "transformers"; some say nothing
     library = np.where(gguf_rows & (rng.random(n) < 0.4), "transformers", library)
     library = np.where(c["owner"] == "mradermacher", "transformers", library)
-    library = np.where((kind != BASE) & (rng.random(n) < 0.05), None, library)
+    library = np.where((kind != BASE) & (rng.random(n) < 0.05), _ABSENT, library)
 
     fam_license = object_array(f.license for f in fams)[fam]
     other_lic = object_array(pools.LICENSES_OTHER)[rng.integers(len(pools.LICENSES_OTHER), size=n)]
     u = rng.random(n)
-    license_ = np.where(u < 0.62, fam_license, np.where(u < 0.85, other_lic, None))
+    license_ = np.where(u < 0.62, fam_license, np.where(u < 0.85, other_lic, _ABSENT))
     license_ = np.where(kind == BASE, fam_license, license_)
     # Quantizations keep their parent's license
     license_ = np.where(is_q & by_account, license_[np.maximum(c["p1"], 0)], license_)
@@ -202,7 +205,7 @@ def render(
     # The Hub infers relations; gguf-my-repo uploads are sometimes tagged finetune (seen in real records).
     odd = gguf_rows & ~by_account & (rng.random(n) < 0.15)
     tag_relation[odd] = "finetune"
-    pid = [np.where(c[p] >= 0, ids[np.maximum(c[p], 0)], None) for p in ("p1", "p2", "p3")]
+    pid = [np.where(c[p] >= 0, ids[np.maximum(c[p], 0)], _ABSENT) for p in ("p1", "p2", "p3")]
 
     anomalies, cycle_child = _pick_anomalies(rng, kind, declared, c["p1"], c["p2"], n)
     extra_tags = _filled(n, ())
@@ -266,7 +269,7 @@ def render(
     packed_dtype = np.where(library[qi] == "mlx", ',"U32":', np.where(np.isin(qfmt[qi], _BNB), ',"U8":', ',"I32":'))
     st_params[qi] = cat_strings('{"F16":', _ints(rest), packed_dtype, _ints(st_total[qi] - rest), "}")
     safetensors = _arrow(
-        np.where(has_st, cat_strings('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), None)
+        np.where(has_st, cat_strings('{"parameters":', st_params, ',"total":', _ints(st_total), "}"), _ABSENT)
     )
     del st_params
 
@@ -279,7 +282,7 @@ def render(
             cat_strings(
                 '{"total":', _ints(gguf_total), ',"architecture":"', model_type, '","context_length":', _ints(ctx), "}"
             ),
-            None,
+            _ABSENT,
         )
     )
 
@@ -294,7 +297,7 @@ def render(
         quant = f',"quantization_config":{{"quant_method":"{method}"}}' if method else ""
         texts.append(f'{{"architectures":["{f.architecture}"],"model_type":"{f.model_type}"{quant}}}')
     has_cfg = ~gguf_rows & (kind != ADAPTER)
-    config = np.where(has_cfg, object_array(texts)[inverse], None)
+    config = np.where(has_cfg, object_array(texts)[inverse], _ABSENT)
     siblings = _siblings(rng, kind, gguf_rows, has_st, params, c["name"], n)
 
     # ---- tags --------------------------------------------------------------------------------------
@@ -307,7 +310,7 @@ def render(
         )
     )
     lang = np.where(
-        rng.random(n) < 0.35, object_array(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], None
+        rng.random(n) < 0.35, object_array(pools.LANG_TAGS)[rng.integers(len(pools.LANG_TAGS), size=n)], _ABSENT
     )
     head = _heads(library, qfmt, is_q, has_st, model_type, pipeline, conversational, lang)
     tails = _tails(rng, kind, pipeline, library, t, n)
@@ -606,12 +609,12 @@ def _siblings(rng, kind, gguf_rows, has_st, params, name, n) -> np.ndarray:
             .str.replace(r"(?i)[-.](i1-)?gguf$|-Q\d.*$", "", regex=True)
             .to_numpy(dtype=object)
         )
-        files = '{"rfilename":".gitattributes"},{"rfilename":"README.md"}'
+        gguf_files = cat_strings('{"rfilename":".gitattributes"},{"rfilename":"README.md"}')
         for q in ("Q4_K_M", "Q5_K_M", "Q8_0"):
-            files = cat_strings(files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
-        out[rows] = cat_strings("[", files, "]")
+            gguf_files = cat_strings(gguf_files, ',{"rfilename":"', stem, ".", q, '.gguf"}')
+        out[rows] = cat_strings("[", gguf_files, "]")
     keep = rng.random(n) < 0.97  # a few listings come without siblings
-    return np.where(keep, out, None)
+    return np.where(keep, out, _ABSENT)
 
 
 def _truth(ids, pid, relation, declared, tag_parent) -> pd.DataFrame:

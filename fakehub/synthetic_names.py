@@ -1707,7 +1707,18 @@ USER_QUANT_FORMATS: tuple[tuple[str, float], ...] = (
 # Word pools for user names and user repo names
 # --------------------------------------------------------------------------------------------------
 
-HANDLE_HEADS: tuple[str, ...] = ("alex", "ben", "chen", "david", "emma", "hyun", "ivan", "jun", "kim", "lee", "li", "liu", "mark", "max", "min", "nick", "park", "raj", "sam", "sara", "tom", "wang", "yang", "zhang", "ahmed", "ali", "anna", "carlos", "diego", "elena", "fatima", "hiro", "jose", "kenji", "lucas", "maria", "mohamed", "nguyen", "omar", "pablo", "priya", "ravi", "sofia", "yuki", "arjun", "bao", "chloe", "dmitry", "eun", "felix", "gabriel", "hana", "igor", "jae", "kai", "leo", "mina", "noah", "olga", "pedro", "quinn", "rohan", "sven", "tariq", "uma", "victor", "wei", "xin", "yusuf", "zoe", "abhi", "andrea", "ayush", "bruno", "cem", "daniel", "faisal", "hamza", "jin", "kevin", "luis", "marco", "nam", "oscar", "paul", "rahul", "sergey", "takumi", "vikram", "walid", "yan")
+# Data tables: the longest pools are kept as rows of words (the formatter would give each word its own line).
+# fmt: off
+HANDLE_HEADS: tuple[str, ...] = (
+    "alex", "ben", "chen", "david", "emma", "hyun", "ivan", "jun", "kim", "lee", "li", "liu", "mark", "max", "min",
+    "nick", "park", "raj", "sam", "sara", "tom", "wang", "yang", "zhang", "ahmed", "ali", "anna", "carlos", "diego",
+    "elena", "fatima", "hiro", "jose", "kenji", "lucas", "maria", "mohamed", "nguyen", "omar", "pablo", "priya", "ravi",
+    "sofia", "yuki", "arjun", "bao", "chloe", "dmitry", "eun", "felix", "gabriel", "hana", "igor", "jae", "kai", "leo",
+    "mina", "noah", "olga", "pedro", "quinn", "rohan", "sven", "tariq", "uma", "victor", "wei", "xin", "yusuf", "zoe",
+    "abhi", "andrea", "ayush", "bruno", "cem", "daniel", "faisal", "hamza", "jin", "kevin", "luis", "marco", "nam",
+    "oscar", "paul", "rahul", "sergey", "takumi", "vikram", "walid", "yan",
+)
+# fmt: on
 HANDLE_TAILS: tuple[str, ...] = (
     "",
     "",
@@ -1743,11 +1754,37 @@ HANDLE_TAILS: tuple[str, ...] = (
     "2024",
     "tech",
 )
-ORG_WORDS: tuple[str, ...] = ("nova", "quantum", "deep", "open", "neural", "silicon", "cortex", "vector", "tensor", "lumen", "orbit", "pixel", "atlas", "sigma", "delta", "aurora", "zenith", "nimbus", "cobalt", "ember", "saffron", "maple", "lotus", "raven", "falcon", "cedar", "harbor", "prism", "onyx", "quill", "radiant", "summit", "tundra", "vertex", "willow", "yonder", "zephyrus", "kestrel", "meridian")
+# fmt: off
+ORG_WORDS: tuple[str, ...] = (
+    "nova", "quantum", "deep", "open", "neural", "silicon", "cortex", "vector", "tensor", "lumen", "orbit", "pixel",
+    "atlas", "sigma", "delta", "aurora", "zenith", "nimbus", "cobalt", "ember", "saffron", "maple", "lotus", "raven",
+    "falcon", "cedar", "harbor", "prism", "onyx", "quill", "radiant", "summit", "tundra", "vertex", "willow", "yonder",
+    "zephyrus", "kestrel", "meridian",
+)
+# fmt: on
 ORG_TAILS: tuple[str, ...] = ("-ai", "labs", "AI", "-research", "-nlp", "-lab", "ML", "-ml", "Tech", "-org")
 
-BRANDS: tuple[str, ...] = ("Hermes", "Dolphin", "Nous", "Platypus", "Orca", "Zephyr", "Neural", "Wizard", "Airoboros", "Samantha", "Tulu", "Starling", "Einstein", "Smaug", "Sauerkraut", "Magnum", "Stheno", "Lumimaid", "Euryale", "Nox", "Bagel", "Marcoroni", "Kunoichi", "Noromaid", "Synatra", "Bielik", "Vikhr", "Saiga", "Llamantino", "Athene", "Calme", "Rombos", "Tess", "Senku", "Hercules", "Cerebrum", "Aether", "Kiwi", "Firefly", "Sakura", "Mythos", "Nymph", "Chronos", "Luna", "Sol", "Apollo", "Odin", "Thor", "Freya", "Atlas", "Titan", "Phoenix", "Pegasus", "Hydra", "Minerva", "Vesta", "Juno", "Ember", "Cinder", "Quill", "Sage", "Rune", "Echo", "Nebula", "Pulse", "Spark", "Storm", "Tide")
-TOPICS: tuple[str, ...] = ("medical", "med", "law", "legal", "finance", "code", "math", "chat", "roleplay", "rp", "story", "sql", "function-calling", "reasoning", "cot", "summarization", "translation", "qa", "instruct", "uncensored", "abliterated", "alpaca", "orca", "dolly", "guanaco", "sharegpt", "ultrachat", "openhermes", "gsm8k", "tool-use", "bio", "chem", "poetry", "lyrics", "recipes", "tweets", "news", "essay", "python", "javascript", "korean", "japanese", "chinese", "arabic", "persian", "hindi", "german", "french", "spanish", "customer-support", "sentiment", "ner", "empathetic", "therapy", "tutor", "science", "physics", "history")
+# fmt: off
+BRANDS: tuple[str, ...] = (
+    "Hermes", "Dolphin", "Nous", "Platypus", "Orca", "Zephyr", "Neural", "Wizard", "Airoboros", "Samantha", "Tulu",
+    "Starling", "Einstein", "Smaug", "Sauerkraut", "Magnum", "Stheno", "Lumimaid", "Euryale", "Nox", "Bagel",
+    "Marcoroni", "Kunoichi", "Noromaid", "Synatra", "Bielik", "Vikhr", "Saiga", "Llamantino", "Athene", "Calme",
+    "Rombos", "Tess", "Senku", "Hercules", "Cerebrum", "Aether", "Kiwi", "Firefly", "Sakura", "Mythos", "Nymph",
+    "Chronos", "Luna", "Sol", "Apollo", "Odin", "Thor", "Freya", "Atlas", "Titan", "Phoenix", "Pegasus", "Hydra",
+    "Minerva", "Vesta", "Juno", "Ember", "Cinder", "Quill", "Sage", "Rune", "Echo", "Nebula", "Pulse", "Spark", "Storm",
+    "Tide",
+)
+# fmt: on
+# fmt: off
+TOPICS: tuple[str, ...] = (
+    "medical", "med", "law", "legal", "finance", "code", "math", "chat", "roleplay", "rp", "story", "sql",
+    "function-calling", "reasoning", "cot", "summarization", "translation", "qa", "instruct", "uncensored",
+    "abliterated", "alpaca", "orca", "dolly", "guanaco", "sharegpt", "ultrachat", "openhermes", "gsm8k", "tool-use",
+    "bio", "chem", "poetry", "lyrics", "recipes", "tweets", "news", "essay", "python", "javascript", "korean",
+    "japanese", "chinese", "arabic", "persian", "hindi", "german", "french", "spanish", "customer-support", "sentiment",
+    "ner", "empathetic", "therapy", "tutor", "science", "physics", "history",
+)
+# fmt: on
 METHODS: tuple[str, ...] = (
     "sft",
     "dpo",

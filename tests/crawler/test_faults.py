@@ -216,9 +216,11 @@ def test_server_down_is_hub_unavailable(layout, records, settings):
 def test_budget_ends_a_long_wait_with_the_checkpoint_kept(layout, records, settings):
     tight = CrawlSettings(**{**settings.to_dict(), "budget_s": 1.0})
     started = time.monotonic()
-    with FakeHub(records, page_size=PAGE_SIZE, faults=[Fault("rate_limit_retry_after", page=1, seconds=30)]) as hub:
-        with pytest.raises(BudgetExceeded, match="budget of 1 s ran out") as info:
-            crawl(layout, Scope(), endpoint=hub.url, settings=tight, progress=False)
+    with (
+        FakeHub(records, page_size=PAGE_SIZE, faults=[Fault("rate_limit_retry_after", page=1, seconds=30)]) as hub,
+        pytest.raises(BudgetExceeded, match="budget of 1 s ran out") as info,
+    ):
+        crawl(layout, Scope(), endpoint=hub.url, settings=tight, progress=False)
     assert info.value.exit_code == 7
     assert time.monotonic() - started < 5  # not the 31 s the Hub asked for
     assert Staging(layout).load().pages == 1

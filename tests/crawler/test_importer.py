@@ -68,7 +68,12 @@ def test_the_real_paper_csv_has_15821_models(shared_data, layout):
 
 def test_jsonl_records_are_validated_like_crawled_pages(tmp_path, layout):
     records = [
-        {"id": "a/b", "downloads": 5, "tags": ["base_model:finetune:c/d", "license:mit"], "createdAt": "2024-01-02T00:00:00.000Z"},
+        {
+            "id": "a/b",
+            "downloads": 5,
+            "tags": ["base_model:finetune:c/d", "license:mit"],
+            "createdAt": "2024-01-02T00:00:00.000Z",
+        },
         {"modelId": "old/legacy-key", "downloads": 1},  # 2022 dumps have no "id"
         {"id": "x/y", "createdAt": "yesterday"},
         {"id": "a/b", "downloads": 6},  # listed twice: the last row wins

@@ -108,7 +108,10 @@ def test_a_minimal_record_keeps_missing_values_null():
         ({"id": 7}, "id 7 is not a model id (owner/name)"),
         ({"id": "a b/c"}, "id 'a b/c' is not a model id (owner/name)"),
         ({"id": "a/b", "createdAt": "yesterday"}, "createdAt 'yesterday' is not a Hub date (YYYY-MM-DDTHH:MM:SS.mmmZ)"),
-        ({"id": "a/b", "createdAt": "2024-02-30T00:00:00.000Z"}, "createdAt '2024-02-30T00:00:00.000Z' is not a real date"),
+        (
+            {"id": "a/b", "createdAt": "2024-02-30T00:00:00.000Z"},
+            "createdAt '2024-02-30T00:00:00.000Z' is not a real date",
+        ),
         ({"id": "a/b", "safetensors": {"parameters": {"BF16": 5}}}, "safetensors has no 'total'"),
         ({"id": "a/b", "downloads": "many"}, "downloads is not a number: 'many'"),
         ({"id": "a/b", "downloads": True}, "downloads is not a number: True"),

@@ -172,8 +172,8 @@ def test_a_checkpoint_of_another_scope_is_discarded_with_a_log_line(hub, layout,
     with caplog.at_level(logging.WARNING, logger="crawler.run"):
         result = crawl(layout, Scope(), endpoint=hub.url, settings=settings, progress=False)
     assert (
-        "discarding the checkpoint of crawl 20200101T000000Z: it was for pipeline_tag=text-generation, author=someone at "
-        in caplog.text
+        "discarding the checkpoint of crawl 20200101T000000Z: "
+        "it was for pipeline_tag=text-generation, author=someone at " in caplog.text
     )
     assert result.snapshot_id != "20200101T000000Z"
     assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)

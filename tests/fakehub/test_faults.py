@@ -133,9 +133,11 @@ def test_429_without_usable_wait_is_retried_five_times_then_raised(records, back
 
 
 def test_500_six_times_is_raised_with_the_servers_message(records, backoff_sleeps):  # row 7
-    with FakeHub(records, faults=[Fault("server_error", times=-1)]) as hub:
-        with pytest.raises(HfHubHTTPError, match="Internal Error"):
-            list(listing(hub))
+    with (
+        FakeHub(records, faults=[Fault("server_error", times=-1)]) as hub,
+        pytest.raises(HfHubHTTPError, match="Internal Error"),
+    ):
+        list(listing(hub))
 
     assert len(hub.model_requests) == 6
     assert backoff_sleeps.sleeps == [1, 2, 4, 8, 8]

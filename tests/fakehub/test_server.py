@@ -4,8 +4,10 @@ driven by the real huggingface_hub client over HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import re
+import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -17,9 +19,10 @@ from huggingface_hub.errors import BadRequestError, RepositoryNotFoundError
 from huggingface_hub.utils import get_session
 
 from constellation.errors import FakeHubError
+from fakehub.faults import FAULT_KINDS, Fault
 from fakehub.projections import DEFAULT_KEYS, FULL_KEYS
 from fakehub.server import FakeHub
-from tests.fakehub.conftest import N_MODELS, expected_order, make_records
+from tests.fakehub.conftest import N_MODELS, PAGE_SIZE, expected_order, make_records
 
 
 def get(hub: FakeHub, path: str = "/api/models", params: Any = None):
@@ -489,13 +492,6 @@ def test_serves_a_frame_read_back_from_parquet(tmp_path, records, backend):
     assert first["tags"] == next(r["tags"] for r in records if r["id"] == first["id"])
 
 
-def test_other_methods_are_404_and_the_next_request_is_unharmed(hub):
-    posted = get_session().post(hub.url + "/api/models", json={"big": "x" * 10_000})
-
-    assert (posted.status_code, posted.json()) == (404, {"error": "Not Found"})
-    assert get(hub).status_code == 200
-
-
 def test_fractional_trending_scores_sort_and_page_exactly(records):
     for i, record in enumerate(records):
         record["trendingScore"] = 0.2 if i % 2 else i  # the Hub's cursors have carried 0.2
@@ -517,3 +513,111 @@ def test_models_without_the_sort_key_come_last_by_id_across_pages(records):
     with_likes = [r for r in records if "likes" in r]
     without = sorted((r for r in records if "likes" not in r), key=lambda r: r["_id"])
     assert models == expected_order(with_likes, "likes") + [r["id"] for r in without]
+
+
+# --------------------------------------------------------------------------------------------------
+# Connections: HTTP/1.1 keep-alive. Every answer either leaves the connection usable (the request body
+# was read whole) or says `Connection: close` and closes; only truncated_body breaks it unannounced.
+
+
+def exchange(sock: socket.socket, request: bytes) -> tuple[http.client.HTTPResponse, bytes]:
+    """Sends raw request bytes on `sock` and reads the whole answer; the socket stays open."""
+    sock.sendall(request)
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    return response, response.read()
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    sock.settimeout(5)
+    return sock.recv(1) == b""
+
+
+def test_other_methods_are_404_and_the_next_request_is_unharmed(hub):
+    posted = get_session().post(hub.url + "/api/models", json={"big": "x" * 10_000})
+
+    assert (posted.status_code, posted.json()) == (404, {"error": "Not Found"})
+    assert get(hub).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body_headers",
+    [
+        {"Content-Length": "10000"},
+        {"Transfer-Encoding": "chunked"},
+    ],
+)
+def test_a_post_body_is_read_and_the_same_connection_serves_the_next_get(hub, body_headers):
+    connection = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=5)
+    body = b"x" * 10_000
+    if "Transfer-Encoding" in body_headers:
+        body = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:3000], body[3000:])) + b"0\r\n\r\n"
+    connection.request("POST", "/api/models", body=body, headers=body_headers)
+    posted = connection.getresponse()
+    posted_body = posted.read()
+    port = connection.sock.getsockname()[1]
+    connection.request("GET", "/api/models?limit=2")
+    got = connection.getresponse()
+
+    assert (posted.status, posted.getheader("Connection")) == (404, None)
+    assert json.loads(posted_body) == {"error": "Not Found"}
+    assert (got.status, len(json.loads(got.read()))) == (200, 2)
+    assert connection.sock.getsockname()[1] == port  # the same connection, not a reconnection
+    connection.close()
+
+
+def test_a_get_with_a_body_leaves_the_connection_usable(hub):
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=5) as sock:
+        first, _ = exchange(sock, b"GET /api/models?limit=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nGET ")
+        second, _ = exchange(sock, b"GET /api/models?limit=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+
+        assert (first.status, second.status) == (200, 200)
+        assert [r.query["limit"] for r in hub.requests] == [["1"], ["3"]]
+
+
+@pytest.mark.parametrize(
+    ("framing", "reason"),
+    [
+        (b"Content-Length: ten", "invalid Content-Length 'ten'"),
+        (b"Content-Length: 4\r\nContent-Length: 5", "invalid Content-Length '4, 5'"),
+        (b"Transfer-Encoding: gzip", "unsupported Transfer-Encoding 'gzip'"),
+    ],
+)
+def test_a_body_of_unknown_length_gets_400_connection_close_and_the_server_closes(hub, framing, reason):
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=5) as sock:
+        answer, body = exchange(sock, b"POST /api/models HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\n\r\n")
+
+        assert (answer.status, answer.getheader("Connection")) == (400, "close")
+        assert reason in json.loads(body)["error"]
+        assert closed_by_server(sock)
+
+
+FAULTS_FOR_CONNECTIONS = [
+    Fault(kind, seconds=0.01) if kind == "slow" else Fault(kind) for kind in FAULT_KINDS if kind != "truncated_body"
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS_FOR_CONNECTIONS, ids=lambda f: f.kind)
+def test_every_fault_answer_leaves_the_connection_usable(records, fault):
+    with FakeHub(records, page_size=PAGE_SIZE, faults=[fault]) as hub:
+        with socket.create_connection(("127.0.0.1", hub.port), timeout=5) as sock:
+            faulty, _ = exchange(sock, b"GET /api/models HTTP/1.1\r\nHost: x\r\n\r\n")
+            after, _ = exchange(sock, b"GET /api/models HTTP/1.1\r\nHost: x\r\n\r\n")
+
+        assert faulty.getheader("Connection") is None
+        assert after.status == 200
+        assert [(r.status, r.fault) for r in hub.requests] == [(faulty.status, fault.kind), (200, None)]
+
+
+def test_truncated_body_breaks_the_connection_without_announcing_it(records):
+    """Table row 9: a body cut short, then the connection drops; that break is the fault's point."""
+    hub = FakeHub(records, page_size=PAGE_SIZE, faults=[Fault("truncated_body")])
+    with hub, socket.create_connection(("127.0.0.1", hub.port), timeout=5) as sock:
+        sock.sendall(b"GET /api/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+
+        assert (response.status, response.getheader("Connection")) == (200, None)
+        with pytest.raises(http.client.IncompleteRead):
+            response.read()
+        assert closed_by_server(sock)
