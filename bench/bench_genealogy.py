@@ -14,6 +14,7 @@ build. Sources:
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import time
@@ -54,11 +55,12 @@ def prepare_tiled(models: int, seed: int) -> pa.Table:
         copy = base.copy()
         # Copy 0 keeps the real ids; later copies put every owner (and every declared parent) under a new one.
         if k:
-            rename = lambda i: f"t{k}-{i}" if "/" in i else f"t{k}-x/{i}"  # noqa: E731
-            copy["id"] = copy["id"].map(rename)
+            copy["id"] = copy["id"].map(functools.partial(_renamed, k))
             copy["author"] = copy["id"].str.split("/").str[0]
             copy["base_models"] = copy["base_models"].map(
-                lambda bms: [{"id": rename(b["id"]), "relation": b["relation"]} for b in bms]
+                functools.partial(
+                    lambda k, bms: [{"id": _renamed(k, b["id"]), "relation": b["relation"]} for b in bms], k
+                )
             )
         copies.append(copy)
     frame = pd.concat(copies, ignore_index=True).head(models)
@@ -73,6 +75,11 @@ def prepare(source: str, models: int, seed: int) -> Path:
         pq.write_table(table, path.with_suffix(".tmp"))
         path.with_suffix(".tmp").rename(path)
     return path
+
+
+def _renamed(copy: int, model_id: str) -> str:
+    """The id of `model_id` in copy number `copy` of the list (owner-less legacy ids get an owner)."""
+    return f"t{copy}-{model_id}" if "/" in model_id else f"t{copy}-x/{model_id}"
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

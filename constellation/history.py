@@ -144,6 +144,7 @@ def snapshot_growth(layout: DataLayout, current: str | None = None) -> dict[str,
         ).fetchone()
     finally:
         con.close()
+    assert row is not None  # a SELECT of aggregates always returns one row
     return {
         "previous": previous,
         "current": current,

@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -157,6 +157,10 @@ class _DeadlineNetworkStream(httpcore2.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+# httpcore2's socket option type (kept private there, in httpcore2._types.SOCKET_OPTION).
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+
 class _DeadlineBackend(httpcore2.NetworkBackend):
     """The connection pool's network backend, with connecting and every socket operation held to the
     current attempt's deadline."""
@@ -164,15 +168,26 @@ class _DeadlineBackend(httpcore2.NetworkBackend):
     def __init__(self, inner: httpcore2.NetworkBackend) -> None:
         self._inner = inner
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, **kwargs: Any) -> Any:
-        connect = self._inner.connect_tcp
-        return _DeadlineNetworkStream(
-            _held_to_deadline(lambda t: connect(host, port, t, **kwargs), timeout, "connecting")
-        )
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
+    ) -> httpcore2.NetworkStream:
+        def connect(t: float | None) -> httpcore2.NetworkStream:
+            return self._inner.connect_tcp(host, port, t, local_address, socket_options)
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None, **kwargs: Any) -> Any:
-        connect = self._inner.connect_unix_socket
-        return _DeadlineNetworkStream(_held_to_deadline(lambda t: connect(path, t, **kwargs), timeout, "connecting"))
+        return _DeadlineNetworkStream(_held_to_deadline(connect, timeout, "connecting"))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[SocketOption] | None = None
+    ) -> httpcore2.NetworkStream:
+        def connect(t: float | None) -> httpcore2.NetworkStream:
+            return self._inner.connect_unix_socket(path, t, socket_options)
+
+        return _DeadlineNetworkStream(_held_to_deadline(connect, timeout, "connecting"))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)

@@ -219,11 +219,12 @@ def check_drop(
     previous = baseline[0] if baseline else (None, None)
     median = statistics.median(n for _, n in baseline) if baseline else None
     if median is None or median == 0:
-        return DropCheck(*previous, ids, median, count, None, max_drop, suspect=False, accepted=False)
+        return DropCheck(previous[0], previous[1], ids, median, count, None, max_drop, suspect=False, accepted=False)
     drop = (median - count) / median
     too_big = drop > max_drop
     return DropCheck(
-        *previous,
+        previous[0],
+        previous[1],
         ids,
         median,
         count,

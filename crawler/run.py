@@ -493,10 +493,10 @@ class _Run:
             # Killed after publishing, before clearing the staging folder.
             log.info("snapshot %s was already published; clearing the staging folder", sid)
             self.staging.clear()
-            manifest = read_manifest(self.layout, sid)
-            if manifest.get("status") == "suspect":
-                raise SuspectSnapshot(_suspect_message(sid, manifest))
-            return CrawlResult(sid, manifest.get("status", "ok"), manifest, resumed)
+            published = read_manifest(self.layout, sid)
+            if published.get("status") == "suspect":
+                raise SuspectSnapshot(_suspect_message(sid, published))
+            return CrawlResult(sid, published.get("status", "ok"), published, resumed)
         probe = self._probe()
         self._save_stats()
         # A crawl killed while publishing leaves its temporary files behind (atomic_path names them so).

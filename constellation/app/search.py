@@ -43,7 +43,7 @@ class IdIndex:
         if not q or limit <= 0:
             return []
         lo = self._bisect(q)
-        hi, window = lo, []
+        hi, window = lo, list[str]()
         # Walk the sorted keys while they start with q; bounded so a one-letter query stays cheap.
         while hi < len(self.keys) and len(window) < 50 * limit:
             key = self.keys[hi].as_py()

@@ -96,7 +96,7 @@ class _QuietWarmThreads(logging.Filter):
     """Drops Streamlit's "missing ScriptRunContext" warning for the warm-up threads (expected there)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.threadName.startswith(_WARM_PREFIX) and "ScriptRunContext" in record.getMessage())
+        return not ((record.threadName or "").startswith(_WARM_PREFIX) and "ScriptRunContext" in record.getMessage())
 
 
 _WARM_PREFIX = "constellation-warm-"
@@ -327,8 +327,11 @@ def similarity_note(atlas: Atlas) -> None:
     """Communities depend on whether lineage edges joined the similarity graph: say which."""
     flag = atlas.lineage_in_similarity_graph
     algorithm = atlas.community_algorithm
-    text = {True: "lineage edges were added to the name-similarity graph", False: "from name similarity alone"}.get(
-        flag, "whether lineage edges were added to the similarity graph is not recorded in this atlas"
+    texts = {True: "lineage edges were added to the name-similarity graph", False: "from name similarity alone"}
+    text = (
+        texts[flag]
+        if flag is not None
+        else "whether lineage edges were added to the similarity graph is not recorded in this atlas"
     )
     st.caption(f"Communities: {text}" + (f"; algorithm: {md(algorithm)}." if algorithm else "."))
 

@@ -215,14 +215,14 @@ def as_tables(
     hierarchy: AtlasHierarchy, ids: Sequence[str], membership: np.ndarray, community_labels: Sequence[str]
 ) -> dict[str, np.ndarray | pd.DataFrame]:
     """The hierarchy as named arrays and frames, for atlas/<id>/hierarchy/."""
-    ids = np.asarray(ids, dtype=object)
+    id_array = np.asarray(ids, dtype=object)
     atlas = hierarchy.atlas
     if hierarchy.atlas_level == "models":
         leaf_items = atlas.prototypes
         leaves = pd.DataFrame(
             {
                 "leaf": np.arange(len(leaf_items), dtype=np.int64),
-                "label": ids[leaf_items],
+                "label": id_array[leaf_items],
                 "community": membership[leaf_items].astype(np.int64),
                 "models": np.bincount(atlas.leaf_of, minlength=len(leaf_items)).astype(np.int64),
                 "communities": np.ones(len(leaf_items), dtype=np.int64),

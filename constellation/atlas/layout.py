@@ -72,8 +72,8 @@ def layout_atlas(order: np.ndarray, membership: np.ndarray, *, seed: int, gap: f
     points = np.empty((n, 2), dtype=np.float64)
     points[order, 0] = cx + rng.uniform(0.1, 0.9, size=n)
     points[order, 1] = cy + rng.uniform(0.1, 0.9, size=n)
-    centers = np.column_stack([np.bincount(membership, weights=points[:, d], minlength=n_communities) for d in (0, 1)])
-    centers /= np.maximum(sizes, 1)[:, None]
+    sums = np.column_stack([np.bincount(membership, weights=points[:, d], minlength=n_communities) for d in (0, 1)])
+    centers = sums / np.maximum(sizes, 1)[:, None]
     squared = ((points - centers[membership]) ** 2).sum(axis=1)
     radii = np.sqrt(np.bincount(membership, weights=squared, minlength=n_communities) / np.maximum(sizes, 1))
     return Layout(

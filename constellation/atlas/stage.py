@@ -248,7 +248,7 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
             "atlas_tree_over": hierarchy.atlas_level,
             "atlas_tree_capped": bool(hierarchy.atlas.capped),
             "capped_community_trees": int(capped.sum()),
-            "models_in_capped_trees": int(sizes[capped.to_numpy()].sum()),
+            "models_in_capped_trees": int(sizes[np.asarray(capped, dtype=bool)].sum()),
             "cut_levels": list(config.cut_levels),
             "clusters": {cluster_column(level): int(c.max()) + 1 for level, c in hierarchy.clusters.items()},
         },

@@ -42,7 +42,7 @@ class _Group(click.Group):
             return None
         return importlib.import_module(f"constellation.cli.{module}").command
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except ConstellationError as exc:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -75,7 +77,7 @@ def command(
     if jsonl is not None and synthetic_models is not None:
         raise ConstellationError("choose one source: --jsonl FILE or --synthetic N, not both")
     plan = FaultPlan([parse_fault_spec(spec) for spec in fault_specs])
-    options = {"page_size": page_size, "faults": plan, "host": host, "port": port}
+    options: dict[str, Any] = {"page_size": page_size, "faults": plan, "host": host, "port": port}
     if jsonl is not None:
         hub = FakeHub.from_jsonl(jsonl, **options)
         what = f"{hub.store.n:,} models from {jsonl}"
@@ -89,7 +91,7 @@ def command(
     hub.start()
     try:
         click.echo(f"fakehub listening on {hub.url} ({what})")
-        click.get_text_stream("stdout").flush()
+        sys.stdout.flush()  # the URL line must reach a parent that reads our stdout through a pipe
         for fault in plan.pending:
             click.echo(f"fault armed: {fault.describe()}", err=True)
         while not stopping.wait(0.2):

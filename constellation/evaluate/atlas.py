@@ -86,7 +86,7 @@ def _pairs(counts: np.ndarray) -> int:
     return int((counts * (counts - 1) // 2).sum())
 
 
-def score_partition(truth: Sequence[Any], predicted: Sequence[Any]) -> PartitionScores:
+def score_partition(truth: Sequence[Any] | np.ndarray, predicted: Sequence[Any] | np.ndarray) -> PartitionScores:
     """ARI, NMI and pairwise precision/recall of `predicted` cluster ids against `truth` labels.
 
     Precision (recall) is 0 when the partition puts no two models together (no two share a family).

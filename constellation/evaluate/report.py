@@ -132,7 +132,8 @@ def lineage_shared_section(inp: EvaluationInput) -> Section | None:
     """The same lineage evaluation on each reference set of ../shared/data."""
     if not inp.references:
         return None
-    results, texts = {}, []
+    results: dict[str, Any] = {}
+    texts: list[str] = []
     for name, snapshot in inp.references.items():
         try:
             scores = evaluate_lineage(snapshot, inp.hide_share, inp.seed, inp.threshold)

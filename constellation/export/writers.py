@@ -165,7 +165,7 @@ def _xml_attr(value: Any) -> str:
     return quoteattr(str(value), {"\r": "&#13;", "\t": "&#9;", "\n": "&#10;"})
 
 
-def _graph_attrs(selection: Selection) -> dict[str, str]:
+def _graph_attrs(selection: Selection) -> dict[str, Any]:
     """Provenance carried by the graph itself: which atlas, which filters, how communities were made."""
     return {
         "snapshot_id": selection.snapshot_id,

@@ -39,6 +39,9 @@ from scipy.sparse.csgraph import connected_components
 from constellation.contract import BASE_MODEL_TYPE, LINEAGE_COLUMNS, RELATIONS
 from constellation.names import has_quantization_marker
 
+# None as a 0-d object array: np.where's typed overloads take arrays, and the result is the same.
+_NONE = np.array(None, dtype=object)
+
 # How many examples of each problem the build report lists; the counts are always complete.
 REPORT_EXAMPLES = 20
 
@@ -164,7 +167,7 @@ def validate_entries(entries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     id_reason = entries["parent_raw"].map(classify_parent_id)
     relation = entries["relation_raw"]
     known_relation = relation.isna() | relation.isin(RELATIONS)
-    rel_reason = pd.Series(np.where(known_relation.to_numpy(dtype=bool), None, UNKNOWN_RELATION), index=entries.index)
+    rel_reason = pd.Series(np.where(known_relation.to_numpy(dtype=bool), _NONE, UNKNOWN_RELATION), index=entries.index)
     reason = id_reason.where(id_reason.notna(), rel_reason)
     bad = reason.notna()
     rejected = pd.DataFrame(
@@ -402,7 +405,7 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
     has_parent = parent[:n] >= 0
     columns = pd.DataFrame(
         {
-            "parent": pd.Series(np.where(has_parent, node_ids[np.maximum(parent[:n], 0)], None), dtype="string"),
+            "parent": pd.Series(np.where(has_parent, node_ids[np.maximum(parent[:n], 0)], _NONE), dtype="string"),
             "relation": pd.Series(primary_relation[:n], dtype="string"),
             "family": pd.Series(node_ids[root[:n]], dtype="string"),
             "depth": depth[:n].astype(np.int32),

@@ -23,7 +23,7 @@ def layout_with_three_snapshots(tmp_path) -> DataLayout:
     }
     for day, models in nights.items():
         path = tmp_path / f"{day}.jsonl"
-        path.write_text("".join(f'{{"id": "{i}", "downloads": {d}, "likes": {l}}}\n' for i, d, l in models))
+        path.write_text("".join(f'{{"id": "{i}", "downloads": {d}, "likes": {n}}}\n' for i, d, n in models))
         import_file(layout, path, as_of=datetime.fromisoformat(day).replace(tzinfo=UTC))
     return layout
 
