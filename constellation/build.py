@@ -27,6 +27,8 @@ from constellation.errors import BuildError
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.store import (
     AtlasTables,
+    nightly_snapshot_id,
+    publishes_by_default,
     read_build_info,
     read_manifest,
     read_snapshot,
@@ -51,6 +53,7 @@ class BuildResult:
     models: int
     seconds: float
     info: dict[str, Any]
+    published: bool = True  # whether atlas/LATEST now names this atlas
 
 
 @dataclass(frozen=True)
@@ -133,23 +136,38 @@ def build(
     config: BuildConfig | None = None,
     *,
     force: bool = False,
+    publish: bool = False,
     code_root: Path = PACKAGE_ROOT,
 ) -> BuildResult:
-    """Build (or reuse) the atlas of one snapshot and point atlas/LATEST at it.
+    """Build (or reuse) the atlas of one snapshot and, when it belongs on the site, point atlas/LATEST at it.
 
-    `code_root` is the source tree hashed into the fingerprint; only tests point it elsewhere.
+    Without `snapshot_id`, the newest `ok` snapshot of the nightly scope (store.nightly_snapshot_id). A named
+    snapshot moves LATEST only when it is the newest full listing of the site's scope, when the site shows
+    nothing yet, or with `publish=True` (store.publishes_by_default). `code_root` is the source tree hashed
+    into the fingerprint; only tests point it elsewhere.
     """
     config = config or BuildConfig()
     config.validate()
-    snapshot_id = resolve_snapshot_id(layout, snapshot_id)
+    snapshot_id = nightly_snapshot_id(layout) if snapshot_id is None else resolve_snapshot_id(layout, snapshot_id)
+    moves, why = (True, "--publish") if publish else publishes_by_default(layout, snapshot_id)
+
+    def point_latest() -> None:
+        if moves:
+            set_latest_atlas(layout, snapshot_id)
+        else:
+            log.warning(
+                "atlas/LATEST stays at %s: %s; add --publish to show it on the site", layout.latest_atlas_id(), why
+            )
+
     started = time.perf_counter()
     print_ = fingerprint(layout, snapshot_id, config, code_root)
     existing = read_build_info(layout, snapshot_id)
     changed = print_.changes_since(existing.get("fingerprint") if existing else None)
     if not force and existing is not None and not changed:
         log.info("atlas %s is up to date (same snapshot, config and code); nothing to do", snapshot_id)
-        set_latest_atlas(layout, snapshot_id)
-        return BuildResult(snapshot_id, True, int(existing.get("counts", {}).get("models", 0)), 0.0, existing)
+        point_latest()
+        models = int(existing.get("counts", {}).get("models", 0))
+        return BuildResult(snapshot_id, True, models, 0.0, existing, published=moves)
     if force:
         log.info("building atlas %s: forced", snapshot_id)
     elif existing is None:
@@ -190,6 +208,7 @@ def build(
         "genealogy_config": config.genealogy.as_dict(),
         "synthetic": bool(manifest.get("synthetic", False)),
         "scope": manifest.get("scope"),
+        "scope_key": manifest.get("scope_key"),
         "counts": {
             "models": int(len(mapped.models)),
             "duplicate_ids_dropped": int(duplicates),
@@ -201,7 +220,7 @@ def build(
     }
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy)
     timed("write atlas", write_atlas, layout, tables)
-    set_latest_atlas(layout, snapshot_id)
+    point_latest()
     seconds = time.perf_counter() - started
     log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))
-    return BuildResult(snapshot_id, False, len(mapped.models), seconds, info)
+    return BuildResult(snapshot_id, False, len(mapped.models), seconds, info, published=moves)

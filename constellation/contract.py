@@ -10,7 +10,8 @@ for people; `tests/constellation/test_contract.py` keeps the two honest.
     │   ├── <snapshot-id>.json         the manifest: scope, counts, rejected records, timings
     │   └── .staging/                  the crawl in progress: checkpoint and pages; never read by others
     └── atlas/
-        ├── LATEST                     holds the id of the newest complete atlas
+        ├── LATEST                     the id of the atlas the site shows (newest of the nightly scope)
+        ├── PREVIOUS                   the id LATEST named before its last move (kept by prune)
         └── <snapshot-id>/             one build of one snapshot (ATLAS_FILES)
 
 A snapshot id is the crawl's UTC start time, YYYYMMDDTHHMMSSZ, so ids sort in time order.
@@ -252,6 +253,18 @@ class DataLayout:
     @property
     def latest_pointer(self) -> Path:
         return self.atlases / "LATEST"
+
+    @property
+    def previous_pointer(self) -> Path:
+        """The id LATEST named before its last move (a running site may still read that atlas)."""
+        return self.atlases / "PREVIOUS"
+
+    def previous_atlas_id(self) -> str | None:
+        try:
+            text = self.previous_pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return text if _SNAPSHOT_ID_RE.match(text) else None
 
     def atlas(self, snapshot_id: str) -> Path:
         parse_snapshot_id(snapshot_id)

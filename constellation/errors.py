@@ -32,6 +32,9 @@
     │   └── NoDeclaredLineage           exit 1  the snapshot declares no lineage to hide and infer back
     ├── AtlasQualityError               exit 1  the atlas cannot be scored on this input
     ├── BaselineTooLarge                exit 1  the quadratic baseline was asked for too many models
+    ├── PruneError                      exit 1  a retention setting is out of range
+    ├── StaleAtlas                      exit 10 `constellation status`: the site's data is older than
+    │                                           --max-age, or there is no atlas (for monitoring)
     ├── DemoError                       exit 1  a demo stage failed
     ├── AppError                        exit 1  the explorer cannot start as asked
     ├── FakeHubError                    exit 1  bad records, fault spec or option given to the fake Hub
@@ -221,6 +224,21 @@ class AtlasQualityError(ConstellationError, ValueError):
 
 class BaselineTooLarge(ConstellationError):
     """The quadratic baseline was asked to cluster more models than fit in memory."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Operations (retention.py, status.py)
+# --------------------------------------------------------------------------------------------------
+
+
+class PruneError(ConstellationError, ValueError):
+    """A retention setting is out of range (names the option and what is allowed)."""
+
+
+class StaleAtlas(ConstellationError):
+    """`constellation status`: the data the site shows is older than --max-age, or there is none."""
+
+    exit_code = 10
 
 
 # --------------------------------------------------------------------------------------------------

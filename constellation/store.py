@@ -63,6 +63,116 @@ def resolve_snapshot_id(layout: DataLayout, snapshot_id: str | None) -> str:
     return snapshot_id
 
 
+# --------------------------------------------------------------------------------------------------
+# Scopes: which snapshots the site may show
+# --------------------------------------------------------------------------------------------------
+
+
+def partial_scope(manifest: dict[str, Any]) -> str | None:
+    """Why a snapshot is not a full listing (a trial, filtered or imported one), in words; None when it is.
+
+    A full listing is a crawl of a whole pipeline tag (or of the whole Hub) with no --limit, --author,
+    --search or --filter. Manifests without a scope (written before scopes were recorded) count as full.
+    """
+    scope = manifest.get("scope")
+    if not isinstance(scope, dict):
+        return None
+    if "import" in scope or str(manifest.get("scope_key", "")).startswith("import:"):
+        return f"an import ({scope.get('import', 'file')})"
+    narrowing = [
+        f"--{name} {scope[name]}" for name in ("limit", "author", "search") if scope.get(name) not in (None, "")
+    ]
+    narrowing += [f"--filter {value}" for value in scope.get("filters") or ()]
+    if narrowing:
+        return f"a partial crawl ({' '.join(narrowing)})"
+    return None
+
+
+def _manifest_or_empty(layout: DataLayout, snapshot_id: str) -> dict[str, Any]:
+    try:
+        return read_manifest(layout, snapshot_id)
+    except (OSError, ContractError):
+        return {}
+
+
+def site_scope_key(layout: DataLayout) -> str | None:
+    """The scope key of the snapshot behind atlas/LATEST when it is a full listing: the nightly scope.
+    None when there is no such atlas yet (then any full listing may become the site's)."""
+    try:
+        latest = layout.latest_atlas_id()
+    except ContractError:
+        return None
+    if latest is None:
+        return None
+    manifest = _manifest_or_empty(layout, latest)
+    if not manifest or partial_scope(manifest) is not None:
+        return None
+    key = manifest.get("scope_key")
+    return key if isinstance(key, str) else None
+
+
+def in_nightly_scope(manifest: dict[str, Any], site_key: str | None) -> bool:
+    """A full listing of the site's scope (any full listing while the site has none)."""
+    if partial_scope(manifest) is not None:
+        return False
+    return site_key is None or manifest.get("scope_key") in (None, site_key)
+
+
+def publishes_by_default(layout: DataLayout, snapshot_id: str) -> tuple[bool, str]:
+    """Whether building `snapshot_id` moves atlas/LATEST without --publish, and why (for the log).
+
+    It does when the site shows nothing yet, or when the snapshot is an `ok` full listing of the site's
+    scope no older than what the site shows. A trial, filtered, imported, suspect or older snapshot gets
+    its atlas written, and the site keeps what it shows.
+    """
+    try:
+        latest = layout.latest_atlas_id()
+    except ContractError:
+        latest = None
+    if latest is None:
+        return True, "the site shows no atlas yet"
+    manifest = _manifest_or_empty(layout, snapshot_id)
+    reason = partial_scope(manifest)
+    if reason is None and not in_nightly_scope(manifest, site_scope_key(layout)):
+        reason = "a full listing of another scope than the site's"
+    if reason is None and manifest.get("status", "ok") != "ok":
+        reason = f"marked {manifest.get('status')}"
+    if reason is None and snapshot_id < latest:
+        reason = f"older than the atlas the site shows ({latest})"
+    if reason is not None:
+        return False, f"snapshot {snapshot_id} is {reason}"
+    return True, f"snapshot {snapshot_id} is the newest of the nightly scope"
+
+
+def nightly_snapshot_id(layout: DataLayout) -> str:
+    """The newest `ok` snapshot of the nightly scope: what `build` builds when no snapshot is named.
+
+    Trial, filtered and imported snapshots, suspect ones and full listings of another scope than the site's
+    are passed over, each with a log line; SnapshotNotFound says what there is when nothing qualifies.
+    """
+    ids = layout.snapshot_ids()
+    if not ids:
+        return resolve_snapshot_id(layout, None)  # the "no snapshot yet" message
+    site_key = site_scope_key(layout)
+    passed: list[str] = []
+    for candidate in reversed(ids):
+        manifest = _manifest_or_empty(layout, candidate)
+        reason = partial_scope(manifest)
+        if reason is None and not in_nightly_scope(manifest, site_key):
+            reason = "a full listing of another scope than the site's"
+        if reason is None and manifest.get("status", "ok") != "ok":
+            reason = f"marked {manifest.get('status')}"
+        if reason is None:
+            return candidate
+        passed.append(f"{candidate} ({reason})")
+        log.info("passing over snapshot %s: %s; name it with --snapshot to build it", candidate, reason)
+    raise SnapshotNotFound(
+        f"no ok snapshot of the nightly scope (a full listing) in {layout.snapshots}; passed over "
+        f"{', '.join(passed[:3])}{' …' if len(passed) > 3 else ''}. Build one of them with --snapshot ID "
+        "(add --publish to show it on the site)"
+    )
+
+
 def read_snapshot(layout: DataLayout, snapshot_id: str, columns: list[str] | None = None) -> pd.DataFrame:
     """The snapshot as a DataFrame with the contract's columns (extra columns kept)."""
     path = layout.snapshot(snapshot_id)
@@ -127,6 +237,7 @@ def write_atlas(layout: DataLayout, tables: AtlasTables) -> Path:
                 np.save(hierarchy_dir / f"{name}.npy", np.asarray(value), allow_pickle=False)
         # build.json goes last: its presence marks the folder complete.
         (work / ATLAS_FILES.build).write_text(json.dumps(tables.build, indent=2, sort_keys=True, default=str) + "\n")
+        share_tree(work)
         if final.exists():
             old = final.with_name(f".{final.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -173,6 +284,16 @@ def read_build_info(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | No
         return None
     except json.JSONDecodeError as exc:
         raise ContractError(f"{path} is not valid JSON: {exc}") from None
+
+
+def build_stamp(layout: DataLayout, snapshot_id: str) -> tuple[int, int] | None:
+    """(inode, mtime in ns) of the atlas's build.json: changes with every build, the same id rebuilt with
+    --force included (write_atlas swaps in a new folder). None when there is no build.json."""
+    try:
+        stat = layout.atlas_file(snapshot_id, ATLAS_FILES.build).stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def latest_atlas_id(layout: DataLayout) -> str:
@@ -244,10 +365,29 @@ def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy:
 
 
 def set_latest_atlas(layout: DataLayout, snapshot_id: str) -> None:
-    """Point atlas/LATEST at a complete build. Call only after every output is written."""
+    """Point atlas/LATEST at a complete build. Call only after every output is written.
+
+    The id LATEST named before goes to atlas/PREVIOUS: a running site may still be reading that atlas
+    (the similarity edges are opened on first use), so `prune` keeps it until the next move.
+    """
     if not layout.atlas(snapshot_id).is_dir():
         raise ContractError(f"cannot point LATEST at {snapshot_id}: {layout.atlas(snapshot_id)} does not exist")
+    try:
+        before = layout.latest_atlas_id()
+    except ContractError:
+        before = None
+    if before is not None and before != snapshot_id:
+        write_text_atomic(layout.previous_pointer, before + "\n")
     write_text_atomic(layout.latest_pointer, snapshot_id + "\n")
+
+
+def share_tree(root: Path) -> None:
+    """Make a folder readable by a site running as another user: folders 0755, files 0644 (tempfile.mkdtemp
+    makes 0700). Atlases hold public Hub metadata only, so nothing is lost by letting every user read them."""
+    for folder, _, files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +48,24 @@ PAPER_PARAMS_COLUMN = "paper_params_millions"
 PAPER_SCHEMA = SNAPSHOT_SCHEMA.append(pa.field(PAPER_PARAMS_COLUMN, pa.float64()))
 HUB_URL_PREFIXES = ("https://huggingface.co/", "http://huggingface.co/")
 CHUNK_ROWS = 20_000
+MAX_CLOCK_SKEW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class ImportResult:
     snapshot_id: str
     manifest: dict[str, Any]
+
+
+def check_not_future(as_of: datetime, now: datetime | None = None) -> None:
+    """Refuse a date in the future: snapshot ids sort by date, so a snapshot of 2099 would stay the newest
+    for good. MAX_CLOCK_SKEW allows for a file written on a machine whose clock runs a little ahead."""
+    now = now or datetime.now(UTC)
+    if as_of > now + MAX_CLOCK_SKEW:
+        raise ImportFailed(
+            f"the date of the data, {as_of.isoformat()}, is in the future (now {now.isoformat(timespec='seconds')}); "
+            "pass the date the list was made with --as-of YYYY-MM-DD"
+        )
 
 
 def detect_format(path: Path) -> str:
@@ -82,6 +94,7 @@ def import_file(
         as_of = PAPER_AS_OF if fmt == "constellation-csv" else _file_date(path)
     elif as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
+    check_not_future(as_of)
     snapshot_id = snapshot_id_for(as_of)
     if layout.snapshot(snapshot_id).exists() or layout.manifest(snapshot_id).exists():
         raise ImportFailed(

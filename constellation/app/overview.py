@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -22,6 +23,30 @@ class AtlasCounts:
         if self.known_size is None or not self.models:
             return None
         return self.known_size / self.models
+
+
+STALE_AFTER_S = 36 * 3600.0  # the nightly job's period plus its six-hour budget and some slack
+
+
+@dataclass(frozen=True)
+class DataAge:
+    seconds: float
+    text: str  # "Data as of 2026-12-04 02:15 UTC (15 h ago)"
+    stale: bool
+
+
+def data_age(snapshot_id: str, now: datetime | None = None) -> DataAge:
+    """How old the site's data is: since the start of the crawl behind the atlas (its snapshot id)."""
+    taken = parse_snapshot_id(snapshot_id)
+    seconds = max(0.0, ((now or datetime.now(UTC)) - taken).total_seconds())
+    if seconds < 3600:
+        ago = f"{int(seconds // 60)} min ago"
+    elif seconds < 2 * 86400:
+        ago = f"{int(seconds // 3600)} h ago"
+    else:
+        ago = f"{int(seconds // 86400)} days ago"
+    text = f"Data as of {taken.strftime('%Y-%m-%d %H:%M UTC')} ({ago})"
+    return DataAge(seconds, text, seconds > STALE_AFTER_S)
 
 
 def atlas_counts(models: pd.DataFrame, snapshot_id: str) -> AtlasCounts:

@@ -25,7 +25,7 @@ from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
 from constellation.history import model_history, snapshot_growth
-from constellation.store import latest_atlas_id
+from constellation.store import build_stamp, latest_atlas_id, partial_scope
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +107,40 @@ def layout() -> DataLayout:
     return DataLayout.at()
 
 
+# (data dir, atlas id) -> the build.json stamp the caches hold: a rebuild of the same id (`build --force`)
+# swaps a new folder in, with a new build.json, and the next rerun of any page drops the old caches.
+_loaded_stamps: dict[tuple[str, str], tuple[int, int]] = {}
+_stamps_lock = threading.Lock()
+
+
+def _drop_stale_caches(root: str, snapshot_id: str) -> None:
+    stamp = build_stamp(DataLayout.at(root), snapshot_id)
+    if stamp is None:
+        return
+    with _stamps_lock:
+        before = _loaded_stamps.get((root, snapshot_id))
+        _loaded_stamps[(root, snapshot_id)] = stamp
+        if before is None or before == stamp:
+            return
+        log.info("atlas %s was rebuilt; reloading it", snapshot_id)
+        st.cache_resource.clear()
+        st.cache_data.clear()
+    with _warming_lock:
+        _warming.discard((root, snapshot_id))
+
+
 def try_atlas() -> tuple[Atlas | None, str | None]:
-    """The latest atlas, or None and why (a ConstellationError's message: no atlas, broken pointer …)."""
+    """The latest atlas, or None and why (a ConstellationError's message: no atlas, broken pointer …).
+
+    atlas/LATEST and the atlas's build.json are looked at on every rerun (two small reads), so a running
+    site shows a new build, or a rebuild of the same id, on the next click without a restart.
+    """
     data = layout()
     try:
         snapshot_id = latest_atlas_id(data)
     except ConstellationError as exc:
         return None, str(exc)
+    _drop_stale_caches(str(data.root), snapshot_id)
     try:
         return _atlas(str(data.root), snapshot_id), None
     except (ConstellationError, OSError, ValueError, KeyError, pa.ArrowException) as exc:
@@ -316,6 +343,14 @@ def banners(atlas: Atlas) -> None:
             "**Synthetic demo data.** This atlas was built from the fake Hub's generated models, "
             "not from huggingface.co. Run `make crawl` and `make build` for the real Hub.",
             icon=":material/science:",
+        )
+    age = overview.data_age(atlas.snapshot_id)
+    st.sidebar.caption(age.text)
+    # An import or a trial shown on purpose (build --publish) is as old as it is; only the nightly data ages.
+    nightly = partial_scope({"scope": atlas.build.get("scope"), "scope_key": atlas.build.get("scope_key")}) is None
+    if age.stale and nightly:
+        st.warning(
+            f"**Old data.** {age.text}: the nightly crawl or build may have stopped.", icon=":material/schedule:"
         )
 
 

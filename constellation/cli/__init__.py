@@ -26,6 +26,8 @@ _COMMAND_MODULES: dict[str, str] = {
     "fakehub": "fakehub",
     "history": "history",
     "import": "import_",
+    "prune": "prune",
+    "status": "status",
 }
 
 

@@ -14,6 +14,12 @@ from constellation.cli.options import data_dir_option, snapshot_option
 @data_dir_option
 @snapshot_option
 @click.option("--force", is_flag=True, help="Rebuild even when the atlas is up to date.")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Point atlas/LATEST (what the site shows) at this atlas even when its snapshot is a trial, "
+    "filtered, imported, suspect or older one.",
+)
 @click.option("--seed", type=int, default=None, help="Seed of communities and layout (default 42).")
 @click.option(
     "--resolution",
@@ -38,6 +44,7 @@ def command(
     data_dir: str | None,
     snapshot_id: str | None,
     force: bool,
+    publish: bool,
     seed: int | None,
     resolution: float | None,
     community_algorithm: str | None,
@@ -45,9 +52,13 @@ def command(
 ) -> None:
     """Build the atlas of a snapshot: parameter counts, lineage, communities, hierarchy, layout.
 
-    Writes atlas/<id>/ and moves atlas/LATEST only when every output is complete. Re-running on an
-    unchanged snapshot, config and code does nothing. Snapshots marked suspect by the crawl's drop check are
-    skipped unless named with --snapshot.
+    Writes atlas/<id>/, and moves atlas/LATEST (what the site shows) once every output is complete. Re-running
+    on an unchanged snapshot, config and code does nothing.
+
+    Without --snapshot it builds the newest `ok` snapshot of the nightly scope: a full listing (no --limit,
+    --author, --search or --filter, not an import) of the same scope and endpoint as the site's atlas.
+    A named snapshot of another kind (trial, filtered, imported, suspect, older) gets its atlas, but
+    LATEST moves to it only with --publish.
 
     \b
     Examples:
@@ -55,6 +66,7 @@ def command(
       constellation build --snapshot 20260726T021500Z
       constellation build --resolution 3 --add-lineage-edges
       constellation build --force                    # rebuild even if up to date
+      constellation build --snapshot 20230719T000000Z --publish   # show an import on the site
     """
     from dataclasses import replace
 
@@ -69,8 +81,12 @@ def command(
         "add_lineage_edges": add_lineage_edges or None,
     }
     config = BuildConfig(atlas=replace(AtlasConfig(), **{k: v for k, v in overrides.items() if v is not None}))
-    result = build(DataLayout.at(data_dir), snapshot_id, config, force=force)
+    layout = DataLayout.at(data_dir)
+    result = build(layout, snapshot_id, config, force=force, publish=publish)
     if result.skipped:
-        click.echo(f"atlas {result.snapshot_id} is already up to date ({result.models:,} models)")
+        line = f"atlas {result.snapshot_id} is already up to date ({result.models:,} models)"
     else:
-        click.echo(f"built atlas {result.snapshot_id}: {result.models:,} models in {result.seconds:.1f} s")
+        line = f"built atlas {result.snapshot_id}: {result.models:,} models in {result.seconds:.1f} s"
+    if not result.published:
+        line += f"; the site still shows {layout.latest_atlas_id()} (--publish to show this one)"
+    click.echo(line)
