@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from constellation.contract import DataLayout, parse_snapshot_id
-from constellation.store import resolve_snapshot_id
+from constellation.store import resolve_snapshot_id, same_scope_snapshot_ids
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -30,10 +30,10 @@ __all__ = [
 HISTORY_COLUMNS: tuple[str, ...] = ("snapshot_id", "date", "downloads", "likes")
 
 
-def model_history(layout: DataLayout, model_id: str) -> pd.DataFrame:
-    """One row per published snapshot that lists `model_id`, oldest first: snapshot_id, date (UTC),
-    downloads, likes. Empty (with those columns) when no snapshot lists it."""
-    ids = layout.snapshot_ids()
+def model_history(layout: DataLayout, model_id: str, snapshot_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per published snapshot (of `snapshot_ids`, default all) that lists `model_id`, oldest first:
+    snapshot_id, date (UTC), downloads, likes. Empty (with those columns) when no snapshot lists it."""
+    ids = layout.snapshot_ids() if snapshot_ids is None else list(snapshot_ids)
     if not ids:
         return _history_frame([])
     by_file = {str(layout.snapshot(sid)): sid for sid in ids}
@@ -119,13 +119,15 @@ def group_downloads_over_snapshots(
 
 
 def snapshot_growth(layout: DataLayout, current: str | None = None) -> dict[str, int | str] | None:
-    """Models added and removed since the snapshot before `current` (default: the newest); None when
-    there is only one snapshot."""
+    """Models added and removed since the snapshot of the same scope before `current` (default: the
+    newest); None when there is no earlier one. A trial or an import between two nightly crawls is not
+    "the snapshot before"."""
     ids = layout.snapshot_ids()
     if current is None:
         current = ids[-1] if ids else None
     if current not in ids:
         return None
+    ids = same_scope_snapshot_ids(layout, current)
     at = ids.index(current)
     if at == 0:
         return None

@@ -118,6 +118,14 @@ def in_nightly_scope(manifest: dict[str, Any], site_key: str | None) -> bool:
     return site_key is None or manifest.get("scope_key") in (None, site_key)
 
 
+def same_scope_snapshot_ids(layout: DataLayout, snapshot_id: str) -> list[str]:
+    """Published snapshots of the same scope and endpoint as `snapshot_id` (manifest `scope_key`), oldest
+    first: the ones whose counts and downloads compare with it (trends, growth). Manifests without a
+    scope_key (written before it existed) form one scope."""
+    key = _manifest_or_empty(layout, snapshot_id).get("scope_key")
+    return [sid for sid in layout.snapshot_ids() if _manifest_or_empty(layout, sid).get("scope_key") == key]
+
+
 def publishes_by_default(layout: DataLayout, snapshot_id: str) -> tuple[bool, str]:
     """Whether building `snapshot_id` moves atlas/LATEST without --publish, and why (for the log).
 

@@ -93,7 +93,7 @@ if atlas.has("parent") or "parent" in atlas.models:
 else:
     ui.unavailable("Lineage")
 
-history = ui.history(model_id)
+history = ui.history(model_id, atlas)
 if len(history) > 1:
     st.subheader("Across snapshots")
     st.line_chart(history.set_index("date")[["downloads", "likes"]].astype("float64"))

@@ -14,7 +14,7 @@ models = ui.filtered_models(atlas)
 data = ui.layout()
 st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
-snapshots = data.snapshot_ids()
+snapshots = ui.scope_snapshot_ids(atlas)
 st.caption(f"{len(snapshots):,} snapshot(s) so far; groups are those of the latest atlas.")
 top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
 

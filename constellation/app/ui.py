@@ -25,7 +25,7 @@ from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
 from constellation.history import model_history, snapshot_growth
-from constellation.store import build_stamp, latest_atlas_id, partial_scope
+from constellation.store import build_stamp, latest_atlas_id, partial_scope, same_scope_snapshot_ids
 
 log = logging.getLogger(__name__)
 
@@ -442,18 +442,31 @@ def _growth(root: str, snapshot_ids: tuple[str, ...], current: str) -> dict | No
 
 
 def growth(atlas: Atlas) -> dict | None:
-    """Models added and removed since the previous snapshot (cached per list of snapshots)."""
+    """Models added and removed since the previous snapshot of the atlas's scope (cached per list of snapshots)."""
     data = layout()
     return _growth(str(data.root), tuple(data.snapshot_ids()), atlas.snapshot_id)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _scope_ids(root: str, snapshot_ids: tuple[str, ...], current: str) -> list[str]:
+    return same_scope_snapshot_ids(DataLayout.at(root), current)
+
+
+def scope_snapshot_ids(atlas: Atlas) -> list[str]:
+    """The snapshots of the atlas's scope: trends and histories never mix in a trial or an import (cached
+    per list of snapshots: it reads every manifest)."""
+    data = layout()
+    return _scope_ids(str(data.root), tuple(data.snapshot_ids()), atlas.snapshot_id)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _history(root: str, snapshot_ids: tuple[str, ...], model_id: str) -> pd.DataFrame:
-    return model_history(DataLayout.at(root), model_id)
+    return model_history(DataLayout.at(root), model_id, snapshot_ids)
 
 
-def history(model_id: str) -> pd.DataFrame:
+def history(model_id: str, atlas: Atlas | None = None) -> pd.DataFrame:
     """A model's downloads and likes in every snapshot (cached per list of snapshots): the query scans
     every snapshot file, too slow to repeat on each rerun of the model page."""
     data = layout()
-    return _history(str(data.root), tuple(data.snapshot_ids()), model_id)
+    ids = scope_snapshot_ids(atlas) if atlas is not None else data.snapshot_ids()
+    return _history(str(data.root), tuple(ids), model_id)

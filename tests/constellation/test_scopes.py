@@ -162,3 +162,19 @@ def test_a_small_clock_skew_is_allowed():
     check_not_future(datetime(2026, 12, 4, 12, 59, tzinfo=UTC), now)  # within the hour of skew
     with pytest.raises(Exception, match="is in the future"):
         check_not_future(datetime(2026, 12, 4, 13, 1, tzinfo=UTC), now)
+
+
+def test_growth_and_history_compare_a_snapshot_with_its_own_scope_only(tmp_path):
+    from constellation.history import model_history, snapshot_growth
+    from constellation.store import same_scope_snapshot_ids
+
+    layout = DataLayout(tmp_path)
+    _night(layout, NIGHT2, n=6)
+    _trial(layout, TRIAL, n=2)
+    _night(layout, NIGHT3, n=7)
+    assert same_scope_snapshot_ids(layout, NIGHT3) == [NIGHT2, NIGHT3]
+    growth = snapshot_growth(layout, NIGHT3)
+    assert growth is not None
+    assert (growth["previous"], growth["added"], growth["removed"]) == (NIGHT2, 1, 0)
+    ids = same_scope_snapshot_ids(layout, NIGHT3)
+    assert model_history(layout, "org/model-1-7b", ids)["snapshot_id"].tolist() == [NIGHT2, NIGHT3]
