@@ -116,7 +116,9 @@ def run_demo(config: DemoConfig) -> str:
     layout = DataLayout(config.data_dir)
     with running_fakehub(config) as endpoint:
         crawl_from(endpoint, config.data_dir)
-    result = build(layout)
+    # The fake Hub listens on a new port each run, so each demo crawl is a scope of its own (the endpoint is
+    # part of it): show the one just crawled.
+    result = build(layout, layout.latest_snapshot_id(), publish=True)
     return result.snapshot_id
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from constellation.contract import DataLayout, parse_snapshot_id
 from constellation.errors import ContractError
-from constellation.store import partial_scope, read_build_info, read_manifest
+from constellation.store import in_nightly_scope, partial_scope, read_build_info, read_manifest, site_scope_key
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Status:
     data_age_s: float | None  # now minus the start of the crawl behind the site's atlas
     last_build: str | None  # the atlas most recently built (any snapshot)
     last_build_at: str | None
-    unbuilt_snapshot: str | None  # a newer ok full listing than the site's atlas, not built yet
+    unbuilt_snapshot: str | None  # a newer ok full listing of the site's scope, not built yet
+    other_scope_snapshot: str | None  # a newer ok full listing of another scope (endpoint, pipeline tag)
     problem: str | None  # why the site is stale or missing; None when fine
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,15 +60,20 @@ def read_status(layout: DataLayout, max_age_s: float, now: datetime | None = Non
         if isinstance(built_at, str) and (last_build_at is None or built_at > last_build_at):
             last_build, last_build_at = sid, built_at
 
-    unbuilt = None
+    unbuilt, other_scope = None, None
+    site_key = site_scope_key(layout)
     for sid in reversed(layout.snapshot_ids()):
         if site is not None and sid <= site:
             break
         manifest = _manifest(layout, sid)
-        if manifest.get("status", "ok") == "ok" and partial_scope(manifest) is None:
-            if _build_info(layout, sid) is None:
-                unbuilt = sid
-            break
+        if manifest.get("status", "ok") != "ok" or partial_scope(manifest) is not None:
+            continue
+        if not in_nightly_scope(manifest, site_key):
+            other_scope = other_scope or sid
+            continue
+        if _build_info(layout, sid) is None:
+            unbuilt = sid
+        break
 
     problem = site_error
     if problem is None and age is not None and age > max_age_s:
@@ -83,6 +89,7 @@ def read_status(layout: DataLayout, max_age_s: float, now: datetime | None = Non
         last_build=last_build,
         last_build_at=last_build_at,
         unbuilt_snapshot=unbuilt,
+        other_scope_snapshot=other_scope,
         problem=problem,
     )
 
@@ -116,6 +123,11 @@ def describe(status: Status) -> list[str]:
     if status.unbuilt_snapshot:
         lines.append(
             f"not built:    snapshot {status.unbuilt_snapshot} is newer than the site's atlas; run `make build`"
+        )
+    if status.other_scope_snapshot:
+        lines.append(
+            f"other scope:  snapshot {status.other_scope_snapshot} is a full listing of another scope or endpoint "
+            f"than the site's; `constellation build --snapshot {status.other_scope_snapshot} --publish` switches"
         )
     lines.append(f"verdict:      {'STALE: ' + status.problem if status.problem else 'fresh'}")
     return lines

@@ -13,7 +13,7 @@ from constellation.build import build
 from constellation.cli import main
 from constellation.contract import DataLayout
 from constellation.retention import plan_prune
-from constellation.status import read_status
+from constellation.status import describe, read_status
 from tests.snapshot_factory import model_row, write_snapshot
 
 FULL = {"pipeline_tag": "text-generation", "author": None, "search": None, "filters": [], "limit": None}
@@ -127,3 +127,15 @@ def test_status_without_any_atlas_exits_10(tmp_path):
 def test_status_refuses_a_bad_max_age(tmp_path):
     result = invoke("status", "--data-dir", str(tmp_path), "--max-age", "soon")
     assert (result.exit_code, result.output) == (1, "Error: 'soon' is not a duration; write e.g. 90s, 30m, 6h or 2d\n")
+
+
+def test_status_points_at_a_full_listing_of_another_endpoint(tmp_path):
+    layout = _data(tmp_path)
+    build(layout, NIGHTS[-2])
+    write_snapshot(layout, "20261204T021500Z", [model_row("org/x")], {"scope": FULL, "scope_key": "mirror"})
+    status = read_status(layout, 1e9)
+    assert (status.unbuilt_snapshot, status.other_scope_snapshot) == (NIGHTS[-1], "20261204T021500Z")
+    assert (
+        "other scope:  snapshot 20261204T021500Z is a full listing of another scope or endpoint than the site's; "
+        "`constellation build --snapshot 20261204T021500Z --publish` switches"
+    ) in describe(status)
