@@ -118,6 +118,16 @@ def in_nightly_scope(manifest: dict[str, Any], site_key: str | None) -> bool:
     return site_key is None or manifest.get("scope_key") in (None, site_key)
 
 
+def not_nightly(manifest: dict[str, Any], site_key: str | None) -> str | None:
+    """Why a snapshot is not an `ok` snapshot of the nightly scope, in words; None when it is one."""
+    reason = partial_scope(manifest)
+    if reason is None and not in_nightly_scope(manifest, site_key):
+        reason = "a full listing of another scope than the site's"
+    if reason is None and manifest.get("status", "ok") != "ok":
+        reason = f"marked {manifest.get('status')}"
+    return reason
+
+
 def same_scope_snapshot_ids(layout: DataLayout, snapshot_id: str) -> list[str]:
     """Published snapshots of the same scope and endpoint as `snapshot_id` (manifest `scope_key`), oldest
     first: the ones whose counts and downloads compare with it (trends, growth). Manifests without a
@@ -139,12 +149,7 @@ def publishes_by_default(layout: DataLayout, snapshot_id: str) -> tuple[bool, st
         latest = None
     if latest is None:
         return True, "the site shows no atlas yet"
-    manifest = _manifest_or_empty(layout, snapshot_id)
-    reason = partial_scope(manifest)
-    if reason is None and not in_nightly_scope(manifest, site_scope_key(layout)):
-        reason = "a full listing of another scope than the site's"
-    if reason is None and manifest.get("status", "ok") != "ok":
-        reason = f"marked {manifest.get('status')}"
+    reason = not_nightly(_manifest_or_empty(layout, snapshot_id), site_scope_key(layout))
     if reason is None and snapshot_id < latest:
         reason = f"older than the atlas the site shows ({latest})"
     if reason is not None:
@@ -164,12 +169,7 @@ def nightly_snapshot_id(layout: DataLayout) -> str:
     site_key = site_scope_key(layout)
     passed: list[str] = []
     for candidate in reversed(ids):
-        manifest = _manifest_or_empty(layout, candidate)
-        reason = partial_scope(manifest)
-        if reason is None and not in_nightly_scope(manifest, site_key):
-            reason = "a full listing of another scope than the site's"
-        if reason is None and manifest.get("status", "ok") != "ok":
-            reason = f"marked {manifest.get('status')}"
+        reason = not_nightly(_manifest_or_empty(layout, candidate), site_key)
         if reason is None:
             return candidate
         passed.append(f"{candidate} ({reason})")
