@@ -454,6 +454,9 @@ QUANTIZATION_MARKERS = (
     r"|fp8(?:[-_](?:dynamic|static|kv))?|int8[-_](?:dynamic|static)(?:[-_]inc)?"
     r"|onnx(?:[-_](?:q|cpu|cuda|web|directml|dml|mobile))?|aqlm(?:[-_]pv)?(?:[-_][1-8]bit)?(?:[-_][1-8]x[0-9]{1,2})?"
     r"|g(?:32|64|128)|channelwise|unsloth[-_]bnb"
+    # Export names of the quantisation toolkits (issue 10): AutoAWQ / AutoRound / GPTQModel / Intel's
+    # `-autoawq-int4-gs128-asym`, `-int4-sym-inc`, `-AutoRound-GPTQ-4bit`, `-GPTQModel-4bit-128g`.
+    r"|autoawq|auto[-_]?round|gptqmodel|gs(?:32|64|128)|(?:32|64|128)g|a?sym(?:[-_]inc)?"
     r"|q[0-9](?:_[0-9a-z]{1,2}){0,3}|iq[0-9](?:_[0-9a-z]{1,3}){0,2}|q[0-9]f[0-9]{1,2}(?:_[0-9])?"
 )
 
@@ -463,7 +466,7 @@ QUANTIZATION_MARKERS = (
 # parameter (`linagora/Labess-7b-chat-16bit` is a 7B model); only a 1–8 bit width counts.
 PACKED_WEIGHT_MARKERS = (
     r"gguf|ggml|gptq|awq|exl2|exl3|bnb|bitsandbytes|nf4|int4|int8|fp8|fp4|mxfp4|nvfp4|hqq|aqlm|"
-    r"eetq|quanto|marlin|autoround|w4a16|w8a8|w4a4|\d(?:\.\d+)?bpw|[1-8][-_]?bits?|q[2-8]_[0-9a-z_]+|iq[1-4]_[a-z]+"
+    r"eetq|quanto|marlin|autoround|autoawq|gptqmodel|w4a16|w8a8|w4a4|\d(?:\.\d+)?bpw|[1-8][-_]?bits?|q[2-8]_[0-9a-z_]+|iq[1-4]_[a-z]+"
 )
 PACKED_WEIGHT_MARKER_RE = re.compile(rf"(?<![a-z0-9])(?:{PACKED_WEIGHT_MARKERS})(?![a-z])", re.IGNORECASE)
 # The same without look-arounds, for pyarrow's RE2 engine (vectorised over a whole column); match it

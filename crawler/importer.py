@@ -346,6 +346,57 @@ def load_reference_snapshots(shared_data: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
+CARD_PARENTS_DIR = "model-atlas-card-parents"
+CARD_PARENTS_COLUMNS = ("child", "parent", "label")
+
+
+def load_card_parents(shared_data: Path) -> pd.DataFrame | None:
+    """model-atlas-card-parents as one truth table: child, parent, label (None when the folder is absent).
+
+    `card_parents.csv` rows get label `card` (the parent the child's model card names); the hand-labelled
+    rows of `manual_annotations.csv` keep their label (`merge`, `source`, `unknown_annotated`, `unknown`),
+    one row per named parent, and a row with parent None for roots and "no parent" models (SOURCE.md).
+    """
+    folder = Path(shared_data) / CARD_PARENTS_DIR
+    cards, manual = folder / "card_parents.csv", folder / "manual_annotations.csv"
+    if not (cards.is_file() and manual.is_file()):
+        return None
+    card = pd.read_csv(cards, dtype="string").dropna(subset=["child", "parent"])
+    card = card.assign(label="card")
+    hand = pd.read_csv(manual, dtype="string").dropna(subset=["model"])
+    parents = hand["parents"].fillna("").str.split(",").map(lambda ps: [p.strip().rstrip("/") for p in ps if p.strip()])
+    hand = hand.assign(parent=parents.map(lambda ps: ps or [None])).explode("parent")
+    hand = hand.rename(columns={"model": "child"})[list(CARD_PARENTS_COLUMNS)]
+    out = pd.concat([card[list(CARD_PARENTS_COLUMNS)], hand], ignore_index=True)
+    return out.astype({"child": object, "parent": object, "label": object}).drop_duplicates(ignore_index=True)
+
+
+def card_parents_snapshot(references: dict[str, pd.DataFrame], truth: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot the card set is inferred on: every model of the reference sets, plus id-only rows for the
+    card set's children and parents that none of them holds. The children's own declared lineage (some
+    declared a parent on the Hub later) is removed, as they declared none when their cards were read."""
+    frames = [frame for frame in references.values()]
+    known = pd.concat(frames, ignore_index=True) if frames else None
+    ids = pd.concat([truth["child"], truth["parent"]]).dropna().astype(str).drop_duplicates()
+    if known is not None:
+        ids = ids[~ids.str.lower().isin(set(known["id"].astype(str).str.lower()))]
+    extra = snapshot_frame_from_records(pd.DataFrame({"id": ids.to_numpy(), "tags": [[] for _ in range(len(ids))]}))
+    snapshot = extra if known is None else pd.concat([known, extra], ignore_index=True)
+    snapshot = snapshot.drop_duplicates("id", keep="first").reset_index(drop=True)
+    is_child = snapshot["id"].astype(str).str.lower().isin(set(truth["child"].astype(str).str.lower()))
+    position = snapshot.index[is_child.to_numpy()]
+    snapshot.loc[position, "base_models"] = pd.Series([[] for _ in position], index=position, dtype=object)
+    snapshot.loc[position, "tags"] = pd.Series(
+        [
+            [t for t in (tags if tags is not None else []) if not str(t).startswith("base_model:")]
+            for tags in snapshot.loc[position, "tags"]
+        ],
+        index=position,
+        dtype=object,
+    )
+    return snapshot
+
+
 # --------------------------------------------------------------------------------------------------
 
 

@@ -57,7 +57,8 @@ def command(
     Parameters: the sizes read from names against the snapshot's safetensors totals. Lineage: the
     declared lineage of a seeded share of models is hidden, inferred back from names and metadata, and
     scored against what was hidden (precision and recall by relation, precision-recall over confidence).
-    Atlas: communities and clusters built from names alone, against declared lineage families (ARI, NMI,
+    With --shared-data, also the parents that model cards name for models that declare none
+    (model-atlas-card-parents). Atlas: communities and clusters built from names alone, against declared lineage families (ARI, NMI,
     pairwise precision and recall). Runs on any snapshot, so it can follow every nightly crawl. See
     docs/quality.md.
 
@@ -74,7 +75,8 @@ def command(
     from constellation.demo import synthetic_snapshot
     from constellation.evaluate.report import EvaluationInput, as_json, evaluate, render
     from constellation.store import read_snapshot, resolve_snapshot_id, write_json_atomic
-    from crawler.importer import load_reference_snapshots
+    from constellation.evaluate.card_parents import CardParentsSet
+    from crawler.importer import card_parents_snapshot, load_card_parents, load_reference_snapshots
 
     layout = DataLayout.at(data_dir)
     snapshot_id = resolve_snapshot_id(layout, snapshot_id)
@@ -82,8 +84,17 @@ def command(
     # Read and generated once here, then shared by every section that scores on them.
     references = load_reference_snapshots(shared_data) if shared_data is not None else {}
     hub = synthetic_snapshot(synthetic, seed) if synthetic > 0 else None
+    card_truth = load_card_parents(shared_data) if shared_data is not None else None
+    cards = None if card_truth is None else CardParentsSet(card_parents_snapshot(references, card_truth), card_truth)
     inp = EvaluationInput(
-        models, snapshot_id, hide_share, seed, shared_data=shared_data, references=references, synthetic=hub
+        models,
+        snapshot_id,
+        hide_share,
+        seed,
+        shared_data=shared_data,
+        references=references,
+        synthetic=hub,
+        card_parents=cards,
     )
     sections = evaluate(inp)
     click.echo(f"snapshot {snapshot_id}: {len(models):,} models\n")

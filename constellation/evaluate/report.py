@@ -20,6 +20,7 @@ from constellation.evaluate.atlas import (
     atlas_quality_shared_section,
     atlas_quality_synthetic_section,
 )
+from constellation.evaluate.card_parents import evaluate_card_parents
 from constellation.evaluate.lineage import (
     LineageScores,
     evaluate_lineage,
@@ -31,6 +32,9 @@ from constellation.evaluate.sections import EvaluationInput, Section, SectionFun
 # The targets of issue 4, shown beside the measured figures.
 TARGET_LINEAGE_PRECISION = 0.85
 TARGET_QUANTIZED_RECALL = 0.6
+# The targets of issue 10 on the model-card set.
+TARGET_CARD_SAME_NAME_PRECISION = 0.85
+TARGET_CARD_NEGATIVES_NO_EDGE = 0.9
 
 
 # --------------------------------------------------------------------------------------------------
@@ -168,6 +172,31 @@ def lineage_synthetic_section(inp: EvaluationInput) -> Section | None:
     )
 
 
+def card_parents_section(inp: EvaluationInput) -> Section | None:
+    """Inferred lineage on models that declare nothing, against the parents their model cards name."""
+    if inp.card_parents is None:
+        return None
+    result = evaluate_card_parents(inp.card_parents, inp.threshold)
+    same, negatives = result["same_name"], result["negatives"]
+    result["targets"] = {
+        "same_name_precision": TARGET_CARD_SAME_NAME_PRECISION,
+        "negatives_no_edge": TARGET_CARD_NEGATIVES_NO_EDGE,
+        "meets_same_name_precision": bool(same["precision"] >= TARGET_CARD_SAME_NAME_PRECISION),
+        "meets_negatives_no_edge": bool(negatives["no_edge_share"] >= TARGET_CARD_NEGATIVES_NO_EDGE),
+    }
+    blocks = {k: result[k] for k in ("same_name", "other_name", "card", "annotated")}
+    rows = pd.DataFrame([{"children": name, **block} for name, block in blocks.items()])
+    by_rule = pd.DataFrame([{"rule": rule, **c} for rule, c in result["by_rule"].items()])
+    text = (
+        f"snapshot: {len(inp.card_parents.snapshot):,} models; threshold {inp.threshold}\n"
+        f"{table(rows)}\n\nroots and \"no parent\" rows: {negatives['children']}, with an edge "
+        f"{negatives['with_edge']}, no edge {format_value(negatives['no_edge_share'])} "
+        f"(target ≥ {TARGET_CARD_NEGATIVES_NO_EDGE}); same-name precision target ≥ {TARGET_CARD_SAME_NAME_PRECISION}"
+        f"\n\ncard children by rule:\n{table(by_rule)}"
+    )
+    return Section("card_parents", "Inferred lineage on model-card parents (model-atlas-card-parents)", result, text)
+
+
 # One line per section.
 SECTIONS: list[SectionFunction] = [
     params_section,
@@ -175,6 +204,7 @@ SECTIONS: list[SectionFunction] = [
     lineage_section,
     lineage_shared_section,
     lineage_synthetic_section,
+    card_parents_section,
     atlas_quality_section,
     atlas_quality_shared_section,
     atlas_quality_synthetic_section,

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from constellation.evaluate.card_parents import CardParentsSet
 from constellation.evaluate.lineage import DEFAULT_HIDE_SHARE, DEFAULT_SEED, SyntheticSnapshot
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE
 
@@ -31,6 +32,8 @@ class EvaluationInput:
     # The reference sets of `shared_data` as snapshot frames, by name (crawler.importer.load_reference_snapshots)
     references: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     synthetic: SyntheticSnapshot | None = None  # a synthetic Hub to score on as well (constellation.demo)
+    # model-atlas-card-parents as frames (crawler.importer.load_card_parents + card_parents_snapshot)
+    card_parents: CardParentsSet | None = None
 
 
 @dataclass

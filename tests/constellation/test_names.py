@@ -154,10 +154,15 @@ MARKERS = [
     ("Labess-7b-chat-16bit", False, False, "labess-7b-chat-16bit"),
     # A marker before another word is packed weights, but not a suffix a key strips.
     ("Phi-3-mini-4k-instruct-bnb-4bit-Ita", False, True, "phi-3-mini-4k-instruct-bnb-4bit-ita"),
-    # Export forms not recognised as suffixes yet (issue 10); today's behaviour, pinned.
-    ("Qwen2-VL-2B-Instruct-OpenVINO-INT4-SYM", False, True, "qwen2-vl-2b-instruct-openvino-int4-sym"),
+    # Export forms of the quantisation toolkits (issue 10), recognised as suffixes since then.
+    ("Qwen2-VL-2B-Instruct-OpenVINO-INT4-SYM", True, True, "qwen2-vl-2b-instruct"),
     # The AutoRound export form issue 10 quotes (not in ../shared/data).
-    ("Qwen2.5-7B-Instruct-autoawq-int4-gs128-asym", False, True, "qwen2.5-7b-instruct-autoawq-int4-gs128-asym"),
+    ("Qwen2.5-7B-Instruct-autoawq-int4-gs128-asym", True, True, "qwen2.5-7b-instruct"),
+    ("Qwen2.5-7B-Instruct-int4-sym-inc", True, True, "qwen2.5-7b-instruct"),  # Intel / OPEA form
+    ("Llama-3.2-1B-Instruct-AutoRound-GPTQ-4bit", True, True, "llama-3.2-1b-instruct"),
+    ("Llama-3.2-1B-Instruct-GPTQModel-4bit-128g", True, True, "llama-3.2-1b-instruct"),
+    # `sym` only as a marker word: a name that merely contains it keeps its key.
+    ("symbolic-llama-7b", False, False, "symbolic-llama-7b"),
     ("Llama-2-7b-chat-hf", False, False, "llama-2-7b-chat"),
 ]
 
