@@ -375,7 +375,7 @@ def card_parents_snapshot(references: dict[str, pd.DataFrame], truth: pd.DataFra
     """The snapshot the card set is inferred on: every model of the reference sets, plus id-only rows for the
     card set's children and parents that none of them holds. The children's own declared lineage (some
     declared a parent on the Hub later) is removed, as they declared none when their cards were read."""
-    frames = [frame for frame in references.values()]
+    frames = list(references.values())
     known = pd.concat(frames, ignore_index=True) if frames else None
     ids = pd.concat([truth["child"], truth["parent"]]).dropna().astype(str).drop_duplicates()
     if known is not None:

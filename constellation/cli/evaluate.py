@@ -58,9 +58,9 @@ def command(
     declared lineage of a seeded share of models is hidden, inferred back from names and metadata, and
     scored against what was hidden (precision and recall by relation, precision-recall over confidence).
     With --shared-data, also the parents that model cards name for models that declare none
-    (model-atlas-card-parents). Atlas: communities and clusters built from names alone, against declared lineage families (ARI, NMI,
-    pairwise precision and recall). Runs on any snapshot, so it can follow every nightly crawl. See
-    docs/quality.md.
+    (model-atlas-card-parents). Atlas: communities and clusters built from names alone, against declared
+    lineage families (ARI, NMI, pairwise precision and recall). Runs on any snapshot, so it can follow every
+    nightly crawl. See docs/quality.md.
 
     \b
     Examples:
@@ -73,9 +73,9 @@ def command(
     from constellation.build import deduplicate
     from constellation.contract import DataLayout
     from constellation.demo import synthetic_snapshot
+    from constellation.evaluate.card_parents import CardParentsSet
     from constellation.evaluate.report import EvaluationInput, as_json, evaluate, render
     from constellation.store import read_snapshot, resolve_snapshot_id, write_json_atomic
-    from constellation.evaluate.card_parents import CardParentsSet
     from crawler.importer import card_parents_snapshot, load_card_parents, load_reference_snapshots
 
     layout = DataLayout.at(data_dir)

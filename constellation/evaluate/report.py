@@ -189,7 +189,7 @@ def card_parents_section(inp: EvaluationInput) -> Section | None:
     by_rule = pd.DataFrame([{"rule": rule, **c} for rule, c in result["by_rule"].items()])
     text = (
         f"snapshot: {len(inp.card_parents.snapshot):,} models; threshold {inp.threshold}\n"
-        f"{table(rows)}\n\nroots and \"no parent\" rows: {negatives['children']}, with an edge "
+        f'{table(rows)}\n\nroots and "no parent" rows: {negatives["children"]}, with an edge '
         f"{negatives['with_edge']}, no edge {format_value(negatives['no_edge_share'])} "
         f"(target ≥ {TARGET_CARD_NEGATIVES_NO_EDGE}); same-name precision target ≥ {TARGET_CARD_SAME_NAME_PRECISION}"
         f"\n\ncard children by rule:\n{table(by_rule)}"

@@ -63,6 +63,9 @@ class RuleConfidence:
     ambiguous_name_clear_lead: float = -0.15  # ... but the first has `clear_lead` times the next one's downloads
     clear_lead: float = 3.0
     prefix_merge: float = -0.15  # a merge has several parents; its name rarely starts with the right one
+    prefix_vote_max: float = 0.9  # scaled by the share and number of votes of the models under the prefix
+    prefix_vote_support: int = 3  # declarations under a prefix that outvote its namesake model ...
+    prefix_vote_share: float = 0.7  # ... when this share of them name one parent
     tag_prior_max: float = 0.75  # scaled by the share of the tag's declared adapters that share the parent
     tag_prior_support: int = 10  # declared adapters a tag needs before it predicts their parent
     tag_prior_share: float = 0.85  # ... and the share of them that must agree
@@ -314,10 +317,11 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
 
 
 def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max_tokens: int = 8) -> pd.DataFrame:
-    """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder."""
+    """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder,
+    prefix."""
     firsts = cands.drop_duplicates("lookup")
     best_of = dict(zip(firsts["lookup"], firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)))
-    rows: list[tuple[int, int, str]] = []
+    rows: list[tuple[int, int, str, str]] = []
     for child in children.tolist():
         tokens = f.key[child].split("-")
         if len(tokens) < 2:
@@ -336,15 +340,44 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
                 break  # the remainder names another size or version: a sibling, not a child
             if cut == 1 and not any(ch.isdigit() for ch in prefix):
                 break  # a bare family word ("llama", "flux") names no particular model
-            rows.append((child, cand, "-".join(remainder)))
+            rows.append((child, cand, "-".join(remainder), prefix))
             break
-    out = pd.DataFrame(rows, columns=["child", "parent", "remainder"])
+    out = pd.DataFrame(rows, columns=["child", "parent", "remainder", "prefix"])
     if out.empty:
         return out.assign(known=pd.Series(dtype=bool))
     allowed, known = _older_or_unknown(f, out["parent"].to_numpy(), out["child"].to_numpy())
     # A base model is more used than its derivatives; a less-downloaded prefix is usually a namesake.
     allowed &= f.downloads[out["parent"].to_numpy()] >= f.downloads[out["child"].to_numpy()]
     return out.assign(known=known)[allowed]
+
+
+def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_tokens: int = 8) -> pd.DataFrame:
+    """What the visible models whose key extends each prefix (`llama-3-8b-…` for `llama-3-8b`) declare:
+    prefix, parent_id (the most declared parent), votes (declarations of the models under the prefix),
+    share (of them naming that parent). Declared ids compare case-insensitively."""
+    columns = ["prefix", "parent_id", "votes", "share"]
+    if declared.empty or not prefixes:
+        return pd.DataFrame(columns=columns)
+    rows = declared["target"].map(f.row_of)
+    known = rows.notna().to_numpy()
+    sources = declared["source"].astype(str).to_numpy()[known]
+    found: list[tuple[str, str]] = []
+    for row, source in zip(rows[known].astype(np.int64).tolist(), sources.tolist()):
+        tokens = f.key[row].split("-")
+        for cut in range(1, min(len(tokens) - 1, max_tokens) + 1):
+            prefix = "-".join(tokens[:cut])
+            if prefix in prefixes:
+                found.append((prefix, source))
+    if not found:
+        return pd.DataFrame(columns=columns)
+    votes = pd.DataFrame(found, columns=["prefix", "parent_id"])
+    votes["lower"] = votes["parent_id"].str.lower()
+    counts = votes.groupby(["prefix", "lower"], sort=False).agg(parent_id=("parent_id", "first"), n=("lower", "size"))
+    counts = counts.reset_index()
+    counts["votes"] = counts.groupby("prefix")["n"].transform("sum")
+    counts["share"] = counts["n"] / counts["votes"]
+    counts = counts.sort_values(["prefix", "n", "lower"], ascending=[True, False, True])
+    return counts.drop_duplicates("prefix")[columns].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -504,6 +537,31 @@ def _score_owner_habits(f: _Features, habits: pd.DataFrame, rules: RuleConfidenc
     return _proposals(child, habits["parent_id"].to_numpy(dtype=object), conf, evidence, "owner habit")
 
 
+def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame) -> pd.DataFrame:
+    """Among same-named parents, the one the child's same-key siblings declare.
+
+    A name is often carried by the original and by re-uploads (`unsloth/…`, `NousResearch/…` copies of
+    `meta-llama/…`); the most downloaded or most declared namesake is not always the one this family of
+    quantisations copies. When the siblings' vote names another model with the child's name key, that
+    model replaces the name match's pick (indexed by child, as `named`)."""
+    if named.empty or votes.empty:
+        return named
+    lower_row = pd.Series(np.arange(len(f.ids)), index=pd.Series(f.ids).astype(str).str.lower())
+    lower_row = lower_row[~lower_row.index.duplicated()]
+    voted = votes["parent_id"].reindex(named.index)
+    row = lower_row.reindex(voted.astype(str).str.lower().to_numpy()).to_numpy()
+    has = ~np.isnan(row)
+    row = np.where(has, row, -1).astype(np.int64)
+    child = named.index.to_numpy()
+    same_key = has & (f.key[np.maximum(row, 0)] == f.key[child]) & (row != named["parent"].to_numpy())
+    same_key &= row != child
+    if not same_key.any():
+        return named
+    out = named.copy()
+    out.loc[out.index[same_key], "parent"] = row[same_key]
+    return out
+
+
 def _score_name_matches(
     f: _Features, named: pd.DataFrame, votes: pd.DataFrame, rules: RuleConfidence, loose: bool = False
 ) -> pd.DataFrame:
@@ -586,6 +644,51 @@ def _score_prefix_matches(f: _Features, prefixed: pd.DataFrame, rules: RuleConfi
         + "'"
     )
     return _proposals(child, f.ids[parent], conf, evidence, "prefix match")
+
+
+def _vote_on_prefixes(
+    f: _Features, prefixed: pd.DataFrame, declared: pd.DataFrame, rules: RuleConfidence
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split prefix matches by what the visible models under the same prefix declare: (plain, voted).
+
+    A prefix such as `llama-3-8b` names a model, but the fine-tunes named after it mostly declare one parent,
+    often another (the Instruct model, or the original rather than a stray re-upload). With `support` votes of
+    which `share` agree, the vote's parent is proposed ("voted", indexed by child: parent_id, votes, share,
+    prefix); with no vote at all, the plain prefix match stands ("plain"); votes that disagree with each other,
+    or too few to outvote the prefix's own model, leave the child without a proposal rather than a guess."""
+    votes = _prefix_votes(f, declared[["source", "target"]], set(prefixed["prefix"].tolist()))
+    merged = prefixed.reset_index().merge(votes, on="prefix", how="left").set_index("child")
+    n_votes = merged["votes"].fillna(0).to_numpy(dtype=float)
+    share = merged["share"].fillna(0).to_numpy(dtype=float)
+    top = merged["parent_id"].astype(object).to_numpy()
+    named = f.ids[merged["parent"].to_numpy(dtype=np.int64)]
+    agrees = np.array([isinstance(t, str) and t.lower() == n.lower() for t, n in zip(top, named)], dtype=bool)
+    itself = np.array([isinstance(t, str) and t.lower() == c.lower() for t, c in zip(top, f.ids[merged.index])])
+    strong = (n_votes >= rules.prefix_vote_support) & (share >= rules.prefix_vote_share) & ~itself
+    plain = (n_votes == 0) | (~strong & agrees & (share >= rules.prefix_vote_share))
+    return prefixed[plain], merged[strong]
+
+
+def _score_prefix_votes(f: _Features, voted: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    """Rule 3b: the parent most declared by the visible models whose names extend the child's prefix."""
+    child = voted.index.to_numpy()
+    n_votes = voted["votes"].to_numpy(dtype=float)
+    share = voted["share"].to_numpy(dtype=float)
+    conf = rules.prefix_vote_max * share * np.minimum(1.0, 0.75 + 0.125 * (n_votes - 1))
+    conf = conf + np.where(f.merge[child] & ~f.adapter[child], rules.prefix_merge, 0.0)
+    evidence = (
+        pd.Series(voted["votes"].astype(int).astype(str).to_numpy())
+        + " model(s) named '"
+        + voted["prefix"].astype(str).reset_index(drop=True)
+        + "-…' declare "
+        + pd.Series(voted["parent_id"].astype(str).to_numpy())
+        + " ("
+        + pd.Series((share * 100).round().astype(int).astype(str))
+        + " % of their declarations); the child's name key is '"
+        + pd.Series(f.key[child])
+        + "'"
+    )
+    return _proposals(child, voted["parent_id"].to_numpy(dtype=object), conf, evidence, "prefix vote")
 
 
 _NOT_PRIOR_TAGS = ("base_model:", "license:", "region:", "dataset:", "arxiv:", "doi:")
@@ -694,6 +797,7 @@ def infer_lineage(
             named = named.drop(index=habits["child"].to_numpy())
             votes = votes.drop(index=habits["child"].to_numpy(), errors="ignore")
         if len(named):
+            named = _namesake_by_siblings(f, named, votes)
             parts.append(_score_name_matches(f, named, votes, rules))
         if len(loosely):
             parts.append(_score_name_matches(f, loosely, votes, rules, loose=True))
@@ -701,7 +805,11 @@ def infer_lineage(
         if len(only_votes):
             parts.append(_score_sibling_votes(f, only_votes, rules))
         if len(prefixed):
-            parts.append(_score_prefix_matches(f, prefixed, rules))
+            plain, voted = _vote_on_prefixes(f, prefixed, declared_edges, rules)
+            if len(plain):
+                parts.append(_score_prefix_matches(f, plain, rules))
+            if len(voted):
+                parts.append(_score_prefix_votes(f, voted, rules))
         unmatched = np.setdiff1d(rest, prefixed.index.to_numpy())
         tags = models["tags"] if "tags" in models else pd.Series([None] * len(models))
         priors = _tag_priors(f, tags, unmatched, declared_edges, rules)

@@ -453,3 +453,93 @@ def test_owner_habit_needs_support() -> None:
         "NousResearch/Nous-Hermes-2-Yi-34B",
     ]
     assert set(out["rule"]) == {"name match"}
+
+
+# Real names (google/gemma-7b and fine-tunes named after it, hf-model-trees); the declarations are hand-made.
+GEMMA_7B = [
+    ("google/gemma-7b", 400_000, "2024-02-08"),
+    ("google/gemma-7b-it", 300_000, "2024-02-08"),
+    ("hyokwan/gemma_7b_hkcode20241126", 10, "2024-11-26"),
+    ("AmberYifan/Gemma-7B-sft-SPIN-gpt4o", 20, "2024-07-01"),
+    ("wandb/gemma-7b-zephyr-dpo", 30, "2024-03-01"),
+    ("Columbia-NLP/gemma-7b-zephyr-sft", 40, "2024-03-01"),
+    ("cloudyu/google-gemma-7b-chinese-sft-v1", 50, "2024-03-01"),
+]
+
+
+def gemma_declared(parents: list[str]) -> pd.DataFrame:
+    voters = ["AmberYifan/Gemma-7B-sft-SPIN-gpt4o", "wandb/gemma-7b-zephyr-dpo", "Columbia-NLP/gemma-7b-zephyr-sft"]
+    return pd.DataFrame({"source": parents, "target": voters[: len(parents)]})
+
+
+def test_a_prefix_vote_proposes_what_the_models_under_the_prefix_declare() -> None:
+    frame = models(GEMMA_7B)
+    needs = frame["id"].eq("hyokwan/gemma_7b_hkcode20241126").to_numpy()
+    out = infer_lineage(frame, needs, gemma_declared(["google/gemma-7b-it"] * 3)).proposals
+    # The prefix `gemma-7b` names google/gemma-7b, but all three models named `gemma-7b-…` declare the
+    # instruct model: 0.9 × share 1.0 × (0.75 + 0.125 × 2).
+    assert out[["target", "source", "rule"]].values.tolist() == [
+        ["hyokwan/gemma_7b_hkcode20241126", "google/gemma-7b-it", "prefix vote"]
+    ]
+    assert out["confidence"].iloc[0] == pytest.approx(0.9)
+    assert "3 model(s) named 'gemma-7b-…' declare google/gemma-7b-it (100 %" in out["evidence"].iloc[0]
+
+
+def test_split_prefix_votes_propose_nothing() -> None:
+    frame = models(GEMMA_7B)
+    needs = frame["id"].eq("hyokwan/gemma_7b_hkcode20241126").to_numpy()
+    split = gemma_declared(["google/gemma-7b-it", "google/gemma-7b", "google/gemma-7b-it"])
+    assert infer_lineage(frame, needs, split).proposals.empty  # 2 of 3 agree: below the 0.7 share
+
+
+def test_without_votes_the_plain_prefix_match_stands() -> None:
+    frame = models(GEMMA_7B)
+    needs = frame["id"].eq("hyokwan/gemma_7b_hkcode20241126").to_numpy()
+    out = infer_lineage(frame, needs, NO_EDGES).proposals
+    assert out[["source", "rule"]].values.tolist() == [["google/gemma-7b", "prefix match"]]
+    # One vote that agrees with the prefix's own model keeps the plain match too.
+    out = infer_lineage(frame, needs, gemma_declared(["google/gemma-7b"])).proposals
+    assert out[["source", "rule"]].values.tolist() == [["google/gemma-7b", "prefix match"]]
+
+
+def test_a_prefix_vote_never_names_the_child_itself() -> None:
+    # Real names (hf-top-downloads-2024-09): the instruct model's own name extends `qwen2-0.5b`.
+    frame = models(
+        [
+            ("Qwen/Qwen2-0.5B", 900_000, "2024-06-01"),
+            ("Qwen/Qwen2-0.5B-Instruct", 800_000, "2024-06-02"),
+            ("a/Qwen2-0.5B-Instruct-ft", 10, "2024-07-01"),
+            ("b/Qwen2-0.5B-Instruct-sft", 10, "2024-07-01"),
+            ("c/Qwen2-0.5B-Instruct-dpo", 10, "2024-07-01"),
+        ]
+    )
+    declared = pd.DataFrame(
+        {
+            "source": ["Qwen/Qwen2-0.5B-Instruct"] * 3,
+            "target": ["a/Qwen2-0.5B-Instruct-ft", "b/Qwen2-0.5B-Instruct-sft", "c/Qwen2-0.5B-Instruct-dpo"],
+        }
+    )
+    needs = frame["id"].eq("Qwen/Qwen2-0.5B-Instruct").to_numpy()
+    assert infer_lineage(frame, needs, declared).proposals.empty
+
+
+def test_among_namesakes_the_one_same_key_siblings_declare() -> None:
+    # Real names: a re-upload (NousResearch) has more downloads than the original; two of TheBloke's other
+    # quantisations declare the original, which is the leader by declarations but not yet dominant.
+    frame = models(
+        [
+            ("NousResearch/Llama-2-7b-hf", 2_000_000, "2023-07-18"),
+            ("meta-llama/Llama-2-7b-hf", 1_000_000, "2023-07-13"),
+            ("TheBloke/Llama-2-7B-GGUF", 50_000, "2023-09-01"),
+            ("TheBloke/Llama-2-7B-GPTQ", 40_000, "2023-07-18"),
+            ("TheBloke/Llama-2-7B-AWQ", 30_000, "2023-09-19"),
+        ]
+    )
+    declared = pd.DataFrame(
+        {"source": ["meta-llama/Llama-2-7b-hf"] * 2, "target": ["TheBloke/Llama-2-7B-GPTQ", "TheBloke/Llama-2-7B-AWQ"]}
+    )
+    needs = frame["id"].eq("TheBloke/Llama-2-7B-GGUF").to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "rule"]].values.tolist() == [["meta-llama/Llama-2-7b-hf", "name match"]]
+    assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().name_and_siblings_agree)
+    assert "same-key siblings declare this parent" in out["evidence"].iloc[0]
