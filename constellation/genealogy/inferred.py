@@ -554,7 +554,8 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
     row = np.where(has, row, -1).astype(np.int64)
     child = named.index.to_numpy()
     same_key = has & (f.key[np.maximum(row, 0)] == f.key[child]) & (row != named["parent"].to_numpy())
-    same_key &= row != child
+    # Only a namesake the name match could have picked: a format copy (`…-bf16`) has the key but is no original.
+    same_key &= (row != child) & ~f.quantized[np.maximum(row, 0)]
     if not same_key.any():
         return named
     out = named.copy()

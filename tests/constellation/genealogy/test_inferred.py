@@ -543,3 +543,29 @@ def test_among_namesakes_the_one_same_key_siblings_declare() -> None:
     assert out[["source", "rule"]].values.tolist() == [["meta-llama/Llama-2-7b-hf", "name match"]]
     assert out["confidence"].iloc[0] == pytest.approx(RuleConfidence().name_and_siblings_agree)
     assert "same-key siblings declare this parent" in out["evidence"].iloc[0]
+
+
+def test_siblings_voting_for_a_format_copy_do_not_replace_the_original() -> None:
+    # Real names (hf-top-downloads-2024-09): two quantisations declare leafspark's bf16 conversion, whose key
+    # is the original's; it is a format copy, so the name match keeps the original.
+    frame = models(
+        [
+            ("mattshumer/Reflection-Llama-3.1-70B", 10_000, None),
+            ("leafspark/Reflection-Llama-3.1-70B-bf16", 500, None),
+            ("legraphista/Reflection-Llama-3.1-70B-IMat-GGUF", 300, None),
+            ("mradermacher/Reflection-Llama-3.1-70B-bf16-GGUF", 200, None),
+            ("mradermacher/Reflection-Llama-3.1-70B-bf16-i1-GGUF", 100, None),
+        ]
+    )
+    declared = pd.DataFrame(
+        {
+            "source": ["leafspark/Reflection-Llama-3.1-70B-bf16"] * 2,
+            "target": [
+                "mradermacher/Reflection-Llama-3.1-70B-bf16-GGUF",
+                "mradermacher/Reflection-Llama-3.1-70B-bf16-i1-GGUF",
+            ],
+        }
+    )
+    needs = frame["id"].eq("legraphista/Reflection-Llama-3.1-70B-IMat-GGUF").to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "rule"]].values.tolist() == [["mattshumer/Reflection-Llama-3.1-70B", "name match"]]
