@@ -109,7 +109,7 @@ def test_the_section_reports_targets() -> None:
     assert section is not None and section.name == "card_parents"
     assert section.result["targets"]["meets_same_name_precision"] is True
     assert section.result["targets"]["meets_negatives_no_edge"] is True
-    assert "roots and \"no parent\" rows: 3, with an edge 0, no edge 1.000" in section.text
+    assert 'roots and "no parent" rows: 3, with an edge 0, no edge 1.000' in section.text
 
 
 @pytest.mark.shared_data
