@@ -1,11 +1,14 @@
 """Inferred lineage: propose a parent for models that declare none, from the evidence in names and metadata.
 
-    names ─► strip format markers ─► name key ─┬─► same key, cleaner name, another repo   ("name match")
+    names ─► strip format markers ─► name key ─┬─► same key, cleaner name, another repo   ("name match";
+                                               │     among namesakes, the one same-key siblings declare)
                                                │     └─► its declared parent, for owners whose quantisations
                                                │         declare bases                        ("owner habit")
                                                ├─► quantised: same words in another order   ("loose name match")
                                                ├─► parents that same-key siblings declare ("sibling vote")
-                                               ├─► longest key prefix naming a known model ("prefix match")
+                                               ├─► longest key prefix naming a known model: what the visible
+                                               │     models under that prefix declare ("prefix vote"), else
+                                               │     the prefix's model ("prefix match"), else nothing
                                                └─► adapters: a tag whose declared adapters share a parent ("tag prior")
           ─► checks: creation order, size agreement, version agreement ─► best proposal, confidence, evidence
 
