@@ -74,6 +74,18 @@ class BuildConfig:
                 f"invalid genealogy config: min_confidence={self.genealogy.min_confidence}: "
                 "needs a confidence in [0, 1] (default 0.6)"
             )
+        genealogy = self.genealogy
+        if not 0.0 < genealogy.target_precision <= 1.0:
+            raise BuildError(
+                f"invalid genealogy config: target_precision={genealogy.target_precision}: "
+                "needs a precision in (0, 1] (default 0.9)"
+            )
+        if genealogy.calibration_folds < 2 or genealogy.calibration_sample < 1 or genealogy.calibration_min_support < 1:
+            raise BuildError(
+                "invalid genealogy config: calibration needs calibration_folds ≥ 2, calibration_sample ≥ 1 and "
+                f"calibration_min_support ≥ 1; got {genealogy.calibration_folds}, {genealogy.calibration_sample}, "
+                f"{genealogy.calibration_min_support}"
+            )
 
 
 @dataclass(frozen=True)

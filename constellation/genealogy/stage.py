@@ -1,7 +1,10 @@
 """Genealogy stage of `constellation build`: parameter counts, declared and inferred lineage (issue 4).
 
     snapshot ─► lineage.declared_lineage ─► params.estimate_params(parent = primary declared parent)
-             └► inference.infer_lineage (models that declare no parent) ─► models + edges + report
+             └► calibration.calibrate_lineage (mask a sample of declared children, infer them back:
+                   how often each kind of guess is right here)
+             └► inference.infer_lineage (models that declare no parent) ─► calibrated confidences,
+                   threshold reaching the target precision ─► models + edges + report
 
 Declared and inferred edges stay separate kinds (`kind` = "declared" / "inferred") in the edge table, and
 separate columns (`parent` / `inferred_parent`) in the model table.
@@ -16,6 +19,15 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import EDGE_COLUMNS, PARAMS_COLUMNS, RELATIONS
+from constellation.genealogy.calibration import (
+    DEFAULT_FOLDS,
+    DEFAULT_MIN_SUPPORT,
+    DEFAULT_SAMPLE,
+    DEFAULT_TARGET_PRECISION,
+    HAND_SET_NOTE,
+    MEASURED_NOTE,
+    calibrate_lineage,
+)
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 from constellation.genealogy.params import estimate_params
@@ -25,8 +37,16 @@ from constellation.genealogy.params import estimate_params
 class GenealogyConfig:
     """Every setting of the genealogy stage. Changing any of them changes the build fingerprint."""
 
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # inferred proposals below it are not written to the atlas
-    rules: RuleConfidence = field(default_factory=RuleConfidence)  # confidence given to each kind of evidence
+    # Inferred proposals below it are not written to the atlas; with calibration on, only when the snapshot
+    # has too few declarations to measure (else the calibrated threshold replaces it).
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    rules: RuleConfidence = field(default_factory=RuleConfidence)  # hand-set confidence of each kind of evidence
+    calibrate: bool = True  # measure each rule's precision on the snapshot's masked declarations (calibration.py)
+    target_precision: float = DEFAULT_TARGET_PRECISION  # the calibrated threshold reaches this precision
+    calibration_folds: int = DEFAULT_FOLDS
+    calibration_sample: int = DEFAULT_SAMPLE  # masked declared children at most
+    calibration_min_support: int = DEFAULT_MIN_SUPPORT  # masked proposals a precision needs to be used
+    calibration_seed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +105,28 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
     needs_parent = models["parent"].isna().to_numpy()
     # A model with declared parents that were all rejected as malformed still declares no usable parent.
     inferred = infer_lineage(models, needs_parent, declared.edges, config.rules)
-    kept = inferred.proposals[inferred.proposals["confidence"] >= min_confidence]
+    proposals = inferred.proposals
+    calibration_report: dict[str, Any] = {"calibrated": False, "note": "calibration switched off"}
+    if config.calibrate:
+        calibration = calibrate_lineage(
+            models,
+            declared.edges,
+            ~needs_parent,
+            config.rules,
+            target_precision=config.target_precision,
+            folds=config.calibration_folds,
+            sample=config.calibration_sample,
+            min_support=config.calibration_min_support,
+            seed=config.calibration_seed,
+            fallback_threshold=config.min_confidence,
+        )
+        calibration_report = calibration.as_dict()
+        min_confidence = calibration.threshold
+        if calibration.calibrated:
+            proposals = calibration.apply(proposals)
+            note = np.where(proposals["measured"].to_numpy(dtype=bool), MEASURED_NOTE, HAND_SET_NOTE)
+            proposals = proposals.assign(evidence=proposals["evidence"].astype(object) + note)
+    kept = proposals[proposals["confidence"] >= min_confidence]
     by_target = kept.set_index("target")
     models["inferred_parent"] = models["id"].map(by_target["source"]).astype("string")
     models["inferred_relation"] = models["id"].map(by_target["relation"]).astype("string")
@@ -112,6 +153,7 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
         "inferred": {
             **{k: v for k, v in inferred.report.items() if k != "by_relation"},
             "min_confidence": min_confidence,
+            "calibration": calibration_report,
             "edges": int(len(kept)),
             "edges_by_relation": {r: int((kept["relation"] == r).sum()) for r in RELATIONS},
             "models_without_declared_parent": int(needs_parent.sum()),
