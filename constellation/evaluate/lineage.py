@@ -2,7 +2,10 @@
 
     snapshot ─► hide_lineage (seeded share of models with declared parents: base_models and base_model tags)
              ─► declared_lineage + infer_lineage on what is left
-             ─► score_proposals against the hidden parents: precision / recall by relation, PR curve
+             ─► score_proposals against the hidden parents: precision / recall by relation, PR curve,
+                 calibration error (does a confidence of 0.8 mean 8 in 10 right?)
+             ─► the same after calibration (genealogy.calibration: each rule's precision measured on the
+                 masked snapshot's *visible* declarations, so the hidden answers play no part in it)
 
 A proposal is correct when its parent is one of the child's hidden declared parents (Hub ids compare
 case-insensitively). Precision is over proposals made for hidden children; recall is over hidden children.
@@ -23,6 +26,7 @@ import pandas as pd
 
 from constellation.contract import RELATIONS
 from constellation.errors import EvaluationError, NoDeclaredLineage
+from constellation.genealogy.calibration import DEFAULT_TARGET_PRECISION, calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 
@@ -44,9 +48,15 @@ class LineageScores:
     curve: pd.DataFrame  # threshold, proposals, correct, precision, recall, recall_quantized
     relation_agreement: float | None  # among correct parents, share whose inferred relation matches
     examples: list[dict[str, Any]] = field(default_factory=list)  # a few wrong proposals, for reading
+    calibration_error: float | None = None  # weighted over 0.1 bands of confidence (calibration_error)
+    calibration: dict[str, Any] | None = None  # the calibration table these confidences come from
+    before: dict[str, Any] | None = None  # the same proposals with hand-set confidences and threshold
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "calibration_error": self.calibration_error,
+            "calibration": self.calibration,
+            "before_calibration": self.before,
             "hidden": self.hidden,
             "findable": self.findable,
             "threshold": self.threshold,
@@ -104,6 +114,18 @@ def hide_lineage(snapshot: pd.DataFrame, share: float, seed: int) -> tuple[pd.Da
 # --------------------------------------------------------------------------------------------------
 
 
+def calibration_error(confidence: np.ndarray, correct: np.ndarray, band: float = 0.1) -> float | None:
+    """|mean confidence − precision| in each `band`-wide band of confidence, weighted by its proposals
+    (the expected calibration error); None without proposals. Confidence 1.0 falls in the top band."""
+    conf = np.asarray(confidence, dtype=float)
+    if len(conf) == 0:
+        return None
+    bins = np.minimum(np.floor(np.round(conf / band, 6)), round(1 / band) - 1).astype(int)
+    frame = pd.DataFrame({"bin": bins, "conf": conf, "ok": np.asarray(correct, dtype=float)})
+    per = frame.groupby("bin").agg(n=("ok", "size"), conf=("conf", "mean"), ok=("ok", "mean"))
+    return round(float((per["n"] * (per["conf"] - per["ok"]).abs()).sum() / per["n"].sum()), 4)
+
+
 def _primary_truth_relation(truth: pd.DataFrame) -> pd.Series:
     """One relation per hidden child: its declared relation, a merge if any parent is merged, finetune if none."""
     rel = truth["relation"].fillna("finetune")
@@ -153,6 +175,10 @@ def score_proposals(
         "recall": ratio(correct, n_hidden),
         "recall_findable": ratio(int(kept.loc[kept["target"].isin(findable), "correct"].sum()), n_findable),
         "precision_same_line": ratio(int(kept["same_line"].sum()), len(kept)),
+        # the parent and the relation both right
+        "precision_relation": ratio(
+            int((kept["correct"] & (kept["relation"] == kept["true_relation"])).sum()), len(kept)
+        ),
     }
     rows = []
     for relation in RELATIONS:
@@ -215,7 +241,19 @@ def score_proposals(
         curve=curve,
         relation_agreement=agreement,
         examples=examples,
+        calibration_error=calibration_error(scored["confidence"].to_numpy(dtype=float), scored["correct"].to_numpy()),
     )
+
+
+def _summary(scores: LineageScores) -> dict[str, Any]:
+    """The headline figures of a scoring, for the before/after comparison."""
+    quantized = scores.by_relation.set_index("relation").loc["quantized", "recall"]
+    return {
+        "threshold": scores.threshold,
+        **scores.overall,
+        "recall_quantized": quantized,
+        "calibration_error": scores.calibration_error,
+    }
 
 
 def _line(node: str, primary_parent: dict[str, str]) -> list[str]:
@@ -265,8 +303,13 @@ def evaluate_lineage(
     seed: int = DEFAULT_SEED,
     threshold: float = DEFAULT_MIN_CONFIDENCE,
     rules: RuleConfidence | None = None,
+    target_precision: float | None = DEFAULT_TARGET_PRECISION,
 ) -> LineageScores:
-    """Hide a seeded share of declared lineage, infer it back and score it."""
+    """Hide a seeded share of declared lineage, infer it back and score it.
+
+    With a `target_precision` (the build's default), the confidences are calibrated on the visible
+    declarations as `constellation build` does, the returned scores are at the calibrated threshold, and
+    `before` holds the figures with hand-set confidences at `threshold`. None scores hand-set only."""
     if len(snapshot) == 0 or not snapshot["base_models"].map(_has_entries).any():
         raise NoDeclaredLineage("the snapshot declares no lineage, so there is nothing to hide and infer back")
     snapshot = snapshot.reset_index(drop=True)
@@ -276,7 +319,18 @@ def evaluate_lineage(
     needs = declared.columns["parent"].isna().to_numpy()
     inferred = infer_lineage(masked, needs, declared.edges, rules)
     findable = _findable(masked, truth, declared.edges)
-    return score_proposals(inferred.proposals, truth, threshold, findable, primary_parent=primary_parent)
+    before = score_proposals(inferred.proposals, truth, threshold, findable, primary_parent=primary_parent)
+    if target_precision is None:
+        return before
+    calibration = calibrate_lineage(
+        masked, declared.edges, ~needs, rules, target_precision=target_precision, fallback_threshold=threshold
+    )
+    after = score_proposals(
+        calibration.apply(inferred.proposals), truth, calibration.threshold, findable, primary_parent=primary_parent
+    )
+    after.calibration = calibration.as_dict()
+    after.before = _summary(before)
+    return after
 
 
 # --------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ TARGET_QUANTIZED_RECALL = 0.6
 # The targets of issue 10 on the model-card set.
 TARGET_CARD_SAME_NAME_PRECISION = 0.85
 TARGET_CARD_NEGATIVES_NO_EDGE = 0.9
+TARGET_CALIBRATION_ERROR = 0.03  # issue 10
 
 
 # --------------------------------------------------------------------------------------------------
@@ -62,6 +63,23 @@ def _size_rows(result: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]
     return rows
 
 
+def calibration_text(calibration: dict[str, Any]) -> str:
+    """The calibration table: for each rule, and each evidence kind (rule × band of hand-set confidence),
+    how many masked declarations it proposed a parent for and how many it got right."""
+    rows = pd.DataFrame(calibration.get("table") or [])
+    head = f"calibration on the snapshot's own masked declarations: {calibration.get('note', '')}"
+    if rows.empty:
+        return head + "\n(no rows)"
+    rows = rows.assign(
+        band=[
+            "all" if b is None or (isinstance(b, float) and math.isnan(b)) else f"{b:.1f}–{b + 0.1:.1f}"
+            for b in rows["band"]
+        ],
+        used=rows["used"].map({True: "yes", False: "too few"}),
+    ).rename(columns={"band": "hand-set confidence", "used": "used"})
+    return head + "\n" + table(rows.drop(columns="level"))
+
+
 def _lineage_text(scores: LineageScores) -> str:
     overall = scores.overall
     cell = format_value
@@ -70,8 +88,21 @@ def _lineage_text(scores: LineageScores) -> str:
         f"overall: {overall['proposals']} proposals, {overall['correct']} correct, precision "
         f"{cell(overall['precision'])} (target ≥ {TARGET_LINEAGE_PRECISION}), recall {cell(overall['recall'])}, "
         f"recall of findable {cell(overall['recall_findable'])}; relation agrees on "
-        f"{cell(scores.relation_agreement)} of correct parents"
+        f"{cell(scores.relation_agreement)} of correct parents; parent and relation right in "
+        f"{cell(overall.get('precision_relation'))} of proposals\n"
+        f"calibration error (|confidence − precision| in 0.1 bands, weighted by proposals): "
+        f"{cell(scores.calibration_error)} (target ≤ {TARGET_CALIBRATION_ERROR})"
     )
+    if scores.before is not None:
+        b = scores.before
+        head += (
+            f"\nbefore calibration (hand-set confidences, threshold {b['threshold']}): {b['proposals']} proposals, "
+            f"precision {cell(b['precision'])}, relation right {cell(b.get('precision_relation'))}, recall "
+            f"{cell(b['recall'])}, quantized recall {cell(b['recall_quantized'])}, calibration error "
+            f"{cell(b['calibration_error'])}"
+        )
+    if scores.calibration is not None:
+        head += "\n\n" + calibration_text(scores.calibration)
     return (
         head
         + "\n\nby relation (precision by inferred relation, recall by true relation):\n"

@@ -221,9 +221,12 @@ def calibrate_lineage(
     scored = _masked_proposals(models, declared_edges, rows, folds, rng, rules)
     table = _table(scored, min_support)
     n, right = int(len(scored)), int(scored["correct"].sum())
-    base = dict(
+    calibration = Calibration(
         table=table,
+        calibrated=n >= min_support,
+        threshold=fallback_threshold,
         target_precision=target_precision,
+        reached=False,
         masked=int(len(rows)),
         proposals=n,
         correct=right,
@@ -231,24 +234,20 @@ def calibrate_lineage(
         folds=folds,
         scored=scored,
     )
-    if n < min_support:
-        note = (
+    if not calibration.calibrated:
+        calibration.note = (
             f"{n} proposals for {len(rows)} masked declared children, fewer than {min_support}: "
             f"hand-set confidences and threshold {fallback_threshold} kept"
         )
-        return Calibration(calibrated=False, threshold=fallback_threshold, reached=False, note=note, **base)
-    calibration = Calibration(calibrated=True, threshold=1.0, reached=False, **base)
+        return calibration
     conf, _ = calibration.confidences(scored)
     threshold = threshold_for(conf, scored["correct"].to_numpy(dtype=bool), target_precision)
     calibration.reached = threshold is not None
     # No confidence reaches the target: propose nothing rather than guesses known to be mostly wrong.
     calibration.threshold = round(threshold, 4) if threshold is not None else 1.0
-    calibration.note = (
-        f"{right} of {n} proposals right for {len(rows)} masked declared children ({folds} folds); "
-        + (
-            f"threshold {calibration.threshold} reaches precision {target_precision}"
-            if threshold is not None
-            else f"no threshold reaches precision {target_precision}: only confidence 1.0 would be kept"
-        )
+    calibration.note = f"{right} of {n} proposals right for {len(rows)} masked declared children ({folds} folds); " + (
+        f"threshold {calibration.threshold} reaches precision {target_precision}"
+        if threshold is not None
+        else f"no threshold reaches precision {target_precision}: only confidence 1.0 would be kept"
     )
     return calibration

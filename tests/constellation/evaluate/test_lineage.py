@@ -68,7 +68,10 @@ def test_scores_on_a_hand_made_tiny_case() -> None:
         "recall": 0.4,
         "recall_findable": 0.4,
         "precision_same_line": 1.0,
+        "precision_relation": 0.6667,  # c1 and c3: parent and relation right
     }
+    # Every scored proposal, one per 0.1 band: |0.9 − 1| + |0.7 − 0| + |0.65 − 1| + |0.5 − 1|, over 4.
+    assert scores.calibration_error == 0.4125
     by = scores.by_relation.set_index("relation")
     assert by.loc["quantized"].tolist() == [2, 2, 1, 0.5, 1, 0.5, 2, 0.5]
     assert by.loc["finetune"].tolist() == [1, 1, 1, 1.0, 1, 1.0, 1, 1.0]
@@ -136,8 +139,12 @@ def test_end_to_end_on_a_tiny_snapshot() -> None:
         "recall": 1.0,
         "recall_findable": 1.0,
         "precision_same_line": 1.0,
+        "precision_relation": 1.0,
     }
     assert scores.by_relation.set_index("relation").loc["quantized", "recall"] == 1.0
+    # Two visible declarations are too few to measure anything: hand-set confidences and threshold stay.
+    assert scores.calibration is not None and scores.calibration["calibrated"] is False
+    assert scores.threshold == 0.6 and scores.before is not None and scores.before["precision"] == 1.0
 
 
 def test_bad_share_and_no_lineage_are_clear_errors() -> None:
