@@ -80,11 +80,10 @@ class BuildConfig:
                 f"invalid genealogy config: target_precision={genealogy.target_precision}: "
                 "needs a precision in (0, 1] (default 0.9)"
             )
-        if genealogy.calibration_folds < 2 or genealogy.calibration_sample < 1 or genealogy.calibration_min_support < 1:
+        if genealogy.calibration_sample < 1 or genealogy.calibration_min_support < 1:
             raise BuildError(
-                "invalid genealogy config: calibration needs calibration_folds ≥ 2, calibration_sample ≥ 1 and "
-                f"calibration_min_support ≥ 1; got {genealogy.calibration_folds}, {genealogy.calibration_sample}, "
-                f"{genealogy.calibration_min_support}"
+                "invalid genealogy config: calibration needs calibration_sample ≥ 1 and calibration_min_support ≥ 1; "
+                f"got {genealogy.calibration_sample} and {genealogy.calibration_min_support}"
             )
 
 

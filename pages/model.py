@@ -85,11 +85,12 @@ if atlas.has("parent") or "parent" in atlas.models:
     inferred = value("inferred_parent")
     if inferred is not None:
         conf = value("inferred_confidence")
-        st.markdown(
-            f"**Inferred parent** (Constellation's guess, not declared): {md(inferred)}, "
-            f"{md(value('inferred_relation') or 'relation unknown')}"
-            + (f", confidence {float(conf):.2f}" if conf is not None else "")
+        sure = lineage.how_sure(
+            value("inferred_relation"),
+            float(conf) if conf is not None else None,
+            lineage.inferred_edge_evidence(atlas.lineage, model_id),
         )
+        st.markdown(f"**Inferred parent** (Constellation's guess, not declared): {md(inferred)}, {md(sure)}")
 else:
     ui.unavailable("Lineage")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from constellation.contract import RELATIONS
+from constellation.genealogy.calibration import MEASURED_NOTE
 
 MAX_DEPTH = 64  # deeper than any real chain; guards against cycles in hand-edited or inferred data
 
@@ -94,6 +95,26 @@ def lineage_edges_of(lineage: pd.DataFrame, model_id: str) -> pd.DataFrame:
         return lineage
     hit = (lineage["source"] == model_id) | (lineage["target"] == model_id)
     return lineage[hit.to_numpy(dtype=bool)]
+
+
+def how_sure(relation: str | None, confidence: float | None, evidence: str | None) -> str:
+    """An inferred parent's confidence in words: a measured share when the build calibrated it on the
+    snapshot's own declarations (the edge's evidence says so), else the hand-set figure named as such."""
+    head = f"inferred ({relation or 'relation unknown'})"
+    if confidence is None:
+        return head
+    if isinstance(evidence, str) and evidence.endswith(MEASURED_NOTE):
+        return f"{head}, {confidence * 100:.0f} % of such guesses were right on this snapshot's own declarations"
+    return f"{head}, confidence {confidence:.2f} (set by hand, not measured on this snapshot)"
+
+
+def inferred_edge_evidence(lineage: pd.DataFrame, model_id: str) -> str | None:
+    """The evidence of the inferred edge into `model_id`, if there is one."""
+    if lineage.empty or "evidence" not in lineage:
+        return None
+    hit = ((lineage["target"] == model_id) & (lineage["kind"] == "inferred")).to_numpy(dtype=bool)
+    values = lineage.loc[hit, "evidence"].dropna()
+    return str(values.iloc[0]) if len(values) else None
 
 
 def _value(value: object) -> str | None:

@@ -251,7 +251,7 @@ def _summary(scores: LineageScores) -> dict[str, Any]:
     return {
         "threshold": scores.threshold,
         **scores.overall,
-        "recall_quantized": quantized,
+        "recall_quantized": float(quantized),
         "calibration_error": scores.calibration_error,
     }
 

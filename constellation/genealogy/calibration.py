@@ -1,6 +1,6 @@
 """Confidence learned from the snapshot itself: how often each kind of inferred guess is right here.
 
-    declared children ─► seeded sample (≤ `sample`) ─► k folds
+    declared children ─► seeded permutation ─► k folds of ≤ 10 % of them each (≤ `sample` children)
         for each fold: drop its children's declared edges ─► infer_lineage on those children
                        ─► right when the proposed parent is one the child declared
     ─► table: per rule, and per evidence kind (rule × band of the hand-set confidence), proposals, correct,
@@ -14,8 +14,11 @@ Masking drops the children's edges from the declared-edge table, which is what
 `constellation.evaluate.lineage.hide_lineage` followed by `declared_lineage` yields (tests check it) without
 copying the snapshot once per fold: inference reads declarations only through that table.
 
-Cost: one `infer_lineage` per fold over the whole snapshot, inferring for at most `sample / folds` children
-each; the sample cap keeps it bounded at 3M models (docs/benchmarks.md).
+Cost: one `infer_lineage` over the whole snapshot per fold (most of it is computing every model's name
+features, whatever the number of children asked about). So the number of folds shrinks as the snapshot grows:
+up to 10 while the folds together stay within WORK_ROWS model-rows (a snapshot of 10k models gets 10 folds,
+one of 100k or more a single fold of 10 % of its declared children, at most `sample`). Calibration thus
+costs at most about one more inference pass: measured in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ import pandas as pd
 from constellation.genealogy.inferred import RuleConfidence, infer_lineage
 
 DEFAULT_TARGET_PRECISION = 0.90
-DEFAULT_FOLDS = 3
+# A fold masks at most this share of the declared children: each hidden declaration is also a sibling's vote
+# and a namesake's "declared original" count, so masking a third of them makes inference on the masked
+# children weaker than it is on the snapshot (on hf-top-downloads, 3 folds put the threshold at 0.89 where
+# 10 put it at 0.79, for the same precision on hidden children).
+MAX_FOLD_SHARE = 0.1
+WORK_ROWS = 100_000  # folds × models at most (but always one fold): bounds the cost of calibration
 DEFAULT_SAMPLE = 50_000  # masked declared children at most; enough for every rule, bounded at 3M models
 # A precision needs this many masked proposals before it replaces the hand-set confidence. At 50, the standard
 # error of a precision near 0.8 is about 0.057 and its 95 % interval about ±0.11: below that the measured value
@@ -136,20 +144,28 @@ def score_masked(proposals: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
     return _pair_keys(proposals["target"], proposals["source"]).isin(right).to_numpy(dtype=bool)
 
 
+def fold_plan(declared: int, models: int, sample: int = DEFAULT_SAMPLE) -> tuple[int, int]:
+    """(children per fold, folds) for a snapshot of `models` rows of which `declared` declare a parent."""
+    if declared == 0:
+        return 0, 0
+    fold_size = max(1, min(math.ceil(MAX_FOLD_SHARE * declared), sample))
+    affordable = max(1, WORK_ROWS // max(models, 1))
+    return fold_size, min(math.ceil(declared / fold_size), affordable, max(1, sample // fold_size))
+
+
 def _masked_proposals(
     models: pd.DataFrame,
     declared_edges: pd.DataFrame,
     rows: np.ndarray,
-    folds: int,
-    rng: np.random.Generator,
+    fold_size: int,
     rules: RuleConfidence | None,
 ) -> pd.DataFrame:
-    """rule, relation, confidence (hand-set), correct for every proposal made for a masked child."""
+    """target, source, rule, relation, confidence (hand-set), correct for every proposal made for a masked
+    child; `rows` (in seeded order) are masked `fold_size` at a time."""
     ids = models["id"].to_numpy(dtype=object)
-    order = rng.permutation(rows)
     parts = []
-    for k in range(folds):
-        fold = np.sort(order[k::folds])
+    for start in range(0, len(rows), max(fold_size, 1)):
+        fold = np.sort(rows[start : start + fold_size])
         if len(fold) == 0:
             continue
         visible, truth = mask_children(declared_edges, pd.Index(ids[fold]))
@@ -201,7 +217,6 @@ def calibrate_lineage(
     rules: RuleConfidence | None = None,
     *,
     target_precision: float = DEFAULT_TARGET_PRECISION,
-    folds: int = DEFAULT_FOLDS,
     sample: int = DEFAULT_SAMPLE,
     min_support: int = DEFAULT_MIN_SUPPORT,
     seed: int = 0,
@@ -214,11 +229,10 @@ def calibrate_lineage(
     are fewer than `min_support` masked proposals in all (a snapshot that declares little).
     """
     models = models.reset_index(drop=True)
-    rows = np.flatnonzero(np.asarray(declares, dtype=bool))
-    rng = np.random.default_rng(seed)
-    if len(rows) > sample:
-        rows = np.sort(rng.choice(rows, size=sample, replace=False))
-    scored = _masked_proposals(models, declared_edges, rows, folds, rng, rules)
+    declared = np.flatnonzero(np.asarray(declares, dtype=bool))
+    fold_size, folds = fold_plan(len(declared), len(models), sample)
+    rows = np.random.default_rng(seed).permutation(declared)[: fold_size * folds]
+    scored = _masked_proposals(models, declared_edges, rows, fold_size, rules)
     table = _table(scored, min_support)
     n, right = int(len(scored)), int(scored["correct"].sum())
     calibration = Calibration(

@@ -20,7 +20,6 @@ import pandas as pd
 
 from constellation.contract import EDGE_COLUMNS, PARAMS_COLUMNS, RELATIONS
 from constellation.genealogy.calibration import (
-    DEFAULT_FOLDS,
     DEFAULT_MIN_SUPPORT,
     DEFAULT_SAMPLE,
     DEFAULT_TARGET_PRECISION,
@@ -43,8 +42,7 @@ class GenealogyConfig:
     rules: RuleConfidence = field(default_factory=RuleConfidence)  # hand-set confidence of each kind of evidence
     calibrate: bool = True  # measure each rule's precision on the snapshot's masked declarations (calibration.py)
     target_precision: float = DEFAULT_TARGET_PRECISION  # the calibrated threshold reaches this precision
-    calibration_folds: int = DEFAULT_FOLDS
-    calibration_sample: int = DEFAULT_SAMPLE  # masked declared children at most
+    calibration_sample: int = DEFAULT_SAMPLE  # masked declared children at most (folds: calibration.fold_plan)
     calibration_min_support: int = DEFAULT_MIN_SUPPORT  # masked proposals a precision needs to be used
     calibration_seed: int = 0
 
@@ -114,7 +112,6 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
             ~needs_parent,
             config.rules,
             target_precision=config.target_precision,
-            folds=config.calibration_folds,
             sample=config.calibration_sample,
             min_support=config.calibration_min_support,
             seed=config.calibration_seed,

@@ -190,3 +190,24 @@ def test_a_genealogy_setting_out_of_range_is_named(tmp_path):
     write_snapshot(layout, SID, _rows())
     with pytest.raises(BuildError, match=r"min_confidence=1.5: needs a confidence in \[0, 1\]"):
         build(layout, config=BuildConfig(genealogy=GenealogyConfig(min_confidence=1.5)))
+
+
+def test_build_json_records_the_calibration_table(tmp_path):
+    import pyarrow as pa
+
+    from constellation.contract import SNAPSHOT_SCHEMA
+    from tests.constellation.genealogy.test_calibration import calibration_snapshot
+
+    layout = DataLayout(tmp_path)
+    frame = calibration_snapshot()
+    write_snapshot(layout, SID, pa.Table.from_pandas(frame, schema=SNAPSHOT_SCHEMA, preserve_index=False).to_pylist())
+    build(layout, config=BuildConfig(genealogy=GenealogyConfig(calibration_min_support=20)))
+    info = json.loads((layout.atlas(SID) / ATLAS_FILES.build).read_text())
+    calibration = info["reports"]["genealogy"]["inferred"]["calibration"]
+    assert (calibration["calibrated"], calibration["threshold"], calibration["target_precision"]) == (True, 1.0, 0.9)
+    assert [(r["level"], r["band"], r["proposals"], r["correct"]) for r in calibration["table"]] == [
+        ("rule", None, 80, 60),
+        ("evidence", 0.9, 60, 60),
+        ("evidence", 0.8, 20, 0),
+    ]
+    assert info["genealogy_config"]["target_precision"] == 0.9

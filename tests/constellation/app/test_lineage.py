@@ -58,3 +58,29 @@ def test_lineage_edges_of_a_model_both_directions():
     )
     assert lineage_edges_of(lineage, "b")[["source", "target"]].values.tolist() == [["a", "b"], ["b", "c"]]
     assert lineage_edges_of(lineage.iloc[:0], "b").empty
+
+
+def test_how_sure_says_a_measured_share_in_words():
+    from constellation.app.lineage import how_sure, inferred_edge_evidence
+    from constellation.genealogy.calibration import HAND_SET_NOTE, MEASURED_NOTE
+
+    measured = "name key 'x' matches a/x's name" + MEASURED_NOTE
+    assert how_sure("quantized", 0.9312, measured) == (
+        "inferred (quantized), 93 % of such guesses were right on this snapshot's own declarations"
+    )
+    assert how_sure("finetune", 0.62, "prefix" + HAND_SET_NOTE) == (
+        "inferred (finetune), confidence 0.62 (set by hand, not measured on this snapshot)"
+    )
+    assert how_sure(None, None, None) == "inferred (relation unknown)"
+    lineage = pd.DataFrame(
+        {
+            "source": ["a/x", "b/y"],
+            "target": ["c/q", "c/q"],
+            "kind": ["declared", "inferred"],
+            "relation": ["quantized", "quantized"],
+            "confidence": [None, 0.93],
+            "evidence": [None, measured],
+        }
+    )
+    assert inferred_edge_evidence(lineage, "c/q") == measured
+    assert inferred_edge_evidence(lineage, "a/x") is None

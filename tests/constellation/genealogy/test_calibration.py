@@ -1,0 +1,142 @@
+"""Calibration of inferred lineage on a snapshot's own masked declarations: exact counts on a built snapshot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.evaluate.lineage import hide_lineage
+from constellation.genealogy.calibration import (
+    MEASURED_NOTE,
+    calibrate_lineage,
+    confidence_band,
+    fold_plan,
+    mask_children,
+    threshold_for,
+    wilson_lower_bound,
+)
+from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.stage import GenealogyConfig, annotate
+from crawler.records import snapshot_frame_from_records
+
+RIGHT, WRONG, UNDECLARED = 60, 20, 5
+
+
+def calibration_snapshot() -> pd.DataFrame:
+    """60 GGUF repos that declare the model whose name they copy (inference gets them right, dates known:
+    hand-set 0.9), 20 that declare another parent (inference names the namesake: wrong; no creation date:
+    hand-set 0.85), and 5 GGUFs that declare nothing."""
+    records = []
+    for i in range(RIGHT + WRONG):
+        base = f"org{i}/Base-{i}-7B"
+        records.append({"id": base, "downloads": 1000, "created_at": "2024-01-01T00:00:00Z", "tags": []})
+        parent = base if i < RIGHT else f"other/Thing-{i}"
+        created = "2024-02-01T00:00:00Z" if i < RIGHT else None
+        records.append(
+            {
+                "id": f"quant/Base-{i}-7B-GGUF",
+                "downloads": 10,
+                "created_at": created,
+                "tags": ["gguf", f"base_model:quantized:{parent}"],
+            }
+        )
+    for i in range(UNDECLARED):
+        records.append(
+            {"id": f"u/Base-{i}-7B-GGUF", "downloads": 5, "created_at": "2024-03-01T00:00:00Z", "tags": ["gguf"]}
+        )
+    return snapshot_frame_from_records(pd.DataFrame(records))
+
+
+def _calibrate(snapshot: pd.DataFrame, **kwargs):
+    declared = declared_lineage(snapshot)
+    declares = declared.columns["parent"].notna().to_numpy()
+    return calibrate_lineage(snapshot, declared.edges, declares, fallback_threshold=0.6, **kwargs)
+
+
+def test_table_counts_each_rule_and_evidence_kind_exactly() -> None:
+    calibration = _calibrate(calibration_snapshot(), min_support=20)
+    assert calibration.calibrated and calibration.masked == 80 and calibration.folds == 10
+    assert (calibration.proposals, calibration.correct) == (80, 60)
+    table = calibration.table.astype(object).where(calibration.table.notna(), None)
+    assert table.to_dict(orient="records") == [
+        {"level": "rule", "rule": "name match", "band": None, "proposals": 80, "correct": 60, "precision": 0.75,
+         "wilson_low": 0.6452, "used": True},
+        {"level": "evidence", "rule": "name match", "band": 0.9, "proposals": 60, "correct": 60, "precision": 1.0,
+         "wilson_low": 0.9398, "used": True},
+        {"level": "evidence", "rule": "name match", "band": 0.8, "proposals": 20, "correct": 0, "precision": 0.0,
+         "wilson_low": 0.0, "used": True},
+    ]  # fmt: skip
+    # Wilson at 60/80: (0.75 + 1.96²/160 − 1.96·√(0.75·0.25/80 + 1.96²/25600)) / (1 + 1.96²/80) = 0.6452.
+    # Everything at or above 1.0 is right; adding the 0.0 kind brings precision down to 0.75.
+    assert calibration.threshold == 1.0 and calibration.reached
+    assert _calibrate(calibration_snapshot(), min_support=20, target_precision=0.75).threshold == 0.0
+
+
+def test_too_few_examples_fall_back_to_the_rule_then_to_the_hand_set_value() -> None:
+    calibration = _calibrate(calibration_snapshot(), min_support=50)  # the default: 20 wrong ones are too few
+    proposals = pd.DataFrame({"rule": ["name match", "name match", "tag prior"], "confidence": [0.9, 0.85, 0.7]})
+    confidence, measured = calibration.confidences(proposals)
+    # The 0.9 kind has 60 examples; the 0.85 one 20, so its rule's 0.75; no tag prior was measured.
+    assert confidence.tolist() == [1.0, 0.75, 0.7] and measured.tolist() == [True, True, False]
+    # The rule's 0.75 is below the target, so only the measured 1.0 kind passes.
+    assert calibration.threshold == 1.0
+    few = _calibrate(calibration_snapshot(), min_support=81)
+    assert not few.calibrated and few.threshold == 0.6 and "fewer than 81" in few.note
+    assert few.confidences(proposals)[0].tolist() == [0.9, 0.85, 0.7]
+
+
+def test_threshold_is_the_lowest_confidence_reaching_the_target() -> None:
+    confidence = np.array([0.95, 0.95, 0.8, 0.8, 0.8, 0.8, 0.5, 0.5])
+    correct = np.array([True, True, True, True, True, False, False, False])
+    # At ≥ 0.95: 2/2; at ≥ 0.8: 5/6 = 0.833; at ≥ 0.5: 5/8.
+    assert threshold_for(confidence, correct, 0.9) == 0.95
+    assert threshold_for(confidence, correct, 0.8) == 0.8
+    assert threshold_for(confidence, correct, 0.6) == 0.5
+    assert threshold_for(confidence[2:], correct[2:], 0.9) is None
+    assert threshold_for(np.array([]), np.array([]), 0.9) is None
+
+
+def test_helpers() -> None:
+    assert confidence_band([0.97, 1.0, 0.9, 0.8999, 0.05]).tolist() == [0.9, 0.9, 0.9, 0.8, 0.0]
+    assert wilson_lower_bound(np.array([60, 0, 0]), np.array([60, 20, 0])).round(4).tolist() == [0.9398, 0.0, 0.0]
+    # Small snapshots get up to 10 folds of 10 %; large ones one fold, capped at the sample.
+    assert fold_plan(1653, 9715) == (166, 10)
+    assert fold_plan(44_274, 100_000) == (4428, 1)
+    assert fold_plan(1_326_299, 3_000_000) == (50_000, 1)
+    assert fold_plan(0, 10) == (0, 0)
+
+
+def test_masking_drops_what_hiding_the_declarations_drops() -> None:
+    snapshot = calibration_snapshot()
+    masked, truth = hide_lineage(snapshot, 0.3, seed=1)
+    edges = declared_lineage(snapshot).edges
+    visible, dropped = mask_children(edges, pd.Index(truth["child"].unique()))
+    pairs = lambda e: sorted(zip(e["source"], e["target"]))  # noqa: E731
+    assert pairs(visible) == pairs(declared_lineage(masked).edges)
+    assert pairs(dropped) == sorted(zip(truth["parent"], truth["child"]))
+
+
+def test_annotate_writes_calibrated_edges_and_the_table() -> None:
+    genealogy = annotate(calibration_snapshot(), GenealogyConfig(calibration_min_support=20))
+    report = genealogy.report["inferred"]
+    assert report["calibration"]["calibrated"] and report["min_confidence"] == 1.0
+    assert len(report["calibration"]["table"]) == 3
+    inferred = genealogy.edges[genealogy.edges["kind"] == "inferred"]
+    assert sorted(inferred["target"]) == [f"u/Base-{i}-7B-GGUF" for i in range(UNDECLARED)]
+    assert inferred["confidence"].tolist() == [1.0] * UNDECLARED
+    assert inferred["evidence"].str.endswith(MEASURED_NOTE).all()
+    off = annotate(calibration_snapshot(), GenealogyConfig(calibrate=False)).report["inferred"]
+    assert off["min_confidence"] == 0.6 and off["calibration"] == {
+        "calibrated": False,
+        "note": "calibration switched off",
+    }
+
+
+@pytest.mark.parametrize("field, value", [("target_precision", 0.0), ("calibration_sample", 0)])
+def test_bad_calibration_settings_are_one_clear_error(field: str, value: float) -> None:
+    from constellation.build import BuildConfig
+    from constellation.errors import BuildError
+
+    with pytest.raises(BuildError, match=field):
+        BuildConfig(genealogy=GenealogyConfig(**{field: value})).validate()
