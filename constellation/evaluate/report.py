@@ -65,7 +65,8 @@ def _size_rows(result: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]
 
 def calibration_text(calibration: dict[str, Any]) -> str:
     """The calibration table: for each rule, and each evidence kind (rule × band of hand-set confidence),
-    how many masked declarations it proposed a parent for and how many it got right."""
+    how many masked declarations it proposed a parent for, how many it got right, and the confidence such
+    proposals get (a dash: the rule has too few examples, its hand-set confidences stay)."""
     rows = pd.DataFrame(calibration.get("table") or [])
     head = f"calibration on the snapshot's own masked declarations: {calibration.get('note', '')}"
     if rows.empty:
@@ -76,7 +77,7 @@ def calibration_text(calibration: dict[str, Any]) -> str:
             for b in rows["band"]
         ],
         used=rows["used"].map({True: "yes", False: "too few"}),
-    ).rename(columns={"band": "hand-set confidence", "used": "used"})
+    ).rename(columns={"band": "hand-set confidence", "used": "rule measured", "calibrated": "confidence given"})
     return head + "\n" + table(rows.drop(columns="level"))
 
 

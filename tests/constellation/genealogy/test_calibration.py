@@ -61,29 +61,31 @@ def test_table_counts_each_rule_and_evidence_kind_exactly() -> None:
     table = calibration.table.astype(object).where(calibration.table.notna(), None)
     assert table.to_dict(orient="records") == [
         {"level": "rule", "rule": "name match", "band": None, "proposals": 80, "correct": 60, "precision": 0.75,
-         "wilson_low": 0.6452, "used": True},
+         "wilson_low": 0.6452, "used": True, "calibrated": 0.75},
         {"level": "evidence", "rule": "name match", "band": 0.9, "proposals": 60, "correct": 60, "precision": 1.0,
-         "wilson_low": 0.9398, "used": True},
+         "wilson_low": 0.9398, "used": True, "calibrated": 0.9643},
         {"level": "evidence", "rule": "name match", "band": 0.8, "proposals": 20, "correct": 0, "precision": 0.0,
-         "wilson_low": 0.0, "used": True},
+         "wilson_low": 0.0, "used": True, "calibrated": 0.25},
     ]  # fmt: skip
+    # A kind is drawn towards its rule by 10 pseudo-proposals: (60 + 10 · 0.75) / 70 and (0 + 7.5) / 30.
     # Wilson at 60/80: (0.75 + 1.96²/160 − 1.96·√(0.75·0.25/80 + 1.96²/25600)) / (1 + 1.96²/80) = 0.6452.
-    # Everything at or above 1.0 is right; adding the 0.0 kind brings precision down to 0.75.
-    assert calibration.threshold == 1.0 and calibration.reached
-    assert _calibrate(calibration_snapshot(), min_support=20, target_precision=0.75).threshold == 0.0
+    # Everything at or above 0.9643 is right; adding the 0.25 kind brings precision down to 0.75.
+    assert calibration.threshold == 0.9643 and calibration.reached
+    assert _calibrate(calibration_snapshot(), min_support=20, target_precision=0.75).threshold == 0.25
 
 
-def test_too_few_examples_fall_back_to_the_rule_then_to_the_hand_set_value() -> None:
-    calibration = _calibrate(calibration_snapshot(), min_support=50)  # the default: 20 wrong ones are too few
-    proposals = pd.DataFrame({"rule": ["name match", "name match", "tag prior"], "confidence": [0.9, 0.85, 0.7]})
+def test_unseen_kinds_take_their_rule_and_unmeasured_rules_keep_the_hand_set_value() -> None:
+    calibration = _calibrate(calibration_snapshot(), min_support=50)  # the default: the rule's 80 are enough
+    proposals = pd.DataFrame(
+        {"rule": ["name match", "name match", "name match", "tag prior"], "confidence": [0.9, 0.85, 0.55, 0.7]}
+    )
     confidence, measured = calibration.confidences(proposals)
-    # The 0.9 kind has 60 examples; the 0.85 one 20, so its rule's 0.75; no tag prior was measured.
-    assert confidence.tolist() == [1.0, 0.75, 0.7] and measured.tolist() == [True, True, False]
-    # The rule's 0.75 is below the target, so only the measured 1.0 kind passes.
-    assert calibration.threshold == 1.0
+    # Two measured kinds; no name match was made in the 0.5 band (its rule's 0.75); no tag prior was measured.
+    assert confidence.tolist() == [0.9643, 0.25, 0.75, 0.7] and measured.tolist() == [True, True, True, False]
+    assert calibration.threshold == 0.9643
     few = _calibrate(calibration_snapshot(), min_support=81)
     assert not few.calibrated and few.threshold == 0.6 and "fewer than 81" in few.note
-    assert few.confidences(proposals)[0].tolist() == [0.9, 0.85, 0.7]
+    assert few.confidences(proposals)[0].tolist() == [0.9, 0.85, 0.55, 0.7]
 
 
 def test_threshold_is_the_lowest_confidence_reaching_the_target() -> None:
@@ -120,11 +122,11 @@ def test_masking_drops_what_hiding_the_declarations_drops() -> None:
 def test_annotate_writes_calibrated_edges_and_the_table() -> None:
     genealogy = annotate(calibration_snapshot(), GenealogyConfig(calibration_min_support=20))
     report = genealogy.report["inferred"]
-    assert report["calibration"]["calibrated"] and report["min_confidence"] == 1.0
+    assert report["calibration"]["calibrated"] and report["min_confidence"] == 0.9643
     assert len(report["calibration"]["table"]) == 3
     inferred = genealogy.edges[genealogy.edges["kind"] == "inferred"]
     assert sorted(inferred["target"]) == [f"u/Base-{i}-7B-GGUF" for i in range(UNDECLARED)]
-    assert inferred["confidence"].tolist() == [1.0] * UNDECLARED
+    assert inferred["confidence"].tolist() == [0.9643] * UNDECLARED
     assert inferred["evidence"].str.endswith(MEASURED_NOTE).all()
     off = annotate(calibration_snapshot(), GenealogyConfig(calibrate=False)).report["inferred"]
     assert off["min_confidence"] == 0.6 and off["calibration"] == {
