@@ -56,7 +56,9 @@ def command(
 
     Parameters: the sizes read from names against the snapshot's safetensors totals. Lineage: the
     declared lineage of a seeded share of models is hidden, inferred back from names and metadata, and
-    scored against what was hidden (precision and recall by relation, precision-recall over confidence).
+    scored against what was hidden (precision and recall by relation, precision-recall over confidence),
+    with hand-set confidences and with confidences calibrated on the visible declarations as the build
+    does (the calibration table, and the calibration error of each).
     With --shared-data, also the parents that model cards name for models that declare none
     (model-atlas-card-parents). Atlas: communities and clusters built from names alone, against declared
     lineage families (ARI, NMI, pairwise precision and recall). Runs on any snapshot, so it can follow every

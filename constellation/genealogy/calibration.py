@@ -42,9 +42,9 @@ DEFAULT_TARGET_PRECISION = 0.90
 MAX_FOLD_SHARE = 0.1
 WORK_ROWS = 100_000  # folds × models at most (but always one fold): bounds the cost of calibration
 DEFAULT_SAMPLE = 50_000  # masked declared children at most; enough for every rule, bounded at 3M models
-# A rule needs this many masked proposals before its measured precision replaces its hand-set confidences. At 50, the standard
-# error of a precision near 0.8 is about 0.057 and its 95 % interval about ±0.11: below that the measured value
-# is no surer than the hand-set one, whose over-statement on real data was 0.08-0.11.
+# A rule needs this many masked proposals before its measured precision replaces its hand-set confidences. At
+# 50, the standard error of a precision near 0.8 is about 0.057 and its 95 % interval about ±0.11: below that
+# the measured value is no surer than the hand-set one, whose over-statement on real data was 0.08-0.11.
 DEFAULT_MIN_SUPPORT = 50
 # A kind's precision counts as this many proposals of its rule's precision besides its own: pooling a rule
 # whole hides that its weak kinds are far weaker (on hf-model-trees, prefix matches right 75 % of the time
