@@ -189,7 +189,22 @@ def _masked_proposals(
     return pd.concat(parts, ignore_index=True)
 
 
+_TABLE_COLUMNS = {
+    "level": object,
+    "rule": object,
+    "band": float,
+    "proposals": int,
+    "correct": int,
+    "precision": float,
+    "wilson_low": float,
+    "used": bool,
+    "calibrated": float,
+}
+
+
 def _table(scored: pd.DataFrame, min_support: int) -> pd.DataFrame:
+    if scored.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _TABLE_COLUMNS.items()})
     with_band = scored.assign(band=confidence_band(scored["confidence"]))
     by_rule = with_band.groupby("rule", sort=True)["correct"].agg(["size", "sum"]).reset_index()
     by_rule = by_rule.assign(level="rule", band=np.nan)
@@ -207,8 +222,7 @@ def _table(scored: pd.DataFrame, min_support: int) -> pd.DataFrame:
     shrunk = (table["correct"] + KIND_PRIOR_WEIGHT * rule_precision) / (table["proposals"] + KIND_PRIOR_WEIGHT)
     table["calibrated"] = np.where(table["level"] == "rule", table["precision"], shrunk.round(4))
     table["calibrated"] = table["calibrated"].where(table["used"])
-    columns = ["level", "rule", "band", "proposals", "correct", "precision", "wilson_low", "used", "calibrated"]
-    return table[columns].reset_index(drop=True)
+    return table[list(_TABLE_COLUMNS)].reset_index(drop=True)
 
 
 def threshold_for(confidence: np.ndarray, correct: np.ndarray, target: float) -> float | None:

@@ -142,3 +142,12 @@ def test_bad_calibration_settings_are_one_clear_error(field: str, value: float) 
 
     with pytest.raises(BuildError, match=field):
         BuildConfig(genealogy=GenealogyConfig(**{field: value})).validate()
+
+
+def test_a_snapshot_without_declarations_keeps_the_hand_set_values() -> None:
+    snapshot = calibration_snapshot()
+    plain = snapshot.assign(base_models=[[] for _ in range(len(snapshot))], tags=[["gguf"]] * len(snapshot))
+    calibration = _calibrate(plain)
+    assert (calibration.calibrated, calibration.masked, calibration.folds, calibration.threshold) == (False, 0, 0, 0.6)
+    assert calibration.table.empty and list(calibration.table.columns)[-1] == "calibrated"
+    assert calibration.as_dict()["table"] == []
