@@ -201,3 +201,12 @@ def test_a_full_disk_during_export_leaves_no_temp_file(tmp_path):
     assert done.returncode == 9, done.stderr
     assert _one_line(done.stderr).startswith("Error: writing the graphml export failed: ")
     assert list(out.iterdir()) == []
+
+
+def test_the_readme_gives_the_exit_codes_of_the_other_commands():
+    from constellation.errors import CorruptFile, WriteFailed
+    from tests.constellation.test_errors import _table
+
+    rows = _table("README.md", "Exit codes of the other commands")
+    assert set(rows) == {0, 1, 2, 9}
+    assert "`CorruptFile`" in rows[CorruptFile.exit_code] and "`WriteFailed`" in rows[WriteFailed.exit_code]
