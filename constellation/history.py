@@ -27,8 +27,8 @@ __all__ = [
     "group_downloads_over_snapshots",
     "model_history",
     "new_models_per_week",
-    "snapshot_diff",
     "readable_snapshot_files",
+    "snapshot_diff",
     "snapshot_files",
     "snapshot_growth",
 ]
@@ -43,7 +43,7 @@ def model_history(layout: DataLayout, model_id: str, snapshot_ids: Sequence[str]
     by_file = {str(path): sid for sid, path in readable_snapshot_files(layout, snapshot_ids)}
     if not by_file:
         return _history_frame([])
-    with duckdb.connect(":memory:") as con, querying(layout):
+    with duckdb.connect(":memory:") as con, _querying(layout):
         rows = con.execute(
             "SELECT filename, downloads, likes FROM read_parquet(?, filename = true, union_by_name = true) "
             "WHERE id = ?",
@@ -57,7 +57,7 @@ def snapshot_diff(layout: DataLayout, old_id: str, new_id: str) -> tuple[list[st
     old = str(_readable_snapshot(layout, resolve_snapshot_id(layout, old_id)))
     new = str(_readable_snapshot(layout, resolve_snapshot_id(layout, new_id)))
     # One pass over each file: a full outer join of the two id sets, rather than two EXCEPTs reading both twice.
-    with duckdb.connect(":memory:") as con, querying(layout):
+    with duckdb.connect(":memory:") as con, _querying(layout):
         rows = con.execute(
             "SELECT o.id, n.id FROM (SELECT DISTINCT id FROM read_parquet(?)) o "
             "FULL OUTER JOIN (SELECT DISTINCT id FROM read_parquet(?)) n ON o.id = n.id "
@@ -92,12 +92,12 @@ def _readable_snapshot(layout: DataLayout, snapshot_id: str) -> Path:
 
 
 @contextmanager
-def querying(layout: DataLayout) -> Iterator[None]:
+def _querying(layout: DataLayout) -> Iterator[None]:
     """Damage that the footer check cannot see (inside a data page) as CorruptFile, not a DuckDB traceback.
     DuckDB's message names the file."""
     try:
         yield
-    except duckdb.IOException as exc:
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # e.g. a failed decompression
         first = str(exc).strip().splitlines()[0]
         raise CorruptFile(
             f"a snapshot in {layout.snapshots} cannot be read ({first}); restore it from a backup, or delete it "
@@ -142,7 +142,7 @@ def group_downloads_over_snapshots(
     con = duckdb.connect()
     try:
         con.register("members", members)
-        with querying(layout):
+        with _querying(layout):
             frame = con.execute(
                 """
                 SELECT regexp_extract(s.filename, '(\\d{8}T\\d{6}Z)\\.parquet$', 1) AS snapshot_id,

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from constellation.build import build
@@ -137,6 +138,19 @@ def test_history_leaves_out_a_corrupt_snapshot_with_a_warning(tmp_path, caplog):
         frame = model_history(layout, "meta-llama/Llama-2-7b-hf")
     assert frame["snapshot_id"].tolist() == [OLD]
     assert f"left out snapshot {layout.snapshot(NEW)}: it cannot be read" in caplog.text
+
+
+def test_damage_inside_a_data_page_is_a_corrupt_file_naming_it(tmp_path):
+    """The footer reads, so the footer check lets the file through; DuckDB's failure is turned into one line."""
+    from constellation.errors import CorruptFile
+
+    layout = DataLayout(tmp_path)
+    path = write_snapshot(layout, OLD, _rows(3000))
+    data = bytearray(path.read_bytes())
+    data[100:4000] = b"\xab" * 3900
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFile, match=f"a snapshot in {layout.snapshots} cannot be read .*{OLD}.parquet"):
+        model_history(layout, "meta-llama/Llama-2-7b-hf")
 
 
 def test_history_diff_of_a_corrupt_snapshot_is_one_line(tmp_path):
