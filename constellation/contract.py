@@ -262,7 +262,7 @@ class DataLayout:
     def previous_atlas_id(self) -> str | None:
         try:
             text = self.previous_pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         return text if _SNAPSHOT_ID_RE.match(text) else None
 
@@ -277,7 +277,7 @@ class DataLayout:
         """The id in atlas/LATEST, or None when no build has completed yet."""
         try:
             text = self.latest_pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # atlas/ not a folder: the build's write says so
             return None
         parse_snapshot_id(text)
         if not self.atlas(text).is_dir():

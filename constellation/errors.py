@@ -3,7 +3,12 @@
     ConstellationError                  exit 1  anything a user can cause and fix; the CLI shows its message
     ├── ContractError                   exit 1  a file or id that does not follow the data contract
     │   ├── SnapshotNotFound            exit 1  no published snapshot matches the request
-    │   └── AtlasNotFound               exit 1  no complete atlas to read
+    │   ├── AtlasNotFound               exit 1  no complete atlas to read
+    │   └── CorruptFile                 exit 1  a snapshot or atlas file that cannot be read (damaged
+    │                                           Parquet): the message names it and how to replace it
+    ├── WriteFailed                     exit 9  build, import or export cannot write (disk full, file too
+    │                                           large, a file where a folder should be, permissions);
+    │                                           nothing half-written is left, LATEST does not move
     ├── CrawlError                      exit 1  a crawl could not finish (checkpoint kept)
     │   ├── CrawlConfigError            exit 1  bad option or setting
     │   ├── CrawlLocked                 exit 3  another crawl holds the staging folder
@@ -73,6 +78,19 @@ class SnapshotNotFound(ContractError):
 
 class AtlasNotFound(ContractError):
     """No complete atlas to read."""
+
+
+class CorruptFile(ContractError):
+    """A snapshot or atlas file exists but cannot be read (truncated, overwritten, not Parquet). The message
+    names the file and the fix: restore or delete a snapshot, rebuild an atlas."""
+
+
+class WriteFailed(ConstellationError):
+    """A build, an import or an export could not write its output (disk full, file too large, a file where
+    a folder should be, no permission). What was being written is removed; atlas/LATEST does not move.
+    The crawl's own write failures are StorageError, with the same exit code."""
+
+    exit_code = 9
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,20 +8,26 @@ stay cheap to query.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from constellation.contract import DataLayout, parse_snapshot_id
-from constellation.store import resolve_snapshot_id, same_scope_snapshot_ids
+from constellation.errors import CorruptFile
+from constellation.store import parquet_problem, resolve_snapshot_id, same_scope_snapshot_ids, snapshot_fix
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "HISTORY_COLUMNS",
     "group_downloads_over_snapshots",
     "model_history",
     "new_models_per_week",
+    "readable_snapshot_files",
     "snapshot_diff",
     "snapshot_files",
     "snapshot_growth",
@@ -32,12 +38,12 @@ HISTORY_COLUMNS: tuple[str, ...] = ("snapshot_id", "date", "downloads", "likes")
 
 def model_history(layout: DataLayout, model_id: str, snapshot_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per published snapshot (of `snapshot_ids`, default all) that lists `model_id`, oldest first:
-    snapshot_id, date (UTC), downloads, likes. Empty (with those columns) when no snapshot lists it."""
-    ids = layout.snapshot_ids() if snapshot_ids is None else list(snapshot_ids)
-    if not ids:
+    snapshot_id, date (UTC), downloads, likes. Empty (with those columns) when no snapshot lists it. A
+    damaged snapshot is left out with a warning (`readable_snapshot_files`)."""
+    by_file = {str(path): sid for sid, path in readable_snapshot_files(layout, snapshot_ids)}
+    if not by_file:
         return _history_frame([])
-    by_file = {str(layout.snapshot(sid)): sid for sid in ids}
-    with duckdb.connect(":memory:") as con:
+    with duckdb.connect(":memory:") as con, _querying(layout):
         rows = con.execute(
             "SELECT filename, downloads, likes FROM read_parquet(?, filename = true, union_by_name = true) "
             "WHERE id = ?",
@@ -48,10 +54,10 @@ def model_history(layout: DataLayout, model_id: str, snapshot_ids: Sequence[str]
 
 def snapshot_diff(layout: DataLayout, old_id: str, new_id: str) -> tuple[list[str], list[str]]:
     """(appeared, disappeared): ids in `new_id` but not `old_id`, and the reverse; each sorted."""
-    old = str(layout.snapshot(resolve_snapshot_id(layout, old_id)))
-    new = str(layout.snapshot(resolve_snapshot_id(layout, new_id)))
+    old = str(_readable_snapshot(layout, resolve_snapshot_id(layout, old_id)))
+    new = str(_readable_snapshot(layout, resolve_snapshot_id(layout, new_id)))
     # One pass over each file: a full outer join of the two id sets, rather than two EXCEPTs reading both twice.
-    with duckdb.connect(":memory:") as con:
+    with duckdb.connect(":memory:") as con, _querying(layout):
         rows = con.execute(
             "SELECT o.id, n.id FROM (SELECT DISTINCT id FROM read_parquet(?)) o "
             "FULL OUTER JOIN (SELECT DISTINCT id FROM read_parquet(?)) n ON o.id = n.id "
@@ -61,6 +67,42 @@ def snapshot_diff(layout: DataLayout, old_id: str, new_id: str) -> tuple[list[st
     appeared = sorted(new_only for old_only, new_only in rows if old_only is None)
     disappeared = sorted(old_only for old_only, new_only in rows if new_only is None)
     return appeared, disappeared
+
+
+def readable_snapshot_files(layout: DataLayout, ids: Sequence[str] | None = None) -> list[tuple[str, Path]]:
+    """(id, path) of the snapshots among `ids` (default: all) whose Parquet footer reads. A damaged one is
+    left out with a warning naming it and the fix: one bad night must not take years of history down."""
+    files = []
+    for sid, path in snapshot_files(layout, ids):
+        problem = parquet_problem(path)
+        if problem is None:
+            files.append((sid, path))
+        else:
+            log.warning("left out snapshot %s: it cannot be read (%s); %s", path, problem, snapshot_fix(layout, sid))
+    return files
+
+
+def _readable_snapshot(layout: DataLayout, snapshot_id: str) -> Path:
+    """The file of a snapshot asked for by id; CorruptFile when it cannot be read."""
+    path = layout.snapshot(snapshot_id)
+    problem = parquet_problem(path)
+    if problem is not None:
+        raise CorruptFile(f"snapshot {path} cannot be read ({problem}); {snapshot_fix(layout, snapshot_id)}")
+    return path
+
+
+@contextmanager
+def _querying(layout: DataLayout) -> Iterator[None]:
+    """Damage that the footer check cannot see (inside a data page) as CorruptFile, not a DuckDB traceback.
+    DuckDB's message names the file."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # e.g. a failed decompression
+        first = str(exc).strip().splitlines()[0]
+        raise CorruptFile(
+            f"a snapshot in {layout.snapshots} cannot be read ({first}); restore it from a backup, or delete it "
+            "and its manifest"
+        ) from None
 
 
 def _history_frame(records: list[tuple[str, int | None, int | None]]) -> pd.DataFrame:
@@ -92,7 +134,7 @@ def group_downloads_over_snapshots(
 ) -> pd.DataFrame:
     """Total downloads per snapshot of each group. `groups` maps `id` → `column` (e.g. family) for the
     models to count. Returns snapshot (timestamp), `column`, models, downloads."""
-    files = snapshot_files(layout, snapshot_ids)
+    files = readable_snapshot_files(layout, snapshot_ids)
     out_cols = ["snapshot", column, "models", "downloads"]
     if not files or groups.empty:
         return pd.DataFrame(columns=out_cols)
@@ -100,15 +142,16 @@ def group_downloads_over_snapshots(
     con = duckdb.connect()
     try:
         con.register("members", members)
-        frame = con.execute(
-            """
-            SELECT regexp_extract(s.filename, '(\\d{8}T\\d{6}Z)\\.parquet$', 1) AS snapshot_id,
-                   m.grp AS grp, count(*) AS models, sum(coalesce(s.downloads, 0)) AS downloads
-            FROM read_parquet(?, filename = true, union_by_name = true) AS s JOIN members AS m USING (id)
-            GROUP BY ALL ORDER BY snapshot_id, grp
-            """,
-            [[str(path) for _, path in files]],
-        ).fetch_df()
+        with _querying(layout):
+            frame = con.execute(
+                """
+                SELECT regexp_extract(s.filename, '(\\d{8}T\\d{6}Z)\\.parquet$', 1) AS snapshot_id,
+                       m.grp AS grp, count(*) AS models, sum(coalesce(s.downloads, 0)) AS downloads
+                FROM read_parquet(?, filename = true, union_by_name = true) AS s JOIN members AS m USING (id)
+                GROUP BY ALL ORDER BY snapshot_id, grp
+                """,
+                [[str(path) for _, path in files]],
+            ).fetch_df()
     finally:
         con.close()
     frame["snapshot"] = pd.to_datetime([parse_snapshot_id(s) for s in frame["snapshot_id"]], utc=True)
@@ -132,6 +175,8 @@ def snapshot_growth(layout: DataLayout, current: str | None = None) -> dict[str,
     if at == 0:
         return None
     previous = ids[at - 1]
+    if len(readable_snapshot_files(layout, [previous, current])) < 2:
+        return None
     con = duckdb.connect()
     try:
         now, before = str(layout.snapshot(current)), str(layout.snapshot(previous))

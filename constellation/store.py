@@ -32,7 +32,7 @@ from constellation.contract import (
     SNAPSHOT_COLUMNS,
     DataLayout,
 )
-from constellation.errors import AtlasNotFound, ContractError, SnapshotNotFound
+from constellation.errors import AtlasNotFound, ContractError, CorruptFile, SnapshotNotFound, WriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -184,11 +184,80 @@ def nightly_snapshot_id(layout: DataLayout) -> str:
 def read_snapshot(layout: DataLayout, snapshot_id: str, columns: list[str] | None = None) -> pd.DataFrame:
     """The snapshot as a DataFrame with the contract's columns (extra columns kept)."""
     path = layout.snapshot(snapshot_id)
-    table = pq.read_table(path, columns=columns)
+    with reading_snapshot(layout, snapshot_id):
+        table = pq.read_table(path, columns=columns)
     missing = [c for c in (columns or SNAPSHOT_COLUMNS) if c not in table.column_names]
     if missing:
         raise ContractError(f"{path} lacks the contract's columns {missing}; was it written by another tool?")
     return table.to_pandas()
+
+
+def snapshot_fix(layout: DataLayout, snapshot_id: str) -> str:
+    """What to do about a snapshot that cannot be read."""
+    return (
+        f"restore it from a backup, or delete it and {layout.manifest(snapshot_id).name} (snapshots are immutable: "
+        "crawl or import again); `--snapshot ID` builds an older one meanwhile"
+    )
+
+
+def atlas_fix(snapshot_id: str) -> str:
+    """What to do about an atlas file that cannot be read."""
+    return f"rebuild it with `constellation build --snapshot {snapshot_id} --force`"
+
+
+def parquet_problem(path: Path) -> str | None:
+    """Why `path` is not a readable Parquet file (None when its footer and schema read). Reads the footer
+    only, so it is cheap enough to run over every snapshot; damage inside a data page shows on reading."""
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as exc:
+        return _reason(exc)
+    return None
+
+
+@contextmanager
+def reading_snapshot(layout: DataLayout, snapshot_id: str) -> Iterator[None]:
+    """A damaged snapshot file as CorruptFile naming it and the fix, never a pyarrow traceback."""
+    path = layout.snapshot(snapshot_id)
+    try:
+        yield
+    except (OSError, pa.ArrowException) as exc:
+        raise CorruptFile(
+            f"snapshot {path} cannot be read ({_reason(exc)}); {snapshot_fix(layout, snapshot_id)}"
+        ) from None
+
+
+@contextmanager
+def reading_atlas(snapshot_id: str, path: Path) -> Iterator[None]:
+    """A damaged atlas file as CorruptFile naming the file and the fix."""
+    try:
+        yield
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        if isinstance(exc, ContractError):
+            raise
+        raise CorruptFile(f"atlas file {path} cannot be read ({_reason(exc)}); {atlas_fix(snapshot_id)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """An OS or Arrow error as a short clause: its first line, without the exception's class."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@contextmanager
+def writing(what: str, where: Path) -> Iterator[None]:
+    """An OSError while writing (disk full, file too large, a file where a folder should be, no permission)
+    as a WriteFailed that says what was being written, where, and what to do."""
+    try:
+        yield
+    except OSError as exc:
+        place = exc.filename or where
+        raise WriteFailed(
+            f"{what} failed: {_reason(exc)} ({place}). Nothing half-written was kept; free space, make room "
+            "(file size limit) or fix the path or its permissions, then run again"
+        ) from None
 
 
 def read_manifest(layout: DataLayout, snapshot_id: str) -> dict[str, Any]:
@@ -230,33 +299,48 @@ def edges_table(edges: pd.DataFrame) -> pa.Table:
 def write_atlas(layout: DataLayout, tables: AtlasTables) -> Path:
     """Write every output of a build, then swap the folder into place. Does not move LATEST."""
     final = layout.atlas(tables.snapshot_id)
-    layout.atlases.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{tables.snapshot_id}.", suffix=".tmp", dir=layout.atlases))
-    try:
-        pq.write_table(pa.Table.from_pandas(tables.models, preserve_index=False), work / ATLAS_FILES.models)
-        pq.write_table(edges_table(tables.edges), work / ATLAS_FILES.edges)
-        pq.write_table(pa.Table.from_pandas(tables.communities, preserve_index=False), work / ATLAS_FILES.communities)
-        hierarchy_dir = work / ATLAS_FILES.hierarchy
-        hierarchy_dir.mkdir()
-        for name, value in tables.hierarchy.items():
-            if isinstance(value, pd.DataFrame):
-                pq.write_table(pa.Table.from_pandas(value, preserve_index=False), hierarchy_dir / f"{name}.parquet")
-            else:
-                np.save(hierarchy_dir / f"{name}.npy", np.asarray(value), allow_pickle=False)
-        # build.json goes last: its presence marks the folder complete.
-        (work / ATLAS_FILES.build).write_text(json.dumps(tables.build, indent=2, sort_keys=True, default=str) + "\n")
-        share_tree(work)
-        if final.exists():
-            old = final.with_name(f".{final.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            final.rename(old)
-            work.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            work.rename(final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with writing(f"writing atlas {tables.snapshot_id}", layout.atlases):
+        layout.atlases.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{tables.snapshot_id}.", suffix=".tmp", dir=layout.atlases))
+        try:
+            _write_atlas_files(work, tables)
+            share_tree(work)
+            _swap_in(work, final)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+def _write_atlas_files(work: Path, tables: AtlasTables) -> None:
+    """Every output of a build into `work`; build.json last, as its presence marks the folder complete."""
+    pq.write_table(pa.Table.from_pandas(tables.models, preserve_index=False), work / ATLAS_FILES.models)
+    pq.write_table(edges_table(tables.edges), work / ATLAS_FILES.edges)
+    pq.write_table(pa.Table.from_pandas(tables.communities, preserve_index=False), work / ATLAS_FILES.communities)
+    hierarchy_dir = work / ATLAS_FILES.hierarchy
+    hierarchy_dir.mkdir()
+    for name, value in tables.hierarchy.items():
+        if isinstance(value, pd.DataFrame):
+            pq.write_table(pa.Table.from_pandas(value, preserve_index=False), hierarchy_dir / f"{name}.parquet")
+        else:
+            np.save(hierarchy_dir / f"{name}.npy", np.asarray(value), allow_pickle=False)
+    (work / ATLAS_FILES.build).write_text(json.dumps(tables.build, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _swap_in(work: Path, final: Path) -> None:
+    """Rename the complete `work` folder to `final`; an earlier build of the same id is put back when the
+    rename fails, so the id never goes missing."""
+    if not final.exists():
+        work.rename(final)
+        return
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    final.rename(old)
+    try:
+        work.rename(final)
+    except OSError:
+        old.rename(final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _nullable_integers(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
@@ -288,7 +372,7 @@ def read_build_info(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | No
     path = layout.atlas_file(snapshot_id, ATLAS_FILES.build)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no build yet (or atlas/ is not a folder: the write says so)
         return None
     except json.JSONDecodeError as exc:
         raise ContractError(f"{path} is not valid JSON: {exc}") from None
@@ -347,7 +431,9 @@ def read_atlas_models(
     """models.parquet of the atlas of `snapshot_id` (else the one atlas/LATEST points at), as `read_models_file`."""
     snapshot_id = snapshot_id or latest_atlas_id(layout)
     complete_build_info(layout, snapshot_id)
-    return read_models_file(layout.atlas_file(snapshot_id, ATLAS_FILES.models), columns, categorical)
+    path = layout.atlas_file(snapshot_id, ATLAS_FILES.models)
+    with reading_atlas(snapshot_id, path):
+        return read_models_file(path, columns, categorical)
 
 
 def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy: bool = True) -> AtlasTables:
@@ -356,17 +442,20 @@ def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy:
     build = complete_build_info(layout, snapshot_id)
     folder = layout.atlas(snapshot_id)
     hier: dict[str, np.ndarray | pd.DataFrame] = {}
+
+    def read(path: Path) -> Any:
+        with reading_atlas(snapshot_id, path):
+            return np.load(path, allow_pickle=False) if path.suffix == ".npy" else _read_parquet(path)
+
     if hierarchy and (folder / ATLAS_FILES.hierarchy).is_dir():
         for path in sorted((folder / ATLAS_FILES.hierarchy).iterdir()):
-            if path.suffix == ".npy":
-                hier[path.stem] = np.load(path, allow_pickle=False)
-            elif path.suffix == ".parquet":
-                hier[path.stem] = _read_parquet(path)
+            if path.suffix in (".npy", ".parquet"):
+                hier[path.stem] = read(path)
     return AtlasTables(
         snapshot_id=snapshot_id,
-        models=_read_parquet(folder / ATLAS_FILES.models),
-        edges=_read_parquet(folder / ATLAS_FILES.edges),
-        communities=_read_parquet(folder / ATLAS_FILES.communities),
+        models=read(folder / ATLAS_FILES.models),
+        edges=read(folder / ATLAS_FILES.edges),
+        communities=read(folder / ATLAS_FILES.communities),
         build=build,
         hierarchy=hier,
     )
@@ -384,9 +473,10 @@ def set_latest_atlas(layout: DataLayout, snapshot_id: str) -> None:
         before = layout.latest_atlas_id()
     except ContractError:
         before = None
-    if before is not None and before != snapshot_id:
-        write_text_atomic(layout.previous_pointer, before + "\n")
-    write_text_atomic(layout.latest_pointer, snapshot_id + "\n")
+    with writing(f"pointing {layout.latest_pointer} at {snapshot_id}", layout.latest_pointer):
+        if before is not None and before != snapshot_id:
+            write_text_atomic(layout.previous_pointer, before + "\n")
+        write_text_atomic(layout.latest_pointer, snapshot_id + "\n")
 
 
 def share_tree(root: Path) -> None:

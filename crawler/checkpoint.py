@@ -156,9 +156,11 @@ class Staging:
     # lock ---------------------------------------------------------------------------------------
     @contextmanager
     def locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        with storage(f"creating the staging folder {self.root}"):
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.lock_path, "a+")  # noqa: SIM115 (closed by the `with` below)
         # The lock lives as long as the open file: closing it (leaving the block) releases the flock.
-        with open(self.lock_path, "a+") as handle:
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -15,6 +15,7 @@ frames in memory, so `constellation evaluate` can score real Hub metadata withou
 from __future__ import annotations
 
 import ast
+import contextlib
 import gzip
 import hashlib
 import io
@@ -34,7 +35,8 @@ import pyarrow as pa
 
 import constellation
 from constellation.contract import SNAPSHOT_SCHEMA, DataLayout, snapshot_id_for
-from constellation.errors import ImportFailed
+from constellation.errors import ImportFailed, WriteFailed
+from constellation.store import writing
 from crawler.checkpoint import write_part
 from crawler.publish import publish
 from crawler.records import ConvertedPage, Rejection, convert_items, is_model_id, snapshot_frame_from_records
@@ -104,47 +106,16 @@ def import_file(
 
     started = time.monotonic()
     work = layout.snapshots / f".import-{snapshot_id}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
     try:
-        pages = _paper_pages(path, as_of) if fmt == "constellation-csv" else _jsonl_pages(path, as_of)
-        parts = []
-        for index, page in enumerate(pages):
-            part = work / f"part-{index:06d}.parquet"
-            write_part(part, page.table, page.seen, page.rejected, page.rejected_lineage, page.fixed)
-            parts.append(part)
-        manifest = {
-            "snapshot_id": snapshot_id,
-            "source": {"path": str(path), "format": fmt, "sha256": _sha256(path), "bytes": path.stat().st_size},
-            "scope": {"import": fmt},
-            "scope_key": f"import:{fmt}",
-            "endpoint": None,
-            "client": {"huggingface_hub": huggingface_hub.__version__, "constellation": constellation.__version__},
-            "synthetic": False,
-            "started_at": as_of.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "duration_s": None,
-            "pages": len(parts),
-            "requests": 0,
-            "retries": {},
-            "status": "ok",
-        }
-        schema = PAPER_SCHEMA if fmt == "constellation-csv" else SNAPSHOT_SCHEMA
-
-        def decide(assembled: Any) -> dict[str, Any]:
-            if assembled.stored == 0:
-                first = assembled.rejected[0]["reason"] if assembled.rejected else "the file is empty"
-                raise ImportFailed(
-                    f"{path.name} holds no usable model record ({assembled.seen} read; first problem: {first}); "
-                    f"is it really {fmt}?"
-                )
-            return {"duration_s": round(time.monotonic() - started, 3)}
-
-        try:
-            assembled, manifest = publish(layout, snapshot_id, parts, manifest, decide, schema=schema)
-        except ImportFailed:
-            layout.snapshot(snapshot_id).unlink(missing_ok=True)
-            raise
+        with writing(f"importing {path.name} as snapshot {snapshot_id}", layout.snapshots):
+            assembled, manifest = _import_pages(layout, path, fmt, as_of, snapshot_id, work, started)
+    except (ImportFailed, WriteFailed):
+        # Nothing half-published: a snapshot file without its manifest would be listed by no one but
+        # would block the next import of the same date.
+        if not layout.manifest(snapshot_id).is_file():
+            with contextlib.suppress(OSError):
+                layout.snapshot(snapshot_id).unlink(missing_ok=True)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info(
@@ -156,6 +127,48 @@ def import_file(
         assembled.duplicates,
     )
     return ImportResult(snapshot_id, manifest)
+
+
+def _import_pages(
+    layout: DataLayout, path: Path, fmt: str, as_of: datetime, snapshot_id: str, work: Path, started: float
+) -> tuple[Any, dict[str, Any]]:
+    """Stage `path` page by page into `work`, then publish it as `snapshot_id`."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    pages = _paper_pages(path, as_of) if fmt == "constellation-csv" else _jsonl_pages(path, as_of)
+    parts = []
+    for index, page in enumerate(pages):
+        part = work / f"part-{index:06d}.parquet"
+        write_part(part, page.table, page.seen, page.rejected, page.rejected_lineage, page.fixed)
+        parts.append(part)
+    manifest = {
+        "snapshot_id": snapshot_id,
+        "source": {"path": str(path), "format": fmt, "sha256": _sha256(path), "bytes": path.stat().st_size},
+        "scope": {"import": fmt},
+        "scope_key": f"import:{fmt}",
+        "endpoint": None,
+        "client": {"huggingface_hub": huggingface_hub.__version__, "constellation": constellation.__version__},
+        "synthetic": False,
+        "started_at": as_of.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "duration_s": None,
+        "pages": len(parts),
+        "requests": 0,
+        "retries": {},
+        "status": "ok",
+    }
+    schema = PAPER_SCHEMA if fmt == "constellation-csv" else SNAPSHOT_SCHEMA
+
+    def decide(assembled: Any) -> dict[str, Any]:
+        if assembled.stored == 0:
+            first = assembled.rejected[0]["reason"] if assembled.rejected else "the file is empty"
+            raise ImportFailed(
+                f"{path.name} holds no usable model record ({assembled.seen} read; first problem: {first}); "
+                f"is it really {fmt}?"
+            )
+        return {"duration_s": round(time.monotonic() - started, 3)}
+
+    return publish(layout, snapshot_id, parts, manifest, decide, schema=schema)
 
 
 # --------------------------------------------------------------------------------------------------

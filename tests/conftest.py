@@ -6,6 +6,7 @@ huggingface_hub reads its environment at import time, so this runs before any te
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,11 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"
 for _var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT"):
     os.environ.pop(_var, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The HF_HOME made above goes at the end of the run, or every run would leave a folder in /tmp."""
+    shutil.rmtree(_HF_HOME, ignore_errors=True)
 
 
 @pytest.fixture

@@ -134,6 +134,10 @@ def try_atlas() -> tuple[Atlas | None, str | None]:
 
     atlas/LATEST and the atlas's build.json are looked at on every rerun (two small reads), so a running
     site shows a new build, or a rebuild of the same id, on the next click without a restart.
+
+    When the atlas LATEST names cannot be read (a damaged file), the one atlas/PREVIOUS names (what LATEST
+    named before its last move, kept by `prune`) is served instead, with a banner saying so (`banners`): the
+    site keeps showing the last good published data, never a trial atlas that was not published.
     """
     data = layout()
     try:
@@ -141,15 +145,27 @@ def try_atlas() -> tuple[Atlas | None, str | None]:
     except ConstellationError as exc:
         return None, str(exc)
     _drop_stale_caches(str(data.root), snapshot_id)
-    try:
-        return _atlas(str(data.root), snapshot_id), None
-    except (ConstellationError, OSError, ValueError, KeyError, pa.ArrowException) as exc:
-        # A damaged or foreign atlas folder: say so on the page instead of a traceback.
-        log.exception("atlas %s could not be read", snapshot_id)
-        return (
-            None,
-            f"atlas {snapshot_id} in {data.atlases} could not be read ({type(exc).__name__}: {exc}); rebuild it with `make build`",
-        )
+    previous = data.previous_atlas_id()
+    fallback = [previous] if previous not in (None, snapshot_id) and data.atlas(previous).is_dir() else []
+    problem: str | None = None
+    for candidate in [snapshot_id, *fallback]:
+        try:
+            atlas = _atlas(str(data.root), candidate)
+        except (ConstellationError, OSError, ValueError, KeyError, pa.ArrowException) as exc:
+            # A damaged or foreign atlas folder: say so on the page instead of a traceback.
+            log.warning("atlas %s could not be read: %s: %s", candidate, type(exc).__name__, exc)
+            problem = problem or (
+                f"atlas {snapshot_id} in {data.atlases} could not be read ({type(exc).__name__}: {exc}); "
+                f"rebuild it with `constellation build --snapshot {snapshot_id} --force`"
+            )
+            continue
+        _FALLBACK[str(data.root)] = (candidate, problem) if problem else None
+        return atlas, None
+    return None, problem
+
+
+# data dir -> (the id served instead of LATEST's, why) while LATEST's atlas cannot be read; read by `banners`.
+_FALLBACK: dict[str, tuple[str, str] | None] = {}
 
 
 def id_index(atlas: Atlas) -> IdIndex:
@@ -338,6 +354,12 @@ def filter_caption(atlas: Atlas, frame: pd.DataFrame) -> None:
 
 
 def banners(atlas: Atlas) -> None:
+    fallback = _FALLBACK.get(str(atlas.root))
+    if fallback is not None and fallback[0] == atlas.snapshot_id:
+        st.error(
+            f"**Showing an older atlas, {atlas.snapshot_id}.** {md(fallback[1])}.",
+            icon=":material/history:",
+        )
     if atlas.synthetic:
         st.warning(
             "**Synthetic demo data.** This atlas was built from the fake Hub's generated models, "

@@ -9,6 +9,11 @@ from constellation.atlas.communities import COMMUNITY_ALGORITHMS, CommunityAlgor
 from constellation.atlas.hierarchy import LINKAGE_METHODS
 from constellation.errors import AtlasError
 
+# numpy's and igraph's generators take seeds in [0, 2**32 - 1].
+MAX_SEED = 2**32 - 1
+# Far above 1, every model is its own community already; Louvain's passes at `inf` never end.
+MAX_RESOLUTION = 1000.0
+
 
 @dataclass(frozen=True)
 class AtlasConfig:
@@ -65,8 +70,13 @@ class AtlasConfig:
         if self.community_algorithm not in COMMUNITY_ALGORITHMS:
             choices = ", ".join(COMMUNITY_ALGORITHMS)
             problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")
-        if not self.resolution > 0:
-            problems.append(f"resolution={self.resolution}: needs to be positive (1.0 is standard modularity)")
+        if not 0 < self.resolution <= MAX_RESOLUTION:  # also refuses nan
+            problems.append(
+                f"resolution={self.resolution}: needs a number above 0 and at most {MAX_RESOLUTION} "
+                "(1.0 is standard modularity)"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            problems.append(f"seed={self.seed!r}: needs an integer in [0, {MAX_SEED}] (numpy's seed range)")
         if self.linkage_method not in LINKAGE_METHODS:
             problems.append(f"linkage_method={self.linkage_method!r}: choose one of {', '.join(LINKAGE_METHODS)}")
         if self.tree_leaf_cap < 2:

@@ -6,12 +6,12 @@ import subprocess
 
 import click
 
-from constellation.cli.options import data_dir_option
+from constellation.cli.options import PORT, data_dir_option
 
 
 @click.command("app")
 @data_dir_option
-@click.option("--port", default=8501, show_default=True, type=int, help="TCP port to listen on.")
+@click.option("--port", default=8501, show_default=True, type=PORT, help="TCP port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option(
     "--headless/--open-browser",

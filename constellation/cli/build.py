@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from constellation.atlas.communities import COMMUNITY_ALGORITHMS
-from constellation.cli.options import data_dir_option, snapshot_option
+from constellation.cli.options import MAX_SEED, RESOLUTION, SEED, data_dir_option, snapshot_option
 
 
 @click.command("build")
@@ -20,12 +20,12 @@ from constellation.cli.options import data_dir_option, snapshot_option
     help="Point atlas/LATEST (what the site shows) at this atlas even when its snapshot is a trial, "
     "filtered, imported, suspect or older one.",
 )
-@click.option("--seed", type=int, default=None, help="Seed of communities and layout (default 42).")
+@click.option("--seed", type=SEED, default=None, help=f"Seed of communities and layout, 0 to {MAX_SEED} (default 42).")
 @click.option(
     "--resolution",
-    type=float,
+    type=RESOLUTION,
     default=None,
-    help="Louvain resolution: above 1.0 gives more, smaller communities (default 1.0).",
+    help="Louvain resolution, above 0 and at most 1000: above 1.0 gives more, smaller communities (default 1.0).",
 )
 @click.option(
     "--community-algorithm",

@@ -6,16 +6,22 @@ from pathlib import Path
 
 import click
 
+from constellation.cli.options import MAX_SYNTHETIC_MODELS, PORT, SEED, Number
+
 
 @click.command("demo")
 @click.option(
-    "--models", default=20_000, show_default=True, type=click.IntRange(min=1), help="Size of the synthetic Hub."
+    "--models",
+    default=20_000,
+    show_default=True,
+    type=Number(int, 1, MAX_SYNTHETIC_MODELS),
+    help="Size of the synthetic Hub.",
 )
 @click.option(
     "--seed",
     default=42,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=SEED,
     help="Seed of the synthetic Hub (same seed, same Hub).",
 )
 @click.option(
@@ -26,7 +32,7 @@ import click
     help="Where the demo's snapshots and atlas go (kept apart from real crawls).",
 )
 @click.option("--no-app", is_flag=True, help="Stop after the build instead of starting the explorer.")
-@click.option("--port", default=8501, show_default=True, help="Port of the explorer.")
+@click.option("--port", default=8501, show_default=True, type=PORT, help="Port of the explorer.")
 def command(models: int, seed: int, data_dir: Path, no_app: bool, port: int) -> None:
     """Run the offline demo: fake Hub → crawl → build → explorer.
 

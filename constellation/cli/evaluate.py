@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from constellation.cli.options import data_dir_option, snapshot_option
+from constellation.cli.options import MAX_SYNTHETIC_MODELS, SEED, Number, data_dir_option, snapshot_option
 
 
 @click.command("evaluate")
@@ -14,13 +14,13 @@ from constellation.cli.options import data_dir_option, snapshot_option
 @snapshot_option
 @click.option(
     "--hide-share",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=Number(float, 0, 1, low_open=True, high_open=True),
     default=0.3,
     show_default=True,
     help="Share of the models with declared lineage whose lineage is hidden and inferred back.",
 )
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the hidden share (same seed, same split)."
+    "--seed", type=SEED, default=0, show_default=True, help="Seed of the hidden share (same seed, same split)."
 )
 @click.option(
     "--shared-data",
@@ -30,7 +30,7 @@ from constellation.cli.options import data_dir_option, snapshot_option
 )
 @click.option(
     "--synthetic",
-    type=click.IntRange(min=0),
+    type=Number(int, 0, MAX_SYNTHETIC_MODELS),
     default=0,
     show_default=True,
     metavar="N",

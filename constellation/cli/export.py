@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from constellation.cli.options import data_dir_option, snapshot_option
+from constellation.cli.options import Number, data_dir_option, snapshot_option
 from constellation.contract import EDGE_KINDS
 from constellation.export.select import EXPORT_FORMATS
 
@@ -15,17 +13,19 @@ from constellation.export.select import EXPORT_FORMATS
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="File format.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=str),
     required=True,
     help="csv/parquet: a FOLDER that receives models.<ext> and edges.<ext>. graphml/gexf/json: one FILE.",
 )
-@click.option("--community", "communities", type=int, multiple=True, metavar="N", help="Only community N (repeatable).")
+@click.option(
+    "--community", "communities", type=Number(int, 0), multiple=True, metavar="N", help="Only community N (repeatable)."
+)
 @click.option(
     "--family", "families", multiple=True, metavar="ID", help="Only lineage family ID, a root model id (repeatable)."
 )
 @click.option(
     "--min-downloads",
-    type=click.IntRange(min=0),
+    type=Number(int, 0),
     default=None,
     metavar="N",
     help="Only models with at least N downloads (30 days); unknown downloads do not qualify.",
@@ -45,7 +45,7 @@ from constellation.export.select import EXPORT_FORMATS
 @snapshot_option
 def command(
     fmt: str,
-    out: Path,
+    out: str,
     communities: tuple[int, ...],
     families: tuple[str, ...],
     min_downloads: int | None,

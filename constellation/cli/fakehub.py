@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from constellation.cli.options import MAX_SYNTHETIC_MODELS, SEED, Number
 from constellation.errors import ConstellationError
 
 DEFAULT_SYNTHETIC_MODELS = 20_000
@@ -25,17 +26,17 @@ DEFAULT_SYNTHETIC_MODELS = 20_000
 @click.option(
     "--synthetic",
     "synthetic_models",
-    type=click.IntRange(min=1),
+    type=Number(int, 1, MAX_SYNTHETIC_MODELS),
     default=None,
     metavar="N",
     help=f"Serve N synthetic models (the default, with N={DEFAULT_SYNTHETIC_MODELS:,}, when no --jsonl).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the synthetic Hub.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the synthetic Hub.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
+@click.option("--port", type=Number(int, 0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--page-size",
-    type=click.IntRange(1, 1000),
+    type=Number(int, 1, 1000),
     default=1000,
     show_default=True,
     help="Models per page when a request has no `limit`.",

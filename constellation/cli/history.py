@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from constellation.cli.options import data_dir_option
+from constellation.cli.options import Number, data_dir_option
 
 
 @click.command("history")
@@ -19,7 +19,7 @@ from constellation.cli.options import data_dir_option
 )
 @click.option(
     "--show",
-    type=click.IntRange(min=0),
+    type=Number(int, 0),
     default=20,
     show_default=True,
     help="With --diff: how many ids of each list to print.",

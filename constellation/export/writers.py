@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,7 +44,7 @@ from constellation.export.select import (
     table_frame,
     xml_safe,
 )
-from constellation.store import atomic_path
+from constellation.store import atomic_path, writing
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +63,28 @@ class ExportResult:
 def write_export(
     selection: Selection,
     fmt: str,
-    out: Path,
+    out: str | os.PathLike[str],
     *,
     edges: bool = True,
     progress: bool = True,
     chunk_rows: int = 50_000,
 ) -> ExportResult:
-    """Write `selection` in format `fmt` to `out` (a folder for csv/parquet, a file otherwise)."""
+    """Write `selection` in format `fmt` to `out` (a folder for csv/parquet, a file otherwise).
+
+    Only regular files are replaced (through a temporary file renamed over them): a symbolic link, a named
+    pipe, a device such as /dev/null or a socket at `out` (or at a table format's models/edges file) is
+    refused with ExportError, as is an empty path.
+    """
+    if not os.fspath(out).strip():  # Path("") is ".": an empty --out would write into the current folder
+        raise ExportError("the output path is empty; name a file (graph formats) or a folder (csv, parquet)")
     out = Path(out)
+    with writing(f"writing the {fmt} export", out):
+        return _write_export(selection, fmt, out, edges=edges, progress=progress, chunk_rows=chunk_rows)
+
+
+def _write_export(
+    selection: Selection, fmt: str, out: Path, *, edges: bool, progress: bool, chunk_rows: int
+) -> ExportResult:
     if not edges:
         # External parents are there only as ends of lineage edges; without edges they are not exported.
         selection = replace(selection, edges=selection.edges.iloc[0:0], external=[])
@@ -103,12 +119,14 @@ def _write_tables(
 ) -> list[Path]:
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"{folder} is a file; csv and parquet exports write a folder. Pick a folder path")
-    folder.mkdir(parents=True, exist_ok=True)
     models_path = folder / f"{MODELS_FILE}.{fmt}"
+    edges_path = folder / f"{EDGES_FILE}.{fmt}"
+    for path in (models_path, edges_path) if edges is not None else (models_path,):
+        _check_file_target(path)
+    folder.mkdir(parents=True, exist_ok=True)
     paths = [models_path]
     write = _write_csv if fmt == "csv" else _write_parquet
     write(selection.models, models_path, bar, chunk_rows, schema=None)
-    edges_path = folder / f"{EDGES_FILE}.{fmt}"
     if edges is not None:
         write(edges.reindex(columns=list(EDGE_COLUMNS)), edges_path, bar, chunk_rows, schema=EDGE_SCHEMA)
         paths.append(edges_path)
@@ -134,9 +152,33 @@ def _write_parquet(frame, path: Path, bar: tqdm, chunk_rows: int, schema: pa.Sch
             bar.update(len(chunk))
 
 
+# What an existing path that is not a regular file is, for the message that refuses to replace it.
+_SPECIAL_FILES = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def _check_file_target(out: Path) -> None:
-    if out.is_dir():
+    """Refuse to replace anything but a regular file: the export renames a temporary file over `out`, which
+    would turn a symlink, a FIFO or a device node (as root, /dev/null itself) into a regular file."""
+    try:
+        mode = os.lstat(out).st_mode
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise ExportError(f"{out}: a folder on its path is a file; name a path under a folder") from None
+    if stat.S_ISDIR(mode):
         raise ExportError(f"{out} is a folder; graphml, gexf and json exports write one file. Name a file")
+    for test, what in _SPECIAL_FILES:
+        if test(mode):
+            raise ExportError(
+                f"{out} is {what}, not a regular file; an export replaces only regular files. Name a new "
+                "or regular file (to write through a symbolic link, name the file it points to)"
+            )
 
 
 # --------------------------------------------------------------------------------------------------

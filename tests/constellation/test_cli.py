@@ -50,5 +50,5 @@ def test_an_invalid_build_option_is_named(tmp_path):
 
     write_snapshot(DataLayout(tmp_path), "20260101T000000Z", [model_row("a/b")])
     result = CliRunner().invoke(main, ["build", "--data-dir", str(tmp_path), "--resolution", "0"])
-    assert result.exit_code == 1
-    assert "resolution=0.0: needs to be positive" in result.output
+    assert result.exit_code == 2  # a usage error: the option's type knows its range (cli/options.py)
+    assert "Invalid value for '--resolution': '0' is not in (0, 1000]" in result.output

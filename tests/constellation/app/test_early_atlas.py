@@ -60,4 +60,4 @@ def test_a_damaged_atlas_is_explained_not_raised(early_atlas: Path):
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert at.subheader[0].value == "No atlas to show yet"
-    assert any("could not be read" in c.value and "make build" in c.value for c in at.caption)
+    assert any("could not be read" in c.value and "rebuild it with" in c.value for c in at.caption)
