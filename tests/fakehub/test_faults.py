@@ -254,11 +254,14 @@ def test_trickled_body_arrives_whole_but_slowly_and_trips_a_read_timeout(hub):
 
 
 def test_trickle_body_never_trips_a_read_timeout_however_long_it_takes(hub):  # issue #11
-    hub.faults.add(Fault("trickle_body", page=0, interval=0.05, bytes=200))
+    # Many tiny gaps (5 ms) far below the read timeout (1.5 s): a loaded machine may delay one gap by tens of
+    # milliseconds, never by the timeout, while the whole body still takes longer than the timeout.
+    size = len(http_backoff("GET", hub.url + "/api/models", max_retries=0).content)
+    hub.faults.add(Fault("trickle_body", page=0, interval=0.005, bytes=max(1, size // 400)))
     started = time.monotonic()
-    whole = http_backoff("GET", hub.url + "/api/models", timeout=0.5, max_retries=0)
+    whole = http_backoff("GET", hub.url + "/api/models", timeout=1.5, max_retries=0)
     assert len(whole.json()) == PAGE_SIZE
-    assert time.monotonic() - started >= 0.5  # longer than the read timeout, yet no ReadTimeout
+    assert time.monotonic() - started >= 1.5  # longer than the read timeout, yet no ReadTimeout
 
 
 @pytest.mark.parametrize("declare", [False, True])
