@@ -214,7 +214,9 @@ _CANONICAL_ACCOUNTS = (
 # One base model per this many models: 301 real bases (fakehub.synthetic_names) serve up to 75k models; above,
 # composed bases join them (`_Builder._composed_bases`).
 _MODELS_PER_BASE = 250
-_COMPOSED_VERSIONS = {"": 3, "-2": 2, "-3": 1.5, "2": 1, "3": 1, "-1.5": 1, "-2.5": 1, "-3.1": 0.5, "-v2": 0.5, "-4": 0.5}
+_COMPOSED_VERSIONS = {
+    "": 3, "-2": 2, "-3": 1.5, "2": 1, "3": 1, "-1.5": 1, "-2.5": 1, "-3.1": 0.5, "-v2": 0.5, "-4": 0.5,
+}  # fmt: skip
 _COMPOSED_TAILS = {"": 3, "-Instruct": 3, "-Base": 1, "-Chat": 1, "-it": 0.5, "-Preview": 0.3}
 # Names left as the tutorial or trainer wrote them (`lora_model`, `outputs`), repeated Hub-wide in proportion
 # to its size: hf-models-2022-10's `test` is 0.9 % of a 15k sample and 0.8 % of all 74,970.
@@ -341,7 +343,8 @@ class _Builder:
                 taken.add(name.lower())
                 born = min(day_number(b.created) + age[j], now - 30)
                 created = str(np.datetime64(int(born), "D"))
-                out.append(pools.Base(f"{org[j]}/{name}", b.family, b.size, b.params, created, max(1, b.popularity - int(drop[j]))))
+                popularity = max(1, b.popularity - int(drop[j]))
+                out.append(pools.Base(f"{org[j]}/{name}", b.family, b.size, b.params, created, popularity))
                 if len(out) == k:
                     break
         return out

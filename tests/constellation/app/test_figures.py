@@ -129,7 +129,8 @@ def test_one_snapshot_trend_is_a_dated_point_on_a_week_of_days():
     layout = trend_figure(frame, "family").to_plotly_json()["layout"]
     xaxis = layout["xaxis"]
     assert (xaxis["type"], xaxis["tickformat"], xaxis["dtick"]) == ("date", "%Y-%m-%d", 86_400_000)
-    assert [pd.Timestamp(x) for x in xaxis["range"]] == [pd.Timestamp("2026-11-17 02:15"), pd.Timestamp("2026-11-23 02:15")]
+    week = [pd.Timestamp("2026-11-17 02:15"), pd.Timestamp("2026-11-23 02:15")]
+    assert [pd.Timestamp(x) for x in xaxis["range"]] == week
 
 
 def test_trend_over_snapshots_lets_plotly_fit_the_dates():
