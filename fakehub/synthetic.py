@@ -33,7 +33,7 @@ import gzip
 import json
 import math
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -774,7 +774,7 @@ class _Builder:
         one[two] = cat_strings(one[two], "-", parts[second[two], rows[two]])
         return one
 
-    def _choose(self, k: int, weights: dict[str, float]) -> np.ndarray:
+    def _choose(self, k: int, weights: Mapping[str, float]) -> np.ndarray:
         keys = list(weights)
         p = np.array(list(weights.values()), dtype=np.float64)
         return np.array(keys, dtype=object)[self.rng.choice(len(keys), size=k, p=p / p.sum())]
