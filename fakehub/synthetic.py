@@ -9,7 +9,11 @@ responses. No "synthetic" tag is put in the Hub tags, since that would pollute t
 What it imitates (figures measured in ../shared/data and checked by tests/fakehub/test_synthetic.py):
 - names: official bases, user fine-tunes that re-spell the base (`someuser/llama-3-8b-medical-sft`),
   quantizer accounts re-publishing `<Base>-GGUF`/`-AWQ`/`-GPTQ`/`-bnb-4bit`/mlx `-4bit`, LoRA adapters,
-  mergekit merges, junk names (`user/test-model`) and bulk accounts (`huggingtweets/<handle>`);
+  mergekit merges, junk names (`user/test-model`), trainer defaults (`lora_model`, `outputs`), runs named
+  by their settings (`-lr2e-5-e3`) and bulk accounts (`huggingtweets/<handle>`); names repeat as on the
+  Hub (0.82 distinct after the owner at 75k against the real 0.81; 0.77 at 300k) because the pool of
+  bases grows with n (composed bases such as `kestrel-ai/Kestrel-2.5-7B-Instruct`, one per 250 models
+  above the 301 real ones); owners are Zipf-like (0.28 owners per model, 62 % of them with one model);
 - lineage: fine-tunes of bases and of fine-tunes (depth 3), adapters, quantizations and 2–3 parent merges,
   written as Hub tags (`base_model:<id>`, `base_model:<relation>:<id>`) and `cardData.base_model`, declared
   by only part of the models (old models and casual users rarely declare) while their names still show the
@@ -705,14 +709,15 @@ class _Builder:
         self, kind: np.ndarray, by_account: np.ndarray, parent_pop: np.ndarray, t: np.ndarray
     ) -> np.ndarray:
         """log10 of 30-day downloads: casual repos are rarely downloaded, quantizer accounts inherit their
-        parent's fame, recent repos are downloaded more than old ones."""
+        parent's fame, recent repos are downloaded more than old ones. Adapters are tuned so that they are 13 % of
+        the declared relations above 1,193 downloads, as in hf-top-downloads-2024-09."""
         rng = self.rng
         k = len(kind)
         qacct = (kind == QUANTIZED) & by_account
         quse = (kind == QUANTIZED) & ~by_account
-        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.3, 0.6], 0.7)
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.7, 0.6], 0.7)
         sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
-        follow = np.select([qacct, kind == ADAPTER], [0.25, 0.05], 0.1)
+        follow = np.select([qacct, kind == ADAPTER], [0.25, 0.1], 0.1)
         mu = mu + follow * (parent_pop - 2.0)
         age_years = (self.now - t) / 365.0
         mu = mu - 0.25 * np.maximum(age_years - 1.0, 0.0)

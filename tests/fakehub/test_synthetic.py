@@ -518,8 +518,9 @@ def test_popular_models_have_the_real_relation_mix(shared_data: Path) -> None:
     top = frame[frame["downloads"] >= real["downloads"].min()]
     real_mix = edges_from_tags(real.rename(columns={"modelId": "id"}))["relation"].value_counts(normalize=True)
     synthetic_mix = edges_from_tags(top)["relation"].value_counts(normalize=True)
+    # real quantized 0.37, finetune 0.36, merge 0.14, adapter 0.13 → synthetic 0.42, 0.33, 0.13, 0.13
     for relation in sorted(RELATIONS):
-        assert abs(synthetic_mix.get(relation, 0) - real_mix[relation]) < 0.12, (relation, synthetic_mix, real_mix)
+        assert abs(synthetic_mix.get(relation, 0) - real_mix[relation]) < 0.07, (relation, synthetic_mix, real_mix)
 
 
 def test_the_share_of_distinct_names_falls_slowly_as_the_hub_grows() -> None:
