@@ -168,12 +168,21 @@ def nightly_snapshot_id(layout: DataLayout) -> str:
         return resolve_snapshot_id(layout, None)  # the "no snapshot yet" message
     site_key = site_scope_key(layout)
     passed: list[str] = []
+    imports: list[str] = []  # ok imports, newest first
     for candidate in reversed(ids):
-        reason = not_nightly(_manifest_or_empty(layout, candidate), site_key)
+        manifest = _manifest_or_empty(layout, candidate)
+        reason = not_nightly(manifest, site_key)
         if reason is None:
             return candidate
+        if reason.startswith("an import") and manifest.get("status", "ok") == "ok":
+            imports.append(candidate)
         passed.append(f"{candidate} ({reason})")
         log.info("passing over snapshot %s: %s; name it with --snapshot to build it", candidate, reason)
+    if imports and len(imports) == len(ids):
+        # A data directory that only holds imports is an analyst's library (`constellation import` then
+        # `constellation build`), not a nightly site: its newest import is what there is to build.
+        log.info("no crawl in %s, only imports: building the newest, %s", layout.snapshots, imports[0])
+        return imports[0]
     raise SnapshotNotFound(
         f"no ok snapshot of the nightly scope (a full listing) in {layout.snapshots}; passed over "
         f"{', '.join(passed[:3])}{' …' if len(passed) > 3 else ''}. Build one of them with --snapshot ID "

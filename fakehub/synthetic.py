@@ -9,7 +9,11 @@ responses. No "synthetic" tag is put in the Hub tags, since that would pollute t
 What it imitates (figures measured in ../shared/data and checked by tests/fakehub/test_synthetic.py):
 - names: official bases, user fine-tunes that re-spell the base (`someuser/llama-3-8b-medical-sft`),
   quantizer accounts re-publishing `<Base>-GGUF`/`-AWQ`/`-GPTQ`/`-bnb-4bit`/mlx `-4bit`, LoRA adapters,
-  mergekit merges, junk names (`user/test-model`) and bulk accounts (`huggingtweets/<handle>`);
+  mergekit merges, junk names (`user/test-model`), trainer defaults (`lora_model`, `outputs`), runs named
+  by their settings (`-lr2e-5-e3`) and bulk accounts (`huggingtweets/<handle>`); names repeat as on the
+  Hub (0.82 distinct after the owner at 75k against the real 0.81; 0.77 at 300k) because the pool of
+  bases grows with n (composed bases such as `kestrel-ai/Kestrel-2.5-7B-Instruct`, one per 250 models
+  above the 301 real ones); owners are Zipf-like (0.28 owners per model, 62 % of them with one model);
 - lineage: fine-tunes of bases and of fine-tunes (depth 3), adapters, quantizations and 2–3 parent merges,
   written as Hub tags (`base_model:<id>`, `base_model:<relation>:<id>`) and `cardData.base_model`, declared
   by only part of the models (old models and casual users rarely declare) while their names still show the
@@ -33,7 +37,7 @@ import gzip
 import json
 import math
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +205,7 @@ _MIX_BASES = {FINETUNE: 0.50, ADAPTER: 0.30, QUANTIZED: 0.12, MERGE: 0.08}
 _MIX_DERIVED = {FINETUNE: 0.30, ADAPTER: 0.12, QUANTIZED: 0.45, MERGE: 0.13}
 # Names that say nothing (`results`, `my_model-3`), as casual uploads are named; kept varied, since on the
 # real Hub only about one name in nine is shared by two repos (constellation/ list of 2023: 11.6 %).
-_JUNK_TEMPLATES = {"{junk}": 0.6, "{junk}-{num}": 3, "{junk}_{topic}": 2, "{topic}-{junk}": 1, "{junk}{num}": 1}
+_JUNK_TEMPLATES = {"{junk}": 2.0, "{junk}-{num}": 3, "{junk}_{topic}": 2, "{topic}-{junk}": 1, "{junk}{num}": 1}
 _CANONICAL_ACCOUNTS = (
     "TheBloke",
     "bartowski",
@@ -211,6 +215,21 @@ _CANONICAL_ACCOUNTS = (
     "MaziyarPanahi",
     "second-state",
 )
+# One base model per this many models: 301 real bases (fakehub.synthetic_names) serve up to 75k models; above,
+# composed bases join them (`_Builder._composed_bases`).
+_MODELS_PER_BASE = 250
+_COMPOSED_VERSIONS = {
+    "": 3, "-2": 2, "-3": 1.5, "2": 1, "3": 1, "-1.5": 1, "-2.5": 1, "-3.1": 0.5, "-v2": 0.5, "-4": 0.5,
+}  # fmt: skip
+_COMPOSED_TAILS = {"": 3, "-Instruct": 3, "-Base": 1, "-Chat": 1, "-it": 0.5, "-Preview": 0.3}
+# Names left as the tutorial or trainer wrote them (`lora_model`, `outputs`), repeated Hub-wide in proportion
+# to its size: hf-models-2022-10's `test` is 0.9 % of a 15k sample and 0.8 % of all 74,970.
+_TUTORIAL_SHARE = 0.2  # of fine-tunes and adapters
+_TUTORIAL_WEIGHTS = 1.0 / np.arange(1, len(pools.TUTORIAL_NAMES) + 1)
+_LR_EXP = {"4": 2, "5": 3, "6": 1}
+_RUN_TAG_SHARE = 0.5  # fine-tunes and adapters whose names end in training settings
+_MAX_USERS = 1_500_000
+_USER_ZIPF = 0.9  # exponent of users' activity by rank
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
 _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
@@ -235,7 +254,8 @@ class _Builder:
 
     def _prepare_bases(self) -> None:
         bases = list(pools.BASES)
-        k = min(len(bases), self.n, max(10, self.n // 250))
+        self.bases_real = pools.BASES
+        k = min(len(bases), self.n, max(10, self.n // _MODELS_PER_BASE))
         if k < len(bases):
             # The most popular base of each family first (so that every era and family has a tree), then the
             # most popular of the rest; then drop those whose declared parent was not kept.
@@ -246,6 +266,8 @@ class _Builder:
             kept = {bases[i].id for i in order}
             order = [i for i in sorted(order) if bases[i].parent is None or bases[i].parent in kept]
             bases = [bases[i] for i in order]
+        self.n_real_bases = len(bases)
+        bases += self._composed_bases(max(0, self.n // _MODELS_PER_BASE - len(bases)))
         self.bases = bases
         fams = [pools.FAMILIES[b.family] for b in bases]
         self.fams = fams
@@ -265,12 +287,15 @@ class _Builder:
         has_s: list[bool] = []
         off: list[int] = []
         cnt: list[int] = []
-        for b, f in zip(bases, fams):
+        for i, (b, f) in enumerate(zip(bases, fams)):
             short = b.id.split("/", 1)[1]
             # Users mostly keep the size in the name (`Qwen2.5-7B-...`), so sized aliases count three times.
             items = [t for t in f.aliases if "{s}" not in t]
             items += [t for t in f.aliases if "{s}" in t and b.size] * 3
             items += [short, short, short.lower()]
+            if i >= self.n_real_bases:
+                # A composed base's children mostly spell its own name: `Kestrel-2-7B-medical`, not `llama-7b-...`
+                items += [short, short.lower(), short.split("-", 1)[0] + "-{s}"] * (len(items) // 2)
             off.append(len(pre))
             cnt.append(len(items))
             for t in items:
@@ -289,9 +314,50 @@ class _Builder:
         self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
         self.format_start = np.array([day_number(spec.since) for spec in pools.QUANT_FORMATS.values()])
 
+    def _composed_bases(self, k: int) -> list[pools.Base]:
+        """`k` more base models, made up from the real ones' families and sizes under new brands and versions
+        (`kestrel-ai/Kestrel-2.5-7B-Instruct`): the Hub's pool of bases grows with it (one base per
+        `_MODELS_PER_BASE` models), or at millions of models the children would pile onto 301 bases and
+        their names would repeat far more than the Hub's."""
+        if k <= 0:
+            return []
+        rng = self.rng
+        real = [b for b in self.bases_real if b.size and b.parent is None]
+        w = np.array([2.0**b.popularity for b in real])
+        brands = [*pools.BRANDS, *(x.capitalize() for x in pools.ORG_WORDS)]
+        taken = {b.id.split("/", 1)[1].lower() for b in self.bases_real}
+        out: list[pools.Base] = []
+        now = self.now
+        while len(out) < k:
+            m = 2 * (k - len(out)) + 16
+            tpl = _weighted(rng, w, m)
+            brand = object_array(brands)[rng.integers(len(brands), size=m)]
+            lower = rng.random(m) < 0.3
+            version = self._choose(m, _COMPOSED_VERSIONS)
+            tail = self._choose(m, _COMPOSED_TAILS)
+            org = cat_strings(self._words(pools.ORG_WORDS, m), self._words(pools.ORG_TAILS, m))
+            age = rng.uniform(20, 900, m)
+            drop = rng.integers(2, 6, m)
+            for j in range(m):
+                b = real[int(tpl[j])]
+                head = brand[j].lower() if lower[j] else brand[j]
+                name = f"{head}{version[j]}-{b.size}{tail[j]}"
+                if name.lower() in taken:
+                    continue
+                taken.add(name.lower())
+                born = min(day_number(b.created) + age[j], now - 30)
+                created = str(np.datetime64(int(born), "D"))
+                popularity = max(1, b.popularity - int(drop[j]))
+                out.append(pools.Base(f"{org[j]}/{name}", b.family, b.size, b.params, created, popularity))
+                if len(out) == k:
+                    break
+        return out
+
     def _prepare_users(self) -> None:
         rng = self.rng
-        u = int(min(400_000, max(60, self.n // 6)))
+        # As many handles as models (the Hub of 2022-10: 0.27 owners per model, 65 % of owners with one model),
+        # drawn Zipf-like below; fewer distinct ones survive the de-duplication.
+        u = int(min(_MAX_USERS, max(60, self.n)))
         heads = object_array(pools.HANDLE_HEADS)
         tails = object_array(pools.HANDLE_TAILS)
         words = object_array(pools.ORG_WORDS)
@@ -305,7 +371,7 @@ class _Builder:
         orgs = cat_strings(words[rng.integers(len(words), size=u)], otails[rng.integers(len(otails), size=u)])
         digits = rng.integers(0, 1000, size=u).astype(str).astype(object)
         is_org = rng.random(u) < 0.15
-        add_digits = rng.random(u) < 0.25
+        add_digits = rng.random(u) < 0.4
         users = np.where(is_org, orgs, people)
         users = np.where(add_digits & ~is_org, cat_strings(users, digits), users)
         # The Hub forbids some shapes; keep handles simple and distinct from the real accounts used elsewhere.
@@ -314,7 +380,7 @@ class _Builder:
         self.users = object_array(x for x in users if x and x not in reserved)
         # Zipf-like activity: a few users publish hundreds of models, most publish one or two.
         ranks = np.arange(1, len(self.users) + 1, dtype=np.float64)
-        self.user_w = 1.0 / ranks**0.6
+        self.user_w = 1.0 / ranks**_USER_ZIPF
         self.user_w = self.user_w[rng.permutation(len(self.users))]
 
     def _pick_users(self, k: int) -> np.ndarray:
@@ -581,6 +647,11 @@ class _Builder:
         # LoRA adapters: the adapter's own parameters (rank 8–128 over a few projections).
         params[is_a] = (params[is_a] * rng.uniform(0.001, 0.03, int(is_a.sum()))).astype(np.int64)
         name, telling = self._derived_names(kind, qfmt, by_account, owner, p1, p2, root, same_user)
+        # Training runs named by their settings (`-lr2e-5-e3`, `-r16`, `-20240514`): the Hub's open vocabulary,
+        # which keeps names distinct as it grows (0.86 distinct at 15k, 0.81 at 75k in hf-models-2022-10).
+        tagged = np.flatnonzero(((kind == FINETUNE) | (kind == ADAPTER)) & (rng.random(k) < _RUN_TAG_SHARE))
+        if len(tagged):
+            name[tagged] = cat_strings(name[tagged], "-", self._run_tags(len(tagged)))
         pop = self._popularity(kind, by_account, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
         return self._add(
             owner=owner,
@@ -638,14 +709,15 @@ class _Builder:
         self, kind: np.ndarray, by_account: np.ndarray, parent_pop: np.ndarray, t: np.ndarray
     ) -> np.ndarray:
         """log10 of 30-day downloads: casual repos are rarely downloaded, quantizer accounts inherit their
-        parent's fame, recent repos are downloaded more than old ones."""
+        parent's fame, recent repos are downloaded more than old ones. Adapters are tuned so that they are 13 % of
+        the declared relations above 1,193 downloads, as in hf-top-downloads-2024-09."""
         rng = self.rng
         k = len(kind)
         qacct = (kind == QUANTIZED) & by_account
         quse = (kind == QUANTIZED) & ~by_account
-        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.3, 0.6], 0.7)
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.7, 0.6], 0.7)
         sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
-        follow = np.select([qacct, kind == ADAPTER], [0.25, 0.05], 0.1)
+        follow = np.select([qacct, kind == ADAPTER], [0.25, 0.1], 0.1)
         mu = mu + follow * (parent_pop - 2.0)
         age_years = (self.now - t) / 365.0
         mu = mu - 0.25 * np.maximum(age_years - 1.0, 0.0)
@@ -685,7 +757,29 @@ class _Builder:
                 name[rows], telling[rows] = make(rows)
         return name, telling
 
-    def _choose(self, k: int, weights: dict[str, float]) -> np.ndarray:
+    def _run_tags(self, k: int) -> np.ndarray:
+        """One or two training settings per row, from a space of millions: `lr2e-5`, `e3-bs16`, `20240514`."""
+        rng = self.rng
+        days = rng.integers(int(day_number("2022-01-01")), int(self.now), k).astype("datetime64[D]")
+        parts = np.stack(
+            [
+                cat_strings("lr", self._choose(k, {"1": 2, "2": 3, "3": 1, "5": 2}), "e-", self._choose(k, _LR_EXP)),
+                cat_strings("e", _numbers(rng, 1, 11, k)),
+                cat_strings("bs", self._choose(k, {"8": 1, "16": 2, "32": 2, "64": 1, "128": 1})),
+                cat_strings("r", self._choose(k, {"4": 1, "8": 2, "16": 3, "32": 2, "64": 2, "128": 1})),
+                cat_strings("seed", _numbers(rng, 0, 1000, k)),
+                pd.Series(np.datetime_as_string(days)).str.replace("-", "", regex=False).to_numpy(dtype=object),
+                cat_strings("step", _numbers(rng, 1, 4000, k)),
+            ]
+        )
+        rows = np.arange(k)
+        first, second = rng.integers(len(parts), size=k), rng.integers(len(parts), size=k)
+        one = parts[first, rows]
+        two = (rng.random(k) < 0.5) & (first != second)
+        one[two] = cat_strings(one[two], "-", parts[second[two], rows[two]])
+        return one
+
+    def _choose(self, k: int, weights: Mapping[str, float]) -> np.ndarray:
         keys = list(weights)
         p = np.array(list(weights.values()), dtype=np.float64)
         return np.array(keys, dtype=object)[self.rng.choice(len(keys), size=k, p=p / p.sum())]
@@ -731,6 +825,7 @@ class _Builder:
             "junk": w(pools.JUNK, k),
             "merge": w(pools.MERGE_METHODS, k),
             "num": self.rng.integers(1, 1000, k).astype(str).astype(object),
+            "tutorial": object_array(pools.TUTORIAL_NAMES)[_weighted(self.rng, _TUTORIAL_WEIGHTS, k)],
         }
 
     def _finetune_names(self, rows, pname, root, same_user) -> tuple[np.ndarray, np.ndarray]:
@@ -757,6 +852,7 @@ class _Builder:
                 "{alias}-{method}": 4,
                 "{lang}-{alias}-{version}": 4,
                 "{stem}-{version}": 3,
+                "{tutorial}": _TUTORIAL_SHARE * 88,
             },
             f,
         )
@@ -781,6 +877,7 @@ class _Builder:
                 "{junk}-{lora}": 2,
                 "checkpoint-{step}": 3,
                 "{alias}-{topic}": 3,
+                "{tutorial}": _TUTORIAL_SHARE * 29,
             },
             f,
         )
@@ -848,6 +945,10 @@ class _Builder:
 
     def _finish(self) -> SyntheticHub:
         return render(self.pop_columns(), self.rng, self.bases, self.base_fam, self.fam_list, self.now)
+
+
+def _numbers(rng: np.random.Generator, low: int, high: int, k: int) -> np.ndarray:
+    return rng.integers(low, high, k).astype(str).astype(object)
 
 
 def _tidy(name: np.ndarray) -> np.ndarray:

@@ -1914,6 +1914,11 @@ MERGE_METHODS: tuple[str, ...] = (
     "breadcrumbs",
 )
 # Accounts that publish thousands of name-only fine-tunes (the real huggingtweets / huggingartists pattern)
+# Trainer and tutorial defaults, most common first (unsloth saves `lora_model`, the HF course `my_awesome_model`)
+TUTORIAL_NAMES: tuple[str, ...] = (
+    "test", "lora_model", "outputs", "my_awesome_model", "results", "model", "output", "test-model", "my_model",
+    "checkpoints", "trained_model", "fine_tuned_model", "new_model", "sft_model", "merged_model", "finetuned_model",
+)  # fmt: skip
 BULK_ACCOUNTS: tuple[str, ...] = ("huggingtweets", "huggingartists", "NasimB", "trl-internal-testing")
 
 LICENSES_OTHER: tuple[str, ...] = (

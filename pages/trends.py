@@ -4,7 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from constellation import history
-from constellation.app import overview, ui
+from constellation.app import figures, overview, ui
 from constellation.app.escape import html_text
 from constellation.app.pages import page_for
 
@@ -49,8 +49,7 @@ for column, title in (("family", "Families"), ("community", "Communities")):
     if frame["snapshot"].nunique() < 2:
         st.caption("Only one snapshot so far: each group is a single point until the next crawl.")
     frame[column] = frame[column].map(html_text)  # plotly legends read HTML
-    fig = px.line(frame, x="snapshot", y="downloads", color=column, markers=True)
-    st.plotly_chart(fig, key=f"trend_{column}")
+    st.plotly_chart(figures.trend_figure(frame, column), key=f"trend_{column}")
 
 st.subheader("New models per week, by family")
 if not atlas.has("family") or "created_at" not in models:

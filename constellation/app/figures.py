@@ -290,3 +290,30 @@ _MPL = {"C0": "#1f77b4", "C1": "#ff7f0e", "C2": "#2ca02c", "C3": "#d62728", "C4"
 
 def _mpl_colour(name: str) -> str:
     return _MPL.get(name, name)
+
+
+# A lone snapshot gets this much axis either side: plotly would otherwise zoom its date axis to a few
+# milliseconds around the only point and label ticks "02:15:00.0005".
+LONE_SNAPSHOT_PAD = pd.Timedelta(days=3)
+
+
+def trend_figure(frame: pd.DataFrame, column: str) -> go.Figure:
+    """Downloads of each group per snapshot (`frame`: snapshot timestamps, `column`, downloads), one line per
+    group. The date axis shows days; with one snapshot it spans a week around that dated point."""
+    fig = go.Figure()
+    for group, rows in frame.groupby(column, sort=False):
+        fig.add_trace(
+            go.Scatter(x=_naive_utc(rows["snapshot"]), y=rows["downloads"], mode="lines+markers", name=str(group))
+        )
+    fig.update_xaxes(title_text="snapshot", type="date", tickformat="%Y-%m-%d")
+    fig.update_yaxes(title_text="downloads (30 days)")
+    fig.update_layout(legend_title_text=column)
+    days = _naive_utc(frame["snapshot"]).unique()
+    if len(days) == 1:
+        day = pd.Timestamp(days[0])
+        fig.update_xaxes(range=[day - LONE_SNAPSHOT_PAD, day + LONE_SNAPSHOT_PAD], dtick=86_400_000)
+    return fig
+
+
+def _naive_utc(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, utc=True).dt.tz_localize(None)

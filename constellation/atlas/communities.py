@@ -3,11 +3,14 @@
 Algorithms (`COMMUNITY_ALGORITHMS`), each maximising modularity at a `resolution`:
 
 - "louvain": python-louvain's `best_partition`, the faithful reproduction of the Constellation paper. Pure
-  Python: about 4 s at 15k nodes and a minute at 100k (../shared/docs/scale-notes.md).
+  Python: about 4 s at 15k nodes and a minute at 100k (../shared/docs/scale-notes.md). Runs only when asked
+  for (`constellation build --community-algorithm louvain`); constellation/evaluate/baseline.py keeps it for
+  the paper's baseline.
 - "multilevel": igraph's C implementation of the same Louvain method: 0.2 s at 15k, 3.5 s at 100k.
 - "leiden": igraph's Leiden (modularity objective, run to convergence): equal or better modularity, and
   the fastest at millions of nodes.
-- "auto": "louvain" up to `python_louvain_max` nodes, "multilevel" above.
+- "auto" (the default): "multilevel" at every size. Same method as python-louvain, 10–20× faster; on the
+  reference lists its communities score as well against declared lineage (docs/benchmarks.md).
 
 The same graph, resolution and seed give the same communities: python-louvain takes the seed as its
 `random_state`; igraph draws from a `random.Random(seed)` installed for the call.
@@ -20,14 +23,17 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS
 from constellation.errors import CommunityError
 from constellation.names import tokenize_id
 
@@ -36,8 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CommunityAlgorithm = Literal["auto", "louvain", "multilevel", "leiden"]
-COMMUNITY_ALGORITHMS: tuple[str, ...] = ("auto", "louvain", "multilevel", "leiden")
 UNMATCHED_LABEL = "(no similar names)"
 LABEL_SEPARATOR = " · "
 
@@ -50,13 +54,12 @@ class Partition:
     unmatched: int | None  # the catch-all community of nodes without edges, or None when every node has one
 
 
-def resolve_algorithm(algorithm: str, nodes: int, python_louvain_max: int) -> str:
+def resolve_algorithm(algorithm: str) -> str:
+    """The algorithm that runs for a configured one: "auto" is igraph's "multilevel" at every size."""
     if algorithm not in COMMUNITY_ALGORITHMS:
         choices = ", ".join(COMMUNITY_ALGORITHMS)
         raise CommunityError(f"unknown community algorithm {algorithm!r}; choose one of {choices}")
-    if algorithm == "auto":
-        return "louvain" if nodes <= python_louvain_max else "multilevel"
-    return algorithm
+    return "multilevel" if algorithm == "auto" else algorithm
 
 
 def detect_communities(
@@ -68,12 +71,11 @@ def detect_communities(
     algorithm: str = "auto",
     resolution: float = 1.0,
     seed: int = 42,
-    python_louvain_max: int = 20_000,
 ) -> Partition:
     """Communities of the undirected weighted graph on nodes 0..n-1 with the given edges."""
     if not resolution > 0:
         raise CommunityError(f"resolution must be positive, got {resolution}; 1.0 is standard modularity")
-    ran = resolve_algorithm(algorithm, n, python_louvain_max)
+    ran = resolve_algorithm(algorithm)
     sources, targets = np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64)
     weights = np.asarray(weights, dtype=np.float64)
     graph = igraph_graph(n, sources, targets)
@@ -103,16 +105,30 @@ def _python_louvain(n, sources, targets, weights, resolution, seed) -> np.ndarra
 
 def igraph_graph(n: int, sources: np.ndarray, targets: np.ndarray) -> ig.Graph:
     """An undirected igraph graph from edge arrays (add_edges from one array: fastest measured way)."""
-    import igraph as ig  # imported here so `constellation build --help` starts without it
-
+    ig = _import_igraph()
     graph = ig.Graph(n=n, directed=False)
     graph.add_edges(np.column_stack([sources, targets]))
     return graph
 
 
-def _igraph(graph: ig.Graph, weights, algorithm, resolution, seed) -> np.ndarray:
-    import igraph as ig
+def _import_igraph() -> ModuleType:
+    """igraph, imported here so that `constellation build --help` starts without it, and without letting it
+    import matplotlib.pyplot: igraph's drawing module does so on import whenever matplotlib is installed (the
+    `app` extra brings it), over a second of a 15k build's start-up for plots we never draw."""
+    if "igraph" in sys.modules or "matplotlib" in sys.modules:
+        import igraph
 
+        return igraph
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # None in sys.modules: "not installed"
+    try:
+        import igraph
+    finally:
+        del sys.modules["matplotlib"]
+    return igraph
+
+
+def _igraph(graph: ig.Graph, weights, algorithm, resolution, seed) -> np.ndarray:
+    ig = _import_igraph()
     ig.set_random_number_generator(random.Random(seed))
     try:
         if algorithm == "multilevel":

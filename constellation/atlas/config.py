@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from constellation.atlas.communities import COMMUNITY_ALGORITHMS, CommunityAlgorithm
+from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS, CommunityAlgorithm
 from constellation.atlas.hierarchy import LINKAGE_METHODS
 from constellation.errors import AtlasError
 
@@ -32,8 +32,7 @@ class AtlasConfig:
     exact_knn_max: int = 50_000  # exact all-pairs kNN up to this many models, windowed above
     knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
     # Communities (constellation/atlas/communities.py)
-    community_algorithm: CommunityAlgorithm = "auto"
-    python_louvain_max: int = 20_000  # "auto" runs python-louvain up to this many models, igraph above
+    community_algorithm: CommunityAlgorithm = "auto"  # igraph's Louvain at every size; "louvain" is the paper's
     resolution: float = 1.0
     add_lineage_edges: bool = False  # add declared parent→child edges to the graph communities are found in
     lineage_weight: float = 1.0  # their weight, on the cosine scale of the similarity edges

@@ -164,7 +164,6 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         algorithm=config.community_algorithm,
         resolution=config.resolution,
         seed=config.seed,
-        python_louvain_max=config.python_louvain_max,
     )
     membership = partition.membership
     n_communities = int(membership.max()) + 1

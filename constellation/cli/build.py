@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from constellation.atlas.communities import COMMUNITY_ALGORITHMS
+from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS
 from constellation.cli.options import MAX_SEED, RESOLUTION, SEED, data_dir_option, snapshot_option
 
 
@@ -32,7 +32,7 @@ from constellation.cli.options import MAX_SEED, RESOLUTION, SEED, data_dir_optio
     type=click.Choice(COMMUNITY_ALGORITHMS),
     default=None,
     help="python-louvain ('louvain', the paper's), igraph's Louvain ('multilevel') or Leiden; "
-    "'auto' picks python-louvain for small atlases and igraph above (default auto).",
+    "'auto' is igraph's Louvain at every size (default auto).",
 )
 @click.option(
     "--add-lineage-edges",

@@ -133,6 +133,16 @@ def test_suspect_and_imported_snapshots_are_passed_over(tmp_path):
     assert nightly_snapshot_id(layout) == NIGHT1
 
 
+def test_a_data_dir_of_imports_only_builds_its_newest_import(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, NIGHT1, _rows(3), {"scope": {"import": "csv"}, "scope_key": "import:csv"})
+    write_snapshot(layout, NIGHT2, _rows(4), {"scope": {"import": "csv"}, "scope_key": "import:csv"})
+    assert nightly_snapshot_id(layout) == NIGHT2
+    _trial(layout, TRIAL)  # once anything was crawled, imports are passed over again
+    with pytest.raises(SnapshotNotFound):
+        nightly_snapshot_id(layout)
+
+
 def test_an_atlas_is_readable_by_a_site_running_as_another_user(tmp_path):
     layout = DataLayout(tmp_path)
     _night(layout, NIGHT1)

@@ -11,6 +11,7 @@ from constellation.app.figures import (
     sample_per_group,
     scatter_figure,
     selected_ids,
+    trend_figure,
 )
 
 
@@ -115,3 +116,33 @@ def test_dendrogram_truncates_large_trees():
     result = dendrogram_figure(z, [str(i) for i in range(400)], cut=None, max_leaves=50)
     assert result.truncated and len(result.leaves) == 50
     assert any(leaf.endswith(" leaves]") for leaf in result.leaves)
+
+
+def test_one_snapshot_trend_is_a_dated_point_on_a_week_of_days():
+    frame = pd.DataFrame(
+        {
+            "snapshot": pd.to_datetime(["2026-11-20 02:15:00+00:00"] * 2, utc=True),
+            "family": ["meta-llama/Llama-3-8B", "mistralai/Mistral-7B-v0.1"],
+            "downloads": [1200, 800],
+        }
+    )
+    layout = trend_figure(frame, "family").to_plotly_json()["layout"]
+    xaxis = layout["xaxis"]
+    assert (xaxis["type"], xaxis["tickformat"], xaxis["dtick"]) == ("date", "%Y-%m-%d", 86_400_000)
+    week = [pd.Timestamp("2026-11-17 02:15"), pd.Timestamp("2026-11-23 02:15")]
+    assert [pd.Timestamp(x) for x in xaxis["range"]] == week
+
+
+def test_trend_over_snapshots_lets_plotly_fit_the_dates():
+    frame = pd.DataFrame(
+        {
+            "snapshot": pd.to_datetime(["2026-11-19 02:15:00+00:00", "2026-11-20 02:15:00+00:00"], utc=True),
+            "community": ["3: mistral · 7b", "3: mistral · 7b"],
+            "downloads": [700, 800],
+        }
+    )
+    fig = trend_figure(frame, "community")
+    assert [trace.name for trace in fig.data] == ["3: mistral · 7b"]
+    assert list(fig.data[0].y) == [700, 800]
+    assert [str(x) for x in fig.data[0].x] == ["2026-11-19T02:15:00.000000", "2026-11-20T02:15:00.000000"]
+    assert fig.layout.xaxis.range is None and fig.layout.xaxis.tickformat == "%Y-%m-%d"

@@ -60,11 +60,11 @@ def test_resolution_changes_the_granularity():
     assert fine > coarse
 
 
-def test_auto_picks_python_louvain_for_small_graphs_only():
-    assert resolve_algorithm("auto", 100, 20_000) == "louvain"
-    assert resolve_algorithm("auto", 20_001, 20_000) == "multilevel"
+def test_auto_is_igraph_multilevel_at_every_size():
+    assert resolve_algorithm("auto") == "multilevel"
+    assert resolve_algorithm("louvain") == "louvain"
     with pytest.raises(CommunityError, match="unknown community algorithm 'kmeans'"):
-        resolve_algorithm("kmeans", 10, 10)
+        resolve_algorithm("kmeans")
     with pytest.raises(CommunityError, match="resolution must be positive"):
         detect_communities(2, np.array([0]), np.array([1]), np.array([1.0]), resolution=0)
 

@@ -82,7 +82,7 @@ def test_similarity_edges(mapped):
 
 def test_report_records_what_ran(mapped):
     report = mapped.report
-    assert report["communities"]["algorithm"] == "louvain"
+    assert report["communities"]["algorithm"] == "multilevel"  # "auto": igraph's Louvain at every size
     assert report["communities"]["lineage_edges_added"] is False
     assert report["knn"]["method"] == "exact"
     assert report["hierarchy"]["atlas_tree_over"] == "models"
@@ -96,7 +96,7 @@ def test_same_config_same_atlas(mapped):
 
 
 def test_windowed_knn_and_igraph_above_their_bounds():
-    config = AtlasConfig(exact_knn_max=10, python_louvain_max=10, exact_linkage_max=10, community_algorithm="auto")
+    config = AtlasConfig(exact_knn_max=10, exact_linkage_max=10, community_algorithm="auto")
     result = map_atlas(hub_models(), NO_LINEAGE, config)
     assert result.report["knn"]["method"] == "windowed" and 0 < result.report["knn"]["recall_on_sample"] <= 1
     assert result.report["communities"]["algorithm"] == "multilevel"
