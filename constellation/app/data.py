@@ -66,6 +66,9 @@ class Atlas:
     def lineage_in_similarity_graph(self) -> bool | None:
         """Whether the build added lineage edges to the similarity graph before finding communities."""
         config = self.build.get("config") or {}
+        if "lineage_weight" in config and "add_lineage_edges" not in config:
+            return bool(config["lineage_weight"] and config["lineage_weight"] > 0)
+        # Builds from before issue 10 had an on/off switch (and a weight that only counted when it was on).
         return bool(config["add_lineage_edges"]) if "add_lineage_edges" in config else None
 
     @property

@@ -35,7 +35,8 @@ import scipy.sparse as sp
 
 from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS
 from constellation.errors import CommunityError
-from constellation.names import tokenize_id
+from constellation.atlas.signatures import NO_SIGNATURE, Signatures, signature_label
+from constellation.names import split_id, tokenize_id
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -163,14 +164,32 @@ def _renumber(raw: np.ndarray, connected: np.ndarray) -> tuple[np.ndarray, int |
 
 def lineage_pairs(ids: pd.Series, lineage_edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Positions (parent, child) of the declared lineage edges whose two ends are both in `ids`."""
-    if lineage_edges is None or lineage_edges.empty:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    declared = lineage_edges[lineage_edges["kind"] == "declared"]
+    parents, children, _ = lineage_links(ids, lineage_edges, 1.0)
+    return parents, children
+
+
+def lineage_links(
+    ids: pd.Series, lineage_edges: pd.DataFrame | None, weight: float, *, inferred: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (parent, child) and graph weight of the lineage edges whose two ends are both in `ids`:
+    declared edges at `weight`; with `inferred`, inferred edges too, at `weight` × their confidence (an
+    inferred parent 0.9 sure pulls nine tenths as hard as a declared one)."""
+    empty = np.empty(0, dtype=np.int64)
+    if lineage_edges is None or lineage_edges.empty or weight <= 0:
+        return empty, empty, np.empty(0, dtype=np.float64)
+    kinds = ("declared", "inferred") if inferred else ("declared",)
+    chosen = lineage_edges[lineage_edges["kind"].isin(kinds)]
     index = pd.Index(ids)
-    parents = index.get_indexer(declared["source"])
-    children = index.get_indexer(declared["target"])
-    keep = (parents >= 0) & (children >= 0) & (parents != children)
-    return parents[keep].astype(np.int64), children[keep].astype(np.int64)
+    parents = index.get_indexer(chosen["source"])
+    children = index.get_indexer(chosen["target"])
+    confidence = (
+        pd.to_numeric(chosen["confidence"], errors="coerce").to_numpy(dtype=np.float64)
+        if "confidence" in chosen.columns
+        else np.full(len(chosen), np.nan)
+    )
+    strength = np.where((chosen["kind"] == "inferred").to_numpy(), np.nan_to_num(confidence, nan=0.0), 1.0)
+    keep = (parents >= 0) & (children >= 0) & (parents != children) & (strength > 0)
+    return parents[keep].astype(np.int64), children[keep].astype(np.int64), weight * strength[keep]
 
 
 def community_terms(words: sp.csr_matrix, terms: np.ndarray, membership: np.ndarray, how_many: int) -> list[list[str]]:
@@ -210,13 +229,19 @@ def community_labels(
     terms_by_community: list[list[str]],
     representative: np.ndarray,
     unmatched: int | None,
+    family_labels: Sequence[str | None] | None = None,
 ) -> list[str]:
-    """Labels such as "llama · 3.1 · 8b · instruct": the distinctive tokens in the order the community's
-    representative name (e.g. its most downloaded) spells them; tokens it lacks follow by score."""
+    """Labels that read like a family: `family_labels[c]` when the community has one ("Qwen2.5 · 7B", from
+    the base-model signature of its members, see `family_labels`); otherwise, such as "llama · 3.1 · 8b ·
+    instruct", the distinctive tokens in the order the community's representative name (e.g. its most
+    downloaded) spells them; tokens it lacks follow by score."""
     labels = []
     for c, chosen in enumerate(terms_by_community):
         if c == unmatched:
             labels.append(UNMATCHED_LABEL)
+            continue
+        if family_labels is not None and family_labels[c]:
+            labels.append(str(family_labels[c]))
             continue
         model_id = ids[int(representative[c])]
         if not chosen:
@@ -227,6 +252,40 @@ def community_labels(
         ordered = sorted(chosen, key=lambda t: (position.get(t, len(spelled)), chosen.index(t)))
         labels.append(LABEL_SEPARATOR.join(ordered))
     return labels
+
+
+def family_labels(
+    ids: Sequence[str],
+    membership: np.ndarray,
+    signatures: Signatures,
+    popularity: np.ndarray,
+    *,
+    min_share: float = 0.3,
+    spellings: int = 5,
+) -> list[str | None]:
+    """Per community, the label of the base-model signature most of its members carry ("Llama 3.1 · 8B"),
+    when at least `min_share` of them carry it; else None. Ties go to the more popular signature. The
+    brand and version are spelled as the signature's `spellings` most popular members of the community
+    spell them."""
+    n_communities = int(membership.max(initial=-1)) + 1
+    out: list[str | None] = [None] * n_communities
+    has = np.flatnonzero(signatures.codes != NO_SIGNATURE)
+    if len(has) == 0 or n_communities == 0:
+        return out
+    frame = pd.DataFrame(
+        {"community": membership[has], "code": signatures.codes[has], "popularity": popularity[has], "row": has}
+    )
+    counts = frame.groupby(["community", "code"], sort=False).agg(n=("row", "size"), pop=("popularity", "sum"))
+    counts = counts.reset_index().sort_values(["community", "n", "pop", "code"], ascending=[True, False, False, True])
+    best = counts.drop_duplicates("community")
+    sizes = np.bincount(membership, minlength=n_communities)
+    best = best[best["n"].to_numpy() >= min_share * sizes[best["community"].to_numpy()]]
+    chosen = frame.merge(best[["community", "code"]], on=["community", "code"])
+    chosen = chosen.sort_values(["community", "popularity", "row"], ascending=[True, False, True])
+    for (community, code), rows in chosen.groupby(["community", "code"], sort=False)["row"]:
+        names = [split_id(ids[int(r)])[1] for r in rows.to_numpy()[:spellings]]
+        out[int(community)] = signature_label(signatures.keys[int(code)], names)
+    return out
 
 
 def representatives(membership: np.ndarray, popularity: np.ndarray) -> np.ndarray:

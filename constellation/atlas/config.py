@@ -34,8 +34,18 @@ class AtlasConfig:
     # Communities (constellation/atlas/communities.py)
     community_algorithm: CommunityAlgorithm = "auto"  # igraph's Louvain at every size; "louvain" is the paper's
     resolution: float = 1.0
-    add_lineage_edges: bool = False  # add declared parent→child edges to the graph communities are found in
-    lineage_weight: float = 1.0  # their weight, on the cosine scale of the similarity edges
+    # Lineage edges joining the graph communities are found in: declared parent→child edges at this weight
+    # (on the cosine scale of the similarity edges), inferred ones at this weight × their confidence.
+    # 0 = names only, the Constellation paper's method. (It replaces the old `add_lineage_edges` switch.)
+    lineage_weight: float = 1.0
+    # Base-model signatures of names (constellation/atlas/signatures.py): each model joined to the
+    # `signature_representatives` most popular models of its brand · version · size at `signature_weight`
+    # (0 = off), and similarity edges between one brand's different sizes or versions scaled by
+    # `signature_conflict_factor` (1 = off). Brands start names under at least `brand_min_owners` owners.
+    signature_weight: float = 0.5
+    signature_representatives: int = 3
+    signature_conflict_factor: float = 0.3
+    brand_min_owners: int = 5
     label_terms: int = 4
     # Hierarchy (constellation/atlas/hierarchy.py)
     exact_linkage_max: int = 5_000  # whole-atlas tree over models up to this many, over communities above
@@ -76,6 +86,16 @@ class AtlasConfig:
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             problems.append(f"seed={self.seed!r}: needs an integer in [0, {MAX_SEED}] (numpy's seed range)")
+        if not self.lineage_weight >= 0:
+            problems.append(f"lineage_weight={self.lineage_weight}: needs 0 (names only) or a positive weight")
+        if not self.signature_weight >= 0:
+            problems.append(f"signature_weight={self.signature_weight}: needs 0 (off) or a positive weight")
+        if self.signature_representatives < 1:
+            problems.append(f"signature_representatives={self.signature_representatives}: needs at least 1")
+        if not 0.0 <= self.signature_conflict_factor <= 1.0:
+            problems.append(f"signature_conflict_factor={self.signature_conflict_factor}: needs a factor in [0, 1]")
+        if self.brand_min_owners < 1:
+            problems.append(f"brand_min_owners={self.brand_min_owners}: needs at least 1")
         if self.linkage_method not in LINKAGE_METHODS:
             problems.append(f"linkage_method={self.linkage_method!r}: choose one of {', '.join(LINKAGE_METHODS)}")
         if self.tree_leaf_cap < 2:

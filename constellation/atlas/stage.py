@@ -1,6 +1,8 @@
 """Atlas stage: name features → similarity graph → communities and labels → hierarchy → layout (issue 5).
 
-    ids ─► features.name_features ─► knn.knn_graph ─► communities.detect_communities (+ labels)
+    ids ─► features.name_features ─► knn.knn_graph ─┬──────────────────────────► communities.detect_communities
+           signatures.base_signatures ──────────────────┤ (+ signature edges,            (+ family labels)
+           lineage edges (declared, inferred) ──────────┘   lineage edges)
                                                    └► hierarchy.build_hierarchy ─► layout.layout_atlas
 
 `map_atlas` is pure: frames in, frames out. `AtlasConfig` (config.py) holds every knob; it is hashed into
@@ -22,7 +24,8 @@ from constellation.atlas.communities import (
     community_labels,
     community_terms,
     detect_communities,
-    lineage_pairs,
+    family_labels,
+    lineage_links,
     representatives,
 )
 from constellation.atlas.config import AtlasConfig
@@ -36,6 +39,7 @@ from constellation.atlas.hierarchy import (
 )
 from constellation.atlas.knn import KnnGraph, knn_graph, knn_recall
 from constellation.atlas.layout import layout_atlas
+from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
 
@@ -69,24 +73,53 @@ def _check_ids(models: pd.DataFrame) -> pd.Series:
     return ids.reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class _GraphEdges:
+    similar: tuple[np.ndarray, np.ndarray, np.ndarray]  # the kNN similarity edges, as written to edges.parquet
+    graph: tuple[np.ndarray, np.ndarray, np.ndarray]  # the edges communities are found in
+    lineage: int  # lineage edges added
+    signature: int  # signature edges added
+    conflicts: int  # similarity edges scaled down for joining two signatures of one brand
+
+
 def _graph_edges(
-    knn: KnnGraph, ids: pd.Series, lineage_edges: pd.DataFrame, config: AtlasConfig
-) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray], int]:
-    """(similarity edges, edges communities are found in, lineage edges added)."""
+    knn: KnnGraph,
+    ids: pd.Series,
+    lineage_edges: pd.DataFrame,
+    signatures: Signatures,
+    popularity: np.ndarray,
+    config: AtlasConfig,
+) -> _GraphEdges:
+    """The similarity edges, then the graph communities are found in: the similarity edges (those joining
+    two sizes or versions of one brand scaled by `signature_conflict_factor`), edges from each model to the
+    most popular models of its signature, and lineage edges. A pair joined several ways counts once, at its
+    largest weight."""
     similar = knn.pairs()
-    if not config.add_lineage_edges:
-        return similar, similar, 0
-    parents, children = lineage_pairs(ids, lineage_edges)
+    src, dst, weight = similar[0], similar[1], similar[2].astype(np.float64)
+    conflicts = 0
+    if config.signature_conflict_factor < 1.0 and signatures.count:
+        clash = signature_conflicts(signatures, src, dst)
+        conflicts = int(clash.sum())
+        weight = np.where(clash, weight * config.signature_conflict_factor, weight)
+    parts = [(src, dst, weight)]
+    signed = 0
+    if config.signature_weight > 0:
+        members, heads = signature_edges(signatures, popularity, config.signature_representatives)
+        signed = len(members)
+        parts.append((members, heads, np.full(signed, config.signature_weight, dtype=np.float64)))
+    parents, children, strength = lineage_links(ids, lineage_edges, config.lineage_weight, inferred=True)
+    parts.append((parents, children, strength))
     n = len(ids)
-    src = np.concatenate([similar[0], np.minimum(parents, children)])
-    dst = np.concatenate([similar[1], np.maximum(parents, children)])
-    weight = np.concatenate([similar[2], np.full(len(parents), config.lineage_weight, dtype=np.float64)])
-    # A pair both similar and related counts once, at the larger weight.
-    key = src * n + dst
+    a = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    b = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    weight = np.concatenate([p[2] for p in parts])
+    key = np.minimum(a, b) * n + np.maximum(a, b)
     order = np.lexsort((-weight, key))
     key, weight = key[order], weight[order]
-    first = np.r_[True, key[1:] != key[:-1]]
-    return similar, (key[first] // n, key[first] % n, weight[first]), len(parents)
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.empty(0, dtype=bool)
+    keep = first & (weight > 0)
+    graph = (key[keep] // n, key[keep] % n, weight[keep])
+    return _GraphEdges(similar, graph, len(parents), signed, conflicts)
 
 
 def _similarity_frame(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
@@ -157,10 +190,16 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         min_similarity=config.min_similarity,
     )
     lap("knn")
-    similar, graph, lineage_added = _graph_edges(knn, ids, lineage_edges, config)
+    downloads = _numbers(models, "downloads")
+    likes = _numbers(models, "likes")
+    popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
+    signatures = base_signatures(id_array, features.texts, config.brand_min_owners)
+    lap("signatures")
+    edges_in = _graph_edges(knn, ids, lineage_edges, signatures, popularity, config)
+    similar = edges_in.similar
     partition = detect_communities(
         n,
-        *graph,
+        *edges_in.graph,
         algorithm=config.community_algorithm,
         resolution=config.resolution,
         seed=config.seed,
@@ -168,12 +207,10 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
     membership = partition.membership
     n_communities = int(membership.max()) + 1
     lap("communities")
-    downloads = _numbers(models, "downloads")
-    likes = _numbers(models, "likes")
-    popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
     heads = representatives(membership, popularity)
     terms = community_terms(features.words, features.word_terms, membership, config.label_terms)
-    labels = community_labels(id_array, membership, terms, heads, partition.unmatched)
+    families = family_labels(id_array, membership, signatures, popularity)
+    labels = community_labels(id_array, membership, terms, heads, partition.unmatched, families)
     lap("labels")
     hierarchy = build_hierarchy(
         features.matrix,
@@ -237,8 +274,13 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         "communities": {
             "algorithm": partition.algorithm,
             "resolution": config.resolution,
-            "lineage_edges_added": bool(config.add_lineage_edges),
-            "lineage_edges_in_graph": int(lineage_added),
+            "lineage_weight": config.lineage_weight,
+            "lineage_edges_in_graph": int(edges_in.lineage),
+            "signatures": signatures.count,
+            "models_with_signature": int((signatures.codes >= 0).sum()),
+            "signature_edges_in_graph": int(edges_in.signature),
+            "similarity_edges_scaled_for_signature_conflict": int(edges_in.conflicts),
+            "family_labels": int(sum(1 for label in families if label)),
             "count": n_communities,
             "modularity": round(partition.modularity, 4),
             "models_without_similar_names": int(sizes[partition.unmatched]) if partition.unmatched is not None else 0,

@@ -35,10 +35,17 @@ from constellation.cli.options import MAX_SEED, RESOLUTION, SEED, data_dir_optio
     "'auto' is igraph's Louvain at every size (default auto).",
 )
 @click.option(
+    "--lineage-weight",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Weight of declared lineage edges in the graph communities are found in (inferred ones: this "
+    "times their confidence); 0 = names only, the paper's method (default 1.0).",
+)
+@click.option(
     "--add-lineage-edges",
     is_flag=True,
-    help="Add declared lineage edges to the name-similarity graph before finding communities "
-    "(recorded in build.json and shown wherever communities are).",
+    hidden=True,
+    help="Obsolete: lineage edges are in the graph by default now; kept so old scripts run.",
 )
 def command(
     data_dir: str | None,
@@ -48,6 +55,7 @@ def command(
     seed: int | None,
     resolution: float | None,
     community_algorithm: str | None,
+    lineage_weight: float | None,
     add_lineage_edges: bool,
 ) -> None:
     """Build the atlas of a snapshot: parameter counts, lineage, communities, hierarchy, layout.
@@ -64,7 +72,8 @@ def command(
     Examples:
       constellation build                            # the newest snapshot
       constellation build --snapshot 20260726T021500Z
-      constellation build --resolution 3 --add-lineage-edges
+      constellation build --resolution 3
+      constellation build --lineage-weight 0         # names only, as in the Constellation paper
       constellation build --force                    # rebuild even if up to date
       constellation build --snapshot 20230719T000000Z --publish   # show an import on the site
     """
@@ -78,8 +87,13 @@ def command(
         "seed": seed,
         "resolution": resolution,
         "community_algorithm": community_algorithm,
-        "add_lineage_edges": add_lineage_edges or None,
+        "lineage_weight": lineage_weight,
     }
+    if add_lineage_edges:
+        # Before issue 10, lineage edges were off unless this flag was given; they are on by default now.
+        if lineage_weight == 0:
+            raise click.UsageError("--add-lineage-edges contradicts --lineage-weight 0; drop one of them")
+        click.echo("note: --add-lineage-edges is obsolete (lineage edges are on by default; see --lineage-weight)")
     config = BuildConfig(atlas=replace(AtlasConfig(), **{k: v for k, v in overrides.items() if v is not None}))
     layout = DataLayout.at(data_dir)
     result = build(layout, snapshot_id, config, force=force, publish=publish)

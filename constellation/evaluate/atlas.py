@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics import adjusted_rand_score, homogeneity_completeness_v_measure, normalized_mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.stage import map_atlas
 from constellation.contract import EDGE_COLUMNS
-from constellation.errors import AtlasQualityError
+from constellation.errors import AtlasQualityError, EvaluationError
 from constellation.evaluate.baseline import (
     BaselineConfig,
     check_size,
@@ -50,7 +50,9 @@ from constellation.evaluate.baseline import (
     threshold_louvain,
 )
 from constellation.evaluate.sections import EvaluationInput, Section, table
+from constellation.evaluate.lineage import hide_lineage
 from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.stage import annotate
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,7 @@ def evaluation_mask(models: pd.DataFrame, min_family_size: int = DEFAULT_MIN_FAM
 
 def names_only_atlas(models: pd.DataFrame, config: AtlasConfig | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Our communities and clusters of `models`, built from names alone: no lineage edge enters the graph."""
-    config = dataclasses.replace(config or AtlasConfig(), add_lineage_edges=False)
+    config = dataclasses.replace(config or AtlasConfig(), lineage_weight=0.0)
     no_lineage = pd.DataFrame(columns=list(EDGE_COLUMNS))
     mapped = map_atlas(models.reset_index(drop=True), no_lineage, config)
     return mapped.models[["community", "cluster"]], config.as_dict()
@@ -302,6 +304,129 @@ def evaluate_atlas(
             methods += baseline_results(names.fillna("").astype(str).tolist(), truth, mask, baseline)
     result["methods"] = [m.as_dict() for m in methods]
     return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Communities against true root families, on the models whose lineage was hidden (issue 10)
+# --------------------------------------------------------------------------------------------------
+
+DEFAULT_HIDE_SHARE = 0.3
+
+# The graphs compared: what each switches off in the default AtlasConfig.
+COMMUNITY_VARIANTS: dict[str, dict[str, Any]] = {
+    "names only, no signatures (the paper's method; before issue 10)": {
+        "lineage_weight": 0.0,
+        "signature_weight": 0.0,
+        "signature_conflict_factor": 1.0,
+    },
+    "names + signatures (--lineage-weight 0)": {"lineage_weight": 0.0},
+    "names + lineage, no signatures": {"signature_weight": 0.0, "signature_conflict_factor": 1.0},
+    "names + signatures + lineage (default)": {},
+}
+
+
+def community_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    """ARI, homogeneity (each community holds one family) and completeness (each family in one community)."""
+    homogeneity, completeness, _ = homogeneity_completeness_v_measure(truth, predicted)
+    return {
+        "models": int(len(truth)),
+        "families": int(len(set(truth.tolist()))),
+        "communities": int(len(set(predicted.tolist()))),
+        "ari": float(adjusted_rand_score(truth, predicted)),
+        "homogeneity": float(homogeneity),
+        "completeness": float(completeness),
+    }
+
+
+def evaluate_communities_masked(
+    snapshot: pd.DataFrame,
+    *,
+    config: AtlasConfig | None = None,
+    hide_share: float = DEFAULT_HIDE_SHARE,
+    seed: int = 42,
+    variants: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Communities scored against TRUE root families on the models whose declared lineage was hidden.
+
+    A seeded `hide_share` of the models that declare a parent lose their declaration (evaluate/lineage.py
+    `hide_lineage`); the genealogy stage runs on what is left (declared edges of the others, inferred edges
+    above its threshold, as a build would); each variant's atlas is built on that; and only the hidden
+    models whose true family (root ancestor of the full declared lineage) has 2+ models are scored. Those are
+    the models a user cannot place from metadata: the communities are their only clue to the family.
+    """
+    config = config or AtlasConfig()
+    unique = snapshot.drop_duplicates("id", keep="last").reset_index(drop=True)
+    family = declared_lineage(unique).columns["family"]
+    masked, truth = hide_lineage(unique, hide_share, seed)
+    hidden = unique["id"].isin(set(truth["child"])).to_numpy()
+    sizes = family.map(family.value_counts())
+    scored = hidden & family.notna().to_numpy() & (sizes >= 2).to_numpy()
+    if not scored.any():
+        raise AtlasQualityError(
+            f"none of the {int(hidden.sum()):,} models whose lineage was hidden has a declared family of 2+ models"
+        )
+    t0 = time.perf_counter()
+    genealogy = annotate(masked)
+    result: dict[str, Any] = {
+        "models": int(len(unique)),
+        "hidden": int(hidden.sum()),
+        "scored": int(scored.sum()),
+        "hide_share": hide_share,
+        "seed": seed,
+        "truth": "family = root ancestor of the full declared base_model lineage",
+        "genealogy_seconds": round(time.perf_counter() - t0, 3),
+        "lineage_edges_visible": {str(k): int(v) for k, v in genealogy.edges["kind"].value_counts().items()},
+        "variants": [],
+    }
+    truth_labels = family[scored].astype(str).to_numpy()
+    for name, overrides in (variants or COMMUNITY_VARIANTS).items():
+        t0 = time.perf_counter()
+        mapped = map_atlas(genealogy.models, genealogy.edges, dataclasses.replace(config, **overrides))
+        scores = community_scores(truth_labels, mapped.models["community"].to_numpy()[scored])
+        seconds = round(time.perf_counter() - t0, 3)
+        result["variants"].append({"variant": name, **overrides, **scores, "seconds": seconds})
+        log.info("communities (%s) on hidden children: ARI %.3f", name, scores["ari"])
+    return result
+
+
+def _masked_text(result: dict[str, Any]) -> str:
+    head = (
+        f"{result['scored']:,} of {result['hidden']:,} models whose lineage was hidden ({result['hide_share']:.0%} "
+        f"of the declaring ones, seed {result['seed']}) among {result['models']:,}; truth: {result['truth']}"
+    )
+    columns = ("variant", "communities", "ari", "homogeneity", "completeness", "seconds")
+    rows = pd.DataFrame([{k: v.get(k) for k in columns} for v in result["variants"]])
+    return f"{head}\n{table(rows)}"
+
+
+def communities_masked_shared_section(inp: EvaluationInput) -> Section | None:
+    """`constellation evaluate` section: communities on hidden children, on each reference set of ../shared/data."""
+    if not inp.references:
+        return None
+    results: dict[str, Any] = {}
+    texts = []
+    for name, snapshot in inp.references.items():
+        try:
+            results[name] = evaluate_communities_masked(snapshot, hide_share=inp.hide_share, seed=inp.seed)
+        except (AtlasQualityError, EvaluationError) as exc:
+            results[name] = {"skipped": str(exc)}
+            texts.append(f"── {name}: skipped: {exc}")
+            continue
+        texts.append(f"── {name}\n{_masked_text(results[name])}")
+    title = f"Communities against true families, on models whose lineage was hidden ({inp.shared_data})"
+    return Section("communities_hidden_shared_data", title, results, "\n\n".join(texts))
+
+
+def communities_masked_synthetic_section(inp: EvaluationInput) -> Section | None:
+    """`constellation evaluate` section: communities on hidden children of the input's synthetic Hub."""
+    if inp.synthetic is None:
+        return None
+    title = f"Communities on hidden children of a SYNTHETIC Hub of {inp.synthetic.models:,} models (seed {inp.seed})"
+    try:
+        result = evaluate_communities_masked(inp.synthetic.frame, hide_share=inp.hide_share, seed=inp.seed)
+    except (AtlasQualityError, EvaluationError) as exc:
+        return Section("communities_hidden_synthetic", title, {"skipped": str(exc)}, f"skipped: {exc}")
+    return Section("communities_hidden_synthetic", title, result, _masked_text(result))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from constellation.evaluate.atlas import (
     atlas_quality_section,
     atlas_quality_shared_section,
     atlas_quality_synthetic_section,
+    communities_masked_shared_section,
+    communities_masked_synthetic_section,
 )
 from constellation.evaluate.card_parents import evaluate_card_parents
 from constellation.evaluate.lineage import (
@@ -240,6 +242,8 @@ SECTIONS: list[SectionFunction] = [
     atlas_quality_section,
     atlas_quality_shared_section,
     atlas_quality_synthetic_section,
+    communities_masked_shared_section,
+    communities_masked_synthetic_section,
 ]
 
 

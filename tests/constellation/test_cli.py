@@ -37,11 +37,33 @@ def test_build_options_reach_the_atlas_config(tmp_path):
 
     layout = DataLayout(tmp_path)
     write_snapshot(layout, "20260101T000000Z", [model_row("a/llama-7b"), model_row("b/llama-7b-chat")])
-    args = ["build", "--data-dir", str(tmp_path), "--resolution", "3", "--add-lineage-edges", "--seed", "7"]
+    args = ["build", "--data-dir", str(tmp_path), "--resolution", "3", "--lineage-weight", "0", "--seed", "7"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     config = json.loads((layout.atlas("20260101T000000Z") / "build.json").read_text())["config"]
-    assert (config["resolution"], config["add_lineage_edges"], config["seed"]) == (3.0, True, 7)
+    assert (config["resolution"], config["lineage_weight"], config["seed"]) == (3.0, 0.0, 7)
+    assert "add_lineage_edges" not in config
+
+
+def test_build_keeps_the_obsolete_add_lineage_edges_flag_working(tmp_path):
+    import json
+
+    from constellation.contract import DataLayout
+    from tests.snapshot_factory import model_row, write_snapshot
+
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, "20260101T000000Z", [model_row("a/llama-7b"), model_row("b/llama-7b-chat")])
+    result = CliRunner().invoke(main, ["build", "--data-dir", str(tmp_path), "--add-lineage-edges"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("note: --add-lineage-edges is obsolete (lineage edges are on by default")
+    config = json.loads((layout.atlas("20260101T000000Z") / "build.json").read_text())["config"]
+    assert config["lineage_weight"] == 1.0
+    args = ["build", "--data-dir", str(tmp_path), "--add-lineage-edges", "--lineage-weight", "0"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2
+    assert "--add-lineage-edges contradicts --lineage-weight 0" in refused.output
+    negative = CliRunner().invoke(main, ["build", "--data-dir", str(tmp_path), "--lineage-weight", "-1"])
+    assert negative.exit_code == 2 and "--lineage-weight" in negative.output
 
 
 def test_an_invalid_build_option_is_named(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,7 +48,7 @@ def test_models_gain_the_atlas_columns(mapped):
     # each family is one community, labelled by its name's tokens
     first = models[models["id"].str.contains("Llama-2-7b")]
     assert first["community"].nunique() == 1
-    assert first["community_label"].iloc[0].startswith("llama · 2 · 7b")
+    assert first["community_label"].iloc[0] == "Llama 2 · 7B"  # the family its members share (signatures.py)
 
 
 def test_names_without_similar_names_share_the_catch_all_community(mapped):
@@ -64,7 +66,7 @@ def test_communities_table(mapped):
     assert table["size"].sum() == len(mapped.models)
     assert table["downloads"].sum() == hub_models()["downloads"].sum()
     assert {"label", "likes", "top_family", "top_family_share", "top_terms", "representative", "x", "y"} <= set(table)
-    llama = table[table["label"].str.startswith("llama · 2 · 7b")].iloc[0]
+    llama = table[table["label"] == "Llama 2 · 7B"].iloc[0]
     assert llama["top_family"] == "fam/Llama-2-7b" and llama["top_family_share"] == 1.0
     assert llama["representative"] == "user0/Llama-2-7b"  # the most downloaded
 
@@ -83,10 +85,10 @@ def test_similarity_edges(mapped):
 def test_report_records_what_ran(mapped):
     report = mapped.report
     assert report["communities"]["algorithm"] == "multilevel"  # "auto": igraph's Louvain at every size
-    assert report["communities"]["lineage_edges_added"] is False
+    assert report["communities"]["lineage_weight"] == 1.0 and report["communities"]["lineage_edges_in_graph"] == 0
     assert report["knn"]["method"] == "exact"
     assert report["hierarchy"]["atlas_tree_over"] == "models"
-    assert set(report["timings_s"]) == {"features", "knn", "communities", "labels", "hierarchy", "layout", "tables"}
+    assert set(report["timings_s"]) == {"features", "knn", "signatures", "communities", "labels", "hierarchy", "layout", "tables"}
 
 
 def test_same_config_same_atlas(mapped):
@@ -105,18 +107,61 @@ def test_windowed_knn_and_igraph_above_their_bounds():
     assert first["community"].nunique() == 1
 
 
-def test_declared_lineage_edges_join_communities_when_asked():
+def test_declared_lineage_edges_join_communities_by_default_and_weight_0_is_names_only():
     models = pd.DataFrame(
         {"id": ["a/alpha-base", "b/alpha-base-sft", "c/zeta-model", "d/zeta-model-dpo"], "downloads": [4, 3, 2, 1]}
     )
     lineage = pd.DataFrame({"source": ["a/alpha-base"], "target": ["c/zeta-model"], "kind": ["declared"]})
-    plain = map_atlas(models, lineage, AtlasConfig())
-    joined = map_atlas(models, lineage, AtlasConfig(add_lineage_edges=True, lineage_weight=5.0))
-    assert plain.models["community"].nunique() == 2
+    plain = map_atlas(models, lineage, AtlasConfig(lineage_weight=0.0))
+    alone = map_atlas(models, NO_LINEAGE, AtlasConfig())
+    joined = map_atlas(models, lineage, AtlasConfig(lineage_weight=5.0))
+    assert plain.models["community"].tolist() == alone.models["community"].tolist() == [0, 0, 1, 1]
+    assert plain.report["communities"]["lineage_edges_in_graph"] == 0
     assert joined.report["communities"]["lineage_edges_in_graph"] == 1
-    assert joined.report["communities"]["lineage_edges_added"] is True
-    assert joined.models.loc[0, "community"] == joined.models.loc[2, "community"]
+    assert joined.models["community"].tolist() == [0, 0, 0, 0]
     assert (joined.edges["kind"] == "similarity").all()  # lineage edges are not re-emitted as similarity
+    pd.testing.assert_frame_equal(joined.edges, plain.edges)
+
+
+def test_inferred_lineage_edges_pull_by_their_confidence():
+    # Two name pairs; a child of each pair declares (or is inferred to have) a parent in the other pair.
+    models = pd.DataFrame(
+        {"id": ["a/alpha-base", "b/alpha-base-sft", "c/zeta-model", "d/zeta-model-dpo"], "downloads": [4, 3, 2, 1]}
+    )
+
+    def inferred(confidence: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"source": ["a/alpha-base"], "target": ["c/zeta-model"], "kind": ["inferred"], "confidence": [confidence]}
+        )
+
+    strong = map_atlas(models, inferred(1.0), AtlasConfig(lineage_weight=5.0))
+    weak = map_atlas(models, inferred(0.01), AtlasConfig(lineage_weight=5.0))
+    assert strong.models["community"].tolist() == [0, 0, 0, 0]
+    assert weak.models["community"].tolist() == [0, 0, 1, 1]
+    assert strong.report["communities"]["lineage_edges_in_graph"] == 1
+
+
+def test_signatures_keep_one_brands_sizes_apart_and_pull_purpose_named_fine_tunes():
+    # Fine-tunes named after their purpose look more like each other than like their base: by names alone,
+    # each purpose pair is a community holding two sizes. Signatures regroup them by base model.
+    ids = [
+        "Qwen/Qwen2.5-7B",
+        "unsloth/Qwen2.5-7B",
+        "Qwen/Qwen2.5-72B",
+        "unsloth/Qwen2.5-72B",
+        "medlab/Qwen2.5-7B-clinical-notes-summarizer",
+        "medlab/Qwen2.5-72B-clinical-notes-summarizer",
+        "lawfirm/Qwen2.5-7B-legal-contract-reviewer",
+        "lawfirm/Qwen2.5-72B-legal-contract-reviewer",
+    ]
+    models = pd.DataFrame({"id": ids, "downloads": [8, 7, 6, 5, 4, 3, 2, 1]})
+    config = AtlasConfig(brand_min_owners=3, community_algorithm="louvain")
+    names_only = map_atlas(models, NO_LINEAGE, replace(config, signature_weight=0.0, signature_conflict_factor=1.0))
+    signed = map_atlas(models, NO_LINEAGE, config)
+    assert names_only.models["community"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert signed.models["community"].tolist() == [0, 0, 1, 1, 0, 1, 0, 1]
+    assert signed.communities["label"].tolist() == ["Qwen2.5 · 7B", "Qwen2.5 · 72B"]
+    assert signed.report["communities"]["signatures"] == 2
 
 
 @pytest.mark.parametrize(
@@ -181,7 +226,7 @@ def test_config_is_json_ready_for_build_json():
     import json
 
     text = json.dumps(AtlasConfig().as_dict(), sort_keys=True)
-    assert '"add_lineage_edges": false' in text and '"community_algorithm": "auto"' in text
+    assert '"lineage_weight": 1.0' in text and '"community_algorithm": "auto"' in text
 
 
 def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):

@@ -112,8 +112,8 @@ def test_no_family_of_two_is_a_clear_error():
 
 def test_communities_are_rebuilt_from_names_alone_even_if_the_config_adds_lineage():
     models = _models()
-    columns, used = names_only_atlas(models, AtlasConfig(add_lineage_edges=True))
-    assert used["add_lineage_edges"] is False
+    columns, used = names_only_atlas(models, AtlasConfig(lineage_weight=3.0))
+    assert used["lineage_weight"] == 0.0
     assert len(columns) == len(models) and columns["community"].notna().all()
 
 
@@ -149,7 +149,7 @@ def test_resolution_sweep_adds_one_row_per_resolution():
     ]
     assert result["methods"][0]["setting"] == "resolution 1 as configured, no tuning"
     assert result["methods"][2]["setting"] == "resolution 0.5"
-    assert result["atlas_config"]["add_lineage_edges"] is False
+    assert result["atlas_config"]["lineage_weight"] == 0.0
 
 
 def test_sections_plug_into_constellation_evaluate():

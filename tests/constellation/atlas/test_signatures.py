@@ -1,0 +1,77 @@
+"""Base-model signatures (constellation/atlas/signatures.py) on real Hub names."""
+
+import numpy as np
+
+from constellation.atlas.signatures import (
+    NO_SIGNATURE,
+    base_signatures,
+    learn_brands,
+    signature_conflicts,
+    signature_edges,
+    signature_label,
+    signature_of,
+)
+from constellation.names import normalized_name
+
+# Real ids from the Hub (hf-top-downloads-2024-09 and the Constellation paper's list).
+IDS = [
+    "Qwen/Qwen2.5-7B-Instruct",
+    "unsloth/Qwen2.5-7B",
+    "bartowski/Qwen2.5-72B-Instruct-GGUF",
+    "meta-llama/Meta-Llama-3.1-8B-Instruct",
+    "unsloth/Meta-Llama-3.1-8B",
+    "unsloth/Llama-3.1-8B",
+    "ContactDoctor/Llama-3.1-8B-medical",
+    "mistralai/Mistral-7B-v0.1",
+    "TheBloke/mistral-7b-instruct-v0.2-GGUF",
+    "HuggingFaceH4/zephyr-7b-beta",
+]
+TEXTS = [normalized_name(i) for i in IDS]
+
+
+def test_brands_are_first_tokens_of_many_owners_without_vendor_prefixes():
+    # "meta" starts names under two owners, but always before the brand "llama": a vendor, not a brand.
+    assert learn_brands(IDS, TEXTS, min_owners=2) == {"qwen", "llama", "mistral"}
+    assert learn_brands(IDS, TEXTS, min_owners=3) == {"qwen"}
+
+
+def test_signature_reads_brand_version_and_size():
+    brands = {"qwen", "llama", "mistral"}
+    assert signature_of(normalized_name("unsloth/Meta-Llama-3.1-8B").split(), brands) == ("llama", "3.1", "8b")
+    assert signature_of(normalized_name("mistralai/Mistral-7B-v0.1").split(), brands) == ("mistral", "0.1", "7b")
+    assert signature_of(normalized_name("x/Mixtral-8x7B").split(), {"mixtral"}) == ("mixtral", "", "8x7b")
+    assert signature_of(normalized_name("a/llama-3.1-medical").split(), brands) is None  # no size
+    assert signature_of(normalized_name("a/my-qwen-7b-tune").split(), brands) == ("qwen", "", "7b")
+    assert signature_of(normalized_name("a/a-fine-tune-of-qwen-7b").split(), brands) is None  # brand too late
+
+
+def test_base_signatures_codes_and_conflicts():
+    sigs = base_signatures(IDS, TEXTS, min_owners=2)
+    assert sigs.keys == [
+        ("qwen", "2.5", "7b"),
+        ("qwen", "2.5", "72b"),
+        ("llama", "3.1", "8b"),
+        ("mistral", "0.1", "7b"),
+        ("mistral", "", "7b"),
+    ]
+    assert sigs.codes.tolist() == [0, 0, 1, 2, 2, 2, 2, 3, 4, NO_SIGNATURE]
+    # 7B against 72B of one brand conflicts; a stated against an unstated version does not; brands differ: no.
+    conflicts = signature_conflicts(sigs, np.array([0, 0, 7, 0, 9]), np.array([1, 2, 8, 3, 0]))
+    assert conflicts.tolist() == [False, True, False, False, False]
+
+
+def test_signature_edges_join_members_to_the_most_popular_few():
+    sigs = base_signatures(IDS, TEXTS, min_owners=2)
+    popularity = np.array([10, 5, 1, 100, 3, 50, 2, 9, 8, 7], dtype=float)
+    sources, targets = signature_edges(sigs, popularity, representatives=2)
+    pairs = sorted(zip(sources.tolist(), targets.tolist()))
+    # llama 3.1 8b: rows 3 (100) and 5 (50) are the representatives; qwen 2.5 7b: rows 0 and 1.
+    assert pairs == [(0, 1), (1, 0), (3, 5), (4, 3), (4, 5), (5, 3), (6, 3), (6, 5)]
+
+
+def test_labels_spell_the_family_as_its_names_do():
+    assert signature_label(("qwen", "2.5", "7b"), ["Qwen2.5-7B-Instruct"]) == "Qwen2.5 · 7B"
+    assert signature_label(("llama", "3.1", "8b"), ["Meta-Llama-3.1-8B-Instruct"]) == "Llama 3.1 · 8B"
+    assert signature_label(("mixtral", "", "8x7b"), ["Mixtral-8x7B-v0.1"]) == "Mixtral · 8x7B"
+    assert signature_label(("llama", "3.1", "8b"), ["llama-3.1-8b-medical"]) == "Llama 3.1 · 8B"
+    assert signature_label(("phi", "3", "14b"), ["nothing-alike"]) == "Phi 3 · 14B"
