@@ -37,14 +37,14 @@ class AtlasConfig:
     # Lineage edges joining the graph communities are found in: declared parent→child edges at this weight
     # (on the cosine scale of the similarity edges), inferred ones at this weight × their confidence.
     # 0 = names only, the Constellation paper's method. (It replaces the old `add_lineage_edges` switch.)
-    lineage_weight: float = 1.0
+    lineage_weight: float = 3.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
     # Base-model signatures of names (constellation/atlas/signatures.py): each model joined to the
     # `signature_representatives` most popular models of its brand · version · size at `signature_weight`
     # (0 = off), and similarity edges between one brand's different sizes or versions scaled by
     # `signature_conflict_factor` (1 = off). Brands start names under at least `brand_min_owners` owners.
-    signature_weight: float = 0.5
+    signature_weight: float = 1.0
     signature_representatives: int = 3
-    signature_conflict_factor: float = 0.3
+    signature_conflict_factor: float = 0.1
     brand_min_owners: int = 5
     label_terms: int = 4
     # Hierarchy (constellation/atlas/hierarchy.py)
