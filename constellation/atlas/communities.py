@@ -34,8 +34,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS
-from constellation.errors import CommunityError
 from constellation.atlas.signatures import NO_SIGNATURE, Signatures, signature_label
+from constellation.errors import CommunityError
 from constellation.names import split_id, tokenize_id
 
 if TYPE_CHECKING:

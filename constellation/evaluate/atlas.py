@@ -49,8 +49,8 @@ from constellation.evaluate.baseline import (
     single_linkage,
     threshold_louvain,
 )
-from constellation.evaluate.sections import EvaluationInput, Section, table
 from constellation.evaluate.lineage import hide_lineage
+from constellation.evaluate.sections import EvaluationInput, Section, table
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.stage import annotate
 

@@ -88,7 +88,16 @@ def test_report_records_what_ran(mapped):
     assert report["communities"]["lineage_weight"] == 3.0 and report["communities"]["lineage_edges_in_graph"] == 0
     assert report["knn"]["method"] == "exact"
     assert report["hierarchy"]["atlas_tree_over"] == "models"
-    assert set(report["timings_s"]) == {"features", "knn", "signatures", "communities", "labels", "hierarchy", "layout", "tables"}
+    assert set(report["timings_s"]) == {
+        "features",
+        "knn",
+        "signatures",
+        "communities",
+        "labels",
+        "hierarchy",
+        "layout",
+        "tables",
+    }
 
 
 def test_same_config_same_atlas(mapped):
