@@ -175,3 +175,50 @@ def test_sections_plug_into_constellation_evaluate():
     result = sections[0].result
     assert (result["evaluated_models"], result["families"]) == (5, 2)
     assert "Constellation baseline: single linkage on TF-IDF of names" in render(sections)
+
+
+def _declaring_snapshot() -> pd.DataFrame:
+    """Two families whose children declare their root; names carry the root's stem."""
+    rows = []
+    for root, stem in (("meta/llama-7b", "llama-7b"), ("q/qwen-1b", "qwen-1b")):
+        rows.append({"id": root, "name": stem, "downloads": 100, "base_models": []})
+        for i, suffix in enumerate(["chat", "gguf", "awq", "instruct", "sft", "dpo", "orpo", "4bit", "math", "code"]):
+            declared = [{"id": root, "relation": None}]
+            rows.append(
+                {
+                    "id": f"u{i}/{stem}-{suffix}",
+                    "name": f"{stem}-{suffix}",
+                    "downloads": 10 - i,
+                    "base_models": declared,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_community_scores_on_hidden_children():
+    from constellation.evaluate.atlas import community_scores
+
+    merged = community_scores(np.array(["a", "a", "b", "b"]), np.array([0, 0, 0, 0]))
+    assert (merged["ari"], merged["homogeneity"], merged["completeness"]) == (0.0, 0.0, 1.0)
+    exact = community_scores(np.array(["a", "a", "b"]), np.array([5, 5, 7]))
+    assert (exact["ari"], exact["homogeneity"], exact["completeness"]) == (1.0, 1.0, 1.0)
+    assert (exact["models"], exact["families"], exact["communities"]) == (3, 2, 2)
+
+
+def test_evaluate_communities_masked_scores_only_the_hidden_children():
+    from constellation.evaluate.atlas import COMMUNITY_VARIANTS, evaluate_communities_masked
+
+    result = evaluate_communities_masked(_declaring_snapshot(), hide_share=0.3, seed=42)
+    # 20 children declare a parent; 30 % of them (6) are hidden, and each has a family of 11 models.
+    assert (result["models"], result["hidden"], result["scored"]) == (22, 6, 6)
+    assert result["lineage_edges_visible"]["declared"] == 14
+    assert [v["variant"] for v in result["variants"]] == list(COMMUNITY_VARIANTS)
+    assert [v["ari"] for v in result["variants"]] == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_evaluate_communities_masked_needs_declared_families():
+    from constellation.evaluate.atlas import evaluate_communities_masked
+
+    snapshot = pd.DataFrame({"id": ["a/x", "b/y"], "name": ["x", "y"], "downloads": [1, 2], "base_models": [[], []]})
+    with pytest.raises(AtlasQualityError, match="none of the 0 models whose lineage was hidden"):
+        evaluate_communities_masked(snapshot)
