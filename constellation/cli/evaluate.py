@@ -34,7 +34,7 @@ from constellation.cli.options import MAX_SYNTHETIC_MODELS, SEED, Number, data_d
     default=0,
     show_default=True,
     metavar="N",
-    help="Also score lineage on a synthetic Hub of N models (its generator knows undeclared parents).",
+    help="Also score lineage and communities on a synthetic Hub of N models (its generator knows undeclared parents).",
 )
 @click.option(
     "--json",
