@@ -158,18 +158,23 @@ def signature_label(key: tuple[str, str, str], spelled: Sequence[str]) -> str:
     turns into "Qwen 2.5 · 7B" when none of them spells it."""
     brand, version, size = key
     size_text = size.upper().replace("X", "x")
+    alone = re.compile(rf"(?i)(?<![a-z])({re.escape(brand)})(?![a-z])")
     if version:
-        pattern = re.compile(rf"(?i)(?<![a-z])({re.escape(brand)})([-_ .]?)v?{re.escape(version)}(?![0-9])")
+        joined = re.compile(rf"(?i)(?<![a-z])({re.escape(brand)})([-_ .]?)v?{re.escape(version)}(?![0-9])")
+        for name in spelled:
+            found = joined.search(name)
+            if found:
+                return f"{_titled(found.group(1))}{'' if found.group(2) == '' else ' '}{version} · {size_text}"
+        # "Mistral-7B-v0.1": the version follows the size, and so it does in the label.
+        for name in spelled:
+            found = alone.search(name)
+            if found and re.search(rf"(?i)(?<![a-z0-9])v{re.escape(version)}(?![0-9])", name):
+                return f"{_titled(found.group(1))} · {size_text} v{version}"
     else:
-        pattern = re.compile(rf"(?i)(?<![a-z])({re.escape(brand)})(?![a-z])")
-    for name in spelled:
-        found = pattern.search(name)
-        if found is None:
-            continue
-        head = _titled(found.group(1))
-        if not version:
-            return f"{head} · {size_text}"
-        return f"{head}{'' if found.group(2) == '' else ' '}{version} · {size_text}"
+        for name in spelled:
+            found = alone.search(name)
+            if found:
+                return f"{_titled(found.group(1))} · {size_text}"
     head = brand.title() if brand.islower() else brand
     return f"{head} {version} · {size_text}" if version else f"{head} · {size_text}"
 

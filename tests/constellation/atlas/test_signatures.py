@@ -73,5 +73,6 @@ def test_labels_spell_the_family_as_its_names_do():
     assert signature_label(("qwen", "2.5", "7b"), ["Qwen2.5-7B-Instruct"]) == "Qwen2.5 · 7B"
     assert signature_label(("llama", "3.1", "8b"), ["Meta-Llama-3.1-8B-Instruct"]) == "Llama 3.1 · 8B"
     assert signature_label(("mixtral", "", "8x7b"), ["Mixtral-8x7B-v0.1"]) == "Mixtral · 8x7B"
+    assert signature_label(("mistral", "0.1", "7b"), ["Mistral-7B-v0.1"]) == "Mistral · 7B v0.1"
     assert signature_label(("llama", "3.1", "8b"), ["llama-3.1-8b-medical"]) == "Llama 3.1 · 8B"
     assert signature_label(("phi", "3", "14b"), ["nothing-alike"]) == "Phi 3 · 14B"
