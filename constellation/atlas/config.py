@@ -37,7 +37,7 @@ class AtlasConfig:
     # Lineage edges joining the graph communities are found in: declared parent→child edges at this weight
     # (on the cosine scale of the similarity edges), inferred ones at this weight × their confidence.
     # 0 = names only, the Constellation paper's method. (It replaces the old `add_lineage_edges` switch.)
-    lineage_weight: float = 3.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
+    lineage_weight: float = 4.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
     # Base-model signatures of names (constellation/atlas/signatures.py): each model joined to the
     # `signature_representatives` most popular models of its brand · version · size at `signature_weight`
     # (0 = off), and similarity edges between one brand's different sizes or versions scaled by

@@ -39,7 +39,7 @@ from constellation.cli.options import MAX_SEED, RESOLUTION, SEED, data_dir_optio
     type=click.FloatRange(min=0.0),
     default=None,
     help="Weight of declared lineage edges in the graph communities are found in (inferred ones: this "
-    "times their confidence); 0 = names only, the paper's method (default 3.0).",
+    "times their confidence); 0 = names only, the paper's method (default 4.0).",
 )
 @click.option(
     "--add-lineage-edges",
