@@ -13,6 +13,8 @@ from constellation.errors import AtlasError
 MAX_SEED = 2**32 - 1
 # Far above 1, every model is its own community already; Louvain's passes at `inf` never end.
 MAX_RESOLUTION = 1000.0
+# Similarity edges weigh at most 1: lineage a thousand times heavier is already "lineage only".
+MAX_LINEAGE_WEIGHT = 1000.0
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,10 @@ class AtlasConfig:
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             problems.append(f"seed={self.seed!r}: needs an integer in [0, {MAX_SEED}] (numpy's seed range)")
-        if not self.lineage_weight >= 0:
-            problems.append(f"lineage_weight={self.lineage_weight}: needs 0 (names only) or a positive weight")
+        if not 0 <= self.lineage_weight <= MAX_LINEAGE_WEIGHT:  # also refuses nan
+            problems.append(
+                f"lineage_weight={self.lineage_weight}: needs 0 (names only) or a weight up to {MAX_LINEAGE_WEIGHT}"
+            )
         if not self.signature_weight >= 0:
             problems.append(f"signature_weight={self.signature_weight}: needs 0 (off) or a positive weight")
         if self.signature_representatives < 1:

@@ -7,7 +7,15 @@ from typing import Any
 import click
 
 from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS
-from constellation.cli.options import MAX_SEED, RESOLUTION, SEED, data_dir_option, snapshot_option
+from constellation.cli.options import (
+    MAX_LINEAGE_WEIGHT,
+    MAX_SEED,
+    RESOLUTION,
+    SEED,
+    Number,
+    data_dir_option,
+    snapshot_option,
+)
 
 
 @click.command("build")
@@ -36,10 +44,10 @@ from constellation.cli.options import MAX_SEED, RESOLUTION, SEED, data_dir_optio
 )
 @click.option(
     "--lineage-weight",
-    type=click.FloatRange(min=0.0),
+    type=Number(float, 0.0, MAX_LINEAGE_WEIGHT),
     default=None,
-    help="Weight of declared lineage edges in the graph communities are found in (inferred ones: this "
-    "times their confidence); 0 = names only, the paper's method (default 4.0).",
+    help="Weight of declared lineage edges, 0 to 1000, in the graph communities are found in (inferred ones: "
+    "this times their confidence); 0 = names only, the paper's method (default 4.0).",
 )
 @click.option(
     "--add-lineage-edges",

@@ -64,6 +64,8 @@ def test_build_keeps_the_obsolete_add_lineage_edges_flag_working(tmp_path):
     assert "--add-lineage-edges contradicts --lineage-weight 0" in refused.output
     negative = CliRunner().invoke(main, ["build", "--data-dir", str(tmp_path), "--lineage-weight", "-1"])
     assert negative.exit_code == 2 and "--lineage-weight" in negative.output
+    endless = CliRunner().invoke(main, ["build", "--data-dir", str(tmp_path), "--lineage-weight", "inf"])
+    assert endless.exit_code == 2 and "'inf' is not a finite number in [0, 1000]" in endless.output
 
 
 def test_an_invalid_build_option_is_named(tmp_path):

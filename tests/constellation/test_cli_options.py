@@ -49,6 +49,7 @@ def test_nonsense_is_a_usage_error_naming_the_option_and_its_range(tmp_path, arg
 
 def test_the_cli_bounds_are_the_atlas_configs():
     assert (options.MAX_SEED, options.MAX_RESOLUTION) == (atlas_config.MAX_SEED, atlas_config.MAX_RESOLUTION)
+    assert options.MAX_LINEAGE_WEIGHT == atlas_config.MAX_LINEAGE_WEIGHT
 
 
 def test_the_library_refuses_what_the_cli_refuses():
