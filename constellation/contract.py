@@ -241,6 +241,12 @@ class DataLayout:
                 ids.append(sid)
         return sorted(ids)
 
+    @property
+    def last_crawl(self) -> Path:
+        """How the most recent crawl attempt ended (published, suspect or failed with its exit code): the one
+        trace of a crawl that failed before it staged a page."""
+        return self.root / "last_crawl.json"
+
     def latest_snapshot_id(self) -> str | None:
         ids = self.snapshot_ids()
         return ids[-1] if ids else None

@@ -32,6 +32,7 @@ class Status:
     now: str
     last_crawl: CrawlStatus | None  # the newest published snapshot of any kind
     unfinished_crawl: dict[str, Any] | None  # the staging checkpoint: a crawl running, failed or stopped
+    last_attempt: dict[str, Any] | None  # how the newest crawl attempt ended (last_crawl.json), even a failed one
     site_atlas: str | None  # what atlas/LATEST names
     site_atlas_built_at: str | None
     site_atlas_models: int | None
@@ -82,6 +83,7 @@ def read_status(layout: DataLayout, max_age_s: float, now: datetime | None = Non
         now=now.isoformat(timespec="seconds"),
         last_crawl=last_crawl,
         unfinished_crawl=_checkpoint(layout),
+        last_attempt=_last_attempt(layout),
         site_atlas=site,
         site_atlas_built_at=(build or {}).get("built_at"),
         site_atlas_models=((build or {}).get("counts") or {}).get("models"),
@@ -106,6 +108,12 @@ def describe(status: Status) -> list[str]:
         lines.append(f"last crawl:   {crawl.snapshot_id} — {crawl.status}, {models} models{what}")
         if crawl.suspect_reasons:
             lines.append(f"              suspect: {json.dumps(crawl.suspect_reasons, default=str)[:300]}")
+    attempt = status.last_attempt
+    if attempt and attempt.get("exit_code") not in (0, None):
+        lines.append(
+            f"last attempt: {attempt.get('finished_at')} — {attempt.get('outcome')} (exit {attempt.get('exit_code')}): "
+            f"{str(attempt.get('message', ''))[:300]}"
+        )
     if status.unfinished_crawl:
         cp = status.unfinished_crawl
         lines.append(
@@ -177,6 +185,14 @@ def _site_atlas(layout: DataLayout) -> tuple[str | None, str | None]:
     if _build_info(layout, sid) is None:
         return sid, f"atlas {sid} is incomplete or unreadable (no valid build.json); run `make build`"
     return sid, None
+
+
+def _last_attempt(layout: DataLayout) -> dict[str, Any] | None:
+    try:
+        record = json.loads(layout.last_crawl.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or unreadable: status reports what it can
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _checkpoint(layout: DataLayout) -> dict[str, Any] | None:

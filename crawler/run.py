@@ -31,6 +31,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 import constellation
 from constellation.contract import DataLayout, snapshot_id_for
 from constellation.errors import (
+    ConstellationError,
     CrawlInterrupted,
     CursorRejected,
     EndlessEmptyPages,
@@ -38,7 +39,7 @@ from constellation.errors import (
     RepeatingPages,
     SuspectSnapshot,
 )
-from constellation.store import read_manifest
+from constellation.store import read_manifest, write_json_atomic
 from crawler.budget import Deadline, watchdog
 from crawler.checkpoint import Checkpoint, Staging, read_part_extras, storage
 from crawler.completeness import ProbeCheck, check_probe, probe_ids, probe_url
@@ -88,8 +89,46 @@ def crawl(
 
     Raises a CrawlError subclass (with its exit code) when the crawl cannot finish; the checkpoint is kept.
     Raises SuspectSnapshot after publishing a snapshot that lost more than `settings.max_drop` of the
-    previous one's models, unless `accept_drop`.
+    previous one's models, unless `accept_drop`. Every attempt, whatever its end, is recorded in
+    `layout.last_crawl` for `constellation status`.
     """
+    started = datetime.now(UTC)
+    try:
+        result = _crawl(
+            layout, scope, endpoint=endpoint, settings=settings, accept_drop=accept_drop, progress=progress, now=now
+        )
+    except ConstellationError as exc:
+        _record_attempt(layout, started, type(exc).__name__, exc.exit_code, str(exc))
+        raise
+    _record_attempt(layout, started, result.status, 0, f"published snapshot {result.snapshot_id}")
+    return result
+
+
+def _record_attempt(layout: DataLayout, started: datetime, outcome: str, exit_code: int, message: str) -> None:
+    record = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "outcome": outcome,
+        "exit_code": exit_code,
+        "message": message[:1000],
+    }
+    try:
+        write_json_atomic(layout.last_crawl, record)
+    except OSError as exc:  # the record is a courtesy to `status`: never let it hide the crawl's own outcome
+        log.warning("could not record the crawl's outcome in %s: %s", layout.last_crawl, exc)
+
+
+def _crawl(
+    layout: DataLayout,
+    scope: Scope,
+    *,
+    endpoint: str | None = None,
+    settings: CrawlSettings | None = None,
+    accept_drop: bool = False,
+    progress: bool = True,
+    now: datetime | None = None,
+) -> CrawlResult:
+    """The crawl itself; `crawl` records how it ended."""
     settings = settings or CrawlSettings()
     endpoint = normalize_endpoint(endpoint or default_endpoint())
     key = scope_key(scope, endpoint)

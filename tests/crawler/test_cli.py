@@ -105,3 +105,46 @@ def test_history_diff_lists_appeared_and_disappeared(tmp_path, data_dir):
                     "--data-dir", str(data_dir))  # fmt: skip
     assert result.exit_code == 0
     assert result.output == "appeared: 2\n  c/three\n  ... and 1 more\ndisappeared: 1\n  b/two\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--timeout", "nan", "--timeout"),
+        ("--timeout", "inf", "--timeout"),
+        ("--timeout", "-1", "--timeout"),
+        ("--max-drop", "nan", "--max-drop"),
+        ("--retries", "-1", "--retries"),
+        ("--page-size", "0", "--page-size"),
+    ],
+)
+def test_nonsense_numbers_are_usage_errors_naming_the_option(hub, data_dir, option, value, says):  # issue #11
+    result = CliRunner().invoke(main, ["crawl", "--endpoint", hub.url, "--data-dir", str(data_dir), option, value])
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "Traceback" not in result.output
+    assert hub.model_requests == []  # refused before asking the Hub anything
+    assert not (data_dir / "snapshots").exists()
+
+
+@pytest.mark.parametrize("endpoint", ["http://[::1", "ftp://example.org", "not a url"])
+def test_a_malformed_endpoint_is_one_line_naming_the_option(data_dir, endpoint):  # issue #11
+    result = CliRunner().invoke(main, ["crawl", "--endpoint", endpoint, "--data-dir", str(data_dir), "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and "--endpoint" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_status_tells_a_crawl_that_failed_before_its_first_page(hub, data_dir):  # issue #11
+    hub.faults.add(Fault("unauthorized", page=0))
+    failed = invoke("crawl", "--endpoint", hub.url, "--data-dir", str(data_dir), *FAST)
+    assert failed.exit_code == 4, failed.output
+
+    status = CliRunner().invoke(main, ["status", "--data-dir", str(data_dir)])
+    assert status.exit_code == 10  # no atlas yet
+    attempt = [line for line in status.output.splitlines() if line.startswith("last attempt:")]
+    assert len(attempt) == 1 and "HubAuthError (exit 4)" in attempt[0], status.output
+
+    ok = invoke("crawl", "--endpoint", hub.url, "--data-dir", str(data_dir), *FAST)
+    assert ok.exit_code == 0, ok.output
+    status = CliRunner().invoke(main, ["status", "--data-dir", str(data_dir)])
+    assert "last attempt:" not in status.output  # the newest attempt published: nothing to warn about
