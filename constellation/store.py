@@ -139,9 +139,9 @@ def same_scope_snapshot_ids(layout: DataLayout, snapshot_id: str) -> list[str]:
 def publishes_by_default(layout: DataLayout, snapshot_id: str) -> tuple[bool, str]:
     """Whether building `snapshot_id` moves atlas/LATEST without --publish, and why (for the log).
 
-    It does when the site shows nothing yet, or when the snapshot is an `ok` full listing of the site's
-    scope no older than what the site shows. A trial, filtered, imported, suspect or older snapshot gets
-    its atlas written, and the site keeps what it shows.
+    It does when the site shows nothing yet or already shows this snapshot's atlas (a rebuild), or when the
+    snapshot is an `ok` full listing of the site's scope no older than what the site shows. A trial,
+    filtered, imported, suspect or older snapshot gets its atlas written, and the site keeps what it shows.
     """
     try:
         latest = layout.latest_atlas_id()
@@ -149,6 +149,8 @@ def publishes_by_default(layout: DataLayout, snapshot_id: str) -> tuple[bool, st
         latest = None
     if latest is None:
         return True, "the site shows no atlas yet"
+    if snapshot_id == latest:  # a rebuild (--force, new code) of what the site shows: it stays shown
+        return True, f"the site already shows atlas {snapshot_id}"
     reason = not_nightly(_manifest_or_empty(layout, snapshot_id), site_scope_key(layout))
     if reason is None and snapshot_id < latest:
         reason = f"older than the atlas the site shows ({latest})"

@@ -143,6 +143,16 @@ def test_a_data_dir_of_imports_only_builds_its_newest_import(tmp_path):
         nightly_snapshot_id(layout)
 
 
+def test_a_forced_rebuild_of_what_the_site_shows_keeps_it_shown_and_says_nothing_else(tmp_path):
+    layout = DataLayout(tmp_path)  # an analyst's import, which no rule would publish on its own
+    write_snapshot(layout, NIGHT1, _rows(3), {"scope": {"import": "csv"}, "scope_key": "import:csv"})
+    build(layout)
+    result = invoke("build", "--data-dir", str(tmp_path), "--snapshot", NIGHT1, "--force")
+    assert result.exit_code == 0, result.output
+    assert "site still shows" not in result.output
+    assert layout.latest_atlas_id() == NIGHT1
+
+
 def test_an_atlas_is_readable_by_a_site_running_as_another_user(tmp_path):
     layout = DataLayout(tmp_path)
     _night(layout, NIGHT1)
