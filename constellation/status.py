@@ -14,7 +14,13 @@ from typing import Any
 
 from constellation.contract import DataLayout, parse_snapshot_id
 from constellation.errors import ContractError
-from constellation.store import in_nightly_scope, partial_scope, read_build_info, read_manifest, site_scope_key
+from constellation.store import (
+    in_nightly_scope,
+    manifest_or_empty,
+    partial_scope,
+    read_build_info,
+    site_scope_key,
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ def read_status(layout: DataLayout, max_age_s: float, now: datetime | None = Non
     for sid in reversed(layout.snapshot_ids()):
         if site is not None and sid <= site:
             break
-        manifest = _manifest(layout, sid)
+        manifest = manifest_or_empty(layout, sid)
         if manifest.get("status", "ok") != "ok" or partial_scope(manifest) is not None:
             continue
         if not in_nightly_scope(manifest, site_key):
@@ -145,13 +151,6 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _manifest(layout: DataLayout, sid: str) -> dict[str, Any]:
-    try:
-        return read_manifest(layout, sid)
-    except (OSError, ContractError):
-        return {}
-
-
 def _build_info(layout: DataLayout, sid: str) -> dict[str, Any] | None:
     try:
         return read_build_info(layout, sid)
@@ -163,7 +162,7 @@ def _last_crawl(layout: DataLayout) -> CrawlStatus | None:
     ids = layout.snapshot_ids()
     if not ids:
         return None
-    manifest = _manifest(layout, ids[-1])
+    manifest = manifest_or_empty(layout, ids[-1])
     stored = (manifest.get("counts") or {}).get("stored")
     return CrawlStatus(
         snapshot_id=ids[-1],

@@ -88,7 +88,8 @@ def partial_scope(manifest: dict[str, Any]) -> str | None:
     return None
 
 
-def _manifest_or_empty(layout: DataLayout, snapshot_id: str) -> dict[str, Any]:
+def manifest_or_empty(layout: DataLayout, snapshot_id: str) -> dict[str, Any]:
+    """The manifest, or {} when it is missing or unreadable (callers that only classify snapshots)."""
     try:
         return read_manifest(layout, snapshot_id)
     except (OSError, ContractError):
@@ -104,7 +105,7 @@ def site_scope_key(layout: DataLayout) -> str | None:
         return None
     if latest is None:
         return None
-    manifest = _manifest_or_empty(layout, latest)
+    manifest = manifest_or_empty(layout, latest)
     if not manifest or partial_scope(manifest) is not None:
         return None
     key = manifest.get("scope_key")
@@ -132,8 +133,8 @@ def same_scope_snapshot_ids(layout: DataLayout, snapshot_id: str) -> list[str]:
     """Published snapshots of the same scope and endpoint as `snapshot_id` (manifest `scope_key`), oldest
     first: the ones whose counts and downloads compare with it (trends, growth). Manifests without a
     scope_key (written before it existed) form one scope."""
-    key = _manifest_or_empty(layout, snapshot_id).get("scope_key")
-    return [sid for sid in layout.snapshot_ids() if _manifest_or_empty(layout, sid).get("scope_key") == key]
+    key = manifest_or_empty(layout, snapshot_id).get("scope_key")
+    return [sid for sid in layout.snapshot_ids() if manifest_or_empty(layout, sid).get("scope_key") == key]
 
 
 def publishes_by_default(layout: DataLayout, snapshot_id: str) -> tuple[bool, str]:
@@ -151,7 +152,7 @@ def publishes_by_default(layout: DataLayout, snapshot_id: str) -> tuple[bool, st
         return True, "the site shows no atlas yet"
     if snapshot_id == latest:  # a rebuild (--force, new code) of what the site shows: it stays shown
         return True, f"the site already shows atlas {snapshot_id}"
-    reason = not_nightly(_manifest_or_empty(layout, snapshot_id), site_scope_key(layout))
+    reason = not_nightly(manifest_or_empty(layout, snapshot_id), site_scope_key(layout))
     if reason is None and snapshot_id < latest:
         reason = f"older than the atlas the site shows ({latest})"
     if reason is not None:
@@ -172,7 +173,7 @@ def nightly_snapshot_id(layout: DataLayout) -> str:
     passed: list[str] = []
     imports: list[str] = []  # ok imports, newest first
     for candidate in reversed(ids):
-        manifest = _manifest_or_empty(layout, candidate)
+        manifest = manifest_or_empty(layout, candidate)
         reason = not_nightly(manifest, site_key)
         if reason is None:
             return candidate

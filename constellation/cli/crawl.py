@@ -3,38 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
 
 import click
 
-from constellation.cli.options import data_dir_option
-
-
-class _Number(click.ParamType):
-    """A finite float in [low, high]: click's FloatRange lets nan and inf through (nan compares false)."""
-
-    name = "number"
-
-    def __init__(self, low: float, high: float) -> None:
-        self.low, self.high = low, high
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        if isinstance(value, float):
-            number = value
-        else:
-            try:
-                number = float(str(value))
-            except ValueError:
-                self.fail(f"{value!r} is not a number; {self._range()}", param, ctx)
-        if not math.isfinite(number) or not self.low <= number <= self.high:
-            self.fail(f"{value!r} is out of range; {self._range()}", param, ctx)
-        return number
-
-    def _range(self) -> str:
-        return f"give a finite number from {self.low:g} to {self.high:g}"
-
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return f"[{self.low:g}..{self.high:g}]"
+from constellation.cli.options import Number, data_dir_option
 
 
 @click.command("crawl")
@@ -65,7 +37,7 @@ class _Number(click.ParamType):
 @click.option(
     "--timeout",
     "timeout_s",
-    type=_Number(0.001, 3600),
+    type=Number(float, 0.001, 3600),
     default=60.0,
     show_default=True,
     help="Deadline in seconds of each attempt, the whole answer included (and of each read in it).",
@@ -73,7 +45,7 @@ class _Number(click.ParamType):
 @click.option(
     "--max-response-size",
     "max_response_mib",
-    type=_Number(0.001, 4096),
+    type=Number(float, 0.001, 4096),
     default=64.0,
     show_default=True,
     help="Largest answer accepted, in MiB (a page of 1000 models is about 1 MiB); a larger one fails.",
@@ -81,7 +53,7 @@ class _Number(click.ParamType):
 @click.option(
     "--max-server-wait",
     "max_server_wait_s",
-    type=_Number(0, 86400),
+    type=Number(float, 0, 86400),
     default=300.0,
     show_default=True,
     help="Longest wait in seconds the Hub may ask for (Retry-After, RateLimit); asked more, the crawl stops (exit 5).",
@@ -95,14 +67,14 @@ class _Number(click.ParamType):
 )
 @click.option(
     "--retry-wait",
-    type=_Number(0, 3600),
+    type=Number(float, 0, 3600),
     default=1.0,
     show_default=True,
     help="First backoff wait in seconds (doubles, up to 8 s); Retry-After/RateLimit win.",
 )
 @click.option(
     "--exhausted-wait",
-    type=_Number(0, 86400),
+    type=Number(float, 0, 86400),
     default=60.0,
     show_default=True,
     help="Seconds to wait before asking again for a page whose retries were exhausted.",
@@ -119,7 +91,7 @@ class _Number(click.ParamType):
 )
 @click.option(
     "--max-drop",
-    type=_Number(0, 1),
+    type=Number(float, 0, 1),
     default=0.2,
     show_default=True,
     help="Mark the snapshot suspect if it has this share fewer models than the median of the last 5 good ones.",
