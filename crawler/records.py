@@ -341,21 +341,14 @@ def _to_table(rows: list[dict[str, Any]]) -> pa.Table:
 # --------------------------------------------------------------------------------------------------
 
 
-def base_models_from_tags(tags: list[str]) -> list[dict[str, str | None]]:
-    """Declared parents from Hub tags: `base_model:<relation>:<id>`, else the relation-less `base_model:<id>`."""
-    with_relation: dict[str, str] = {}
-    plain: list[str] = []
-    for tag in tags:
-        if not isinstance(tag, str) or not tag.startswith(_TAG_PREFIX):
-            continue
-        parts = tag.split(":", 2)
-        if len(parts) == 3 and parts[1] in RELATIONS:
-            with_relation.setdefault(parts[2], parts[1])
-        else:
-            plain.append(tag[len(_TAG_PREFIX) :])
-    out: list[dict[str, str | None]] = [{"id": pid, "relation": rel} for pid, rel in with_relation.items()]
-    out += [{"id": pid, "relation": None} for pid in dict.fromkeys(plain) if pid not in with_relation]
-    return out
+def _declared_parents(model_id: str, tags: Any) -> list[dict[str, str | None]]:
+    """The parents a record's tags declare, read as a crawl reads them (`parse_lineage`, no cardData).
+
+    Values a crawl would set aside (a model naming itself, an unknown relation, a malformed id) are left out
+    here too, so a reference list and a crawled snapshot of the same models declare the same parents.
+    """
+    strings = [tag for tag in (tags if tags is not None else []) if isinstance(tag, str)]
+    return parse_lineage(model_id, strings, None)[0]
 
 
 def snapshot_frame_from_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -366,7 +359,7 @@ def snapshot_frame_from_records(records: pd.DataFrame) -> pd.DataFrame:
             frame[column] = None
     frame["author"] = frame["id"].map(lambda i: i.split("/", 1)[0] if "/" in i else None)
     frame["name"] = frame["id"].map(lambda i: i.split("/", 1)[-1])
-    frame["base_models"] = frame["tags"].map(base_models_from_tags)
+    frame["base_models"] = [_declared_parents(i, tags) for i, tags in zip(frame["id"], frame["tags"])]
     for column in ("created_at", "last_modified", "crawled_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
     for column in ("downloads", "downloads_all_time", "likes", "params_safetensors", "params_gguf"):

@@ -31,7 +31,7 @@ from constellation.evaluate.report import (
     render,
 )
 from crawler.importer import load_reference_snapshots
-from crawler.records import base_models_from_tags, snapshot_frame_from_records
+from crawler.records import snapshot_frame_from_records
 
 
 def test_scores_on_a_hand_made_tiny_case() -> None:
@@ -155,13 +155,18 @@ def test_bad_share_and_no_lineage_are_clear_errors() -> None:
         evaluate_lineage(plain)
 
 
-def test_base_models_from_tags() -> None:
+def test_reference_records_declare_parents_as_a_crawl_reads_them() -> None:
     tags = ["base_model:a/b", "base_model:merge:a/b", "base_model:c/d", "license:mit", "base_model:adapter:e/f"]
-    assert base_models_from_tags(tags) == [
+    odd = ["base_model:x/self", "base_model:bogus:g/h", "base_model:not an id", "base_model:quantized:i/j"]
+    frame = snapshot_frame_from_records(pd.DataFrame({"id": ["x/main", "x/self"], "tags": [tags, odd]}))
+    # The relation tag names the relation of a parent also named plainly; tag order is kept.
+    assert frame.loc[0, "base_models"] == [
         {"id": "a/b", "relation": "merge"},
-        {"id": "e/f", "relation": "adapter"},
         {"id": "c/d", "relation": None},
+        {"id": "e/f", "relation": "adapter"},
     ]
+    # A self-reference, an unknown relation and a malformed id are left out, as the crawler leaves them out.
+    assert frame.loc[1, "base_models"] == [{"id": "i/j", "relation": "quantized"}]
 
 
 def test_orchestrator_takes_one_more_section_with_one_line() -> None:
