@@ -12,7 +12,9 @@ including its retries, passes through it:
   the body stream checks the clock between chunks; past the deadline the attempt fails as a timeout
   (`httpx2.ReadTimeout`), which the library retries like any other;
 - a cap on the size of an answer (`Limits.max_body_bytes`): a larger Content-Length, or a body that
-  grows past it, fails the attempt with `ResponseTooLarge`, which the library does not retry;
+  grows past it, fails the attempt with `ResponseTooLarge`, which the library does not retry. A gzip or
+  deflate body is inflated here, not by httpx, so the cap holds for what it inflates to (a few kB of gzip
+  can hold gigabytes of whitespace);
 - a cap on what the server may ask us to wait (`Limits.max_server_wait_s`): the library would sleep
   whatever `Retry-After` or `RateLimit` says (a day, say); a retried answer that asks for more than the
   cap fails with `ServerWaitTooLong` before the library starts sleeping.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -224,6 +227,94 @@ class _CountingStream(httpx2.SyncByteStream):
         self._inner.close()
 
 
+# Encodings the client asks for (`Accept-Encoding: gzip, deflate`, hub-api.md) and zlib can inflate.
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+_INFLATE_STEP = 1 << 16  # bytes inflated per call, so one small chunk cannot expand past the cap at once
+
+
+class _InflatingStream(httpx2.SyncByteStream):
+    """The body of a gzip- or deflate-encoded answer, inflated with the size cap applied to every stage's
+    output. The transport removes `Content-Encoding`, so httpx does not inflate it a second time."""
+
+    def __init__(self, inner: httpx2.SyncByteStream, encodings: list[str], limits: Limits) -> None:
+        self._inner = inner
+        self._limits = limits
+        # `Content-Encoding: a, b` means a was applied first: inflate b's layer first.
+        self._layers = [_Layer(encoding) for encoding in reversed(encodings)]
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._inner:
+                yield from self._through(chunk, 0)
+            yield from self._through(b"", 0, final=True)
+        except ResponseTooLarge as exc:
+            _count_exception(exc)
+            raise
+
+    def _through(self, data: bytes, depth: int, final: bool = False) -> Iterator[bytes]:
+        if depth == len(self._layers):
+            if data:
+                yield data
+            return
+        layer = self._layers[depth]
+        for piece in layer.inflate(data, final):
+            if layer.produced > self._limits.max_body_bytes:
+                raise _too_large(
+                    f"the body grew past {_mib(self._limits.max_body_bytes)} once inflated "
+                    f"(Content-Encoding: {layer.encoding})",
+                    self._limits,
+                )
+            yield from self._through(piece, depth + 1)
+        if final:
+            yield from self._through(b"", depth + 1, final=True)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _Layer:
+    """One encoding of a body, inflated a bounded step at a time."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.produced = 0
+        self._wbits = _WBITS[encoding]
+        self._inflater = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def inflate(self, data: bytes, final: bool) -> Iterator[bytes]:
+        while data:
+            try:
+                piece = self._inflater.decompress(data, _INFLATE_STEP)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and not self._started:
+                    # Some servers send "deflate" as a raw stream without the zlib header, as httpx allows.
+                    self._wbits, self._inflater = -zlib.MAX_WBITS, zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._started = True
+                    continue
+                raise httpx2.DecodingError(f"the body is not valid {self.encoding}: {exc}") from exc
+            self._started = True
+            data = self._inflater.unconsumed_tail
+            self.produced += len(piece)
+            if piece:
+                yield piece
+        if final:
+            rest = self._inflater.flush()
+            self.produced += len(rest)
+            if rest:
+                yield rest
+
+
+def _inflated_here(response: httpx2.Response) -> list[str] | None:
+    """The encodings of the body when this module inflates them all; None when httpx keeps the job (none,
+    or one zlib cannot do, which the client never asks for)."""
+    values = response.headers.get_list("content-encoding", split_commas=True)
+    encodings = [value.strip().lower() for value in values if value.strip().lower() not in ("", "identity")]
+    if encodings and all(encoding in _WBITS for encoding in encodings):
+        return encodings
+    return None
+
+
 class _CountingTransport(httpx2.BaseTransport):
     def __init__(self, inner: httpx2.BaseTransport) -> None:
         self._inner = inner
@@ -253,7 +344,12 @@ class _CountingTransport(httpx2.BaseTransport):
             _check_server_wait(response, limits)
             _check_declared_length(response, limits)
         # A sync transport's responses carry sync streams; the declared type also allows async ones.
-        response.stream = _CountingStream(cast(httpx2.SyncByteStream, response.stream), limits, deadline)
+        stream: httpx2.SyncByteStream = _CountingStream(cast(httpx2.SyncByteStream, response.stream), limits, deadline)
+        encodings = _inflated_here(response) if limits is not None else None
+        if encodings is not None and limits is not None:
+            stream = _InflatingStream(stream, encodings, limits)
+            del response.headers["content-encoding"]
+        response.stream = stream
         return response
 
     def close(self) -> None:

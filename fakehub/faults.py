@@ -53,6 +53,10 @@ FAULT_PARAMS: dict[str, dict[str, Any]] = {
     # Content-Length until the client hangs up, or until `stop_after` bytes (0: never); `declare_length`
     # announces a Content-Length of 1 TB instead
     "endless_body": {"stop_after": 0, "declare_length": False},
+    # issue #11: a 200 sent with `Content-Encoding: gzip` whose page is padded with whitespace to inflate to
+    # `inflates_to` bytes from a body about a thousandth of that: valid JSON, the page's own items (a crawl
+    # that inflates it within its size cap gets the page; one that does not must stop reading at the cap)
+    "compression_bomb": {"inflates_to": 64 * 2**20},
     # row 14: 400 {"error":"Invalid cursor"}
     "invalid_cursor": {},
     # row 15: 404 for the page's URL
@@ -142,6 +146,13 @@ def _check_params(kind: str, params: dict[str, Any]) -> None:
         positive_number("interval")
         if not isinstance(params["bytes"], int) or params["bytes"] < 1:
             raise FakeHubError(f"fault 'trickle_body': bytes must be an integer >= 1, got {params['bytes']!r}")
+    inflates_to = params.get("inflates_to")
+    if kind == "compression_bomb" and (
+        isinstance(inflates_to, bool) or not isinstance(inflates_to, int) or inflates_to < 1
+    ):
+        raise FakeHubError(
+            f"fault 'compression_bomb': inflates_to must be an integer >= 1 (bytes), got {inflates_to!r}"
+        )
     if kind == "endless_body" and (not isinstance(params["stop_after"], int) or params["stop_after"] < 0):
         raise FakeHubError(
             f"fault 'endless_body': stop_after must be an integer >= 0 (0: never), got {params['stop_after']!r}"

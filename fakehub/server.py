@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import gzip
 import json
 import logging
 import math
@@ -336,6 +337,10 @@ class FakeHub:
             response.trickle_seconds = params["seconds"]
         elif kind == "trickle_body":
             response.drip = (float(params["interval"]), int(params["bytes"]))
+        elif kind == "compression_bomb":
+            padded = body[:-1] + b" " * max(0, int(params["inflates_to"]) - len(body)) + body[-1:]
+            response.body = gzip.compress(padded, compresslevel=9, mtime=0)
+            response.headers.append(("Content-Encoding", "gzip"))
         elif kind == "endless_body":
             response.endless, response.close = int(params["stop_after"]), True
             response.declared_length = 10**12 if params["declare_length"] else -1  # -1: no Content-Length

@@ -109,6 +109,24 @@ def test_one_endless_body_is_retried_like_a_bad_body(layout, records, settings):
     assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
 
 
+def test_a_gzip_body_that_inflates_past_the_cap_is_cut_while_inflating(layout, records, settings):
+    # 8 MiB of whitespace in ~8 kB of gzip: before, httpx inflated it whole, past the 1 MiB cap on raw bytes.
+    capped = tighter(settings, max_response_bytes=MIB)
+    error, checkpoint = stops_with(
+        layout, records, capped, ListingError, Fault("compression_bomb", page=1, times=-1, inflates_to=8 * MIB),
+        match=r"grew past 1 MiB once inflated \(Content-Encoding: gzip\)",
+    )  # fmt: skip
+    assert error.exit_code == 6 and checkpoint.pages == 1
+    assert checkpoint.retries == {"too_large": settings.page_attempts}
+
+
+def test_a_gzip_body_within_the_cap_is_inflated_once_and_read_whole(layout, records, settings):
+    result, hub = crawl_with(layout, records, settings, Fault("compression_bomb", page=2, inflates_to=2 * MIB))
+    assert hub.faults.fired
+    assert result.manifest["retries"] == {}
+    assert [r["id"] for r in snapshot_rows(layout, result.snapshot_id)] == text_generation_ids(records)
+
+
 # -- a cap on any server-requested wait -------------------------------------------------------------------
 
 LONG_WAITS = [

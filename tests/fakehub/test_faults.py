@@ -277,6 +277,20 @@ def test_endless_body_keeps_coming_with_no_length_or_a_false_one(hub, declare): 
     assert received > 4 * 1024 * 1024
 
 
+def test_compression_bomb_is_a_small_gzip_body_the_client_inflates_whole(hub):  # issue #11
+    hub.faults.add(Fault("compression_bomb", page=0, inflates_to=4 * 1024 * 1024))
+    response = http_backoff("GET", hub.url + "/api/models", max_retries=0)
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) < 64 * 1024  # what travels
+    assert len(response.content) == 4 * 1024 * 1024  # what the client holds: the library inflates it all
+    assert len(response.json()) == PAGE_SIZE  # still the page's own items
+
+
+def test_compression_bomb_size_must_be_a_positive_integer():
+    with pytest.raises(FakeHubError, match="inflates_to must be an integer >= 1"):
+        Fault("compression_bomb", inflates_to=0)
+
+
 def test_repeat_ids_serves_the_same_items_under_new_cursors(hub, records):  # issue #11
     hub.faults.add(Fault("repeat_ids", page=1, times=3))
     seen = [m.id for m in islice(listing(hub), 5 * PAGE_SIZE)]
