@@ -68,7 +68,8 @@ def _size_rows(result: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]
 def calibration_text(calibration: dict[str, Any]) -> str:
     """The calibration table: for each rule, and each evidence kind (rule × band of hand-set confidence),
     how many masked declarations it proposed a parent for, how many it got right, and the confidence such
-    proposals get (a dash: the rule has too few examples, its hand-set confidences stay)."""
+    proposals get (the rule's drawn towards the snapshot's precision, the kind's towards its rule's and made
+    to rise with the band; see genealogy.calibration)."""
     rows = pd.DataFrame(calibration.get("table") or [])
     head = f"calibration on the snapshot's own masked declarations: {calibration.get('note', '')}"
     if rows.empty:
