@@ -70,6 +70,17 @@ MORE_MARKERS = [
         "darkidol-llama-3.1-8b-instruct-1.1-uncensored",
     ),
     ("deepseek-r1-distill-llama-8b-unsloth-bnb-4bit", "deepseek-r1-distill-llama-8b"),
+    # Issue 10's export forms: toolkit names, ARM repacks, exllama head bits, act-order, AWQ kernels, vLLM.
+    ("Phi-3.5-mini-instruct-autoawq-int4-gs128-asym", "phi-3.5-mini-instruct"),
+    ("Qwen2.5-7B-Instruct-int4-sym-inc", "qwen2.5-7b-instruct"),
+    ("Qwen2-VL-2B-Instruct-OpenVINO-INT4-ASYM-64", "qwen2-vl-2b-instruct"),
+    ("Llama-3.2-1B-Instruct-Q4_0-Arm-AArch64-GGUF", "llama-3.2-1b-instruct"),
+    ("Magicoder-S-CL-7B-6.0bpw-hb6-exl2", "magicoder-s-cl-7b"),
+    ("llama-3-70B-Instruct-abliterated-exl-3.3bpw8h", "llama-3-70b-instruct-abliterated"),
+    ("SambaLingo-Hungarian-Chat-bpw4.4", "sambalingo-hungarian-chat"),
+    ("SOLAR-10.7B-Instruct-v1.0-gptq-8bit-32g-actorder_True", "solar-10.7b-instruct-v1.0"),
+    ("aya-23-8B-AWQ-GEMM", "aya-23-8b"),
+    ("Yi-6B-200K-AWQ-VLLM", "yi-6b-200k"),
 ]
 
 
