@@ -95,7 +95,8 @@ def _lineage_text(scores: LineageScores) -> str:
         f"{cell(scores.relation_agreement)} of correct parents; parent and relation right in "
         f"{cell(overall.get('precision_relation'))} of proposals\n"
         f"calibration error (|confidence − precision| in 0.1 bands, weighted by proposals): "
-        f"{cell(scores.calibration_error)} (target ≤ {TARGET_CALIBRATION_ERROR})"
+        f"{cell(scores.calibration_error)} (target ≤ {TARGET_CALIBRATION_ERROR}; a perfectly calibrated scorer "
+        f"would show {cell(scores.calibration_error_floor)} from sampling noise alone at this sample size)"
     )
     if scores.before is not None:
         b = scores.before
@@ -103,7 +104,7 @@ def _lineage_text(scores: LineageScores) -> str:
             f"\nbefore calibration (hand-set confidences, threshold {b['threshold']}): {b['proposals']} proposals, "
             f"precision {cell(b['precision'])}, relation right {cell(b.get('precision_relation'))}, recall "
             f"{cell(b['recall'])}, quantized recall {cell(b['recall_quantized'])}, calibration error "
-            f"{cell(b['calibration_error'])}"
+            f"{cell(b['calibration_error'])} (floor {cell(b.get('calibration_error_floor'))})"
         )
     if scores.calibration is not None:
         head += "\n\n" + calibration_text(scores.calibration)
