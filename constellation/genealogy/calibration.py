@@ -65,7 +65,7 @@ BAND = 0.1  # evidence kinds split a rule by its hand-set confidence in bands th
 WILSON_Z = 1.96
 # Words the edge evidence ends with; the model page reads them to say how sure a guess is.
 MEASURED_NOTE = "; confidence measured on this snapshot's own declarations"
-HAND_SET_NOTE = "; confidence set by hand (too few masked declarations of this kind to measure it)"
+HAND_SET_NOTE = "; confidence set by hand (no masked declaration of this rule to measure it)"
 
 
 def wilson_lower_bound(correct: np.ndarray | int, total: np.ndarray | int, z: float = WILSON_Z) -> np.ndarray:
