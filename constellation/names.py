@@ -444,8 +444,10 @@ def params_from_name(name: str) -> NameSize:
 # `-BNB-NF4-BF16`, `-GGUF-IQ-Imatrix`). Format conversions (fp16, bf16, onnx, mlx, openvino, coreml) count:
 # this list answers "is this repo a copy of another model", not "are its weights packed".
 QUANTIZATION_MARKERS = (
-    r"gguf|ggml(?:v[0-9])?|gptq|awq|exl2|exl3|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp16|f16|bf16"
-    r"|f32|fp32|float8|float16|qint[248]|(?:int|float|uint)?[1-8]-?bits?|[0-9]+(?:[._][0-9]+)?-?bpw|h[4-8]|i1"
+    r"gguf|ggml(?:v[0-9])?|gptq|awq|exl[23]?|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp16|f16|bf16"
+    r"|f32|fp32|float8|float16|qint[248]|(?:int|float|uint)?[1-8]-?bits?|i1"
+    # exllama's bits per weight and head bits: `-6.0bpw-h6`, `-6.0bpw-hb6`, `-3.3bpw8h`, `-bpw4`.
+    r"|[0-9]+(?:[._][0-9]+)?-?bpw(?:[0-9]h)?|bpw[0-9](?:[._][0-9])?|hb?[4-8]"
     r"|imat|imatrix(?:[-_]request)?|iq|openvino|ov|ct2|ctranslate2|quanto|smashed|compressed[-_]tensors"
     r"|quantized|quantised|quant|quants|marlin(?:[-_]?24)?|hqq|eetq|smoothquant|tensorrt|trt|coreml|tflite|llamafile"
     # Markers that only mean a format next to another word: FP8 variants (`-FP8-Dynamic`, `-FP8-KV`), static
@@ -456,7 +458,10 @@ QUANTIZATION_MARKERS = (
     r"|g(?:32|64|128)|channelwise|unsloth[-_]bnb"
     # Export names of the quantisation toolkits (issue 10): AutoAWQ / AutoRound / GPTQModel / Intel's
     # `-autoawq-int4-gs128-asym`, `-int4-sym-inc`, `-AutoRound-GPTQ-4bit`, `-GPTQModel-4bit-128g`.
-    r"|autoawq|auto[-_]?round|gptqmodel|gs(?:32|64|128)|(?:32|64|128)g|a?sym(?:[-_]inc)?"
+    r"|autoawq|auto[-_]?round|gptqmodel|gs(?:32|64|128)|(?:1|32|64|128)g|a?sym(?:[-_](?:inc|32|64|128))?"
+    # GPTQ's act-order flag (`-gptq-8bit-32g-actorder_True`), AWQ's kernels (`-AWQ-GEMM`), vLLM builds, and
+    # llama.cpp's ARM repacks (`-Q4_0-Arm-AArch64`, OpenVINO's `-INT4-ASYM-64` group size above).
+    r"|actorder[-_]?(?:true|false)|gem[mv]|vllm|(?:arm[-_])?aarch64"
     r"|q[0-9](?:_[0-9a-z]{1,2}){0,3}|iq[0-9](?:_[0-9a-z]{1,3}){0,2}|q[0-9]f[0-9]{1,2}(?:_[0-9])?"
 )
 

@@ -3,7 +3,8 @@
     snapshot ─► hide_lineage (seeded share of models with declared parents: base_models and base_model tags)
              ─► declared_lineage + infer_lineage on what is left
              ─► score_proposals against the hidden parents: precision / recall by relation, PR curve,
-                 calibration error (does a confidence of 0.8 mean 8 in 10 right?)
+                 calibration error (does a confidence of 0.8 mean 8 in 10 right?) and its floor (what a
+                 perfectly calibrated scorer would show from sampling noise at this number of proposals)
              ─► the same after calibration (genealogy.calibration: each rule's precision measured on the
                  masked snapshot's *visible* declarations, so the hidden answers play no part in it)
 
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from constellation.contract import RELATIONS
 from constellation.errors import EvaluationError, NoDeclaredLineage
@@ -49,12 +51,14 @@ class LineageScores:
     relation_agreement: float | None  # among correct parents, share whose inferred relation matches
     examples: list[dict[str, Any]] = field(default_factory=list)  # a few wrong proposals, for reading
     calibration_error: float | None = None  # weighted over 0.1 bands of confidence (calibration_error)
+    calibration_error_floor: float | None = None  # what sampling noise alone gives (calibration_error_floor)
     calibration: dict[str, Any] | None = None  # the calibration table these confidences come from
     before: dict[str, Any] | None = None  # the same proposals with hand-set confidences and threshold
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "calibration_error": self.calibration_error,
+            "calibration_error_floor": self.calibration_error_floor,
             "calibration": self.calibration,
             "before_calibration": self.before,
             "hidden": self.hidden,
@@ -124,6 +128,25 @@ def calibration_error(confidence: np.ndarray, correct: np.ndarray, band: float =
     frame = pd.DataFrame({"bin": bins, "conf": conf, "ok": np.asarray(correct, dtype=float)})
     per = frame.groupby("bin").agg(n=("ok", "size"), conf=("conf", "mean"), ok=("ok", "mean"))
     return round(float((per["n"] * (per["conf"] - per["ok"]).abs()).sum() / per["n"].sum()), 4)
+
+
+def calibration_error_floor(confidence: np.ndarray, band: float = 0.1) -> float | None:
+    """The calibration error a perfectly calibrated scorer would still show on this many proposals: in each
+    `band`-wide band of n proposals of mean confidence p, the expected |precision − p| when the number right
+    is Binomial(n, p), weighted by proposals as `calibration_error` is. None without proposals.
+
+    At a few hundred proposals the measured error cannot be read much below this: sampling noise alone puts
+    it there (4 proposals at 0.5 are off by 0.19 on average, 400 by 0.02)."""
+    conf = np.asarray(confidence, dtype=float)
+    if len(conf) == 0:
+        return None
+    bins = np.minimum(np.floor(np.round(conf / band, 6)), round(1 / band) - 1).astype(int)
+    per = pd.DataFrame({"bin": bins, "conf": conf}).groupby("bin")["conf"].agg(["size", "mean"])
+    total = 0.0
+    for n, p in zip(per["size"].to_numpy(dtype=int).tolist(), per["mean"].to_numpy(dtype=float).tolist()):
+        k = np.arange(n + 1)
+        total += n * float((binom.pmf(k, n, min(max(p, 0.0), 1.0)) * np.abs(k / n - p)).sum())
+    return round(total / len(conf), 4)
 
 
 def _primary_truth_relation(truth: pd.DataFrame) -> pd.Series:
@@ -242,6 +265,7 @@ def score_proposals(
         relation_agreement=agreement,
         examples=examples,
         calibration_error=calibration_error(scored["confidence"].to_numpy(dtype=float), scored["correct"].to_numpy()),
+        calibration_error_floor=calibration_error_floor(scored["confidence"].to_numpy(dtype=float)),
     )
 
 
@@ -253,6 +277,7 @@ def _summary(scores: LineageScores) -> dict[str, Any]:
         **scores.overall,
         "recall_quantized": float(quantized),
         "calibration_error": scores.calibration_error,
+        "calibration_error_floor": scores.calibration_error_floor,
     }
 
 

@@ -68,7 +68,8 @@ def _size_rows(result: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]
 def calibration_text(calibration: dict[str, Any]) -> str:
     """The calibration table: for each rule, and each evidence kind (rule × band of hand-set confidence),
     how many masked declarations it proposed a parent for, how many it got right, and the confidence such
-    proposals get (a dash: the rule has too few examples, its hand-set confidences stay)."""
+    proposals get (the rule's drawn towards the snapshot's precision, the kind's towards its rule's and made
+    to rise with the band; see genealogy.calibration)."""
     rows = pd.DataFrame(calibration.get("table") or [])
     head = f"calibration on the snapshot's own masked declarations: {calibration.get('note', '')}"
     if rows.empty:
@@ -94,7 +95,8 @@ def _lineage_text(scores: LineageScores) -> str:
         f"{cell(scores.relation_agreement)} of correct parents; parent and relation right in "
         f"{cell(overall.get('precision_relation'))} of proposals\n"
         f"calibration error (|confidence − precision| in 0.1 bands, weighted by proposals): "
-        f"{cell(scores.calibration_error)} (target ≤ {TARGET_CALIBRATION_ERROR})"
+        f"{cell(scores.calibration_error)} (target ≤ {TARGET_CALIBRATION_ERROR}; a perfectly calibrated scorer "
+        f"would show {cell(scores.calibration_error_floor)} from sampling noise alone at this sample size)"
     )
     if scores.before is not None:
         b = scores.before
@@ -102,7 +104,7 @@ def _lineage_text(scores: LineageScores) -> str:
             f"\nbefore calibration (hand-set confidences, threshold {b['threshold']}): {b['proposals']} proposals, "
             f"precision {cell(b['precision'])}, relation right {cell(b.get('precision_relation'))}, recall "
             f"{cell(b['recall'])}, quantized recall {cell(b['recall_quantized'])}, calibration error "
-            f"{cell(b['calibration_error'])}"
+            f"{cell(b['calibration_error'])} (floor {cell(b.get('calibration_error_floor'))})"
         )
     if scores.calibration is not None:
         head += "\n\n" + calibration_text(scores.calibration)

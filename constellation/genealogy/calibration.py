@@ -5,10 +5,15 @@
                        ─► right when the proposed parent is one the child declared
     ─► table: per rule, and per evidence kind (rule × band of the hand-set confidence), proposals, correct,
        precision and its Wilson lower bound
-    ─► calibrated confidence of a proposal = precision of its evidence kind, drawn towards its rule's
-       precision by KIND_PRIOR_WEIGHT pseudo-proposals (a kind with 5 examples is mostly its rule, one with
-       200 mostly itself); a rule with fewer than `min_support` masked proposals keeps its hand-set
-       RuleConfidence values
+    ─► every rule seen is measured: its precision is drawn towards the snapshot's overall precision by
+       RULE_PRIOR_WEIGHT pseudo-proposals (a beta prior whose mean is learned from the snapshot: a rule with
+       8 examples is mostly the snapshot's average, one with 500 mostly itself)
+    ─► each evidence kind's precision is drawn towards its rule's by KIND_PRIOR_WEIGHT pseudo-proposals, then
+       made monotone over the bands of its rule (isotonic regression, weighted by proposals): within a rule,
+       stronger hand-set evidence never gets a lower confidence than weaker evidence
+    ─► calibrated confidence of a proposal = that of its evidence kind; a kind never seen in the masked set
+       takes the value of the nearest band of its rule that was seen (the lower one on a tie); a rule never
+       seen keeps its hand-set RuleConfidence values
     ─► threshold = the lowest calibrated confidence at which the precision of everything at or above it
        reaches the target (0.90) on the masked declarations
 
@@ -42,10 +47,16 @@ DEFAULT_TARGET_PRECISION = 0.90
 MAX_FOLD_SHARE = 0.1
 WORK_ROWS = 100_000  # folds × models at most (but always one fold): bounds the cost of calibration
 DEFAULT_SAMPLE = 50_000  # masked declared children at most; enough for every rule, bounded at 3M models
-# A rule needs this many masked proposals before its measured precision replaces its hand-set confidences. At
-# 50, the standard error of a precision near 0.8 is about 0.057 and its 95 % interval about ±0.11: below that
-# the measured value is no surer than the hand-set one, whose over-statement on real data was 0.08-0.11.
+# Calibration needs this many masked proposals in all, else confidences and threshold stay hand-set: at 50,
+# the standard error of a precision near 0.8 is about 0.057, no surer than the hand-set values (whose
+# over-statement on real data was 0.08-0.11). A rule with fewer is still measured: the prior below keeps it
+# near the snapshot's average until its own examples say otherwise.
 DEFAULT_MIN_SUPPORT = 50
+# A rule's precision counts as this many proposals of the snapshot's overall precision besides its own (a
+# beta prior). A cut-off instead (a rule below 50 masked proposals kept its hand-set values) left the rarer
+# rules 0.1-0.3 over-confident on hf-top-downloads: their hand-set values were guesses, their few measured
+# proposals already said so, and 20 pseudo-proposals keep a rule with 3 lucky ones from reading 1.0.
+RULE_PRIOR_WEIGHT = 20
 # A kind's precision counts as this many proposals of its rule's precision besides its own: pooling a rule
 # whole hides that its weak kinds are far weaker (on hf-model-trees, prefix matches right 75 % of the time
 # overall but 5 % in the 0.5 band), while a kind's own handful of examples is noisy.
@@ -54,7 +65,7 @@ BAND = 0.1  # evidence kinds split a rule by its hand-set confidence in bands th
 WILSON_Z = 1.96
 # Words the edge evidence ends with; the model page reads them to say how sure a guess is.
 MEASURED_NOTE = "; confidence measured on this snapshot's own declarations"
-HAND_SET_NOTE = "; confidence set by hand (too few masked declarations of this kind to measure it)"
+HAND_SET_NOTE = "; confidence set by hand (no masked declaration of this rule to measure it)"
 
 
 def wilson_lower_bound(correct: np.ndarray | int, total: np.ndarray | int, z: float = WILSON_Z) -> np.ndarray:
@@ -100,15 +111,15 @@ class Calibration:
             return raw.copy(), np.zeros(len(proposals), dtype=bool)
         used = self.table[self.table["used"]]
         kinds = used[used["level"] == "evidence"]
-        kind_of = dict(zip(zip(kinds["rule"], kinds["band"]), kinds["calibrated"]))
-        rules = used[used["level"] == "rule"]
-        rule_of = dict(zip(rules["rule"], rules["calibrated"]))
+        bands_of: dict[str, list[tuple[float, float]]] = {}
+        for rule, band, value in zip(kinds["rule"], kinds["band"], kinds["calibrated"]):
+            bands_of.setdefault(str(rule), []).append((float(band), float(value)))
         out = raw.copy()
         measured = np.zeros(len(proposals), dtype=bool)
         for i, (rule, band) in enumerate(zip(proposals["rule"].astype(str).tolist(), confidence_band(raw).tolist())):
-            value = kind_of.get((rule, band), rule_of.get(rule))
-            if value is not None:
-                out[i], measured[i] = value, True
+            seen = bands_of.get(rule)
+            if seen:
+                out[i], measured[i] = nearest_band_value(seen, band), True
         return out, measured
 
     def apply(self, proposals: pd.DataFrame) -> pd.DataFrame:
@@ -202,7 +213,7 @@ _TABLE_COLUMNS = {
 }
 
 
-def _table(scored: pd.DataFrame, min_support: int) -> pd.DataFrame:
+def _table(scored: pd.DataFrame) -> pd.DataFrame:
     if scored.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _TABLE_COLUMNS.items()})
     with_band = scored.assign(band=confidence_band(scored["confidence"]))
@@ -216,13 +227,40 @@ def _table(scored: pd.DataFrame, min_support: int) -> pd.DataFrame:
     table["correct"] = table["correct"].astype(int)
     table["precision"] = (table["correct"] / table["proposals"]).round(4)
     table["wilson_low"] = wilson_lower_bound(table["correct"], table["proposals"]).round(4)
-    rule_precision = table["rule"].map(table[table["level"] == "rule"].set_index("rule")["precision"])
-    rule_support = table["rule"].map(table[table["level"] == "rule"].set_index("rule")["proposals"])
-    table["used"] = rule_support >= min_support
-    shrunk = (table["correct"] + KIND_PRIOR_WEIGHT * rule_precision) / (table["proposals"] + KIND_PRIOR_WEIGHT)
-    table["calibrated"] = np.where(table["level"] == "rule", table["precision"], shrunk.round(4))
-    table["calibrated"] = table["calibrated"].where(table["used"])
+    rules = table["level"] == "rule"
+    overall = float(by_rule["sum"].sum() / by_rule["size"].sum())
+    rule_value = (table["correct"] + RULE_PRIOR_WEIGHT * overall) / (table["proposals"] + RULE_PRIOR_WEIGHT)
+    rule_value = table["rule"].map(rule_value[rules].set_axis(table.loc[rules, "rule"]))
+    shrunk = (table["correct"] + KIND_PRIOR_WEIGHT * rule_value) / (table["proposals"] + KIND_PRIOR_WEIGHT)
+    calibrated = np.where(rules, rule_value, shrunk)
+    for rule in table.loc[rules, "rule"].tolist():
+        # Bands ascending, so the fitted values rise with the hand-set strength of the evidence.
+        kinds = table.index[(~rules & (table["rule"] == rule)).to_numpy()][::-1]
+        position = table.index.get_indexer(kinds)
+        calibrated[position] = isotonic(calibrated[position], table.loc[kinds, "proposals"].to_numpy(dtype=float))
+    table["used"] = True  # every rule seen in the masked set is measured (min_support: for calibration as a whole)
+    table["calibrated"] = np.round(calibrated.astype(float), 4)
     return table[list(_TABLE_COLUMNS)].reset_index(drop=True)
+
+
+def nearest_band_value(seen: list[tuple[float, float]], band: float) -> float:
+    """The calibrated value of the seen (band, value) nearest to `band`; on a tie the lower band's, since
+    evidence between two measured kinds is no stronger than the weaker of them."""
+    return min(seen, key=lambda bv: (round(abs(bv[0] - band), 6), bv[0]))[1]
+
+
+def isotonic(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The non-decreasing sequence nearest to `values` in weighted least squares (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [weighted mean, weight, length]
+    for v, w in zip(np.asarray(values, dtype=float).tolist(), np.asarray(weights, dtype=float).tolist()):
+        blocks.append([v, w, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            v2, w2, n2 = blocks.pop()
+            v1, w1, n1 = blocks.pop()
+            total = w1 + w2
+            mean = (v1 * w1 + v2 * w2) / total if total > 0 else (v1 + v2) / 2
+            blocks.append([mean, total, n1 + n2])
+    return np.array([b[0] for b in blocks for _ in range(int(b[2]))], dtype=float)
 
 
 def threshold_for(confidence: np.ndarray, correct: np.ndarray, target: float) -> float | None:
@@ -259,7 +297,7 @@ def calibrate_lineage(
     fold_size, folds = fold_plan(len(declared), len(models), sample)
     rows = np.random.default_rng(seed).permutation(declared)[: fold_size * folds]
     scored = _masked_proposals(models, declared_edges, rows, fold_size, rules)
-    table = _table(scored, min_support)
+    table = _table(scored)
     n, right = int(len(scored)), int(scored["correct"].sum())
     calibration = Calibration(
         table=table,

@@ -54,6 +54,7 @@ class RuleConfidence:
     """Confidence given to each kind of evidence (set by hand, checked by evaluate_lineage)."""
 
     name_and_siblings_agree: float = 0.97
+    own_export: float = 0.95  # an owner's quantisation of its own model (`org/Model-GGUF` of `org/Model`)
     quantized_name_match: float = 0.9
     quantized_loose_match: float = 0.8  # same words in another order, or packaging words appended
     sibling_vote_max: float = 0.9  # scaled by the share and number of sibling votes
@@ -130,6 +131,12 @@ class _Features:
     well_known: np.ndarray  # in the top decile of downloads of this snapshot
     specific: np.ndarray  # the key names a particular model: it has a digit or three tokens ("bot" does not)
     declared_in: np.ndarray  # how many models of the snapshot declare this model as a parent
+
+    @cached_property
+    def owner(self) -> np.ndarray:
+        """The lower-cased owner of each id ("" for legacy ids without one)."""
+        ids = pd.Series(self.ids).astype(str)
+        return ids.str.lower().str.partition("/")[0].where(ids.str.contains("/", regex=False), "").to_numpy(object)
 
     @cached_property
     def row_of(self) -> pd.Series:
@@ -468,14 +475,7 @@ def _owner_habits(
     if declared.empty or named.empty:
         return pd.DataFrame(columns=columns)
     base_of = _single_declared_parent(f, declared)
-    owner = (
-        pd.Series(f.ids)
-        .astype(str)
-        .str.lower()
-        .str.partition("/")[0]
-        .where(pd.Series(f.ids).astype(str).str.contains("/", regex=False), "")
-        .to_numpy(dtype=object)
-    )
+    owner = f.owner
     learn = declared["target"].map(f.row_of).dropna().astype(np.int64).unique()
     learn = learn[f.quantized[learn]]
     seen = _name_matches(f, learn, cands)
@@ -538,6 +538,69 @@ def _score_owner_habits(f: _Features, habits: pd.DataFrame, rules: RuleConfidenc
         + "' that name a repo declare that repo's parent"
     )
     return _proposals(child, habits["parent_id"].to_numpy(dtype=object), conf, evidence, "owner habit")
+
+
+def _declares_elsewhere(f: _Features, declared: pd.DataFrame) -> np.ndarray:
+    """Whether each model declares a parent under another owner (a fine-tune of someone else's model)."""
+    out = np.zeros(len(f.ids), dtype=bool)
+    if declared.empty:
+        return out
+    rows = declared["target"].map(f.row_of)
+    known = rows.notna().to_numpy()
+    rows = rows[known].to_numpy(dtype=np.int64)
+    sources = declared["source"].astype(str).str.lower().to_numpy()[known]
+    source_owner = np.array([s.partition("/")[0] if "/" in s else "" for s in sources], dtype=object)
+    out[rows[source_owner != f.owner[rows]]] = True
+    return out
+
+
+def _own_exports(f: _Features, children: np.ndarray, declared: pd.DataFrame) -> pd.DataFrame:
+    """Quantised children whose own owner holds a clean model with the same name key: `Qwen/Qwen2-7B-
+    Instruct-GGUF` of `Qwen/Qwen2-7B-Instruct`, `TheBloke`'s or `unsloth`'s namesakes notwithstanding. An
+    owner that exports its own model quantises that repo, not a same-named copy elsewhere; among several of
+    its own namesakes, the most downloaded. Returns child, parent, known (dates), indexed by nothing.
+
+    Not when that model is a fine-tune of another owner's model (`NousResearch/Hermes-3-Llama-3.1-8B`,
+    `cognitivecomputations/dolphin-…`): fine-tuners' own GGUFs declare the upstream base about as often as
+    their own model (on hf-top-downloads, 5 of 9), so such children are left to the other rules."""
+    columns = ["child", "parent", "known"]
+    children = children[f.quantized[children] & (f.owner[children] != "")]
+    clean = np.flatnonzero(~f.quantized & (f.key != "") & (f.owner != "") & ~_declares_elsewhere(f, declared))
+    if len(children) == 0 or len(clean) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, (np.int64, np.int64, bool))})
+    own = pd.DataFrame({"owner": f.owner[clean], "lookup": f.key[clean], "parent": clean, "dl": f.downloads[clean]})
+    own = own.sort_values(["owner", "lookup", "dl", "parent"], ascending=[True, True, False, True])
+    own = own.drop_duplicates(["owner", "lookup"])
+    # A copy of another owner's more used or more declared model (`MaziyarPanahi/Mistral-7B-Instruct-v0.3`
+    # of mistralai's) is no original: its owner's GGUF usually declares the model it copies.
+    # The original is the namesake most declared by the Hub's models, then the oldest (re-uploads such as
+    # `unsloth/…` come later, and may be more downloaded), then the most downloaded.
+    created = np.where(f.created < 0, np.iinfo(np.int64).max, f.created)
+    order = pd.DataFrame({"lookup": f.key[clean], "n_in": -f.declared_in[clean], "t": created[clean]})
+    order = order.assign(dl=-f.downloads[clean])
+    top = order.sort_values(["lookup", "n_in", "t", "dl"]).drop_duplicates("lookup").set_index("lookup")
+    rank = order.assign(parent=clean).set_index("parent").loc[own["parent"].to_numpy(), ["n_in", "t", "dl"]]
+    best = top.loc[own["lookup"].to_numpy()]
+    own = own[(rank.to_numpy() == best.to_numpy()).all(axis=1)]
+    asked = pd.DataFrame({"child": children, "owner": f.owner[children], "lookup": f.key[children]})
+    pairs = asked.merge(own, on=["owner", "lookup"], how="inner")
+    pairs = pairs[pairs["child"] != pairs["parent"]]
+    allowed, known = _older_or_unknown(f, pairs["parent"].to_numpy(), pairs["child"].to_numpy())
+    return pairs.assign(known=known)[allowed][columns].reset_index(drop=True)
+
+
+def _score_own_exports(f: _Features, own: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
+    child = own["child"].to_numpy(dtype=np.int64)
+    parent_id = f.ids[own["parent"].to_numpy(dtype=np.int64)]
+    conf = rules.own_export + np.where(own["known"].to_numpy(dtype=bool), 0.0, rules.dates_unknown)
+    evidence = (
+        "name key '"
+        + pd.Series(f.key[child])
+        + "' matches "
+        + pd.Series(parent_id)
+        + "'s name, under the same owner (child carries a quantisation/format marker)"
+    )
+    return _proposals(child, parent_id, conf, evidence, "own export")
 
 
 def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame) -> pd.DataFrame:
@@ -800,6 +863,15 @@ def infer_lineage(
             parts.append(_score_owner_habits(f, habits, rules))
             named = named.drop(index=habits["child"].to_numpy())
             votes = votes.drop(index=habits["child"].to_numpy(), errors="ignore")
+        # An owner's export of its own model, unless the owner's habit is to declare that model's base.
+        own = _own_exports(f, np.setdiff1d(children, habits["child"].to_numpy(dtype=np.int64)), declared_edges)
+        if len(own):
+            parts.append(_score_own_exports(f, own, rules))
+            named = named.drop(index=own["child"].to_numpy(), errors="ignore")
+            votes = votes.drop(index=own["child"].to_numpy(), errors="ignore")
+            loosely = loosely.drop(index=own["child"].to_numpy(), errors="ignore")
+            prefixed = prefixed.drop(index=own["child"].to_numpy(), errors="ignore")
+            rest = np.setdiff1d(rest, own["child"].to_numpy())
         if len(named):
             named = _namesake_by_siblings(f, named, votes)
             parts.append(_score_name_matches(f, named, votes, rules))

@@ -16,6 +16,7 @@ from constellation.cli import main
 from constellation.contract import SNAPSHOT_SCHEMA, DataLayout
 from constellation.errors import EvaluationError, NoDeclaredLineage
 from constellation.evaluate.lineage import (
+    calibration_error_floor,
     evaluate_lineage,
     hide_lineage,
     score_proposals,
@@ -72,6 +73,8 @@ def test_scores_on_a_hand_made_tiny_case() -> None:
     }
     # Every scored proposal, one per 0.1 band: |0.9 − 1| + |0.7 − 0| + |0.65 − 1| + |0.5 − 1|, over 4.
     assert scores.calibration_error == 0.4125
+    # One proposal per band: a perfectly calibrated scorer is off by 2p(1 − p) on average in each.
+    assert scores.calibration_error_floor == pytest.approx(2 * (0.09 + 0.21 + 0.2275 + 0.25) / 4, abs=1e-4)
     by = scores.by_relation.set_index("relation")
     assert by.loc["quantized"].tolist() == [2, 2, 1, 0.5, 1, 0.5, 2, 0.5]
     assert by.loc["finetune"].tolist() == [1, 1, 1, 1.0, 1, 1.0, 1, 1.0]
@@ -301,3 +304,13 @@ def test_the_lineage_section_reports_calibration_before_and_after() -> None:
     assert "name match             0.9–1.0        41      41     1.000      0.914           yes            0.948" in (
         section.text
     )
+
+
+def test_the_calibration_error_floor_is_the_expected_binomial_noise_per_band() -> None:
+    # 4 proposals at 0.5: |k/4 − 0.5| over Binomial(4, 0.5) is (0.5 + 4·0.25 + 0 + 4·0.25 + 0.5) / 16.
+    assert calibration_error_floor([0.5] * 4) == 0.1875
+    # Certain proposals carry no noise; bands are weighted by their proposals.
+    assert calibration_error_floor([1.0] * 4 + [0.5] * 4) == round(0.1875 / 2, 4)
+    # The floor falls as the sample grows (about √(2p(1−p)/πn)).
+    assert calibration_error_floor([0.8] * 400) < 0.02 < calibration_error_floor([0.8] * 40)
+    assert calibration_error_floor([]) is None

@@ -9,10 +9,14 @@ import pytest
 from constellation.evaluate.lineage import hide_lineage
 from constellation.genealogy.calibration import (
     MEASURED_NOTE,
+    RULE_PRIOR_WEIGHT,
+    _table,
     calibrate_lineage,
     confidence_band,
     fold_plan,
+    isotonic,
     mask_children,
+    nearest_band_value,
     threshold_for,
     wilson_lower_bound,
 )
@@ -74,14 +78,15 @@ def test_table_counts_each_rule_and_evidence_kind_exactly() -> None:
     assert _calibrate(calibration_snapshot(), min_support=20, target_precision=0.75).threshold == 0.25
 
 
-def test_unseen_kinds_take_their_rule_and_unmeasured_rules_keep_the_hand_set_value() -> None:
-    calibration = _calibrate(calibration_snapshot(), min_support=50)  # the default: the rule's 80 are enough
+def test_unseen_kinds_take_the_nearest_seen_kind_and_unseen_rules_keep_the_hand_set_value() -> None:
+    calibration = _calibrate(calibration_snapshot(), min_support=50)  # the default: the 80 proposals are enough
     proposals = pd.DataFrame(
         {"rule": ["name match", "name match", "name match", "tag prior"], "confidence": [0.9, 0.85, 0.55, 0.7]}
     )
     confidence, measured = calibration.confidences(proposals)
-    # Two measured kinds; no name match was made in the 0.5 band (its rule's 0.75); no tag prior was measured.
-    assert confidence.tolist() == [0.9643, 0.25, 0.75, 0.7] and measured.tolist() == [True, True, True, False]
+    # Two measured kinds; no name match was made in the 0.5 band, whose nearest seen kind is the 0.8 band
+    # (0.25, not the rule's 0.75: weaker evidence is no surer than the weakest measured); no tag prior was made.
+    assert confidence.tolist() == [0.9643, 0.25, 0.25, 0.7] and measured.tolist() == [True, True, True, False]
     assert calibration.threshold == 0.9643
     few = _calibrate(calibration_snapshot(), min_support=81)
     assert not few.calibrated and few.threshold == 0.6 and "fewer than 81" in few.note
@@ -97,6 +102,40 @@ def test_threshold_is_the_lowest_confidence_reaching_the_target() -> None:
     assert threshold_for(confidence, correct, 0.6) == 0.5
     assert threshold_for(confidence[2:], correct[2:], 0.9) is None
     assert threshold_for(np.array([]), np.array([]), 0.9) is None
+
+
+def test_rules_are_drawn_to_the_overall_precision_and_kinds_rise_with_their_band() -> None:
+    # Rule A: 100 proposals, 90 right; rule B: 5, all right. Overall 95/105. B's 0.9 band: 1/5 right; its
+    # 0.7 band: 4/4 right, out of order with the stronger band until isotonic regression pools them.
+    rows = [("A", 0.9, True)] * 90 + [("A", 0.9, False)] * 10 + [("B", 0.7, True)] * 5
+    scored = pd.DataFrame(rows, columns=["rule", "confidence", "correct"])
+    table = _table(scored).set_index(["level", "rule"])
+    overall = 95 / 105
+    assert RULE_PRIOR_WEIGHT == 20
+    assert table.loc[("rule", "A"), "calibrated"] == round((90 + 20 * overall) / 120, 4)
+    b = (5 + 20 * overall) / 25  # 5 lucky proposals do not make a rule sure: 0.9238, not 1.0
+    assert table.loc[("rule", "B"), "calibrated"] == round(b, 4)
+    assert table["used"].all()
+    scored = pd.DataFrame(
+        [("B", 0.9, True)] + [("B", 0.9, False)] * 4 + [("B", 0.7, True)] * 4, columns=["rule", "confidence", "correct"]
+    )
+    table = _table(scored)
+    kinds = table[table["level"] == "evidence"].set_index("band")["calibrated"]
+    rule = (5 + 20 * 5 / 9) / 29
+    strong, weak = (1 + 10 * rule) / 15, (4 + 10 * rule) / 14
+    pooled = round((5 * strong + 4 * weak) / 9, 4)  # weighted by proposals
+    assert kinds.to_dict() == {0.9: pooled, 0.7: pooled}
+
+
+def test_isotonic_and_nearest_band() -> None:
+    assert isotonic(np.array([0.5, 0.7, 0.6, 0.9]), np.array([1, 1, 3, 1])).round(3).tolist() == [
+        0.5, 0.625, 0.625, 0.9
+    ]  # fmt: skip
+    assert isotonic(np.array([0.9, 0.1]), np.array([1.0, 1.0])).tolist() == [0.5, 0.5]
+    assert isotonic(np.array([]), np.array([])).tolist() == []
+    seen = [(0.9, 0.95), (0.6, 0.7)]
+    assert nearest_band_value(seen, 0.8) == 0.95 and nearest_band_value(seen, 0.3) == 0.7
+    assert nearest_band_value(seen, 0.75) == 0.7  # a tie goes to the weaker evidence
 
 
 def test_helpers() -> None:

@@ -70,6 +70,17 @@ MORE_MARKERS = [
         "darkidol-llama-3.1-8b-instruct-1.1-uncensored",
     ),
     ("deepseek-r1-distill-llama-8b-unsloth-bnb-4bit", "deepseek-r1-distill-llama-8b"),
+    # Issue 10's export forms: toolkit names, ARM repacks, exllama head bits, act-order, AWQ kernels, vLLM.
+    ("Phi-3.5-mini-instruct-autoawq-int4-gs128-asym", "phi-3.5-mini-instruct"),
+    ("Qwen2.5-7B-Instruct-int4-sym-inc", "qwen2.5-7b-instruct"),
+    ("Qwen2-VL-2B-Instruct-OpenVINO-INT4-ASYM-64", "qwen2-vl-2b-instruct"),
+    ("Llama-3.2-1B-Instruct-Q4_0-Arm-AArch64-GGUF", "llama-3.2-1b-instruct"),
+    ("Magicoder-S-CL-7B-6.0bpw-hb6-exl2", "magicoder-s-cl-7b"),
+    ("llama-3-70B-Instruct-abliterated-exl-3.3bpw8h", "llama-3-70b-instruct-abliterated"),
+    ("SambaLingo-Hungarian-Chat-bpw4.4", "sambalingo-hungarian-chat"),
+    ("SOLAR-10.7B-Instruct-v1.0-gptq-8bit-32g-actorder_True", "solar-10.7b-instruct-v1.0"),
+    ("aya-23-8B-AWQ-GEMM", "aya-23-8b"),
+    ("Yi-6B-200K-AWQ-VLLM", "yi-6b-200k"),
 ]
 
 
@@ -569,3 +580,42 @@ def test_siblings_voting_for_a_format_copy_do_not_replace_the_original() -> None
     needs = frame["id"].eq("legraphista/Reflection-Llama-3.1-70B-IMat-GGUF").to_numpy()
     out = infer_lineage(frame, needs, declared).proposals
     assert out[["source", "rule"]].values.tolist() == [["mattshumer/Reflection-Llama-3.1-70B", "name match"]]
+
+
+def test_an_owners_export_of_its_own_model_names_that_model() -> None:
+    frame = models(
+        [
+            ("Qwen/Qwen2-7B-Instruct", 500_000, "2024-06-01"),
+            ("unsloth/Qwen2-7B-Instruct", 900_000, "2024-06-02"),  # a more downloaded re-upload
+            ("Qwen/Qwen2-7B-Instruct-AWQ", 50_000, "2024-06-03"),
+            ("Qwen/Qwen2-7B-Instruct-GGUF", 50_000, None),  # no date: the rule's dates_unknown cost
+            ("someone/Qwen2-7B-Instruct-GGUF", 10, "2024-06-04"),  # another owner: not this rule
+            ("mlabonne/Llama-3-8B-abliterated", 5_000, "2024-05-01"),  # a fine-tune of another owner's model
+            ("mlabonne/Llama-3-8B-abliterated-GGUF", 500, "2024-05-02"),
+        ]
+    )
+    declared = pd.DataFrame({"source": ["meta-llama/Meta-Llama-3-8B"], "target": ["mlabonne/Llama-3-8B-abliterated"]})
+    needs = frame["id"].str.contains("AWQ|GGUF").to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals.set_index("target")
+    rules = RuleConfidence()
+    own = out.loc[["Qwen/Qwen2-7B-Instruct-AWQ", "Qwen/Qwen2-7B-Instruct-GGUF"]]
+    assert own["source"].tolist() == ["Qwen/Qwen2-7B-Instruct"] * 2
+    assert set(own["rule"]) == {"own export"} and set(own["relation"]) == {"quantized"}
+    assert own["confidence"].tolist() == [rules.own_export, pytest.approx(rules.own_export + rules.dates_unknown)]
+    assert out.loc["someone/Qwen2-7B-Instruct-GGUF", "rule"] == "name match"
+    # A fine-tuner's own GGUF declares the upstream base about as often as its own model: other rules decide.
+    assert out.loc["mlabonne/Llama-3-8B-abliterated-GGUF", "rule"] != "own export"
+
+
+def test_an_own_copy_of_another_owners_original_is_no_own_export() -> None:
+    frame = models(
+        [
+            ("mistralai/Mistral-7B-Instruct-v0.3", 900_000, "2024-05-22"),
+            ("MaziyarPanahi/Mistral-7B-Instruct-v0.3", 1_000, "2024-05-23"),
+            ("MaziyarPanahi/Mistral-7B-Instruct-v0.3-GGUF", 5_000, "2024-05-23"),
+        ]
+    )
+    needs = frame["id"].str.endswith("GGUF").to_numpy()
+    out = infer_lineage(frame, needs, NO_EDGES).proposals.set_index("target")
+    row = out.loc["MaziyarPanahi/Mistral-7B-Instruct-v0.3-GGUF"]
+    assert (row["source"], row["rule"]) == ("mistralai/Mistral-7B-Instruct-v0.3", "name match")
