@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -49,22 +49,26 @@ def run_timed(args: list[str], checkout: Path) -> dict[str, Any]:
     env["PYTHONPYCACHEPREFIX"] = str(WORKDIR / "pycache")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     load = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "constellation", *args], cwd=checkout, env=env, capture_output=True, text=True
-    )
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "constellation", *args], cwd=checkout, env=env, stdout=out, stderr=err
+        )
+        # wait4: this child's own rusage (CPU and peak RSS), not the sum or maximum over every child so far.
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode:
-        raise SystemExit(f"`constellation {' '.join(args)}` in {checkout} failed ({proc.returncode}):\n{proc.stderr}")
-    own = OWN_CLOCK.search(proc.stdout)
+        raise SystemExit(f"`constellation {' '.join(args)}` in {checkout} failed ({proc.returncode}):\n{stderr}")
+    own = OWN_CLOCK.search(stdout)
     return {
         "wall_s": round(wall, 2),
-        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "own_clock_s": float(own.group(1)) if own else None,
-        # ru_maxrss of children is the largest child so far: exact for the first run, a bound after.
-        "peak_rss_mb": round(after.ru_maxrss / 1024),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "load_before": round(load, 2),
     }
 
