@@ -153,9 +153,12 @@ def _count(terms: _Terms, n_texts: int, min_df: int) -> tuple[sp.csr_matrix, np.
     """Term counts (float32 CSR) of the terms in at least `min_df` texts, columns in sorted term order,
     entries of a row in the order their terms were first met anywhere (sklearn's)."""
     size = max(len(terms.vocabulary), 1)
-    rows = np.repeat(np.arange(n_texts, dtype=np.int64), terms.lengths)
     # One key per (text, term): sorting the keys groups a text's terms in the order they were first met.
-    keys, counts = np.unique(rows * size + terms.codes, return_counts=True)
+    # Built in place: at whole-Hub size there are ~10⁸ of them, 0.8 GB per int64 copy.
+    keys = np.repeat(np.arange(n_texts, dtype=np.int64), terms.lengths)
+    keys *= size
+    keys += terms.codes
+    keys, counts = np.unique(keys, return_counts=True)
     row_of, term_of = np.divmod(keys, size)
     df = np.bincount(term_of, minlength=len(terms.vocabulary))
     kept = df >= min_df
