@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from constellation.atlas.tfidf import l2_normalize_rows, tfidf
 from constellation.names import normalized_name
-
-sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
-sklearn_preprocessing = pytest.importorskip("sklearn.preprocessing")
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 WORDS = {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"\S+"}
@@ -34,9 +33,7 @@ def _fixture_names() -> list[str]:
 
 
 def _sklearn(texts: list[str], min_df: int, **options) -> tuple[sp.csr_matrix, np.ndarray]:
-    vectorizer = sklearn_text.TfidfVectorizer(
-        lowercase=False, sublinear_tf=True, dtype=np.float32, min_df=min_df, **options
-    )
+    vectorizer = TfidfVectorizer(lowercase=False, sublinear_tf=True, dtype=np.float32, min_df=min_df, **options)
     matrix = vectorizer.fit_transform(texts)
     return sp.csr_matrix(matrix, dtype=np.float32), vectorizer.get_feature_names_out()
 
@@ -111,7 +108,7 @@ def test_l2_normalize_rows_matches_sklearn_normalize_bit_for_bit():
     chars, _ = tfidf(texts, min_df=2, **CHARS)
     # As features.py stacks them: unequal weights, so rows are no longer unit vectors; some rows empty.
     stacked = sp.hstack([words * np.float32(np.sqrt(0.3)), chars * np.float32(np.sqrt(0.7))], format="csr")
-    theirs = sklearn_preprocessing.normalize(stacked.copy(), copy=False).astype(np.float32, copy=False)
+    theirs = normalize(stacked.copy(), copy=False).astype(np.float32, copy=False)
     ours = l2_normalize_rows(stacked)
     _assert_identical(ours, theirs)
     assert (np.diff(ours.indptr) == 0).any()  # all-zero rows stay zero, without a division by 0
