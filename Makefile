@@ -23,7 +23,7 @@ help:
 	@echo "make build  build the atlas of the latest snapshot"
 	@echo "make nightly  for cron: crawl -> build -> prune -> status (PRUNE_ARGS=..., MAX_AGE=...)"
 	@echo "make app    start the explorer on the latest atlas"
-	@echo "make bench  run the benchmarks under bench/ (figures go to docs/benchmarks.md)"
+	@echo "make bench  run the benchmarks under bench/ (figures go to docs/benchmarks.md; ARGS=paper: the paper's list end to end)"
 
 setup: $(STAMP)
 

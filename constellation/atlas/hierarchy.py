@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import fcluster, leaves_list, linkage
+from scipy.cluster.hierarchy import linkage
+from scipy.spatial.distance import squareform
 from sparse_dot_topn import sp_matmul_topn
 from tqdm import tqdm
 
@@ -94,7 +95,8 @@ def _linkage(vectors: sp.csr_matrix, method: str) -> np.ndarray:
         return _EMPTY_LINKAGE.copy()
     similarity = (vectors @ vectors.T).toarray().astype(np.float64)
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
-    condensed = distance[np.triu_indices(m, k=1)]
+    # The upper triangle, row by row (the diagonal, 1 − a rounded self-similarity, is never read).
+    condensed = squareform(distance, checks=False)
     return linkage(condensed, method=method)
 
 
@@ -172,8 +174,49 @@ def _dendrogram_rank(tree: Tree) -> np.ndarray:
     """Rank of each leaf in the left-to-right order of the dendrogram."""
     leaves = len(tree.prototypes)
     rank = np.empty(leaves, dtype=np.int64)
-    rank[leaves_list(tree.linkage) if leaves > 1 else np.arange(leaves)] = np.arange(leaves)
+    rank[leaf_order(tree.linkage) if leaves > 1 else np.arange(leaves)] = np.arange(leaves)
     return rank
+
+
+# scipy's leaves_list and fcluster, for the one use each has here: called once per community and cut level
+# (471 calls on the paper's list), their argument checks cost more than the work on small trees (~0.1 s).
+
+
+def leaf_order(linkage_: np.ndarray) -> np.ndarray:
+    """Leaves of a scipy linkage matrix from left to right, as `scipy.cluster.hierarchy.leaves_list`: the
+    first child (column 0) of every merge left of its second."""
+    leaves = len(linkage_) + 1
+    children = linkage_[:, :2].astype(np.int64).tolist()
+    size = [1] * leaves + linkage_[:, 3].astype(np.int64).tolist()
+    start = [0] * (2 * leaves - 1)  # position of each node's leftmost leaf
+    for i in range(leaves - 2, -1, -1):  # top down: a merge's row comes after its children's
+        first, second = children[i]
+        start[first] = start[leaves + i]
+        start[second] = start[leaves + i] + size[first]
+    order = np.empty(leaves, dtype=np.int64)
+    order[start[:leaves]] = np.arange(leaves)
+    return order
+
+
+def flat_clusters(linkage_: np.ndarray, distance: float) -> np.ndarray:
+    """Flat cluster of each leaf (an arbitrary label per cluster), as `fcluster(..., criterion="distance")`
+    groups them: two leaves share a cluster when every merge below their common ancestor, that one
+    included, is at most `distance` apart (the subtree's largest merge, so that a non-monotone linkage
+    cuts as scipy cuts it)."""
+    leaves = len(linkage_) + 1
+    children = linkage_[:, :2].astype(np.int64)
+    height = linkage_[:, 2].tolist()
+    highest = [0.0] * (2 * leaves - 1)  # largest merge distance in each node's subtree (0 for a leaf)
+    for i, (first, second) in enumerate(children.tolist()):
+        highest[leaves + i] = max(height[i], highest[first], highest[second])
+    # Top down (a merge's row is after its children's): a merge within the cut labels its whole subtree
+    # with its own label, unless a merge above it already did.
+    label = np.arange(2 * leaves - 1, dtype=np.int64)
+    within = np.array(highest[leaves:]) <= distance
+    for i in range(leaves - 2, -1, -1):
+        if within[i]:
+            label[children[i]] = label[leaves + i]
+    return label[:leaves]
 
 
 def model_order(hierarchy: AtlasHierarchy, membership: np.ndarray) -> np.ndarray:
@@ -195,7 +238,7 @@ def _cut(tree: Tree, distance: float) -> np.ndarray:
     leaves = len(tree.prototypes)
     if leaves < 2:
         return np.zeros(leaves, dtype=np.int64)
-    raw = fcluster(tree.linkage, t=distance, criterion="distance")
+    raw = flat_clusters(tree.linkage, distance)
     _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.cluster.hierarchy import is_valid_linkage
+from scipy.cluster.hierarchy import fcluster, is_valid_linkage, leaves_list, linkage
 
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
@@ -15,6 +15,8 @@ from constellation.atlas.hierarchy import (
     build_hierarchy,
     capped_tree,
     community_tree,
+    flat_clusters,
+    leaf_order,
     model_order,
     prototype_priority,
 )
@@ -148,3 +150,25 @@ def test_capped_trees_spend_leaves_on_distinct_names_before_copies():
         "copier0/llama-2-7b-gguf",
     ]
     assert (tree.leaf_of[:6] == tree.leaf_of[0]).all()  # the copies share their first copy's leaf
+
+
+def _partition(labels: np.ndarray) -> list[int]:
+    """Cluster labels renumbered by first appearance: equal for two labellings of the same partition."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse].tolist()
+
+
+@pytest.mark.parametrize("method", ["average", "complete", "single", "weighted", "centroid", "median"])
+def test_leaf_order_and_flat_clusters_are_scipys(method):
+    # Points on a small integer grid: duplicates and equal distances everywhere, so merges tie and cuts
+    # fall exactly on merge heights; centroid and median linkages are not monotone (a merge can be lower
+    # than one below it), which fcluster handles through each subtree's largest merge.
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        points = rng.integers(0, 4, size=(int(rng.integers(2, 40)), 3)).astype(np.float64)
+        tree = linkage(points, method=method)
+        assert leaf_order(tree).tolist() == leaves_list(tree).tolist()
+        for cut in [0.0, 0.5, *np.unique(tree[:, 2])[:6].tolist(), 100.0]:
+            assert _partition(flat_clusters(tree, cut)) == _partition(fcluster(tree, cut, criterion="distance"))
