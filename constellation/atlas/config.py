@@ -40,6 +40,9 @@ class AtlasConfig:
     # (on the cosine scale of the similarity edges), inferred ones at this weight × their confidence.
     # 0 = names only, the Constellation paper's method. (It replaces the old `add_lineage_edges` switch.)
     lineage_weight: float = 4.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
+    # With lineage edges on, the models one family's declared lineage joins are one node of the graph, so
+    # Louvain never splits a declared family (communities.py). Without lineage edges (names only) it is off.
+    keep_declared_families: bool = True
     # Base-model signatures of names (constellation/atlas/signatures.py): each model joined to the
     # `signature_representatives` most popular models of its brand · version · size at `signature_weight`
     # (0 = off), and similarity edges between one brand's different sizes or versions scaled by
@@ -92,6 +95,8 @@ class AtlasConfig:
             problems.append(
                 f"lineage_weight={self.lineage_weight}: needs 0 (names only) or a weight up to {MAX_LINEAGE_WEIGHT}"
             )
+        if not isinstance(self.keep_declared_families, bool):
+            problems.append(f"keep_declared_families={self.keep_declared_families!r}: needs True or False")
         if not self.signature_weight >= 0:
             problems.append(f"signature_weight={self.signature_weight}: needs 0 (off) or a positive weight")
         if self.signature_representatives < 1:
