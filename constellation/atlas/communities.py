@@ -92,9 +92,10 @@ def detect_communities(
     connected = np.zeros(n, dtype=bool)
     connected[sources] = True
     connected[targets] = True
-    node = None
-    if groups is not None:
-        node = _group_nodes(groups, n)
+    node = _group_nodes(groups, n) if groups is not None else None
+    if node is not None and len(node) and node.max() + 1 == n:
+        node = None  # every group of one (a snapshot without declared lineage): the graph as it is
+    if node is not None:
         connected = (np.bincount(node, weights=connected) > 0)[node]  # a group with an edge has it for all
         n, sources, targets, weights = contract_graph(node, sources, targets, weights)
     graph = igraph_graph(n, sources, targets)
