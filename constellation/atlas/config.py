@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS, CommunityAlgorithm
 from constellation.atlas.hierarchy import LINKAGE_METHODS
@@ -15,6 +15,11 @@ MAX_SEED = 2**32 - 1
 MAX_RESOLUTION = 1000.0
 # Similarity edges weigh at most 1: lineage a thousand times heavier is already "lineage only".
 MAX_LINEAGE_WEIGHT = 1000.0
+# Resolution "auto": a contracted family is one heavy node, and at standard modularity (1.0) heavy nodes
+# pull whole brands into one community; 1.5 scored best on hidden children of the shared reference sets
+# with families kept whole (docs/quality.md), 1.0 without them.
+AUTO_RESOLUTION = 1.0
+AUTO_RESOLUTION_WITH_FAMILIES = 1.5
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class AtlasConfig:
     knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
     # Communities (constellation/atlas/communities.py)
     community_algorithm: CommunityAlgorithm = "auto"  # igraph's Louvain at every size; "louvain" is the paper's
-    resolution: float = 1.0
+    resolution: float | Literal["auto"] = "auto"  # see AUTO_RESOLUTION_WITH_FAMILIES
     # Lineage edges joining the graph communities are found in: declared parent→child edges at this weight
     # (on the cosine scale of the similarity edges), inferred ones at this weight × their confidence.
     # 0 = names only, the Constellation paper's method. (It replaces the old `add_lineage_edges` switch.)
@@ -64,6 +69,13 @@ class AtlasConfig:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def community_resolution(self, families_kept: bool) -> float:
+        """The Louvain resolution that runs: the configured one, or for "auto" 1.5 when declared families of
+        two or more models were contracted (`keep_declared_families`) and 1.0 otherwise."""
+        if self.resolution == "auto":
+            return AUTO_RESOLUTION_WITH_FAMILIES if families_kept else AUTO_RESOLUTION
+        return float(self.resolution)
+
     def validate(self) -> None:
         """Raise AtlasError naming the first setting out of range."""
         problems = []
@@ -84,9 +96,10 @@ class AtlasConfig:
         if self.community_algorithm not in COMMUNITY_ALGORITHMS:
             choices = ", ".join(COMMUNITY_ALGORITHMS)
             problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")
-        if not 0 < self.resolution <= MAX_RESOLUTION:  # also refuses nan
+        number = isinstance(self.resolution, (int, float)) and not isinstance(self.resolution, bool)
+        if self.resolution != "auto" and not (number and 0 < self.resolution <= MAX_RESOLUTION):  # refuses nan
             problems.append(
-                f"resolution={self.resolution}: needs a number above 0 and at most {MAX_RESOLUTION} "
+                f'resolution={self.resolution!r}: needs "auto" or a number above 0 and at most {MAX_RESOLUTION} '
                 "(1.0 is standard modularity)"
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:

@@ -207,11 +207,12 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
     similar = edges_in.similar
     keep_families = config.keep_declared_families and config.lineage_weight > 0
     groups = declared_families(ids, lineage_edges) if keep_families else None
+    resolution = config.community_resolution(families_kept=_families_kept(groups) > 0)
     partition = detect_communities(
         n,
         *edges_in.graph,
         algorithm=config.community_algorithm,
-        resolution=config.resolution,
+        resolution=resolution,
         seed=config.seed,
         groups=groups,
     )
@@ -284,7 +285,7 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         },
         "communities": {
             "algorithm": partition.algorithm,
-            "resolution": config.resolution,
+            "resolution": resolution,
             "lineage_weight": config.lineage_weight,
             "lineage_edges_in_graph": int(edges_in.lineage),
             "declared_families_kept_whole": _families_kept(groups),
