@@ -132,10 +132,20 @@ def contract_graph(
 
 def declared_families(ids: pd.Series, lineage_edges: pd.DataFrame | None) -> np.ndarray:
     """Per model of `ids`, the id of its declared family: the connected component of the declared lineage
-    edges between models of `ids` (inferred edges do not count). A model with no declared edge is a family
-    of its own."""
+    edges between models of `ids`, merges left out. A model with no declared edge is a family of its own.
+
+    Merge edges are left out because a merge declares a parent in each family it merges: one merge would
+    fuse them all (on hf-top-downloads-2024-09, 19 components held 2 to 12 root families, 405 models; none
+    without merges). A merge still joins the community of its parents by its weighted lineage edges.
+    Inferred edges do not count: they are guesses, and a wrong one would fuse two families for good."""
     n = len(ids)
-    parents, children = lineage_pairs(ids, lineage_edges) if lineage_edges is not None else (np.empty(0),) * 2
+    empty = np.empty(0, dtype=np.int64)
+    parents, children = empty, empty
+    if lineage_edges is not None and not lineage_edges.empty:
+        if "relation" in lineage_edges.columns:
+            merge = lineage_edges["relation"].astype("string").eq("merge").fillna(False).to_numpy(dtype=bool)
+            lineage_edges = lineage_edges[~merge]
+        parents, children = lineage_pairs(ids, lineage_edges)
     adjacency = sp.coo_matrix((np.ones(len(parents)), (parents, children)), shape=(n, n))
     return connected_components(adjacency, directed=False)[1].astype(np.int64)
 

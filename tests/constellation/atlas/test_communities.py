@@ -112,17 +112,22 @@ def test_contracting_sums_edges_between_groups_and_keeps_edges_inside_as_self_lo
     assert list(zip(a.tolist(), b.tolist(), w.tolist())) == [(0, 0, 1.0), (0, 1, 6.0), (1, 1, 8.0), (1, 2, 16.0)]
 
 
-def test_declared_families_are_the_components_of_declared_edges_only():
-    ids = pd.Series(["a/root", "b/child", "c/grandchild", "d/guess", "e/alone", "f/other-root", "g/other-child"])
+def test_declared_families_are_the_components_of_declared_edges_without_merges():
+    ids = pd.Series(
+        ["a/root", "b/child", "c/grandchild", "d/guess", "e/alone", "f/other-root", "g/other-child", "h/merge"]
+    )
     edges = pd.DataFrame(
         {
-            "source": ["a/root", "b/child", "a/root", "f/other-root", "gone/parent"],
-            "target": ["b/child", "c/grandchild", "d/guess", "g/other-child", "e/alone"],
-            "kind": ["declared", "declared", "inferred", "declared", "declared"],
+            "source": ["a/root", "b/child", "a/root", "f/other-root", "gone/parent", "a/root", "f/other-root"],
+            "target": ["b/child", "c/grandchild", "d/guess", "g/other-child", "e/alone", "h/merge", "h/merge"],
+            "kind": ["declared", "declared", "inferred", "declared", "declared", "declared", "declared"],
+            "relation": ["finetune", "quantized", "finetune", "adapter", "finetune", "merge", "merge"],
         }
     )
-    assert declared_families(ids, edges).tolist() == [0, 0, 0, 1, 2, 3, 3]
-    assert declared_families(ids, None).tolist() == [0, 1, 2, 3, 4, 5, 6]
+    # The merge of a/root and f/other-root stays out of both families rather than fusing them.
+    assert declared_families(ids, edges).tolist() == [0, 0, 0, 1, 2, 3, 3, 4]
+    assert declared_families(ids, edges.drop(columns="relation")).tolist() == [0, 0, 0, 1, 2, 0, 0, 0]
+    assert declared_families(ids, None).tolist() == list(range(8))
 
 
 def test_lineage_pairs_keep_declared_edges_between_known_models():
