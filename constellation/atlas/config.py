@@ -44,7 +44,7 @@ class AtlasConfig:
     # Lineage edges joining the graph communities are found in: declared parent→child edges at this weight
     # (on the cosine scale of the similarity edges), inferred ones at this weight × their confidence.
     # 0 = names only, the Constellation paper's method. (It replaces the old `add_lineage_edges` switch.)
-    lineage_weight: float = 4.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
+    lineage_weight: float = 8.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
     # With lineage edges on, the models one family's declared lineage joins are one node of the graph, so
     # Louvain never splits a declared family (communities.py). Without lineage edges (names only) it is off.
     keep_declared_families: bool = True

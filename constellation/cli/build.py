@@ -48,7 +48,7 @@ from constellation.cli.options import (
     type=Number(float, 0.0, MAX_LINEAGE_WEIGHT),
     default=None,
     help="Weight of declared lineage edges, 0 to 1000, in the graph communities are found in (inferred ones: "
-    "this times their confidence); 0 = names only, the paper's method (default 4.0).",
+    "this times their confidence); 0 = names only, the paper's method (default 8.0).",
 )
 @click.option(
     "--keep-declared-families/--split-declared-families",

@@ -85,7 +85,7 @@ def test_similarity_edges(mapped):
 def test_report_records_what_ran(mapped):
     report = mapped.report
     assert report["communities"]["algorithm"] == "multilevel"  # "auto": igraph's Louvain at every size
-    assert report["communities"]["lineage_weight"] == 4.0 and report["communities"]["lineage_edges_in_graph"] == 0
+    assert report["communities"]["lineage_weight"] == 8.0 and report["communities"]["lineage_edges_in_graph"] == 0
     assert report["knn"]["method"] == "exact"
     assert report["hierarchy"]["atlas_tree_over"] == "models"
     assert set(report["timings_s"]) == {
@@ -294,7 +294,7 @@ def test_config_is_json_ready_for_build_json():
     import json
 
     text = json.dumps(AtlasConfig().as_dict(), sort_keys=True)
-    assert '"lineage_weight": 4.0' in text and '"community_algorithm": "auto"' in text
+    assert '"lineage_weight": 8.0' in text and '"community_algorithm": "auto"' in text
 
 
 def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):
