@@ -17,6 +17,13 @@ The same graph, resolution and seed give the same communities: python-louvain ta
 
 Names with no similar name (no edge) are not communities of one: they share one catch-all community,
 labelled `UNMATCHED_LABEL`, numbered last. The others are numbered by size, largest first.
+
+Declared families are kept whole (`groups`, from `declared_families`): the models one family's declared
+lineage joins are contracted to one node before Louvain, their edges summed (an edge inside the family
+becomes a self-loop, so every node keeps its weighted degree and modularity is the original graph's), and
+the family's community is the community of that node. Louvain cannot then split a family because its
+fine-tunes are named after their purpose; models without declared lineage (such as children whose
+declaration is missing) still join by their name, signature and inferred edges.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS
 from constellation.atlas.signatures import NO_SIGNATURE, Signatures, signature_label
@@ -72,25 +80,74 @@ def detect_communities(
     algorithm: str = "auto",
     resolution: float = 1.0,
     seed: int = 42,
+    groups: np.ndarray | None = None,
 ) -> Partition:
-    """Communities of the undirected weighted graph on nodes 0..n-1 with the given edges."""
+    """Communities of the undirected weighted graph on nodes 0..n-1 with the given edges. With `groups`
+    (one group id per node, e.g. `declared_families`), the nodes of a group always share a community."""
     if not resolution > 0:
         raise CommunityError(f"resolution must be positive, got {resolution}; 1.0 is standard modularity")
     ran = resolve_algorithm(algorithm)
     sources, targets = np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64)
     weights = np.asarray(weights, dtype=np.float64)
+    connected = np.zeros(n, dtype=bool)
+    connected[sources] = True
+    connected[targets] = True
+    node = _group_nodes(groups, n) if groups is not None else None
+    if node is not None and len(node) and node.max() + 1 == n:
+        node = None  # every group of one (a snapshot without declared lineage): the graph as it is
+    if node is not None:
+        connected = (np.bincount(node, weights=connected) > 0)[node]  # a group with an edge has it for all
+        n, sources, targets, weights = contract_graph(node, sources, targets, weights)
     graph = igraph_graph(n, sources, targets)
     if ran == "louvain":
         raw = _python_louvain(n, sources, targets, weights, resolution, seed)
     else:
         raw = _igraph(graph, weights, ran, resolution, seed)
-    connected = np.zeros(n, dtype=bool)
-    connected[sources] = True
-    connected[targets] = True
-    membership, unmatched = _renumber(raw, connected)
     modularity = float(graph.modularity(raw.tolist(), weights=weights, resolution=resolution)) if len(sources) else 0.0
+    membership, unmatched = _renumber(raw if node is None else raw[node], connected)
     log.info("%s: %d communities (modularity %.3f)", ran, membership.max(initial=-1) + 1, modularity)
     return Partition(membership=membership, algorithm=ran, modularity=modularity, unmatched=unmatched)
+
+
+def _group_nodes(groups: np.ndarray, n: int) -> np.ndarray:
+    groups = np.asarray(groups)
+    if groups.shape != (n,):
+        raise CommunityError(f"groups must give one group per node ({n}), got shape {groups.shape}")
+    return np.unique(groups, return_inverse=True)[1].ravel().astype(np.int64)
+
+
+def contract_graph(
+    node: np.ndarray, sources: np.ndarray, targets: np.ndarray, weights: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The graph whose nodes are the groups `node` maps each original node to (0..m-1): edges between two
+    groups summed into one, and edges inside a group kept as its self-loop, as Louvain's own aggregation
+    does, so that each group's weighted degree, and any partition's modularity, are the original graph's."""
+    m = int(node.max()) + 1 if len(node) else 0
+    a, b = node[sources], node[targets]
+    key = np.minimum(a, b) * m + np.maximum(a, b)
+    keys, inverse = np.unique(key, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights, minlength=len(keys))
+    return m, keys // m, keys % m, summed
+
+
+def declared_families(ids: pd.Series, lineage_edges: pd.DataFrame | None) -> np.ndarray:
+    """Per model of `ids`, the id of its declared family: the connected component of the declared lineage
+    edges between models of `ids`, merges left out. A model with no declared edge is a family of its own.
+
+    Merge edges are left out because a merge declares a parent in each family it merges: one merge would
+    fuse them all (on hf-top-downloads-2024-09, 19 components held 2 to 12 root families, 405 models; none
+    without merges). A merge still joins the community of its parents by its weighted lineage edges.
+    Inferred edges do not count: they are guesses, and a wrong one would fuse two families for good."""
+    n = len(ids)
+    empty = np.empty(0, dtype=np.int64)
+    parents, children = empty, empty
+    if lineage_edges is not None and not lineage_edges.empty:
+        if "relation" in lineage_edges.columns:
+            merge = lineage_edges["relation"].astype("string").eq("merge").fillna(False).to_numpy(dtype=bool)
+            lineage_edges = lineage_edges[~merge]
+        parents, children = lineage_pairs(ids, lineage_edges)
+    adjacency = sp.coo_matrix((np.ones(len(parents)), (parents, children)), shape=(n, n))
+    return connected_components(adjacency, directed=False)[1].astype(np.int64)
 
 
 def _python_louvain(n, sources, targets, weights, resolution, seed) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS, CommunityAlgorithm
 from constellation.atlas.hierarchy import LINKAGE_METHODS
@@ -15,6 +15,11 @@ MAX_SEED = 2**32 - 1
 MAX_RESOLUTION = 1000.0
 # Similarity edges weigh at most 1: lineage a thousand times heavier is already "lineage only".
 MAX_LINEAGE_WEIGHT = 1000.0
+# Resolution "auto": a contracted family is one heavy node, and at standard modularity (1.0) heavy nodes
+# pull whole brands into one community; 1.5 scored best on hidden children of the shared reference sets
+# with families kept whole (docs/quality.md), 1.0 without them.
+AUTO_RESOLUTION = 1.0
+AUTO_RESOLUTION_WITH_FAMILIES = 1.5
 
 
 @dataclass(frozen=True)
@@ -35,11 +40,14 @@ class AtlasConfig:
     knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
     # Communities (constellation/atlas/communities.py)
     community_algorithm: CommunityAlgorithm = "auto"  # igraph's Louvain at every size; "louvain" is the paper's
-    resolution: float = 1.0
+    resolution: float | Literal["auto"] = "auto"  # see AUTO_RESOLUTION_WITH_FAMILIES
     # Lineage edges joining the graph communities are found in: declared parent→child edges at this weight
     # (on the cosine scale of the similarity edges), inferred ones at this weight × their confidence.
     # 0 = names only, the Constellation paper's method. (It replaces the old `add_lineage_edges` switch.)
-    lineage_weight: float = 4.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
+    lineage_weight: float = 8.0  # chosen on hidden children of the shared reference sets (docs/quality.md)
+    # With lineage edges on, the models one family's declared lineage joins are one node of the graph, so
+    # Louvain never splits a declared family (communities.py). Without lineage edges (names only) it is off.
+    keep_declared_families: bool = True
     # Base-model signatures of names (constellation/atlas/signatures.py): each model joined to the
     # `signature_representatives` most popular models of its brand · version · size at `signature_weight`
     # (0 = off), and similarity edges between one brand's different sizes or versions scaled by
@@ -61,6 +69,13 @@ class AtlasConfig:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def community_resolution(self, families_kept: bool) -> float:
+        """The Louvain resolution that runs: the configured one, or for "auto" 1.5 when declared families of
+        two or more models were contracted (`keep_declared_families`) and 1.0 otherwise."""
+        if self.resolution == "auto":
+            return AUTO_RESOLUTION_WITH_FAMILIES if families_kept else AUTO_RESOLUTION
+        return float(self.resolution)
+
     def validate(self) -> None:
         """Raise AtlasError naming the first setting out of range."""
         problems = []
@@ -81,9 +96,10 @@ class AtlasConfig:
         if self.community_algorithm not in COMMUNITY_ALGORITHMS:
             choices = ", ".join(COMMUNITY_ALGORITHMS)
             problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")
-        if not 0 < self.resolution <= MAX_RESOLUTION:  # also refuses nan
+        number = isinstance(self.resolution, (int, float)) and not isinstance(self.resolution, bool)
+        if self.resolution != "auto" and not (number and 0 < self.resolution <= MAX_RESOLUTION):  # refuses nan
             problems.append(
-                f"resolution={self.resolution}: needs a number above 0 and at most {MAX_RESOLUTION} "
+                f'resolution={self.resolution!r}: needs "auto" or a number above 0 and at most {MAX_RESOLUTION} '
                 "(1.0 is standard modularity)"
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
@@ -92,6 +108,8 @@ class AtlasConfig:
             problems.append(
                 f"lineage_weight={self.lineage_weight}: needs 0 (names only) or a weight up to {MAX_LINEAGE_WEIGHT}"
             )
+        if not isinstance(self.keep_declared_families, bool):
+            problems.append(f"keep_declared_families={self.keep_declared_families!r}: needs True or False")
         if not self.signature_weight >= 0:
             problems.append(f"signature_weight={self.signature_weight}: needs 0 (off) or a positive weight")
         if self.signature_representatives < 1:

@@ -23,6 +23,7 @@ import pandas as pd
 from constellation.atlas.communities import (
     community_labels,
     community_terms,
+    declared_families,
     detect_communities,
     family_labels,
     lineage_links,
@@ -162,6 +163,13 @@ def _top_family(models: pd.DataFrame, membership: np.ndarray, n_communities: int
     return top, share
 
 
+def _families_kept(groups: np.ndarray | None) -> int:
+    """How many declared families of two or more models were each kept in one community."""
+    if groups is None:
+        return 0
+    return int((np.bincount(groups) >= 2).sum())
+
+
 def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasConfig) -> AtlasMap:
     """Map the models by their names: features, kNN graph, communities, hierarchy and layout."""
     config.validate()
@@ -197,12 +205,16 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
     lap("signatures")
     edges_in = _graph_edges(knn, ids, lineage_edges, signatures, popularity, config)
     similar = edges_in.similar
+    keep_families = config.keep_declared_families and config.lineage_weight > 0
+    groups = declared_families(ids, lineage_edges) if keep_families else None
+    resolution = config.community_resolution(families_kept=_families_kept(groups) > 0)
     partition = detect_communities(
         n,
         *edges_in.graph,
         algorithm=config.community_algorithm,
-        resolution=config.resolution,
+        resolution=resolution,
         seed=config.seed,
+        groups=groups,
     )
     membership = partition.membership
     n_communities = int(membership.max()) + 1
@@ -273,9 +285,10 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         },
         "communities": {
             "algorithm": partition.algorithm,
-            "resolution": config.resolution,
+            "resolution": resolution,
             "lineage_weight": config.lineage_weight,
             "lineage_edges_in_graph": int(edges_in.lineage),
+            "declared_families_kept_whole": _families_kept(groups),
             "signatures": signatures.count,
             "models_with_signature": int((signatures.codes >= 0).sum()),
             "signature_edges_in_graph": int(edges_in.signature),

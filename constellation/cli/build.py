@@ -33,7 +33,8 @@ from constellation.cli.options import (
     "--resolution",
     type=RESOLUTION,
     default=None,
-    help="Louvain resolution, above 0 and at most 1000: above 1.0 gives more, smaller communities (default 1.0).",
+    help="Louvain resolution, above 0 and at most 1000: higher gives more, smaller communities (default auto: "
+    "1.5 when declared families are kept whole, else 1.0).",
 )
 @click.option(
     "--community-algorithm",
@@ -47,7 +48,13 @@ from constellation.cli.options import (
     type=Number(float, 0.0, MAX_LINEAGE_WEIGHT),
     default=None,
     help="Weight of declared lineage edges, 0 to 1000, in the graph communities are found in (inferred ones: "
-    "this times their confidence); 0 = names only, the paper's method (default 4.0).",
+    "this times their confidence); 0 = names only, the paper's method (default 8.0).",
+)
+@click.option(
+    "--keep-declared-families/--split-declared-families",
+    default=None,
+    help="Keep each family that declared lineage joins in one community (default), or let Louvain split it "
+    "like any other models. Off when --lineage-weight is 0.",
 )
 @click.option(
     "--add-lineage-edges",
@@ -64,6 +71,7 @@ def command(
     resolution: float | None,
     community_algorithm: str | None,
     lineage_weight: float | None,
+    keep_declared_families: bool | None,
     add_lineage_edges: bool,
 ) -> None:
     """Build the atlas of a snapshot: parameter counts, lineage, communities, hierarchy, layout.
@@ -96,6 +104,7 @@ def command(
         "resolution": resolution,
         "community_algorithm": community_algorithm,
         "lineage_weight": lineage_weight,
+        "keep_declared_families": keep_declared_families,
     }
     if add_lineage_edges:
         # Before issue 10, lineage edges were off unless this flag was given; they are on by default now.

@@ -261,7 +261,8 @@ def evaluate_atlas(
         ours, used = names_only_atlas(models, config)
         result["atlas_config"] = used
     ours_s = time.perf_counter() - t0
-    used_resolution = result["atlas_config"].get("resolution") if isinstance(result["atlas_config"], dict) else None
+    names_only = isinstance(result["atlas_config"], dict)
+    used_resolution = (config or AtlasConfig()).community_resolution(families_kept=False) if names_only else None
     methods = [
         MethodResult(
             "atlas_communities",

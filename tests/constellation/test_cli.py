@@ -43,6 +43,11 @@ def test_build_options_reach_the_atlas_config(tmp_path):
     config = json.loads((layout.atlas("20260101T000000Z") / "build.json").read_text())["config"]
     assert (config["resolution"], config["lineage_weight"], config["seed"]) == (3.0, 0.0, 7)
     assert "add_lineage_edges" not in config
+    assert config["keep_declared_families"] is True
+    split = CliRunner().invoke(main, [*args, "--split-declared-families", "--force"])
+    assert split.exit_code == 0, split.output
+    config = json.loads((layout.atlas("20260101T000000Z") / "build.json").read_text())["config"]
+    assert config["keep_declared_families"] is False
 
 
 def test_build_keeps_the_obsolete_add_lineage_edges_flag_working(tmp_path):
@@ -57,7 +62,7 @@ def test_build_keeps_the_obsolete_add_lineage_edges_flag_working(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("note: --add-lineage-edges is obsolete (lineage edges are on by default")
     config = json.loads((layout.atlas("20260101T000000Z") / "build.json").read_text())["config"]
-    assert config["lineage_weight"] == 4.0
+    assert config["lineage_weight"] == 8.0
     args = ["build", "--data-dir", str(tmp_path), "--add-lineage-edges", "--lineage-weight", "0"]
     refused = CliRunner().invoke(main, args)
     assert refused.exit_code == 2

@@ -19,7 +19,7 @@ def test_load_is_lean_sorted_and_categorical(atlas_root):
     assert atlas.synthetic is True
     model_id = models["id"].iloc[17]
     assert atlas.position(model_id) == 17 and atlas.position("no/such-model") is None
-    assert atlas.lineage_in_similarity_graph is True  # build.json config lineage_weight, 4.0 by default
+    assert atlas.lineage_in_similarity_graph is True  # build.json config lineage_weight, 8.0 by default
 
 
 def test_missing_and_all_null_columns(tmp_path, atlas_root):

@@ -1,4 +1,5 @@
-"""Communities: determinism, renumbering, the catch-all community, lineage edges and labels."""
+"""Communities: determinism, renumbering, the catch-all community, declared families kept whole, lineage edges
+and labels."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from constellation.atlas.communities import (
     UNMATCHED_LABEL,
     community_labels,
     community_terms,
+    contract_graph,
+    declared_families,
     detect_communities,
+    igraph_graph,
     lineage_pairs,
     representatives,
     resolve_algorithm,
@@ -72,6 +76,58 @@ def test_auto_is_igraph_multilevel_at_every_size():
 def test_graph_without_edges():
     partition = detect_communities(3, np.empty(0), np.empty(0), np.empty(0))
     assert partition.membership.tolist() == [0, 0, 0] and partition.unmatched == 0
+
+
+@pytest.mark.parametrize("algorithm", ["louvain", "multilevel", "leiden"])
+def test_groups_are_never_split_and_modularity_is_the_original_graphs(algorithm):
+    n, src, dst, w = two_cliques_and_a_loner()
+    # One group reaches across the two cliques (nodes 0 and 6): the cliques can no longer be two communities
+    # that split it, and the loner's group of one stays in the catch-all community.
+    groups = np.array([0, 1, 2, 3, 4, 5, 0, 7])
+    partition = detect_communities(n, src, dst, w, algorithm=algorithm, seed=1, groups=groups)
+    assert partition.membership[0] == partition.membership[6]
+    assert partition.unmatched is not None and partition.membership[7] == partition.unmatched
+    graph = igraph_graph(n, src, dst)
+    assert partition.modularity == pytest.approx(graph.modularity(partition.membership[:7].tolist() + [9], weights=w))
+
+
+def test_groups_of_one_change_nothing():
+    graph = random_graph(2)
+    plain = detect_communities(*graph, seed=3).membership
+    grouped = detect_communities(*graph, seed=3, groups=np.arange(graph[0])[::-1]).membership
+    assert np.array_equal(plain, grouped)
+
+
+def test_groups_need_one_id_per_node():
+    with pytest.raises(CommunityError, match=r"one group per node \(2\), got shape \(3,\)"):
+        detect_communities(2, np.array([0]), np.array([1]), np.array([1.0]), groups=np.zeros(3))
+
+
+def test_contracting_sums_edges_between_groups_and_keeps_edges_inside_as_self_loops():
+    node = np.array([0, 0, 1, 1, 2])
+    m, a, b, w = contract_graph(
+        node, np.array([0, 1, 0, 2, 3]), np.array([1, 2, 3, 3, 4]), np.array([1, 2, 4, 8, 16.0])
+    )
+    assert m == 3
+    assert list(zip(a.tolist(), b.tolist(), w.tolist())) == [(0, 0, 1.0), (0, 1, 6.0), (1, 1, 8.0), (1, 2, 16.0)]
+
+
+def test_declared_families_are_the_components_of_declared_edges_without_merges():
+    ids = pd.Series(
+        ["a/root", "b/child", "c/grandchild", "d/guess", "e/alone", "f/other-root", "g/other-child", "h/merge"]
+    )
+    edges = pd.DataFrame(
+        {
+            "source": ["a/root", "b/child", "a/root", "f/other-root", "gone/parent", "a/root", "f/other-root"],
+            "target": ["b/child", "c/grandchild", "d/guess", "g/other-child", "e/alone", "h/merge", "h/merge"],
+            "kind": ["declared", "declared", "inferred", "declared", "declared", "declared", "declared"],
+            "relation": ["finetune", "quantized", "finetune", "adapter", "finetune", "merge", "merge"],
+        }
+    )
+    # The merge of a/root and f/other-root stays out of both families rather than fusing them.
+    assert declared_families(ids, edges).tolist() == [0, 0, 0, 1, 2, 3, 3, 4]
+    assert declared_families(ids, edges.drop(columns="relation")).tolist() == [0, 0, 0, 1, 2, 0, 0, 0]
+    assert declared_families(ids, None).tolist() == list(range(8))
 
 
 def test_lineage_pairs_keep_declared_edges_between_known_models():

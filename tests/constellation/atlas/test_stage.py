@@ -85,7 +85,7 @@ def test_similarity_edges(mapped):
 def test_report_records_what_ran(mapped):
     report = mapped.report
     assert report["communities"]["algorithm"] == "multilevel"  # "auto": igraph's Louvain at every size
-    assert report["communities"]["lineage_weight"] == 4.0 and report["communities"]["lineage_edges_in_graph"] == 0
+    assert report["communities"]["lineage_weight"] == 8.0 and report["communities"]["lineage_edges_in_graph"] == 0
     assert report["knn"]["method"] == "exact"
     assert report["hierarchy"]["atlas_tree_over"] == "models"
     assert set(report["timings_s"]) == {
@@ -123,7 +123,8 @@ def test_declared_lineage_edges_join_communities_by_default_and_weight_0_is_name
     lineage = pd.DataFrame({"source": ["a/alpha-base"], "target": ["c/zeta-model"], "kind": ["declared"]})
     plain = map_atlas(models, lineage, AtlasConfig(lineage_weight=0.0))
     alone = map_atlas(models, NO_LINEAGE, AtlasConfig())
-    joined = map_atlas(models, lineage, AtlasConfig(lineage_weight=5.0))
+    # Resolution 1.0: at "auto" (1.5 with a family kept whole) four models are too few to stay one community.
+    joined = map_atlas(models, lineage, AtlasConfig(lineage_weight=5.0, resolution=1.0))
     assert plain.models["community"].tolist() == alone.models["community"].tolist() == [0, 0, 1, 1]
     assert plain.report["communities"]["lineage_edges_in_graph"] == 0
     assert joined.report["communities"]["lineage_edges_in_graph"] == 1
@@ -148,6 +149,55 @@ def test_inferred_lineage_edges_pull_by_their_confidence():
     assert strong.models["community"].tolist() == [0, 0, 0, 0]
     assert weak.models["community"].tolist() == [0, 0, 1, 1]
     assert strong.report["communities"]["lineage_edges_in_graph"] == 1
+
+
+# One Llama family whose fine-tune is named after its purpose, and another family of that purpose's name.
+FAMILY_IDS = [
+    "meta/Llama-3.1-8B",
+    "x/Llama-3.1-8B-Instruct",
+    "y/Llama-3.1-8B-GGUF",  # declares nothing: its lineage is hidden, as in evaluation
+    "med/clinical-notes-summarizer-v2",  # a fine-tune of meta/Llama-3.1-8B, named after its purpose
+    "clin/clinical-notes-summarizer",
+    "clin/clinical-notes-summarizer-gguf",
+    "z/clinical-notes-summarizer-awq",
+]
+FAMILY_EDGES = pd.DataFrame(
+    {
+        "source": ["meta/Llama-3.1-8B"] * 2 + ["clin/clinical-notes-summarizer"] * 2,
+        "target": [
+            "x/Llama-3.1-8B-Instruct",
+            "med/clinical-notes-summarizer-v2",
+            "clin/clinical-notes-summarizer-gguf",
+            "z/clinical-notes-summarizer-awq",
+        ],
+        "kind": ["declared"] * 4,
+    }
+)
+
+
+def test_a_declared_family_stays_whole_and_a_child_without_lineage_joins_it_by_name():
+    models = pd.DataFrame({"id": FAMILY_IDS, "downloads": [9, 8, 7, 6, 5, 4, 3]})
+    # A weak lineage edge: on its own it loses the purpose-named fine-tune to the names it resembles.
+    config = AtlasConfig(lineage_weight=1.0, brand_min_owners=3)
+    kept = map_atlas(models, FAMILY_EDGES, config)
+    split = map_atlas(models, FAMILY_EDGES, replace(config, keep_declared_families=False))
+    assert kept.models["community"].tolist() == [0, 0, 0, 0, 1, 1, 1]
+    assert split.models["community"].tolist() == [1, 1, 1, 0, 0, 0, 0]
+    assert kept.report["communities"]["declared_families_kept_whole"] == 2
+    assert split.report["communities"]["declared_families_kept_whole"] == 0
+    assert (kept.report["communities"]["resolution"], split.report["communities"]["resolution"]) == (1.5, 1.0)
+    # The contracted family's community reads like the family, from its members' base-model signature.
+    assert kept.communities["label"].tolist()[0] == "Llama 3.1 · 8B"
+
+
+def test_names_only_ignores_declared_families():
+    models = pd.DataFrame({"id": FAMILY_IDS, "downloads": [9, 8, 7, 6, 5, 4, 3]})
+    names_only = map_atlas(models, FAMILY_EDGES, AtlasConfig(lineage_weight=0.0))
+    without = map_atlas(models, FAMILY_EDGES, AtlasConfig(lineage_weight=0.0, keep_declared_families=False))
+    pd.testing.assert_frame_equal(names_only.models, without.models)
+    pd.testing.assert_frame_equal(names_only.communities, without.communities)
+    assert names_only.models["community"].tolist() == [1, 1, 1, 0, 0, 0, 0]
+    assert names_only.report["communities"]["declared_families_kept_whole"] == 0
 
 
 def test_signatures_keep_one_brands_sizes_apart_and_pull_purpose_named_fine_tunes():
@@ -223,7 +273,9 @@ def test_bad_models_get_clear_errors(frame, message):
         (AtlasConfig(community_algorithm="kmeans"), "community_algorithm='kmeans'"),
         (AtlasConfig(default_cut=0.4), "default_cut=0.4"),
         (AtlasConfig(resolution=0), "resolution=0"),
+        (AtlasConfig(resolution="high"), "resolution='high': needs \"auto\" or a number"),  # type: ignore[arg-type]
         (AtlasConfig(word_weight=2), "word_weight=2"),
+        (AtlasConfig(keep_declared_families="yes"), "keep_declared_families='yes': needs True or False"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_config_gets_a_clear_error(config, message):
@@ -231,11 +283,18 @@ def test_bad_config_gets_a_clear_error(config, message):
         map_atlas(hub_models(), NO_LINEAGE, config)
 
 
+def test_auto_resolution_is_higher_only_when_declared_families_are_kept_whole():
+    assert AtlasConfig().resolution == "auto"
+    assert AtlasConfig().community_resolution(families_kept=True) == 1.5
+    assert AtlasConfig().community_resolution(families_kept=False) == 1.0
+    assert AtlasConfig(resolution=3).community_resolution(families_kept=True) == 3.0
+
+
 def test_config_is_json_ready_for_build_json():
     import json
 
     text = json.dumps(AtlasConfig().as_dict(), sort_keys=True)
-    assert '"lineage_weight": 4.0' in text and '"community_algorithm": "auto"' in text
+    assert '"lineage_weight": 8.0' in text and '"community_algorithm": "auto"' in text
 
 
 def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):
