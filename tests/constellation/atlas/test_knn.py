@@ -197,9 +197,13 @@ def test_minhash_keys_and_a_graph_pass_reach_the_recall_the_text_keys_miss(hub_l
 
 def test_knn_graph_with_minhash_keys_and_passes_is_deterministic_with_its_seed(hub_like):
     matrix, words, texts, terms = hub_like
-    options = dict(words=words, terms=terms, exact_max=100, window=32, min_similarity=0.2, progress=False)
-    first = knn_graph(matrix, texts, 10, minhashes=4, graph_passes=1, seed=3, **options)
-    again = knn_graph(matrix, texts, 10, minhashes=4, graph_passes=1, seed=3, **options)
-    other = knn_graph(matrix, texts, 10, minhashes=4, graph_passes=1, seed=4, **options)
+
+    def search(seed: int) -> KnnGraph:
+        return knn_graph(
+            matrix, texts, 10, words=words, terms=terms, exact_max=100, window=32, min_similarity=0.2,
+            progress=False, minhashes=4, graph_passes=1, seed=seed,
+        )  # fmt: skip
+
+    first, again, other = search(3), search(3), search(4)
     assert np.array_equal(first.neighbors, again.neighbors) and np.array_equal(first.similarities, again.similarities)
     assert not np.array_equal(first.neighbors, other.neighbors)
