@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-
 ROOT = Path(__file__).resolve().parents[1]
 # The code whose output a cached synthetic Hub is: the generator (fakehub/synthetic*.py) and the crawler's
 # record parser that turns its records into snapshot rows.
