@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import parser, peak_rss_mb, write_results
+from bench.common import GENERATOR_VERSION, parser, peak_rss_mb, write_results
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CONSTELLATION_CSV = SHARED_DATA / "constellation" / "HuggingFaceLLMsWithParamsAndReadmeLinks.csv"
@@ -49,7 +49,8 @@ def constellation_models():
 
 
 def synthetic_path(n: int, seed: int) -> Path:
-    return CACHE / f"synthetic-{n}-{seed}.parquet"
+    """The cached models frame of a synthetic Hub, keyed by the generator's version (bench.common)."""
+    return CACHE / f"synthetic-{n}-{seed}-{GENERATOR_VERSION}.parquet"
 
 
 def make_synthetic(n: int, seed: int) -> dict[str, Any]:

@@ -7,7 +7,9 @@ For each size, a published snapshot of N synthetic models (fakehub.synthetic.gen
 rows by the crawler's own record parser, a chunk at a time) is written once into a data dir under
 bench/out/full-build/ and reused by later runs; the HTTP crawl is not part of this (bench_crawl measures it).
 Then `constellation.build.build(DataLayout(root), force=True)` runs in a fresh process, so the peak RSS
-reported (VmHWM) is the build's alone. Runs at 500k models or more take `flock /tmp/constellation-bench.lock`
+reported (VmHWM) is the build's alone (its CPU time beside its wall time); then, in another fresh process,
+the whole atlas is exported to Parquet as `constellation export --format parquet` does it (read, select,
+write; `--no-export` skips it). Data dirs are keyed by bench.common.GENERATOR_VERSION. Runs at 500k models or more take `flock /tmp/constellation-bench.lock`
 unless `--locked` says the caller already holds it.
 """
 
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import parser, peak_rss_mb, write_results
+from bench.common import GENERATOR_VERSION, parser, peak_rss_mb, write_results
 
 WORKDIR = Path(__file__).resolve().parent / "out" / "full-build"
 LOCK = "/tmp/constellation-bench.lock"
@@ -33,7 +35,8 @@ CHUNK = 100_000  # records converted at a time: 3M Python dicts at once would co
 
 
 def data_root(n: int, seed: int) -> Path:
-    return WORKDIR / f"synthetic-{n}-{seed}"
+    """The data dir of a synthetic snapshot, keyed by the generator's version (bench.common)."""
+    return WORKDIR / f"synthetic-{n}-{seed}-{GENERATOR_VERSION}"
 
 
 def snapshot_id() -> str:
@@ -92,19 +95,55 @@ def run_build(n: int, seed: int) -> dict[str, Any]:
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     layout = DataLayout(data_root(n, seed))
+    cpu = time.process_time()
     result = build(layout, force=True)
+    cpu = time.process_time() - cpu
     info = result.info
     atlas = info["reports"]["atlas"]
     folder = layout.atlas(result.snapshot_id)
     return {
         "models": result.models,
         "build_s": round(result.seconds, 1),
+        "build_cpu_s": round(cpu, 1),  # CPU of this process, all threads: above build_s when both cores work
         "stages_s": info["timings_s"],  # read snapshot, genealogy, atlas, write atlas
         "atlas_stages_s": atlas.get("timings_s", {}),
         "peak_rss_mb": round(_hwm_mb()),
         "counts": info["counts"],
         "knn": atlas.get("knn"),
         "atlas_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1),
+    }
+
+
+def run_export(n: int, seed: int) -> dict[str, Any]:
+    """`constellation export --format parquet` of the whole atlas built by `run_build`, in this (fresh)
+    process: read the atlas, select every model and edge, write models.parquet and edges.parquet."""
+    import tempfile
+
+    from constellation.contract import DataLayout
+    from constellation.export.select import select
+    from constellation.export.writers import write_export
+    from constellation.store import read_atlas
+
+    layout = DataLayout(data_root(n, seed))
+    wall, cpu = time.perf_counter(), time.process_time()
+    tables = read_atlas(layout, None, hierarchy=False)
+    read_s = time.perf_counter() - wall
+    selection = select(tables)
+    select_s = time.perf_counter() - wall - read_s
+    with tempfile.TemporaryDirectory(prefix="constellation-bench-export-") as out:
+        result = write_export(selection, "parquet", out, progress=False)
+        export_mb = sum(path.stat().st_size for path in result.paths) / 2**20
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "export_s": round(wall, 1),
+        "export_cpu_s": round(cpu, 1),
+        "read_atlas_s": round(read_s, 1),
+        "select_s": round(select_s, 1),
+        "write_parquet_s": round(wall - read_s - select_s, 1),
+        "models": result.nodes,
+        "edges": result.edges,
+        "export_mb": round(export_mb, 1),
+        "peak_rss_mb": round(_hwm_mb()),
     }
 
 
@@ -136,12 +175,14 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument(
         "--locked", action="store_true", help=f"the caller already holds {LOCK} (e.g. `flock {LOCK} python -m ...`)"
     )
-    p.add_argument("--child", choices=["snapshot", "build"], help=argparse.SUPPRESS)
+    p.add_argument("--no-export", action="store_true", help="skip the Parquet export of the built atlas")
+    p.add_argument("--child", choices=["snapshot", "build", "export"], help=argparse.SUPPRESS)
     p.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
     if args.child:  # one step in this fresh process; prints one JSON line
-        result = make_snapshot(args.size, args.seed) if args.child == "snapshot" else run_build(args.size, args.seed)
+        child = {"snapshot": make_snapshot, "build": run_build, "export": run_export}[args.child]
+        result = child(args.size, args.seed)
         print(json.dumps(result, default=str))
         return result
 
@@ -155,6 +196,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         if not DataLayout(data_root(n, args.seed)).manifest(snapshot_id()).is_file():
             run["snapshot"] = _child(["--child", "snapshot", *common], locked=lock)
         run["build"] = _child(["--child", "build", *common], locked=lock)
+        if not args.no_export and "error" not in run["build"]:
+            run["export"] = _child(["--child", "export", *common], locked=lock)
         results["runs"][str(n)] = run
         print(f"{n}: {json.dumps(run, default=str)[:600]}", file=sys.stderr, flush=True)
     write_results(args.out, results)

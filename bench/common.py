@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import platform
 import resource
@@ -12,6 +13,26 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# The code whose output a cached synthetic Hub is: the generator (fakehub/synthetic*.py) and the crawler's
+# record parser that turns its records into snapshot rows.
+_GENERATOR_SOURCES = ("fakehub/synthetic*.py", "crawler/records.py")
+
+
+def generator_version() -> str:
+    """A short hash of the synthetic generator's source. Cached synthetic data is keyed by it, so a changed
+    generator makes new data instead of reusing stale files (on 2026-11-26 a cache of an older generator
+    was measured as the current one: only 8,672 of its 1M ids were in the new output)."""
+    digest = hashlib.sha256()
+    for pattern in _GENERATOR_SOURCES:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+GENERATOR_VERSION = generator_version()
 
 
 def peak_rss_mb() -> float:

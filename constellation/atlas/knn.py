@@ -6,12 +6,16 @@ Two ways, one result type (`KnnGraph`: for each row, its k best neighbours and t
   keeps only the top k of each product row. O(n²) time but O(n·k) memory: 1.5 s at 15k names, but about
   two minutes at 100k (docs: ../shared/docs/scale-notes.md), so it is used below `exact_max` rows.
 - `windowed_knn`, approximate: names are sorted by a few keys (`sort_keys`: the name; the name without its
-  first token; its tokens in alphabetical order; its rarest and second-rarest token, then the name), and
-  each block of the sorted order is compared exactly with the window around it. Near-duplicate names
-  share a prefix, a tail, a set of tokens or a rare token, so they meet in some window. Time is
-  O(n·window) per key, memory O(n·k). `knn_recall` measures how many exact neighbours it finds on a
-  sample (map_atlas reports it): 0.93 at 57k distinct synthetic names and 0.85 at 384k with a window of
-  512 (a window of 1024 costs twice the time for about +0.02).
+  first token; its tokens in alphabetical order; its rarest and second-rarest token, then the name; and
+  `minhash_keys`: MinHash values of its n-grams), and each block of the sorted order is compared exactly
+  with the window around it. Near-duplicate names share a prefix, a tail, a set of tokens, a rare token
+  or many n-grams, so they meet in some window. Time is O(n·window) per key, memory O(n·k).
+- `refine_knn`: a neighbour-of-neighbour pass over a graph (the neighbours of a row's neighbours are
+  scored exactly, the best k kept), in row blocks: it finds the neighbours no sort key put in a window.
+
+`knn_recall` measures how many exact neighbours a graph holds on a sample (map_atlas reports it). On the
+Hub-like synthetic names of 2026-12 (window 512, k 10, 2,000 sampled names; docs/benchmarks.md): the five
+text keys alone 0.83 at 81k distinct names; with four MinHash keys 0.95.
 
 `knn_graph` picks between them by the number of distinct names, and searches each distinct name once
 (re-uploads of one name are "twins" joined to its first copy; see there).
@@ -129,14 +133,21 @@ def exact_knn(
 
 
 def sort_keys(
-    texts: Sequence[str], words: sp.csr_matrix | None = None, terms: np.ndarray | None = None
+    texts: Sequence[str],
+    words: sp.csr_matrix | None = None,
+    terms: np.ndarray | None = None,
+    *,
+    matrix: sp.csr_matrix | None = None,
+    minhashes: int = 0,
+    seed: int = 0,
 ) -> list[pa.Array]:
     """The orders `windowed_knn` compares neighbours in:
     - the name, so names with a common prefix meet;
     - the name without its first token, so "meta llama 3 8b" meets "llama 3 8b";
     - its tokens in alphabetical order, so word order does not matter;
     - given the word TF-IDF matrix, its rarest and second-rarest shared token, then the name: every name
-      holding "xgen" sits in one run, sorted, however it begins.
+      holding "xgen" sits in one run, sorted, however it begins;
+    - given the feature matrix, `minhashes` MinHash keys of its n-grams (`minhash_keys`).
     """
     names = pa.array(texts, type=pa.large_string())
     tails = pc.replace_substring_regex(names, pattern=r"^\S+\s*", replacement="")
@@ -145,7 +156,41 @@ def sort_keys(
     if words is not None and terms is not None and words.nnz:
         for rank_tokens in _rarest_tokens(words, terms, 2):
             keys.append(pc.binary_join_element_wise(rank_tokens, names, pa.scalar("\x00", pa.large_string())))
+    if matrix is not None and minhashes:
+        keys.extend(minhash_keys(matrix, minhashes, seed=seed))
     return keys
+
+
+# A Mersenne prime above every column index: h(x) = (a·x + b) mod P is a universal hash family.
+_MERSENNE_61 = np.uint64(2**61 - 1)
+_NO_FEATURE = np.uint64(2**32 - 1)  # a featureless row's MinHash: they all sort last
+
+
+def minhash_keys(matrix: sp.csr_matrix, count: int, *, seed: int = 0) -> list[pa.Array]:
+    """`count` sort keys whose order puts names with many common n-grams (word and character terms:
+    the matrix's columns) next to each other, however the names begin.
+
+    Each key packs two MinHash values of a row's set of columns into one uint64: the minimum of a seeded
+    hash over the columns. Two names share one MinHash value with probability equal to the Jaccard
+    similarity of their n-gram sets; sorting by (first value, second value) forms runs of names that share
+    the first, ordered within a run by the second, so the most similar names of a run sit side by side.
+    Vectorised over the CSR arrays: O(nnz) per value, no Python loop over rows.
+    """
+    rng = np.random.default_rng(seed)
+    columns = matrix.indices.astype(np.uint64)
+    filled = np.diff(matrix.indptr) > 0
+    starts = matrix.indptr[:-1][filled]
+    values = []
+    for _ in range(2 * count):
+        a = np.uint64(rng.integers(1, 2**31))
+        b = np.uint64(rng.integers(0, 2**31))
+        # a·x + b stays below 2**63 for column indices below 2**32: no overflow before the modulo.
+        hashed = ((columns * a + b) % _MERSENNE_61) & _NO_FEATURE
+        value = np.full(matrix.shape[0], _NO_FEATURE, dtype=np.uint64)
+        if len(starts):
+            value[filled] = np.minimum.reduceat(hashed, starts)
+        values.append(value)
+    return [pa.array((values[2 * i] << np.uint64(32)) | values[2 * i + 1]) for i in range(count)]
 
 
 def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> list[pa.Array]:
@@ -203,11 +248,73 @@ def windowed_knn(
     return _finish(cols, sims, "windowed")
 
 
+def row_similarities(
+    matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, *, max_pairs: int = 262_144
+) -> np.ndarray:
+    """The cosine of each pair (rows[i], cols[i]) of L2-normalised rows, `max_pairs` pairs at a time
+    (each step holds two matrices of max_pairs rows: about 130 MB at 60 non-zeros per row)."""
+    out = np.empty(len(rows), dtype=np.float32)
+    for start in range(0, len(rows), max_pairs):
+        stop = min(len(rows), start + max_pairs)
+        product = matrix[rows[start:stop]].multiply(matrix[cols[start:stop]])
+        out[start:stop] = np.asarray(product.sum(axis=1)).ravel()
+    return out
+
+
+def refine_knn(
+    matrix: sp.csr_matrix,
+    graph: KnnGraph,
+    *,
+    passes: int = 1,
+    block_rows: int = 2048,
+    min_similarity: float = 0.0,
+    progress: bool = True,
+) -> KnnGraph:
+    """Neighbour-of-neighbour refinement: each row's candidates are its neighbours' neighbours (k² at
+    most), scored exactly (`row_similarities`) and merged with its neighbours; the best k stay. If a is
+    near b and b near c, a is likely near c, so a neighbour that no sort key put in a's window is found
+    through one that was. Rows are taken `block_rows` at a time and each pass reads the previous pass's
+    graph, so the result does not depend on the block size; memory is O(block_rows·k²), never n×n."""
+    if block_rows < 1:
+        raise ValueError(f"block_rows={block_rows}: needs at least 1")
+    n, k = graph.neighbors.shape
+    cols, sims = graph.neighbors.astype(np.int32), np.where(graph.neighbors >= 0, graph.similarities, -np.inf)
+    sims = sims.astype(np.float32)
+    bar = tqdm(total=passes * n, desc="kNN (refine)", unit="name", unit_scale=True, disable=not progress or None)
+    for _ in range(passes):
+        before = cols
+        new_cols, new_sims = cols.copy(), sims.copy()
+        for start in range(0, n, block_rows):
+            stop = min(n, start + block_rows)
+            rows = np.arange(start, stop)
+            own = before[start:stop]
+            candidates = np.where(own[:, :, None] >= 0, before[np.maximum(own, 0)], _NO_NEIGHBOUR)
+            candidates = candidates.reshape(len(rows), k * k)
+            # Drop self, padding, repeats and the neighbours already known: only new pairs are scored.
+            candidates = np.sort(candidates, axis=1)
+            useless = (candidates < 0) | (candidates == rows[:, None])
+            useless[:, 1:] |= candidates[:, 1:] == candidates[:, :-1]
+            useless |= (candidates[:, :, None] == own[:, None, :]).any(axis=2)
+            pair_row, pair_slot = np.nonzero(~useless)
+            scores = np.full(candidates.shape, -np.inf, dtype=np.float32)
+            if len(pair_row):
+                found = row_similarities(matrix, rows[pair_row], candidates[pair_row, pair_slot])
+                scores[pair_row, pair_slot] = np.where(found >= min_similarity, found, -np.inf)
+            candidates[~np.isfinite(scores)] = _NO_NEIGHBOUR
+            new_cols[start:stop], new_sims[start:stop] = _best_k(
+                np.hstack([own, candidates]), np.hstack([sims[start:stop], scores]), k
+            )
+            bar.update(stop - start)
+        cols, sims = new_cols, new_sims
+    bar.close()
+    return _finish(cols, sims, graph.method)
+
+
 def knn_recall(matrix: sp.csr_matrix, graph: KnnGraph, sample: np.ndarray, *, min_similarity: float = 0.0) -> float:
     """Share of the exact k nearest neighbours of the `sample` rows that `graph` found. Ties count as found:
     a neighbour as similar as the exact k-th one is as good as it."""
     k = graph.neighbors.shape[1]
-    exact_cols, exact_sims = _block_topn(matrix[sample], matrix.T.tocsr(), k + 1, min_similarity)
+    exact_cols, exact_sims = _block_topn(matrix[sample], matrix.T.tocsr(), k + 1, min_similarity, threads=True)
     exact_sims[exact_cols == sample[:, None]] = -np.inf
     exact_cols, exact_sims = _best_k(exact_cols, exact_sims, k)
     wanted = (exact_cols >= 0).sum(axis=1)
@@ -228,8 +335,12 @@ def knn_graph(
     window: int,
     min_similarity: float = 0.0,
     progress: bool = True,
+    minhashes: int = 0,
+    graph_passes: int = 0,
+    seed: int = 0,
 ) -> KnnGraph:
-    """kNN of every row: exact up to `exact_max` distinct names, windowed above.
+    """kNN of every row: exact up to `exact_max` distinct names, windowed above (with `minhashes` MinHash
+    sort keys besides the text ones, seeded by `seed`, then `graph_passes` passes of `refine_knn`).
 
     Identical names (the same normalised text, so the same feature row) are searched once: the Hub holds
     hundreds of re-uploads of popular names ("llama 3.2 1b instruct gguf"). The first of each set of twins
@@ -248,8 +359,10 @@ def knn_graph(
     else:
         sub_texts = [texts[i] for i in distinct]
         sub_words = words[distinct] if words is not None else None
-        keys_ = sort_keys(sub_texts, sub_words, terms)
+        keys_ = sort_keys(sub_texts, sub_words, terms, matrix=sub, minhashes=minhashes, seed=seed)
         inner = windowed_knn(sub, k, keys_, window=window, min_similarity=min_similarity, progress=progress)
+        if graph_passes:
+            inner = refine_knn(sub, inner, passes=graph_passes, min_similarity=min_similarity, progress=progress)
     if len(distinct) == n:
         return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner)
     neighbors = np.full((n, k), _NO_NEIGHBOUR, dtype=np.int32)

@@ -22,6 +22,8 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from constellation.contract import EDGE_COLUMNS, EDGE_KINDS
 from constellation.errors import ExportError
@@ -101,17 +103,19 @@ def select(tables: AtlasTables, filters: ExportFilters | None = None) -> Selecti
     edges = tables.edges.reindex(columns=list(EDGE_COLUMNS))
     by_kind = edges["kind"].isin(list(filters.edge_kinds))
     edges = edges.loc[by_kind]
-    in_atlas = set(models[NODE_ID].tolist())
-    kept_ids = set(chosen[NODE_ID].tolist())
-    source_ok = edges["source"].isin(kept_ids) | ~edges["source"].isin(in_atlas)
-    target_ok = edges["target"].isin(kept_ids) | ~edges["target"].isin(in_atlas)
-    touches = edges["source"].isin(kept_ids) | edges["target"].isin(kept_ids)
-    both = source_ok & target_ok & touches
+    everything = bool(keep.all())
+    in_atlas = _id_set(models[NODE_ID])
+    kept_ids = in_atlas if everything else _id_set(chosen[NODE_ID])
+    source_in_atlas, source_kept = _membership(edges["source"], in_atlas, kept_ids, everything)
+    target_in_atlas, target_kept = _membership(edges["target"], in_atlas, kept_ids, everything)
+    both = (source_kept | ~source_in_atlas) & (target_kept | ~target_in_atlas) & (source_kept | target_kept)
     dropped = edges.loc[~both]
     kept = edges.loc[both].reset_index(drop=True)
-    kept.insert(0, "key", [f"e{i}" for i in range(len(kept))])
-    ends = pd.concat([kept["source"], kept["target"]], ignore_index=True)
-    external = sorted(set(ends[~ends.isin(in_atlas)].tolist()))
+    kept.insert(0, "key", _edge_keys(len(kept)))
+    outside = pd.concat(
+        [kept["source"][~source_in_atlas[both]], kept["target"][~target_in_atlas[both]]], ignore_index=True
+    )
+    external = sorted(set(outside.dropna().tolist()))
 
     report = {
         "filters": filters.describe(),
@@ -126,6 +130,27 @@ def select(tables: AtlasTables, filters: ExportFilters | None = None) -> Selecti
         "edges_dropped_by_kind": {str(k): int(v) for k, v in dropped["kind"].value_counts().sort_index().items()},
     }
     return Selection(tables.snapshot_id, chosen, kept, external, dict(tables.build), report)
+
+
+def _id_set(ids: pd.Series) -> pa.Array:
+    return pa.array(ids, type=pa.large_string(), from_pandas=True)
+
+
+def _membership(
+    ends: pd.Series, in_atlas: pa.Array, kept_ids: pa.Array, everything: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which edge ends are models of the atlas, and which are kept models. Arrow's hash lookup, not pandas'
+    `isin`: on millions of edges pandas hashes each Python string again (docs/benchmarks.md, exports).
+    When every model is kept (a whole-atlas export) the two answers are one lookup."""
+    values = pa.array(ends, type=pa.large_string(), from_pandas=True)
+    in_atlas_mask = pc.is_in(values, value_set=in_atlas).to_numpy(zero_copy_only=False)
+    kept = in_atlas_mask if everything else pc.is_in(values, value_set=kept_ids).to_numpy(zero_copy_only=False)
+    return in_atlas_mask, kept
+
+
+def _edge_keys(count: int) -> np.ndarray:
+    """Stable edge ids "e0", "e1", ... (multigraph keys), built by numpy instead of a Python loop."""
+    return np.char.add("e", np.arange(count).astype(str)).astype(object)
 
 
 def _model_mask(models: pd.DataFrame, filters: ExportFilters) -> pd.Series:

@@ -523,6 +523,27 @@ def test_popular_models_have_the_real_relation_mix(shared_data: Path) -> None:
         assert abs(synthetic_mix.get(relation, 0) - real_mix[relation]) < 0.07, (relation, synthetic_mix, real_mix)
 
 
+@pytest.mark.shared_data
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fitted yet (issue #12 item 1, docs/fakehub.md): the synthetic Hub is a Hub of language models",
+)
+def test_popular_models_have_the_real_pipeline_tag_mix(shared_data: Path) -> None:
+    # Real: pipeline tags of the most-downloaded models of 2024-09-20 (hf-top-downloads-2024-09, 9,715 models):
+    # text-generation 0.40, none 0.12, text-to-image 0.10, image-classification 0.06, text-classification 0.05.
+    # Synthetic above the same download threshold (75k, seed 0; measured 2026-12-05): text-generation 0.80,
+    # none 0.05, text-to-image 0.00. Total variation distance 0.48; fitted would be under 0.15. When the generator
+    # gains vision, audio and diffusion families this passes, and strict xfail makes that visible: drop the mark.
+    real = real_top_downloads(shared_data)
+    frame = hub(REAL_HUB_SIZE).frame
+    top = frame[frame["downloads"] >= real["downloads"].min()]
+    real_mix = real["pipeline_tag"].fillna("").value_counts(normalize=True)
+    synthetic_mix = top["pipeline_tag"].fillna("").value_counts(normalize=True)
+    both = pd.concat([real_mix, synthetic_mix], axis=1).fillna(0.0)
+    distance = float((both.iloc[:, 0] - both.iloc[:, 1]).abs().sum() / 2)
+    assert distance < 0.15, (distance, synthetic_mix.head(5).to_dict(), real_mix.head(5).to_dict())
+
+
 def test_the_share_of_distinct_names_falls_slowly_as_the_hub_grows() -> None:
     # The real trend (hf-models-2022-10): 0.861 in a 15k sample, 0.829 at 47.8k, 0.813 at 74,970; about 0.78
     # expected at 300k and 0.72 at 3M. Before composed bases, tutorial defaults and training tags the synthetic

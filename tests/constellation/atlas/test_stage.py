@@ -86,7 +86,8 @@ def test_report_records_what_ran(mapped):
     report = mapped.report
     assert report["communities"]["algorithm"] == "multilevel"  # "auto": igraph's Louvain at every size
     assert report["communities"]["lineage_weight"] == 8.0 and report["communities"]["lineage_edges_in_graph"] == 0
-    assert report["knn"]["method"] == "exact"
+    assert report["knn"]["method"] == "exact" and report["knn"]["minhash_keys"] is None
+    assert "recall_on_sample" not in report["knn"]  # exact search needs no recall check
     assert report["hierarchy"]["atlas_tree_over"] == "models"
     assert set(report["timings_s"]) == {
         "features",
@@ -107,13 +108,22 @@ def test_same_config_same_atlas(mapped):
 
 
 def test_windowed_knn_and_igraph_above_their_bounds():
-    config = AtlasConfig(exact_knn_max=10, exact_linkage_max=10, community_algorithm="auto")
+    config = AtlasConfig(exact_knn_max=10, exact_linkage_max=10, community_algorithm="auto", knn_recall_sample=20)
     result = map_atlas(hub_models(), NO_LINEAGE, config)
-    assert result.report["knn"]["method"] == "windowed" and 0 < result.report["knn"]["recall_on_sample"] <= 1
+    knn = result.report["knn"]
+    assert knn["method"] == "windowed" and 0 < knn["recall_on_sample"] <= 1 and knn["recall_sample_size"] == 20
+    assert (knn["minhash_keys"], knn["graph_passes"], knn["window"]) == (4, 1, 512)
+    assert "knn_recall" in result.report["timings_s"]
     assert result.report["communities"]["algorithm"] == "multilevel"
     assert result.report["hierarchy"]["atlas_tree_over"] == "communities"
     first = result.models[result.models["id"].str.contains("Qwen2.5")]
     assert first["community"].nunique() == 1
+
+
+def test_recall_check_can_be_turned_off():
+    config = AtlasConfig(exact_knn_max=10, exact_linkage_max=10, knn_recall_sample=0)
+    report = map_atlas(hub_models(), NO_LINEAGE, config).report
+    assert report["knn"]["method"] == "windowed" and "recall_on_sample" not in report["knn"]
 
 
 def test_declared_lineage_edges_join_communities_by_default_and_weight_0_is_names_only():
@@ -276,6 +286,12 @@ def test_bad_models_get_clear_errors(frame, message):
         (AtlasConfig(resolution="high"), "resolution='high': needs \"auto\" or a number"),  # type: ignore[arg-type]
         (AtlasConfig(word_weight=2), "word_weight=2"),
         (AtlasConfig(keep_declared_families="yes"), "keep_declared_families='yes': needs True or False"),  # type: ignore[arg-type]
+        (AtlasConfig(knn_minhash_keys=-1), r"knn_minhash_keys=-1: needs an integer in \[0, 16\]"),
+        (AtlasConfig(knn_minhash_keys=17), "knn_minhash_keys=17"),
+        (AtlasConfig(knn_graph_passes=5), r"knn_graph_passes=5: needs an integer in \[0, 4\]"),
+        (AtlasConfig(knn_graph_passes=True), "knn_graph_passes=True"),  # type: ignore[arg-type]
+        (AtlasConfig(knn_recall_sample=-1), "knn_recall_sample=-1"),
+        (AtlasConfig(knn_recall_sample=0.5), "knn_recall_sample=0.5"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_config_gets_a_clear_error(config, message):
