@@ -11,7 +11,8 @@ early atlases). Below that, `constellation.build.build` makes the atlas. `--data
 atlas already in a data dir instead (e.g. one `bench.bench_full_build` built from a synthetic snapshot).
 
 Measured in one process, through Streamlit's AppTest (the script runs as in a server session):
-- load: `load_atlas` alone (the lean read) and the id index for search;
+- load: `load_atlas` alone (lazy: build.json, communities, the site summary), then every explorer column
+  of the models (what the first page that needs them all reads), and the id index for search;
 - cold start: the first run of the app (overview page), which loads the atlas into the cache;
 - per page: the first render of each page (its own cached work included), then a rerun (warm);
 - a filter change on the overview, and a model search.
@@ -277,6 +278,8 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rss0 = _hwm_mb()
     atlas, out["load_atlas_s"] = _timed(load_atlas, DataLayout(root))
+    out["site_summary"] = "site/summary.json" if getattr(atlas, "precomputed", None) is not None else "none"
+    _, out["models_read_s"] = _timed(getattr, atlas, "models")  # lazy: what the first page needing every column reads
     out["models"] = len(atlas.models)
     out["models_frame_mb"] = round(atlas.models.memory_usage(deep=True).sum() / 2**20, 1)
     index, out["id_index_build_s"] = _timed(IdIndex.build, atlas.models["id"].to_numpy())

@@ -25,6 +25,7 @@ from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import DataLayout
 from constellation.errors import BuildError
 from constellation.genealogy.stage import GenealogyConfig, annotate
+from constellation.site_summary import write_summary
 from constellation.store import (
     AtlasTables,
     nightly_snapshot_id,
@@ -231,6 +232,7 @@ def build(
     }
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy)
     timed("write atlas", write_atlas, layout, tables)
+    write_summary(layout.atlas(snapshot_id), mapped.models)  # the site's landing numbers, before LATEST moves
     point_latest()
     seconds = time.perf_counter() - started
     log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))

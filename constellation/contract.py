@@ -108,6 +108,7 @@ class AtlasFiles:
     communities: str = "communities.parquet"  # community, label, size, downloads, ...
     hierarchy: str = "hierarchy"  # folder: linkage matrices for the dendrogram views
     build: str = "build.json"  # config, fingerprint, counts, timings, reports of every stage
+    site: str = "site"  # folder: what the site shows of the whole atlas, precomputed (constellation.site_summary)
 
 
 ATLAS_FILES = AtlasFiles()

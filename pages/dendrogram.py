@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from constellation.app import figures, hierarchy_view, overview, ui
+from constellation.app import figures, hierarchy_view, ui
 from constellation.app.escape import md
 from constellation.app.pages import page_for
 
@@ -42,12 +42,12 @@ else:
     ui.similarity_note(atlas)
 
 st.subheader("Inside one community")
-communities = models["community"].value_counts()
+communities = ui.group_sizes(atlas, models, "community")
 options = [int(c) for c in communities.index[:500]]
 if not options:
     st.info("No community in this selection.")
     st.stop()
-labels = overview.community_labels(atlas.models, atlas.communities)
+labels = ui.community_labels(atlas)
 chosen = st.selectbox(
     "Community", options, key="dendro_community",
     format_func=lambda c: f"{c}: {labels.get(c, '')} ({communities[c]:,} models)",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from constellation.app import graphs, lineage, overview, ui
+from constellation.app import graphs, lineage, ui
 from constellation.app.escape import md
 from constellation.app.filters import filter_mask
 from constellation.app.pages import page_for
@@ -48,11 +48,11 @@ else:
     if not atlas.has("community"):
         ui.unavailable("Communities")
         st.stop()
-    counts = models["community"].value_counts()
+    counts = ui.group_sizes(atlas, models, "community")
     if counts.empty:
         st.info("No community in this selection.")
         st.stop()
-    labels = overview.community_labels(atlas.models, atlas.communities)
+    labels = ui.community_labels(atlas)
     community = st.selectbox(
         "Community", [int(c) for c in counts.index[:500]], key="graph_community",
         format_func=lambda c: f"{c}: {labels.get(c, '')} ({counts[c]:,} models)",

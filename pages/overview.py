@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from constellation.app import overview, ui
+from constellation.app import ui
 from constellation.app.escape import md
 from constellation.app.pages import page_for
 
 atlas = ui.page_start()
-models = ui.filtered_models(atlas)
+filters = ui.current_filters()
 st.title(page_for(__file__).heading)
-ui.filter_caption(atlas, models)
+# Without filters every number below is the build's (site/summary.json): the page reads no model.
+counts = ui.atlas_counts(atlas)
+ui.filter_caption(atlas, counts.models)
 
-counts = overview.atlas_counts(models, atlas.snapshot_id)
 cols = st.columns(5)
 cols[0].metric("Models", f"{counts.models:,}")
 cols[1].metric("Families", f"{counts.families:,}" if counts.families is not None else "n/a")
@@ -45,4 +46,4 @@ with right:
     else:
         ui.unavailable("Communities")
 
-ui.export_buttons(atlas, models, key="overview_export")
+ui.export_buttons(atlas, lambda: ui.filtered_models(atlas, filters), key="overview_export", rows=counts.models)

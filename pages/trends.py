@@ -25,7 +25,7 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
     top = overview.top_groups(frame, column, top_n)[column].tolist()
     members = frame.loc[frame[column].isin(top).to_numpy(dtype=bool), ["id", column]]
     if column == "community":  # a number means nothing to a reader: "3: mistral · 7b · v0.1"
-        labels = overview.community_labels(atlas.models, atlas.communities)
+        labels = ui.community_labels(atlas)
         members = members.assign(community=[f"{c}: {labels.get(c, '')}" for c in members["community"]])
     return history.group_downloads_over_snapshots(data, members, column, snapshot_ids)
 

@@ -8,7 +8,7 @@ from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
-models = ui.filtered_models(atlas)
+models = ui.filtered_models(atlas, columns=ui.CLOUD_COLUMNS)
 st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 
@@ -21,7 +21,7 @@ scope = st.radio("Cloud of", scopes, horizontal=True, key="cloud_scope")
 value = None
 if scope != "The whole atlas":
     column = "community" if scope == "A community" else "family"
-    counts = models[column].value_counts().head(500)
+    counts = ui.group_sizes(atlas, models, column)
     if counts.empty:
         st.info("Nothing in this selection.")
         st.stop()

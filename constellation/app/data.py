@@ -1,6 +1,8 @@
-"""Loading the atlas the way the explorer needs it: only the columns it shows, categorical dtypes for
-repeated strings, rows sorted by id (so an id is found by binary search), through store.read_models_file. A
-3M-model atlas then takes about a third of the memory of a plain `read_atlas`.
+"""Loading the atlas the way the explorer needs it: lazily, only the columns a page shows, categorical dtypes
+for repeated strings, rows sorted by id (so an id is found by binary search). A 3M-model atlas then takes
+about a third of the memory of a plain `read_atlas`, and a page that needs three columns reads three. The
+whole-atlas numbers of the landing views come from the build's site summary (constellation.site_summary),
+so the overview of an unfiltered atlas reads no model at all.
 
 Early atlases may lack columns, or hold them all-null, while the stages are being written: `Atlas.has`
 tells a page whether to draw a view or say "not available in this atlas".
@@ -9,6 +11,8 @@ tells a page whether to draw a view or say "not available in this atlas".
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
-from constellation.store import complete_build_info, latest_atlas_id, read_models_file
+from constellation.site_summary import SiteSummary, read_summary, summarize
+from constellation.store import complete_build_info, latest_atlas_id
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +47,111 @@ CATEGORICAL_COLUMNS: tuple[str, ...] = tuple(
 LINEAGE_KINDS = ("declared", "inferred")
 
 
+class ModelColumns:
+    """models.parquet read a column at a time, on first use, each column kept once.
+
+    The Atlas holding it lives in `st.cache_resource`, so every session shares these columns: a page
+    that needs five columns reads five, the next page's extra columns are added beside them, and a frame
+    of any of them (`frame`) is assembled without copying (pandas copy-on-write shares the arrays).
+    Rows are sorted by id, so an id is found by binary search (`Atlas.position`).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        schema = pq.read_schema(path)
+        self.present: tuple[str, ...] = tuple(c for c in MODEL_COLUMNS if c in schema.names)
+        self.rows = pq.read_metadata(path).num_rows
+        self._columns: dict[str, pd.Series] = {}
+        self._order: np.ndarray | None = None  # the permutation that sorts the file's rows by id, when needed
+        self._lock = threading.Lock()
+
+    def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The `columns` the file has (every explorer column when None), rows sorted by id."""
+        wanted = [c for c in (self.present if columns is None else columns) if c in self.present]
+        missing = [c for c in wanted if c not in self._columns]
+        if missing:
+            with self._lock:  # one reader per column, however many sessions ask at once
+                self._read([c for c in missing if c not in self._columns])
+        return pd.DataFrame({c: self._columns[c] for c in wanted}, copy=False)
+
+    def loaded(self) -> list[str]:
+        return list(self._columns)
+
+    def _read(self, columns: list[str]) -> None:
+        if not columns:
+            return
+        if "id" in self.present and "id" not in self._columns:
+            columns = ["id", *[c for c in columns if c != "id"]]
+        table = pq.read_table(
+            self.path, columns=columns, read_dictionary=[c for c in columns if c in CATEGORICAL_COLUMNS]
+        )
+        if "id" in columns:
+            order = pc.sort_indices(table.column("id")).to_numpy()
+            self._order = None if bool((order == np.arange(len(order))).all()) else order
+        if self._order is not None:
+            table = table.take(self._order)
+        frame = table.to_pandas(self_destruct=True, types_mapper=_nullable_integers)
+        for column in columns:
+            series = frame[column]
+            if column in ("x", "y"):
+                series = series.astype("float32")
+            self._columns[column] = series.rename(column)
+
+
 @dataclass
 class Atlas:
-    """One atlas as the explorer holds it in memory. `models` is sorted by id, index 0..n-1."""
+    """One atlas as the explorer holds it in memory, read lazily: the models table a column at a time when
+    a page asks (`frame`, or `models` for every column), lineage edges and hierarchy on first use, and the
+    whole-atlas numbers from the build's site summary. `models` is sorted by id, index 0..n-1."""
 
     snapshot_id: str
     root: Path
-    models: pd.DataFrame
+    table: ModelColumns
     communities: pd.DataFrame
     build: dict[str, Any]
-    hierarchy: dict[str, Any] = field(default_factory=dict)
-    lineage: pd.DataFrame = field(default_factory=pd.DataFrame)  # declared + inferred edges only
+    folder: Path
     edges_path: Path | None = None  # similarity edges: indexed on first use (similarity.py)
+    precomputed: SiteSummary | None = None  # site/summary.json, when the build wrote one
+    _lazy: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Re-entrant: the summary of an atlas without site/ reads the models under it.
+    _lazy_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def _once(self, key: str, make: Any) -> Any:
+        if key not in self._lazy:
+            with self._lazy_lock:
+                if key not in self._lazy:
+                    self._lazy[key] = make()
+        return self._lazy[key]
+
+    @property
+    def models(self) -> pd.DataFrame:
+        """Every explorer column (the first call reads what no page has read yet)."""
+        return self._once("models", self.table.frame)
+
+    def frame(self, columns: Sequence[str]) -> pd.DataFrame:
+        """Only `columns` (those the atlas has), sorted by id: what a page needs, without the rest."""
+        return self.table.frame(columns)
+
+    @property
+    def size(self) -> int:
+        return self.table.rows
+
+    @property
+    def lineage(self) -> pd.DataFrame:
+        """Declared and inferred edges only."""
+        path = self.edges_path
+        return self._once("lineage", lambda: read_lineage_edges(path) if path is not None else _empty_edges())
+
+    @property
+    def hierarchy(self) -> dict[str, Any]:
+        return self._once("hierarchy", lambda: read_hierarchy(self.folder / ATLAS_FILES.hierarchy))
+
+    @property
+    def summary(self) -> SiteSummary:
+        """The whole atlas's numbers: the build's site/summary.json, else computed here once (older atlases)."""
+        if self.precomputed is not None:
+            return self.precomputed
+        return self._once("summary", lambda: summarize(self.models))
 
     @property
     def synthetic(self) -> bool:
@@ -60,7 +159,10 @@ class Atlas:
 
     def has(self, column: str) -> bool:
         """True when models.parquet has `column` with at least one value."""
-        return column in self.models.columns and bool(self.models[column].notna().any())
+        if column not in self.table.present:
+            return False
+        known = self.summary.has.get(column)
+        return bool(known) if known is not None else bool(self.frame([column])[column].notna().any())
 
     @property
     def lineage_in_similarity_graph(self) -> bool | None:
@@ -88,41 +190,40 @@ class Atlas:
 
     @property
     def sorted_ids(self) -> np.ndarray:
-        if "_ids" not in self.__dict__:
-            self.__dict__["_ids"] = self.models["id"].to_numpy(dtype=object)
-        return self.__dict__["_ids"]
+        return self._once("ids", lambda: self.frame(["id"])["id"].to_numpy(dtype=object))
 
 
 def load_atlas(layout: DataLayout, snapshot_id: str | None = None) -> Atlas:
-    """The atlas of `snapshot_id` (default: the one atlas/LATEST points at), lean."""
+    """The atlas of `snapshot_id` (default: the one atlas/LATEST points at). Reads only build.json, the
+    communities table, the site summary and the models file's schema: the rest waits for a page to ask."""
     snapshot_id = snapshot_id or latest_atlas_id(layout)
     build = complete_build_info(layout, snapshot_id)
     folder = layout.atlas(snapshot_id)
-    models = read_models(folder / ATLAS_FILES.models)
+    table = ModelColumns(folder / ATLAS_FILES.models)
     edges_path = folder / ATLAS_FILES.edges
-    lineage = read_lineage_edges(edges_path) if edges_path.is_file() else _empty_edges()
     communities_path = folder / ATLAS_FILES.communities
     communities = pq.read_table(communities_path).to_pandas() if communities_path.is_file() else pd.DataFrame()
     return Atlas(
         snapshot_id=snapshot_id,
         root=layout.root,
-        models=models,
+        table=table,
         communities=communities,
         build=build,
-        hierarchy=read_hierarchy(folder / ATLAS_FILES.hierarchy),
-        lineage=lineage,
+        folder=folder,
         edges_path=edges_path if edges_path.is_file() else None,
+        precomputed=read_summary(folder),
     )
 
 
 def read_models(path: Path) -> pd.DataFrame:
     """models.parquet as the explorer holds it: the MODEL_COLUMNS it has, sorted by id, CATEGORICAL_COLUMNS
     as categoricals."""
-    frame = read_models_file(path, MODEL_COLUMNS, CATEGORICAL_COLUMNS)
-    for column in ("x", "y"):
-        if column in frame:
-            frame[column] = frame[column].astype("float32")
-    return frame
+    return ModelColumns(path).frame()
+
+
+def _nullable_integers(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
+    """pandas would turn an int64 column with nulls into float64 (7e9 for 7000000000); keep integers."""
+    return pd.Int64Dtype() if pa.types.is_integer(arrow_type) else None
 
 
 def read_lineage_edges(path: Path) -> pd.DataFrame:

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from constellation import site_summary
 from constellation.contract import parse_snapshot_id
+from constellation.site_summary import SiteSummary
 
 
 @dataclass(frozen=True)
@@ -65,17 +67,21 @@ def atlas_counts(models: pd.DataFrame, snapshot_id: str) -> AtlasCounts:
     )
 
 
-def top_groups(models: pd.DataFrame, column: str, n: int = 10, label: pd.Series | None = None) -> pd.DataFrame:
-    """Groups of `column` by total downloads: column, models, downloads, likes (and label, when given)."""
-    if column not in models or not models[column].notna().any():
-        return pd.DataFrame(columns=[column, "models", "downloads", "likes"])
-    frame = models[[column, "downloads", "likes"]].copy()
-    frame["downloads"] = frame["downloads"].fillna(0).astype("int64")
-    frame["likes"] = frame["likes"].fillna(0).astype("int64")
-    grouped = frame.groupby(column, observed=True, sort=False).agg(
-        models=("downloads", "size"), downloads=("downloads", "sum"), likes=("likes", "sum")
+def summary_counts(summary: SiteSummary, snapshot_id: str) -> AtlasCounts:
+    """The counts of a whole atlas, from the build's site summary (no model read)."""
+    return AtlasCounts(
+        models=summary.models,
+        families=summary.families,
+        communities=summary.communities,
+        known_size=summary.known_size,
+        snapshot_date=parse_snapshot_id(snapshot_id).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    grouped = grouped.sort_values(["downloads", "models"], ascending=False).head(n).reset_index()
+
+
+def top_groups(models: pd.DataFrame, column: str, n: int = 10, label: pd.Series | None = None) -> pd.DataFrame:
+    """Groups of `column` by total downloads: column, models, downloads, likes (and label, when given).
+    The same function makes the build's precomputed lists (site_summary), so both agree."""
+    grouped = site_summary.top_groups(models, column, n)
     if label is not None:
         grouped.insert(1, "label", grouped[column].map(label).astype("object"))
     return grouped

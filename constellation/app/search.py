@@ -1,14 +1,17 @@
 """Type-ahead over model ids, fast at 3M.
 
 A binary search over lowercased, sorted keys (whole ids and the part after the owner) finds prefixes
-with ~23 comparisons; a substring scan in Arrow's C++ kernels (about 0.1 s at 3M) covers the rest and
-stops at `limit`. Everything stays in Arrow arrays, so the index costs no Python string per model.
+with ~23 comparisons. Substrings are found in one bytes buffer of every lowercased id, joined (Arrow's
+own data buffer of the lowercased ids, with its offsets): `bytes.find` scans it at memory speed and
+stops at the `limit`-th hit, where a per-id match over 3M ids (Arrow's `match_substring`) always visits
+every id (about 0.1 s at 3M). Everything stays in Arrow arrays and one bytes object, so the index costs no
+Python string per model; the site builds it once per atlas and every session shares it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +22,11 @@ import pyarrow.compute as pc
 class IdIndex:
     keys: pa.Array  # lowercase ids and bare names, sorted
     targets: pa.Array  # the original id each key stands for
-    ids: pa.Array  # every id once, in the atlas's order (for the substring scan)
+    ids: pa.Array  # every id once, in the atlas's order
+    blob: bytes = b""  # the lowercased ids, UTF-8, joined without separator (for the substring scan)
+    starts: np.ndarray = field(
+        default_factory=lambda: np.zeros(1, dtype=np.int64)
+    )  # id i is blob[starts[i]:starts[i+1]]
 
     @classmethod
     def build(cls, ids: Sequence[str] | pa.Array) -> IdIndex:
@@ -32,7 +39,13 @@ class IdIndex:
         keys = pa.concat_arrays([lower, names])
         targets = pa.concat_arrays([arr, pc.filter(arr, has_owner)])
         order = pc.sort_indices(keys)
-        return cls(keys=pc.take(keys, order), targets=pc.take(targets, order), ids=arr)
+        # One contiguous buffer of the lowercased ids: Arrow's data buffer once the array is compacted.
+        flat = pa.concat_arrays([lower.cast(pa.large_string())]) if len(lower) else pa.array([], pa.large_string())
+        offsets = np.frombuffer(flat.buffers()[1], dtype=np.int64)[flat.offset : flat.offset + len(flat) + 1]
+        data = flat.buffers()[2]
+        blob = data.to_pybytes()[offsets[0] : offsets[-1]] if data is not None and len(flat) else b""
+        starts = (offsets - offsets[0]).astype(np.int64) if len(flat) else np.zeros(1, dtype=np.int64)
+        return cls(keys=pc.take(keys, order), targets=pc.take(targets, order), ids=arr, blob=blob, starts=starts)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -56,12 +69,20 @@ class IdIndex:
 
     def containing(self, query: str, limit: int = 20) -> list[str]:
         """Ids containing `query` anywhere (case-insensitive), in atlas order, at most `limit`."""
-        q = query.strip()
+        q = query.strip().lower().encode("utf-8")
         if not q or limit <= 0:
             return []
-        hits = pc.match_substring(self.ids, q, ignore_case=True)
-        positions = np.flatnonzero(hits.to_numpy(zero_copy_only=False))[:limit]
-        return [self.ids[int(i)].as_py() for i in positions]
+        rows: list[int] = []
+        at = self.blob.find(q)
+        while at >= 0 and len(rows) < limit:
+            row = int(np.searchsorted(self.starts, at, side="right")) - 1
+            end = int(self.starts[row + 1])
+            if at + len(q) <= end:  # inside one id, not across the join of two
+                rows.append(row)
+                at = self.blob.find(q, end)  # the next id: one hit per id
+            else:
+                at = self.blob.find(q, at + 1)
+        return [self.ids[i].as_py() for i in rows]
 
     def search(self, query: str, limit: int = 20) -> list[str]:
         """Prefix matches first, then substring matches; no id twice; at most `limit`."""

@@ -19,7 +19,7 @@ import streamlit as st
 from constellation.app import clouds, exports, overview
 from constellation.app.data import Atlas, load_atlas
 from constellation.app.escape import md
-from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, choices, filters_from_query_params
+from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, filters_from_query_params
 from constellation.app.search import IdIndex
 from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
@@ -53,7 +53,7 @@ def _atlas(root: str, snapshot_id: str) -> Atlas:
 
 @st.cache_resource(max_entries=1, show_spinner="Indexing model ids …")
 def _index(root: str, snapshot_id: str) -> IdIndex:
-    return IdIndex.build(_atlas(root, snapshot_id).models["id"].to_numpy())
+    return IdIndex.build(_atlas(root, snapshot_id).sorted_ids)  # the ids alone: no other column is read
 
 
 @st.cache_resource(max_entries=1, show_spinner="Indexing the similarity edges (once per atlas) …")
@@ -209,11 +209,11 @@ def sidebar_filters(atlas: Atlas) -> Filters:
     for field_name, key in _WIDGETS.items():
         value = getattr(state, field_name)
         st.session_state[key] = list(value) if isinstance(value, tuple) else value
-    models = atlas.models
+    choices = atlas.summary.choices  # precomputed: drawing the sidebar reads no model
     with st.sidebar:
         st.header("Filters")
         st.multiselect(
-            "Pipeline tag", _options(models, "pipeline_tag", st.session_state.get(_WIDGETS["pipeline_tags"])),
+            "Pipeline tag", _merge_options(choices.get("pipeline_tag", []), st.session_state.get(_WIDGETS["pipeline_tags"])),
             key=_WIDGETS["pipeline_tags"], placeholder="all", on_change=_widgets_changed,
         )  # fmt: skip
         st.number_input(
@@ -246,7 +246,7 @@ def sidebar_filters(atlas: Atlas) -> Filters:
         else:
             st.caption("Parameter range: not available in this atlas.")
         st.multiselect(
-            "License", _options(models, "license", st.session_state.get(_WIDGETS["licenses"])),
+            "License", _merge_options(choices.get("license", []), st.session_state.get(_WIDGETS["licenses"])),
             key=_WIDGETS["licenses"], placeholder="all", on_change=_widgets_changed,
         )  # fmt: skip
         relations = [ROOT, *RELATIONS]
@@ -308,44 +308,89 @@ def _write_url(filters: Filters) -> None:
             st.query_params[key] = value
 
 
-def _options(models: pd.DataFrame, column: str, selected: list[str] | None) -> list[str]:
-    return _merge_options(choices(models, column), selected)
-
-
 def _merge_options(options: list[str], selected: list[str] | None) -> list[str]:
     # A value from a shared link that this atlas lacks stays selectable (and simply matches nothing).
     return list(dict.fromkeys([*options, *(selected or [])]))
 
 
 # A filtered copy of a 3M-model frame can take ~1 GB: few are kept (no filter returns the atlas's own
-# frame, never a copy).
+# columns, never a copy). `columns` (None: every explorer column) is what the page reads: the filters'
+# own columns are read to filter, then dropped from the copy.
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _filtered(root: str, snapshot_id: str, filters: Filters) -> pd.DataFrame:
-    return apply_filters(_atlas(root, snapshot_id).models, filters)
+def _filtered(root: str, snapshot_id: str, filters: Filters, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    atlas = _atlas(root, snapshot_id)
+    if columns is None:
+        return apply_filters(atlas.models, filters)
+    if not filters.active:
+        return atlas.frame(columns)
+    kept = apply_filters(atlas.frame([*columns, *(c for c in FILTER_COLUMNS if c not in columns)]), filters)
+    return kept[[c for c in columns if c in kept.columns]]
 
 
-def filtered_models(atlas: Atlas, filters: Filters | None = None) -> pd.DataFrame:
-    """The atlas's models that pass the filters (cached; never modify the frame)."""
-    return _filtered(str(atlas.root), atlas.snapshot_id, filters or current_filters())
+def filtered_models(
+    atlas: Atlas, filters: Filters | None = None, columns: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """The atlas's models that pass the filters, only `columns` when given (cached; never modify the frame)."""
+    return _filtered(str(atlas.root), atlas.snapshot_id, filters or current_filters(), columns)
+
+
+FILTER_COLUMNS = ("pipeline_tag", "downloads", "params", "license", "relation", "parent")
+OVERVIEW_COLUMNS = ("id", "family", "community", "downloads", "likes", "params")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _top_groups(root: str, snapshot_id: str, filters: Filters, column: str, n: int) -> pd.DataFrame:
     atlas = _atlas(root, snapshot_id)
-    label = overview.community_labels(atlas.models, atlas.communities) if column == "community" else None
-    return overview.top_groups(_filtered(root, snapshot_id, filters), column, n, label=label)
+    label = community_labels(atlas) if column == "community" else None
+    top = atlas.summary.top_frame(column, n) if not filters.active else None
+    if top is not None:  # the build's precomputed list: no model is read
+        if label is not None:
+            top.insert(1, "label", top[column].map(label).astype("object"))
+        return top
+    return overview.top_groups(_filtered(root, snapshot_id, filters, OVERVIEW_COLUMNS), column, n, label=label)
 
 
 def top_groups(atlas: Atlas, column: str, n: int) -> pd.DataFrame:
     """The top `n` groups of `column` by downloads in the current selection (communities with their
     label), cached per filter state: a real atlas has hundreds of thousands of families, too many to
-    group on every rerun."""
+    group on every rerun. Without filters, the build's site summary has them."""
     return _top_groups(str(atlas.root), atlas.snapshot_id, current_filters(), column, n)
 
 
-def filter_caption(atlas: Atlas, frame: pd.DataFrame) -> None:
-    if len(frame) < len(atlas.models):
-        st.caption(f"Filters keep {len(frame):,} of {len(atlas.models):,} models.")
+@st.cache_data(max_entries=16, show_spinner=False)
+def _counts(root: str, snapshot_id: str, filters: Filters) -> overview.AtlasCounts:
+    atlas = _atlas(root, snapshot_id)
+    if not filters.active:
+        return overview.summary_counts(atlas.summary, snapshot_id)
+    return overview.atlas_counts(_filtered(root, snapshot_id, filters, OVERVIEW_COLUMNS), snapshot_id)
+
+
+def atlas_counts(atlas: Atlas) -> overview.AtlasCounts:
+    """The overview's counts of the current selection (the site summary's when no filter is set)."""
+    return _counts(str(atlas.root), atlas.snapshot_id, current_filters())
+
+
+def community_labels(atlas: Atlas) -> pd.Series:
+    """community → label (communities.parquet; the models' own labels only for atlases without it)."""
+    if {"community", "label"} <= set(atlas.communities.columns):
+        return overview.community_labels(pd.DataFrame(), atlas.communities)
+    return overview.community_labels(atlas.frame(["community", "community_label"]), atlas.communities)
+
+
+def group_sizes(atlas: Atlas, models: pd.DataFrame, column: str, limit: int = 500) -> pd.Series:
+    """Models per group of `column` in `models`, largest first: from the site summary when `models` is the
+    whole atlas (no filter), else counted."""
+    if not current_filters().active and len(models) == atlas.size:
+        sizes = atlas.summary.size_series(column)
+        if len(sizes) or not atlas.has(column):
+            return sizes.head(limit)
+    return models[column].value_counts().head(limit)
+
+
+def filter_caption(atlas: Atlas, frame: pd.DataFrame | int) -> None:
+    kept = frame if isinstance(frame, int) else len(frame)
+    if kept < atlas.size:
+        st.caption(f"Filters keep {kept:,} of {atlas.size:,} models.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -408,14 +453,18 @@ def model_picker(atlas: Atlas, key: str, label: str = "Find a model") -> str | N
     return current if current and atlas.position(current) is not None else None
 
 
-def export_buttons(atlas: Atlas, frame: pd.DataFrame, key: str) -> None:
-    """CSV, GraphML and JSON downloads of `frame` (built when clicked, not on every rerun)."""
+def export_buttons(
+    atlas: Atlas, frame: pd.DataFrame | Callable[[], pd.DataFrame], key: str, rows: int | None = None
+) -> None:
+    """CSV, GraphML and JSON downloads of `frame` (built when clicked, not on every rerun). `frame` may be
+    a function that makes it, with its `rows`, so a page that shows no model need not read them."""
     st.markdown("**Export this selection**")
     cols = st.columns(3)
+    count = rows if rows is not None else len(frame) if isinstance(frame, pd.DataFrame) else None
     for col, fmt, mime in zip(
         cols, ("csv", "graphml", "json"), ("text/csv", "application/graphml+xml", "application/json"), strict=True
     ):
-        reason = exports.too_large(len(frame), fmt)
+        reason = exports.too_large(count if count is not None else len(_made(frame)), fmt)
         if reason:
             col.caption(md(reason))
             continue
@@ -429,14 +478,19 @@ def export_buttons(atlas: Atlas, frame: pd.DataFrame, key: str) -> None:
         )
 
 
-def _export_callable(atlas: Atlas, frame: pd.DataFrame, fmt: str) -> Callable[[], bytes]:
+def _export_callable(atlas: Atlas, frame: pd.DataFrame | Callable[[], pd.DataFrame], fmt: str) -> Callable[[], bytes]:
     def build() -> bytes:
+        selection = _made(frame)
         if fmt == "csv":
-            return exports.models_csv(frame)
-        edges = exports.selection_edges(atlas.lineage, similarity(atlas), frame["id"])
-        return exports.graph_bytes(atlas.snapshot_id, frame, edges, fmt, atlas.build)
+            return exports.models_csv(selection)
+        edges = exports.selection_edges(atlas.lineage, similarity(atlas), selection["id"])
+        return exports.graph_bytes(atlas.snapshot_id, selection, edges, fmt, atlas.build)
 
     return build
+
+
+def _made(frame: pd.DataFrame | Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    return frame if isinstance(frame, pd.DataFrame) else frame()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -444,11 +498,14 @@ def _export_callable(atlas: Atlas, frame: pd.DataFrame, fmt: str) -> Callable[[]
 # --------------------------------------------------------------------------------------------------
 
 
+CLOUD_COLUMNS = ("id", "community", "family")
+
+
 @st.cache_data(max_entries=64, show_spinner="Drawing the word cloud …")
 def word_cloud(
     root: str, snapshot_id: str, filters: Filters, scope: str, value: str | None
 ) -> tuple[Any, int, int, list[tuple[str, int]]]:
-    models = _filtered(root, snapshot_id, filters)
+    models = _filtered(root, snapshot_id, filters, CLOUD_COLUMNS)
     if scope != "atlas" and value is not None:
         column = "community" if scope == "community" else "family"
         keys = models[column].astype("object").astype(str) if column in models else pd.Series([], dtype=str)

@@ -36,3 +36,45 @@ def test_missing_and_all_null_columns(tmp_path, atlas_root):
 def test_no_atlas_is_a_clear_error(tmp_path):
     with pytest.raises(AtlasNotFound, match="make demo"):
         load_atlas(DataLayout(tmp_path))
+
+
+def test_the_build_summary_is_read_and_matches_the_models(atlas_root):
+    from constellation.site_summary import summarize
+
+    atlas = load_atlas(DataLayout(atlas_root))
+    assert atlas.precomputed is not None  # the build wrote site/summary.json
+    assert atlas.table.loaded() == []  # loading read no model column
+    assert atlas.size == len(atlas.models)
+    fresh = summarize(atlas.models)
+    assert (atlas.summary.top, atlas.summary.sizes, atlas.summary.choices) == (fresh.top, fresh.sizes, fresh.choices)
+    assert atlas.summary.has["family"] and atlas.has("family")
+
+
+def test_columns_are_read_on_demand_and_shared(atlas_root):
+    import numpy as np
+
+    atlas = load_atlas(DataLayout(atlas_root))
+    few = atlas.frame(["downloads", "no_such_column"])
+    assert list(few.columns) == ["downloads"] and set(atlas.table.loaded()) == {"id", "downloads"}
+    assert atlas.position(atlas.sorted_ids[3]) == 3
+    models = atlas.models
+    assert models["id"].is_monotonic_increasing
+    # The full frame and the projection hold the same arrays, not copies.
+    assert np.shares_memory(models["downloads"].to_numpy(), few["downloads"].to_numpy())
+    plain = pq.read_table(atlas.table.path).to_pandas().sort_values("id").reset_index(drop=True)
+    assert (
+        models["downloads"].astype("float64").fillna(-1).tolist()
+        == plain["downloads"].astype("float64").fillna(-1).tolist()
+    )
+
+
+def test_an_atlas_without_summary_computes_it(tmp_path, atlas_root):
+    import shutil
+
+    root = tmp_path / "old"
+    shutil.copytree(atlas_root, root)
+    layout = DataLayout(root)
+    shutil.rmtree(layout.atlas(layout.latest_atlas_id()) / "site")
+    atlas = load_atlas(layout)
+    assert atlas.precomputed is None
+    assert atlas.summary.models == len(atlas.models) and atlas.has("family")

@@ -213,3 +213,18 @@ def test_word_cloud_of_a_community_and_dendrogram_drill_down(app: AppTest):
     inner_top = app.slider(key="dendro_inner_cut").max
     app.slider(key="dendro_inner_cut").set_value(inner_top).run()
     assert any(m.value.startswith("**1 clusters at") for m in app.markdown)
+
+
+def test_the_overview_without_filters_reads_no_model(app: AppTest, atlas_root):
+    from constellation.app import ui
+
+    _ok(app)
+    layout = DataLayout(atlas_root)
+    atlas = ui._atlas(str(layout.root), layout.latest_atlas_id())
+    # Only the search index's ids (the background warm-up) may have been read; the page's numbers are the
+    # build's site summary.
+    assert set(atlas.table.loaded()) <= {"id"}
+    assert _metric(app, "Models") == f"{atlas.size:,}"
+    shown = app.dataframe[0].value
+    expected = ui.overview.top_groups(atlas.models, "family", 15)
+    assert shown.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()

@@ -45,3 +45,17 @@ def test_scales_without_python_strings():
         "owner74/model-0199991",
         "owner75/model-0199992",
     ]
+
+
+def test_substrings_never_span_two_ids_and_count_each_id_once():
+    index = IdIndex.build(["x/ab", "y/bx", "z/abab", "w/ÄBC-llama"])
+    assert index.containing("abx") == []  # "x/ab" + "y/bx" joined in the buffer, but no id holds it
+    assert index.containing("ab") == ["x/ab", "z/abab"]
+    assert index.containing("ab", limit=1) == ["x/ab"]
+    assert index.containing("äbc") == ["w/ÄBC-llama"]  # lowercased beyond ASCII
+    assert IdIndex.build([]).containing("a") == []
+
+
+def test_a_sliced_arrow_array_is_indexed_from_its_own_offset():
+    index = IdIndex.build(pa.array(["skip/me", "a/one", "b/two"]).slice(1))
+    assert index.containing("o") == ["a/one", "b/two"] and index.containing("skip") == []

@@ -1,0 +1,188 @@
+"""What every visitor of the site asks for about the whole atlas, computed once at build time.
+
+The overview's counts and top lists, the sidebar's filter choices and the group sizes the pages offer
+in their pickers are the same for every visitor of an atlas with no filter set. Computing them in the
+site means reading and grouping every model (seconds at 3M models, 591k families at 1M); the build
+already holds the models in memory, so it writes them once into `atlas/<id>/site/summary.json` (a few
+kB). The site reads that file instead of the models table, and computes the same summary from the
+models itself (`summarize`) for an atlas built before the file existed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from constellation.contract import ATLAS_FILES
+from constellation.store import share_tree
+
+log = logging.getLogger(__name__)
+
+SUMMARY_FILE = "summary.json"  # inside ATLAS_FILES.site
+VERSION = 1  # bump when the fields change: an older file is then recomputed, never misread
+
+TOP_N = 50  # groups kept per top list (the overview shows 15, the trends slider goes to 20)
+SIZES_N = 500  # groups kept per size list (the pickers offer the 500 largest)
+CHOICES_N = 200  # values kept per filter choice list
+GROUP_COLUMNS = ("family", "community")
+CHOICE_COLUMNS = ("pipeline_tag", "license")
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    """The whole atlas, as the site's landing views need it (no filters applied)."""
+
+    models: int
+    has: dict[str, bool]  # column → at least one value (Atlas.has)
+    families: int | None  # distinct values; None when the column has none
+    communities: int | None
+    known_size: int | None  # models with a parameter count
+    top: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # column → top_groups rows
+    sizes: dict[str, list[list[Any]]] = field(default_factory=dict)  # column → [[value, models], …] largest first
+    choices: dict[str, list[str]] = field(default_factory=dict)  # column → values, most common first
+    models_file_bytes: int | None = None  # size of the models.parquet summarized: a rewritten file voids it
+    version: int = VERSION
+
+    def top_frame(self, column: str, n: int) -> pd.DataFrame | None:
+        """The top `n` groups of `column` as `top_groups` gives them; None when the summary kept fewer."""
+        rows = self.top.get(column)
+        if rows is None or (n > len(rows) and len(rows) == TOP_N):
+            return None
+        frame = pd.DataFrame(rows[:n], columns=[column, "models", "downloads", "likes"])
+        return frame.astype({"models": "int64", "downloads": "int64", "likes": "int64"})
+
+    def size_series(self, column: str) -> pd.Series:
+        """Models per group of `column`, largest first (at most SIZES_N groups), like `value_counts`."""
+        pairs = self.sizes.get(column) or []
+        return pd.Series([p[1] for p in pairs], index=[p[0] for p in pairs], dtype="int64", name="count")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, default=_plain) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> SiteSummary:
+        raw = json.loads(text)
+        if not isinstance(raw, dict) or raw.get("version") != VERSION:
+            raise ValueError(f"summary version {raw.get('version') if isinstance(raw, dict) else '?'} != {VERSION}")
+        return cls(**raw)
+
+
+def summarize(models: pd.DataFrame) -> SiteSummary:
+    """The summary of `models` (an atlas's models table, any column dtypes: the build's or the site's)."""
+
+    def present(column: str) -> bool:
+        return column in models.columns and bool(models[column].notna().any())
+
+    def distinct(column: str) -> int | None:
+        return int(models[column].nunique(dropna=True)) if present(column) else None
+
+    has = {str(c): present(str(c)) for c in models.columns}
+    return SiteSummary(
+        models=len(models),
+        has=has,
+        families=distinct("family"),
+        communities=distinct("community"),
+        known_size=int(models["params"].notna().sum()) if present("params") else None,
+        top={c: _records(top_groups(models, c, TOP_N)) for c in GROUP_COLUMNS if has.get(c)},
+        sizes={c: _sizes(models[c]) for c in GROUP_COLUMNS if has.get(c)},
+        choices={c: choices(models, c, CHOICES_N) for c in CHOICE_COLUMNS if c in models.columns},
+    )
+
+
+def top_groups(models: pd.DataFrame, column: str, n: int = 10) -> pd.DataFrame:
+    """Groups of `column` by total downloads, then models, then value: column, models, downloads, likes.
+
+    The value breaks ties, so the build (rows in crawl order) and the site (rows sorted by id) list the
+    same groups in the same order.
+    """
+    if column not in models or not models[column].notna().any():
+        return pd.DataFrame(columns=[column, "models", "downloads", "likes"])
+    frame = models[[column, "downloads", "likes"]].copy()
+    frame["downloads"] = frame["downloads"].fillna(0).astype("int64")
+    frame["likes"] = frame["likes"].fillna(0).astype("int64")
+    grouped = frame.groupby(column, observed=True, sort=False).agg(
+        models=("downloads", "size"), downloads=("downloads", "sum"), likes=("likes", "sum")
+    )
+    grouped = grouped.sort_values(["downloads", "models"], ascending=False)
+    if len(grouped) > n:  # keep the n-th group's ties too, then order those by value
+        last = grouped.iloc[n - 1]
+        tied = (grouped["downloads"] == last["downloads"]) & (grouped["models"] >= last["models"])
+        grouped = grouped[(grouped["downloads"] > last["downloads"]) | tied]
+    grouped = grouped.reset_index()
+    grouped["_key"] = grouped[column].astype("object").astype(str)
+    grouped = grouped.sort_values(["downloads", "models", "_key"], ascending=[False, False, True])
+    return grouped.drop(columns="_key").head(n).reset_index(drop=True)
+
+
+def choices(models: pd.DataFrame, column: str, limit: int = CHOICES_N) -> list[str]:
+    """The values of `column` most common first (ties by value), at most `limit`."""
+    if column not in models:
+        return []
+    return [str(value) for value, _ in _largest(models[column], limit)]
+
+
+def write_summary(folder: Path, models: pd.DataFrame) -> Path:
+    """Write `folder`/site/summary.json for `models`; the build calls it on the atlas folder it just wrote.
+
+    The site/ folder is written beside and renamed into place, so a site reading it sees the old file or
+    the new one, never half of one.
+    """
+    site = folder / ATLAS_FILES.site
+    work = folder / f".{ATLAS_FILES.site}.tmp"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    summary = replace(summarize(models), models_file_bytes=(folder / ATLAS_FILES.models).stat().st_size)
+    (work / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
+    share_tree(work)
+    shutil.rmtree(site, ignore_errors=True)
+    work.rename(site)
+    return site / SUMMARY_FILE
+
+
+def read_summary(folder: Path) -> SiteSummary | None:
+    """`folder`/site/summary.json, or None when it is missing, unreadable, of another version or of another
+    models.parquet than the one beside it (a folder rewritten by hand)."""
+    path = folder / ATLAS_FILES.site / SUMMARY_FILE
+    try:
+        summary = SiteSummary.from_json(path.read_text(encoding="utf-8"))
+        size = (folder / ATLAS_FILES.models).stat().st_size
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as exc:  # a damaged file costs a recomputation, not the site
+        log.warning("ignored %s: %s", path, exc)
+        return None
+    if summary.models_file_bytes != size:
+        log.warning(
+            "ignored %s: it summarizes another models.parquet (%s bytes, now %s)", path, summary.models_file_bytes, size
+        )
+        return None
+    return summary
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _sizes(values: pd.Series) -> list[list[Any]]:
+    return [[_plain(value), count] for value, count in _largest(values, SIZES_N)]
+
+
+def _largest(values: pd.Series, n: int) -> list[tuple[Any, int]]:
+    """The `n` most common values with their counts, ties broken by value (so any row order gives the same)."""
+    counts = values.value_counts(dropna=True)
+    counts = counts[counts > 0].nlargest(n, keep="all")
+    pairs = sorted(zip(counts.index, counts.to_numpy().tolist(), strict=True), key=lambda p: (-p[1], str(p[0])))
+    return [(value, int(count)) for value, count in pairs[:n]]
+
+
+def _plain(value: Any) -> Any:
+    """numpy and pandas scalars as JSON's own types."""
+    if hasattr(value, "item"):
+        return value.item()
+    return value

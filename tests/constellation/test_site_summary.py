@@ -1,0 +1,81 @@
+"""The build-time site summary: what it holds, that row order does not change it, and that a summary of
+another models.parquet is never read as this one's."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from constellation import site_summary
+from constellation.contract import ATLAS_FILES
+
+
+def _models() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["a/x", "a/y", "b/z", "c/w", "d/v", "e/u"],
+            "family": ["a/x", "a/x", "b/z", "c/w", "d/v", None],
+            "community": [1, 1, 2, 2, 3, pd.NA],
+            "downloads": [10, 5, 15, 15, 0, None],
+            "likes": [1, 0, 2, 3, 0, 1],
+            "params": [7e9, None, 1e8, None, None, None],
+            "pipeline_tag": ["text-generation", "text-generation", "fill-mask", None, "fill-mask", "asr"],
+            "license": ["mit", "mit", None, "apache-2.0", None, None],
+            "x": [None] * 6,
+        }
+    )
+
+
+def test_summarize_counts_tops_sizes_and_choices():
+    summary = site_summary.summarize(_models())
+    assert (summary.models, summary.families, summary.communities, summary.known_size) == (6, 4, 3, 2)
+    assert summary.has["params"] and not summary.has["x"]
+    top = summary.top_frame("family", 3)
+    # a/x and b/z and c/w all have 15 downloads; a/x has more models, then the value breaks the tie.
+    assert top["family"].tolist() == ["a/x", "b/z", "c/w"]
+    assert top[["models", "downloads", "likes"]].iloc[0].tolist() == [2, 15, 1]
+    assert summary.size_series("community").to_dict() == {1: 2, 2: 2, 3: 1}
+    assert summary.choices["pipeline_tag"] == ["fill-mask", "text-generation", "asr"]
+    assert summary.choices["license"] == ["mit", "apache-2.0"]
+
+
+def test_row_order_and_dtypes_do_not_change_the_summary():
+    models = _models()
+    shuffled = models.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    shuffled["family"] = shuffled["family"].astype("category")
+    shuffled["pipeline_tag"] = shuffled["pipeline_tag"].astype("category")
+    assert site_summary.summarize(shuffled) == site_summary.summarize(models)
+
+
+def test_top_frame_says_when_it_kept_too_few():
+    models = pd.DataFrame({"family": [f"f{i}" for i in range(80)], "downloads": range(80), "likes": [0] * 80})
+    summary = site_summary.summarize(models)
+    assert len(summary.top_frame("family", 15)) == 15
+    assert summary.top_frame("family", site_summary.TOP_N + 1) is None  # the site groups the models itself
+    assert summary.top_frame("community", 5) is None
+
+
+def test_write_then_read_and_a_rewritten_models_file_voids_it(tmp_path):
+    models = _models()
+    pq.write_table(pa.Table.from_pandas(models, preserve_index=False), tmp_path / ATLAS_FILES.models)
+    path = site_summary.write_summary(tmp_path, models)
+    assert path == tmp_path / ATLAS_FILES.site / site_summary.SUMMARY_FILE
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+    read = site_summary.read_summary(tmp_path)
+    assert read is not None and read.top == site_summary.summarize(models).top
+    pq.write_table(pa.Table.from_pandas(models.head(3), preserve_index=False), tmp_path / ATLAS_FILES.models)
+    assert site_summary.read_summary(tmp_path) is None
+
+
+def test_missing_damaged_or_older_summaries_read_as_none(tmp_path):
+    assert site_summary.read_summary(tmp_path) is None
+    pq.write_table(pa.table({"id": ["a"]}), tmp_path / ATLAS_FILES.models)
+    (tmp_path / ATLAS_FILES.site).mkdir()
+    path = tmp_path / ATLAS_FILES.site / site_summary.SUMMARY_FILE
+    path.write_text("{not json")
+    assert site_summary.read_summary(tmp_path) is None
+    path.write_text(json.dumps({"version": site_summary.VERSION - 1, "models": 1}))
+    assert site_summary.read_summary(tmp_path) is None
