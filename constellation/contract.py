@@ -108,6 +108,7 @@ class AtlasFiles:
     communities: str = "communities.parquet"  # community, label, size, downloads, ...
     hierarchy: str = "hierarchy"  # folder: linkage matrices for the dendrogram views
     build: str = "build.json"  # config, fingerprint, counts, timings, reports of every stage
+    reuse: str = "reuse"  # folder: the name state the next build may reuse (constellation/atlas/reuse.py)
 
 
 ATLAS_FILES = AtlasFiles()

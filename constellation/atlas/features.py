@@ -137,7 +137,7 @@ def transform_names(texts: list[str], vocabulary: NameVocabulary, config: AtlasC
 def _combine(words: sp.csr_matrix, chars: sp.csr_matrix, config: AtlasConfig) -> sp.csr_matrix:
     weight = float(config.word_weight)
     matrix = sp.hstack([words * np.float32(np.sqrt(weight)), chars * np.float32(np.sqrt(1.0 - weight))], format="csr")
-    if matrix.shape[1]:
+    if matrix.shape[0] and matrix.shape[1]:
         matrix = normalize(matrix, copy=False).astype(np.float32, copy=False)
     return sp.csr_matrix(matrix, dtype=np.float32)
 
@@ -151,8 +151,8 @@ def _smooth_idf(matrix: sp.csr_matrix, documents: int) -> np.ndarray:
 
 def _transform(texts: list[str], weights: TermWeights, options: dict) -> sp.csr_matrix:
     """Sublinear-tf × IDF rows with a fixed vocabulary, L2-normalised: scikit-learn's TF-IDF transform."""
-    if not len(weights.terms):
-        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
+    if not len(weights.terms) or not texts:
+        return sp.csr_matrix((len(texts), len(weights.terms)), dtype=np.float32)
     counter = CountVectorizer(lowercase=False, vocabulary=list(weights.terms), dtype=np.float64, **options)
     counts = sp.csr_matrix(counter.transform(texts), dtype=np.float64)
     counts.data = (np.log(counts.data) + 1.0) * weights.idf[counts.indices]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,7 +176,7 @@ def _top_family(models: pd.DataFrame, membership: np.ndarray, n_communities: int
 
 
 def _names_and_neighbors(
-    ids: np.ndarray, config: AtlasConfig, previous: NameState | None, max_change: float, lap
+    ids: Sequence[str], config: AtlasConfig, previous: NameState | None, max_change: float, lap
 ) -> tuple[NameFeatures, KnnGraph, NameState, dict[str, Any]]:
     """Name features and the kNN graph: reused from `previous` where the names did not change when it
     is usable (reuse.refusal), computed whole otherwise. Also the state for the next build, and how."""
