@@ -47,9 +47,11 @@ from constellation.atlas.reuse import (
     NameState,
     change_share,
     compare_names,
+    known_texts,
     name_state,
     refusal,
     reuse_names,
+    settings_of,
 )
 from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
 from constellation.contract import EDGE_COLUMNS
@@ -180,7 +182,8 @@ def _names_and_neighbors(
 ) -> tuple[NameFeatures, KnnGraph, NameState, dict[str, Any]]:
     """Name features and the kNN graph: reused from `previous` where the names did not change when it
     is usable (reuse.refusal), computed whole otherwise. Also the state for the next build, and how."""
-    texts = name_texts(ids, config)
+    usable = previous is not None and previous.settings == settings_of(config)
+    texts = known_texts(previous, ids, config) if previous is not None and usable else name_texts(ids, config)
     why: str | None = "no previous build to reuse"
     if previous is not None:
         change = compare_names(previous, texts)
@@ -191,13 +194,14 @@ def _names_and_neighbors(
             "names_removed": change.removed,
         }
         if why is None:
-            features, knn, names = reuse_names(previous, texts, change, config)
+            features, knn, names = reuse_names(previous, ids, texts, change, config)
             lap("features+knn (incremental)")
             reuse.update(mode="incremental", why=f"{reuse['changed']:.1%} of the distinct names changed")
             return features, knn, names, reuse
     else:
         reuse = {}
-    log.info("name features and kNN computed whole: %s", why)
+    if previous is not None:  # without one, the caller knows why (build.py logs it)
+        log.info("name features and kNN computed whole: %s", why)
     reuse.update(mode="full", why=why)
     features = name_features(ids, config, texts)
     lap("features")
@@ -211,7 +215,7 @@ def _names_and_neighbors(
         window=config.knn_window,
         min_similarity=config.min_similarity,
     )
-    return features, knn, name_state(features, knn, config), reuse
+    return features, knn, name_state(ids, features, knn, config), reuse
 
 
 def map_atlas(

@@ -18,6 +18,7 @@ from constellation.atlas.knn import exact_knn, knn_graph
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     compare_names,
+    known_texts,
     name_state,
     refusal,
     reuse_names,
@@ -56,11 +57,12 @@ def _full(ids: list[str], config: AtlasConfig):
 
 
 def _incremental(previous_ids: list[str], ids: list[str], config: AtlasConfig):
-    state = name_state(*_full(previous_ids, config), config)
-    texts = name_texts(ids, config)
+    state = name_state(previous_ids, *_full(previous_ids, config), config)
+    texts = known_texts(state, ids, config)
+    assert texts == name_texts(ids, config)
     change = compare_names(state, texts)
     assert refusal(state, change, config, len(ids)) is None
-    return state, change, *reuse_names(state, texts, change, config)
+    return state, change, *reuse_names(state, ids, texts, change, config)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +132,7 @@ def test_incremental_lists_are_the_exact_neighbours_of_their_own_features(nights
 def test_a_state_is_refused_for_other_settings_a_big_change_or_too_much_drift(nights):
     before, after = nights
     config = AtlasConfig()
-    state = name_state(*_full(before, config), config)
+    state = name_state(before, *_full(before, config), config)
     texts = name_texts(after, config)
     change = compare_names(state, texts)
     assert "min_df" in refusal(state, change, replace(config, min_df=3), len(after))
@@ -142,7 +144,7 @@ def test_a_state_is_refused_when_the_knn_method_changes_at_the_new_size(nights):
     before, _ = nights
     fewer = before[:2900]
     config = AtlasConfig(exact_knn_max=len(set(name_texts(fewer, AtlasConfig()))))  # exact now, windowed after
-    state = name_state(*_full(fewer, config), config)
+    state = name_state(fewer, *_full(fewer, config), config)
     change = compare_names(state, name_texts(before, config))
     assert state.method == "exact"
     assert refusal(state, change, config, len(before)) == "the kNN method changes at this size (exact → windowed)"
@@ -151,7 +153,7 @@ def test_a_state_is_refused_when_the_knn_method_changes_at_the_new_size(nights):
 def test_the_state_survives_its_files_and_refuses_damaged_ones(nights):
     before, _ = nights
     config = AtlasConfig()
-    state = name_state(*_full(before[:500], config), config)
+    state = name_state(before[:500], *_full(before[:500], config), config)
     back = state_from_files(state_files(state))
     assert list(back.texts) == list(state.texts) and back.settings == state.settings
     assert (back.rows.matrix != state.rows.matrix).nnz == 0
