@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from constellation.atlas.config import AtlasConfig
@@ -170,14 +169,3 @@ def test_the_state_survives_its_files_and_refuses_damaged_ones(nights):
     files["state"] = {**files["state"], "version": 0}
     with pytest.raises(AtlasError, match="version"):
         state_from_files(files)
-
-
-def test_next_night_adds_removes_and_changes_a_share_of_the_models():
-    first = generate(1000, 3)
-    night = next_night(first, 0.02, 1)
-    assert len(night) == 1000
-    assert (~first["id"].isin(night["id"])).sum() == 10 and (~night["id"].isin(first["id"])).sum() == 10
-    both = first.merge(night, on="id", suffixes=("", "_night"))
-    assert 0 < (both["downloads"] != both["downloads_night"]).sum() <= 20
-    assert next_night(first, 0.02, 1)["id"].tolist() == night["id"].tolist()
-    assert pd.Index(night["id"]).is_unique
