@@ -9,7 +9,8 @@ columns), for the tests and the benchmark of the incremental build (constellatio
   their names follow the same statistics (ids the frame already holds are passed over);
 - changed: `share` of the remaining models get new downloads and likes (names unchanged), as every night.
 
-So `share` of the ids (and about as much of the distinct names) differ between the two nights.
+So `share` of the ids (and about as much of the distinct names) differ between the two nights. The rows come
+in a new random order, as new models are listed among the old ones.
 """
 
 from __future__ import annotations
@@ -40,4 +41,6 @@ def next_night(frame: pd.DataFrame, share: float = 0.02, seed: int = 0) -> pd.Da
     pool = generate(max(n, 1), seed + 1)
     pool = pool[~pool["id"].isin(set(frame["id"]))]
     added = pool.iloc[rng.choice(len(pool), size=min(removed, len(pool)), replace=False)]
-    return pd.concat([night, added], ignore_index=True)
+    # A crawl lists new models among the old ones (the Hub's order), not after them.
+    order = rng.permutation(len(night) + len(added))
+    return pd.concat([night, added], ignore_index=True).iloc[order].reset_index(drop=True)

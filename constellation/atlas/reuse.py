@@ -249,7 +249,7 @@ def _rows(previous: NameState, change: Change, config: AtlasConfig) -> NameRows:
 
     def stack(old: sp.csr_matrix, added: sp.csr_matrix) -> sp.csr_matrix:
         both = sp.vstack([old[change.old[kept]], added], format="csr")
-        return sp.csr_matrix(both[np.argsort(order, kind="stable")], dtype=np.float32)
+        return sp.csr_matrix(both[order], dtype=np.float32)
 
     return NameRows(stack(previous.rows.matrix, fresh.matrix), stack(previous.rows.words, fresh.words))
 
