@@ -11,7 +11,11 @@ the build's alone, VmHWM):
 2. the second night, built incrementally (`build`, reusing night 1's state);
 3. the second night again, built whole (`build(full=True)`), as the reference;
 then the two atlases of night 2 are compared: params, lineage and families must be equal; the share of the
-full build's similarity edges the incremental one holds is reported. Runs at 500k models or more take
+full build's similarity edges the incremental one holds is reported.
+
+`--names-only` measures the name stage alone (features and kNN graph, what reuse.py saves), in one process
+per size: night 1 whole, night 2 incremental, night 2 whole, and the overlap of the kNN pairs; it needs no
+snapshot, so 1M models take minutes instead of three whole builds. Runs at 500k models or more take
 `flock /tmp/constellation-bench.lock` unless `--locked` says the caller already holds it.
 """
 
@@ -133,6 +137,59 @@ def compare(n: int, seed: int, share: float) -> dict[str, Any]:
     }
 
 
+def run_names(n: int, seed: int, share: float) -> dict[str, Any]:
+    """Features and kNN only: night 1 whole, night 2 incremental, night 2 whole; times and kNN pair overlap."""
+    from constellation.atlas.config import AtlasConfig
+    from constellation.atlas.features import name_features
+    from constellation.atlas.knn import knn_graph
+    from constellation.atlas.reuse import compare_names, known_texts, name_state, refusal, reuse_names
+    from fakehub.nightly import next_night
+    from fakehub.synthetic import generate
+
+    config = AtlasConfig()
+    first = generate(n, seed)
+    nights = [first["id"].astype(str).tolist(), next_night(first, share, seed)["id"].astype(str).tolist()]
+    del first
+    out: dict[str, Any] = {"load_before": _load()}
+
+    def whole(ids: list[str]):
+        features = name_features(ids, config)
+        knn = knn_graph(
+            features.matrix,
+            features.texts,
+            config.k,
+            words=features.words,
+            terms=features.word_terms,
+            exact_max=config.exact_knn_max,
+            window=config.knn_window,
+            min_similarity=config.min_similarity,
+        )
+        return features, knn
+
+    t0 = time.perf_counter()
+    state = name_state(nights[0], *whole(nights[0]), config)
+    out["night1_full_s"] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    texts = known_texts(state, nights[1], config)
+    change = compare_names(state, texts)
+    why = refusal(state, change, config, len(nights[1]))
+    if why is not None:
+        return {**out, "error": why}
+    _, incremental, _ = reuse_names(state, nights[1], texts, change, config)
+    out["night2_incremental_s"] = round(time.perf_counter() - t0, 1)
+    out["names_added"], out["names_removed"] = change.added, change.removed
+    out["distinct_names"] = len(change.texts)
+    t0 = time.perf_counter()
+    _, full = whole(nights[1])
+    out["night2_full_s"] = round(time.perf_counter() - t0, 1)
+    pairs = [set(zip(*(part.tolist() for part in graph.pairs()[:2]))) for graph in (incremental, full)]
+    out["knn_pairs"] = {"incremental": len(pairs[0]), "full": len(pairs[1])}
+    out["knn_overlap_of_full"] = round(len(pairs[0] & pairs[1]) / max(1, len(pairs[1])), 4)
+    out["peak_rss_mb"] = round(_hwm_mb())
+    out["load_after"] = _load()
+    return out
+
+
 def _child(args: list[str], *, locked: bool) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.bench_incremental", *args]
     if locked:
@@ -158,7 +215,10 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument(
         "--locked", action="store_true", help=f"the caller already holds {LOCK} (e.g. `flock {LOCK} python -m ...`)"
     )
-    p.add_argument("--child", choices=["snapshots", "first", "incremental", "full", "compare"], help=argparse.SUPPRESS)
+    p.add_argument("--names-only", action="store_true", help="time features and kNN alone (no snapshot, no build)")
+    p.add_argument(
+        "--child", choices=["snapshots", "first", "incremental", "full", "compare", "names"], help=argparse.SUPPRESS
+    )
     p.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
@@ -168,6 +228,8 @@ def main(argv: list[str]) -> dict[str, Any]:
             result = make_snapshots(n, seed, share)
         elif args.child == "compare":
             result = compare(n, seed, share)
+        elif args.child == "names":
+            result = run_names(n, seed, share)
         else:
             sid = FIRST if args.child == "first" else SECOND
             result = run_build(n, seed, share, sid, full=args.child != "incremental")
@@ -185,6 +247,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
         lock = n >= BIG and not args.locked
         common = ["--size", str(n), "--seed", str(args.seed), "--share", str(args.share)]
+        if args.names_only:
+            results["runs"][str(n)] = _child(["--child", "names", *common], locked=lock)
+            continue
         root = data_root(n, args.seed, args.share)
         run: dict[str, Any] = {"data_dir": str(root), "load_before": _load()}
         if not DataLayout(root).manifest(SECOND).is_file():
