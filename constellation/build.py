@@ -5,6 +5,12 @@
 A build is skipped when `atlas/<id>/build.json` already holds the same fingerprint: the snapshot's content,
 the whole build config (genealogy and atlas settings) and the source of this package. build.json records
 the three parts separately, so the log can say which one changed when a build runs again.
+
+Nightly reuse: the atlas the site shows (atlas/LATEST) keeps its name state under `reuse/`. When it was
+built with the same config and code, the next build reuses its name features and neighbour lists where the
+names did not change (constellation/atlas/reuse.py) and computes the rest; `full=True` (`build --full`)
+computes everything. build.json records which way a build went: `mode` ("full" or "incremental") and
+`reuse` (why, the share of distinct names that changed, the atlas reused).
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ from typing import Any
 import pandas as pd
 
 from constellation import __version__
+from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import DataLayout
-from constellation.errors import BuildError
+from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.site_summary import write_summary
 from constellation.store import (
@@ -32,6 +39,7 @@ from constellation.store import (
     publishes_by_default,
     read_build_info,
     read_manifest,
+    read_reuse_files,
     read_snapshot,
     resolve_snapshot_id,
     set_latest_atlas,
@@ -135,6 +143,33 @@ def fingerprint(
     return Fingerprint(snapshot, config_digest(config), code_digest(code_root))
 
 
+def previous_names(layout: DataLayout, print_: Fingerprint) -> tuple[NameState | None, str]:
+    """The name state of the atlas the site shows, when this build may reuse it; else None and why not."""
+    try:
+        latest = layout.latest_atlas_id()
+    except ContractError as exc:
+        return None, f"atlas/LATEST cannot be read ({exc})"
+    if latest is None:
+        return None, "no atlas was built before"
+    try:
+        info = read_build_info(layout, latest)
+    except ContractError as exc:
+        return None, f"the build.json of atlas {latest} cannot be read ({exc})"
+    if info is None:
+        return None, f"atlas {latest} is incomplete"
+    changed = [part for part in print_.changes_since(info.get("fingerprint")) if part != "snapshot"]
+    if changed:
+        return None, f"the {' and '.join(changed)} changed since atlas {latest} was built"
+    try:
+        files = read_reuse_files(layout, latest)
+        if files is None:
+            return None, f"atlas {latest} kept no reuse state (reuse/ is missing)"
+        return state_from_files(files), f"atlas {latest}"
+    except (ContractError, AtlasError) as exc:  # CorruptFile is a ContractError
+        log.warning("the reuse state of atlas %s is damaged, so everything is computed: %s", latest, exc)
+        return None, f"the reuse state of atlas {latest} is damaged ({exc})"
+
+
 def deduplicate(snapshot: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Keep the last row of each id (the one crawled last). Returns the frame and how many were dropped."""
     before = len(snapshot)
@@ -149,6 +184,8 @@ def build(
     *,
     force: bool = False,
     publish: bool = False,
+    full: bool = False,
+    max_change: float = MAX_CHANGE,
     code_root: Path = PACKAGE_ROOT,
 ) -> BuildResult:
     """Build (or reuse) the atlas of one snapshot and, when it belongs on the site, point atlas/LATEST at it.
@@ -157,6 +194,10 @@ def build(
     snapshot moves LATEST only when it is the newest full listing of the site's scope, when the site shows
     nothing yet, or with `publish=True` (store.publishes_by_default). `code_root` is the source tree hashed
     into the fingerprint; only tests point it elsewhere.
+
+    The name features and neighbour lists of the atlas the site shows are reused where the names did not
+    change, when at most `max_change` of the distinct names changed (module docstring); `full=True`
+    computes everything.
     """
     config = config or BuildConfig()
     config.validate()
@@ -205,9 +246,19 @@ def build(
     if snapshot.empty:
         raise BuildError(f"snapshot {snapshot_id} holds no models, so there is nothing to map; crawl again")
 
+    # Genealogy (params, lineage, families) always runs whole: a model's params and lineage depend on its
+    # parents' and on a calibration over the whole snapshot, and it is a minor part of a build's time.
     genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
     del snapshot  # annotate returned its own copy; at 3M models every copy of the rows costs GBs
-    mapped = timed("atlas", map_atlas, genealogy.models, genealogy.edges, config.atlas)
+    previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
+    if previous is None:
+        log.info("name features and kNN computed whole: %s", source)
+    mapped = timed("atlas", lambda: map_atlas(genealogy.models, genealogy.edges, config.atlas, previous, max_change))
+    reuse = dict(mapped.report.get("reuse", {}))
+    if previous is None:
+        reuse["why"] = source
+    else:
+        reuse["previous"] = source.removeprefix("atlas ")
     edges = pd.concat([e for e in (genealogy.edges, mapped.edges) if not e.empty] or [genealogy.edges])
 
     info: dict[str, Any] = {
@@ -215,6 +266,8 @@ def build(
         "fingerprint": print_.as_dict(),
         "version": __version__,
         "built_at": datetime.now(UTC).isoformat(),
+        "mode": reuse.get("mode", "full"),
+        "reuse": reuse,
         # `config` stays the atlas stage's settings, the key the site and the exports read.
         "config": config.atlas.as_dict(),
         "genealogy_config": config.genealogy.as_dict(),
@@ -230,7 +283,8 @@ def build(
         "reports": {"genealogy": genealogy.report, "atlas": mapped.report},
         "timings_s": timings,
     }
-    tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy)
+    names = state_files(mapped.names) if mapped.names is not None else {}
+    tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names)
     timed("write atlas", write_atlas, layout, tables)
     write_summary(layout.atlas(snapshot_id), mapped.models)  # the site's landing numbers, before LATEST moves
     point_latest()

@@ -109,6 +109,7 @@ class AtlasFiles:
     hierarchy: str = "hierarchy"  # folder: linkage matrices for the dendrogram views
     build: str = "build.json"  # config, fingerprint, counts, timings, reports of every stage
     site: str = "site"  # folder: what the site shows of the whole atlas, precomputed (constellation.site_summary)
+    reuse: str = "reuse"  # folder: the name state the next build may reuse (constellation/atlas/reuse.py)
 
 
 ATLAS_FILES = AtlasFiles()

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import scipy.sparse as sp
 
 from constellation.contract import (
     ATLAS_FILES,
@@ -296,6 +299,7 @@ class AtlasTables:
     communities: pd.DataFrame
     build: dict[str, Any]
     hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)
+    reuse: dict[str, Any] = field(default_factory=dict)  # saved under reuse/ (write_reuse_files)
 
     @property
     def synthetic(self) -> bool:
@@ -335,7 +339,55 @@ def _write_atlas_files(work: Path, tables: AtlasTables) -> None:
             pq.write_table(pa.Table.from_pandas(value, preserve_index=False), hierarchy_dir / f"{name}.parquet")
         else:
             np.save(hierarchy_dir / f"{name}.npy", np.asarray(value), allow_pickle=False)
+    if tables.reuse:
+        write_reuse_files(work / ATLAS_FILES.reuse, tables.reuse)
     (work / ATLAS_FILES.build).write_text(json.dumps(tables.build, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def write_reuse_files(folder: Path, files: dict[str, Any]) -> None:
+    """The reuse state (reuse.state_files) into `folder`: frames as Parquet, sparse matrices as .npz,
+    arrays as .npy, the one dict as state.json (written last: the folder is complete when it is there)."""
+    folder.mkdir()
+    meta: dict[str, Any] | None = None
+    for name, value in files.items():
+        if isinstance(value, pd.DataFrame):
+            pq.write_table(pa.Table.from_pandas(value, preserve_index=False), folder / f"{name}.parquet")
+        elif sp.issparse(value):
+            sp.save_npz(folder / f"{name}.npz", sp.csr_matrix(value), compressed=False)  # speed over size
+        elif isinstance(value, dict):
+            meta = value
+        else:
+            np.save(folder / f"{name}.npy", np.asarray(value), allow_pickle=False)
+    (folder / "state.json").write_text(json.dumps(meta or {}, indent=2, sort_keys=True) + "\n")
+
+
+def read_reuse_files(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | None:
+    """The reuse state an atlas saved (the dict `write_reuse_files` was given); None when it saved none.
+    A damaged file raises CorruptFile naming it: the build then computes everything (and says why)."""
+    folder = layout.atlas(snapshot_id) / ATLAS_FILES.reuse
+    if not (folder / "state.json").is_file():
+        return None
+    files: dict[str, Any] = {}
+    for path in sorted(folder.iterdir()):
+        with reading_atlas(snapshot_id, path), _unzipping(snapshot_id, path):
+            if path.suffix == ".parquet":
+                files[path.stem] = pq.read_table(path).to_pandas()
+            elif path.suffix == ".npz":
+                files[path.stem] = sp.load_npz(path).tocsr()
+            elif path.suffix == ".npy":
+                files[path.stem] = np.load(path, allow_pickle=False)
+            elif path.name == "state.json":
+                files["state"] = _read_json(path)
+    return files
+
+
+@contextmanager
+def _unzipping(snapshot_id: str, path: Path) -> Iterator[None]:
+    """numpy's .npz and .npy readers fail in their own ways on a damaged file; as CorruptFile."""
+    try:
+        yield
+    except (zipfile.BadZipFile, EOFError, KeyError, pickle.UnpicklingError) as exc:
+        raise CorruptFile(f"atlas file {path} cannot be read ({exc}); {atlas_fix(snapshot_id)}") from None
 
 
 def _swap_in(work: Path, final: Path) -> None:

@@ -7,6 +7,11 @@ so that cos(a, b) = w·cos_words + (1 − w)·cos_chars whenever both parts of b
 Word n-grams catch shared tokens (`llama`, `7b`, `instruct`) and name the communities; character n-grams
 catch spelling variants the tokenizer cannot know (`wizardlm` / `wizard lm`, `vicuna` / `vicuña`).
 Terms seen in fewer than `min_df` names are dropped: they can only ever match the name itself.
+
+Fitting and transforming are separate steps, as in scikit-learn, so a nightly build can keep yesterday's
+vocabulary (constellation/atlas/reuse.py): `fit_names` learns the vocabularies and IDF weights of a list of
+distinct names and returns their rows, `transform_names` gives rows of other names with a learnt
+vocabulary, equal to what the fit gave the names it saw. `name_features` is the two around tokenising.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import scipy.sparse as sp
 from tqdm import tqdm
 
 from constellation.atlas.config import AtlasConfig
-from constellation.atlas.tfidf import l2_normalize_rows, tfidf
+from constellation.atlas.tfidf import l2_normalize_rows, smooth_idf, tfidf, transform
 from constellation.names import normalized_name
 
 log = logging.getLogger(__name__)
@@ -33,6 +38,7 @@ class NameFeatures:
     matrix: sp.csr_matrix  # words and chars stacked and weighted; rows L2-normalised (or all zero)
     words: sp.csr_matrix  # word n-gram TF-IDF; rows L2-normalised
     word_terms: np.ndarray  # the word n-gram of each column of `words`
+    vocabulary: NameVocabulary | None = None  # what the rows were computed with (kept for nightly reuse)
 
     @property
     def empty_rows(self) -> np.ndarray:
@@ -40,36 +46,105 @@ class NameFeatures:
         return np.flatnonzero(np.diff(self.matrix.indptr) == 0)
 
 
-def name_features(ids: Sequence[str], config: AtlasConfig) -> NameFeatures:
-    """TF-IDF features of the model ids, one row per id, in order.
+@dataclass(frozen=True)
+class TermWeights:
+    """One learnt vocabulary: its terms (column order) and their IDF weights."""
+
+    terms: np.ndarray  # str, one per column
+    idf: np.ndarray  # float64, one per column
+
+
+@dataclass(frozen=True)
+class NameVocabulary:
+    """What `fit_names` learnt: the word n-gram and the character n-gram vocabularies."""
+
+    words: TermWeights
+    chars: TermWeights
+
+
+@dataclass(frozen=True)
+class NameRows:
+    """Feature rows of a list of names, one row per name, in order (see NameFeatures for each matrix)."""
+
+    matrix: sp.csr_matrix
+    words: sp.csr_matrix
+
+
+def name_texts(ids: Sequence[str], config: AtlasConfig) -> list[str]:
+    """The normalised name of every id, tokens joined by spaces: what the vectorizers read."""
+    names = tqdm(ids, desc="tokenize names", unit="name", unit_scale=True, mininterval=1.0, disable=None)
+    return [normalized_name(model_id, include_owner=config.include_owner) for model_id in names]
+
+
+def name_features(ids: Sequence[str], config: AtlasConfig, texts: list[str] | None = None) -> NameFeatures:
+    """TF-IDF features of the model ids, one row per id, in order (`texts`: their `name_texts`, when known).
 
     The vectorizers see each distinct normalised name once: re-uploads of one name (hundreds on the Hub)
     neither cost time nor make its terms look common. Rows of equal names are then equal."""
-    names = tqdm(ids, desc="tokenize names", unit="name", unit_scale=True, mininterval=1.0, disable=None)
-    texts = [normalized_name(model_id, include_owner=config.include_owner) for model_id in names]
+    texts = name_texts(ids, config) if texts is None else texts
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
-    distinct = distinct.tolist()
-    # With fewer names than min_df, no term could survive; a tiny atlas still deserves features.
-    min_df = min(config.min_df, max(1, len(distinct) // 2))
-    words, terms = _tfidf(
-        distinct, analyzer="word", ngram_range=config.word_ngram_range, min_df=min_df, token_pattern=r"\S+"
-    )
-    chars, _ = _tfidf(distinct, analyzer="char_wb", ngram_range=config.char_ngram_range, min_df=min_df)
-    weight = float(config.word_weight)
-    matrix = sp.hstack([words * np.float32(np.sqrt(weight)), chars * np.float32(np.sqrt(1.0 - weight))], format="csr")
-    if matrix.shape[1]:
-        matrix = l2_normalize_rows(matrix)
-    if len(distinct) < len(texts):
+    rows, vocabulary = fit_names(distinct.tolist(), config)
+    return expand_rows(texts, codes, rows, vocabulary)
+
+
+def expand_rows(texts: list[str], codes: np.ndarray, rows: NameRows, vocabulary: NameVocabulary) -> NameFeatures:
+    """The NameFeatures of `texts` from the rows of their distinct names (`codes`: each text's row)."""
+    matrix, words = rows.matrix, rows.words
+    if matrix.shape[0] < len(texts):
         matrix, words = matrix[codes], words[codes]
     log.info(
         "name features: %d names (%d distinct), %d word terms, %d char n-grams, %.1f non-zeros per name",
         len(texts),
-        len(distinct),
-        words.shape[1],
-        chars.shape[1],
+        rows.matrix.shape[0],
+        len(vocabulary.words.terms),
+        len(vocabulary.chars.terms),
         matrix.nnz / max(1, len(texts)),
     )
-    return NameFeatures(texts=texts, matrix=matrix, words=words, word_terms=terms)
+    return NameFeatures(
+        texts=texts, matrix=matrix, words=words, word_terms=vocabulary.words.terms, vocabulary=vocabulary
+    )
+
+
+def _word_options(config: AtlasConfig) -> dict:
+    return {"analyzer": "word", "ngram_range": config.word_ngram_range, "token_pattern": r"\S+"}
+
+
+def _char_options(config: AtlasConfig) -> dict:
+    return {"analyzer": "char_wb", "ngram_range": config.char_ngram_range}
+
+
+def fit_names(distinct: list[str], config: AtlasConfig) -> tuple[NameRows, NameVocabulary]:
+    """Learn the vocabularies of `distinct` (each name once) and return their rows."""
+    # With fewer names than min_df, no term could survive; a tiny atlas still deserves features.
+    min_df = min(config.min_df, max(1, len(distinct) // 2))
+    words, word_terms = _tfidf(distinct, min_df=min_df, **_word_options(config))
+    chars, char_terms = _tfidf(distinct, min_df=min_df, **_char_options(config))
+    vocabulary = NameVocabulary(
+        TermWeights(word_terms, smooth_idf(words, len(distinct))),
+        TermWeights(char_terms, smooth_idf(chars, len(distinct))),
+    )
+    return NameRows(_combine(words, chars, config), words), vocabulary
+
+
+def transform_names(texts: list[str], vocabulary: NameVocabulary, config: AtlasConfig) -> NameRows:
+    """Rows of `texts` with a vocabulary `fit_names` learnt: terms it does not hold are left out."""
+    words = _transform(texts, vocabulary.words, _word_options(config))
+    chars = _transform(texts, vocabulary.chars, _char_options(config))
+    return NameRows(_combine(words, chars, config), words)
+
+
+def _combine(words: sp.csr_matrix, chars: sp.csr_matrix, config: AtlasConfig) -> sp.csr_matrix:
+    weight = float(config.word_weight)
+    matrix = sp.hstack([words * np.float32(np.sqrt(weight)), chars * np.float32(np.sqrt(1.0 - weight))], format="csr")
+    if matrix.shape[1]:
+        matrix = l2_normalize_rows(matrix)
+    return sp.csr_matrix(matrix, dtype=np.float32)
+
+
+def _transform(texts: list[str], weights: TermWeights, options: dict) -> sp.csr_matrix:
+    if not len(weights.terms) or not texts:
+        return sp.csr_matrix((len(texts), len(weights.terms)), dtype=np.float32)
+    return transform(texts, weights.terms, weights.idf, **options)
 
 
 def _tfidf(texts: list[str], **options) -> tuple[sp.csr_matrix, np.ndarray]:

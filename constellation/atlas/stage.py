@@ -5,7 +5,9 @@
            lineage edges (declared, inferred) ──────────┘   lineage edges)
                                                    └► hierarchy.build_hierarchy ─► layout.layout_atlas
 
-`map_atlas` is pure: frames in, frames out. `AtlasConfig` (config.py) holds every knob; it is hashed into
+`map_atlas` is pure: frames in, frames out. Given the `NameState` of the last build (`previous`), it reuses
+that build's name features and neighbour lists where the names did not change (reuse.py); the report's
+`reuse` says which way it went and why. `AtlasConfig` (config.py) holds every knob; it is hashed into
 the build fingerprint and stored in build.json. What actually ran where the config leaves a choice ("auto"
 community algorithm, exact or windowed kNN, capped trees) is in the report, also stored in build.json.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +34,7 @@ from constellation.atlas.communities import (
     representatives,
 )
 from constellation.atlas.config import AtlasConfig
-from constellation.atlas.features import name_features
+from constellation.atlas.features import NameFeatures, name_features, name_texts
 from constellation.atlas.hierarchy import (
     as_tables,
     build_hierarchy,
@@ -41,6 +44,17 @@ from constellation.atlas.hierarchy import (
 )
 from constellation.atlas.knn import KnnGraph, knn_graph, knn_recall
 from constellation.atlas.layout import layout_atlas
+from constellation.atlas.reuse import (
+    MAX_CHANGE,
+    NameState,
+    change_share,
+    compare_names,
+    known_texts,
+    name_state,
+    refusal,
+    reuse_names,
+    settings_of,
+)
 from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
@@ -55,6 +69,7 @@ class AtlasMap:
     communities: pd.DataFrame  # one row per community
     hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)  # saved under hierarchy/
     report: dict[str, Any] = field(default_factory=dict)
+    names: NameState | None = None  # what the next build may reuse (saved under reuse/)
 
 
 def _check_ids(models: pd.DataFrame) -> pd.Series:
@@ -185,8 +200,61 @@ def _knn_recall_report(searched: sp.csr_matrix, graph: KnnGraph, config: AtlasCo
     }
 
 
-def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasConfig) -> AtlasMap:
-    """Map the models by their names: features, kNN graph, communities, hierarchy and layout."""
+def _names_and_neighbors(
+    ids: Sequence[str], config: AtlasConfig, previous: NameState | None, max_change: float, lap
+) -> tuple[NameFeatures, KnnGraph, NameState, dict[str, Any]]:
+    """Name features and the kNN graph: reused from `previous` where the names did not change when it
+    is usable (reuse.refusal), computed whole otherwise. Also the state for the next build, and how."""
+    usable = previous is not None and previous.settings == settings_of(config)
+    texts = known_texts(previous, ids, config) if previous is not None and usable else name_texts(ids, config)
+    why: str | None = "no previous build to reuse"
+    if previous is not None:
+        change = compare_names(previous, texts)
+        why = refusal(previous, change, config, len(ids), max_change)
+        reuse: dict[str, Any] = {
+            "changed": round(change_share(previous, change), 4),
+            "names_added": change.added,
+            "names_removed": change.removed,
+        }
+        if why is None:
+            features, knn, names = reuse_names(previous, ids, texts, change, config)
+            lap("features+knn (incremental)")
+            reuse.update(mode="incremental", why=f"{reuse['changed']:.1%} of the distinct names changed")
+            return features, knn, names, reuse
+    else:
+        reuse = {}
+    if previous is not None:  # without one, the caller knows why (build.py logs it)
+        log.info("name features and kNN computed whole: %s", why)
+    reuse.update(mode="full", why=why)
+    features = name_features(ids, config, texts)
+    lap("features")
+    knn = knn_graph(
+        features.matrix,
+        features.texts,
+        min(config.k, max(len(ids) - 1, 1)),
+        words=features.words,
+        terms=features.word_terms,
+        exact_max=config.exact_knn_max,
+        window=config.knn_window,
+        min_similarity=config.min_similarity,
+        minhashes=config.knn_minhash_keys,
+        graph_passes=config.knn_graph_passes,
+        seed=config.seed,
+    )
+    return features, knn, name_state(ids, features, knn, config), reuse
+
+
+def map_atlas(
+    models: pd.DataFrame,
+    lineage_edges: pd.DataFrame,
+    config: AtlasConfig,
+    previous: NameState | None = None,
+    max_change: float = MAX_CHANGE,
+) -> AtlasMap:
+    """Map the models by their names: features, kNN graph, communities, hierarchy and layout.
+
+    `previous`, the state the last build left (AtlasMap.names), is reused when at most `max_change` of the
+    distinct names changed and its settings are this config's (reuse.refusal); else everything is computed."""
     config.validate()
     ids = _check_ids(models)
     id_array = ids.to_numpy(dtype=object)
@@ -200,21 +268,7 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         timings[stage] = round(now - clock, 3)
         clock = now
 
-    features = name_features(id_array, config)
-    lap("features")
-    knn = knn_graph(
-        features.matrix,
-        features.texts,
-        min(config.k, max(n - 1, 1)),
-        words=features.words,
-        terms=features.word_terms,
-        exact_max=config.exact_knn_max,
-        window=config.knn_window,
-        min_similarity=config.min_similarity,
-        minhashes=config.knn_minhash_keys,
-        graph_passes=config.knn_graph_passes,
-        seed=config.seed,
-    )
+    features, knn, names, reuse = _names_and_neighbors(id_array, config, previous, max_change, lap)
     lap("knn")
     downloads = _numbers(models, "downloads")
     likes = _numbers(models, "likes")
@@ -327,6 +381,7 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
             "cut_levels": list(config.cut_levels),
             "clusters": {cluster_column(level): int(c.max()) + 1 for level, c in hierarchy.clusters.items()},
         },
+        "reuse": reuse,
         "timings_s": timings,
     }
     if knn.method != "exact" and knn.searched is not None and config.knn_recall_sample:
@@ -347,4 +402,4 @@ def map_atlas(models: pd.DataFrame, lineage_edges: pd.DataFrame, config: AtlasCo
         partition.algorithm,
         int(out["cluster"].max()) + 1,
     )
-    return AtlasMap(models=out, edges=edges, communities=communities, hierarchy=tables, report=report)
+    return AtlasMap(models=out, edges=edges, communities=communities, hierarchy=tables, report=report, names=names)

@@ -45,16 +45,48 @@ def tfidf(
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """(matrix, terms): L2-normalised sublinear TF-IDF rows (float32), one per text, and the term of each
     column (object array, sorted). `min_df` is a count of texts; terms in fewer texts are dropped."""
-    if analyzer == "word":
-        terms = _word_ngrams(texts, ngram_range, re.compile(token_pattern))
-    elif analyzer == "char_wb":
-        terms = _char_wb_ngrams(texts, ngram_range)
-    else:
-        raise ValueError(f"unknown analyzer {analyzer!r}; choose 'word' or 'char_wb'")
-    counts, vocabulary = _count(terms, len(texts), min_df)
+    counts, vocabulary = _count(_ngrams(texts, analyzer, ngram_range, token_pattern), len(texts), min_df)
     if counts.shape[1] == 0:
         return counts, vocabulary
-    return _weigh(counts), vocabulary
+    return _weigh(counts, smooth_idf(counts, len(texts))), vocabulary
+
+
+def transform(
+    texts: list[str],
+    terms: np.ndarray,
+    idf: np.ndarray,
+    *,
+    analyzer: Analyzer,
+    ngram_range: tuple[int, int],
+    token_pattern: str = r"(?u)\b\w\w+\b",
+) -> sp.csr_matrix:
+    """Rows of `texts` over a vocabulary `tfidf` learnt (its `terms` and their `smooth_idf`), as sklearn's
+    `transform`: terms outside it are left out. Equal to the fitted rows up to float32 rounding (entries
+    come in column order here, in first-met order from the fit, so a norm's sum may round differently)."""
+    found = _ngrams(texts, analyzer, ngram_range, token_pattern)
+    column = pd.Index(terms).get_indexer(pd.Index(found.vocabulary, dtype=object)).astype(np.int64)
+    codes = column[found.codes]
+    rows = np.repeat(np.arange(len(texts), dtype=np.int64), found.lengths)
+    known = codes >= 0
+    counts = sp.csr_matrix(
+        sp.coo_matrix(
+            (np.ones(int(known.sum()), dtype=np.float32), (rows[known], codes[known])), shape=(len(texts), len(terms))
+        )
+    )
+    counts.sum_duplicates()
+    return _weigh(counts, idf.astype(np.float32, copy=False))
+
+
+def smooth_idf(matrix: sp.csr_matrix, n_texts: int) -> np.ndarray:
+    """sklearn's smooth IDF of each column (float32, as its TfidfTransformer computes it): a term's
+    document frequency is its column's non-zeros, in counts or in TF-IDF rows alike."""
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float32)
+    df += 1.0
+    idf = np.full_like(df, fill_value=n_texts + 1, dtype=np.float32)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    return idf
 
 
 def l2_normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -78,6 +110,14 @@ def l2_normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     nonzero = per_entry != 0.0
     data[nonzero] = (data[nonzero].astype(np.float64) / per_entry[nonzero]).astype(data.dtype)
     return matrix
+
+
+def _ngrams(texts: list[str], analyzer: Analyzer, ngram_range: tuple[int, int], token_pattern: str) -> _Terms:
+    if analyzer == "word":
+        return _word_ngrams(texts, ngram_range, re.compile(token_pattern))
+    if analyzer == "char_wb":
+        return _char_wb_ngrams(texts, ngram_range)
+    raise ValueError(f"unknown analyzer {analyzer!r}; choose 'word' or 'char_wb'")
 
 
 def _word_ngrams(texts: list[str], ngram_range: tuple[int, int], pattern: re.Pattern[str]) -> _Terms:
@@ -181,15 +221,8 @@ def _count(terms: _Terms, n_texts: int, min_df: int) -> tuple[sp.csr_matrix, np.
     return matrix, np.array(names, dtype=object)[order]
 
 
-def _weigh(counts: sp.csr_matrix) -> sp.csr_matrix:
-    """Sublinear tf × smooth idf, rows L2-normalised, in float32 as sklearn's TfidfTransformer computes it."""
-    n_texts, n_terms = counts.shape
-    df = np.bincount(counts.indices, minlength=n_terms).astype(np.float32)
-    df += 1.0
-    idf = np.full_like(df, fill_value=n_texts + 1, dtype=np.float32)
-    idf /= df
-    np.log(idf, out=idf)
-    idf += 1.0
+def _weigh(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear tf × idf, rows L2-normalised, in float32 as sklearn's TfidfTransformer computes it."""
     data = counts.data
     np.log(data, out=data)
     data += 1.0

@@ -23,6 +23,13 @@ from constellation.cli.options import (
 @snapshot_option
 @click.option("--force", is_flag=True, help="Rebuild even when the atlas is up to date.")
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Compute every name feature and neighbour list again instead of reusing those of the atlas the site "
+    "shows (by default a build reuses them when the config and code are the same and at most 5 % of the "
+    "distinct names changed). The result is the same atlas within the kNN's tolerance (docs/library.md).",
+)
+@click.option(
     "--publish",
     is_flag=True,
     help="Point atlas/LATEST (what the site shows) at this atlas even when its snapshot is a trial, "
@@ -66,6 +73,7 @@ def command(
     data_dir: str | None,
     snapshot_id: str | None,
     force: bool,
+    full: bool,
     publish: bool,
     seed: int | None,
     resolution: float | None,
@@ -79,6 +87,11 @@ def command(
     Writes atlas/<id>/, and moves atlas/LATEST (what the site shows) once every output is complete. Re-running
     on an unchanged snapshot, config and code does nothing.
 
+    Nightly reuse: when the atlas the site shows was built with the same config and code, and at most 5 % of
+    the distinct names changed since, its name features and neighbour lists are kept where the names did not
+    change and only the rest is computed (build.json's `mode` says "incremental", and why); --full computes
+    everything.
+
     Without --snapshot it builds the newest `ok` snapshot of the nightly scope: a full listing (no --limit,
     --author, --search or --filter, not an import) of the same scope and endpoint as the site's atlas.
     A named snapshot of another kind (trial, filtered, imported, suspect, older) gets its atlas, but
@@ -91,6 +104,7 @@ def command(
       constellation build --resolution 3
       constellation build --lineage-weight 0         # names only, as in the Constellation paper
       constellation build --force                    # rebuild even if up to date
+      constellation build --force --full             # rebuild, reusing nothing of the last atlas
       constellation build --snapshot 20230719T000000Z --publish   # show an import on the site
     """
     from dataclasses import replace
@@ -113,11 +127,13 @@ def command(
         click.echo("note: --add-lineage-edges is obsolete (lineage edges are on by default; see --lineage-weight)")
     config = BuildConfig(atlas=replace(AtlasConfig(), **{k: v for k, v in overrides.items() if v is not None}))
     layout = DataLayout.at(data_dir)
-    result = build(layout, snapshot_id, config, force=force, publish=publish)
+    result = build(layout, snapshot_id, config, force=force, publish=publish, full=full)
     if result.skipped:
         line = f"atlas {result.snapshot_id} is already up to date ({result.models:,} models)"
     else:
         line = f"built atlas {result.snapshot_id}: {result.models:,} models in {result.seconds:.1f} s"
+        if result.info.get("mode") == "incremental":
+            line += f" (incremental: {result.info['reuse'].get('why')})"
     if not result.published:
         line += f"; the site still shows {layout.latest_atlas_id()} (--publish to show this one)"
     click.echo(line)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from constellation.atlas.features import name_features
+from constellation.atlas.features import fit_names, name_features, transform_names
 from constellation.atlas.stage import AtlasConfig
+from constellation.names import normalized_name
 
 IDS = [
     "meta-llama/Llama-2-7b-hf",
@@ -61,3 +62,21 @@ def test_tiny_or_featureless_inputs_do_not_fail(ids, texts, empty):
     assert features.texts == texts and features.empty_rows.tolist() == empty
     norms = np.sqrt(np.asarray(features.matrix.multiply(features.matrix).sum(axis=1)).ravel())
     assert np.allclose(norms, [0.0 if i in empty else 1.0 for i in range(len(ids))], atol=1e-6)
+
+
+def test_transform_with_a_learnt_vocabulary_gives_the_rows_the_fit_gave():
+    config = AtlasConfig(min_df=1)
+    distinct = sorted({normalized_name(i) for i in IDS})
+    rows, vocabulary = fit_names(distinct, config)
+    again = transform_names(distinct, vocabulary, config)
+    assert abs(again.matrix - rows.matrix).max() < 1e-6 and abs(again.words - rows.words).max() < 1e-6
+    assert again.matrix.shape == rows.matrix.shape and again.matrix.dtype == np.float32
+
+
+def test_transform_leaves_out_terms_the_vocabulary_never_saw():
+    config = AtlasConfig(min_df=1)
+    _, vocabulary = fit_names(["llama 2 7b", "mistral 7b"], config)
+    rows = transform_names(["llama 3 70b", "zzzz", ""], vocabulary, config)
+    assert list(vocabulary.words.terms[rows.words[0].indices]) == ["llama"]
+    assert rows.matrix[1].nnz == 0 and rows.matrix[2].nnz == 0
+    assert transform_names([], vocabulary, config).matrix.shape == (0, rows.matrix.shape[1])

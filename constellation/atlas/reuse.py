@@ -1,0 +1,504 @@
+"""Nightly reuse: yesterday's name features and neighbour lists, with only what changed computed again.
+
+A night changes one or two percent of the Hub's names, so the two costly steps of the atlas over names,
+TF-IDF features and the kNN graph, need not start from zero. A build saves its `NameState` beside the
+atlas (`reuse/`: the distinct normalised names, the learnt vocabularies, each name's feature rows and
+neighbour list), and the next build, through `reuse_names`:
+
+- keeps the rows of every name it saw yesterday, and computes rows of new names with yesterday's
+  vocabulary and IDF (features.transform_names): a kept row is exactly the row the state holds;
+- keeps the neighbour list of every kept name, except lists that held a name gone since: those names are
+  searched again, against all names of today;
+- searches every new name against all names (exactly, or in the windows of the windowed kNN above
+  `exact_knn_max`) for its 2k best, keeps its k best, and offers it to the lists of the names it found,
+  which keep their k best (the similarity is symmetric, so a new name that is among an old name's k best
+  usually finds that old name among its own 2k best).
+
+Tolerance (what an incremental build may differ in from a full one; tests/constellation/atlas/test_reuse.py):
+- the vocabulary and IDF are yesterday's, so similarities differ slightly from a refit's, and terms first
+  seen in new names are left out until the next refit; a refit (a full build) happens when a night's change
+  exceeds `max_change` (5 %) or the changes since the last fit add up to more than `MAX_DRIFT` (20 %);
+- an old name misses a new name that is among its k best but not among the new name's own 2k best;
+- the windowed kNN is approximate in both builds, and compares different windows in each; the
+  neighbour-of-neighbour pass (`knn_graph_passes`) runs over the whole graph in a full build only, so new
+  names' lists come from their windows alone (their MinHash keys included) until the next refit.
+Measured at 100k synthetic models after a 2 % change: see docs/benchmarks.md (bench/bench_incremental.py).
+Families, params and lineage come from the genealogy stage, which always runs whole, so they are exact.
+
+Whether a state may be used at all (same settings, same kNN method, small enough change) is `refusal`;
+`None` means reuse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn
+
+from constellation.atlas.config import AtlasConfig
+from constellation.atlas.features import (
+    NameFeatures,
+    NameRows,
+    NameVocabulary,
+    TermWeights,
+    expand_rows,
+    name_texts,
+    transform_names,
+)
+from constellation.atlas.knn import KnnGraph, sort_keys
+from constellation.errors import AtlasError
+
+log = logging.getLogger(__name__)
+
+MAX_CHANGE = 0.05  # a night changing more distinct names than this share refits (a full build)
+MAX_DRIFT = 0.20  # changes since the vocabulary was fitted, added up, beyond which a build refits
+# The settings a state was computed with; any difference makes it unusable.
+SETTINGS = (
+    "include_owner",
+    "word_ngram_range",
+    "char_ngram_range",
+    "min_df",
+    "word_weight",
+    "k",
+    "min_similarity",
+    "exact_knn_max",
+    "knn_window",
+    "knn_minhash_keys",
+    "knn_graph_passes",
+    "seed",
+)
+STATE_VERSION = 1
+_BATCH = 64  # windowed search: new names per product (their windows overlap, so batches share candidates)
+_EXACT_BLOCK = 2048  # exact search: query rows per product
+
+
+@dataclass(frozen=True)
+class NameState:
+    """Everything about the distinct names of a build that the next build can reuse."""
+
+    texts: np.ndarray  # object: the distinct normalised names, in order
+    ids: np.ndarray  # object: the model ids of the build, so a kept id need not be tokenised again
+    id_texts: np.ndarray  # int32: each id's position in `texts`
+    rows: NameRows  # their feature rows (featureless names: empty rows)
+    vocabulary: NameVocabulary
+    neighbors: np.ndarray  # (names, k) int32: positions in `texts`, best first, −1 pads
+    similarities: np.ndarray  # (names, k) float32, 0 where there is no neighbour
+    method: str  # the kNN method: "exact" or "windowed"
+    settings: dict[str, Any]  # `settings_of(config)` of the build that made it
+    drift: float  # share of names changed since the vocabulary was fitted, added up night by night
+
+    @property
+    def size(self) -> int:
+        return len(self.texts)
+
+
+def settings_of(config: AtlasConfig) -> dict[str, Any]:
+    """The settings a state depends on, JSON-shaped (tuples as lists) so a read-back state compares equal."""
+    values = config.as_dict()
+    return {name: list(values[name]) if isinstance(values[name], tuple) else values[name] for name in SETTINGS}
+
+
+def _knn_method(keys: int, config: AtlasConfig) -> str:
+    """knn.knn_graph's choice for this many searched names. It counts each id without features alone; so
+    few names have none that `refusal` counts distinct names only."""
+    return "exact" if keys <= config.exact_knn_max else "windowed"
+
+
+def name_state(
+    ids: Sequence[str], features: NameFeatures, knn: KnnGraph, config: AtlasConfig, drift: float = 0.0
+) -> NameState:
+    """The state a build leaves for the next one: its names' rows and lists, by distinct name."""
+    if features.vocabulary is None:
+        raise AtlasError("name features without their vocabulary cannot be kept for reuse; use name_features")
+    codes, distinct = pd.factorize(pd.Series(features.texts, dtype=object))
+    _, first = np.unique(codes, return_index=True)
+    found = knn.neighbors[first]
+    neighbors = np.where(found >= 0, codes[np.maximum(found, 0)], -1).astype(np.int32)
+    similarities = np.where(found >= 0, knn.similarities[first], 0).astype(np.float32)
+    rows = NameRows(features.matrix[first], features.words[first])
+    return NameState(
+        texts=np.asarray(distinct, dtype=object),
+        ids=np.asarray(ids, dtype=object),
+        id_texts=codes.astype(np.int32),
+        rows=rows,
+        vocabulary=features.vocabulary,
+        neighbors=neighbors,
+        similarities=similarities,
+        method=knn.method,
+        settings=settings_of(config),
+        drift=float(drift),
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """How today's distinct names compare with the state's."""
+
+    texts: np.ndarray  # today's distinct names, in order of first appearance
+    codes: np.ndarray  # each id's position in `texts`
+    old: np.ndarray  # each of today's names' position in the state, −1 for a new name
+    added: int
+    removed: int
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.removed
+
+
+def known_texts(previous: NameState, ids: Sequence[str], config: AtlasConfig) -> list[str]:
+    """The normalised name of every id (features.name_texts), read from the state for the ids it holds:
+    tokenising is a third of the cost of features at 100k names. Only for a state of the same settings."""
+    if previous.settings != settings_of(config):
+        raise AtlasError("a state of other settings cannot give today's names; call features.name_texts")
+    at = pd.Index(previous.ids).get_indexer(pd.Index(ids))
+    texts = np.empty(len(at), dtype=object)
+    known = at >= 0
+    texts[known] = previous.texts[previous.id_texts[at[known]]]
+    new = np.flatnonzero(~known)
+    texts[new] = name_texts([ids[int(i)] for i in new], config)
+    return texts.tolist()
+
+
+def compare_names(previous: NameState, texts: Sequence[str]) -> Change:
+    """Match today's names (one per id) against the state's distinct names."""
+    codes, distinct = pd.factorize(pd.Series(list(texts), dtype=object))
+    old = pd.Index(previous.texts).get_indexer(distinct).astype(np.int64)
+    kept = int((old >= 0).sum())
+    return Change(np.asarray(distinct, dtype=object), codes, old, len(distinct) - kept, previous.size - kept)
+
+
+def change_share(previous: NameState, change: Change) -> float:
+    """Names added and removed, as a share of the state's distinct names."""
+    return change.changed / max(1, previous.size)
+
+
+def refusal(
+    previous: NameState, change: Change, config: AtlasConfig, ids: int, max_change: float = MAX_CHANGE
+) -> str | None:
+    """Why `previous` cannot be reused for today's names (None: it can), in words for the log."""
+    settings = settings_of(config)
+    differ = [name for name in SETTINGS if previous.settings.get(name) != settings[name]]
+    if differ:
+        return f"the name settings changed ({', '.join(differ)})"
+    k = min(config.k, max(ids - 1, 1))
+    if previous.neighbors.shape[1] != k:
+        return f"the neighbour lists hold {previous.neighbors.shape[1]} names, this build wants {k}"
+    method = _knn_method(len(change.texts), config)
+    if method != previous.method:
+        return f"the kNN method changes at this size ({previous.method} → {method})"
+    share = change_share(previous, change)
+    if share > max_change:
+        return f"{share:.1%} of the distinct names changed, more than max_change {max_change:.0%}"
+    if previous.drift + share > MAX_DRIFT:
+        return (
+            f"the names changed by {previous.drift + share:.1%} since the vocabulary was fitted, more than "
+            f"{MAX_DRIFT:.0%}: time to refit"
+        )
+    return None
+
+
+def reuse_names(
+    previous: NameState, ids: Sequence[str], texts: list[str], change: Change, config: AtlasConfig
+) -> tuple[NameFeatures, KnnGraph, NameState]:
+    """Today's name features and kNN graph (as features.name_features and knn.knn_graph give them), with
+    yesterday's rows and lists kept where the names did not change; and the state for tomorrow."""
+    kept = change.old >= 0
+    rows = _rows(previous, change, config)
+    featured = np.diff(rows.matrix.indptr) > 0
+    method = previous.method  # `refusal` saw it is still the one knn.knn_graph picks at this size
+    k = previous.neighbors.shape[1]
+    neighbors, similarities, dirty = _kept_lists(previous, change, k)
+    queries = np.flatnonzero(featured & (~kept | dirty))
+    searched = _search(rows, change.texts, previous.vocabulary.words.terms, queries, 2 * k, config, method)
+    neighbors, similarities = _merge(neighbors, similarities, queries, searched, k)
+    log.info(
+        "nightly reuse: %d names kept, %d new, %d gone; %d lists searched again (%d of them old lists "
+        "that held a gone name)",
+        int(kept.sum()),
+        change.added,
+        change.removed,
+        len(queries),
+        int((dirty & featured).sum()),
+    )
+    state = NameState(
+        texts=change.texts,
+        ids=np.asarray(ids, dtype=object),
+        id_texts=change.codes.astype(np.int32),
+        rows=rows,
+        vocabulary=previous.vocabulary,
+        neighbors=neighbors,
+        similarities=similarities,
+        method=method,
+        settings=settings_of(config),
+        drift=previous.drift + change_share(previous, change),
+    )
+    features = expand_rows(texts, change.codes, rows, previous.vocabulary)
+    return features, id_graph(change.codes, featured, neighbors, similarities, method), state
+
+
+def _rows(previous: NameState, change: Change, config: AtlasConfig) -> NameRows:
+    """Kept names' rows from the state, new names' rows with the state's vocabulary."""
+    kept = change.old >= 0
+    new = np.flatnonzero(~kept)
+    fresh = transform_names([change.texts[i] for i in new], previous.vocabulary, config)
+    order = np.empty(len(change.texts), dtype=np.int64)  # row of each name in [kept rows; fresh rows]
+    order[np.flatnonzero(kept)] = np.arange(int(kept.sum()))
+    order[new] = int(kept.sum()) + np.arange(len(new))
+
+    def stack(old: sp.csr_matrix, added: sp.csr_matrix) -> sp.csr_matrix:
+        both = sp.vstack([old[change.old[kept]], added], format="csr")
+        return sp.csr_matrix(both[order], dtype=np.float32)
+
+    return NameRows(stack(previous.rows.matrix, fresh.matrix), stack(previous.rows.words, fresh.words))
+
+
+def _kept_lists(previous: NameState, change: Change, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each name's list carried over (renumbered to today's names), and which kept lists lost a name."""
+    n = len(change.texts)
+    today = np.full(previous.size, -1, dtype=np.int64)
+    kept = np.flatnonzero(change.old >= 0)
+    today[change.old[kept]] = kept
+    neighbors = np.full((n, k), -1, dtype=np.int32)
+    similarities = np.zeros((n, k), dtype=np.float32)
+    old_lists = previous.neighbors[change.old[kept]]
+    mapped = np.where(old_lists >= 0, today[np.maximum(old_lists, 0)], -1)
+    dirty = np.zeros(n, dtype=bool)
+    dirty[kept] = ((old_lists >= 0) & (mapped < 0)).any(axis=1)
+    neighbors[kept] = mapped
+    similarities[kept] = np.where(mapped >= 0, previous.similarities[change.old[kept]], 0)
+    return neighbors, similarities, dirty
+
+
+@dataclass(frozen=True)
+class _Found:
+    rows: np.ndarray  # query name
+    cols: np.ndarray  # neighbour name
+    sims: np.ndarray
+
+
+def _products(queries: sp.csr_matrix, candidates: sp.csr_matrix, top: int, min_similarity: float) -> sp.csr_matrix:
+    return sp_matmul_topn(queries, candidates.T.tocsr(), top_n=top, threshold=min_similarity, sort=True)
+
+
+def _search(
+    rows: NameRows,
+    texts: np.ndarray,
+    terms: np.ndarray,
+    queries: np.ndarray,
+    top: int,
+    config: AtlasConfig,
+    method: str,
+) -> _Found:
+    """The `top` best neighbours of each query name among all names (self excluded), as triples."""
+    matrix = rows.matrix
+    parts: list[_Found] = []
+    if method == "exact":
+        for start in range(0, len(queries), _EXACT_BLOCK):
+            block = queries[start : start + _EXACT_BLOCK]
+            product = _products(matrix[block], matrix, top + 1, config.min_similarity)
+            parts.append(_triples(product, block, np.arange(matrix.shape[0])))
+    else:
+        half = config.knn_window // 2
+        keys = sort_keys(
+            list(texts), rows.words, terms, matrix=matrix, minhashes=config.knn_minhash_keys, seed=config.seed
+        )
+        for key in keys:
+            order = pc.sort_indices(key).to_numpy().astype(np.int64)
+            position = np.empty_like(order)
+            position[order] = np.arange(len(order))
+            at = np.sort(position[queries])
+            for start in range(0, len(at), _BATCH):
+                batch = at[start : start + _BATCH]
+                window = _windows(batch, half, len(order))
+                candidates = order[window]
+                product = _products(matrix[order[batch]], matrix[candidates], top + 1, config.min_similarity)
+                parts.append(_triples(product, order[batch], candidates))
+    found = _Found(
+        np.concatenate([p.rows for p in parts]) if parts else np.empty(0, dtype=np.int64),
+        np.concatenate([p.cols for p in parts]) if parts else np.empty(0, dtype=np.int64),
+        np.concatenate([p.sims for p in parts]) if parts else np.empty(0, dtype=np.float32),
+    )
+    keep = found.rows != found.cols
+    return _Found(found.rows[keep], found.cols[keep], found.sims[keep])
+
+
+def _windows(positions: np.ndarray, half: int, n: int) -> np.ndarray:
+    """Sorted positions within `half` of any of `positions` (sorted), each once."""
+    lo = np.maximum(positions - half, 0)
+    hi = np.minimum(positions + half + 1, n)
+    start, stop = lo[0], hi[-1]
+    marks = np.zeros(stop - start + 1, dtype=np.int64)
+    np.add.at(marks, lo - start, 1)
+    np.add.at(marks, hi - start, -1)
+    return start + np.flatnonzero(np.cumsum(marks)[:-1] > 0)
+
+
+def _triples(product: sp.csr_matrix, query_rows: np.ndarray, candidate_rows: np.ndarray) -> _Found:
+    counts = np.diff(product.indptr)
+    return _Found(
+        np.repeat(query_rows, counts).astype(np.int64),
+        candidate_rows[product.indices].astype(np.int64),
+        product.data.astype(np.float32),
+    )
+
+
+def _top_lists(
+    rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, row_ids: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of `row_ids`, its k most similar distinct cols (ties by smaller col), −1/0 padded."""
+    order = np.lexsort((cols, -sims, rows))
+    rows, cols, sims = rows[order], cols[order], sims[order]
+    pair = rows * (int(cols.max(initial=0)) + 1) + cols
+    _, first = np.unique(pair, return_index=True)
+    first = np.sort(first)  # the best copy of each (row, col) comes first in this order
+    rows, cols, sims = rows[first], cols[first], sims[first]
+    starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1] if len(rows) else np.empty(0, dtype=np.int64)
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    keep = rank < k
+    slot = np.searchsorted(row_ids, rows[keep])
+    out_cols = np.full((len(row_ids), k), -1, dtype=np.int32)
+    out_sims = np.zeros((len(row_ids), k), dtype=np.float32)
+    out_cols[slot, rank[keep]] = cols[keep]
+    out_sims[slot, rank[keep]] = sims[keep]
+    return out_cols, out_sims
+
+
+def _merge(
+    neighbors: np.ndarray, similarities: np.ndarray, queries: np.ndarray, found: _Found, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Searched names get their k best; the names they found are offered them (symmetric similarity)."""
+    neighbors, similarities = neighbors.copy(), similarities.copy()
+    queries = np.sort(queries)
+    if len(queries):
+        neighbors[queries], similarities[queries] = _top_lists(found.rows, found.cols, found.sims, queries, k)
+    searched = np.zeros(len(neighbors), dtype=bool)
+    searched[queries] = True
+    offer = ~searched[found.cols]
+    targets = np.unique(found.cols[offer])
+    if not len(targets):
+        return neighbors, similarities
+    current = neighbors[targets]
+    present = current >= 0
+    rows = np.concatenate([np.repeat(targets, k)[present.ravel()], found.cols[offer]])
+    cols = np.concatenate([current[present], found.rows[offer]])
+    sims = np.concatenate([similarities[targets][present], found.sims[offer]])
+    neighbors[targets], similarities[targets] = _top_lists(rows, cols, sims, targets, k)
+    return neighbors, similarities
+
+
+def id_graph(
+    codes: np.ndarray, featured: np.ndarray, neighbors: np.ndarray, similarities: np.ndarray, method: str
+) -> KnnGraph:
+    """The KnnGraph over ids from lists over distinct names, shaped as knn.knn_graph shapes it: the first id
+    of a name holds its list (to first ids), later ids of the name ("twins") hold the first at similarity 1,
+    and ids without features are searched alone and hold nothing."""
+    n, k = len(codes), neighbors.shape[1]
+    _, first = np.unique(codes, return_index=True)
+    searched = np.zeros(n, dtype=bool)
+    searched[first] = True
+    searched[~featured[codes]] = True
+    distinct = np.flatnonzero(searched)
+    out = np.full((n, k), -1, dtype=np.int32)
+    sims = np.zeros((n, k), dtype=np.float32)
+    heads = first[featured]
+    lists = neighbors[featured]
+    out[heads] = np.where(lists >= 0, first[np.maximum(lists, 0)], -1)
+    sims[heads] = np.where(lists >= 0, similarities[featured], 0)
+    twins = ~searched
+    out[twins, 0] = first[codes[twins]]
+    sims[twins, 0] = 1.0
+    inner = out[distinct]
+    inner = np.where(inner >= 0, np.searchsorted(distinct, np.maximum(inner, 0)), -1).astype(np.int32)
+    return KnnGraph(out, sims, method, distinct, KnnGraph(inner, sims[distinct], method))
+
+
+# --------------------------------------------------------------------------------------------------
+# The state as files (store.py writes and reads them under atlas/<id>/reuse/)
+# --------------------------------------------------------------------------------------------------
+
+
+def state_files(state: NameState) -> dict[str, Any]:
+    """The state as named frames, sparse matrices, arrays and one JSON dict, for store.write_atlas."""
+    return {
+        "names": pd.DataFrame({"text": pd.array(state.texts, dtype="string")}),
+        "ids": pd.DataFrame({"id": pd.array(state.ids, dtype="string"), "text": state.id_texts}),
+        "matrix": state.rows.matrix,
+        "words": state.rows.words,
+        "word_terms": _weights_frame(state.vocabulary.words),
+        "char_terms": _weights_frame(state.vocabulary.chars),
+        "neighbors": state.neighbors,
+        "similarities": state.similarities,
+        "state": {
+            "version": STATE_VERSION,
+            "method": state.method,
+            "settings": state.settings,
+            "drift": state.drift,
+            "names": state.size,
+        },
+    }
+
+
+def _weights_frame(weights: TermWeights) -> pd.DataFrame:
+    return pd.DataFrame({"term": pd.array(weights.terms, dtype="string"), "idf": weights.idf.astype(np.float64)})
+
+
+def _weights(frame: pd.DataFrame) -> TermWeights:
+    return TermWeights(frame["term"].astype(object).to_numpy(), frame["idf"].to_numpy(dtype=np.float64))
+
+
+def state_from_files(files: dict[str, Any]) -> NameState:
+    """The state `state_files` wrote; AtlasError saying what is wrong when the files do not fit together."""
+    try:
+        meta = files["state"]
+        if meta.get("version") != STATE_VERSION:
+            raise AtlasError(f"reuse state version {meta.get('version')!r}, this code reads {STATE_VERSION}")
+        texts = files["names"]["text"].astype(object).to_numpy()
+        ids = files["ids"]["id"].astype(object).to_numpy()
+        id_texts = files["ids"]["text"].to_numpy(dtype=np.int32)
+        rows = NameRows(sp.csr_matrix(files["matrix"]), sp.csr_matrix(files["words"]))
+        vocabulary = NameVocabulary(_weights(files["word_terms"]), _weights(files["char_terms"]))
+        neighbors = np.asarray(files["neighbors"], dtype=np.int32)
+        similarities = np.asarray(files["similarities"], dtype=np.float32)
+        method, settings, drift = str(meta["method"]), dict(meta["settings"]), float(meta["drift"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, AtlasError):
+            raise
+        raise AtlasError(f"reuse state incomplete or malformed ({type(exc).__name__}: {exc})") from None
+    n = len(texts)
+    shapes = {
+        "matrix": rows.matrix.shape[0],
+        "words": rows.words.shape[0],
+        "neighbors": neighbors.shape[0],
+        "similarities": similarities.shape[0],
+    }
+    wrong = {name: rows_ for name, rows_ in shapes.items() if rows_ != n}
+    if wrong or neighbors.shape != similarities.shape or neighbors.ndim != 2:
+        raise AtlasError(f"reuse state files disagree: {n} names but rows {shapes}")
+    if rows.words.shape[1] != len(vocabulary.words.terms) or (neighbors >= n).any() or (id_texts >= n).any():
+        raise AtlasError("reuse state files disagree: word columns or neighbour positions out of range")
+    return NameState(texts, ids, id_texts, rows, vocabulary, neighbors, similarities, method, settings, drift)
+
+
+__all__ = [
+    "MAX_CHANGE",
+    "MAX_DRIFT",
+    "Change",
+    "NameState",
+    "change_share",
+    "compare_names",
+    "id_graph",
+    "known_texts",
+    "name_state",
+    "refusal",
+    "reuse_names",
+    "settings_of",
+    "state_files",
+    "state_from_files",
+]

@@ -1,0 +1,171 @@
+"""Nightly reuse of name features and neighbour lists (constellation/atlas/reuse.py).
+
+The incremental result is checked against what a full computation gives: exactly where nothing changed,
+within the stated tolerance after a 2 % night (fakehub.nightly), in both kNN methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from constellation.atlas.config import AtlasConfig
+from constellation.atlas.features import name_features, name_texts
+from constellation.atlas.knn import exact_knn, knn_graph
+from constellation.atlas.reuse import (
+    MAX_DRIFT,
+    compare_names,
+    known_texts,
+    name_state,
+    refusal,
+    reuse_names,
+    state_files,
+    state_from_files,
+)
+from constellation.errors import AtlasError
+from fakehub.nightly import next_night
+from fakehub.synthetic import generate
+
+# A 2 % night of a 3,000-model synthetic Hub: about 3 % of its ~2,400 distinct names come or go.
+N, SEED, NIGHT_SEED = 3000, 11, 5
+# Tolerances (reuse.py's docstring says where differences come from), a little below what this night gives:
+# share of an exact search's neighbours (over the incremental features) the incremental lists hold: 0.998;
+OWN_RECALL = 0.99
+# share of a full rebuild's similarity pairs (refitted vocabulary) the incremental build finds: 0.986 with
+# exact kNN, 0.977 windowed (exact_knn_max=100).
+EXACT_OVERLAP = 0.97
+WINDOWED_OVERLAP = 0.95
+
+
+def _full(ids: list[str], config: AtlasConfig):
+    features = name_features(ids, config)
+    knn = knn_graph(
+        features.matrix,
+        features.texts,
+        min(config.k, len(ids) - 1),
+        words=features.words,
+        terms=features.word_terms,
+        exact_max=config.exact_knn_max,
+        window=config.knn_window,
+        min_similarity=config.min_similarity,
+        progress=False,
+    )
+    return features, knn
+
+
+def _incremental(previous_ids: list[str], ids: list[str], config: AtlasConfig):
+    state = name_state(previous_ids, *_full(previous_ids, config), config)
+    texts = known_texts(state, ids, config)
+    assert texts == name_texts(ids, config)
+    change = compare_names(state, texts)
+    assert refusal(state, change, config, len(ids)) is None
+    return state, change, *reuse_names(state, ids, texts, change, config)
+
+
+@pytest.fixture(scope="module")
+def nights() -> tuple[list[str], list[str]]:
+    first = generate(N, SEED)
+    return first["id"].astype(str).tolist(), next_night(first, 0.02, NIGHT_SEED)["id"].astype(str).tolist()
+
+
+def _pairs(knn) -> set[tuple[int, int]]:
+    src, dst, _ = knn.pairs()
+    return set(zip(src.tolist(), dst.tolist()))
+
+
+def test_unchanged_names_give_the_full_computation_exactly():
+    ids = ["meta-llama/Llama-2-7b-hf", "a/llama-2-7b-chat", "b/Llama-2-7b-hf", "c/🤗", "d/🤗", "gpt2", "e/gpt2-xl"]
+    config = AtlasConfig(min_df=1)
+    features, knn = _full(ids, config)
+    _, change, again, graph, state = _incremental(ids, ids, config)
+    assert change.changed == 0
+    assert (again.matrix != features.matrix).nnz == 0 and (again.words != features.words).nnz == 0
+    assert np.array_equal(graph.neighbors, knn.neighbors)
+    assert np.array_equal(graph.similarities, knn.similarities)
+    assert np.array_equal(graph.distinct, knn.distinct)  # twins ("b/Llama-2-7b-hf") and featureless ids alike
+    assert np.array_equal(graph.searched.neighbors, knn.searched.neighbors)
+    assert state.drift == 0.0
+
+
+def test_kept_names_keep_their_rows_and_new_names_use_the_old_vocabulary(nights):
+    before, after = nights
+    config = AtlasConfig()
+    state, change, features, _, _ = _incremental(before, after, config)
+    assert change.added > 0 and change.removed > 0
+    kept = np.flatnonzero(change.old >= 0)
+    rows = features.matrix[np.unique(change.codes, return_index=True)[1]]
+    assert (rows[kept] != state.rows.matrix[change.old[kept]]).nnz == 0
+    assert features.matrix.shape[1] == state.rows.matrix.shape[1]
+    assert list(features.word_terms) == list(state.vocabulary.words.terms)
+
+
+@pytest.mark.parametrize(
+    ("exact_max", "method", "overlap"), [(50_000, "exact", EXACT_OVERLAP), (100, "windowed", WINDOWED_OVERLAP)]
+)
+def test_a_two_percent_night_matches_a_full_rebuild_within_tolerance(nights, exact_max, method, overlap):
+    before, after = nights
+    config = AtlasConfig(exact_knn_max=exact_max)
+    _, _, features, graph, state = _incremental(before, after, config)
+    assert graph.method == state.method == method
+    _, full = _full(after, config)
+    ours, theirs = _pairs(graph), _pairs(full)
+    assert len(ours & theirs) / len(theirs) >= overlap
+    assert 0.9 <= len(ours) / len(theirs) <= 1.1
+
+
+def test_incremental_lists_are_the_exact_neighbours_of_their_own_features(nights):
+    before, after = nights
+    config = AtlasConfig()
+    _, _, features, graph, _ = _incremental(before, after, config)
+    searched = features.matrix[graph.distinct]
+    exact = exact_knn(searched, graph.searched.neighbors.shape[1], min_similarity=config.min_similarity, progress=False)
+    found = graph.searched.neighbors
+    hits = sum(
+        len(set(found[i][found[i] >= 0]) & set(exact.neighbors[i][exact.neighbors[i] >= 0])) for i in range(len(found))
+    )
+    assert hits / (exact.neighbors >= 0).sum() >= OWN_RECALL
+
+
+def test_a_state_is_refused_for_other_settings_a_big_change_or_too_much_drift(nights):
+    before, after = nights
+    config = AtlasConfig()
+    state = name_state(before, *_full(before, config), config)
+    texts = name_texts(after, config)
+    change = compare_names(state, texts)
+    assert "min_df" in refusal(state, change, replace(config, min_df=3), len(after))
+    assert "max_change 1%" in refusal(state, change, config, len(after), max_change=0.01)
+    assert "refit" in refusal(replace(state, drift=MAX_DRIFT), change, config, len(after))
+
+
+def test_a_state_is_refused_when_the_knn_method_changes_at_the_new_size(nights):
+    before, _ = nights
+    fewer = before[:2900]
+    config = AtlasConfig(exact_knn_max=len(set(name_texts(fewer, AtlasConfig()))))  # exact now, windowed after
+    state = name_state(fewer, *_full(fewer, config), config)
+    change = compare_names(state, name_texts(before, config))
+    assert state.method == "exact"
+    assert refusal(state, change, config, len(before)) == "the kNN method changes at this size (exact → windowed)"
+
+
+def test_the_state_survives_its_files_and_refuses_damaged_ones(nights):
+    before, _ = nights
+    config = AtlasConfig()
+    state = name_state(before[:500], *_full(before[:500], config), config)
+    back = state_from_files(state_files(state))
+    assert list(back.texts) == list(state.texts) and back.settings == state.settings
+    assert (back.rows.matrix != state.rows.matrix).nnz == 0
+    assert np.array_equal(back.neighbors, state.neighbors) and np.array_equal(back.similarities, state.similarities)
+    assert list(back.vocabulary.chars.terms) == list(state.vocabulary.chars.terms)
+    files = state_files(state)
+    files["neighbors"] = files["neighbors"][:10]
+    with pytest.raises(AtlasError, match="disagree"):
+        state_from_files(files)
+    del files["matrix"]
+    with pytest.raises(AtlasError, match="incomplete"):
+        state_from_files(files)
+    files = state_files(state)
+    files["state"] = {**files["state"], "version": 0}
+    with pytest.raises(AtlasError, match="version"):
+        state_from_files(files)

@@ -1,0 +1,158 @@
+"""`constellation build` reusing the last atlas's name state (nightly reuse), against a full rebuild.
+
+Two nights of a synthetic Hub (fakehub.nightly: 2 % of the models added, removed or changed) are published
+as snapshots; the second is built incrementally and then with --full, and the two atlases compared: params,
+lineage and families exactly, similarity edges within the tolerance tests/constellation/atlas/test_reuse.py
+states.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from constellation.atlas.stage import AtlasConfig
+from constellation.build import BuildConfig, build
+from constellation.cli import main
+from constellation.contract import (
+    ATLAS_FILES,
+    INFERRED_COLUMNS,
+    LINEAGE_COLUMNS,
+    PARAMS_COLUMNS,
+    SNAPSHOT_SCHEMA,
+    DataLayout,
+)
+from constellation.store import read_atlas
+from crawler.records import convert_items
+from fakehub.nightly import next_night
+from fakehub.synthetic import generate, to_records
+from tests.constellation.atlas.test_reuse import EXACT_OVERLAP
+
+FIRST, SECOND = "20261101T020000Z", "20261102T020000Z"
+N = 1000
+SCOPE = {"scope": {"synthetic": {"n": N}}, "scope_key": "synthetic"}
+
+
+def _publish(layout: DataLayout, snapshot_id: str, frame: pd.DataFrame) -> None:
+    page = convert_items(list(to_records(frame)), datetime(2026, 11, 1, tzinfo=UTC))
+    layout.snapshots.mkdir(parents=True, exist_ok=True)
+    pq.write_table(page.table.cast(SNAPSHOT_SCHEMA), layout.snapshot(snapshot_id))
+    manifest = {"snapshot_id": snapshot_id, "status": "ok", "synthetic": True, **SCOPE}
+    layout.manifest(snapshot_id).write_text(json.dumps(manifest))
+
+
+@pytest.fixture(scope="module")
+def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    first = generate(N, 21)
+    return first, next_night(first, 0.02, 4)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, frames) -> DataLayout:
+    """Both nights published, the first one built (fully: there is nothing before it)."""
+    layout = DataLayout(tmp_path_factory.mktemp("nights"))
+    _publish(layout, FIRST, frames[0])
+    _publish(layout, SECOND, frames[1])
+    first = build(layout, FIRST)
+    assert first.info["mode"] == "full" and first.info["reuse"]["why"] == "no atlas was built before"
+    assert (layout.atlas(FIRST) / ATLAS_FILES.reuse / "state.json").is_file()
+    return layout
+
+
+@pytest.fixture
+def layout(tmp_path, built) -> DataLayout:
+    """A copy of `built` for one test to change."""
+    shutil.copytree(built.root, tmp_path / "data")
+    return DataLayout(tmp_path / "data")
+
+
+def _build_info(layout: DataLayout, snapshot_id: str) -> dict:
+    return json.loads((layout.atlas(snapshot_id) / ATLAS_FILES.build).read_text())
+
+
+def _pairs(edges: pd.DataFrame, kind: str) -> set[tuple[str, str]]:
+    chosen = edges[edges["kind"] == kind]
+    return set(zip(chosen["source"], chosen["target"]))
+
+
+def test_an_incremental_build_equals_a_full_one_in_content(layout):
+    incremental = build(layout, SECOND)
+    assert incremental.info["mode"] == "incremental"
+    reuse = incremental.info["reuse"]
+    assert reuse["previous"] == FIRST and 0 < reuse["changed"] <= 0.05
+    assert reuse["names_added"] > 0 and reuse["names_removed"] > 0
+    ours = read_atlas(layout, SECOND)
+
+    full = build(layout, SECOND, force=True, full=True)
+    assert (full.info["mode"], full.info["reuse"]["why"]) == ("full", "--full")
+    theirs = read_atlas(layout, SECOND)
+
+    exact = ["id", *LINEAGE_COLUMNS, *PARAMS_COLUMNS, *INFERRED_COLUMNS]
+    left = ours.models[exact].sort_values("id").reset_index(drop=True)
+    right = theirs.models[exact].sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right)
+    for kind in ("declared", "inferred"):
+        assert _pairs(ours.edges, kind) == _pairs(theirs.edges, kind), kind
+    similar, reference = _pairs(ours.edges, "similarity"), _pairs(theirs.edges, "similarity")
+    assert len(similar & reference) / len(reference) >= EXACT_OVERLAP
+
+
+def test_full_forces_a_whole_build_from_the_command_line(layout):
+    result = CliRunner().invoke(main, ["build", "--data-dir", str(layout.root), "--snapshot", SECOND, "--full"])
+    assert result.exit_code == 0, result.output
+    assert "incremental" not in result.output
+    info = _build_info(layout, SECOND)
+    assert (info["mode"], info["reuse"]["why"]) == ("full", "--full")
+
+
+def test_the_cli_says_when_a_build_was_incremental(layout):
+    result = CliRunner().invoke(main, ["build", "--data-dir", str(layout.root), "--snapshot", SECOND])
+    assert result.exit_code == 0, result.output
+    assert "(incremental: " in result.output and "of the distinct names changed)" in result.output
+
+
+def test_build_help_explains_full():
+    result = CliRunner().invoke(main, ["build", "--help"])
+    assert "--full" in result.output and "reusing" in result.output
+
+
+def test_a_config_change_forces_a_full_build(layout):
+    result = build(layout, SECOND, BuildConfig(atlas=AtlasConfig(seed=7)))
+    assert result.info["mode"] == "full"
+    assert result.info["reuse"]["why"] == f"the config changed since atlas {FIRST} was built"
+
+
+def test_a_missing_reuse_folder_falls_back_to_a_full_build(layout, caplog):
+    for path in (layout.atlas(FIRST) / ATLAS_FILES.reuse).iterdir():
+        path.unlink()
+    (layout.atlas(FIRST) / ATLAS_FILES.reuse).rmdir()
+    with caplog.at_level(logging.INFO, logger="constellation.build"):
+        result = build(layout, SECOND)
+    why = f"atlas {FIRST} kept no reuse state (reuse/ is missing)"
+    assert (result.info["mode"], result.info["reuse"]["why"]) == ("full", why)
+    assert f"name features and kNN computed whole: {why}" in caplog.text
+
+
+@pytest.mark.parametrize("damaged", ["matrix.npz", "names.parquet", "neighbors.npy", "state.json"])
+def test_a_damaged_reuse_folder_falls_back_to_a_full_build_and_says_why(layout, caplog, damaged):
+    (layout.atlas(FIRST) / ATLAS_FILES.reuse / damaged).write_bytes(b"not what it should be")
+    with caplog.at_level(logging.INFO, logger="constellation.build"):
+        result = build(layout, SECOND)
+    assert result.info["mode"] == "full"
+    assert result.info["reuse"]["why"].startswith(f"the reuse state of atlas {FIRST} is damaged")
+    assert damaged in result.info["reuse"]["why"] or damaged == "state.json"
+    assert "is damaged, so everything is computed" in caplog.text
+
+
+def test_a_big_change_builds_fully_and_says_how_much_changed(layout, frames):
+    _publish(layout, "20261103T020000Z", generate(N, 99))
+    result = build(layout, "20261103T020000Z")
+    assert result.info["mode"] == "full"
+    assert "of the distinct names changed, more than max_change 5%" in result.info["reuse"]["why"]
