@@ -72,6 +72,8 @@ class ModelColumns:
         if missing:
             with self._lock:  # one reader per column, however many sessions ask at once
                 self._read([c for c in missing if c not in self._columns])
+        if not wanted:  # no column still has every row (a filter on absent columns keeps none of them)
+            return pd.DataFrame(index=pd.RangeIndex(self.rows))
         return pd.DataFrame({c: self._columns[c] for c in wanted}, copy=False)
 
     def loaded(self) -> list[str]:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
@@ -19,7 +20,7 @@ import streamlit as st
 from constellation.app import clouds, exports, overview
 from constellation.app.data import Atlas, load_atlas
 from constellation.app.escape import md
-from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, filters_from_query_params
+from constellation.app.filters import PARAM_KEYS, ROOT, Filters, filters_from_query_params, kept_rows
 from constellation.app.search import IdIndex
 from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
@@ -313,18 +314,29 @@ def _merge_options(options: list[str], selected: list[str] | None) -> list[str]:
     return list(dict.fromkeys([*options, *(selected or [])]))
 
 
-# A filtered copy of a 3M-model frame can take ~1 GB: few are kept (no filter returns the atlas's own
-# columns, never a copy). `columns` (None: every explorer column) is what the page reads: the filters'
-# own columns are read to filter, then dropped from the copy.
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _kept_rows(root: str, snapshot_id: str, filters: Filters) -> np.ndarray:
+    # One selection per filter state, shared by every session and page: the positions the filters keep
+    # (4 bytes a row), from the filters' own columns only. Pages take their columns at these rows.
+    atlas = _atlas(root, snapshot_id)
+    return kept_rows(atlas.frame(filters.columns), filters)
+
+
+def kept(atlas: Atlas, filters: Filters | None = None) -> np.ndarray | None:
+    """The rows of `atlas.models` the filters keep (None: no filter, every row)."""
+    filters = filters or current_filters()
+    return _kept_rows(str(atlas.root), atlas.snapshot_id, filters) if filters.active else None
+
+
+# A filtered copy of a 3M-model frame can take ~1 GB: few are kept, and only of the columns a page reads
+# (no filter returns the atlas's own columns, never a copy). `columns` None means every explorer column.
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _filtered(root: str, snapshot_id: str, filters: Filters, columns: tuple[str, ...] | None) -> pd.DataFrame:
     atlas = _atlas(root, snapshot_id)
-    if columns is None:
-        return apply_filters(atlas.models, filters)
+    frame = atlas.models if columns is None else atlas.frame(columns)
     if not filters.active:
-        return atlas.frame(columns)
-    kept = apply_filters(atlas.frame([*columns, *(c for c in FILTER_COLUMNS if c not in columns)]), filters)
-    return kept[[c for c in columns if c in kept.columns]]
+        return frame
+    return frame.take(_kept_rows(root, snapshot_id, filters))
 
 
 def filtered_models(
@@ -334,8 +346,15 @@ def filtered_models(
     return _filtered(str(atlas.root), atlas.snapshot_id, filters or current_filters(), columns)
 
 
-FILTER_COLUMNS = ("pipeline_tag", "downloads", "params", "license", "relation", "parent")
-OVERVIEW_COLUMNS = ("id", "family", "community", "downloads", "likes", "params")
+def _selection(root: str, snapshot_id: str, filters: Filters, columns: tuple[str, ...]) -> pd.DataFrame:
+    """`columns` at the rows the filters keep, made for one computation and not kept: the overview's numbers
+    are cached, its frames need not be."""
+    atlas = _atlas(root, snapshot_id)
+    frame = atlas.frame(columns)
+    return frame.take(_kept_rows(root, snapshot_id, filters)) if filters.active else frame
+
+
+COUNT_COLUMNS = ("family", "community", "params")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -347,7 +366,8 @@ def _top_groups(root: str, snapshot_id: str, filters: Filters, column: str, n: i
         if label is not None:
             top.insert(1, "label", top[column].map(label).astype("object"))
         return top
-    return overview.top_groups(_filtered(root, snapshot_id, filters, OVERVIEW_COLUMNS), column, n, label=label)
+    frame = _selection(root, snapshot_id, filters, (column, "downloads", "likes"))
+    return overview.top_groups(frame, column, n, label=label)
 
 
 def top_groups(atlas: Atlas, column: str, n: int) -> pd.DataFrame:
@@ -362,7 +382,7 @@ def _counts(root: str, snapshot_id: str, filters: Filters) -> overview.AtlasCoun
     atlas = _atlas(root, snapshot_id)
     if not filters.active:
         return overview.summary_counts(atlas.summary, snapshot_id)
-    return overview.atlas_counts(_filtered(root, snapshot_id, filters, OVERVIEW_COLUMNS), snapshot_id)
+    return overview.atlas_counts(_selection(root, snapshot_id, filters, COUNT_COLUMNS), snapshot_id)
 
 
 def atlas_counts(atlas: Atlas) -> overview.AtlasCounts:

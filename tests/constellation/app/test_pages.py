@@ -228,3 +228,21 @@ def test_the_overview_without_filters_reads_no_model(app: AppTest, atlas_root):
     shown = app.dataframe[0].value
     expected = ui.overview.top_groups(atlas.models, "family", 15)
     assert shown.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()
+
+
+def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered_models(app: AppTest, atlas_root):
+    from constellation.app import ui
+    from constellation.app.filters import Filters, apply_filters
+
+    layout = DataLayout(atlas_root)
+    atlas = ui._atlas(str(layout.root), layout.latest_atlas_id())
+    app.number_input(key="f_min_dl").set_value(100).run()
+    _ok(app)
+    # The filter's column, then the counts' and the top lists' columns: no id, name, layout or lineage.
+    assert set(atlas.table.loaded()) <= {"id", "downloads", "likes", "family", "community", "params"}
+    kept = apply_filters(load_atlas(layout).models, Filters(min_downloads=100))
+    assert _metric(app, "Models") == f"{len(kept):,}"
+    assert _metric(app, "Families") == f"{kept['family'].nunique():,}"
+    expected = ui.overview.top_groups(kept, "family", 15)
+    shown = app.dataframe[0].value
+    assert shown.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()
