@@ -355,6 +355,14 @@ def _selection(root: str, snapshot_id: str, filters: Filters, columns: tuple[str
 
 
 COUNT_COLUMNS = ("family", "community", "params")
+# What each page reads of the models (export buttons read every column, on a click only).
+DENDROGRAM_COLUMNS = ("id", "community", "community_label", "x", "y", "downloads")
+SCATTER_COLUMNS = (
+    "id", "downloads", "likes", "params", "created_at", "community", "community_label", "family", "relation", "parent",
+)  # fmt: skip
+TRENDS_COLUMNS = ("id", "family", "community", "downloads", "likes", "created_at")
+# The graph's nodes (graphs._node_frame), the lineage chain (lineage.ancestors) and the community pick.
+GRAPH_COLUMNS = ("id", "parent", "relation", "community", "downloads", "params", "family", "community_label")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -507,6 +515,19 @@ def _export_callable(atlas: Atlas, frame: pd.DataFrame | Callable[[], pd.DataFra
         return exports.graph_bytes(atlas.snapshot_id, selection, edges, fmt, atlas.build)
 
     return build
+
+
+def every_column(atlas: Atlas, frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
+    """The rows of `frame` (a page's few columns) with every explorer column, made when called: an export
+    has them all, and a page that shows few columns reads the rest only when a visitor downloads."""
+    rows = frame.index.to_numpy()  # the frames of filtered_models keep the row numbers of atlas.models
+    return lambda: atlas.models.take(rows)
+
+
+def every_column_kept(atlas: Atlas, filters: Filters) -> pd.DataFrame:
+    """Every explorer column at the rows the filters keep, not cached (an export's, made on a click)."""
+    rows = kept(atlas, filters)
+    return atlas.models if rows is None else atlas.models.take(rows)
 
 
 def _made(frame: pd.DataFrame | Callable[[], pd.DataFrame]) -> pd.DataFrame:
