@@ -140,13 +140,11 @@ def top_groups(models: pd.DataFrame, column: str, n: int = 10) -> pd.DataFrame:
 
 
 def _group_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Each row's group number (-1 for missing) and the groups: a categorical's own codes (free), else
-    `pd.factorize`."""
+    """Each row's group number (-1 for missing) and the groups: a categorical's own codes (free) and its
+    categories as plain values (a categorical key would carry all ~570k families into every cached top
+    list), else `pd.factorize`."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        groups = pd.CategoricalIndex(
-            pd.Categorical.from_codes(np.arange(len(values.dtype.categories)), dtype=values.dtype)
-        )
-        return values.cat.codes.to_numpy(dtype="int64"), groups
+        return values.cat.codes.to_numpy(dtype="int64"), pd.Index(values.dtype.categories)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return codes, pd.Index(uniques)
 

@@ -26,6 +26,8 @@ PARAM_KEYS = {
     "licenses": "license",
     "relations": "relation",
 }
+# Every column a filter can read (Filters.columns picks those of the constraints that are set).
+FILTER_COLUMNS = ("pipeline_tag", "downloads", "params", "license", "relation", "parent")
 
 
 @dataclass(frozen=True)

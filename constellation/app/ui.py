@@ -20,7 +20,7 @@ import streamlit as st
 from constellation.app import clouds, exports, overview
 from constellation.app.data import Atlas, load_atlas
 from constellation.app.escape import md
-from constellation.app.filters import PARAM_KEYS, ROOT, Filters, filters_from_query_params, kept_rows
+from constellation.app.filters import FILTER_COLUMNS, PARAM_KEYS, ROOT, Filters, filters_from_query_params, kept_rows
 from constellation.app.search import IdIndex
 from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
@@ -73,7 +73,8 @@ _warming_lock = threading.Lock()
 
 def warm_up(atlas: Atlas) -> None:
     """Build the search and similarity indexes in the background, once per atlas and process, so the
-    first visitor of the model or graph page does not wait for them (~20 s at 3M models)."""
+    first visitor of the model or graph page does not wait for them (~20 s at 3M models); read the
+    columns the filters and the overview's filtered numbers need on the way."""
     key = (str(atlas.root), atlas.snapshot_id)
     with _warming_lock:
         if key in _warming:
@@ -83,6 +84,9 @@ def warm_up(atlas: Atlas) -> None:
     def work() -> None:
         try:
             _index(*key)
+            # The columns of a first filter change on the overview (its filters, counts and top lists), so
+            # that change costs a mask and a few sums, not a read of the models file.
+            _atlas(*key).frame(WARM_COLUMNS)
             _similarity(*key)
         except Exception:  # a failure here is seen (and shown) again when a page asks for the index
             log.exception("warming the indexes of atlas %s failed", key[1])
@@ -355,6 +359,7 @@ def _selection(root: str, snapshot_id: str, filters: Filters, columns: tuple[str
 
 
 COUNT_COLUMNS = ("family", "community", "params")
+WARM_COLUMNS = tuple(dict.fromkeys([*FILTER_COLUMNS, *COUNT_COLUMNS, "downloads", "likes"]))
 # What each page reads of the models (export buttons read every column, on a click only).
 DENDROGRAM_COLUMNS = ("id", "community", "community_label", "x", "y", "downloads")
 SCATTER_COLUMNS = (

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from constellation.app.filters import (
+    FILTER_COLUMNS,
     ROOT,
     Filters,
     apply_filters,
@@ -112,6 +113,8 @@ def test_a_filter_reads_only_its_columns_and_kept_rows_are_its_mask(models, filt
     assert kept_rows(only, filters).tolist() == np.flatnonzero(filter_mask(models, filters)).tolist()
 
 
-def test_no_filter_reads_no_column():
+def test_no_filter_reads_no_column_and_every_filter_reads_filter_columns():
     assert Filters().columns == ()
     assert Filters(relations=(ROOT,)).columns == ("parent",)
+    every = Filters(("text-generation",), 1, 1.0, 2.0, ("mit",), ("finetune", ROOT))
+    assert every.columns == FILTER_COLUMNS
