@@ -21,6 +21,7 @@ from constellation.app import clouds, exports, overview
 from constellation.app.data import Atlas, load_atlas
 from constellation.app.escape import md
 from constellation.app.filters import FILTER_COLUMNS, PARAM_KEYS, ROOT, Filters, filters_from_query_params, kept_rows
+from constellation.app.memory import release_arrow_memory
 from constellation.app.search import IdIndex
 from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
@@ -54,13 +55,17 @@ def _atlas(root: str, snapshot_id: str) -> Atlas:
 
 @st.cache_resource(max_entries=1, show_spinner="Indexing model ids …")
 def _index(root: str, snapshot_id: str) -> IdIndex:
-    return IdIndex.build(_atlas(root, snapshot_id).sorted_ids)  # the ids alone: no other column is read
+    index = IdIndex.build(_atlas(root, snapshot_id).sorted_ids)  # the ids alone: no other column is read
+    release_arrow_memory()
+    return index
 
 
 @st.cache_resource(max_entries=1, show_spinner="Indexing the similarity edges (once per atlas) …")
 def _similarity(root: str, snapshot_id: str) -> SimilarityIndex:
     atlas = _atlas(root, snapshot_id)
-    return build_similarity_index(atlas.edges_path, atlas.sorted_ids)
+    index = build_similarity_index(atlas.edges_path, atlas.sorted_ids)
+    release_arrow_memory()
+    return index
 
 
 def similarity(atlas: Atlas) -> SimilarityIndex:
