@@ -18,7 +18,7 @@ import pyarrow as pa
 import streamlit as st
 
 from constellation.app import clouds, exports, overview
-from constellation.app.data import Atlas, load_atlas
+from constellation.app.data import MODEL_COLUMNS, Atlas, load_atlas
 from constellation.app.escape import md
 from constellation.app.filters import FILTER_COLUMNS, PARAM_KEYS, ROOT, Filters, filters_from_query_params, kept_rows
 from constellation.app.memory import release_arrow_memory
@@ -371,6 +371,8 @@ SCATTER_COLUMNS = (
     "id", "downloads", "likes", "params", "created_at", "community", "community_label", "family", "relation", "parent",
 )  # fmt: skip
 TRENDS_COLUMNS = ("id", "family", "community", "downloads", "likes", "created_at")
+# The model page shows nearly every column, but not the layout nor the owner/name split of the id.
+MODEL_PAGE_COLUMNS = tuple(c for c in MODEL_COLUMNS if c not in ("author", "name", "x", "y", "cluster"))
 # The graph's nodes (graphs._node_frame), the lineage chain (lineage.ancestors) and the community pick.
 GRAPH_COLUMNS = ("id", "parent", "relation", "community", "downloads", "params", "family", "community_label")
 

@@ -261,6 +261,8 @@ def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered
         ("pages/trends.py", "TRENDS_COLUMNS"),
         ("pages/word_clouds.py", "CLOUD_COLUMNS"),
         ("pages/graph.py", None),  # no model picked yet: nothing to draw
+        ("pages/graph.py?model", "GRAPH_COLUMNS"),
+        ("pages/model.py?model", "MODEL_PAGE_COLUMNS"),
     ],
 )
 def test_a_page_reads_only_its_columns(app_env, atlas_root, monkeypatch, page, columns):
@@ -268,6 +270,9 @@ def test_a_page_reads_only_its_columns(app_env, atlas_root, monkeypatch, page, c
 
     monkeypatch.setattr(ui, "warm_up", lambda atlas: None)  # the background warm-up reads columns on purpose
     app = AppTest.from_file(str(APP), default_timeout=60).run()
+    page, _, with_model = page.partition("?")
+    if with_model:  # the page of a model (the URL names it)
+        app.query_params["model"] = load_atlas(DataLayout(atlas_root)).sorted_ids[0]
     app.switch_page(page).run()
     _ok(app)
     layout = DataLayout(atlas_root)
@@ -275,3 +280,5 @@ def test_a_page_reads_only_its_columns(app_env, atlas_root, monkeypatch, page, c
     allowed = {"id", *(getattr(ui, columns) if columns else ())}  # ids come with any read (rows sorted by id)
     assert set(atlas.table.loaded()) <= allowed
     assert len(atlas.table.loaded()) < len(atlas.table.present)
+    if with_model:
+        assert "family" in atlas.table.loaded()  # the page was drawn for the model
