@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import ATLAS_FILES
+from constellation.name_ngrams import NgramCounts, ngram_counts
 from constellation.store import share_tree
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ SIZES_N = 500  # groups kept per size list (the pickers offer the 500 largest)
 CHOICES_N = 200  # values kept per filter choice list
 GROUP_COLUMNS = ("family", "community")
 CHOICE_COLUMNS = ("pipeline_tag", "license")
+CLOUD_WORDS = 150  # n-grams kept for the whole atlas's word cloud (the cloud draws at most 150)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class SiteSummary:
     top: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # column → top_groups rows
     sizes: dict[str, list[list[Any]]] = field(default_factory=dict)  # column → [[value, models], …] largest first
     choices: dict[str, list[str]] = field(default_factory=dict)  # column → values, most common first
+    # The whole atlas's word cloud: {"counts": [[n-gram, names], …] most common first (CLOUD_WORDS),
+    # "names_used": …, "names_total": …}; empty in summaries written before it existed.
+    ngrams: dict[str, Any] = field(default_factory=dict)
     models_file_bytes: int | None = None  # size of the models.parquet summarized: a rewritten file voids it
     version: int = VERSION
 
@@ -62,6 +68,14 @@ class SiteSummary:
         """Models per group of `column`, largest first (at most SIZES_N groups), like `value_counts`."""
         pairs = self.sizes.get(column) or []
         return pd.Series([p[1] for p in pairs], index=[p[0] for p in pairs], dtype="int64", name="count")
+
+    def ngram_counts(self) -> NgramCounts | None:
+        """The whole atlas's word-cloud counts, as `name_ngrams.ngram_counts` gives their top; None when
+        the summary predates them."""
+        if not self.ngrams:
+            return None
+        counts = Counter({str(gram): int(count) for gram, count in self.ngrams["counts"]})
+        return NgramCounts(counts, int(self.ngrams["names_used"]), int(self.ngrams["names_total"]))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, default=_plain) + "\n"
@@ -93,6 +107,7 @@ def summarize(models: pd.DataFrame) -> SiteSummary:
         top={c: _records(top_groups(models, c, TOP_N)) for c in GROUP_COLUMNS if has.get(c)},
         sizes={c: _sizes(models[c]) for c in GROUP_COLUMNS if has.get(c)},
         choices={c: choices(models, c, CHOICES_N) for c in CHOICE_COLUMNS if c in models.columns},
+        ngrams=_ngrams(models["id"]) if "id" in models.columns else {},
     )
 
 
@@ -203,6 +218,18 @@ def read_summary(folder: Path) -> SiteSummary | None:
         )
         return None
     return summary
+
+
+def _ngrams(ids: pd.Series) -> dict[str, Any]:
+    """The word cloud of every name, as the site counts it: ids sorted first (the site's row order), so the
+    sample and the order of tied counts do not depend on the build's row order."""
+    ordered = pd.Series(np.sort(ids.dropna().astype(str).to_numpy(dtype=object)))
+    counted = ngram_counts(ordered)
+    return {
+        "counts": [[gram, count] for gram, count in counted.counts.most_common(CLOUD_WORDS)],
+        "names_used": counted.names_used,
+        "names_total": counted.names_total,
+    }
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -427,6 +427,12 @@ def group_sizes(atlas: Atlas, models: pd.DataFrame, column: str, limit: int = 50
     return models[column].value_counts().head(limit)
 
 
+def kept_count(atlas: Atlas) -> int:
+    """How many models the current filters keep (no model read without a filter)."""
+    rows = kept(atlas)
+    return atlas.size if rows is None else len(rows)
+
+
 def filter_caption(atlas: Atlas, frame: pd.DataFrame | int) -> None:
     kept = frame if isinstance(frame, int) else len(frame)
     if kept < atlas.size:
@@ -558,6 +564,10 @@ CLOUD_COLUMNS = ("id", "community", "family")
 def word_cloud(
     root: str, snapshot_id: str, filters: Filters, scope: str, value: str | None
 ) -> tuple[Any, int, int, list[tuple[str, int]]]:
+    precomputed = _atlas(root, snapshot_id).summary.ngram_counts() if scope == "atlas" else None
+    if precomputed is not None and not filters.active:  # the build counted the whole atlas: no model is read
+        image = clouds.cloud_image(precomputed.counts)
+        return image, precomputed.names_used, precomputed.names_total, precomputed.counts.most_common(30)
     models = _filtered(root, snapshot_id, filters, CLOUD_COLUMNS)
     if scope != "atlas" and value is not None:
         column = "community" if scope == "community" else "family"

@@ -115,3 +115,18 @@ def test_top_groups_agrees_with_a_plain_groupby_ties_and_missing_values_included
             assert got[["models", "downloads", "likes"]].to_numpy().tolist() == (
                 want[["models", "downloads", "likes"]].to_numpy().tolist()
             )
+
+
+def test_the_word_cloud_counts_are_the_sites_over_the_sorted_ids():
+    from constellation.name_ngrams import ngram_counts
+
+    models = _models()
+    summary = site_summary.summarize(models.iloc[::-1])
+    counted = summary.ngram_counts()
+    expected = ngram_counts(models["id"].sort_values().reset_index(drop=True))
+    assert counted is not None
+    assert counted.counts.most_common() == expected.counts.most_common(site_summary.CLOUD_WORDS)
+    assert (counted.names_used, counted.names_total) == (6, 6)
+    raw = json.loads(summary.to_json())
+    del raw["ngrams"]  # a summary written before the counts existed still reads, without them
+    assert site_summary.SiteSummary.from_json(json.dumps(raw)).ngram_counts() is None

@@ -259,7 +259,7 @@ def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered
         ("pages/dendrogram.py", "DENDROGRAM_COLUMNS"),
         ("pages/scatter.py", "SCATTER_COLUMNS"),
         ("pages/trends.py", "TRENDS_COLUMNS"),
-        ("pages/word_clouds.py", "CLOUD_COLUMNS"),
+        ("pages/word_clouds.py", None),  # the whole atlas's cloud: the site summary's counts
         ("pages/graph.py", None),  # no model picked yet: nothing to draw
         ("pages/graph.py?model", "GRAPH_COLUMNS"),
         ("pages/model.py?model", "MODEL_PAGE_COLUMNS"),
@@ -282,3 +282,18 @@ def test_a_page_reads_only_its_columns(app_env, atlas_root, monkeypatch, page, c
     assert len(atlas.table.loaded()) < len(atlas.table.present)
     if with_model:
         assert "family" in atlas.table.loaded()  # the page was drawn for the model
+
+
+def test_the_whole_atlas_word_cloud_is_the_one_counted_from_the_models(app: AppTest, atlas_root):
+    from constellation.app import clouds
+    from constellation.app.escape import md
+
+    app.switch_page("pages/word_clouds.py").run()
+    _ok(app)
+    counted = clouds.ngram_counts(load_atlas(DataLayout(atlas_root)).models["id"])
+    shown = next(m.value for m in app.markdown if m.value.startswith(md(counted.counts.most_common(1)[0][0])))
+    assert shown == "  \n".join(f"{md(gram)}: {count:,}" for gram, count in counted.counts.most_common(30))
+    assert any(c.value.startswith(f"Unigrams and bigrams of model names (owners left out); {counted.names_used:,} names")
+               for c in app.caption)  # fmt: skip
+    app.number_input(key="f_min_dl").set_value(10**12).run()  # a filter keeping nothing
+    assert any("No model passes the filters" in i.value for i in app.info)
