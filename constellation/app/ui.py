@@ -93,6 +93,7 @@ def warm_up(atlas: Atlas) -> None:
             # that change costs a mask and a few sums, not a read of the models file.
             _atlas(*key).frame(WARM_COLUMNS)
             _similarity(*key)
+            _ = _atlas(*key).lineage  # read now: the model page's and the graph's lineage edges
         except Exception:  # a failure here is seen (and shown) again when a page asks for the index
             log.exception("warming the indexes of atlas %s failed", key[1])
 
