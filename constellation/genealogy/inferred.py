@@ -422,7 +422,7 @@ def _relation(f: _Features, child: np.ndarray) -> np.ndarray:
 
 
 def _proposals(
-    child: np.ndarray, parent_id: np.ndarray, conf: np.ndarray, evidence: pd.Series, rule: str
+    child: np.ndarray, parent_id: np.ndarray, conf: np.ndarray, evidence: pd.Series, rule: str | np.ndarray
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -710,7 +710,13 @@ def _score_prefix_matches(f: _Features, prefixed: pd.DataFrame, rules: RuleConfi
         + remainder
         + "'"
     )
-    return _proposals(child, f.ids[parent], conf, evidence, "prefix match")
+    # An owner naming a model after its own (`rinna/youri-7b-chat` of `rinna/youri-7b`,
+    # `HuggingFaceTB/SmolLM-135M-Instruct`) releases its own next stage: a rule of its own, so that the
+    # calibration measures it apart from prefixes of other owners' models (stray namesakes, family bases).
+    own = (f.owner[child] == f.owner[parent]) & (f.owner[child] != "")
+    rule = np.where(own, "own prefix match", "prefix match").astype(object)
+    evidence = evidence + np.where(own, "; same owner", "")
+    return _proposals(child, f.ids[parent], conf, evidence, rule)
 
 
 def _vote_on_prefixes(
