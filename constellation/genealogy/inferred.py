@@ -499,11 +499,16 @@ def _owner_habits(
     An owner without that habit overall may still have it for the quantisations whose card metadata is
     copied from P's (they carry all of P's dataset tags, see `_copies_card`): bartowski declares G in 10 of 28
     such visible cases on hf-top-downloads-2024-09, but in 6 of the 8 that copy P's datasets. That narrower
-    habit (`copied_card_habit_share`, same support) applies to such children only (`copied` is True).
+    habit (`copied_card_habit_share`, same support) applies to such children only (kind "copied").
+
+    And an owner quantising its *own* fine-tune P with P's card copied (`NousResearch/Hermes-2-Pro-Mistral-7B-
+    GGUF`, `ibm-granite/granite-20b-code-instruct-8k-GGUF`) declares G as a rule, whoever the owner: 10 of the
+    11 such visible cases on hf-top-downloads-2024-09, from 6 owners. That habit is learned over all owners
+    (kind "own card"; same support and share as "copied"), for owners with no habit of their own.
 
     Returns, for the name-matched children (`named`: child, parent, ambiguous) of owners with such a habit,
-    child, parent_id (G), via (P's id), owner, support, share, copied."""
-    columns = ["child", "parent_id", "via", "owner", "support", "share", "copied"]
+    child, parent_id (G), via (P's id), owner, support, share, kind."""
+    columns = ["child", "parent_id", "via", "owner", "support", "share", "kind"]
     if declared.empty or named.empty:
         return pd.DataFrame(columns=columns)
     base_of = _single_declared_parent(f, declared)
@@ -541,7 +546,10 @@ def _owner_habits(
         & (copied["share"] >= rules.copied_card_habit_share)
         & ~copied["owner"].isin(habits["owner"])
     ]
-    if habits.empty and copied.empty:
+    own_card = seen[seen["copied"].to_numpy(dtype=bool) & (owner[seen["parent"].to_numpy()] == seen["owner"].to_numpy())]
+    own_support, own_share = len(own_card), float(own_card["says_g"].mean()) if len(own_card) else 0.0
+    own_habit = own_support >= rules.owner_habit_support and own_share >= rules.copied_card_habit_share
+    if habits.empty and copied.empty and not own_habit:
         return pd.DataFrame(columns=columns)
     asked = named[~named["ambiguous"].to_numpy(dtype=bool)]
     asked = asked[f.quantized[asked["child"].to_numpy()]]
@@ -551,17 +559,26 @@ def _owner_habits(
         owner=owner[asked["child"].to_numpy()],
     ).dropna(subset=["parent_id"])
     asked = asked.assign(copied=_copies_card(tags, asked["child"].to_numpy(), asked["parent"].to_numpy()))
-    out = pd.concat(
-        [
-            asked.merge(habits, on="owner", how="inner").assign(copied=False),
-            asked[asked["copied"]].merge(copied, on="owner", how="inner"),
-        ],
-        ignore_index=True,
-    )
+    by_owner = asked.merge(habits, on="owner", how="inner").assign(kind="owner")
+    by_copy = asked[asked["copied"]].merge(copied, on="owner", how="inner").assign(kind="copied")
+    parts = [by_owner, by_copy]
+    if own_habit:
+        mine = asked[asked["copied"].to_numpy(dtype=bool) & (owner[asked["parent"].to_numpy()] == asked["owner"])]
+        mine = mine[~mine["child"].isin(pd.concat([by_owner["child"], by_copy["child"]]))]
+        parts.append(mine.assign(support=own_support, share=own_share, kind="own card"))
+    out = pd.concat(parts, ignore_index=True)
     out = out[
         out["parent_id"].astype(str).str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()
     ]
     return out[columns]
+
+
+_HABIT_RULES = {"owner": "owner habit", "copied": "copied card habit", "own card": "own card habit"}
+_HABIT_WORDS = {
+    "owner": "' that name a repo declare that repo's parent",
+    "copied": "' that name a repo and copy its dataset tags (as this one does) declare that repo's parent",
+    "own card": "' of their own repo, with its dataset tags (as this one), declare that repo's parent",
+}
 
 
 def _score_owner_habits(f: _Features, habits: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:
@@ -582,14 +599,10 @@ def _score_owner_habits(f: _Features, habits: pd.DataFrame, rules: RuleConfidenc
         + " % of the "
         + habits["support"].astype(int).astype(str).reset_index(drop=True)
         + " declared quantisations by '"
-        + habits["owner"].astype(str).reset_index(drop=True)
-        + np.where(
-            habits["copied"].to_numpy(dtype=bool),
-            "' that name a repo and copy its dataset tags (as this one does) declare that repo's parent",
-            "' that name a repo declare that repo's parent",
-        )
+        + habits["owner"].astype(str).where(habits["kind"] != "own card", "any owner").reset_index(drop=True)
+        + habits["kind"].map(_HABIT_WORDS).reset_index(drop=True)
     )
-    rule = np.where(habits["copied"].to_numpy(dtype=bool), "copied card habit", "owner habit").astype(object)
+    rule = habits["kind"].map(_HABIT_RULES).to_numpy(dtype=object)
     return _proposals(child, habits["parent_id"].to_numpy(dtype=object), conf, evidence, rule)
 
 
