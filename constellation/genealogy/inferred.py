@@ -3,12 +3,15 @@
     names ─► strip format markers ─► name key ─┬─► same key, cleaner name, another repo   ("name match";
                                                │     among namesakes, the one same-key siblings declare)
                                                │     └─► its declared parent, for owners whose quantisations
-                                               │         declare bases                        ("owner habit")
+                                               │         declare bases                        ("owner habit"),
+                                               │         or whose card-copying ones do ("copied card habit"),
+                                               │         or for own fine-tunes with copied cards ("own card habit")
                                                ├─► quantised: same words in another order   ("loose name match")
                                                ├─► parents that same-key siblings declare ("sibling vote")
                                                ├─► longest key prefix naming a known model: what the visible
                                                │     models under that prefix declare ("prefix vote"), else
-                                               │     the prefix's model ("prefix match"), else nothing
+                                               │     the prefix's model ("prefix match"; "own prefix match"
+                                               │     when the child's owner holds it), else nothing
                                                └─► adapters: a tag whose declared adapters share a parent ("tag prior")
           ─► checks: creation order, size agreement, version agreement ─► best proposal, confidence, evidence
 
@@ -546,7 +549,9 @@ def _owner_habits(
         & (copied["share"] >= rules.copied_card_habit_share)
         & ~copied["owner"].isin(habits["owner"])
     ]
-    own_card = seen[seen["copied"].to_numpy(dtype=bool) & (owner[seen["parent"].to_numpy()] == seen["owner"].to_numpy())]
+    own_card = seen[
+        seen["copied"].to_numpy(dtype=bool) & (owner[seen["parent"].to_numpy()] == seen["owner"].to_numpy())
+    ]
     own_support, own_share = len(own_card), float(own_card["says_g"].mean()) if len(own_card) else 0.0
     own_habit = own_support >= rules.owner_habit_support and own_share >= rules.copied_card_habit_share
     if habits.empty and copied.empty and not own_habit:
