@@ -24,12 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import GENERATOR_VERSION, parser, peak_rss_mb, write_results
+from bench.common import BIG_RUN_LOCK, GENERATOR_VERSION, parser, peak_rss_mb, write_results
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CONSTELLATION_CSV = SHARED_DATA / "constellation" / "HuggingFaceLLMsWithParamsAndReadmeLinks.csv"
 CACHE = Path(__file__).resolve().parent / "out" / "cache"
-LOCK = "/tmp/constellation-bench.lock"
 BIG = 500_000
 HUB_PREFIX = "https://huggingface.co/"
 
@@ -131,7 +130,7 @@ def _child(args: list[str], *, locked: bool) -> dict[str, Any]:
     """Run one measurement in a fresh process; `locked` takes the big-run lock around it."""
     command = [sys.executable, "-m", "bench.bench_build", *args]
     if locked:
-        command = ["flock", LOCK, *command]
+        command = ["flock", BIG_RUN_LOCK, *command]
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
     if proc.returncode:
         return {"error": f"exit {proc.returncode}", "stderr": proc.stderr[-2000:]}
@@ -144,7 +143,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic Hubs")
     p.add_argument("--no-baseline", action="store_true", help="skip the Constellation-style baseline")
     p.add_argument(
-        "--locked", action="store_true", help=f"the caller already holds {LOCK} (e.g. `flock {LOCK} python -m ...`)"
+        "--locked",
+        action="store_true",
+        help=f"the caller already holds {BIG_RUN_LOCK} (e.g. `flock {BIG_RUN_LOCK} python -m ...`)",
     )
     p.add_argument("--child", choices=["atlas", "baseline", "generate"], help=argparse.SUPPRESS)
     p.add_argument("--size", help=argparse.SUPPRESS)

@@ -18,17 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import GENERATOR_VERSION, parser, peak_rss_mb, write_results
+from bench.common import BIG_RUN_LOCK, GENERATOR_VERSION, parser, process_peak_mb, run_child, write_results
 
 WORKDIR = Path(__file__).resolve().parent / "out" / "full-build"
-LOCK = "/tmp/constellation-bench.lock"
 BIG = 500_000
 CRAWLED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 100_000  # records converted at a time: 3M Python dicts at once would cost more than the build
@@ -84,7 +82,7 @@ def make_snapshot(n: int, seed: int) -> dict[str, Any]:
         "stored": stored,
         "rejected": rejected,
         "snapshot_mb": round(layout.snapshot(sid).stat().st_size / 2**20, 1),
-        "peak_rss_mb": round(_hwm_mb()),
+        "peak_rss_mb": round(process_peak_mb()),
     }
 
 
@@ -107,7 +105,7 @@ def run_build(n: int, seed: int) -> dict[str, Any]:
         "build_cpu_s": round(cpu, 1),  # CPU of this process, all threads: above build_s when both cores work
         "stages_s": info["timings_s"],  # read snapshot, genealogy, atlas, write atlas
         "atlas_stages_s": atlas.get("timings_s", {}),
-        "peak_rss_mb": round(_hwm_mb()),
+        "peak_rss_mb": round(process_peak_mb()),
         "counts": info["counts"],
         "knn": atlas.get("knn"),
         "atlas_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1),
@@ -143,29 +141,8 @@ def run_export(n: int, seed: int) -> dict[str, Any]:
         "models": result.nodes,
         "edges": result.edges,
         "export_mb": round(export_mb, 1),
-        "peak_rss_mb": round(_hwm_mb()),
+        "peak_rss_mb": round(process_peak_mb()),
     }
-
-
-def _hwm_mb() -> float:
-    """Peak resident memory of this process image (VmHWM)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return peak_rss_mb()
-
-
-def _child(args: list[str], *, locked: bool) -> dict[str, Any]:
-    """Run one step in a fresh process (its log goes to our stderr); `locked` takes the big-run lock."""
-    command = [sys.executable, "-m", "bench.bench_full_build", *args]
-    if locked:
-        command = ["flock", LOCK, *command]
-    t0 = time.perf_counter()
-    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
-    wall = round(time.perf_counter() - t0, 1)
-    if proc.returncode:
-        return {"error": f"exit {proc.returncode}", "wall_s": wall}
-    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": wall}
 
 
 def main(argv: list[str]) -> dict[str, Any]:
@@ -173,7 +150,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--sizes", default="100000", help="comma-separated model counts (default: 100000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic Hubs")
     p.add_argument(
-        "--locked", action="store_true", help=f"the caller already holds {LOCK} (e.g. `flock {LOCK} python -m ...`)"
+        "--locked",
+        action="store_true",
+        help=f"the caller already holds {BIG_RUN_LOCK} (e.g. `flock {BIG_RUN_LOCK} python -m ...`)",
     )
     p.add_argument("--no-export", action="store_true", help="skip the Parquet export of the built atlas")
     p.add_argument("--child", choices=["snapshot", "build", "export"], help=argparse.SUPPRESS)
@@ -194,10 +173,10 @@ def main(argv: list[str]) -> dict[str, Any]:
         common = ["--size", str(n), "--seed", str(args.seed)]
         run: dict[str, Any] = {"data_dir": str(data_root(n, args.seed))}
         if not DataLayout(data_root(n, args.seed)).manifest(snapshot_id()).is_file():
-            run["snapshot"] = _child(["--child", "snapshot", *common], locked=lock)
-        run["build"] = _child(["--child", "build", *common], locked=lock)
+            run["snapshot"] = run_child("bench.bench_full_build", ["--child", "snapshot", *common], locked=lock)
+        run["build"] = run_child("bench.bench_full_build", ["--child", "build", *common], locked=lock)
         if not args.no_export and "error" not in run["build"]:
-            run["export"] = _child(["--child", "export", *common], locked=lock)
+            run["export"] = run_child("bench.bench_full_build", ["--child", "export", *common], locked=lock)
         results["runs"][str(n)] = run
         print(f"{n}: {json.dumps(run, default=str)[:600]}", file=sys.stderr, flush=True)
     write_results(args.out, results)

@@ -26,17 +26,15 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import parser, peak_rss_mb, write_results
+from bench.common import BIG_RUN_LOCK, parser, process_peak_mb, run_child, write_results
 
 WORKDIR = Path(__file__).resolve().parent / "out" / "incremental"
-LOCK = "/tmp/constellation-bench.lock"
 BIG = 500_000
 FIRST, SECOND = "20261101T020000Z", "20261102T020000Z"
 CHUNK = 100_000
@@ -44,13 +42,6 @@ CHUNK = 100_000
 
 def data_root(n: int, seed: int, share: float) -> Path:
     return WORKDIR / f"synthetic-{n}-{seed}-{share}"
-
-
-def _hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return peak_rss_mb()
 
 
 def make_snapshots(n: int, seed: int, share: float) -> dict[str, Any]:
@@ -101,7 +92,7 @@ def run_build(n: int, seed: int, share: float, snapshot_id: str, full: bool) -> 
         "stages_s": info["timings_s"],
         "atlas_stages_s": atlas.get("timings_s", {}),
         "knn": atlas.get("knn"),
-        "peak_rss_mb": round(_hwm_mb()),
+        "peak_rss_mb": round(process_peak_mb()),
     }
 
 
@@ -141,8 +132,8 @@ def run_names(n: int, seed: int, share: float) -> dict[str, Any]:
     """Features and kNN only: night 1 whole, night 2 incremental, night 2 whole; times and kNN pair overlap."""
     from constellation.atlas.config import AtlasConfig
     from constellation.atlas.features import name_features
-    from constellation.atlas.knn import knn_graph
     from constellation.atlas.reuse import compare_names, known_texts, name_state, refusal, reuse_names
+    from constellation.atlas.stage import name_neighbors
     from fakehub.nightly import next_night
     from fakehub.synthetic import generate
 
@@ -154,17 +145,7 @@ def run_names(n: int, seed: int, share: float) -> dict[str, Any]:
 
     def whole(ids: list[str]):
         features = name_features(ids, config)
-        knn = knn_graph(
-            features.matrix,
-            features.texts,
-            config.k,
-            words=features.words,
-            terms=features.word_terms,
-            exact_max=config.exact_knn_max,
-            window=config.knn_window,
-            min_similarity=config.min_similarity,
-        )
-        return features, knn
+        return features, name_neighbors(features, config)
 
     t0 = time.perf_counter()
     state = name_state(nights[0], *whole(nights[0]), config)
@@ -185,21 +166,9 @@ def run_names(n: int, seed: int, share: float) -> dict[str, Any]:
     pairs = [set(zip(*(part.tolist() for part in graph.pairs()[:2]))) for graph in (incremental, full)]
     out["knn_pairs"] = {"incremental": len(pairs[0]), "full": len(pairs[1])}
     out["knn_overlap_of_full"] = round(len(pairs[0] & pairs[1]) / max(1, len(pairs[1])), 4)
-    out["peak_rss_mb"] = round(_hwm_mb())
+    out["peak_rss_mb"] = round(process_peak_mb())
     out["load_after"] = _load()
     return out
-
-
-def _child(args: list[str], *, locked: bool) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.bench_incremental", *args]
-    if locked:
-        command = ["flock", LOCK, *command]
-    t0 = time.perf_counter()
-    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
-    wall = round(time.perf_counter() - t0, 1)
-    if proc.returncode:
-        return {"error": f"exit {proc.returncode}", "wall_s": wall}
-    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": wall}
 
 
 def _load() -> list[float]:
@@ -213,7 +182,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic Hub and of its next night")
     p.add_argument("--share", type=float, default=0.02, help="share of the models a night changes (default 0.02)")
     p.add_argument(
-        "--locked", action="store_true", help=f"the caller already holds {LOCK} (e.g. `flock {LOCK} python -m ...`)"
+        "--locked",
+        action="store_true",
+        help=f"the caller already holds {BIG_RUN_LOCK} (e.g. `flock {BIG_RUN_LOCK} python -m ...`)",
     )
     p.add_argument("--names-only", action="store_true", help="time features and kNN alone (no snapshot, no build)")
     p.add_argument(
@@ -248,18 +219,20 @@ def main(argv: list[str]) -> dict[str, Any]:
         lock = n >= BIG and not args.locked
         common = ["--size", str(n), "--seed", str(args.seed), "--share", str(args.share)]
         if args.names_only:
-            results["runs"][str(n)] = _child(["--child", "names", *common], locked=lock)
+            results["runs"][str(n)] = run_child("bench.bench_incremental", ["--child", "names", *common], locked=lock)
             continue
         root = data_root(n, args.seed, args.share)
         run: dict[str, Any] = {"data_dir": str(root), "load_before": _load()}
         if not DataLayout(root).manifest(SECOND).is_file():
-            run["snapshots"] = _child(["--child", "snapshots", *common], locked=lock)
-        run["first_full"] = _child(["--child", "first", *common], locked=lock)
-        run["second_incremental"] = _child(["--child", "incremental", *common], locked=lock)
+            run["snapshots"] = run_child("bench.bench_incremental", ["--child", "snapshots", *common], locked=lock)
+        run["first_full"] = run_child("bench.bench_incremental", ["--child", "first", *common], locked=lock)
+        run["second_incremental"] = run_child(
+            "bench.bench_incremental", ["--child", "incremental", *common], locked=lock
+        )
         shutil.rmtree(root / "incremental-atlas", ignore_errors=True)
         shutil.copytree(DataLayout(root).atlas(SECOND), root / "incremental-atlas")
-        run["second_full"] = _child(["--child", "full", *common], locked=lock)
-        run["compare"] = _child(["--child", "compare", *common], locked=False)
+        run["second_full"] = run_child("bench.bench_incremental", ["--child", "full", *common], locked=lock)
+        run["compare"] = run_child("bench.bench_incremental", ["--child", "compare", *common], locked=False)
         run["load_after"] = _load()
         results["runs"][str(n)] = run
         print(f"{n}: {json.dumps(run, default=str)[:800]}", file=sys.stderr, flush=True)

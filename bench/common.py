@@ -7,6 +7,8 @@ import hashlib
 import json
 import platform
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +40,32 @@ GENERATOR_VERSION = generator_version()
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports kB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def process_peak_mb() -> float:
+    """Peak resident memory of this process image (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
+# Big runs take this lock, so two benchmarks of hundreds of thousands of models never share the 2 cores.
+BIG_RUN_LOCK = "/tmp/constellation-bench.lock"
+
+
+def run_child(module: str, args: list[str], *, locked: bool) -> dict[str, Any]:
+    """Run one step `python -m module args` in a fresh process (its log goes to our stderr), under the big-run
+    lock when `locked`; its last stdout line is its JSON result, to which the wall time is added."""
+    command = [sys.executable, "-m", module, *args]
+    if locked:
+        command = ["flock", BIG_RUN_LOCK, *command]
+    t0 = time.perf_counter()
+    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    wall = round(time.perf_counter() - t0, 1)
+    if proc.returncode:
+        return {"error": f"exit {proc.returncode}", "wall_s": wall}
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": wall}
 
 
 def peak_children_rss_mb() -> float:

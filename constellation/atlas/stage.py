@@ -228,10 +228,16 @@ def _names_and_neighbors(
     reuse.update(mode="full", why=why)
     features = name_features(ids, config, texts)
     lap("features")
-    knn = knn_graph(
+    knn = name_neighbors(features, config)
+    return features, knn, name_state(ids, features, knn, config), reuse
+
+
+def name_neighbors(features: NameFeatures, config: AtlasConfig) -> KnnGraph:
+    """The kNN graph a full build computes over `features` (one row per model id) with `config`."""
+    return knn_graph(
         features.matrix,
         features.texts,
-        min(config.k, max(len(ids) - 1, 1)),
+        min(config.k, max(features.matrix.shape[0] - 1, 1)),
         words=features.words,
         terms=features.word_terms,
         exact_max=config.exact_knn_max,
@@ -241,7 +247,6 @@ def _names_and_neighbors(
         graph_passes=config.knn_graph_passes,
         seed=config.seed,
     )
-    return features, knn, name_state(ids, features, knn, config), reuse
 
 
 def map_atlas(

@@ -619,3 +619,110 @@ def test_an_own_copy_of_another_owners_original_is_no_own_export() -> None:
     out = infer_lineage(frame, needs, NO_EDGES).proposals.set_index("target")
     row = out.loc["MaziyarPanahi/Mistral-7B-Instruct-v0.3-GGUF"]
     assert (row["source"], row["rule"]) == ("mistralai/Mistral-7B-Instruct-v0.3", "name match")
+
+
+def test_a_prefix_of_the_childs_own_owner_is_its_own_rule() -> None:
+    # Real names (hf-top-downloads-2024-09): rinna's instruct model declares rinna's base; a stranger's
+    # fine-tune of a bert is a plain prefix match.
+    frame = models(
+        [
+            ("rinna/nekomata-7b", 5_000, "2023-12-19"),
+            ("rinna/nekomata-7b-instruction", 3_000, "2023-12-19"),
+            ("google-bert/bert-base-uncased", 5_000_000, "2018-11-01"),
+            ("joshuaphua/bert-base-uncased-conll2003", 300, "2022-01-01"),
+        ]
+    )
+    needs = frame["id"].isin(["rinna/nekomata-7b-instruction", "joshuaphua/bert-base-uncased-conll2003"]).to_numpy()
+    out = infer_lineage(frame, needs, NO_EDGES).proposals.set_index("target")
+    own = out.loc["rinna/nekomata-7b-instruction"]
+    assert (own["source"], own["rule"], own["relation"]) == ("rinna/nekomata-7b", "own prefix match", "finetune")
+    assert own["evidence"].endswith("; same owner")
+    # The hand-set confidence is the prefix match's: only the calibration tells the two rules apart.
+    assert own["confidence"] == pytest.approx(RuleConfidence().prefix_match)
+    other = out.loc["joshuaphua/bert-base-uncased-conll2003"]
+    assert (other["source"], other["rule"]) == ("google-bert/bert-base-uncased", "prefix match")
+
+
+def bartowski_snapshot(hidden: str, copied: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Real bartowski GGUFs of fine-tunes (hf-top-downloads-2024-09) and what they declare there: G, the
+    fine-tune's base, for those whose tags carry the fine-tune's datasets; `copied` says which children carry
+    them (the real set: all but Hermes-3)."""
+    finetunes = [
+        ("cognitivecomputations/dolphin-2.9.3-mistral-7B-32k", "mistralai/Mistral-7B-v0.3"),
+        ("bigcode/starcoder2-15b-instruct-v0.1", "bigcode/starcoder2-15b"),
+        ("NousResearch/Hermes-2-Pro-Mistral-7B", "mistralai/Mistral-7B-v0.1"),
+        ("jondurbin/bagel-8b-v1.0", "meta-llama/Meta-Llama-3-8B"),
+        ("NousResearch/Hermes-3-Llama-3.1-8B", "meta-llama/Meta-Llama-3.1-8B"),
+    ]
+    datasets = {p: [f"dataset:{p.split('/')[1].lower()}-data", "dataset:teknium/OpenHermes-2.5"] for p, _ in finetunes}
+    rows: list[tuple[str, int, str | None]] = []
+    declared, tags = [], dict(datasets)
+    for parent, base in finetunes:
+        child = "bartowski/" + parent.split("/")[1] + "-GGUF"
+        rows += [(base, 900_000, "2023-09-01"), (parent, 20_000, "2024-03-01"), (child, 2_000, "2024-06-01")]
+        tags[child] = ["gguf", *(datasets[parent] if child in copied else [])]
+        declared.append((base, parent))
+        if child != hidden:
+            declared.append((base if child in copied else parent, child))
+    frame = models(rows, tags)
+    edges = pd.DataFrame(declared, columns=["source", "target"])
+    return frame, edges, frame["id"].eq(hidden).to_numpy()
+
+
+def test_a_copied_card_habit_proposes_the_base_for_quantisations_that_copy_the_datasets() -> None:
+    copied = {
+        "bartowski/dolphin-2.9.3-mistral-7B-32k-GGUF",
+        "bartowski/starcoder2-15b-instruct-v0.1-GGUF",
+        "bartowski/Hermes-2-Pro-Mistral-7B-GGUF",
+        "bartowski/bagel-8b-v1.0-GGUF",
+    }
+    # bartowski's visible GGUFs: 3 that copy the datasets declare G, Hermes-3 (no datasets) declares P: 3 of 4
+    # is no owner habit (0.8), but 3 of 3 among the copies is.
+    frame, declared, needs = bartowski_snapshot("bartowski/bagel-8b-v1.0-GGUF", copied)
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "rule"]].values.tolist() == [["meta-llama/Meta-Llama-3-8B", "copied card habit"]]
+    assert "copy its dataset tags" in out["evidence"].iloc[0]
+    # A child that does not copy the datasets keeps the repo its name copies.
+    frame, declared, needs = bartowski_snapshot(
+        "bartowski/bagel-8b-v1.0-GGUF", copied - {"bartowski/bagel-8b-v1.0-GGUF"}
+    )
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "rule"]].values.tolist() == [["jondurbin/bagel-8b-v1.0", "name match"]]
+
+
+def test_a_copied_card_habit_needs_support() -> None:
+    # Only one visible copy: no habit, the name match stands.
+    copied = {"bartowski/bagel-8b-v1.0-GGUF", "bartowski/Hermes-2-Pro-Mistral-7B-GGUF"}
+    frame, declared, needs = bartowski_snapshot("bartowski/bagel-8b-v1.0-GGUF", copied)
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "rule"]].values.tolist() == [["jondurbin/bagel-8b-v1.0", "name match"]]
+
+
+def test_an_owners_copied_card_of_its_own_fine_tune_declares_the_base() -> None:
+    # Real names (hf-top-downloads-2024-09): owners exporting their own fine-tune with its card (its dataset
+    # tags) declare the fine-tune's base; learned over owners, none of which has two such exports itself.
+    pairs = [
+        ("cognitivecomputations/dolphin-2.9.3-mistral-nemo-12b", "mistralai/Mistral-Nemo-Base-2407"),
+        ("ibm-granite/granite-20b-code-instruct-8k", "ibm-granite/granite-20b-code-base-8k"),
+        ("cognitivecomputations/dolphin-2.9-llama3-8b", "meta-llama/Meta-Llama-3-8B"),
+    ]
+    rows: list[tuple[str, int, str | None]] = []
+    declared, tags = [], {}
+    for parent, base in pairs:
+        child = parent + "-GGUF"
+        rows += [(base, 900_000, "2023-09-01"), (parent, 20_000, "2024-03-01"), (child, 2_000, "2024-06-01")]
+        tags[parent] = [f"dataset:{parent.split('/')[1].lower()}-data"]
+        tags[child] = ["gguf", *tags[parent]]
+        declared += [(base, parent), (base, child)]
+    hidden = "cognitivecomputations/dolphin-2.9-llama3-8b-GGUF"
+    edges = pd.DataFrame([d for d in declared if d[1] != hidden], columns=["source", "target"])
+    frame = models(rows, tags)
+    out = infer_lineage(frame, frame["id"].eq(hidden).to_numpy(), edges).proposals
+    assert out[["source", "rule"]].values.tolist() == [["meta-llama/Meta-Llama-3-8B", "own card habit"]]
+    assert "any owner" in out["evidence"].iloc[0]
+    # Without the datasets, the owner's own export names its own model.
+    tags[hidden] = ["gguf"]
+    frame = models(rows, tags)
+    out = infer_lineage(frame, frame["id"].eq(hidden).to_numpy(), edges).proposals
+    assert out["source"].tolist() == ["cognitivecomputations/dolphin-2.9-llama3-8b"]
+    assert out["rule"].iloc[0] != "own card habit"
