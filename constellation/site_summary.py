@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from constellation.contract import ATLAS_FILES
+from constellation.name_ngrams import NgramCounts, ngram_counts
 from constellation.store import share_tree
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ SIZES_N = 500  # groups kept per size list (the pickers offer the 500 largest)
 CHOICES_N = 200  # values kept per filter choice list
 GROUP_COLUMNS = ("family", "community")
 CHOICE_COLUMNS = ("pipeline_tag", "license")
+CLOUD_WORDS = 150  # n-grams kept for the whole atlas's word cloud (the cloud draws at most 150)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class SiteSummary:
     top: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # column → top_groups rows
     sizes: dict[str, list[list[Any]]] = field(default_factory=dict)  # column → [[value, models], …] largest first
     choices: dict[str, list[str]] = field(default_factory=dict)  # column → values, most common first
+    # The whole atlas's word cloud: {"counts": [[n-gram, names], …] most common first (CLOUD_WORDS),
+    # "names_used": …, "names_total": …}; empty in summaries written before it existed.
+    ngrams: dict[str, Any] = field(default_factory=dict)
     models_file_bytes: int | None = None  # size of the models.parquet summarized: a rewritten file voids it
     version: int = VERSION
 
@@ -61,6 +68,14 @@ class SiteSummary:
         """Models per group of `column`, largest first (at most SIZES_N groups), like `value_counts`."""
         pairs = self.sizes.get(column) or []
         return pd.Series([p[1] for p in pairs], index=[p[0] for p in pairs], dtype="int64", name="count")
+
+    def ngram_counts(self) -> NgramCounts | None:
+        """The whole atlas's word-cloud counts, as `name_ngrams.ngram_counts` gives their top; None when
+        the summary predates them."""
+        if not self.ngrams:
+            return None
+        counts = Counter({str(gram): int(count) for gram, count in self.ngrams["counts"]})
+        return NgramCounts(counts, int(self.ngrams["names_used"]), int(self.ngrams["names_total"]))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, default=_plain) + "\n"
@@ -92,6 +107,7 @@ def summarize(models: pd.DataFrame) -> SiteSummary:
         top={c: _records(top_groups(models, c, TOP_N)) for c in GROUP_COLUMNS if has.get(c)},
         sizes={c: _sizes(models[c]) for c in GROUP_COLUMNS if has.get(c)},
         choices={c: choices(models, c, CHOICES_N) for c in CHOICE_COLUMNS if c in models.columns},
+        ngrams=_ngrams(models["id"]) if "id" in models.columns else {},
     )
 
 
@@ -99,25 +115,64 @@ def top_groups(models: pd.DataFrame, column: str, n: int = 10) -> pd.DataFrame:
     """Groups of `column` by total downloads, then models, then value: column, models, downloads, likes.
 
     The value breaks ties, so the build (rows in crawl order) and the site (rows sorted by id) list the
-    same groups in the same order.
+    same groups in the same order. Counted with `np.bincount` over the group codes, and only the groups
+    that can reach the top `n` are sorted: a filtered 1M-model atlas has ~570k families, which pandas'
+    groupby took a second to sort (the overview's filter change waits for it).
     """
     if column not in models or not models[column].notna().any():
         return pd.DataFrame(columns=[column, "models", "downloads", "likes"])
-    frame = models[[column, "downloads", "likes"]].copy()
-    frame["downloads"] = frame["downloads"].fillna(0).astype("int64")
-    frame["likes"] = frame["likes"].fillna(0).astype("int64")
-    grouped = frame.groupby(column, observed=True, sort=False).agg(
-        models=("downloads", "size"), downloads=("downloads", "sum"), likes=("likes", "sum")
+    codes, uniques = _group_codes(models[column])
+    present = codes >= 0
+    codes = codes[present]
+    k = len(uniques)
+    counts = np.bincount(codes, minlength=k).astype("int64")
+    downloads = _group_sums(codes, models["downloads"], present, k)
+    likes = _group_sums(codes, models["likes"], present, k)
+    candidates = np.flatnonzero(counts > 0)  # a category no row has is no group
+    if len(candidates) > n:  # a group below the n-th largest download total cannot be listed
+        totals = downloads[candidates]
+        threshold = np.partition(totals, len(totals) - n)[len(totals) - n]
+        candidates = candidates[totals >= threshold]
+    keys = uniques.take(candidates)
+    if keys.dtype == object:  # as groupby gives them: pandas infers str for object keys
+        keys = pd.Index(keys.tolist())
+    grouped = pd.DataFrame(
+        {
+            column: pd.Series(keys),
+            "models": counts[candidates],
+            "downloads": downloads[candidates],
+            "likes": likes[candidates],
+        }
     )
-    grouped = grouped.sort_values(["downloads", "models"], ascending=False)
+    grouped = grouped.sort_values(["downloads", "models"], ascending=False, kind="stable")
     if len(grouped) > n:  # keep the n-th group's ties too, then order those by value
         last = grouped.iloc[n - 1]
         tied = (grouped["downloads"] == last["downloads"]) & (grouped["models"] >= last["models"])
         grouped = grouped[(grouped["downloads"] > last["downloads"]) | tied]
-    grouped = grouped.reset_index()
-    grouped["_key"] = grouped[column].astype("object").astype(str)
-    grouped = grouped.sort_values(["downloads", "models", "_key"], ascending=[False, False, True])
+    grouped = grouped.assign(_key=[str(v) for v in grouped[column].tolist()])  # the few candidates only
+    grouped = grouped.sort_values(["downloads", "models", "_key"], ascending=[False, False, True], kind="stable")
     return grouped.drop(columns="_key").head(n).reset_index(drop=True)
+
+
+def _group_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's group number (-1 for missing) and the groups: a categorical's own codes (free) and its
+    categories as plain values (a categorical key would carry all ~570k families into every cached top
+    list), else `pd.factorize`."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(dtype="int64"), pd.Index(values.dtype.categories)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Index(uniques)
+
+
+def _group_sums(codes: np.ndarray, values: pd.Series, present: np.ndarray, groups: int) -> np.ndarray:
+    """Per-group sums of an integer column (missing as 0), exact: float64 bincount sums are exact below 2**53,
+    and larger totals are summed in int64 instead."""
+    numbers = values.to_numpy(dtype="int64", na_value=0)[present]
+    if not len(numbers) or int(np.abs(numbers).max()) * len(numbers) < 2**53:
+        return np.rint(np.bincount(codes, weights=numbers, minlength=groups)).astype("int64")
+    sums = np.zeros(groups, dtype="int64")
+    np.add.at(sums, codes, numbers)
+    return sums
 
 
 def choices(models: pd.DataFrame, column: str, limit: int = CHOICES_N) -> list[str]:
@@ -163,6 +218,18 @@ def read_summary(folder: Path) -> SiteSummary | None:
         )
         return None
     return summary
+
+
+def _ngrams(ids: pd.Series) -> dict[str, Any]:
+    """The word cloud of every name, as the site counts it: ids sorted first (the site's row order), so the
+    sample and the order of tied counts do not depend on the build's row order."""
+    ordered = pd.Series(np.sort(ids.dropna().astype(str).to_numpy(dtype=object)))
+    counted = ngram_counts(ordered)
+    return {
+        "counts": [[gram, count] for gram, count in counted.counts.most_common(CLOUD_WORDS)],
+        "names_used": counted.names_used,
+        "names_total": counted.names_total,
+    }
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
-models = ui.filtered_models(atlas)
+models = ui.filtered_models(atlas, columns=ui.DENDROGRAM_COLUMNS)
 st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 if not atlas.has("community"):
@@ -18,7 +18,7 @@ if not atlas.has("community"):
 
 @st.cache_resource(max_entries=8, show_spinner="Clustering communities …")
 def community_tree(root, snapshot_id, filters):
-    frame = ui.filtered_models(atlas, filters)
+    frame = ui.filtered_models(atlas, filters, columns=ui.DENDROGRAM_COLUMNS)
     # The atlas's own tree covers every community; with filters on, the tree is re-made from what is left.
     hierarchy = atlas.hierarchy if not filters.active else {}
     return hierarchy_view.community_tree(hierarchy, atlas.communities, frame)
@@ -56,7 +56,7 @@ chosen = st.selectbox(
 
 @st.cache_resource(max_entries=32, show_spinner="Clustering names …")
 def member_tree(root, snapshot_id, filters, community):
-    frame = ui.filtered_models(atlas, filters)
+    frame = ui.filtered_models(atlas, filters, columns=ui.DENDROGRAM_COLUMNS)
     members = frame[(frame["community"] == community).to_numpy(dtype=bool)]
     return hierarchy_view.member_tree(atlas.hierarchy if not filters.active else {}, community, members)
 
@@ -76,4 +76,4 @@ else:
     st.markdown(f"**{sub['cluster'].nunique():,} clusters at {inner_cut:.3g}**")
     st.dataframe(sub, hide_index=True, height=240)
     members = models[(models["community"] == chosen).to_numpy(dtype=bool)]
-    ui.export_buttons(atlas, members, key="dendro_export")
+    ui.export_buttons(atlas, ui.every_column(atlas, members), key="dendro_export", rows=len(members))

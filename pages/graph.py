@@ -8,7 +8,6 @@ from constellation.app.filters import filter_mask
 from constellation.app.pages import page_for
 
 atlas = ui.page_start()
-models = ui.filtered_models(atlas)
 st.title(page_for(__file__).heading)
 mode = st.radio("Show", ["A model's neighbourhood", "A community"], horizontal=True, key="graph_mode")
 cap = st.slider("At most this many nodes", 20, graphs.HARD_CAP, graphs.DEFAULT_CAP, step=10, key="graph_cap")
@@ -24,20 +23,21 @@ if mode == "A model's neighbourhood":
     if model_id is None:
         st.caption("Pick a model to see its parents, children, ancestors and most similar names.")
         st.stop()
-    chain = [a.id for a in lineage.ancestors(atlas.models, atlas.position, model_id)]
+    nodes_of = atlas.frame(ui.GRAPH_COLUMNS)  # every model, the few columns the graph shows
+    chain = [a.id for a in lineage.ancestors(nodes_of, atlas.position, model_id)]
     index = ui.similarity(atlas)
     # Nodes first (ancestors, lineage neighbours, most similar names), then every similarity edge among them.
     touching = lineage.lineage_edges_of(atlas.lineage, model_id)
     near = index.edges_of([model_id])
     nodes = {model_id, *chain, *touching["source"].astype(str), *touching["target"].astype(str), *near["target"]}
     similar = index.edges_of(nodes, within=True)
-    spec = graphs.neighbourhood_graph(model_id, atlas.models, atlas.position, atlas.lineage, similar, chain, cap=cap)
+    spec = graphs.neighbourhood_graph(model_id, nodes_of, atlas.position, atlas.lineage, similar, chain, cap=cap)
     hidden = 0
     filters = ui.current_filters()
     if filters.active:
         rows = [atlas.position(i) for i in spec.nodes["id"]]
         known = [(i, r) for i, r in zip(spec.nodes["id"], rows, strict=True) if r is not None]
-        mask = filter_mask(atlas.models.iloc[[r for _, r in known]], filters)
+        mask = filter_mask(atlas.frame(filters.columns).iloc[[r for _, r in known]], filters)
         spec, hidden = graphs.restrict(spec, {i for (i, _), ok in zip(known, mask, strict=True) if ok})
     key = ("model", atlas.snapshot_id, model_id, cap, filters)
     st.caption(
@@ -48,6 +48,7 @@ else:
     if not atlas.has("community"):
         ui.unavailable("Communities")
         st.stop()
+    models = ui.filtered_models(atlas, columns=ui.GRAPH_COLUMNS)
     counts = ui.group_sizes(atlas, models, "community")
     if counts.empty:
         st.info("No community in this selection.")
@@ -70,4 +71,4 @@ st.iframe(html_of(key, spec), height=680)
 legend = " · ".join(f"<span style='color:{c}'>■</span> {w} ({s})" for w, c, s in graphs.legend_rows())
 st.markdown(legend, unsafe_allow_html=True)
 rows = [r for r in map(atlas.position, spec.nodes["id"]) if r is not None]
-ui.export_buttons(atlas, atlas.models.iloc[sorted(rows)], key="graph_export")
+ui.export_buttons(atlas, lambda: atlas.models.iloc[sorted(rows)], key="graph_export", rows=len(rows))

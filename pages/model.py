@@ -17,7 +17,8 @@ if model_id is None:
     st.caption("Type part of an id: matches that start with it come first, then ids that contain it.")
     st.stop()
 
-row = atlas.models.iloc[atlas.position(model_id)]
+models = atlas.frame(ui.MODEL_PAGE_COLUMNS)
+row = models.iloc[atlas.position(model_id)]
 st.header(md(model_id))
 st.markdown(f"[Open on the Hugging Face Hub]({hub_url(model_id)})")
 
@@ -54,8 +55,8 @@ else:
     ui.unavailable("Parameter counts")
 
 st.subheader("Lineage")
-if atlas.has("parent") or "parent" in atlas.models:
-    chain = lineage.ancestors(atlas.models, atlas.position, model_id)
+if atlas.has("parent") or "parent" in models:
+    chain = lineage.ancestors(models, atlas.position, model_id)
     if chain:
         below = [model_id] + [a.id for a in chain[:-1]]
         steps = [f"- {md(child)} is a *{md(a.relation or 'derivative (relation not stated)')}* of **{md(a.id)}**"
@@ -72,7 +73,7 @@ if atlas.has("parent") or "parent" in atlas.models:
     family = value("family")
     if family is not None:
         st.markdown(f"**Family**: {md(family)}; depth {value('depth') if value('depth') is not None else '?'}")
-    children = lineage.direct_children(atlas.models, model_id)
+    children = lineage.direct_children(models, model_id)
     desc = lineage.descendants(row, children)
     if desc.counts or desc.total is not None:
         st.markdown(

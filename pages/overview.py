@@ -46,4 +46,4 @@ with right:
     else:
         ui.unavailable("Communities")
 
-ui.export_buttons(atlas, lambda: ui.filtered_models(atlas, filters), key="overview_export", rows=counts.models)
+ui.export_buttons(atlas, lambda: ui.every_column_kept(atlas, filters), key="overview_export", rows=counts.models)

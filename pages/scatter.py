@@ -7,7 +7,7 @@ from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
-models = ui.filtered_models(atlas)
+models = ui.filtered_models(atlas, columns=ui.SCATTER_COLUMNS)
 st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
 kinds = {spec.title: key for key, spec in figures.SCATTERS.items()}
@@ -18,7 +18,7 @@ colour_by = right.selectbox("Colour by", list(figures.COLOUR_BY), key="scatter_c
 
 @st.cache_resource(max_entries=16, show_spinner="Plotting …")
 def scatter(root, snapshot_id, filters, kind, colour_by):
-    return figures.scatter_figure(ui.filtered_models(atlas, filters), kind, colour_by)
+    return figures.scatter_figure(ui.filtered_models(atlas, filters, columns=ui.SCATTER_COLUMNS), kind, colour_by)
 
 
 result = scatter(str(atlas.root), atlas.snapshot_id, filters, kinds[title], colour_by)
@@ -37,6 +37,6 @@ if picked:
         selection[[c for c in ("id", "downloads", "likes", "params", "family", "community_label") if c in selection]],
         hide_index=True,
     )
-    ui.export_buttons(atlas, selection, key="scatter_export_sel")
+    ui.export_buttons(atlas, ui.every_column(atlas, selection), key="scatter_export_sel", rows=len(selection))
 else:
-    ui.export_buttons(atlas, models, key="scatter_export")
+    ui.export_buttons(atlas, ui.every_column(atlas, models), key="scatter_export", rows=len(models))

@@ -10,7 +10,7 @@ from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
-models = ui.filtered_models(atlas)
+models = ui.filtered_models(atlas, columns=ui.TRENDS_COLUMNS)
 data = ui.layout()
 st.title(page_for(__file__).heading)
 ui.filter_caption(atlas, models)
@@ -21,7 +21,7 @@ top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
 
 @st.cache_data(max_entries=16, show_spinner="Reading the snapshots …")
 def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
-    frame = ui.filtered_models(atlas, filters)
+    frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
     top = overview.top_groups(frame, column, top_n)[column].tolist()
     members = frame.loc[frame[column].isin(top).to_numpy(dtype=bool), ["id", column]]
     if column == "community":  # a number means nothing to a reader: "3: mistral · 7b · v0.1"
@@ -32,7 +32,7 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def weekly_new(root, snapshot_id, filters, top_n):
-    frame = ui.filtered_models(atlas, filters)
+    frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
     top = overview.top_groups(frame, "family", top_n)["family"].tolist()
     return history.new_models_per_week(frame, "family", top)
 

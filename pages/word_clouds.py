@@ -8,9 +8,9 @@ from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
-models = ui.filtered_models(atlas, columns=ui.CLOUD_COLUMNS)
+kept = ui.kept_count(atlas)
 st.title(page_for(__file__).heading)
-ui.filter_caption(atlas, models)
+ui.filter_caption(atlas, kept)
 
 scopes = ["The whole atlas"]
 if atlas.has("community"):
@@ -21,7 +21,7 @@ scope = st.radio("Cloud of", scopes, horizontal=True, key="cloud_scope")
 value = None
 if scope != "The whole atlas":
     column = "community" if scope == "A community" else "family"
-    counts = ui.group_sizes(atlas, models, column)
+    counts = ui.group_sizes(atlas, ui.filtered_models(atlas, columns=ui.CLOUD_COLUMNS), column)
     if counts.empty:
         st.info("Nothing in this selection.")
         st.stop()
@@ -29,7 +29,7 @@ if scope != "The whole atlas":
     value = st.selectbox(
         scope[2:].capitalize(), list(sizes), key=f"cloud_{column}", format_func=lambda v: f"{v} ({sizes[v]:,} models)"
     )
-if models.empty:
+if not kept:
     st.info("No model passes the filters.")
     st.stop()
 kind = {"The whole atlas": "atlas", "A community": "community", "A family": "family"}[scope]

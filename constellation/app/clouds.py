@@ -1,54 +1,16 @@
-"""Word clouds of name n-grams (tokens from constellation.names, the same the atlas uses).
-
-Tokenizing is Python-speed (~3 µs per name), so a cloud over more than `MAX_NAMES` names uses a seeded
-sample of them; the counts of a sample have the same shape and the cloud says so.
-"""
+"""Word clouds of name n-grams: the picture of counts from constellation.name_ngrams (the whole atlas's
+are in the build's site summary)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from wordcloud import WordCloud
 
-from constellation.names import split_id, tokenize_name
+from constellation.name_ngrams import MAX_NAMES, NgramCounts, name_ngrams, ngram_counts
 
-MAX_NAMES = 200_000
-
-
-@dataclass
-class NgramCounts:
-    counts: Counter[str]
-    names_used: int
-    names_total: int
-
-    @property
-    def sampled(self) -> bool:
-        return self.names_used < self.names_total
-
-
-def name_ngrams(ids: Iterable[str], n_max: int = 2) -> Counter[str]:
-    """Counts of the 1..n_max-grams of the names (owner left out), each n-gram once per name. A bare
-    integer is no word on its own ("3", "27": versions and run numbers) but stays inside n-grams ("llama 3")."""
-    counts: Counter[str] = Counter()
-    for model_id in ids:
-        tokens = tokenize_name(split_id(str(model_id))[1])
-        grams = {t for t in tokens if not t.isdigit()}
-        for n in range(2, n_max + 1):
-            grams.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-        counts.update(grams)
-    return counts
-
-
-def ngram_counts(ids: pd.Series, n_max: int = 2, max_names: int = MAX_NAMES, seed: int = 0) -> NgramCounts:
-    total = len(ids)
-    if total > max_names:
-        picked = np.sort(np.random.default_rng(seed).choice(total, size=max_names, replace=False))
-        ids = ids.iloc[picked]
-    return NgramCounts(name_ngrams(ids.astype(str), n_max), len(ids), total)
+__all__ = ["MAX_NAMES", "NgramCounts", "cloud_image", "name_ngrams", "ngram_counts"]
 
 
 def cloud_image(

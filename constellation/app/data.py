@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from constellation.app.memory import release_arrow_memory
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
 from constellation.site_summary import SiteSummary, read_summary, summarize
 from constellation.store import complete_build_info, latest_atlas_id
@@ -72,6 +73,8 @@ class ModelColumns:
         if missing:
             with self._lock:  # one reader per column, however many sessions ask at once
                 self._read([c for c in missing if c not in self._columns])
+        if not wanted:  # no column still has every row (a filter on absent columns keeps none of them)
+            return pd.DataFrame(index=pd.RangeIndex(self.rows))
         return pd.DataFrame({c: self._columns[c] for c in wanted}, copy=False)
 
     def loaded(self) -> list[str]:
@@ -96,6 +99,8 @@ class ModelColumns:
             if column in ("x", "y"):
                 series = series.astype("float32")
             self._columns[column] = series.rename(column)
+        del table, frame
+        release_arrow_memory()  # the file's pages and the sort's scratch space
 
 
 @dataclass
@@ -239,7 +244,10 @@ def read_lineage_edges(path: Path) -> pd.DataFrame:
         filters=[("kind", "in", list(LINEAGE_KINDS))],  # row groups of similarity edges are skipped
         read_dictionary=[c for c in ("kind", "relation") if c in present],
     )
-    return table.to_pandas().reindex(columns=list(_empty_edges().columns))
+    edges = table.to_pandas().reindex(columns=list(_empty_edges().columns))
+    del table
+    release_arrow_memory()  # the row groups read to find them hold every similarity edge too
+    return edges
 
 
 def read_hierarchy(folder: Path) -> dict[str, Any]:

@@ -26,6 +26,8 @@ PARAM_KEYS = {
     "licenses": "license",
     "relations": "relation",
 }
+# Every column a filter can read (Filters.columns picks those of the constraints that are set).
+FILTER_COLUMNS = ("pipeline_tag", "downloads", "params", "license", "relation", "parent")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,19 @@ class Filters:
     @property
     def active(self) -> bool:
         return self != Filters()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of the models `filter_mask` reads for these constraints (none without a filter)."""
+        needed = {
+            "pipeline_tag": bool(self.pipeline_tags),
+            "downloads": bool(self.min_downloads),
+            "params": self.params_min_b is not None or self.params_max_b is not None,
+            "license": bool(self.licenses),
+            "relation": any(r != ROOT for r in self.relations),
+            "parent": ROOT in self.relations,
+        }
+        return tuple(column for column, used in needed.items() if used)
 
     def to_query_params(self) -> dict[str, str | list[str]]:
         """The URL form: only the constraints that are set, lists as repeated keys."""
@@ -132,6 +147,12 @@ def filter_mask(models: pd.DataFrame, filters: Filters) -> np.ndarray:
             keep |= _column(models, "parent").isna().to_numpy(dtype=bool)
         mask &= keep
     return mask
+
+
+def kept_rows(models: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """The positions of the rows `filters` keep (int32 when they fit: a 3M-row selection in 12 MB)."""
+    rows = np.flatnonzero(filter_mask(models, filters))
+    return rows.astype(np.int32) if len(models) < 2**31 else rows
 
 
 def apply_filters(models: pd.DataFrame, filters: Filters) -> pd.DataFrame:

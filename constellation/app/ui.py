@@ -12,14 +12,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
 from constellation.app import clouds, exports, overview
-from constellation.app.data import Atlas, load_atlas
+from constellation.app.data import MODEL_COLUMNS, Atlas, load_atlas
 from constellation.app.escape import md
-from constellation.app.filters import PARAM_KEYS, ROOT, Filters, apply_filters, filters_from_query_params
+from constellation.app.filters import FILTER_COLUMNS, PARAM_KEYS, ROOT, Filters, filters_from_query_params, kept_rows
+from constellation.app.memory import release_arrow_memory
 from constellation.app.search import IdIndex
 from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
@@ -53,13 +55,17 @@ def _atlas(root: str, snapshot_id: str) -> Atlas:
 
 @st.cache_resource(max_entries=1, show_spinner="Indexing model ids …")
 def _index(root: str, snapshot_id: str) -> IdIndex:
-    return IdIndex.build(_atlas(root, snapshot_id).sorted_ids)  # the ids alone: no other column is read
+    index = IdIndex.build(_atlas(root, snapshot_id).sorted_ids)  # the ids alone: no other column is read
+    release_arrow_memory()
+    return index
 
 
 @st.cache_resource(max_entries=1, show_spinner="Indexing the similarity edges (once per atlas) …")
 def _similarity(root: str, snapshot_id: str) -> SimilarityIndex:
     atlas = _atlas(root, snapshot_id)
-    return build_similarity_index(atlas.edges_path, atlas.sorted_ids)
+    index = build_similarity_index(atlas.edges_path, atlas.sorted_ids)
+    release_arrow_memory()
+    return index
 
 
 def similarity(atlas: Atlas) -> SimilarityIndex:
@@ -72,7 +78,8 @@ _warming_lock = threading.Lock()
 
 def warm_up(atlas: Atlas) -> None:
     """Build the search and similarity indexes in the background, once per atlas and process, so the
-    first visitor of the model or graph page does not wait for them (~20 s at 3M models)."""
+    first visitor of the model or graph page does not wait for them (~20 s at 3M models); read the
+    columns the filters and the overview's filtered numbers need on the way."""
     key = (str(atlas.root), atlas.snapshot_id)
     with _warming_lock:
         if key in _warming:
@@ -82,7 +89,11 @@ def warm_up(atlas: Atlas) -> None:
     def work() -> None:
         try:
             _index(*key)
+            # The columns of a first filter change on the overview (its filters, counts and top lists), so
+            # that change costs a mask and a few sums, not a read of the models file.
+            _atlas(*key).frame(WARM_COLUMNS)
             _similarity(*key)
+            _ = _atlas(*key).lineage  # read now: the model page's and the graph's lineage edges
         except Exception:  # a failure here is seen (and shown) again when a page asks for the index
             log.exception("warming the indexes of atlas %s failed", key[1])
 
@@ -313,18 +324,29 @@ def _merge_options(options: list[str], selected: list[str] | None) -> list[str]:
     return list(dict.fromkeys([*options, *(selected or [])]))
 
 
-# A filtered copy of a 3M-model frame can take ~1 GB: few are kept (no filter returns the atlas's own
-# columns, never a copy). `columns` (None: every explorer column) is what the page reads: the filters'
-# own columns are read to filter, then dropped from the copy.
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _kept_rows(root: str, snapshot_id: str, filters: Filters) -> np.ndarray:
+    # One selection per filter state, shared by every session and page: the positions the filters keep
+    # (4 bytes a row), from the filters' own columns only. Pages take their columns at these rows.
+    atlas = _atlas(root, snapshot_id)
+    return kept_rows(atlas.frame(filters.columns), filters)
+
+
+def kept(atlas: Atlas, filters: Filters | None = None) -> np.ndarray | None:
+    """The rows of `atlas.models` the filters keep (None: no filter, every row)."""
+    filters = filters or current_filters()
+    return _kept_rows(str(atlas.root), atlas.snapshot_id, filters) if filters.active else None
+
+
+# A filtered copy of a 3M-model frame can take ~1 GB: few are kept, and only of the columns a page reads
+# (no filter returns the atlas's own columns, never a copy). `columns` None means every explorer column.
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _filtered(root: str, snapshot_id: str, filters: Filters, columns: tuple[str, ...] | None) -> pd.DataFrame:
     atlas = _atlas(root, snapshot_id)
-    if columns is None:
-        return apply_filters(atlas.models, filters)
+    frame = atlas.models if columns is None else atlas.frame(columns)
     if not filters.active:
-        return atlas.frame(columns)
-    kept = apply_filters(atlas.frame([*columns, *(c for c in FILTER_COLUMNS if c not in columns)]), filters)
-    return kept[[c for c in columns if c in kept.columns]]
+        return frame
+    return frame.take(_kept_rows(root, snapshot_id, filters))
 
 
 def filtered_models(
@@ -334,8 +356,26 @@ def filtered_models(
     return _filtered(str(atlas.root), atlas.snapshot_id, filters or current_filters(), columns)
 
 
-FILTER_COLUMNS = ("pipeline_tag", "downloads", "params", "license", "relation", "parent")
-OVERVIEW_COLUMNS = ("id", "family", "community", "downloads", "likes", "params")
+def _selection(root: str, snapshot_id: str, filters: Filters, columns: tuple[str, ...]) -> pd.DataFrame:
+    """`columns` at the rows the filters keep, made for one computation and not kept: the overview's numbers
+    are cached, its frames need not be."""
+    atlas = _atlas(root, snapshot_id)
+    frame = atlas.frame(columns)
+    return frame.take(_kept_rows(root, snapshot_id, filters)) if filters.active else frame
+
+
+COUNT_COLUMNS = ("family", "community", "params")
+WARM_COLUMNS = tuple(dict.fromkeys([*FILTER_COLUMNS, *COUNT_COLUMNS, "downloads", "likes"]))
+# What each page reads of the models (export buttons read every column, on a click only).
+DENDROGRAM_COLUMNS = ("id", "community", "community_label", "x", "y", "downloads")
+SCATTER_COLUMNS = (
+    "id", "downloads", "likes", "params", "created_at", "community", "community_label", "family", "relation", "parent",
+)  # fmt: skip
+TRENDS_COLUMNS = ("id", "family", "community", "downloads", "likes", "created_at")
+# The model page shows nearly every column, but not the layout nor the owner/name split of the id.
+MODEL_PAGE_COLUMNS = tuple(c for c in MODEL_COLUMNS if c not in ("author", "name", "x", "y", "cluster"))
+# The graph's nodes (graphs._node_frame), the lineage chain (lineage.ancestors) and the community pick.
+GRAPH_COLUMNS = ("id", "parent", "relation", "community", "downloads", "params", "family", "community_label")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -347,7 +387,8 @@ def _top_groups(root: str, snapshot_id: str, filters: Filters, column: str, n: i
         if label is not None:
             top.insert(1, "label", top[column].map(label).astype("object"))
         return top
-    return overview.top_groups(_filtered(root, snapshot_id, filters, OVERVIEW_COLUMNS), column, n, label=label)
+    frame = _selection(root, snapshot_id, filters, (column, "downloads", "likes"))
+    return overview.top_groups(frame, column, n, label=label)
 
 
 def top_groups(atlas: Atlas, column: str, n: int) -> pd.DataFrame:
@@ -362,7 +403,7 @@ def _counts(root: str, snapshot_id: str, filters: Filters) -> overview.AtlasCoun
     atlas = _atlas(root, snapshot_id)
     if not filters.active:
         return overview.summary_counts(atlas.summary, snapshot_id)
-    return overview.atlas_counts(_filtered(root, snapshot_id, filters, OVERVIEW_COLUMNS), snapshot_id)
+    return overview.atlas_counts(_selection(root, snapshot_id, filters, COUNT_COLUMNS), snapshot_id)
 
 
 def atlas_counts(atlas: Atlas) -> overview.AtlasCounts:
@@ -385,6 +426,12 @@ def group_sizes(atlas: Atlas, models: pd.DataFrame, column: str, limit: int = 50
         if len(sizes) or not atlas.has(column):
             return sizes.head(limit)
     return models[column].value_counts().head(limit)
+
+
+def kept_count(atlas: Atlas) -> int:
+    """How many models the current filters keep (no model read without a filter)."""
+    rows = kept(atlas)
+    return atlas.size if rows is None else len(rows)
 
 
 def filter_caption(atlas: Atlas, frame: pd.DataFrame | int) -> None:
@@ -489,6 +536,19 @@ def _export_callable(atlas: Atlas, frame: pd.DataFrame | Callable[[], pd.DataFra
     return build
 
 
+def every_column(atlas: Atlas, frame: pd.DataFrame) -> Callable[[], pd.DataFrame]:
+    """The rows of `frame` (a page's few columns) with every explorer column, made when called: an export
+    has them all, and a page that shows few columns reads the rest only when a visitor downloads."""
+    rows = frame.index.to_numpy()  # the frames of filtered_models keep the row numbers of atlas.models
+    return lambda: atlas.models.take(rows)
+
+
+def every_column_kept(atlas: Atlas, filters: Filters) -> pd.DataFrame:
+    """Every explorer column at the rows the filters keep, not cached (an export's, made on a click)."""
+    rows = kept(atlas, filters)
+    return atlas.models if rows is None else atlas.models.take(rows)
+
+
 def _made(frame: pd.DataFrame | Callable[[], pd.DataFrame]) -> pd.DataFrame:
     return frame if isinstance(frame, pd.DataFrame) else frame()
 
@@ -505,6 +565,10 @@ CLOUD_COLUMNS = ("id", "community", "family")
 def word_cloud(
     root: str, snapshot_id: str, filters: Filters, scope: str, value: str | None
 ) -> tuple[Any, int, int, list[tuple[str, int]]]:
+    precomputed = _atlas(root, snapshot_id).summary.ngram_counts() if scope == "atlas" else None
+    if precomputed is not None and not filters.active:  # the build counted the whole atlas: no model is read
+        image = clouds.cloud_image(precomputed.counts)
+        return image, precomputed.names_used, precomputed.names_total, precomputed.counts.most_common(30)
     models = _filtered(root, snapshot_id, filters, CLOUD_COLUMNS)
     if scope != "atlas" and value is not None:
         column = "community" if scope == "community" else "family"

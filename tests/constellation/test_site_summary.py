@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from constellation import site_summary
 from constellation.contract import ATLAS_FILES
@@ -79,3 +81,52 @@ def test_missing_damaged_or_older_summaries_read_as_none(tmp_path):
     assert site_summary.read_summary(tmp_path) is None
     path.write_text(json.dumps({"version": site_summary.VERSION - 1, "models": 1}))
     assert site_summary.read_summary(tmp_path) is None
+
+
+def _top_groups_by_groupby(models: pd.DataFrame, column: str, n: int) -> pd.DataFrame:
+    """The plain pandas reading of top_groups' contract: every group, sorted by downloads, models, value."""
+    frame = models[[column, "downloads", "likes"]].dropna(subset=[column]).copy()
+    frame["downloads"] = frame["downloads"].fillna(0).astype("int64")
+    frame["likes"] = frame["likes"].fillna(0).astype("int64")
+    grouped = frame.groupby(column, observed=True).agg(
+        models=("downloads", "size"), downloads=("downloads", "sum"), likes=("likes", "sum")
+    )
+    grouped = grouped.reset_index()
+    grouped["_key"] = grouped[column].astype("object").astype(str)
+    grouped = grouped.sort_values(["downloads", "models", "_key"], ascending=[False, False, True])
+    return grouped.drop(columns="_key").head(n).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("dtype", ["category", "object", "Int64"])
+def test_top_groups_agrees_with_a_plain_groupby_ties_and_missing_values_included(dtype):
+    rng = np.random.default_rng(7)
+    for _ in range(15):
+        n = int(rng.integers(1, 120))
+        groups = rng.integers(0, int(rng.integers(1, 25)), n)
+        keys = pd.Series(groups if dtype == "Int64" else [f"g{g}" for g in groups], dtype=dtype)
+        keys[rng.random(n) < 0.1] = None
+        downloads = pd.Series(rng.integers(0, 3, n), dtype="Int64")  # few values: many ties
+        downloads[rng.random(n) < 0.1] = None
+        models = pd.DataFrame({"family": keys, "downloads": downloads, "likes": rng.integers(0, 3, n)})
+        for top in (1, 5, 30):
+            got = site_summary.top_groups(models, "family", top)
+            want = _top_groups_by_groupby(models, "family", top)
+            assert got["family"].astype("object").tolist() == want["family"].astype("object").tolist()
+            assert got[["models", "downloads", "likes"]].to_numpy().tolist() == (
+                want[["models", "downloads", "likes"]].to_numpy().tolist()
+            )
+
+
+def test_the_word_cloud_counts_are_the_sites_over_the_sorted_ids():
+    from constellation.name_ngrams import ngram_counts
+
+    models = _models()
+    summary = site_summary.summarize(models.iloc[::-1])
+    counted = summary.ngram_counts()
+    expected = ngram_counts(models["id"].sort_values().reset_index(drop=True))
+    assert counted is not None
+    assert counted.counts.most_common() == expected.counts.most_common(site_summary.CLOUD_WORDS)
+    assert (counted.names_used, counted.names_total) == (6, 6)
+    raw = json.loads(summary.to_json())
+    del raw["ngrams"]  # a summary written before the counts existed still reads, without them
+    assert site_summary.SiteSummary.from_json(json.dumps(raw)).ngram_counts() is None

@@ -2,7 +2,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constellation.app.filters import ROOT, Filters, apply_filters, choices, filter_mask, filters_from_query_params
+from constellation.app.filters import (
+    FILTER_COLUMNS,
+    ROOT,
+    Filters,
+    apply_filters,
+    choices,
+    filter_mask,
+    filters_from_query_params,
+    kept_rows,
+)
 
 
 @pytest.fixture
@@ -83,3 +92,29 @@ def test_choices_most_common_first(models):
     assert choices(models, "license") == ["mit", "apache-2.0"]
     assert choices(models, "nope") == []
     assert isinstance(filter_mask(models, Filters(min_downloads=1)), np.ndarray)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(pipeline_tags=("text-generation",)),
+        Filters(min_downloads=1000),
+        Filters(params_min_b=1, params_max_b=9),
+        Filters(licenses=("mit",)),
+        Filters(relations=("finetune",)),
+        Filters(relations=(ROOT,)),
+        Filters(relations=(ROOT, "quantized"), licenses=("mit",)),
+    ],
+)
+def test_a_filter_reads_only_its_columns_and_kept_rows_are_its_mask(models, filters):
+    # The site filters a frame of `filters.columns` alone (the models table is read a column at a time).
+    only = models[list(filters.columns)]
+    assert filter_mask(only, filters).tolist() == filter_mask(models, filters).tolist()
+    assert kept_rows(only, filters).tolist() == np.flatnonzero(filter_mask(models, filters)).tolist()
+
+
+def test_no_filter_reads_no_column_and_every_filter_reads_filter_columns():
+    assert Filters().columns == ()
+    assert Filters(relations=(ROOT,)).columns == ("parent",)
+    every = Filters(("text-generation",), 1, 1.0, 2.0, ("mit",), ("finetune", ROOT))
+    assert every.columns == FILTER_COLUMNS

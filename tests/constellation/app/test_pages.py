@@ -215,16 +215,85 @@ def test_word_cloud_of_a_community_and_dendrogram_drill_down(app: AppTest):
     assert any(m.value.startswith("**1 clusters at") for m in app.markdown)
 
 
-def test_the_overview_without_filters_reads_no_model(app: AppTest, atlas_root):
+def test_the_overview_without_filters_reads_no_model(app_env, atlas_root, monkeypatch):
     from constellation.app import ui
 
+    monkeypatch.setattr(ui, "warm_up", lambda atlas: None)  # the background warm-up reads columns on purpose
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
     _ok(app)
     layout = DataLayout(atlas_root)
     atlas = ui._atlas(str(layout.root), layout.latest_atlas_id())
-    # Only the search index's ids (the background warm-up) may have been read; the page's numbers are the
-    # build's site summary.
-    assert set(atlas.table.loaded()) <= {"id"}
+    # The page's numbers are the build's site summary.
+    assert atlas.table.loaded() == []
     assert _metric(app, "Models") == f"{atlas.size:,}"
     shown = app.dataframe[0].value
     expected = ui.overview.top_groups(atlas.models, "family", 15)
     assert shown.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()
+
+
+def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered_models(
+    app_env, atlas_root, monkeypatch
+):
+    from constellation.app import ui
+    from constellation.app.filters import Filters, apply_filters
+
+    monkeypatch.setattr(ui, "warm_up", lambda atlas: None)  # the background warm-up reads columns on purpose
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    layout = DataLayout(atlas_root)
+    atlas = ui._atlas(str(layout.root), layout.latest_atlas_id())
+    app.number_input(key="f_min_dl").set_value(100).run()
+    _ok(app)
+    # The filter's column, the counts' and the top lists' (ids come with any read: rows are sorted by id).
+    assert set(atlas.table.loaded()) == {"id", "downloads", "likes", "family", "community", "params"}
+    kept = apply_filters(load_atlas(layout).models, Filters(min_downloads=100))
+    assert _metric(app, "Models") == f"{len(kept):,}"
+    assert _metric(app, "Families") == f"{kept['family'].nunique():,}"
+    expected = ui.overview.top_groups(kept, "family", 15)
+    shown = app.dataframe[0].value
+    assert shown.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()
+
+
+@pytest.mark.parametrize(
+    "page, columns",
+    [
+        ("pages/dendrogram.py", "DENDROGRAM_COLUMNS"),
+        ("pages/scatter.py", "SCATTER_COLUMNS"),
+        ("pages/trends.py", "TRENDS_COLUMNS"),
+        ("pages/word_clouds.py", None),  # the whole atlas's cloud: the site summary's counts
+        ("pages/graph.py", None),  # no model picked yet: nothing to draw
+        ("pages/graph.py?model", "GRAPH_COLUMNS"),
+        ("pages/model.py?model", "MODEL_PAGE_COLUMNS"),
+    ],
+)
+def test_a_page_reads_only_its_columns(app_env, atlas_root, monkeypatch, page, columns):
+    from constellation.app import ui
+
+    monkeypatch.setattr(ui, "warm_up", lambda atlas: None)  # the background warm-up reads columns on purpose
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    page, _, with_model = page.partition("?")
+    if with_model:  # the page of a model (the URL names it)
+        app.query_params["model"] = load_atlas(DataLayout(atlas_root)).sorted_ids[0]
+    app.switch_page(page).run()
+    _ok(app)
+    layout = DataLayout(atlas_root)
+    atlas = ui._atlas(str(layout.root), layout.latest_atlas_id())
+    allowed = {"id", *(getattr(ui, columns) if columns else ())}  # ids come with any read (rows sorted by id)
+    assert set(atlas.table.loaded()) <= allowed
+    assert len(atlas.table.loaded()) < len(atlas.table.present)
+    if with_model:
+        assert "family" in atlas.table.loaded()  # the page was drawn for the model
+
+
+def test_the_whole_atlas_word_cloud_is_the_one_counted_from_the_models(app: AppTest, atlas_root):
+    from constellation.app import clouds
+    from constellation.app.escape import md
+
+    app.switch_page("pages/word_clouds.py").run()
+    _ok(app)
+    counted = clouds.ngram_counts(load_atlas(DataLayout(atlas_root)).models["id"])
+    shown = next(m.value for m in app.markdown if m.value.startswith(md(counted.counts.most_common(1)[0][0])))
+    assert shown == "  \n".join(f"{md(gram)}: {count:,}" for gram, count in counted.counts.most_common(30))
+    assert any(c.value.startswith(f"Unigrams and bigrams of model names (owners left out); {counted.names_used:,} names")
+               for c in app.caption)  # fmt: skip
+    app.number_input(key="f_min_dl").set_value(10**12).run()  # a filter keeping nothing
+    assert any("No model passes the filters" in i.value for i in app.info)
