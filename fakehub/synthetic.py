@@ -312,6 +312,10 @@ class _Builder:
         self.alias_has_s = np.array(has_s)
         self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
         self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
+        self.base_downloads = np.array([f.downloads for f in fams])
+        # Per base, its domain's word pools (0: the language models' own TOPICS, METHODS and DATASETS)
+        domains = ["llm", *pools.DOMAIN_WORDS]
+        self.base_domain = np.array([domains.index(f.words) for f in fams], dtype=np.int8)
         self.format_start = np.array([day_number(spec.since) for spec in pools.QUANT_FORMATS.values()])
 
     def _composed_bases(self, k: int) -> list[pools.Base]:
@@ -484,7 +488,15 @@ class _Builder:
         )
 
     def _root_weights(self) -> np.ndarray:
-        return np.array([2.0**b.popularity * f.children for b, f in zip(self.bases, self.fams)])
+        """How many children each base draws. Composed bases share their family's weight with its real bases
+        instead of adding to it, so that the families' shares (hence the pipeline-tag mix) do not drift with
+        the Hub's size."""
+        w = np.array([2.0**b.popularity * f.children for b, f in zip(self.bases, self.fams)])
+        real = np.arange(len(w)) < self.n_real_bases
+        per_family = np.bincount(self.base_fam, weights=w, minlength=len(self.fam_list))
+        per_family_real = np.bincount(self.base_fam[real], weights=w[real], minlength=len(self.fam_list))
+        scale = np.divide(per_family_real, per_family, out=np.ones_like(per_family), where=per_family > 0)
+        return w * scale[self.base_fam]
 
     def _growth_dates(self, start: np.ndarray, rate_days: float = 600.0) -> np.ndarray:
         """Dates after `start`, denser towards HUB_NOW (the Hub's growth), or in the parent's own era: within
@@ -542,7 +554,7 @@ class _Builder:
             p3=np.full(k, -1),
             t=t,
             params=params,
-            pop=rng.normal(0.2, 0.9, k),
+            pop=rng.normal(0.2, 0.9, k) + self.base_downloads[root],
             qfmt=np.full(k, -1, np.int16),
             by_account=np.zeros(k, bool),
         )
@@ -653,6 +665,7 @@ class _Builder:
         if len(tagged):
             name[tagged] = cat_strings(name[tagged], "-", self._run_tags(len(tagged)))
         pop = self._popularity(kind, by_account, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
+        pop += self.base_downloads[root]
         return self._add(
             owner=owner,
             name=name,
@@ -811,17 +824,25 @@ class _Builder:
         k = len(rows)
         r = root[rows]
         w = self._words
+        topic, method, ds = w(pools.TOPICS, k), w(pools.METHODS, k), w(pools.DATASETS, k)
+        # The other tasks' models are named from their own domain: `distilbert-base-uncased-finetuned-imdb`,
+        # `sdxl-pixel-art-lora`, `whisper-small-hindi`, not `...-dpo`.
+        domain = self.base_domain[r]
+        for d, (topics, methods, datasets) in enumerate(pools.DOMAIN_WORDS.values(), start=1):
+            m = np.flatnonzero(domain == d)
+            if len(m):
+                topic[m], method[m], ds[m] = w(topics, len(m)), w(methods, len(m)), w(datasets, len(m))
         return {
             "alias": self._alias(r),
             "size": self._size_token(r),
             "parent": pname[rows],
-            "topic": w(pools.TOPICS, k),
-            "method": w(pools.METHODS, k),
+            "topic": topic,
+            "method": method,
             "brand": w(pools.BRANDS, k),
             "brand2": w(pools.BRANDS, k),
             "lang": w(pools.LANGS, k),
             "version": w(pools.VERSIONS, k),
-            "ds": w(pools.DATASETS, k),
+            "ds": ds,
             "junk": w(pools.JUNK, k),
             "merge": w(pools.MERGE_METHODS, k),
             "num": self.rng.integers(1, 1000, k).astype(str).astype(object),
