@@ -524,10 +524,6 @@ def test_popular_models_have_the_real_relation_mix(shared_data: Path) -> None:
 
 
 @pytest.mark.shared_data
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fitted yet (issue #12 item 1, docs/fakehub.md): the synthetic Hub is a Hub of language models",
-)
 def test_popular_models_have_the_real_pipeline_tag_mix(shared_data: Path) -> None:
     # Real: pipeline tags of the most-downloaded models of 2024-09-20 (hf-top-downloads-2024-09, 9,715 models):
     # text-generation 0.40, none 0.12, text-to-image 0.10, image-classification 0.06, text-classification 0.05.
