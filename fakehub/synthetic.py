@@ -232,6 +232,8 @@ _MAX_USERS = 1_500_000
 _USER_ZIPF = 0.9  # exponent of users' activity by rank
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
 _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
+# Share of the children of pre-2023 models of the other tasks made in their own era (see _growth_dates)
+_OTHER_TASK_OLD_ERA = 0.7
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
 
 
@@ -313,6 +315,7 @@ class _Builder:
         self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
         self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
         self.base_downloads = np.array([f.downloads for f in fams])
+        self.base_lora = np.array([f.library == "diffusers" for f in fams])
         # Per base, its domain's word pools (0: the language models' own TOPICS, METHODS and DATASETS)
         domains = ["llm", *pools.DOMAIN_WORDS]
         self.base_domain = np.array([domains.index(f.words) for f in fams], dtype=np.int8)
@@ -498,10 +501,13 @@ class _Builder:
         scale = np.divide(per_family_real, per_family, out=np.ones_like(per_family), where=per_family > 0)
         return w * scale[self.base_fam]
 
-    def _growth_dates(self, start: np.ndarray, rate_days: float = 600.0) -> np.ndarray:
+    def _growth_dates(
+        self, start: np.ndarray, rate_days: float = 600.0, old_era: float | np.ndarray = 0.35
+    ) -> np.ndarray:
         """Dates after `start`, denser towards HUB_NOW (the Hub's growth), or in the parent's own era: within
         weeks of a release since 2023 (the rush after a popular release), within a year or two for the
-        older models, whose children came when the Hub grew (from mid-2021)."""
+        older models, whose children came when the Hub grew (from mid-2021). `old_era` is the share of an
+        older model's children made in its era."""
         rng = self.rng
         k = len(start)
         span = np.maximum(self.now - start, 1.0)
@@ -510,7 +516,7 @@ class _Builder:
         modern = start >= day_number("2023-01-01")
         era_start = np.where(modern, start, np.maximum(start, day_number("2021-06-01")))
         era = era_start + np.minimum(rng.exponential(np.where(modern, 120.0, 400.0)), self.now - era_start)
-        t = np.where(rng.random(k) < np.where(modern, 0.45, 0.35), era, grow)
+        t = np.where(rng.random(k) < np.where(modern, 0.45, old_era), era, grow)
         return t + rng.random(k)
 
     def _between(self, start: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -611,7 +617,9 @@ class _Builder:
         root = roots_all[p1].astype(np.int32)
         # Encoders, vision and speech models are fine-tuned, not merged or quantized for llama.cpp.
         llm = self.base_llm[root]
-        kind[~llm & ((kind == QUANTIZED) | (kind == MERGE))] = FINETUNE
+        # Diffusion models are mostly extended by LoRAs (FLUX.1-dev's children are mostly adapters).
+        other = ~llm & ((kind == QUANTIZED) | (kind == MERGE))
+        kind[other] = np.where(self.base_lora[root[other]], ADAPTER, FINETUNE)
         # Merges: 2 or 3 parents sharing the first parent's root (same architecture and size).
         p2 = np.full(k, -1, np.int64)
         p3 = np.full(k, -1, np.int64)
@@ -637,7 +645,9 @@ class _Builder:
             has = extra >= 0
             start[has] = np.maximum(start[has], t_all[extra[has]])
         # Dates: quantizers follow within days; the rest spread over the Hub's growth.
-        t = self._growth_dates(start + 0.5)
+        # Encoders, vision and speech models were mostly fine-tuned in their own era (the BERT years: 2022's Hub
+        # was 14 % text classifiers and 8 % text generators, hf-models-2022-10).
+        t = self._growth_dates(start + 0.5, old_era=np.where(llm, 0.35, _OTHER_TASK_OLD_ERA))
         is_q = kind == QUANTIZED
         quick = is_q & (rng.random(k) < 0.75)
         t[quick] = np.minimum(start[quick] + 0.2 + rng.exponential(12.0, int(quick.sum())), self.now - 0.1)
