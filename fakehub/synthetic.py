@@ -232,8 +232,10 @@ _MAX_USERS = 1_500_000
 _USER_ZIPF = 0.9  # exponent of users' activity by rank
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
 _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
+_LLM_TASKS = ("text-generation", "image-text-to-text")  # the families quantized, merged and named with sizes
 # Share of the children of pre-2023 models of the other tasks made in their own era (see _growth_dates)
-_OTHER_TASK_OLD_ERA = 0.7
+_OTHER_TASK_OLD_ERA = 0.85
+_FAVOURITE_EVERY = 5
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
 
 
@@ -255,21 +257,18 @@ class _Builder:
     # ---- pools -----------------------------------------------------------------------------------
 
     def _prepare_bases(self) -> None:
-        bases = list(pools.BASES)
         self.bases_real = pools.BASES
-        k = min(len(bases), self.n, max(10, self.n // _MODELS_PER_BASE))
-        if k < len(bases):
-            # The most popular base of each family first (so that every era and family has a tree), then the
-            # most popular of the rest; then drop those whose declared parent was not kept.
-            by_pop = sorted(range(len(bases)), key=lambda i: (-bases[i].popularity, i))
-            firsts = list({bases[i].family: i for i in reversed(by_pop)}.values())
-            firsts.sort(key=lambda i: (-bases[i].popularity, i))
-            order = (firsts + [i for i in by_pop if i not in set(firsts)])[:k]
-            kept = {bases[i].id for i in order}
-            order = [i for i in sorted(order) if bases[i].parent is None or bases[i].parent in kept]
-            bases = [bases[i] for i in order]
+        # Language models: one base per _MODELS_PER_BASE models. The other tasks' few bases are all kept (when
+        # there is room), so that a small Hub has the same mix of tasks as a large one.
+        llm = [pools.FAMILIES[b.family].pipeline in _LLM_TASKS for b in pools.BASES]
+        k_llm = min(sum(llm), self.n, max(10, self.n // _MODELS_PER_BASE))
+        k_other = min(len(llm) - sum(llm), max(0, (self.n - k_llm) // 20))
+        kept = set(self._most_popular([i for i, x in enumerate(llm) if x], k_llm))
+        kept |= set(self._most_popular([i for i, x in enumerate(llm) if not x], k_other))
+        ids = {pools.BASES[i].id for i in kept}
+        bases = [b for i, b in enumerate(pools.BASES) if i in kept and (b.parent is None or b.parent in ids)]
         self.n_real_bases = len(bases)
-        bases += self._composed_bases(max(0, self.n // _MODELS_PER_BASE - len(bases)))
+        bases = bases + self._composed_bases(max(0, self.n // _MODELS_PER_BASE - len(bases)))
         self.bases = bases
         fams = [pools.FAMILIES[b.family] for b in bases]
         self.fams = fams
@@ -313,13 +312,23 @@ class _Builder:
         self.alias_pre, self.alias_post = object_array(pre), object_array(post)
         self.alias_has_s = np.array(has_s)
         self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
-        self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
+        self.base_llm = np.array([f.pipeline in _LLM_TASKS for f in fams])
         self.base_downloads = np.array([f.downloads for f in fams])
         self.base_lora = np.array([f.library == "diffusers" for f in fams])
         # Per base, its domain's word pools (0: the language models' own TOPICS, METHODS and DATASETS)
         domains = ["llm", *pools.DOMAIN_WORDS]
         self.base_domain = np.array([domains.index(f.words) for f in fams], dtype=np.int8)
         self.format_start = np.array([day_number(spec.since) for spec in pools.QUANT_FORMATS.values()])
+
+    @staticmethod
+    def _most_popular(candidates: list[int], k: int) -> list[int]:
+        """`k` of the real bases `candidates` (indices): the most popular base of each family first (so that
+        every era and family has a tree), then the most popular of the rest."""
+        bases = pools.BASES
+        by_pop = sorted(candidates, key=lambda i: (-bases[i].popularity, i))
+        firsts = list({bases[i].family: i for i in reversed(by_pop)}.values())
+        firsts.sort(key=lambda i: (-bases[i].popularity, i))
+        return (firsts + [i for i in by_pop if i not in set(firsts)])[:k]
 
     def _composed_bases(self, k: int) -> list[pools.Base]:
         """`k` more base models, made up from the real ones' families and sizes under new brands and versions
@@ -491,14 +500,16 @@ class _Builder:
         )
 
     def _root_weights(self) -> np.ndarray:
-        """How many children each base draws. Composed bases share their family's weight with its real bases
-        instead of adding to it, so that the families' shares (hence the pipeline-tag mix) do not drift with
-        the Hub's size."""
+        """How many children each base draws: 2**popularity × its family's `children`. Each family draws as
+        much as all its real bases would, whichever of them are kept and however many composed bases join
+        them, so that the families' shares (hence the pipeline-tag mix) do not drift with the Hub's size."""
         w = np.array([2.0**b.popularity * f.children for b, f in zip(self.bases, self.fams)])
-        real = np.arange(len(w)) < self.n_real_bases
         per_family = np.bincount(self.base_fam, weights=w, minlength=len(self.fam_list))
-        per_family_real = np.bincount(self.base_fam[real], weights=w[real], minlength=len(self.fam_list))
-        scale = np.divide(per_family_real, per_family, out=np.ones_like(per_family), where=per_family > 0)
+        full = np.zeros(len(self.fam_list))
+        for b in pools.BASES:
+            f = pools.FAMILIES[b.family]
+            full[self.fam_index[b.family]] += 2.0**b.popularity * f.children
+        scale = np.divide(full, per_family, out=np.ones_like(per_family), where=per_family > 0)
         return w * scale[self.base_fam]
 
     def _growth_dates(
@@ -560,7 +571,7 @@ class _Builder:
             p3=np.full(k, -1),
             t=t,
             params=params,
-            pop=rng.normal(0.2, 0.9, k) + self.base_downloads[root],
+            pop=rng.normal(0.2, 0.9, k) + self._favourites(root),
             qfmt=np.full(k, -1, np.int16),
             by_account=np.zeros(k, bool),
         )
@@ -617,7 +628,7 @@ class _Builder:
         root = roots_all[p1].astype(np.int32)
         # Encoders, vision and speech models are fine-tuned, not merged or quantized for llama.cpp.
         llm = self.base_llm[root]
-        # Diffusion models are mostly extended by LoRAs (FLUX.1-dev's children are mostly adapters).
+        # Diffusion models are extended by LoRAs above all (FLUX.1-dev's children are mostly adapters).
         other = ~llm & ((kind == QUANTIZED) | (kind == MERGE))
         kind[other] = np.where(self.base_lora[root[other]], ADAPTER, FINETUNE)
         # Merges: 2 or 3 parents sharing the first parent's root (same architecture and size).
@@ -675,7 +686,7 @@ class _Builder:
         if len(tagged):
             name[tagged] = cat_strings(name[tagged], "-", self._run_tags(len(tagged)))
         pop = self._popularity(kind, by_account, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
-        pop += self.base_downloads[root]
+        pop += np.where((kind == ADAPTER) & ~self.base_lora[root], 0.0, self._favourites(root))
         return self._add(
             owner=owner,
             name=name,
@@ -738,13 +749,21 @@ class _Builder:
         k = len(kind)
         qacct = (kind == QUANTIZED) & by_account
         quse = (kind == QUANTIZED) & ~by_account
-        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.7, 0.6], 0.7)
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.7, 1.2], 0.7)
         sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
         follow = np.select([qacct, kind == ADAPTER], [0.25, 0.1], 0.1)
         mu = mu + follow * (parent_pop - 2.0)
         age_years = (self.now - t) / 365.0
         mu = mu - 0.25 * np.maximum(age_years - 1.0, 0.0)
         return mu + sigma * rng.standard_normal(k)
+
+    def _favourites(self, root: np.ndarray) -> np.ndarray:
+        """The download boost of the other tasks' models (`Family.downloads`), given to one in
+        _FAVOURITE_EVERY: the few a pipeline, a tutorial or a CI job pulls every day (not adapters, but for
+        diffusion LoRAs: above hf-top-downloads-2024-09's threshold 151 of the 233 declared adapters are
+        text-to-image). A boost for all of them would fill the Hub's middle (100+ downloads) before its top."""
+        boost = self.base_downloads[root]
+        return np.where(self.rng.random(len(root)) * _FAVOURITE_EVERY < 1.0, boost, 0.0)
 
     # ---- names -----------------------------------------------------------------------------------
 
