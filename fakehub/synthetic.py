@@ -749,7 +749,7 @@ class _Builder:
         k = len(kind)
         qacct = (kind == QUANTIZED) & by_account
         quse = (kind == QUANTIZED) & ~by_account
-        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.7, 1.2], 0.7)
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.8, 0.3, 0.7, 1.2], 0.7)
         sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
         follow = np.select([qacct, kind == ADAPTER], [0.25, 0.1], 0.1)
         mu = mu + follow * (parent_pop - 2.0)

@@ -389,7 +389,7 @@ def _pipelines(rng: np.random.Generator, fam_pipe, fam, fams, kind, qfmt, t) -> 
     u = rng.random(n)
     gguf = (kind == QUANTIZED) & _GGUF_FMTS[qfmt]
     p_drop = np.select(
-        [kind == ADAPTER, gguf, t < day_number("2022-06-01")], [0.5, 0.35, _OLD_NO_TASK], np.where(derived, 0.04, 0.0)
+        [kind == ADAPTER, gguf, t < day_number("2022-06-01")], [0.5, 0.2, _OLD_NO_TASK], np.where(derived, 0.11, 0.0)
     )
     return np.where((u < p_drop) | (pipeline == ""), _ABSENT, pipeline)
 
