@@ -47,26 +47,41 @@ def _other_tasks() -> list[Family]:
     """Families of the other tasks: encoders, embeddings, translation, vision, diffusion and speech. None is
     quantized or merged (the builder turns those into fine-tunes) and their names carry no size token."""
 
-    def f(key, model_type, arch, license, pipeline, aliases, words, **kw) -> Family:  # type: ignore[no-untyped-def]
-        return Family(key, model_type, arch, license, 512, pipeline, aliases, chat=False, words=words, **kw)
+    def f(
+        key: str,
+        model_type: str,
+        arch: str,
+        license: str,
+        pipeline: str,
+        aliases: tuple[str, ...],
+        words: str,
+        *,
+        children: float,
+        downloads: float,
+        tasks: tuple[tuple[str, float], ...] = (),
+        library: str = "transformers",
+    ) -> Family:
+        return Family(
+            key, model_type, arch, license, 512, pipeline, aliases, library, children, False, tasks, downloads, words
+        )
 
-    text, embed = dict(tasks=_TEXT_TASKS), dict(tasks=_EMBED_TASKS, library="sentence-transformers")
+    st = "sentence-transformers"
     return [
         f("bert", "bert", "BertForMaskedLM", "apache-2.0", "fill-mask",
           ("bert-base-uncased", "bert-base", "bert", "BERT-base", "bert-base-cased", "bert-base-multilingual-cased",
-           "bert-large-uncased"), "text", children=1.9, downloads=1.5, **text),
+           "bert-large-uncased"), "text", children=1.9, downloads=1.5, tasks=_TEXT_TASKS),
         f("distilbert", "distilbert", "DistilBertForMaskedLM", "apache-2.0", "fill-mask",
           ("distilbert-base-uncased", "distilbert-base-cased", "distilbert", "DistilBERT-base-uncased",
-           "distilbert-base-multilingual-cased"), "text", children=1.9, downloads=1.5, **text),
+           "distilbert-base-multilingual-cased"), "text", children=1.9, downloads=1.5, tasks=_TEXT_TASKS),
         f("roberta", "roberta", "RobertaForMaskedLM", "mit", "fill-mask",
           ("roberta-base", "roberta", "RoBERTa-base", "twitter-roberta-base", "roberta-large"), "text",
-          children=1.4, downloads=1.5, **text),
+          children=1.4, downloads=1.5, tasks=_TEXT_TASKS),
         f("xlm-roberta", "xlm-roberta", "XLMRobertaForMaskedLM", "mit", "fill-mask",
           ("xlm-roberta-base", "xlm-roberta-large", "xlmr-base", "XLM-RoBERTa-large"), "text",
-          children=0.9, downloads=1.5, **text),
+          children=0.9, downloads=1.5, tasks=_TEXT_TASKS),
         f("deberta", "deberta-v2", "DebertaV2ForMaskedLM", "mit", "fill-mask",
           ("deberta-v3-base", "deberta-v3-large", "deberta-v3-small", "mdeberta-v3-base"), "text",
-          children=0.6, downloads=1.5, **text),
+          children=0.6, downloads=1.5, tasks=_TEXT_TASKS),
         f("t5", "t5", "T5ForConditionalGeneration", "apache-2.0", "text2text-generation",
           ("flan-t5-base", "flan-t5-large", "t5-base", "flan-t5", "t5-small", "mt5-small"), "text",
           tasks=(("text2text-generation", 4.0), ("summarization", 1.0), ("translation", 1.0)),
@@ -80,13 +95,13 @@ def _other_tasks() -> list[Family]:
            "marian-finetuned-kde4-en-to-fr"), "text", children=0.6, downloads=1.8),
         f("mpnet", "mpnet", "MPNetModel", "apache-2.0", "sentence-similarity",
           ("all-mpnet-base-v2", "mpnet-base", "mpnet", "paraphrase-mpnet-base-v2"), "embed",
-          children=0.5, downloads=1.9, **embed),
+          children=0.5, downloads=1.9, tasks=_EMBED_TASKS, library=st),
         f("minilm", "bert", "BertModel", "apache-2.0", "sentence-similarity",
           ("all-MiniLM-L6-v2", "all-MiniLM-L12-v2", "paraphrase-multilingual-MiniLM-L12-v2", "MiniLM-L6",
-           "minilm"), "embed", children=0.5, downloads=1.9, **embed),
+           "minilm"), "embed", children=0.5, downloads=1.9, tasks=_EMBED_TASKS, library=st),
         f("bge", "bert", "BertModel", "mit", "feature-extraction",
           ("bge-base-en-v1.5", "bge-base", "bge", "bge-m3", "bge-small-en-v1.5"), "embed",
-          children=0.5, downloads=1.9, **embed),
+          children=0.5, downloads=1.9, tasks=_EMBED_TASKS, library=st),
         f("vit", "vit", "ViTForImageClassification", "apache-2.0", "image-classification",
           ("vit-base-patch16-224", "vit-base", "vit", "vit-base-patch16-224-in21k", "swin-tiny-patch4-window7-224",
            "convnext-tiny-224", "resnet-50"), "image", children=0.7, downloads=2.3),
