@@ -235,7 +235,8 @@ _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, rename
 _LLM_TASKS = ("text-generation", "image-text-to-text")  # the families quantized, merged and named with sizes
 # Share of the children of pre-2023 models of the other tasks made in their own era (see _growth_dates)
 _OTHER_TASK_OLD_ERA = 0.85
-_FAVOURITE_EVERY = 5
+_FAVOURITE_EVERY = 10
+_OTHER_TASK_REST = -0.4  # log10 shift of the downloads of the other tasks' derived models that are not favourites
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
 
 
@@ -749,7 +750,7 @@ class _Builder:
         k = len(kind)
         qacct = (kind == QUANTIZED) & by_account
         quse = (kind == QUANTIZED) & ~by_account
-        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.8, 0.3, 0.7, 1.2], 0.7)
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.76, 0.3, 0.7, 1.0], 0.7)
         sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
         follow = np.select([qacct, kind == ADAPTER], [0.25, 0.1], 0.1)
         mu = mu + follow * (parent_pop - 2.0)
@@ -764,7 +765,8 @@ class _Builder:
         checkpoints), 151 are adapters. A boost for all of them would fill the Hub's middle (100+ downloads)
         before its top."""
         boost = self.base_downloads[root]
-        return np.where(self.rng.random(len(root)) * _FAVOURITE_EVERY < 1.0, boost, 0.0)
+        rest = np.where(boost > 0, _OTHER_TASK_REST, 0.0)
+        return np.where(self.rng.random(len(root)) * _FAVOURITE_EVERY < 1.0, boost, rest)
 
     # ---- names -----------------------------------------------------------------------------------
 
