@@ -240,7 +240,7 @@ _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, rename
 _LLM_TASKS = ("text-generation", "image-text-to-text")  # the families quantized, merged and named with sizes
 # Share of the children of pre-2023 models of the other tasks made in their own era (see _growth_dates)
 _OTHER_TASK_OLD_ERA = 0.85
-_FAVOURITE_EVERY = 10
+_FAVOURITE_EVERY = 10  # one in this many of the other tasks' models gets its family's download boost
 _OTHER_TASK_REST = -0.4  # log10 shift of the downloads of the other tasks' derived models that are not favourites
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
 
@@ -764,11 +764,11 @@ class _Builder:
         return mu + sigma * rng.standard_normal(k)
 
     def _favourites(self, root: np.ndarray) -> np.ndarray:
-        """The download boost of the other tasks' models (`Family.downloads`), given to one in
-        _FAVOURITE_EVERY: the few a pipeline, a tutorial or a CI job pulls every day. Not adapters: above
-        hf-top-downloads-2024-09's threshold 789 of the 1,002 text-to-image models declare no parent (merged
-        checkpoints), 151 are adapters. A boost for all of them would fill the Hub's middle (100+ downloads)
-        before its top."""
+        """The log10 download shift of the other tasks' models: their family's boost (`Family.downloads`) for one
+        in _FAVOURITE_EVERY, the few a pipeline, a tutorial or a CI job pulls every day, _OTHER_TASK_REST for
+        the rest; 0 for language models. A boost for all of them would fill the Hub's middle (100+ downloads)
+        before its top. The caller leaves adapters out: above hf-top-downloads-2024-09's threshold 789 of the
+        1,002 text-to-image models declare no parent (merged checkpoints), 151 are adapters."""
         boost = self.base_downloads[root]
         rest = np.where(boost > 0, _OTHER_TASK_REST, 0.0)
         return np.where(self.rng.random(len(root)) * _FAVOURITE_EVERY < 1.0, boost, rest)
