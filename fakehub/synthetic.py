@@ -18,6 +18,11 @@ What it imitates (figures measured in ../shared/data and checked by tests/fakehu
   written as Hub tags (`base_model:<id>`, `base_model:<relation>:<id>`) and `cardData.base_model`, declared
   by only part of the models (old models and casual users rarely declare) while their names still show the
   family; a few malformed values (see `ANOMALY_KINDS`) and hostile strings;
+- tasks: beside the language models, encoders, embedders, vision, diffusion and speech families whose
+  derived models take the family's tasks (a BERT becomes a text classifier) and their domain's words
+  (`distilbert-base-uncased-finetuned-imdb`, `sdxl-pixel-art-lora`); the pipeline-tag mix of popular models
+  is hf-top-downloads-2024-09's (distance 0.12) and that of the models made by 2022-10 hf-models-2022-10's
+  (0.18), the same at any size;
 - numbers: heavy-tailed downloads and likes, 2019→2026 growth, children after parents, true and packed
   parameter counts.
 
@@ -232,6 +237,11 @@ _MAX_USERS = 1_500_000
 _USER_ZIPF = 0.9  # exponent of users' activity by rank
 _WAVES = (0.62, 0.27, 0.11)  # share of derived models whose parents are bases / depth-1 / depth-2 models
 _ORIGINAL_SHARE = 0.05  # models with no parent at all (own pre-training, renamed uploads)
+_LLM_TASKS = ("text-generation", "image-text-to-text")  # the families quantized, merged and named with sizes
+# Share of the children of pre-2023 models of the other tasks made in their own era (see _growth_dates)
+_OTHER_TASK_OLD_ERA = 0.85
+_FAVOURITE_EVERY = 10  # one in this many of the other tasks' models gets its family's download boost
+_OTHER_TASK_REST = -0.4  # log10 shift of the downloads of the other tasks' derived models that are not favourites
 _BULK_SHARE = 0.006  # huggingtweets-style accounts: name-only gpt2 fine-tunes (a quarter of 2023 text-gen)
 
 
@@ -253,21 +263,18 @@ class _Builder:
     # ---- pools -----------------------------------------------------------------------------------
 
     def _prepare_bases(self) -> None:
-        bases = list(pools.BASES)
         self.bases_real = pools.BASES
-        k = min(len(bases), self.n, max(10, self.n // _MODELS_PER_BASE))
-        if k < len(bases):
-            # The most popular base of each family first (so that every era and family has a tree), then the
-            # most popular of the rest; then drop those whose declared parent was not kept.
-            by_pop = sorted(range(len(bases)), key=lambda i: (-bases[i].popularity, i))
-            firsts = list({bases[i].family: i for i in reversed(by_pop)}.values())
-            firsts.sort(key=lambda i: (-bases[i].popularity, i))
-            order = (firsts + [i for i in by_pop if i not in set(firsts)])[:k]
-            kept = {bases[i].id for i in order}
-            order = [i for i in sorted(order) if bases[i].parent is None or bases[i].parent in kept]
-            bases = [bases[i] for i in order]
+        # Language models: one base per _MODELS_PER_BASE models. The other tasks' few bases are all kept (when
+        # there is room), so that a small Hub has the same mix of tasks as a large one.
+        llm = [pools.FAMILIES[b.family].pipeline in _LLM_TASKS for b in pools.BASES]
+        k_llm = min(sum(llm), self.n, max(10, self.n // _MODELS_PER_BASE))
+        k_other = min(len(llm) - sum(llm), max(0, (self.n - k_llm) // 20))
+        kept = set(self._most_popular([i for i, x in enumerate(llm) if x], k_llm))
+        kept |= set(self._most_popular([i for i, x in enumerate(llm) if not x], k_other))
+        ids = {pools.BASES[i].id for i in kept}
+        bases = [b for i, b in enumerate(pools.BASES) if i in kept and (b.parent is None or b.parent in ids)]
         self.n_real_bases = len(bases)
-        bases += self._composed_bases(max(0, self.n // _MODELS_PER_BASE - len(bases)))
+        bases = bases + self._composed_bases(max(0, self.n // _MODELS_PER_BASE - len(bases)))
         self.bases = bases
         fams = [pools.FAMILIES[b.family] for b in bases]
         self.fams = fams
@@ -311,8 +318,23 @@ class _Builder:
         self.alias_pre, self.alias_post = object_array(pre), object_array(post)
         self.alias_has_s = np.array(has_s)
         self.alias_off, self.alias_cnt = np.array(off), np.array(cnt)
-        self.base_llm = np.array([f.pipeline in ("text-generation", "image-text-to-text") for f in fams])
+        self.base_llm = np.array([f.pipeline in _LLM_TASKS for f in fams])
+        self.base_downloads = np.array([f.downloads for f in fams])
+        self.base_lora = np.array([f.library == "diffusers" for f in fams])
+        # Per base, its domain's word pools (0: the language models' own TOPICS, METHODS and DATASETS)
+        domains = ["llm", *pools.DOMAIN_WORDS]
+        self.base_domain = np.array([domains.index(f.words) for f in fams], dtype=np.int8)
         self.format_start = np.array([day_number(spec.since) for spec in pools.QUANT_FORMATS.values()])
+
+    @staticmethod
+    def _most_popular(candidates: list[int], k: int) -> list[int]:
+        """`k` of the real bases `candidates` (indices): the most popular base of each family first (so that
+        every era and family has a tree), then the most popular of the rest."""
+        bases = pools.BASES
+        by_pop = sorted(candidates, key=lambda i: (-bases[i].popularity, i))
+        firsts = list({bases[i].family: i for i in reversed(by_pop)}.values())
+        firsts.sort(key=lambda i: (-bases[i].popularity, i))
+        return (firsts + [i for i in by_pop if i not in set(firsts)])[:k]
 
     def _composed_bases(self, k: int) -> list[pools.Base]:
         """`k` more base models, made up from the real ones' families and sizes under new brands and versions
@@ -484,12 +506,25 @@ class _Builder:
         )
 
     def _root_weights(self) -> np.ndarray:
-        return np.array([2.0**b.popularity * f.children for b, f in zip(self.bases, self.fams)])
+        """How many children each base draws: 2**popularity × its family's `children`. Each family draws as
+        much as all its real bases would, whichever of them are kept and however many composed bases join
+        them, so that the families' shares (hence the pipeline-tag mix) do not drift with the Hub's size."""
+        w = np.array([2.0**b.popularity * f.children for b, f in zip(self.bases, self.fams)])
+        per_family = np.bincount(self.base_fam, weights=w, minlength=len(self.fam_list))
+        full = np.zeros(len(self.fam_list))
+        for b in pools.BASES:
+            f = pools.FAMILIES[b.family]
+            full[self.fam_index[b.family]] += 2.0**b.popularity * f.children
+        scale = np.divide(full, per_family, out=np.ones_like(per_family), where=per_family > 0)
+        return w * scale[self.base_fam]
 
-    def _growth_dates(self, start: np.ndarray, rate_days: float = 600.0) -> np.ndarray:
+    def _growth_dates(
+        self, start: np.ndarray, rate_days: float = 600.0, old_era: float | np.ndarray = 0.35
+    ) -> np.ndarray:
         """Dates after `start`, denser towards HUB_NOW (the Hub's growth), or in the parent's own era: within
         weeks of a release since 2023 (the rush after a popular release), within a year or two for the
-        older models, whose children came when the Hub grew (from mid-2021)."""
+        older models, whose children came when the Hub grew (from mid-2021). `old_era` is the share of an
+        older model's children made in its era."""
         rng = self.rng
         k = len(start)
         span = np.maximum(self.now - start, 1.0)
@@ -498,7 +533,7 @@ class _Builder:
         modern = start >= day_number("2023-01-01")
         era_start = np.where(modern, start, np.maximum(start, day_number("2021-06-01")))
         era = era_start + np.minimum(rng.exponential(np.where(modern, 120.0, 400.0)), self.now - era_start)
-        t = np.where(rng.random(k) < np.where(modern, 0.45, 0.35), era, grow)
+        t = np.where(rng.random(k) < np.where(modern, 0.45, old_era), era, grow)
         return t + rng.random(k)
 
     def _between(self, start: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -542,7 +577,7 @@ class _Builder:
             p3=np.full(k, -1),
             t=t,
             params=params,
-            pop=rng.normal(0.2, 0.9, k),
+            pop=rng.normal(0.2, 0.9, k) + self._favourites(root),
             qfmt=np.full(k, -1, np.int16),
             by_account=np.zeros(k, bool),
         )
@@ -599,7 +634,9 @@ class _Builder:
         root = roots_all[p1].astype(np.int32)
         # Encoders, vision and speech models are fine-tuned, not merged or quantized for llama.cpp.
         llm = self.base_llm[root]
-        kind[~llm & ((kind == QUANTIZED) | (kind == MERGE))] = FINETUNE
+        # Diffusion models are extended by LoRAs above all (FLUX.1-dev's children are mostly adapters).
+        other = ~llm & ((kind == QUANTIZED) | (kind == MERGE))
+        kind[other] = np.where(self.base_lora[root[other]], ADAPTER, FINETUNE)
         # Merges: 2 or 3 parents sharing the first parent's root (same architecture and size).
         p2 = np.full(k, -1, np.int64)
         p3 = np.full(k, -1, np.int64)
@@ -625,7 +662,9 @@ class _Builder:
             has = extra >= 0
             start[has] = np.maximum(start[has], t_all[extra[has]])
         # Dates: quantizers follow within days; the rest spread over the Hub's growth.
-        t = self._growth_dates(start + 0.5)
+        # Encoders, vision and speech models were mostly fine-tuned in their own era (the BERT years: 2022's Hub
+        # was 14 % text classifiers and 8 % text generators, hf-models-2022-10).
+        t = self._growth_dates(start + 0.5, old_era=np.where(llm, 0.35, _OTHER_TASK_OLD_ERA))
         is_q = kind == QUANTIZED
         quick = is_q & (rng.random(k) < 0.75)
         t[quick] = np.minimum(start[quick] + 0.2 + rng.exponential(12.0, int(quick.sum())), self.now - 0.1)
@@ -653,6 +692,7 @@ class _Builder:
         if len(tagged):
             name[tagged] = cat_strings(name[tagged], "-", self._run_tags(len(tagged)))
         pop = self._popularity(kind, by_account, pop_all[p1], t) - np.where(telling, 0.0, 0.8)
+        pop += np.where(kind == ADAPTER, 0.0, self._favourites(root))
         return self._add(
             owner=owner,
             name=name,
@@ -715,13 +755,23 @@ class _Builder:
         k = len(kind)
         qacct = (kind == QUANTIZED) & by_account
         quse = (kind == QUANTIZED) & ~by_account
-        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.72, 0.3, 0.7, 0.6], 0.7)
+        mu = np.select([qacct, quse, kind == ADAPTER, kind == MERGE], [0.76, 0.3, 0.7, 1.0], 0.7)
         sigma = np.select([kind == ADAPTER, kind == QUANTIZED, kind == MERGE], [0.85, 0.9, 1.0], 1.1)
         follow = np.select([qacct, kind == ADAPTER], [0.25, 0.1], 0.1)
         mu = mu + follow * (parent_pop - 2.0)
         age_years = (self.now - t) / 365.0
         mu = mu - 0.25 * np.maximum(age_years - 1.0, 0.0)
         return mu + sigma * rng.standard_normal(k)
+
+    def _favourites(self, root: np.ndarray) -> np.ndarray:
+        """The log10 download shift of the other tasks' models: their family's boost (`Family.downloads`) for one
+        in _FAVOURITE_EVERY, the few a pipeline, a tutorial or a CI job pulls every day, _OTHER_TASK_REST for
+        the rest; 0 for language models. A boost for all of them would fill the Hub's middle (100+ downloads)
+        before its top. The caller leaves adapters out: above hf-top-downloads-2024-09's threshold 789 of the
+        1,002 text-to-image models declare no parent (merged checkpoints), 151 are adapters."""
+        boost = self.base_downloads[root]
+        rest = np.where(boost > 0, _OTHER_TASK_REST, 0.0)
+        return np.where(self.rng.random(len(root)) * _FAVOURITE_EVERY < 1.0, boost, rest)
 
     # ---- names -----------------------------------------------------------------------------------
 
@@ -811,17 +861,25 @@ class _Builder:
         k = len(rows)
         r = root[rows]
         w = self._words
+        topic, method, ds = w(pools.TOPICS, k), w(pools.METHODS, k), w(pools.DATASETS, k)
+        # The other tasks' models are named from their own domain: `distilbert-base-uncased-finetuned-imdb`,
+        # `sdxl-pixel-art-lora`, `whisper-small-hindi`, not `...-dpo`.
+        domain = self.base_domain[r]
+        for d, (topics, methods, datasets) in enumerate(pools.DOMAIN_WORDS.values(), start=1):
+            m = np.flatnonzero(domain == d)
+            if len(m):
+                topic[m], method[m], ds[m] = w(topics, len(m)), w(methods, len(m)), w(datasets, len(m))
         return {
             "alias": self._alias(r),
             "size": self._size_token(r),
             "parent": pname[rows],
-            "topic": w(pools.TOPICS, k),
-            "method": w(pools.METHODS, k),
+            "topic": topic,
+            "method": method,
             "brand": w(pools.BRANDS, k),
             "brand2": w(pools.BRANDS, k),
             "lang": w(pools.LANGS, k),
             "version": w(pools.VERSIONS, k),
-            "ds": w(pools.DATASETS, k),
+            "ds": ds,
             "junk": w(pools.JUNK, k),
             "merge": w(pools.MERGE_METHODS, k),
             "num": self.rng.integers(1, 1000, k).astype(str).astype(object),

@@ -29,6 +29,114 @@ class Family:
     library: str = "transformers"
     children: float = 1.0  # how readily people build on it, relative to the others
     chat: bool = True  # its instruct models carry the `conversational` tag
+    # The pipeline tags of its derived models, by weight, when they differ from the base's (a fill-mask BERT is
+    # fine-tuned into text classifiers); empty: the family's own `pipeline`.
+    tasks: tuple[tuple[str, float], ...] = ()
+    downloads: float = 0.0  # log10 offset of its derived models' downloads, relative to language models'
+    words: str = "llm"  # the domain of the words its derived models are named with (`DOMAIN_WORDS`)
+
+
+# The tasks encoders are fine-tuned for (hf-models-2022-10: text-classification 0.14, token-classification 0.06,
+# question-answering 0.03 of all models).
+_TEXT_TASKS = (("text-classification", 6.0), ("token-classification", 2.5), ("question-answering", 1.2),
+               ("fill-mask", 2.0), ("feature-extraction", 0.5), ("multiple-choice", 0.1))  # fmt: skip
+_EMBED_TASKS = (("sentence-similarity", 3.0), ("feature-extraction", 2.0))
+
+
+def _other_tasks() -> list[Family]:
+    """Families of the other tasks: encoders, embeddings, translation, vision, diffusion and speech. None is
+    quantized or merged (the builder turns those into fine-tunes) and their names carry no size token."""
+
+    def f(
+        key: str,
+        model_type: str,
+        arch: str,
+        license: str,
+        pipeline: str,
+        aliases: tuple[str, ...],
+        words: str,
+        *,
+        children: float,
+        downloads: float,
+        tasks: tuple[tuple[str, float], ...] = (),
+        library: str = "transformers",
+    ) -> Family:
+        return Family(
+            key, model_type, arch, license, 512, pipeline, aliases, library, children, False, tasks, downloads, words
+        )
+
+    st = "sentence-transformers"
+    return [
+        f("bert", "bert", "BertForMaskedLM", "apache-2.0", "fill-mask",
+          ("bert-base-uncased", "bert-base", "bert", "BERT-base", "bert-base-cased", "bert-base-multilingual-cased",
+           "bert-large-uncased"), "text", children=1.9, downloads=2.5, tasks=_TEXT_TASKS),
+        f("distilbert", "distilbert", "DistilBertForMaskedLM", "apache-2.0", "fill-mask",
+          ("distilbert-base-uncased", "distilbert-base-cased", "distilbert", "DistilBERT-base-uncased",
+           "distilbert-base-multilingual-cased"), "text", children=1.9, downloads=2.5, tasks=_TEXT_TASKS),
+        f("roberta", "roberta", "RobertaForMaskedLM", "mit", "fill-mask",
+          ("roberta-base", "roberta", "RoBERTa-base", "twitter-roberta-base", "roberta-large"), "text",
+          children=1.4, downloads=2.5, tasks=_TEXT_TASKS),
+        f("xlm-roberta", "xlm-roberta", "XLMRobertaForMaskedLM", "mit", "fill-mask",
+          ("xlm-roberta-base", "xlm-roberta-large", "xlmr-base", "XLM-RoBERTa-large"), "text",
+          children=0.9, downloads=2.5, tasks=_TEXT_TASKS),
+        f("deberta", "deberta-v2", "DebertaV2ForMaskedLM", "mit", "fill-mask",
+          ("deberta-v3-base", "deberta-v3-large", "deberta-v3-small", "mdeberta-v3-base"), "text",
+          children=0.6, downloads=2.5, tasks=_TEXT_TASKS),
+        f("t5", "t5", "T5ForConditionalGeneration", "apache-2.0", "text2text-generation",
+          ("flan-t5-base", "flan-t5-large", "t5-base", "flan-t5", "t5-small", "mt5-small"), "text",
+          tasks=(("text2text-generation", 4.0), ("summarization", 1.0), ("translation", 1.0)),
+          children=2.1, downloads=2.5),
+        f("bart", "bart", "BartForSequenceClassification", "mit", "zero-shot-classification",
+          ("bart-large-mnli", "bart-large", "bart", "bart-base", "bart-large-cnn"), "text",
+          tasks=(("summarization", 2.0), ("text2text-generation", 2.0), ("zero-shot-classification", 1.0)),
+          children=0.4, downloads=2.5),
+        f("marian", "marian", "MarianMTModel", "apache-2.0", "translation",
+          ("opus-mt-en-de", "opus-mt-en-fr", "opus-mt-en-es", "opus-mt-zh-en", "opus-mt-mul-en",
+           "marian-finetuned-kde4-en-to-fr"), "text", children=0.6, downloads=2.8),
+        f("mpnet", "mpnet", "MPNetModel", "apache-2.0", "sentence-similarity",
+          ("all-mpnet-base-v2", "mpnet-base", "mpnet", "paraphrase-mpnet-base-v2"), "embed",
+          children=0.5, downloads=2.9, tasks=_EMBED_TASKS, library=st),
+        f("minilm", "bert", "BertModel", "apache-2.0", "sentence-similarity",
+          ("all-MiniLM-L6-v2", "all-MiniLM-L12-v2", "paraphrase-multilingual-MiniLM-L12-v2", "MiniLM-L6",
+           "minilm"), "embed", children=0.5, downloads=2.9, tasks=_EMBED_TASKS, library=st),
+        f("bge", "bert", "BertModel", "mit", "feature-extraction",
+          ("bge-base-en-v1.5", "bge-base", "bge", "bge-m3", "bge-small-en-v1.5"), "embed",
+          children=0.5, downloads=2.9, tasks=_EMBED_TASKS, library=st),
+        f("vit", "vit", "ViTForImageClassification", "apache-2.0", "image-classification",
+          ("vit-base-patch16-224", "vit-base", "vit", "vit-base-patch16-224-in21k", "swin-tiny-patch4-window7-224",
+           "convnext-tiny-224", "resnet-50"), "image", children=0.7, downloads=3.3),
+        f("clip", "clip", "CLIPModel", "mit", "zero-shot-image-classification",
+          ("clip-vit-base-patch32", "clip-vit-large-patch14", "CLIP-ViT-B-32", "clip"), "image",
+          children=0.2, downloads=2.8),
+        f("detr", "detr", "DetrForObjectDetection", "apache-2.0", "object-detection",
+          ("detr-resnet-50", "detr-resnet-101", "yolos-tiny", "conditional-detr-resnet-50"), "image",
+          children=0.2, downloads=3.2),
+        f("segformer", "segformer", "SegformerForSemanticSegmentation", "other", "image-segmentation",
+          ("segformer-b0", "segformer-b0-finetuned-ade-512-512", "segformer-b2", "mit-b0"), "image",
+          children=0.2, downloads=3.2),
+        f("dinov2", "dinov2", "Dinov2Model", "apache-2.0", "image-feature-extraction",
+          ("dinov2-base", "dinov2-small", "dinov2-large"), "image", children=0.15, downloads=3.2),
+        f("blip", "blip", "BlipForConditionalGeneration", "bsd-3-clause", "image-to-text",
+          ("blip-image-captioning-large", "blip-image-captioning-base", "blip-captioning", "blip"), "image",
+          children=0.2, downloads=2.8),
+        f("sd", "stable-diffusion", "StableDiffusionPipeline", "creativeml-openrail-m", "text-to-image",
+          ("stable-diffusion-v1-5", "sd-v1-5", "sd15", "SD1.5", "stable-diffusion", "sd-1.5"), "art",
+          library="diffusers", children=0.7, downloads=3.7),
+        f("sdxl", "stable-diffusion-xl", "StableDiffusionXLPipeline", "openrail++", "text-to-image",
+          ("sdxl", "SDXL", "sdxl-base-1.0", "sd-xl", "SDXL-1.0", "pony-xl", "ponyxl"), "art",
+          library="diffusers", children=0.7, downloads=3.7),
+        f("flux", "flux", "FluxPipeline", "other", "text-to-image",
+          ("flux", "FLUX.1-dev", "flux-dev", "Flux", "flux1-dev", "FLUX.1-schnell"), "art",
+          library="diffusers", children=0.7, downloads=3.7),
+        f("whisper", "whisper", "WhisperForConditionalGeneration", "apache-2.0", "automatic-speech-recognition",
+          ("whisper-large-v3", "whisper-large", "whisper", "whisper-small", "whisper-tiny", "whisper-base"),
+          "speech", children=0.7, downloads=2.2),
+        f("wav2vec2", "wav2vec2", "Wav2Vec2ForCTC", "apache-2.0", "automatic-speech-recognition",
+          ("wav2vec2-large-xlsr-53", "wav2vec2-base", "wav2vec2-large-xls-r-300m", "xls-r-300m",
+           "wav2vec2-base-960h"), "speech", children=1.5, downloads=2.2),
+        f("speecht5", "speecht5", "SpeechT5ForTextToSpeech", "mit", "text-to-speech",
+          ("speecht5_tts", "speecht5-tts", "SpeechT5"), "speech", children=0.3, downloads=2.8),
+    ]  # fmt: skip
 
 
 _F = Family
@@ -814,92 +922,11 @@ FAMILIES: dict[str, Family] = {
             ("llava-1.5-{s}", "llava-v1.5-{s}", "LLaVA-{s}"),
             children=0.5,
         ),
-        # Other tasks, so that the synthetic Hub is not text-generation only.
-        _F(
-            "bert",
-            "bert",
-            "BertForMaskedLM",
-            "apache-2.0",
-            512,
-            "fill-mask",
-            ("bert-base-uncased", "bert-base", "bert", "BERT-base"),
-            chat=False,
-            children=1.0,
-        ),
-        _F(
-            "roberta",
-            "roberta",
-            "RobertaForMaskedLM",
-            "mit",
-            512,
-            "fill-mask",
-            ("roberta-base", "roberta", "RoBERTa-base", "twitter-roberta-base"),
-            chat=False,
-        ),
-        _F(
-            "t5",
-            "t5",
-            "T5ForConditionalGeneration",
-            "apache-2.0",
-            512,
-            "text2text-generation",
-            ("flan-t5-base", "flan-t5-large", "t5-base", "flan-t5"),
-            chat=False,
-        ),
-        _F(
-            "bart",
-            "bart",
-            "BartForSequenceClassification",
-            "mit",
-            1024,
-            "zero-shot-classification",
-            ("bart-large-mnli", "bart-large", "bart"),
-            chat=False,
-            children=0.5,
-        ),
-        _F(
-            "mpnet",
-            "mpnet",
-            "MPNetModel",
-            "apache-2.0",
-            512,
-            "sentence-similarity",
-            ("all-mpnet-base-v2", "mpnet-base", "mpnet"),
-            library="sentence-transformers",
-            chat=False,
-        ),
-        _F(
-            "bge",
-            "bert",
-            "BertModel",
-            "mit",
-            512,
-            "feature-extraction",
-            ("bge-base-en-v1.5", "bge-base", "bge"),
-            library="sentence-transformers",
-            chat=False,
-        ),
-        _F(
-            "whisper",
-            "whisper",
-            "WhisperForConditionalGeneration",
-            "apache-2.0",
-            448,
-            "automatic-speech-recognition",
-            ("whisper-large-v3", "whisper-large", "whisper"),
-            chat=False,
-        ),
-        _F(
-            "vit",
-            "vit",
-            "ViTForImageClassification",
-            "apache-2.0",
-            224,
-            "image-classification",
-            ("vit-base-patch16-224", "vit-base", "vit"),
-            chat=False,
-            children=0.7,
-        ),
+        # Other tasks. Their derived models take the family's `tasks` (a BERT is fine-tuned into a sentiment
+        # classifier), their names the `words` of their domain; `children` and `downloads` are fitted so that
+        # the pipeline-tag mix matches hf-top-downloads-2024-09 above its threshold and hf-models-2022-10 over
+        # the whole Hub of that date (docs/fakehub.md).
+        *_other_tasks(),
     ]
 }
 
@@ -1587,6 +1614,42 @@ def _build_bases() -> list[Base]:
         Base("BAAI/bge-base-en-v1.5", "bge", "", 109482240, "2023-09-11", 7),
         Base("openai/whisper-large-v3", "whisper", "", 1543490560, "2023-11-07", 8),
     ]
+    # Other tasks (parameter counts from their safetensors or model cards, rounded where not known)
+    b += [
+        Base("google-bert/bert-base-cased", "bert", "", 108340804, "2018-11-14", 7),
+        Base("google-bert/bert-base-multilingual-cased", "bert", "", 178566653, "2018-11-30", 7),
+        Base("distilbert/distilbert-base-uncased", "distilbert", "", 66985530, "2019-10-02", 9),
+        Base("distilbert/distilbert-base-multilingual-cased", "distilbert", "", 134734080, "2019-11-25", 6),
+        Base("FacebookAI/xlm-roberta-base", "xlm-roberta", "", 278295186, "2019-12-13", 9),
+        Base("FacebookAI/xlm-roberta-large", "xlm-roberta", "", 560142482, "2019-12-13", 7),
+        Base("microsoft/deberta-v3-base", "deberta", "", 184422912, "2021-11-18", 7),
+        Base("microsoft/mdeberta-v3-base", "deberta", "", 278218752, "2021-11-18", 6),
+        Base("google-t5/t5-small", "t5", "", 60506624, "2019-10-24", 8),
+        Base("google-t5/t5-base", "t5", "", 222903552, "2019-10-24", 7),
+        Base("facebook/bart-large-cnn", "bart", "", 406290432, "2020-03-02", 7),
+        Base("Helsinki-NLP/opus-mt-en-de", "marian", "", 74410496, "2020-05-14", 7),
+        Base("Helsinki-NLP/opus-mt-zh-en", "marian", "", 77943296, "2020-05-14", 7),
+        Base("sentence-transformers/all-MiniLM-L6-v2", "minilm", "", 22713216, "2021-08-30", 10),
+        Base("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2", "minilm", "", 117653760, "2021-06-22", 7),
+        Base("BAAI/bge-m3", "bge", "", 567754752, "2024-01-27", 8),
+        Base("microsoft/resnet-50", "vit", "", 25557032, "2022-03-16", 8),
+        Base("google/vit-base-patch16-224-in21k", "vit", "", 86389248, "2021-03-24", 8),
+        Base("openai/clip-vit-base-patch32", "clip", "", 151277313, "2021-01-07", 9),
+        Base("openai/clip-vit-large-patch14", "clip", "", 427616513, "2021-01-07", 9),
+        Base("facebook/detr-resnet-50", "detr", "", 41631008, "2020-06-05", 8),
+        Base("nvidia/segformer-b0-finetuned-ade-512-512", "segformer", "", 3752694, "2021-10-28", 6),
+        Base("facebook/dinov2-base", "dinov2", "", 86580480, "2023-07-17", 7),
+        Base("Salesforce/blip-image-captioning-large", "blip", "", 469733810, "2022-12-13", 8),
+        Base("CompVis/stable-diffusion-v1-4", "sd", "", 859520964, "2022-08-10", 8),
+        Base("runwayml/stable-diffusion-v1-5", "sd", "", 859520964, "2022-10-20", 9),
+        Base("stabilityai/stable-diffusion-xl-base-1.0", "sdxl", "", 2567463684, "2023-07-25", 9),
+        Base("black-forest-labs/FLUX.1-dev", "flux", "", 11901408320, "2024-07-31", 9, gated=True),
+        Base("black-forest-labs/FLUX.1-schnell", "flux", "", 11901408320, "2024-07-31", 8),
+        Base("openai/whisper-small", "whisper", "", 241734912, "2022-09-26", 8),
+        Base("facebook/wav2vec2-base-960h", "wav2vec2", "", 94396320, "2021-03-02", 8),
+        Base("facebook/wav2vec2-large-xlsr-53", "wav2vec2", "", 315438720, "2021-03-02", 7),
+        Base("microsoft/speecht5_tts", "speecht5", "", 144433921, "2023-02-02", 6),
+    ]
     return b
 
 
@@ -1776,6 +1839,43 @@ BRANDS: tuple[str, ...] = (
 )
 # fmt: on
 # fmt: off
+# The words derived models of the other tasks are named with, by domain (`Family.words`): their topic (also the
+# "method" of the language models' templates) and their dataset. Language models use TOPICS, METHODS, DATASETS.
+DOMAIN_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "text": (
+        ("sentiment", "ner", "emotion", "spam", "toxicity", "news", "intent", "nli", "qa", "pos", "hate-speech",
+         "fake-news", "sarcasm", "topic", "legal", "medical", "finance", "tweets", "reviews", "arabic", "turkish"),
+        ("finetuned", "ft", "classifier", "cls", "sentiment", "ner", "squad2", "mnli", "base", "large"),
+        ("imdb", "sst2", "squad", "conll2003", "emotion", "tweet_eval", "ag_news", "yelp", "mnli", "glue", "xnli",
+         "amazon-reviews", "cola", "wnut17", "financial-phrasebank", "xsum", "cnn-dailymail", "kde4", "wikiann"),
+    ),
+    "embed": (
+        ("legal", "medical", "code", "finance", "retrieval", "multilingual", "arabic", "german", "search", "faq",
+         "patents", "products", "scientific", "matryoshka"),
+        ("ft", "finetuned", "embeddings", "embed", "retriever", "st", "v1", "v2"),
+        ("msmarco", "nli", "stsb", "quora", "natural-questions", "squad", "gooaq", "allnli", "trivia-qa"),
+    ),
+    "image": (
+        ("food", "plants", "xray", "skin-lesion", "fashion", "cars", "faces", "waste", "birds", "flowers", "brain-tumor",
+         "weeds", "fruits", "documents", "satellite", "pets", "emotions", "signs", "deepfake", "nsfw"),
+        ("finetuned", "ft", "classifier", "detector", "base", "v1", "v2"),
+        ("food101", "cifar10", "cifar100", "beans", "eurosat", "imagenet", "cats-vs-dogs", "chest-xray", "mnist",
+         "coco", "ade20k", "cppe-5", "oxford-pets", "flowers102"),
+    ),
+    "art": (
+        ("anime", "realistic", "pixel-art", "watercolor", "portrait", "photoreal", "cartoon", "3d", "logo", "style",
+         "fantasy", "cyberpunk", "chibi", "sketch", "ghibli", "comic", "interior", "product", "tattoo", "icons"),
+        ("lora", "dreambooth", "style", "v1", "v2", "xl", "turbo", "lightning", "mix", "merge"),
+        ("anime", "pokemon", "naruto", "lineart", "fashion", "pixel", "dog", "cat", "car", "face"),
+    ),
+    "speech": (
+        ("hindi", "turkish", "arabic", "swahili", "persian", "japanese", "korean", "german", "urdu", "vietnamese",
+         "bengali", "tamil", "dutch", "polish", "indonesian", "thai", "yoruba", "greek", "ukrainian", "welsh"),
+        ("ft", "finetuned", "asr", "ctc", "lm", "v1", "v2", "tts"),
+        ("common_voice", "common-voice-11", "librispeech", "fleurs", "timit", "voxpopuli", "minds14", "gtzan"),
+    ),
+}
+
 TOPICS: tuple[str, ...] = (
     "medical", "med", "law", "legal", "finance", "code", "math", "chat", "roleplay", "rp", "story", "sql",
     "function-calling", "reasoning", "cot", "summarization", "translation", "qa", "instruct", "uncensored",

@@ -437,7 +437,7 @@ def test_names_carry_real_families_orgs_and_quantizer_accounts() -> None:
 # --------------------------------------------------------------------------------------------------
 # The Hub's shape at scale, against the largest real list (hf-models-2022-10: 74,902 owned ids of 2022-10-01,
 # every modality). The synthetic Hub of the same size is compared statistic by statistic; each tolerance is
-# stated with its statistic. Measured 2026-12-04: real → synthetic (75k, seed 0).
+# stated with its statistic. Measured 2026-12-05: real → synthetic (75k, seed 0).
 # --------------------------------------------------------------------------------------------------
 
 REAL_HUB_SIZE = 75_000
@@ -482,14 +482,14 @@ def test_names_and_owners_repeat_as_on_the_real_hub_of_the_same_size(shared_data
     real = name_statistics(real_hub(shared_data)["modelId"])
     synthetic = name_statistics(hub(REAL_HUB_SIZE).frame["id"])
     tolerance = {
-        "distinct names": 0.03,  # 0.813 → 0.824
-        "names shared across owners": 0.03,  # 0.048 → 0.065
-        "owners per model": 0.05,  # 0.273 → 0.281
-        "owners with one model": 0.06,  # 0.645 → 0.624
+        "distinct names": 0.03,  # 0.813 → 0.828
+        "names shared across owners": 0.03,  # 0.048 → 0.062
+        "owners per model": 0.05,  # 0.273 → 0.286
+        "owners with one model": 0.06,  # 0.645 → 0.623
     }
     for statistic, within in tolerance.items():
         assert abs(synthetic[statistic] - real[statistic]) < within, (statistic, synthetic[statistic], real[statistic])
-    # A tutorial default heads the list on both (`test`: 0.77 % real, about 1.2 % synthetic)
+    # A tutorial default heads the list on both (`test`: 0.77 % real, about 1.25 % synthetic)
     assert 0.5 < synthetic["most common name"] / real["most common name"] < 2.0, synthetic["most common name"]
 
 
@@ -499,13 +499,13 @@ def test_downloads_have_the_real_hubs_tail(shared_data: Path) -> None:
     real = download_statistics(real_hub(shared_data)["downloads"])
     synthetic = download_statistics(hub(REAL_HUB_SIZE).frame["downloads"])
     tolerance = {
-        "no downloads": 0.07,  # 0.447 → 0.495
-        "100+ downloads": 0.02,  # 0.078 → 0.076
-        "top 1 % share of downloads": 0.02,  # 0.979 → 0.981
+        "no downloads": 0.07,  # 0.447 → 0.484
+        "100+ downloads": 0.02,  # 0.078 → 0.087
+        "top 1 % share of downloads": 0.02,  # 0.979 → 0.980
     }
     for statistic, within in tolerance.items():
         assert abs(synthetic[statistic] - real[statistic]) < within, (statistic, synthetic[statistic], real[statistic])
-    ratio = synthetic["10k+ downloads"] / real["10k+ downloads"]  # 0.99 % → 0.43 %
+    ratio = synthetic["10k+ downloads"] / real["10k+ downloads"]  # 0.99 % → 0.84 %
     assert 1 / 3 < ratio < 3, synthetic["10k+ downloads"]
 
 
@@ -518,36 +518,100 @@ def test_popular_models_have_the_real_relation_mix(shared_data: Path) -> None:
     top = frame[frame["downloads"] >= real["downloads"].min()]
     real_mix = edges_from_tags(real.rename(columns={"modelId": "id"}))["relation"].value_counts(normalize=True)
     synthetic_mix = edges_from_tags(top)["relation"].value_counts(normalize=True)
-    # real quantized 0.37, finetune 0.36, merge 0.14, adapter 0.13 → synthetic 0.42, 0.33, 0.13, 0.13
+    # real quantized 0.37, finetune 0.36, merge 0.14, adapter 0.13 → synthetic 0.37, 0.41, 0.11, 0.12
     for relation in sorted(RELATIONS):
         assert abs(synthetic_mix.get(relation, 0) - real_mix[relation]) < 0.07, (relation, synthetic_mix, real_mix)
 
 
+def tag_mix_distance(real: pd.Series, synthetic: pd.Series) -> tuple[float, pd.DataFrame]:
+    """Total variation distance between two pipeline-tag mixes (no tag counts as a tag of its own): half the
+    sum of the share differences, 0 for the same mix, 1 for disjoint ones. Also the mixes, side by side."""
+    both = pd.concat(
+        [
+            real.fillna("").value_counts(normalize=True).rename("real"),
+            synthetic.fillna("").value_counts(normalize=True).rename("synthetic"),
+        ],
+        axis=1,
+    ).fillna(0.0)
+    return float((both["real"] - both["synthetic"]).abs().sum() / 2), both.sort_values("real", ascending=False)
+
+
 @pytest.mark.shared_data
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fitted yet (issue #12 item 1, docs/fakehub.md): the synthetic Hub is a Hub of language models",
-)
 def test_popular_models_have_the_real_pipeline_tag_mix(shared_data: Path) -> None:
     # Real: pipeline tags of the most-downloaded models of 2024-09-20 (hf-top-downloads-2024-09, 9,715 models):
     # text-generation 0.40, none 0.12, text-to-image 0.10, image-classification 0.06, text-classification 0.05.
-    # Synthetic above the same download threshold (75k, seed 0; measured 2026-12-05): text-generation 0.80,
-    # none 0.05, text-to-image 0.00. Total variation distance 0.48; fitted would be under 0.15. When the generator
-    # gains vision, audio and diffusion families this passes, and strict xfail makes that visible: drop the mark.
+    # Synthetic above the same download threshold (75k, seed 0; measured 2026-12-05): text-generation 0.41,
+    # none 0.13, text-to-image 0.06, image-classification 0.05, text-classification 0.05; distance 0.116
+    # (seeds 1-3: 0.100, 0.112, 0.105). Before the other tasks were fitted: text-generation 0.80, distance 0.48.
+    # What is left is mostly not modelled: 2025-26 multimodal models the 2024 list cannot hold
+    # (image-text-to-text 0.05 against 0.01) and the real list's long tail (about 0.03 in tags such as
+    # image-to-image, depth-estimation, text-to-video that no synthetic family has).
     real = real_top_downloads(shared_data)
     frame = hub(REAL_HUB_SIZE).frame
     top = frame[frame["downloads"] >= real["downloads"].min()]
-    real_mix = real["pipeline_tag"].fillna("").value_counts(normalize=True)
-    synthetic_mix = top["pipeline_tag"].fillna("").value_counts(normalize=True)
-    both = pd.concat([real_mix, synthetic_mix], axis=1).fillna(0.0)
-    distance = float((both.iloc[:, 0] - both.iloc[:, 1]).abs().sum() / 2)
-    assert distance < 0.15, (distance, synthetic_mix.head(5).to_dict(), real_mix.head(5).to_dict())
+    distance, mix = tag_mix_distance(real["pipeline_tag"], top["pipeline_tag"])
+    assert distance < 0.15, (distance, mix.head(8).to_dict())
+    # Each of the ten most common real tags is there in about its real share
+    for tag, row in mix.head(10).iterrows():
+        assert 0.4 < row["synthetic"] / row["real"] < 2.5, (tag, row.to_dict())
+
+
+@cache
+def real_hub_tasks(root: Path) -> pd.Series:
+    tasks = pd.read_parquet(root / "hf-models-2022-10" / "model_info.parquet", columns=["task_category"])
+    return tasks["task_category"].replace("unknown", None)
+
+
+@pytest.mark.shared_data
+def test_the_whole_hub_of_2022_has_the_real_pipeline_tag_mix(shared_data: Path) -> None:
+    # Real: the task of every model on the Hub on 2022-10-01 (hf-models-2022-10, 74,970 models; "unknown" is no
+    # tag): none 0.35, text-classification 0.14, text-generation 0.08, text2text-generation 0.08,
+    # token-classification 0.06, fill-mask 0.06, automatic-speech-recognition 0.06. Synthetic: its models
+    # created by that day (75k, seed 0: 7,548 models): none 0.32, text-generation 0.17, text-classification
+    # 0.13, token-classification 0.06, fill-mask 0.05, text2text-generation 0.04; distance 0.175 (seeds 1-3:
+    # 0.178, 0.173, 0.178; 0.675 before the other tasks were fitted). The tolerance, 0.22, leaves room for
+    # what is not modelled: reinforcement-learning (0.034, the Deep RL course), conversational (0.020, a tag
+    # the Hub has since dropped) and tabular tasks (0.008) are 0.06 of the real mix, and huggingtweets' 3,204
+    # text generators are 0.04 of it.
+    frame = hub(REAL_HUB_SIZE).frame
+    early = frame[frame["createdAt"] <= "2022-10-01T23:59:59.000Z"]
+    assert len(early) > 3000
+    distance, mix = tag_mix_distance(real_hub_tasks(shared_data), early["pipeline_tag"])
+    assert distance < 0.22, (distance, mix.head(8).to_dict())
+    # The encoders' era: classifiers, not chat models, lead the tagged models
+    assert mix.at["text-classification", "synthetic"] > 0.1 and mix.at["text-generation", "synthetic"] < 0.25
+
+
+def test_the_mix_of_tasks_does_not_drift_with_the_hubs_size() -> None:
+    # Each family draws the same share of children however many of its bases are kept (20k keeps 80 language
+    # model bases of 291) and however many composed bases join them.
+    distance, mix = tag_mix_distance(hub(20_000).frame["pipeline_tag"], hub(REAL_HUB_SIZE).frame["pipeline_tag"])
+    assert distance < 0.06, (distance, mix.head(8).to_dict())
+
+
+def test_the_other_tasks_are_named_for_their_task() -> None:
+    frame = hub(20_000).frame
+    name = names(frame["id"]).str.lower()
+    tasks = frame["pipeline_tag"]
+    for task, pattern in (
+        ("text-to-image", r"sd|stable-diffusion|flux|pony|lora|anime|realistic|style|pixel"),
+        ("sentence-similarity", r"minilm|mpnet|bge|embed|retriev|e5|st\b"),
+        ("automatic-speech-recognition", r"whisper|wav2vec2|xls|asr|ctc"),
+        ("image-classification", r"vit|resnet|swin|convnext|image|classifier|food|xray"),
+    ):
+        rows = name[tasks == task]
+        assert len(rows) > 30, task
+        assert rows.str.contains(pattern).mean() > 0.5, (task, rows.head(5).tolist())
+    # An embedding model or a classifier does not look like an 8B chat model: no size token, no chat tuning
+    other = ~tasks.isin(["text-generation", "image-text-to-text"]) & tasks.notna()
+    assert names(frame.loc[other, "id"]).str.contains(SIZE_TOKEN).mean() < 0.05
+    assert not names(frame.loc[other, "id"]).str.contains(r"(?i)-(?:dpo|orpo|GGUF|AWQ|GPTQ)\b").any()
 
 
 def test_the_share_of_distinct_names_falls_slowly_as_the_hub_grows() -> None:
     # The real trend (hf-models-2022-10): 0.861 in a 15k sample, 0.829 at 47.8k, 0.813 at 74,970; about 0.78
     # expected at 300k and 0.72 at 3M. Before composed bases, tutorial defaults and training tags the synthetic
-    # Hub fell from 0.88 at 15k to 0.67 at 300k. Measured now: 0.885 at 5k, 0.846 at 40k.
+    # Hub fell from 0.88 at 15k to 0.67 at 300k. Measured now: 0.893 at 5k, 0.852 at 40k.
     small, large = (name_statistics(hub(n).frame["id"])["distinct names"] for n in (5_000, 40_000))
     assert 0.83 < large < small < 0.92
     assert 0.01 < small - large < 0.07
