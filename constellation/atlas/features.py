@@ -117,8 +117,8 @@ def fit_names(distinct: list[str], config: AtlasConfig) -> tuple[NameRows, NameV
     """Learn the vocabularies of `distinct` (each name once) and return their rows."""
     # With fewer names than min_df, no term could survive; a tiny atlas still deserves features.
     min_df = min(config.min_df, max(1, len(distinct) // 2))
-    words, word_terms = _tfidf(distinct, min_df=min_df, **_word_options(config))
-    chars, char_terms = _tfidf(distinct, min_df=min_df, **_char_options(config))
+    words, word_terms = tfidf(distinct, min_df=min_df, **_word_options(config))
+    chars, char_terms = tfidf(distinct, min_df=min_df, **_char_options(config))
     vocabulary = NameVocabulary(
         TermWeights(word_terms, smooth_idf(words, len(distinct))),
         TermWeights(char_terms, smooth_idf(chars, len(distinct))),
@@ -128,8 +128,8 @@ def fit_names(distinct: list[str], config: AtlasConfig) -> tuple[NameRows, NameV
 
 def transform_names(texts: list[str], vocabulary: NameVocabulary, config: AtlasConfig) -> NameRows:
     """Rows of `texts` with a vocabulary `fit_names` learnt: terms it does not hold are left out."""
-    words = _transform(texts, vocabulary.words, _word_options(config))
-    chars = _transform(texts, vocabulary.chars, _char_options(config))
+    words = transform(texts, vocabulary.words.terms, vocabulary.words.idf, **_word_options(config))
+    chars = transform(texts, vocabulary.chars.terms, vocabulary.chars.idf, **_char_options(config))
     return NameRows(_combine(words, chars, config), words)
 
 
@@ -140,14 +140,3 @@ def _combine(words: sp.csr_matrix, chars: sp.csr_matrix, config: AtlasConfig) ->
         matrix = l2_normalize_rows(matrix)
     return sp.csr_matrix(matrix, dtype=np.float32)
 
-
-def _transform(texts: list[str], weights: TermWeights, options: dict) -> sp.csr_matrix:
-    if not len(weights.terms) or not texts:
-        return sp.csr_matrix((len(texts), len(weights.terms)), dtype=np.float32)
-    return transform(texts, weights.terms, weights.idf, **options)
-
-
-def _tfidf(texts: list[str], **options) -> tuple[sp.csr_matrix, np.ndarray]:
-    # constellation/atlas/tfidf.py: sklearn's TfidfVectorizer(lowercase=False, sublinear_tf=True,
-    # dtype=float32) bit for bit, without sklearn's 1 s import; no surviving term gives 0 columns.
-    return tfidf(texts, **options)

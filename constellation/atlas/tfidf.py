@@ -63,6 +63,8 @@ def transform(
     """Rows of `texts` over a vocabulary `tfidf` learnt (its `terms` and their `smooth_idf`), as sklearn's
     `transform`: terms outside it are left out. Equal to the fitted rows up to float32 rounding (entries
     come in column order here, in first-met order from the fit, so a norm's sum may round differently)."""
+    if not len(terms) or not texts:
+        return sp.csr_matrix((len(texts), len(terms)), dtype=np.float32)
     found = _ngrams(texts, analyzer, ngram_range, token_pattern)
     column = pd.Index(terms).get_indexer(pd.Index(found.vocabulary, dtype=object)).astype(np.int64)
     codes = column[found.codes]

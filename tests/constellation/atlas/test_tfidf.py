@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from constellation.atlas.tfidf import l2_normalize_rows, tfidf
+from constellation.atlas.tfidf import l2_normalize_rows, smooth_idf, tfidf, transform
 from constellation.names import normalized_name
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -112,3 +112,32 @@ def test_l2_normalize_rows_matches_sklearn_normalize_bit_for_bit():
     ours = l2_normalize_rows(stacked)
     _assert_identical(ours, theirs)
     assert (np.diff(ours.indptr) == 0).any()  # all-zero rows stay zero, without a division by 0
+
+
+@pytest.mark.parametrize("options", [WORDS, CHARS], ids=["words", "chars"])
+def test_transform_with_the_fitted_terms_gives_the_fitted_rows(options):
+    texts = _fixture_names()
+    fitted, terms = tfidf(texts, min_df=2, **options)
+    again = transform(texts, terms, smooth_idf(fitted, len(texts)), **options)
+    assert again.shape == fitted.shape and again.dtype == np.float32
+    # Same entries; only the summation order of a row's norm may differ (column order here, first-met there).
+    assert abs(again - fitted).max() < 1e-6
+    # sklearn's transform with the same vocabulary, as the reference
+    vectorizer = TfidfVectorizer(lowercase=False, sublinear_tf=True, dtype=np.float32, min_df=2, **options)
+    vectorizer.fit(texts)
+    assert (
+        abs(
+            sp.csr_matrix(vectorizer.transform(texts[:50])) - transform(texts[:50], terms, vectorizer.idf_, **options)
+        ).max()
+        < 1e-6
+    )
+
+
+def test_transform_leaves_out_unknown_terms_and_handles_empty_inputs():
+    fitted, terms = tfidf(["llama 2 7b", "mistral 7b"], min_df=1, **WORDS)
+    idf = smooth_idf(fitted, 2)
+    rows = transform(["llama 3 70b", "zzzz", ""], terms, idf, **WORDS)
+    assert list(terms[rows[0].indices]) == ["llama"] and rows[0].data.tolist() == [1.0]
+    assert rows[1].nnz == 0 and rows[2].nnz == 0
+    assert transform([], terms, idf, **WORDS).shape == (0, len(terms))
+    assert transform(["llama"], np.array([], dtype=object), np.array([]), **WORDS).shape == (1, 0)
