@@ -139,4 +139,3 @@ def _combine(words: sp.csr_matrix, chars: sp.csr_matrix, config: AtlasConfig) ->
     if matrix.shape[1]:
         matrix = l2_normalize_rows(matrix)
     return sp.csr_matrix(matrix, dtype=np.float32)
-
