@@ -29,9 +29,10 @@ import pandas as pd
 from constellation import __version__
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.stage import AtlasConfig, map_atlas
-from constellation.contract import DataLayout
+from constellation.contract import ATLAS_FILES, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
+from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
 from constellation.store import (
     AtlasTables,
@@ -287,6 +288,8 @@ def build(
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names)
     timed("write atlas", write_atlas, layout, tables)
     write_summary(layout.atlas(snapshot_id), mapped.models)  # the site's landing numbers, before LATEST moves
+    site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
+    timed("site lookups", write_lookup, site, mapped.models, edges)
     point_latest()
     seconds = time.perf_counter() - started
     log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))

@@ -7,6 +7,7 @@ import streamlit as st
 
 from constellation.app import lineage, ui
 from constellation.app.escape import hub_url, md
+from constellation.app.model_view import model_view
 from constellation.app.overview import params_text
 from constellation.app.pages import page_for
 
@@ -17,15 +18,15 @@ if model_id is None:
     st.caption("Type part of an id: matches that start with it come first, then ids that contain it.")
     st.stop()
 
-models = atlas.frame(ui.MODEL_PAGE_COLUMNS)
-row = models.iloc[atlas.position(model_id)]
+view = model_view(atlas, model_id, ui.MODEL_PAGE_COLUMNS, lambda: ui.similarity(atlas))
+if view is None:
+    st.info(f"{md(model_id)} is not in this atlas.")
+    st.stop()
 st.header(md(model_id))
 st.markdown(f"[Open on the Hugging Face Hub]({hub_url(model_id)})")
 
 
-def value(column):
-    v = row.get(column)
-    return None if v is None or pd.isna(v) else v
+value = view.value
 
 
 facts = {
@@ -55,8 +56,8 @@ else:
     ui.unavailable("Parameter counts")
 
 st.subheader("Lineage")
-if atlas.has("parent") or "parent" in models:
-    chain = lineage.ancestors(models, atlas.position, model_id)
+if view.has_lineage:
+    chain = view.ancestors
     if chain:
         below = [model_id] + [a.id for a in chain[:-1]]
         steps = [f"- {md(child)} is a *{md(a.relation or 'derivative (relation not stated)')}* of **{md(a.id)}**"
@@ -64,8 +65,7 @@ if atlas.has("parent") or "parent" in models:
         st.markdown("**Ancestors up to the root**\n\n" + "\n".join(steps))
     else:
         st.markdown("**Root**: declares no parent.")
-    parents = lineage.lineage_edges_of(atlas.lineage, model_id)
-    parents = parents[(parents["target"] == model_id).to_numpy(dtype=bool)] if len(parents) else parents
+    parents = view.parents
     if len(parents) > 1:  # a merge (or several declared bases): the chain above follows the primary one
         st.markdown("**All parents**  \n" + "  \n".join(
             f"{md(r.source)} ({md(r.kind)} {md(r.relation if isinstance(r.relation, str) else 'parent')})"
@@ -73,8 +73,7 @@ if atlas.has("parent") or "parent" in models:
     family = value("family")
     if family is not None:
         st.markdown(f"**Family**: {md(family)}; depth {value('depth') if value('depth') is not None else '?'}")
-    children = lineage.direct_children(models, model_id)
-    desc = lineage.descendants(row, children)
+    desc = lineage.descendants(pd.Series(view.values), view.children)
     if desc.counts or desc.total is not None:
         st.markdown(
             f"**Descendants**: {desc.total if desc.total is not None else '?'} in all — "
@@ -89,21 +88,22 @@ if atlas.has("parent") or "parent" in models:
         sure = lineage.how_sure(
             value("inferred_relation"),
             float(conf) if conf is not None else None,
-            lineage.inferred_edge_evidence(atlas.lineage, model_id),
+            view.inferred_evidence,
         )
         st.markdown(f"**Inferred parent** (Constellation's guess, not declared): {md(inferred)}, {md(sure)}")
 else:
     ui.unavailable("Lineage")
 
-history = ui.history(model_id, atlas)
-if len(history) > 1:
+# One snapshot draws no curve: the query (a scan of every snapshot file) waits for a second one.
+history = ui.history(model_id, atlas) if len(ui.scope_snapshot_ids(atlas)) > 1 else None
+if history is not None and len(history) > 1:
     st.subheader("Across snapshots")
     st.line_chart(history.set_index("date")[["downloads", "likes"]].astype("float64"))
 
 st.subheader("Community and nearest names")
 if value("community") is not None:  # a model can miss a community in an atlas that has them
     st.markdown(f"**Community** {int(value('community'))}: {md(value('community_label') or '')}")
-near = ui.similarity(atlas).neighbours(model_id, k=10)
+near = view.neighbours
 if len(near):
     st.dataframe(near, hide_index=True)
 else:

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from constellation.app.memory import release_arrow_memory
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
+from constellation.site_lookup import ModelLookup, read_lookup
 from constellation.site_summary import SiteSummary, read_summary, summarize
 from constellation.store import complete_build_info, latest_atlas_id
 
@@ -159,6 +160,12 @@ class Atlas:
         return self._once("summary", lambda: summarize(self.models))
 
     @property
+    def lookup(self) -> ModelLookup | None:
+        """The build's one-model lookups (site_lookup: ids, search keys, similar names, a model's row, its
+        children and lineage edges), memory-mapped; None for an atlas built before them."""
+        return self._once("lookup", lambda: read_lookup(self.folder / ATLAS_FILES.site))
+
+    @property
     def synthetic(self) -> bool:
         return bool(self.build.get("synthetic", False))
 
@@ -189,13 +196,20 @@ class Atlas:
 
     def position(self, model_id: str) -> int | None:
         """Row of `model_id` in `models`, by binary search over the sorted ids."""
+        if self.lookup is not None:  # the build's sorted ids, memory-mapped: no id column is read
+            return self.lookup.row_of(model_id)
         ids = self.sorted_ids
         i = int(np.searchsorted(ids, model_id))
         return i if i < len(ids) and ids[i] == model_id else None
 
     @property
     def sorted_ids(self) -> np.ndarray:
-        return self._once("ids", lambda: self.frame(["id"])["id"].to_numpy(dtype=object))
+        return self._once("ids", self._sorted_ids)
+
+    def _sorted_ids(self) -> np.ndarray:
+        if self.lookup is not None:
+            return self.lookup.ids.to_numpy(zero_copy_only=False).astype(object)
+        return self.frame(["id"])["id"].to_numpy(dtype=object)
 
 
 def load_atlas(layout: DataLayout, snapshot_id: str | None = None) -> Atlas:

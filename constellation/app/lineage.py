@@ -42,18 +42,30 @@ def ancestors(models: pd.DataFrame, position: Callable[[str], int | None], model
         return []
     parents = models["parent"]
     relations = models.get("relation", None)
+
+    def step(model: str) -> tuple[str | None, str | None] | None:
+        row = position(model)
+        if row is None:
+            return None
+        return _value(parents.iat[row]), _value(relations.iat[row]) if relations is not None else None
+
+    return ancestors_by(step, model_id)
+
+
+def ancestors_by(step: Callable[[str], tuple[str | None, str | None] | None], model_id: str) -> list[Ancestor]:
+    """The chain of `ancestors`, where `step(id)` gives an id's (primary parent, relation), None when the
+    atlas lacks the id (the site's one-model lookups answer it without the whole parent column)."""
     chain: list[Ancestor] = []
     seen = {model_id}
-    row = position(model_id)
+    here = step(model_id)
     for _ in range(MAX_DEPTH):
-        if row is None:
+        if here is None:
             break
-        parent = _value(parents.iat[row])
+        parent, relation = here
         if parent is None:
             break
-        relation = _value(relations.iat[row]) if relations is not None else None
-        row = position(parent)
-        chain.append(Ancestor(parent, relation, row is not None))
+        here = step(parent)
+        chain.append(Ancestor(parent, relation, here is not None))
         if parent in seen:
             break
         seen.add(parent)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from constellation.site_lookup import search_arrays
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,18 @@ class IdIndex:
     def build(cls, ids: Sequence[str] | pa.Array) -> IdIndex:
         arr = ids if isinstance(ids, pa.Array) else pa.array(list(ids), type=pa.string())
         arr = arr.cast(pa.string())
-        lower = pc.utf8_lower(arr)
-        # Also index "name" of "owner/name": people type "llama-3" more often than "meta-llama/llama-3".
-        has_owner = pc.match_substring(lower, "/")
-        names = pc.list_element(pc.split_pattern(pc.filter(lower, has_owner), "/", max_splits=1), 1)
-        keys = pa.concat_arrays([lower, names])
-        targets = pa.concat_arrays([arr, pc.filter(arr, has_owner)])
-        order = pc.sort_indices(keys)
-        # One contiguous buffer of the lowercased ids: Arrow's data buffer once the array is compacted.
-        flat = pa.concat_arrays([lower.cast(pa.large_string())]) if len(lower) else pa.array([], pa.large_string())
+        found = search_arrays(arr)
+        return cls.from_arrays(found.keys, found.targets, arr, found.lower)
+
+    @classmethod
+    def from_arrays(cls, keys: pa.Array, targets: pa.Array, ids: pa.Array, lower: pa.Array) -> IdIndex:
+        """The index of arrays made by `site_lookup.search_arrays` (the build's, memory-mapped, or the site's)."""
+        flat = lower.cast(pa.large_string())
         offsets = np.frombuffer(flat.buffers()[1], dtype=np.int64)[flat.offset : flat.offset + len(flat) + 1]
         data = flat.buffers()[2]
         blob = data.to_pybytes()[offsets[0] : offsets[-1]] if data is not None and len(flat) else b""
         starts = (offsets - offsets[0]).astype(np.int64) if len(flat) else np.zeros(1, dtype=np.int64)
-        return cls(keys=pc.take(keys, order), targets=pc.take(targets, order), ids=arr, blob=blob, starts=starts)
+        return cls(keys=keys, targets=targets, ids=ids, blob=blob, starts=starts)
 
     def __len__(self) -> int:
         return len(self.ids)

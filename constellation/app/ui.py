@@ -55,7 +55,11 @@ def _atlas(root: str, snapshot_id: str) -> Atlas:
 
 @st.cache_resource(max_entries=1, show_spinner="Indexing model ids …")
 def _index(root: str, snapshot_id: str) -> IdIndex:
-    index = IdIndex.build(_atlas(root, snapshot_id).sorted_ids)  # the ids alone: no other column is read
+    atlas = _atlas(root, snapshot_id)
+    found = atlas.lookup
+    if found is not None:  # the build's keys, memory-mapped: nothing to sort
+        return IdIndex.from_arrays(found.search_keys, found.search_targets, found.ids, found.lower)
+    index = IdIndex.build(atlas.sorted_ids)  # the ids alone: no other column is read
     release_arrow_memory()
     return index
 
@@ -63,6 +67,9 @@ def _index(root: str, snapshot_id: str) -> IdIndex:
 @st.cache_resource(max_entries=1, show_spinner="Indexing the similarity edges (once per atlas) …")
 def _similarity(root: str, snapshot_id: str) -> SimilarityIndex:
     atlas = _atlas(root, snapshot_id)
+    found = atlas.lookup
+    if found is not None:  # the build's arrays, memory-mapped: no join, no sort
+        return SimilarityIndex(found.similar_offsets, found.similar_targets, found.similar_weights, atlas.sorted_ids)
     index = build_similarity_index(atlas.edges_path, atlas.sorted_ids)
     release_arrow_memory()
     return index

@@ -1,0 +1,314 @@
+"""One model at a time, as the site's model page and search ask: lookups the build writes into atlas/<id>/site/.
+
+The model page shows one model (its row, its parents and children, its lineage edges, its nearest names) and
+search finds it by id. Answered from the whole atlas, that means reading and sorting every id, the page's
+columns of every model, every lineage edge and every similarity edge: ~10 s at 1M models before the first
+model page draws. The build holds all of it in memory already, so it writes it once, keyed for one-model
+reads (`write_lookup`), and the site opens it in milliseconds (`read_lookup`):
+
+- ids.arrow: every id, sorted (a model's row is its place here, the site's row order), and lowercased for the
+  substring search; search.arrow: the type-ahead's sorted keys (`search_arrays`). Arrow IPC files,
+  memory-mapped: a page touches the pages it reads, nothing more.
+- similar_offsets/targets/weights.npy: each row's similarity edges (CSR over rows, strongest first),
+  memory-mapped.
+- models.parquet, children.parquet, lineage.parquet: the page's columns by id, the models by primary
+  declared parent, the lineage edges by target; sorted by that key in small row groups whose key ranges the
+  reader keeps, so one key reads one row group (or the few its rows span).
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from constellation.contract import ATLAS_FILES
+
+log = logging.getLogger(__name__)
+
+VERSION = 1  # bump when a file's layout changes: an older folder is then ignored (the site computes instead)
+ROW_GROUP = 4096  # rows per row group of the keyed Parquet files: a lookup reads one, a few ms
+WRITE_CHUNK = 262_144  # sorted rows taken and written at a time: a sorted copy of every row would double memory
+IDS_FILE = "ids.arrow"
+SEARCH_FILE = "search.arrow"
+MODELS_FILE = "models.parquet"
+CHILDREN_FILE = "children.parquet"
+LINEAGE_FILE = "lineage.parquet"
+SIMILAR = ("similar_offsets.npy", "similar_targets.npy", "similar_weights.npy")
+VERSION_FILE = "lookup.version"
+LINEAGE_KINDS = ("declared", "inferred")
+# models.parquet of the lookup leaves out what the model page never shows: list columns (tags, base models:
+# gigabytes at 3M) and the layout.
+_NOT_ON_PAGE = ("tags", "base_models", "x", "y", "cluster", "author", "name")
+CHILD_COLUMNS = ("parent", "relation", "downloads", "id")
+
+
+@dataclass(frozen=True)
+class SearchArrays:
+    keys: pa.Array  # lowercased ids and bare names ("name" of "owner/name"), sorted
+    targets: pa.Array  # the id each key stands for
+    lower: pa.Array  # every id lowercased, in the order of the ids given (large_string: one data buffer)
+
+
+def search_arrays(ids: pa.Array) -> SearchArrays:
+    """The type-ahead's arrays for `ids` (constellation.app.search.IdIndex), made once by the build or the site."""
+    arr = ids.cast(pa.string())
+    lower = pc.utf8_lower(arr)
+    # Also index "name" of "owner/name": people type "llama-3" more often than "meta-llama/llama-3".
+    has_owner = pc.match_substring(lower, "/")
+    names = pc.list_element(pc.split_pattern(pc.filter(lower, has_owner), "/", max_splits=1), 1)
+    keys = pa.concat_arrays([lower, names])
+    targets = pa.concat_arrays([arr, pc.filter(arr, has_owner)])
+    order = pc.sort_indices(keys)
+    # One contiguous buffer of the lowercased ids: Arrow's data buffer once the array is compacted.
+    flat = pa.concat_arrays([lower.cast(pa.large_string())]) if len(lower) else pa.array([], pa.large_string())
+    return SearchArrays(pc.take(keys, order), pc.take(targets, order), flat)
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing (the build)
+# --------------------------------------------------------------------------------------------------
+
+
+def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> None:
+    """Write the lookups of `models` and `edges` (the atlas's tables as the build holds them) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())
+    order = pc.sort_indices(ids)
+    sorted_ids = pc.take(ids, order)
+    search = search_arrays(sorted_ids)
+    _write_ipc(folder / IDS_FILE, pa.table({"id": sorted_ids, "lower": search.lower}))
+    _write_ipc(folder / SEARCH_FILE, pa.table({"key": search.keys, "target": search.targets}))
+    _write_similar(folder, sorted_ids, edges)
+    page = [c for c in models.columns if c not in _NOT_ON_PAGE]
+    table = pa.Table.from_pandas(models[page], preserve_index=False)
+    _write_sorted(folder / MODELS_FILE, table, order.to_numpy())
+    if "parent" in models:
+        children = table.select([c for c in CHILD_COLUMNS if c in table.column_names])
+        has_parent = pc.is_valid(children.column("parent"))
+        children = children.filter(has_parent)
+        by_parent = pc.sort_indices(
+            children, sort_keys=[("parent", "ascending"), ("downloads", "descending"), ("id", "ascending")]
+        )
+        _write_sorted(folder / CHILDREN_FILE, children, by_parent.to_numpy())
+    del table
+    lineage = edges[edges["kind"].isin(LINEAGE_KINDS).to_numpy(dtype=bool)] if len(edges) else edges
+    lineage_table = pa.Table.from_pandas(lineage.drop(columns=["weight"], errors="ignore"), preserve_index=False)
+    if lineage_table.num_rows:
+        lineage_table = lineage_table.cast(
+            pa.schema(
+                [pa.field(f.name, pa.string() if pa.types.is_null(f.type) else f.type) for f in lineage_table.schema]
+            )
+        )
+    by_target = pc.sort_indices(lineage_table.column("target")) if lineage_table.num_rows else pa.array([], pa.int64())
+    _write_sorted(folder / LINEAGE_FILE, lineage_table, np.asarray(by_target.to_numpy(), dtype=np.int64))
+    (folder / VERSION_FILE).write_text(f"{VERSION}\n{_stamp(folder.parent)}\n", encoding="utf-8")
+
+
+def _write_ipc(path: Path, table: pa.Table) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _write_sorted(path: Path, table: pa.Table, order: np.ndarray) -> None:
+    """`table`'s rows in `order`, written a chunk at a time in row groups of ROW_GROUP rows."""
+    with pq.ParquetWriter(path, table.schema) as writer:
+        for start in range(0, len(order), WRITE_CHUNK):
+            writer.write_table(table.take(pa.array(order[start : start + WRITE_CHUNK])), row_group_size=ROW_GROUP)
+        if not len(order):
+            writer.write_table(table.slice(0, 0))
+
+
+def _write_similar(folder: Path, sorted_ids: pa.Array, edges: pd.DataFrame) -> None:
+    n = len(sorted_ids)
+    similar = edges[(edges["kind"] == "similarity").to_numpy(dtype=bool)] if len(edges) else edges.iloc[:0]
+    # Hash lookups in Arrow: a searchsorted of ~20M edge ends over 3M Python strings would take a minute.
+    sources = pc.index_in(pa.array(similar["source"].astype(str).to_numpy(dtype=object), pa.string()), sorted_ids)
+    targets = pc.index_in(pa.array(similar["target"].astype(str).to_numpy(dtype=object), pa.string()), sorted_ids)
+    known = pc.and_(pc.is_valid(sources), pc.is_valid(targets)).to_numpy(zero_copy_only=False)
+    s = sources.to_numpy(zero_copy_only=False)[known].astype(np.int32)
+    t = targets.to_numpy(zero_copy_only=False)[known].astype(np.int32)
+    weights = (
+        similar["weight"].to_numpy(dtype=np.float32, na_value=0.0)[known] if len(similar) else np.empty(0, np.float32)
+    )
+    order = np.lexsort((-weights, s))  # by source row, strongest first
+    offsets = np.r_[0, np.cumsum(np.bincount(s, minlength=n))].astype(np.int64)
+    for name, values in zip(SIMILAR, (offsets, t[order], weights[order]), strict=True):
+        np.save(folder / name, values, allow_pickle=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading (the site)
+# --------------------------------------------------------------------------------------------------
+
+
+class KeyedParquet:
+    """A Parquet file sorted by `key`, read a key at a time: its row groups' key ranges are kept in memory
+    (from the footer, once), so a lookup reads only the row groups that can hold the key."""
+
+    def __init__(self, path: Path, key: str):
+        self.file = pq.ParquetFile(path, memory_map=True)
+        self.key = key
+        at = self.file.schema_arrow.get_field_index(key)
+        meta = self.file.metadata
+        self.mins: list[Any] = []
+        self.maxs: list[Any] = []
+        for g in range(meta.num_row_groups):
+            stats = meta.row_group(g).column(at).statistics
+            if stats is None or not stats.has_min_max:  # no ranges: every group is read (never at our writer)
+                self.mins, self.maxs = [], []
+                break
+            self.mins.append(stats.min)
+            self.maxs.append(stats.max)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.file.schema_arrow.names)
+
+    def rows(self, value: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows whose key equals `value` (their file order), `columns` only (every column when None)."""
+        groups = range(self.file.metadata.num_row_groups)
+        if self.mins:  # groups whose [min, max] holds value: a run, the key being sorted
+            lo = bisect_left(self.maxs, value)
+            hi = bisect_right(self.mins, value)
+            groups = range(lo, max(lo, hi))
+        wanted = None if columns is None else list(dict.fromkeys([self.key, *columns]))
+        frames = []
+        for g in groups:
+            table = self.file.read_row_group(g, columns=wanted)
+            table = table.filter(pc.equal(table.column(self.key), value))
+            if table.num_rows:
+                frames.append(table)
+        schema = (
+            self.file.schema_arrow if wanted is None else pa.schema([self.file.schema_arrow.field(c) for c in wanted])
+        )
+        table = pa.concat_tables(frames) if frames else schema.empty_table()
+        frame = table.to_pandas(types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None)
+        return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+
+
+@dataclass(frozen=True)
+class ModelLookup:
+    """The lookups of one atlas, opened (memory-mapped; nothing is read until a page asks)."""
+
+    ids: pa.Array  # every id, sorted
+    lower: pa.Array  # the same, lowercased (large_string)
+    search_keys: pa.Array
+    search_targets: pa.Array
+    similar_offsets: np.ndarray
+    similar_targets: np.ndarray
+    similar_weights: np.ndarray
+    models: KeyedParquet
+    children: KeyedParquet | None
+    lineage: KeyedParquet
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, model_id: str) -> int | None:
+        """The row of `model_id` (binary search over the memory-mapped sorted ids), None when absent."""
+        lo, hi = 0, len(self.ids)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.ids[mid].as_py() < model_id:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(self.ids) and self.ids[lo].as_py() == model_id else None
+
+    def id_of(self, row: int) -> str:
+        return str(self.ids[row].as_py())
+
+    def model(self, model_id: str, columns: list[str] | None = None) -> dict[str, Any] | None:
+        """The row of `model_id` as a dict (nulls as None), `columns` only; None when the atlas lacks it."""
+        frame = self.models.rows(model_id, columns)
+        if not len(frame):
+            return None
+        return {c: (None if _missing(v) else v) for c, v in frame.iloc[0].items()}
+
+    def children_of(self, model_id: str) -> pd.DataFrame:
+        """Models whose primary declared parent is `model_id`: id, relation, downloads (most downloaded first)."""
+        if self.children is None:
+            return pd.DataFrame(columns=["id", "relation", "downloads"])
+        return self.children.rows(model_id, [c for c in ("id", "relation", "downloads") if c in self.children.columns])
+
+    def lineage_into(self, model_id: str) -> pd.DataFrame:
+        """The declared and inferred edges whose child (target) is `model_id`."""
+        return self.lineage.rows(model_id)
+
+    def neighbours(self, model_id: str, k: int = 10) -> pd.DataFrame:
+        """The `k` most similar names to `model_id`: id, weight (strongest first), as SimilarityIndex gives them."""
+        row = self.row_of(model_id)
+        if row is None:
+            return pd.DataFrame({"id": pd.Series(dtype=object), "weight": pd.Series(dtype="float64")})
+        lo, hi = int(self.similar_offsets[row]), int(self.similar_offsets[row + 1])
+        targets = np.asarray(self.similar_targets[lo:hi])
+        weights = np.asarray(self.similar_weights[lo:hi])
+        keep = targets != row
+        targets, weights = targets[keep][:k], weights[keep][:k]
+        ids = pc.take(self.ids, pa.array(targets, pa.int32())).to_numpy(zero_copy_only=False).astype(object)
+        return pd.DataFrame({"id": ids, "weight": weights.astype("float64")})
+
+
+def read_lookup(site: Path) -> ModelLookup | None:
+    """The lookups in `site` (atlas/<id>/site/), or None when absent, of another version, or written for other
+    models.parquet and edges.parquet files than those beside it (a folder rewritten by hand): the site then
+    answers from the whole atlas, as before."""
+    try:
+        version, stamp = (site / VERSION_FILE).read_text(encoding="utf-8").split("\n", 1)
+        now = _stamp(site.parent)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("ignored the lookups in %s: %s", site, exc)
+        return None
+    if version != str(VERSION) or stamp.strip() != now:
+        log.warning("ignored the lookups in %s: written for files of %s bytes, now %s", site, stamp.strip(), now)
+        return None
+    try:
+        ids = _read_ipc(site / IDS_FILE)
+        search = _read_ipc(site / SEARCH_FILE)
+        similar = [np.load(site / name, mmap_mode="r", allow_pickle=False) for name in SIMILAR]
+        children = site / CHILDREN_FILE
+        return ModelLookup(
+            ids=ids.column("id").combine_chunks(),
+            lower=ids.column("lower").combine_chunks(),
+            search_keys=search.column("key").combine_chunks(),
+            search_targets=search.column("target").combine_chunks(),
+            similar_offsets=similar[0],
+            similar_targets=similar[1],
+            similar_weights=similar[2],
+            models=KeyedParquet(site / MODELS_FILE, "id"),
+            children=KeyedParquet(children, "parent") if children.is_file() else None,
+            lineage=KeyedParquet(site / LINEAGE_FILE, "target"),
+        )
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # a damaged folder costs speed, not the site
+        log.warning("ignored the lookups in %s: %s", site, exc)
+        return None
+
+
+def _stamp(atlas_folder: Path) -> str:
+    """The sizes of the atlas files the lookups are made of: a file rewritten since voids them."""
+    return " ".join(str((atlas_folder / name).stat().st_size) for name in (ATLAS_FILES.models, ATLAS_FILES.edges))
+
+
+def _read_ipc(path: Path) -> pa.Table:
+    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array: a value
+        return False
