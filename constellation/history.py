@@ -26,7 +26,6 @@ __all__ = [
     "HISTORY_COLUMNS",
     "group_downloads_over_snapshots",
     "model_history",
-    "new_models_per_week",
     "readable_snapshot_files",
     "snapshot_diff",
     "snapshot_files",
@@ -200,29 +199,3 @@ def snapshot_growth(layout: DataLayout, current: str | None = None) -> dict[str,
         "added": int(row[2]),
         "removed": int(row[3]),
     }
-
-
-def new_models_per_week(
-    models: pd.DataFrame, group: str, groups: Sequence[str], since: pd.Timestamp | None = None
-) -> pd.DataFrame:
-    """Models created per week (weeks start on Monday) in each of `groups` of column `group`:
-    week, `group`, models. Rows with an unknown creation date are left out."""
-    out_cols = ["week", group, "models"]
-    if group not in models or "created_at" not in models or not len(groups):
-        return pd.DataFrame(columns=out_cols)
-    keep = models[group].isin(list(groups)).to_numpy(dtype=bool, na_value=False)
-    frame = models.loc[keep, [group, "created_at"]].dropna()
-    if since is not None:
-        frame = frame[frame["created_at"] >= since]
-    if frame.empty:
-        return pd.DataFrame(columns=out_cols)
-    created = pd.to_datetime(frame["created_at"], utc=True)
-    week = (created - pd.to_timedelta(created.dt.day_of_week, unit="D")).dt.normalize()
-    counted = (
-        pd.DataFrame({"week": week.to_numpy(), group: frame[group].astype(str).to_numpy()})
-        .groupby(["week", group], sort=True)
-        .size()
-        .rename("models")
-        .reset_index()
-    )
-    return counted[out_cols]

@@ -14,6 +14,7 @@ import json
 import logging
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ SIZES_N = 500  # groups kept per size list (the pickers offer the 500 largest)
 CHOICES_N = 200  # values kept per filter choice list
 GROUP_COLUMNS = ("family", "community")
 CHOICE_COLUMNS = ("pipeline_tag", "license")
+TRENDS_N = 20  # groups the trends page offers at most (its slider)
 CLOUD_WORDS = 150  # n-grams kept for the whole atlas's word cloud (the cloud draws at most 150)
 
 
@@ -53,6 +55,9 @@ class SiteSummary:
     # The whole atlas's word cloud: {"counts": [[n-gram, names], …] most common first (CLOUD_WORDS),
     # "names_used": …, "names_total": …}; empty in summaries written before it existed.
     ngrams: dict[str, Any] = field(default_factory=dict)
+    # New models per week of the TRENDS_N families with the most downloads: [[week (ISO date), family, models], …]
+    # (`new_models_per_week`); empty in summaries written before it existed.
+    weekly: list[list[Any]] = field(default_factory=list)
     models_file_bytes: int | None = None  # size of the models.parquet summarized: a rewritten file voids it
     version: int = VERSION
 
@@ -68,6 +73,18 @@ class SiteSummary:
         """Models per group of `column`, largest first (at most SIZES_N groups), like `value_counts`."""
         pairs = self.sizes.get(column) or []
         return pd.Series([p[1] for p in pairs], index=[p[0] for p in pairs], dtype="int64", name="count")
+
+    def weekly_frame(self, n: int) -> pd.DataFrame | None:
+        """New models per week of the top `n` families, as `new_models_per_week` gives them; None when the
+        summary predates them or kept fewer groups."""
+        families = self.top_frame("family", n)
+        if not self.weekly or n > TRENDS_N or families is None:
+            return None
+        top = set(families["family"].astype(str))
+        rows = [r for r in self.weekly if r[1] in top]
+        frame = pd.DataFrame(rows, columns=["week", "family", "models"])
+        frame["week"] = pd.to_datetime(frame["week"], utc=True)
+        return frame.astype({"models": "int64"})
 
     def ngram_counts(self) -> NgramCounts | None:
         """The whole atlas's word-cloud counts, as `name_ngrams.ngram_counts` gives their top; None when
@@ -108,6 +125,7 @@ def summarize(models: pd.DataFrame) -> SiteSummary:
         sizes={c: _sizes(models[c]) for c in GROUP_COLUMNS if has.get(c)},
         choices={c: choices(models, c, CHOICES_N) for c in CHOICE_COLUMNS if c in models.columns},
         ngrams=_ngrams(models["id"]) if "id" in models.columns else {},
+        weekly=_weekly(models) if has.get("family") else [],
     )
 
 
@@ -253,3 +271,35 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def _weekly(models: pd.DataFrame) -> list[list[Any]]:
+    top = top_groups(models, "family", TRENDS_N)["family"].astype(str).tolist()
+    weekly = new_models_per_week(models, "family", top)
+    return [[w.isoformat(), str(f), int(m)] for w, f, m in weekly.itertuples(index=False)]
+
+
+def new_models_per_week(
+    models: pd.DataFrame, group: str, groups: Sequence[str], since: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Models created per week (weeks start on Monday) in each of `groups` of column `group`:
+    week, `group`, models. Rows with an unknown creation date are left out."""
+    out_cols = ["week", group, "models"]
+    if group not in models or "created_at" not in models or not len(groups):
+        return pd.DataFrame(columns=out_cols)
+    keep = models[group].isin(list(groups)).to_numpy(dtype=bool, na_value=False)
+    frame = models.loc[keep, [group, "created_at"]].dropna()
+    if since is not None:
+        frame = frame[frame["created_at"] >= since]
+    if frame.empty:
+        return pd.DataFrame(columns=out_cols)
+    created = pd.to_datetime(frame["created_at"], utc=True)
+    week = (created - pd.to_timedelta(created.dt.day_of_week, unit="D")).dt.normalize()
+    counted = (
+        pd.DataFrame({"week": week.to_numpy(), group: frame[group].astype(str).to_numpy()})
+        .groupby(["week", group], sort=True)
+        .size()
+        .rename("models")
+        .reset_index()
+    )
+    return counted[out_cols]

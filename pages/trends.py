@@ -3,17 +3,16 @@
 import plotly.express as px
 import streamlit as st
 
-from constellation import history
-from constellation.app import figures, overview, ui
+from constellation import history, site_summary
+from constellation.app import figures, overview, trends, ui
 from constellation.app.escape import html_text
 from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
-models = ui.filtered_models(atlas, columns=ui.TRENDS_COLUMNS)
 data = ui.layout()
 st.title(page_for(__file__).heading)
-ui.filter_caption(atlas, models)
+ui.filter_caption(atlas, ui.kept_count(atlas))
 snapshots = ui.scope_snapshot_ids(atlas)
 st.caption(f"{len(snapshots):,} snapshot(s) so far; groups are those of the latest atlas.")
 top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
@@ -21,6 +20,13 @@ top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
 
 @st.cache_data(max_entries=16, show_spinner="Reading the snapshots …")
 def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
+    if not filters.active and list(snapshot_ids) == [snapshot_id]:  # the build's top lists are this one point
+        frame = trends.lone_snapshot(atlas.summary, snapshot_id, column, top_n)
+        if frame is not None:
+            if column == "community":
+                labels = ui.community_labels(atlas)
+                frame["community"] = [f"{c}: {labels.get(c, '')}" for c in frame["community"]]
+            return frame
     frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
     top = overview.top_groups(frame, column, top_n)[column].tolist()
     members = frame.loc[frame[column].isin(top).to_numpy(dtype=bool), ["id", column]]
@@ -32,9 +38,12 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def weekly_new(root, snapshot_id, filters, top_n):
+    precomputed = None if filters.active else atlas.summary.weekly_frame(top_n)
+    if precomputed is not None:  # the build counted the whole atlas's weeks
+        return precomputed
     frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
     top = overview.top_groups(frame, "family", top_n)["family"].tolist()
-    return history.new_models_per_week(frame, "family", top)
+    return site_summary.new_models_per_week(frame, "family", top)
 
 
 for column, title in (("family", "Families"), ("community", "Communities")):
@@ -52,7 +61,7 @@ for column, title in (("family", "Families"), ("community", "Communities")):
     st.plotly_chart(figures.trend_figure(frame, column), key=f"trend_{column}")
 
 st.subheader("New models per week, by family")
-if not atlas.has("family") or "created_at" not in models:
+if not atlas.has("family") or not atlas.has("created_at"):
     ui.unavailable("Families or creation dates")
 else:
     weekly = weekly_new(str(atlas.root), atlas.snapshot_id, filters, top_n)

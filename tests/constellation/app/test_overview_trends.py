@@ -3,7 +3,8 @@ import pandas as pd
 from constellation.app.data import load_atlas
 from constellation.app.overview import atlas_counts, community_labels, params_text, top_groups
 from constellation.contract import DataLayout
-from constellation.history import group_downloads_over_snapshots, new_models_per_week, snapshot_growth
+from constellation.history import group_downloads_over_snapshots, snapshot_growth
+from constellation.site_summary import new_models_per_week
 from tests.constellation.app.conftest import EARLIER, LATEST
 
 
@@ -82,3 +83,28 @@ def test_new_models_per_week():
 
 def test_params_text():
     assert [params_text(v) for v in (7.24e9, 1.25e8, 1.1e12, 3e3, 12)] == ["7.24B", "125M", "1.1T", "3K", "12"]
+
+
+def test_the_summary_holds_the_trends_of_a_lone_snapshot_and_the_weeks(atlas_root):
+    from constellation.app.trends import lone_snapshot
+
+    layout = DataLayout(atlas_root)
+    atlas = load_atlas(layout)
+    models = atlas.frame(["id", "family", "community", "downloads", "likes", "created_at"])
+    for column in ("family", "community"):
+        top = top_groups(models, column, 5)[column].tolist()
+        members = models.loc[models[column].isin(top).to_numpy(dtype=bool), ["id", column]]
+        scanned = group_downloads_over_snapshots(layout, members, column, [atlas.snapshot_id])
+        scanned[column] = scanned[column].astype(str)
+        scanned = scanned.sort_values(column, kind="stable").reset_index(drop=True)
+        summarized = lone_snapshot(atlas.summary, atlas.snapshot_id, column, 5)
+        assert summarized is not None and len(summarized) == 5
+        pd.testing.assert_frame_equal(summarized, scanned, check_dtype=False)
+    families = top_groups(models, "family", 4)["family"].tolist()
+    counted = new_models_per_week(models, "family", families)
+    weekly = atlas.summary.weekly_frame(4)
+    assert weekly is not None and len(weekly) == len(counted) > 0
+    assert weekly["models"].tolist() == counted["models"].tolist()
+    assert weekly["family"].tolist() == counted["family"].astype(str).tolist()
+    assert (weekly["week"] == counted["week"]).all()
+    assert atlas.summary.weekly_frame(21) is None  # the page offers at most TRENDS_N groups
