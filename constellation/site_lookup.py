@@ -58,6 +58,19 @@ class SearchArrays:
     lower: pa.Array  # every id lowercased, in the order of the ids given (large_string: one data buffer)
 
 
+def bisect_strings(values: pa.Array, value: str) -> int:
+    """Where `value` goes in the sorted string array `values` (bisect_left), touching ~log2(n) values: no
+    Python string per element."""
+    lo, hi = 0, len(values)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid].as_py() < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def search_arrays(ids: pa.Array) -> SearchArrays:
     """The type-ahead's arrays for `ids` (constellation.app.search.IdIndex), made once by the build or the site."""
     arr = ids.cast(pa.string())
@@ -216,13 +229,7 @@ class ModelLookup:
 
     def row_of(self, model_id: str) -> int | None:
         """The row of `model_id` (binary search over the memory-mapped sorted ids), None when absent."""
-        lo, hi = 0, len(self.ids)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.ids[mid].as_py() < model_id:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = bisect_strings(self.ids, model_id)
         return lo if lo < len(self.ids) and self.ids[lo].as_py() == model_id else None
 
     def id_of(self, row: int) -> str:

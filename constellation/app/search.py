@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from constellation.site_lookup import search_arrays
+from constellation.site_lookup import bisect_strings, search_arrays
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,4 @@ class IdIndex:
         return list(found)[:limit]
 
     def _bisect(self, q: str) -> int:
-        lo, hi = 0, len(self.keys)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.keys[mid].as_py() < q:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        return bisect_strings(self.keys, q)
