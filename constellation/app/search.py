@@ -42,7 +42,8 @@ class IdIndex:
         flat = lower.cast(pa.large_string())
         offsets = np.frombuffer(flat.buffers()[1], dtype=np.int64)[flat.offset : flat.offset + len(flat) + 1]
         data = flat.buffers()[2]
-        blob = data.to_pybytes()[offsets[0] : offsets[-1]] if data is not None and len(flat) else b""
+        # One copy of the ids' bytes (bytes.find needs bytes), not the whole buffer and then a slice of it.
+        blob = memoryview(data)[offsets[0] : offsets[-1]].tobytes() if data is not None and len(flat) else b""
         starts = (offsets - offsets[0]).astype(np.int64) if len(flat) else np.zeros(1, dtype=np.int64)
         return cls(keys=keys, targets=targets, ids=ids, blob=blob, starts=starts)
 
