@@ -287,10 +287,10 @@ def read_lookup(site: Path) -> ModelLookup | None:
         similar = [np.load(site / name, mmap_mode="r", allow_pickle=False) for name in SIMILAR]
         children = site / CHILDREN_FILE
         return ModelLookup(
-            ids=ids.column("id").combine_chunks(),
-            lower=ids.column("lower").combine_chunks(),
-            search_keys=search.column("key").combine_chunks(),
-            search_targets=search.column("target").combine_chunks(),
+            ids=_array(ids.column("id")),
+            lower=_array(ids.column("lower")),
+            search_keys=_array(search.column("key")),
+            search_targets=_array(search.column("target")),
             similar_offsets=similar[0],
             similar_targets=similar[1],
             similar_weights=similar[2],
@@ -306,6 +306,11 @@ def read_lookup(site: Path) -> ModelLookup | None:
 def _stamp(atlas_folder: Path) -> str:
     """The sizes of the atlas files the lookups are made of: a file rewritten since voids them."""
     return " ".join(str((atlas_folder / name).stat().st_size) for name in (ATLAS_FILES.models, ATLAS_FILES.edges))
+
+
+def _array(column: pa.ChunkedArray) -> pa.Array:
+    # combine_chunks copies even one chunk: a copy of the memory-mapped file, 0.5 s at 3M models.
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _read_ipc(path: Path) -> pa.Table:
