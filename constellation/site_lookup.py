@@ -19,6 +19,7 @@ reads (`write_lookup`), and the site opens it in milliseconds (`read_lookup`):
 from __future__ import annotations
 
 import logging
+import threading
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,6 +170,8 @@ class KeyedParquet:
 
     def __init__(self, path: Path, key: str):
         self.file = pq.ParquetFile(path, memory_map=True)
+        # Sessions run in threads and share this reader; pyarrow does not promise a ParquetFile is thread-safe.
+        self._lock = threading.Lock()
         self.key = key
         at = self.file.schema_arrow.get_field_index(key)
         meta = self.file.metadata
@@ -196,7 +199,8 @@ class KeyedParquet:
         wanted = None if columns is None else list(dict.fromkeys([self.key, *columns]))
         frames = []
         for g in groups:
-            table = self.file.read_row_group(g, columns=wanted)
+            with self._lock:
+                table = self.file.read_row_group(g, columns=wanted)
             table = table.filter(pc.equal(table.column(self.key), value))
             if table.num_rows:
                 frames.append(table)
