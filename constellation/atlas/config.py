@@ -16,9 +16,9 @@ MAX_RESOLUTION = 1000.0
 # Similarity edges weigh at most 1: lineage a thousand times heavier is already "lineage only".
 MAX_LINEAGE_WEIGHT = 1000.0
 # Resolution "auto": a contracted family is one heavy node, and at standard modularity (1.0) heavy nodes
-# pull whole brands into one community. With families kept whole, 1.75 (1.5 before 2026-12-05) gives the best
-# lowest split of hidden children on the shared reference sets: brand-wide communities ("Mistral · 7B", SDXL)
-# hold fewer foreign families (docs/quality.md); 1.0 without contracted families.
+# pull whole brands into one community. With families kept whole, 1.75 (1.5 before 2026-12-05) gave the best
+# lowest split of hidden children on the shared reference sets of the settings tried: brand-wide communities
+# ("Mistral · 7B", SDXL) hold fewer foreign families (docs/quality.md); 1.0 without contracted families.
 AUTO_RESOLUTION = 1.0
 AUTO_RESOLUTION_WITH_FAMILIES = 1.75
 # Each MinHash key or neighbour-of-neighbour pass costs about as much as one sort key's window pass; past
