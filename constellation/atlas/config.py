@@ -16,10 +16,11 @@ MAX_RESOLUTION = 1000.0
 # Similarity edges weigh at most 1: lineage a thousand times heavier is already "lineage only".
 MAX_LINEAGE_WEIGHT = 1000.0
 # Resolution "auto": a contracted family is one heavy node, and at standard modularity (1.0) heavy nodes
-# pull whole brands into one community; 1.5 scored best on hidden children of the shared reference sets
-# with families kept whole (docs/quality.md), 1.0 without them.
+# pull whole brands into one community. With families kept whole, 1.75 (1.5 before 2026-12-05) gave the best
+# lowest split of hidden children on the shared reference sets of the settings tried: brand-wide communities
+# ("Mistral · 7B", SDXL) hold fewer foreign families (docs/quality.md); 1.0 without contracted families.
 AUTO_RESOLUTION = 1.0
-AUTO_RESOLUTION_WITH_FAMILIES = 1.5
+AUTO_RESOLUTION_WITH_FAMILIES = 1.75
 # Each MinHash key or neighbour-of-neighbour pass costs about as much as one sort key's window pass; past
 # these, recall no longer moves (0.95 → 0.98 from the first pass) and the time only grows.
 MAX_MINHASH_KEYS = 16
@@ -79,7 +80,7 @@ class AtlasConfig:
         return asdict(self)
 
     def community_resolution(self, families_kept: bool) -> float:
-        """The Louvain resolution that runs: the configured one, or for "auto" 1.5 when declared families of
+        """The Louvain resolution that runs: the configured one, or for "auto" 1.75 when declared families of
         two or more models were contracted (`keep_declared_families`) and 1.0 otherwise."""
         if self.resolution == "auto":
             return AUTO_RESOLUTION_WITH_FAMILIES if families_kept else AUTO_RESOLUTION

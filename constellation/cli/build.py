@@ -41,7 +41,7 @@ from constellation.cli.options import (
     type=RESOLUTION,
     default=None,
     help="Louvain resolution, above 0 and at most 1000: higher gives more, smaller communities (default auto: "
-    "1.5 when declared families are kept whole, else 1.0).",
+    "1.75 when declared families are kept whole, else 1.0).",
 )
 @click.option(
     "--community-algorithm",

@@ -133,7 +133,7 @@ def test_declared_lineage_edges_join_communities_by_default_and_weight_0_is_name
     lineage = pd.DataFrame({"source": ["a/alpha-base"], "target": ["c/zeta-model"], "kind": ["declared"]})
     plain = map_atlas(models, lineage, AtlasConfig(lineage_weight=0.0))
     alone = map_atlas(models, NO_LINEAGE, AtlasConfig())
-    # Resolution 1.0: at "auto" (1.5 with a family kept whole) four models are too few to stay one community.
+    # Resolution 1.0: at "auto" (1.75 with a family kept whole) four models are too few to stay one community.
     joined = map_atlas(models, lineage, AtlasConfig(lineage_weight=5.0, resolution=1.0))
     assert plain.models["community"].tolist() == alone.models["community"].tolist() == [0, 0, 1, 1]
     assert plain.report["communities"]["lineage_edges_in_graph"] == 0
@@ -195,7 +195,7 @@ def test_a_declared_family_stays_whole_and_a_child_without_lineage_joins_it_by_n
     assert split.models["community"].tolist() == [1, 1, 1, 0, 0, 0, 0]
     assert kept.report["communities"]["declared_families_kept_whole"] == 2
     assert split.report["communities"]["declared_families_kept_whole"] == 0
-    assert (kept.report["communities"]["resolution"], split.report["communities"]["resolution"]) == (1.5, 1.0)
+    assert (kept.report["communities"]["resolution"], split.report["communities"]["resolution"]) == (1.75, 1.0)
     # The contracted family's community reads like the family, from its members' base-model signature.
     assert kept.communities["label"].tolist()[0] == "Llama 3.1 · 8B"
 
@@ -301,7 +301,7 @@ def test_bad_config_gets_a_clear_error(config, message):
 
 def test_auto_resolution_is_higher_only_when_declared_families_are_kept_whole():
     assert AtlasConfig().resolution == "auto"
-    assert AtlasConfig().community_resolution(families_kept=True) == 1.5
+    assert AtlasConfig().community_resolution(families_kept=True) == 1.75
     assert AtlasConfig().community_resolution(families_kept=False) == 1.0
     assert AtlasConfig(resolution=3).community_resolution(families_kept=True) == 3.0
 
