@@ -244,7 +244,7 @@ class ModelLookup:
         frame = self.models.rows(model_id, columns)
         if not len(frame):
             return None
-        return {c: (None if _missing(v) else v) for c, v in frame.iloc[0].items()}
+        return {c: (None if is_missing(v) else v) for c, v in frame.iloc[0].items()}
 
     def children_of(self, model_id: str) -> pd.DataFrame:
         """Models whose primary declared parent is `model_id`: id, relation, downloads (most downloaded first)."""
@@ -321,7 +321,8 @@ def _read_ipc(path: Path) -> pa.Table:
     return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """A null cell (None, NaN, NA) of a page's row; lists are values, never missing."""
     if value is None:
         return True
     try:

@@ -13,6 +13,7 @@ import pandas as pd
 from constellation.app import lineage
 from constellation.app.data import Atlas
 from constellation.app.similarity import SimilarityIndex
+from constellation.site_lookup import is_missing
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def model_view(
     if row is None:
         return None
     models = atlas.frame(list(columns))
-    values = {c: (None if _missing(v) else v) for c, v in models.iloc[row].items()}
+    values = {c: (None if is_missing(v) else v) for c, v in models.iloc[row].items()}
     edges = lineage.lineage_edges_of(atlas.lineage, model_id)
     parents = edges[(edges["target"] == model_id).to_numpy(dtype=bool)] if len(edges) else edges
     return ModelView(
@@ -71,7 +72,3 @@ def model_view(
         neighbours=similarity().neighbours(model_id, k=k),
         has_lineage=has_lineage or "parent" in models,
     )
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, (list, tuple)) and bool(pd.isna(value)))
