@@ -27,13 +27,13 @@ threshold `DEFAULT_MIN_CONFIDENCE` is where precision stays at or above the targ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from constellation.contract import RELATIONS
+from constellation.genealogy.features import ModelFeatures, model_features
 from constellation.names import (
     ADAPTER_TAGS,
     CONTEXT_TAIL_RE,
@@ -102,105 +102,94 @@ class InferredLineage:
 # --------------------------------------------------------------------------------------------------
 
 
-def _tag_flags(tags: pd.Series, *wanted: frozenset[str]) -> list[np.ndarray]:
-    """For each set of wanted tags, whether each model carries one of them (Hub tags are lower-case)."""
-    out = [np.zeros(len(tags), dtype=bool) for _ in wanted]
-    for i, value in enumerate(tags.tolist()):
-        if value is None or isinstance(value, (float, str)):
-            continue
-        for flags, names in zip(out, wanted):
-            flags[i] = not names.isdisjoint(value)
-    return out
-
-
-def _created_ns(models: pd.DataFrame) -> np.ndarray:
-    """Creation time in ns; -1 when unknown."""
-    if "created_at" not in models:
-        return np.full(len(models), -1, dtype=np.int64)
-    created = pd.to_datetime(models["created_at"], utc=True)
-    out = created.astype("int64").to_numpy(copy=True)
-    out[created.isna().to_numpy()] = -1
-    return out
-
-
 @dataclass
 class _Features:
-    ids: np.ndarray
-    key: np.ndarray  # name key
-    owner_key: np.ndarray  # name key of "author-name" (catches `owner-model-onnx` re-uploads)
-    brand_key: np.ndarray  # name key without a leading brand token that repeats the owner ("meta-")
-    quantized: np.ndarray  # the name carries a quantisation / format marker
-    adapter: np.ndarray  # adapter marker in name, tags or library
-    merge: np.ndarray  # merge marker in name or tags
-    downloads: np.ndarray
-    created: np.ndarray
+    """The snapshot's ModelFeatures (and the declared parents outside it), as one inference sees them."""
+
+    snapshot: ModelFeatures  # the snapshot's rows
+    rows: ModelFeatures  # the snapshot's rows, then the external parents' rows
+    adapter: np.ndarray  # adapter marker in name or library, or (children only) in tags
+    merge: np.ndarray  # merge marker in name, or (children only) in tags
     well_known: np.ndarray  # in the top decile of downloads of this snapshot
-    specific: np.ndarray  # the key names a particular model: it has a digit or three tokens ("bot" does not)
     declared_in: np.ndarray  # how many models of the snapshot declare this model as a parent
 
-    @cached_property
+    @property
+    def ids(self) -> np.ndarray:
+        return self.rows.ids
+
+    @property
+    def key(self) -> np.ndarray:
+        return self.rows.key
+
+    @property
+    def owner_key(self) -> np.ndarray:
+        return self.rows.owner_key
+
+    @property
+    def brand_key(self) -> np.ndarray:
+        return self.rows.brand_key
+
+    @property
+    def quantized(self) -> np.ndarray:
+        return self.rows.quantized
+
+    @property
+    def downloads(self) -> np.ndarray:
+        return self.rows.downloads
+
+    @property
+    def created(self) -> np.ndarray:
+        return self.rows.created
+
+    @property
+    def specific(self) -> np.ndarray:
+        return self.rows.specific
+
+    @property
     def owner(self) -> np.ndarray:
         """The lower-cased owner of each id ("" for legacy ids without one)."""
-        ids = pd.Series(self.ids).astype(str)
-        return ids.str.lower().str.partition("/")[0].where(ids.str.contains("/", regex=False), "").to_numpy(object)
+        return self.rows.owner
 
-    @cached_property
-    def row_of(self) -> pd.Series:
-        """id → row (the first row of an id listed twice); built once, for the rules that map declared ids."""
-        rows = pd.Series(np.arange(len(self.ids)), index=self.ids)
-        return rows[~rows.index.duplicated()]
+    def rows_of(self, ids: pd.Series) -> pd.Series:
+        """The row of each id (the first row of an id listed twice; NaN for an id held by no row).
+
+        Declared children are snapshot rows, so the snapshot's own id → row table (built once per snapshot)
+        answers nearly every id; only what it lacks is looked up among the external parents."""
+        found = ids.map(self.snapshot.row_of)
+        missing = found.isna().to_numpy()
+        first = len(self.snapshot)
+        if missing.any() and len(self.rows) > first:
+            external = pd.Series(np.arange(first, len(self.rows)), index=self.rows.ids[first:])
+            values = found.to_numpy(dtype=np.float64, copy=True)
+            values[missing] = ids[missing].map(external).to_numpy(dtype=np.float64)
+            found = pd.Series(values, index=ids.index)
+        return found
 
 
-def _declared_in(ids: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
+def _declared_in(ids_lower: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
     """For each model, the number of declared edges naming it as the parent (ids compared case-insensitively)."""
     if declared_edges is None or declared_edges.empty:
-        return np.zeros(len(ids), dtype=np.int64)
+        return np.zeros(len(ids_lower), dtype=np.int64)
     counts = declared_edges["source"].astype(str).str.lower().value_counts()
-    return ids.astype(str).str.lower().map(counts).fillna(0).to_numpy(dtype=np.int64)
+    return ids_lower.map(counts).fillna(0).to_numpy(dtype=np.int64)
 
 
-def _features(models: pd.DataFrame, children: np.ndarray, declared_edges: pd.DataFrame | None = None) -> _Features:
-    """Features of every model; the tag-based relation flags only for `children` (the rows to infer for),
-    since only a child's own relation is read from them."""
-    names = models["name"].fillna(models["id"].str.split("/").str[-1]).astype("string")
-    authors = models["author"].astype("string") if "author" in models else pd.Series(pd.NA, index=models.index)
-    tags = models["tags"] if "tags" in models else pd.Series([None] * len(models), index=models.index)
-    library = models["library_name"].astype("string").fillna("") if "library_name" in models else ""
-    key = name_key(names).fillna("")
-    owner_key = name_key(authors.fillna("") + "-" + names).fillna("")
-    owner_key = owner_key.where(authors.notna(), "")
-    # An organisation that prefixes its brand (`meta-llama/Meta-Llama-3-8B`) is also found under the name
-    # others use for it (`Llama-3-8B-...-GGUF`): index such a model by its key without the brand token.
-    parts = key.str.partition("-")
-    first, rest = parts[0], parts[2]
-    branded = (
-        (first != "")
-        & (rest.str.count("-") >= 2)
-        & pd.Series(
-            [isinstance(a, str) and bool(a) and t in a.lower() for a, t in zip(authors.tolist(), first.tolist())],
-            index=key.index,
-        )
-    )
-    brand_key = rest.where(branded, "")
-    adapter_tag, merge_tag = np.zeros(len(models), dtype=bool), np.zeros(len(models), dtype=bool)
-    adapter_tag[children], merge_tag[children] = _tag_flags(tags.iloc[children], ADAPTER_TAGS, MERGE_TAGS)
-    adapter = has_adapter_marker(names).to_numpy() | adapter_tag | (np.asarray(library) == "peft")
-    merge = has_merge_word(names).to_numpy() | merge_tag
-    downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
-    specific = (key.str.contains(r"[0-9]", regex=True) | (key.str.count("-") >= 2)).to_numpy(dtype=bool)
+def _features(
+    snapshot: ModelFeatures, rows: ModelFeatures, children: np.ndarray, declared_edges: pd.DataFrame | None
+) -> _Features:
+    """The features of one inference over `rows` (the snapshot's, then the external parents'); the tag-based
+    relation flags only for `children` (the rows to infer for), since only a child's own relation is read
+    from them."""
+    is_child = np.zeros(len(rows), dtype=bool)
+    is_child[children] = True
+    downloads = rows.downloads
     return _Features(
-        ids=models["id"].to_numpy(dtype=object),
-        key=key.to_numpy(dtype=object),
-        owner_key=owner_key.to_numpy(dtype=object),
-        brand_key=brand_key.to_numpy(dtype=object),
-        quantized=has_quantization_marker(names).to_numpy(),
-        adapter=adapter,
-        merge=merge,
-        downloads=downloads,
-        created=_created_ns(models),
+        snapshot=snapshot,
+        rows=rows,
+        adapter=rows.adapter_marker | (rows.adapter_tag & is_child),
+        merge=rows.merge_marker | (rows.merge_tag & is_child),
         well_known=downloads >= max(np.quantile(downloads, 0.9), 1.0) if len(downloads) else np.zeros(0, bool),
-        specific=specific,
-        declared_in=_declared_in(models["id"], declared_edges),
+        declared_in=_declared_in(rows.ids_lower, declared_edges),
     )
 
 
@@ -315,7 +304,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     """Parents declared by other models with the same key: child, parent_id, votes, share."""
     if declared.empty:
         return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
-    sib = declared.assign(sib=declared["target"].map(f.row_of)).dropna(subset=["sib"])
+    sib = declared.assign(sib=f.rows_of(declared["target"])).dropna(subset=["sib"])
     sib_rows = sib["sib"].to_numpy(dtype=np.int64)
     votes = pd.DataFrame({"lookup": f.key[sib_rows], "parent_id": sib["source"].to_numpy()})
     votes = votes[votes["lookup"] != ""]
@@ -374,7 +363,7 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     columns = ["prefix", "parent_id", "votes", "share"]
     if declared.empty or not prefixes:
         return pd.DataFrame(columns=columns)
-    rows = declared["target"].map(f.row_of)
+    rows = f.rows_of(declared["target"])
     known = rows.notna().to_numpy()
     sources = declared["source"].astype(str).to_numpy()[known]
     found: list[tuple[str, str]] = []
@@ -401,11 +390,11 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
 # --------------------------------------------------------------------------------------------------
 
 
-def _external_nodes(models: pd.DataFrame, declared_edges: pd.DataFrame) -> pd.DataFrame:
+def _external_nodes(snapshot: ModelFeatures, declared_edges: pd.DataFrame) -> pd.DataFrame:
     """Rows for declared parents outside the snapshot: id, author, name; no downloads, no date, no tags."""
-    known = set(models["id"].astype(str).str.lower().tolist())
     unique = declared_edges["source"].astype(str).unique().tolist()
-    sources = pd.Series([x for x in unique if x.lower() not in known], dtype=object)
+    inside = pd.Series([x.lower() for x in unique], dtype=object).isin(snapshot.ids_lower).to_numpy(dtype=bool)
+    sources = pd.Series([x for x, known in zip(unique, inside.tolist()) if not known], dtype=object)
     has_owner = sources.str.contains("/", regex=False)
     return pd.DataFrame(
         {
@@ -460,7 +449,7 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
 
 def _single_declared_parent(f: _Features, declared: pd.DataFrame) -> pd.Series:
     """The declared parent id of each model row that declares exactly one (index: row)."""
-    rows = declared.assign(row=declared["target"].map(f.row_of)).dropna(subset=["row"])
+    rows = declared.assign(row=f.rows_of(declared["target"])).dropna(subset=["row"])
     single = rows.groupby("row")["source"].transform("size") == 1
     rows = rows[single]
     return pd.Series(rows["source"].to_numpy(dtype=object), index=rows["row"].to_numpy(dtype=np.int64))
@@ -516,7 +505,7 @@ def _owner_habits(
         return pd.DataFrame(columns=columns)
     base_of = _single_declared_parent(f, declared)
     owner = f.owner
-    learn = declared["target"].map(f.row_of).dropna().astype(np.int64).unique()
+    learn = f.rows_of(declared["target"]).dropna().astype(np.int64).unique()
     learn = learn[f.quantized[learn]]
     seen = _name_matches(f, learn, cands)
     seen = seen[~seen["ambiguous"].to_numpy(dtype=bool)]
@@ -616,7 +605,7 @@ def _declares_elsewhere(f: _Features, declared: pd.DataFrame) -> np.ndarray:
     out = np.zeros(len(f.ids), dtype=bool)
     if declared.empty:
         return out
-    rows = declared["target"].map(f.row_of)
+    rows = f.rows_of(declared["target"])
     known = rows.notna().to_numpy()
     rows = rows[known].to_numpy(dtype=np.int64)
     sources = declared["source"].astype(str).str.lower().to_numpy()[known]
@@ -683,7 +672,7 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
     model replaces the name match's pick (indexed by child, as `named`)."""
     if named.empty or votes.empty:
         return named
-    lower_row = pd.Series(np.arange(len(f.ids)), index=pd.Series(f.ids).astype(str).str.lower())
+    lower_row = pd.Series(np.arange(len(f.ids)), index=f.rows.ids_lower)
     lower_row = lower_row[~lower_row.index.duplicated()]
     voted = votes["parent_id"].reindex(named.index)
     row = lower_row.reindex(voted.astype(str).str.lower().to_numpy()).to_numpy()
@@ -849,7 +838,7 @@ def _tag_priors(
     children = children[f.adapter[children]]
     if adapters.empty or len(children) == 0:
         return pd.DataFrame(columns=columns)
-    rows = adapters["target"].map(f.row_of).dropna().astype(np.int64)
+    rows = f.rows_of(adapters["target"]).dropna().astype(np.int64)
     learned = pd.DataFrame(
         {"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()}
     )
@@ -908,24 +897,31 @@ def infer_lineage(
     needs_parent: np.ndarray,
     declared_edges: pd.DataFrame,
     rules: RuleConfidence | None = None,
+    features: ModelFeatures | None = None,
 ) -> InferredLineage:
     """Propose one parent for each model where `needs_parent` is True.
 
     `models` has the snapshot columns (id, author, name, downloads, created_at, tags, library_name);
     `declared_edges` has source, target (the declared lineage of the other models, used for sibling votes
     and as external candidates). Returns every proposal (source, target, relation, confidence, evidence,
-    rule); callers choose the threshold.
+    rule); callers choose the threshold. `features` (`model_features(models)`) spares computing them
+    again when one snapshot is asked about several times (the calibration folds).
     """
     rules = rules or RuleConfidence()
-    models = models.reset_index(drop=True)
     needs_parent = np.asarray(needs_parent, dtype=bool)
+    if features is not None and len(features) != len(models):
+        raise ValueError(
+            f"features describe {len(features)} rows but models has {len(models)}: "
+            "pass model_features(models) of this very table"
+        )
     parts: list[pd.DataFrame] = []
     if len(models) and needs_parent.any():
+        snapshot = features if features is not None else model_features(models.reset_index(drop=True))
         # Parents that other models declare but the snapshot lacks are nodes too: they can be proposed.
-        external = _external_nodes(models, declared_edges)
-        needs_parent = np.concatenate([needs_parent, np.zeros(len(external), dtype=bool)])
-        models = pd.concat([models, external], ignore_index=True) if len(external) else models
-        f = _features(models, np.flatnonzero(needs_parent), declared_edges)
+        outside = _external_nodes(snapshot, declared_edges)
+        needs_parent = np.concatenate([needs_parent, np.zeros(len(outside), dtype=bool)])
+        rows = snapshot.extended(model_features(outside)) if len(outside) else snapshot
+        f = _features(snapshot, rows, np.flatnonzero(needs_parent), declared_edges)
         children = np.flatnonzero(needs_parent & (f.key != ""))
         cands = _candidates_by_key(f, rules)
         named = _name_matches(f, children, cands).set_index("child")
@@ -936,7 +932,7 @@ def infer_lineage(
         rest = np.setdiff1d(rest, loosely.index.to_numpy(np.int64))
         # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
         prefixed = _prefix_matches(f, rest[~f.quantized[rest]], cands).set_index("child")
-        tags = models["tags"] if "tags" in models else pd.Series([None] * len(models))
+        tags = pd.Series(f.rows.tags)
         habits = _owner_habits(f, cands, declared_edges, named.reset_index(), rules, tags)
         if len(habits):
             parts.append(_score_owner_habits(f, habits, rules))
