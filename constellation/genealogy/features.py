@@ -18,6 +18,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from constellation.names import (
     ADAPTER_TAGS,
@@ -80,13 +82,37 @@ class ModelFeatures:
 
 
 def _tag_flags(tags: np.ndarray, *wanted: frozenset[str]) -> list[np.ndarray]:
-    """For each set of wanted tags, whether each model carries one of them (Hub tags are lower-case)."""
-    out = [np.zeros(len(tags), dtype=bool) for _ in wanted]
-    for i, value in enumerate(tags.tolist()):
+    """For each set of wanted tags, whether each model carries one of them (Hub tags are lower-case).
+
+    Vectorised over the flattened tag lists (Arrow), as params._tags_quantized is: a Python loop over 3M
+    rows cost 5 s. A value that is no list of strings sends the whole column down the row-by-row path."""
+    values = tags.tolist()
+    as_lists = [v if isinstance(v, (list, tuple, np.ndarray)) else None for v in values]
+    odd = any(v is not None and not isinstance(v, (list, tuple, np.ndarray, float, str)) for v in values)
+    try:
+        lists = None if odd else pa.array(as_lists, type=pa.list_(pa.string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a non-string tag somewhere
+        lists = None
+    if lists is None:
+        return _tag_flags_by_row(values, *wanted)
+    rows = pc.list_parent_indices(lists).to_numpy()
+    flat = pc.list_flatten(lists)
+    out = []
+    for names in wanted:
+        hit = pc.fill_null(pc.is_in(flat, value_set=pa.array(sorted(names), type=pa.string())), False)
+        flags = np.zeros(len(values), dtype=bool)
+        flags[rows[np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+        out.append(flags)
+    return out
+
+
+def _tag_flags_by_row(values: list[object], *wanted: frozenset[str]) -> list[np.ndarray]:
+    out = [np.zeros(len(values), dtype=bool) for _ in wanted]
+    for i, value in enumerate(values):
         if value is None or isinstance(value, (float, str)):
             continue
         for flags, names in zip(out, wanted):
-            flags[i] = not names.isdisjoint(value)
+            flags[i] = not names.isdisjoint(value)  # type: ignore[arg-type]
     return out
 
 

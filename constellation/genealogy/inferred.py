@@ -35,16 +35,10 @@ import pandas as pd
 from constellation.contract import RELATIONS
 from constellation.genealogy.features import ModelFeatures, model_features
 from constellation.names import (
-    ADAPTER_TAGS,
     CONTEXT_TAIL_RE,
     FINETUNE_WORDS,
-    MERGE_TAGS,
-    has_adapter_marker,
-    has_merge_word,
-    has_quantization_marker,
     is_version_token,
     loose_key,
-    name_key,
     size_tokens,
 )
 
