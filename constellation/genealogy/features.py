@@ -23,10 +23,12 @@ import pyarrow.compute as pc
 
 from constellation.names import (
     ADAPTER_TAGS,
+    CONTEXT_TAIL_RE,
     MERGE_TAGS,
     has_adapter_marker,
     has_merge_word,
     has_quantization_marker,
+    loose_key,
     name_key,
 )
 
@@ -69,6 +71,11 @@ class ModelFeatures:
         rows = pd.Series(np.arange(len(self.ids)), index=self.ids)
         return rows[~rows.index.duplicated()]
 
+    @cached_property
+    def clean_loose_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(loose key, loose key without a context tail) of each clean row; see `clean_loose_keys`."""
+        return clean_loose_keys(self.key, self.quantized)
+
     def extended(self, more: ModelFeatures) -> ModelFeatures:
         """These rows, then `more`'s (the declared parents outside the snapshot, for one inference)."""
         joined = ModelFeatures(
@@ -79,6 +86,22 @@ class ModelFeatures:
         joined.__dict__["ids_lower"] = pd.concat([self.ids_lower, more.ids_lower], ignore_index=True)
         joined.__dict__["owner"] = np.concatenate([self.owner, more.owner])
         return joined
+
+
+def clean_loose_keys(key: np.ndarray, quantized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows with a key and no format marker (the originals a quantisation may copy): the loose key, and
+    the loose key without a trailing context length where the key has one; "" for every other row.
+    Inferred lineage's loose name match looks quantisations up among them (`constellation.names.loose_key`)."""
+    clean = np.flatnonzero(~quantized & (key != ""))
+    loose, without_context = np.full(len(key), "", dtype=object), np.full(len(key), "", dtype=object)
+    if len(clean) == 0:
+        return loose, without_context
+    loose[clean] = loose_key(pd.Series(key[clean])).to_numpy(dtype=object)
+    with_context = clean[
+        pd.Series(key[clean], dtype="string").str.contains(CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)
+    ]
+    without_context[with_context] = loose_key(pd.Series(key[with_context]), drop_context=True).to_numpy(dtype=object)
+    return loose, without_context
 
 
 def _tag_flags(tags: np.ndarray, *wanted: frozenset[str]) -> list[np.ndarray]:

@@ -33,9 +33,8 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import RELATIONS
-from constellation.genealogy.features import ModelFeatures, model_features
+from constellation.genealogy.features import ModelFeatures, clean_loose_keys, model_features
 from constellation.names import (
-    CONTEXT_TAIL_RE,
     FINETUNE_WORDS,
     is_version_token,
     loose_key,
@@ -159,6 +158,15 @@ class _Features:
             found = pd.Series(values, index=ids.index)
         return found
 
+    def clean_loose_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """ModelFeatures.clean_loose_keys of every row: the snapshot's (computed once), then the external parents'."""
+        first = len(self.snapshot)
+        if len(self.rows) == first:
+            return self.snapshot.clean_loose_keys
+        outside = clean_loose_keys(self.rows.key[first:], self.rows.quantized[first:])
+        loose, without_context = self.snapshot.clean_loose_keys
+        return np.concatenate([loose, outside[0]]), np.concatenate([without_context, outside[1]])
+
 
 def _declared_in(ids_lower: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
     """For each model, the number of declared edges naming it as the parent (ids compared case-insensitively)."""
@@ -207,8 +215,11 @@ def _candidates_by_key(
     codes, uniques = pd.factorize(lookup)
     used = lookup != ""
     codes, cand = codes[used], cand[used]
-    pairs = np.unique(np.stack([codes, cand]), axis=1)  # one row per (key, model)
-    codes, cand = pairs[0], pairs[1]
+    # One row per (key, model), in (key, model) order: a 1-D unique of key × rows + model, which sorts
+    # plain integers where np.unique(axis=1) sorts rows as structured values (twice as slow).
+    rows = np.int64(len(f.ids))
+    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))
+    codes, cand = pairs // rows, pairs % rows
     if len(codes) == 0:
         return pd.DataFrame(
             {
@@ -431,13 +442,8 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     if len(children) == 0:
         return pd.DataFrame(columns=["parent", "known", "ambiguous", "lead"])
     # Not the brand key: `SciPhi/SciPhi-Mistral-7B-32k` loosely becomes `7b-mistral`, any Mistral-7B's.
-    clean = np.flatnonzero(~f.quantized & (f.key != ""))
-    loose, without_context = np.full(len(f.ids), "", dtype=object), np.full(len(f.ids), "", dtype=object)
-    loose[clean] = loose_key(pd.Series(f.key[clean])).to_numpy(dtype=object)
-    with_context = clean[
-        pd.Series(f.key[clean], dtype="string").str.contains(CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)
-    ]
-    without_context[with_context] = loose_key(pd.Series(f.key[with_context]), drop_context=True).to_numpy(dtype=object)
+    loose, without_context = f.clean_loose_keys()
+    loose = loose.copy()
     loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
     cands = _candidates_by_key(f, rules, keys=(loose, without_context))
     return _name_matches(f, children, cands, keys=loose).set_index("child")
