@@ -309,17 +309,21 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     """Parents declared by other models with the same key: child, parent_id, votes, share."""
     if declared.empty:
         return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
+    # Siblings of a quantised repo quantise one parent; same-name clean repos are often unrelated namesakes.
+    children = children[f.quantized[children] | f.specific[children]]
     sib = declared.assign(sib=f.rows_of(declared["target"])).dropna(subset=["sib"])
     sib_rows = sib["sib"].to_numpy(dtype=np.int64)
     votes = pd.DataFrame({"lookup": f.key[sib_rows], "parent_id": sib["source"].to_numpy()})
-    votes = votes[votes["lookup"] != ""]
+    # Only the children's keys are counted (each key's count is its own): a calibration fold asks about
+    # a few thousand children, not about every declaration of the snapshot.
+    votes = votes[(votes["lookup"] != "") & votes["lookup"].isin(pd.unique(f.key[children]))]
+    if votes.empty:
+        return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
     counts = votes.groupby(["lookup", "parent_id"], sort=False).size().rename("votes").reset_index()
     totals = counts.groupby("lookup")["votes"].transform("sum")
     counts["share"] = counts["votes"] / totals
     counts = counts.sort_values(["lookup", "votes", "parent_id"], ascending=[True, False, True])
     best = counts.drop_duplicates("lookup")
-    # Siblings of a quantised repo quantise one parent; same-name clean repos are often unrelated namesakes.
-    children = children[f.quantized[children] | f.specific[children]]
     left = pd.DataFrame({"child": children, "lookup": f.key[children]})
     out = left.merge(best, on="lookup", how="inner")
     out = out[out["parent_id"].str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()]
@@ -374,8 +378,13 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     known = rows.notna().to_numpy()
     sources = declared["source"].astype(str).to_numpy()[known]
     found: list[tuple[str, str]] = []
+    # A key can extend a prefix only if it starts with the prefix's first token: the rest are skipped unsplit.
+    first_tokens = {p.partition("-")[0] for p in prefixes}
     for row, source in zip(rows[known].astype(np.int64).tolist(), sources.tolist()):
-        tokens = f.key[row].split("-")
+        key = f.key[row]
+        if key.partition("-")[0] not in first_tokens:
+            continue
+        tokens = key.split("-")
         for cut in range(1, min(len(tokens) - 1, max_tokens) + 1):
             prefix = "-".join(tokens[:cut])
             if prefix in prefixes:
@@ -628,6 +637,8 @@ def _own_exports(f: _Features, children: np.ndarray, declared: pd.DataFrame) -> 
     columns = ["child", "parent", "known"]
     children = children[f.quantized[children] & (f.owner[children] != "")]
     clean = np.flatnonzero(~f.quantized & (f.key != "") & (f.owner != "") & ~_declares_elsewhere(f, declared))
+    # Everything below is per name key: only the children's keys matter (few, in a calibration fold).
+    clean = clean[pd.Series(f.key[clean], dtype=object).isin(pd.unique(f.key[children])).to_numpy(dtype=bool)]
     if len(children) == 0 or len(clean) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, (np.int64, np.int64, bool))})
     own = pd.DataFrame({"owner": f.owner[clean], "lookup": f.key[clean], "parent": clean, "dl": f.downloads[clean]})
