@@ -21,8 +21,10 @@ Masking drops the children's edges from the declared-edge table, which is what
 `constellation.evaluate.lineage.hide_lineage` followed by `declared_lineage` yields (tests check it) without
 copying the snapshot once per fold: inference reads declarations only through that table.
 
-Cost: one `infer_lineage` over the whole snapshot per fold (most of it is computing every model's name
-features, whatever the number of children asked about). So the number of folds shrinks as the snapshot grows:
+Cost: one `infer_lineage` over the whole snapshot per fold. The per-model features (name keys, markers:
+`constellation.genealogy.features`) are computed once and shared by every fold and the build's own inference;
+what remains per fold is the work over every model's keys and every visible declaration (candidates by key,
+owner habits), whatever the number of children asked about. So the number of folds shrinks as the snapshot grows:
 up to 10 while the folds together stay within WORK_ROWS model-rows (a snapshot of 10k models gets 10 folds,
 one of 100k or more a single fold of 10 % of its declared children, at most `sample`). Calibration thus
 costs at most about one more inference pass: measured in docs/benchmarks.md.

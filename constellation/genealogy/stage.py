@@ -1,6 +1,7 @@
 """Genealogy stage of `constellation build`: parameter counts, declared and inferred lineage (issue 4).
 
     snapshot ─► lineage.declared_lineage ─► params.estimate_params(parent = primary declared parent)
+             └► features.model_features (once: name keys and markers of every model, shared by the two below)
              └► calibration.calibrate_lineage (mask a sample of declared children, infer them back:
                    how often each kind of guess is right here)
              └► inference.infer_lineage (models that declare no parent) ─► calibrated confidences,
