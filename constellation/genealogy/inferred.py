@@ -105,6 +105,7 @@ class _Features:
     merge: np.ndarray  # merge marker in name, or (children only) in tags
     well_known: np.ndarray  # in the top decile of downloads of this snapshot
     declared_in: np.ndarray  # how many models of the snapshot declare this model as a parent
+    declared_lookup: tuple[pd.DataFrame, pd.Series] | None = field(default=None, repr=False)
 
     @property
     def ids(self) -> np.ndarray:
@@ -157,6 +158,13 @@ class _Features:
             values[missing] = ids[missing].map(external).to_numpy(dtype=np.float64)
             found = pd.Series(values, index=ids.index)
         return found
+
+    def declared_rows(self, declared: pd.DataFrame) -> pd.Series:
+        """`rows_of(declared["target"])`, looked up once for the declared-edge table that several rules of one
+        inference read (the frame is kept with the answer, so a new table is never mistaken for it)."""
+        if self.declared_lookup is None or self.declared_lookup[0] is not declared:
+            self.declared_lookup = (declared, self.rows_of(declared["target"]))
+        return self.declared_lookup[1]
 
     def clean_loose_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """ModelFeatures.clean_loose_keys of every row: the snapshot's (computed once), then the external parents'."""
@@ -311,7 +319,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
         return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
     # Siblings of a quantised repo quantise one parent; same-name clean repos are often unrelated namesakes.
     children = children[f.quantized[children] | f.specific[children]]
-    sib = declared.assign(sib=f.rows_of(declared["target"])).dropna(subset=["sib"])
+    sib = declared.assign(sib=f.declared_rows(declared)).dropna(subset=["sib"])
     sib_rows = sib["sib"].to_numpy(dtype=np.int64)
     votes = pd.DataFrame({"lookup": f.key[sib_rows], "parent_id": sib["source"].to_numpy()})
     # Only the children's keys are counted (each key's count is its own): a calibration fold asks about
@@ -338,26 +346,18 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
     best = firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)
     best_of = dict(zip(firsts["lookup"].tolist(), best.tolist()))
     rows: list[tuple[int, int, str, str]] = []
+    # Children sharing a key share the answer (re-uploads, one quantiser's formats), unless the first model
+    # met on the way down is the child itself, which the search skips: then the child gets its own search.
+    by_key: dict[str, tuple[int | None, tuple[int, str, str] | None]] = {}
     for child in children.tolist():
-        tokens = f.key[child].split("-")
-        if len(tokens) < 2:
-            continue
-        for cut in range(min(len(tokens) - 1, max_tokens), 0, -1):
-            prefix = "-".join(tokens[:cut])
-            if len(prefix) < 3:
-                break
-            cand = best_of.get(prefix)
-            if cand is None or cand == child:
-                continue
-            if cand < 0:
-                break  # the prefix names several unrelated repos
-            remainder = tokens[cut:]
-            if size_tokens(remainder) or is_version_token(remainder[0]) or remainder[0].isdigit():
-                break  # the remainder names another size or version: a sibling, not a child
-            if cut == 1 and not any(ch.isdigit() for ch in prefix):
-                break  # a bare family word ("llama", "flux") names no particular model
-            rows.append((child, cand, "-".join(remainder), prefix))
-            break
+        key = f.key[child]
+        answer = by_key.get(key)
+        if answer is None:
+            answer = by_key[key] = _longest_prefix(key, best_of, None, max_tokens)
+        if answer[0] == child:
+            answer = _longest_prefix(key, best_of, child, max_tokens)
+        if answer[1] is not None:
+            rows.append((child, *answer[1]))
     out = pd.DataFrame(rows, columns=["child", "parent", "remainder", "prefix"])
     if out.empty:
         return out.assign(known=pd.Series(dtype=bool))
@@ -367,6 +367,34 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
     return out.assign(known=known)[allowed]
 
 
+def _longest_prefix(
+    key: str, best_of: dict[str, int], child: int | None, max_tokens: int
+) -> tuple[int | None, tuple[int, str, str] | None]:
+    """(the first model met, from the longest prefix down, other than `child`; the match: parent, remainder,
+    prefix, or None) for one key; see _prefix_matches."""
+    tokens = key.split("-")
+    if len(tokens) < 2:
+        return None, None
+    first: int | None = None
+    for cut in range(min(len(tokens) - 1, max_tokens), 0, -1):
+        prefix = "-".join(tokens[:cut])
+        if len(prefix) < 3:
+            break
+        cand = best_of.get(prefix)
+        if cand is None or cand == child:
+            continue
+        first = cand if first is None else first
+        if cand < 0:
+            break  # the prefix names several unrelated repos
+        remainder = tokens[cut:]
+        if size_tokens(remainder) or is_version_token(remainder[0]) or remainder[0].isdigit():
+            break  # the remainder names another size or version: a sibling, not a child
+        if cut == 1 and not any(ch.isdigit() for ch in prefix):
+            break  # a bare family word ("llama", "flux") names no particular model
+        return first, (cand, "-".join(remainder), prefix)
+    return first, None
+
+
 def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_tokens: int = 8) -> pd.DataFrame:
     """What the visible models whose key extends each prefix (`llama-3-8b-…` for `llama-3-8b`) declare:
     prefix, parent_id (the most declared parent), votes (declarations of the models under the prefix),
@@ -374,7 +402,7 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     columns = ["prefix", "parent_id", "votes", "share"]
     if declared.empty or not prefixes:
         return pd.DataFrame(columns=columns)
-    rows = f.rows_of(declared["target"])
+    rows = f.declared_rows(declared)
     known = rows.notna().to_numpy()
     sources = declared["source"].astype(str).to_numpy()[known]
     found: list[tuple[str, str]] = []
@@ -460,7 +488,7 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
 
 def _single_declared_parent(f: _Features, declared: pd.DataFrame) -> pd.Series:
     """The declared parent id of each model row that declares exactly one (index: row)."""
-    rows = declared.assign(row=f.rows_of(declared["target"])).dropna(subset=["row"])
+    rows = declared.assign(row=f.declared_rows(declared)).dropna(subset=["row"])
     single = rows.groupby("row")["source"].transform("size") == 1
     rows = rows[single]
     return pd.Series(rows["source"].to_numpy(dtype=object), index=rows["row"].to_numpy(dtype=np.int64))
@@ -516,7 +544,7 @@ def _owner_habits(
         return pd.DataFrame(columns=columns)
     base_of = _single_declared_parent(f, declared)
     owner = f.owner
-    learn = f.rows_of(declared["target"]).dropna().astype(np.int64).unique()
+    learn = f.declared_rows(declared).dropna().astype(np.int64).unique()
     learn = learn[f.quantized[learn]]
     seen = _name_matches(f, learn, cands)
     seen = seen[~seen["ambiguous"].to_numpy(dtype=bool)]
@@ -616,7 +644,7 @@ def _declares_elsewhere(f: _Features, declared: pd.DataFrame) -> np.ndarray:
     out = np.zeros(len(f.ids), dtype=bool)
     if declared.empty:
         return out
-    rows = f.rows_of(declared["target"])
+    rows = f.declared_rows(declared)
     known = rows.notna().to_numpy()
     rows = rows[known].to_numpy(dtype=np.int64)
     sources = declared["source"].astype(str).str.lower().to_numpy()[known]
@@ -802,7 +830,7 @@ def _vote_on_prefixes(
     which `share` agree, the vote's parent is proposed ("voted", indexed by child: parent_id, votes, share,
     prefix); with no vote at all, the plain prefix match stands ("plain"); votes that disagree with each other,
     or too few to outvote the prefix's own model, leave the child without a proposal rather than a guess."""
-    votes = _prefix_votes(f, declared[["source", "target"]], set(prefixed["prefix"].tolist()))
+    votes = _prefix_votes(f, declared, set(prefixed["prefix"].tolist()))
     merged = prefixed.reset_index().merge(votes, on="prefix", how="left").set_index("child")
     n_votes = merged["votes"].fillna(0).to_numpy(dtype=float)
     share = merged["share"].fillna(0).to_numpy(dtype=float)
@@ -938,7 +966,7 @@ def infer_lineage(
         children = np.flatnonzero(needs_parent & (f.key != ""))
         cands = _candidates_by_key(f, rules)
         named = _name_matches(f, children, cands).set_index("child")
-        votes = _sibling_votes(f, children, declared_edges[["source", "target"]]).set_index("child")
+        votes = _sibling_votes(f, children, declared_edges).set_index("child")
         # int64 positions: an empty index is object dtype, and set operations on objects cost 0.2 s at 15k models.
         rest = np.setdiff1d(children, np.union1d(named.index.to_numpy(np.int64), votes.index.to_numpy(np.int64)))
         loosely = _loose_name_matches(f, rest[f.quantized[rest]], rules)
