@@ -108,3 +108,21 @@ def test_features_of_another_table_are_refused(synthetic_snapshot):
     needs = declared.columns["parent"].isna().to_numpy()
     with pytest.raises(ValueError, match="features describe 5 rows but models has 3000"):
         infer_lineage(synthetic_snapshot, needs, declared.edges, features=model_features(small_snapshot()))
+
+
+def test_prefix_search_shared_by_a_key_skips_the_child_itself():
+    """`t/t-t-t-t` is indexed under its brand key `t-t-t` too, a prefix of its own key: its prefix search
+    must skip itself, while `v/t-t-t-t`, with the same key, finds it (children of one key share a search)."""
+    frame = pd.DataFrame(
+        {
+            "id": ["v/t-t-t-t", "t/t-t-t-t"],
+            "author": ["v", "t"],
+            "name": ["t-t-t-t", "t-t-t-t"],
+            "downloads": [500, 1000],
+        }
+    )
+    no_edges = pd.DataFrame({"source": pd.Series(dtype=object), "target": pd.Series(dtype=object)})
+    for models in (frame, frame.iloc[::-1].reset_index(drop=True)):  # whichever child searches first
+        out = infer_lineage(models, np.array([True, True]), no_edges).proposals
+        assert out[["target", "source", "rule"]].values.tolist() == [["v/t-t-t-t", "t/t-t-t-t", "prefix match"]]
+        assert out["evidence"].tolist() == ["name key 't-t-t-t' starts with t/t-t-t-t's name, then 't'"]
