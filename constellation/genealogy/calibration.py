@@ -305,7 +305,6 @@ def calibrate_lineage(
     if features is None and len(rows):  # computed once for all folds
         features = model_features(models)
     scored = _masked_proposals(models, declared_edges, rows, fold_size, rules, features)
-
     table = _table(scored)
     n, right = int(len(scored)), int(scored["correct"].sum())
     calibration = Calibration(
