@@ -20,9 +20,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 from typing import Any, TypeVar
 
 from constellation.errors import AtlasError
@@ -33,6 +35,8 @@ Result = TypeVar("Result")
 
 # The inputs of the running `forked_map`, set before its workers fork so each inherits them.
 _shared: Any = None
+# Pieces submitted ahead per worker: enough that a worker never waits for the next one.
+_IN_FLIGHT = 3
 
 
 def worker_count(requested: int) -> int:
@@ -72,12 +76,18 @@ def forked_map(
     gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_run, function, piece) for piece in pieces]
+            # A few pieces per worker in flight, no more: results wait here only until the caller takes them,
+            # so the memory they hold stays a few pieces' worth whatever the number of pieces.
+            todo = iter(pieces)
+            running = deque(pool.submit(_run, function, piece) for piece in islice(todo, _IN_FLIGHT * workers))
             try:
-                for future in futures:
-                    yield future.result()
+                while running:
+                    result = running.popleft().result()
+                    for piece in islice(todo, 1):
+                        running.append(pool.submit(_run, function, piece))
+                    yield result
             finally:
-                for future in futures:
+                for future in running:
                     future.cancel()
     except BrokenProcessPool as error:
         raise AtlasError(
