@@ -19,6 +19,10 @@ text keys alone 0.83 at 81k distinct names; with four MinHash keys 0.95.
 
 `knn_graph` picks between them by the number of distinct names, and searches each distinct name once
 (re-uploads of one name are "twins" joined to its first copy; see there).
+
+The windowed search, the refinement and the recall check share their rows out among forked worker processes
+(`workers`; workers.py): each piece of work is independent and the pieces' results are merged in the same
+order as with one process, so the graph is identical with any number of workers.
 """
 
 from __future__ import annotations
