@@ -2,6 +2,7 @@
 
     python -m bench.bench_knn                                  # 100k and 300k, window 512, 1 and 2 workers
     python -m bench.bench_knn --sizes 300000 --windows 256,512 --workers 1,2
+    python -m bench.bench_knn --sizes 1000000 --runs 512:2,512:1,256:2     # chosen window:workers pairs
     flock /tmp/constellation-bench.lock python -m bench.bench_knn --sizes 1000000 --locked
 
 For each size: `fakehub.synthetic.generate(n, seed)`, name features with `AtlasConfig()` defaults, one row per
@@ -39,7 +40,7 @@ def _stopwatch(results: dict[str, Any], key: str) -> Iterator[None]:
     results[key] = {"wall_s": round(time.perf_counter() - wall, 1), "cpu_s": round(cpu_seconds() - cpu, 1)}
 
 
-def measure(n: int, seed: int, windows: list[int], workers: list[int], text_keys: bool) -> dict[str, Any]:
+def measure(n: int, seed: int, runs: list[tuple[int, int]], text_keys: bool) -> dict[str, Any]:
     from constellation.atlas import knn
     from constellation.atlas.config import AtlasConfig
     from constellation.atlas.features import name_features
@@ -59,33 +60,30 @@ def measure(n: int, seed: int, windows: list[int], workers: list[int], text_keys
     if text_keys:
         plain = knn.windowed_knn(
             matrix, config.k, keys[: len(keys) - config.knn_minhash_keys], window=config.knn_window,
-            min_similarity=config.min_similarity, progress=False, workers=worker_count(workers[0]),
+            min_similarity=config.min_similarity, progress=False, workers=worker_count(runs[0][1]),
         )  # fmt: skip
         out["text_keys_recall"] = round(knn.knn_recall(matrix, plain, sample, min_similarity=config.min_similarity), 4)
-    for window in windows:
-        for requested in workers:
-            count = worker_count(requested)
-            run: dict[str, Any] = {"window": window, "workers": count, "load_before": os.getloadavg()}
-            options = {"min_similarity": config.min_similarity, "progress": False, "workers": count}
-            with TreeMemory() as memory:
-                with _stopwatch(run, "windowed"):
-                    graph = knn.windowed_knn(matrix, config.k, keys, window=window, **options)
+    for window, requested in runs:
+        count = worker_count(requested)
+        run: dict[str, Any] = {"window": window, "workers": count, "load_before": os.getloadavg()}
+        options = {"min_similarity": config.min_similarity, "progress": False, "workers": count}
+        with TreeMemory() as memory:
+            with _stopwatch(run, "windowed"):
+                graph = knn.windowed_knn(matrix, config.k, keys, window=window, **options)
+            recall = knn.knn_recall(matrix, graph, sample, min_similarity=config.min_similarity, workers=count)
+            run["recall_windowed"] = round(recall, 4)
+            with _stopwatch(run, "passes"):
+                graph = knn.refine_knn(matrix, graph, passes=config.knn_graph_passes, **options)
+            with _stopwatch(run, "recall_check"):
                 recall = knn.knn_recall(matrix, graph, sample, min_similarity=config.min_similarity, workers=count)
-                run["recall_windowed"] = round(recall, 4)
-                with _stopwatch(run, "passes"):
-                    graph = knn.refine_knn(matrix, graph, passes=config.knn_graph_passes, **options)
-                with _stopwatch(run, "recall_check"):
-                    recall = knn.knn_recall(matrix, graph, sample, min_similarity=config.min_similarity, workers=count)
-            run["recall"] = round(recall, 4)
-            run["knn_wall_s"] = round(
-                run["windowed"]["wall_s"] + run["passes"]["wall_s"] + run["recall_check"]["wall_s"], 1
-            )
-            run["knn_cpu_s"] = round(
-                run["windowed"]["cpu_s"] + run["passes"]["cpu_s"] + run["recall_check"]["cpu_s"], 1
-            )
-            run.update(memory.as_dict(), load_after=os.getloadavg())
-            out["runs"].append(run)
-            print(f"{n}: {run}", file=sys.stderr, flush=True)
+        run["recall"] = round(recall, 4)
+        run["knn_wall_s"] = round(
+            run["windowed"]["wall_s"] + run["passes"]["wall_s"] + run["recall_check"]["wall_s"], 1
+        )
+        run["knn_cpu_s"] = round(run["windowed"]["cpu_s"] + run["passes"]["cpu_s"] + run["recall_check"]["cpu_s"], 1)
+        run.update(memory.as_dict(), load_after=os.getloadavg())
+        out["runs"].append(run)
+        print(f"{n}: {run}", file=sys.stderr, flush=True)
     out["peak_rss_mb"] = round(peak_rss_mb())
     return out
 
@@ -100,6 +98,12 @@ def main(argv: list[str]) -> dict[str, Any]:
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic Hubs")
     p.add_argument("--windows", default="512", help="comma-separated knn_window values")
     p.add_argument("--workers", default="1,2", help="comma-separated knn_workers values (0 = one per core)")
+    p.add_argument(
+        "--runs",
+        default=None,
+        help="WINDOW:WORKERS pairs, comma-separated (e.g. 512:2,512:1,256:2), instead of "
+        "every window with every worker count",
+    )
     p.add_argument("--text-keys", action="store_true", help="also the recall of the text sort keys alone")
     p.add_argument("--locked", action="store_true", help=f"the caller already holds {BIG_RUN_LOCK}")
     args = p.parse_args(argv)
@@ -108,8 +112,12 @@ def main(argv: list[str]) -> dict[str, Any]:
         command = ["flock", BIG_RUN_LOCK, sys.executable, "-m", "bench.bench_knn", *argv, "--locked"]
         sys.exit(subprocess.run(command, check=False).returncode)
     results: dict[str, Any] = {"benchmark": "knn recall", "generator": GENERATOR_VERSION, "runs": {}}
+    if args.runs:
+        runs = [(int(window), int(workers)) for window, workers in (pair.split(":") for pair in args.runs.split(","))]
+    else:
+        runs = [(window, workers) for window in _numbers(args.windows) for workers in _numbers(args.workers)]
     for n in sizes:
-        results["runs"][str(n)] = measure(n, args.seed, _numbers(args.windows), _numbers(args.workers), args.text_keys)
+        results["runs"][str(n)] = measure(n, args.seed, runs, args.text_keys)
     write_results(args.out, results)
     return results
 
