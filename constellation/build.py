@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from constellation import __version__
+from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import ATLAS_FILES, DataLayout
@@ -132,7 +133,12 @@ def code_digest(root: Path = PACKAGE_ROOT) -> str:
 
 
 def config_digest(config: BuildConfig) -> str:
-    return hashlib.sha256(json.dumps(config.as_dict(), sort_keys=True, default=str).encode()).hexdigest()
+    """sha256 of the settings that shape the atlas: the run-only ones (RUN_ONLY_SETTINGS, e.g. the kNN's
+    worker count) are left out, so changing them does not rebuild an identical atlas."""
+    settings = config.as_dict()
+    for name in RUN_ONLY_SETTINGS:
+        settings["atlas"].pop(name, None)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def fingerprint(

@@ -25,6 +25,12 @@ AUTO_RESOLUTION_WITH_FAMILIES = 1.75
 # these, recall no longer moves (0.95 → 0.98 from the first pass) and the time only grows.
 MAX_MINHASH_KEYS = 16
 MAX_GRAPH_PASSES = 4
+# The kNN's worker processes each hold their own results and scratch arrays; far more than the cores only
+# adds those up.
+MAX_KNN_WORKERS = 64
+# Settings that say how the build runs, not what it computes (the graph is the same with any number of kNN
+# workers): they are recorded in build.json but left out of the build fingerprint.
+RUN_ONLY_SETTINGS = ("knn_workers",)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,9 @@ class AtlasConfig:
     knn_minhash_keys: int = 4
     knn_graph_passes: int = 1
     knn_recall_sample: int = 2000  # names whose windowed neighbours are checked against exact search; 0 = off
+    # Forked processes the windowed search, its passes and the recall check share their rows out among
+    # (knn.py, workers.py); 0 = one per core. The graph is identical with any number.
+    knn_workers: int = 0
     # Communities (constellation/atlas/communities.py)
     community_algorithm: CommunityAlgorithm = "auto"  # igraph's Louvain at every size; "louvain" is the paper's
     resolution: float | Literal["auto"] = "auto"  # see AUTO_RESOLUTION_WITH_FAMILIES
@@ -110,6 +119,11 @@ class AtlasConfig:
         recall_sample = self.knn_recall_sample
         if isinstance(recall_sample, bool) or not isinstance(recall_sample, int) or recall_sample < 0:
             problems.append(f"knn_recall_sample={recall_sample!r}: needs 0 (off) or a number of names, e.g. 2000")
+        workers = self.knn_workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or not 0 <= workers <= MAX_KNN_WORKERS:
+            problems.append(
+                f"knn_workers={workers!r}: needs 0 (one per core) or a number of processes up to {MAX_KNN_WORKERS}"
+            )
         if self.community_algorithm not in COMMUNITY_ALGORITHMS:
             choices = ", ".join(COMMUNITY_ALGORITHMS)
             problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")

@@ -56,6 +56,7 @@ from constellation.atlas.reuse import (
     settings_of,
 )
 from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
+from constellation.atlas.workers import worker_count
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
 
@@ -192,7 +193,8 @@ def _knn_recall_report(searched: sp.csr_matrix, graph: KnnGraph, config: AtlasCo
     started = time.perf_counter()
     rows = searched.shape[0]
     sample = np.random.default_rng(config.seed).choice(rows, size=min(rows, config.knn_recall_sample), replace=False)
-    recall = knn_recall(searched, graph, sample, min_similarity=config.min_similarity)
+    workers = worker_count(config.knn_workers)
+    recall = knn_recall(searched, graph, sample, min_similarity=config.min_similarity, workers=workers)
     return {
         "recall_on_sample": round(recall, 4),
         "recall_sample_size": int(len(sample)),
@@ -246,6 +248,7 @@ def name_neighbors(features: NameFeatures, config: AtlasConfig) -> KnnGraph:
         minhashes=config.knn_minhash_keys,
         graph_passes=config.knn_graph_passes,
         seed=config.seed,
+        workers=worker_count(config.knn_workers),
     )
 
 
@@ -362,6 +365,7 @@ def map_atlas(
             "window": config.knn_window if knn.method == "windowed" else None,
             "minhash_keys": config.knn_minhash_keys if knn.method == "windowed" else None,
             "graph_passes": config.knn_graph_passes if knn.method == "windowed" else None,
+            "workers": worker_count(config.knn_workers) if knn.method == "windowed" else None,
         },
         "communities": {
             "algorithm": partition.algorithm,

@@ -292,6 +292,9 @@ def test_bad_models_get_clear_errors(frame, message):
         (AtlasConfig(knn_graph_passes=True), "knn_graph_passes=True"),  # type: ignore[arg-type]
         (AtlasConfig(knn_recall_sample=-1), "knn_recall_sample=-1"),
         (AtlasConfig(knn_recall_sample=0.5), "knn_recall_sample=0.5"),  # type: ignore[arg-type]
+        (AtlasConfig(knn_workers=-1), r"knn_workers=-1: needs 0 \(one per core\) or a number of processes up to 64"),
+        (AtlasConfig(knn_workers=65), "knn_workers=65"),
+        (AtlasConfig(knn_workers=1.5), "knn_workers=1.5"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_config_gets_a_clear_error(config, message):
