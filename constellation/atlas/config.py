@@ -48,7 +48,9 @@ class AtlasConfig:
     k: int = 10
     min_similarity: float = 0.2  # weaker neighbours are chance overlaps of n-grams, not relatives
     exact_knn_max: int = 50_000  # exact all-pairs kNN up to this many models, windowed above
-    knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
+    # windowed kNN: rows each name is compared with, per sort key. 256 rather than 512: recall@10 0.972 vs 0.982
+    # at 300k Hub-like models for 20 % less kNN CPU, which the 3M build's 15-minute budget needs (benchmarks.md).
+    knn_window: int = 256
     # Windowed kNN's MinHash sort keys (names sharing many n-grams sort together) and neighbour-of-neighbour
     # passes after it: recall@10 0.83 → 0.95 → 0.98 at 81k distinct Hub-like names (docs/benchmarks.md).
     knn_minhash_keys: int = 4

@@ -182,7 +182,7 @@ def hub_like():
 
 
 def test_minhash_keys_and_a_graph_pass_reach_the_recall_the_text_keys_miss(hub_like):
-    # A window of 32 among 3,530 names is the ratio of the default 512 among about 56k: the text keys alone
+    # A window of 32 among 3,530 names is the ratio of a window of 512 among about 56k: the text keys alone
     # found 0.72 of the exact neighbours here (0.83 at 81k names); MinHash keys and one pass found 0.98
     # (0.98 at 81k). The floors leave room for other seeds of the generator, not for a broken search.
     matrix, words, texts, terms = hub_like

@@ -112,7 +112,7 @@ def test_windowed_knn_and_igraph_above_their_bounds():
     result = map_atlas(hub_models(), NO_LINEAGE, config)
     knn = result.report["knn"]
     assert knn["method"] == "windowed" and 0 < knn["recall_on_sample"] <= 1 and knn["recall_sample_size"] == 20
-    assert (knn["minhash_keys"], knn["graph_passes"], knn["window"]) == (4, 1, 512)
+    assert (knn["minhash_keys"], knn["graph_passes"], knn["window"]) == (4, 1, 256)
     assert "knn_recall" in result.report["timings_s"]
     assert result.report["communities"]["algorithm"] == "multilevel"
     assert result.report["hierarchy"]["atlas_tree_over"] == "communities"
