@@ -27,6 +27,7 @@ from constellation.app.memory import release_arrow_memory
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
 from constellation.site_lookup import ModelLookup, read_lookup
 from constellation.site_summary import SiteSummary, read_summary, summarize
+from constellation.site_views import SiteViews, read_views
 from constellation.store import complete_build_info, latest_atlas_id
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,12 @@ class Atlas:
         """The build's one-model lookups (site_lookup: ids, search keys, similar names, a model's row, its
         children and lineage edges), memory-mapped; None for an atlas built before them."""
         return self._once("lookup", lambda: read_lookup(self.folder / ATLAS_FILES.site))
+
+    @property
+    def views(self) -> SiteViews | None:
+        """The build's precomputed views of the unfiltered atlas (site_views: the scatter's points, the
+        dendrogram's trees, the communities' top members); None for an atlas built before them."""
+        return self._once("views", lambda: read_views(self.folder / ATLAS_FILES.site))
 
     @property
     def synthetic(self) -> bool:
