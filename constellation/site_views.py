@@ -215,12 +215,18 @@ def largest_communities(models: pd.DataFrame, n: int = COMMUNITIES_N) -> list[in
 # --------------------------------------------------------------------------------------------------
 
 
-def write_views(folder: Path, models: pd.DataFrame, communities: pd.DataFrame, hierarchy: dict[str, Any]) -> None:
+def write_views(
+    folder: Path,
+    models: pd.DataFrame,
+    communities: pd.DataFrame,
+    hierarchy: dict[str, Any],
+    scatter_cap: int = MAX_SCATTER_POINTS,
+) -> None:
     """Write the views of `models`, `communities` (the atlas's tables as the build holds them) and `hierarchy`
-    (its saved tables) into `folder` (atlas/<id>/site/)."""
+    (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most."""
     folder.mkdir(parents=True, exist_ok=True)
     if "community" in models and models["community"].notna().any():
-        _write_scatter(folder / SCATTER_FILE, models)
+        _write_scatter(folder / SCATTER_FILE, models, scatter_cap)
         largest = largest_communities(models)
         tree = atlas_community_tree(hierarchy) or centroid_tree(models, _labels(models, communities))
         if tree is not None:
@@ -252,7 +258,7 @@ def _labels(models: pd.DataFrame, communities: pd.DataFrame) -> dict[Any, str]:
     return {k: str(v) for k, v in pairs.dropna().itertuples(index=False)}
 
 
-def _write_scatter(path: Path, models: pd.DataFrame) -> None:
+def _write_scatter(path: Path, models: pd.DataFrame, cap: int) -> None:
     # The site's rows are sorted by id, and its sample draws in that order: sorted here too, the sample is
     # the one the site would draw from the whole atlas.
     order = pc.sort_indices(pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())).to_numpy()
@@ -264,7 +270,7 @@ def _write_scatter(path: Path, models: pd.DataFrame) -> None:
     for kind, (x, y) in SCATTER_AXES.items():
         if x not in frame or y not in frame:
             continue
-        sample = scatter_sample(frame, kind, groups)
+        sample = scatter_sample(frame, kind, groups, cap)
         shown[kind], counts[kind] = sample.points.index.to_numpy(), sample.plottable
     rows = np.unique(np.concatenate([*shown.values(), np.empty(0, np.int64)])) if shown else np.empty(0, np.int64)
     points = frame.take(rows).assign(row=rows.astype(np.int64))
@@ -272,7 +278,7 @@ def _write_scatter(path: Path, models: pd.DataFrame) -> None:
         # Draw order: the sample's own (the most-downloaded first), so a redraw matches the site's exactly.
         points[_order_column(kind)] = pd.Series(np.arange(len(picked)), index=picked).reindex(rows).to_numpy()
     table = pa.Table.from_pandas(points, preserve_index=False)
-    meta = {"total": len(models), "plottable": counts, "cap": MAX_SCATTER_POINTS}
+    meta = {"total": len(models), "plottable": counts, "cap": cap}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"constellation": json.dumps(meta)})
     pq.write_table(table, path)
 

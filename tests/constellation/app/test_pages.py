@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from constellation.app.data import load_atlas
 from constellation.app.escape import md
 from constellation.app.pages import PAGES as APP_PAGES
-from constellation.contract import DataLayout
+from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.site_views import VERSION_FILE
 from tests.constellation.app.conftest import APP
 from tests.constellation.app.snapshot_rows import HOSTILE_ID
 
@@ -302,3 +304,45 @@ def test_the_whole_atlas_word_cloud_is_the_one_counted_from_the_models(app: AppT
                for c in app.caption)  # fmt: skip
     app.number_input(key="f_min_dl").set_value(10**12).run()  # a filter keeping nothing
     assert any("No model passes the filters" in i.value for i in app.info)
+
+
+def _drawn(root, monkeypatch, page: str, mode: str | None = None) -> dict[str, object]:
+    """What `page` shows of the atlas in `root`: its captions, markdown and tables (the figures' text)."""
+    from constellation.app import ui
+
+    monkeypatch.setenv("CONSTELLATION_DATA", str(root))
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setattr(ui, "warm_up", lambda atlas: None)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page(page).run()
+    if mode is not None:
+        at.radio(key="graph_mode").set_value(mode).run()
+    _ok(at)
+    atlas = ui._atlas(str(root), DataLayout(root).latest_atlas_id())
+    return {
+        "captions": [c.value for c in at.caption if not c.value.startswith("Tree: ")],
+        "markdown": [m.value for m in at.markdown],
+        "tables": [d.value.astype(str).to_numpy().tolist() for d in at.dataframe],
+        "iframes": len(at.get("iframe")),
+        "read": sorted(atlas.table.loaded()),
+    }
+
+
+@pytest.mark.parametrize(
+    "page, mode", [("pages/scatter.py", None), ("pages/dendrogram.py", None), ("pages/graph.py", "A community")]
+)
+def test_a_page_draws_the_same_from_the_build_views_as_from_the_whole_atlas(
+    atlas_root, tmp_path, monkeypatch, page, mode
+):
+    copy = tmp_path / "data"
+    shutil.copytree(atlas_root, copy)
+    (load_atlas(DataLayout(copy)).folder / ATLAS_FILES.site / VERSION_FILE).unlink()  # built before the views
+    with_views = _drawn(atlas_root, monkeypatch, page, mode)
+    without = _drawn(copy, monkeypatch, page, mode)
+    assert with_views["read"] == []  # no column of every model
+    assert without["read"] != []
+    for part in ("captions", "markdown", "tables", "iframes"):
+        assert with_views[part] == without[part], part
