@@ -260,20 +260,22 @@ def _labels(models: pd.DataFrame, communities: pd.DataFrame) -> dict[Any, str]:
 
 def _write_scatter(path: Path, models: pd.DataFrame, cap: int) -> None:
     # The site's rows are sorted by id, and its sample draws in that order: sorted here too, the sample is
-    # the one the site would draw from the whole atlas.
+    # the one the site would draw from the whole atlas. Only the numbers the sample looks at are sorted
+    # (a copy of the string columns at 3M models would cost the build hundreds of MB).
     order = pc.sort_indices(pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())).to_numpy()
-    columns = [c for c in SCATTER_COLUMNS if c in models]
-    frame = models[columns].take(order).reset_index(drop=True)
-    groups = frame["community"]
+    sampled = [*(c for pair in SCATTER_AXES.values() for c in pair), "downloads", "community"]
+    numbers = models[[c for c in dict.fromkeys(sampled) if c in models]].take(order).reset_index(drop=True)
     shown: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     for kind, (x, y) in SCATTER_AXES.items():
-        if x not in frame or y not in frame:
+        if x not in numbers or y not in numbers:
             continue
-        sample = scatter_sample(frame, kind, groups, cap)
+        sample = scatter_sample(numbers, kind, numbers["community"], cap)
         shown[kind], counts[kind] = sample.points.index.to_numpy(), sample.plottable
-    rows = np.unique(np.concatenate([*shown.values(), np.empty(0, np.int64)])) if shown else np.empty(0, np.int64)
-    points = frame.take(rows).assign(row=rows.astype(np.int64))
+    del numbers
+    rows = np.unique(np.concatenate([*shown.values(), np.empty(0, np.int64)])).astype(np.int64)
+    columns = [c for c in SCATTER_COLUMNS if c in models]
+    points = models[columns].take(order[rows]).reset_index(drop=True).assign(row=rows)
     for kind, picked in shown.items():
         # Draw order: the sample's own (the most-downloaded first), so a redraw matches the site's exactly.
         points[_order_column(kind)] = pd.Series(np.arange(len(picked)), index=picked).reindex(rows).to_numpy()
