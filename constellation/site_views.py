@@ -30,9 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from scipy.cluster.hierarchy import linkage as scipy_linkage
 
-from constellation.atlas import hierarchy as saved
 from constellation.errors import HierarchyError
 from constellation.site_lookup import KeyedParquet, files_stamp, write_sorted
 
@@ -130,6 +128,8 @@ def atlas_community_tree(hierarchy: dict[str, Any]) -> TreeView | None:
     atlas's tree is over models: the site then draws community centroids of the layout)."""
     if "atlas_linkage" not in hierarchy or "atlas_leaves" not in hierarchy:
         return None
+    from constellation.atlas import hierarchy as saved  # on use: the site's cold start imports this module
+
     try:
         z, labels = saved.atlas_tree(hierarchy)
     except (HierarchyError, KeyError) as exc:
@@ -146,6 +146,8 @@ def centroid_tree(models: pd.DataFrame, labels: dict[Any, str], largest: int = M
     over models, or with filters set); None with fewer than two communities or no layout."""
     if not {"community", "x", "y"} <= set(models.columns) or not models["community"].notna().any():
         return None
+    from scipy.cluster.hierarchy import linkage as scipy_linkage  # on use: the site's cold start imports this module
+
     # The site holds the layout as float32 (app.data): the same numbers here give the same tree.
     frame = models[["community", "x", "y"]].astype({"x": "float32", "y": "float32"}).dropna()
     grouped = frame.groupby("community", observed=True).agg(x=("x", "mean"), y=("y", "mean"), size=("x", "size"))
