@@ -54,7 +54,8 @@ else:
         ui.unavailable("Communities")
         st.stop()
     # With no filter set, the build's top members of each large community (site/community_top.parquet).
-    views = ui.unfiltered_views(atlas) if atlas.lookup is not None and atlas.lookup.lineage_from is not None else None
+    found = atlas.lookup
+    views = ui.unfiltered_views(atlas) if found is not None else None
     models = None if views is not None else ui.filtered_models(atlas, columns=ui.GRAPH_COLUMNS)
     counts = ui.group_sizes(atlas, models, "community")
     if counts.empty:
@@ -66,8 +67,8 @@ else:
         format_func=lambda c: f"{c}: {labels.get(c, '')} ({counts[c]:,} models)",
     )  # fmt: skip
     top = views.community_members(community) if views is not None else None
-    if top is not None and atlas.lookup is not None:
-        spec = graph_of_community(atlas.lookup, top, int(counts[community]), cap)
+    if top is not None and found is not None:
+        spec = graph_of_community(found, top, int(counts[community]), cap)
     else:
         members = models if models is not None else ui.filtered_models(atlas, columns=ui.GRAPH_COLUMNS)
         members = members[(members["community"] == community).to_numpy(dtype=bool)]
