@@ -5,7 +5,8 @@
 Reads the atlas that DIR's atlas/LATEST names (its models, communities and hierarchy/, as the build holds
 them in memory), then times `write_views` into its site/ folder, which it rewrites: the same files a build of
 this code writes. The read is not timed (a build has the tables in memory already); the peak memory
-reported is the process's, the read included. Reports the files' sizes.
+reported is the process's, the read included. Reports the files' sizes. Also writes the lookups'
+site/row_order.npy when it is missing (an atlas built before it), as `site_lookup.write_lookup` writes it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bench.common import parser, process_peak_mb, write_results
 from constellation.app.data import read_hierarchy
 from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.site_lookup import ROW_ORDER_FILE
 from constellation.site_views import (
     COMMUNITY_TOP_FILE,
     DENDROGRAM_FILE,
@@ -45,6 +50,9 @@ def measure(root: Path) -> dict[str, Any]:
     hierarchy = read_hierarchy(folder / ATLAS_FILES.hierarchy)
     read_s = round(time.perf_counter() - t0, 1)
     site = folder / ATLAS_FILES.site
+    if not (site / ROW_ORDER_FILE).is_file():
+        ids = pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())
+        np.save(site / ROW_ORDER_FILE, pc.sort_indices(ids).to_numpy().astype(np.int64), allow_pickle=False)
     t0 = time.perf_counter()
     write_views(site, models, communities, hierarchy)
     write_s = round(time.perf_counter() - t0, 2)

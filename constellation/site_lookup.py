@@ -46,6 +46,7 @@ CHILDREN_FILE = "children.parquet"
 LINEAGE_FILE = "lineage.parquet"
 LINEAGE_FROM_FILE = "lineage_from.parquet"  # the same edges by source: a model's children edges, one keyed read
 SIMILAR = ("similar_offsets.npy", "similar_targets.npy", "similar_weights.npy")
+ROW_ORDER_FILE = "row_order.npy"  # the row of atlas models.parquet at each sorted position: the site's row order
 VERSION_FILE = "lookup.version"
 LINEAGE_KINDS = ("declared", "inferred")
 # models.parquet of the lookup leaves out what the model page never shows: list columns (tags, base models:
@@ -102,6 +103,7 @@ def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> Non
     sorted_ids = pc.take(ids, order)
     search = search_arrays(sorted_ids)
     _write_ipc(folder / IDS_FILE, pa.table({"id": sorted_ids, "lower": search.lower}))
+    np.save(folder / ROW_ORDER_FILE, order.to_numpy().astype(np.int64), allow_pickle=False)
     _write_ipc(folder / SEARCH_FILE, pa.table({"key": search.keys, "target": search.targets}))
     _write_similar(folder, sorted_ids, edges)
     page = [c for c in models.columns if c not in _NOT_ON_PAGE]
@@ -263,7 +265,8 @@ class ModelLookup:
     models: KeyedParquet
     children: KeyedParquet | None
     lineage: KeyedParquet
-    lineage_from: KeyedParquet | None = None  # absent in lookups written before it: lineage_of then says None
+    lineage_from: KeyedParquet | None = None  # absent in lookups written before it: lineage_touching says None
+    row_order: np.ndarray | None = None  # models.parquet's row at each sorted position; absent before it
 
     @property
     def size(self) -> int:
@@ -353,7 +356,7 @@ def read_lookup(site: Path) -> ModelLookup | None:
         search = _read_ipc(site / SEARCH_FILE)
         similar = [np.load(site / name, mmap_mode="r", allow_pickle=False) for name in SIMILAR]
         children = site / CHILDREN_FILE
-        lineage_from = site / LINEAGE_FROM_FILE
+        lineage_from, row_order = site / LINEAGE_FROM_FILE, site / ROW_ORDER_FILE
         return ModelLookup(
             ids=_array(ids.column("id")),
             lower=_array(ids.column("lower")),
@@ -366,6 +369,7 @@ def read_lookup(site: Path) -> ModelLookup | None:
             children=KeyedParquet(children, "parent") if children.is_file() else None,
             lineage=KeyedParquet(site / LINEAGE_FILE, "target"),
             lineage_from=KeyedParquet(lineage_from, "source") if lineage_from.is_file() else None,
+            row_order=np.load(row_order, mmap_mode="r", allow_pickle=False) if row_order.is_file() else None,
         )
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # a damaged folder costs speed, not the site
         log.warning("ignored the lookups in %s: %s", site, exc)

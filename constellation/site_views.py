@@ -196,14 +196,20 @@ def member_trees(hierarchy: dict[str, Any], communities: list[int]) -> pd.DataFr
     return pd.DataFrame(rows, columns=["community", "labels", "linkage"]) if rows else out
 
 
-def community_top(models: pd.DataFrame, communities: list[int], n: int = TOP_MEMBERS) -> pd.DataFrame:
-    """The `n` most-downloaded members of each of `communities` (ties by id), NODE_COLUMNS."""
+def community_top(
+    models: pd.DataFrame, communities: list[int], id_rank: np.ndarray, n: int = TOP_MEMBERS
+) -> pd.DataFrame:
+    """The `n` most-downloaded members of each of `communities`, NODE_COLUMNS; ties in id order, given as
+    `id_rank` (each model's place among the ids sorted: a sort of numbers, not of millions of strings)."""
     columns = [c for c in NODE_COLUMNS if c in models]
-    frame = models.loc[models["community"].isin(communities).to_numpy(dtype=bool), columns]
-    downloads = pd.to_numeric(frame["downloads"], errors="coerce").fillna(-1) if "downloads" in frame else 0
-    frame = frame.assign(_dl=downloads, id=frame["id"].astype(str))
-    frame = frame.sort_values(["community", "_dl", "id"], ascending=[True, False, True], kind="stable")
-    return frame.groupby("community", sort=False).head(n).drop(columns="_dl").reset_index(drop=True)
+    inside = models["community"].isin(communities).to_numpy(dtype=bool)
+    downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(-1).to_numpy(dtype="float64")
+    community = models["community"].to_numpy(dtype="float64", na_value=np.nan)
+    rows = np.flatnonzero(inside)
+    rows = rows[np.lexsort((id_rank[rows], -downloads[rows], community[rows]))]
+    frame = models[columns].take(rows).reset_index(drop=True)
+    frame = frame.groupby("community", sort=False).head(n).reset_index(drop=True)
+    return frame.assign(id=frame["id"].astype(str), community=frame["community"].astype("int64"))
 
 
 def largest_communities(models: pd.DataFrame, n: int = COMMUNITIES_N) -> list[int]:
@@ -228,7 +234,11 @@ def write_views(
     (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most."""
     folder.mkdir(parents=True, exist_ok=True)
     if "community" in models and models["community"].notna().any():
-        _write_scatter(folder / SCATTER_FILE, models, scatter_cap)
+        # The site's rows are sorted by id: its samples draw, and its ties break, in that order.
+        order = pc.sort_indices(pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())).to_numpy()
+        id_rank = np.empty(len(order), dtype=np.int64)
+        id_rank[order] = np.arange(len(order))
+        _write_scatter(folder / SCATTER_FILE, models, order, scatter_cap)
         largest = largest_communities(models)
         tree = atlas_community_tree(hierarchy) or centroid_tree(models, _labels(models, communities))
         if tree is not None:
@@ -243,7 +253,7 @@ def write_views(
         if len(trees):
             table = pa.Table.from_pandas(trees, preserve_index=False)
             write_sorted(folder / MEMBER_TREES_FILE, table, np.argsort(trees["community"].to_numpy()), TREES_PER_GROUP)
-        top = community_top(models, largest)
+        top = community_top(models, largest, id_rank)
         table = pa.Table.from_pandas(top, preserve_index=False)
         write_sorted(folder / COMMUNITY_TOP_FILE, table, np.arange(len(top)))  # already by community
     (folder / VERSION_FILE).write_text(f"{VERSION}\n{files_stamp(folder.parent)}\n", encoding="utf-8")
@@ -260,11 +270,10 @@ def _labels(models: pd.DataFrame, communities: pd.DataFrame) -> dict[Any, str]:
     return {k: str(v) for k, v in pairs.dropna().itertuples(index=False)}
 
 
-def _write_scatter(path: Path, models: pd.DataFrame, cap: int) -> None:
-    # The site's rows are sorted by id, and its sample draws in that order: sorted here too, the sample is
-    # the one the site would draw from the whole atlas. Only the numbers the sample looks at are sorted
+def _write_scatter(path: Path, models: pd.DataFrame, order: np.ndarray, cap: int) -> None:
+    # `order` sorts the models by id, the site's row order, in which its sample draws: sorted so, the sample
+    # is the one the site would draw from the whole atlas. Only the numbers the sample looks at are sorted
     # (a copy of the string columns at 3M models would cost the build hundreds of MB).
-    order = pc.sort_indices(pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())).to_numpy()
     sampled = [*(c for pair in SCATTER_AXES.values() for c in pair), "downloads", "community"]
     numbers = models[[c for c in dict.fromkeys(sampled) if c in models]].take(order).reset_index(drop=True)
     shown: dict[str, np.ndarray] = {}
