@@ -35,6 +35,7 @@ from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
+from constellation.site_views import write_views
 from constellation.store import (
     AtlasTables,
     nightly_snapshot_id,
@@ -296,6 +297,9 @@ def build(
     write_summary(layout.atlas(snapshot_id), mapped.models)  # the site's landing numbers, before LATEST moves
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
     timed("site lookups", write_lookup, site, mapped.models, edges)
+    timed(
+        "site views", write_views, site, mapped.models, mapped.communities, mapped.hierarchy
+    )  # the scatter's, dendrogram's, graph's
     point_latest()
     seconds = time.perf_counter() - started
     log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))
