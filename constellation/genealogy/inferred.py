@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import RELATIONS
-from constellation.genealogy.features import ModelFeatures, clean_loose_keys, model_features
+from constellation.genealogy.features import ModelFeatures, clean_loose_keys, key_table, model_features
 from constellation.names import (
     FINETUNE_WORDS,
     is_version_token,
@@ -216,18 +216,11 @@ def _candidates_by_key(
 
     Keys are factorised to integers first, so the ranking is a numpy sort rather than a string sort.
     """
-    keys = keys if keys is not None else (f.key, f.owner_key, f.brand_key)
-    clean = np.flatnonzero(~f.quantized & (f.key != ""))
-    lookup = np.concatenate([k[clean] for k in keys])
-    cand = np.tile(clean, len(keys))
-    codes, uniques = pd.factorize(lookup)
-    used = lookup != ""
-    codes, cand = codes[used], cand[used]
-    # One row per (key, model), in (key, model) order: a 1-D unique of key × rows + model, which sorts
-    # plain integers where np.unique(axis=1) sorts rows as structured values (twice as slow).
-    rows = np.int64(len(f.ids))
-    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))
-    codes, cand = pairs // rows, pairs % rows
+    if keys is None:
+        uniques, codes, cand = _ranked_pairs(f)
+    else:
+        table = key_table(keys, f.key, f.quantized, f.downloads)
+        uniques, codes, cand = table.uniques, table.codes, table.cand
     if len(codes) == 0:
         return pd.DataFrame(
             {
@@ -241,8 +234,6 @@ def _candidates_by_key(
             }
         )
     dl = f.downloads[cand]
-    order = np.lexsort((cand, -dl, codes))
-    codes, cand, dl = codes[order], cand[order], dl[order]
     starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
     sizes = np.diff(np.r_[starts, len(codes)])
     group = np.repeat(np.arange(len(starts)), sizes)
@@ -277,6 +268,39 @@ def _candidates_by_key(
             "dominant": dominant[keep],
         }
     )
+
+
+def _ranked_pairs(f: _Features) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """(uniques, codes, cand) of `key_table` over f's name, owner and brand keys, from the snapshot's own table
+    (built once, see `ModelFeatures.key_table`) plus the external parents' pairs.
+
+    An external parent has no downloads and a row after every snapshot row, so in each key's ranking (downloads
+    most first, then row) it comes after the snapshot's rows: a stable sort by key code of the snapshot's
+    ranked pairs followed by the external ones (ranked by key, then row) is the ranking over all rows. A
+    snapshot whose downloads could rank below an external's (negative counts) takes the general path."""
+    first = len(f.snapshot)
+    table = f.snapshot.key_table
+    outside = np.arange(first, len(f.ids))
+    outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
+    if len(outside) == 0:
+        return table.uniques, table.codes, table.cand
+    if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
+        general = key_table((f.key, f.owner_key, f.brand_key), f.key, f.quantized, f.downloads)
+        return general.uniques, general.codes, general.cand
+    lookup = np.concatenate([k[outside] for k in (f.key, f.owner_key, f.brand_key)])
+    cand = np.tile(outside, 3)
+    used = lookup != ""
+    lookup, cand = lookup[used], cand[used]
+    codes = table.uniques.get_indexer(lookup)
+    new = codes < 0
+    new_codes, new_uniques = pd.factorize(lookup[new])
+    codes[new] = len(table.uniques) + new_codes
+    rows = np.int64(len(f.ids))
+    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
+    uniques = table.uniques.append(pd.Index(new_uniques, dtype=object)) if new.any() else table.uniques
+    all_codes = np.concatenate([table.codes, pairs // rows])
+    order = np.argsort(all_codes, kind="stable")
+    return uniques, all_codes[order], np.concatenate([table.cand, pairs % rows])[order]
 
 
 def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
