@@ -108,9 +108,7 @@ class KeyTable:
     cand: np.ndarray  # int64 row of each pair
 
 
-def key_table(
-    keys: tuple[np.ndarray, ...], key: np.ndarray, quantized: np.ndarray, downloads: np.ndarray
-) -> KeyTable:
+def key_table(keys: tuple[np.ndarray, ...], key: np.ndarray, quantized: np.ndarray, downloads: np.ndarray) -> KeyTable:
     """The KeyTable of the clean rows (by `key` and `quantized`) under each of `keys`."""
     clean = np.flatnonzero(~quantized & (key != ""))
     lookup = np.concatenate([k[clean] for k in keys])
