@@ -365,10 +365,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
 def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max_tokens: int = 8) -> pd.DataFrame:
     """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder,
     prefix."""
-    firsts = cands.drop_duplicates("lookup")
-    # Lists, not the columns: iterating an Arrow-backed string column boxes one value at a time (1.5 s at 300k).
-    best = firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)
-    best_of = dict(zip(firsts["lookup"].tolist(), best.tolist()))
+    best_of = _prefix_table(f, cands)
     rows: list[tuple[int, int, str, str]] = []
     # Children sharing a key share the answer (re-uploads, one quantiser's formats), unless the first model
     # met on the way down is the child itself, which the search skips: then the child gets its own search.
@@ -389,6 +386,31 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
     # A base model is more used than its derivatives; a less-downloaded prefix is usually a namesake.
     allowed &= f.downloads[out["parent"].to_numpy()] >= f.downloads[out["child"].to_numpy()]
     return out.assign(known=known)[allowed]
+
+
+def _prefix_table(f: _Features, cands: pd.DataFrame) -> dict[str, int]:
+    """Each lookup key of `cands` (`_candidates_by_key(f, rules)`) → its first candidate, or -1 when the key
+    is ambiguous.
+
+    The snapshot's part is built once (`ModelFeatures.prefix_table`); an external parent (no downloads, a row
+    after every snapshot row) never ranks first nor makes a key ambiguous where a snapshot row carries it, so
+    only the keys it alone carries are added: its first row (its namesakes outside have no downloads either).
+    Under `_ranked_pairs`'s general path (external downloads), the table is read from `cands` itself."""
+    first = len(f.snapshot)
+    outside = np.arange(first, len(f.ids))
+    outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
+    if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
+        firsts = cands.drop_duplicates("lookup")
+        # Lists, not the columns: iterating an Arrow-backed string column boxes one value at a time (1.5 s at 300k).
+        best = firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)
+        return dict(zip(firsts["lookup"].tolist(), best.tolist()))
+    table = f.snapshot.prefix_table
+    added: dict[str, int] = {}
+    for keys in (f.key, f.owner_key, f.brand_key):
+        for row, key in zip(outside.tolist(), keys[outside].tolist()):
+            if key and key not in table and (key not in added or row < added[key]):
+                added[key] = row
+    return {**table, **added} if added else table
 
 
 def _longest_prefix(

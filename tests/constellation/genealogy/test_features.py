@@ -17,6 +17,7 @@ from constellation.genealogy.inferred import (
     _candidates_by_key,
     _external_nodes,
     _features,
+    _prefix_table,
     infer_lineage,
 )
 from constellation.names import ADAPTER_TAGS, MERGE_TAGS
@@ -176,3 +177,8 @@ def test_shared_key_table_with_external_parents_equals_the_general_ranking(synth
     pd.testing.assert_frame_equal(
         merged.sort_values(in_order).reset_index(drop=True), general.sort_values(in_order).reset_index(drop=True)
     )
+    # The prefix search's table too: the snapshot's, built once, plus the keys only external parents carry.
+    firsts = general.drop_duplicates("lookup")
+    expected = dict(zip(firsts["lookup"], firsts["cand"].where(~firsts["ambiguous"], -1)))
+    assert _prefix_table(f, merged) == expected
+    assert any(v >= len(snapshot) for v in expected.values()) and -1 in expected.values()
