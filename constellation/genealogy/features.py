@@ -76,6 +76,26 @@ class ModelFeatures:
         """(loose key, loose key without a context tail) of each clean row; see `clean_loose_keys`."""
         return clean_loose_keys(self.key, self.quantized)
 
+    @cached_property
+    def key_table(self) -> KeyTable:
+        """The clean rows under each of their name, owner and brand keys, ranked; see `KeyTable`."""
+        return key_table((self.key, self.owner_key, self.brand_key), self.key, self.quantized, self.downloads)
+
+    @cached_property
+    def prefix_table(self) -> dict[str, int]:
+        """Each lookup key of the key table → its most-downloaded clean row, or -1 when the key is ambiguous
+        (several rows carry it and the first has less than 10× the second's downloads): what inferred
+        lineage's prefix search looks up, built once for every inference over this snapshot."""
+        table = self.key_table
+        if len(table.codes) == 0:
+            return {}
+        starts = np.r_[0, np.flatnonzero(np.diff(table.codes)) + 1]
+        dl = self.downloads[table.cand]
+        second = np.where(np.diff(np.r_[starts, len(table.codes)]) >= 2, dl[np.minimum(starts + 1, len(dl) - 1)], -1.0)
+        ambiguous = (second >= 0) & (dl[starts] < 10 * second)
+        best = np.where(ambiguous, -1, table.cand[starts])
+        return dict(zip(np.asarray(table.uniques, dtype=object)[table.codes[starts]].tolist(), best.tolist()))
+
     def extended(self, more: ModelFeatures) -> ModelFeatures:
         """These rows, then `more`'s (the declared parents outside the snapshot, for one inference)."""
         joined = ModelFeatures(
@@ -86,6 +106,38 @@ class ModelFeatures:
         joined.__dict__["ids_lower"] = pd.concat([self.ids_lower, more.ids_lower], ignore_index=True)
         joined.__dict__["owner"] = np.concatenate([self.owner, more.owner])
         return joined
+
+
+@dataclass(frozen=True)
+class KeyTable:
+    """Every (lookup key, clean row) pair of a snapshot, in the order inferred lineage ranks candidates: by key
+    code, then downloads (most first), then row. A clean row has a name key and no format marker; its lookup
+    keys are its name, owner and brand keys ("" excluded), each pair once.
+
+    It depends on the rows alone, so the final inference and every calibration fold share it; what an
+    inference adds (the declared parents outside the snapshot, which have no downloads and come after every
+    snapshot row, hence last in each key's ranking) is merged in by `_candidates_by_key`."""
+
+    uniques: pd.Index  # lookup key of each code
+    codes: np.ndarray  # int64 code of each pair's key
+    cand: np.ndarray  # int64 row of each pair
+
+
+def key_table(keys: tuple[np.ndarray, ...], key: np.ndarray, quantized: np.ndarray, downloads: np.ndarray) -> KeyTable:
+    """The KeyTable of the clean rows (by `key` and `quantized`) under each of `keys`."""
+    clean = np.flatnonzero(~quantized & (key != ""))
+    lookup = np.concatenate([k[clean] for k in keys])
+    cand = np.tile(clean, len(keys))
+    codes, uniques = pd.factorize(lookup)
+    used = lookup != ""
+    codes, cand = codes[used], cand[used]
+    # One row per (key, model): a 1-D unique of key × rows + model, which sorts plain integers where
+    # np.unique(axis=1) sorts rows as structured values (twice as slow).
+    rows = np.int64(len(key))
+    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))
+    codes, cand = pairs // rows, pairs % rows
+    order = np.lexsort((cand, -downloads[cand], codes))
+    return KeyTable(uniques=pd.Index(uniques, dtype=object), codes=codes[order], cand=cand[order])
 
 
 def clean_loose_keys(key: np.ndarray, quantized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

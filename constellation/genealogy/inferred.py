@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import RELATIONS
-from constellation.genealogy.features import ModelFeatures, clean_loose_keys, model_features
+from constellation.genealogy.features import ModelFeatures, clean_loose_keys, key_table, model_features
 from constellation.names import (
     FINETUNE_WORDS,
     is_version_token,
@@ -216,18 +216,11 @@ def _candidates_by_key(
 
     Keys are factorised to integers first, so the ranking is a numpy sort rather than a string sort.
     """
-    keys = keys if keys is not None else (f.key, f.owner_key, f.brand_key)
-    clean = np.flatnonzero(~f.quantized & (f.key != ""))
-    lookup = np.concatenate([k[clean] for k in keys])
-    cand = np.tile(clean, len(keys))
-    codes, uniques = pd.factorize(lookup)
-    used = lookup != ""
-    codes, cand = codes[used], cand[used]
-    # One row per (key, model), in (key, model) order: a 1-D unique of key × rows + model, which sorts
-    # plain integers where np.unique(axis=1) sorts rows as structured values (twice as slow).
-    rows = np.int64(len(f.ids))
-    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))
-    codes, cand = pairs // rows, pairs % rows
+    if keys is None:
+        uniques, codes, cand = _ranked_pairs(f)
+    else:
+        table = key_table(keys, f.key, f.quantized, f.downloads)
+        uniques, codes, cand = table.uniques, table.codes, table.cand
     if len(codes) == 0:
         return pd.DataFrame(
             {
@@ -241,8 +234,6 @@ def _candidates_by_key(
             }
         )
     dl = f.downloads[cand]
-    order = np.lexsort((cand, -dl, codes))
-    codes, cand, dl = codes[order], cand[order], dl[order]
     starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
     sizes = np.diff(np.r_[starts, len(codes)])
     group = np.repeat(np.arange(len(starts)), sizes)
@@ -277,6 +268,39 @@ def _candidates_by_key(
             "dominant": dominant[keep],
         }
     )
+
+
+def _ranked_pairs(f: _Features) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """(uniques, codes, cand) of `key_table` over f's name, owner and brand keys, from the snapshot's own table
+    (built once, see `ModelFeatures.key_table`) plus the external parents' pairs.
+
+    An external parent has no downloads and a row after every snapshot row, so in each key's ranking (downloads
+    most first, then row) it comes after the snapshot's rows: a stable sort by key code of the snapshot's
+    ranked pairs followed by the external ones (ranked by key, then row) is the ranking over all rows. A
+    snapshot whose downloads could rank below an external's (negative counts) takes the general path."""
+    first = len(f.snapshot)
+    table = f.snapshot.key_table
+    outside = np.arange(first, len(f.ids))
+    outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
+    if len(outside) == 0:
+        return table.uniques, table.codes, table.cand
+    if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
+        general = key_table((f.key, f.owner_key, f.brand_key), f.key, f.quantized, f.downloads)
+        return general.uniques, general.codes, general.cand
+    lookup = np.concatenate([k[outside] for k in (f.key, f.owner_key, f.brand_key)])
+    cand = np.tile(outside, 3)
+    used = lookup != ""
+    lookup, cand = lookup[used], cand[used]
+    codes = table.uniques.get_indexer(lookup)
+    new = codes < 0
+    new_codes, new_uniques = pd.factorize(lookup[new])
+    codes[new] = len(table.uniques) + new_codes
+    rows = np.int64(len(f.ids))
+    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
+    uniques = table.uniques.append(pd.Index(new_uniques, dtype=object)) if new.any() else table.uniques
+    all_codes = np.concatenate([table.codes, pairs // rows])
+    order = np.argsort(all_codes, kind="stable")
+    return uniques, all_codes[order], np.concatenate([table.cand, pairs % rows])[order]
 
 
 def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -341,10 +365,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
 def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max_tokens: int = 8) -> pd.DataFrame:
     """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder,
     prefix."""
-    firsts = cands.drop_duplicates("lookup")
-    # Lists, not the columns: iterating an Arrow-backed string column boxes one value at a time (1.5 s at 300k).
-    best = firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)
-    best_of = dict(zip(firsts["lookup"].tolist(), best.tolist()))
+    best_of = _prefix_table(f, cands)
     rows: list[tuple[int, int, str, str]] = []
     # Children sharing a key share the answer (re-uploads, one quantiser's formats), unless the first model
     # met on the way down is the child itself, which the search skips: then the child gets its own search.
@@ -365,6 +386,31 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
     # A base model is more used than its derivatives; a less-downloaded prefix is usually a namesake.
     allowed &= f.downloads[out["parent"].to_numpy()] >= f.downloads[out["child"].to_numpy()]
     return out.assign(known=known)[allowed]
+
+
+def _prefix_table(f: _Features, cands: pd.DataFrame) -> dict[str, int]:
+    """Each lookup key of `cands` (`_candidates_by_key(f, rules)`) → its first candidate, or -1 when the key
+    is ambiguous.
+
+    The snapshot's part is built once (`ModelFeatures.prefix_table`); an external parent (no downloads, a row
+    after every snapshot row) never ranks first nor makes a key ambiguous where a snapshot row carries it, so
+    only the keys it alone carries are added: its first row (its namesakes outside have no downloads either).
+    Under `_ranked_pairs`'s general path (external downloads), the table is read from `cands` itself."""
+    first = len(f.snapshot)
+    outside = np.arange(first, len(f.ids))
+    outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
+    if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
+        firsts = cands.drop_duplicates("lookup")
+        # Lists, not the columns: iterating an Arrow-backed string column boxes one value at a time (1.5 s at 300k).
+        best = firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)
+        return dict(zip(firsts["lookup"].tolist(), best.tolist()))
+    table = f.snapshot.prefix_table
+    added: dict[str, int] = {}
+    for keys in (f.key, f.owner_key, f.brand_key):
+        for row, key in zip(outside.tolist(), keys[outside].tolist()):
+            if key and key not in table and (key not in added or row < added[key]):
+                added[key] = row
+    return {**table, **added} if added else table
 
 
 def _longest_prefix(

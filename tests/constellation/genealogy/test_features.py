@@ -12,7 +12,14 @@ import pytest
 from constellation.genealogy.calibration import calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.features import _tag_flags, _tag_flags_by_row, model_features
-from constellation.genealogy.inferred import infer_lineage
+from constellation.genealogy.inferred import (
+    RuleConfidence,
+    _candidates_by_key,
+    _external_nodes,
+    _features,
+    _prefix_table,
+    infer_lineage,
+)
 from constellation.names import ADAPTER_TAGS, MERGE_TAGS
 from crawler.records import convert_items, snapshot_frame_from_records
 from fakehub.synthetic import generate, to_records
@@ -126,3 +133,52 @@ def test_prefix_search_shared_by_a_key_skips_the_child_itself():
         out = infer_lineage(models, np.array([True, True]), no_edges).proposals
         assert out[["target", "source", "rule"]].values.tolist() == [["v/t-t-t-t", "t/t-t-t-t", "prefix match"]]
         assert out["evidence"].tolist() == ["name key 't-t-t-t' starts with t/t-t-t-t's name, then 't'"]
+
+
+def test_key_table_ranks_clean_rows_under_each_key():
+    """Each (key, clean row) pair once, ranked by downloads (most first) then row; quantised rows excluded."""
+    frame = pd.DataFrame(
+        {
+            "id": ["a/Tiny-1B", "b/Tiny-1B", "c/Tiny-1B-GGUF", "Tiny/Tiny-1B", "d/other-2b"],
+            "author": ["a", "b", "c", "Tiny", "d"],
+            "name": ["Tiny-1B", "Tiny-1B", "Tiny-1B-GGUF", "Tiny-1B", "other-2b"],
+            "downloads": [10, 50, 900, 10, 1],
+        }
+    )
+    table = model_features(frame).key_table
+    pairs = [(table.uniques[c], int(r)) for c, r in zip(table.codes, table.cand)]
+    assert [r for k, r in pairs if k == "tiny-1b"] == [1, 0, 3]  # 50 downloads, then the tie at 10 by row
+    assert [r for k, r in pairs if k == "tiny-tiny-1b"] == [3]  # owner key of Tiny/Tiny-1B
+    assert 2 not in [r for _, r in pairs]  # the GGUF is no candidate
+    assert len(pairs) == len(set(pairs))
+
+
+def test_shared_key_table_with_external_parents_equals_the_general_ranking(synthetic_snapshot):
+    """The snapshot's table plus the fold's external parents ranks as building it over all rows does."""
+    snapshot = synthetic_snapshot
+    shared = model_features(snapshot)
+    # Parents outside the snapshot that share keys with its models (re-uploads) and ones with new keys.
+    names = snapshot["id"].str.split("/").str[-1].iloc[:200]
+    edges = pd.concat(
+        [
+            declared_lineage(snapshot).edges[["source", "target"]],
+            pd.DataFrame({"source": "elsewhere/" + names, "target": snapshot["id"].iloc[200:400].to_numpy()}),
+            pd.DataFrame({"source": "elsewhere/" + names + "-unseen", "target": snapshot["id"].iloc[:200]}),
+        ],
+        ignore_index=True,
+    )
+    outside = _external_nodes(shared, edges)
+    assert len(outside) >= 300
+    rows = shared.extended(model_features(outside))
+    f = _features(shared, rows, np.arange(len(snapshot)), edges)
+    merged = _candidates_by_key(f, RuleConfidence())
+    general = _candidates_by_key(f, RuleConfidence(), keys=(f.key, f.owner_key, f.brand_key))
+    in_order = ["lookup", "rank"]
+    pd.testing.assert_frame_equal(
+        merged.sort_values(in_order).reset_index(drop=True), general.sort_values(in_order).reset_index(drop=True)
+    )
+    # The prefix search's table too: the snapshot's, built once, plus the keys only external parents carry.
+    firsts = general.drop_duplicates("lookup")
+    expected = dict(zip(firsts["lookup"], firsts["cand"].where(~firsts["ambiguous"], -1)))
+    assert _prefix_table(f, merged) == expected
+    assert any(v >= len(snapshot) for v in expected.values()) and -1 in expected.values()
