@@ -32,6 +32,7 @@ from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import ATLAS_FILES, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
+from constellation.peak_memory import PeakMeter
 from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
 from constellation.store import (
@@ -229,15 +230,37 @@ def build(
     else:
         log.info("rebuilding atlas %s: the %s changed since the last build", snapshot_id, " and ".join(changed))
 
+    with PeakMeter() as meter:
+        info, models = _run_stages(layout, snapshot_id, config, print_, full, max_change, meter)
+    point_latest()
+    seconds = time.perf_counter() - started
+    log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, models, seconds, layout.atlas(snapshot_id))
+    return BuildResult(snapshot_id, False, models, seconds, info, published=moves)
+
+
+def _run_stages(
+    layout: DataLayout,
+    snapshot_id: str,
+    config: BuildConfig,
+    print_: Fingerprint,
+    full: bool,
+    max_change: float,
+    meter: PeakMeter,
+) -> tuple[dict[str, Any], int]:
+    """Read the snapshot, run the stages and write the atlas; returns build.json's content and the model count.
+    Each stage's wall time goes to `timings_s`, its peak resident memory to `peak_rss_mb`."""
     manifest = read_manifest(layout, snapshot_id)
     timings: dict[str, float] = {}
+    peaks: dict[str, float | None] = {}
 
     def timed(stage: str, func, *args):
         t0 = time.perf_counter()
         log.info("%s …", stage)
+        window = meter.open()
         out = func(*args)
         timings[stage] = round(time.perf_counter() - t0, 3)
-        log.info("%s done in %.1f s", stage, timings[stage])
+        peaks[stage] = window.close()
+        log.info("%s done in %.1f s (peak RSS %s MiB)", stage, timings[stage], peaks[stage])
         return out
 
     snapshot = timed("read snapshot", read_snapshot, layout, snapshot_id)
@@ -254,7 +277,9 @@ def build(
     previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
-    mapped = timed("atlas", lambda: map_atlas(genealogy.models, genealogy.edges, config.atlas, previous, max_change))
+    mapped = timed(
+        "atlas", lambda: map_atlas(genealogy.models, genealogy.edges, config.atlas, previous, max_change, meter)
+    )
     reuse = dict(mapped.report.get("reuse", {}))
     if previous is None:
         reuse["why"] = source
@@ -283,6 +308,7 @@ def build(
         },
         "reports": {"genealogy": genealogy.report, "atlas": mapped.report},
         "timings_s": timings,
+        "peak_rss_mb": peaks,
     }
     names = state_files(mapped.names) if mapped.names is not None else {}
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names)
@@ -290,7 +316,4 @@ def build(
     write_summary(layout.atlas(snapshot_id), mapped.models)  # the site's landing numbers, before LATEST moves
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
     timed("site lookups", write_lookup, site, mapped.models, edges)
-    point_latest()
-    seconds = time.perf_counter() - started
-    log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))
-    return BuildResult(snapshot_id, False, len(mapped.models), seconds, info, published=moves)
+    return info, len(mapped.models)

@@ -58,6 +58,7 @@ from constellation.atlas.reuse import (
 from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
+from constellation.peak_memory import PeakMeter
 
 log = logging.getLogger(__name__)
 
@@ -255,23 +256,29 @@ def map_atlas(
     config: AtlasConfig,
     previous: NameState | None = None,
     max_change: float = MAX_CHANGE,
+    memory: PeakMeter | None = None,
 ) -> AtlasMap:
     """Map the models by their names: features, kNN graph, communities, hierarchy and layout.
 
     `previous`, the state the last build left (AtlasMap.names), is reused when at most `max_change` of the
-    distinct names changed and its settings are this config's (reuse.refusal); else everything is computed."""
+    distinct names changed and its settings are this config's (reuse.refusal); else everything is computed.
+    With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory."""
     config.validate()
     ids = _check_ids(models)
     id_array = ids.to_numpy(dtype=object)
     n = len(ids)
     timings: dict[str, float] = {}
+    peaks: dict[str, float | None] = {}
     clock = time.perf_counter()
+    window = memory.open() if memory is not None else None
 
     def lap(stage: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         timings[stage] = round(now - clock, 3)
         clock = now
+        if window is not None:
+            peaks[stage] = window.restart()
 
     features, knn, names, reuse = _names_and_neighbors(id_array, config, previous, max_change, lap)
     lap("knn")
@@ -389,8 +396,11 @@ def map_atlas(
         "reuse": reuse,
         "timings_s": timings,
     }
+    if window is not None:
+        report["peak_rss_mb"] = peaks
     if knn.method != "exact" and knn.searched is not None and config.knn_recall_sample:
         report["knn"].update(_knn_recall_report(features.matrix[knn.distinct], knn.searched, config))
+        lap("knn_recall")
         timings["knn_recall"] = report["knn"]["recall_seconds"]
         log.info(
             "kNN recall@%d on %d sampled names against exact search: %.4f (%.1f s)",
@@ -407,4 +417,6 @@ def map_atlas(
         partition.algorithm,
         int(out["cluster"].max()) + 1,
     )
+    if window is not None:
+        window.close()
     return AtlasMap(models=out, edges=edges, communities=communities, hierarchy=tables, report=report, names=names)

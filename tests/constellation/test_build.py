@@ -51,6 +51,22 @@ def test_build_writes_every_output_then_moves_latest(tmp_path):
     assert not [p for p in layout.atlases.iterdir() if p.name.startswith(".")], "temporary folders left behind"
 
 
+def test_build_json_records_each_stage_peak_memory(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows(), {"synthetic": True})
+    result = build(layout)
+    info = json.loads((layout.atlas(SID) / ATLAS_FILES.build).read_text())
+    # build.json is written inside "write atlas", so that stage's peak and the later ones are in the result only
+    assert set(info["peak_rss_mb"]) == {"read snapshot", "genealogy", "read reuse state", "atlas"}
+    assert set(result.info["peak_rss_mb"]) == set(result.info["timings_s"])
+    atlas = info["reports"]["atlas"]
+    assert set(atlas["peak_rss_mb"]) == set(atlas["timings_s"])
+    peaks = [*info["peak_rss_mb"].values(), *atlas["peak_rss_mb"].values()]
+    assert all(isinstance(peak, float) and peak > 0 for peak in peaks)
+    # the atlas's steps run inside the atlas stage: none of them peaks above it
+    assert max(atlas["peak_rss_mb"].values()) <= info["peak_rss_mb"]["atlas"]
+
+
 def test_rebuilding_an_unchanged_snapshot_does_nothing(tmp_path):
     layout = DataLayout(tmp_path)
     write_snapshot(layout, SID, _rows())
