@@ -106,6 +106,8 @@ def run_build(n: int, seed: int) -> dict[str, Any]:
         "stages_s": info["timings_s"],  # read snapshot, genealogy, atlas, write atlas
         "atlas_stages_s": atlas.get("timings_s", {}),
         "peak_rss_mb": round(process_peak_mb()),
+        "stages_peak_rss_mb": info.get("peak_rss_mb", {}),  # each stage's own peak (constellation.peak_memory)
+        "atlas_stages_peak_rss_mb": atlas.get("peak_rss_mb", {}),
         "counts": info["counts"],
         "knn": atlas.get("knn"),
         "atlas_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1),
