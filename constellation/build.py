@@ -32,7 +32,7 @@ from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import ATLAS_FILES, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
-from constellation.peak_memory import PeakMeter
+from constellation.peak_memory import PeakMeter, release_arrow_memory
 from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
 from constellation.store import (
@@ -265,6 +265,7 @@ def _run_stages(
 
     snapshot = timed("read snapshot", read_snapshot, layout, snapshot_id)
     snapshot, duplicates = deduplicate(snapshot)
+    release_arrow_memory()  # the Parquet read's pages
     if duplicates:
         log.warning("snapshot %s repeats %d ids; kept the last row of each", snapshot_id, duplicates)
     if snapshot.empty:
@@ -273,19 +274,27 @@ def _run_stages(
     # Genealogy (params, lineage, families) always runs whole: a model's params and lineage depend on its
     # parents' and on a calibration over the whole snapshot, and it is a minor part of a build's time.
     genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
-    del snapshot  # annotate returned its own copy; at 3M models every copy of the rows costs GBs
+    # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later needs it
+    # (annotate returned its own copy of the snapshot; map_atlas returns the models with their atlas columns),
+    # and Arrow's pool gives back the pages it freed, which numpy's allocations could not reuse.
+    del snapshot
+    release_arrow_memory()
     previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
-    mapped = timed(
-        "atlas", lambda: map_atlas(genealogy.models, genealogy.edges, config.atlas, previous, max_change, meter)
-    )
+    lineage, genealogy_report = genealogy.edges, genealogy.report
+    mapped = timed("atlas", map_atlas, genealogy.models, lineage, config.atlas, previous, max_change, meter)
+    reused_from = None if previous is None else source.removeprefix("atlas ")
+    del genealogy, previous
+    release_arrow_memory()
     reuse = dict(mapped.report.get("reuse", {}))
-    if previous is None:
+    if reused_from is None:
         reuse["why"] = source
     else:
-        reuse["previous"] = source.removeprefix("atlas ")
-    edges = pd.concat([e for e in (genealogy.edges, mapped.edges) if not e.empty] or [genealogy.edges])
+        reuse["previous"] = reused_from
+    edges = pd.concat([e for e in (lineage, mapped.edges) if not e.empty] or [lineage])
+    del lineage
+    mapped.edges = edges.iloc[:0]  # the similarity rows live on in `edges` only
 
     info: dict[str, Any] = {
         "snapshot_id": snapshot_id,
@@ -306,14 +315,17 @@ def _run_stages(
             "edges": {str(k): int(v) for k, v in edges["kind"].value_counts().items()} if len(edges) else {},
             "communities": int(len(mapped.communities)),
         },
-        "reports": {"genealogy": genealogy.report, "atlas": mapped.report},
+        "reports": {"genealogy": genealogy_report, "atlas": mapped.report},
         "timings_s": timings,
         "peak_rss_mb": peaks,
     }
     names = state_files(mapped.names) if mapped.names is not None else {}
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names)
     timed("write atlas", write_atlas, layout, tables)
-    write_summary(layout.atlas(snapshot_id), mapped.models)  # the site's landing numbers, before LATEST moves
+    models = mapped.models
+    del tables, names, mapped  # the hierarchy and the reuse state are written; the site's files need neither
+    release_arrow_memory()
+    write_summary(layout.atlas(snapshot_id), models)  # the site's landing numbers, before LATEST moves
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
-    timed("site lookups", write_lookup, site, mapped.models, edges)
-    return info, len(mapped.models)
+    timed("site lookups", write_lookup, site, models, edges)
+    return info, len(models)
