@@ -32,7 +32,7 @@ from constellation.atlas.stage import AtlasConfig, map_atlas
 from constellation.contract import ATLAS_FILES, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
-from constellation.peak_memory import PeakMeter, release_arrow_memory
+from constellation.peak_memory import PeakMeter, give_back_memory
 from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
 from constellation.store import (
@@ -265,7 +265,7 @@ def _run_stages(
 
     snapshot = timed("read snapshot", read_snapshot, layout, snapshot_id)
     snapshot, duplicates = deduplicate(snapshot)
-    release_arrow_memory()  # the Parquet read's pages
+    give_back_memory()  # the Parquet read's pages
     if duplicates:
         log.warning("snapshot %s repeats %d ids; kept the last row of each", snapshot_id, duplicates)
     if snapshot.empty:
@@ -276,9 +276,9 @@ def _run_stages(
     genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
     # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later needs it
     # (annotate returned its own copy of the snapshot; map_atlas returns the models with their atlas columns),
-    # and Arrow's pool gives back the pages it freed, which numpy's allocations could not reuse.
+    # and the pages freed memory still holds go back to the system (peak_memory.give_back_memory).
     del snapshot
-    release_arrow_memory()
+    give_back_memory()
     previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
@@ -286,7 +286,7 @@ def _run_stages(
     mapped = timed("atlas", map_atlas, genealogy.models, lineage, config.atlas, previous, max_change, meter)
     reused_from = None if previous is None else source.removeprefix("atlas ")
     del genealogy, previous
-    release_arrow_memory()
+    give_back_memory()
     reuse = dict(mapped.report.get("reuse", {}))
     if reused_from is None:
         reuse["why"] = source
@@ -324,7 +324,7 @@ def _run_stages(
     timed("write atlas", write_atlas, layout, tables)
     models = mapped.models
     del tables, names, mapped  # the hierarchy and the reuse state are written; the site's files need neither
-    release_arrow_memory()
+    give_back_memory()
     write_summary(layout.atlas(snapshot_id), models)  # the site's landing numbers, before LATEST moves
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
     timed("site lookups", write_lookup, site, models, edges)

@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from constellation.peak_memory import PeakMeter, read_status_kb
+from constellation.peak_memory import PeakMeter, _malloc_trim, give_back_memory, read_status_kb
 
 STATUS = "Name:\tpython\nVmPeak:\t 900000 kB\nVmHWM:\t{hwm} kB\nVmRSS:\t{rss} kB\nThreads:\t1\n"
 
@@ -57,3 +58,14 @@ def test_memory_resident_at_a_reading_stays_in_the_window_after_it_is_freed():
         peak = window.close()
     assert before is not None and peak is not None
     assert peak >= before + 60
+
+
+@pytest.mark.skipif(_malloc_trim() is None, reason="malloc_trim is glibc's")
+def test_freed_heap_pages_go_back_to_the_system():
+    blocks = [bytes(4096) for _ in range(20_000)]  # 80 MB of heap chunks (above pymalloc, below mmap)
+    keep = bytes(4096)  # allocated last, so the free chunks are not at the heap's top, which free() trims
+    del blocks
+    before = read_status_kb()[0]
+    give_back_memory()
+    assert read_status_kb()[0] < before - 40 * 1024
+    del keep
