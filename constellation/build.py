@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from constellation import __version__
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
-from constellation.atlas.stage import AtlasConfig, map_atlas
-from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.atlas.stage import READS, AtlasConfig, map_atlas
+from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory
@@ -238,6 +241,27 @@ def build(
     return BuildResult(snapshot_id, False, models, seconds, info, published=moves)
 
 
+def _set_aside(models: pd.DataFrame, folder: Path) -> Path:
+    """Write `models` to an Arrow file in `folder`: a folder of the atlases', on disk (/tmp may be memory),
+    named like write_atlas's work folders so `constellation prune` removes it if a build dies."""
+    path = folder / "models.arrow"
+    table = pa.Table.from_pandas(models, preserve_index=False)  # as write_atlas converts it
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return path
+
+
+def _take_back(path: Path, mapped: pd.DataFrame) -> pd.DataFrame:
+    """The models `_set_aside` wrote, with the atlas columns of `mapped` (map_atlas's models) after them."""
+    with pa.OSFile(str(path), "rb") as source:
+        table = pa.ipc.open_file(source).read_all()
+    models = table.to_pandas()
+    del table
+    for column in MAP_COLUMNS:
+        models[column] = mapped[column].array
+    return models
+
+
 def _run_stages(
     layout: DataLayout,
     snapshot_id: str,
@@ -283,9 +307,22 @@ def _run_stages(
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
     lineage, genealogy_report = genealogy.edges, genealogy.report
-    mapped = timed("atlas", map_atlas, genealogy.models, lineage, config.atlas, previous, max_change, meter)
+    # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
+    # lists) wait on disk while features and the kNN take their memory, and come back for the write.
+    reads = genealogy.models[[c for c in READS if c in genealogy.models.columns]]
+    layout.atlases.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
+    try:
+        aside = _set_aside(genealogy.models, work)
+        del genealogy
+        give_back_memory()
+        mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter)
+        del reads
+        mapped.models = _take_back(aside, mapped.models)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     reused_from = None if previous is None else source.removeprefix("atlas ")
-    del genealogy, previous
+    del previous
     give_back_memory()
     reuse = dict(mapped.report.get("reuse", {}))
     if reused_from is None:

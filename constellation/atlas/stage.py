@@ -63,6 +63,10 @@ from constellation.peak_memory import PeakMeter, give_back_memory
 log = logging.getLogger(__name__)
 
 
+# The model columns map_atlas reads; the rest of a models frame only passes through to AtlasMap.models.
+READS = ("id", "downloads", "likes", "family")
+
+
 @dataclass
 class AtlasMap:
     models: pd.DataFrame  # input + contract.MAP_COLUMNS (community, community_label, cluster, x, y)
