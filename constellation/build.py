@@ -313,12 +313,12 @@ def _run_stages(
     layout.atlases.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
     try:
-        aside = _set_aside(genealogy.models, work)
+        aside = timed("set models aside", _set_aside, genealogy.models, work)
         del genealogy
         give_back_memory()
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter)
         del reads
-        mapped.models = _take_back(aside, mapped.models)
+        mapped.models = timed("models back", _take_back, aside, mapped.models)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     reused_from = None if previous is None else source.removeprefix("atlas ")
