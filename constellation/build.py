@@ -49,6 +49,7 @@ from constellation.store import (
     resolve_snapshot_id,
     set_latest_atlas,
     write_atlas,
+    writing,
 )
 
 log = logging.getLogger(__name__)
@@ -310,10 +311,12 @@ def _run_stages(
     # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
     # lists) wait on disk while features and the kNN take their memory, and come back for the write.
     reads = genealogy.models[[c for c in READS if c in genealogy.models.columns]]
-    layout.atlases.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
+    with writing(f"writing atlas {snapshot_id}", layout.atlases):  # a full disk or a bad path: exit 9
+        layout.atlases.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
     try:
-        aside = timed("set models aside", _set_aside, genealogy.models, work)
+        with writing(f"writing atlas {snapshot_id}", work):
+            aside = timed("set models aside", _set_aside, genealogy.models, work)
         del genealogy
         give_back_memory()
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter)
