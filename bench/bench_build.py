@@ -11,6 +11,7 @@ similarities, single linkage, Louvain on the graph thresholded at 0.5) runs besi
     python -m bench.bench_build                                  # constellation + 100k
     python -m bench.bench_build --sizes constellation,100000,1000000,3000000
     python -m bench.bench_build --sizes 100000 --no-baseline --out bench/out/bench_build.json
+    python -m bench.bench_build --sizes 300000 --no-baseline --knn-workers 1     # the kNN on one core
     flock /tmp/constellation-bench.lock python -m bench.bench_build --sizes 1000000,3000000 --locked
 """
 
@@ -18,13 +19,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import BIG_RUN_LOCK, GENERATOR_VERSION, parser, peak_rss_mb, write_results
+from bench.common import (
+    BIG_RUN_LOCK,
+    GENERATOR_VERSION,
+    TreeMemory,
+    cpu_seconds,
+    parser,
+    peak_rss_mb,
+    write_results,
+)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CONSTELLATION_CSV = SHARED_DATA / "constellation" / "HuggingFaceLLMsWithParamsAndReadmeLinks.csv"
@@ -67,7 +77,7 @@ def make_synthetic(n: int, seed: int) -> dict[str, Any]:
     return {"generate_s": round(time.perf_counter() - t0, 1)}
 
 
-def run_atlas(size: str, seed: int) -> dict[str, Any]:
+def run_atlas(size: str, seed: int, settings: dict[str, int]) -> dict[str, Any]:
     import pandas as pd
 
     from constellation.atlas.stage import AtlasConfig, map_atlas
@@ -75,14 +85,21 @@ def run_atlas(size: str, seed: int) -> dict[str, Any]:
 
     models = constellation_models() if size == "constellation" else pd.read_parquet(synthetic_path(int(size), seed))
     before = peak_rss_mb()
-    t0 = time.perf_counter()
-    mapped = map_atlas(models, pd.DataFrame(columns=list(EDGE_COLUMNS)), AtlasConfig())
+    load_before = os.getloadavg()
+    t0, cpu = time.perf_counter(), cpu_seconds()
+    with TreeMemory() as memory:
+        mapped = map_atlas(models, pd.DataFrame(columns=list(EDGE_COLUMNS)), AtlasConfig(**settings))
     seconds = time.perf_counter() - t0
     report = mapped.report
     return {
         "models": len(models),
+        "settings": settings,
         "atlas_s": round(seconds, 2),
+        "atlas_cpu_s": round(cpu_seconds() - cpu, 1),  # this process and its forked kNN workers
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
         "peak_rss_mb": round(peak_rss_mb()),
+        **memory.as_dict(),
         "rss_before_atlas_mb": round(before),
         "stages_s": report["timings_s"],
         "knn": report["knn"],
@@ -147,13 +164,18 @@ def main(argv: list[str]) -> dict[str, Any]:
         action="store_true",
         help=f"the caller already holds {BIG_RUN_LOCK} (e.g. `flock {BIG_RUN_LOCK} python -m ...`)",
     )
+    p.add_argument("--knn-workers", type=int, default=None, help="AtlasConfig.knn_workers (default: the config's)")
+    p.add_argument("--knn-window", type=int, default=None, help="AtlasConfig.knn_window (default: the config's)")
     p.add_argument("--child", choices=["atlas", "baseline", "generate"], help=argparse.SUPPRESS)
     p.add_argument("--size", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
     if args.child:  # one measurement in this fresh process; prints one JSON line
         if args.child == "atlas":
-            result = run_atlas(args.size, args.seed)
+            settings = {"knn_workers": args.knn_workers, "knn_window": args.knn_window}
+            result = run_atlas(
+                args.size, args.seed, {key: value for key, value in settings.items() if value is not None}
+            )
         elif args.child == "baseline":
             result = run_baseline(args.seed)
         else:
@@ -168,7 +190,11 @@ def main(argv: list[str]) -> dict[str, Any]:
         run: dict[str, Any] = {}
         if size != "constellation" and not synthetic_path(n, args.seed).exists():
             run["synthetic"] = _child(["--child", "generate", "--size", size, "--seed", str(args.seed)], locked=lock)
-        run["atlas"] = _child(["--child", "atlas", "--size", size, "--seed", str(args.seed)], locked=lock)
+        settings = [
+            *(["--knn-workers", str(args.knn_workers)] if args.knn_workers is not None else []),
+            *(["--knn-window", str(args.knn_window)] if args.knn_window is not None else []),
+        ]
+        run["atlas"] = _child(["--child", "atlas", "--size", size, "--seed", str(args.seed), *settings], locked=lock)
         if size == "constellation" and not args.no_baseline:
             run["baseline"] = _child(["--child", "baseline", "--seed", str(args.seed)], locked=False)
             if "atlas_s" in run["atlas"] and "baseline_s" in run["baseline"]:

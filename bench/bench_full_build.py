@@ -24,7 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import BIG_RUN_LOCK, GENERATOR_VERSION, parser, process_peak_mb, run_child, write_results
+from bench.common import (
+    BIG_RUN_LOCK,
+    GENERATOR_VERSION,
+    TreeMemory,
+    cpu_seconds,
+    parser,
+    process_peak_mb,
+    run_child,
+    write_results,
+)
 
 WORKDIR = Path(__file__).resolve().parent / "out" / "full-build"
 BIG = 500_000
@@ -93,19 +102,21 @@ def run_build(n: int, seed: int) -> dict[str, Any]:
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     layout = DataLayout(data_root(n, seed))
-    cpu = time.process_time()
-    result = build(layout, force=True)
-    cpu = time.process_time() - cpu
+    cpu = cpu_seconds()
+    with TreeMemory() as memory:  # the build and its forked kNN workers
+        result = build(layout, force=True)
+    cpu = cpu_seconds() - cpu
     info = result.info
     atlas = info["reports"]["atlas"]
     folder = layout.atlas(result.snapshot_id)
     return {
         "models": result.models,
         "build_s": round(result.seconds, 1),
-        "build_cpu_s": round(cpu, 1),  # CPU of this process, all threads: above build_s when both cores work
+        "build_cpu_s": round(cpu, 1),  # CPU of this process and its kNN workers: above build_s when both cores work
         "stages_s": info["timings_s"],  # read snapshot, genealogy, atlas, write atlas
         "atlas_stages_s": atlas.get("timings_s", {}),
         "peak_rss_mb": round(process_peak_mb()),
+        **memory.as_dict(),  # with the kNN workers: PSS counts their shared pages once
         "stages_peak_rss_mb": info.get("peak_rss_mb", {}),  # each stage's own peak (constellation.peak_memory)
         "atlas_stages_peak_rss_mb": atlas.get("peak_rss_mb", {}),
         "counts": info["counts"],

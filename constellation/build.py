@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from constellation import __version__
+from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.stage import READS, AtlasConfig, map_atlas
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
@@ -38,6 +39,7 @@ from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory
 from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
+from constellation.site_views import write_views
 from constellation.store import (
     AtlasTables,
     nightly_snapshot_id,
@@ -137,7 +139,12 @@ def code_digest(root: Path = PACKAGE_ROOT) -> str:
 
 
 def config_digest(config: BuildConfig) -> str:
-    return hashlib.sha256(json.dumps(config.as_dict(), sort_keys=True, default=str).encode()).hexdigest()
+    """sha256 of the settings that shape the atlas: the run-only ones (RUN_ONLY_SETTINGS, e.g. the kNN's
+    worker count) are left out, so changing them does not rebuild an identical atlas."""
+    settings = config.as_dict()
+    for name in RUN_ONLY_SETTINGS:
+        settings["atlas"].pop(name, None)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def fingerprint(
@@ -362,10 +369,11 @@ def _run_stages(
     names = state_files(mapped.names) if mapped.names is not None else {}
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names)
     timed("write atlas", write_atlas, layout, tables)
-    models = mapped.models
-    del tables, names, mapped  # the hierarchy and the reuse state are written; the site's files need neither
+    models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
+    del tables, names, mapped  # the reuse state is written; the site's files do not need it
     give_back_memory()
     write_summary(layout.atlas(snapshot_id), models)  # the site's landing numbers, before LATEST moves
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
     timed("site lookups", write_lookup, site, models, edges)
+    timed("site views", write_views, site, models, communities, hierarchy)  # the scatter's, dendrogram's, graph's
     return info, len(models)

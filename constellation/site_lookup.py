@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ SEARCH_FILE = "search.arrow"
 MODELS_FILE = "models.parquet"
 CHILDREN_FILE = "children.parquet"
 LINEAGE_FILE = "lineage.parquet"
+LINEAGE_FROM_FILE = "lineage_from.parquet"  # the same edges by source: a model's children edges, one keyed read
 SIMILAR = ("similar_offsets.npy", "similar_targets.npy", "similar_weights.npy")
+ROW_ORDER_FILE = "row_order.npy"  # the row of atlas models.parquet at each sorted position: the site's row order
 VERSION_FILE = "lookup.version"
 LINEAGE_KINDS = ("declared", "inferred")
 # models.parquet of the lookup leaves out what the model page never shows: list columns (tags, base models:
@@ -100,11 +103,12 @@ def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> Non
     sorted_ids = pc.take(ids, order)
     search = search_arrays(sorted_ids)
     _write_ipc(folder / IDS_FILE, pa.table({"id": sorted_ids, "lower": search.lower}))
+    np.save(folder / ROW_ORDER_FILE, order.to_numpy().astype(np.int64), allow_pickle=False)
     _write_ipc(folder / SEARCH_FILE, pa.table({"key": search.keys, "target": search.targets}))
     _write_similar(folder, sorted_ids, edges)
     page = [c for c in models.columns if c not in _NOT_ON_PAGE]
     table = pa.Table.from_pandas(models[page], preserve_index=False)
-    _write_sorted(folder / MODELS_FILE, table, order.to_numpy())
+    write_sorted(folder / MODELS_FILE, table, order.to_numpy())
     if "parent" in models:
         children = table.select([c for c in CHILD_COLUMNS if c in table.column_names])
         has_parent = pc.is_valid(children.column("parent"))
@@ -112,7 +116,7 @@ def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> Non
         by_parent = pc.sort_indices(
             children, sort_keys=[("parent", "ascending"), ("downloads", "descending"), ("id", "ascending")]
         )
-        _write_sorted(folder / CHILDREN_FILE, children, by_parent.to_numpy())
+        write_sorted(folder / CHILDREN_FILE, children, by_parent.to_numpy())
     del table
     lineage = edges[edges["kind"].isin(LINEAGE_KINDS).to_numpy(dtype=bool)] if len(edges) else edges
     lineage_table = pa.Table.from_pandas(lineage.drop(columns=["weight"], errors="ignore"), preserve_index=False)
@@ -123,8 +127,10 @@ def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> Non
             )
         )
     by_target = pc.sort_indices(lineage_table.column("target")) if lineage_table.num_rows else pa.array([], pa.int64())
-    _write_sorted(folder / LINEAGE_FILE, lineage_table, np.asarray(by_target.to_numpy(), dtype=np.int64))
-    (folder / VERSION_FILE).write_text(f"{VERSION}\n{_stamp(folder.parent)}\n", encoding="utf-8")
+    write_sorted(folder / LINEAGE_FILE, lineage_table, np.asarray(by_target.to_numpy(), dtype=np.int64))
+    by_source = pc.sort_indices(lineage_table.column("source")) if lineage_table.num_rows else pa.array([], pa.int64())
+    write_sorted(folder / LINEAGE_FROM_FILE, lineage_table, np.asarray(by_source.to_numpy(), dtype=np.int64))
+    (folder / VERSION_FILE).write_text(f"{VERSION}\n{files_stamp(folder.parent)}\n", encoding="utf-8")
 
 
 def _write_ipc(path: Path, table: pa.Table) -> None:
@@ -132,11 +138,12 @@ def _write_ipc(path: Path, table: pa.Table) -> None:
         writer.write_table(table)
 
 
-def _write_sorted(path: Path, table: pa.Table, order: np.ndarray) -> None:
-    """`table`'s rows in `order`, written a chunk at a time in row groups of ROW_GROUP rows."""
+def write_sorted(path: Path, table: pa.Table, order: np.ndarray, row_group: int = ROW_GROUP) -> None:
+    """`table`'s rows in `order`, written a chunk at a time in row groups of `row_group` rows (a keyed file
+    for `KeyedParquet`)."""
     with pq.ParquetWriter(path, table.schema) as writer:
         for start in range(0, len(order), WRITE_CHUNK):
-            writer.write_table(table.take(pa.array(order[start : start + WRITE_CHUNK])), row_group_size=ROW_GROUP)
+            writer.write_table(table.take(pa.array(order[start : start + WRITE_CHUNK])), row_group_size=row_group)
         if not len(order):
             writer.write_table(table.slice(0, 0))
 
@@ -191,32 +198,64 @@ class KeyedParquet:
                 break
             self.mins.append(stats.min)
             self.maxs.append(stats.max)
+        # The first row number of each row group (and the file's length last): `rows_at` finds a row's group.
+        self.starts = np.cumsum([0, *[meta.row_group(g).num_rows for g in range(meta.num_row_groups)]])
 
     @property
     def columns(self) -> list[str]:
         return list(self.file.schema_arrow.names)
 
-    def rows(self, value: str, columns: list[str] | None = None) -> pd.DataFrame:
+    def rows(self, value: Any, columns: list[str] | None = None) -> pd.DataFrame:
         """The rows whose key equals `value` (their file order), `columns` only (every column when None)."""
-        groups = range(self.file.metadata.num_row_groups)
-        if self.mins:  # groups whose [min, max] holds value: a run, the key being sorted
-            lo = bisect_left(self.maxs, value)
-            hi = bisect_right(self.mins, value)
-            groups = range(lo, max(lo, hi))
+        return self.rows_in([value], columns)
+
+    def rows_in(self, values: Sequence[Any], columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows whose key is one of `values` (file order), `columns` only: each row group that can hold
+        one of them is read once, however many of the values it holds."""
         wanted = None if columns is None else list(dict.fromkeys([self.key, *columns]))
-        frames = []
+        groups: set[int] = set()
+        for value in dict.fromkeys(values):
+            if self.mins:  # groups whose [min, max] holds value: a run, the key being sorted
+                groups.update(range(bisect_left(self.maxs, value), bisect_right(self.mins, value)))
+            else:
+                groups.update(range(self.file.metadata.num_row_groups))
+        return _frame(self._read(sorted(groups), wanted, pa.array(list(dict.fromkeys(values)))), columns)
+
+    def rows_at(self, positions: Sequence[int], columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows at `positions` (row numbers of the file), in the order given, `columns` only."""
+        wanted = None if columns is None else list(columns)
+        at = np.asarray(positions, dtype=np.int64)
+        group_of = np.searchsorted(self.starts, at, side="right") - 1
+        groups = np.unique(group_of)
+        tables = []
+        for g in groups.tolist():
+            with self._lock:
+                tables.append(self.file.read_row_group(g, columns=wanted))
+        if not tables:
+            return _frame(self._schema(wanted).empty_table(), columns)
+        # A row's place in the groups read: the rows of the groups before its own, then its place in its group.
+        first = np.cumsum([0, *[t.num_rows for t in tables[:-1]]])
+        inside = first[np.searchsorted(groups, group_of)] + at - self.starts[group_of]
+        return _frame(pa.concat_tables(tables).take(pa.array(inside)), columns)
+
+    def _read(self, groups: list[int], wanted: list[str] | None, values: pa.Array) -> pa.Table:
+        tables = []
         for g in groups:
             with self._lock:
                 table = self.file.read_row_group(g, columns=wanted)
-            table = table.filter(pc.equal(table.column(self.key), value))
+            table = table.filter(pc.is_in(table.column(self.key), value_set=values.cast(table.column(self.key).type)))
             if table.num_rows:
-                frames.append(table)
-        schema = (
-            self.file.schema_arrow if wanted is None else pa.schema([self.file.schema_arrow.field(c) for c in wanted])
-        )
-        table = pa.concat_tables(frames) if frames else schema.empty_table()
-        frame = table.to_pandas(types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None)
-        return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+                tables.append(table)
+        return pa.concat_tables(tables) if tables else self._schema(wanted).empty_table()
+
+    def _schema(self, wanted: list[str] | None) -> pa.Schema:
+        schema = self.file.schema_arrow
+        return schema if wanted is None else pa.schema([schema.field(c) for c in wanted])
+
+
+def _frame(table: pa.Table, columns: list[str] | None) -> pd.DataFrame:
+    frame = table.to_pandas(types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None)
+    return frame if columns is None else frame[[c for c in columns if c in frame.columns]]
 
 
 @dataclass(frozen=True)
@@ -233,6 +272,8 @@ class ModelLookup:
     models: KeyedParquet
     children: KeyedParquet | None
     lineage: KeyedParquet
+    lineage_from: KeyedParquet | None = None  # absent in lookups written before it: lineage_touching says None
+    row_order: np.ndarray | None = None  # models.parquet's row at each sorted position; absent before it
 
     @property
     def size(self) -> int:
@@ -263,6 +304,31 @@ class ModelLookup:
         """The declared and inferred edges whose child (target) is `model_id`."""
         return self.lineage.rows(model_id)
 
+    def lineage_touching(self, model_id: str) -> pd.DataFrame | None:
+        """Every declared or inferred edge into or out of `model_id` (for merges: all parents, not only the
+        primary); None for lookups written before lineage_from."""
+        if self.lineage_from is None:
+            return None
+        frames = [f for f in (self.lineage.rows(model_id), self.lineage_from.rows(model_id)) if len(f)]
+        if not frames:
+            return self.lineage.rows(model_id)
+        edges = pd.concat(frames, ignore_index=True)
+        self_loops = (edges["source"] == edges["target"]).to_numpy(dtype=bool)  # read from both files
+        return pd.concat([edges[~self_loops], edges[self_loops].drop_duplicates()], ignore_index=True)
+
+    def lineage_among(self, model_ids: Sequence[str]) -> pd.DataFrame:
+        """The declared and inferred edges from one of `model_ids` to another (each row group read once)."""
+        ids = list(dict.fromkeys(model_ids))
+        into = self.lineage.rows_in(ids)
+        return into[into["source"].isin(set(ids)).to_numpy(dtype=bool)].reset_index(drop=True)
+
+    def models_of(self, model_ids: Sequence[str], columns: list[str]) -> pd.DataFrame:
+        """`columns` of the models `model_ids` that the atlas has, in the order given (id first)."""
+        found = [(i, r) for i, r in ((i, self.row_of(i)) for i in model_ids) if r is not None]
+        frame = self.models.rows_at([r for _, r in found], [c for c in columns if c != "id"])
+        frame.insert(0, "id", [i for i, _ in found])
+        return frame
+
     def neighbours(self, model_id: str, k: int = 10) -> pd.DataFrame:
         """The `k` most similar names to `model_id`: id, weight (strongest first), as SimilarityIndex gives them."""
         row = self.row_of(model_id)
@@ -283,7 +349,7 @@ def read_lookup(site: Path) -> ModelLookup | None:
     answers from the whole atlas, as before."""
     try:
         version, stamp = (site / VERSION_FILE).read_text(encoding="utf-8").split("\n", 1)
-        now = _stamp(site.parent)
+        now = files_stamp(site.parent)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
@@ -297,6 +363,7 @@ def read_lookup(site: Path) -> ModelLookup | None:
         search = _read_ipc(site / SEARCH_FILE)
         similar = [np.load(site / name, mmap_mode="r", allow_pickle=False) for name in SIMILAR]
         children = site / CHILDREN_FILE
+        lineage_from, row_order = site / LINEAGE_FROM_FILE, site / ROW_ORDER_FILE
         return ModelLookup(
             ids=_array(ids.column("id")),
             lower=_array(ids.column("lower")),
@@ -308,13 +375,15 @@ def read_lookup(site: Path) -> ModelLookup | None:
             models=KeyedParquet(site / MODELS_FILE, "id"),
             children=KeyedParquet(children, "parent") if children.is_file() else None,
             lineage=KeyedParquet(site / LINEAGE_FILE, "target"),
+            lineage_from=KeyedParquet(lineage_from, "source") if lineage_from.is_file() else None,
+            row_order=np.load(row_order, mmap_mode="r", allow_pickle=False) if row_order.is_file() else None,
         )
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # a damaged folder costs speed, not the site
         log.warning("ignored the lookups in %s: %s", site, exc)
         return None
 
 
-def _stamp(atlas_folder: Path) -> str:
+def files_stamp(atlas_folder: Path) -> str:
     """The sizes of the atlas files the lookups are made of: a file rewritten since voids them."""
     return " ".join(str((atlas_folder / name).stat().st_size) for name in (ATLAS_FILES.models, ATLAS_FILES.edges))
 

@@ -8,9 +8,11 @@ from constellation.app.pages import page_for
 
 atlas = ui.page_start()
 filters = ui.current_filters()
-models = ui.filtered_models(atlas, columns=ui.DENDROGRAM_COLUMNS)
+# With no filter set, the build's trees (site/dendrogram.npz, member_trees.parquet): no model is read.
+views = ui.unfiltered_views(atlas)
+models = None if views is not None else ui.filtered_models(atlas, columns=ui.DENDROGRAM_COLUMNS)
 st.title(page_for(__file__).heading)
-ui.filter_caption(atlas, models)
+ui.filter_caption(atlas, ui.kept_count(atlas))
 if not atlas.has("community"):
     ui.unavailable("Communities (and so the dendrogram)")
     st.stop()
@@ -18,6 +20,9 @@ if not atlas.has("community"):
 
 @st.cache_resource(max_entries=8, show_spinner="Clustering communities …")
 def community_tree(root, snapshot_id, filters):
+    saved = views.community_tree() if views is not None else None
+    if saved is not None:
+        return hierarchy_view.precomputed_tree(saved)
     frame = ui.filtered_models(atlas, filters, columns=ui.DENDROGRAM_COLUMNS)
     # The atlas's own tree covers every community; with filters on, the tree is re-made from what is left.
     hierarchy = atlas.hierarchy if not filters.active else {}
@@ -56,6 +61,9 @@ chosen = st.selectbox(
 
 @st.cache_resource(max_entries=32, show_spinner="Clustering names …")
 def member_tree(root, snapshot_id, filters, community):
+    saved = views.member_tree(community) if views is not None else None
+    if saved is not None:
+        return hierarchy_view.saved_member_tree(*saved)
     frame = ui.filtered_models(atlas, filters, columns=ui.DENDROGRAM_COLUMNS)
     members = frame[(frame["community"] == community).to_numpy(dtype=bool)]
     return hierarchy_view.member_tree(atlas.hierarchy if not filters.active else {}, community, members)
@@ -75,5 +83,4 @@ else:
     sub = figures.clusters_at(inner.linkage, inner.labels, inner_cut)
     st.markdown(f"**{sub['cluster'].nunique():,} clusters at {inner_cut:.3g}**")
     st.dataframe(sub, hide_index=True, height=240)
-    members = models[(models["community"] == chosen).to_numpy(dtype=bool)]
-    ui.export_buttons(atlas, ui.every_column(atlas, members), key="dendro_export", rows=len(members))
+    ui.export_buttons(atlas, lambda: ui.members_of(atlas, chosen), key="dendro_export", rows=int(communities[chosen]))

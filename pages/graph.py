@@ -5,6 +5,8 @@ import streamlit as st
 from constellation.app import graphs, lineage, ui
 from constellation.app.escape import md
 from constellation.app.filters import filter_mask
+from constellation.app.neighbourhood import community as graph_of_community
+from constellation.app.neighbourhood import neighbourhood
 from constellation.app.pages import page_for
 
 atlas = ui.page_start()
@@ -23,15 +25,18 @@ if mode == "A model's neighbourhood":
     if model_id is None:
         st.caption("Pick a model to see its parents, children, ancestors and most similar names.")
         st.stop()
-    nodes_of = atlas.frame(ui.GRAPH_COLUMNS)  # every model, the few columns the graph shows
-    chain = [a.id for a in lineage.ancestors(nodes_of, atlas.position, model_id)]
-    index = ui.similarity(atlas)
-    # Nodes first (ancestors, lineage neighbours, most similar names), then every similarity edge among them.
-    touching = lineage.lineage_edges_of(atlas.lineage, model_id)
-    near = index.edges_of([model_id])
-    nodes = {model_id, *chain, *touching["source"].astype(str), *touching["target"].astype(str), *near["target"]}
-    similar = index.edges_of(nodes, within=True)
-    spec = graphs.neighbourhood_graph(model_id, nodes_of, atlas.position, atlas.lineage, similar, chain, cap=cap)
+    # From the build's keyed lookups (a few row groups); an atlas built before them reads every model.
+    spec = neighbourhood(atlas.lookup, model_id, cap) if atlas.lookup is not None else None
+    if spec is None:
+        nodes_of = atlas.frame(ui.GRAPH_COLUMNS)  # every model, the few columns the graph shows
+        chain = [a.id for a in lineage.ancestors(nodes_of, atlas.position, model_id)]
+        index = ui.similarity(atlas)
+        # Nodes first (ancestors, lineage neighbours, most similar names), then every similarity edge among them.
+        touching = lineage.lineage_edges_of(atlas.lineage, model_id)
+        near = index.edges_of([model_id])
+        nodes = {model_id, *chain, *touching["source"].astype(str), *touching["target"].astype(str), *near["target"]}
+        similar = index.edges_of(nodes, within=True)
+        spec = graphs.neighbourhood_graph(model_id, nodes_of, atlas.position, atlas.lineage, similar, chain, cap=cap)
     hidden = 0
     filters = ui.current_filters()
     if filters.active:
@@ -48,7 +53,10 @@ else:
     if not atlas.has("community"):
         ui.unavailable("Communities")
         st.stop()
-    models = ui.filtered_models(atlas, columns=ui.GRAPH_COLUMNS)
+    # With no filter set, the build's top members of each large community (site/community_top.parquet).
+    found = atlas.lookup
+    views = ui.unfiltered_views(atlas) if found is not None else None
+    models = None if views is not None else ui.filtered_models(atlas, columns=ui.GRAPH_COLUMNS)
     counts = ui.group_sizes(atlas, models, "community")
     if counts.empty:
         st.info("No community in this selection.")
@@ -58,10 +66,15 @@ else:
         "Community", [int(c) for c in counts.index[:500]], key="graph_community",
         format_func=lambda c: f"{c}: {labels.get(c, '')} ({counts[c]:,} models)",
     )  # fmt: skip
-    members = models[(models["community"] == community).to_numpy(dtype=bool)]
-    top_ids = tuple(members.nlargest(min(cap, len(members)), "downloads")["id"].astype(str))
-    similar = ui.similarity(atlas).edges_of(top_ids, within=True)
-    spec = graphs.community_graph(members, atlas.lineage, similar, cap=cap)
+    top = views.community_members(community) if views is not None else None
+    if top is not None and found is not None:
+        spec = graph_of_community(found, top, int(counts[community]), cap)
+    else:
+        members = models if models is not None else ui.filtered_models(atlas, columns=ui.GRAPH_COLUMNS)
+        members = members[(members["community"] == community).to_numpy(dtype=bool)]
+        top_ids = tuple(members.nlargest(min(cap, len(members)), "downloads")["id"].astype(str))
+        similar = ui.similarity(atlas).edges_of(top_ids, within=True)
+        spec = graphs.community_graph(members, atlas.lineage, similar, cap=cap)
     key = ("community", atlas.snapshot_id, community, cap, ui.current_filters())
     st.caption(f"Community {community}: {len(spec.nodes):,} models, {len(spec.edges):,} edges.")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from constellation.app.memory import release_arrow_memory
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
 from constellation.site_lookup import ModelLookup, read_lookup
 from constellation.site_summary import SiteSummary, read_summary, summarize
+from constellation.site_views import SiteViews, read_views
 from constellation.store import complete_build_info, latest_atlas_id
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class ModelColumns:
         self.rows = pq.read_metadata(path).num_rows
         self._columns: dict[str, pd.Series] = {}
         self._order: np.ndarray | None = None  # the permutation that sorts the file's rows by id, when needed
+        self._order_known = False
+        # The build's permutation (site/row_order.npy, via the lookups), when it wrote one: then a column is
+        # read without the id column and its sort (3M strings: seconds), e.g. a first filter change's.
+        self.order_of: Callable[[], np.ndarray | None] | None = None
         self._lock = threading.Lock()
 
     def frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -72,8 +77,11 @@ class ModelColumns:
         wanted = [c for c in (self.present if columns is None else columns) if c in self.present]
         missing = [c for c in wanted if c not in self._columns]
         if missing:
+            # Asked before taking the lock: the lookups open under the atlas's own lock, which a thread
+            # reading columns for the atlas (its summary, say) may hold while it waits for this one.
+            built = self.order_of() if not self._order_known and self.order_of is not None else None
             with self._lock:  # one reader per column, however many sessions ask at once
-                self._read([c for c in missing if c not in self._columns])
+                self._read([c for c in missing if c not in self._columns], built)
         if not wanted:  # no column still has every row (a filter on absent columns keeps none of them)
             return pd.DataFrame(index=pd.RangeIndex(self.rows))
         return pd.DataFrame({c: self._columns[c] for c in wanted}, copy=False)
@@ -81,17 +89,18 @@ class ModelColumns:
     def loaded(self) -> list[str]:
         return list(self._columns)
 
-    def _read(self, columns: list[str]) -> None:
+    def _read(self, columns: list[str], built: np.ndarray | None = None) -> None:
         if not columns:
             return
-        if "id" in self.present and "id" not in self._columns:
+        if not self._order_known and built is not None and len(built) == self.rows:
+            self._set_order(np.asarray(built, dtype=np.int64))
+        if not self._order_known and "id" in self.present and "id" not in self._columns:
             columns = ["id", *[c for c in columns if c != "id"]]
         table = pq.read_table(
             self.path, columns=columns, read_dictionary=[c for c in columns if c in CATEGORICAL_COLUMNS]
         )
-        if "id" in columns:
-            order = pc.sort_indices(table.column("id")).to_numpy()
-            self._order = None if bool((order == np.arange(len(order))).all()) else order
+        if not self._order_known and "id" in columns:
+            self._set_order(pc.sort_indices(table.column("id")).to_numpy())
         if self._order is not None:
             table = table.take(self._order)
         frame = table.to_pandas(self_destruct=True, types_mapper=_nullable_integers)
@@ -102,6 +111,10 @@ class ModelColumns:
             self._columns[column] = series.rename(column)
         del table, frame
         release_arrow_memory()  # the file's pages and the sort's scratch space
+
+    def _set_order(self, order: np.ndarray) -> None:
+        self._order = None if bool((order == np.arange(len(order))).all()) else order
+        self._order_known = True
 
 
 @dataclass
@@ -166,6 +179,12 @@ class Atlas:
         return self._once("lookup", lambda: read_lookup(self.folder / ATLAS_FILES.site))
 
     @property
+    def views(self) -> SiteViews | None:
+        """The build's precomputed views of the unfiltered atlas (site_views: the scatter's points, the
+        dendrogram's trees, the communities' top members); None for an atlas built before them."""
+        return self._once("views", lambda: read_views(self.folder / ATLAS_FILES.site))
+
+    @property
     def synthetic(self) -> bool:
         return bool(self.build.get("synthetic", False))
 
@@ -222,7 +241,7 @@ def load_atlas(layout: DataLayout, snapshot_id: str | None = None) -> Atlas:
     edges_path = folder / ATLAS_FILES.edges
     communities_path = folder / ATLAS_FILES.communities
     communities = pq.read_table(communities_path).to_pandas() if communities_path.is_file() else pd.DataFrame()
-    return Atlas(
+    atlas = Atlas(
         snapshot_id=snapshot_id,
         root=layout.root,
         table=table,
@@ -232,6 +251,8 @@ def load_atlas(layout: DataLayout, snapshot_id: str | None = None) -> Atlas:
         edges_path=edges_path if edges_path.is_file() else None,
         precomputed=read_summary(folder),
     )
+    table.order_of = lambda: atlas.lookup.row_order if atlas.lookup is not None else None
+    return atlas
 
 
 def read_models(path: Path) -> pd.DataFrame:

@@ -11,9 +11,8 @@ import plotly.graph_objects as go
 from scipy.cluster.hierarchy import dendrogram, fcluster
 
 from constellation.app.escape import html_text
+from constellation.site_views import MAX_SCATTER_POINTS, ScatterSample, scatter_sample
 
-# Above this many points one Scattergl trace stutters and the payload passes ~10 MB (scale-notes).
-MAX_SCATTER_POINTS = 100_000
 TOP_COLOURS = 12
 OTHER = "other"
 PALETTE = (
@@ -94,46 +93,28 @@ def colour_values(models: pd.DataFrame, colour_by: str) -> pd.Series:
     return values.where(values.notna(), "unknown").astype(str)
 
 
-def sample_per_group(
-    frame: pd.DataFrame, groups: pd.Series, cap: int, seed: int = 0, keep_top: int = 1000
-) -> pd.DataFrame:
-    """At most about `cap` rows: the `keep_top` most-downloaded, then the same fraction of every group,
-    so small communities stay visible in proportion."""
-    if len(frame) <= cap:
-        return frame
-    top = frame.nlargest(min(keep_top, cap), "downloads").index if "downloads" in frame else frame.index[:0]
-    rest = frame.drop(index=top)
-    fraction = max(0.0, (cap - len(top)) / max(len(rest), 1))
-    rng = np.random.default_rng(seed)
-    # Every group keeps round(fraction × size) rows, at least one: small communities stay visible.
-    draw = pd.Series(rng.random(len(rest)), index=rest.index)
-    keys = groups.reindex(rest.index).astype("object").fillna("")
-    rank = draw.groupby(keys.to_numpy(), sort=False).rank(method="first")
-    size = keys.map(keys.value_counts())
-    quota = np.maximum(1, np.round(size.to_numpy(dtype="float64") * fraction))
-    picked = rest.index[rank.to_numpy() <= quota]
-    return frame.loc[top.append(picked)]
-
-
 def scatter_figure(
     models: pd.DataFrame, kind: str, colour_by: str = "community", max_points: int = MAX_SCATTER_POINTS, seed: int = 0
 ) -> ScatterResult:
+    """The scatter `kind` of `models`, sampled per community above `max_points`."""
     spec = SCATTERS[kind]
-    total = len(models)
     if spec.x not in models or spec.y not in models:
         fig = go.Figure()
         fig.update_layout(title=f"{spec.title}: not available in this atlas")
-        return ScatterResult(fig, 0, 0, total, False)
-    known = models[spec.x].notna().to_numpy(dtype=bool) & models[spec.y].notna().to_numpy(dtype=bool)
-    if spec.x == "params":
-        known &= models["params"].fillna(0).to_numpy(dtype="float64") > 0
-    frame = models.loc[known]
-    plottable = len(frame)
-    colours = colour_values(frame, colour_by)
-    groups = frame.get("community", colours)
-    shown_frame = sample_per_group(frame, groups, max_points, seed)
+        return ScatterResult(fig, 0, 0, len(models), False)
+    groups = models["community"] if "community" in models else colour_values(models, colour_by)
+    return sample_figure(scatter_sample(models, kind, groups, max_points, seed), kind, colour_by, max_points)
+
+
+def sample_figure(
+    sample: ScatterSample, kind: str, colour_by: str, max_points: int = MAX_SCATTER_POINTS
+) -> ScatterResult:
+    """The scatter `kind` of the points `sample` holds (computed here, or by the build: site_views)."""
+    spec = SCATTERS[kind]
+    shown_frame = sample.points
+    plottable, total = sample.plottable, sample.total
     sampled = len(shown_frame) < plottable
-    colours = colours.loc[shown_frame.index]
+    colours = colour_values(shown_frame, colour_by)
 
     def axis(column: str) -> np.ndarray:
         values = shown_frame[column]

@@ -93,15 +93,20 @@ def neighbourhood_graph(
 
 
 def community_graph(
-    members: pd.DataFrame, lineage: pd.DataFrame, similar: pd.DataFrame, cap: int = DEFAULT_CAP
+    members: pd.DataFrame,
+    lineage: pd.DataFrame,
+    similar: pd.DataFrame,
+    cap: int = DEFAULT_CAP,
+    total: int | None = None,
 ) -> GraphSpec:
-    """The most-downloaded members of one community and the lineage and similarity edges among them."""
+    """The most-downloaded members of one community and the lineage and similarity edges among them.
+    `total`: the community's size when `members` holds only its most-downloaded (the build's top list)."""
     cap = max(2, min(cap, HARD_CAP))
     nodes = _node_frame(members["id"].astype(str).tolist(), members.reset_index(drop=True), None)
     kept = _cap(nodes, cap, [])
     kept["role"] = "member"
     edges = _edges_among(set(kept["id"]), lineage, similar)
-    return GraphSpec(kept.reset_index(drop=True), edges, total_nodes=len(nodes), cap=cap)
+    return GraphSpec(kept.reset_index(drop=True), edges, total_nodes=max(len(nodes), total or 0), cap=cap)
 
 
 def restrict(spec: GraphSpec, allowed: set[str]) -> tuple[GraphSpec, int]:

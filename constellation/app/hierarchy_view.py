@@ -19,6 +19,7 @@ from scipy.spatial.distance import pdist
 
 from constellation.app.overview import community_labels
 from constellation.atlas import hierarchy as saved
+from constellation.site_views import MEMBER_TREE_SOURCE, TreeView, atlas_community_tree, centroid_tree, is_linkage
 
 log = logging.getLogger(__name__)
 
@@ -34,42 +35,35 @@ class LinkageView:
     source: str  # where it came from, shown to the visitor
 
 
-def is_linkage(value: Any) -> bool:
-    return isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] == 4 and value.shape[0] >= 1
-
-
 def community_tree(hierarchy: dict[str, Any], communities: pd.DataFrame, models: pd.DataFrame) -> LinkageView | None:
     """The atlas-level tree: the atlas's own when it saved one, else computed here from the layout."""
-    if "atlas_linkage" in hierarchy and "atlas_leaves" in hierarchy:
-        try:
-            z, labels = saved.atlas_tree(hierarchy)
-        except (saved.HierarchyError, KeyError) as exc:
-            log.warning("atlas tree unreadable, computing one: %s", exc)
-        else:
-            leaves = hierarchy["atlas_leaves"]
-            # A small atlas's tree is over every model; the community-level view then comes from the layout.
-            if is_linkage(z) and "community" in leaves and len(leaves) and leaves["community"].is_unique:
-                keys = leaves["community"].tolist()
-                return LinkageView(
-                    z, labels, keys, "the atlas's tree over community centroids (hierarchy/atlas_linkage)"
-                )
+    found = atlas_community_tree(hierarchy)
+    if found is not None:
+        return precomputed_tree(found)
     return _centroid_tree(models, community_labels(models, communities).dropna().astype(str).to_dict())
+
+
+def precomputed_tree(tree: TreeView) -> LinkageView:
+    """The atlas-level tree the build saved (hierarchy/, or the site's dendrogram.npz)."""
+    return LinkageView(tree.linkage, tree.labels, tree.keys, tree.source)
 
 
 def member_tree(hierarchy: dict[str, Any], community: Any, members: pd.DataFrame) -> LinkageView | None:
     """The tree of one community down to model names: the atlas's when it saved one, else computed here."""
     if "community_linkage" in hierarchy and "community_trees" in hierarchy and "members" in hierarchy:
         try:
-            z, labels = saved.community_tree(hierarchy, int(community))
+            found = saved.community_tree(hierarchy, int(community))
         except (saved.HierarchyError, KeyError, ValueError) as exc:
             log.warning("tree of community %s unreadable, computing one: %s", community, exc)
         else:
-            if is_linkage(z):
-                return LinkageView(
-                    z, labels, labels, "the atlas's tree of this community (hierarchy/community_linkage)"
-                )
-            return None
+            return saved_member_tree(*found)
     return names_tree(members)
+
+
+def saved_member_tree(linkage: np.ndarray, labels: list[str]) -> LinkageView | None:
+    """A community's tree as the build saved it (hierarchy/, or the site's member_trees.parquet); None for a
+    community of one leaf."""
+    return LinkageView(linkage, labels, labels, MEMBER_TREE_SOURCE) if is_linkage(linkage) else None
 
 
 def names_tree(members: pd.DataFrame, max_names: int = MAX_MEMBERS) -> LinkageView | None:
@@ -93,19 +87,8 @@ def names_tree(members: pd.DataFrame, max_names: int = MAX_MEMBERS) -> LinkageVi
 
 
 def _centroid_tree(models: pd.DataFrame, labels: dict[Any, str]) -> LinkageView | None:
-    if not {"community", "x", "y"} <= set(models.columns) or not models["community"].notna().any():
+    tree = centroid_tree(models, labels, MAX_COMMUNITIES)
+    if tree is None:
         return None
-    frame = models[["community", "x", "y"]].dropna()
-    grouped = frame.groupby("community", observed=True).agg(x=("x", "mean"), y=("y", "mean"), size=("x", "size"))
-    grouped = grouped.sort_values("size", ascending=False).head(MAX_COMMUNITIES)
-    if len(grouped) < 2:
-        return None
-    z = scipy_linkage(grouped[["x", "y"]].to_numpy(dtype="float64"), method="ward")
-    keys = grouped.index.tolist()
-    note = f"computed here from the layout centroids of the {len(keys):,} largest communities"
-    return LinkageView(z, [_community_label(k, labels) for k in keys], keys, note)
-
-
-def _community_label(key: Any, labels: dict[Any, str]) -> str:
-    label = labels.get(key)
-    return f"{key}: {label}" if label else str(key)
+    note = f"computed here from the layout centroids of the {len(tree.keys):,} largest communities"
+    return LinkageView(tree.linkage, tree.labels, tree.keys, note)

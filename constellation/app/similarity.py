@@ -57,26 +57,30 @@ class SimilarityIndex:
 
     def edges_of(self, ids: Iterable[str], within: bool = False) -> pd.DataFrame:
         """Out-edges of `ids` (only those ending inside the set when `within`), strongest first."""
-        rows = self.rows_of(ids)
-        if not len(rows):
-            return pd.DataFrame(columns=EDGE_FRAME)
-        starts, ends = self.offsets[rows], self.offsets[rows + 1]
-        counts = ends - starts
-        picks = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(int(counts.sum()))
-        sources = np.repeat(rows, counts)
-        targets = self.targets[picks]
-        weights = self.weights[picks]
-        if within:
-            inside = np.isin(targets, rows)
-            sources, targets, weights = sources[inside], targets[inside], weights[inside]
-        order = np.argsort(-weights, kind="stable")
+        sources, targets, weights = edges_of_rows(self.offsets, self.targets, self.weights, self.rows_of(ids), within)
         return pd.DataFrame(
-            {
-                "source": self.ids[sources[order]],
-                "target": self.ids[targets[order]],
-                "weight": weights[order].astype("float64"),
-            }
+            {"source": self.ids[sources], "target": self.ids[targets], "weight": weights.astype("float64")},
+            columns=EDGE_FRAME,
         )
+
+
+def edges_of_rows(
+    offsets: np.ndarray, targets: np.ndarray, weights: np.ndarray, rows: np.ndarray, within: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source rows, target rows, weights) of the out-edges of `rows` (unique) in a CSR adjacency, only those
+    ending at one of `rows` when `within`, strongest first."""
+    rows = np.asarray(rows, dtype=np.int64)
+    starts, ends = np.asarray(offsets[rows], dtype=np.int64), np.asarray(offsets[rows + 1], dtype=np.int64)
+    counts = ends - starts
+    picks = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(int(counts.sum()))
+    sources = np.repeat(rows, counts)
+    ends_at = np.asarray(targets[picks], dtype=np.int64)
+    strength = np.asarray(weights[picks])
+    if within:
+        inside = np.isin(ends_at, rows)
+        sources, ends_at, strength = sources[inside], ends_at[inside], strength[inside]
+    order = np.argsort(-strength, kind="stable")
+    return sources[order], ends_at[order], strength[order]
 
 
 def build_similarity_index(edges_path: Path | None, ids: np.ndarray) -> SimilarityIndex:

@@ -27,6 +27,7 @@ from constellation.app.similarity import SimilarityIndex, build_similarity_index
 from constellation.contract import DATA_ENV, RELATIONS, DataLayout
 from constellation.errors import ConstellationError
 from constellation.history import model_history, snapshot_growth
+from constellation.site_views import SiteViews
 from constellation.store import build_stamp, latest_atlas_id, partial_scope, same_scope_snapshot_ids
 
 log = logging.getLogger(__name__)
@@ -425,14 +426,27 @@ def community_labels(atlas: Atlas) -> pd.Series:
     return overview.community_labels(atlas.frame(["community", "community_label"]), atlas.communities)
 
 
-def group_sizes(atlas: Atlas, models: pd.DataFrame, column: str, limit: int = 500) -> pd.Series:
+def group_sizes(atlas: Atlas, models: pd.DataFrame | None, column: str, limit: int = 500) -> pd.Series:
     """Models per group of `column` in `models`, largest first: from the site summary when `models` is the
-    whole atlas (no filter), else counted."""
-    if not current_filters().active and len(models) == atlas.size:
+    whole atlas (no filter; None says so without reading it), else counted."""
+    if not current_filters().active and (models is None or len(models) == atlas.size):
         sizes = atlas.summary.size_series(column)
         if len(sizes) or not atlas.has(column):
             return sizes.head(limit)
-    return models[column].value_counts().head(limit)
+    values = atlas.frame([column])[column] if models is None else models[column]
+    return values.value_counts().head(limit)
+
+
+def members_of(atlas: Atlas, community: int) -> pd.DataFrame:
+    """Every explorer column of the models of `community` that pass the filters (an export's, on a click)."""
+    models = every_column_kept(atlas, current_filters())
+    return models[(models["community"] == community).to_numpy(dtype=bool)]
+
+
+def unfiltered_views(atlas: Atlas) -> SiteViews | None:
+    """The build's precomputed views (scatter points, trees, communities' top members) when they apply: they
+    show the whole atlas, so only with no filter set; None then, or for an atlas built before them."""
+    return None if current_filters().active else atlas.views
 
 
 def kept_count(atlas: Atlas) -> int:

@@ -25,6 +25,12 @@ AUTO_RESOLUTION_WITH_FAMILIES = 1.75
 # these, recall no longer moves (0.95 → 0.98 from the first pass) and the time only grows.
 MAX_MINHASH_KEYS = 16
 MAX_GRAPH_PASSES = 4
+# The kNN's worker processes each hold their own results and scratch arrays; far more than the cores only
+# adds those up.
+MAX_KNN_WORKERS = 64
+# Settings that say how the build runs, not what it computes (the graph is the same with any number of kNN
+# workers): they are recorded in build.json but left out of the build fingerprint.
+RUN_ONLY_SETTINGS = ("knn_workers",)
 
 
 @dataclass(frozen=True)
@@ -42,12 +48,17 @@ class AtlasConfig:
     k: int = 10
     min_similarity: float = 0.2  # weaker neighbours are chance overlaps of n-grams, not relatives
     exact_knn_max: int = 50_000  # exact all-pairs kNN up to this many models, windowed above
-    knn_window: int = 512  # windowed kNN: rows each name is compared with, per sort key (recall vs time)
+    # windowed kNN: rows each name is compared with, per sort key. 256 rather than 512: recall@10 0.972 vs 0.982
+    # at 300k Hub-like models for 20 % less kNN CPU, which the 3M build's 15-minute budget needs (benchmarks.md).
+    knn_window: int = 256
     # Windowed kNN's MinHash sort keys (names sharing many n-grams sort together) and neighbour-of-neighbour
     # passes after it: recall@10 0.83 → 0.95 → 0.98 at 81k distinct Hub-like names (docs/benchmarks.md).
     knn_minhash_keys: int = 4
     knn_graph_passes: int = 1
     knn_recall_sample: int = 2000  # names whose windowed neighbours are checked against exact search; 0 = off
+    # Forked processes the windowed search, its passes and the recall check share their rows out among
+    # (knn.py, workers.py); 0 = one per core. The graph is identical with any number.
+    knn_workers: int = 0
     # Communities (constellation/atlas/communities.py)
     community_algorithm: CommunityAlgorithm = "auto"  # igraph's Louvain at every size; "louvain" is the paper's
     resolution: float | Literal["auto"] = "auto"  # see AUTO_RESOLUTION_WITH_FAMILIES
@@ -110,6 +121,11 @@ class AtlasConfig:
         recall_sample = self.knn_recall_sample
         if isinstance(recall_sample, bool) or not isinstance(recall_sample, int) or recall_sample < 0:
             problems.append(f"knn_recall_sample={recall_sample!r}: needs 0 (off) or a number of names, e.g. 2000")
+        workers = self.knn_workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or not 0 <= workers <= MAX_KNN_WORKERS:
+            problems.append(
+                f"knn_workers={workers!r}: needs 0 (one per core) or a number of processes up to {MAX_KNN_WORKERS}"
+            )
         if self.community_algorithm not in COMMUNITY_ALGORITHMS:
             choices = ", ".join(COMMUNITY_ALGORITHMS)
             problems.append(f"community_algorithm={self.community_algorithm!r}: choose one of {choices}")

@@ -19,6 +19,10 @@ text keys alone 0.83 at 81k distinct names; with four MinHash keys 0.95.
 
 `knn_graph` picks between them by the number of distinct names, and searches each distinct name once
 (re-uploads of one name are "twins" joined to its first copy; see there).
+
+The windowed search, the refinement and the recall check share their rows out among forked worker processes
+(`workers`; workers.py): each piece of work is independent and the pieces' results are merged in the same
+order as with one process, so the graph is identical with any number of workers.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
 from tqdm import tqdm
+
+from constellation.atlas.workers import forked_map
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +221,50 @@ def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> li
     return out
 
 
+def _spans(n: int, step: int) -> list[tuple[int, int]]:
+    return [(start, min(n, start + step)) for start in range(0, n, step)]
+
+
+@dataclass(frozen=True)
+class _WindowInputs:
+    """What each piece of the windowed search reads (shared with forked workers, never written)."""
+
+    matrix: sp.csr_matrix
+    orders: list[np.ndarray]  # per sort key, the rows in its order
+    k: int
+    window: int
+    min_similarity: float
+
+
+def _window_piece(inputs: _WindowInputs, piece: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The k+1 best of the sorted positions [start, stop) under sort key `key`, each against its window:
+    (stop − start, k+1) arrays of neighbour rows and similarities, self excluded."""
+    key, start, stop = piece
+    order, n, window = inputs.orders[key], inputs.matrix.shape[0], inputs.window
+    block = max(1, window // 2)
+    cols, sims = _empty(stop - start, inputs.k + 1)
+    for first in range(start, stop, block):
+        last = min(stop, first + block)
+        lo, hi = max(0, first - (window - block) // 2), min(n, last + (window - block) // 2)
+        # Gathering the window's rows (instead of slicing a permuted copy of the matrix) saves a copy of the
+        # whole matrix per sort key; the rows, so the products, are the same.
+        around = inputs.matrix[order[lo:hi]]
+        block_cols, block_sims = _block_topn(
+            around[first - lo : last - lo], around.T.tocsr(), inputs.k + 1, inputs.min_similarity
+        )
+        block_sims[block_cols + lo == np.arange(first, last)[:, None]] = -np.inf
+        found = block_cols >= 0
+        block_cols[found] = order[block_cols[found] + lo]
+        cols[first - start : last - start], sims[first - start : last - start] = block_cols, block_sims
+    return cols, sims
+
+
+# Rows per piece of work sent to a worker: big enough that sending the piece and its result back costs
+# little beside the search (about 1.4 MB of result per piece), small enough to share the work out evenly
+# (a neighbour-of-neighbour pass over 81k names is five pieces).
+_PIECE_ROWS = 16_384
+
+
 def windowed_knn(
     matrix: sp.csr_matrix,
     k: int,
@@ -223,27 +273,33 @@ def windowed_knn(
     window: int = 1024,
     min_similarity: float = 0.0,
     progress: bool = True,
+    workers: int = 1,
 ) -> KnnGraph:
-    """Approximate kNN: under each sort key, each block of window/2 rows against the window around it."""
+    """Approximate kNN: under each sort key, each block of window/2 rows against the window around it.
+    The blocks are shared out among `workers` forked processes; the graph does not depend on their number."""
     n = matrix.shape[0]
     block = max(1, window // 2)
     cols, sims = _empty(n, k)
-    keys = list(keys)
-    bar = tqdm(total=len(keys) * n, desc="kNN (windowed)", unit="name", unit_scale=True, disable=not progress or None)
-    for key in keys:
-        order = pc.sort_indices(key).to_numpy().astype(np.int64)
-        permuted = matrix[order]
-        key_cols, key_sims = _empty(n, k + 1)
-        for start in range(0, n, block):
-            stop = min(n, start + block)
-            lo, hi = max(0, start - (window - block) // 2), min(n, stop + (window - block) // 2)
-            block_cols, block_sims = _block_topn(permuted[start:stop], permuted[lo:hi].T.tocsr(), k + 1, min_similarity)
-            block_sims[block_cols + lo == np.arange(start, stop)[:, None]] = -np.inf
-            found = block_cols >= 0
-            block_cols[found] = order[block_cols[found] + lo]
-            key_cols[order[start:stop]], key_sims[order[start:stop]] = block_cols, block_sims
-            bar.update(stop - start)
-        cols, sims = _best_k(np.hstack([cols, key_cols]), np.hstack([sims, key_sims]), k)
+    orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
+    inputs = _WindowInputs(matrix, orders, k, window, min_similarity)
+    step = max(block, _PIECE_ROWS // block * block)
+    pieces = [(key, start, stop) for key in range(len(orders)) for start, stop in _spans(n, step)]
+    bar = tqdm(
+        total=len(pieces) and len(orders) * n,
+        desc="kNN (windowed)",
+        unit="name",
+        unit_scale=True,
+        disable=not progress or None,
+    )
+    results = forked_map(_window_piece, inputs, pieces, workers, what="the windowed kNN search")
+    key_cols, key_sims = _empty(0, k + 1)
+    for (key, start, stop), (piece_cols, piece_sims) in zip(pieces, results, strict=True):
+        if start == 0:
+            key_cols, key_sims = _empty(n, k + 1)
+        key_cols[orders[key][start:stop]], key_sims[orders[key][start:stop]] = piece_cols, piece_sims
+        bar.update(stop - start)
+        if stop == n:  # every position of this key is in: merge it, in key order as with one process
+            cols, sims = _best_k(np.hstack([cols, key_cols]), np.hstack([sims, key_sims]), k)
     bar.close()
     return _finish(cols, sims, "windowed")
 
@@ -261,6 +317,45 @@ def row_similarities(
     return out
 
 
+@dataclass(frozen=True)
+class _RefineInputs:
+    """What each piece of a neighbour-of-neighbour pass reads (shared with forked workers, never written)."""
+
+    matrix: sp.csr_matrix
+    cols: np.ndarray  # the previous pass's graph
+    sims: np.ndarray
+    block_rows: int
+    min_similarity: float
+
+
+def _refine_piece(inputs: _RefineInputs, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The refined lists of rows [start, stop), `block_rows` rows at a time."""
+    before, k = inputs.cols, inputs.cols.shape[1]
+    start, stop = span
+    new_cols, new_sims = before[start:stop].copy(), inputs.sims[start:stop].copy()
+    for first in range(start, stop, inputs.block_rows):
+        last = min(stop, first + inputs.block_rows)
+        rows = np.arange(first, last)
+        own = before[first:last]
+        candidates = np.where(own[:, :, None] >= 0, before[np.maximum(own, 0)], _NO_NEIGHBOUR)
+        candidates = candidates.reshape(len(rows), k * k)
+        # Drop self, padding, repeats and the neighbours already known: only new pairs are scored.
+        candidates = np.sort(candidates, axis=1)
+        useless = (candidates < 0) | (candidates == rows[:, None])
+        useless[:, 1:] |= candidates[:, 1:] == candidates[:, :-1]
+        useless |= (candidates[:, :, None] == own[:, None, :]).any(axis=2)
+        pair_row, pair_slot = np.nonzero(~useless)
+        scores = np.full(candidates.shape, -np.inf, dtype=np.float32)
+        if len(pair_row):
+            found = row_similarities(inputs.matrix, rows[pair_row], candidates[pair_row, pair_slot])
+            scores[pair_row, pair_slot] = np.where(found >= inputs.min_similarity, found, -np.inf)
+        candidates[~np.isfinite(scores)] = _NO_NEIGHBOUR
+        new_cols[first - start : last - start], new_sims[first - start : last - start] = _best_k(
+            np.hstack([own, candidates]), np.hstack([inputs.sims[first:last], scores]), k
+        )
+    return new_cols, new_sims
+
+
 def refine_knn(
     matrix: sp.csr_matrix,
     graph: KnnGraph,
@@ -269,54 +364,67 @@ def refine_knn(
     block_rows: int = 2048,
     min_similarity: float = 0.0,
     progress: bool = True,
+    workers: int = 1,
 ) -> KnnGraph:
     """Neighbour-of-neighbour refinement: each row's candidates are its neighbours' neighbours (k² at
     most), scored exactly (`row_similarities`) and merged with its neighbours; the best k stay. If a is
     near b and b near c, a is likely near c, so a neighbour that no sort key put in a's window is found
     through one that was. Rows are taken `block_rows` at a time and each pass reads the previous pass's
-    graph, so the result does not depend on the block size; memory is O(block_rows·k²), never n×n."""
+    graph, so the result depends neither on the block size nor on the number of `workers` (forked
+    processes sharing the rows out); memory is O(block_rows·k²) per worker, never n×n."""
     if block_rows < 1:
         raise ValueError(f"block_rows={block_rows}: needs at least 1")
-    n, k = graph.neighbors.shape
+    n = graph.neighbors.shape[0]
     cols, sims = graph.neighbors.astype(np.int32), np.where(graph.neighbors >= 0, graph.similarities, -np.inf)
     sims = sims.astype(np.float32)
+    spans = _spans(n, max(block_rows, _PIECE_ROWS // block_rows * block_rows))
     bar = tqdm(total=passes * n, desc="kNN (refine)", unit="name", unit_scale=True, disable=not progress or None)
     for _ in range(passes):
-        before = cols
-        new_cols, new_sims = cols.copy(), sims.copy()
-        for start in range(0, n, block_rows):
-            stop = min(n, start + block_rows)
-            rows = np.arange(start, stop)
-            own = before[start:stop]
-            candidates = np.where(own[:, :, None] >= 0, before[np.maximum(own, 0)], _NO_NEIGHBOUR)
-            candidates = candidates.reshape(len(rows), k * k)
-            # Drop self, padding, repeats and the neighbours already known: only new pairs are scored.
-            candidates = np.sort(candidates, axis=1)
-            useless = (candidates < 0) | (candidates == rows[:, None])
-            useless[:, 1:] |= candidates[:, 1:] == candidates[:, :-1]
-            useless |= (candidates[:, :, None] == own[:, None, :]).any(axis=2)
-            pair_row, pair_slot = np.nonzero(~useless)
-            scores = np.full(candidates.shape, -np.inf, dtype=np.float32)
-            if len(pair_row):
-                found = row_similarities(matrix, rows[pair_row], candidates[pair_row, pair_slot])
-                scores[pair_row, pair_slot] = np.where(found >= min_similarity, found, -np.inf)
-            candidates[~np.isfinite(scores)] = _NO_NEIGHBOUR
-            new_cols[start:stop], new_sims[start:stop] = _best_k(
-                np.hstack([own, candidates]), np.hstack([sims[start:stop], scores]), k
-            )
+        inputs = _RefineInputs(matrix, cols, sims, block_rows, min_similarity)
+        new_cols, new_sims = np.empty_like(cols), np.empty_like(sims)
+        results = forked_map(_refine_piece, inputs, spans, workers, what="the kNN's neighbour-of-neighbour pass")
+        for (start, stop), (piece_cols, piece_sims) in zip(spans, results, strict=True):
+            new_cols[start:stop], new_sims[start:stop] = piece_cols, piece_sims
             bar.update(stop - start)
         cols, sims = new_cols, new_sims
     bar.close()
     return _finish(cols, sims, graph.method)
 
 
-def knn_recall(matrix: sp.csr_matrix, graph: KnnGraph, sample: np.ndarray, *, min_similarity: float = 0.0) -> float:
+@dataclass(frozen=True)
+class _ExactInputs:
+    """What each piece of the recall check's exact search reads (shared with forked workers)."""
+
+    matrix: sp.csr_matrix
+    transposed: sp.csr_matrix
+    sample: np.ndarray
+    k: int
+    min_similarity: float
+    threads: bool
+
+
+def _exact_piece(inputs: _ExactInputs, span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The exact k best of sample rows [start, stop), self excluded."""
+    rows = inputs.sample[span[0] : span[1]]
+    cols, sims = _block_topn(
+        inputs.matrix[rows], inputs.transposed, inputs.k + 1, inputs.min_similarity, threads=inputs.threads
+    )
+    sims[cols == rows[:, None]] = -np.inf
+    return _best_k(cols, sims, inputs.k)
+
+
+def knn_recall(
+    matrix: sp.csr_matrix, graph: KnnGraph, sample: np.ndarray, *, min_similarity: float = 0.0, workers: int = 1
+) -> float:
     """Share of the exact k nearest neighbours of the `sample` rows that `graph` found. Ties count as found:
-    a neighbour as similar as the exact k-th one is as good as it."""
+    a neighbour as similar as the exact k-th one is as good as it. The exact search is shared out among
+    `workers` forked processes (one worker: this process, on all its cores)."""
     k = graph.neighbors.shape[1]
-    exact_cols, exact_sims = _block_topn(matrix[sample], matrix.T.tocsr(), k + 1, min_similarity, threads=True)
-    exact_sims[exact_cols == sample[:, None]] = -np.inf
-    exact_cols, exact_sims = _best_k(exact_cols, exact_sims, k)
+    inputs = _ExactInputs(matrix, matrix.T.tocsr(), sample, k, min_similarity, threads=workers <= 1)
+    spans = _spans(len(sample), max(1, -(-len(sample) // (4 * workers))))
+    results = list(forked_map(_exact_piece, inputs, spans, workers, what="the kNN recall check"))
+    exact_cols = np.vstack([cols for cols, _ in results]) if results else np.empty((0, k), dtype=np.int32)
+    exact_sims = np.vstack([sims for _, sims in results]) if results else np.empty((0, k), dtype=np.float32)
     wanted = (exact_cols >= 0).sum(axis=1)
     kth = np.where(wanted > 0, exact_sims[np.arange(len(sample)), np.maximum(wanted - 1, 0)], np.inf)
     found_sims = np.where(graph.neighbors[sample] >= 0, graph.similarities[sample], -np.inf)
@@ -338,6 +446,7 @@ def knn_graph(
     minhashes: int = 0,
     graph_passes: int = 0,
     seed: int = 0,
+    workers: int = 1,
 ) -> KnnGraph:
     """kNN of every row: exact up to `exact_max` distinct names, windowed above (with `minhashes` MinHash
     sort keys besides the text ones, seeded by `seed`, then `graph_passes` passes of `refine_knn`).
@@ -346,7 +455,8 @@ def knn_graph(
     hundreds of re-uploads of popular names ("llama 3.2 1b instruct gguf"). The first of each set of twins
     gets the kNN of the name; every other twin gets that first one as its single neighbour, at similarity 1,
     so twins form a star instead of a clique of k-sized lists of each other. Names without features are
-    never twins.
+    never twins. The windowed search and its passes run in `workers` forked processes (the same graph with
+    any number).
     """
     n = matrix.shape[0]
     featureless = np.diff(matrix.indptr) == 0
@@ -360,9 +470,13 @@ def knn_graph(
         sub_texts = [texts[i] for i in distinct]
         sub_words = words[distinct] if words is not None else None
         keys_ = sort_keys(sub_texts, sub_words, terms, matrix=sub, minhashes=minhashes, seed=seed)
-        inner = windowed_knn(sub, k, keys_, window=window, min_similarity=min_similarity, progress=progress)
+        inner = windowed_knn(
+            sub, k, keys_, window=window, min_similarity=min_similarity, progress=progress, workers=workers
+        )
         if graph_passes:
-            inner = refine_knn(sub, inner, passes=graph_passes, min_similarity=min_similarity, progress=progress)
+            inner = refine_knn(
+                sub, inner, passes=graph_passes, min_similarity=min_similarity, progress=progress, workers=workers
+            )
     if len(distinct) == n:
         return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner)
     neighbors = np.full((n, k), _NO_NEIGHBOUR, dtype=np.int32)

@@ -56,6 +56,7 @@ from constellation.atlas.reuse import (
     settings_of,
 )
 from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
+from constellation.atlas.workers import worker_count
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
 from constellation.peak_memory import PeakMeter, give_back_memory
@@ -197,7 +198,8 @@ def _knn_recall_report(searched: sp.csr_matrix, graph: KnnGraph, config: AtlasCo
     started = time.perf_counter()
     rows = searched.shape[0]
     sample = np.random.default_rng(config.seed).choice(rows, size=min(rows, config.knn_recall_sample), replace=False)
-    recall = knn_recall(searched, graph, sample, min_similarity=config.min_similarity)
+    workers = worker_count(config.knn_workers)
+    recall = knn_recall(searched, graph, sample, min_similarity=config.min_similarity, workers=workers)
     return {
         "recall_on_sample": round(recall, 4),
         "recall_sample_size": int(len(sample)),
@@ -251,6 +253,7 @@ def name_neighbors(features: NameFeatures, config: AtlasConfig) -> KnnGraph:
         minhashes=config.knn_minhash_keys,
         graph_passes=config.knn_graph_passes,
         seed=config.seed,
+        workers=worker_count(config.knn_workers),
     )
 
 
@@ -401,6 +404,7 @@ def map_atlas(
             "window": config.knn_window if knn_report["method"] == "windowed" else None,
             "minhash_keys": config.knn_minhash_keys if knn_report["method"] == "windowed" else None,
             "graph_passes": config.knn_graph_passes if knn_report["method"] == "windowed" else None,
+            "workers": worker_count(config.knn_workers) if knn_report["method"] == "windowed" else None,
             **(recall or {}),
         },
         "communities": {

@@ -8,6 +8,7 @@ import click
 
 from constellation.atlas.algorithms import COMMUNITY_ALGORITHMS
 from constellation.cli.options import (
+    MAX_KNN_WORKERS,
     MAX_LINEAGE_WEIGHT,
     MAX_SEED,
     RESOLUTION,
@@ -64,6 +65,13 @@ from constellation.cli.options import (
     "like any other models. Off when --lineage-weight is 0.",
 )
 @click.option(
+    "--knn-workers",
+    type=Number(int, 0, MAX_KNN_WORKERS),
+    default=None,
+    help=f"Processes the name-similarity search runs in, 0 to {MAX_KNN_WORKERS}; 0 = one per core (default). "
+    "The atlas is the same with any number; each worker adds its own scratch memory.",
+)
+@click.option(
     "--add-lineage-edges",
     is_flag=True,
     hidden=True,
@@ -80,6 +88,7 @@ def command(
     community_algorithm: str | None,
     lineage_weight: float | None,
     keep_declared_families: bool | None,
+    knn_workers: int | None,
     add_lineage_edges: bool,
 ) -> None:
     """Build the atlas of a snapshot: parameter counts, lineage, communities, hierarchy, layout.
@@ -103,6 +112,7 @@ def command(
       constellation build --snapshot 20260726T021500Z
       constellation build --resolution 3
       constellation build --lineage-weight 0         # names only, as in the Constellation paper
+      constellation build --knn-workers 1            # the similarity search on one core
       constellation build --force                    # rebuild even if up to date
       constellation build --force --full             # rebuild, reusing nothing of the last atlas
       constellation build --snapshot 20230719T000000Z --publish   # show an import on the site
@@ -119,6 +129,7 @@ def command(
         "community_algorithm": community_algorithm,
         "lineage_weight": lineage_weight,
         "keep_declared_families": keep_declared_families,
+        "knn_workers": knn_workers,
     }
     if add_lineage_edges:
         # Before issue 10, lineage edges were off unless this flag was given; they are on by default now.

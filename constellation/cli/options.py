@@ -14,6 +14,7 @@ from constellation.contract import DATA_ENV
 MAX_SEED = 2**32 - 1
 MAX_RESOLUTION = 1000.0
 MAX_LINEAGE_WEIGHT = 1000.0
+MAX_KNN_WORKERS = 64
 # A synthetic Hub is generated in memory, whole: 10M models is over three times the Hub of 2026.
 MAX_SYNTHETIC_MODELS = 10_000_000
 

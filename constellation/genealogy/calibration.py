@@ -21,8 +21,10 @@ Masking drops the children's edges from the declared-edge table, which is what
 `constellation.evaluate.lineage.hide_lineage` followed by `declared_lineage` yields (tests check it) without
 copying the snapshot once per fold: inference reads declarations only through that table.
 
-Cost: one `infer_lineage` over the whole snapshot per fold (most of it is computing every model's name
-features, whatever the number of children asked about). So the number of folds shrinks as the snapshot grows:
+Cost: one `infer_lineage` over the whole snapshot per fold. The per-model features (name keys, markers:
+`constellation.genealogy.features`) are computed once and shared by every fold and the build's own inference;
+what remains per fold is the work over every model's keys and every visible declaration (candidates by key,
+owner habits), whatever the number of children asked about. So the number of folds shrinks as the snapshot grows:
 up to 10 while the folds together stay within WORK_ROWS model-rows (a snapshot of 10k models gets 10 folds,
 one of 100k or more a single fold of 10 % of its declared children, at most `sample`). Calibration thus
 costs at most about one more inference pass: measured in docs/benchmarks.md.
@@ -37,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from constellation.genealogy.features import ModelFeatures, model_features
 from constellation.genealogy.inferred import RuleConfidence, infer_lineage
 
 DEFAULT_TARGET_PRECISION = 0.90
@@ -177,6 +180,7 @@ def _masked_proposals(
     rows: np.ndarray,
     fold_size: int,
     rules: RuleConfidence | None,
+    features: ModelFeatures | None,
 ) -> pd.DataFrame:
     """target, source, rule, relation, confidence (hand-set), correct for every proposal made for a masked
     child; `rows` (in seeded order) are masked `fold_size` at a time."""
@@ -189,7 +193,7 @@ def _masked_proposals(
         visible, truth = mask_children(declared_edges, pd.Index(ids[fold]))
         needs = np.zeros(len(models), dtype=bool)
         needs[fold] = True
-        proposals = infer_lineage(models, needs, visible, rules).proposals
+        proposals = infer_lineage(models, needs, visible, rules, features).proposals
         parts.append(
             proposals[["target", "source", "rule", "relation", "confidence"]].assign(
                 correct=score_masked(proposals, truth)
@@ -285,18 +289,22 @@ def calibrate_lineage(
     min_support: int = DEFAULT_MIN_SUPPORT,
     seed: int = 0,
     fallback_threshold: float,
+    features: ModelFeatures | None = None,
 ) -> Calibration:
     """Measure inferred lineage on this snapshot's own declarations (see the module docstring).
 
     `models` has the snapshot columns (as for infer_lineage), `declared_edges` its declared lineage
     (source, target), `declares` which rows have a declared parent. `fallback_threshold` is used when there
-    are fewer than `min_support` masked proposals in all (a snapshot that declares little).
+    are fewer than `min_support` masked proposals in all (a snapshot that declares little). `features`
+    (`model_features(models)`), when the caller has them already, serve every fold.
     """
     models = models.reset_index(drop=True)
     declared = np.flatnonzero(np.asarray(declares, dtype=bool))
     fold_size, folds = fold_plan(len(declared), len(models), sample)
     rows = np.random.default_rng(seed).permutation(declared)[: fold_size * folds]
-    scored = _masked_proposals(models, declared_edges, rows, fold_size, rules)
+    if features is None and len(rows):  # computed once for all folds
+        features = model_features(models)
+    scored = _masked_proposals(models, declared_edges, rows, fold_size, rules, features)
     table = _table(scored)
     n, right = int(len(scored)), int(scored["correct"].sum())
     calibration = Calibration(

@@ -27,24 +27,17 @@ threshold `DEFAULT_MIN_CONFIDENCE` is where precision stays at or above the targ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from constellation.contract import RELATIONS
+from constellation.genealogy.features import ModelFeatures, clean_loose_keys, model_features
 from constellation.names import (
-    ADAPTER_TAGS,
-    CONTEXT_TAIL_RE,
     FINETUNE_WORDS,
-    MERGE_TAGS,
-    has_adapter_marker,
-    has_merge_word,
-    has_quantization_marker,
     is_version_token,
     loose_key,
-    name_key,
     size_tokens,
 )
 
@@ -102,105 +95,111 @@ class InferredLineage:
 # --------------------------------------------------------------------------------------------------
 
 
-def _tag_flags(tags: pd.Series, *wanted: frozenset[str]) -> list[np.ndarray]:
-    """For each set of wanted tags, whether each model carries one of them (Hub tags are lower-case)."""
-    out = [np.zeros(len(tags), dtype=bool) for _ in wanted]
-    for i, value in enumerate(tags.tolist()):
-        if value is None or isinstance(value, (float, str)):
-            continue
-        for flags, names in zip(out, wanted):
-            flags[i] = not names.isdisjoint(value)
-    return out
-
-
-def _created_ns(models: pd.DataFrame) -> np.ndarray:
-    """Creation time in ns; -1 when unknown."""
-    if "created_at" not in models:
-        return np.full(len(models), -1, dtype=np.int64)
-    created = pd.to_datetime(models["created_at"], utc=True)
-    out = created.astype("int64").to_numpy(copy=True)
-    out[created.isna().to_numpy()] = -1
-    return out
-
-
 @dataclass
 class _Features:
-    ids: np.ndarray
-    key: np.ndarray  # name key
-    owner_key: np.ndarray  # name key of "author-name" (catches `owner-model-onnx` re-uploads)
-    brand_key: np.ndarray  # name key without a leading brand token that repeats the owner ("meta-")
-    quantized: np.ndarray  # the name carries a quantisation / format marker
-    adapter: np.ndarray  # adapter marker in name, tags or library
-    merge: np.ndarray  # merge marker in name or tags
-    downloads: np.ndarray
-    created: np.ndarray
-    well_known: np.ndarray  # in the top decile of downloads of this snapshot
-    specific: np.ndarray  # the key names a particular model: it has a digit or three tokens ("bot" does not)
-    declared_in: np.ndarray  # how many models of the snapshot declare this model as a parent
+    """The snapshot's ModelFeatures (and the declared parents outside it), as one inference sees them."""
 
-    @cached_property
+    snapshot: ModelFeatures  # the snapshot's rows
+    rows: ModelFeatures  # the snapshot's rows, then the external parents' rows
+    adapter: np.ndarray  # adapter marker in name or library, or (children only) in tags
+    merge: np.ndarray  # merge marker in name, or (children only) in tags
+    well_known: np.ndarray  # in the top decile of downloads of this snapshot
+    declared_in: np.ndarray  # how many models of the snapshot declare this model as a parent
+    declared_lookup: tuple[pd.DataFrame, pd.Series] | None = field(default=None, repr=False)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.rows.ids
+
+    @property
+    def key(self) -> np.ndarray:
+        return self.rows.key
+
+    @property
+    def owner_key(self) -> np.ndarray:
+        return self.rows.owner_key
+
+    @property
+    def brand_key(self) -> np.ndarray:
+        return self.rows.brand_key
+
+    @property
+    def quantized(self) -> np.ndarray:
+        return self.rows.quantized
+
+    @property
+    def downloads(self) -> np.ndarray:
+        return self.rows.downloads
+
+    @property
+    def created(self) -> np.ndarray:
+        return self.rows.created
+
+    @property
+    def specific(self) -> np.ndarray:
+        return self.rows.specific
+
+    @property
     def owner(self) -> np.ndarray:
         """The lower-cased owner of each id ("" for legacy ids without one)."""
-        ids = pd.Series(self.ids).astype(str)
-        return ids.str.lower().str.partition("/")[0].where(ids.str.contains("/", regex=False), "").to_numpy(object)
+        return self.rows.owner
 
-    @cached_property
-    def row_of(self) -> pd.Series:
-        """id → row (the first row of an id listed twice); built once, for the rules that map declared ids."""
-        rows = pd.Series(np.arange(len(self.ids)), index=self.ids)
-        return rows[~rows.index.duplicated()]
+    def rows_of(self, ids: pd.Series) -> pd.Series:
+        """The row of each id (the first row of an id listed twice; NaN for an id held by no row).
+
+        Declared children are snapshot rows, so the snapshot's own id → row table (built once per snapshot)
+        answers nearly every id; only what it lacks is looked up among the external parents."""
+        found = ids.map(self.snapshot.row_of)
+        missing = found.isna().to_numpy()
+        first = len(self.snapshot)
+        if missing.any() and len(self.rows) > first:
+            external = pd.Series(np.arange(first, len(self.rows)), index=self.rows.ids[first:])
+            values = found.to_numpy(dtype=np.float64, copy=True)
+            values[missing] = ids[missing].map(external).to_numpy(dtype=np.float64)
+            found = pd.Series(values, index=ids.index)
+        return found
+
+    def declared_rows(self, declared: pd.DataFrame) -> pd.Series:
+        """`rows_of(declared["target"])`, looked up once for the declared-edge table that several rules of one
+        inference read (the frame is kept with the answer, so a new table is never mistaken for it)."""
+        if self.declared_lookup is None or self.declared_lookup[0] is not declared:
+            self.declared_lookup = (declared, self.rows_of(declared["target"]))
+        return self.declared_lookup[1]
+
+    def clean_loose_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """ModelFeatures.clean_loose_keys of every row: the snapshot's (computed once), then the external parents'."""
+        first = len(self.snapshot)
+        if len(self.rows) == first:
+            return self.snapshot.clean_loose_keys
+        outside = clean_loose_keys(self.rows.key[first:], self.rows.quantized[first:])
+        loose, without_context = self.snapshot.clean_loose_keys
+        return np.concatenate([loose, outside[0]]), np.concatenate([without_context, outside[1]])
 
 
-def _declared_in(ids: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
+def _declared_in(ids_lower: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
     """For each model, the number of declared edges naming it as the parent (ids compared case-insensitively)."""
     if declared_edges is None or declared_edges.empty:
-        return np.zeros(len(ids), dtype=np.int64)
+        return np.zeros(len(ids_lower), dtype=np.int64)
     counts = declared_edges["source"].astype(str).str.lower().value_counts()
-    return ids.astype(str).str.lower().map(counts).fillna(0).to_numpy(dtype=np.int64)
+    return ids_lower.map(counts).fillna(0).to_numpy(dtype=np.int64)
 
 
-def _features(models: pd.DataFrame, children: np.ndarray, declared_edges: pd.DataFrame | None = None) -> _Features:
-    """Features of every model; the tag-based relation flags only for `children` (the rows to infer for),
-    since only a child's own relation is read from them."""
-    names = models["name"].fillna(models["id"].str.split("/").str[-1]).astype("string")
-    authors = models["author"].astype("string") if "author" in models else pd.Series(pd.NA, index=models.index)
-    tags = models["tags"] if "tags" in models else pd.Series([None] * len(models), index=models.index)
-    library = models["library_name"].astype("string").fillna("") if "library_name" in models else ""
-    key = name_key(names).fillna("")
-    owner_key = name_key(authors.fillna("") + "-" + names).fillna("")
-    owner_key = owner_key.where(authors.notna(), "")
-    # An organisation that prefixes its brand (`meta-llama/Meta-Llama-3-8B`) is also found under the name
-    # others use for it (`Llama-3-8B-...-GGUF`): index such a model by its key without the brand token.
-    parts = key.str.partition("-")
-    first, rest = parts[0], parts[2]
-    branded = (
-        (first != "")
-        & (rest.str.count("-") >= 2)
-        & pd.Series(
-            [isinstance(a, str) and bool(a) and t in a.lower() for a, t in zip(authors.tolist(), first.tolist())],
-            index=key.index,
-        )
-    )
-    brand_key = rest.where(branded, "")
-    adapter_tag, merge_tag = np.zeros(len(models), dtype=bool), np.zeros(len(models), dtype=bool)
-    adapter_tag[children], merge_tag[children] = _tag_flags(tags.iloc[children], ADAPTER_TAGS, MERGE_TAGS)
-    adapter = has_adapter_marker(names).to_numpy() | adapter_tag | (np.asarray(library) == "peft")
-    merge = has_merge_word(names).to_numpy() | merge_tag
-    downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
-    specific = (key.str.contains(r"[0-9]", regex=True) | (key.str.count("-") >= 2)).to_numpy(dtype=bool)
+def _features(
+    snapshot: ModelFeatures, rows: ModelFeatures, children: np.ndarray, declared_edges: pd.DataFrame | None
+) -> _Features:
+    """The features of one inference over `rows` (the snapshot's, then the external parents'); the tag-based
+    relation flags only for `children` (the rows to infer for), since only a child's own relation is read
+    from them."""
+    is_child = np.zeros(len(rows), dtype=bool)
+    is_child[children] = True
+    downloads = rows.downloads
     return _Features(
-        ids=models["id"].to_numpy(dtype=object),
-        key=key.to_numpy(dtype=object),
-        owner_key=owner_key.to_numpy(dtype=object),
-        brand_key=brand_key.to_numpy(dtype=object),
-        quantized=has_quantization_marker(names).to_numpy(),
-        adapter=adapter,
-        merge=merge,
-        downloads=downloads,
-        created=_created_ns(models),
+        snapshot=snapshot,
+        rows=rows,
+        adapter=rows.adapter_marker | (rows.adapter_tag & is_child),
+        merge=rows.merge_marker | (rows.merge_tag & is_child),
         well_known=downloads >= max(np.quantile(downloads, 0.9), 1.0) if len(downloads) else np.zeros(0, bool),
-        specific=specific,
-        declared_in=_declared_in(models["id"], declared_edges),
+        declared_in=_declared_in(rows.ids_lower, declared_edges),
     )
 
 
@@ -224,8 +223,11 @@ def _candidates_by_key(
     codes, uniques = pd.factorize(lookup)
     used = lookup != ""
     codes, cand = codes[used], cand[used]
-    pairs = np.unique(np.stack([codes, cand]), axis=1)  # one row per (key, model)
-    codes, cand = pairs[0], pairs[1]
+    # One row per (key, model), in (key, model) order: a 1-D unique of key × rows + model, which sorts
+    # plain integers where np.unique(axis=1) sorts rows as structured values (twice as slow).
+    rows = np.int64(len(f.ids))
+    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))
+    codes, cand = pairs // rows, pairs % rows
     if len(codes) == 0:
         return pd.DataFrame(
             {
@@ -315,17 +317,21 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     """Parents declared by other models with the same key: child, parent_id, votes, share."""
     if declared.empty:
         return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
-    sib = declared.assign(sib=declared["target"].map(f.row_of)).dropna(subset=["sib"])
+    # Siblings of a quantised repo quantise one parent; same-name clean repos are often unrelated namesakes.
+    children = children[f.quantized[children] | f.specific[children]]
+    sib = declared.assign(sib=f.declared_rows(declared)).dropna(subset=["sib"])
     sib_rows = sib["sib"].to_numpy(dtype=np.int64)
     votes = pd.DataFrame({"lookup": f.key[sib_rows], "parent_id": sib["source"].to_numpy()})
-    votes = votes[votes["lookup"] != ""]
+    # Only the children's keys are counted (each key's count is its own): a calibration fold asks about
+    # a few thousand children, not about every declaration of the snapshot.
+    votes = votes[(votes["lookup"] != "") & votes["lookup"].isin(pd.unique(f.key[children]))]
+    if votes.empty:
+        return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
     counts = votes.groupby(["lookup", "parent_id"], sort=False).size().rename("votes").reset_index()
     totals = counts.groupby("lookup")["votes"].transform("sum")
     counts["share"] = counts["votes"] / totals
     counts = counts.sort_values(["lookup", "votes", "parent_id"], ascending=[True, False, True])
     best = counts.drop_duplicates("lookup")
-    # Siblings of a quantised repo quantise one parent; same-name clean repos are often unrelated namesakes.
-    children = children[f.quantized[children] | f.specific[children]]
     left = pd.DataFrame({"child": children, "lookup": f.key[children]})
     out = left.merge(best, on="lookup", how="inner")
     out = out[out["parent_id"].str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()]
@@ -336,28 +342,22 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
     """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder,
     prefix."""
     firsts = cands.drop_duplicates("lookup")
-    best_of = dict(zip(firsts["lookup"], firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)))
+    # Lists, not the columns: iterating an Arrow-backed string column boxes one value at a time (1.5 s at 300k).
+    best = firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)
+    best_of = dict(zip(firsts["lookup"].tolist(), best.tolist()))
     rows: list[tuple[int, int, str, str]] = []
+    # Children sharing a key share the answer (re-uploads, one quantiser's formats), unless the first model
+    # met on the way down is the child itself, which the search skips: then the child gets its own search.
+    by_key: dict[str, tuple[int | None, tuple[int, str, str] | None]] = {}
     for child in children.tolist():
-        tokens = f.key[child].split("-")
-        if len(tokens) < 2:
-            continue
-        for cut in range(min(len(tokens) - 1, max_tokens), 0, -1):
-            prefix = "-".join(tokens[:cut])
-            if len(prefix) < 3:
-                break
-            cand = best_of.get(prefix)
-            if cand is None or cand == child:
-                continue
-            if cand < 0:
-                break  # the prefix names several unrelated repos
-            remainder = tokens[cut:]
-            if size_tokens(remainder) or is_version_token(remainder[0]) or remainder[0].isdigit():
-                break  # the remainder names another size or version: a sibling, not a child
-            if cut == 1 and not any(ch.isdigit() for ch in prefix):
-                break  # a bare family word ("llama", "flux") names no particular model
-            rows.append((child, cand, "-".join(remainder), prefix))
-            break
+        key = f.key[child]
+        answer = by_key.get(key)
+        if answer is None:
+            answer = by_key[key] = _longest_prefix(key, best_of, None, max_tokens)
+        if answer[0] == child:
+            answer = _longest_prefix(key, best_of, child, max_tokens)
+        if answer[1] is not None:
+            rows.append((child, *answer[1]))
     out = pd.DataFrame(rows, columns=["child", "parent", "remainder", "prefix"])
     if out.empty:
         return out.assign(known=pd.Series(dtype=bool))
@@ -367,6 +367,34 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
     return out.assign(known=known)[allowed]
 
 
+def _longest_prefix(
+    key: str, best_of: dict[str, int], child: int | None, max_tokens: int
+) -> tuple[int | None, tuple[int, str, str] | None]:
+    """(the first model met, from the longest prefix down, other than `child`; the match: parent, remainder,
+    prefix, or None) for one key; see _prefix_matches."""
+    tokens = key.split("-")
+    if len(tokens) < 2:
+        return None, None
+    first: int | None = None
+    for cut in range(min(len(tokens) - 1, max_tokens), 0, -1):
+        prefix = "-".join(tokens[:cut])
+        if len(prefix) < 3:
+            break
+        cand = best_of.get(prefix)
+        if cand is None or cand == child:
+            continue
+        first = cand if first is None else first
+        if cand < 0:
+            break  # the prefix names several unrelated repos
+        remainder = tokens[cut:]
+        if size_tokens(remainder) or is_version_token(remainder[0]) or remainder[0].isdigit():
+            break  # the remainder names another size or version: a sibling, not a child
+        if cut == 1 and not any(ch.isdigit() for ch in prefix):
+            break  # a bare family word ("llama", "flux") names no particular model
+        return first, (cand, "-".join(remainder), prefix)
+    return first, None
+
+
 def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_tokens: int = 8) -> pd.DataFrame:
     """What the visible models whose key extends each prefix (`llama-3-8b-…` for `llama-3-8b`) declare:
     prefix, parent_id (the most declared parent), votes (declarations of the models under the prefix),
@@ -374,12 +402,17 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     columns = ["prefix", "parent_id", "votes", "share"]
     if declared.empty or not prefixes:
         return pd.DataFrame(columns=columns)
-    rows = declared["target"].map(f.row_of)
+    rows = f.declared_rows(declared)
     known = rows.notna().to_numpy()
     sources = declared["source"].astype(str).to_numpy()[known]
     found: list[tuple[str, str]] = []
+    # A key can extend a prefix only if it starts with the prefix's first token: the rest are skipped unsplit.
+    first_tokens = {p.partition("-")[0] for p in prefixes}
     for row, source in zip(rows[known].astype(np.int64).tolist(), sources.tolist()):
-        tokens = f.key[row].split("-")
+        key = f.key[row]
+        if key.partition("-")[0] not in first_tokens:
+            continue
+        tokens = key.split("-")
         for cut in range(1, min(len(tokens) - 1, max_tokens) + 1):
             prefix = "-".join(tokens[:cut])
             if prefix in prefixes:
@@ -401,11 +434,11 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
 # --------------------------------------------------------------------------------------------------
 
 
-def _external_nodes(models: pd.DataFrame, declared_edges: pd.DataFrame) -> pd.DataFrame:
+def _external_nodes(snapshot: ModelFeatures, declared_edges: pd.DataFrame) -> pd.DataFrame:
     """Rows for declared parents outside the snapshot: id, author, name; no downloads, no date, no tags."""
-    known = set(models["id"].astype(str).str.lower().tolist())
     unique = declared_edges["source"].astype(str).unique().tolist()
-    sources = pd.Series([x for x in unique if x.lower() not in known], dtype=object)
+    inside = pd.Series([x.lower() for x in unique], dtype=object).isin(snapshot.ids_lower).to_numpy(dtype=bool)
+    sources = pd.Series([x for x, known in zip(unique, inside.tolist()) if not known], dtype=object)
     has_owner = sources.str.contains("/", regex=False)
     return pd.DataFrame(
         {
@@ -446,13 +479,8 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     if len(children) == 0:
         return pd.DataFrame(columns=["parent", "known", "ambiguous", "lead"])
     # Not the brand key: `SciPhi/SciPhi-Mistral-7B-32k` loosely becomes `7b-mistral`, any Mistral-7B's.
-    clean = np.flatnonzero(~f.quantized & (f.key != ""))
-    loose, without_context = np.full(len(f.ids), "", dtype=object), np.full(len(f.ids), "", dtype=object)
-    loose[clean] = loose_key(pd.Series(f.key[clean])).to_numpy(dtype=object)
-    with_context = clean[
-        pd.Series(f.key[clean], dtype="string").str.contains(CONTEXT_TAIL_RE, regex=True).to_numpy(dtype=bool)
-    ]
-    without_context[with_context] = loose_key(pd.Series(f.key[with_context]), drop_context=True).to_numpy(dtype=object)
+    loose, without_context = f.clean_loose_keys()
+    loose = loose.copy()
     loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
     cands = _candidates_by_key(f, rules, keys=(loose, without_context))
     return _name_matches(f, children, cands, keys=loose).set_index("child")
@@ -460,7 +488,7 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
 
 def _single_declared_parent(f: _Features, declared: pd.DataFrame) -> pd.Series:
     """The declared parent id of each model row that declares exactly one (index: row)."""
-    rows = declared.assign(row=declared["target"].map(f.row_of)).dropna(subset=["row"])
+    rows = declared.assign(row=f.declared_rows(declared)).dropna(subset=["row"])
     single = rows.groupby("row")["source"].transform("size") == 1
     rows = rows[single]
     return pd.Series(rows["source"].to_numpy(dtype=object), index=rows["row"].to_numpy(dtype=np.int64))
@@ -516,7 +544,7 @@ def _owner_habits(
         return pd.DataFrame(columns=columns)
     base_of = _single_declared_parent(f, declared)
     owner = f.owner
-    learn = declared["target"].map(f.row_of).dropna().astype(np.int64).unique()
+    learn = f.declared_rows(declared).dropna().astype(np.int64).unique()
     learn = learn[f.quantized[learn]]
     seen = _name_matches(f, learn, cands)
     seen = seen[~seen["ambiguous"].to_numpy(dtype=bool)]
@@ -616,7 +644,7 @@ def _declares_elsewhere(f: _Features, declared: pd.DataFrame) -> np.ndarray:
     out = np.zeros(len(f.ids), dtype=bool)
     if declared.empty:
         return out
-    rows = declared["target"].map(f.row_of)
+    rows = f.declared_rows(declared)
     known = rows.notna().to_numpy()
     rows = rows[known].to_numpy(dtype=np.int64)
     sources = declared["source"].astype(str).str.lower().to_numpy()[known]
@@ -637,6 +665,8 @@ def _own_exports(f: _Features, children: np.ndarray, declared: pd.DataFrame) -> 
     columns = ["child", "parent", "known"]
     children = children[f.quantized[children] & (f.owner[children] != "")]
     clean = np.flatnonzero(~f.quantized & (f.key != "") & (f.owner != "") & ~_declares_elsewhere(f, declared))
+    # Everything below is per name key: only the children's keys matter (few, in a calibration fold).
+    clean = clean[pd.Series(f.key[clean], dtype=object).isin(pd.unique(f.key[children])).to_numpy(dtype=bool)]
     if len(children) == 0 or len(clean) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, (np.int64, np.int64, bool))})
     own = pd.DataFrame({"owner": f.owner[clean], "lookup": f.key[clean], "parent": clean, "dl": f.downloads[clean]})
@@ -683,7 +713,7 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
     model replaces the name match's pick (indexed by child, as `named`)."""
     if named.empty or votes.empty:
         return named
-    lower_row = pd.Series(np.arange(len(f.ids)), index=pd.Series(f.ids).astype(str).str.lower())
+    lower_row = pd.Series(np.arange(len(f.ids)), index=f.rows.ids_lower)
     lower_row = lower_row[~lower_row.index.duplicated()]
     voted = votes["parent_id"].reindex(named.index)
     row = lower_row.reindex(voted.astype(str).str.lower().to_numpy()).to_numpy()
@@ -800,7 +830,7 @@ def _vote_on_prefixes(
     which `share` agree, the vote's parent is proposed ("voted", indexed by child: parent_id, votes, share,
     prefix); with no vote at all, the plain prefix match stands ("plain"); votes that disagree with each other,
     or too few to outvote the prefix's own model, leave the child without a proposal rather than a guess."""
-    votes = _prefix_votes(f, declared[["source", "target"]], set(prefixed["prefix"].tolist()))
+    votes = _prefix_votes(f, declared, set(prefixed["prefix"].tolist()))
     merged = prefixed.reset_index().merge(votes, on="prefix", how="left").set_index("child")
     n_votes = merged["votes"].fillna(0).to_numpy(dtype=float)
     share = merged["share"].fillna(0).to_numpy(dtype=float)
@@ -849,7 +879,7 @@ def _tag_priors(
     children = children[f.adapter[children]]
     if adapters.empty or len(children) == 0:
         return pd.DataFrame(columns=columns)
-    rows = adapters["target"].map(f.row_of).dropna().astype(np.int64)
+    rows = f.rows_of(adapters["target"]).dropna().astype(np.int64)
     learned = pd.DataFrame(
         {"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()}
     )
@@ -908,35 +938,42 @@ def infer_lineage(
     needs_parent: np.ndarray,
     declared_edges: pd.DataFrame,
     rules: RuleConfidence | None = None,
+    features: ModelFeatures | None = None,
 ) -> InferredLineage:
     """Propose one parent for each model where `needs_parent` is True.
 
     `models` has the snapshot columns (id, author, name, downloads, created_at, tags, library_name);
     `declared_edges` has source, target (the declared lineage of the other models, used for sibling votes
     and as external candidates). Returns every proposal (source, target, relation, confidence, evidence,
-    rule); callers choose the threshold.
+    rule); callers choose the threshold. `features` (`model_features(models)`) spares computing them
+    again when one snapshot is asked about several times (the calibration folds).
     """
     rules = rules or RuleConfidence()
-    models = models.reset_index(drop=True)
     needs_parent = np.asarray(needs_parent, dtype=bool)
+    if features is not None and len(features) != len(models):
+        raise ValueError(
+            f"features describe {len(features)} rows but models has {len(models)}: "
+            "pass model_features(models) of this very table"
+        )
     parts: list[pd.DataFrame] = []
     if len(models) and needs_parent.any():
+        snapshot = features if features is not None else model_features(models.reset_index(drop=True))
         # Parents that other models declare but the snapshot lacks are nodes too: they can be proposed.
-        external = _external_nodes(models, declared_edges)
-        needs_parent = np.concatenate([needs_parent, np.zeros(len(external), dtype=bool)])
-        models = pd.concat([models, external], ignore_index=True) if len(external) else models
-        f = _features(models, np.flatnonzero(needs_parent), declared_edges)
+        outside = _external_nodes(snapshot, declared_edges)
+        needs_parent = np.concatenate([needs_parent, np.zeros(len(outside), dtype=bool)])
+        rows = snapshot.extended(model_features(outside)) if len(outside) else snapshot
+        f = _features(snapshot, rows, np.flatnonzero(needs_parent), declared_edges)
         children = np.flatnonzero(needs_parent & (f.key != ""))
         cands = _candidates_by_key(f, rules)
         named = _name_matches(f, children, cands).set_index("child")
-        votes = _sibling_votes(f, children, declared_edges[["source", "target"]]).set_index("child")
+        votes = _sibling_votes(f, children, declared_edges).set_index("child")
         # int64 positions: an empty index is object dtype, and set operations on objects cost 0.2 s at 15k models.
         rest = np.setdiff1d(children, np.union1d(named.index.to_numpy(np.int64), votes.index.to_numpy(np.int64)))
         loosely = _loose_name_matches(f, rest[f.quantized[rest]], rules)
         rest = np.setdiff1d(rest, loosely.index.to_numpy(np.int64))
         # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
         prefixed = _prefix_matches(f, rest[~f.quantized[rest]], cands).set_index("child")
-        tags = models["tags"] if "tags" in models else pd.Series([None] * len(models))
+        tags = pd.Series(f.rows.tags)
         habits = _owner_habits(f, cands, declared_edges, named.reset_index(), rules, tags)
         if len(habits):
             parts.append(_score_owner_habits(f, habits, rules))

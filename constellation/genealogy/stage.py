@@ -1,6 +1,7 @@
 """Genealogy stage of `constellation build`: parameter counts, declared and inferred lineage (issue 4).
 
     snapshot ─► lineage.declared_lineage ─► params.estimate_params(parent = primary declared parent)
+             └► features.model_features (once: name keys and markers of every model, shared by the two below)
              └► calibration.calibrate_lineage (mask a sample of declared children, infer them back:
                    how often each kind of guess is right here)
              └► inference.infer_lineage (models that declare no parent) ─► calibrated confidences,
@@ -28,6 +29,7 @@ from constellation.genealogy.calibration import (
     calibrate_lineage,
 )
 from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.features import model_features
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 from constellation.genealogy.params import estimate_params
 
@@ -102,7 +104,9 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
 
     needs_parent = models["parent"].isna().to_numpy()
     # A model with declared parents that were all rejected as malformed still declares no usable parent.
-    inferred = infer_lineage(models, needs_parent, declared.edges, config.rules)
+    # Computed once: the inference and every calibration fold read the same per-model features.
+    features = model_features(models)
+    inferred = infer_lineage(models, needs_parent, declared.edges, config.rules, features)
     proposals = inferred.proposals
     calibration_report: dict[str, Any] = {"calibrated": False, "note": "calibration switched off"}
     if config.calibrate:
@@ -116,6 +120,7 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
             min_support=config.calibration_min_support,
             seed=config.calibration_seed,
             fallback_threshold=config.min_confidence,
+            features=features,
         )
         calibration_report = calibration.as_dict()
         min_confidence = calibration.threshold
@@ -123,6 +128,7 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
             proposals = calibration.apply(proposals)
             note = np.where(proposals["measured"].to_numpy(dtype=bool), MEASURED_NOTE, HAND_SET_NOTE)
             proposals = proposals.assign(evidence=proposals["evidence"].astype(object) + note)
+    del features
     kept = proposals[proposals["confidence"] >= min_confidence]
     by_target = kept.set_index("target")
     models["inferred_parent"] = models["id"].map(by_target["source"]).astype("string")

@@ -207,6 +207,16 @@ def test_a_changed_genealogy_setting_rebuilds(tmp_path, caplog):
     assert build(layout, config=stricter).skipped is True
 
 
+def test_the_knn_worker_count_does_not_rebuild(tmp_path):
+    # The graph is the same with any number of kNN workers (test_knn.py), so the atlas is too.
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows())
+    build(layout)
+    one_worker = BuildConfig(atlas=AtlasConfig(knn_workers=1))
+    assert config_digest(one_worker) == config_digest(BuildConfig())
+    assert build(layout, config=one_worker).skipped is True
+
+
 def test_a_changed_snapshot_rebuilds(tmp_path, caplog):
     layout = DataLayout(tmp_path)
     write_snapshot(layout, SID, _rows())

@@ -20,6 +20,8 @@ CASES = [
     (["build", "--seed", "-1"], "--seed", "'-1' is not in [0, 4294967295]"),
     (["build", "--seed", "4294967296"], "--seed", "'4294967296' is not in [0, 4294967295]"),
     (["build", "--seed", "1.5"], "--seed", "'1.5' is not a finite integer in [0, 4294967295]"),
+    (["build", "--knn-workers", "-1"], "--knn-workers", "'-1' is not in [0, 64]"),
+    (["build", "--knn-workers", "65"], "--knn-workers", "'65' is not in [0, 64]"),
     (["evaluate", "--hide-share", "nan"], "--hide-share", "'nan' is not a finite number in (0, 1)"),
     (["evaluate", "--hide-share", "1"], "--hide-share", "'1' is not in (0, 1)"),
     (["evaluate", "--seed", "-1"], "--seed", "'-1' is not in [0, 4294967295]"),
@@ -50,12 +52,13 @@ def test_nonsense_is_a_usage_error_naming_the_option_and_its_range(tmp_path, arg
 def test_the_cli_bounds_are_the_atlas_configs():
     assert (options.MAX_SEED, options.MAX_RESOLUTION) == (atlas_config.MAX_SEED, atlas_config.MAX_RESOLUTION)
     assert options.MAX_LINEAGE_WEIGHT == atlas_config.MAX_LINEAGE_WEIGHT
+    assert options.MAX_KNN_WORKERS == atlas_config.MAX_KNN_WORKERS
 
 
 def test_the_library_refuses_what_the_cli_refuses():
     from constellation.errors import AtlasError
 
-    for bad in ({"resolution": float("inf")}, {"resolution": float("nan")}, {"seed": -1}):
+    for bad in ({"resolution": float("inf")}, {"resolution": float("nan")}, {"seed": -1}, {"knn_workers": 65}):
         with pytest.raises(AtlasError, match=f"{next(iter(bad))}="):
             atlas_config.AtlasConfig(**bad).validate()
 

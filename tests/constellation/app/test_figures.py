@@ -8,11 +8,11 @@ from constellation.app.figures import (
     clusters_at,
     colour_values,
     dendrogram_figure,
-    sample_per_group,
     scatter_figure,
     selected_ids,
     trend_figure,
 )
+from constellation.site_views import sample_per_group
 
 
 def _models(n: int = 1000, communities: int = 7, seed: int = 0) -> pd.DataFrame:

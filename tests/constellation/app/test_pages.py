@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from constellation.app.data import load_atlas
 from constellation.app.escape import md
 from constellation.app.pages import PAGES as APP_PAGES
-from constellation.contract import DataLayout
+from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.site_views import VERSION_FILE
 from tests.constellation.app.conftest import APP
 from tests.constellation.app.snapshot_rows import HOSTILE_ID
 
@@ -244,8 +246,8 @@ def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered
     atlas = ui._atlas(str(layout.root), layout.latest_atlas_id())
     app.number_input(key="f_min_dl").set_value(100).run()
     _ok(app)
-    # The filter's column, the counts' and the top lists' (ids come with any read: rows are sorted by id).
-    assert set(atlas.table.loaded()) == {"id", "downloads", "likes", "family", "community", "params"}
+    # The filter's column, the counts' and the top lists' (no id: the build's row order sorts them by id).
+    assert set(atlas.table.loaded()) == {"downloads", "likes", "family", "community", "params"}
     kept = apply_filters(load_atlas(layout).models, Filters(min_downloads=100))
     assert _metric(app, "Models") == f"{len(kept):,}"
     assert _metric(app, "Families") == f"{kept['family'].nunique():,}"
@@ -257,12 +259,12 @@ def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered
 @pytest.mark.parametrize(
     "page, columns",
     [
-        ("pages/dendrogram.py", "DENDROGRAM_COLUMNS"),
-        ("pages/scatter.py", "SCATTER_COLUMNS"),
+        ("pages/dendrogram.py", None),  # the build's trees (site_views)
+        ("pages/scatter.py", None),  # the build's sample of the points (site_views)
         ("pages/trends.py", "TRENDS_COLUMNS"),
         ("pages/word_clouds.py", None),  # the whole atlas's cloud: the site summary's counts
         ("pages/graph.py", None),  # no model picked yet: nothing to draw
-        ("pages/graph.py?model", "GRAPH_COLUMNS"),
+        ("pages/graph.py?model", None),  # the build's keyed lookups (constellation.app.neighbourhood)
         ("pages/model.py?model", None),  # the build's one-model lookups: no column of every model is read
     ],
 )
@@ -281,8 +283,9 @@ def test_a_page_reads_only_its_columns(app_env, atlas_root, monkeypatch, page, c
     allowed = {"id", *(getattr(ui, columns) if columns else ())}  # ids come with any read (rows sorted by id)
     assert set(atlas.table.loaded()) <= allowed
     assert len(atlas.table.loaded()) < len(atlas.table.present)
-    if with_model and page == "pages/graph.py":
-        assert "family" in atlas.table.loaded()  # the page was drawn for the model
+    if with_model and page == "pages/graph.py":  # the page was drawn for the model
+        assert any(c.value.startswith(f"{md(app.query_params['model'])}: ") for c in app.caption)
+        assert len(app.get("iframe")) == 1
     if with_model and page == "pages/model.py":
         assert atlas.lookup is not None
         assert md(app.query_params["model"]) in [h.value for h in app.header]  # drawn for the model
@@ -301,3 +304,45 @@ def test_the_whole_atlas_word_cloud_is_the_one_counted_from_the_models(app: AppT
                for c in app.caption)  # fmt: skip
     app.number_input(key="f_min_dl").set_value(10**12).run()  # a filter keeping nothing
     assert any("No model passes the filters" in i.value for i in app.info)
+
+
+def _drawn(root, monkeypatch, page: str, mode: str | None = None) -> dict[str, object]:
+    """What `page` shows of the atlas in `root`: its captions, markdown and tables (the figures' text)."""
+    from constellation.app import ui
+
+    monkeypatch.setenv("CONSTELLATION_DATA", str(root))
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setattr(ui, "warm_up", lambda atlas: None)
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page(page).run()
+    if mode is not None:
+        at.radio(key="graph_mode").set_value(mode).run()
+    _ok(at)
+    atlas = ui._atlas(str(root), DataLayout(root).latest_atlas_id())
+    return {
+        "captions": [c.value for c in at.caption if not c.value.startswith("Tree: ")],
+        "markdown": [m.value for m in at.markdown],
+        "tables": [d.value.astype(str).to_numpy().tolist() for d in at.dataframe],
+        "iframes": len(at.get("iframe")),
+        "read": sorted(atlas.table.loaded()),
+    }
+
+
+@pytest.mark.parametrize(
+    "page, mode", [("pages/scatter.py", None), ("pages/dendrogram.py", None), ("pages/graph.py", "A community")]
+)
+def test_a_page_draws_the_same_from_the_build_views_as_from_the_whole_atlas(
+    atlas_root, tmp_path, monkeypatch, page, mode
+):
+    copy = tmp_path / "data"
+    shutil.copytree(atlas_root, copy)
+    (load_atlas(DataLayout(copy)).folder / ATLAS_FILES.site / VERSION_FILE).unlink()  # built before the views
+    with_views = _drawn(atlas_root, monkeypatch, page, mode)
+    without = _drawn(copy, monkeypatch, page, mode)
+    assert with_views["read"] == []  # no column of every model
+    assert without["read"] != []
+    for part in ("captions", "markdown", "tables", "iframes"):
+        assert with_views[part] == without[part], part

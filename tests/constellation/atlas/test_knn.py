@@ -182,7 +182,7 @@ def hub_like():
 
 
 def test_minhash_keys_and_a_graph_pass_reach_the_recall_the_text_keys_miss(hub_like):
-    # A window of 32 among 3,530 names is the ratio of the default 512 among about 56k: the text keys alone
+    # A window of 32 among 3,530 names is the ratio of a window of 512 among about 56k: the text keys alone
     # found 0.72 of the exact neighbours here (0.83 at 81k names); MinHash keys and one pass found 0.98
     # (0.98 at 81k). The floors leave room for other seeds of the generator, not for a broken search.
     matrix, words, texts, terms = hub_like
@@ -207,3 +207,25 @@ def test_knn_graph_with_minhash_keys_and_passes_is_deterministic_with_its_seed(h
     first, again, other = search(3), search(3), search(4)
     assert np.array_equal(first.neighbors, again.neighbors) and np.array_equal(first.similarities, again.similarities)
     assert not np.array_equal(first.neighbors, other.neighbors)
+
+
+@pytest.mark.parametrize("piece_rows", [100, 32_768])
+def test_the_graph_and_its_recall_are_identical_with_any_number_of_workers(hub_like, monkeypatch, piece_rows):
+    # Small pieces split each sort key's positions and each pass's rows among the workers; big ones send
+    # whole keys. Either way the merge runs in the pieces' order, so the graph is the one-process graph.
+    monkeypatch.setattr("constellation.atlas.knn._PIECE_ROWS", piece_rows)
+    matrix, words, texts, terms = hub_like
+    sample = np.random.default_rng(0).choice(matrix.shape[0], size=500, replace=False)
+
+    def search(workers: int) -> tuple[KnnGraph, float]:
+        graph = knn_graph(
+            matrix, texts, 10, words=words, terms=terms, exact_max=100, window=32, min_similarity=0.2,
+            progress=False, minhashes=4, graph_passes=2, seed=42, workers=workers,
+        )  # fmt: skip
+        return graph, knn_recall(matrix, graph, sample, min_similarity=0.2, workers=workers)
+
+    (one, one_recall), (two, two_recall), (three, three_recall) = search(1), search(2), search(3)
+    for other in (two, three):
+        assert np.array_equal(one.neighbors, other.neighbors)
+        assert np.array_equal(one.similarities, other.similarities)
+    assert one_recall == two_recall == three_recall > 0.9

@@ -112,7 +112,7 @@ def test_windowed_knn_and_igraph_above_their_bounds():
     result = map_atlas(hub_models(), NO_LINEAGE, config)
     knn = result.report["knn"]
     assert knn["method"] == "windowed" and 0 < knn["recall_on_sample"] <= 1 and knn["recall_sample_size"] == 20
-    assert (knn["minhash_keys"], knn["graph_passes"], knn["window"]) == (4, 1, 512)
+    assert (knn["minhash_keys"], knn["graph_passes"], knn["window"]) == (4, 1, 256)
     assert "knn_recall" in result.report["timings_s"]
     assert result.report["communities"]["algorithm"] == "multilevel"
     assert result.report["hierarchy"]["atlas_tree_over"] == "communities"
@@ -292,6 +292,9 @@ def test_bad_models_get_clear_errors(frame, message):
         (AtlasConfig(knn_graph_passes=True), "knn_graph_passes=True"),  # type: ignore[arg-type]
         (AtlasConfig(knn_recall_sample=-1), "knn_recall_sample=-1"),
         (AtlasConfig(knn_recall_sample=0.5), "knn_recall_sample=0.5"),  # type: ignore[arg-type]
+        (AtlasConfig(knn_workers=-1), r"knn_workers=-1: needs 0 \(one per core\) or a number of processes up to 64"),
+        (AtlasConfig(knn_workers=65), "knn_workers=65"),
+        (AtlasConfig(knn_workers=1.5), "knn_workers=1.5"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_config_gets_a_clear_error(config, message):

@@ -6,14 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constellation.genealogy.inferred import (
-    RuleConfidence,
-    has_adapter_marker,
-    has_quantization_marker,
-    infer_lineage,
-    loose_key,
-    name_key,
-)
+from constellation.genealogy.inferred import RuleConfidence, infer_lineage
+from constellation.names import has_adapter_marker, has_quantization_marker, loose_key, name_key
 
 # Real child names with their real declared parents (hf-top-downloads-2024-09): both sides share a key.
 SAME_KEY = [

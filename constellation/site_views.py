@@ -1,0 +1,401 @@
+"""What the site's heavier pages draw for every visitor of an unfiltered atlas, precomputed at build time.
+
+The scatter page, the dendrogram and the graph of a community read columns of every model to draw their
+first view (8.6 s, 3.1 s and more at 3M models), yet with no filter set that view is the same for every
+visitor. The build holds the models and the hierarchy in memory already, so it writes those views once into
+atlas/<id>/site/ (`write_views`), small and keyed, and the site opens them in milliseconds (`read_views`):
+
+- scatter.parquet: the points each scatter plot shows (`scatter_sample`, the same sample the site draws
+  from the whole atlas), the scatter's columns and each point's row in the site's id order; the counts the
+  caption gives are in the file's metadata.
+- dendrogram.npz: the atlas-level tree the dendrogram page draws (over community centroids).
+- member_trees.parquet: the tree inside each of the largest communities (what the page's picker offers),
+  keyed by community.
+- community_top.parquet: the most-downloaded members of the largest communities with the graph's node
+  columns, keyed by community (the graph of a community).
+
+With filters set, or for an atlas built before these files, the pages compute from the models as before.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from constellation.errors import HierarchyError
+from constellation.site_lookup import KeyedParquet, files_stamp, write_sorted
+
+log = logging.getLogger(__name__)
+
+VERSION = 1  # bump when a file's layout changes: an older folder is then ignored (the site computes instead)
+VERSION_FILE = "views.version"
+SCATTER_FILE = "scatter.parquet"
+DENDROGRAM_FILE = "dendrogram.npz"
+MEMBER_TREES_FILE = "member_trees.parquet"
+COMMUNITY_TOP_FILE = "community_top.parquet"
+
+# The scatter page's plots: kind → (x, y) columns (constellation.app.figures.SCATTERS draws them; a test
+# holds the two equal).
+SCATTER_AXES: dict[str, tuple[str, str]] = {
+    "downloads-likes": ("likes", "downloads"),
+    "params-downloads": ("params", "downloads"),
+    "created-downloads": ("created_at", "downloads"),
+}
+# Above this many points one Scattergl trace stutters and the payload passes ~10 MB (scale-notes).
+MAX_SCATTER_POINTS = 100_000
+SCATTER_COLUMNS = (
+    "id", "downloads", "likes", "params", "created_at", "community", "community_label", "family", "relation", "parent",
+)  # fmt: skip
+COMMUNITIES_N = 500  # communities with a precomputed tree and top list: those the pages' pickers offer
+TOP_MEMBERS = 1500  # members kept per community: the graph's largest cap (constellation.app.graphs.HARD_CAP)
+NODE_COLUMNS = ("id", "community", "downloads", "params", "family", "community_label")
+TREES_PER_GROUP = 16  # communities per row group of member_trees.parquet: a tree holds up to 1,000 labels
+MAX_COMMUNITIES = 300  # leaves of the atlas-level tree over layout centroids (the largest communities)
+ATLAS_TREE_SOURCE = "the atlas's tree over community centroids (hierarchy/atlas_linkage)"
+MEMBER_TREE_SOURCE = "the atlas's tree of this community (hierarchy/community_linkage)"
+
+
+# --------------------------------------------------------------------------------------------------
+# The views, computed (pure; the site computes the scatter sample the same way from filtered models)
+# --------------------------------------------------------------------------------------------------
+
+
+def plottable(models: pd.DataFrame, x: str, y: str) -> np.ndarray:
+    """Rows with both coordinates known (and a positive parameter count on a params axis: a log axis)."""
+    known = models[x].notna().to_numpy(dtype=bool) & models[y].notna().to_numpy(dtype=bool)
+    if x == "params":
+        known &= models["params"].fillna(0).to_numpy(dtype="float64") > 0
+    return known
+
+
+def sample_per_group(
+    frame: pd.DataFrame, groups: pd.Series, cap: int, seed: int = 0, keep_top: int = 1000
+) -> pd.DataFrame:
+    """At most about `cap` rows: the `keep_top` most-downloaded, then the same fraction of every group,
+    so small communities stay visible in proportion."""
+    if len(frame) <= cap:
+        return frame
+    top = frame.nlargest(min(keep_top, cap), "downloads").index if "downloads" in frame else frame.index[:0]
+    rest = frame.drop(index=top)
+    fraction = max(0.0, (cap - len(top)) / max(len(rest), 1))
+    rng = np.random.default_rng(seed)
+    # Every group keeps round(fraction × size) rows, at least one: small communities stay visible.
+    draw = pd.Series(rng.random(len(rest)), index=rest.index)
+    keys = groups.reindex(rest.index).astype("object").fillna("")
+    rank = draw.groupby(keys.to_numpy(), sort=False).rank(method="first")
+    size = keys.map(keys.value_counts())
+    quota = np.maximum(1, np.round(size.to_numpy(dtype="float64") * fraction))
+    picked = rest.index[rank.to_numpy() <= quota]
+    return frame.loc[top.append(picked)]
+
+
+@dataclass(frozen=True)
+class ScatterSample:
+    points: pd.DataFrame  # the rows shown, in draw order
+    plottable: int  # rows with both coordinates known
+    total: int  # rows passed in
+
+
+def scatter_sample(
+    models: pd.DataFrame, kind: str, groups: pd.Series, cap: int = MAX_SCATTER_POINTS, seed: int = 0
+) -> ScatterSample:
+    """The points the scatter `kind` shows of `models`: the plottable rows, sampled per group of `groups`
+    (the community) above `cap`."""
+    x, y = SCATTER_AXES[kind]
+    frame = models.loc[plottable(models, x, y)]
+    return ScatterSample(sample_per_group(frame, groups.reindex(frame.index), cap, seed), len(frame), len(models))
+
+
+@dataclass(frozen=True)
+class TreeView:
+    linkage: np.ndarray  # scipy format, (n-1) × 4
+    labels: list[str]  # one per leaf, in the linkage's order
+    keys: list[Any]  # the community number or model id of each leaf
+    source: str  # where it came from, shown to the visitor
+
+
+def atlas_community_tree(hierarchy: dict[str, Any]) -> TreeView | None:
+    """The atlas's saved tree when it is over communities (one leaf per community); None otherwise (a small
+    atlas's tree is over models: the site then draws community centroids of the layout)."""
+    if "atlas_linkage" not in hierarchy or "atlas_leaves" not in hierarchy:
+        return None
+    from constellation.atlas import hierarchy as saved  # on use: the site's cold start imports this module
+
+    try:
+        z, labels = saved.atlas_tree(hierarchy)
+    except (HierarchyError, KeyError) as exc:
+        log.warning("atlas tree unreadable: %s", exc)
+        return None
+    leaves = hierarchy["atlas_leaves"]
+    if is_linkage(z) and "community" in leaves and len(leaves) and leaves["community"].is_unique:
+        return TreeView(np.asarray(z, dtype="float64"), labels, leaves["community"].tolist(), ATLAS_TREE_SOURCE)
+    return None
+
+
+def centroid_tree(models: pd.DataFrame, labels: dict[Any, str], largest: int = MAX_COMMUNITIES) -> TreeView | None:
+    """Ward linkage over the layout centroids of the `largest` communities (for an atlas whose saved tree is
+    over models, or with filters set); None with fewer than two communities or no layout."""
+    if not {"community", "x", "y"} <= set(models.columns) or not models["community"].notna().any():
+        return None
+    from scipy.cluster.hierarchy import linkage as scipy_linkage  # on use: the site's cold start imports this module
+
+    # The site holds the layout as float32 (app.data): the same numbers here give the same tree.
+    frame = models[["community", "x", "y"]].astype({"x": "float32", "y": "float32"}).dropna()
+    grouped = frame.groupby("community", observed=True).agg(x=("x", "mean"), y=("y", "mean"), size=("x", "size"))
+    grouped = grouped.sort_values("size", ascending=False).head(largest)
+    if len(grouped) < 2:
+        return None
+    z = scipy_linkage(grouped[["x", "y"]].to_numpy(dtype="float64"), method="ward")
+    keys = grouped.index.tolist()
+    source = f"the layout centroids of the {len(keys):,} largest communities (computed by the build)"
+    return TreeView(z, [_community_label(k, labels) for k in keys], keys, source)
+
+
+def _community_label(key: Any, labels: dict[Any, str]) -> str:
+    label = labels.get(key)
+    return f"{key}: {label}" if label else str(key)
+
+
+def is_linkage(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] == 4 and value.shape[0] >= 1
+
+
+def member_trees(hierarchy: dict[str, Any], communities: list[int]) -> pd.DataFrame:
+    """community, labels, linkage (flattened) of each of `communities` the hierarchy has a tree of, as
+    `saved.community_tree` gives them; grouped once, not filtered per community (500 scans of 3M rows)."""
+    out = pd.DataFrame({"community": pd.Series(dtype="int64"), "labels": [], "linkage": []})
+    if not {"community_linkage", "community_trees", "members"} <= set(hierarchy):
+        return out
+    trees = hierarchy["community_trees"].set_index("community")
+    members = hierarchy["members"]
+    wanted = [c for c in communities if c in trees.index]
+    mine = members[members["community"].isin(wanted).to_numpy(dtype=bool)]
+    per_leaf = mine.groupby(["community", "leaf"]).size()
+    heads = mine[mine["prototype"].to_numpy(dtype=bool)].sort_values(["community", "leaf"], kind="stable")
+    counts = per_leaf.reindex(pd.MultiIndex.from_arrays([heads["community"], heads["leaf"]])).to_numpy()
+    names = [
+        model_id if count <= 1 else f"{model_id} (+{count - 1} similar)"
+        for model_id, count in zip(heads["id"].astype(str), counts, strict=True)
+    ]
+    labels_of = pd.Series(names, index=heads["community"].to_numpy()).groupby(level=0).agg(list)
+    linkage = np.asarray(hierarchy["community_linkage"], dtype="float64")
+    rows = []
+    for community in wanted:
+        start, leaves = int(trees.at[community, "start"]), int(trees.at[community, "leaves"])
+        z = linkage[start : start + max(leaves - 1, 0)]
+        rows.append((community, labels_of.get(community, []), z.ravel().tolist()))
+    return pd.DataFrame(rows, columns=["community", "labels", "linkage"]) if rows else out
+
+
+def community_top(
+    models: pd.DataFrame, communities: list[int], id_rank: np.ndarray, n: int = TOP_MEMBERS
+) -> pd.DataFrame:
+    """The `n` most-downloaded members of each of `communities`, NODE_COLUMNS; ties in id order, given as
+    `id_rank` (each model's place among the ids sorted: a sort of numbers, not of millions of strings)."""
+    columns = [c for c in NODE_COLUMNS if c in models]
+    inside = models["community"].isin(communities).to_numpy(dtype=bool)
+    downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(-1).to_numpy(dtype="float64")
+    community = models["community"].to_numpy(dtype="float64", na_value=np.nan)
+    rows = np.flatnonzero(inside)
+    rows = rows[np.lexsort((id_rank[rows], -downloads[rows], community[rows]))]
+    frame = models[columns].take(rows).reset_index(drop=True)
+    frame = frame.groupby("community", sort=False).head(n).reset_index(drop=True)
+    return frame.assign(id=frame["id"].astype(str), community=frame["community"].astype("int64"))
+
+
+def largest_communities(models: pd.DataFrame, n: int = COMMUNITIES_N) -> list[int]:
+    """The `n` largest communities, largest first (as the site summary's size list orders them)."""
+    counts = models["community"].value_counts()
+    return [int(c) for c in counts.index[:n]]
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing (the build)
+# --------------------------------------------------------------------------------------------------
+
+
+def write_views(
+    folder: Path,
+    models: pd.DataFrame,
+    communities: pd.DataFrame,
+    hierarchy: dict[str, Any],
+    scatter_cap: int = MAX_SCATTER_POINTS,
+) -> None:
+    """Write the views of `models`, `communities` (the atlas's tables as the build holds them) and `hierarchy`
+    (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if "community" in models and models["community"].notna().any():
+        # The site's rows are sorted by id: its samples draw, and its ties break, in that order.
+        order = pc.sort_indices(pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())).to_numpy()
+        id_rank = np.empty(len(order), dtype=np.int64)
+        id_rank[order] = np.arange(len(order))
+        _write_scatter(folder / SCATTER_FILE, models, order, scatter_cap)
+        largest = largest_communities(models)
+        tree = atlas_community_tree(hierarchy) or centroid_tree(models, _labels(models, communities))
+        if tree is not None:
+            np.savez(
+                folder / DENDROGRAM_FILE,
+                linkage=tree.linkage,
+                labels=np.asarray(tree.labels, dtype=str),
+                keys=np.asarray(tree.keys, dtype=np.int64),
+                source=np.asarray(tree.source),
+            )
+        trees = member_trees(hierarchy, largest)
+        if len(trees):
+            table = pa.Table.from_pandas(trees, preserve_index=False)
+            write_sorted(folder / MEMBER_TREES_FILE, table, np.argsort(trees["community"].to_numpy()), TREES_PER_GROUP)
+        top = community_top(models, largest, id_rank)
+        table = pa.Table.from_pandas(top, preserve_index=False)
+        write_sorted(folder / COMMUNITY_TOP_FILE, table, np.arange(len(top)))  # already by community
+    (folder / VERSION_FILE).write_text(f"{VERSION}\n{files_stamp(folder.parent)}\n", encoding="utf-8")
+
+
+def _labels(models: pd.DataFrame, communities: pd.DataFrame) -> dict[Any, str]:
+    """community → label: communities.parquet's, else the models' own (as the site's overview.community_labels)."""
+    if {"community", "label"} <= set(communities.columns):
+        pairs = communities[["community", "label"]]
+    elif "community_label" in models:
+        pairs = models[["community", "community_label"]].drop_duplicates("community")
+    else:
+        return {}
+    return {k: str(v) for k, v in pairs.dropna().itertuples(index=False)}
+
+
+def _write_scatter(path: Path, models: pd.DataFrame, order: np.ndarray, cap: int) -> None:
+    # `order` sorts the models by id, the site's row order, in which its sample draws: sorted so, the sample
+    # is the one the site would draw from the whole atlas. Only the numbers the sample looks at are sorted
+    # (a copy of the string columns at 3M models would cost the build hundreds of MB).
+    sampled = [*(c for pair in SCATTER_AXES.values() for c in pair), "downloads", "community"]
+    numbers = models[[c for c in dict.fromkeys(sampled) if c in models]].take(order).reset_index(drop=True)
+    shown: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for kind, (x, y) in SCATTER_AXES.items():
+        if x not in numbers or y not in numbers:
+            continue
+        sample = scatter_sample(numbers, kind, numbers["community"], cap)
+        shown[kind], counts[kind] = sample.points.index.to_numpy(), sample.plottable
+    del numbers
+    rows = np.unique(np.concatenate([*shown.values(), np.empty(0, np.int64)])).astype(np.int64)
+    columns = [c for c in SCATTER_COLUMNS if c in models]
+    points = models[columns].take(order[rows]).reset_index(drop=True).assign(row=rows)
+    for kind, picked in shown.items():
+        # Draw order: the sample's own (the most-downloaded first), so a redraw matches the site's exactly.
+        points[_order_column(kind)] = pd.Series(np.arange(len(picked)), index=picked).reindex(rows).to_numpy()
+    table = pa.Table.from_pandas(points, preserve_index=False)
+    meta = {"total": len(models), "plottable": counts, "cap": cap}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"constellation": json.dumps(meta)})
+    pq.write_table(table, path)
+
+
+def _order_column(kind: str) -> str:
+    return f"order_{kind.replace('-', '_')}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading (the site)
+# --------------------------------------------------------------------------------------------------
+
+
+class SiteViews:
+    """The precomputed views of one atlas, opened lazily (each file on first use, then kept)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._scatter: tuple[pd.DataFrame, dict[str, Any]] | None = None
+        self._tree: TreeView | None | bool = False
+        trees, top = folder / MEMBER_TREES_FILE, folder / COMMUNITY_TOP_FILE
+        self.trees = KeyedParquet(trees, "community") if trees.is_file() else None
+        self.top = KeyedParquet(top, "community") if top.is_file() else None
+
+    @property
+    def has_scatter(self) -> bool:
+        return (self.folder / SCATTER_FILE).is_file()
+
+    def _scatter_table(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        if self._scatter is None:
+            table = pq.read_table(
+                self.folder / SCATTER_FILE,
+                read_dictionary=["community_label", "family", "relation", "parent"],
+            )
+            meta = json.loads((table.schema.metadata or {}).get(b"constellation", b"{}"))
+            frame = table.to_pandas(types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None)
+            self._scatter = (frame.set_index(frame["row"].astype("int64").to_numpy()).rename_axis(None), meta)
+        return self._scatter
+
+    def scatter_points(self) -> pd.DataFrame:
+        """Every precomputed point (of any plot), indexed by its row in the site's id order."""
+        return self._scatter_table()[0]
+
+    def scatter(self, kind: str) -> ScatterSample | None:
+        """The points the plot `kind` shows of the whole atlas, in draw order; None when not precomputed."""
+        frame, meta = self._scatter_table()
+        column = _order_column(kind)
+        if column not in frame or kind not in meta.get("plottable", {}):
+            return None
+        shown = frame[frame[column].notna().to_numpy(dtype=bool)]
+        shown = shown.iloc[np.argsort(shown[column].to_numpy(dtype="int64"), kind="stable")]
+        return ScatterSample(
+            shown[[c for c in frame.columns if c in SCATTER_COLUMNS]], meta["plottable"][kind], meta["total"]
+        )
+
+    def community_tree(self) -> TreeView | None:
+        """The atlas-level tree over communities, None when the build had none to save."""
+        if self._tree is False:
+            path = self.folder / DENDROGRAM_FILE
+            if not path.is_file():
+                self._tree = None
+            else:
+                with np.load(path, allow_pickle=False) as archive:
+                    self._tree = TreeView(
+                        archive["linkage"], archive["labels"].tolist(), archive["keys"].tolist(), str(archive["source"])
+                    )
+        return self._tree if isinstance(self._tree, TreeView) else None
+
+    def member_tree(self, community: int) -> tuple[np.ndarray, list[str]] | None:
+        """(linkage, labels) of `community`'s saved tree; None when not precomputed (not among the largest)."""
+        if self.trees is None:
+            return None
+        rows = self.trees.rows(int(community))
+        if not len(rows):
+            return None
+        labels = [str(v) for v in rows["labels"].iloc[0]]
+        z = np.asarray(rows["linkage"].iloc[0], dtype="float64").reshape(-1, 4)
+        return z, labels
+
+    def community_members(self, community: int) -> pd.DataFrame | None:
+        """The most-downloaded members of `community` (TOP_MEMBERS at most), NODE_COLUMNS; None when not
+        precomputed."""
+        if self.top is None:
+            return None
+        rows = self.top.rows(int(community))
+        return rows if len(rows) else None
+
+
+def read_views(site: Path) -> SiteViews | None:
+    """The views in `site` (atlas/<id>/site/), or None when absent, of another version, or written for other
+    models.parquet and edges.parquet files than those beside it: the site then computes them."""
+    try:
+        version, stamp = (site / VERSION_FILE).read_text(encoding="utf-8").split("\n", 1)
+        now = files_stamp(site.parent)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("ignored the views in %s: %s", site, exc)
+        return None
+    if version != str(VERSION) or stamp.strip() != now:
+        log.warning("ignored the views in %s: written for files of %s bytes, now %s", site, stamp.strip(), now)
+        return None
+    try:
+        return SiteViews(site)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # a damaged folder costs speed, not the site
+        log.warning("ignored the views in %s: %s", site, exc)
+        return None

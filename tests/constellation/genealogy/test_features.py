@@ -1,0 +1,128 @@
+"""Per-model features of inferred lineage: exact values on a few real-shaped names, and the same lineage
+whether one ModelFeatures value serves every inference or each computes its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.genealogy.calibration import calibrate_lineage
+from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.features import _tag_flags, _tag_flags_by_row, model_features
+from constellation.genealogy.inferred import infer_lineage
+from constellation.names import ADAPTER_TAGS, MERGE_TAGS
+from crawler.records import convert_items, snapshot_frame_from_records
+from fakehub.synthetic import generate, to_records
+
+
+def small_snapshot() -> pd.DataFrame:
+    records = pd.DataFrame(
+        {
+            "id": [
+                "meta-llama/Meta-Llama-3-8B",
+                "TheBloke/Llama-2-7B-Chat-GGUF",
+                "someone/my-lora",
+                "mlabonne/Beagle-merge",
+                "bert-base-uncased",
+            ],
+            "downloads": [5000, 40, None, 3, 100],
+            "created_at": ["2024-04-18T00:00:00Z", "2023-07-19T00:00:00Z", None, None, "2020-01-01T00:00:00Z"],
+            "tags": [["transformers"], ["gguf"], ["peft", "lora"], ["mergekit", "merge"], None],
+        }
+    )
+    return snapshot_frame_from_records(records)
+
+
+def test_model_features_of_real_names():
+    f = model_features(small_snapshot())
+    assert f.key.tolist() == ["meta-llama-3-8b", "llama-2-7b-chat", "my", "beagle-merge", "bert-base-uncased"]
+    assert f.brand_key.tolist() == ["llama-3-8b", "", "", "", ""]  # the owner's brand token, dropped
+    assert f.owner_key.tolist()[:2] == ["meta-llama-meta-llama-3-8b", "thebloke-llama-2-7b-chat"]
+    assert f.owner_key.tolist()[4] == ""  # a legacy id has no owner
+    assert f.owner.tolist() == ["meta-llama", "thebloke", "someone", "mlabonne", ""]
+    assert f.quantized.tolist() == [False, True, False, False, False]
+    assert f.adapter_marker.tolist() == [False, False, True, False, False]  # "-lora" in the name
+    assert f.adapter_tag.tolist() == [False, False, True, False, False]
+    assert f.merge_marker.tolist() == [False, False, False, True, False]
+    assert f.merge_tag.tolist() == [False, False, False, True, False]
+    assert f.downloads.tolist() == [5000.0, 40.0, 0.0, 3.0, 100.0]
+    assert (f.created[[2, 3]] == -1).all() and f.created[1] < f.created[0]
+    assert f.specific.tolist() == [True, True, False, False, True]
+
+
+def test_extended_appends_rows_and_keeps_derived_columns():
+    snapshot = model_features(small_snapshot())
+    outside = model_features(pd.DataFrame({"id": ["Org/Outside-1B"], "name": ["Outside-1B"], "downloads": [0]}))
+    joined = snapshot.extended(outside)
+    assert len(joined) == 6
+    assert joined.ids[-1] == "Org/Outside-1B" and joined.key[-1] == "outside-1b"
+    assert joined.owner.tolist()[-2:] == ["", "org"]
+    assert joined.ids_lower.tolist()[-1] == "org/outside-1b"
+    assert joined.row_of["Org/Outside-1B"] == 5
+
+
+def test_tag_flags_vectorised_equal_row_by_row():
+    tags = np.array(
+        [["lora", "x"], None, float("nan"), "lora", ("merge",), np.array(["peft"]), [], ["mergekit", None]],
+        dtype=object,
+    )
+    assert [a.tolist() for a in _tag_flags(tags, ADAPTER_TAGS, MERGE_TAGS)] == [
+        [True, False, False, False, False, True, False, False],
+        [False, False, False, False, True, False, False, True],
+    ]
+    odd = np.array([["lora"], [1, "merge"], {"peft"}], dtype=object)  # not all lists of strings: row by row
+    expected = _tag_flags_by_row(odd.tolist(), ADAPTER_TAGS, MERGE_TAGS)
+    assert [a.tolist() for a in _tag_flags(odd, ADAPTER_TAGS, MERGE_TAGS)] == [a.tolist() for a in expected]
+    assert expected[0].tolist() == [True, False, True]
+
+
+@pytest.fixture(scope="module")
+def synthetic_snapshot() -> pd.DataFrame:
+    """3,000 models of the fake Hub's synthetic generator, as the crawler stores them."""
+    frame = generate(3_000, 0)
+    return convert_items(list(to_records(frame)), datetime(2026, 11, 1, tzinfo=UTC)).table.to_pandas()
+
+
+def test_shared_features_give_the_same_lineage(synthetic_snapshot):
+    snapshot = synthetic_snapshot
+    declared = declared_lineage(snapshot)
+    needs = declared.columns["parent"].isna().to_numpy()
+    shared = model_features(snapshot)
+    alone = infer_lineage(snapshot, needs, declared.edges).proposals
+    assert len(alone) > 100
+    pd.testing.assert_frame_equal(infer_lineage(snapshot, needs, declared.edges, features=shared).proposals, alone)
+    # Ten folds over one ModelFeatures value, as the stage runs them, against folds computing their own.
+    calibrated = calibrate_lineage(snapshot, declared.edges, ~needs, fallback_threshold=0.6, features=shared)
+    fresh = calibrate_lineage(snapshot, declared.edges, ~needs, fallback_threshold=0.6)
+    assert calibrated.folds == 10 and calibrated.proposals > 50
+    pd.testing.assert_frame_equal(calibrated.table, fresh.table)
+    pd.testing.assert_frame_equal(calibrated.scored, fresh.scored)
+    assert calibrated.threshold == fresh.threshold
+
+
+def test_features_of_another_table_are_refused(synthetic_snapshot):
+    declared = declared_lineage(synthetic_snapshot)
+    needs = declared.columns["parent"].isna().to_numpy()
+    with pytest.raises(ValueError, match="features describe 5 rows but models has 3000"):
+        infer_lineage(synthetic_snapshot, needs, declared.edges, features=model_features(small_snapshot()))
+
+
+def test_prefix_search_shared_by_a_key_skips_the_child_itself():
+    """`t/t-t-t-t` is indexed under its brand key `t-t-t` too, a prefix of its own key: its prefix search
+    must skip itself, while `v/t-t-t-t`, with the same key, finds it (children of one key share a search)."""
+    frame = pd.DataFrame(
+        {
+            "id": ["v/t-t-t-t", "t/t-t-t-t"],
+            "author": ["v", "t"],
+            "name": ["t-t-t-t", "t-t-t-t"],
+            "downloads": [500, 1000],
+        }
+    )
+    no_edges = pd.DataFrame({"source": pd.Series(dtype=object), "target": pd.Series(dtype=object)})
+    for models in (frame, frame.iloc[::-1].reset_index(drop=True)):  # whichever child searches first
+        out = infer_lineage(models, np.array([True, True]), no_edges).proposals
+        assert out[["target", "source", "rule"]].values.tolist() == [["v/t-t-t-t", "t/t-t-t-t", "prefix match"]]
+        assert out["evidence"].tolist() == ["name key 't-t-t-t' starts with t/t-t-t-t's name, then 't'"]

@@ -1,0 +1,114 @@
+"""The build's precomputed views (constellation.site_views) hold what the site draws from the whole atlas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constellation.contract import ATLAS_FILES
+from constellation.site_views import (
+    COMMUNITY_TOP_FILE,
+    SCATTER_AXES,
+    VERSION_FILE,
+    centroid_tree,
+    read_views,
+    scatter_sample,
+    write_views,
+)
+
+CAP = 400
+
+
+def _models(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Models in build order (not sorted by id), a few communities of uneven size, gaps in every axis."""
+    rng = np.random.default_rng(seed)
+    community = rng.choice(7, n, p=[0.4, 0.2, 0.15, 0.1, 0.08, 0.05, 0.02])
+    params = rng.lognormal(20, 2, n)
+    params[rng.random(n) < 0.2] = np.nan
+    likes = pd.array(rng.integers(0, 500, n), dtype="Int64")
+    likes[rng.random(n) < 0.1] = pd.NA
+    return pd.DataFrame(
+        {
+            "id": [f"user{i % 97}/model-{i:05d}" for i in rng.permutation(n)],
+            "downloads": pd.array(rng.integers(0, 10**6, n), dtype="Int64"),
+            "likes": likes,
+            "params": params,
+            "created_at": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+            "community": community.astype("int64"),
+            "community_label": [f"label {c}" for c in community],
+            "family": [f"fam{i % 31}" for i in range(n)],
+            "relation": rng.choice(np.array(["finetune", "adapter", None], dtype=object), n),
+            "parent": None,
+            "x": rng.normal(community * 10.0, 1.0),
+            "y": rng.normal(-community * 5.0, 1.0),
+        }
+    )
+
+
+def _site(tmp_path: Path, models: pd.DataFrame) -> Path:
+    """An atlas folder with the two files the views are stamped with, and its site/ folder of views."""
+    atlas = tmp_path / "atlas"
+    atlas.mkdir()
+    (atlas / ATLAS_FILES.models).write_bytes(b"models")
+    (atlas / ATLAS_FILES.edges).write_bytes(b"edges")
+    communities = pd.DataFrame({"community": range(7), "label": [f"label {c}" for c in range(7)]})
+    write_views(atlas / ATLAS_FILES.site, models, communities, {}, scatter_cap=CAP)
+    return atlas / ATLAS_FILES.site
+
+
+@pytest.mark.parametrize("kind", list(SCATTER_AXES))
+def test_the_scatter_view_is_the_sample_the_site_draws_from_the_whole_atlas(tmp_path, kind):
+    models = _models()
+    views = read_views(_site(tmp_path, models))
+    assert views is not None
+    got = views.scatter(kind)
+    # The site holds the models sorted by id, index 0..n-1 (its rows), and samples in that order.
+    site_rows = models.sort_values("id").reset_index(drop=True)
+    want = scatter_sample(site_rows, kind, site_rows["community"], CAP)
+    assert got.points["id"].tolist() == want.points["id"].tolist()  # the same points, in draw order
+    assert got.points.index.tolist() == want.points.index.tolist()  # each point's row in the site
+    assert (got.plottable, got.total) == (want.plottable, len(models))
+    assert len(got.points) < got.plottable  # sampled: the cap was reached
+    assert set(got.points["community"]) == set(range(7))  # the smallest community stays visible
+    for column in ("downloads", "likes", "family"):
+        assert got.points[column].astype(str).tolist() == want.points[column].astype(str).tolist()
+
+
+def test_the_dendrogram_view_without_a_saved_tree_is_the_centroid_tree(tmp_path):
+    models = _models()
+    views = read_views(_site(tmp_path, models))
+    tree = views.community_tree()
+    want = centroid_tree(models.sort_values("id"), {c: f"label {c}" for c in range(7)})
+    assert tree is not None and want is not None
+    np.testing.assert_allclose(tree.linkage, want.linkage)
+    assert tree.keys == want.keys == models["community"].value_counts().index.tolist()
+    assert tree.labels[0] == "0: label 0" and tree.source == want.source
+    assert views.member_tree(0) is None  # no saved hierarchy: no community's tree
+
+
+def test_the_community_top_list_is_the_most_downloaded_members(tmp_path):
+    models = _models()
+    views = read_views(_site(tmp_path, models))
+    for community in (0, 6):
+        members = models[models["community"] == community]
+        want = members.sort_values(["downloads", "id"], ascending=[False, True])["id"].tolist()
+        got = views.community_members(community)
+        assert got["id"].tolist() == want  # fewer than TOP_MEMBERS: all of them
+        assert got["downloads"].is_monotonic_decreasing
+    assert views.community_members(99) is None
+
+
+def test_views_of_other_files_are_ignored(tmp_path):
+    site = _site(tmp_path, _models(500))
+    assert read_views(site) is not None
+    with (site.parent / ATLAS_FILES.models).open("ab") as f:  # models.parquet rewritten since the build
+        f.write(b"\0")
+    assert read_views(site) is None
+    (site / VERSION_FILE).write_text("not a version")
+    assert read_views(site) is None
+    (site / VERSION_FILE).unlink()
+    assert read_views(site) is None
+    assert (site / COMMUNITY_TOP_FILE).is_file()  # the files stay; the site just does not trust them
