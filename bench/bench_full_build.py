@@ -117,6 +117,8 @@ def run_build(n: int, seed: int) -> dict[str, Any]:
         "atlas_stages_s": atlas.get("timings_s", {}),
         "peak_rss_mb": round(process_peak_mb()),
         **memory.as_dict(),  # with the kNN workers: PSS counts their shared pages once
+        "stages_peak_rss_mb": info.get("peak_rss_mb", {}),  # each stage's own peak (constellation.peak_memory)
+        "atlas_stages_peak_rss_mb": atlas.get("peak_rss_mb", {}),
         "counts": info["counts"],
         "knn": atlas.get("knn"),
         "atlas_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1),

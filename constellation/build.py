@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,14 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from constellation import __version__
 from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
-from constellation.atlas.stage import AtlasConfig, map_atlas
-from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.atlas.stage import READS, AtlasConfig, map_atlas
+from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
+from constellation.peak_memory import PeakMeter, give_back_memory
 from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
 from constellation.site_views import write_views
@@ -47,6 +51,7 @@ from constellation.store import (
     resolve_snapshot_id,
     set_latest_atlas,
     write_atlas,
+    writing,
 )
 
 log = logging.getLogger(__name__)
@@ -236,19 +241,63 @@ def build(
     else:
         log.info("rebuilding atlas %s: the %s changed since the last build", snapshot_id, " and ".join(changed))
 
+    with PeakMeter() as meter:
+        info, models = _run_stages(layout, snapshot_id, config, print_, full, max_change, meter)
+    point_latest()
+    seconds = time.perf_counter() - started
+    log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, models, seconds, layout.atlas(snapshot_id))
+    return BuildResult(snapshot_id, False, models, seconds, info, published=moves)
+
+
+def _set_aside(models: pd.DataFrame, folder: Path) -> Path:
+    """Write `models` to an Arrow file in `folder`: a folder of the atlases', on disk (/tmp may be memory),
+    named like write_atlas's work folders so `constellation prune` removes it if a build dies."""
+    path = folder / "models.arrow"
+    table = pa.Table.from_pandas(models, preserve_index=False)  # as write_atlas converts it
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return path
+
+
+def _take_back(path: Path, mapped: pd.DataFrame) -> pd.DataFrame:
+    """The models `_set_aside` wrote, with the atlas columns of `mapped` (map_atlas's models) after them."""
+    with pa.OSFile(str(path), "rb") as source:
+        table = pa.ipc.open_file(source).read_all()
+    models = table.to_pandas()
+    del table
+    for column in MAP_COLUMNS:
+        models[column] = mapped[column].array
+    return models
+
+
+def _run_stages(
+    layout: DataLayout,
+    snapshot_id: str,
+    config: BuildConfig,
+    print_: Fingerprint,
+    full: bool,
+    max_change: float,
+    meter: PeakMeter,
+) -> tuple[dict[str, Any], int]:
+    """Read the snapshot, run the stages and write the atlas; returns build.json's content and the model count.
+    Each stage's wall time goes to `timings_s`, its peak resident memory to `peak_rss_mb`."""
     manifest = read_manifest(layout, snapshot_id)
     timings: dict[str, float] = {}
+    peaks: dict[str, float | None] = {}
 
     def timed(stage: str, func, *args):
         t0 = time.perf_counter()
         log.info("%s …", stage)
+        window = meter.open()
         out = func(*args)
         timings[stage] = round(time.perf_counter() - t0, 3)
-        log.info("%s done in %.1f s", stage, timings[stage])
+        peaks[stage] = window.close()
+        log.info("%s done in %.1f s (peak RSS %s MiB)", stage, timings[stage], peaks[stage])
         return out
 
     snapshot = timed("read snapshot", read_snapshot, layout, snapshot_id)
     snapshot, duplicates = deduplicate(snapshot)
+    give_back_memory()  # the Parquet read's pages
     if duplicates:
         log.warning("snapshot %s repeats %d ids; kept the last row of each", snapshot_id, duplicates)
     if snapshot.empty:
@@ -257,17 +306,42 @@ def build(
     # Genealogy (params, lineage, families) always runs whole: a model's params and lineage depend on its
     # parents' and on a calibration over the whole snapshot, and it is a minor part of a build's time.
     genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
-    del snapshot  # annotate returned its own copy; at 3M models every copy of the rows costs GBs
+    # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later needs it
+    # (annotate returned its own copy of the snapshot; map_atlas returns the models with their atlas columns),
+    # and the pages freed memory still holds go back to the system (peak_memory.give_back_memory).
+    del snapshot
+    give_back_memory()
     previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
-    mapped = timed("atlas", lambda: map_atlas(genealogy.models, genealogy.edges, config.atlas, previous, max_change))
+    lineage, genealogy_report = genealogy.edges, genealogy.report
+    # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
+    # lists) wait on disk while features and the kNN take their memory, and come back for the write.
+    reads = genealogy.models[[c for c in READS if c in genealogy.models.columns]]
+    with writing(f"writing atlas {snapshot_id}", layout.atlases):  # a full disk or a bad path: exit 9
+        layout.atlases.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
+    try:
+        with writing(f"writing atlas {snapshot_id}", work):
+            aside = timed("set models aside", _set_aside, genealogy.models, work)
+        del genealogy
+        give_back_memory()
+        mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter)
+        del reads
+        mapped.models = timed("models back", _take_back, aside, mapped.models)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    reused_from = None if previous is None else source.removeprefix("atlas ")
+    del previous
+    give_back_memory()
     reuse = dict(mapped.report.get("reuse", {}))
-    if previous is None:
+    if reused_from is None:
         reuse["why"] = source
     else:
-        reuse["previous"] = source.removeprefix("atlas ")
-    edges = pd.concat([e for e in (genealogy.edges, mapped.edges) if not e.empty] or [genealogy.edges])
+        reuse["previous"] = reused_from
+    edges = pd.concat([e for e in (lineage, mapped.edges) if not e.empty] or [lineage])
+    del lineage
+    mapped.edges = edges.iloc[:0]  # the similarity rows live on in `edges` only
 
     info: dict[str, Any] = {
         "snapshot_id": snapshot_id,
@@ -288,19 +362,18 @@ def build(
             "edges": {str(k): int(v) for k, v in edges["kind"].value_counts().items()} if len(edges) else {},
             "communities": int(len(mapped.communities)),
         },
-        "reports": {"genealogy": genealogy.report, "atlas": mapped.report},
+        "reports": {"genealogy": genealogy_report, "atlas": mapped.report},
         "timings_s": timings,
+        "peak_rss_mb": peaks,
     }
     names = state_files(mapped.names) if mapped.names is not None else {}
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names)
     timed("write atlas", write_atlas, layout, tables)
-    write_summary(layout.atlas(snapshot_id), mapped.models)  # the site's landing numbers, before LATEST moves
+    models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
+    del tables, names, mapped  # the reuse state is written; the site's files do not need it
+    give_back_memory()
+    write_summary(layout.atlas(snapshot_id), models)  # the site's landing numbers, before LATEST moves
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
-    timed("site lookups", write_lookup, site, mapped.models, edges)
-    timed(
-        "site views", write_views, site, mapped.models, mapped.communities, mapped.hierarchy
-    )  # the scatter's, dendrogram's, graph's
-    point_latest()
-    seconds = time.perf_counter() - started
-    log.info("atlas %s: %d models in %.1f s → %s", snapshot_id, len(mapped.models), seconds, layout.atlas(snapshot_id))
-    return BuildResult(snapshot_id, False, len(mapped.models), seconds, info, published=moves)
+    timed("site lookups", write_lookup, site, models, edges)
+    timed("site views", write_views, site, models, communities, hierarchy)  # the scatter's, dendrogram's, graph's
+    return info, len(models)

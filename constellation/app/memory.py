@@ -8,9 +8,6 @@ read's peak stacks on top of it (at 1M models: 650 MB held after the lineage edg
 
 from __future__ import annotations
 
-import pyarrow as pa
+from constellation.peak_memory import release_arrow_memory
 
-
-def release_arrow_memory() -> None:
-    """Return the Arrow pool's unused pages to the system (cheap: ~10 ms)."""
-    pa.default_memory_pool().release_unused()
+__all__ = ["release_arrow_memory"]

@@ -59,8 +59,13 @@ from constellation.atlas.signatures import Signatures, base_signatures, signatur
 from constellation.atlas.workers import worker_count
 from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
+from constellation.peak_memory import PeakMeter, give_back_memory
 
 log = logging.getLogger(__name__)
+
+
+# The model columns map_atlas reads; the rest of a models frame only passes through to AtlasMap.models.
+READS = ("id", "downloads", "likes", "family")
 
 
 @dataclass
@@ -258,32 +263,60 @@ def map_atlas(
     config: AtlasConfig,
     previous: NameState | None = None,
     max_change: float = MAX_CHANGE,
+    memory: PeakMeter | None = None,
 ) -> AtlasMap:
     """Map the models by their names: features, kNN graph, communities, hierarchy and layout.
 
     `previous`, the state the last build left (AtlasMap.names), is reused when at most `max_change` of the
-    distinct names changed and its settings are this config's (reuse.refusal); else everything is computed."""
+    distinct names changed and its settings are this config's (reuse.refusal); else everything is computed.
+    With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory."""
     config.validate()
     ids = _check_ids(models)
     id_array = ids.to_numpy(dtype=object)
     n = len(ids)
     timings: dict[str, float] = {}
+    peaks: dict[str, float | None] = {}
     clock = time.perf_counter()
+    window = memory.open() if memory is not None else None
 
     def lap(stage: str) -> None:
         nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
+        timings[stage] = round(time.perf_counter() - clock, 3)
+        if window is not None:
+            peaks[stage] = window.restart()
+        # Each step frees GBs of scratch at 3M models (n-gram lists, candidate blocks, edge keys): handed back
+        # now, it does not stay resident under the next step's own.
+        give_back_memory()
+        clock = time.perf_counter()
 
     features, knn, names, reuse = _names_and_neighbors(id_array, config, previous, max_change, lap)
     lap("knn")
+    # The recall check runs now, while little else is held: it copies the searched rows twice (the rows and
+    # their transpose), which at 3M models is GBs on top of whatever is alive when it runs.
+    recall = None
+    if knn.method != "exact" and knn.searched is not None and config.knn_recall_sample:
+        recall = _knn_recall_report(features.matrix[knn.distinct], knn.searched, config)
+        lap("knn_recall")
+        timings["knn_recall"] = recall["recall_seconds"]
+        log.info(
+            "kNN recall@%d on %d sampled names against exact search: %.4f (%.1f s)",
+            int(knn.neighbors.shape[1]),
+            recall["recall_sample_size"],
+            recall["recall_on_sample"],
+            recall["recall_seconds"],
+        )
+    knn_report = {
+        "method": knn.method,
+        "k": int(knn.neighbors.shape[1]),
+        "distinct_names_searched": int(len(knn.distinct)) if knn.distinct is not None else n,
+    }
     downloads = _numbers(models, "downloads")
     likes = _numbers(models, "likes")
     popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
     signatures = base_signatures(id_array, features.texts, config.brand_min_owners)
     lap("signatures")
     edges_in = _graph_edges(knn, ids, lineage_edges, signatures, popularity, config)
+    del knn  # what is left of it is in `edges_in.similar` and the report
     similar = edges_in.similar
     keep_families = config.keep_declared_families and config.lineage_weight > 0
     groups = declared_families(ids, lineage_edges) if keep_families else None
@@ -298,6 +331,12 @@ def map_atlas(
     )
     membership = partition.membership
     n_communities = int(membership.max()) + 1
+    graph_counts = {
+        "lineage_edges_in_graph": int(edges_in.lineage),
+        "signature_edges_in_graph": int(edges_in.signature),
+        "similarity_edges_scaled_for_signature_conflict": int(edges_in.conflicts),
+    }
+    del edges_in  # the community graph's edges (one more copy of every similarity edge)
     lap("communities")
     heads = representatives(membership, popularity)
     terms = community_terms(features.words, features.word_terms, membership, config.label_terms)
@@ -314,11 +353,18 @@ def map_atlas(
         cut_levels=config.cut_levels,
     )
     tables = as_tables(hierarchy, id_array, membership, labels)
+    features_report = {
+        "columns": int(features.matrix.shape[1]),
+        "word_terms": int(features.words.shape[1]),
+        "nonzeros_per_model": round(features.matrix.nnz / n, 2),
+        "models_without_features": int(len(features.empty_rows)),
+    }
+    del features  # the feature rows the next build may reuse are copied into `names`
     lap("hierarchy")
     layout = layout_atlas(model_order(hierarchy, membership), membership, seed=config.seed, gap=config.layout_gap)
     lap("layout")
 
-    out = models.reset_index(drop=True).copy()
+    out = models.reset_index(drop=True)  # copy-on-write: the new columns below leave `models` as it was
     out["community"] = membership.astype(np.int64)
     out["community_label"] = pd.array(np.asarray(labels, dtype=object)[membership], dtype="string")
     out["cluster"] = hierarchy.clusters[float(config.default_cut)].astype(np.int64)
@@ -351,32 +397,28 @@ def map_atlas(
     capped = tables["community_trees"]["capped"]
     report: dict[str, Any] = {
         "models": n,
-        "features": {
-            "columns": int(features.matrix.shape[1]),
-            "word_terms": int(features.words.shape[1]),
-            "nonzeros_per_model": round(features.matrix.nnz / n, 2),
-            "models_without_features": int(len(features.empty_rows)),
-        },
+        "features": features_report,
         "knn": {
-            "method": knn.method,
-            "k": int(knn.neighbors.shape[1]),
-            "distinct_names_searched": int(len(knn.distinct)) if knn.distinct is not None else n,
+            **knn_report,
             "similarity_edges": int(len(similar[0])),
-            "window": config.knn_window if knn.method == "windowed" else None,
-            "minhash_keys": config.knn_minhash_keys if knn.method == "windowed" else None,
-            "graph_passes": config.knn_graph_passes if knn.method == "windowed" else None,
-            "workers": worker_count(config.knn_workers) if knn.method == "windowed" else None,
+            "window": config.knn_window if knn_report["method"] == "windowed" else None,
+            "minhash_keys": config.knn_minhash_keys if knn_report["method"] == "windowed" else None,
+            "graph_passes": config.knn_graph_passes if knn_report["method"] == "windowed" else None,
+            "workers": worker_count(config.knn_workers) if knn_report["method"] == "windowed" else None,
+            **(recall or {}),
         },
         "communities": {
             "algorithm": partition.algorithm,
             "resolution": resolution,
             "lineage_weight": config.lineage_weight,
-            "lineage_edges_in_graph": int(edges_in.lineage),
+            "lineage_edges_in_graph": graph_counts["lineage_edges_in_graph"],
             "declared_families_kept_whole": _families_kept(groups),
             "signatures": signatures.count,
             "models_with_signature": int((signatures.codes >= 0).sum()),
-            "signature_edges_in_graph": int(edges_in.signature),
-            "similarity_edges_scaled_for_signature_conflict": int(edges_in.conflicts),
+            "signature_edges_in_graph": graph_counts["signature_edges_in_graph"],
+            "similarity_edges_scaled_for_signature_conflict": graph_counts[
+                "similarity_edges_scaled_for_signature_conflict"
+            ],
             "family_labels": int(sum(1 for label in families if label)),
             "count": n_communities,
             "modularity": round(partition.modularity, 4),
@@ -393,16 +435,8 @@ def map_atlas(
         "reuse": reuse,
         "timings_s": timings,
     }
-    if knn.method != "exact" and knn.searched is not None and config.knn_recall_sample:
-        report["knn"].update(_knn_recall_report(features.matrix[knn.distinct], knn.searched, config))
-        timings["knn_recall"] = report["knn"]["recall_seconds"]
-        log.info(
-            "kNN recall@%d on %d sampled names against exact search: %.4f (%.1f s)",
-            report["knn"]["k"],
-            report["knn"]["recall_sample_size"],
-            report["knn"]["recall_on_sample"],
-            report["knn"]["recall_seconds"],
-        )
+    if window is not None:
+        report["peak_rss_mb"] = peaks
     log.info(
         "atlas: %d models, %d similarity edges, %d communities (%s), %d clusters",
         n,
@@ -411,4 +445,6 @@ def map_atlas(
         partition.algorithm,
         int(out["cluster"].max()) + 1,
     )
+    if window is not None:
+        window.close()
     return AtlasMap(models=out, edges=edges, communities=communities, hierarchy=tables, report=report, names=names)

@@ -26,6 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 Analyzer = Literal["word", "char_wb"]
+BLOCK_ROWS = 262_144  # rows at a time where a whole-matrix temporary would cost GBs at 3M names
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,6 @@ def l2_normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     squares are float32, summed in double in the row's entry order, and the quotient rounded back."""
     data, indptr = matrix.data, matrix.indptr
     lengths = np.diff(indptr)
-    squares = (data * data).astype(np.float64)
     norms = np.zeros(len(lengths), dtype=np.float64)
     # Sequential sums, one entry position at a time over the rows that still have one: numpy's own sums
     # are pairwise and would round differently from sklearn's loop. Rows longest first, so the rows with a
@@ -106,11 +106,17 @@ def l2_normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     remaining = lengths[order]
     for k in range(int(remaining[0]) if len(remaining) else 0):
         active = int(np.searchsorted(-remaining, -k, side="left"))
-        norms[order[:active]] += squares[starts[:active] + k]
+        entries = data[starts[:active] + k]
+        norms[order[:active]] += (entries * entries).astype(np.float64)  # squared here, not in a copy of data
+    del order, starts, remaining
     norms = np.sqrt(norms)
-    per_entry = np.repeat(norms, lengths)
-    nonzero = per_entry != 0.0
-    data[nonzero] = (data[nonzero].astype(np.float64) / per_entry[nonzero]).astype(data.dtype)
+    norms[norms == 0.0] = 1.0  # an all-zero row: x / 1 leaves its entries as they are
+    # Divided a block of rows at a time: the float64 copies of a whole 3M-name matrix would be GBs.
+    for first in range(0, len(lengths), BLOCK_ROWS):
+        last = min(first + BLOCK_ROWS, len(lengths))
+        block = slice(int(indptr[first]), int(indptr[last]))
+        per_entry = np.repeat(norms[first:last], lengths[first:last])
+        data[block] = (data[block].astype(np.float64) / per_entry).astype(data.dtype)
     return matrix
 
 
@@ -163,10 +169,18 @@ def _char_wb_ngrams(texts: list[str], ngram_range: tuple[int, int]) -> _Terms:
     word_start = np.concatenate([[0], np.cumsum(per_word)])[:-1]
     token = np.array(tokens, dtype=np.int64)
     per_token = per_word[token]
-    # Position of each n-gram of each token among its word's n-grams, then in word_codes.
-    within = np.arange(int(per_token.sum()), dtype=np.int64) - np.repeat(np.cumsum(per_token) - per_token, per_token)
-    codes = word_codes[np.repeat(word_start[token], per_token) + within]
     token_ends = np.cumsum(per_token)
+    # Each n-gram's place in word_codes: its word's start plus its position among its token's n-grams, i.e.
+    # its own place in `codes` minus its token's first one's. A block of tokens at a time: whole, the places
+    # and their parts are three more N-long arrays (~1 GB at 1M names).
+    token_first = token_ends - per_token
+    codes = np.empty(int(token_ends[-1]) if len(token_ends) else 0, dtype=np.int64)
+    for first in range(0, len(token), BLOCK_ROWS):
+        last = min(first + BLOCK_ROWS, len(token))
+        lo, hi = int(token_first[first]), int(token_ends[last - 1])
+        position = np.repeat(word_start[token[first:last]] - token_first[first:last], per_token[first:last])
+        position += np.arange(lo, hi, dtype=np.int64)
+        codes[lo:hi] = word_codes[position]
     text_ends = np.cumsum(np.array(tokens_per_text, dtype=np.int64))
     ends = np.concatenate([[0], token_ends])[text_ends]
     lengths = np.diff(np.concatenate([[0], ends]))
@@ -195,31 +209,53 @@ def _count(terms: _Terms, n_texts: int, min_df: int) -> tuple[sp.csr_matrix, np.
     """Term counts (float32 CSR) of the terms in at least `min_df` texts, columns in sorted term order,
     entries of a row in the order their terms were first met anywhere (sklearn's)."""
     size = max(len(terms.vocabulary), 1)
+    vocabulary, lengths, keys = terms.vocabulary, terms.lengths, terms.codes
+    # `tfidf` hands _ngrams' result straight in, so once this frame lets go of it, `keys` holds the only
+    # reference to the codes, and they become the keys in place: at whole-Hub size there are ~10⁸ of them,
+    # 0.8 GB per int64 copy.
+    del terms
     # One key per (text, term): sorting the keys groups a text's terms in the order they were first met.
-    # Built in place: at whole-Hub size there are ~10⁸ of them, 0.8 GB per int64 copy.
-    keys = np.repeat(np.arange(n_texts, dtype=np.int64), terms.lengths)
-    keys *= size
-    keys += terms.codes
-    keys, counts = np.unique(keys, return_counts=True)
-    row_of, term_of = np.divmod(keys, size)
-    df = np.bincount(term_of, minlength=len(terms.vocabulary))
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    for first in range(0, n_texts, BLOCK_ROWS):  # keys += repeat(row × size, lengths), a block of rows at a time
+        last = min(first + BLOCK_ROWS, n_texts)
+        rows = np.arange(first, last, dtype=np.int64) * size
+        keys[offsets[first] : offsets[last]] += np.repeat(rows, lengths[first:last])
+    entries = len(keys)
+    del offsets
+    # np.unique(keys, return_counts=True) with less held at once: sorted in place, not in a copy, and the
+    # N-long keys let go before the counts are made. Rows stay in order, so a row's entries are where its
+    # keys fall (searchsorted below).
+    keys.sort()
+    is_first = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=is_first[1:])
+    keys = keys[is_first]
+    starts = np.flatnonzero(is_first)
+    del is_first
+    counts = np.diff(starts, append=entries).astype(np.float32)  # small whole numbers: exact in float32
+    del starts
+    term_of = keys % size
+    df = np.bincount(term_of, minlength=len(vocabulary))
     kept = df >= min_df
     if not kept.any():
         return sp.csr_matrix((n_texts, 0), dtype=np.float32), np.array([], dtype=object)
-    names = [terms.vocabulary[i] for i in np.flatnonzero(kept)]
+    names = [vocabulary[i] for i in np.flatnonzero(kept)]
     # Python's string order, as sklearn's sorted(): numpy's unicode arrays would drop trailing NULs.
     order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
-    column = np.full(len(kept), -1, dtype=np.int64)
-    column[np.flatnonzero(kept)[order]] = np.arange(len(order))
     keep_entry = kept[term_of]
-    row_of, term_of, counts = row_of[keep_entry], term_of[keep_entry], counts[keep_entry]
-    indptr = np.zeros(n_texts + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row_of, minlength=n_texts), out=indptr[1:])
-    index_dtype = np.int32 if len(counts) <= np.iinfo(np.int32).max else np.int64
-    matrix = sp.csr_matrix(
-        (counts.astype(np.float32), column[term_of].astype(index_dtype), indptr.astype(index_dtype)),
-        shape=(n_texts, len(order)),
-    )
+    nnz = int(keep_entry.sum())
+    index_dtype = np.int32 if nnz <= np.iinfo(np.int32).max else np.int64
+    column = np.full(len(kept), -1, dtype=index_dtype)
+    column[np.flatnonzero(kept)[order]] = np.arange(len(order))
+    indices = column[term_of]  # each entry's column, as the matrix stores it
+    del term_of
+    if nnz < len(keys):  # one array at a time, so each unfiltered one is let go before the next is copied
+        keys = keys[keep_entry]
+        indices = indices[keep_entry]
+        counts = counts[keep_entry]
+    del keep_entry
+    indptr = np.searchsorted(keys, np.arange(n_texts + 1, dtype=np.int64) * size)  # entries of rows before each
+    del keys
+    matrix = sp.csr_matrix((counts, indices, indptr.astype(index_dtype)), shape=(n_texts, len(order)))
     return matrix, np.array(names, dtype=object)[order]
 
 

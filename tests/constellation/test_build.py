@@ -51,6 +51,48 @@ def test_build_writes_every_output_then_moves_latest(tmp_path):
     assert not [p for p in layout.atlases.iterdir() if p.name.startswith(".")], "temporary folders left behind"
 
 
+def test_build_json_records_each_stage_peak_memory(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, SID, _rows(), {"synthetic": True})
+    result = build(layout)
+    info = json.loads((layout.atlas(SID) / ATLAS_FILES.build).read_text())
+    # build.json is written inside "write atlas", so that stage's peak and the later ones are in the result only
+    assert set(info["peak_rss_mb"]) == {
+        "read snapshot",
+        "genealogy",
+        "read reuse state",
+        "set models aside",
+        "atlas",
+        "models back",
+    }
+    assert set(result.info["peak_rss_mb"]) == set(result.info["timings_s"])
+    atlas = info["reports"]["atlas"]
+    assert set(atlas["peak_rss_mb"]) == set(atlas["timings_s"])
+    peaks = [*info["peak_rss_mb"].values(), *atlas["peak_rss_mb"].values()]
+    assert all(isinstance(peak, float) and peak > 0 for peak in peaks)
+    # the atlas's steps run inside the atlas stage: none of them peaks above it
+    assert max(atlas["peak_rss_mb"].values()) <= info["peak_rss_mb"]["atlas"]
+
+
+def test_columns_the_atlas_does_not_read_come_back_whole(tmp_path):
+    # build() hands map_atlas only the columns it reads and keeps the others on disk meanwhile
+    layout = DataLayout(tmp_path)
+    rows = _rows()
+    rows[0].update(tags=["llama", "text-generation", "license:llama2"], pipeline_tag="text-generation")
+    write_snapshot(layout, SID, rows, {"synthetic": True})
+    build(layout)
+    models = pq.read_table(layout.atlas(SID) / ATLAS_FILES.models).to_pandas().set_index("id")
+    llama = models.loc["meta-llama/Llama-2-7b-hf"]
+    assert list(llama["tags"]) == ["llama", "text-generation", "license:llama2"]
+    assert llama["pipeline_tag"] == "text-generation"
+    assert [dict(b) for b in models.loc["someone/llama2-chat-ft", "base_models"]] == [
+        {"id": "meta-llama/Llama-2-7b-hf", "relation": "finetune"}
+    ]
+    assert models.loc["someone/llama2-chat-ft", "parent"] == "meta-llama/Llama-2-7b-hf"
+    assert models["community"].notna().all() and models["x"].notna().all()
+    assert {p.name for p in layout.atlases.iterdir()} == {SID, "LATEST"}  # the work folder is gone
+
+
 def test_rebuilding_an_unchanged_snapshot_does_nothing(tmp_path):
     layout = DataLayout(tmp_path)
     write_snapshot(layout, SID, _rows())
