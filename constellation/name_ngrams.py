@@ -8,6 +8,7 @@ The build counts the whole atlas once for its site summary; the site counts a fi
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,6 +43,13 @@ def name_ngrams(ids: Iterable[str], n_max: int = 2) -> Counter[str]:
             grams.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         counts.update(grams)
     return counts
+
+
+def top_ngrams(counts: Counter[str], n: int) -> list[tuple[str, int]]:
+    """The `n` most frequent n-grams, equal counts in the n-grams' alphabetical order. Not `most_common`: it
+    breaks ties by the order the n-grams were first counted in, and a name's n-grams are a set, whose order
+    changes with each process's hash seed, so two builds of one atlas listed different words."""
+    return heapq.nsmallest(n, counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def ngram_counts(ids: pd.Series, n_max: int = 2, max_names: int = MAX_NAMES, seed: int = 0) -> NgramCounts:

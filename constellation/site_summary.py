@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from constellation.contract import ATLAS_FILES
-from constellation.name_ngrams import NgramCounts, ngram_counts
+from constellation.name_ngrams import NgramCounts, ngram_counts, top_ngrams
 from constellation.store import share_tree
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ def _ngrams(ids: pd.Series) -> dict[str, Any]:
     ordered = pd.Series(np.sort(ids.dropna().astype(str).to_numpy(dtype=object)))
     counted = ngram_counts(ordered)
     return {
-        "counts": [[gram, count] for gram, count in counted.counts.most_common(CLOUD_WORDS)],
+        "counts": [[gram, count] for gram, count in top_ngrams(counted.counts, CLOUD_WORDS)],
         "names_used": counted.names_used,
         "names_total": counted.names_total,
     }

@@ -8,9 +8,9 @@ from collections import Counter
 import numpy as np
 from wordcloud import WordCloud
 
-from constellation.name_ngrams import MAX_NAMES, NgramCounts, name_ngrams, ngram_counts
+from constellation.name_ngrams import MAX_NAMES, NgramCounts, name_ngrams, ngram_counts, top_ngrams
 
-__all__ = ["MAX_NAMES", "NgramCounts", "cloud_image", "name_ngrams", "ngram_counts"]
+__all__ = ["MAX_NAMES", "NgramCounts", "cloud_image", "name_ngrams", "ngram_counts", "top_ngrams"]
 
 
 def cloud_image(
@@ -28,5 +28,5 @@ def cloud_image(
         collocations=False,  # the counts already hold the bigrams we want
         prefer_horizontal=0.9,
     )
-    cloud.generate_from_frequencies(dict(counts.most_common(max_words)))
+    cloud.generate_from_frequencies(dict(top_ngrams(counts, max_words)))
     return cloud.to_array()

@@ -589,7 +589,7 @@ def word_cloud(
     precomputed = _atlas(root, snapshot_id).summary.ngram_counts() if scope == "atlas" else None
     if precomputed is not None and not filters.active:  # the build counted the whole atlas: no model is read
         image = clouds.cloud_image(precomputed.counts)
-        return image, precomputed.names_used, precomputed.names_total, precomputed.counts.most_common(30)
+        return image, precomputed.names_used, precomputed.names_total, clouds.top_ngrams(precomputed.counts, 30)
     models = _filtered(root, snapshot_id, filters, CLOUD_COLUMNS)
     if scope != "atlas" and value is not None:
         column = "community" if scope == "community" else "family"
@@ -597,7 +597,7 @@ def word_cloud(
         models = models[(keys == value).to_numpy()]
     counts = clouds.ngram_counts(models["id"])
     image = clouds.cloud_image(counts.counts)
-    return image, counts.names_used, counts.names_total, counts.counts.most_common(30)
+    return image, counts.names_used, counts.names_total, clouds.top_ngrams(counts.counts, 30)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

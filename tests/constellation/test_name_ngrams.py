@@ -1,6 +1,8 @@
+from collections import Counter
+
 import pandas as pd
 
-from constellation.name_ngrams import name_ngrams, ngram_counts
+from constellation.name_ngrams import name_ngrams, ngram_counts, top_ngrams
 
 
 def test_name_ngrams_count_each_gram_once_per_name_and_skip_owners():
@@ -17,3 +19,11 @@ def test_sampling_above_cap_is_seeded():
     b = ngram_counts(ids, max_names=100, seed=1)
     assert a.sampled and a.names_used == 100 and a.names_total == 1000 and a.counts == b.counts
     assert not ngram_counts(ids, max_names=5000).sampled
+
+
+def test_top_ngrams_order_ties_by_text_whatever_order_they_were_counted_in():
+    # most_common would list "b" before "a" here: it keeps the order the n-grams were first counted in, which
+    # for a name's set of n-grams changes with the process's hash seed.
+    counted = Counter({"b": 2, "c": 5, "a": 2, "d": 1})
+    assert top_ngrams(counted, 3) == [("c", 5), ("a", 2), ("b", 2)]
+    assert top_ngrams(Counter(dict(reversed(list(counted.items())))), 3) == top_ngrams(counted, 3)
