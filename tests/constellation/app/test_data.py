@@ -1,9 +1,10 @@
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from constellation.app.data import CATEGORICAL_COLUMNS, load_atlas, read_models
+from constellation.app.data import CATEGORICAL_COLUMNS, categorical_series, load_atlas, read_models
 from constellation.contract import DataLayout
 from constellation.errors import AtlasNotFound
 
@@ -79,3 +80,37 @@ def test_an_atlas_without_summary_computes_it(tmp_path, atlas_root):
     atlas = load_atlas(layout)
     assert atlas.precomputed is None
     assert atlas.summary.models == len(atlas.models) and atlas.has("family")
+
+
+def _row_groups_with_their_own_dictionaries(tmp_path) -> pa.ChunkedArray:
+    # Like a 3M atlas's family column: row groups of several batches each, one dictionary per row group,
+    # names shared across row groups and others not, nulls among them.
+    values = ["b", "a", None, "c", "a", "d", "b", None, "e", "c", "f", "a"] * 5
+    pq.write_table(pa.table({"family": values}), tmp_path / "f.parquet", row_group_size=20)
+    file = pq.ParquetFile(tmp_path / "f.parquet", read_dictionary=["family"])
+    batches = list(file.iter_batches(batch_size=7))
+    return pa.Table.from_batches(batches).column("family")
+
+
+def test_categorical_series_is_what_to_pandas_gives(tmp_path):
+    column = _row_groups_with_their_own_dictionaries(tmp_path)
+    assert column.num_chunks > 3
+    order = np.random.default_rng(1).permutation(len(column))
+    expected = pa.table({"family": column}).take(order).to_pandas()["family"]
+    got = categorical_series(column, order)
+    assert isinstance(got.dtype, pd.CategoricalDtype)
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert list(got.dtype.categories) == list(expected.dtype.categories)  # same codes: same tie order
+    assert (got.cat.codes.to_numpy() == expected.cat.codes.to_numpy()).all()
+    pd.testing.assert_series_equal(
+        categorical_series(column), pa.table({"family": column}).to_pandas()["family"], check_names=False
+    )
+
+
+def test_categorical_series_of_an_empty_or_all_null_column():
+    empty = pa.chunked_array([], type=pa.dictionary(pa.int32(), pa.string()))
+    assert len(categorical_series(empty)) == 0
+    nulls = pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(pa.array([None, None], pa.int32()), pa.array([], pa.string()))]
+    )
+    assert categorical_series(nulls).isna().all()
