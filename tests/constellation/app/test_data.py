@@ -114,3 +114,17 @@ def test_categorical_series_of_an_empty_or_all_null_column():
         [pa.DictionaryArray.from_arrays(pa.array([None, None], pa.int32()), pa.array([], pa.string()))]
     )
     assert categorical_series(nulls).isna().all()
+
+
+def test_categorical_series_without_pandas_fast_path(monkeypatch):
+    # A pandas release without the private fast path (or with another signature) gets the public constructor.
+    column = pa.chunked_array([pa.array(["b", "a", None, "b"]).dictionary_encode()])
+    expected = categorical_series(column)
+
+    def changed(*args, **kwargs):
+        raise TypeError("changed signature")
+
+    monkeypatch.setattr(pd.CategoricalDtype, "_from_fastpath", changed, raising=False)
+    pd.testing.assert_series_equal(categorical_series(column), expected)
+    monkeypatch.delattr(pd.CategoricalDtype, "_from_fastpath")
+    pd.testing.assert_series_equal(categorical_series(column), expected)
