@@ -130,7 +130,7 @@ def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> Non
     write_sorted(folder / LINEAGE_FILE, lineage_table, np.asarray(by_target.to_numpy(), dtype=np.int64))
     by_source = pc.sort_indices(lineage_table.column("source")) if lineage_table.num_rows else pa.array([], pa.int64())
     write_sorted(folder / LINEAGE_FROM_FILE, lineage_table, np.asarray(by_source.to_numpy(), dtype=np.int64))
-    (folder / VERSION_FILE).write_text(f"{VERSION}\n{files_stamp(folder.parent)}\n", encoding="utf-8")
+    write_stamp(folder, VERSION_FILE, VERSION)
 
 
 def _write_ipc(path: Path, table: pa.Table) -> None:
@@ -347,16 +347,7 @@ def read_lookup(site: Path) -> ModelLookup | None:
     """The lookups in `site` (atlas/<id>/site/), or None when absent, of another version, or written for other
     models.parquet and edges.parquet files than those beside it (a folder rewritten by hand): the site then
     answers from the whole atlas, as before."""
-    try:
-        version, stamp = (site / VERSION_FILE).read_text(encoding="utf-8").split("\n", 1)
-        now = files_stamp(site.parent)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        log.warning("ignored the lookups in %s: %s", site, exc)
-        return None
-    if version != str(VERSION) or stamp.strip() != now:
-        log.warning("ignored the lookups in %s: written for files of %s bytes, now %s", site, stamp.strip(), now)
+    if not stamp_current(site, VERSION_FILE, VERSION, "lookups"):
         return None
     try:
         ids = _read_ipc(site / IDS_FILE)
@@ -381,6 +372,28 @@ def read_lookup(site: Path) -> ModelLookup | None:
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # a damaged folder costs speed, not the site
         log.warning("ignored the lookups in %s: %s", site, exc)
         return None
+
+
+def write_stamp(folder: Path, name: str, version: int) -> None:
+    """Mark the files in `folder` (atlas/<id>/site/) as written at `version` for the atlas files beside it."""
+    (folder / name).write_text(f"{version}\n{files_stamp(folder.parent)}\n", encoding="utf-8")
+
+
+def stamp_current(site: Path, name: str, version: int, what: str) -> bool:
+    """Whether the stamp `name` in `site` (write_stamp) says `version` and the atlas files beside it now.
+    A missing stamp is quietly False; a damaged or stale one is False with a warning naming `what`."""
+    try:
+        written, stamp = (site / name).read_text(encoding="utf-8").split("\n", 1)
+        now = files_stamp(site.parent)
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as exc:
+        log.warning("ignored the %s in %s: %s", what, site, exc)
+        return False
+    if written != str(version) or stamp.strip() != now:
+        log.warning("ignored the %s in %s: written for files of %s bytes, now %s", what, site, stamp.strip(), now)
+        return False
+    return True
 
 
 def files_stamp(atlas_folder: Path) -> str:

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from constellation.errors import HierarchyError
-from constellation.site_lookup import KeyedParquet, files_stamp, write_sorted
+from constellation.site_lookup import KeyedParquet, stamp_current, write_sorted, write_stamp
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def write_views(
         top = community_top(models, largest, id_rank)
         table = pa.Table.from_pandas(top, preserve_index=False)
         write_sorted(folder / COMMUNITY_TOP_FILE, table, np.arange(len(top)))  # already by community
-    (folder / VERSION_FILE).write_text(f"{VERSION}\n{files_stamp(folder.parent)}\n", encoding="utf-8")
+    write_stamp(folder, VERSION_FILE, VERSION)
 
 
 def _labels(models: pd.DataFrame, communities: pd.DataFrame) -> dict[Any, str]:
@@ -383,16 +383,7 @@ class SiteViews:
 def read_views(site: Path) -> SiteViews | None:
     """The views in `site` (atlas/<id>/site/), or None when absent, of another version, or written for other
     models.parquet and edges.parquet files than those beside it: the site then computes them."""
-    try:
-        version, stamp = (site / VERSION_FILE).read_text(encoding="utf-8").split("\n", 1)
-        now = files_stamp(site.parent)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        log.warning("ignored the views in %s: %s", site, exc)
-        return None
-    if version != str(VERSION) or stamp.strip() != now:
-        log.warning("ignored the views in %s: written for files of %s bytes, now %s", site, stamp.strip(), now)
+    if not stamp_current(site, VERSION_FILE, VERSION, "views"):
         return None
     try:
         return SiteViews(site)
