@@ -14,13 +14,14 @@ stays in `constellation.genealogy.inferred`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
     ADAPTER_TAGS,
     CONTEXT_TAIL_RE,
@@ -159,26 +160,18 @@ def clean_loose_keys(key: np.ndarray, quantized: np.ndarray) -> tuple[np.ndarray
 def _tag_flags(tags: np.ndarray, *wanted: frozenset[str]) -> list[np.ndarray]:
     """For each set of wanted tags, whether each model carries one of them (Hub tags are lower-case).
 
-    Vectorised over the flattened tag lists (Arrow), as params._tags_quantized is: a Python loop over 3M
+    Vectorised over the flattened tag lists (tag_lists), as params._tags_quantized is: a Python loop over 3M
     rows cost 5 s. A value that is no list of strings sends the whole column down the row-by-row path."""
     values = tags.tolist()
-    as_lists = [v if isinstance(v, (list, tuple, np.ndarray)) else None for v in values]
     odd = any(v is not None and not isinstance(v, (list, tuple, np.ndarray, float, str)) for v in values)
-    try:
-        lists = None if odd else pa.array(as_lists, type=pa.list_(pa.string()))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a non-string tag somewhere
-        lists = None
+    lists = None if odd else tag_lists(values)
     if lists is None:
         return _tag_flags_by_row(values, *wanted)
-    rows = pc.list_parent_indices(lists).to_numpy()
-    flat = pc.list_flatten(lists)
-    out = []
-    for names in wanted:
-        hit = pc.fill_null(pc.is_in(flat, value_set=pa.array(sorted(names), type=pa.string())), False)
-        flags = np.zeros(len(values), dtype=bool)
-        flags[rows[np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)]] = True
-        out.append(flags)
-    return out
+    return [rows_with_tag(lists, partial(_one_of, names)) for names in wanted]
+
+
+def _one_of(names: frozenset[str], flat: pa.Array) -> pa.Array:
+    return pc.is_in(flat, value_set=pa.array(sorted(names), type=pa.string()))
 
 
 def _tag_flags_by_row(values: list[object], *wanted: frozenset[str]) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from constellation.errors import ParamsError
+from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
     QUANTIZED_TAG_PREFIXES,
@@ -134,16 +135,11 @@ def _has_quantized_relation(parents: object) -> bool:
 
 def _tags_quantized(tags: pd.Series) -> np.ndarray:
     """Whether any tag of each row marks quantization; vectorised over the flattened tag lists."""
-    as_lists = [v if isinstance(v, (list, tuple, np.ndarray)) else None for v in tags]
-    try:
-        lists = pa.array(as_lists, type=pa.list_(pa.string()))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a non-string tag somewhere: check row by row
+    lists = tag_lists(tags)
+    if lists is None:  # a non-string tag somewhere: check row by row
+        as_lists = [v if isinstance(v, (list, tuple, np.ndarray)) else None for v in tags]
         return np.fromiter((is_quantized_repo(None, v) for v in as_lists), dtype=bool, count=len(as_lists))
-    rows = pc.list_parent_indices(lists).to_numpy()
-    hits = np.asarray(_quant_tag(pc.list_flatten(lists)).to_numpy(zero_copy_only=False), dtype=bool)
-    out = np.zeros(len(as_lists), dtype=bool)
-    out[rows[hits]] = True
-    return out
+    return rows_with_tag(lists, _quant_tag)
 
 
 def _quant_tag(tags: pa.Array) -> pa.Array:
