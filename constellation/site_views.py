@@ -240,7 +240,9 @@ def write_views(
         id_rank[order] = np.arange(len(order))
         _write_scatter(folder / SCATTER_FILE, models, order, scatter_cap)
         largest = largest_communities(models)
-        tree = atlas_community_tree(hierarchy) or centroid_tree(models, _labels(models, communities))
+        tree = atlas_community_tree(hierarchy) or centroid_tree(
+            models, community_labels(models, communities).dropna().astype(str).to_dict()
+        )
         if tree is not None:
             np.savez(
                 folder / DENDROGRAM_FILE,
@@ -259,15 +261,15 @@ def write_views(
     write_stamp(folder, VERSION_FILE, VERSION)
 
 
-def _labels(models: pd.DataFrame, communities: pd.DataFrame) -> dict[Any, str]:
-    """community → label: communities.parquet's, else the models' own (as the site's overview.community_labels)."""
+def community_labels(models: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:
+    """community → label, from communities.parquet, else from the models' community_label (the build's
+    dendrogram and the site's pages name communities alike)."""
     if {"community", "label"} <= set(communities.columns):
-        pairs = communities[["community", "label"]]
-    elif "community_label" in models:
-        pairs = models[["community", "community_label"]].drop_duplicates("community")
-    else:
-        return {}
-    return {k: str(v) for k, v in pairs.dropna().itertuples(index=False)}
+        return communities.set_index("community")["label"].astype("object")
+    if {"community", "community_label"} <= set(models.columns):
+        pairs = models[["community", "community_label"]].dropna().drop_duplicates("community")
+        return pairs.set_index("community")["community_label"].astype("object")
+    return pd.Series(dtype="object")
 
 
 def _write_scatter(path: Path, models: pd.DataFrame, order: np.ndarray, cap: int) -> None:

@@ -22,7 +22,7 @@ if not atlas.has("community"):
 def community_tree(root, snapshot_id, filters):
     saved = views.community_tree() if views is not None else None
     if saved is not None:
-        return hierarchy_view.precomputed_tree(saved)
+        return saved
     frame = ui.filtered_models(atlas, filters, columns=ui.DENDROGRAM_COLUMNS)
     # The atlas's own tree covers every community; with filters on, the tree is re-made from what is left.
     hierarchy = atlas.hierarchy if not filters.active else {}

@@ -9,7 +9,7 @@ a community over the char n-grams of its most-downloaded names — and says so u
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,38 +17,30 @@ import pandas as pd
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import pdist
 
-from constellation.app.overview import community_labels
 from constellation.atlas import hierarchy as saved
-from constellation.site_views import MEMBER_TREE_SOURCE, TreeView, atlas_community_tree, centroid_tree, is_linkage
+from constellation.site_views import (
+    MEMBER_TREE_SOURCE,
+    TreeView,
+    atlas_community_tree,
+    centroid_tree,
+    community_labels,
+    is_linkage,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_COMMUNITIES = 300  # leaves of the atlas-level tree when computed here (the largest communities)
 MAX_MEMBERS = 150  # names in one community's tree when computed here (the most-downloaded)
 
 
-@dataclass
-class LinkageView:
-    linkage: np.ndarray  # scipy format, (n-1) × 4
-    labels: list[str]  # one per leaf, in the linkage's order
-    keys: list[Any]  # the community number or model id of each leaf
-    source: str  # where it came from, shown to the visitor
-
-
-def community_tree(hierarchy: dict[str, Any], communities: pd.DataFrame, models: pd.DataFrame) -> LinkageView | None:
+def community_tree(hierarchy: dict[str, Any], communities: pd.DataFrame, models: pd.DataFrame) -> TreeView | None:
     """The atlas-level tree: the atlas's own when it saved one, else computed here from the layout."""
     found = atlas_community_tree(hierarchy)
     if found is not None:
-        return precomputed_tree(found)
+        return found
     return _centroid_tree(models, community_labels(models, communities).dropna().astype(str).to_dict())
 
 
-def precomputed_tree(tree: TreeView) -> LinkageView:
-    """The atlas-level tree the build saved (hierarchy/, or the site's dendrogram.npz)."""
-    return LinkageView(tree.linkage, tree.labels, tree.keys, tree.source)
-
-
-def member_tree(hierarchy: dict[str, Any], community: Any, members: pd.DataFrame) -> LinkageView | None:
+def member_tree(hierarchy: dict[str, Any], community: Any, members: pd.DataFrame) -> TreeView | None:
     """The tree of one community down to model names: the atlas's when it saved one, else computed here."""
     if "community_linkage" in hierarchy and "community_trees" in hierarchy and "members" in hierarchy:
         try:
@@ -60,13 +52,13 @@ def member_tree(hierarchy: dict[str, Any], community: Any, members: pd.DataFrame
     return names_tree(members)
 
 
-def saved_member_tree(linkage: np.ndarray, labels: list[str]) -> LinkageView | None:
+def saved_member_tree(linkage: np.ndarray, labels: list[str]) -> TreeView | None:
     """A community's tree as the build saved it (hierarchy/, or the site's member_trees.parquet); None for a
     community of one leaf."""
-    return LinkageView(linkage, labels, labels, MEMBER_TREE_SOURCE) if is_linkage(linkage) else None
+    return TreeView(linkage, labels, labels, MEMBER_TREE_SOURCE) if is_linkage(linkage) else None
 
 
-def names_tree(members: pd.DataFrame, max_names: int = MAX_MEMBERS) -> LinkageView | None:
+def names_tree(members: pd.DataFrame, max_names: int = MAX_MEMBERS) -> TreeView | None:
     """Average-linkage tree of the most-downloaded names by cosine distance of char 3–5-grams."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -83,12 +75,13 @@ def names_tree(members: pd.DataFrame, max_names: int = MAX_MEMBERS) -> LinkageVi
     note = f"computed here over the {len(ids):,} most-downloaded names" + (
         f" of {len(members):,}" if len(members) > len(ids) else ""
     )
-    return LinkageView(z, ids, ids, note)
+    return TreeView(z, ids, ids, note)
 
 
-def _centroid_tree(models: pd.DataFrame, labels: dict[Any, str]) -> LinkageView | None:
-    tree = centroid_tree(models, labels, MAX_COMMUNITIES)
+def _centroid_tree(models: pd.DataFrame, labels: dict[Any, str]) -> TreeView | None:
+    tree = centroid_tree(models, labels)
     if tree is None:
         return None
-    note = f"computed here from the layout centroids of the {len(tree.keys):,} largest communities"
-    return LinkageView(tree.linkage, tree.labels, tree.keys, note)
+    return replace(
+        tree, source=f"computed here from the layout centroids of the {len(tree.keys):,} largest communities"
+    )

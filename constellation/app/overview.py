@@ -87,16 +87,6 @@ def top_groups(models: pd.DataFrame, column: str, n: int = 10, label: pd.Series 
     return grouped
 
 
-def community_labels(models: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:
-    """community → label, from communities.parquet, else from the models' community_label."""
-    if {"community", "label"} <= set(communities.columns):
-        return communities.set_index("community")["label"].astype("object")
-    if {"community", "community_label"} <= set(models.columns):
-        pairs = models[["community", "community_label"]].dropna().drop_duplicates("community")
-        return pairs.set_index("community")["community_label"].astype("object")
-    return pd.Series(dtype="object")
-
-
 def params_text(value: float) -> str:
     """A parameter count as people write it: 7.24B, 125M, 1.1T."""
     for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):

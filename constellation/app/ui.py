@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from constellation import site_views
 from constellation.app import clouds, exports, overview
 from constellation.app.data import MODEL_COLUMNS, Atlas, load_atlas
 from constellation.app.escape import md
@@ -422,8 +423,8 @@ def atlas_counts(atlas: Atlas) -> overview.AtlasCounts:
 def community_labels(atlas: Atlas) -> pd.Series:
     """community → label (communities.parquet; the models' own labels only for atlases without it)."""
     if {"community", "label"} <= set(atlas.communities.columns):
-        return overview.community_labels(pd.DataFrame(), atlas.communities)
-    return overview.community_labels(atlas.frame(["community", "community_label"]), atlas.communities)
+        return site_views.community_labels(pd.DataFrame(), atlas.communities)
+    return site_views.community_labels(atlas.frame(["community", "community_label"]), atlas.communities)
 
 
 def group_sizes(atlas: Atlas, models: pd.DataFrame | None, column: str, limit: int = 500) -> pd.Series:

@@ -1,10 +1,11 @@
 import pandas as pd
 
 from constellation.app.data import load_atlas
-from constellation.app.overview import atlas_counts, community_labels, params_text, top_groups
+from constellation.app.overview import atlas_counts, params_text, top_groups
 from constellation.contract import DataLayout
 from constellation.history import group_downloads_over_snapshots, snapshot_growth
 from constellation.site_summary import new_models_per_week
+from constellation.site_views import community_labels
 from tests.constellation.app.conftest import EARLIER, LATEST
 
 
