@@ -339,8 +339,11 @@ class ModelLookup:
         weights = np.asarray(self.similar_weights[lo:hi])
         keep = targets != row
         targets, weights = targets[keep][:k], weights[keep][:k]
-        ids = pc.take(self.ids, pa.array(targets, pa.int32())).to_numpy(zero_copy_only=False).astype(object)
-        return pd.DataFrame({"id": ids, "weight": weights.astype("float64")})
+        return pd.DataFrame({"id": self.ids_at(targets), "weight": weights.astype("float64")})
+
+    def ids_at(self, rows: np.ndarray) -> np.ndarray:
+        """The ids of `rows` (the site's row numbers), as Python strings."""
+        return pc.take(self.ids, pa.array(rows, pa.int64())).to_numpy(zero_copy_only=False).astype(object)
 
 
 def read_lookup(site: Path) -> ModelLookup | None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from constellation.app.graphs import DEFAULT_CAP, HARD_CAP, GraphSpec, community_graph, neighbourhood_graph
 from constellation.app.lineage import ancestors_by
@@ -60,13 +58,9 @@ def similar_edges(lookup: ModelLookup, model_ids: list[str], within: bool = Fals
         lookup.similar_offsets, lookup.similar_targets, lookup.similar_weights, rows, within
     )
     return pd.DataFrame(
-        {"source": _ids(lookup, sources), "target": _ids(lookup, targets), "weight": weights.astype("float64")},
+        {"source": lookup.ids_at(sources), "target": lookup.ids_at(targets), "weight": weights.astype("float64")},
         columns=EDGE_FRAME,
     )
-
-
-def _ids(lookup: ModelLookup, rows: np.ndarray) -> np.ndarray:
-    return pc.take(lookup.ids, pa.array(rows, pa.int64())).to_numpy(zero_copy_only=False).astype(object)
 
 
 def _step(lookup: ModelLookup, model_id: str) -> tuple[str | None, str | None] | None:
