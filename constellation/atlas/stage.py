@@ -35,6 +35,7 @@ from constellation.atlas.communities import (
 )
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import NameFeatures, name_features, name_texts
+from constellation.atlas.frames import label_column, similarity_frame
 from constellation.atlas.hierarchy import (
     as_tables,
     build_hierarchy,
@@ -57,7 +58,6 @@ from constellation.atlas.reuse import (
 )
 from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
 from constellation.atlas.workers import worker_count
-from constellation.contract import EDGE_COLUMNS
 from constellation.errors import AtlasError
 from constellation.peak_memory import PeakMeter, give_back_memory
 
@@ -143,21 +143,6 @@ def _graph_edges(
     keep = first & (weight > 0)
     graph = (key[keep] // n, key[keep] % n, weight[keep])
     return _GraphEdges(similar, graph, len(parents), signed, conflicts)
-
-
-def _similarity_frame(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "source": pd.array(ids[src], dtype="string"),
-            "target": pd.array(ids[dst], dtype="string"),
-            "kind": pd.array(np.full(len(src), "similarity", dtype=object), dtype="string"),
-            "relation": pd.array([None] * len(src), dtype="string"),
-            "confidence": np.full(len(src), np.nan),
-            "weight": np.asarray(weight, dtype=np.float64),
-            "evidence": pd.array([None] * len(src), dtype="string"),
-        }
-    )
-    return frame[list(EDGE_COLUMNS)]
 
 
 def _numbers(models: pd.DataFrame, column: str) -> np.ndarray:
@@ -366,7 +351,7 @@ def map_atlas(
 
     out = models.reset_index(drop=True)  # copy-on-write: the new columns below leave `models` as it was
     out["community"] = membership.astype(np.int64)
-    out["community_label"] = pd.array(np.asarray(labels, dtype=object)[membership], dtype="string")
+    out["community_label"] = label_column(labels, membership)
     out["cluster"] = hierarchy.clusters[float(config.default_cut)].astype(np.int64)
     out["x"] = layout.x
     out["y"] = layout.y
@@ -391,7 +376,7 @@ def map_atlas(
             "radius": layout.radii,
         }
     )
-    edges = _similarity_frame(id_array, *similar)
+    edges = similarity_frame(id_array, *similar)
     lap("tables")
 
     capped = tables["community_trees"]["capped"]
