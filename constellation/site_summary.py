@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from constellation.contract import ATLAS_FILES
 from constellation.name_ngrams import NgramCounts, ngram_counts, top_ngrams
@@ -240,8 +242,12 @@ def read_summary(folder: Path) -> SiteSummary | None:
 
 def _ngrams(ids: pd.Series) -> dict[str, Any]:
     """The word cloud of every name, as the site counts it: ids sorted first (the site's row order), so the
-    sample and the order of tied counts do not depend on the build's row order."""
-    ordered = pd.Series(np.sort(ids.dropna().astype(str).to_numpy(dtype=object)))
+    sample and the order of tied counts do not depend on the build's row order.
+
+    Sorted by Arrow, in the ids' UTF-8 bytes: the code-point order numpy sorts Python strings in, without a
+    Python string per id (at 3M ids, 4 s of the build against 1 s); only the sample counted becomes Python."""
+    names = pa.array(ids.dropna().astype(str).array, pa.large_string())
+    ordered = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pc.take(names, pc.sort_indices(names))])))
     counted = ngram_counts(ordered)
     return {
         "counts": [[gram, count] for gram, count in top_ngrams(counted.counts, CLOUD_WORDS)],

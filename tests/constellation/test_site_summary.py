@@ -131,3 +131,28 @@ def test_the_word_cloud_counts_are_the_sites_over_the_sorted_ids():
     raw = json.loads(summary.to_json())
     del raw["ngrams"]  # a summary written before the counts existed still reads, without them
     assert site_summary.SiteSummary.from_json(json.dumps(raw)).ngram_counts() is None
+
+
+@pytest.mark.parametrize("dtype", ["object", "string", "category"])
+def test_the_word_cloud_sorts_ids_as_python_does_whatever_the_dtype(dtype, monkeypatch):
+    """Arrow sorts the ids by UTF-8 bytes; the sample (here 3 of 7 names) must be the one numpy's sort of
+    Python strings gave, accents, upper case and missing ids included."""
+    from constellation import name_ngrams
+
+    ids = [
+        "zeta/Ünï-model",
+        "Alpha/llama-3",
+        "alpha/Llama-3-GGUF",
+        None,
+        "émile/bert-base",
+        "b/Qwen2.5-7B",
+        "B/z",
+        "ß/x",
+    ]
+    monkeypatch.setattr(name_ngrams, "MAX_NAMES", 3)
+    monkeypatch.setattr(name_ngrams.ngram_counts, "__defaults__", (2, 3, 0))
+    got = site_summary._ngrams(pd.Series(ids, dtype=dtype))
+    reference = pd.Series(np.sort(np.array([i for i in ids if i is not None], dtype=object)))
+    counted = name_ngrams.ngram_counts(reference)
+    assert (got["names_used"], got["names_total"]) == (3, 7)
+    assert got["counts"] == [list(p) for p in name_ngrams.top_ngrams(counted.counts, site_summary.CLOUD_WORDS)]
