@@ -17,21 +17,21 @@ from constellation.contract import EDGE_COLUMNS
 
 
 def taken_strings(values: pa.Array, rows: np.ndarray) -> pd.arrays.ArrowStringArray:
-    """`values` (an Arrow string array) at `rows`, as a pandas `string` column."""
+    """`values` (an Arrow string array) at `rows`, as a pandas `string` column (large_string, as pandas makes it)."""
     taken = values.take(pa.array(np.asarray(rows, dtype=np.int64)))
-    return pd.arrays.ArrowStringArray(pa.chunked_array([taken], pa.string()))
+    return pd.arrays.ArrowStringArray(pa.chunked_array([taken.cast(pa.large_string())]))
 
 
 def repeated_string(value: str | None, n: int) -> pd.arrays.ArrowStringArray:
     """A pandas `string` column of `n` times `value` (all missing for None)."""
     if value is None:
-        return pd.arrays.ArrowStringArray(pa.chunked_array([pa.nulls(n, pa.string())], pa.string()))
-    return taken_strings(pa.array([value], pa.string()), np.zeros(n, dtype=np.int64))
+        return pd.arrays.ArrowStringArray(pa.chunked_array([pa.nulls(n, pa.large_string())]))
+    return taken_strings(pa.array([value], pa.large_string()), np.zeros(n, dtype=np.int64))
 
 
 def similarity_frame(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
     """The similarity edges as edges.parquet holds them (contract.EDGE_COLUMNS): `ids[src]` → `ids[dst]`."""
-    names = pa.array(ids, pa.string())
+    names = pa.array(ids, pa.large_string())
     frame = pd.DataFrame(
         {
             "source": taken_strings(names, src),
@@ -48,4 +48,4 @@ def similarity_frame(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: 
 
 def label_column(labels: list[str | None], membership: np.ndarray) -> pd.arrays.ArrowStringArray:
     """Each model's community label (`labels[membership]`) as a pandas `string` column."""
-    return taken_strings(pa.array(labels, pa.string()), membership)
+    return taken_strings(pa.array(labels, pa.large_string()), membership)

@@ -42,6 +42,10 @@ def test_similarity_frame_equals_the_python_string_frame_and_writes_the_same_tab
         "Qwen/Qwen2.5-7B",
     ]
     assert frame["relation"].isna().all() and (frame["kind"] == "similarity").all()
+    # The Arrow type under the column is the one pandas picks, so concatenating with other edges stays cheap.
+    assert {frame[c].array._pa_array.type for c in ("source", "kind", "relation")} == {
+        expected["source"].array._pa_array.type
+    }
 
 
 def test_similarity_frame_of_no_edges_has_the_contract_columns():
