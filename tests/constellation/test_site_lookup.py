@@ -1,0 +1,78 @@
+"""constellation.site_lookup's writer: the similarity CSR and the ids, equal to what the slower code wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from constellation.site_lookup import SIMILAR, _string_array, _write_similar, strongest_first
+
+
+def test_strongest_first_is_lexsort_by_row_then_weight_descending_ties_kept():
+    rng = np.random.default_rng(7)
+    values = np.array([-1.5, -0.0, 0.0, 1e-40, -1e-40, 0.25, 0.5, 1.0, 7.0], dtype=np.float32)
+    for _ in range(40):
+        m = int(rng.integers(0, 500))
+        rows = rng.integers(0, 20, m).astype(np.int32)
+        weights = rng.choice(values, m)  # many ties, signed zeros, subnormals
+        mixed = np.where(rng.random(m) < 0.5, rng.standard_normal(m).astype(np.float32), weights)
+        for w in (weights, mixed):
+            assert strongest_first(rows, w).tolist() == np.lexsort((-w, rows)).tolist()
+
+
+@pytest.mark.parametrize("dtype", ["object", "string", "str"])
+def test_string_array_of_any_id_column(dtype):
+    ids = _string_array(pd.Series(["b/x", "a/ü", "c"], dtype=dtype))
+    assert ids.type == pa.string() and ids.to_pylist() == ["b/x", "a/ü", "c"]
+
+
+def _similar_by_lexsort(sorted_ids: pa.Array, edges: pd.DataFrame) -> list[np.ndarray]:
+    """The CSR as _write_similar wrote it before (every edge looked up, then np.lexsort): the reference."""
+    lookup = {v: i for i, v in enumerate(sorted_ids.to_pylist())}
+    similar = (edges["kind"] == "similarity").to_numpy(dtype=bool)
+    sources = np.array([lookup.get(v, -1) for v in edges["source"]])[similar]
+    targets = np.array([lookup.get(v, -1) for v in edges["target"]])[similar]
+    known = (sources >= 0) & (targets >= 0)
+    s, t = sources[known].astype(np.int32), targets[known].astype(np.int32)
+    weights = edges["weight"].to_numpy(dtype=np.float32, na_value=0.0)[similar][known]
+    order = np.lexsort((-weights, s))
+    offsets = np.r_[0, np.cumsum(np.bincount(s, minlength=len(sorted_ids)))].astype(np.int64)
+    return [offsets, t[order], weights[order]]
+
+
+def test_write_similar_writes_the_csr_of_the_similarity_edges_only(tmp_path: Path):
+    ids = pa.array(["c/z", "a/x", "b/y", "d/w"])
+    sorted_ids = pc.take(ids, pc.sort_indices(ids))
+    edges = pd.DataFrame(
+        {
+            "source": pd.array(["c/z", "a/x", "a/x", "b/y", "a/x", "gone/model", "d/w", "c/z"], dtype="string"),
+            "target": pd.array(["a/x", "c/z", "b/y", "a/x", "d/w", "a/x", "a/x", "b/y"], dtype="string"),
+            "kind": pd.array(
+                [
+                    "similarity",
+                    "similarity",
+                    "similarity",
+                    "declared",
+                    "similarity",
+                    "similarity",
+                    "inferred",
+                    "similarity",
+                ],
+                dtype="string",
+            ),
+            "weight": [0.5, 0.25, 0.75, np.nan, 0.25, 0.9, np.nan, 0.5],
+        }
+    )
+    _write_similar(tmp_path, sorted_ids, edges)
+    written = [np.load(tmp_path / name) for name in SIMILAR]
+    for got, want in zip(written, _similar_by_lexsort(sorted_ids, edges), strict=True):
+        assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    # a/x (row 0): b/y at 0.75, then c/z and d/w tied at 0.25 in their given order; c/z (row 2): a/x, b/y.
+    # The lineage edges and the edge from an id the atlas lacks are left out.
+    assert written[0].tolist() == [0, 3, 3, 5, 5]
+    assert written[1].tolist() == [1, 2, 3, 0, 1]
