@@ -50,6 +50,7 @@ from constellation.store import (
     read_snapshot,
     resolve_snapshot_id,
     set_latest_atlas,
+    split_lists,
     write_atlas,
     writing,
 )
@@ -250,24 +251,33 @@ def build(
 
 
 def _set_aside(models: pd.DataFrame, folder: Path) -> Path:
-    """Write `models` to an Arrow file in `folder`: a folder of the atlases', on disk (/tmp may be memory),
-    named like write_atlas's work folders so `constellation prune` removes it if a build dies."""
-    path = folder / "models.arrow"
+    """Write `models` to Arrow files in `folder`: a folder of the atlases', on disk (/tmp may be memory),
+    named like write_atlas's work folders so `constellation prune` removes it if a build dies. The list
+    columns go to a file of their own, so taking them back holds them alone (store.split_lists)."""
     table = pa.Table.from_pandas(models, preserve_index=False)  # as write_atlas converts it
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return path
+    for name, part in zip(_ASIDE, split_lists(table), strict=True):
+        with pa.OSFile(str(folder / name), "wb") as sink, pa.ipc.new_file(sink, part.schema) as writer:
+            writer.write_table(part)
+    return folder
 
 
-def _take_back(path: Path, mapped: pd.DataFrame) -> pd.DataFrame:
-    """The models `_set_aside` wrote, with the atlas columns of `mapped` (map_atlas's models) after them."""
-    with pa.OSFile(str(path), "rb") as source:
-        table = pa.ipc.open_file(source).read_all()
-    models = table.to_pandas()
-    del table
+def _take_back(folder: Path, mapped: pd.DataFrame) -> tuple[pd.DataFrame, pa.Table]:
+    """The models `_set_aside` wrote, with the atlas columns of `mapped` (map_atlas's models) after them, and
+    their list columns kept in Arrow (AtlasTables.lists): at 3M models, GBs of Python lists never made."""
+    flat, lists = (_read_ipc(folder / name) for name in _ASIDE)
+    models = flat.to_pandas()
+    del flat
     for column in MAP_COLUMNS:
         models[column] = mapped[column].array
-    return models
+    return models, lists
+
+
+_ASIDE = ("models.arrow", "lists.arrow")
+
+
+def _read_ipc(path: Path) -> pa.Table:
+    with pa.OSFile(str(path), "rb") as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def _run_stages(
@@ -328,7 +338,7 @@ def _run_stages(
         give_back_memory()
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter)
         del reads
-        mapped.models = timed("models back", _take_back, aside, mapped.models)
+        mapped.models, lists = timed("models back", _take_back, aside, mapped.models)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     reused_from = None if previous is None else source.removeprefix("atlas ")
@@ -367,12 +377,14 @@ def _run_stages(
         "peak_rss_mb": peaks,
     }
     names = state_files(mapped.names) if mapped.names is not None else {}
-    tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names)
+    tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names, lists)
     timed("write atlas", write_atlas, layout, tables)
     models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
-    del tables, names, mapped  # the reuse state is written; the site's files do not need it
+    listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
+    del tables, names, mapped, lists  # the reuse state and the list columns are written; the site's files need neither
     give_back_memory()
-    write_summary(layout.atlas(snapshot_id), models)  # the site's landing numbers, before LATEST moves
+    # the site's landing numbers, before LATEST moves
+    timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed)
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
     timed("site lookups", write_lookup, site, models, edges)
     timed("site views", write_views, site, models, communities, hierarchy)  # the scatter's, dendrogram's, graph's

@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -107,8 +107,9 @@ class SiteSummary:
         return cls(**raw)
 
 
-def summarize(models: pd.DataFrame) -> SiteSummary:
-    """The summary of `models` (an atlas's models table, any column dtypes: the build's or the site's)."""
+def summarize(models: pd.DataFrame, listed: Mapping[str, bool] | None = None) -> SiteSummary:
+    """The summary of `models` (an atlas's models table, any column dtypes: the build's or the site's).
+    `listed`: whether each column the build holds outside the frame (its list columns) has a value."""
 
     def present(column: str) -> bool:
         return column in models.columns and bool(models[column].notna().any())
@@ -116,7 +117,7 @@ def summarize(models: pd.DataFrame) -> SiteSummary:
     def distinct(column: str) -> int | None:
         return int(models[column].nunique(dropna=True)) if present(column) else None
 
-    has = {str(c): present(str(c)) for c in models.columns}
+    has = {**{str(c): present(str(c)) for c in models.columns}, **{str(c): bool(v) for c, v in (listed or {}).items()}}
     return SiteSummary(
         models=len(models),
         has=has,
@@ -202,8 +203,9 @@ def choices(models: pd.DataFrame, column: str, limit: int = CHOICES_N) -> list[s
     return [str(value) for value, _ in _largest(models[column], limit)]
 
 
-def write_summary(folder: Path, models: pd.DataFrame) -> Path:
-    """Write `folder`/site/summary.json for `models`; the build calls it on the atlas folder it just wrote.
+def write_summary(folder: Path, models: pd.DataFrame, listed: Mapping[str, bool] | None = None) -> Path:
+    """Write `folder`/site/summary.json for `models` (and the `listed` columns, as `summarize`); the build
+    calls it on the atlas folder it just wrote.
 
     The site/ folder is written beside and renamed into place, so a site reading it sees the old file or
     the new one, never half of one.
@@ -212,7 +214,7 @@ def write_summary(folder: Path, models: pd.DataFrame) -> Path:
     work = folder / f".{ATLAS_FILES.site}.tmp"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    summary = replace(summarize(models), models_file_bytes=(folder / ATLAS_FILES.models).stat().st_size)
+    summary = replace(summarize(models, listed), models_file_bytes=(folder / ATLAS_FILES.models).stat().st_size)
     (work / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
     share_tree(work)
     shutil.rmtree(site, ignore_errors=True)

@@ -300,6 +300,10 @@ class AtlasTables:
     build: dict[str, Any]
     hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)
     reuse: dict[str, Any] = field(default_factory=dict)  # saved under reuse/ (write_reuse_files)
+    # The models' list columns (tags, base models) in Arrow, as `split_lists` keeps them; `models` then lacks
+    # them. At 3M models they are GBs of Python lists in pandas, and converting them back for the write takes
+    # seconds: the build holds them here instead, and `models_table` puts them back in place.
+    lists: pa.Table | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -310,6 +314,30 @@ def edges_table(edges: pd.DataFrame) -> pa.Table:
     """Edges in the contract's column order and types, whatever the stage produced."""
     frame = edges.reindex(columns=list(EDGE_COLUMNS))
     return pa.Table.from_pandas(frame, schema=EDGE_SCHEMA, preserve_index=False)
+
+
+def split_lists(table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """`table` (models, as pa.Table.from_pandas made it) as a table of its flat columns and one of its list
+    columns, whose schema keeps the pandas metadata of every column (`models_table` reads it)."""
+    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+    return table.drop_columns(nested), table.select(nested).replace_schema_metadata(table.schema.metadata)
+
+
+def models_table(models: pd.DataFrame, lists: pa.Table | None) -> pa.Table:
+    """models.parquet's table: `models` with the list columns `split_lists` kept back, each in its place and
+    with its pandas metadata, so the file is the one `pa.Table.from_pandas` of the whole frame writes."""
+    flat = pa.Table.from_pandas(models, preserve_index=False)
+    if lists is None or not lists.num_columns:
+        return flat
+    meta = json.loads(flat.schema.metadata[b"pandas"])
+    before = json.loads(lists.schema.metadata[b"pandas"])["columns"]  # every column split_lists was given
+    entries = {c["name"]: c for c in [*before, *meta["columns"]]}
+    names = [c["name"] for c in before] + [c for c in flat.column_names if c not in {e["name"] for e in before}]
+    arrays = {**{n: flat.column(n) for n in flat.column_names}, **{n: lists.column(n) for n in lists.column_names}}
+    fields = {**{f.name: f for f in flat.schema}, **{f.name: f for f in lists.schema}}
+    meta["columns"] = [entries[n] for n in names]
+    schema = pa.schema([fields[n] for n in names], metadata={b"pandas": json.dumps(meta).encode()})
+    return pa.Table.from_arrays([arrays[n] for n in names], schema=schema)
 
 
 def write_atlas(layout: DataLayout, tables: AtlasTables) -> Path:
@@ -329,7 +357,7 @@ def write_atlas(layout: DataLayout, tables: AtlasTables) -> Path:
 
 def _write_atlas_files(work: Path, tables: AtlasTables) -> None:
     """Every output of a build into `work`; build.json last, as its presence marks the folder complete."""
-    pq.write_table(pa.Table.from_pandas(tables.models, preserve_index=False), work / ATLAS_FILES.models)
+    pq.write_table(models_table(tables.models, tables.lists), work / ATLAS_FILES.models)
     pq.write_table(edges_table(tables.edges), work / ATLAS_FILES.edges)
     pq.write_table(pa.Table.from_pandas(tables.communities, preserve_index=False), work / ATLAS_FILES.communities)
     hierarchy_dir = work / ATLAS_FILES.hierarchy
