@@ -156,3 +156,11 @@ def test_the_word_cloud_sorts_ids_as_python_does_whatever_the_dtype(dtype, monke
     counted = name_ngrams.ngram_counts(reference)
     assert (got["names_used"], got["names_total"]) == (3, 7)
     assert got["counts"] == [list(p) for p in name_ngrams.top_ngrams(counted.counts, site_summary.CLOUD_WORDS)]
+
+
+def test_list_columns_the_build_holds_apart_count_as_present_as_in_the_frame():
+    models = _models()
+    whole = models.assign(tags=[["gguf"]] * len(models), base_models=[None] * len(models))
+    apart = site_summary.summarize(models, {"tags": True, "base_models": False})
+    assert apart == site_summary.summarize(whole)
+    assert apart.has["tags"] and not apart.has["base_models"]

@@ -2,7 +2,10 @@
 
 import os
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from constellation.build import build
@@ -10,10 +13,12 @@ from constellation.contract import DataLayout
 from constellation.errors import AtlasNotFound, ContractError
 from constellation.store import (
     latest_atlas_id,
+    models_table,
     read_atlas,
     read_atlas_models,
     restore_integers,
     set_latest_atlas,
+    split_lists,
     write_text_atomic,
 )
 from tests.snapshot_factory import model_row, write_snapshot
@@ -100,3 +105,41 @@ def test_an_atlas_without_build_json_is_incomplete(tmp_path):
     set_latest_atlas(layout, SID)
     with pytest.raises(AtlasNotFound, match=f"atlas {SID} is incomplete or missing"):
         read_atlas_models(layout)
+
+
+def _models_with_lists() -> pd.DataFrame:
+    """A models frame as the build holds it: Arrow-backed strings, lists of tags and base-model records
+    (one missing, one empty), nullable integers, then the atlas's columns."""
+    return pd.DataFrame(
+        {
+            "id": pd.array(["a/x", "b/y", "c/z"], dtype="str"),
+            "tags": pd.Series([np.array(["gguf", "llama"], dtype=object), np.array([], dtype=object), None]),
+            "downloads": np.array([3, 0, 7], dtype=np.int64),
+            "base_models": pd.Series(
+                [np.array([{"id": "a/x", "relation": "quantized"}], dtype=object), None, np.array([], dtype=object)]
+            ),
+            "family": pd.array(["a/x", None, "c/z"], dtype="string"),
+            "params": [7e9, np.nan, 1e6],
+        }
+    )
+
+
+def test_models_table_puts_the_split_list_columns_back_as_from_pandas_writes_them(tmp_path):
+    models = _models_with_lists()
+    whole = models.assign(community=np.array([0, 1, 0], dtype=np.int64), x=np.array([0.5, 1, 2], dtype=np.float32))
+    flat, lists = split_lists(pa.Table.from_pandas(models, preserve_index=False))
+    assert flat.column_names == ["id", "downloads", "family", "params"] and lists.column_names == [
+        "tags",
+        "base_models",
+    ]
+    taken_back = flat.to_pandas().assign(community=whole["community"].array, x=whole["x"].array)
+    table = models_table(taken_back, lists)
+    expected = pa.Table.from_pandas(whole, preserve_index=False)
+    assert table.equals(expected, check_metadata=True)
+    pq.write_table(table, tmp_path / "split.parquet")
+    pq.write_table(expected, tmp_path / "whole.parquet")
+    assert (tmp_path / "split.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    # Read back as the site reads it: the lists are Python lists again, the other columns their own dtypes.
+    read = pq.read_table(tmp_path / "split.parquet").to_pandas()
+    assert [list(t) if t is not None else None for t in read["tags"]] == [["gguf", "llama"], [], None]
+    assert models_table(taken_back, None).equals(pa.Table.from_pandas(taken_back, preserve_index=False))
