@@ -111,6 +111,16 @@ def test_duplicate_ids_keep_the_last_row_and_are_counted():
     unique, dropped = deduplicate(frame)
     assert dropped == 1
     assert unique.set_index("id")["downloads"].to_dict() == {"a/x": 3, "b/y": 2}
+    assert unique.index.tolist() == [0, 1]
+
+
+def test_a_snapshot_without_duplicate_ids_comes_back_as_it_was():
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["b/y", "a/x", "c/z"], "downloads": [1, 2, 3]}, index=[5, 6, 7])
+    unique, dropped = deduplicate(frame)
+    assert dropped == 0
+    pd.testing.assert_frame_equal(unique, frame.reset_index(drop=True))
 
 
 def test_empty_snapshot_gets_a_clear_error(tmp_path):
