@@ -9,6 +9,8 @@ and the files written from them, are the same.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -46,6 +48,6 @@ def similarity_frame(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: 
     return frame[list(EDGE_COLUMNS)]
 
 
-def label_column(labels: list[str | None], membership: np.ndarray) -> pd.arrays.ArrowStringArray:
+def label_column(labels: Sequence[str | None], membership: np.ndarray) -> pd.arrays.ArrowStringArray:
     """Each model's community label (`labels[membership]`) as a pandas `string` column."""
     return taken_strings(pa.array(labels, pa.large_string()), membership)
