@@ -55,6 +55,7 @@ from constellation.atlas.reuse import (
     reuse_names,
     settings_of,
 )
+from constellation.atlas.seeds import CommunitySeeds, previous_heads, seeded_groups, seeding_refusal
 from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
 from constellation.atlas.workers import worker_count
 from constellation.contract import EDGE_COLUMNS
@@ -264,12 +265,15 @@ def map_atlas(
     previous: NameState | None = None,
     max_change: float = MAX_CHANGE,
     memory: PeakMeter | None = None,
+    seeds: CommunitySeeds | None = None,
 ) -> AtlasMap:
     """Map the models by their names: features, kNN graph, communities, hierarchy and layout.
 
     `previous`, the state the last build left (AtlasMap.names), is reused when at most `max_change` of the
     distinct names changed and its settings are this config's (reuse.refusal); else everything is computed.
-    With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory."""
+    With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory.
+    `seeds`, the last build's communities and trees (seeds.py), start the communities and give the trees of
+    unchanged communities when the names were reused and `config.seed_communities` is on."""
     config.validate()
     ids = _check_ids(models)
     id_array = ids.to_numpy(dtype=object)
@@ -321,13 +325,15 @@ def map_atlas(
     keep_families = config.keep_declared_families and config.lineage_weight > 0
     groups = declared_families(ids, lineage_edges) if keep_families else None
     resolution = config.community_resolution(families_kept=_families_kept(groups) > 0)
+    why_not_seeded = seeding_refusal(seeds, reuse.get("mode") == "incremental") if config.seed_communities else "off"
+    seeded = seeds if why_not_seeded is None else None
     partition = detect_communities(
         n,
         *edges_in.graph,
         algorithm=config.community_algorithm,
         resolution=resolution,
         seed=config.seed,
-        groups=groups,
+        groups=groups if seeded is None else seeded_groups(seeded, groups),
     )
     membership = partition.membership
     n_communities = int(membership.max()) + 1
@@ -343,14 +349,16 @@ def map_atlas(
     families = family_labels(id_array, membership, signatures, popularity)
     labels = community_labels(id_array, membership, terms, heads, partition.unmatched, families)
     lap("labels")
+    priority = prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0)
     hierarchy = build_hierarchy(
         features.matrix,
         membership,
-        prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0),
+        priority,
         exact_max=config.exact_linkage_max,
         leaf_cap=config.tree_leaf_cap,
         method=config.linkage_method,
         cut_levels=config.cut_levels,
+        heads=previous_heads(seeded, membership) if seeded is not None else None,
     )
     tables = as_tables(hierarchy, id_array, membership, labels)
     features_report = {
@@ -423,11 +431,15 @@ def map_atlas(
             "count": n_communities,
             "modularity": round(partition.modularity, 4),
             "models_without_similar_names": int(sizes[partition.unmatched]) if partition.unmatched is not None else 0,
+            "seeded": seeded is not None,
+            "seeded_why_not": why_not_seeded,
+            "models_unseeded": round(seeds.unseeded, 4) if seeds is not None else None,
         },
         "hierarchy": {
             "atlas_tree_over": hierarchy.atlas_level,
             "atlas_tree_capped": bool(hierarchy.atlas.capped),
             "capped_community_trees": int(capped.sum()),
+            "leaves_from_yesterday": seeded is not None,
             "models_in_capped_trees": int(sizes[np.asarray(capped, dtype=bool)].sum()),
             "cut_levels": list(config.cut_levels),
             "clusters": {cluster_column(level): int(c.max()) + 1 for level, c in hierarchy.clusters.items()},
