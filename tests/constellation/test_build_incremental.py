@@ -103,6 +103,17 @@ def test_an_incremental_build_equals_a_full_one_in_content(layout):
     similar, reference = _pairs(ours.edges, "similarity"), _pairs(theirs.edges, "similarity")
     assert len(similar & reference) / len(reference) >= EXACT_OVERLAP
 
+    # Communities start from yesterday's (seeds.py): not a full build's, but a sound partition of today's
+    # models, numbered by size, whose modularity is close to a from-scratch run's.
+    seeded = incremental.info["reports"]["atlas"]["communities"]
+    assert (seeded["seeded"], seeded["seeded_why_not"]) == (True, None)
+    sizes = ours.models["community"].value_counts().sort_index()
+    assert sizes.index.tolist() == list(range(len(ours.communities)))
+    assert ours.communities["size"].tolist() == sizes.tolist()
+    assert (ours.communities["size"].diff().dropna()[~ours.communities["unmatched"].iloc[1:]] <= 0).all()
+    whole = full.info["reports"]["atlas"]["communities"]
+    assert whole["seeded"] is False and seeded["modularity"] >= whole["modularity"] - 0.02
+
 
 def test_full_forces_a_whole_build_from_the_command_line(layout):
     result = CliRunner().invoke(main, ["build", "--data-dir", str(layout.root), "--snapshot", SECOND, "--full"])
