@@ -69,8 +69,8 @@ class AtlasConfig:
     # With lineage edges on, the models one family's declared lineage joins are one node of the graph, so
     # Louvain never splits a declared family (communities.py). Without lineage edges (names only) it is off.
     keep_declared_families: bool = True
-    # Nightly builds that reuse the names start Leiden from the last build's communities and keep the trees
-    # of communities whose members did not change (seeds.py); off = communities and trees from scratch.
+    # Nightly builds that reuse the names run Louvain over the last build's communities (contracted, new models
+    # free) and place tree leaves from its prototypes (seeds.py); off = communities and leaves from scratch.
     seed_communities: bool = True
     # Base-model signatures of names (constellation/atlas/signatures.py): each model joined to the
     # `signature_representatives` most popular models of its brand · version · size at `signature_weight`

@@ -2,28 +2,28 @@
 
     yesterday's hierarchy/ (members, community_trees, community_linkage) + today's ids ─► align_seeds
         ─► seeded_groups ─► communities.detect_communities(groups=...)  (Louvain over yesterday's communities)
-        ─► kept_trees ─► hierarchy.build_hierarchy(kept=...)             (trees of unchanged communities)
+        ─► previous_heads ─► hierarchy.build_hierarchy(heads=...)        (each member's prototype yesterday)
 
 Communities: each of yesterday's communities is contracted to one node (with the declared families of its
 members, which Louvain keeps whole anyway), and today's new models stay nodes of their own; Louvain then runs
 over that graph as it runs over its own aggregated levels. The result is a sound partition of today's
 graph: every move raised its modularity, which is measured on today's whole graph. New models join the
-community they fit best, and yesterday's communities may merge but never split, so labels and numbers stay
-put night after night (on a 100k synthetic 2 % night 96 % of the kept models stay with yesterday's
-community; a from-scratch Louvain keeps 82 %), in 0.1 s instead of 2.7 s. Leiden from yesterday's partition
-(igraph's `initial_membership`) was tried too: as fast, but its refinement reshuffles communities.
+community they fit best, and yesterday's communities may merge but never split, so labels stay put night
+after night: on synthetic 2 % nights 96 % of the kept models stay with yesterday's community (a from-scratch
+Louvain keeps 82 %) and 86-88 % keep yesterday's label (53-55 %). Numbers go by size (contract: 0 is the
+largest), so they move more (18-37 % kept). Leiden from yesterday's partition (igraph's `initial_membership`)
+was tried too: slower (0.6 s against 0.1 s at 100k) and its refinement reshuffled the communities.
 Tolerance: the partition is not the one a full build finds, and its modularity is a little lower (0.820
 against 0.826 there, docs/benchmarks.md); it starts again from singletons whenever the names are refitted
 (reuse.refusal: `--full`, a night past `max_change`, or drift past reuse.MAX_DRIFT), so errors do not
 accumulate for long.
 
-Trees: a community's tree depends only on its members' feature rows and, when capped, on which members are
-its prototypes (hierarchy.capped_tree); in an incremental build a kept model's rows are yesterday's rows
-(reuse.py). So the tree of a community whose members are yesterday's is yesterday's tree exactly; and a
-capped tree (over 1,000 members: at 1M-3M models nearly all of them) keeps yesterday's prototypes, linkage
-and each kept member's leaf, and only its new members are placed (`kept_trees`, hierarchy.build_hierarchy).
-Tolerance: a full build picks the prototypes by today's downloads, which move the ranks of a few members
-near the cap; the report counts the kept trees whose prototypes today's ranks would pick differently.
+Trees: a capped community tree (over 1,000 members: at 1M-3M models nearly every one) compared each member with
+each of its 1,000 prototypes, most of the hierarchy's time. Rows of kept models are yesterday's rows (reuse.py),
+so a member whose prototype of yesterday (its head, `previous_heads`) is still a prototype of its community
+need only be compared with its head and the prototypes new today: every other one was farther yesterday.
+The prototypes (today's most popular members) and their linkage are computed as in a full build, so the
+trees equal a whole search's over the same communities, but for ties between equally similar prototypes.
 """
 
 from __future__ import annotations

@@ -276,8 +276,8 @@ def map_atlas(
     `previous`, the state the last build left (AtlasMap.names), is reused when at most `max_change` of the
     distinct names changed and its settings are this config's (reuse.refusal); else everything is computed.
     With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory.
-    `seeds`, the last build's communities and trees (seeds.py), start the communities and give the trees of
-    unchanged communities when the names were reused and `config.seed_communities` is on."""
+    `seeds`, the last build's communities and trees (seeds.py), hold its communities together and give each
+    kept member's prototype when the names were reused and `config.seed_communities` is on."""
     config.validate()
     ids = _check_ids(models)
     id_array = ids.to_numpy(dtype=object)
@@ -353,11 +353,10 @@ def map_atlas(
     families = family_labels(id_array, membership, signatures, popularity)
     labels = community_labels(id_array, membership, terms, heads, partition.unmatched, families)
     lap("labels")
-    priority = prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0)
     hierarchy = build_hierarchy(
         features.matrix,
         membership,
-        priority,
+        prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0),
         exact_max=config.exact_linkage_max,
         leaf_cap=config.tree_leaf_cap,
         method=config.linkage_method,
