@@ -167,3 +167,17 @@ def test_a_big_change_builds_fully_and_says_how_much_changed(layout, frames):
     result = build(layout, "20261103T020000Z")
     assert result.info["mode"] == "full"
     assert "of the distinct names changed, more than max_change 5%" in result.info["reuse"]["why"]
+
+
+@pytest.mark.parametrize("damaged", ["members.parquet", "community_linkage.npy"])
+def test_damaged_community_seeds_start_communities_afresh_and_say_why(layout, caplog, damaged):
+    (layout.atlas(FIRST) / ATLAS_FILES.hierarchy / damaged).write_bytes(b"not what it should be")
+    with caplog.at_level(logging.WARNING, logger="constellation.build"):
+        result = build(layout, SECOND)
+    communities = result.info["reports"]["atlas"]["communities"]
+    assert result.info["mode"] == "incremental"  # the names are still reused
+    assert (communities["seeded"], communities["seeded_why_not"]) == (
+        False,
+        "no community seeds from the previous atlas",
+    )
+    assert f"the communities of atlas {FIRST} cannot seed this build" in caplog.text
