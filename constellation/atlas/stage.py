@@ -138,10 +138,14 @@ def _graph_edges(
     b = np.concatenate([p[1] for p in parts]).astype(np.int64)
     weight = np.concatenate([p[2] for p in parts])
     key = np.minimum(a, b) * n + np.maximum(a, b)
-    order = np.lexsort((-weight, key))
-    key, weight = key[order], weight[order]
-    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.empty(0, dtype=bool)
-    keep = first & (weight > 0)
+    # One sort by key and the largest weight of each run of equal keys: a two-key lexsort (key, −weight) took
+    # 4x as long, most of what is left of the communities step once they are seeded (seeds.py).
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.empty(0, dtype=np.int64)
+    key = key[starts]
+    weight = np.maximum.reduceat(weight[order], starts) if len(starts) else weight[:0]
+    keep = weight > 0
     graph = (key[keep] // n, key[keep] % n, weight[keep])
     return _GraphEdges(similar, graph, len(parents), signed, conflicts)
 
