@@ -186,16 +186,14 @@ def previous_names(layout: DataLayout, print_: Fingerprint) -> tuple[NameState |
 
 
 def previous_seeds(layout: DataLayout, latest: str, ids: pd.Series) -> CommunitySeeds | None:
-    """The communities and community trees of atlas `latest` lined up with today's `ids`, for a build that
+    """The communities and tree leaves of atlas `latest` lined up with today's `ids`, for a build that
     reuses its names; None (and a warning) when they are missing or damaged: communities then start afresh."""
     try:
         files = read_community_files(layout, latest)
         if files is None:
             log.warning("atlas %s has no hierarchy to seed communities from", latest)
             return None
-        return align_seeds(
-            ids, files["members"], files["community_trees"], files["community_linkage"], files["unmatched"]
-        )
+        return align_seeds(ids, files["members"], files["unmatched"])
     except (ContractError, AtlasError, KeyError, ValueError) as exc:  # CorruptFile is a ContractError
         log.warning("the communities of atlas %s cannot seed this build, so they start afresh: %s", latest, exc)
         return None

@@ -502,15 +502,11 @@ def read_atlas_models(
 
 def read_community_files(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | None:
     """What the next build's community seeds need of an atlas (constellation.atlas.seeds): the hierarchy's
-    `members` (id, community, leaf, prototype), `community_trees` and `community_linkage`, and `unmatched`,
-    its catch-all community (None when it has none). None when the atlas has no hierarchy; a damaged file
-    raises CorruptFile naming it."""
+    `members` (id, community, leaf, prototype) and `unmatched`, its catch-all community (None when it has
+    none). None when the atlas has no hierarchy; a damaged file raises CorruptFile naming it."""
     folder = layout.atlas(snapshot_id)
-    hierarchy = folder / ATLAS_FILES.hierarchy
     paths = {
-        "members": hierarchy / "members.parquet",
-        "community_trees": hierarchy / "community_trees.parquet",
-        "community_linkage": hierarchy / "community_linkage.npy",
+        "members": folder / ATLAS_FILES.hierarchy / "members.parquet",
         "communities": folder / ATLAS_FILES.communities,
     }
     if not all(path.is_file() for path in paths.values()):
@@ -519,10 +515,7 @@ def read_community_files(layout: DataLayout, snapshot_id: str) -> dict[str, Any]
     files: dict[str, Any] = {}
     for name, path in paths.items():
         with reading_atlas(snapshot_id, path):
-            if path.suffix == ".npy":
-                files[name] = np.load(path, allow_pickle=False)
-            else:
-                files[name] = pq.read_table(path, columns=columns.get(name)).to_pandas()
+            files[name] = pq.read_table(path, columns=columns[name]).to_pandas()
     flagged = files.pop("communities")
     unmatched = flagged.loc[flagged["unmatched"].to_numpy(dtype=bool), "community"]
     files["unmatched"] = int(unmatched.iloc[0]) if len(unmatched) else None

@@ -1,6 +1,6 @@
-"""Community seeds: yesterday's communities and community trees, so a nightly build redoes only what changed.
+"""Community seeds: yesterday's communities and tree leaves, so a nightly build redoes only what changed.
 
-    yesterday's hierarchy/ (members, community_trees, community_linkage) + today's ids ─► align_seeds
+    yesterday's hierarchy/members.parquet + today's ids ─► align_seeds
         ─► seeded_groups ─► communities.detect_communities(groups=...)  (Louvain over yesterday's communities)
         ─► previous_heads ─► hierarchy.build_hierarchy(heads=...)        (each member's prototype yesterday)
 
@@ -35,25 +35,19 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from constellation.errors import AtlasError
-
 # A night where more than this share of the models is new (or unplaced yesterday) starts from singletons.
 MAX_UNSEEDED = 0.05
 
 
 @dataclass(frozen=True)
 class CommunitySeeds:
-    """Yesterday's communities and community trees, aligned with today's models (row i = today's model i)."""
+    """Yesterday's communities and tree leaves, aligned with today's models (row i = today's model i)."""
 
     community: np.ndarray  # (n,) int64 yesterday's community of each model, −1 when it is new
     leaf: np.ndarray  # (n,) int64 its leaf in that community's tree, −1 when new
     prototype: np.ndarray  # (n,) bool: it was a prototype (a leaf of its own) of that tree
     unmatched: int | None  # yesterday's catch-all community of models without a similar name
-    sizes: np.ndarray  # (communities,) yesterday's community sizes
-    starts: np.ndarray  # (communities,) first row of each community's tree in `linkage`
-    leaves: np.ndarray  # (communities,) leaves of each community's tree
-    capped: np.ndarray  # (communities,) bool
-    linkage: np.ndarray  # every community tree stacked (hierarchy.as_tables' community_linkage)
+    communities: int  # how many communities yesterday had
 
     @property
     def unseeded(self) -> float:
@@ -61,17 +55,8 @@ class CommunitySeeds:
         return float((self.community < 0).mean()) if len(self.community) else 1.0
 
 
-def align_seeds(
-    ids: pd.Series,
-    members: pd.DataFrame,
-    trees: pd.DataFrame,
-    linkage: np.ndarray,
-    unmatched: int | None,
-) -> CommunitySeeds:
-    """Yesterday's hierarchy tables (members: id, community, leaf, prototype; trees: community, start, leaves,
-    capped, one row per community in order) lined up with today's `ids`."""
-    if not np.array_equal(trees["community"].to_numpy(), np.arange(len(trees))):
-        raise AtlasError("yesterday's community_trees table does not list communities 0..n-1 in order")
+def align_seeds(ids: pd.Series, members: pd.DataFrame, unmatched: int | None) -> CommunitySeeds:
+    """Yesterday's hierarchy `members` table (id, community, leaf, prototype) lined up with today's `ids`."""
     at = pd.Index(members["id"]).get_indexer(pd.Index(ids))
     known = at >= 0
     pick = np.maximum(at, 0)
@@ -80,17 +65,12 @@ def align_seeds(
         values = members[column].to_numpy(dtype=dtype)
         return np.where(known, values[pick], fill) if len(values) else np.full(len(at), fill, dtype=dtype)
 
-    community = take("community", -1, np.int64)
     return CommunitySeeds(
-        community=community,
+        community=take("community", -1, np.int64),
         leaf=take("leaf", -1, np.int64),
         prototype=take("prototype", False, bool),
         unmatched=unmatched,
-        sizes=np.bincount(members["community"].to_numpy(dtype=np.int64), minlength=len(trees)),
-        starts=trees["start"].to_numpy(dtype=np.int64),
-        leaves=trees["leaves"].to_numpy(dtype=np.int64),
-        capped=trees["capped"].to_numpy(dtype=bool),
-        linkage=np.asarray(linkage, dtype=np.float64),
+        communities=int(members["community"].max()) + 1 if len(members) else 0,
     )
 
 
@@ -108,7 +88,7 @@ def seeded_groups(seeds: CommunitySeeds, groups: np.ndarray | None) -> np.ndarra
     # A bipartite graph of models, families and yesterday's communities: its components are the groups.
     rows = np.r_[np.arange(n), anchored]
     cols = np.r_[n + family, n + families + anchor[anchored]]
-    size = n + families + len(seeds.sizes)
+    size = n + families + seeds.communities
     links = sp.coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
     return connected_components(links, directed=False)[1][:n].astype(np.int64)
 

@@ -169,9 +169,9 @@ def test_a_big_change_builds_fully_and_says_how_much_changed(layout, frames):
     assert "of the distinct names changed, more than max_change 5%" in result.info["reuse"]["why"]
 
 
-@pytest.mark.parametrize("damaged", ["members.parquet", "community_linkage.npy"])
+@pytest.mark.parametrize("damaged", [f"{ATLAS_FILES.hierarchy}/members.parquet", ATLAS_FILES.communities])
 def test_damaged_community_seeds_start_communities_afresh_and_say_why(layout, caplog, damaged):
-    (layout.atlas(FIRST) / ATLAS_FILES.hierarchy / damaged).write_bytes(b"not what it should be")
+    (layout.atlas(FIRST) / damaged).write_bytes(b"not what it should be")
     with caplog.at_level(logging.WARNING, logger="constellation.build"):
         result = build(layout, SECOND)
     communities = result.info["reports"]["atlas"]["communities"]

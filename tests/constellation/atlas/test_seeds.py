@@ -22,18 +22,13 @@ from constellation.atlas.seeds import (
 
 def seeds_of(community, leaf=None, prototype=None, unmatched=None) -> CommunitySeeds:
     community = np.asarray(community, dtype=np.int64)
-    sizes = np.bincount(community[community >= 0])
     n = len(community)
     return CommunitySeeds(
         community=community,
         leaf=np.asarray(leaf if leaf is not None else np.where(community >= 0, 0, -1), dtype=np.int64),
         prototype=np.asarray(prototype if prototype is not None else np.zeros(n, dtype=bool), dtype=bool),
         unmatched=unmatched,
-        sizes=sizes,
-        starts=np.zeros(len(sizes), dtype=np.int64),
-        leaves=np.ones(len(sizes), dtype=np.int64),
-        capped=np.zeros(len(sizes), dtype=bool),
-        linkage=np.empty((0, 4)),
+        communities=int(community.max(initial=-1)) + 1,
     )
 
 
@@ -41,12 +36,11 @@ def test_align_seeds_lines_yesterday_up_with_todays_ids_by_id():
     members = pd.DataFrame(
         {"id": ["a/x", "b/y", "c/z"], "community": [1, 0, 0], "leaf": [0, 1, 0], "prototype": [True, False, True]}
     )
-    trees = pd.DataFrame({"community": [0, 1], "start": [0, 1], "leaves": [2, 1], "capped": [False, False]})
-    seeds = align_seeds(pd.Series(["c/z", "new/one", "a/x"]), members, trees, np.zeros((1, 4)), None)
+    seeds = align_seeds(pd.Series(["c/z", "new/one", "a/x"]), members, None)
     assert seeds.community.tolist() == [0, -1, 1]
     assert seeds.leaf.tolist() == [0, -1, 0]
     assert seeds.prototype.tolist() == [True, False, True]
-    assert seeds.sizes.tolist() == [2, 1]
+    assert seeds.communities == 2
     assert seeds.unseeded == 1 / 3
 
 
