@@ -117,6 +117,14 @@ def compare(n: int, seed: int, share: float) -> dict[str, Any]:
         return set(zip(chosen["source"], chosen["target"]))
 
     similar = {name: pairs(frame, "similarity") for name, frame in edges.items()}
+    community = {
+        name: pq.read_table(folder / ATLAS_FILES.models, columns=["id", "community"]).to_pandas().sort_values("id")
+        for name, folder in folders.items()
+    }
+    reports = {
+        name: json.loads((folder / ATLAS_FILES.build).read_text())["reports"]["atlas"]["communities"]
+        for name, folder in folders.items()
+    }
     both = len(similar["incremental"] & similar["full"])
     return {
         "params_lineage_families_equal": bool(models["incremental"].equals(models["full"])),
@@ -125,7 +133,26 @@ def compare(n: int, seed: int, share: float) -> dict[str, Any]:
         "similarity_edges": {name: len(s) for name, s in similar.items()},
         "similarity_overlap_of_full": round(both / max(1, len(similar["full"])), 4),
         "similarity_overlap_of_incremental": round(both / max(1, len(similar["incremental"])), 4),
+        "communities": {
+            "seeded": reports["incremental"].get("seeded"),
+            "count": {name: report["count"] for name, report in reports.items()},
+            "modularity": {name: report["modularity"] for name, report in reports.items()},
+            "models_in_matching_communities": matching_share(
+                community["incremental"]["community"].to_numpy(), community["full"]["community"].to_numpy()
+            ),
+        },
     }
+
+
+def matching_share(left: Any, right: Any) -> float:
+    """Share of models whose two communities (one per partition, same models in the same order) are each
+    other's best match: the one holding most of the other's models."""
+    import pandas as pd
+
+    pairs = pd.DataFrame({"a": left, "b": right}).value_counts().reset_index(name="n")
+    pairs = pairs.sort_values(["n", "a", "b"], ascending=[False, True, True])
+    mutual = pairs.drop_duplicates("a").merge(pairs.drop_duplicates("b"), on=["a", "b", "n"])
+    return round(float(mutual["n"].sum()) / max(1, len(left)), 4)
 
 
 def run_names(n: int, seed: int, share: float) -> dict[str, Any]:

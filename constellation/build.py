@@ -32,6 +32,7 @@ import pyarrow as pa
 from constellation import __version__
 from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
+from constellation.atlas.seeds import CommunitySeeds, align_seeds
 from constellation.atlas.stage import READS, AtlasConfig, map_atlas
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
@@ -45,6 +46,7 @@ from constellation.store import (
     nightly_snapshot_id,
     publishes_by_default,
     read_build_info,
+    read_community_files,
     read_manifest,
     read_reuse_files,
     read_snapshot,
@@ -182,6 +184,20 @@ def previous_names(layout: DataLayout, print_: Fingerprint) -> tuple[NameState |
     except (ContractError, AtlasError) as exc:  # CorruptFile is a ContractError
         log.warning("the reuse state of atlas %s is damaged, so everything is computed: %s", latest, exc)
         return None, f"the reuse state of atlas {latest} is damaged ({exc})"
+
+
+def previous_seeds(layout: DataLayout, latest: str, ids: pd.Series) -> CommunitySeeds | None:
+    """The communities and tree leaves of atlas `latest` lined up with today's `ids`, for a build that
+    reuses its names; None (and a warning) when they are missing or damaged: communities then start afresh."""
+    try:
+        files = read_community_files(layout, latest)
+        if files is None:
+            log.warning("atlas %s has no hierarchy to seed communities from", latest)
+            return None
+        return align_seeds(ids, files["members"], files["unmatched"])
+    except (ContractError, AtlasError, KeyError, ValueError) as exc:  # CorruptFile is a ContractError
+        log.warning("the communities of atlas %s cannot seed this build, so they start afresh: %s", latest, exc)
+        return None
 
 
 def deduplicate(snapshot: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -330,6 +346,9 @@ def _run_stages(
     # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
     # lists) wait on disk while features and the kNN take their memory, and come back for the write.
     reads = genealogy.models[[c for c in READS if c in genealogy.models.columns]]
+    seeds = None
+    if previous is not None and config.atlas.seed_communities:
+        seeds = timed("read community seeds", previous_seeds, layout, source.removeprefix("atlas "), reads["id"])
     with writing(f"writing atlas {snapshot_id}", layout.atlases):  # a full disk or a bad path: exit 9
         layout.atlases.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
@@ -338,8 +357,8 @@ def _run_stages(
             aside = timed("set models aside", _set_aside, genealogy.models, work)
         del genealogy
         give_back_memory()
-        mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter)
-        del reads
+        mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds)
+        del reads, seeds
         mapped.models, lists = timed("models back", _take_back, aside, mapped.models)
     finally:
         shutil.rmtree(work, ignore_errors=True)

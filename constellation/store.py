@@ -528,6 +528,28 @@ def read_atlas_models(
         return read_models_file(path, columns, categorical)
 
 
+def read_community_files(layout: DataLayout, snapshot_id: str) -> dict[str, Any] | None:
+    """What the next build's community seeds need of an atlas (constellation.atlas.seeds): the hierarchy's
+    `members` (id, community, leaf, prototype) and `unmatched`, its catch-all community (None when it has
+    none). None when the atlas has no hierarchy; a damaged file raises CorruptFile naming it."""
+    folder = layout.atlas(snapshot_id)
+    paths = {
+        "members": folder / ATLAS_FILES.hierarchy / "members.parquet",
+        "communities": folder / ATLAS_FILES.communities,
+    }
+    if not all(path.is_file() for path in paths.values()):
+        return None
+    columns = {"members": ["id", "community", "leaf", "prototype"], "communities": ["community", "unmatched"]}
+    files: dict[str, Any] = {}
+    for name, path in paths.items():
+        with reading_atlas(snapshot_id, path):
+            files[name] = pq.read_table(path, columns=columns[name]).to_pandas()
+    flagged = files.pop("communities")
+    unmatched = flagged.loc[flagged["unmatched"].to_numpy(dtype=bool), "community"]
+    files["unmatched"] = int(unmatched.iloc[0]) if len(unmatched) else None
+    return files
+
+
 def read_atlas(layout: DataLayout, snapshot_id: str | None = None, *, hierarchy: bool = True) -> AtlasTables:
     """The atlas of `snapshot_id`, else the one atlas/LATEST points at."""
     snapshot_id = snapshot_id or latest_atlas_id(layout)

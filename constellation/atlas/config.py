@@ -69,6 +69,9 @@ class AtlasConfig:
     # With lineage edges on, the models one family's declared lineage joins are one node of the graph, so
     # Louvain never splits a declared family (communities.py). Without lineage edges (names only) it is off.
     keep_declared_families: bool = True
+    # Nightly builds that reuse the names run Louvain over the last build's communities (contracted, new models
+    # free) and place tree leaves from its prototypes (seeds.py); off = communities and leaves from scratch.
+    seed_communities: bool = True
     # Base-model signatures of names (constellation/atlas/signatures.py): each model joined to the
     # `signature_representatives` most popular models of its brand · version · size at `signature_weight`
     # (0 = off), and similarity edges between one brand's different sizes or versions scaled by
@@ -141,6 +144,8 @@ class AtlasConfig:
             problems.append(
                 f"lineage_weight={self.lineage_weight}: needs 0 (names only) or a weight up to {MAX_LINEAGE_WEIGHT}"
             )
+        if not isinstance(self.seed_communities, bool):
+            problems.append(f"seed_communities={self.seed_communities!r}: needs True or False")
         if not isinstance(self.keep_declared_families, bool):
             problems.append(f"keep_declared_families={self.keep_declared_families!r}: needs True or False")
         if not self.signature_weight >= 0:

@@ -64,8 +64,12 @@ class AtlasHierarchy:
     leaf_rank: np.ndarray  # (n,) rank of each model's leaf in its community's dendrogram order
 
 
-def capped_tree(vectors: sp.csr_matrix, popularity: np.ndarray, *, cap: int, method: str) -> Tree:
-    """Linkage of the rows of `vectors` (L2-normalised), over at most `cap` prototype rows."""
+def capped_tree(
+    vectors: sp.csr_matrix, popularity: np.ndarray, *, cap: int, method: str, heads: np.ndarray | None = None
+) -> Tree:
+    """Linkage of the rows of `vectors` (L2-normalised), over at most `cap` prototype rows. `heads` (the row
+    each row was nearest to when they were prototypes before, −1 when unknown; seeds.previous_heads) spares
+    comparing every row with every prototype: see `_nearest_prototype`."""
     if method not in LINKAGE_METHODS:
         raise HierarchyError(f"unknown linkage method {method!r}; choose one of {', '.join(LINKAGE_METHODS)}")
     n = vectors.shape[0]
@@ -75,16 +79,41 @@ def capped_tree(vectors: sp.csr_matrix, popularity: np.ndarray, *, cap: int, met
         capped = False
     else:
         prototypes = np.sort(np.lexsort((np.arange(n), -popularity))[:cap])
-        leaf_of = _nearest_prototype(vectors, prototypes)
+        leaf_of = _nearest_prototype(vectors, prototypes, heads)
         capped = True
     return Tree(_linkage(vectors[prototypes], method), prototypes, leaf_of, capped)
 
 
-def _nearest_prototype(vectors: sp.csr_matrix, prototypes: np.ndarray) -> np.ndarray:
-    best = sp_matmul_topn(vectors, vectors[prototypes].T.tocsr(), top_n=1, threshold=0.0)
-    leaf_of = np.zeros(vectors.shape[0], dtype=np.int64)  # resembles none: the first prototype
-    rows = np.repeat(np.arange(vectors.shape[0]), np.diff(best.indptr))
-    leaf_of[rows] = best.indices
+def _nearest_prototype(vectors: sp.csr_matrix, prototypes: np.ndarray, heads: np.ndarray | None = None) -> np.ndarray:
+    """The leaf of each row: its most similar prototype. With `heads`, a row whose head (its nearest among
+    yesterday's prototypes) is still a prototype is compared with its head and the prototypes that are new
+    only: the others were farther than its head yesterday, and rows do not change. At 3M models that is a
+    few new prototypes per community instead of a thousand (ties between equally similar prototypes may
+    resolve to another leaf than a whole search's)."""
+    n = vectors.shape[0]
+    leaf_of = np.zeros(n, dtype=np.int64)
+    leaf = np.full(n, -1, dtype=np.int64)
+    leaf[prototypes] = np.arange(len(prototypes))
+    known = np.zeros(n, dtype=bool)
+    if heads is not None:
+        head_leaf = np.where(heads >= 0, leaf[np.maximum(heads, 0)], -1)
+        was = np.zeros(n, dtype=bool)
+        was[heads[heads >= 0]] = True  # rows that were prototypes (heads of some row)
+        fresh = prototypes[~was[prototypes]]
+        rows = np.flatnonzero(head_leaf >= 0)
+        head_similarity = np.asarray(vectors[rows].multiply(vectors[heads[rows]]).sum(axis=1)).ravel()
+        rows, head_similarity = rows[head_similarity > 0], head_similarity[head_similarity > 0]
+        leaf_of[rows] = head_leaf[rows]
+        known[rows] = True
+        if len(fresh) and len(rows):
+            best = sp_matmul_topn(vectors[rows], vectors[fresh].T.tocsr(), top_n=1, threshold=0.0)
+            found = np.repeat(np.arange(len(rows)), np.diff(best.indptr))
+            closer = best.data > head_similarity[found]
+            leaf_of[rows[found[closer]]] = leaf[fresh[best.indices[closer]]]
+    rest = np.flatnonzero(~known)
+    if len(rest):  # resembling none: the first prototype
+        best = sp_matmul_topn(vectors[rest], vectors[prototypes].T.tocsr(), top_n=1, threshold=0.0)
+        leaf_of[rest[np.repeat(np.arange(len(rest)), np.diff(best.indptr))]] = best.indices
     leaf_of[prototypes] = np.arange(len(prototypes))
     return leaf_of
 
@@ -140,8 +169,10 @@ def build_hierarchy(
     method: str,
     cut_levels: Sequence[float],
     progress: bool = True,
+    heads: np.ndarray | None = None,
 ) -> AtlasHierarchy:
-    """The atlas tree, a tree per community and flat clusters at each cut level."""
+    """The atlas tree, a tree per community and flat clusters at each cut level. `heads` (a model position
+    per model, −1 when unknown; seeds.previous_heads): see `capped_tree`."""
     n = matrix.shape[0]
     n_communities = int(membership.max(initial=-1)) + 1
     if n <= exact_max:
@@ -154,13 +185,22 @@ def build_hierarchy(
     order, bounds = group_rows(membership, n_communities)
     sorted_matrix = matrix[order]
     sorted_popularity = popularity[order]
+    # Each model's head as a position in community order, when it lies in the model's community today.
+    sorted_heads = None
+    if heads is not None:
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        head = heads[order]
+        same = (head >= 0) & (membership[np.maximum(head, 0)] == membership[order])
+        sorted_heads = np.where(same, rank[np.maximum(head, 0)], -1)
     trees: list[Tree] = []
     clusters = {float(level_): np.empty(n, dtype=np.int64) for level_ in cut_levels}
     leaf_rank = np.empty(n, dtype=np.int64)
     next_cluster = dict.fromkeys(clusters, 0)
     for c in tqdm(range(n_communities), desc="hierarchy", unit="community", disable=not progress or None):
         lo, hi = bounds[c], bounds[c + 1]
-        tree = capped_tree(sorted_matrix[lo:hi], sorted_popularity[lo:hi], cap=leaf_cap, method=method)
+        local = None if sorted_heads is None else np.where(sorted_heads[lo:hi] >= 0, sorted_heads[lo:hi] - lo, -1)
+        tree = capped_tree(sorted_matrix[lo:hi], sorted_popularity[lo:hi], cap=leaf_cap, method=method, heads=local)
         trees.append(tree)
         leaf_rank[order[lo:hi]] = _dendrogram_rank(tree)[tree.leaf_of]
         for level_, out in clusters.items():

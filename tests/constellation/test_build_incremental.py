@@ -103,6 +103,17 @@ def test_an_incremental_build_equals_a_full_one_in_content(layout):
     similar, reference = _pairs(ours.edges, "similarity"), _pairs(theirs.edges, "similarity")
     assert len(similar & reference) / len(reference) >= EXACT_OVERLAP
 
+    # Communities start from yesterday's (seeds.py): not a full build's, but a sound partition of today's
+    # models, numbered by size, whose modularity is close to a from-scratch run's.
+    seeded = incremental.info["reports"]["atlas"]["communities"]
+    assert (seeded["seeded"], seeded["seeded_why_not"]) == (True, None)
+    sizes = ours.models["community"].value_counts().sort_index()
+    assert sizes.index.tolist() == list(range(len(ours.communities)))
+    assert ours.communities["size"].tolist() == sizes.tolist()
+    assert (ours.communities["size"].diff().dropna()[~ours.communities["unmatched"].iloc[1:]] <= 0).all()
+    whole = full.info["reports"]["atlas"]["communities"]
+    assert whole["seeded"] is False and seeded["modularity"] >= whole["modularity"] - 0.02
+
 
 def test_full_forces_a_whole_build_from_the_command_line(layout):
     result = CliRunner().invoke(main, ["build", "--data-dir", str(layout.root), "--snapshot", SECOND, "--full"])
@@ -156,3 +167,17 @@ def test_a_big_change_builds_fully_and_says_how_much_changed(layout, frames):
     result = build(layout, "20261103T020000Z")
     assert result.info["mode"] == "full"
     assert "of the distinct names changed, more than max_change 5%" in result.info["reuse"]["why"]
+
+
+@pytest.mark.parametrize("damaged", [f"{ATLAS_FILES.hierarchy}/members.parquet", ATLAS_FILES.communities])
+def test_damaged_community_seeds_start_communities_afresh_and_say_why(layout, caplog, damaged):
+    (layout.atlas(FIRST) / damaged).write_bytes(b"not what it should be")
+    with caplog.at_level(logging.WARNING, logger="constellation.build"):
+        result = build(layout, SECOND)
+    communities = result.info["reports"]["atlas"]["communities"]
+    assert result.info["mode"] == "incremental"  # the names are still reused
+    assert (communities["seeded"], communities["seeded_why_not"]) == (
+        False,
+        "no community seeds from the previous atlas",
+    )
+    assert f"the communities of atlas {FIRST} cannot seed this build" in caplog.text

@@ -327,3 +327,40 @@ def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):
     linkage, labels = community_tree(back.hierarchy, 0)
     expected_linkage, expected_labels = community_tree(mapped.hierarchy, 0)
     assert np.array_equal(linkage, expected_linkage) and labels == expected_labels
+
+
+def test_the_similarity_frame_holds_each_edge_as_the_contract_types_it():
+    from constellation.atlas.stage import _similarity_frame
+
+    ids = np.array(["a/x", "b/y", "c/z"], dtype=object)
+    frame = _similarity_frame(ids, np.array([0, 2]), np.array([1, 0]), np.array([0.5, 0.25]))
+    expected = pd.DataFrame(
+        {
+            "source": pd.array(["a/x", "c/z"], dtype="string"),
+            "target": pd.array(["b/y", "a/x"], dtype="string"),
+            "kind": pd.array(["similarity", "similarity"], dtype="string"),
+            "relation": pd.array([None, None], dtype="string"),
+            "confidence": [np.nan, np.nan],
+            "weight": [0.5, 0.25],
+            "evidence": pd.array([None, None], dtype="string"),
+        }
+    )[list(EDGE_COLUMNS)]
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_the_community_graph_holds_each_pair_once_at_its_largest_weight():
+    from constellation.atlas.knn import KnnGraph
+    from constellation.atlas.signatures import Signatures
+    from constellation.atlas.stage import _graph_edges
+
+    # 0→1 and 1→0 similar at 0.5 and 0.25, 2→0 at 0.75; a declared lineage edge 1→0 weighs 8
+    knn = KnnGraph(
+        neighbors=np.array([[1], [0], [0]], dtype=np.int32),
+        similarities=np.array([[0.5], [0.25], [0.75]], dtype=np.float32),
+        method="exact",
+    )
+    lineage = pd.DataFrame({"source": ["b/y"], "target": ["a/x"], "kind": ["declared"]})
+    none = Signatures(codes=np.full(3, -1), brand=np.full(3, -1), keys=[])
+    config = AtlasConfig(signature_weight=0.0)
+    edges = _graph_edges(knn, pd.Series(["a/x", "b/y", "c/z"]), lineage, none, np.zeros(3), config)
+    assert [(int(a), int(b), float(w)) for a, b, w in zip(*edges.graph)] == [(0, 1, 8.0), (0, 2, 0.75)]
