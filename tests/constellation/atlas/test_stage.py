@@ -329,25 +329,6 @@ def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):
     assert np.array_equal(linkage, expected_linkage) and labels == expected_labels
 
 
-def test_the_similarity_frame_holds_each_edge_as_the_contract_types_it():
-    from constellation.atlas.stage import _similarity_frame
-
-    ids = np.array(["a/x", "b/y", "c/z"], dtype=object)
-    frame = _similarity_frame(ids, np.array([0, 2]), np.array([1, 0]), np.array([0.5, 0.25]))
-    expected = pd.DataFrame(
-        {
-            "source": pd.array(["a/x", "c/z"], dtype="string"),
-            "target": pd.array(["b/y", "a/x"], dtype="string"),
-            "kind": pd.array(["similarity", "similarity"], dtype="string"),
-            "relation": pd.array([None, None], dtype="string"),
-            "confidence": [np.nan, np.nan],
-            "weight": [0.5, 0.25],
-            "evidence": pd.array([None, None], dtype="string"),
-        }
-    )[list(EDGE_COLUMNS)]
-    pd.testing.assert_frame_equal(frame, expected)
-
-
 def test_the_community_graph_holds_each_pair_once_at_its_largest_weight():
     from constellation.atlas.knn import KnnGraph
     from constellation.atlas.signatures import Signatures
