@@ -348,7 +348,10 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     votes = pd.DataFrame({"lookup": f.key[sib_rows], "parent_id": sib["source"].to_numpy()})
     # Only the children's keys are counted (each key's count is its own): a calibration fold asks about
     # a few thousand children, not about every declaration of the snapshot.
-    votes = votes[(votes["lookup"] != "") & votes["lookup"].isin(pd.unique(f.key[children]))]
+    # An object Series: pandas' Arrow strings (the frame's inferred dtype) build one pyarrow scalar per value
+    # looked for in `isin` (0.9 s at 300k models, in the inference and again in each calibration fold).
+    asked = pd.Series(f.key[sib_rows], dtype=object).isin(pd.unique(f.key[children])).to_numpy(dtype=bool)
+    votes = votes[(votes["lookup"] != "").to_numpy(dtype=bool) & asked]
     if votes.empty:
         return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
     counts = votes.groupby(["lookup", "parent_id"], sort=False).size().rename("votes").reset_index()
