@@ -125,7 +125,7 @@ def test_filter_counts_hold_each_model_s_codes_and_numbers_in_the_site_s_id_orde
     by_id = models.sort_values("id").reset_index(drop=True)
     family = counts.codes["family"]
     named = counts.names("family", np.maximum(family, 0)).to_numpy(dtype=object)
-    assert np.where(family >= 0, named, None).tolist() == by_id["family"].where(by_id["family"].notna(), None).tolist()
+    assert np.where(family >= 0, named, None).tolist() == [f if isinstance(f, str) else None for f in by_id["family"]]
     assert counts.codes["community"].tolist() == by_id["community"].tolist()
     assert counts.numbers["downloads"].tolist() == by_id["downloads"].fillna(0).tolist()
     assert counts.numbers["likes"].tolist() == by_id["likes"].fillna(0).tolist()
