@@ -456,6 +456,8 @@ class SiteViews:
 
 
 def read_filter_counts(folder: Path) -> FilterCounts | None:
+    """The filter counts in `folder` (site/), memory-mapped; None when the build wrote none or they are damaged
+    (the site then reads the models' columns). `read_views` checks the folder's stamp before."""
     counts, names = folder / FILTER_COUNTS_FILE, folder / FAMILY_NAMES_FILE
     if not counts.is_file() or not names.is_file():
         return None
