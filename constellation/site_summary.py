@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -141,20 +141,39 @@ def top_groups(models: pd.DataFrame, column: str, n: int = 10) -> pd.DataFrame:
     groupby took a second to sort (the overview's filter change waits for it).
     """
     if column not in models or not models[column].notna().any():
-        return pd.DataFrame(columns=[column, "models", "downloads", "likes"])
+        return empty_top(column)
     codes, uniques = _group_codes(models[column])
     present = codes >= 0
-    codes = codes[present]
-    k = len(uniques)
-    counts = np.bincount(codes, minlength=k).astype("int64")
-    downloads = _group_sums(codes, models["downloads"], present, k)
-    likes = _group_sums(codes, models["likes"], present, k)
+    downloads, likes = (_integers(models[c])[present] for c in ("downloads", "likes"))
+    return top_coded(column, codes[present], len(uniques), downloads, likes, n, uniques.take)
+
+
+def empty_top(column: str) -> pd.DataFrame:
+    """The top list of no group (`top_groups`' columns)."""
+    return pd.DataFrame(columns=[column, "models", "downloads", "likes"])
+
+
+def top_coded(
+    column: str,
+    codes: np.ndarray,
+    groups: int,
+    downloads: np.ndarray,
+    likes: np.ndarray,
+    n: int,
+    names: Callable[[np.ndarray], pd.Index],
+) -> pd.DataFrame:
+    """`top_groups` of rows given as group codes (0..`groups`-1, no missing ones) with their downloads and
+    likes (int64, missing as 0); `names` gives the value of the codes asked, only the few that can be listed
+    (the site's filter change names ~15 of ~2M families: constellation.site_views.FilterCounts)."""
+    counts = np.bincount(codes, minlength=groups).astype("int64")
+    downloads = _group_sums(codes, downloads, groups)
+    likes = _group_sums(codes, likes, groups)
     candidates = np.flatnonzero(counts > 0)  # a category no row has is no group
     if len(candidates) > n:  # a group below the n-th largest download total cannot be listed
         totals = downloads[candidates]
         threshold = np.partition(totals, len(totals) - n)[len(totals) - n]
         candidates = candidates[totals >= threshold]
-    keys = uniques.take(candidates)
+    keys = names(candidates)
     if keys.dtype == object:  # as groupby gives them: pandas infers str for object keys
         keys = pd.Index(keys.tolist())
     grouped = pd.DataFrame(
@@ -185,10 +204,14 @@ def _group_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques)
 
 
-def _group_sums(codes: np.ndarray, values: pd.Series, present: np.ndarray, groups: int) -> np.ndarray:
-    """Per-group sums of an integer column (missing as 0), exact: float64 bincount sums are exact below 2**53,
+def _integers(values: pd.Series) -> np.ndarray:
+    """An integer column as int64, missing as 0 (how the top lists count a model without downloads)."""
+    return values.to_numpy(dtype="int64", na_value=0)
+
+
+def _group_sums(codes: np.ndarray, numbers: np.ndarray, groups: int) -> np.ndarray:
+    """Per-group sums of `numbers` (int64, one per code), exact: float64 bincount sums are exact below 2**53,
     and larger totals are summed in int64 instead."""
-    numbers = values.to_numpy(dtype="int64", na_value=0)[present]
     if not len(numbers) or int(np.abs(numbers).max()) * len(numbers) < 2**53:
         return np.rint(np.bincount(codes, weights=numbers, minlength=groups)).astype("int64")
     sums = np.zeros(groups, dtype="int64")

@@ -27,7 +27,7 @@ from constellation.app.memory import release_arrow_memory
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
 from constellation.site_lookup import ModelLookup, read_lookup
 from constellation.site_summary import SiteSummary, read_summary, summarize
-from constellation.site_views import SiteViews, read_views
+from constellation.site_views import FilterCounts, SiteViews, read_views
 from constellation.store import complete_build_info, latest_atlas_id
 
 log = logging.getLogger(__name__)
@@ -246,6 +246,13 @@ class Atlas:
         """The build's precomputed views of the unfiltered atlas (site_views: the scatter's points, the
         dendrogram's trees, the communities' top members); None for an atlas built before them."""
         return self._once("views", lambda: read_views(self.folder / ATLAS_FILES.site))
+
+    @property
+    def filter_counts(self) -> FilterCounts | None:
+        """The build's codes and numbers for the overview's counts of a filtered selection (site_views), so a
+        filter change reads no family name; None for an atlas built before them."""
+        views = self.views
+        return views.filter_counts() if views is not None else None
 
     @property
     def synthetic(self) -> bool:

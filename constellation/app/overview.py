@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
 from constellation import site_summary
 from constellation.contract import parse_snapshot_id
 from constellation.site_summary import SiteSummary
+from constellation.site_views import FilterCounts
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,28 @@ def atlas_counts(models: pd.DataFrame, snapshot_id: str) -> AtlasCounts:
     )
 
 
+def coded_counts(counts: FilterCounts, rows: np.ndarray, snapshot_id: str) -> AtlasCounts:
+    """`atlas_counts` of the models at `rows` (positions in the site's id order), from the build's codes
+    and numbers: no model is read."""
+
+    def distinct(column: str) -> int | None:
+        if column not in counts.codes:
+            return None
+        codes = counts.codes[column][rows]
+        codes = codes[codes >= 0]
+        return int(np.count_nonzero(np.bincount(codes))) if len(codes) else None
+
+    params = counts.numbers.get("params")
+    known = int(np.count_nonzero(~np.isnan(params[rows]))) if params is not None else 0
+    return AtlasCounts(
+        models=len(rows),
+        families=distinct("family"),
+        communities=distinct("community"),
+        known_size=known or None,  # as atlas_counts: None when no kept model has a size
+        snapshot_date=parse_snapshot_id(snapshot_id).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
 def summary_counts(summary: SiteSummary, snapshot_id: str) -> AtlasCounts:
     """The counts of a whole atlas, from the build's site summary (no model read)."""
     return AtlasCounts(
@@ -81,7 +105,27 @@ def summary_counts(summary: SiteSummary, snapshot_id: str) -> AtlasCounts:
 def top_groups(models: pd.DataFrame, column: str, n: int = 10, label: pd.Series | None = None) -> pd.DataFrame:
     """Groups of `column` by total downloads: column, models, downloads, likes (and label, when given).
     The same function makes the build's precomputed lists (site_summary), so both agree."""
-    grouped = site_summary.top_groups(models, column, n)
+    return _labelled(site_summary.top_groups(models, column, n), column, label)
+
+
+def coded_top_groups(
+    counts: FilterCounts, column: str, rows: np.ndarray, n: int = 10, label: pd.Series | None = None
+) -> pd.DataFrame:
+    """`top_groups` of the models at `rows` (positions in the site's id order), from the build's codes and
+    numbers: only the values of the groups that can be listed are looked up (~15 of ~2M families)."""
+    codes = counts.codes[column][rows]
+    present = codes >= 0
+    if not present.any():
+        return _labelled(site_summary.empty_top(column), column, label)
+    codes = codes[present]
+    downloads, likes = (counts.numbers[c][rows][present] for c in ("downloads", "likes"))
+    grouped = site_summary.top_coded(
+        column, codes, int(codes.max()) + 1, downloads, likes, n, lambda wanted: counts.names(column, wanted)
+    )
+    return _labelled(grouped, column, label)
+
+
+def _labelled(grouped: pd.DataFrame, column: str, label: pd.Series | None) -> pd.DataFrame:
     if label is not None:
         grouped.insert(1, "label", grouped[column].map(label).astype("object"))
     return grouped

@@ -338,7 +338,16 @@ def _kept_rows(root: str, snapshot_id: str, filters: Filters) -> np.ndarray:
     # One selection per filter state, shared by every session and page: the positions the filters keep
     # (4 bytes a row), from the filters' own columns only. Pages take their columns at these rows.
     atlas = _atlas(root, snapshot_id)
-    return kept_rows(atlas.frame(filters.columns), filters)
+    return kept_rows(_filter_frame(atlas, filters), filters)
+
+
+def _filter_frame(atlas: Atlas, filters: Filters) -> pd.DataFrame:
+    """The columns `filters` read: the build's numbers when they hold them all (no read of the models; a
+    missing download is 0 there, as the filter counts it), else read from the models."""
+    counts = atlas.filter_counts
+    if counts is not None and filters.columns and set(filters.columns) <= counts.numbers.keys():
+        return pd.DataFrame({c: counts.numbers[c] for c in filters.columns}, copy=False)
+    return atlas.frame(filters.columns)
 
 
 def kept(atlas: Atlas, filters: Filters | None = None) -> np.ndarray | None:
@@ -396,6 +405,9 @@ def _top_groups(root: str, snapshot_id: str, filters: Filters, column: str, n: i
         if label is not None:
             top.insert(1, "label", top[column].map(label).astype("object"))
         return top
+    counts = _coded(atlas, (column, "downloads", "likes"))
+    if counts is not None and column in counts.codes:  # codes at the kept rows: no family name is read
+        return overview.coded_top_groups(counts, column, _kept_rows(root, snapshot_id, filters), n, label=label)
     frame = _selection(root, snapshot_id, filters, (column, "downloads", "likes"))
     return overview.top_groups(frame, column, n, label=label)
 
@@ -412,7 +424,20 @@ def _counts(root: str, snapshot_id: str, filters: Filters) -> overview.AtlasCoun
     atlas = _atlas(root, snapshot_id)
     if not filters.active:
         return overview.summary_counts(atlas.summary, snapshot_id)
+    counts = _coded(atlas, COUNT_COLUMNS)
+    if counts is not None:
+        return overview.coded_counts(counts, _kept_rows(root, snapshot_id, filters), snapshot_id)
     return overview.atlas_counts(_selection(root, snapshot_id, filters, COUNT_COLUMNS), snapshot_id)
+
+
+def _coded(atlas: Atlas, columns: tuple[str, ...]) -> site_views.FilterCounts | None:
+    """The build's filter counts when they hold each of `columns` the models have, else None (an older
+    atlas, or a column the build could not code: the models are read for it)."""
+    counts = atlas.filter_counts
+    if counts is None:
+        return None
+    held = counts.codes.keys() | counts.numbers.keys()
+    return counts if all(c in held for c in columns if c in atlas.table.present) else None
 
 
 def atlas_counts(atlas: Atlas) -> overview.AtlasCounts:

@@ -11,6 +11,7 @@ import pytest
 from constellation.contract import ATLAS_FILES
 from constellation.site_views import (
     COMMUNITY_TOP_FILE,
+    FILTER_COUNTS_FILE,
     SCATTER_AXES,
     VERSION_FILE,
     centroid_tree,
@@ -112,3 +113,27 @@ def test_views_of_other_files_are_ignored(tmp_path):
     (site / VERSION_FILE).unlink()
     assert read_views(site) is None
     assert (site / COMMUNITY_TOP_FILE).is_file()  # the files stay; the site just does not trust them
+
+
+def test_filter_counts_hold_each_model_s_codes_and_numbers_in_the_site_s_id_order(tmp_path):
+    models = _models()
+    models.loc[models.index[:5], "family"] = None
+    views = read_views(_site(tmp_path, models))
+    assert views is not None
+    counts = views.filter_counts()
+    assert counts is not None
+    by_id = models.sort_values("id").reset_index(drop=True)
+    family = counts.codes["family"]
+    named = counts.names("family", np.maximum(family, 0)).to_numpy(dtype=object)
+    assert np.where(family >= 0, named, None).tolist() == [f if isinstance(f, str) else None for f in by_id["family"]]
+    assert counts.codes["community"].tolist() == by_id["community"].tolist()
+    assert counts.numbers["downloads"].tolist() == by_id["downloads"].fillna(0).tolist()
+    assert counts.numbers["likes"].tolist() == by_id["likes"].fillna(0).tolist()
+    np.testing.assert_array_equal(counts.numbers["params"], by_id["params"].to_numpy(dtype="float64"))
+
+
+def test_no_filter_counts_without_their_files(tmp_path):
+    site = _site(tmp_path, _models())
+    (site / FILTER_COUNTS_FILE).unlink()
+    views = read_views(site)
+    assert views is not None and views.filter_counts() is None

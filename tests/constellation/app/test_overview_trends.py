@@ -1,11 +1,18 @@
-import pandas as pd
+from pathlib import Path
 
-from constellation.app.data import load_atlas
-from constellation.app.overview import atlas_counts, params_text, top_groups
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from constellation.app.data import load_atlas, read_models
+from constellation.app.filters import Filters, kept_rows
+from constellation.app.overview import atlas_counts, coded_counts, coded_top_groups, params_text, top_groups
 from constellation.contract import DataLayout
 from constellation.history import group_downloads_over_snapshots, snapshot_growth
 from constellation.site_summary import new_models_per_week
-from constellation.site_views import community_labels
+from constellation.site_views import FilterCounts, community_labels, read_filter_counts, write_filter_counts
 from tests.constellation.app.conftest import EARLIER, LATEST
 
 
@@ -109,3 +116,65 @@ def test_the_summary_holds_the_trends_of_a_lone_snapshot_and_the_weeks(atlas_roo
     assert weekly["family"].tolist() == counted["family"].astype(str).tolist()
     assert (weekly["week"] == counted["week"]).all()
     assert atlas.summary.weekly_frame(21) is None  # the page offers at most TRENDS_N groups
+
+
+def _coded_atlas(tmp_path: Path, n: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, FilterCounts]:
+    """Models as the site holds them (read back from Parquet: sorted by id, families categorical) and the
+    build's filter counts of the same models (written from build order): many tied totals, gaps everywhere."""
+    rng = np.random.default_rng(seed)
+    downloads = pd.array(rng.choice([0, 1, 5, 100, 2**40], n), dtype="Int64")  # ties, and sums past 2**53
+    downloads[rng.random(n) < 0.1] = pd.NA
+    community = pd.array(rng.integers(0, 40, n), dtype="Int64")
+    community[rng.random(n) < 0.05] = pd.NA
+    params = pd.array(rng.integers(1, 10**11, n), dtype="Int64")
+    params[rng.random(n) < 0.3] = pd.NA
+    built = pd.DataFrame(
+        {
+            "id": [f"user{i % 53}/m-{i:05d}" for i in rng.permutation(n)],
+            "family": rng.choice(np.array([f"fam{i}" for i in range(300)] + [None], dtype=object), n),
+            "community": community,
+            "downloads": downloads,
+            "likes": pd.array(rng.integers(0, 3, n), dtype="Int64"),
+            "params": params,
+        }
+    )
+    path = tmp_path / "models.parquet"
+    pq.write_table(pa.Table.from_pandas(built, preserve_index=False), path)
+    write_filter_counts(tmp_path, built, np.argsort(built["id"].to_numpy(dtype=str), kind="stable"))
+    counts = read_filter_counts(tmp_path)
+    assert counts is not None
+    return read_models(path), counts
+
+
+FILTER_STATES = [
+    Filters(min_downloads=1),
+    Filters(min_downloads=100),
+    Filters(params_min_b=1, params_max_b=50),
+    Filters(min_downloads=5, params_max_b=10),
+    Filters(min_downloads=2**41),  # keeps nothing
+]
+
+
+@pytest.mark.parametrize("filters", FILTER_STATES, ids=str)
+def test_the_build_s_codes_give_the_overview_of_the_models_exactly(tmp_path, filters):
+    models, counts = _coded_atlas(tmp_path)
+    rows = kept_rows(models, filters)
+    # The filters read the build's numbers as they read the models' columns.
+    numbers = pd.DataFrame({c: counts.numbers[c] for c in filters.columns})
+    np.testing.assert_array_equal(kept_rows(numbers, filters), rows)
+    kept = models.take(rows)
+    assert coded_counts(counts, rows, "20261120T021500Z") == atlas_counts(kept, "20261120T021500Z")
+    labels = pd.Series({c: f"label {c}" for c in range(40)}, dtype="object")
+    for column, label in (("family", None), ("community", labels)):
+        for n in (1, 3, 15, 50):
+            pd.testing.assert_frame_equal(
+                coded_top_groups(counts, column, rows, n, label=label), top_groups(kept, column, n, label=label)
+            )
+
+
+def test_the_build_s_codes_hold_no_community_that_is_not_a_code(tmp_path):
+    models, _ = _coded_atlas(tmp_path)
+    models = models.assign(community=models["community"] - 1)  # -1 would read as "none"
+    write_filter_counts(tmp_path, models, np.arange(len(models)))
+    counts = read_filter_counts(tmp_path)
+    assert counts is not None and "community" not in counts.codes and "family" in counts.codes

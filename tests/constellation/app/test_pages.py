@@ -234,26 +234,34 @@ def test_the_overview_without_filters_reads_no_model(app_env, atlas_root, monkey
     assert shown.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()
 
 
+@pytest.mark.parametrize("coded", [True, False], ids=["build's codes", "older atlas"])
 def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered_models(
-    app_env, atlas_root, monkeypatch
+    app_env, atlas_root, monkeypatch, coded
 ):
+    from constellation import site_views
     from constellation.app import ui
     from constellation.app.filters import Filters, apply_filters
 
     monkeypatch.setattr(ui, "warm_up", lambda atlas: None)  # the background warm-up reads columns on purpose
+    if not coded:  # as an atlas built before the filter counts: the site reads the models' columns instead
+        monkeypatch.setattr(site_views, "FILTER_COUNTS_FILE", "absent.arrow")
     app = AppTest.from_file(str(APP), default_timeout=60).run()
     layout = DataLayout(atlas_root)
     atlas = ui._atlas(str(layout.root), layout.latest_atlas_id())
+    assert (atlas.filter_counts is not None) == coded
     app.number_input(key="f_min_dl").set_value(100).run()
     _ok(app)
-    # The filter's column, the counts' and the top lists' (no id: the build's row order sorts them by id).
-    assert set(atlas.table.loaded()) == {"downloads", "likes", "family", "community", "params"}
+    # With the build's codes and numbers no model column is read; else the filter's column, the counts' and
+    # the top lists' (no id: the build's row order sorts them by id).
+    assert set(atlas.table.loaded()) == (set() if coded else {"downloads", "likes", "family", "community", "params"})
     kept = apply_filters(load_atlas(layout).models, Filters(min_downloads=100))
     assert _metric(app, "Models") == f"{len(kept):,}"
     assert _metric(app, "Families") == f"{kept['family'].nunique():,}"
-    expected = ui.overview.top_groups(kept, "family", 15)
-    shown = app.dataframe[0].value
-    assert shown.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()
+    assert _metric(app, "Communities") == f"{kept['community'].nunique():,}"
+    for table, column in ((app.dataframe[0], "family"), (app.dataframe[1], "community")):
+        label = ui.community_labels(atlas) if column == "community" else None
+        expected = ui.overview.top_groups(kept, column, 15, label=label)
+        assert table.value.astype(str).to_numpy().tolist() == expected.astype(str).to_numpy().tolist()
 
 
 @pytest.mark.parametrize(
