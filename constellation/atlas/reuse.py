@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
@@ -52,7 +53,8 @@ from constellation.atlas.features import (
     name_texts,
     transform_names,
 )
-from constellation.atlas.knn import KnnGraph, sort_keys
+from constellation.atlas.knn import KnnGraph, minhash_keys, sort_keys
+from constellation.atlas.workers import forked_map, worker_count
 from constellation.errors import AtlasError
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,10 @@ class NameState:
     method: str  # the kNN method: "exact" or "windowed"
     settings: dict[str, Any]  # `settings_of(config)` of the build that made it
     drift: float  # share of names changed since the vocabulary was fitted, added up night by night
+    # (names, knn_minhash_keys) uint64: each name's MinHash sort keys (knn.minhash_keys), which depend on its
+    # row alone, so kept names' keys are kept: hashing every name's n-grams is most of the sort keys' cost.
+    # None when the build searched without them (exact kNN) or the state predates them.
+    minhashes: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -123,6 +129,12 @@ def name_state(
     neighbors = np.where(found >= 0, codes[np.maximum(found, 0)], -1).astype(np.int32)
     similarities = np.where(found >= 0, knn.similarities[first], 0).astype(np.float32)
     rows = NameRows(features.matrix[first], features.words[first])
+    minhashes = None
+    if knn.minhashes is not None and knn.distinct is not None:
+        # Every name has a searched row (its first id; each featureless id is one), and rows of one name
+        # are equal, so they hold equal keys.
+        minhashes = np.empty((len(distinct), knn.minhashes.shape[1]), dtype=np.uint64)
+        minhashes[codes[knn.distinct]] = knn.minhashes
     return NameState(
         texts=np.asarray(distinct, dtype=object),
         ids=np.asarray(ids, dtype=object),
@@ -134,6 +146,7 @@ def name_state(
         method=knn.method,
         settings=settings_of(config),
         drift=float(drift),
+        minhashes=minhashes,
     )
 
 
@@ -216,7 +229,8 @@ def reuse_names(
     k = previous.neighbors.shape[1]
     neighbors, similarities, dirty = _kept_lists(previous, change, k)
     queries = np.flatnonzero(featured & (~kept | dirty))
-    searched = _search(rows, change.texts, previous.vocabulary.words.terms, queries, 2 * k, config, method)
+    minhashes = _minhashes(previous, change, rows, config) if method == "windowed" else None
+    searched = _search(rows, change.texts, previous.vocabulary.words.terms, queries, 2 * k, config, minhashes)
     neighbors, similarities = _merge(neighbors, similarities, queries, searched, k)
     log.info(
         "nightly reuse: %d names kept, %d new, %d gone; %d lists searched again (%d of them old lists "
@@ -238,6 +252,7 @@ def reuse_names(
         method=method,
         settings=settings_of(config),
         drift=previous.drift + change_share(previous, change),
+        minhashes=minhashes,
     )
     features = expand_rows(texts, change.codes, rows, previous.vocabulary)
     return features, id_graph(change.codes, featured, neighbors, similarities, method), state
@@ -257,6 +272,24 @@ def _rows(previous: NameState, change: Change, config: AtlasConfig) -> NameRows:
         return sp.csr_matrix(both[order], dtype=np.float32)
 
     return NameRows(stack(previous.rows.matrix, fresh.matrix), stack(previous.rows.words, fresh.words))
+
+
+def _minhashes(previous: NameState, change: Change, rows: NameRows, config: AtlasConfig) -> np.ndarray:
+    """Each of today's names' MinHash sort keys: kept names' from the state, new names' hashed."""
+    count = config.knn_minhash_keys
+
+    def hashed(matrix: sp.csr_matrix) -> np.ndarray:
+        keys = minhash_keys(matrix, count, seed=config.seed)
+        return np.column_stack([key.to_numpy() for key in keys]) if keys else np.empty((matrix.shape[0], 0), np.uint64)
+
+    if previous.minhashes is None or previous.minhashes.shape[1] != count:
+        return hashed(rows.matrix)
+    kept = change.old >= 0
+    out = np.empty((len(change.texts), count), dtype=np.uint64)
+    out[kept] = previous.minhashes[change.old[kept]]
+    new = np.flatnonzero(~kept)
+    out[new] = hashed(rows.matrix[new])
+    return out
 
 
 def _kept_lists(previous: NameState, change: Change, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -283,8 +316,54 @@ class _Found:
     sims: np.ndarray
 
 
-def _products(queries: sp.csr_matrix, candidates: sp.csr_matrix, top: int, min_similarity: float) -> sp.csr_matrix:
-    return sp_matmul_topn(queries, candidates.T.tocsr(), top_n=top, threshold=min_similarity, sort=True)
+def _concat(parts: Sequence[_Found]) -> _Found:
+    if not parts:
+        return _Found(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+    return _Found(
+        np.concatenate([p.rows for p in parts]),
+        np.concatenate([p.cols for p in parts]),
+        np.concatenate([p.sims for p in parts]),
+    )
+
+
+def _products(queries: sp.csr_matrix, candidates_t: sp.csr_matrix, top: int, min_similarity: float) -> sp.csr_matrix:
+    return sp_matmul_topn(queries, candidates_t, top_n=top, threshold=min_similarity, sort=True)
+
+
+@dataclass(frozen=True)
+class _SearchInputs:
+    """What each piece of the search reads (shared with forked workers, never written)."""
+
+    matrix: sp.csr_matrix
+    transposed: sp.csr_matrix | None  # the whole matrix transposed (exact search only)
+    orders: list[np.ndarray]  # windowed: per sort key, all names in its order
+    at: list[np.ndarray]  # windowed: per sort key, the queries' sorted positions in that order; exact: [queries]
+    top: int
+    half: int
+    min_similarity: float
+
+
+def _search_piece(inputs: _SearchInputs, piece: tuple[int, int, int]) -> _Found:
+    """The `top` best of queries [start, stop) of `inputs.at[key]`: exact against all names, or each batch
+    of `_BATCH` queries against the union of their windows under sort key `key`."""
+    key, start, stop = piece
+    matrix, parts = inputs.matrix, []
+    if inputs.transposed is not None:
+        block = inputs.at[key][start:stop]
+        product = _products(matrix[block], inputs.transposed, inputs.top, inputs.min_similarity)
+        return _triples(product, block, np.arange(matrix.shape[0]))
+    order = inputs.orders[key]
+    for first in range(start, stop, _BATCH):
+        batch = inputs.at[key][first : min(stop, first + _BATCH)]
+        candidates = order[_windows(batch, inputs.half, len(order))]
+        product = _products(matrix[order[batch]], matrix[candidates].T.tocsr(), inputs.top, inputs.min_similarity)
+        parts.append(_triples(product, order[batch], candidates))
+    return _concat(parts)
+
+
+# Queries per piece of work sent to a worker: a few hundred products, so forking and the pickled result
+# (a few MB) cost little beside them, and enough pieces (7 keys × 60k queries / 4096 at 1M) to share evenly.
+_PIECE_QUERIES = 4096
 
 
 def _search(
@@ -294,37 +373,36 @@ def _search(
     queries: np.ndarray,
     top: int,
     config: AtlasConfig,
-    method: str,
+    minhashes: np.ndarray | None,
 ) -> _Found:
-    """The `top` best neighbours of each query name among all names (self excluded), as triples."""
+    """The `top` best neighbours of each query name among all names (self excluded), as triples: exactly
+    when `minhashes` is None, else in the windows of the windowed kNN's sort keys (`minhashes`: each name's
+    MinHash keys, the last of them). The pieces
+    run in `config.knn_workers` forked processes and are merged in their order, so the result does not
+    depend on the number of workers."""
     matrix = rows.matrix
-    parts: list[_Found] = []
-    if method == "exact":
-        for start in range(0, len(queries), _EXACT_BLOCK):
-            block = queries[start : start + _EXACT_BLOCK]
-            product = _products(matrix[block], matrix, top + 1, config.min_similarity)
-            parts.append(_triples(product, block, np.arange(matrix.shape[0])))
+    if minhashes is None:
+        inputs = _SearchInputs(matrix, matrix.T.tocsr(), [], [queries], top + 1, 0, config.min_similarity)
+        step = _EXACT_BLOCK
     else:
-        half = config.knn_window // 2
-        keys = sort_keys(
-            list(texts), rows.words, terms, matrix=matrix, minhashes=config.knn_minhash_keys, seed=config.seed
-        )
+        keys = sort_keys(list(texts), rows.words, terms) + [pa.array(column) for column in minhashes.T]
+        orders, at = [], []
         for key in keys:
             order = pc.sort_indices(key).to_numpy().astype(np.int64)
             position = np.empty_like(order)
             position[order] = np.arange(len(order))
-            at = np.sort(position[queries])
-            for start in range(0, len(at), _BATCH):
-                batch = at[start : start + _BATCH]
-                window = _windows(batch, half, len(order))
-                candidates = order[window]
-                product = _products(matrix[order[batch]], matrix[candidates], top + 1, config.min_similarity)
-                parts.append(_triples(product, order[batch], candidates))
-    found = _Found(
-        np.concatenate([p.rows for p in parts]) if parts else np.empty(0, dtype=np.int64),
-        np.concatenate([p.cols for p in parts]) if parts else np.empty(0, dtype=np.int64),
-        np.concatenate([p.sims for p in parts]) if parts else np.empty(0, dtype=np.float32),
-    )
+            orders.append(order)
+            at.append(np.sort(position[queries]))
+        del keys
+        inputs = _SearchInputs(matrix, None, orders, at, top + 1, config.knn_window // 2, config.min_similarity)
+        step = _PIECE_QUERIES
+    pieces = [
+        (key, start, min(len(queries), start + step))
+        for key in range(len(inputs.at))
+        for start in range(0, len(queries), step)
+    ]
+    workers = worker_count(config.knn_workers)
+    found = _concat(list(forked_map(_search_piece, inputs, pieces, workers, what="the nightly kNN search")))
     keep = found.rows != found.cols
     return _Found(found.rows[keep], found.cols[keep], found.sims[keep])
 
@@ -352,13 +430,20 @@ def _triples(product: sp.csr_matrix, query_rows: np.ndarray, candidate_rows: np.
 def _top_lists(
     rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, row_ids: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of `row_ids`, its k most similar distinct cols (ties by smaller col), −1/0 padded."""
-    order = np.lexsort((cols, -sims, rows))
-    rows, cols, sims = rows[order], cols[order], sims[order]
+    """Per row of `row_ids`, its k most similar distinct cols (ties by smaller col), −1/0 padded. The
+    similarities are cosines of non-negative rows, so ≥ 0."""
+    # One sort by (row, col) keeps each pair's best copy; then a stable sort by row and falling similarity
+    # (non-negative floats order as their bits, flipped for "most similar first") leaves equal similarities
+    # in col order. Two integer sorts: a lexsort over three columns took 6× as long at 3.5M triples.
     pair = rows * (int(cols.max(initial=0)) + 1) + cols
-    _, first = np.unique(pair, return_index=True)
-    first = np.sort(first)  # the best copy of each (row, col) comes first in this order
-    rows, cols, sims = rows[first], cols[first], sims[first]
+    order = np.argsort(pair)
+    pair = pair[order]
+    heads = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.empty(0, dtype=np.int64)
+    best = np.maximum.reduceat(sims[order], heads) if len(pair) else sims[:0]
+    rows, cols, sims = rows[order[heads]], cols[order[heads]], best.astype(np.float32) + np.float32(0)  # no −0
+    flipped = (np.uint32(0xFFFFFFFF) - sims.view(np.uint32)).astype(np.uint64)
+    by = np.argsort((rows.astype(np.uint64) << np.uint64(32)) | flipped, kind="stable")
+    rows, cols, sims = rows[by], cols[by], sims[by]
     starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1] if len(rows) else np.empty(0, dtype=np.int64)
     rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
     keep = rank < k
@@ -435,6 +520,7 @@ def state_files(state: NameState) -> dict[str, Any]:
         "char_terms": _weights_frame(state.vocabulary.chars),
         "neighbors": state.neighbors,
         "similarities": state.similarities,
+        **({"minhashes": state.minhashes} if state.minhashes is not None else {}),
         "state": {
             "version": STATE_VERSION,
             "method": state.method,
@@ -467,6 +553,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         neighbors = np.asarray(files["neighbors"], dtype=np.int32)
         similarities = np.asarray(files["similarities"], dtype=np.float32)
         method, settings, drift = str(meta["method"]), dict(meta["settings"]), float(meta["drift"])
+        minhashes = np.asarray(files["minhashes"], dtype=np.uint64) if "minhashes" in files else None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, AtlasError):
             raise
@@ -477,13 +564,16 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         "words": rows.words.shape[0],
         "neighbors": neighbors.shape[0],
         "similarities": similarities.shape[0],
+        **({"minhashes": minhashes.shape[0]} if minhashes is not None else {}),
     }
     wrong = {name: rows_ for name, rows_ in shapes.items() if rows_ != n}
     if wrong or neighbors.shape != similarities.shape or neighbors.ndim != 2:
         raise AtlasError(f"reuse state files disagree: {n} names but rows {shapes}")
     if rows.words.shape[1] != len(vocabulary.words.terms) or (neighbors >= n).any() or (id_texts >= n).any():
         raise AtlasError("reuse state files disagree: word columns or neighbour positions out of range")
-    return NameState(texts, ids, id_texts, rows, vocabulary, neighbors, similarities, method, settings, drift)
+    return NameState(
+        texts, ids, id_texts, rows, vocabulary, neighbors, similarities, method, settings, drift, minhashes
+    )
 
 
 __all__ = [
