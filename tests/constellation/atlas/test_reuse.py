@@ -13,7 +13,7 @@ import pytest
 
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import name_features, name_texts
-from constellation.atlas.knn import exact_knn, knn_graph, minhash_keys
+from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_keys
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
@@ -257,3 +257,17 @@ def test_the_blended_recall_counts_kept_lists_at_the_previous_figure(nights):
     assert blended_recall(measured, 0.9) == pytest.approx(share * 0.9 + (1 - share) * 0.95)
     assert state_from_files(state_files(measured)).recall == 0.95
     assert state_from_files(state_files(tomorrow)).recall is None
+
+
+def test_windowed_nights_refill_lists_that_lost_a_name_and_they_hold_their_exact_neighbours(nights):
+    before, after = nights
+    state, change, features, graph, tomorrow = _incremental(before, after, WINDOWED)
+    kept = np.flatnonzero(change.old >= 0)
+    gone = np.setdiff1d(np.arange(state.size), change.old[kept])
+    lost = kept[np.isin(state.neighbors[change.old[kept]], gone).any(axis=1)]
+    assert len(lost) > change.added  # the lists that lost a name outnumber the new names
+    assert set(lost.tolist()) <= set(tomorrow.searched.tolist())  # refilled, so checked by the recall check
+    assert (tomorrow.neighbors[lost] >= 0).sum(axis=1).mean() >= 9  # refilled, not left a name short
+    everything = recall_rows(tomorrow, graph, tomorrow.size, seed=0)
+    recall = knn_recall(features.matrix[graph.distinct], graph.searched, everything, min_similarity=0.2)
+    assert recall >= 0.9
