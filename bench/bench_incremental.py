@@ -160,7 +160,7 @@ def run_names(n: int, seed: int, share: float) -> dict[str, Any]:
     from constellation.atlas.config import AtlasConfig
     from constellation.atlas.features import name_features
     from constellation.atlas.reuse import compare_names, known_texts, name_state, refusal, reuse_names
-    from constellation.atlas.stage import name_neighbors
+    from constellation.atlas.stage import _knn_recall_report, name_neighbors
     from fakehub.nightly import next_night
     from fakehub.synthetic import generate
 
@@ -183,13 +183,21 @@ def run_names(n: int, seed: int, share: float) -> dict[str, Any]:
     why = refusal(state, change, config, len(nights[1]))
     if why is not None:
         return {**out, "error": why}
-    _, incremental, _ = reuse_names(state, nights[1], texts, change, config)
+    features, incremental, names = reuse_names(state, nights[1], texts, change, config)
     out["night2_incremental_s"] = round(time.perf_counter() - t0, 1)
+    if incremental.method == "windowed":  # map_atlas's recall check, as an incremental build runs it
+        out["night2_incremental_recall"] = _knn_recall_report(features, incremental, names, config)
+    del features, names
     out["names_added"], out["names_removed"] = change.added, change.removed
     out["distinct_names"] = len(change.texts)
     t0 = time.perf_counter()
-    _, full = whole(nights[1])
+    features, full = whole(nights[1])
     out["night2_full_s"] = round(time.perf_counter() - t0, 1)
+    if full.method == "windowed":
+        out["night2_full_recall"] = _knn_recall_report(
+            features, full, name_state(nights[1], features, full, config), config
+        )
+    del features
     pairs = [set(zip(*(part.tolist() for part in graph.pairs()[:2]))) for graph in (incremental, full)]
     out["knn_pairs"] = {"incremental": len(pairs[0]), "full": len(pairs[1])}
     out["knn_overlap_of_full"] = round(len(pairs[0] & pairs[1]) / max(1, len(pairs[1])), 4)

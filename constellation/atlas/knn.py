@@ -56,6 +56,9 @@ class KnnGraph:
     method: str  # "exact" or "windowed"
     distinct: np.ndarray | None = None  # rows searched (one per distinct name), when twins were folded
     searched: KnnGraph | None = None  # the graph among those rows, in their order (for `knn_recall`)
+    # (searched rows, keys) uint64: the windowed search's MinHash sort keys, in the order of `distinct`, kept
+    # so a nightly build need not hash every name again (reuse.py); None when it used none.
+    minhashes: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -464,12 +467,16 @@ def knn_graph(
     codes, _ = pd.factorize(keys)
     _, distinct = np.unique(codes, return_index=True)
     sub = matrix[distinct] if len(distinct) < n else matrix
+    hashed = None
     if len(distinct) <= exact_max:
         inner = exact_knn(sub, k, min_similarity=min_similarity, progress=progress)
     else:
         sub_texts = [texts[i] for i in distinct]
         sub_words = words[distinct] if words is not None else None
-        keys_ = sort_keys(sub_texts, sub_words, terms, matrix=sub, minhashes=minhashes, seed=seed)
+        hashes = minhash_keys(sub, minhashes, seed=seed) if minhashes else []
+        keys_ = sort_keys(sub_texts, sub_words, terms) + hashes  # the order sort_keys(matrix=sub) gives
+        if hashes:
+            hashed = np.column_stack([key.to_numpy() for key in hashes])
         inner = windowed_knn(
             sub, k, keys_, window=window, min_similarity=min_similarity, progress=progress, workers=workers
         )
@@ -478,7 +485,7 @@ def knn_graph(
                 sub, inner, passes=graph_passes, min_similarity=min_similarity, progress=progress, workers=workers
             )
     if len(distinct) == n:
-        return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner)
+        return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner, hashed)
     neighbors = np.full((n, k), _NO_NEIGHBOUR, dtype=np.int32)
     similarities = np.zeros((n, k), dtype=np.float32)
     found = inner.neighbors >= 0
@@ -488,4 +495,4 @@ def knn_graph(
     twins[distinct] = False
     neighbors[twins, 0] = distinct[codes[twins]]
     similarities[twins, 0] = 1.0
-    return KnnGraph(neighbors, similarities, inner.method, distinct, inner)
+    return KnnGraph(neighbors, similarities, inner.method, distinct, inner, hashed)

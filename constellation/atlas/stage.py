@@ -17,12 +17,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from constellation.atlas.communities import (
     community_labels,
@@ -48,10 +47,13 @@ from constellation.atlas.layout import layout_atlas
 from constellation.atlas.reuse import (
     MAX_CHANGE,
     NameState,
+    blended_recall,
     change_share,
     compare_names,
     known_texts,
     name_state,
+    recall_rows,
+    recall_sample_size,
     refusal,
     reuse_names,
     settings_of,
@@ -182,19 +184,32 @@ def _families_kept(groups: np.ndarray | None) -> int:
     return int((np.bincount(groups) >= 2).sum())
 
 
-def _knn_recall_report(searched: sp.csr_matrix, graph: KnnGraph, config: AtlasConfig) -> dict[str, Any]:
+def _knn_recall_report(features: NameFeatures, knn: KnnGraph, names: NameState, config: AtlasConfig) -> dict[str, Any]:
     """Recall of the approximate kNN against exact search on `knn_recall_sample` seeded names (the exact
-    search of a sample is O(sample·n): about a minute for 2,000 names among 2M)."""
+    search of a sample is O(sample·n): about a minute for 2,000 names among 2M). An incremental build checks
+    a share of that among the names it searched and counts its previous figure for the lists it kept
+    (reuse.recall_rows, reuse.blended_recall)."""
     started = time.perf_counter()
-    rows = searched.shape[0]
-    sample = np.random.default_rng(config.seed).choice(rows, size=min(rows, config.knn_recall_sample), replace=False)
+    assert knn.searched is not None and knn.distinct is not None
+    rows = knn.searched.n
+    if names.searched is None:
+        rng = np.random.default_rng(config.seed)
+        sample = rng.choice(rows, size=min(rows, config.knn_recall_sample), replace=False)
+    else:
+        sample = recall_rows(names, knn, recall_sample_size(names, config.knn_recall_sample), config.seed)
     workers = worker_count(config.knn_workers)
-    recall = knn_recall(searched, graph, sample, min_similarity=config.min_similarity, workers=workers)
-    return {
-        "recall_on_sample": round(recall, 4),
-        "recall_sample_size": int(len(sample)),
-        "recall_seconds": round(time.perf_counter() - started, 3),
-    }
+    searched = features.matrix[knn.distinct]
+    recall = knn_recall(searched, knn.searched, sample, min_similarity=config.min_similarity, workers=workers)
+    report: dict[str, Any] = {"recall_on_sample": round(recall, 4), "recall_sample_size": int(len(sample))}
+    if names.searched is not None:
+        report.update(
+            recall_on_sample=round(blended_recall(names, recall), 4),
+            recall_of_searched_lists=round(recall, 4),
+            recall_of_kept_lists=names.recall,
+            recall_scope="sampled among the lists searched tonight; kept lists count at the previous figure",
+        )
+    report["recall_seconds"] = round(time.perf_counter() - started, 3)
+    return report
 
 
 def _names_and_neighbors(
@@ -288,7 +303,8 @@ def map_atlas(
     # their transpose), which at 3M models is GBs on top of whatever is alive when it runs.
     recall = None
     if knn.method != "exact" and knn.searched is not None and config.knn_recall_sample:
-        recall = _knn_recall_report(features.matrix[knn.distinct], knn.searched, config)
+        recall = _knn_recall_report(features, knn, names, config)
+        names = replace(names, recall=recall["recall_on_sample"])
         lap("knn_recall")
         timings["knn_recall"] = recall["recall_seconds"]
         log.info(

@@ -181,3 +181,21 @@ def test_damaged_community_seeds_start_communities_afresh_and_say_why(layout, ca
         "no community seeds from the previous atlas",
     )
     assert f"the communities of atlas {FIRST} cannot seed this build" in caplog.text
+
+
+def test_a_windowed_incremental_build_checks_the_lists_it_searched_and_keeps_the_rest_at_the_last_figure(layout):
+    config = BuildConfig(atlas=AtlasConfig(exact_knn_max=100, knn_recall_sample=200))
+    first = build(layout, FIRST, config, force=True).info["reports"]["atlas"]["knn"]
+    assert first["method"] == "windowed" and first["recall_sample_size"] == 200
+    kept = json.loads((layout.atlas(FIRST) / ATLAS_FILES.reuse / "state.json").read_text())
+    assert kept["recall"] == first["recall_on_sample"]
+    assert (layout.atlas(FIRST) / ATLAS_FILES.reuse / "minhashes.npy").is_file()
+
+    second = build(layout, SECOND, config)
+    assert second.info["mode"] == "incremental"
+    knn = second.info["reports"]["atlas"]["knn"]
+    assert knn["recall_of_kept_lists"] == first["recall_on_sample"]
+    assert knn["recall_sample_size"] < 200 and knn["recall_of_searched_lists"] >= 0.9
+    assert "searched tonight" in knn["recall_scope"]
+    lo, hi = sorted((knn["recall_of_searched_lists"], knn["recall_of_kept_lists"]))
+    assert lo <= knn["recall_on_sample"] <= hi

@@ -13,12 +13,16 @@ import pytest
 
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import name_features, name_texts
-from constellation.atlas.knn import exact_knn, knn_graph
+from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_keys
 from constellation.atlas.reuse import (
     MAX_DRIFT,
+    MIN_RECALL_SAMPLE,
+    blended_recall,
     compare_names,
     known_texts,
     name_state,
+    recall_rows,
+    recall_sample_size,
     refusal,
     reuse_names,
     state_files,
@@ -50,6 +54,8 @@ def _full(ids: list[str], config: AtlasConfig):
         exact_max=config.exact_knn_max,
         window=config.knn_window,
         min_similarity=config.min_similarity,
+        minhashes=config.knn_minhash_keys,
+        seed=config.seed,
         progress=False,
     )
     return features, knn
@@ -169,3 +175,99 @@ def test_the_state_survives_its_files_and_refuses_damaged_ones(nights):
     files["state"] = {**files["state"], "version": 0}
     with pytest.raises(AtlasError, match="version"):
         state_from_files(files)
+
+
+# The windowed kNN on the 3,000-model night: 2,400 distinct names, so exact_knn_max=100 makes it windowed.
+WINDOWED = AtlasConfig(exact_knn_max=100)
+
+
+def _hashed(matrix) -> np.ndarray:
+    keys = minhash_keys(matrix, WINDOWED.knn_minhash_keys, seed=WINDOWED.seed)
+    return np.column_stack([key.to_numpy() for key in keys])
+
+
+def test_the_state_keeps_each_names_minhash_keys_and_the_next_one_hashes_only_new_names(nights):
+    before, after = nights
+    state, change, _, _, tomorrow = _incremental(before, after, WINDOWED)
+    # What a full build's windowed search hashed, by name; and tonight's: kept names' keys and new ones'.
+    assert np.array_equal(state.minhashes, _hashed(state.rows.matrix))
+    assert np.array_equal(tomorrow.minhashes, _hashed(tomorrow.rows.matrix))
+    back = state_from_files(state_files(tomorrow))
+    assert np.array_equal(back.minhashes, tomorrow.minhashes)
+
+
+def test_a_state_without_minhash_keys_is_still_reused_with_every_name_hashed(nights):
+    before, after = nights
+    state = replace(name_state(before, *_full(before, WINDOWED), WINDOWED), minhashes=None)
+    texts = known_texts(state, after, WINDOWED)
+    change = compare_names(state, texts)
+    *_, with_keys = _incremental(before, after, WINDOWED)
+    _, graph, tomorrow = reuse_names(state, after, texts, change, WINDOWED)
+    assert np.array_equal(tomorrow.minhashes, with_keys.minhashes)
+    assert np.array_equal(tomorrow.neighbors, with_keys.neighbors)
+
+
+@pytest.mark.parametrize("exact_max", [50_000, 100])
+def test_the_search_gives_the_same_lists_in_one_process_or_two(nights, exact_max):
+    before, after = nights
+    lists = []
+    for workers in (1, 2):
+        config = replace(WINDOWED, exact_knn_max=exact_max, knn_workers=workers)
+        *_, graph, state = _incremental(before, after, config)
+        lists.append((graph.neighbors, graph.similarities, state.neighbors))
+    for one, two in zip(*lists, strict=True):
+        assert np.array_equal(one, two)
+
+
+def test_incremental_lists_are_distinct_self_free_and_best_first(nights):
+    before, after = nights
+    *_, state = _incremental(before, after, WINDOWED)
+    found, sims = state.neighbors, state.similarities
+    assert not (found == np.arange(len(found))[:, None]).any()
+    for row, row_sims in zip(found, sims, strict=True):
+        held = row[row >= 0]
+        assert len(set(held.tolist())) == len(held) and (row[len(held) :] == -1).all()
+        assert (np.diff(row_sims[: len(held)]) <= 0).all()
+        ties = np.diff(row_sims[: len(held)]) == 0  # equal similarities: the smaller name first
+        assert (np.diff(held)[ties] > 0).all()
+
+
+def test_an_incremental_recall_check_samples_only_the_lists_it_searched(nights):
+    before, after = nights
+    state, _, _, graph, tomorrow = _incremental(before, after, WINDOWED)
+    assert state.searched is None and len(tomorrow.searched) < tomorrow.size / 5
+    size = recall_sample_size(tomorrow, 2000)
+    assert size == max(MIN_RECALL_SAMPLE, int(np.ceil(2000 * len(tomorrow.searched) / tomorrow.size)))
+    assert recall_sample_size(state, 2000) == 2000  # a full build checks the whole sample
+    rows = recall_rows(tomorrow, graph, size, seed=0)
+    assert len(rows) == min(size, len(tomorrow.searched))
+    names = tomorrow.id_texts[graph.distinct[rows]]
+    assert set(names.tolist()) <= set(tomorrow.searched.tolist())
+    assert np.array_equal(rows, recall_rows(tomorrow, graph, size, seed=0))  # seeded
+    with pytest.raises(AtlasError, match="incremental"):
+        recall_rows(state, graph, size, seed=0)
+
+
+def test_the_blended_recall_counts_kept_lists_at_the_previous_figure(nights):
+    before, after = nights
+    *_, tomorrow = _incremental(before, after, WINDOWED)
+    share = len(tomorrow.searched) / tomorrow.size
+    assert blended_recall(tomorrow, 0.9) == 0.9  # nothing measured before: tonight's figure alone
+    measured = replace(tomorrow, recall=0.95)
+    assert blended_recall(measured, 0.9) == pytest.approx(share * 0.9 + (1 - share) * 0.95)
+    assert state_from_files(state_files(measured)).recall == 0.95
+    assert state_from_files(state_files(tomorrow)).recall is None
+
+
+def test_windowed_nights_refill_lists_that_lost_a_name_and_they_hold_their_exact_neighbours(nights):
+    before, after = nights
+    state, change, features, graph, tomorrow = _incremental(before, after, WINDOWED)
+    kept = np.flatnonzero(change.old >= 0)
+    gone = np.setdiff1d(np.arange(state.size), change.old[kept])
+    lost = kept[np.isin(state.neighbors[change.old[kept]], gone).any(axis=1)]
+    assert len(lost) > change.added  # the lists that lost a name outnumber the new names
+    assert set(lost.tolist()) <= set(tomorrow.searched.tolist())  # refilled, so checked by the recall check
+    assert (tomorrow.neighbors[lost] >= 0).sum(axis=1).mean() >= 9  # refilled, not left a name short
+    everything = recall_rows(tomorrow, graph, tomorrow.size, seed=0)
+    recall = knn_recall(features.matrix[graph.distinct], graph.searched, everything, min_similarity=0.2)
+    assert recall >= 0.9
