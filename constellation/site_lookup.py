@@ -375,16 +375,16 @@ def read_lookup(site: Path) -> ModelLookup | None:
     if not stamp_current(site, VERSION_FILE, VERSION, "lookups"):
         return None
     try:
-        ids = _read_ipc(site / IDS_FILE)
-        search = _read_ipc(site / SEARCH_FILE)
+        ids = read_mapped(site / IDS_FILE)
+        search = read_mapped(site / SEARCH_FILE)
         similar = [np.load(site / name, mmap_mode="r", allow_pickle=False) for name in SIMILAR]
         children = site / CHILDREN_FILE
         lineage_from, row_order = site / LINEAGE_FROM_FILE, site / ROW_ORDER_FILE
         return ModelLookup(
-            ids=_array(ids.column("id")),
-            lower=_array(ids.column("lower")),
-            search_keys=_array(search.column("key")),
-            search_targets=_array(search.column("target")),
+            ids=single_array(ids.column("id")),
+            lower=single_array(ids.column("lower")),
+            search_keys=single_array(search.column("key")),
+            search_targets=single_array(search.column("target")),
             similar_offsets=similar[0],
             similar_targets=similar[1],
             similar_weights=similar[2],
@@ -426,12 +426,14 @@ def files_stamp(atlas_folder: Path) -> str:
     return " ".join(str((atlas_folder / name).stat().st_size) for name in (ATLAS_FILES.models, ATLAS_FILES.edges))
 
 
-def _array(column: pa.ChunkedArray) -> pa.Array:
+def single_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array, without a copy when it is one chunk (a memory-mapped file's column)."""
     # combine_chunks copies even one chunk: a copy of the memory-mapped file, 0.5 s at 3M models.
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _read_ipc(path: Path) -> pa.Table:
+def read_mapped(path: Path) -> pa.Table:
+    """An Arrow IPC file, memory-mapped: every session of the site shares its pages."""
     return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
 
 

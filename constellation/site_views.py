@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from constellation.errors import HierarchyError
-from constellation.site_lookup import KeyedParquet, _array, _read_ipc, stamp_current, write_sorted, write_stamp
+from constellation.site_lookup import KeyedParquet, read_mapped, single_array, stamp_current, write_sorted, write_stamp
 
 log = logging.getLogger(__name__)
 
@@ -462,16 +462,16 @@ def read_filter_counts(folder: Path) -> FilterCounts | None:
     if not counts.is_file() or not names.is_file():
         return None
     try:
-        table = _read_ipc(counts)
-        family_names = _read_ipc(names).column("family")
-        arrays = {c: _array(table.column(c)).to_numpy(zero_copy_only=True) for c in table.column_names}
+        table = read_mapped(counts)
+        family_names = read_mapped(names).column("family")
+        arrays = {c: single_array(table.column(c)).to_numpy(zero_copy_only=True) for c in table.column_names}
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # a damaged file costs speed, not the site
         log.warning("ignored the filter counts in %s: %s", folder, exc)
         return None
     return FilterCounts(
         codes={c: arrays[c] for c in CODED_GROUPS if c in arrays},
         numbers={c: arrays[c] for c in COUNT_NUMBERS if c in arrays},
-        family_names=_array(family_names),
+        family_names=single_array(family_names),
     )
 
 
