@@ -98,7 +98,7 @@ def search_arrays(ids: pa.Array) -> SearchArrays:
 def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> None:
     """Write the lookups of `models` and `edges` (the atlas's tables as the build holds them) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    ids = _string_array(models["id"])
+    ids = string_array(models["id"])
     order = pc.sort_indices(ids)
     sorted_ids = pc.take(ids, order)
     search = search_arrays(sorted_ids)
@@ -133,7 +133,7 @@ def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> Non
     write_stamp(folder, VERSION_FILE, VERSION)
 
 
-def _string_array(column: pd.Series) -> pa.Array:
+def string_array(column: pd.Series) -> pa.Array:
     """`column` as one Arrow string array, from its own Arrow buffers when it has them (the build's id column
     does): no Python string per model."""
     values = pa.array(column.astype(str).array)

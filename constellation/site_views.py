@@ -37,7 +37,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from constellation.errors import HierarchyError
-from constellation.site_lookup import KeyedParquet, read_mapped, single_array, stamp_current, write_sorted, write_stamp
+from constellation.site_lookup import (
+    KeyedParquet,
+    read_mapped,
+    single_array,
+    stamp_current,
+    string_array,
+    write_sorted,
+    write_stamp,
+)
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +253,7 @@ def write_views(
     (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most."""
     folder.mkdir(parents=True, exist_ok=True)
     # The site's rows are sorted by id: its samples draw, and its ties break, in that order.
-    order = pc.sort_indices(pa.array(models["id"].astype(str).to_numpy(dtype=object), pa.string())).to_numpy()
+    order = pc.sort_indices(string_array(models["id"])).to_numpy()  # as write_lookup sorts: no Python string per id
     write_filter_counts(folder, models, order)
     if "community" in models and models["community"].notna().any():
         id_rank = np.empty(len(order), dtype=np.int64)

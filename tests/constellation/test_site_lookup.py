@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from constellation.site_lookup import SIMILAR, _string_array, _write_similar, strongest_first
+from constellation.site_lookup import SIMILAR, _write_similar, string_array, strongest_first
 
 
 def test_strongest_first_is_lexsort_by_row_then_weight_descending_ties_kept():
@@ -27,7 +27,7 @@ def test_strongest_first_is_lexsort_by_row_then_weight_descending_ties_kept():
 
 @pytest.mark.parametrize("dtype", ["object", "string", "str"])
 def test_string_array_of_any_id_column(dtype):
-    ids = _string_array(pd.Series(["b/x", "a/ü", "c"], dtype=dtype))
+    ids = string_array(pd.Series(["b/x", "a/ü", "c"], dtype=dtype))
     assert ids.type == pa.string() and ids.to_pylist() == ["b/x", "a/ü", "c"]
 
 
