@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory
-from constellation.site_lookup import write_lookup
+from constellation.site_lookup import id_order, write_lookup
 from constellation.site_summary import write_summary
 from constellation.site_views import write_views
 from constellation.store import (
@@ -405,8 +406,10 @@ def _run_stages(
     del tables, names, mapped, lists  # the reuse state and the list columns are written; the site's files need neither
     give_back_memory()
     # the site's landing numbers, before LATEST moves
-    timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed)
+    order = timed("site order", id_order, models)  # the site's rows by id, sorted once for its three writers
+    timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order)
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
-    timed("site lookups", write_lookup, site, models, edges)
-    timed("site views", write_views, site, models, communities, hierarchy)  # the scatter's, dendrogram's, graph's
+    timed("site lookups", write_lookup, site, models, edges, order)
+    views = partial(write_views, order=order)  # the scatter's, dendrogram's, graph's
+    timed("site views", views, site, models, communities, hierarchy)
     return info, len(models)

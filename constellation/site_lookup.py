@@ -95,20 +95,28 @@ def search_arrays(ids: pa.Array) -> SearchArrays:
 # --------------------------------------------------------------------------------------------------
 
 
-def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame) -> None:
-    """Write the lookups of `models` and `edges` (the atlas's tables as the build holds them) into `folder`."""
+def id_order(models: pd.DataFrame) -> np.ndarray:
+    """The site's row order: the rows of `models` sorted by id (in UTF-8 bytes, as numpy sorts Python strings),
+    from the ids' own Arrow buffers. The build sorts once and hands the order to each site file it writes: a
+    sort of 3M ids takes about 3 s."""
+    return np.asarray(pc.sort_indices(string_array(models["id"])).to_numpy(), dtype=np.int64)
+
+
+def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame, order: np.ndarray | None = None) -> None:
+    """Write the lookups of `models` and `edges` (the atlas's tables as the build holds them) into `folder`;
+    `order`: `id_order(models)` when the caller has it."""
     folder.mkdir(parents=True, exist_ok=True)
     ids = string_array(models["id"])
-    order = pc.sort_indices(ids)
+    order = id_order(models) if order is None else order
     sorted_ids = pc.take(ids, order)
     search = search_arrays(sorted_ids)
     _write_ipc(folder / IDS_FILE, pa.table({"id": sorted_ids, "lower": search.lower}))
-    np.save(folder / ROW_ORDER_FILE, order.to_numpy().astype(np.int64), allow_pickle=False)
+    np.save(folder / ROW_ORDER_FILE, order, allow_pickle=False)
     _write_ipc(folder / SEARCH_FILE, pa.table({"key": search.keys, "target": search.targets}))
     _write_similar(folder, sorted_ids, edges)
     page = [c for c in models.columns if c not in _NOT_ON_PAGE]
     table = pa.Table.from_pandas(models[page], preserve_index=False)
-    write_sorted(folder / MODELS_FILE, table, order.to_numpy())
+    write_sorted(folder / MODELS_FILE, table, order)
     if "parent" in models:
         children = table.select([c for c in CHILD_COLUMNS if c in table.column_names])
         has_parent = pc.is_valid(children.column("parent"))
@@ -170,10 +178,11 @@ def _rows_of(column: pd.Series, sorted_ids: pa.Array) -> np.ndarray:
 def _write_similar(folder: Path, sorted_ids: pa.Array, edges: pd.DataFrame) -> None:
     n = len(sorted_ids)
     similar = (edges["kind"] == "similarity").to_numpy(dtype=bool) if len(edges) else np.zeros(0, dtype=bool)
-    edges = edges[similar]  # the lineage edges' ends need no lookup
+    # Every edge's ends are looked up and the lineage edges masked out of the integer rows afterwards: filtering
+    # the frame first copied its string columns (3.6 s of the lookups' 8.4 s at 300k models).
     sources = _rows_of(edges["source"], sorted_ids)
     targets = _rows_of(edges["target"], sorted_ids)
-    known = (sources >= 0) & (targets >= 0)
+    known = similar & (sources >= 0) & (targets >= 0)
     s = sources[known].astype(np.int32)
     t = targets[known].astype(np.int32)
     weights = edges["weight"].to_numpy(dtype=np.float32, na_value=0.0)[known]

@@ -33,16 +33,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from constellation.errors import HierarchyError
 from constellation.site_lookup import (
     KeyedParquet,
+    id_order,
     read_mapped,
     single_array,
     stamp_current,
-    string_array,
     write_sorted,
     write_stamp,
 )
@@ -248,12 +247,14 @@ def write_views(
     communities: pd.DataFrame,
     hierarchy: dict[str, Any],
     scatter_cap: int = MAX_SCATTER_POINTS,
+    order: np.ndarray | None = None,
 ) -> None:
     """Write the views of `models`, `communities` (the atlas's tables as the build holds them) and `hierarchy`
-    (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most."""
+    (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most;
+    `order`: `site_lookup.id_order(models)` when the caller has it."""
     folder.mkdir(parents=True, exist_ok=True)
     # The site's rows are sorted by id: its samples draw, and its ties break, in that order.
-    order = pc.sort_indices(string_array(models["id"])).to_numpy()  # as write_lookup sorts: no Python string per id
+    order = id_order(models) if order is None else order
     write_filter_counts(folder, models, order)
     if "community" in models and models["community"].notna().any():
         id_rank = np.empty(len(order), dtype=np.int64)

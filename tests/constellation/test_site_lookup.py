@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from constellation.site_lookup import SIMILAR, _write_similar, string_array, strongest_first
+from constellation.contract import ATLAS_FILES
+from constellation.site_lookup import SIMILAR, _write_similar, id_order, string_array, strongest_first, write_lookup
 
 
 def test_strongest_first_is_lexsort_by_row_then_weight_descending_ties_kept():
@@ -76,3 +77,43 @@ def test_write_similar_writes_the_csr_of_the_similarity_edges_only(tmp_path: Pat
     # The lineage edges and the edge from an id the atlas lacks are left out.
     assert written[0].tolist() == [0, 3, 3, 5, 5]
     assert written[1].tolist() == [1, 2, 3, 0, 1]
+
+
+@pytest.mark.parametrize("dtype", ["object", "string", "str"])
+def test_id_order_is_the_order_numpy_sorts_the_python_ids_in(dtype):
+    ids = ["zeta/Ünï", "Alpha/llama-3", "alpha/Llama-3-GGUF", "émile/bert", "b/Qwen2.5-7B", "B/z", "ß/x"]
+    order = id_order(pd.DataFrame({"id": pd.Series(ids, dtype=dtype)}))
+    assert order.dtype == np.int64
+    assert order.tolist() == np.argsort(np.array(ids, dtype=object), kind="stable").tolist()
+
+
+def test_the_callers_id_order_writes_the_same_lookups(tmp_path: Path):
+    """The build sorts once and hands the order over: the files equal those of a lookup that sorts for itself."""
+    models = pd.DataFrame(
+        {
+            "id": pd.array(["c/z", "a/x", "b/y", "d/w"], dtype="string"),
+            "parent": pd.array([None, "c/z", "a/x", "a/x"], dtype="string"),
+            "relation": pd.array([None, "finetune", "quantized", "adapter"], dtype="string"),
+            "downloads": [5, 10, 0, 3],
+        }
+    )
+    edges = pd.DataFrame(
+        {
+            "source": pd.array(["c/z", "a/x", "a/x", "a/x"], dtype="string"),
+            "target": pd.array(["a/x", "b/y", "d/w", "b/y"], dtype="string"),
+            "kind": pd.array(["declared", "similarity", "similarity", "inferred"], dtype="string"),
+            "weight": [np.nan, 0.75, 0.25, np.nan],
+        }
+    )
+    sites = {}
+    for kind, order in (("own", None), ("given", id_order(models))):
+        atlas = tmp_path / kind  # the lookups are stamped with the atlas files beside their folder
+        atlas.mkdir()
+        (atlas / ATLAS_FILES.models).write_bytes(b"models")
+        (atlas / ATLAS_FILES.edges).write_bytes(b"edges")
+        write_lookup(atlas / ATLAS_FILES.site, models, edges, order)
+        sites[kind] = atlas / ATLAS_FILES.site
+    names = sorted(p.name for p in sites["own"].iterdir())
+    assert names == sorted(p.name for p in sites["given"].iterdir()) and len(names) >= 9
+    for name in names:
+        assert (sites["own"] / name).read_bytes() == (sites["given"] / name).read_bytes(), name

@@ -164,3 +164,14 @@ def test_list_columns_the_build_holds_apart_count_as_present_as_in_the_frame():
     apart = site_summary.summarize(models, {"tags": True, "base_models": False})
     assert apart == site_summary.summarize(whole)
     assert apart.has["tags"] and not apart.has["base_models"]
+
+
+@pytest.mark.parametrize("missing_id", [False, True])
+def test_the_callers_id_order_gives_the_same_summary(missing_id):
+    """The build hands summarize the id order it sorted once; with a missing id the word cloud sorts its own."""
+    from constellation.site_lookup import id_order
+
+    models = _models().iloc[::-1].reset_index(drop=True)
+    if missing_id:
+        models.loc[2, "id"] = None
+    assert site_summary.summarize(models, order=id_order(models)) == site_summary.summarize(models)

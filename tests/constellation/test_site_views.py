@@ -137,3 +137,20 @@ def test_no_filter_counts_without_their_files(tmp_path):
     (site / FILTER_COUNTS_FILE).unlink()
     views = read_views(site)
     assert views is not None and views.filter_counts() is None
+
+
+def test_the_callers_id_order_writes_the_same_views(tmp_path):
+    from constellation.site_lookup import id_order
+
+    models = _models()
+    own = _site(tmp_path, models)
+    given = tmp_path / "given"
+    given.mkdir()
+    for name in (ATLAS_FILES.models, ATLAS_FILES.edges):
+        (given / name).write_bytes((own.parent / name).read_bytes())
+    communities = pd.DataFrame({"community": range(7), "label": [f"label {c}" for c in range(7)]})
+    write_views(given / ATLAS_FILES.site, models, communities, {}, scatter_cap=CAP, order=id_order(models))
+    names = sorted(p.name for p in own.iterdir())
+    assert names == sorted(p.name for p in (given / ATLAS_FILES.site).iterdir()) and names
+    for name in names:
+        assert (own / name).read_bytes() == (given / ATLAS_FILES.site / name).read_bytes(), name
