@@ -40,6 +40,7 @@ from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory
 from constellation.site_lookup import write_lookup
 from constellation.site_summary import write_summary
+from constellation.site_trends import write_trends
 from constellation.site_views import write_views
 from constellation.store import (
     AtlasTables,
@@ -409,4 +410,5 @@ def _run_stages(
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
     timed("site lookups", write_lookup, site, models, edges)
     timed("site views", write_views, site, models, communities, hierarchy)  # the scatter's, dendrogram's, graph's
+    timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' unfiltered curves
     return info, len(models)
