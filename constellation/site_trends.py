@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from constellation.contract import ATLAS_FILES, DataLayout, parse_snapshot_id
@@ -94,9 +95,10 @@ def _members(models: pd.DataFrame, column: str, top: list[Any], labels: pd.Serie
 def group_names(values: pd.Series, labels: pd.Series | None = None) -> list[str]:
     """Groups as a reader sees them: a community as its number and label ("3: mistral · 7b · v0.1", a number
     alone means nothing), looked up by the number itself (`labels`: community → label); else the value."""
-    if labels is None:
-        return [str(v) for v in values]
-    return [f"{v}: {labels.get(v, '')}" for v in values]
+    # Each distinct value is named once: the top 20 communities of a 3M atlas hold hundreds of thousands of rows.
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    names = [str(v) for v in distinct] if labels is None else [f"{v}: {labels.get(v, '')}" for v in distinct]
+    return np.asarray(names, dtype=object)[codes].tolist()
 
 
 # --------------------------------------------------------------------------------------------------
