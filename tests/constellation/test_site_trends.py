@@ -133,3 +133,22 @@ def test_write_trends_replaces_the_file_whole(three_nights, tmp_path):
     assert path == site / site_trends.TRENDS_FILE
     assert path.read_text() == before  # the site's rows and dtypes count as the build's did
     assert [p.name for p in site.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_snapshot_damaged_inside_leaves_the_file_out_with_a_warning(three_nights, tmp_path, monkeypatch, caplog):
+    from constellation.errors import CorruptFile
+
+    layout = DataLayout(three_nights)
+    atlas = load_atlas(layout)
+    site = tmp_path / "atlas" / ATLAS_FILES.site
+    site.mkdir(parents=True)
+
+    def damaged(*args):
+        raise CorruptFile(f"a snapshot in {layout.snapshots} cannot be read (failed to decompress)")
+
+    monkeypatch.setattr(site_trends, "_count", damaged)
+    models = atlas.frame(["id", "family", "community", "downloads", "likes"])
+    with caplog.at_level(logging.WARNING):
+        assert site_trends.write_trends(site, layout, atlas.snapshot_id, models, atlas.communities) is None
+    assert "wrote no trends.json: a snapshot in" in caplog.text
+    assert list(site.iterdir()) == []  # the site counts on a visit, and names the file then
