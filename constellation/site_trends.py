@@ -2,8 +2,9 @@
 
 The page draws today's top families and communities (those of the atlas) across every snapshot of the
 atlas's scope: in each snapshot, how many of their models it lists and their downloads. With no filter set
-every visitor asks the same thing, and the site answered it on the first visit by reading the ids and
-downloads of every snapshot (0.66 s at 300k models and two snapshots, 4.6–7.8 s at 3M). The build counts
+every visitor asks the same thing, and the site answered it on the first visit by reading six columns of
+every model and the ids and downloads of every snapshot (0.6–0.8 s at 300k models and two snapshots,
+2.5–4.6 s at 3M; docs/benchmarks.md). The build counts
 it for the TRENDS_N largest groups and writes `atlas/<id>/site/trends.json` (a few kB); the page takes its
 top n of them, and counts a filtered selection, or an atlas built before the file, itself.
 
