@@ -9,6 +9,11 @@ declared lineage from the generator, communities from the base families, ten sim
 and no hierarchy/ (the dendrogram page then computes its community tree from the layout, as it does for
 early atlases). Below that, `constellation.build.build` makes the atlas. `--data-dir ROOT` measures the
 atlas already in a data dir instead (e.g. one `bench.bench_full_build` built from a synthetic snapshot).
+`--snapshots N` writes N-1 earlier nights before the snapshot (a day apart, each going back without a
+seeded 2 % of the models and with lower downloads), for the Trends page across snapshots; `--site-files`
+writes the build's site/ files (summary, lookups, views, trends) beside a directly written atlas:
+
+    python -m bench.bench_app --sizes 300000 --snapshots 2 --site-files --workdir /tmp/bench-app
 
 Measured in one process, through Streamlit's AppTest (the script runs as in a server session):
 - load: `load_atlas` alone (lazy: build.json, communities, the site summary), then every explorer column
@@ -143,11 +148,52 @@ def snapshot_table(lin: dict[str, Any], n: int) -> pa.Table:
     )
 
 
-def write_snapshot(layout: DataLayout, table: pa.Table) -> None:
+def write_snapshot(layout: DataLayout, table: pa.Table, snapshot_id: str = SNAPSHOT_ID) -> None:
     layout.snapshots.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, layout.snapshot(SNAPSHOT_ID))
-    manifest = {"snapshot_id": SNAPSHOT_ID, "synthetic": True, "status": "ok", "counts": {"stored": table.num_rows}}
-    layout.manifest(SNAPSHOT_ID).write_text(json.dumps(manifest))
+    pq.write_table(table, layout.snapshot(snapshot_id))
+    manifest = {"snapshot_id": snapshot_id, "synthetic": True, "status": "ok", "counts": {"stored": table.num_rows}}
+    layout.manifest(snapshot_id).write_text(json.dumps(manifest))
+
+
+def write_earlier_snapshots(layout: DataLayout, table: pa.Table, nights: int, seed: int = 0) -> list[str]:
+    """`nights` snapshots before SNAPSHOT_ID, a day apart: going back, each lacks a seeded 2 % of the models
+    of the night after it (they were added since) and had 70–100 % of its downloads. Returns their ids."""
+    rng = np.random.default_rng(seed + 1)
+    ids = []
+    for night in range(1, nights + 1):
+        table = table.filter(pa.array(rng.random(table.num_rows) >= 0.02))
+        downloads = table.column("downloads").to_numpy(zero_copy_only=False)
+        lower = (downloads * rng.uniform(0.7, 1.0, len(downloads))).astype(np.int64)
+        table = table.set_column(table.schema.get_field_index("downloads"), "downloads", pa.array(lower))
+        snapshot_id = (datetime.strptime(SNAPSHOT_ID, "%Y%m%dT%H%M%SZ") - timedelta(days=night)).strftime(
+            "%Y%m%dT%H%M%SZ"
+        )
+        write_snapshot(layout, table, snapshot_id)
+        ids.append(snapshot_id)
+    return ids
+
+
+def write_site_files(layout: DataLayout) -> dict[str, float]:
+    """The build's site/ files for the atlas at LATEST (written directly), with the build's writers; the
+    seconds each took."""
+    from constellation.site_lookup import write_lookup
+    from constellation.site_summary import write_summary
+    from constellation.site_trends import write_trends
+    from constellation.site_views import write_views
+
+    snapshot_id = layout.latest_atlas_id()
+    folder = layout.atlas(snapshot_id)
+    models = pq.read_table(folder / ATLAS_FILES.models).to_pandas()
+    edges = pq.read_table(folder / ATLAS_FILES.edges).to_pandas()
+    communities = pq.read_table(folder / ATLAS_FILES.communities).to_pandas()
+    listed = {c: bool(models[c].map(len).any()) for c in ("tags", "base_models") if c in models}
+    site = folder / ATLAS_FILES.site
+    seconds = {}
+    _, seconds["site summary"] = _timed(write_summary, folder, models.drop(columns=list(listed)), listed)
+    _, seconds["site lookups"] = _timed(write_lookup, site, models, edges)
+    _, seconds["site views"] = _timed(write_views, site, models, communities, {})
+    _, seconds["site trends"] = _timed(write_trends, site, layout, snapshot_id, models, communities)
+    return seconds
 
 
 # --------------------------------------------------------------------------------------------------
@@ -353,7 +399,9 @@ def measure_app(root: Path, search_query: str) -> dict[str, Any]:
     return out
 
 
-def run_size(n: int, direct: bool, workdir: Path, seed: int = 0) -> dict[str, Any]:
+def run_size(
+    n: int, direct: bool, workdir: Path, seed: int = 0, snapshots: int = 1, site_files: bool = False
+) -> dict[str, Any]:
     root = workdir / f"app-{n}"
     shutil.rmtree(root, ignore_errors=True)
     layout = DataLayout(root)
@@ -364,8 +412,13 @@ def run_size(n: int, direct: bool, workdir: Path, seed: int = 0) -> dict[str, An
     lin, result["synthesize_s"] = _timed(synthetic_lineage, n, seed)
     table = snapshot_table(lin, n)
     write_snapshot(layout, table)
+    result["snapshots"] = snapshots
+    if snapshots > 1:
+        write_earlier_snapshots(layout, table, snapshots - 1, seed)
     if direct:
         _, result["atlas_write_s"] = _timed(write_atlas_directly, layout, table, lin)
+        if site_files:
+            result["site_files_s"] = write_site_files(layout)
     else:
         from constellation.build import build
 
@@ -404,6 +457,10 @@ def main(argv: list[str]) -> dict[str, Any]:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--sizes", default="20000", help="comma-separated model counts (default: 20000)")
     p.add_argument("--direct", action="store_true", help="write the atlas files directly even for small sizes")
+    p.add_argument("--snapshots", type=int, default=1, help="snapshots in the data dir, a night apart (default 1)")
+    p.add_argument(
+        "--site-files", action="store_true", help="write the build's site/ files beside a directly written atlas"
+    )
     p.add_argument("--workdir", type=Path, default=None, help="where the data dirs go (default: a temp dir)")
     p.add_argument(
         "--data-dir", type=Path, default=None, help="measure the atlas already in this data dir (no --sizes)"
@@ -422,7 +479,10 @@ def main(argv: list[str]) -> dict[str, Any]:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-app-"))
     try:
         for size in (int(s) for s in args.sizes.split(",")):
-            results["runs"].append(run_size(size, args.direct or size > 100_000, workdir))
+            direct = args.direct or size > 100_000
+            results["runs"].append(
+                run_size(size, direct, workdir, snapshots=args.snapshots, site_files=args.site_files)
+            )
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -41,6 +41,7 @@ from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory
 from constellation.site_lookup import id_order, write_lookup
 from constellation.site_summary import write_summary
+from constellation.site_trends import write_trends
 from constellation.site_views import write_views
 from constellation.store import (
     AtlasTables,
@@ -412,4 +413,5 @@ def _run_stages(
     timed("site lookups", write_lookup, site, models, edges, order)
     views = partial(write_views, order=order)  # the scatter's, dendrogram's, graph's
     timed("site views", views, site, models, communities, hierarchy)
+    timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' unfiltered curves
     return info, len(models)

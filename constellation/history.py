@@ -9,15 +9,16 @@ stay cheap to query.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from constellation import site_trends, store
 from constellation.contract import DataLayout, parse_snapshot_id
 from constellation.errors import CorruptFile
+from constellation.site_trends import reading_snapshots
 from constellation.store import parquet_problem, resolve_snapshot_id, same_scope_snapshot_ids, snapshot_fix
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def model_history(layout: DataLayout, model_id: str, snapshot_ids: Sequence[str]
     by_file = {str(path): sid for sid, path in readable_snapshot_files(layout, snapshot_ids)}
     if not by_file:
         return _history_frame([])
-    with duckdb.connect(":memory:") as con, _querying(layout):
+    with duckdb.connect(":memory:") as con, reading_snapshots(layout):
         rows = con.execute(
             "SELECT filename, downloads, likes FROM read_parquet(?, filename = true, union_by_name = true) "
             "WHERE id = ?",
@@ -56,7 +57,7 @@ def snapshot_diff(layout: DataLayout, old_id: str, new_id: str) -> tuple[list[st
     old = str(_readable_snapshot(layout, resolve_snapshot_id(layout, old_id)))
     new = str(_readable_snapshot(layout, resolve_snapshot_id(layout, new_id)))
     # One pass over each file: a full outer join of the two id sets, rather than two EXCEPTs reading both twice.
-    with duckdb.connect(":memory:") as con, _querying(layout):
+    with duckdb.connect(":memory:") as con, reading_snapshots(layout):
         rows = con.execute(
             "SELECT o.id, n.id FROM (SELECT DISTINCT id FROM read_parquet(?)) o "
             "FULL OUTER JOIN (SELECT DISTINCT id FROM read_parquet(?)) n ON o.id = n.id "
@@ -69,16 +70,9 @@ def snapshot_diff(layout: DataLayout, old_id: str, new_id: str) -> tuple[list[st
 
 
 def readable_snapshot_files(layout: DataLayout, ids: Sequence[str] | None = None) -> list[tuple[str, Path]]:
-    """(id, path) of the snapshots among `ids` (default: all) whose Parquet footer reads. A damaged one is
-    left out with a warning naming it and the fix: one bad night must not take years of history down."""
-    files = []
-    for sid, path in snapshot_files(layout, ids):
-        problem = parquet_problem(path)
-        if problem is None:
-            files.append((sid, path))
-        else:
-            log.warning("left out snapshot %s: it cannot be read (%s); %s", path, problem, snapshot_fix(layout, sid))
-    return files
+    """(id, path) of the snapshots among `ids` (default: all) whose Parquet footer reads; a damaged one is
+    left out with a warning (`store.readable_snapshot_files`)."""
+    return store.readable_snapshot_files(layout, ids)
 
 
 def _readable_snapshot(layout: DataLayout, snapshot_id: str) -> Path:
@@ -88,20 +82,6 @@ def _readable_snapshot(layout: DataLayout, snapshot_id: str) -> Path:
     if problem is not None:
         raise CorruptFile(f"snapshot {path} cannot be read ({problem}); {snapshot_fix(layout, snapshot_id)}")
     return path
-
-
-@contextmanager
-def _querying(layout: DataLayout) -> Iterator[None]:
-    """Damage that the footer check cannot see (inside a data page) as CorruptFile, not a DuckDB traceback.
-    DuckDB's message names the file."""
-    try:
-        yield
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # e.g. a failed decompression
-        first = str(exc).strip().splitlines()[0]
-        raise CorruptFile(
-            f"a snapshot in {layout.snapshots} cannot be read ({first}); restore it from a backup, or delete it "
-            "and its manifest"
-        ) from None
 
 
 def _history_frame(records: list[tuple[str, int | None, int | None]]) -> pd.DataFrame:
@@ -124,40 +104,17 @@ def _history_frame(records: list[tuple[str, int | None, int | None]]) -> pd.Data
 
 
 def snapshot_files(layout: DataLayout, ids: Sequence[str] | None = None) -> list[tuple[str, Path]]:
-    ids = layout.snapshot_ids() if ids is None else list(ids)
-    return [(sid, layout.snapshot(sid)) for sid in ids]
+    """(id, path) of the snapshots `ids` (default: every published one)."""
+    return store.snapshot_files(layout, ids)
 
 
 def group_downloads_over_snapshots(
     layout: DataLayout, groups: pd.DataFrame, column: str, snapshot_ids: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Total downloads per snapshot of each group. `groups` maps `id` → `column` (e.g. family) for the
-    models to count. Returns snapshot (timestamp), `column`, models, downloads."""
-    files = readable_snapshot_files(layout, snapshot_ids)
-    out_cols = ["snapshot", column, "models", "downloads"]
-    if not files or groups.empty:
-        return pd.DataFrame(columns=out_cols)
-    members = pd.DataFrame({"id": groups["id"].astype(str).to_numpy(), "grp": groups[column].astype(str).to_numpy()})
-    con = duckdb.connect()
-    try:
-        con.register("members", members)
-        with _querying(layout):
-            frame = con.execute(
-                """
-                SELECT regexp_extract(s.filename, '(\\d{8}T\\d{6}Z)\\.parquet$', 1) AS snapshot_id,
-                       m.grp AS grp, count(*) AS models, sum(coalesce(s.downloads, 0)) AS downloads
-                FROM read_parquet(?, filename = true, union_by_name = true) AS s JOIN members AS m USING (id)
-                GROUP BY ALL ORDER BY snapshot_id, grp
-                """,
-                [[str(path) for _, path in files]],
-            ).fetch_df()
-    finally:
-        con.close()
-    frame["snapshot"] = pd.to_datetime([parse_snapshot_id(s) for s in frame["snapshot_id"]], utc=True)
-    frame = frame.rename(columns={"grp": column})
-    frame["models"] = frame["models"].astype("int64")
-    frame["downloads"] = frame["downloads"].astype("int64")
-    return frame[out_cols]
+    models to count. Returns snapshot (timestamp), `column`, models, downloads. Counted by
+    `site_trends.group_downloads_over_snapshots`, as the build counts the Trends page's unfiltered curves."""
+    return site_trends.group_downloads_over_snapshots(layout, groups, column, snapshot_ids)
 
 
 def snapshot_growth(layout: DataLayout, current: str | None = None) -> dict[str, int | str] | None:

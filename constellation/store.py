@@ -230,6 +230,25 @@ def parquet_problem(path: Path) -> str | None:
     return None
 
 
+def snapshot_files(layout: DataLayout, ids: Sequence[str] | None = None) -> list[tuple[str, Path]]:
+    """(id, path) of the snapshots `ids` (default: every published one), as given."""
+    ids = layout.snapshot_ids() if ids is None else list(ids)
+    return [(sid, layout.snapshot(sid)) for sid in ids]
+
+
+def readable_snapshot_files(layout: DataLayout, ids: Sequence[str] | None = None) -> list[tuple[str, Path]]:
+    """(id, path) of the snapshots among `ids` (default: all) whose Parquet footer reads. A damaged one is
+    left out with a warning naming it and the fix: one bad night must not take years of history down."""
+    files = []
+    for sid, path in snapshot_files(layout, ids):
+        problem = parquet_problem(path)
+        if problem is None:
+            files.append((sid, path))
+        else:
+            log.warning("left out snapshot %s: it cannot be read (%s); %s", path, problem, snapshot_fix(layout, sid))
+    return files
+
+
 @contextmanager
 def reading_snapshot(layout: DataLayout, snapshot_id: str) -> Iterator[None]:
     """A damaged snapshot file as CorruptFile naming it and the fix, never a pyarrow traceback."""

@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from constellation import history, site_summary
+from constellation import history, site_summary, site_trends
 from constellation.app import figures, overview, trends, ui
 from constellation.app.escape import html_text
 from constellation.app.pages import page_for
@@ -20,19 +20,14 @@ top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
 
 @st.cache_data(max_entries=16, show_spinner="Reading the snapshots …")
 def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
-    if not filters.active and list(snapshot_ids) == [snapshot_id]:  # the build's top lists are this one point
-        frame = trends.lone_snapshot(atlas.summary, snapshot_id, column, top_n)
+    # a number means nothing to a reader: communities are named "3: mistral · 7b · v0.1"
+    labels = (lambda: ui.community_labels(atlas)) if column == "community" else (lambda: None)
+    if not filters.active:  # the build counted the unfiltered curves (site/trends.json)
+        frame = trends.unfiltered(atlas, column, top_n, snapshot_ids, labels)
         if frame is not None:
-            if column == "community":
-                labels = ui.community_labels(atlas)
-                frame["community"] = [f"{c}: {labels.get(c, '')}" for c in frame["community"]]
             return frame
     frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
-    top = overview.top_groups(frame, column, top_n)[column].tolist()
-    members = frame.loc[frame[column].isin(top).to_numpy(dtype=bool), ["id", column]]
-    if column == "community":  # a number means nothing to a reader: "3: mistral · 7b · v0.1"
-        labels = ui.community_labels(atlas)
-        members = members.assign(community=[f"{c}: {labels.get(c, '')}" for c in members["community"]])
+    members = site_trends.trend_members(frame, column, top_n, labels())
     return history.group_downloads_over_snapshots(data, members, column, snapshot_ids)
 
 

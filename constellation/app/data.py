@@ -27,6 +27,7 @@ from constellation.app.memory import release_arrow_memory
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
 from constellation.site_lookup import ModelLookup, read_lookup
 from constellation.site_summary import SiteSummary, read_summary, summarize
+from constellation.site_trends import SiteTrends, read_trends
 from constellation.site_views import FilterCounts, SiteViews, read_views
 from constellation.store import complete_build_info, latest_atlas_id
 
@@ -246,6 +247,12 @@ class Atlas:
         """The build's precomputed views of the unfiltered atlas (site_views: the scatter's points, the
         dendrogram's trees, the communities' top members); None for an atlas built before them."""
         return self._once("views", lambda: read_views(self.folder / ATLAS_FILES.site))
+
+    @property
+    def trends(self) -> SiteTrends | None:
+        """The build's Trends curves of the unfiltered atlas across its scope's snapshots (site_trends); None
+        for an atlas built before them (the page then counts them on a visit, as it does for a filter)."""
+        return self._once("trends", lambda: read_trends(self.folder / ATLAS_FILES.site))
 
     @property
     def filter_counts(self) -> FilterCounts | None:

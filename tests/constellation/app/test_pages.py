@@ -269,7 +269,7 @@ def test_a_filtered_overview_reads_only_its_columns_and_agrees_with_the_filtered
     [
         ("pages/dendrogram.py", None),  # the build's trees (site_views)
         ("pages/scatter.py", None),  # the build's sample of the points (site_views)
-        ("pages/trends.py", "TRENDS_COLUMNS"),
+        ("pages/trends.py", None),  # the build's curves (site_trends) and weeks (site_summary)
         ("pages/word_clouds.py", None),  # the whole atlas's cloud: the site summary's counts
         ("pages/graph.py", None),  # no model picked yet: nothing to draw
         ("pages/graph.py?model", None),  # the build's keyed lookups (constellation.app.neighbourhood)

@@ -1,0 +1,125 @@
+"""The Trends page with no filter set draws the build's curves (site/trends.json), the same as it counts
+them itself for an atlas built before that file; with one snapshot, a dated point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from constellation import history
+from constellation.app.data import load_atlas
+from constellation.app.trends import lone_snapshot, unfiltered
+from constellation.build import build
+from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.site_trends import TRENDS_FILE
+from constellation.site_views import community_labels
+from tests.constellation.app.conftest import APP, EARLIER, LATEST
+from tests.constellation.app.snapshot_rows import snapshot_rows, write_snapshot
+
+_COUNT = history.group_downloads_over_snapshots  # what the page calls to count (spied on below)
+
+
+@pytest.fixture(scope="module")
+def one_night(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with one snapshot and its atlas."""
+    root = tmp_path_factory.mktemp("one-night")
+    write_snapshot(DataLayout(root), LATEST, snapshot_rows(seed=0))
+    build(DataLayout(root))
+    return root
+
+
+def _without_trends(root: Path, tmp_path: Path) -> Path:
+    """A copy of the data dir `root` as an atlas built before site/trends.json."""
+    copy = tmp_path / "data"
+    shutil.copytree(root, copy)
+    (load_atlas(DataLayout(copy)).folder / ATLAS_FILES.site / TRENDS_FILE).unlink()
+    return copy
+
+
+def _drawn(root: Path, monkeypatch: pytest.MonkeyPatch, top_n: int | None = None) -> dict[str, object]:
+    """The Trends page of the atlas in `root`: its charts' traces and x axes, its captions, what it read."""
+    import streamlit as st
+
+    from constellation.app import ui
+
+    monkeypatch.setenv("CONSTELLATION_DATA", str(root))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setattr(ui, "warm_up", lambda atlas: None)
+    counted: list[str] = []
+    monkeypatch.setattr(history, "group_downloads_over_snapshots", lambda *a: counted.append(a[2]) or _COUNT(*a))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("pages/trends.py").run()
+    if top_n is not None:
+        at.slider(key="trends_top").set_value(top_n).run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    atlas = ui._atlas(str(root), DataLayout(root).latest_atlas_id())
+    return {
+        "traces": [[(t["name"], t["x"], t["y"]) for t in spec["data"]] for spec in specs],
+        "xaxes": [spec["layout"]["xaxis"] for spec in specs],
+        "captions": [c.value for c in at.caption],
+        "read": sorted(atlas.table.loaded()),
+        "counted": counted,
+    }
+
+
+@pytest.mark.parametrize("top_n", [None, 3, 20])
+def test_the_page_draws_the_build_s_curves_as_it_would_count_them(atlas_root, tmp_path, monkeypatch, top_n):
+    built = _drawn(atlas_root, monkeypatch, top_n)
+    counted = _drawn(_without_trends(atlas_root, tmp_path), monkeypatch, top_n)
+    assert built["counted"] == [] and built["read"] == []  # no snapshot and no model read
+    assert set(counted["counted"]) == {"family", "community"} and counted["read"] != []
+    for part in ("traces", "xaxes", "captions"):
+        assert built[part] == counted[part], part
+    families, communities, _weekly = built["traces"]
+    assert all(len(x) == 2 for _, x, _ in families + communities)  # both snapshots
+    assert all(not name.endswith(": ") for name, _, _ in communities)  # each community with its label
+
+
+def test_an_atlas_without_the_file_or_a_crawl_since_counts_on_a_visit(atlas_root, tmp_path):
+    atlas = load_atlas(DataLayout(atlas_root))
+    labels = lambda: community_labels(pd.DataFrame(), atlas.communities)  # noqa: E731
+    assert unfiltered(atlas, "family", 8, [EARLIER, LATEST], labels) is not None
+    assert unfiltered(atlas, "family", 8, [EARLIER, LATEST, "20261127T021500Z"], labels) is None
+    older = load_atlas(DataLayout(_without_trends(atlas_root, tmp_path)))
+    assert older.trends is None
+    assert unfiltered(older, "family", 8, [EARLIER, LATEST], labels) is None
+
+
+def test_one_snapshot_is_a_dated_point_with_labelled_communities(one_night, tmp_path, monkeypatch):
+    atlas = load_atlas(DataLayout(one_night))
+    labels = community_labels(pd.DataFrame(), atlas.communities)
+    assert atlas.trends is not None and atlas.trends.snapshot_ids == [LATEST]
+    for column in ("family", "community"):
+        precomputed = atlas.trends.frame(column, 8, [LATEST])
+        named = labels if column == "community" else None
+        summarized = lone_snapshot(atlas.summary, LATEST, column, 8, named)
+        assert precomputed is not None and summarized is not None
+        pd.testing.assert_frame_equal(precomputed, summarized, check_dtype=False)
+    communities = lone_snapshot(atlas.summary, LATEST, "community", 8, labels)
+    assert communities is not None
+    assert all(
+        name == f"{int(name.split(':')[0])}: {labels[int(name.split(':')[0])]}" for name in communities["community"]
+    )
+
+    built = _drawn(one_night, monkeypatch)
+    from_summary = _drawn(_without_trends(one_night, tmp_path), monkeypatch)  # atlases built before the file
+    assert built["counted"] == from_summary["counted"] == []
+    for part in ("traces", "xaxes", "captions"):
+        assert built[part] == from_summary[part], part
+    assert "Only one snapshot so far: each group is a single point until the next crawl." in built["captions"]
+    for xaxis in built["xaxes"][:2]:  # a week of days around the snapshot, not milliseconds around it
+        assert (xaxis["type"], xaxis["tickformat"]) == ("date", "%Y-%m-%d")
+        assert [pd.Timestamp(x) for x in xaxis["range"]] == [
+            pd.Timestamp("2026-11-17 02:15"),
+            pd.Timestamp("2026-11-23 02:15"),
+        ]
+    families, communities_drawn, _weekly = built["traces"]
+    assert all(len(x) == 1 for _, x, _ in families + communities_drawn)  # one point per group
+    assert all(not name.endswith(": ") for name, _, _ in communities_drawn)
