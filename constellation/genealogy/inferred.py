@@ -208,9 +208,76 @@ def _features(
 # --------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _KeyCodes:
+    """The lookup key of each key code: the snapshot's keys (`KeyTable.uniques`, whose hash table pandas builds
+    once and keeps with the Index, so every inference over the snapshot looks keys up in it again), then the keys
+    that only an inference's external parents carry."""
+
+    known: pd.Index
+    added: pd.Index | None = None
+
+    def __len__(self) -> int:
+        return len(self.known) + (len(self.added) if self.added is not None else 0)
+
+    def codes_of(self, keys: np.ndarray) -> np.ndarray:
+        """The code of each key (-1 for a key no candidate carries)."""
+        codes = self.known.get_indexer(keys)
+        if self.added is not None and len(keys):
+            missing = np.flatnonzero(codes < 0)
+            more = self.added.get_indexer(keys[missing])
+            codes[missing] = np.where(more >= 0, more + len(self.known), -1)
+        return codes
+
+    def values(self) -> np.ndarray:
+        """Every key, in code order (object)."""
+        known = np.asarray(self.known, dtype=object)
+        return known if self.added is None else np.concatenate([known, np.asarray(self.added, dtype=object)])
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """For each lookup key, its best candidates (see `_candidates_by_key`), as arrays in the order of their key
+    codes (ascending), so that children are joined to them by code rather than by string."""
+
+    keys: _KeyCodes
+    codes: np.ndarray  # key code of each candidate
+    cand: np.ndarray  # its row
+    rank: np.ndarray  # by downloads, within its key
+    ambiguous: np.ndarray
+    lead: np.ndarray  # downloads of the key's first over its second
+    declared_leader: np.ndarray
+    dominant: np.ndarray
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """lookup, cand, rank, ambiguous, lead, declared_leader, dominant: one row per candidate."""
+        return pd.DataFrame(
+            {
+                "lookup": self.keys.values()[self.codes] if len(self.codes) else pd.Series(dtype=object),
+                "cand": self.cand,
+                "rank": self.rank,
+                "ambiguous": self.ambiguous,
+                "lead": self.lead,
+                "declared_leader": self.declared_leader,
+                "dominant": self.dominant,
+            }
+        )
+
+    def pairs(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in `codes`, candidate position) of every candidate under each of `codes`: what an inner
+        merge on the key yields, in its order (by position in `codes`, then candidate)."""
+        start = np.searchsorted(self.codes, codes, side="left")
+        count = np.searchsorted(self.codes, codes, side="right") - start
+        count[codes < 0] = 0
+        left = np.repeat(np.arange(len(codes)), count)
+        offset = np.arange(len(left)) - np.repeat(np.cumsum(count) - count, count)
+        return left, np.repeat(start, count) + offset
+
+
 def _candidates_by_key(
     f: _Features, rules: RuleConfidence, per_key: int = 3, keys: tuple[np.ndarray, ...] | None = None
-) -> pd.DataFrame:
+) -> _Candidates:
     """For each name key (and owner and brand key, or the given `keys` of every model), the most-downloaded
     models without a format marker.
 
@@ -220,19 +287,10 @@ def _candidates_by_key(
         uniques, codes, cand = _ranked_pairs(f)
     else:
         table = key_table(keys, f.key, f.quantized, f.downloads)
-        uniques, codes, cand = table.uniques, table.codes, table.cand
+        uniques, codes, cand = _KeyCodes(table.uniques), table.codes, table.cand
     if len(codes) == 0:
-        return pd.DataFrame(
-            {
-                "lookup": pd.Series(dtype=object),
-                "cand": pd.Series(dtype=np.int64),
-                "rank": pd.Series(dtype=np.int64),
-                "ambiguous": pd.Series(dtype=bool),
-                "lead": pd.Series(dtype=np.float64),
-                "declared_leader": pd.Series(dtype=bool),
-                "dominant": pd.Series(dtype=bool),
-            }
-        )
+        rows, flags = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        return _Candidates(uniques, rows, rows, rows, flags, np.zeros(0), flags, flags)
     dl = f.downloads[cand]
     starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
     sizes = np.diff(np.r_[starts, len(codes)])
@@ -257,20 +315,19 @@ def _candidates_by_key(
     leader[first[leads]] = True
     dominant = leader & (indeg >= rules.declared_parent_support)
     keep = (rank < per_key) | dominant
-    return pd.DataFrame(
-        {
-            "lookup": np.asarray(uniques, dtype=object)[codes[keep]],
-            "cand": cand[keep],
-            "rank": rank[keep],  # by downloads
-            "ambiguous": ambiguous[keep],
-            "lead": (top / np.maximum(second, 1.0))[group][keep],  # downloads of the first over the second
-            "declared_leader": leader[keep],
-            "dominant": dominant[keep],
-        }
+    return _Candidates(
+        keys=uniques,
+        codes=codes[keep],
+        cand=cand[keep],
+        rank=rank[keep],
+        ambiguous=ambiguous[keep],
+        lead=(top / np.maximum(second, 1.0))[group][keep],
+        declared_leader=leader[keep],
+        dominant=dominant[keep],
     )
 
 
-def _ranked_pairs(f: _Features) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     """(uniques, codes, cand) of `key_table` over f's name, owner and brand keys, from the snapshot's own table
     (built once, see `ModelFeatures.key_table`) plus the external parents' pairs.
 
@@ -283,10 +340,10 @@ def _ranked_pairs(f: _Features) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     outside = np.arange(first, len(f.ids))
     outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
     if len(outside) == 0:
-        return table.uniques, table.codes, table.cand
+        return _KeyCodes(table.uniques), table.codes, table.cand
     if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
         general = key_table((f.key, f.owner_key, f.brand_key), f.key, f.quantized, f.downloads)
-        return general.uniques, general.codes, general.cand
+        return _KeyCodes(general.uniques), general.codes, general.cand
     lookup = np.concatenate([k[outside] for k in (f.key, f.owner_key, f.brand_key)])
     cand = np.tile(outside, 3)
     used = lookup != ""
@@ -297,7 +354,8 @@ def _ranked_pairs(f: _Features) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     codes[new] = len(table.uniques) + new_codes
     rows = np.int64(len(f.ids))
     pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
-    uniques = table.uniques.append(pd.Index(new_uniques, dtype=object)) if new.any() else table.uniques
+    # The snapshot's Index stays as it is (appending would hash every key again): the new keys go beside it.
+    uniques = _KeyCodes(table.uniques, pd.Index(new_uniques, dtype=object) if new.any() else None)
     all_codes = np.concatenate([table.codes, pairs // rows])
     order = np.argsort(all_codes, kind="stable")
     return uniques, all_codes[order], np.concatenate([table.cand, pairs % rows])[order]
@@ -311,12 +369,25 @@ def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tu
 
 
 def _name_matches(
-    f: _Features, children: np.ndarray, cands: pd.DataFrame, keys: np.ndarray | None = None
+    f: _Features, children: np.ndarray, cands: _Candidates, keys: np.ndarray | None = None
 ) -> pd.DataFrame:
     """Children whose key (or the given `keys` of every model) equals a cleaner model's key or owner key:
     child, parent, known (dates), ambiguous, lead."""
-    left = pd.DataFrame({"child": children, "lookup": (f.key if keys is None else keys)[children]})
-    pairs = left.merge(cands, on="lookup", how="inner")
+    # Joined on key codes (the children's keys looked up once in the candidates' key index), not on strings:
+    # a string merge hashes every candidate key again (1 s per call at 1M models).
+    children = np.asarray(children, dtype=np.int64)
+    left, right = cands.pairs(cands.keys.codes_of((f.key if keys is None else keys)[children]))
+    pairs = pd.DataFrame(
+        {
+            "child": children[left],
+            "cand": cands.cand[right],
+            "rank": cands.rank[right],
+            "ambiguous": cands.ambiguous[right],
+            "lead": cands.lead[right],
+            "declared_leader": cands.declared_leader[right],
+            "dominant": cands.dominant[right],
+        }
+    )
     pairs = pairs[pairs["child"] != pairs["cand"]]
     child, cand = pairs["child"].to_numpy(), pairs["cand"].to_numpy()
     allowed, known = _older_or_unknown(f, cand, child)
@@ -365,7 +436,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     return out[["child", "parent_id", "votes", "share"]]
 
 
-def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max_tokens: int = 8) -> pd.DataFrame:
+def _prefix_matches(f: _Features, children: np.ndarray, cands: _Candidates, max_tokens: int = 8) -> pd.DataFrame:
     """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder,
     prefix."""
     best_of = _prefix_table(f, cands)
@@ -391,7 +462,7 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: pd.DataFrame, max
     return out.assign(known=known)[allowed]
 
 
-def _prefix_table(f: _Features, cands: pd.DataFrame) -> dict[str, int]:
+def _prefix_table(f: _Features, cands: _Candidates) -> dict[str, int]:
     """Each lookup key of `cands` (`_candidates_by_key(f, rules)`) → its first candidate, or -1 when the key
     is ambiguous.
 
@@ -403,10 +474,9 @@ def _prefix_table(f: _Features, cands: pd.DataFrame) -> dict[str, int]:
     outside = np.arange(first, len(f.ids))
     outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
     if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
-        firsts = cands.drop_duplicates("lookup")
-        # Lists, not the columns: iterating an Arrow-backed string column boxes one value at a time (1.5 s at 300k).
-        best = firsts["cand"].where(~firsts["ambiguous"].astype(bool), -1)
-        return dict(zip(firsts["lookup"].tolist(), best.tolist()))
+        firsts = np.flatnonzero(np.r_[True, np.diff(cands.codes) != 0]) if len(cands.codes) else np.zeros(0, np.int64)
+        best = np.where(cands.ambiguous[firsts], -1, cands.cand[firsts])
+        return dict(zip(cands.keys.values()[cands.codes[firsts]].tolist(), best.tolist()))
     table = f.snapshot.prefix_table
     added: dict[str, int] = {}
     for keys in (f.key, f.owner_key, f.brand_key):
@@ -564,7 +634,7 @@ def _copies_card(tags: pd.Series, child: np.ndarray, parent: np.ndarray) -> np.n
 
 def _owner_habits(
     f: _Features,
-    cands: pd.DataFrame,
+    cands: _Candidates,
     declared: pd.DataFrame,
     named: pd.DataFrame,
     rules: RuleConfidence,
@@ -972,6 +1042,15 @@ def _score_tag_priors(f: _Features, priors: pd.DataFrame, rules: RuleConfidence)
     return _proposals(child, priors["parent_id"].to_numpy(dtype=object), conf, evidence, "tag prior")
 
 
+def _without(rows: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """`np.setdiff1d(rows, drop)` for rows that are sorted and unique, as every set of rows here is: a lookup
+    table over the row numbers, where setdiff1d sorts both sides (0.5 s a call at 1M models)."""
+    drop = np.asarray(drop, dtype=np.int64)
+    if len(rows) == 0 or len(drop) == 0:
+        return rows.copy()
+    return rows[~np.isin(rows, drop, kind="table")]
+
+
 _PROPOSAL_COLUMNS = {
     "source": "string",
     "target": "string",
@@ -1016,10 +1095,9 @@ def infer_lineage(
         cands = _candidates_by_key(f, rules)
         named = _name_matches(f, children, cands).set_index("child")
         votes = _sibling_votes(f, children, declared_edges).set_index("child")
-        # int64 positions: an empty index is object dtype, and set operations on objects cost 0.2 s at 15k models.
-        rest = np.setdiff1d(children, np.union1d(named.index.to_numpy(np.int64), votes.index.to_numpy(np.int64)))
+        rest = _without(_without(children, named.index.to_numpy(np.int64)), votes.index.to_numpy(np.int64))
         loosely = _loose_name_matches(f, rest[f.quantized[rest]], rules)
-        rest = np.setdiff1d(rest, loosely.index.to_numpy(np.int64))
+        rest = _without(rest, loosely.index.to_numpy(np.int64))
         # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
         prefixed = _prefix_matches(f, rest[~f.quantized[rest]], cands).set_index("child")
         tags = pd.Series(f.rows.tags)
@@ -1029,14 +1107,14 @@ def infer_lineage(
             named = named.drop(index=habits["child"].to_numpy())
             votes = votes.drop(index=habits["child"].to_numpy(), errors="ignore")
         # An owner's export of its own model, unless the owner's habit is to declare that model's base.
-        own = _own_exports(f, np.setdiff1d(children, habits["child"].to_numpy(dtype=np.int64)), declared_edges)
+        own = _own_exports(f, _without(children, habits["child"].to_numpy(dtype=np.int64)), declared_edges)
         if len(own):
             parts.append(_score_own_exports(f, own, rules))
             named = named.drop(index=own["child"].to_numpy(), errors="ignore")
             votes = votes.drop(index=own["child"].to_numpy(), errors="ignore")
             loosely = loosely.drop(index=own["child"].to_numpy(), errors="ignore")
             prefixed = prefixed.drop(index=own["child"].to_numpy(), errors="ignore")
-            rest = np.setdiff1d(rest, own["child"].to_numpy())
+            rest = _without(rest, own["child"].to_numpy())
         if len(named):
             named = _namesake_by_siblings(f, named, votes)
             parts.append(_score_name_matches(f, named, votes, rules))
@@ -1051,7 +1129,7 @@ def infer_lineage(
                 parts.append(_score_prefix_matches(f, plain, rules))
             if len(voted):
                 parts.append(_score_prefix_votes(f, voted, rules))
-        unmatched = np.setdiff1d(rest, prefixed.index.to_numpy(np.int64))
+        unmatched = _without(rest, prefixed.index.to_numpy(np.int64))
         priors = _tag_priors(f, tags, unmatched, declared_edges, rules)
         if len(priors):
             parts.append(_score_tag_priors(f, priors, rules))
