@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from constellation.contract import RELATIONS
 from constellation.genealogy.features import ModelFeatures, clean_loose_keys, key_table, model_features
@@ -524,21 +526,27 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     rows = f.declared_rows(declared)
     known = rows.notna().to_numpy()
     sources = declared["source"].astype(str).to_numpy()[known]
-    found: list[tuple[str, str]] = []
-    # A key can extend a prefix only if it starts with the prefix's first token: the rest are skipped unsplit.
-    first_tokens = {p.partition("-")[0] for p in prefixes}
-    for row, source in zip(rows[known].astype(np.int64).tolist(), sources.tolist()):
-        key = f.key[row]
-        if key.partition("-")[0] not in first_tokens:
-            continue
-        tokens = key.split("-")
-        for cut in range(1, min(len(tokens) - 1, max_tokens) + 1):
-            prefix = "-".join(tokens[:cut])
-            if prefix in prefixes:
-                found.append((prefix, source))
-    if not found:
+    keys = f.key[rows[known].to_numpy(dtype=np.int64)]
+    asked = pa.array(sorted(prefixes), type=pa.string())
+    # Each of the first `max_tokens` proper token prefixes of every key, one length at a time in Arrow (a loop
+    # over the declarations split 300k keys in Python, 1.5 s at 1M models); then in the order that loop
+    # found them, declaration by declaration and shortest prefix first.
+    tokens = pc.split_pattern(pa.array(keys, type=pa.string()), "-")
+    n_tokens = pc.list_value_length(tokens).to_numpy(zero_copy_only=False)
+    at, found = [], []
+    for cut in range(1, max_tokens + 1):
+        longer = np.flatnonzero(n_tokens > cut)
+        if len(longer) == 0:
+            break
+        prefix = pc.binary_join(pc.list_slice(tokens.take(longer), 0, cut), "-")
+        hit = pc.is_in(prefix, value_set=asked).to_numpy(zero_copy_only=False).astype(bool)
+        at.append(longer[hit])
+        found.append(prefix.filter(pa.array(hit)).to_numpy(zero_copy_only=False))
+    where = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
+    if len(where) == 0:
         return pd.DataFrame(columns=columns)
-    votes = pd.DataFrame(found, columns=["prefix", "parent_id"])
+    order = np.argsort(where, kind="stable")  # shortest prefix first within a declaration, as found
+    votes = pd.DataFrame({"prefix": np.concatenate(found).astype(object)[order], "parent_id": sources[where[order]]})
     votes["lower"] = votes["parent_id"].str.lower()
     counts = votes.groupby(["prefix", "lower"], sort=False).agg(parent_id=("parent_id", "first"), n=("lower", "size"))
     counts = counts.reset_index()
