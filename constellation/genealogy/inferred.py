@@ -446,13 +446,13 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: _Candidates, max_
     # Children sharing a key share the answer (re-uploads, one quantiser's formats), unless the first model
     # met on the way down is the child itself, which the search skips: then the child gets its own search.
     by_key: dict[str, tuple[int | None, tuple[int, str, str] | None]] = {}
-    for child in children.tolist():
-        key = f.key[child]
+    sibling_tail: dict[str, bool] = {}
+    for child, key in zip(children.tolist(), f.key[children].tolist()):
         answer = by_key.get(key)
         if answer is None:
-            answer = by_key[key] = _longest_prefix(key, best_of, None, max_tokens)
+            answer = by_key[key] = _longest_prefix(key, best_of, None, max_tokens, sibling_tail)
         if answer[0] == child:
-            answer = _longest_prefix(key, best_of, child, max_tokens)
+            answer = _longest_prefix(key, best_of, child, max_tokens, sibling_tail)
         if answer[1] is not None:
             rows.append((child, *answer[1]))
     out = pd.DataFrame(rows, columns=["child", "parent", "remainder", "prefix"])
@@ -489,31 +489,39 @@ def _prefix_table(f: _Features, cands: _Candidates) -> dict[str, int]:
 
 
 def _longest_prefix(
-    key: str, best_of: dict[str, int], child: int | None, max_tokens: int
+    key: str, best_of: dict[str, int], child: int | None, max_tokens: int, sibling_tail: dict[str, bool]
 ) -> tuple[int | None, tuple[int, str, str] | None]:
     """(the first model met, from the longest prefix down, other than `child`; the match: parent, remainder,
-    prefix, or None) for one key; see _prefix_matches."""
-    tokens = key.split("-")
-    if len(tokens) < 2:
+    prefix, or None) for one key; see _prefix_matches. `sibling_tail` remembers, for each remainder met so
+    far, whether it names another size or version (many children share one: `-instruct`, `-chat`).
+
+    Each shorter prefix is cut from the longer one rather than joined again from the tokens: at 1M models
+    this runs for 400k keys."""
+    if "-" not in key:
         return None, None
-    first: int | None = None
-    for cut in range(min(len(tokens) - 1, max_tokens), 0, -1):
-        prefix = "-".join(tokens[:cut])
-        if len(prefix) < 3:
-            break
+    cut = min(key.count("-"), max_tokens)
+    prefix = key[: len(key) - len(key.split("-", cut)[-1]) - 1]  # the first `cut` tokens
+    while len(prefix) >= 3:
         cand = best_of.get(prefix)
-        if cand is None or cand == child:
-            continue
-        first = cand if first is None else first
-        if cand < 0:
-            break  # the prefix names several unrelated repos
-        remainder = tokens[cut:]
-        if size_tokens(remainder) or is_version_token(remainder[0]) or remainder[0].isdigit():
-            break  # the remainder names another size or version: a sibling, not a child
-        if cut == 1 and not any(ch.isdigit() for ch in prefix):
-            break  # a bare family word ("llama", "flux") names no particular model
-        return first, (cand, "-".join(remainder), prefix)
-    return first, None
+        if cand is not None and cand != child:
+            if cand < 0:
+                return cand, None  # the prefix names several unrelated repos
+            remainder = key[len(prefix) + 1 :]
+            sibling = sibling_tail.get(remainder)
+            if sibling is None:
+                tokens = remainder.split("-")
+                sibling = bool(size_tokens(tokens)) or is_version_token(tokens[0]) or tokens[0].isdigit()
+                sibling_tail[remainder] = sibling
+            if sibling:
+                return cand, None  # the remainder names another size or version: a sibling, not a child
+            if cut == 1 and not any(ch.isdigit() for ch in prefix):
+                return cand, None  # a bare family word ("llama", "flux") names no particular model
+            return cand, (cand, remainder, prefix)
+        cut -= 1
+        if cut == 0:
+            break
+        prefix = prefix.rpartition("-")[0]
+    return None, None
 
 
 def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_tokens: int = 8) -> pd.DataFrame:
