@@ -17,7 +17,9 @@
 
 Every lookup is a hash join on a normalised name key (pandas merge or a dict), never a pairwise comparison,
 so the stage is linear in the number of models. The keys and the quantisation, adapter and merge markers
-they strip are the Hub's naming vocabulary: `constellation.names` spells them.
+they strip are the Hub's naming vocabulary: `constellation.names` spells them. At millions of models the
+joins that touch every model avoid hashing Python strings again: name matches join integer key codes
+(looked up in the snapshot's key Index, hashed once per snapshot), and lookups among all ids run in Arrow.
 
 Confidences are hand-set per rule (see RuleConfidence) and measured by `evaluate_lineage`: hide the declared
 lineage of a share of models, infer it back, and compare. docs/quality.md records the figures; the default
@@ -221,9 +223,6 @@ class _KeyCodes:
 
     known: pd.Index
     added: pd.Index | None = None
-
-    def __len__(self) -> int:
-        return len(self.known) + (len(self.added) if self.added is not None else 0)
 
     def codes_of(self, keys: np.ndarray) -> np.ndarray:
         """The code of each key (-1 for a key no candidate carries)."""
