@@ -621,7 +621,14 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     loose, without_context = f.clean_loose_keys()
     loose = loose.copy()
     loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
-    cands = _candidates_by_key(f, rules, keys=(loose, without_context))
+    # Only the keys the children look up are ranked ("" drops the others): a key's candidates depend on the
+    # rows carrying that key alone, and ranking every clean model's loose keys took 0.8 s per inference at 1M.
+    asked = pa.array(pd.unique(loose[children]), type=pa.string())
+    only_asked = tuple(
+        np.where(pc.is_in(pa.array(k, type=pa.string()), value_set=asked).to_numpy(zero_copy_only=False), k, "")
+        for k in (loose, without_context)
+    )
+    cands = _candidates_by_key(f, rules, keys=only_asked)
     return _name_matches(f, children, cands, keys=loose).set_index("child")
 
 
