@@ -175,10 +175,11 @@ def test_shared_key_table_with_external_parents_equals_the_general_ranking(synth
     general = _candidates_by_key(f, RuleConfidence(), keys=(f.key, f.owner_key, f.brand_key))
     in_order = ["lookup", "rank"]
     pd.testing.assert_frame_equal(
-        merged.sort_values(in_order).reset_index(drop=True), general.sort_values(in_order).reset_index(drop=True)
+        merged.frame.sort_values(in_order).reset_index(drop=True),
+        general.frame.sort_values(in_order).reset_index(drop=True),
     )
     # The prefix search's table too: the snapshot's, built once, plus the keys only external parents carry.
-    firsts = general.drop_duplicates("lookup")
+    firsts = general.frame.drop_duplicates("lookup")
     expected = dict(zip(firsts["lookup"], firsts["cand"].where(~firsts["ambiguous"], -1)))
     assert _prefix_table(f, merged) == expected
     assert any(v >= len(snapshot) for v in expected.values()) and -1 in expected.values()

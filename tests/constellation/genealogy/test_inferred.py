@@ -720,3 +720,29 @@ def test_an_owners_copied_card_of_its_own_fine_tune_declares_the_base() -> None:
     out = infer_lineage(frame, frame["id"].eq(hidden).to_numpy(), edges).proposals
     assert out["source"].tolist() == ["cognitivecomputations/dolphin-2.9-llama3-8b"]
     assert out["rule"].iloc[0] != "own card habit"
+
+
+def test_candidate_pairs_come_in_the_order_of_an_inner_merge_on_the_key() -> None:
+    """Children are joined to candidates on key codes; the pairs are the ones, in the order, of a pandas inner
+    merge on the key strings (which the name match's tie-breaking relied on)."""
+    from constellation.genealogy.inferred import _Candidates, _KeyCodes
+
+    keys = _KeyCodes(pd.Index(["a", "b", "c"], dtype=object), pd.Index(["d"], dtype=object))
+    codes = np.array([0, 0, 1, 1, 1, 3])  # sorted by key code, as _candidates_by_key keeps them
+    rows, flags = np.array([10, 11, 12, 13, 14, 15]), np.zeros(6, dtype=bool)
+    cands = _Candidates(keys, codes, rows, np.arange(6), flags, np.zeros(6), flags, flags)
+    asked = np.array(["b", "z", "a", "d", "b", "c"], dtype=object)
+    assert keys.codes_of(asked).tolist() == [1, -1, 0, 3, 1, 2]
+    left, right = cands.pairs(keys.codes_of(asked))
+    merged = pd.DataFrame({"i": np.arange(6), "lookup": asked}).merge(cands.frame, on="lookup", how="inner")
+    assert left.tolist() == merged["i"].tolist() == [0, 0, 0, 2, 2, 3, 4, 4, 4]
+    assert rows[right].tolist() == merged["cand"].tolist() == [12, 13, 14, 10, 11, 15, 12, 13, 14]
+
+
+def test_rows_without_others_equal_setdiff1d() -> None:
+    from constellation.genealogy.inferred import _without
+
+    rows = np.array([1, 3, 4, 8, 9])
+    assert _without(rows, np.array([9, 3, 100])).tolist() == np.setdiff1d(rows, [9, 3, 100]).tolist() == [1, 4, 8]
+    assert _without(rows, np.array([], dtype=object)).tolist() == rows.tolist()
+    assert _without(np.array([], dtype=np.int64), np.array([1])).tolist() == []
