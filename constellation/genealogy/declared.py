@@ -91,11 +91,19 @@ class DeclaredLineage:
 # --------------------------------------------------------------------------------------------------
 
 
+def base_model_lists(base_models: pd.Series) -> pa.ListArray | None:
+    """The base_models column as an Arrow list of {id, relation} records, when every value is a list of such
+    records or missing (as read from a snapshot); None otherwise."""
+    try:
+        return pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+
+
 def _flatten_arrow(ids: pd.Series, base_models: pd.Series) -> pd.DataFrame | None:
     """The fast path of flatten_entries, for a well-typed column (as read from a snapshot); None otherwise."""
-    try:
-        lists = pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+    lists = base_model_lists(base_models)
+    if lists is None:
         return None
     rows = pc.list_parent_indices(lists).to_numpy()
     starts = lists.offsets.to_numpy()[:-1]
