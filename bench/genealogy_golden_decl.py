@@ -9,11 +9,12 @@ nothing.
 Inputs: the bundled fixtures (tests/fixtures; also cut to no row and one row), a hand-made list of the rare
 paths (malformed values, ids that differ in case or repeat, cycles), the real lists of ../shared/data that load
 (hf-models-2022-10, the model-atlas-card-parents snapshot over the reference sets), and any snapshot Parquet
-files given with `--snapshot` (e.g. bench_genealogy's synthetic cache). Each input also runs with every 7th
-name removed, so that the rows whose name comes from the id are exercised. Per input it keeps
-`declared_lineage` (columns, edges, rejected, report), `estimate_params` on the primary parents,
-`model_features` (every field), and, up to `--annotate-max` rows, the whole `stage.annotate` (models, edges,
-report). `compare` asserts each is exactly equal (values, dtypes, index, column order; NaN equal to NaN).
+files given with `--snapshot` (e.g. bench_genealogy's synthetic cache), each read as pandas reads it and as
+the build does. Each input also runs with every 7th name removed, so that the rows whose name comes from the
+id are exercised. Per input it keeps `declared_lineage` (columns, edges, rejected, report), `estimate_params`
+on the primary parents, `model_features` (every field), and, up to `--annotate-max` rows, the whole
+`stage.annotate` (models, edges, report). `compare` asserts each is exactly equal (values, dtypes, index,
+column order; NaN equal to NaN).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -119,6 +122,10 @@ def inputs(snapshots: list[Path]) -> dict[str, Any]:
     }
     for path in snapshots:
         out[path.stem] = lambda path=path: pd.read_parquet(path)
+        # As the build reads a snapshot (constellation.store): integer columns as nullable Int64.
+        out[f"{path.stem}-as-built"] = lambda path=path: pq.read_table(path).to_pandas(
+            types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None
+        )
     return out
 
 

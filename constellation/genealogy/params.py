@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from constellation.errors import ParamsError
-from constellation.genealogy.declared import base_model_lists, rows_of
+from constellation.genealogy.declared import base_model_lists, rows_of, string_values
 from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
@@ -107,7 +107,7 @@ def _names(models: pd.DataFrame) -> pd.Series:
 def _name_sizes(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     # Names repeat across owners (every re-upload of Llama-2-7b-hf): parse each distinct one once, and
     # only those with a digit followed by a unit letter (a vectorised RE2 test; most names have none).
-    arrow = pa.array(names.fillna("").to_numpy(dtype=object), type=pa.string())
+    arrow = string_values(names.fillna(""))
     encoded = pc.dictionary_encode(pc.replace_substring_regex(arrow, pattern="^.*/", replacement=""))
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     uniques = encoded.dictionary
@@ -167,7 +167,7 @@ def quantized_rows(models: pd.DataFrame) -> pd.Series:
     """Which rows of a snapshot frame hold quantized weights (name, tags or a declared quantized parent)."""
     if len(models) == 0:
         return pd.Series(False, index=models.index, dtype=bool)
-    names = pa.array(_names(models).fillna("").to_numpy(dtype=object), type=pa.string())
+    names = string_values(_names(models).fillna(""))
     flags = pc.match_substring_regex(names, PACKED_WEIGHT_MARKER_RE2, ignore_case=True).to_numpy(zero_copy_only=False)
     flags = np.asarray(flags, dtype=bool)
     if "tags" in models.columns:
