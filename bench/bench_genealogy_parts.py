@@ -24,13 +24,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = p.parse_args(argv)
 
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     import constellation.genealogy.declared as declared_module
     from constellation.genealogy.declared import declared_lineage
     from constellation.genealogy.features import model_features
     from constellation.genealogy.params import estimate_params
 
-    snapshot = pd.read_parquet(args.snapshot)
+    # Read as the build reads a snapshot (constellation.store): integer columns as nullable Int64.
+    snapshot = pq.read_table(args.snapshot).to_pandas(
+        types_mapper=lambda t: pd.Int64Dtype() if pa.types.is_integer(t) else None
+    )
     results: dict[str, Any] = {"library": declared_module.__file__, "models": len(snapshot)}
     for name in ("declared_lineage_s", "estimate_params_s", "model_features_s"):
         results[name] = []
