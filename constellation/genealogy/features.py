@@ -222,7 +222,7 @@ def _dashes(keys: pd.Series) -> np.ndarray:
 
 def _names(models: pd.DataFrame) -> pd.Series:
     """The name column, with the name part of the id where it is missing (only those ids are split: splitting
-    all 3M ids cost 2 s)."""
+    all 1M ids cost 2 s)."""
     names = models["name"]
     missing = names.isna().to_numpy(dtype=bool)
     if missing.any():
