@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("snapshot", type=Path)
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--annotate", action="store_true", help="also time the whole stage (stage.annotate) once")
     args = p.parse_args(argv)
 
     import pandas as pd
@@ -51,6 +52,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         model_features(models)
         results["model_features_s"].append(round(time.perf_counter() - t0, 2))
         del declared, models
+    if args.annotate:
+        from constellation.genealogy.stage import annotate
+
+        t0 = time.perf_counter()
+        annotate(snapshot)
+        results["annotate_s"] = round(time.perf_counter() - t0, 2)
     print(json.dumps(results))
     return results
 
