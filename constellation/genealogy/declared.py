@@ -91,28 +91,37 @@ class DeclaredLineage:
 # --------------------------------------------------------------------------------------------------
 
 
+def base_model_lists(base_models: pd.Series) -> pa.ListArray | None:
+    """The base_models column as an Arrow list of {id, relation} records, when every value is a list of such
+    records or missing (as read from a snapshot); None otherwise."""
+    try:
+        return pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+
+
 def _flatten_arrow(ids: pd.Series, base_models: pd.Series) -> pd.DataFrame | None:
     """The fast path of flatten_entries, for a well-typed column (as read from a snapshot); None otherwise."""
-    try:
-        lists = pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+    lists = base_model_lists(base_models)
+    if lists is None:
         return None
     rows = pc.list_parent_indices(lists).to_numpy()
     starts = lists.offsets.to_numpy()[:-1]
     values = lists.flatten()
     return pd.DataFrame(
         {
-            "child": ids.to_numpy(dtype=object)[rows],
+            "child": ids.iloc[rows].to_numpy(dtype=object),
             "parent_raw": values.field("id").to_numpy(zero_copy_only=False),
             "relation_raw": values.field("relation").to_numpy(zero_copy_only=False),
             "position": (np.arange(len(rows)) - starts[rows]).astype(np.int64),
+            "row": rows.astype(np.int64),
         }
     )
 
 
 def flatten_entries(ids: pd.Series, base_models: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, Any, str]]]:
-    """One row per declared entry: child, parent_raw, relation_raw, position. Entries that are not records
-    are returned separately as (child, value, reason)."""
+    """One row per declared entry: child, parent_raw, relation_raw, position, row (the child's row). Entries
+    that are not records are returned separately as (child, value, reason)."""
     fast = _flatten_arrow(ids, base_models)
     if fast is not None:
         return fast, []
@@ -120,8 +129,9 @@ def flatten_entries(ids: pd.Series, base_models: pd.Series) -> tuple[pd.DataFram
     parents: list[Any] = []
     relations: list[Any] = []
     positions: list[int] = []
+    rows: list[int] = []
     rejected: list[tuple[str, Any, str]] = []
-    for child, value in zip(ids.tolist(), base_models.tolist()):
+    for row, (child, value) in enumerate(zip(ids.tolist(), base_models.tolist())):
         if value is None or (isinstance(value, float) and np.isnan(value)):
             continue
         if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
@@ -133,6 +143,7 @@ def flatten_entries(ids: pd.Series, base_models: pd.Series) -> tuple[pd.DataFram
                 parents.append(entry.get("id"))
                 relations.append(entry.get("relation"))
                 positions.append(pos)
+                rows.append(row)
             else:
                 rejected.append((child, entry, NOT_A_RECORD))
     frame = pd.DataFrame(
@@ -141,6 +152,7 @@ def flatten_entries(ids: pd.Series, base_models: pd.Series) -> tuple[pd.DataFram
             "parent_raw": pd.Series(parents, dtype=object),
             "relation_raw": pd.Series(relations, dtype=object),
             "position": np.asarray(positions, dtype=np.int64),
+            "row": np.asarray(rows, dtype=np.int64),
         }
     )
     return frame, rejected
@@ -160,11 +172,24 @@ def classify_parent_id(value: Any) -> str | None:
     return None
 
 
+def _id_reasons(parent_ids: pd.Series) -> pd.Series:
+    """classify_parent_id of each value, called once per distinct value (children share parents: 120k
+    distinct among 365k entries at 1M models)."""
+    try:
+        codes, distinct = pd.factorize(parent_ids.to_numpy(dtype=object))
+    except TypeError:  # an unhashable value (a list where an id belongs)
+        return parent_ids.map(classify_parent_id)
+    # Code -1 is a missing value (None, NaN): not a string.
+    reasons = np.array([classify_parent_id(v) for v in distinct] + [NOT_A_STRING], dtype=object)
+    # Built as Series.map builds its result, so the inferred dtype is the same.
+    return pd.Series(reasons[codes], index=parent_ids.index)
+
+
 def validate_entries(entries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split entries into valid ones (child, parent, relation or None, position) and rejected ones
+    """Split entries into valid ones (child, parent, relation or None, position, row) and rejected ones
     (id, value, reason). Exact duplicates of an entry are rejected; an entry without relation is dropped
     silently when the same parent is also declared with one (the Hub writes both tags)."""
-    id_reason = entries["parent_raw"].map(classify_parent_id)
+    id_reason = _id_reasons(entries["parent_raw"])
     relation = entries["relation_raw"]
     known_relation = relation.isna() | relation.isin(RELATIONS)
     rel_reason = pd.Series(np.where(known_relation.to_numpy(dtype=bool), _NONE, UNKNOWN_RELATION), index=entries.index)
@@ -207,7 +232,7 @@ def validate_entries(entries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     good = good.loc[good["has_relation"] | ~has_rel.astype(bool)]
     # Same parent under two different relations: keep the first declared.
     good = good.drop_duplicates(subset=["child", "parent_key"], keep="first")
-    return good[["child", "parent", "parent_key", "relation", "position"]].reset_index(drop=True), rejected
+    return good[["child", "parent", "parent_key", "relation", "position", "row"]].reset_index(drop=True), rejected
 
 
 # --------------------------------------------------------------------------------------------------
@@ -281,59 +306,98 @@ def descendant_counts(parent: np.ndarray, depth: np.ndarray, own: np.ndarray) ->
 # --------------------------------------------------------------------------------------------------
 
 
-def _order_key(snapshot: pd.DataFrame, n_nodes: int) -> np.ndarray:
+def _order_key(snapshot: pd.DataFrame, n_nodes: int, id_rank: np.ndarray) -> np.ndarray:
     """Rank of each node for cycle breaking: older first, then more downloads, then id."""
     n = len(snapshot)
     created = snapshot["created_at"] if "created_at" in snapshot else pd.Series(pd.NaT, index=snapshot.index)
     created_ns = pd.to_datetime(created, utc=True).astype("int64").to_numpy(copy=True)
     created_ns[pd.isna(created).to_numpy()] = np.iinfo(np.int64).max
     downloads = pd.to_numeric(snapshot["downloads"], errors="coerce").fillna(-1).to_numpy()
-    ranks = np.lexsort((snapshot["id"].to_numpy(dtype=str), -downloads, created_ns))
+    ranks = np.lexsort((id_rank, -downloads, created_ns))
     key = np.empty(n_nodes, dtype=np.int64)
     key[ranks] = np.arange(n)
     key[n:] = -1  # external parents have no parents of their own: never part of a cycle
     return key
 
 
+def _texts(node_ids: pa.Array, nodes: np.ndarray) -> list[str]:
+    return [str(x) for x in node_ids.take(pa.array(nodes, type=pa.int64())).to_pylist()]
+
+
+# The two string dtypes of the outputs: lineage columns are nullable "string", edge columns pandas' "str".
+_NULLABLE = pd.StringDtype("pyarrow")
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _strings(
+    node_ids: pa.Array, nodes: np.ndarray, dtype: pd.StringDtype, missing: np.ndarray | None = None
+) -> pd.arrays.ArrowStringArray:
+    """The ids of `nodes` (null where `missing`) as a pandas string array over Arrow buffers."""
+    taken = node_ids.take(pa.array(nodes, type=pa.int64(), mask=missing))
+    return pd.arrays.ArrowStringArray(taken, dtype=dtype)
+
+
 def _limited(items: list[Any]) -> dict[str, Any]:
     return {"count": len(items), "examples": items[:REPORT_EXAMPLES]}
+
+
+def string_values(column: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column of strings as one Arrow array, from its own Arrow buffers when it has them (a snapshot's id
+    column does): no Python string per value. Missing values are null."""
+    if isinstance(column, pd.Series):
+        column = pa.array(column.array, from_pandas=True)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return column.cast(pa.large_string())
+
+
+def rows_of(values: pd.Series | pa.Array, ids: pd.Series | pa.Array) -> np.ndarray:
+    """The row of each value in `ids` (the first row of an id listed twice), -1 where it is absent or missing.
+
+    A hash join in Arrow (`index_in`): at 3M ids a pandas index of Python strings cost seconds to build."""
+    found = pc.index_in(string_values(values), value_set=string_values(ids), skip_nulls=True)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _dense_rank(ids: pd.Series) -> np.ndarray:
+    """1 for the smallest id, then one more for each next distinct id."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(pc.rank(string_values(ids), sort_keys="ascending", tiebreaker="dense"), dtype=np.int64)
 
 
 @dataclass
 class _Nodes:
     """Snapshot rows first (0..n-1), then external parents (n..)."""
 
-    ids: np.ndarray
+    ids: pa.Array  # large_string
     n_models: int
     src: np.ndarray  # per valid entry: node index of the parent
     dst: np.ndarray  # per valid entry: node index of the child
 
 
-def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame) -> _Nodes:
+def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame, id_rank: np.ndarray) -> _Nodes:
     """Map parent ids to snapshot rows or to external nodes numbered after them. The exact id wins; only
     a parent id that matches no row exactly is resolved case-insensitively (a listing can hold `Org/Model`
     and `org/model` side by side: a child naming one must not be attached to the other)."""
     n = len(ids)
-    exact_of = pd.Series(np.arange(n), index=ids.astype(str).to_numpy())
-    exact_of = exact_of[~exact_of.index.duplicated(keep="first")]
-    index_of = pd.Series(np.arange(n), index=ids.astype(str).str.lower().to_numpy())
-    index_of = index_of[~index_of.index.duplicated(keep="first")]
-    child_idx = pd.Series(np.arange(n), index=ids.to_numpy())
-    child_idx = child_idx[~child_idx.index.duplicated(keep="last")]
-    src = valid["parent"].map(exact_of)
-    src = src.where(src.notna(), valid["parent_key"].map(index_of))
-    external = src.isna().to_numpy()
-    ext_keys, ext_codes = np.unique(valid.loc[external, "parent_key"].to_numpy(dtype=str), return_inverse=True)
-    ext_names = valid.loc[external].groupby("parent_key", sort=True)["parent"].first().reindex(ext_keys).to_numpy()
-    src_idx = np.empty(len(valid), dtype=np.int64)
-    src_idx[~external] = src[~external].to_numpy(dtype=np.int64)
-    src_idx[external] = n + ext_codes
-    return _Nodes(
-        ids=np.concatenate([ids.to_numpy(dtype=object), ext_names.astype(object)]),
-        n_models=n,
-        src=src_idx,
-        dst=valid["child"].map(child_idx).to_numpy(dtype=np.int64),
+    as_text = ids.astype(str)
+    id_values = string_values(as_text)
+    src = rows_of(valid["parent"], id_values)
+    unmatched = src < 0
+    src[unmatched] = rows_of(valid["parent_key"][unmatched], string_values(as_text.str.lower()))
+    external = src < 0
+    _, ext_first, ext_codes = np.unique(
+        valid.loc[external, "parent_key"].to_numpy(dtype=str), return_index=True, return_inverse=True
     )
+    ext_names = string_values(valid.loc[external, "parent"]).take(pa.array(ext_first, type=pa.int64()))
+    src[external] = n + ext_codes
+    # A child id listed twice is the last of its rows (as a dict built over the rows would hold it); equal
+    # ids share their dense rank.
+    last_of_rank = np.zeros(n + 1, dtype=np.int64)
+    np.maximum.at(last_of_rank, id_rank, np.arange(n))
+    dst = last_of_rank[id_rank[valid["row"].to_numpy(dtype=np.int64)]]
+    return _Nodes(ids=pa.concat_arrays([id_values, ext_names]), n_models=n, src=src, dst=dst)
 
 
 def _default_relations(
@@ -378,15 +442,21 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
         ],
         ignore_index=True,
     )
-    nodes = _resolve_nodes(ids, valid)
+    # The ids' dense rank in Arrow (UTF-8 bytes sort as code points do) stands for the ids in the cycle
+    # breaking's order and tells repeated ids apart: no Python string per model.
+    id_rank = _dense_rank(ids)
+    nodes = _resolve_nodes(ids, valid, id_rank)
     n_nodes, node_ids = len(nodes.ids), nodes.ids
     relation, missing_rel, quantized_name = _default_relations(valid, names, nodes.dst)
 
     self_loop = nodes.src == nodes.dst
-    keep = break_cycles(nodes.src, nodes.dst, _order_key(snapshot_rows, n_nodes), n_nodes)
+    keep = break_cycles(nodes.src, nodes.dst, _order_key(snapshot_rows, n_nodes, id_rank), n_nodes)
     cycle_dropped = ~keep & ~self_loop
-    self_loops = [str(x) for x in node_ids[nodes.dst[self_loop]]]
-    cycles = [f"{node_ids[s]} -> {node_ids[d]}" for s, d in zip(nodes.src[cycle_dropped], nodes.dst[cycle_dropped])]
+    self_loops = _texts(node_ids, nodes.dst[self_loop])
+    cycles = [
+        f"{s} -> {d}"
+        for s, d in zip(_texts(node_ids, nodes.src[cycle_dropped]), _texts(node_ids, nodes.dst[cycle_dropped]))
+    ]
 
     src_k, dst_k, rel_k = nodes.src[keep], nodes.dst[keep], relation[keep]
     downloads = pd.to_numeric(snapshot_rows["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
@@ -405,9 +475,9 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
     has_parent = parent[:n] >= 0
     columns = pd.DataFrame(
         {
-            "parent": pd.Series(np.where(has_parent, node_ids[np.maximum(parent[:n], 0)], _NONE), dtype="string"),
+            "parent": pd.Series(_strings(node_ids, parent[:n], _NULLABLE, missing=~has_parent)),
             "relation": pd.Series(primary_relation[:n], dtype="string"),
-            "family": pd.Series(node_ids[root[:n]], dtype="string"),
+            "family": pd.Series(_strings(node_ids, root[:n], _NULLABLE)),
             "depth": depth[:n].astype(np.int32),
             **{f"n_{r}": below[:n, i] for i, r in enumerate(RELATIONS)},
             "n_descendants": below[:n].sum(axis=1),
@@ -417,8 +487,8 @@ def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
     )
     edges = pd.DataFrame(
         {
-            "source": node_ids[src_k].astype(str),
-            "target": node_ids[dst_k].astype(str),
+            "source": _strings(node_ids, src_k, _STR),
+            "target": _strings(node_ids, dst_k, _STR),
             "relation": rel_k.astype(str),
             "external": src_k >= n,
         }
