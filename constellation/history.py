@@ -18,8 +18,13 @@ import pandas as pd
 from constellation import site_trends, store
 from constellation.contract import DataLayout, parse_snapshot_id
 from constellation.errors import CorruptFile
-from constellation.site_trends import reading_snapshots
-from constellation.store import parquet_problem, resolve_snapshot_id, same_scope_snapshot_ids, snapshot_fix
+from constellation.store import (
+    parquet_problem,
+    reading_snapshots,
+    resolve_snapshot_id,
+    same_scope_snapshot_ids,
+    snapshot_fix,
+)
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from constellation.contract import ATLAS_FILES, DataLayout, parse_snapshot_id
 from constellation.errors import CorruptFile
 from constellation.site_summary import TRENDS_N, top_groups
 from constellation.site_views import community_labels
-from constellation.store import readable_snapshot_files, same_scope_snapshot_ids, write_text_atomic
+from constellation.store import readable_snapshot_files, reading_snapshots, same_scope_snapshot_ids, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -149,20 +148,6 @@ def _count(layout: DataLayout, groups: pd.DataFrame, column: str, snapshot_ids: 
             ).fetch_df()
     finally:
         con.close()
-
-
-@contextmanager
-def reading_snapshots(layout: DataLayout) -> Iterator[None]:
-    """Damage that the footer check cannot see (inside a data page) as CorruptFile, not a DuckDB traceback.
-    DuckDB's message names the file."""
-    try:
-        yield
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # e.g. a failed decompression
-        first = str(exc).strip().splitlines()[0]
-        raise CorruptFile(
-            f"a snapshot in {layout.snapshots} cannot be read ({first}); restore it from a backup, or delete it "
-            "and its manifest"
-        ) from None
 
 
 # --------------------------------------------------------------------------------------------------

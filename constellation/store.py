@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -258,6 +259,20 @@ def reading_snapshot(layout: DataLayout, snapshot_id: str) -> Iterator[None]:
     except (OSError, pa.ArrowException) as exc:
         raise CorruptFile(
             f"snapshot {path} cannot be read ({_reason(exc)}); {snapshot_fix(layout, snapshot_id)}"
+        ) from None
+
+
+@contextmanager
+def reading_snapshots(layout: DataLayout) -> Iterator[None]:
+    """Damage that the footer check cannot see (inside a data page) as CorruptFile, not a DuckDB traceback.
+    DuckDB's message names the file."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # e.g. a failed decompression
+        first = str(exc).strip().splitlines()[0]
+        raise CorruptFile(
+            f"a snapshot in {layout.snapshots} cannot be read ({first}); restore it from a backup, or delete it "
+            "and its manifest"
         ) from None
 
 
