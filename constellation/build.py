@@ -23,7 +23,6 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -315,11 +314,11 @@ def _run_stages(
     timings: dict[str, float] = {}
     peaks: dict[str, float | None] = {}
 
-    def timed(stage: str, func, *args):
+    def timed(stage: str, func, *args, **kwargs):
         t0 = time.perf_counter()
         log.info("%s …", stage)
         window = meter.open()
-        out = func(*args)
+        out = func(*args, **kwargs)
         timings[stage] = round(time.perf_counter() - t0, 3)
         peaks[stage] = window.close()
         log.info("%s done in %.1f s (peak RSS %s MiB)", stage, timings[stage], peaks[stage])
@@ -411,7 +410,6 @@ def _run_stages(
     timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order)
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
     timed("site lookups", write_lookup, site, models, edges, order)
-    views = partial(write_views, order=order)  # the scatter's, dendrogram's, graph's
-    timed("site views", views, site, models, communities, hierarchy)
+    timed("site views", write_views, site, models, communities, hierarchy, order=order)  # scatter, dendrogram, graph
     timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' unfiltered curves
     return info, len(models)

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -252,22 +252,39 @@ def write_summary(
 
 def read_summary(folder: Path) -> SiteSummary | None:
     """`folder`/site/summary.json, or None when it is missing, unreadable, of another version or of another
-    models.parquet than the one beside it (a folder rewritten by hand)."""
-    path = folder / ATLAS_FILES.site / SUMMARY_FILE
+    models.parquet than the one beside it (`read_stamped`)."""
+    return read_stamped(folder / ATLAS_FILES.site / SUMMARY_FILE, folder / ATLAS_FILES.models, SiteSummary.from_json)
+
+
+class _Stamped(Protocol):
+    @property
+    def models_file_bytes(self) -> int | None: ...
+
+
+_S = TypeVar("_S", bound=_Stamped)
+
+
+def read_stamped(path: Path, models_file: Path, parse: Callable[[str], _S]) -> _S | None:
+    """The build's JSON file `path` of the site (the summary, the trends) as `parse` reads it, or None when it
+    is missing, unreadable, of another version (`parse` raises ValueError) or made from another models.parquet
+    than `models_file` (an atlas folder rewritten by hand): a damaged file costs a recomputation, not the site."""
     try:
-        summary = SiteSummary.from_json(path.read_text(encoding="utf-8"))
-        size = (folder / ATLAS_FILES.models).stat().st_size
+        stamped = parse(path.read_text(encoding="utf-8"))
+        size = models_file.stat().st_size
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError) as exc:  # a damaged file costs a recomputation, not the site
+    except (OSError, ValueError, TypeError) as exc:
         log.warning("ignored %s: %s", path, exc)
         return None
-    if summary.models_file_bytes != size:
+    if stamped.models_file_bytes != size:
         log.warning(
-            "ignored %s: it summarizes another models.parquet (%s bytes, now %s)", path, summary.models_file_bytes, size
+            "ignored %s: it was made from another models.parquet (%s bytes, now %s)",
+            path,
+            stamped.models_file_bytes,
+            size,
         )
         return None
-    return summary
+    return stamped
 
 
 def _ngrams(ids: pd.Series, order: np.ndarray | None = None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from constellation.contract import ATLAS_FILES, DataLayout, parse_snapshot_id
 from constellation.errors import CorruptFile
-from constellation.site_summary import TRENDS_N, top_groups
+from constellation.site_summary import TRENDS_N, read_stamped, top_groups
 from constellation.site_views import community_labels
 from constellation.store import readable_snapshot_files, reading_snapshots, same_scope_snapshot_ids, write_text_atomic
 
@@ -193,19 +193,5 @@ def write_trends(
 
 def read_trends(site: Path) -> SiteTrends | None:
     """`site`/trends.json, or None when it is missing, unreadable, of another version or of another
-    models.parquet than the one beside the site folder."""
-    path = site / TRENDS_FILE
-    try:
-        trends = SiteTrends.from_json(path.read_text(encoding="utf-8"))
-        size = (site.parent / ATLAS_FILES.models).stat().st_size
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, TypeError) as exc:  # a damaged file costs a count on a visit, not the site
-        log.warning("ignored %s: %s", path, exc)
-        return None
-    if trends.models_file_bytes != size:
-        log.warning(
-            "ignored %s: it counts another models.parquet (%s bytes, now %s)", path, trends.models_file_bytes, size
-        )
-        return None
-    return trends
+    models.parquet than the one beside the site folder (`site_summary.read_stamped`)."""
+    return read_stamped(site / TRENDS_FILE, site.parent / ATLAS_FILES.models, SiteTrends.from_json)

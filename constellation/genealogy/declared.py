@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from constellation.arrow_strings import rows_of, string_values
 from constellation.contract import BASE_MODEL_TYPE, LINEAGE_COLUMNS, RELATIONS
 from constellation.names import has_quantization_marker
 
@@ -339,24 +340,6 @@ def _strings(
 
 def _limited(items: list[Any]) -> dict[str, Any]:
     return {"count": len(items), "examples": items[:REPORT_EXAMPLES]}
-
-
-def string_values(column: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column of strings as one Arrow array, from its own Arrow buffers when it has them (a snapshot's id
-    column does): no Python string per value. Missing values are null."""
-    if isinstance(column, pd.Series):
-        column = pa.array(column.array, from_pandas=True)
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    return column.cast(pa.large_string())
-
-
-def rows_of(values: pd.Series | pa.Array, ids: pd.Series | pa.Array) -> np.ndarray:
-    """The row of each value in `ids` (the first row of an id listed twice), -1 where it is absent or missing.
-
-    A hash join in Arrow (`index_in`): at 3M ids a pandas index of Python strings cost seconds to build."""
-    found = pc.index_in(string_values(values), value_set=string_values(ids), skip_nulls=True)
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _dense_rank(ids: pd.Series) -> np.ndarray:

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from constellation.genealogy.declared import string_values
+from constellation.arrow_strings import string_values
 from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
     ADAPTER_TAGS,

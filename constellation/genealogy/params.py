@@ -23,8 +23,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.arrow_strings import rows_of, string_values
 from constellation.errors import ParamsError
-from constellation.genealogy.declared import base_model_lists, rows_of, string_values
+from constellation.genealogy.declared import base_model_lists
 from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
