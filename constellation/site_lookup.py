@@ -175,8 +175,7 @@ def _write_similar(folder: Path, sorted_ids: pa.Array, edges: pd.DataFrame) -> N
     sources = rows_of(edges["source"], sorted_ids, np.int32)
     targets = rows_of(edges["target"], sorted_ids, np.int32)
     known = similar & (sources >= 0) & (targets >= 0)
-    s = sources[known].astype(np.int32)
-    t = targets[known].astype(np.int32)
+    s, t = sources[known], targets[known]
     weights = edges["weight"].to_numpy(dtype=np.float32, na_value=0.0)[known]
     order = strongest_first(s, weights)
     offsets = np.r_[0, np.cumsum(np.bincount(s, minlength=n))].astype(np.int64)

@@ -101,10 +101,7 @@ class SiteSummary:
 
     @classmethod
     def from_json(cls, text: str) -> SiteSummary:
-        raw = json.loads(text)
-        if not isinstance(raw, dict) or raw.get("version") != VERSION:
-            raise ValueError(f"summary version {raw.get('version') if isinstance(raw, dict) else '?'} != {VERSION}")
-        return cls(**raw)
+        return cls(**versioned_fields(text, VERSION, "summary"))
 
 
 def summarize(
@@ -254,6 +251,14 @@ def read_summary(folder: Path) -> SiteSummary | None:
     """`folder`/site/summary.json, or None when it is missing, unreadable, of another version or of another
     models.parquet than the one beside it (`read_stamped`)."""
     return read_stamped(folder / ATLAS_FILES.site / SUMMARY_FILE, folder / ATLAS_FILES.models, SiteSummary.from_json)
+
+
+def versioned_fields(text: str, version: int, what: str) -> dict[str, Any]:
+    """The fields of a site JSON file of `version`; ValueError naming `what` for any other (or no) version."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict) or raw.get("version") != version:
+        raise ValueError(f"{what} version {raw.get('version') if isinstance(raw, dict) else '?'} != {version}")
+    return raw
 
 
 class _Stamped(Protocol):

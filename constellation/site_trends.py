@@ -28,7 +28,7 @@ import pandas as pd
 
 from constellation.contract import ATLAS_FILES, DataLayout, parse_snapshot_id
 from constellation.errors import CorruptFile
-from constellation.site_summary import TRENDS_N, read_stamped, top_groups
+from constellation.site_summary import TRENDS_N, read_stamped, top_groups, versioned_fields
 from constellation.site_views import community_labels
 from constellation.store import readable_snapshot_files, reading_snapshots, same_scope_snapshot_ids, write_text_atomic
 
@@ -69,10 +69,7 @@ class SiteTrends:
 
     @classmethod
     def from_json(cls, text: str) -> SiteTrends:
-        raw = json.loads(text)
-        if not isinstance(raw, dict) or raw.get("version") != VERSION:
-            raise ValueError(f"trends version {raw.get('version') if isinstance(raw, dict) else '?'} != {VERSION}")
-        return cls(**raw)
+        return cls(**versioned_fields(text, VERSION, "trends"))
 
 
 # --------------------------------------------------------------------------------------------------
