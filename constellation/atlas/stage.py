@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -213,7 +213,12 @@ def _knn_recall_report(features: NameFeatures, knn: KnnGraph, names: NameState, 
 
 
 def _names_and_neighbors(
-    ids: Sequence[str], config: AtlasConfig, previous: NameState | None, max_change: float, lap
+    ids: Sequence[str],
+    config: AtlasConfig,
+    previous: NameState | None,
+    max_change: float,
+    lap,
+    before_full: Callable[[], None] | None = None,
 ) -> tuple[NameFeatures, KnnGraph, NameState, dict[str, Any]]:
     """Name features and the kNN graph: reused from `previous` where the names did not change when it
     is usable (reuse.refusal), computed whole otherwise. Also the state for the next build, and how."""
@@ -238,6 +243,8 @@ def _names_and_neighbors(
     if previous is not None:  # without one, the caller knows why (build.py logs it)
         log.info("name features and kNN computed whole: %s", why)
     reuse.update(mode="full", why=why)
+    if before_full is not None:
+        before_full()
     features = name_features(ids, config, texts)
     lap("features")
     knn = name_neighbors(features, config)
@@ -307,14 +314,18 @@ def map_names(
     previous: NameState | None = None,
     max_change: float = MAX_CHANGE,
     memory: PeakMeter | None = None,
+    *,
+    before_full: Callable[[], None] | None = None,
 ) -> NamePart:
     """The name stage of map_atlas: features and kNN graph of the models' ids (reused from `previous` where
     the names did not change, as map_atlas says), and the kNN's recall check. It reads the ids alone, so a
-    build can run it before the genealogy stage has finished (build.py)."""
+    build can run it before the genealogy stage has finished (build.py). `before_full` is called before
+    features and kNN are computed whole (when `previous` cannot be reused), e.g. to wait for work beside it
+    to end before the heaviest step."""
     config.validate()
     id_array = _check_ids(models).to_numpy(dtype=object)
     lap = _Laps(memory)
-    features, knn, names, reuse = _names_and_neighbors(id_array, config, previous, max_change, lap)
+    features, knn, names, reuse = _names_and_neighbors(id_array, config, previous, max_change, lap, before_full)
     lap("knn")
     # The recall check runs now, while little else is held: it copies the searched rows twice (the rows and
     # their transpose), which at 3M models is GBs on top of whatever is alive when it runs.
