@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import BIG_RUN_LOCK, parser, process_peak_mb, run_child, write_results
+from bench.common import BIG_RUN_LOCK, TreeMemory, parser, process_peak_mb, run_child, write_results
 
 WORKDIR = Path(__file__).resolve().parent / "out" / "incremental"
 BIG = 500_000
@@ -82,7 +82,10 @@ def run_build(n: int, seed: int, share: float, snapshot_id: str, full: bool) -> 
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     layout = DataLayout(data_root(n, seed, share))
-    result = build(layout, snapshot_id, force=True, full=full, publish=True)
+    # The tree's memory counts the forked kNN workers and, on an incremental night, the genealogy's child
+    # (build.py), which run beside this process; PSS counts the pages they share with it once.
+    with TreeMemory() as memory:
+        result = build(layout, snapshot_id, force=True, full=full, publish=True)
     info = result.info
     atlas = info["reports"]["atlas"]
     return {
@@ -93,6 +96,8 @@ def run_build(n: int, seed: int, share: float, snapshot_id: str, full: bool) -> 
         "atlas_stages_s": atlas.get("timings_s", {}),
         "knn": atlas.get("knn"),
         "peak_rss_mb": round(process_peak_mb()),
+        "genealogy_child_peak_rss_mb": info["peak_rss_mb"]["genealogy"] if "atlas names" in info["timings_s"] else None,
+        **memory.as_dict(),
     }
 
 

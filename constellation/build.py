@@ -21,6 +21,7 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,11 +34,12 @@ from constellation import __version__
 from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.seeds import CommunitySeeds, align_seeds
-from constellation.atlas.stage import READS, AtlasConfig, map_atlas
+from constellation.atlas.stage import READS, AtlasConfig, NamePart, map_atlas, map_names
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
+from constellation.forked_call import ChildDied, ForkedCall
 from constellation.genealogy.stage import GenealogyConfig, annotate
-from constellation.peak_memory import PeakMeter, give_back_memory
+from constellation.peak_memory import PeakMeter, give_back_memory, read_status_kb
 from constellation.site_lookup import id_order, write_lookup
 from constellation.site_summary import write_summary
 from constellation.site_trends import write_trends
@@ -294,9 +296,73 @@ def _take_back(folder: Path, mapped: pd.DataFrame) -> tuple[pd.DataFrame, pa.Tab
 _ASIDE = ("models.arrow", "lists.arrow")
 
 
-def _read_ipc(path: Path) -> pa.Table:
-    with pa.OSFile(str(path), "rb") as source:
-        return pa.ipc.open_file(source).read_all()
+def _read_ipc(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """The Arrow file at `path`, whole, or its `columns` that exist (read through a memory map: the others
+    are never read)."""
+    if columns is None:
+        with pa.OSFile(str(path), "rb") as source:
+            return pa.ipc.open_file(source).read_all()
+    with pa.memory_map(str(path), "rb") as source:
+        table = pa.ipc.open_file(source).read_all()
+        return table.select([c for c in columns if c in table.column_names])
+
+
+_LINEAGE = "lineage.arrow"
+
+
+@dataclass(frozen=True)
+class _ChildGenealogy:
+    report: dict[str, Any]
+    seconds: float
+    peak_mb: float | None  # the child's own peak resident memory (VmHWM)
+
+
+def _genealogy_to_files(snapshot: pd.DataFrame, config: GenealogyConfig, work: Path, what: str) -> _ChildGenealogy:
+    """Run in the forked child (_genealogy_beside_names): the genealogy stage, its models set aside in `work`
+    and its lineage edges written beside them; only the report comes back."""
+    started = time.perf_counter()
+    genealogy = annotate(snapshot, config)
+    edges = pa.Table.from_pandas(genealogy.edges, preserve_index=False)
+    with writing(what, work):
+        _set_aside(genealogy.models, work)
+        with pa.OSFile(str(work / _LINEAGE), "wb") as sink, pa.ipc.new_file(sink, edges.schema) as writer:
+            writer.write_table(edges)
+    status = read_status_kb()
+    return _ChildGenealogy(
+        genealogy.report, round(time.perf_counter() - started, 3), round(status[1] / 1024, 1) if status else None
+    )
+
+
+def _genealogy_beside_names(
+    snapshot: pd.DataFrame,
+    config: BuildConfig,
+    work: Path,
+    previous: NameState,
+    max_change: float,
+    meter: PeakMeter,
+    timed: Callable[..., Any],
+    timings: dict[str, float],
+    peaks: dict[str, float | None],
+    what: str,
+) -> tuple[pd.DataFrame, dict[str, Any], NamePart]:
+    """The genealogy stage in a forked child while this process runs the atlas's name stage (map_names) on
+    the ids: the lineage edges, the genealogy report and the name stage's output. The child's own time and
+    peak memory are recorded as stage "genealogy"; "genealogy, waited for" is what this process then waited.
+    When the names cannot be reused after all (too many changed), the child is waited for before the whole
+    kNN starts, so the two never hold their memory at once."""
+    with ForkedCall(_genealogy_to_files, snapshot, config.genealogy, work, what, what="the genealogy stage") as child:
+        ids = snapshot[["id"]]
+        names = timed("atlas names", map_names, ids, config.atlas, previous, max_change, meter, before_full=child.wait)
+        del ids
+        try:
+            done: _ChildGenealogy = timed("genealogy, waited for", child.result)
+        except ChildDied as exc:
+            raise BuildError(f"{exc}; free memory, or run `constellation build --full`, which runs it alone") from None
+    timings["genealogy"] = done.seconds
+    peaks["genealogy"] = done.peak_mb
+    log.info("genealogy (beside the name stage) done in %.1f s (peak RSS %s MiB)", done.seconds, done.peak_mb)
+    lineage = _read_ipc(work / _LINEAGE).to_pandas()
+    return lineage, done.report, names
 
 
 def _run_stages(
@@ -332,35 +398,43 @@ def _run_stages(
     if snapshot.empty:
         raise BuildError(f"snapshot {snapshot_id} holds no models, so there is nothing to map; crawl again")
 
-    # Genealogy (params, lineage, families) always runs whole: a model's params and lineage depend on its
-    # parents' and on a calibration over the whole snapshot, and it is a minor part of a build's time.
-    genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
-    # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later needs it
-    # (annotate returned its own copy of the snapshot; map_atlas returns the models with their atlas columns),
-    # and the pages freed memory still holds go back to the system (peak_memory.give_back_memory).
-    del snapshot
-    give_back_memory()
+    # A night that reuses yesterday's names runs the genealogy in a forked child beside the name stage
+    # (features, kNN), which reads the ids alone: the two take the two cores. A full build runs them one after
+    # the other, as the name stage's full kNN already keeps both cores busy and the two peaks would add up.
     previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
-    lineage, genealogy_report = genealogy.edges, genealogy.report
-    # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
-    # lists) wait on disk while features and the kNN take their memory, and come back for the write.
-    reads = genealogy.models[[c for c in READS if c in genealogy.models.columns]]
-    seeds = None
-    if previous is not None and config.atlas.seed_communities:
-        seeds = timed("read community seeds", previous_seeds, layout, source.removeprefix("atlas "), reads["id"])
-    with writing(f"writing atlas {snapshot_id}", layout.atlases):  # a full disk or a bad path: exit 9
+    what = f"writing atlas {snapshot_id}"
+    with writing(what, layout.atlases):  # a full disk or a bad path: exit 9
         layout.atlases.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
     try:
-        with writing(f"writing atlas {snapshot_id}", work):
-            aside = timed("set models aside", _set_aside, genealogy.models, work)
-        del genealogy
+        names_part: NamePart | None = None
+        if previous is None:
+            genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
+            # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later
+            # needs it, and the pages freed memory still holds go back to the system (give_back_memory).
+            del snapshot
+            give_back_memory()
+            with writing(what, work):
+                timed("set models aside", _set_aside, genealogy.models, work)
+            lineage, genealogy_report = genealogy.edges, genealogy.report
+            del genealogy
+        else:
+            lineage, genealogy_report, names_part = _genealogy_beside_names(
+                snapshot, config, work, previous, max_change, meter, timed, timings, peaks, what
+            )
+            del snapshot
         give_back_memory()
-        mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds)
-        del reads, seeds
-        mapped.models, lists = timed("models back", _take_back, aside, mapped.models)
+        # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
+        # lists) wait on disk while the atlas takes their memory, and come back for the write.
+        reads = _read_ipc(work / _ASIDE[0], columns=READS).to_pandas()
+        seeds = None
+        if previous is not None and config.atlas.seed_communities:
+            seeds = timed("read community seeds", previous_seeds, layout, source.removeprefix("atlas "), reads["id"])
+        mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
+        del reads, seeds, names_part
+        mapped.models, lists = timed("models back", _take_back, work, mapped.models)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     reused_from = None if previous is None else source.removeprefix("atlas ")

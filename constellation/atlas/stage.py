@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -213,7 +213,12 @@ def _knn_recall_report(features: NameFeatures, knn: KnnGraph, names: NameState, 
 
 
 def _names_and_neighbors(
-    ids: Sequence[str], config: AtlasConfig, previous: NameState | None, max_change: float, lap
+    ids: Sequence[str],
+    config: AtlasConfig,
+    previous: NameState | None,
+    max_change: float,
+    lap,
+    before_full: Callable[[], None] | None = None,
 ) -> tuple[NameFeatures, KnnGraph, NameState, dict[str, Any]]:
     """Name features and the kNN graph: reused from `previous` where the names did not change when it
     is usable (reuse.refusal), computed whole otherwise. Also the state for the next build, and how."""
@@ -238,6 +243,8 @@ def _names_and_neighbors(
     if previous is not None:  # without one, the caller knows why (build.py logs it)
         log.info("name features and kNN computed whole: %s", why)
     reuse.update(mode="full", why=why)
+    if before_full is not None:
+        before_full()
     features = name_features(ids, config, texts)
     lap("features")
     knn = name_neighbors(features, config)
@@ -262,42 +269,63 @@ def name_neighbors(features: NameFeatures, config: AtlasConfig) -> KnnGraph:
     )
 
 
-def map_atlas(
+@dataclass
+class NamePart:
+    """The name stage's output (map_names): what the rest of the atlas stage reads of the names."""
+
+    models: int  # how many models were mapped
+    features: NameFeatures
+    knn: KnnGraph
+    names: NameState  # what the next build may reuse
+    reuse: dict[str, Any]  # which way it went and why (report["reuse"])
+    recall: dict[str, Any] | None  # the kNN's recall against exact search on a sample, when it was checked
+    timings: dict[str, float]
+    peaks: dict[str, float | None]
+
+
+class _Laps:
+    """Each step's wall time and, with a running meter, its peak resident memory (the report's
+    `timings_s` and `peak_rss_mb`). Calling it with a step's name ends that step and starts the next."""
+
+    def __init__(
+        self,
+        memory: PeakMeter | None,
+        timings: dict[str, float] | None = None,
+        peaks: dict[str, float | None] | None = None,
+    ) -> None:
+        self.timings: dict[str, float] = dict(timings or {})
+        self.peaks: dict[str, float | None] = dict(peaks or {})
+        self.window = memory.open() if memory is not None else None
+        self.clock = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        self.timings[stage] = round(time.perf_counter() - self.clock, 3)
+        if self.window is not None:
+            self.peaks[stage] = self.window.restart()
+        # Each step frees GBs of scratch at 3M models (n-gram lists, candidate blocks, edge keys): handed back
+        # now, it does not stay resident under the next step's own.
+        give_back_memory()
+        self.clock = time.perf_counter()
+
+
+def map_names(
     models: pd.DataFrame,
-    lineage_edges: pd.DataFrame,
     config: AtlasConfig,
     previous: NameState | None = None,
     max_change: float = MAX_CHANGE,
     memory: PeakMeter | None = None,
-    seeds: CommunitySeeds | None = None,
-) -> AtlasMap:
-    """Map the models by their names: features, kNN graph, communities, hierarchy and layout.
-
-    `previous`, the state the last build left (AtlasMap.names), is reused when at most `max_change` of the
-    distinct names changed and its settings are this config's (reuse.refusal); else everything is computed.
-    With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory.
-    `seeds`, the last build's communities and trees (seeds.py), hold its communities together and give each
-    kept member's prototype when the names were reused and `config.seed_communities` is on."""
+    *,
+    before_full: Callable[[], None] | None = None,
+) -> NamePart:
+    """The name stage of map_atlas: features and kNN graph of the models' ids (reused from `previous` where
+    the names did not change, as map_atlas says), and the kNN's recall check. It reads the ids alone, so a
+    build can run it before the genealogy stage has finished (build.py). `before_full` is called before
+    features and kNN are computed whole (when `previous` cannot be reused), e.g. to wait for work beside it
+    to end before the heaviest step."""
     config.validate()
-    ids = _check_ids(models)
-    id_array = ids.to_numpy(dtype=object)
-    n = len(ids)
-    timings: dict[str, float] = {}
-    peaks: dict[str, float | None] = {}
-    clock = time.perf_counter()
-    window = memory.open() if memory is not None else None
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        timings[stage] = round(time.perf_counter() - clock, 3)
-        if window is not None:
-            peaks[stage] = window.restart()
-        # Each step frees GBs of scratch at 3M models (n-gram lists, candidate blocks, edge keys): handed back
-        # now, it does not stay resident under the next step's own.
-        give_back_memory()
-        clock = time.perf_counter()
-
-    features, knn, names, reuse = _names_and_neighbors(id_array, config, previous, max_change, lap)
+    id_array = _check_ids(models).to_numpy(dtype=object)
+    lap = _Laps(memory)
+    features, knn, names, reuse = _names_and_neighbors(id_array, config, previous, max_change, lap, before_full)
     lap("knn")
     # The recall check runs now, while little else is held: it copies the searched rows twice (the rows and
     # their transpose), which at 3M models is GBs on top of whatever is alive when it runs.
@@ -306,7 +334,7 @@ def map_atlas(
         recall = _knn_recall_report(features, knn, names, config)
         names = replace(names, recall=recall["recall_on_sample"])
         lap("knn_recall")
-        timings["knn_recall"] = recall["recall_seconds"]
+        lap.timings["knn_recall"] = recall["recall_seconds"]
         log.info(
             "kNN recall@%d on %d sampled names against exact search: %.4f (%.1f s)",
             int(knn.neighbors.shape[1]),
@@ -314,6 +342,47 @@ def map_atlas(
             recall["recall_on_sample"],
             recall["recall_seconds"],
         )
+    if lap.window is not None:
+        lap.window.close()
+    return NamePart(len(id_array), features, knn, names, reuse, recall, lap.timings, lap.peaks)
+
+
+def map_atlas(
+    models: pd.DataFrame,
+    lineage_edges: pd.DataFrame,
+    config: AtlasConfig,
+    previous: NameState | None = None,
+    max_change: float = MAX_CHANGE,
+    memory: PeakMeter | None = None,
+    seeds: CommunitySeeds | None = None,
+    names_part: NamePart | None = None,
+) -> AtlasMap:
+    """Map the models by their names: features, kNN graph, communities, hierarchy and layout.
+
+    `previous`, the state the last build left (AtlasMap.names), is reused when at most `max_change` of the
+    distinct names changed and its settings are this config's (reuse.refusal); else everything is computed.
+    With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory.
+    `seeds`, the last build's communities and trees (seeds.py), hold its communities together and give each
+    kept member's prototype when the names were reused and `config.seed_communities` is on. `names_part`, the
+    name stage already run on these models (map_names), is used instead of running it here."""
+    config.validate()
+    ids = _check_ids(models)
+    id_array = ids.to_numpy(dtype=object)
+    n = len(ids)
+    if names_part is None:
+        names_part = map_names(models, config, previous, max_change, memory)
+    elif names_part.models != n:
+        raise AtlasError(f"the name stage mapped {names_part.models} models, but {n} were given to map")
+    features, knn, names, reuse, recall = (
+        names_part.features,
+        names_part.knn,
+        names_part.names,
+        names_part.reuse,
+        names_part.recall,
+    )
+    lap = _Laps(memory, names_part.timings, names_part.peaks)
+    timings, peaks, window = lap.timings, lap.peaks, lap.window
+    del names_part  # its features and kNN graph are let go below as soon as each is used
     knn_report = {
         "method": knn.method,
         "k": int(knn.neighbors.shape[1]),

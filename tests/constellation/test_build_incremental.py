@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import signal
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -29,6 +31,7 @@ from constellation.contract import (
     SNAPSHOT_SCHEMA,
     DataLayout,
 )
+from constellation.errors import BuildError
 from constellation.store import read_atlas
 from crawler.records import convert_items
 from fakehub.nightly import next_night
@@ -199,3 +202,45 @@ def test_a_windowed_incremental_build_checks_the_lists_it_searched_and_keeps_the
     assert "searched tonight" in knn["recall_scope"]
     lo, hi = sorted((knn["recall_of_searched_lists"], knn["recall_of_kept_lists"]))
     assert lo <= knn["recall_on_sample"] <= hi
+
+
+def _lineage_rows(layout: DataLayout, snapshot_id: str) -> pd.DataFrame:
+    edges = read_atlas(layout, snapshot_id).edges
+    lineage = edges[edges["kind"] != "similarity"]
+    return lineage.sort_values(["kind", "source", "target"]).reset_index(drop=True)
+
+
+def test_an_incremental_night_runs_the_genealogy_beside_the_name_stage_with_the_same_output(layout):
+    # The genealogy runs in a forked child while this process computes the name features and kNN (build.py):
+    # its lineage comes back through files, to the last column and type of a full build's, which runs it here.
+    incremental = build(layout, SECOND)
+    stages = incremental.info["timings_s"]
+    assert {"atlas names", "genealogy", "genealogy, waited for"} <= set(stages)
+    assert incremental.info["peak_rss_mb"]["genealogy"] > 0  # the child's own peak
+    assert set(incremental.info["peak_rss_mb"]) == set(stages)
+    ours = _lineage_rows(layout, SECOND)
+    full = build(layout, SECOND, force=True, full=True)
+    assert "atlas names" not in full.info["timings_s"] and "set models aside" in full.info["timings_s"]
+    pd.testing.assert_frame_equal(ours, _lineage_rows(layout, SECOND))
+    assert incremental.info["reports"]["genealogy"] == full.info["reports"]["genealogy"]
+
+
+def _temporary_folders(layout: DataLayout) -> list[str]:
+    return [p.name for p in layout.atlases.iterdir() if p.name.startswith(".")]
+
+
+def test_an_error_in_the_genealogy_beside_the_name_stage_is_raised_as_itself(layout, monkeypatch):
+    def broken(snapshot, config):
+        raise BuildError("the genealogy broke")
+
+    monkeypatch.setattr("constellation.build.annotate", broken)  # the child forks with it
+    with pytest.raises(BuildError, match="the genealogy broke"):
+        build(layout, SECOND)
+    assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
+
+
+def test_a_genealogy_process_that_dies_is_a_build_error_that_says_what_to_do(layout, monkeypatch):
+    monkeypatch.setattr("constellation.build.annotate", lambda snapshot, config: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(BuildError, match=r"the genealogy stage died before it finished .*--full"):
+        build(layout, SECOND)
+    assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
