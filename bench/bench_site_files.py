@@ -85,7 +85,11 @@ def measure(root: Path, out: Path) -> dict[str, Any]:
 
     order = timed("site order", id_order, models)
     timed("site summary", write_summary, out, models, held["listed"], order)
-    rows = {"similar": held["similar"]} if "similar" in inspect.signature(write_lookup).parameters else {}
+    rows = {}
+    if "similar" in inspect.signature(write_lookup).parameters:
+        from constellation.site_lookup import SimilarRows  # absent before it: an older checkout finds rows by id
+
+        rows = {"similar": SimilarRows(*held["similar"])}
     timed("site lookups", write_lookup, site, models, edges, order, **rows)
     timed("site views", write_views, site, models, held["communities"], held["hierarchy"], order=order)
     timed("site trends", write_trends, site, layout, snapshot_id, models, held["communities"])
