@@ -40,7 +40,7 @@ from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.forked_call import ChildDied, ForkedCall
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory, read_status_kb
-from constellation.site_lookup import id_order, write_lookup
+from constellation.site_lookup import SimilarRows, id_order, write_lookup
 from constellation.site_summary import write_summary
 from constellation.site_trends import write_trends
 from constellation.site_views import write_views
@@ -448,6 +448,8 @@ def _run_stages(
     edges = pd.concat([e for e in (lineage, mapped.edges) if not e.empty] or [lineage])
     del lineage
     mapped.edges = edges.iloc[:0]  # the similarity rows live on in `edges` only
+    similar = SimilarRows(*mapped.similar) if mapped.similar is not None else None  # their ends as rows of models
+    mapped.similar = None
 
     info: dict[str, Any] = {
         "snapshot_id": snapshot_id,
@@ -483,7 +485,7 @@ def _run_stages(
     order = timed("site order", id_order, models)  # the site's rows by id, sorted once for its three writers
     timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order)
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
-    timed("site lookups", write_lookup, site, models, edges, order)
+    timed("site lookups", write_lookup, site, models, edges, order, similar)
     timed("site views", write_views, site, models, communities, hierarchy, order=order)  # scatter, dendrogram, graph
     timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' unfiltered curves
     return info, len(models)

@@ -103,9 +103,16 @@ def id_order(models: pd.DataFrame) -> np.ndarray:
     return np.asarray(pc.sort_indices(string_array(models["id"])).to_numpy(), dtype=np.int64)
 
 
-def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame, order: np.ndarray | None = None) -> None:
+def write_lookup(
+    folder: Path,
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    order: np.ndarray | None = None,
+    similar: SimilarRows | None = None,
+) -> None:
     """Write the lookups of `models` and `edges` (the atlas's tables as the build holds them) into `folder`;
-    `order`: `id_order(models)` when the caller has it."""
+    `order`: `id_order(models)` when the caller has it; `similar`: the similarity edges of `edges` as rows of
+    `models` when the caller has them (the atlas stage does: AtlasMap.similar), else they are found by id."""
     folder.mkdir(parents=True, exist_ok=True)
     ids = string_array(models["id"])
     order = id_order(models) if order is None else order
@@ -114,7 +121,10 @@ def write_lookup(folder: Path, models: pd.DataFrame, edges: pd.DataFrame, order:
     _write_ipc(folder / IDS_FILE, pa.table({"id": sorted_ids, "lower": search.lower}))
     np.save(folder / ROW_ORDER_FILE, order, allow_pickle=False)
     _write_ipc(folder / SEARCH_FILE, pa.table({"key": search.keys, "target": search.targets}))
-    _write_similar(folder, sorted_ids, edges)
+    if similar is None:
+        _write_similar(folder, sorted_ids, edges)
+    else:
+        _save_similar(folder, similar_csr(similar.sorted_rows(order), len(order)))
     page = [c for c in models.columns if c not in _NOT_ON_PAGE]
     table = pa.Table.from_pandas(models[page], preserve_index=False)
     write_sorted(folder / MODELS_FILE, table, order)
@@ -166,6 +176,26 @@ def write_sorted(path: Path, table: pa.Table, order: np.ndarray, row_group: int 
             writer.write_table(table.slice(0, 0))
 
 
+@dataclass(frozen=True)
+class SimilarRows:
+    """The similarity edges of an atlas as rows of its models frame (`sources[i]` → `targets[i]` at
+    `weights[i]`), in the order edges.parquet holds them: what the atlas stage had before it named their ends
+    (frames.similarity_frame). Looking each end up again by id hashed ~20M strings at 3M models (10 s)."""
+
+    sources: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+
+    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The edges' ends as rows of the site's id order (`order`: `id_order(models)`), int32, and the
+        weights as the CSR holds them (float32, a missing weight 0), as `_write_similar` finds them by id."""
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        weights = np.asarray(self.weights, dtype=np.float64).astype(np.float32)
+        weights[np.isnan(weights)] = 0.0
+        return rank[self.sources], rank[self.targets], weights
+
+
 def _write_similar(folder: Path, sorted_ids: pa.Array, edges: pd.DataFrame) -> None:
     n = len(sorted_ids)
     similar = (edges["kind"] == "similarity").to_numpy(dtype=bool) if len(edges) else np.zeros(0, dtype=bool)
@@ -175,11 +205,21 @@ def _write_similar(folder: Path, sorted_ids: pa.Array, edges: pd.DataFrame) -> N
     sources = rows_of(edges["source"], sorted_ids, np.int32)
     targets = rows_of(edges["target"], sorted_ids, np.int32)
     known = similar & (sources >= 0) & (targets >= 0)
-    s, t = sources[known], targets[known]
     weights = edges["weight"].to_numpy(dtype=np.float32, na_value=0.0)[known]
+    _save_similar(folder, similar_csr((sources[known], targets[known], weights), n))
+
+
+def similar_csr(edges: tuple[np.ndarray, np.ndarray, np.ndarray], n: int) -> tuple[np.ndarray, ...]:
+    """The CSR over `n` rows of `edges` (source rows, target rows, weights): each row's offset (int64), then
+    the targets and weights of its edges, strongest first (`strongest_first`)."""
+    s, t, weights = edges
     order = strongest_first(s, weights)
     offsets = np.r_[0, np.cumsum(np.bincount(s, minlength=n))].astype(np.int64)
-    for name, values in zip(SIMILAR, (offsets, t[order], weights[order]), strict=True):
+    return offsets, t[order], weights[order]
+
+
+def _save_similar(folder: Path, csr: tuple[np.ndarray, ...]) -> None:
+    for name, values in zip(SIMILAR, csr, strict=True):
         np.save(folder / name, values, allow_pickle=False)
 
 

@@ -107,13 +107,26 @@ def sample_per_group(
     fraction = max(0.0, (cap - len(top)) / max(len(rest), 1))
     rng = np.random.default_rng(seed)
     # Every group keeps round(fraction × size) rows, at least one: small communities stay visible.
-    draw = pd.Series(rng.random(len(rest)), index=rest.index)
+    draw = rng.random(len(rest))
     keys = groups.reindex(rest.index).astype("object").fillna("")
-    rank = draw.groupby(keys.to_numpy(), sort=False).rank(method="first")
-    size = keys.map(keys.value_counts())
-    quota = np.maximum(1, np.round(size.to_numpy(dtype="float64") * fraction))
-    picked = rest.index[rank.to_numpy() <= quota]
+    codes, _ = pd.factorize(keys.to_numpy(), use_na_sentinel=False)  # the groups `groupby(keys)` forms
+    rank, size = rank_in_groups(codes, draw)
+    quota = np.maximum(1, np.round(size.astype("float64") * fraction))
+    picked = rest.index[rank <= quota]
     return frame.loc[top.append(picked)]
+
+
+def rank_in_groups(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's rank (1, 2, …) by `values` inside its group (`codes`: 0..g-1), ties in row order, and its
+    group's size: `Series(values).groupby(codes).rank(method="first")` and the group's `value_counts`, as one
+    numpy sort (pandas' grouped rank took ~0.6 s a scatter plot at 1M models)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    order = np.lexsort((values, codes))  # by group, then value; stable, so ties keep their row order
+    sizes = np.bincount(codes)
+    starts = np.cumsum(sizes) - sizes
+    rank = np.empty(len(codes), dtype=np.int64)
+    rank[order] = np.arange(len(codes)) - starts[codes[order]] + 1
+    return rank, sizes[codes]
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ class AtlasMap:
     hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)  # saved under hierarchy/
     report: dict[str, Any] = field(default_factory=dict)
     names: NameState | None = None  # what the next build may reuse (saved under reuse/)
+    # The similarity edges as rows of `models` (sources, targets: int32; weights), in `edges`' order: the site's
+    # lookups index them by row, which by id would hash every edge end again (site_lookup.SimilarRows).
+    similar: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def _check_ids(models: pd.DataFrame) -> pd.Series:
@@ -532,4 +535,7 @@ def map_atlas(
     )
     if window is not None:
         window.close()
-    return AtlasMap(models=out, edges=edges, communities=communities, hierarchy=tables, report=report, names=names)
+    rows = (similar[0].astype(np.int32), similar[1].astype(np.int32), similar[2])  # n < 2**31: half the memory
+    return AtlasMap(
+        models=out, edges=edges, communities=communities, hierarchy=tables, report=report, names=names, similar=rows
+    )

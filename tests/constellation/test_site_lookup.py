@@ -11,7 +11,15 @@ import pyarrow.compute as pc
 import pytest
 
 from constellation.contract import ATLAS_FILES
-from constellation.site_lookup import SIMILAR, _write_similar, id_order, string_array, strongest_first, write_lookup
+from constellation.site_lookup import (
+    SIMILAR,
+    SimilarRows,
+    _write_similar,
+    id_order,
+    string_array,
+    strongest_first,
+    write_lookup,
+)
 
 
 def test_strongest_first_is_lexsort_by_row_then_weight_descending_ties_kept():
@@ -117,3 +125,40 @@ def test_the_callers_id_order_writes_the_same_lookups(tmp_path: Path):
     assert names == sorted(p.name for p in sites["given"].iterdir()) and len(names) >= 9
     for name in names:
         assert (sites["own"] / name).read_bytes() == (sites["given"] / name).read_bytes(), name
+
+
+def test_the_similar_rows_write_the_csr_the_ids_find(tmp_path: Path):
+    """The build hands over the similarity edges as rows of the models (AtlasMap.similar): the CSR written from
+    them equals the one found by looking every edge end up by id, weights, ties and a missing weight alike."""
+    models = pd.DataFrame({"id": pd.array(["c/z", "a/x", "b/y", "d/w", "e/v"], dtype="string")})
+    sources, targets = np.array([0, 1, 1, 2, 1, 3, 0]), np.array([1, 0, 2, 3, 3, 4, 4])
+    weights = np.array([0.5, 0.25, 0.75, 0.5, 0.25, np.nan, 0.9])
+    ids = models["id"].to_numpy(dtype=object)
+    lineage = pd.DataFrame(
+        {"source": ["a/x"], "target": ["e/v"], "kind": ["declared"], "relation": ["finetune"], "weight": [np.nan]}
+    )
+    similar = pd.DataFrame(
+        {"source": ids[sources], "target": ids[targets], "kind": "similarity", "relation": None, "weight": weights}
+    )
+    edges = pd.concat([lineage, similar], ignore_index=True).astype(dict.fromkeys(("source", "target"), "string"))
+    sites = {}
+    for kind, rows in (
+        ("by id", None),
+        ("by row", SimilarRows(sources.astype(np.int32), targets.astype(np.int32), weights)),
+    ):
+        atlas = tmp_path / kind
+        atlas.mkdir()
+        (atlas / ATLAS_FILES.models).write_bytes(b"models")
+        (atlas / ATLAS_FILES.edges).write_bytes(b"edges")
+        write_lookup(atlas / ATLAS_FILES.site, models, edges, id_order(models), rows)
+        sites[kind] = atlas / ATLAS_FILES.site
+    names = sorted(p.name for p in sites["by id"].iterdir())
+    assert names == sorted(p.name for p in sites["by row"].iterdir())
+    for name in names:
+        assert (sites["by id"] / name).read_bytes() == (sites["by row"] / name).read_bytes(), name
+    offsets, targets_at, weights_at = (np.load(sites["by row"] / name) for name in SIMILAR)
+    # sorted: a/x 0, b/y 1, c/z 2, d/w 3, e/v 4. a/x: b/y 0.75, c/z and d/w tied at 0.25 in their
+    # given order; d/w: e/v at a missing weight, 0.
+    assert offsets.tolist() == [0, 3, 4, 6, 7, 7]
+    assert targets_at.tolist() == [1, 2, 3, 3, 4, 0, 4]
+    assert weights_at.tolist() == [0.75, 0.25, 0.25, 0.5, np.float32(0.9), 0.5, 0.0]

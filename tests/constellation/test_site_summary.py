@@ -117,6 +117,27 @@ def test_top_groups_agrees_with_a_plain_groupby_ties_and_missing_values_included
             )
 
 
+@pytest.mark.parametrize("dtype", ["category", "object", "str", "Int64", "float64"])
+def test_group_counts_coded_once_give_what_value_counts_and_nunique_gave(dtype):
+    """The summary codes each group column once: its sizes and distinct count are those of `_largest` (value
+    counts, ties by value) and `nunique`, unused categories, missing values and the n-th group's ties included."""
+    rng = np.random.default_rng(11)
+    for _ in range(15):
+        n = int(rng.integers(1, 150))
+        groups = rng.integers(0, int(rng.integers(1, 30)), n)
+        keys = pd.Series(groups if dtype in ("Int64", "float64") else [f"g{g}" for g in groups], dtype=dtype)
+        keys[rng.random(n) < 0.1] = None
+        if dtype == "category":
+            keys = keys.cat.add_categories(["unused"])
+        models = pd.DataFrame({"family": keys, "downloads": rng.integers(0, 3, n), "likes": rng.integers(0, 3, n)})
+        counted = site_summary.GroupCounts.of(models, "family")
+        assert counted.distinct == keys.nunique(dropna=True)
+        for top in (1, 3, 40):
+            got, want = counted.largest(top), site_summary._largest(keys, top)
+            assert json.dumps(got, default=site_summary._plain) == json.dumps(want, default=site_summary._plain)
+            assert [type(site_summary._plain(v)) for v, _ in got] == [type(site_summary._plain(v)) for v, _ in want]
+
+
 def test_the_word_cloud_counts_are_the_sites_over_the_sorted_ids():
     from constellation.name_ngrams import ngram_counts, top_ngrams
 

@@ -15,6 +15,7 @@ from constellation.site_views import (
     SCATTER_AXES,
     VERSION_FILE,
     centroid_tree,
+    rank_in_groups,
     read_views,
     scatter_sample,
     write_views,
@@ -154,3 +155,16 @@ def test_the_callers_id_order_writes_the_same_views(tmp_path):
     assert names == sorted(p.name for p in (given / ATLAS_FILES.site).iterdir()) and names
     for name in names:
         assert (own / name).read_bytes() == (given / ATLAS_FILES.site / name).read_bytes(), name
+
+
+def test_rank_in_groups_is_pandas_grouped_first_rank_and_group_size():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        n = int(rng.integers(0, 400))
+        keys = pd.Series(rng.choice([0, 1, 2.0, "", 5], n)).astype("object")
+        values = rng.choice([0.25, 0.5, 0.75], n) if rng.random() < 0.5 else rng.random(n)  # ties, or none
+        codes, _ = pd.factorize(keys.to_numpy(), use_na_sentinel=False)
+        rank, size = rank_in_groups(codes, values)
+        want = pd.Series(values).groupby(keys.to_numpy(), sort=False).rank(method="first")
+        assert rank.tolist() == want.astype("int64").tolist()
+        assert size.tolist() == keys.map(keys.value_counts()).astype("int64").tolist()

@@ -345,3 +345,13 @@ def test_the_community_graph_holds_each_pair_once_at_its_largest_weight():
     config = AtlasConfig(signature_weight=0.0)
     edges = _graph_edges(knn, pd.Series(["a/x", "b/y", "c/z"]), lineage, none, np.zeros(3), config)
     assert [(int(a), int(b), float(w)) for a, b, w in zip(*edges.graph)] == [(0, 1, 8.0), (0, 2, 0.75)]
+
+
+def test_similar_rows_are_the_edges_as_rows_of_the_models(mapped):
+    """AtlasMap.similar: the similarity edges of `edges`, in its order, their ends as rows of `models`."""
+    sources, targets, weights = mapped.similar
+    assert sources.dtype == np.int32 and targets.dtype == np.int32 and len(sources) == len(mapped.edges) > 0
+    ids = mapped.models["id"].to_numpy(dtype=object)
+    assert ids[sources].tolist() == mapped.edges["source"].tolist()
+    assert ids[targets].tolist() == mapped.edges["target"].tolist()
+    assert np.asarray(weights, dtype=np.float64).tolist() == mapped.edges["weight"].tolist()
