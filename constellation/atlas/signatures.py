@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from constellation.names import VERSION_TOKEN_RE, is_size_token
 
@@ -46,11 +48,6 @@ class Signatures:
         return len(self.keys)
 
 
-def _owner(model_id: str) -> str:
-    owner, sep, _ = model_id.partition("/")
-    return owner if sep else ""
-
-
 def _tokens(text: str) -> list[str]:
     # With include_owner the normalised name starts with "@owner": that is not part of the name.
     tokens = text.split()
@@ -59,20 +56,64 @@ def _tokens(text: str) -> list[str]:
 
 def learn_brands(ids: Sequence[str], texts: Sequence[str], min_owners: int) -> set[str]:
     """Words that start names under at least `min_owners` owners, minus vendor prefixes (see the module)."""
-    firsts, seconds = [], []
-    for text in texts:
-        tokens = _tokens(text)
-        firsts.append(tokens[0] if tokens else "")
-        seconds.append(tokens[1] if len(tokens) > 1 else "")
-    frame = pd.DataFrame({"first": firsts, "second": seconds, "owner": [_owner(i) for i in ids]})
-    frame = frame[frame["first"].str.match(_BRAND_RE.pattern)]
-    owners = frame.drop_duplicates(["first", "owner"])["first"].value_counts()
-    brands = set(owners.index[owners >= min_owners])
-    if not brands:
-        return brands
-    started = frame[frame["first"].isin(brands)]
-    vendor_share = started["second"].isin(brands).groupby(started["first"]).mean()
-    return brands - set(vendor_share.index[vendor_share > _VENDOR_SHARE])
+    codes, distinct = _distinct(texts)
+    return _brands(_NameStarts.of(distinct), codes, _owners(ids), min_owners)
+
+
+def _distinct(texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Each text's position among the distinct texts, and those, in order of first appearance."""
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
+    return codes, distinct.tolist()
+
+
+def _owners(ids: Sequence[str]) -> np.ndarray:
+    """Each id's owner as an integer code (ids without one share the code of ""), split in Arrow: a Python
+    partition of every id took a second per million ids."""
+    parts = pc.split_pattern(pa.array(ids, pa.large_string()), "/", max_splits=1)
+    owner = pc.if_else(pc.greater(pc.list_value_length(parts), 1), pc.list_element(parts, 0), "")
+    return pc.dictionary_encode(owner).indices.to_numpy(zero_copy_only=False)
+
+
+@dataclass(frozen=True)
+class _NameStarts:
+    """The first two tokens of each distinct name, as codes into `tokens` (−1: no such token)."""
+
+    tokens: list[str]
+    first: np.ndarray
+    second: np.ndarray
+
+    @classmethod
+    def of(cls, distinct: Sequence[str]) -> _NameStarts:
+        firsts, seconds = [], []
+        for text in distinct:
+            tokens = _tokens(text)
+            firsts.append(tokens[0] if tokens else "")
+            seconds.append(tokens[1] if len(tokens) > 1 else "")
+        codes, tokens = pd.factorize(pd.Series(firsts + seconds, dtype=object))
+        return cls(tokens.tolist(), codes[: len(firsts)], codes[len(firsts) :])
+
+
+def _brands(starts: _NameStarts, codes: np.ndarray, owners: np.ndarray, min_owners: int) -> set[str]:
+    """learn_brands over the rows of names `codes` (positions in `starts`) and their `owners`: counted over
+    rows, as a name re-uploaded by several owners starts names under each of them."""
+    words = len(starts.tokens)
+    if not words or not len(codes):
+        return set()
+    candidate = np.array([bool(_BRAND_RE.match(token)) for token in starts.tokens], dtype=bool)
+    first = starts.first[codes]
+    rows = candidate[first]
+    pairs = np.unique(first[rows].astype(np.int64) * (int(owners.max(initial=0)) + 1) + owners[rows])
+    owner_count = np.bincount(pairs // (int(owners.max(initial=0)) + 1), minlength=words)
+    brand = owner_count >= min_owners
+    if not brand.any():
+        return set()
+    started = brand[first]
+    starts_count = np.bincount(first[started], minlength=words)
+    before_brand = np.bincount(
+        first[started], weights=brand[starts.second[codes][started]].astype(np.float64), minlength=words
+    )
+    vendor = brand & (before_brand > _VENDOR_SHARE * np.maximum(starts_count, 1))
+    return {starts.tokens[i] for i in np.flatnonzero(brand & ~vendor)}
 
 
 def _is_version(token: str) -> bool:
@@ -94,22 +135,29 @@ def signature_of(tokens: Sequence[str], brands: set[str]) -> tuple[str, str, str
 
 
 def base_signatures(ids: Sequence[str], texts: Sequence[str], min_owners: int) -> Signatures:
-    """The signature of every name (`texts`: the normalised names of `ids`, as features.name_features makes)."""
-    brands = learn_brands(ids, texts, min_owners)
-    codes = np.full(len(texts), NO_SIGNATURE, dtype=np.int64)
-    brand = np.full(len(texts), -1, dtype=np.int64)
-    index: dict[tuple[str, str, str], int] = {}
-    brand_index: dict[str, int] = {}
-    cache: dict[str, tuple[str, str, str] | None] = {}  # re-uploads repeat names: read each once
-    for row, text in enumerate(texts):
-        if text not in cache:
-            cache[text] = signature_of(_tokens(text), brands) if brands else None
-        key = cache[text]
-        if key is None:
-            continue
-        codes[row] = index.setdefault(key, len(index))
-        brand[row] = brand_index.setdefault(key[0], len(brand_index))
-    return Signatures(codes=codes, brand=brand, keys=list(index))
+    """The signature of every name (`texts`: the normalised names of `ids`, as features.name_features makes).
+    Each distinct name is read once, and codes are numbered in the order the rows first show them."""
+    codes, distinct = _distinct(texts)
+    brands = _brands(_NameStarts.of(distinct), codes, _owners(ids), min_owners)
+    keys = [signature_of(_tokens(text), brands) for text in distinct] if brands else [None] * len(distinct)
+    return _numbered(keys, codes)
+
+
+def _numbered(keys: Sequence[tuple[str, str, str] | None], codes: np.ndarray) -> Signatures:
+    """Signatures of rows from the keys of their names (`codes`: each row's name), signature and brand codes
+    numbered by first appearance over the rows."""
+    local: dict[tuple[str, str, str], int] = {}
+    of_name = np.array([-1 if key is None else local.setdefault(key, len(local)) for key in keys], dtype=np.int64)
+    local_keys = list(local)
+    row_local = of_name[codes] if len(codes) else np.empty(0, dtype=np.int64)
+    signed = row_local >= 0
+    out = np.full(len(codes), NO_SIGNATURE, dtype=np.int64)
+    brand = np.full(len(codes), -1, dtype=np.int64)
+    numbered, firsts = pd.factorize(row_local[signed])
+    out[signed] = numbered
+    ordered = [local_keys[int(i)] for i in firsts]
+    brand[signed] = pd.factorize(pd.Series([key[0] for key in ordered], dtype=object))[0][numbered]
+    return Signatures(codes=out, brand=brand, keys=ordered)
 
 
 def signature_edges(

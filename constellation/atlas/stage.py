@@ -46,11 +46,12 @@ from constellation.atlas.knn import KnnGraph, knn_graph, knn_recall
 from constellation.atlas.layout import layout_atlas
 from constellation.atlas.reuse import (
     MAX_CHANGE,
+    Change,
     NameState,
     blended_recall,
     change_share,
+    compare_ids,
     compare_names,
-    known_texts,
     name_state,
     recall_rows,
     recall_sample_size,
@@ -217,11 +218,14 @@ def _names_and_neighbors(
 ) -> tuple[NameFeatures, KnnGraph, NameState, dict[str, Any]]:
     """Name features and the kNN graph: reused from `previous` where the names did not change when it
     is usable (reuse.refusal), computed whole otherwise. Also the state for the next build, and how."""
-    usable = previous is not None and previous.settings == settings_of(config)
-    texts = known_texts(previous, ids, config) if previous is not None and usable else name_texts(ids, config)
+    change: Change | None = None
+    if previous is not None and previous.settings == settings_of(config):
+        texts, change = compare_ids(previous, ids, config)
+    else:
+        texts = name_texts(ids, config)
     why: str | None = "no previous build to reuse"
     if previous is not None:
-        change = compare_names(previous, texts)
+        change = compare_names(previous, texts) if change is None else change
         why = refusal(previous, change, config, len(ids), max_change)
         reuse: dict[str, Any] = {
             "changed": round(change_share(previous, change), 4),

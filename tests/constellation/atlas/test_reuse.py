@@ -18,6 +18,7 @@ from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
     blended_recall,
+    compare_ids,
     compare_names,
     known_texts,
     name_state,
@@ -132,6 +133,23 @@ def test_incremental_lists_are_the_exact_neighbours_of_their_own_features(nights
         len(set(found[i][found[i] >= 0]) & set(exact.neighbors[i][exact.neighbors[i] >= 0])) for i in range(len(found))
     )
     assert hits / (exact.neighbors >= 0).sum() >= OWN_RECALL
+
+
+def test_comparing_ids_gives_the_change_comparing_their_names_gives(nights):
+    before, after = nights
+    config = AtlasConfig()
+    state = name_state(before, *_full(before, config), config)
+    # A re-upload under a new owner: a new id with a name the state holds is a kept name, not an added one.
+    renamed = [*after, "someone-new/" + before[0].split("/")[-1]]
+    texts, change = compare_ids(state, renamed, config)
+    expected = compare_names(state, name_texts(renamed, config))
+    assert texts == name_texts(renamed, config)
+    assert change.texts.tolist() == expected.texts.tolist()
+    assert change.codes.tolist() == expected.codes.tolist()
+    assert change.old.tolist() == expected.old.tolist()
+    assert (change.added, change.removed) == (expected.added, expected.removed)
+    assert change.added > 0 and change.removed > 0
+    assert change.old[change.codes[-1]] >= 0  # the re-upload's name is yesterday's
 
 
 def test_a_state_is_refused_for_other_settings_a_big_change_or_too_much_drift(nights):

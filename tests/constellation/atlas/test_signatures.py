@@ -35,6 +35,18 @@ def test_brands_are_first_tokens_of_many_owners_without_vendor_prefixes():
     assert learn_brands(IDS, TEXTS, min_owners=3) == {"qwen"}
 
 
+def test_brands_count_owners_over_rows_and_codes_follow_the_rows():
+    # One name under two owners starts names under both; ids without an owner count as one owner, "".
+    ids = ["a/Phi-2B", "b/Phi-2B", "Phi-3B", "c/Gemma-2B", "d/phi-4b"]
+    texts = [normalized_name(i) for i in ids]
+    assert learn_brands(ids, texts, min_owners=3) == {"phi"}
+    assert learn_brands(ids, texts, min_owners=5) == set()
+    sigs = base_signatures(ids, texts, min_owners=2)
+    assert sigs.keys == [("phi", "", "2b"), ("phi", "", "3b"), ("phi", "", "4b")]
+    assert sigs.codes.tolist() == [0, 0, 1, NO_SIGNATURE, 2]
+    assert sigs.brand.tolist() == [0, 0, 0, -1, 0]
+
+
 def test_signature_reads_brand_version_and_size():
     brands = {"qwen", "llama", "mistral"}
     assert signature_of(normalized_name("unsloth/Meta-Llama-3.1-8B").split(), brands) == ("llama", "3.1", "8b")
