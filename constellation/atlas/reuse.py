@@ -62,6 +62,7 @@ from constellation.atlas.features import (
     transform_names,
 )
 from constellation.atlas.knn import KnnGraph, minhash_keys, row_similarities, sort_keys
+from constellation.atlas.signatures import NameSignatures
 from constellation.atlas.workers import forked_map, worker_count
 from constellation.errors import AtlasError
 
@@ -114,6 +115,9 @@ class NameState:
     # recall@k of this build's lists (map_atlas's check; see `blended_recall`), kept so the next build can
     # count it for the lists it keeps; None when unmeasured (exact kNN, check off).
     recall: float | None = None
+    # Each name's base-model signature and the brands it was read with (signatures.NameSignatures, over
+    # `texts`), so the next build reads only new names when its brands are the same; None: not kept.
+    signatures: NameSignatures | None = None
 
     @property
     def size(self) -> int:
@@ -609,7 +613,7 @@ def _refill(
     return neighbors, similarities
 
 
-def _first_ids(codes: np.ndarray, names: int) -> np.ndarray:
+def first_ids(codes: np.ndarray, names: int) -> np.ndarray:
     """The first id of each name (`codes`: each id's name), as np.unique(return_index) gives it, in O(ids)
     instead of a sort of every id."""
     first = np.full(names, len(codes), dtype=np.int64)
@@ -624,7 +628,7 @@ def id_graph(
     of a name holds its list (to first ids), later ids of the name ("twins") hold the first at similarity 1,
     and ids without features are searched alone and hold nothing."""
     n, k = len(codes), neighbors.shape[1]
-    first = _first_ids(codes, len(neighbors))
+    first = first_ids(codes, len(neighbors))
     searched = np.zeros(n, dtype=bool)
     searched[first] = True
     searched[~featured[codes]] = True
@@ -694,6 +698,7 @@ def state_files(state: NameState) -> dict[str, Any]:
         "neighbors": state.neighbors,
         "similarities": state.similarities,
         **({"minhashes": state.minhashes} if state.minhashes is not None else {}),
+        **(_signature_files(state.signatures) if state.signatures is not None else {}),
         "state": {
             "version": STATE_VERSION,
             "method": state.method,
@@ -701,8 +706,26 @@ def state_files(state: NameState) -> dict[str, Any]:
             "drift": state.drift,
             "names": state.size,
             **({"recall": state.recall} if state.recall is not None else {}),
+            **({"brands": sorted(state.signatures.brands)} if state.signatures is not None else {}),
         },
     }
+
+
+def _signature_files(signatures: NameSignatures) -> dict[str, Any]:
+    keys = pd.DataFrame(signatures.keys, columns=["brand", "version", "size"], dtype=object)
+    return {"signatures": signatures.codes, "signature_keys": keys.astype("string")}
+
+
+def _signatures(files: dict[str, Any], texts: np.ndarray, meta: dict[str, Any]) -> NameSignatures | None:
+    """The NameSignatures `_signature_files` wrote, over the state's names; None when the state kept none."""
+    if "signatures" not in files:
+        return None
+    frame = files["signature_keys"]
+    keys = [(str(b), str(v), str(z)) for b, v, z in zip(frame["brand"], frame["version"], frame["size"], strict=True)]
+    codes = np.asarray(files["signatures"], dtype=np.int32)
+    if codes.shape != (len(texts),) or (codes >= len(keys)).any():
+        raise AtlasError(f"reuse state files disagree: {len(texts)} names but signatures {codes.shape}")
+    return NameSignatures(texts, codes, keys, frozenset(str(b) for b in meta["brands"]))
 
 
 def _weights_frame(weights: TermWeights) -> pd.DataFrame:
@@ -729,6 +752,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         method, settings, drift = str(meta["method"]), dict(meta["settings"]), float(meta["drift"])
         minhashes = np.asarray(files["minhashes"], dtype=np.uint64) if "minhashes" in files else None
         recall = float(meta["recall"]) if meta.get("recall") is not None else None
+        signatures = _signatures(files, texts, meta)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, AtlasError):
             raise
@@ -759,6 +783,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         drift,
         minhashes,
         recall=recall,
+        signatures=signatures,
     )
 
 
@@ -772,6 +797,7 @@ __all__ = [
     "change_share",
     "compare_ids",
     "compare_names",
+    "first_ids",
     "id_graph",
     "known_texts",
     "name_state",

@@ -52,6 +52,7 @@ from constellation.atlas.reuse import (
     change_share,
     compare_ids,
     compare_names,
+    first_ids,
     name_state,
     recall_rows,
     recall_sample_size,
@@ -60,7 +61,13 @@ from constellation.atlas.reuse import (
     settings_of,
 )
 from constellation.atlas.seeds import CommunitySeeds, previous_heads, seeded_groups, seeding_refusal
-from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
+from constellation.atlas.signatures import (
+    Signatures,
+    base_signatures,
+    name_signatures,
+    signature_conflicts,
+    signature_edges,
+)
 from constellation.atlas.workers import worker_count
 from constellation.errors import AtlasError
 from constellation.peak_memory import PeakMeter, give_back_memory
@@ -326,7 +333,9 @@ def map_atlas(
     downloads = _numbers(models, "downloads")
     likes = _numbers(models, "likes")
     popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
-    signatures = base_signatures(id_array, features.texts, config.brand_min_owners)
+    known = previous.signatures if previous is not None else None
+    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
+    names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
     lap("signatures")
     edges_in = _graph_edges(knn, ids, lineage_edges, signatures, popularity, config)
     del knn  # what is left of it is in `edges_in.similar` and the report

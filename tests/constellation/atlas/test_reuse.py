@@ -20,6 +20,7 @@ from constellation.atlas.reuse import (
     blended_recall,
     compare_ids,
     compare_names,
+    first_ids,
     known_texts,
     name_state,
     recall_rows,
@@ -29,6 +30,7 @@ from constellation.atlas.reuse import (
     state_files,
     state_from_files,
 )
+from constellation.atlas.signatures import base_signatures, name_signatures
 from constellation.errors import AtlasError
 from fakehub.nightly import next_night
 from fakehub.synthetic import generate
@@ -193,6 +195,20 @@ def test_the_state_survives_its_files_and_refuses_damaged_ones(nights):
     files["state"] = {**files["state"], "version": 0}
     with pytest.raises(AtlasError, match="version"):
         state_from_files(files)
+
+
+def test_the_state_keeps_the_signatures_of_its_names_through_its_files(nights):
+    before, _ = nights
+    config = AtlasConfig()
+    state = name_state(before[:500], *_full(before[:500], config), config)
+    texts = name_texts(before[:500], config)
+    sigs = base_signatures(np.asarray(before[:500], dtype=object), texts, config.brand_min_owners)
+    kept = name_signatures(sigs, state.texts, first_ids(state.id_texts, state.size))
+    assert sigs.count > 0 and kept.brands
+    back = state_from_files(state_files(replace(state, signatures=kept))).signatures
+    assert back is not None and list(back.texts) == list(state.texts)
+    assert back.keys == kept.keys and back.codes.tolist() == kept.codes.tolist() and back.brands == kept.brands
+    assert state_from_files(state_files(state)).signatures is None  # a state from before keeps none
 
 
 # The windowed kNN on the 3,000-model night: 2,400 distinct names, so exact_knn_max=100 makes it windowed.
