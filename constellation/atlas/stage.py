@@ -6,7 +6,7 @@
                                                    └► hierarchy.build_hierarchy ─► layout.layout_atlas
 
 `map_atlas` is pure: frames in, frames out. Given the `NameState` of the last build (`previous`), it reuses
-that build's name features and neighbour lists where the names did not change (reuse.py); the report's
+that build's name features, neighbour lists and signatures where the names did not change (reuse.py); the report's
 `reuse` says which way it went and why. `AtlasConfig` (config.py) holds every knob; it is hashed into
 the build fingerprint and stored in build.json. What actually ran where the config leaves a choice ("auto"
 community algorithm, exact or windowed kNN, capped trees) is in the report, also stored in build.json.

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import name_features, name_texts
@@ -17,6 +18,7 @@ from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_ke
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
+    _stacked,
     blended_recall,
     compare_ids,
     compare_names,
@@ -305,3 +307,11 @@ def test_windowed_nights_refill_lists_that_lost_a_name_and_they_hold_their_exact
     everything = recall_rows(tomorrow, graph, tomorrow.size, seed=0)
     recall = knn_recall(features.matrix[graph.distinct], graph.searched, everything, min_similarity=0.2)
     assert recall >= 0.9
+
+
+def test_kept_rows_and_new_rows_stack_as_a_gather_and_a_vstack_would():
+    old = sp.random(50, 40, density=0.2, format="csr", dtype=np.float32, random_state=1)
+    added = sp.random(3, 40, density=0.2, format="csr", dtype=np.float32, random_state=2)
+    for keep in (np.array([0, 1, 2, 5, 6, 9, 49]), np.arange(50), np.array([], dtype=np.int64), np.array([7, 3])):
+        got, expected = _stacked(old, keep, added), sp.vstack([old[keep], added], format="csr")
+        assert got.shape == expected.shape and (got != expected).nnz == 0
