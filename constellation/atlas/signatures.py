@@ -55,7 +55,8 @@ class NameSignatures:
     """The signature of each of a list of distinct names, and the brands it was read with: what a build
     leaves for the next one (reuse.NameState keeps it). A name's signature depends on its tokens and the
     brands alone, so a night whose brands are yesterday's reads only the names it did not see yesterday:
-    reading every name was two thirds of base_signatures at 300k models."""
+    reading every name was two thirds of base_signatures at 300k models. Names whose first three tokens
+    hold a brand gained or lost since are read again."""
 
     texts: np.ndarray  # object: the distinct normalised names
     codes: np.ndarray  # int32: each name's position in `keys`, NO_SIGNATURE when it has none
@@ -100,21 +101,31 @@ def _owners(ids: Sequence[str]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _NameStarts:
-    """The first two tokens of each distinct name, as codes into `tokens` (−1: no such token)."""
+    """The first three tokens of each distinct name (the brand window), as codes into `tokens`; "" when
+    the name has fewer."""
 
     tokens: list[str]
     first: np.ndarray
     second: np.ndarray
+    third: np.ndarray
 
     @classmethod
     def of(cls, distinct: Sequence[str]) -> _NameStarts:
-        firsts, seconds = [], []
+        window: list[list[str]] = [[], [], []]
         for text in distinct:
-            tokens = _tokens(text)
-            firsts.append(tokens[0] if tokens else "")
-            seconds.append(tokens[1] if len(tokens) > 1 else "")
-        codes, tokens = pd.factorize(pd.Series(firsts + seconds, dtype=object))
-        return cls(tokens.tolist(), codes[: len(firsts)], codes[len(firsts) :])
+            tokens = _tokens(text)[:_BRAND_WINDOW]
+            for i, column in enumerate(window):
+                column.append(tokens[i] if len(tokens) > i else "")
+        codes, tokens = pd.factorize(pd.Series(window[0] + window[1] + window[2], dtype=object))
+        n = len(distinct)
+        return cls(tokens.tolist(), codes[:n], codes[n : 2 * n], codes[2 * n :])
+
+    def holding(self, words: AbstractSet[str]) -> np.ndarray:
+        """Per name, whether one of its first three tokens is among `words`."""
+        hit = np.array([token in words for token in self.tokens], dtype=bool)
+        if not len(hit):
+            return np.zeros(len(self.first), dtype=bool)
+        return hit[self.first] | hit[self.second] | hit[self.third]
 
 
 def _brands(starts: _NameStarts, codes: np.ndarray, owners: np.ndarray, min_owners: int) -> set[str]:
@@ -165,19 +176,25 @@ def base_signatures(
     Each distinct name is read once, and codes are numbered in the order the rows first show them. Names
     `known` holds (the last build's) keep their signature there when the brands learnt are its brands."""
     codes, distinct = _distinct(texts)
-    brands = frozenset(_brands(_NameStarts.of(distinct), codes, _owners(ids), min_owners))
-    return _numbered(_name_keys(distinct, brands, known), codes, brands)
+    starts = _NameStarts.of(distinct)
+    brands = frozenset(_brands(starts, codes, _owners(ids), min_owners))
+    return _numbered(_name_keys(distinct, starts, brands, known), codes, brands)
 
 
 def _name_keys(
-    distinct: list[str], brands: frozenset[str], known: NameSignatures | None
+    distinct: list[str], starts: _NameStarts, brands: frozenset[str], known: NameSignatures | None
 ) -> list[tuple[str, str, str] | None]:
+    """Each distinct name's signature key: `known`'s for a name it holds, unless the brands changed and the
+    name holds a brand gained or lost in its brand window (signature_of reads brands there only); read
+    otherwise. A 2 % night gains or loses a brand or two at the `min_owners` edge."""
     if not brands:
         return [None] * len(distinct)
-    if known is None or known.brands != brands or not len(known.texts):
+    if known is None or not len(known.texts):
         return [signature_of(_tokens(text), brands) for text in distinct]
     found = pc.index_in(pa.array(distinct, pa.large_string()), value_set=pa.array(known.texts, pa.large_string()))
     at = found.fill_null(-1).to_numpy().astype(np.int64)
+    if known.brands != brands:
+        at[starts.holding(known.brands ^ brands)] = -1
     code = np.where(at >= 0, known.codes[np.maximum(at, 0)], NO_SIGNATURE)
     return [
         signature_of(_tokens(text), brands) if a < 0 else (known.keys[int(c)] if c != NO_SIGNATURE else None)

@@ -64,8 +64,11 @@ def test_known_names_keep_their_signature_when_the_brands_are_the_same():
     again = base_signatures(ids, texts, min_owners=2, known=planted)
     assert again.keys[0] == ("qwen", "9", "1b") and again.keys[-1] == ("qwen", "2.5", "14b")
     assert again.codes.tolist()[:-1] == sigs.codes.tolist()
-    # Other brands (min_owners 3: "qwen" alone) read every name again.
-    assert base_signatures(ids, texts, min_owners=3, known=planted).keys[0] == ("qwen", "2.5", "7b")
+    # Brands lost (min_owners 3: "qwen" alone): names holding "llama" or "mistral" are read again and have
+    # no signature now; the others keep what was known.
+    fewer = base_signatures(ids, texts, min_owners=3, known=planted)
+    assert fewer.keys[0] == ("qwen", "9", "1b")
+    assert fewer.codes[3:9].tolist() == [NO_SIGNATURE] * 6
 
 
 def test_signature_reads_brand_version_and_size():
