@@ -2,8 +2,8 @@
 
 A night changes one or two percent of the Hub's names, so the two costly steps of the atlas over names,
 TF-IDF features and the kNN graph, need not start from zero. A build saves its `NameState` beside the
-atlas (`reuse/`: the distinct normalised names, the learnt vocabularies, each name's feature rows and
-neighbour list), and the next build, through `reuse_names`:
+atlas (`reuse/`: the distinct normalised names, the learnt vocabularies, each name's feature rows,
+neighbour list and base-model signature), and the next build, through `reuse_names`:
 
 - keeps the rows of every name it saw yesterday, and computes rows of new names with yesterday's
   vocabulary and IDF (features.transform_names): a kept row is exactly the row the state holds;
@@ -62,6 +62,7 @@ from constellation.atlas.features import (
     transform_names,
 )
 from constellation.atlas.knn import KnnGraph, minhash_keys, row_similarities, sort_keys
+from constellation.atlas.signatures import NameSignatures
 from constellation.atlas.workers import forked_map, worker_count
 from constellation.errors import AtlasError
 
@@ -114,6 +115,9 @@ class NameState:
     # recall@k of this build's lists (map_atlas's check; see `blended_recall`), kept so the next build can
     # count it for the lists it keeps; None when unmeasured (exact kNN, check off).
     recall: float | None = None
+    # Each name's base-model signature and the brands it was read with (signatures.NameSignatures, over
+    # `texts`), so the next build reads only new names when its brands are the same; None: not kept.
+    signatures: NameSignatures | None = None
 
     @property
     def size(self) -> int:
@@ -183,15 +187,42 @@ class Change:
 def known_texts(previous: NameState, ids: Sequence[str], config: AtlasConfig) -> list[str]:
     """The normalised name of every id (features.name_texts), read from the state for the ids it holds:
     tokenising is a third of the cost of features at 100k names. Only for a state of the same settings."""
+    return compare_ids(previous, ids, config)[0]
+
+
+def compare_ids(previous: NameState, ids: Sequence[str], config: AtlasConfig) -> tuple[list[str], Change]:
+    """`known_texts` and `compare_names` of today's ids in one pass: an id the state holds brings its name's
+    position in the state along, so only the names of new ids are looked up among the state's names. At
+    1M ids, hashing every id's name again (factorize, then a lookup of each distinct name) cost more than
+    the rest of the comparison. Only for a state of the same settings."""
     if previous.settings != settings_of(config):
         raise AtlasError("a state of other settings cannot give today's names; call features.name_texts")
-    at = pd.Index(previous.ids).get_indexer(pd.Index(ids))
-    texts = np.empty(len(at), dtype=object)
-    known = at >= 0
-    texts[known] = previous.texts[previous.id_texts[at[known]]]
-    new = np.flatnonzero(~known)
-    texts[new] = name_texts([ids[int(i)] for i in new], config)
-    return texts.tolist()
+    at = _positions(ids, previous.ids)
+    old_of_id = np.where(at >= 0, previous.id_texts[np.maximum(at, 0)], -1).astype(np.int64)
+    new_ids = np.flatnonzero(at < 0)
+    new_texts = np.asarray(name_texts([ids[int(i)] for i in new_ids], config), dtype=object)
+    old_of_id[new_ids] = _positions(new_texts, previous.texts)  # a new id may carry a name the state holds
+    fresh = old_of_id < 0
+    fresh_codes, fresh_names = pd.factorize(pd.Series(new_texts[fresh[new_ids]], dtype=object))
+    kept = np.zeros(previous.size, dtype=bool)
+    kept[old_of_id[~fresh]] = True
+    kept_old = np.flatnonzero(kept)  # kept names first, in the state's order, as compare_names puts them
+    position = np.full(previous.size, -1, dtype=np.int64)
+    position[kept_old] = np.arange(len(kept_old))
+    codes = np.empty(len(old_of_id), dtype=np.int64)
+    codes[~fresh] = position[old_of_id[~fresh]]
+    codes[fresh] = len(kept_old) + fresh_codes
+    texts = np.concatenate([previous.texts[kept_old], np.asarray(fresh_names, dtype=object)])
+    old = np.concatenate([kept_old, np.full(len(fresh_names), -1, dtype=np.int64)])
+    change = Change(texts, codes, old, len(fresh_names), previous.size - len(kept_old))
+    return texts[codes].tolist(), change
+
+
+def _positions(values: Sequence[str] | np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Each value's position in `among` (distinct strings), −1 when absent; hashed in Arrow, which at 1M
+    strings takes a fraction of pandas' lookup of Python strings."""
+    found = pc.index_in(pa.array(values, pa.large_string()), value_set=pa.array(among, pa.large_string()))
+    return found.fill_null(-1).to_numpy().astype(np.int64)
 
 
 def compare_names(previous: NameState, texts: Sequence[str]) -> Change:
@@ -299,11 +330,27 @@ def _rows(previous: NameState, change: Change, config: AtlasConfig) -> NameRows:
     in_place = bool((order == np.arange(len(order))).all())  # compare_names puts kept names first
 
     def stack(old: sp.csr_matrix, added: sp.csr_matrix) -> sp.csr_matrix:
-        both = sp.vstack([old[change.old[kept]], added], format="csr")
+        both = _stacked(old, change.old[kept], added)
         # Each copy of the rows is about 1.8 GB at 3M models: no reordering copy when none is needed.
         return sp.csr_matrix(both if in_place else both[order], dtype=np.float32)
 
     return NameRows(stack(previous.rows.matrix, fresh.matrix), stack(previous.rows.words, fresh.words))
+
+
+def _stacked(old: sp.csr_matrix, keep: np.ndarray, added: sp.csr_matrix) -> sp.csr_matrix:
+    """The rows `keep` of `old`, then the rows of `added`, in one copy (a gather, then a vstack, made two).
+    `keep` rises, as compare_names orders kept names, and a night drops few names: the kept rows are a few
+    long runs, each one slice of `old`'s arrays."""
+    if len(keep) and (np.diff(keep) <= 0).any():
+        return sp.vstack([old[keep], added], format="csr")
+    starts, stops = old.indptr[keep], old.indptr[keep + 1]
+    cuts = np.flatnonzero(np.diff(keep) != 1) + 1
+    spans = zip(starts[np.r_[0, cuts]], stops[np.r_[cuts, len(keep)] - 1], strict=True) if len(keep) else iter(())
+    pieces = [(old.data[a:b], old.indices[a:b]) for a, b in spans]
+    data = np.concatenate([*(d for d, _ in pieces), added.data.astype(old.data.dtype, copy=False)])
+    indices = np.concatenate([*(i for _, i in pieces), added.indices.astype(old.indices.dtype, copy=False)])
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate([stops - starts, np.diff(added.indptr)]))])
+    return sp.csr_matrix((data, indices, indptr), shape=(len(keep) + added.shape[0], old.shape[1]))
 
 
 def _minhashes(previous: NameState, change: Change, rows: NameRows, config: AtlasConfig) -> np.ndarray:
@@ -582,7 +629,7 @@ def _refill(
     return neighbors, similarities
 
 
-def _first_ids(codes: np.ndarray, names: int) -> np.ndarray:
+def first_ids(codes: np.ndarray, names: int) -> np.ndarray:
     """The first id of each name (`codes`: each id's name), as np.unique(return_index) gives it, in O(ids)
     instead of a sort of every id."""
     first = np.full(names, len(codes), dtype=np.int64)
@@ -597,7 +644,7 @@ def id_graph(
     of a name holds its list (to first ids), later ids of the name ("twins") hold the first at similarity 1,
     and ids without features are searched alone and hold nothing."""
     n, k = len(codes), neighbors.shape[1]
-    first = _first_ids(codes, len(neighbors))
+    first = first_ids(codes, len(neighbors))
     searched = np.zeros(n, dtype=bool)
     searched[first] = True
     searched[~featured[codes]] = True
@@ -667,6 +714,7 @@ def state_files(state: NameState) -> dict[str, Any]:
         "neighbors": state.neighbors,
         "similarities": state.similarities,
         **({"minhashes": state.minhashes} if state.minhashes is not None else {}),
+        **(_signature_files(state.signatures) if state.signatures is not None else {}),
         "state": {
             "version": STATE_VERSION,
             "method": state.method,
@@ -674,8 +722,26 @@ def state_files(state: NameState) -> dict[str, Any]:
             "drift": state.drift,
             "names": state.size,
             **({"recall": state.recall} if state.recall is not None else {}),
+            **({"brands": sorted(state.signatures.brands)} if state.signatures is not None else {}),
         },
     }
+
+
+def _signature_files(signatures: NameSignatures) -> dict[str, Any]:
+    keys = pd.DataFrame(signatures.keys, columns=["brand", "version", "size"], dtype=object)
+    return {"signatures": signatures.codes, "signature_keys": keys.astype("string")}
+
+
+def _signatures(files: dict[str, Any], texts: np.ndarray, meta: dict[str, Any]) -> NameSignatures | None:
+    """The NameSignatures `_signature_files` wrote, over the state's names; None when the state kept none."""
+    if "signatures" not in files:
+        return None
+    frame = files["signature_keys"]
+    keys = [(str(b), str(v), str(z)) for b, v, z in zip(frame["brand"], frame["version"], frame["size"], strict=True)]
+    codes = np.asarray(files["signatures"], dtype=np.int32)
+    if codes.shape != (len(texts),) or (codes >= len(keys)).any():
+        raise AtlasError(f"reuse state files disagree: {len(texts)} names but signatures {codes.shape}")
+    return NameSignatures(texts, codes, keys, frozenset(str(b) for b in meta["brands"]))
 
 
 def _weights_frame(weights: TermWeights) -> pd.DataFrame:
@@ -702,6 +768,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         method, settings, drift = str(meta["method"]), dict(meta["settings"]), float(meta["drift"])
         minhashes = np.asarray(files["minhashes"], dtype=np.uint64) if "minhashes" in files else None
         recall = float(meta["recall"]) if meta.get("recall") is not None else None
+        signatures = _signatures(files, texts, meta)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, AtlasError):
             raise
@@ -732,6 +799,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         drift,
         minhashes,
         recall=recall,
+        signatures=signatures,
     )
 
 
@@ -743,7 +811,9 @@ __all__ = [
     "NameState",
     "blended_recall",
     "change_share",
+    "compare_ids",
     "compare_names",
+    "first_ids",
     "id_graph",
     "known_texts",
     "name_state",

@@ -6,7 +6,7 @@
                                                    └► hierarchy.build_hierarchy ─► layout.layout_atlas
 
 `map_atlas` is pure: frames in, frames out. Given the `NameState` of the last build (`previous`), it reuses
-that build's name features and neighbour lists where the names did not change (reuse.py); the report's
+that build's name features, neighbour lists and signatures where the names did not change (reuse.py); the report's
 `reuse` says which way it went and why. `AtlasConfig` (config.py) holds every knob; it is hashed into
 the build fingerprint and stored in build.json. What actually ran where the config leaves a choice ("auto"
 community algorithm, exact or windowed kNN, capped trees) is in the report, also stored in build.json.
@@ -46,11 +46,13 @@ from constellation.atlas.knn import KnnGraph, knn_graph, knn_recall
 from constellation.atlas.layout import layout_atlas
 from constellation.atlas.reuse import (
     MAX_CHANGE,
+    Change,
     NameState,
     blended_recall,
     change_share,
+    compare_ids,
     compare_names,
-    known_texts,
+    first_ids,
     name_state,
     recall_rows,
     recall_sample_size,
@@ -59,7 +61,13 @@ from constellation.atlas.reuse import (
     settings_of,
 )
 from constellation.atlas.seeds import CommunitySeeds, previous_heads, seeded_groups, seeding_refusal
-from constellation.atlas.signatures import Signatures, base_signatures, signature_conflicts, signature_edges
+from constellation.atlas.signatures import (
+    Signatures,
+    base_signatures,
+    name_signatures,
+    signature_conflicts,
+    signature_edges,
+)
 from constellation.atlas.workers import worker_count
 from constellation.errors import AtlasError
 from constellation.peak_memory import PeakMeter, give_back_memory
@@ -225,11 +233,14 @@ def _names_and_neighbors(
 ) -> tuple[NameFeatures, KnnGraph, NameState, dict[str, Any]]:
     """Name features and the kNN graph: reused from `previous` where the names did not change when it
     is usable (reuse.refusal), computed whole otherwise. Also the state for the next build, and how."""
-    usable = previous is not None and previous.settings == settings_of(config)
-    texts = known_texts(previous, ids, config) if previous is not None and usable else name_texts(ids, config)
+    change: Change | None = None
+    if previous is not None and previous.settings == settings_of(config):
+        texts, change = compare_ids(previous, ids, config)
+    else:
+        texts = name_texts(ids, config)
     why: str | None = "no previous build to reuse"
     if previous is not None:
-        change = compare_names(previous, texts)
+        change = compare_names(previous, texts) if change is None else change
         why = refusal(previous, change, config, len(ids), max_change)
         reuse: dict[str, Any] = {
             "changed": round(change_share(previous, change), 4),
@@ -394,7 +405,9 @@ def map_atlas(
     downloads = _numbers(models, "downloads")
     likes = _numbers(models, "likes")
     popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
-    signatures = base_signatures(id_array, features.texts, config.brand_min_owners)
+    known = previous.signatures if previous is not None else None
+    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
+    names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
     lap("signatures")
     edges_in = _graph_edges(knn, ids, lineage_edges, signatures, popularity, config)
     del knn  # what is left of it is in `edges_in.similar` and the report

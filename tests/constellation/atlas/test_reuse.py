@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import name_features, name_texts
@@ -17,8 +18,11 @@ from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_ke
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
+    _stacked,
     blended_recall,
+    compare_ids,
     compare_names,
+    first_ids,
     known_texts,
     name_state,
     recall_rows,
@@ -28,6 +32,7 @@ from constellation.atlas.reuse import (
     state_files,
     state_from_files,
 )
+from constellation.atlas.signatures import base_signatures, name_signatures
 from constellation.errors import AtlasError
 from fakehub.nightly import next_night
 from fakehub.synthetic import generate
@@ -134,6 +139,23 @@ def test_incremental_lists_are_the_exact_neighbours_of_their_own_features(nights
     assert hits / (exact.neighbors >= 0).sum() >= OWN_RECALL
 
 
+def test_comparing_ids_gives_the_change_comparing_their_names_gives(nights):
+    before, after = nights
+    config = AtlasConfig()
+    state = name_state(before, *_full(before, config), config)
+    # A re-upload under a new owner: a new id with a name the state holds is a kept name, not an added one.
+    renamed = [*after, "someone-new/" + before[0].split("/")[-1]]
+    texts, change = compare_ids(state, renamed, config)
+    expected = compare_names(state, name_texts(renamed, config))
+    assert texts == name_texts(renamed, config)
+    assert change.texts.tolist() == expected.texts.tolist()
+    assert change.codes.tolist() == expected.codes.tolist()
+    assert change.old.tolist() == expected.old.tolist()
+    assert (change.added, change.removed) == (expected.added, expected.removed)
+    assert change.added > 0 and change.removed > 0
+    assert change.old[change.codes[-1]] >= 0  # the re-upload's name is yesterday's
+
+
 def test_a_state_is_refused_for_other_settings_a_big_change_or_too_much_drift(nights):
     before, after = nights
     config = AtlasConfig()
@@ -175,6 +197,20 @@ def test_the_state_survives_its_files_and_refuses_damaged_ones(nights):
     files["state"] = {**files["state"], "version": 0}
     with pytest.raises(AtlasError, match="version"):
         state_from_files(files)
+
+
+def test_the_state_keeps_the_signatures_of_its_names_through_its_files(nights):
+    before, _ = nights
+    config = AtlasConfig()
+    state = name_state(before[:500], *_full(before[:500], config), config)
+    texts = name_texts(before[:500], config)
+    sigs = base_signatures(np.asarray(before[:500], dtype=object), texts, config.brand_min_owners)
+    kept = name_signatures(sigs, state.texts, first_ids(state.id_texts, state.size))
+    assert sigs.count > 0 and kept.brands
+    back = state_from_files(state_files(replace(state, signatures=kept))).signatures
+    assert back is not None and list(back.texts) == list(state.texts)
+    assert back.keys == kept.keys and back.codes.tolist() == kept.codes.tolist() and back.brands == kept.brands
+    assert state_from_files(state_files(state)).signatures is None  # a state from before keeps none
 
 
 # The windowed kNN on the 3,000-model night: 2,400 distinct names, so exact_knn_max=100 makes it windowed.
@@ -271,3 +307,11 @@ def test_windowed_nights_refill_lists_that_lost_a_name_and_they_hold_their_exact
     everything = recall_rows(tomorrow, graph, tomorrow.size, seed=0)
     recall = knn_recall(features.matrix[graph.distinct], graph.searched, everything, min_similarity=0.2)
     assert recall >= 0.9
+
+
+def test_kept_rows_and_new_rows_stack_as_a_gather_and_a_vstack_would():
+    old = sp.random(50, 40, density=0.2, format="csr", dtype=np.float32, random_state=1)
+    added = sp.random(3, 40, density=0.2, format="csr", dtype=np.float32, random_state=2)
+    for keep in (np.array([0, 1, 2, 5, 6, 9, 49]), np.arange(50), np.array([], dtype=np.int64), np.array([7, 3])):
+        got, expected = _stacked(old, keep, added), sp.vstack([old[keep], added], format="csr")
+        assert got.shape == expected.shape and (got != expected).nnz == 0

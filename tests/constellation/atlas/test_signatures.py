@@ -1,11 +1,14 @@
 """Base-model signatures (constellation/atlas/signatures.py) on real Hub names."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from constellation.atlas.signatures import (
     NO_SIGNATURE,
     base_signatures,
     learn_brands,
+    name_signatures,
     signature_conflicts,
     signature_edges,
     signature_label,
@@ -33,6 +36,39 @@ def test_brands_are_first_tokens_of_many_owners_without_vendor_prefixes():
     # "meta" starts names under two owners, but always before the brand "llama": a vendor, not a brand.
     assert learn_brands(IDS, TEXTS, min_owners=2) == {"qwen", "llama", "mistral"}
     assert learn_brands(IDS, TEXTS, min_owners=3) == {"qwen"}
+
+
+def test_brands_count_owners_over_rows_and_codes_follow_the_rows():
+    # One name under two owners starts names under both; ids without an owner count as one owner, "".
+    ids = ["a/Phi-2B", "b/Phi-2B", "Phi-3B", "c/Gemma-2B", "d/phi-4b"]
+    texts = [normalized_name(i) for i in ids]
+    assert learn_brands(ids, texts, min_owners=3) == {"phi"}
+    assert learn_brands(ids, texts, min_owners=5) == set()
+    sigs = base_signatures(ids, texts, min_owners=2)
+    assert sigs.keys == [("phi", "", "2b"), ("phi", "", "3b"), ("phi", "", "4b")]
+    assert sigs.codes.tolist() == [0, 0, 1, NO_SIGNATURE, 2]
+    assert sigs.brand.tolist() == [0, 0, 0, -1, 0]
+
+
+def test_known_names_keep_their_signature_when_the_brands_are_the_same():
+    sigs = base_signatures(IDS, TEXTS, min_owners=2)
+    names = np.array(sorted(set(TEXTS)), dtype=object)
+    kept = name_signatures(sigs, names, np.array([TEXTS.index(t) for t in names]))
+    assert kept.brands == frozenset({"qwen", "llama", "mistral"})
+    assert [kept.keys[c] if c >= 0 else None for c in kept.codes] == [
+        sigs.keys[sigs.codes[TEXTS.index(t)]] if sigs.codes[TEXTS.index(t)] >= 0 else None for t in names
+    ]
+    # What was known is taken as it was (a planted key shows it was not read again); new names are read.
+    planted = replace(kept, keys=[("qwen", "9", "1b") if k == ("qwen", "2.5", "7b") else k for k in kept.keys])
+    ids, texts = [*IDS, "x/Qwen2.5-14B"], [*TEXTS, normalized_name("x/Qwen2.5-14B")]
+    again = base_signatures(ids, texts, min_owners=2, known=planted)
+    assert again.keys[0] == ("qwen", "9", "1b") and again.keys[-1] == ("qwen", "2.5", "14b")
+    assert again.codes.tolist()[:-1] == sigs.codes.tolist()
+    # Brands lost (min_owners 3: "qwen" alone): names holding "llama" or "mistral" are read again and have
+    # no signature now; the others keep what was known.
+    fewer = base_signatures(ids, texts, min_owners=3, known=planted)
+    assert fewer.keys[0] == ("qwen", "9", "1b")
+    assert fewer.codes[3:9].tolist() == [NO_SIGNATURE] * 6
 
 
 def test_signature_reads_brand_version_and_size():
