@@ -38,6 +38,7 @@ from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory
+from constellation.site_downloads import write_downloads
 from constellation.site_lookup import id_order, write_lookup
 from constellation.site_summary import write_summary
 from constellation.site_trends import write_trends
@@ -412,4 +413,6 @@ def _run_stages(
     timed("site lookups", write_lookup, site, models, edges, order)
     timed("site views", write_views, site, models, communities, hierarchy, order=order)  # scatter, dendrogram, graph
     timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' unfiltered curves
+    # every snapshot by the site's rows: a filtered Trends view sums them instead of joining ids in DuckDB
+    timed("site downloads", write_downloads, site, layout, snapshot_id, models, order)
     return info, len(models)

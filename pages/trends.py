@@ -26,6 +26,10 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
         frame = trends.unfiltered(atlas, column, top_n, snapshot_ids, labels)
         if frame is not None:
             return frame
+    else:  # the build's codes and snapshots by row: no id, no snapshot read
+        frame = trends.filtered(atlas, data, ui.kept(atlas, filters), column, top_n, snapshot_ids, labels)
+        if frame is not None:
+            return frame
     frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
     members = site_trends.trend_members(frame, column, top_n, labels())
     return history.group_downloads_over_snapshots(data, members, column, snapshot_ids)
@@ -33,8 +37,11 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def weekly_new(root, snapshot_id, filters, top_n):
-    precomputed = None if filters.active else atlas.summary.weekly_frame(top_n)
-    if precomputed is not None:  # the build counted the whole atlas's weeks
+    if filters.active:  # the build's family codes: only the members' creation dates are read
+        precomputed = trends.weekly_filtered(atlas, ui.kept(atlas, filters), top_n)
+    else:
+        precomputed = atlas.summary.weekly_frame(top_n)
+    if precomputed is not None:  # counted by the build, or from its codes
         return precomputed
     frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
     top = overview.top_groups(frame, "family", top_n)["family"].tolist()
