@@ -137,6 +137,7 @@ def weekly_filtered(atlas: Atlas, rows: np.ndarray, top_n: int) -> pd.DataFrame 
     if members is None:
         return None
     names = np.asarray([str(v) for v in members.values.tolist()], dtype=object)
-    created = atlas.frame(["created_at"])["created_at"]
-    frame = pd.DataFrame({"family": names[members.groups], "created_at": created.take(members.rows).to_numpy()})
+    created = atlas.frame(["created_at"])["created_at"].take(members.rows).reset_index(drop=True)
+    # a Series, not to_numpy(): a time-zoned column becomes one Timestamp object per row there
+    frame = pd.DataFrame({"family": names[members.groups], "created_at": created})
     return site_summary.new_models_per_week(frame, "family", names.tolist())
