@@ -99,6 +99,7 @@ def write_downloads(
     `site_lookup.id_order`) to the site's rows into `site`/downloads/ and write `site`/downloads.json; None,
     with a warning and no index, when a snapshot cannot be read (the page then counts in DuckDB)."""
     folder = site / DOWNLOADS_DIR
+    (site / INDEX_FILE).unlink(missing_ok=True)  # first: a site reading the old index never meets a missing file
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     rows = len(models)
