@@ -64,8 +64,15 @@ def main() -> None:
     def files() -> dict[str, Any]:
         from constellation.app import trends  # not in a base checkout from before the files
 
-        out = {c: trends.filtered(atlas, layout, rows, c, args.top, snapshots, labels) for c in ("family", "community")}
-        out["weekly"] = trends.weekly_filtered(atlas, rows, args.top)
+        counts = atlas.filter_counts
+        assert counts is not None, "an atlas without site/filter_counts.arrow"
+        out: dict[str, Any] = {}
+        for column in ("family", "community"):
+            members = trends.coded_members(counts, column, rows, args.top)  # the page picks them once (cached)
+            assert members is not None
+            out[column] = trends.filtered(atlas, layout, members, column, snapshots, labels)
+            if column == "family":
+                out["weekly"] = trends.weekly_filtered(atlas, members)
         return out
 
     count = live if args.mode == "live" else files

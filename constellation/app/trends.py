@@ -102,19 +102,18 @@ def coded_members(counts: FilterCounts, column: str, rows: np.ndarray, n: int) -
 def filtered(
     atlas: Atlas,
     layout: DataLayout,
-    rows: np.ndarray,
+    members: Members,
     column: str,
-    top_n: int,
     snapshot_ids: Sequence[str],
     labels: Callable[[], pd.Series | None],
 ) -> pd.DataFrame | None:
-    """The top `top_n` groups of `column` among the site rows `rows` (a filter's) across `snapshot_ids`, as
-    the page counts them live (`site_trends.trend_members`, then `group_downloads_over_snapshots`), from the
-    build's codes and its snapshots by row (site_downloads); a snapshot crawled since the build is counted in
-    DuckDB. None for an atlas built before those files (the page then counts live)."""
-    counts, mapped = atlas.filter_counts, atlas.snapshot_downloads
-    members = coded_members(counts, column, rows, top_n) if counts is not None and mapped is not None else None
-    if members is None or mapped is None:
+    """The curves of the top groups of `column` whose `members` (`coded_members`: a filter's selection) are
+    given, across `snapshot_ids`, as the page counts them live (`site_trends.trend_members`, then
+    `group_downloads_over_snapshots`), from the build's snapshots by row (site_downloads); a snapshot crawled
+    since the build is counted in DuckDB. None for an atlas built before those files (the page then counts
+    live)."""
+    mapped = atlas.snapshot_downloads
+    if mapped is None:
         return None
     names = group_names(members.values, labels() if column == "community" else None)
     held = mapped.held(snapshot_ids)
@@ -128,14 +127,10 @@ def filtered(
     return trend_frame(counted, column)
 
 
-def weekly_filtered(atlas: Atlas, rows: np.ndarray, top_n: int) -> pd.DataFrame | None:
-    """New models per week of the top `top_n` families among the site rows `rows`, as the page counts them
-    from the filtered models (`site_summary.new_models_per_week`), reading the creation dates alone; None
-    without the build's codes."""
-    counts = atlas.filter_counts
-    members = coded_members(counts, "family", rows, top_n) if counts is not None else None
-    if members is None:
-        return None
+def weekly_filtered(atlas: Atlas, members: Members) -> pd.DataFrame:
+    """New models per week of the top families whose `members` (`coded_members` of "family") are given, as the
+    page counts them from the filtered models (`site_summary.new_models_per_week`), reading the creation dates
+    alone."""
     names = np.asarray([str(v) for v in members.values.tolist()], dtype=object)
     created = atlas.frame(["created_at"])["created_at"].take(members.rows).reset_index(drop=True)
     # a Series, not to_numpy(): a time-zoned column becomes one Timestamp object per row there

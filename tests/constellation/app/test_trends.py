@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from constellation import history, site_summary, site_trends
 from constellation.app import overview
 from constellation.app.data import Atlas, load_atlas
-from constellation.app.trends import filtered, lone_snapshot, unfiltered, weekly_filtered
+from constellation.app.trends import coded_members, filtered, lone_snapshot, unfiltered, weekly_filtered
 from constellation.build import build
 from constellation.contract import ATLAS_FILES, DataLayout
 from constellation.site_downloads import INDEX_FILE
@@ -142,6 +142,14 @@ def _live(layout: DataLayout, rows: np.ndarray, column: str, top_n: int, snapsho
     return history.group_downloads_over_snapshots(layout, members, column, snapshot_ids)
 
 
+def _filtered(atlas: Atlas, layout: DataLayout, rows: np.ndarray, column: str, top_n: int, snapshot_ids, labels):
+    """The page's filtered curves from the build's files: the members picked, then counted."""
+    assert atlas.filter_counts is not None
+    members = coded_members(atlas.filter_counts, column, rows, top_n)
+    assert members is not None
+    return filtered(atlas, layout, members, column, snapshot_ids, labels)
+
+
 def _selections(atlas: Atlas) -> dict[str, np.ndarray]:
     """Site rows as filters keep them: every row, a pipeline tag's, a sparse sample, none."""
     tags = atlas.frame(["pipeline_tag"])["pipeline_tag"]
@@ -160,7 +168,7 @@ def test_a_filtered_view_from_the_build_s_files_is_the_live_count(atlas_root, co
     atlas = load_atlas(layout)
     labels = lambda: community_labels(pd.DataFrame(), atlas.communities)  # noqa: E731
     for name, rows in _selections(atlas).items():
-        precomputed = filtered(atlas, layout, rows, column, top_n, [EARLIER, LATEST], labels)
+        precomputed = _filtered(atlas, layout, rows, column, top_n, [EARLIER, LATEST], labels)
         assert precomputed is not None, name
         live = _live(layout, rows, column, top_n, [EARLIER, LATEST])
         pd.testing.assert_frame_equal(precomputed, live, check_dtype=False, check_index_type=False, obj=name)
@@ -177,7 +185,7 @@ def test_a_snapshot_crawled_since_the_build_is_counted_live(atlas_root, tmp_path
     rows = _selections(atlas)["every third"]
     labels = lambda: community_labels(pd.DataFrame(), atlas.communities)  # noqa: E731
     for column in ("family", "community"):
-        precomputed = filtered(atlas, layout, rows, column, 8, [EARLIER, LATEST, later], labels)
+        precomputed = _filtered(atlas, layout, rows, column, 8, [EARLIER, LATEST, later], labels)
         assert precomputed is not None
         live = _live(layout, rows, column, 8, [EARLIER, LATEST, later])
         pd.testing.assert_frame_equal(precomputed, live, check_dtype=False, check_index_type=False)
@@ -190,7 +198,8 @@ def test_an_atlas_without_the_files_counts_a_filter_live(atlas_root, tmp_path):
     atlas = load_atlas(DataLayout(copy))
     (atlas.folder / ATLAS_FILES.site / INDEX_FILE).unlink()
     atlas = load_atlas(DataLayout(copy))
-    assert filtered(atlas, DataLayout(copy), np.arange(5), "family", 8, [EARLIER, LATEST], lambda: None) is None
+    assert atlas.snapshot_downloads is None
+    assert _filtered(atlas, DataLayout(copy), np.arange(5), "family", 8, [EARLIER, LATEST], lambda: None) is None
 
 
 def test_a_filtered_view_s_weeks_are_the_live_count(atlas_root):
@@ -199,8 +208,10 @@ def test_a_filtered_view_s_weeks_are_the_live_count(atlas_root):
         frame = atlas.frame(["family", "downloads", "likes", "created_at"]).take(rows)
         top = overview.top_groups(frame, "family", 8)["family"].tolist()
         live = site_summary.new_models_per_week(frame, "family", top)
-        coded = weekly_filtered(atlas, rows, 8)
-        assert coded is not None
+        assert atlas.filter_counts is not None
+        members = coded_members(atlas.filter_counts, "family", rows, 8)
+        assert members is not None
+        coded = weekly_filtered(atlas, members)
         pd.testing.assert_frame_equal(coded, live, check_dtype=False, check_index_type=False, obj=name)
 
 
