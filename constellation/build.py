@@ -40,6 +40,7 @@ from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.forked_call import ChildDied, ForkedCall
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory, read_status_kb
+from constellation.site_downloads import write_downloads
 from constellation.site_lookup import SimilarRows, id_order, write_lookup
 from constellation.site_summary import write_summary
 from constellation.site_trends import write_trends
@@ -488,4 +489,6 @@ def _run_stages(
     timed("site lookups", write_lookup, site, models, edges, order, similar)
     timed("site views", write_views, site, models, communities, hierarchy, order=order)  # scatter, dendrogram, graph
     timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' unfiltered curves
+    # every snapshot by the site's rows: a filtered Trends view sums them instead of joining ids in DuckDB
+    timed("site downloads", write_downloads, site, layout, snapshot_id, models, order)
     return info, len(models)

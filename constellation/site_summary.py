@@ -206,8 +206,8 @@ def top_coded(
     likes (int64, missing as 0); `names` gives the value of the codes asked, only the few that can be listed
     (the site's filter change names ~15 of ~2M families: constellation.site_views.FilterCounts)."""
     counts = np.bincount(codes, minlength=groups).astype("int64")
-    downloads = _group_sums(codes, downloads, groups)
-    likes = _group_sums(codes, likes, groups)
+    downloads = group_sums(codes, downloads, groups)
+    likes = group_sums(codes, likes, groups)
     candidates = np.flatnonzero(counts > 0)  # a category no row has is no group
     if len(candidates) > n:  # a group below the n-th largest download total cannot be listed
         totals = downloads[candidates]
@@ -249,7 +249,7 @@ def _integers(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="int64", na_value=0)
 
 
-def _group_sums(codes: np.ndarray, numbers: np.ndarray, groups: int) -> np.ndarray:
+def group_sums(codes: np.ndarray, numbers: np.ndarray, groups: int) -> np.ndarray:
     """Per-group sums of `numbers` (int64, one per code), exact: float64 bincount sums are exact below 2**53,
     and larger totals are summed in int64 instead."""
     if not len(numbers) or int(np.abs(numbers).max()) * len(numbers) < 2**53:

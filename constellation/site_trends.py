@@ -109,7 +109,7 @@ def group_downloads_over_snapshots(
     """Total downloads per snapshot of each group. `groups` maps `id` → `column` (e.g. family) for the
     models to count. Returns snapshot (timestamp), `column`, models, downloads; a damaged snapshot is left
     out with a warning (`store.readable_snapshot_files`)."""
-    return trend_frame(_count(layout, groups, column, snapshot_ids), column)
+    return trend_frame(count_groups(layout, groups, column, snapshot_ids), column)
 
 
 def trend_frame(counted: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -125,7 +125,11 @@ def trend_frame(counted: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame[out_cols].reset_index(drop=True)
 
 
-def _count(layout: DataLayout, groups: pd.DataFrame, column: str, snapshot_ids: Sequence[str] | None) -> pd.DataFrame:
+def count_groups(
+    layout: DataLayout, groups: pd.DataFrame, column: str, snapshot_ids: Sequence[str] | None
+) -> pd.DataFrame:
+    """The counted rows (snapshot_id, group, models, downloads) of `group_downloads_over_snapshots`, before
+    `trend_frame`."""
     files = readable_snapshot_files(layout, snapshot_ids)
     if not files or groups.empty:
         return pd.DataFrame(columns=_COUNTED)
@@ -166,7 +170,7 @@ def count_trends(
         named = labels if column == "community" else None
         top = top_groups(models, column, n)[column].tolist()
         groups[column] = group_names(pd.Series(top, dtype="object"), named)
-        counted = _count(layout, _members(models, column, top, named), column, snapshot_ids)
+        counted = count_groups(layout, _members(models, column, top, named), column, snapshot_ids)
         counts[column] = [[str(s), str(g), int(m), int(d)] for s, g, m, d in counted[_COUNTED].itertuples(index=False)]
     return SiteTrends(snapshot_id=snapshot_id, snapshot_ids=list(snapshot_ids), groups=groups, counts=counts)
 

@@ -18,12 +18,24 @@ st.caption(f"{len(snapshots):,} snapshot(s) so far; groups are those of the late
 top_n = st.slider("Groups shown", 3, 20, 8, key="trends_top")
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def top_members(root, snapshot_id, filters, column, top_n):
+    # one pick of a selection's top groups from the build's codes, for the curves and the weekly bars alike
+    counts = atlas.filter_counts
+    return None if counts is None else trends.coded_members(counts, column, ui.kept(atlas, filters), top_n)
+
+
 @st.cache_data(max_entries=16, show_spinner="Reading the snapshots …")
 def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
     # a number means nothing to a reader: communities are named "3: mistral · 7b · v0.1"
     labels = (lambda: ui.community_labels(atlas)) if column == "community" else (lambda: None)
     if not filters.active:  # the build counted the unfiltered curves (site/trends.json)
         frame = trends.unfiltered(atlas, column, top_n, snapshot_ids, labels)
+        if frame is not None:
+            return frame
+    else:  # the build's codes and snapshots by row: no id, no snapshot read
+        members = top_members(root, snapshot_id, filters, column, top_n)
+        frame = trends.filtered(atlas, data, members, column, snapshot_ids, labels) if members is not None else None
         if frame is not None:
             return frame
     frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
@@ -33,8 +45,12 @@ def over_snapshots(root, snapshot_id, filters, column, top_n, snapshot_ids):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def weekly_new(root, snapshot_id, filters, top_n):
-    precomputed = None if filters.active else atlas.summary.weekly_frame(top_n)
-    if precomputed is not None:  # the build counted the whole atlas's weeks
+    if filters.active:  # the build's family codes: only the members' creation dates are read
+        members = top_members(root, snapshot_id, filters, "family", top_n)
+        precomputed = trends.weekly_filtered(atlas, members) if members is not None else None
+    else:
+        precomputed = atlas.summary.weekly_frame(top_n)
+    if precomputed is not None:  # counted by the build, or from its codes
         return precomputed
     frame = ui.filtered_models(atlas, filters, columns=ui.TRENDS_COLUMNS)
     top = overview.top_groups(frame, "family", top_n)["family"].tolist()

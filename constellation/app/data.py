@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from constellation.app.memory import release_arrow_memory
 from constellation.contract import ATLAS_FILES, ATLAS_MODEL_COLUMNS, ATLAS_MODEL_SCHEMA, EDGE_COLUMNS, DataLayout
+from constellation.site_downloads import SnapshotDownloads, read_downloads
 from constellation.site_lookup import ModelLookup, read_lookup
 from constellation.site_summary import SiteSummary, read_summary, summarize
 from constellation.site_trends import SiteTrends, read_trends
@@ -253,6 +254,13 @@ class Atlas:
         """The build's Trends curves of the unfiltered atlas across its scope's snapshots (site_trends); None
         for an atlas built before them (the page then counts them on a visit, as it does for a filter)."""
         return self._once("trends", lambda: read_trends(self.folder / ATLAS_FILES.site))
+
+    @property
+    def snapshot_downloads(self) -> SnapshotDownloads | None:
+        """The build's snapshots of the scope by the site's rows (site_downloads), for a filtered Trends view;
+        None for an atlas built before them or whose file does not match its models."""
+        found = self._once("downloads", lambda: read_downloads(self.folder / ATLAS_FILES.site))
+        return found if found is not None and found.index.rows == self.size else None
 
     @property
     def filter_counts(self) -> FilterCounts | None:

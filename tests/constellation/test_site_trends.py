@@ -146,7 +146,7 @@ def test_a_snapshot_damaged_inside_leaves_the_file_out_with_a_warning(three_nigh
     def damaged(*args):
         raise CorruptFile(f"a snapshot in {layout.snapshots} cannot be read (failed to decompress)")
 
-    monkeypatch.setattr(site_trends, "_count", damaged)
+    monkeypatch.setattr(site_trends, "count_groups", damaged)
     models = atlas.frame(["id", "family", "community", "downloads", "likes"])
     with caplog.at_level(logging.WARNING):
         assert site_trends.write_trends(site, layout, atlas.snapshot_id, models, atlas.communities) is None
