@@ -18,6 +18,7 @@ from constellation.atlas.communities import (
     lineage_pairs,
     representatives,
     resolve_algorithm,
+    sorted_codes,
 )
 from constellation.atlas.features import name_features
 from constellation.atlas.stage import AtlasConfig
@@ -110,6 +111,27 @@ def test_contracting_sums_edges_between_groups_and_keeps_edges_inside_as_self_lo
     )
     assert m == 3
     assert list(zip(a.tolist(), b.tolist(), w.tolist())) == [(0, 0, 1.0), (0, 1, 6.0), (1, 1, 8.0), (1, 2, 16.0)]
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_sorted_codes_are_numpys_unique_either_way(few):
+    values = np.random.default_rng(3).integers(0, 50 if few else 10**9, 2_000).astype(np.int64)
+    keys, inverse = sorted_codes(values, few=few)
+    expected_keys, expected_inverse = np.unique(values, return_inverse=True)
+    np.testing.assert_array_equal(keys, expected_keys)
+    np.testing.assert_array_equal(inverse, expected_inverse.ravel())
+    assert keys.dtype == np.int64 and inverse.dtype == np.int64
+
+
+def test_contracting_into_few_groups_sums_as_contracting_into_many():
+    rng = np.random.default_rng(4)
+    sources, targets, weights = rng.integers(0, 400, 3_000), rng.integers(0, 400, 3_000), rng.random(3_000)
+    node = rng.integers(0, 20, 400)  # 20 groups for 400 nodes: the keys are hashed (sorted_codes' `few`)
+    m, a, b, w = contract_graph(node, sources, targets, weights)
+    key = np.minimum(node[sources], node[targets]) * m + np.maximum(node[sources], node[targets])
+    keys, codes = np.unique(key, return_inverse=True)
+    np.testing.assert_array_equal(a * m + b, keys)
+    np.testing.assert_array_equal(w, np.bincount(codes.ravel(), weights=weights))
 
 
 def test_declared_families_are_the_components_of_declared_edges_without_merges():
