@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import linkage
+from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sparse_dot_topn import sp_matmul_topn
 from tqdm import tqdm
@@ -122,10 +122,10 @@ def _linkage(vectors: sp.csr_matrix, method: str) -> np.ndarray:
     m = vectors.shape[0]
     if m < 2:
         return _EMPTY_LINKAGE.copy()
-    similarity = (vectors @ vectors.T).toarray().astype(np.float64)
-    distance = np.clip(1.0 - similarity, 0.0, 2.0)
-    # The upper triangle, row by row (the diagonal, 1 − a rounded self-similarity, is never read).
-    condensed = squareform(distance, checks=False)
+    # The upper triangle, row by row (the diagonal, 1 − a rounded self-similarity, is never read), taken
+    # before the float64 distances are: half the work of three passes over a thousand-leaf tree's square.
+    similarity = squareform((vectors @ vectors.T).toarray(), checks=False)
+    condensed = np.clip(1.0 - similarity.astype(np.float64), 0.0, 2.0)
     return linkage(condensed, method=method)
 
 
@@ -220,6 +220,9 @@ def _dendrogram_rank(tree: Tree) -> np.ndarray:
 
 # scipy's leaves_list and fcluster, for the one use each has here: called once per community and cut level
 # (471 calls on the paper's list), their argument checks cost more than the work on small trees (~0.1 s).
+# On a thousand-leaf tree fcluster's C takes a quarter of flat_clusters' time (0.37 against 1.6 ms; three
+# cuts of each of a 300k atlas's 78 capped trees: 1.1 s), so `_cut` leaves it the big trees.
+_PYTHON_CUT_MAX = 200
 
 
 def leaf_order(linkage_: np.ndarray) -> np.ndarray:
@@ -278,7 +281,11 @@ def _cut(tree: Tree, distance: float) -> np.ndarray:
     leaves = len(tree.prototypes)
     if leaves < 2:
         return np.zeros(leaves, dtype=np.int64)
-    raw = flat_clusters(tree.linkage, distance)
+    raw = (
+        flat_clusters(tree.linkage, distance)
+        if leaves <= _PYTHON_CUT_MAX
+        else fcluster(tree.linkage, distance, "distance")
+    )
     _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))

@@ -10,6 +10,8 @@ from scipy.cluster.hierarchy import fcluster, is_valid_linkage, leaves_list, lin
 
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
+    Tree,
+    _cut,
     as_tables,
     atlas_tree,
     build_hierarchy,
@@ -172,3 +174,15 @@ def test_leaf_order_and_flat_clusters_are_scipys(method):
         assert leaf_order(tree).tolist() == leaves_list(tree).tolist()
         for cut in [0.0, 0.5, *np.unique(tree[:, 2])[:6].tolist(), 100.0]:
             assert _partition(flat_clusters(tree, cut)) == _partition(fcluster(tree, cut, criterion="distance"))
+
+
+@pytest.mark.parametrize("method", ["average", "centroid"])
+def test_a_big_trees_cut_is_the_partition_flat_clusters_finds(method):
+    # Over _PYTHON_CUT_MAX leaves `_cut` asks scipy's fcluster: the same clusters, numbered as a small tree's.
+    points = np.random.default_rng(11).integers(0, 6, size=(600, 3)).astype(np.float64)
+    tree = linkage(points, method=method)
+    wrapped = Tree(tree, np.arange(600), np.arange(600), capped=False)
+    for cut in [0.0, 1.0, *np.unique(tree[:, 2])[::7][:8].tolist(), 100.0]:
+        labels = _cut(wrapped, cut)
+        assert _partition(labels) == _partition(flat_clusters(tree, cut))
+        assert labels[np.sort(np.unique(labels, return_index=True)[1])].tolist() == list(range(labels.max() + 1))
