@@ -137,10 +137,17 @@ def key_table(keys: tuple[np.ndarray, ...], key: np.ndarray, quantized: np.ndarr
     # One row per (key, model): a 1-D unique of key × rows + model, which sorts plain integers where
     # np.unique(axis=1) sorts rows as structured values (twice as slow).
     rows = np.int64(len(key))
-    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))
+    pairs = sorted_unique(codes.astype(np.int64) * rows + cand.astype(np.int64))
     codes, cand = pairs // rows, pairs % rows
     order = np.lexsort((cand, -downloads[cand], codes))
     return KeyTable(uniques=pd.Index(uniques, dtype=object), codes=codes[order], cand=cand[order])
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique(values)` of a 1-D integer array (the distinct values, ascending), by a sort and a test of
+    neighbours: numpy 2.4's `np.unique` hashes first and took 2.8 s CPU on 2M int64 where this takes 0.13 s."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
 def clean_loose_keys(key: np.ndarray, quantized: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
