@@ -192,3 +192,11 @@ def test_sorted_unique_is_numpys_unique_of_integers():
     assert sorted_unique(np.zeros(0, dtype=np.int64)).tolist() == []
     many = np.random.default_rng(0).integers(0, 50, 1_000)
     assert np.array_equal(sorted_unique(many), np.unique(many))
+
+
+def test_owner_is_the_lower_cased_namespace_of_ascii_and_other_ids_alike():
+    frame = pd.DataFrame({"id": ["Org/Model", "gpt2", "A/b/c", "trail/"], "name": None, "downloads": 0})
+    assert model_features(frame).owner.tolist() == ["org", "", "a", "trail"]
+    # Outside ASCII the ids are lower-cased as pandas' Arrow strings are (İ → i, where Python gives i̇).
+    frame = pd.DataFrame({"id": ["İx/y", "ÀB/c", "gpt2"], "name": None, "downloads": 0})
+    assert model_features(frame).owner.tolist() == ["ix", "àb", ""]
