@@ -73,6 +73,11 @@ def _params(models: pd.DataFrame, parent: pd.Series, lists: ListColumns) -> tupl
     return out, report
 
 
+def _taken(column: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
+    """The column's values at positions `at` (missing where -1), on `index`."""
+    return pd.Series(pd.api.extensions.take(column.array, at, allow_fill=True), index=index)
+
+
 def _edge_frame(
     source: pd.Series, target: pd.Series, kind: str, relation: pd.Series, confidence: Any, evidence: Any
 ) -> pd.DataFrame:
@@ -135,9 +140,12 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
     del features
     kept = proposals[proposals["confidence"] >= min_confidence]
     by_target = kept.set_index("target")
-    models["inferred_parent"] = models["id"].map(by_target["source"]).astype("string")
-    models["inferred_relation"] = models["id"].map(by_target["relation"]).astype("string")
-    models["inferred_confidence"] = models["id"].map(by_target["confidence"]).astype("float64")
+    # What `Series.map` does with a Series, with the ids looked up once for the three columns, not thrice
+    # (0.3 s each at 1M). Targets are unique (one proposal per child); a repeated one raises, as map did.
+    at = by_target.index.get_indexer(models["id"])
+    models["inferred_parent"] = _taken(by_target["source"], at, models.index).astype("string")
+    models["inferred_relation"] = _taken(by_target["relation"], at, models.index).astype("string")
+    models["inferred_confidence"] = _taken(by_target["confidence"], at, models.index).astype("float64")
 
     declared_edges = _edge_frame(
         declared.edges["source"], declared.edges["target"], "declared", declared.edges["relation"], np.nan, None
