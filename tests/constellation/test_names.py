@@ -20,6 +20,7 @@ from constellation.names import (
     is_quantized_tag,
     is_size_token,
     is_version_token,
+    loose_key,
     name_key,
     normalized_name,
     read_size,
@@ -229,3 +230,11 @@ def test_quantized_tags(tag: str, quantized: bool) -> None:
 )
 def test_read_size_reads_the_models_own_size(name: str, expected: NameSize) -> None:
     assert read_size(name) == expected
+
+
+def test_loose_key_is_blind_to_word_order_and_packaging_words():
+    keys = pd.Series(["magnum-v2-12b", "granite-20b-code-8k", "t5-xxl-encoder", ""], index=[10, 11, 12, 13], name="key")
+    loose = loose_key(keys)
+    assert loose.tolist() == ["12b-magnum-v2", "20b-8k-code-granite", "t5-xxl", ""]
+    assert loose.index.tolist() == [10, 11, 12, 13] and loose.name == "key" and loose.dtype == object
+    assert loose_key(keys, drop_context=True).tolist()[1] == "20b-code-granite"
