@@ -37,7 +37,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from constellation.arrow_strings import rows_of, string_values
-from constellation.contract import BASE_MODEL_TYPE, LINEAGE_COLUMNS, RELATIONS
+from constellation.contract import LINEAGE_COLUMNS, RELATIONS
+from constellation.genealogy.list_columns import ListColumns, base_model_lists
 from constellation.names import has_quantization_marker
 
 # None as a 0-d object array: np.where's typed overloads take arrays, and the result is the same.
@@ -92,18 +93,8 @@ class DeclaredLineage:
 # --------------------------------------------------------------------------------------------------
 
 
-def base_model_lists(base_models: pd.Series) -> pa.ListArray | None:
-    """The base_models column as an Arrow list of {id, relation} records, when every value is a list of such
-    records or missing (as read from a snapshot); None otherwise."""
-    try:
-        return pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-        return None
-
-
-def _flatten_arrow(ids: pd.Series, base_models: pd.Series) -> pd.DataFrame | None:
+def _flatten_arrow(lists: pa.ListArray | None, ids: pd.Series) -> pd.DataFrame | None:
     """The fast path of flatten_entries, for a well-typed column (as read from a snapshot); None otherwise."""
-    lists = base_model_lists(base_models)
     if lists is None:
         return None
     rows = pc.list_parent_indices(lists).to_numpy()
@@ -120,10 +111,13 @@ def _flatten_arrow(ids: pd.Series, base_models: pd.Series) -> pd.DataFrame | Non
     )
 
 
-def flatten_entries(ids: pd.Series, base_models: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, Any, str]]]:
+def flatten_entries(
+    ids: pd.Series, base_models: pd.Series, lists: ListColumns | None = None
+) -> tuple[pd.DataFrame, list[tuple[str, Any, str]]]:
     """One row per declared entry: child, parent_raw, relation_raw, position, row (the child's row). Entries
-    that are not records are returned separately as (child, value, reason)."""
-    fast = _flatten_arrow(ids, base_models)
+    that are not records are returned separately as (child, value, reason). `lists`: the column already in
+    Arrow (`list_columns` of the same rows), else it is converted here."""
+    fast = _flatten_arrow(lists.base_models if lists is not None else base_model_lists(base_models), ids)
     if fast is not None:
         return fast, []
     children: list[str] = []
@@ -410,13 +404,14 @@ def _primary_edges(
     return order[first]
 
 
-def declared_lineage(snapshot: pd.DataFrame) -> DeclaredLineage:
-    """Declared lineage columns, edges and the report for a snapshot frame (SNAPSHOT_SCHEMA columns)."""
+def declared_lineage(snapshot: pd.DataFrame, lists: ListColumns | None = None) -> DeclaredLineage:
+    """Declared lineage columns, edges and the report for a snapshot frame (SNAPSHOT_SCHEMA columns).
+    `lists`: `list_columns(snapshot)` when the caller has it already (stage.annotate), else converted here."""
     snapshot_rows = snapshot.reset_index(drop=True)
     n = len(snapshot_rows)
     ids = snapshot_rows["id"].astype(object)
     names = snapshot_rows["name"] if "name" in snapshot_rows else ids.astype(str).str.split("/").str[-1]
-    entries, not_records = flatten_entries(ids, snapshot_rows["base_models"])
+    entries, not_records = flatten_entries(ids, snapshot_rows["base_models"], lists)
     valid, rejected = validate_entries(entries)
     rejected = pd.concat(
         [

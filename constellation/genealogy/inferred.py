@@ -37,7 +37,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from constellation.contract import RELATIONS
-from constellation.genealogy.features import ModelFeatures, clean_loose_keys, key_table, model_features
+from constellation.genealogy.features import (
+    ModelFeatures,
+    clean_loose_keys,
+    key_table,
+    model_features,
+    sorted_unique,
+)
 from constellation.names import (
     FINETUNE_WORDS,
     is_version_token,
@@ -357,7 +363,7 @@ def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     new_codes, new_uniques = pd.factorize(lookup[new])
     codes[new] = len(table.uniques) + new_codes
     rows = np.int64(len(f.ids))
-    pairs = np.unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
+    pairs = sorted_unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
     # The snapshot's Index stays as it is (appending would hash every key again): the new keys go beside it.
     uniques = _KeyCodes(table.uniques, pd.Index(new_uniques, dtype=object) if new.any() else None)
     all_codes = np.concatenate([table.codes, pairs // rows])

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from constellation.arrow_strings import rows_of, string_values
 from constellation.errors import ParamsError
-from constellation.genealogy.declared import base_model_lists
+from constellation.genealogy.list_columns import ListColumns, base_model_lists
 from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
@@ -135,10 +135,10 @@ def _has_quantized_relation(parents: object) -> bool:
     return any(isinstance(p, dict) and p.get("relation") == "quantized" for p in parents)
 
 
-def _declares_quantized(base_models: pd.Series) -> np.ndarray:
+def _declares_quantized(base_models: pd.Series, lists: pa.ListArray | None) -> np.ndarray:
     """Whether each row declares a parent with relation "quantized"; in Arrow over the flattened records
-    when the column is well typed (a Python test per row cost 1.9 s at 1M models), else row by row."""
-    lists = base_model_lists(base_models)
+    (`lists`: `base_model_lists(base_models)`) when the column is well typed (a Python test per row cost
+    1.9 s at 1M models), else row by row."""
     if lists is None:
         return np.fromiter((_has_quantized_relation(b) for b in base_models), dtype=bool, count=len(base_models))
     records = lists.flatten()
@@ -149,9 +149,9 @@ def _declares_quantized(base_models: pd.Series) -> np.ndarray:
     return flags
 
 
-def _tags_quantized(tags: pd.Series) -> np.ndarray:
-    """Whether any tag of each row marks quantization; vectorised over the flattened tag lists."""
-    lists = tag_lists(tags)
+def _tags_quantized(tags: pd.Series, lists: pa.ListArray | None) -> np.ndarray:
+    """Whether any tag of each row marks quantization; vectorised over the flattened tag lists (`lists`:
+    `tag_lists(tags)`)."""
     if lists is None:  # a non-string tag somewhere: check row by row
         as_lists = [v if isinstance(v, (list, tuple, np.ndarray)) else None for v in tags]
         return np.fromiter((is_quantized_repo(None, v) for v in as_lists), dtype=bool, count=len(as_lists))
@@ -164,17 +164,22 @@ def _quant_tag(tags: pa.Array) -> pa.Array:
     return pc.fill_null(pc.or_(exact, prefixed), False)
 
 
-def quantized_rows(models: pd.DataFrame) -> pd.Series:
-    """Which rows of a snapshot frame hold quantized weights (name, tags or a declared quantized parent)."""
+def quantized_rows(models: pd.DataFrame, lists: ListColumns | None = None) -> pd.Series:
+    """Which rows of a snapshot frame hold quantized weights (name, tags or a declared quantized parent).
+    `lists`: `list_columns(models)` when the caller has it already, else converted here."""
     if len(models) == 0:
         return pd.Series(False, index=models.index, dtype=bool)
     names = string_values(_names(models).fillna(""))
     flags = pc.match_substring_regex(names, PACKED_WEIGHT_MARKER_RE2, ignore_case=True).to_numpy(zero_copy_only=False)
     flags = np.asarray(flags, dtype=bool)
     if "tags" in models.columns:
-        flags |= _tags_quantized(models["tags"])
+        tags = models["tags"]
+        flags |= _tags_quantized(tags, lists.tags if lists is not None else tag_lists(tags))
     if "base_models" in models.columns:
-        flags |= _declares_quantized(models["base_models"])
+        base_models = models["base_models"]
+        flags |= _declares_quantized(
+            base_models, lists.base_models if lists is not None else base_model_lists(base_models)
+        )
     return pd.Series(flags, index=models.index, dtype=bool)
 
 
@@ -218,12 +223,15 @@ def _usable_parent(parent: pd.Series) -> pd.Series:
     return parent.map(lambda v: isinstance(v, str) and v != "")
 
 
-def estimate_params(models: pd.DataFrame, parent: pd.Series | None = None) -> pd.DataFrame:
+def estimate_params(
+    models: pd.DataFrame, parent: pd.Series | None = None, lists: ListColumns | None = None
+) -> pd.DataFrame:
     """The best parameter count of every model, its source, the name's size and the MoE active size.
 
     `models` holds snapshot columns (`id`, `name`, `tags`, `params_safetensors`, `params_gguf`, and
     optionally `base_models`); `parent` (aligned with `models.index`) the primary declared parent id of
-    each model, or None. Returns a frame aligned with `models.index`:
+    each model, or None; `lists` the list columns in Arrow (`list_columns(models)`), when the caller has
+    them already. Returns a frame aligned with `models.index`:
 
     - params (Int64): metadata (safetensors, else gguf), else the name's size, else the parent's
       estimate; null when none is known, never 0;
@@ -238,7 +246,7 @@ def estimate_params(models: pd.DataFrame, parent: pd.Series | None = None) -> pd
     from_name, active = _name_sizes(names)
     safetensors = _int_column(models, "params_safetensors")
     gguf = _int_column(models, "params_gguf")
-    quantized = quantized_rows(models)
+    quantized = quantized_rows(models, lists)
 
     meta = safetensors.fillna(gguf)
     meta_source = pd.Series(np.where(safetensors.notna(), "safetensors", "gguf"), index=index, dtype=object)

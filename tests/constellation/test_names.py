@@ -12,6 +12,7 @@ import pytest
 
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
+    NameSize,
     has_adapter_marker,
     has_merge_word,
     has_packed_weight_marker,
@@ -19,8 +20,10 @@ from constellation.names import (
     is_quantized_tag,
     is_size_token,
     is_version_token,
+    loose_key,
     name_key,
     normalized_name,
+    read_size,
     size_tokens,
     split_id,
     states_active_size,
@@ -211,3 +214,27 @@ def test_merge_words() -> None:
 )  # fmt: skip
 def test_quantized_tags(tag: str, quantized: bool) -> None:
     assert is_quantized_tag(tag) is quantized
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # The size belongs to another version of the family the name opens with: no size of its own.
+        ("llama_2_sft_on_llama_3_70B_outputs", NameSize(None, None, "70B")),
+        ("Llama-2-sft-on-Llama-3-70B", NameSize(None, None, "70B")),
+        # Another family, or the first of two sizes: the model's own.
+        ("DeepSeek-R1-Distill-Qwen-7B", NameSize(7_000_000_000, None, "7B")),
+        ("Llama-2-7b-Llama-3-8b", NameSize(7_000_000_000, None, "7b")),
+        ("Qwen3-30B-A3B", NameSize(30_000_000_000, 3_000_000_000, "30B-A3B")),
+    ],
+)
+def test_read_size_reads_the_models_own_size(name: str, expected: NameSize) -> None:
+    assert read_size(name) == expected
+
+
+def test_loose_key_is_blind_to_word_order_and_packaging_words():
+    keys = pd.Series(["magnum-v2-12b", "granite-20b-code-8k", "t5-xxl-encoder", ""], index=[10, 11, 12, 13], name="key")
+    loose = loose_key(keys)
+    assert loose.tolist() == ["12b-magnum-v2", "20b-8k-code-granite", "t5-xxl", ""]
+    assert loose.index.tolist() == [10, 11, 12, 13] and loose.name == "key" and loose.dtype == object
+    assert loose_key(keys, drop_context=True).tolist()[1] == "20b-code-granite"

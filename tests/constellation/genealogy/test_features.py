@@ -11,7 +11,7 @@ import pytest
 
 from constellation.genealogy.calibration import calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
-from constellation.genealogy.features import _tag_flags, _tag_flags_by_row, model_features
+from constellation.genealogy.features import _tag_flags, _tag_flags_by_row, model_features, sorted_unique
 from constellation.genealogy.inferred import (
     RuleConfidence,
     _candidates_by_key,
@@ -183,3 +183,20 @@ def test_shared_key_table_with_external_parents_equals_the_general_ranking(synth
     expected = dict(zip(firsts["lookup"], firsts["cand"].where(~firsts["ambiguous"], -1)))
     assert _prefix_table(f, merged) == expected
     assert any(v >= len(snapshot) for v in expected.values()) and -1 in expected.values()
+
+
+def test_sorted_unique_is_numpys_unique_of_integers():
+    values = np.array([7, -2, 7, 0, 3, -2, 3, 3], dtype=np.int64)
+    assert sorted_unique(values).tolist() == [-2, 0, 3, 7]
+    assert sorted_unique(values).dtype == np.int64
+    assert sorted_unique(np.zeros(0, dtype=np.int64)).tolist() == []
+    many = np.random.default_rng(0).integers(0, 50, 1_000)
+    assert np.array_equal(sorted_unique(many), np.unique(many))
+
+
+def test_owner_is_the_lower_cased_namespace_of_ascii_and_other_ids_alike():
+    frame = pd.DataFrame({"id": ["Org/Model", "gpt2", "A/b/c", "trail/"], "name": None, "downloads": 0})
+    assert model_features(frame).owner.tolist() == ["org", "", "a", "trail"]
+    # Outside ASCII the ids are lower-cased as pandas' Arrow strings are (İ → i, where Python gives i̇).
+    frame = pd.DataFrame({"id": ["İx/y", "ÀB/c", "gpt2"], "name": None, "downloads": 0})
+    assert model_features(frame).owner.tolist() == ["ix", "àb", ""]
