@@ -10,7 +10,9 @@ Nightly reuse: the atlas the site shows (atlas/LATEST) keeps its name state unde
 built with the same config and code, the next build reuses its name features and neighbour lists where the
 names did not change (constellation/atlas/reuse.py) and computes the rest; `full=True` (`build --full`)
 computes everything. build.json records which way a build went: `mode` ("full" or "incremental") and
-`reuse` (why, the share of distinct names that changed, the atlas reused).
+`reuse` (why, the share of distinct names that changed, the atlas reused). When it may reuse them, the
+genealogy runs in a forked child (forked_call.py) while this process computes the name stage
+(atlas.map_names), which reads the ids alone: the night's two longest parts then take the two cores.
 """
 
 from __future__ import annotations
