@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -113,16 +114,34 @@ def coded_top_groups(
 ) -> pd.DataFrame:
     """`top_groups` of the models at `rows` (positions in the site's id order), from the build's codes and
     numbers: only the values of the groups that can be listed are looked up (~15 of ~2M families)."""
+    selected = coded_rows(counts, column, rows)
+    if not selected.present.any():
+        return _labelled(site_summary.empty_top(column), column, label)
+    grouped = selected.top(column, n, lambda wanted: counts.names(column, wanted))
+    return _labelled(grouped, column, label)
+
+
+@dataclass(frozen=True)
+class CodedRows:
+    """The build's group codes of one column at a selection's rows, and the numbers groups are ranked by."""
+
+    codes: np.ndarray  # each selected row's group (-1: none)
+    present: np.ndarray  # which selected rows have a group
+    downloads: np.ndarray  # of the rows with a group
+    likes: np.ndarray
+
+    def top(self, column: str, n: int, names: Callable[[np.ndarray], pd.Index]) -> pd.DataFrame:
+        """`site_summary.top_coded` of the rows with a group; `names` gives the value of the codes it lists."""
+        codes = self.codes[self.present]
+        return site_summary.top_coded(column, codes, int(codes.max()) + 1, self.downloads, self.likes, n, names)
+
+
+def coded_rows(counts: FilterCounts, column: str, rows: np.ndarray) -> CodedRows:
+    """`CodedRows` of `column` at `rows` (positions in the site's id order)."""
     codes = counts.codes[column][rows]
     present = codes >= 0
-    if not present.any():
-        return _labelled(site_summary.empty_top(column), column, label)
-    codes = codes[present]
-    downloads, likes = (counts.numbers[c][rows][present] for c in ("downloads", "likes"))
-    grouped = site_summary.top_coded(
-        column, codes, int(codes.max()) + 1, downloads, likes, n, lambda wanted: counts.names(column, wanted)
-    )
-    return _labelled(grouped, column, label)
+    downloads, likes = (np.asarray(counts.numbers[c][rows][present], dtype=np.int64) for c in ("downloads", "likes"))
+    return CodedRows(codes, present, downloads, likes)
 
 
 def _labelled(grouped: pd.DataFrame, column: str, label: pd.Series | None) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from constellation import site_summary
 from constellation.app.data import Atlas
+from constellation.app.overview import coded_rows
 from constellation.contract import DataLayout
 from constellation.site_downloads import count_rows
 from constellation.site_summary import SiteSummary
@@ -78,12 +79,9 @@ def coded_members(counts: FilterCounts, column: str, rows: np.ndarray, n: int) -
     `coded_top_groups`); None when the build did not code `column` or its numbers."""
     if column not in counts.codes or not {"downloads", "likes"} <= counts.numbers.keys():
         return None
-    kept = counts.codes[column][rows]
-    present = kept >= 0
-    codes = kept[present]
-    if not len(codes):
+    selected = coded_rows(counts, column, rows)
+    if not selected.present.any():
         return Members(rows[:0], np.zeros(0, dtype=np.int64), pd.Series([], dtype="object"))
-    downloads, likes = (np.asarray(counts.numbers[c][rows][present], dtype=np.int64) for c in ("downloads", "likes"))
     code_of: dict[Any, int] = {}  # value → code of the few groups named: top_coded returns values only
 
     def names(wanted: np.ndarray) -> pd.Index:
@@ -91,11 +89,12 @@ def coded_members(counts: FilterCounts, column: str, rows: np.ndarray, n: int) -
         code_of.update(zip(found.tolist(), wanted.tolist(), strict=True))
         return found
 
-    top = site_summary.top_coded(column, codes, int(codes.max()) + 1, downloads, likes, n, names)
+    top = selected.top(column, n, names)
     top_codes = np.asarray([code_of[v] for v in top[column].tolist()], dtype=np.int64)
     by_code = np.argsort(top_codes)
+    kept = selected.codes
     at = np.minimum(np.searchsorted(top_codes[by_code], kept), len(top_codes) - 1)
-    hit = (top_codes[by_code][at] == kept) & present
+    hit = (top_codes[by_code][at] == kept) & selected.present
     return Members(rows[hit], by_code[at[hit]], top[column])
 
 
