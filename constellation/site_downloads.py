@@ -9,10 +9,21 @@ may list an id twice, and the live count counts both) and their downloads (`<id>
 they fit), in the site's id order (site_lookup.id_order), so the page sums the members' rows
 (`count_rows`) and reads no snapshot. `downloads.json` names the snapshots held and the models.parquet they
 were mapped for.
+
+Mapping every snapshot every night cost about 0.4 s of CPU per snapshot at 1M models, so a night grew with
+the nights kept (54 by default: about 65 s at 3M). The build therefore carries the previous atlas's mapping
+over (`carried_from`): a snapshot it held keeps each model's numbers (a snapshot never changes), moved from
+yesterday's rows to today's by id; only tonight's snapshot is read whole. An id new to the atlas may still be
+listed in an older snapshot (removed from the Hub and back again): `others.arrow` remembers every id that a
+held snapshot lists and the atlas does not (with the newest snapshot listing it), so only those few are
+looked up in the older snapshots, and the carried files equal a mapping from scratch byte for byte. Without a
+usable previous mapping (none, unreadable, another scope, another format, another row order) every snapshot is
+mapped, and the log says why.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -28,17 +39,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from constellation import site_lookup
 from constellation.contract import ATLAS_FILES, DataLayout
-from constellation.errors import CorruptFile
-from constellation.site_lookup import string_array
+from constellation.errors import ContractError, CorruptFile
+from constellation.site_lookup import read_mapped, stamp_current, string_array
 from constellation.site_summary import group_sums, read_stamped, versioned_fields
 from constellation.store import readable_snapshot_files, reading_snapshots, same_scope_snapshot_ids, write_text_atomic
 
 log = logging.getLogger(__name__)
 
-DOWNLOADS_DIR = "downloads"  # inside ATLAS_FILES.site: two .npy files per snapshot
+DOWNLOADS_DIR = "downloads"  # inside ATLAS_FILES.site: two .npy files per snapshot, and OTHERS_FILE
 INDEX_FILE = "downloads.json"  # inside ATLAS_FILES.site
+OTHERS_FILE = "others.arrow"  # inside DOWNLOADS_DIR: ids held snapshots list and the atlas does not (carry-over)
 VERSION = 1  # bump when the files change: an older folder is then ignored (the page counts in DuckDB)
+CARRY = 1  # bump when OTHERS_FILE or the carried arrays change meaning: an older folder is then mapped whole
 COUNTED = ["snapshot_id", "group", "models", "downloads"]  # site_trends' counted rows
 
 
@@ -50,6 +64,8 @@ class DownloadsIndex:
     snapshot_ids: list[str] = field(default_factory=list)  # oldest first
     models_file_bytes: int | None = None  # size of the models.parquet mapped: a rewritten file voids it
     version: int = VERSION
+    order_digest: str | None = None  # of the row order the arrays follow (`order_digest`), for the carry-over
+    carry: int = 0  # CARRY of OTHERS_FILE; 0: written before the carry-over, without it
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True) + "\n"
@@ -68,28 +84,167 @@ class SnapshotRows:
     downloads: np.ndarray
 
 
+def order_digest(order: np.ndarray) -> str:
+    """A digest of a site row order (`site_lookup.id_order`): the carry-over checks that yesterday's arrays
+    follow the order of yesterday's ids.arrow."""
+    return hashlib.blake2b(np.ascontiguousarray(order, dtype=np.int64).tobytes(), digest_size=16).hexdigest()
+
+
 # --------------------------------------------------------------------------------------------------
-# Mapping (the build)
+# Mapping one snapshot
 # --------------------------------------------------------------------------------------------------
 
 
-def map_snapshot(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> SnapshotRows:
-    """The snapshot at `path` by the rows of the ids registered in `con` as table `atlas` (id, row)."""
-    downloads = "coalesce(s.downloads, 0)" if "downloads" in pq.read_schema(path).names else "0"
-    found = con.execute(
-        f"SELECT a.row, {downloads} FROM read_parquet(?) AS s JOIN atlas AS a USING (id)", [str(path)]
-    ).fetchnumpy()
-    at, values = (np.asarray(v, dtype=np.int64) for v in found.values())
+def _downloads_sql(path: Path) -> str:
+    return "coalesce(s.downloads, 0)" if "downloads" in pq.read_schema(path).names else "0"
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str, parameters: list[Any] | None = None) -> pa.Table:
+    table = con.sql(sql, params=parameters).to_arrow_table()
+    assert table is not None  # a SELECT always has a result
+    return table
+
+
+def _numbers(at: np.ndarray, values: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """How many hits each of `rows` rows has, and their values summed (int64 both)."""
     listed = np.bincount(at, minlength=rows)
-    if len(at) and int(listed.max()) > np.iinfo(np.uint8).max:
-        raise CorruptFile(f"snapshot {path} lists one id {int(listed.max())} times")
     if int(listed.max(initial=0)) <= 1:
         summed = np.zeros(rows, dtype=np.int64)
         summed[at] = values
     else:
         summed = group_sums(at, values, rows)
+    return listed, summed
+
+
+def packed(listed: np.ndarray, summed: np.ndarray, path: Path) -> SnapshotRows:
+    """int64 counts and sums as the files hold them: uint8 counts, uint32 sums when they fit."""
+    if int(listed.max(initial=0)) > np.iinfo(np.uint8).max:
+        raise CorruptFile(f"snapshot {path} lists one id {int(listed.max())} times")
     small = summed.min(initial=0) >= 0 and summed.max(initial=0) < 2**32  # half the bytes of int64
     return SnapshotRows(listed.astype(np.uint8), summed.astype(np.uint32) if small else summed)
+
+
+def looked_up(con: duckdb.DuckDBPyConnection, path: Path, table: str, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The counts and summed downloads (int64, by row) in the snapshot at `path` of the ids registered in `con`
+    as `table` (id, row)."""
+    found = con.execute(
+        f"SELECT a.row, {_downloads_sql(path)} FROM read_parquet(?) AS s JOIN {table} AS a USING (id)", [str(path)]
+    ).fetchnumpy()
+    at, values = (np.asarray(v, dtype=np.int64) for v in found.values())
+    return _numbers(at, values, rows)
+
+
+def map_snapshot(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> SnapshotRows:
+    """The snapshot at `path` by the rows of the ids registered in `con` as table `atlas` (id, row)."""
+    return packed(*looked_up(con, path, "atlas", rows), path)
+
+
+def map_with_others(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> tuple[SnapshotRows, pa.Array]:
+    """`map_snapshot`, and the ids the snapshot lists that `atlas` lacks, in one read."""
+    found = _arrow(
+        con,
+        f"SELECT a.row, {_downloads_sql(path)} AS downloads, CASE WHEN a.row IS NULL THEN s.id END AS other "
+        "FROM read_parquet(?) AS s LEFT JOIN atlas AS a USING (id)",
+        [str(path)],
+    )
+    inside = pc.is_valid(found["row"])
+    at = np.asarray(found["row"].filter(inside).to_numpy(), dtype=np.int64)
+    values = np.asarray(found["downloads"].filter(inside).to_numpy(), dtype=np.int64)
+    others = found["other"].filter(pc.invert(inside)).combine_chunks()
+    return packed(*_numbers(at, values, rows), path), others
+
+
+# --------------------------------------------------------------------------------------------------
+# Yesterday's mapping (the carry-over)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Carried:
+    """The mapping of an earlier atlas of the scope: its site rows' `ids` (in the order of its arrays), the
+    snapshots it mapped, and `others` (id, last_seen: ids its snapshots list outside it)."""
+
+    atlas_id: str
+    folder: Path
+    snapshot_ids: frozenset[str]
+    ids: pa.Array
+    others: pa.Table
+
+    def rows_of(self, snapshot_id: str) -> SnapshotRows:
+        listed, downloads = (
+            np.load(self.folder / f"{snapshot_id}.{part}.npy", mmap_mode="r", allow_pickle=False)
+            for part in ("listed", "downloads")
+        )
+        if len(listed) != len(self.ids) or len(downloads) != len(self.ids):
+            raise ValueError(f"{snapshot_id} maps {len(listed)} rows, not {len(self.ids)}")
+        return SnapshotRows(listed, downloads)
+
+
+def earlier_atlas_id(layout: DataLayout, snapshot_id: str) -> str | None:
+    """The atlas whose mapping tonight's build carries over: the one the site shows (the build writes the site
+    files before it moves LATEST), or, for a rebuild of that one, the one it showed before."""
+    try:
+        latest = layout.latest_atlas_id()
+    except ContractError:
+        latest = None
+    return latest if latest not in (None, snapshot_id) else layout.previous_atlas_id()
+
+
+def carried_from(layout: DataLayout, snapshot_id: str, scope: Sequence[str]) -> tuple[Carried | None, str]:
+    """The previous atlas's mapping for atlas `snapshot_id` (whose scope holds the snapshots `scope`), or None
+    and why it cannot be carried over."""
+    source = earlier_atlas_id(layout, snapshot_id)
+    if source is None or source == snapshot_id:
+        return None, "no earlier atlas"
+    if source not in scope:
+        return None, f"atlas {source} is of another scope (or its snapshot is gone)"
+    site = layout.atlas(source) / ATLAS_FILES.site
+    index = read_stamped(site / INDEX_FILE, site.parent / ATLAS_FILES.models, DownloadsIndex.from_json)
+    if index is None:
+        return None, f"atlas {source} has no readable {INDEX_FILE} for its models.parquet"
+    if index.carry != CARRY or index.order_digest is None:
+        return None, f"the {INDEX_FILE} of atlas {source} is of another format (carry {index.carry}, not {CARRY})"
+    if not stamp_current(site, site_lookup.VERSION_FILE, site_lookup.VERSION, "lookups"):
+        return None, f"the lookups of atlas {source} are missing or stale (its ids.arrow names the rows)"
+    try:
+        if order_digest(np.load(site / site_lookup.ROW_ORDER_FILE, allow_pickle=False)) != index.order_digest:
+            return None, f"the {DOWNLOADS_DIR} of atlas {source} follow another row order than its lookups"
+        ids = site_lookup.single_array(read_mapped(site / site_lookup.IDS_FILE)["id"])
+        others = read_mapped(site / DOWNLOADS_DIR / OTHERS_FILE)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        return None, f"the {DOWNLOADS_DIR} of atlas {source} cannot be read ({exc})"
+    if len(ids) != index.rows or others.column_names != ["id", "last_seen"]:
+        return None, f"the {DOWNLOADS_DIR} of atlas {source} do not match its ids ({len(ids)} ≠ {index.rows} rows)"
+    return Carried(source, site / DOWNLOADS_DIR, frozenset(index.snapshot_ids), ids, others), f"atlas {source}"
+
+
+@dataclass(frozen=True)
+class RowMap:
+    """Yesterday's rows (`Carried.ids`) to today's `ids`: today's rows `kept` were yesterday's rows `before`;
+    today's rows `back` are new to the atlas but may be listed in older snapshots (in `others`); yesterday's
+    rows `removed` are not today's."""
+
+    kept: np.ndarray
+    before: np.ndarray
+    back: np.ndarray
+    removed: np.ndarray
+
+
+def row_map(ids: pa.Array, carried: Carried) -> RowMap:
+    old = carried.ids if carried.ids.type == ids.type else carried.ids.cast(ids.type)
+    at = np.asarray(pc.fill_null(pc.index_in(ids, value_set=old), -1).to_numpy(), dtype=np.int64)
+    kept = np.flatnonzero(at >= 0)
+    new = np.flatnonzero(at < 0)
+    outside = carried.others["id"].cast(ids.type)
+    back = new[np.asarray(pc.is_in(ids.take(pa.array(new)), value_set=outside).to_numpy(zero_copy_only=False))]
+    gone = np.ones(len(old), dtype=bool)
+    gone[at[kept]] = False
+    return RowMap(kept, at[kept], back, np.flatnonzero(gone))
+
+
+# --------------------------------------------------------------------------------------------------
+# The build's files
+# --------------------------------------------------------------------------------------------------
 
 
 def write_downloads(
@@ -97,31 +252,175 @@ def write_downloads(
 ) -> Path | None:
     """Map every readable snapshot of the scope of atlas `snapshot_id` (holding `models`, `order` its
     `site_lookup.id_order`) to the site's rows into `site`/downloads/ and write `site`/downloads.json; None,
-    with a warning and no index, when a snapshot cannot be read (the page then counts in DuckDB)."""
+    with a warning and no index, when a snapshot cannot be read (the page then counts in DuckDB). The
+    previous atlas's mapping is carried over when it can be (module docstring); the files are the same."""
     folder = site / DOWNLOADS_DIR
     (site / INDEX_FILE).unlink(missing_ok=True)  # first: a site reading the old index never meets a missing file
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    rows = len(models)
-    atlas = pa.table({"id": pc.take(string_array(models["id"]), order), "row": np.arange(rows, dtype=np.int64)})
-    files = readable_snapshot_files(layout, same_scope_snapshot_ids(layout, snapshot_id))
-    con = duckdb.connect()
+    ids = pc.take(string_array(models["id"]), order)
+    scope = same_scope_snapshot_ids(layout, snapshot_id)
+    files = readable_snapshot_files(layout, scope)
+    carried, why = carried_from(layout, snapshot_id, scope)
+    if carried is None:
+        log.info("site downloads: every snapshot mapped whole: %s", why)
     try:
-        con.register("atlas", atlas)
-        with reading_snapshots(layout):
-            for sid, path in files:
-                mapped = map_snapshot(con, path, rows)
-                np.save(folder / f"{sid}.listed.npy", mapped.listed, allow_pickle=False)
-                np.save(folder / f"{sid}.downloads.npy", mapped.downloads, allow_pickle=False)
+        others = map_carrying(folder, layout, files, ids, carried)
     except CorruptFile as exc:
         log.warning("wrote no %s: %s", INDEX_FILE, exc)
         return None
-    finally:
-        con.close()
-    index = DownloadsIndex(rows, [sid for sid, _ in files], (site.parent / ATLAS_FILES.models).stat().st_size)
+    with pa.OSFile(str(folder / OTHERS_FILE), "wb") as sink, pa.ipc.new_file(sink, others.schema) as writer:
+        writer.write_table(others)
+    models_bytes = (site.parent / ATLAS_FILES.models).stat().st_size
+    index = DownloadsIndex(len(ids), [sid for sid, _ in files], models_bytes, VERSION, order_digest(order), CARRY)
     path = site / INDEX_FILE
     write_text_atomic(path, index.to_json())
     return path
+
+
+def map_snapshots(
+    folder: Path, layout: DataLayout, files: list[tuple[str, Path]], ids: pa.Array, carried: Carried | None
+) -> pa.Table:
+    """Write each snapshot of `files` (oldest first) by the rows of `ids` into `folder`, carrying over what
+    `carried` mapped; return the ids the snapshots list outside `ids` (id, last_seen: the newest listing it)."""
+    rows = len(ids)
+    moved = row_map(ids, carried) if carried is not None else None
+    if carried is not None and moved is not None:
+        log.info(
+            "site downloads: carried over from atlas %s; %d ids new to the atlas looked up in the older snapshots",
+            carried.atlas_id,
+            len(moved.back),
+        )
+    seen: list[pa.Table] = []  # ids outside the atlas, each with a snapshot listing it
+    last = np.full(len(moved.removed) if moved is not None else 0, "", dtype=object)  # removed rows: newest listing
+    con = duckdb.connect()
+    try:
+        con.register("atlas", pa.table({"id": ids, "row": np.arange(rows, dtype=np.int64)}))
+        if moved is not None:
+            con.register("back", pa.table({"id": ids.take(pa.array(moved.back)), "row": moved.back}))
+        with reading_snapshots(layout):
+            for sid, path in files:
+                if carried is not None and moved is not None and sid in carried.snapshot_ids:
+                    before = carried.rows_of(sid)
+                    mapped = carry_snapshot(con, path, before, moved, rows)
+                    last[np.asarray(before.listed[moved.removed]) > 0] = sid
+                else:
+                    mapped, outside = map_with_others(con, path, rows)
+                    seen.append(listing(outside, [sid] * len(outside)))
+                np.save(folder / f"{sid}.listed.npy", mapped.listed, allow_pickle=False)
+                np.save(folder / f"{sid}.downloads.npy", mapped.downloads, allow_pickle=False)
+        if carried is not None and moved is not None:
+            oldest = files[0][0] if files else ""
+            still = carried.others.filter(
+                pc.and_(
+                    pc.invert(pc.is_in(carried.others["id"], value_set=ids.cast(carried.others["id"].type))),
+                    pc.greater_equal(carried.others["last_seen"], oldest),
+                )
+            )
+            seen.append(listing(still["id"], still["last_seen"]))
+            listed_before = last != ""
+            seen.append(listing(carried.ids.take(pa.array(moved.removed[listed_before])), last[listed_before].tolist()))
+        return newest_listing(con, seen)
+    finally:
+        con.close()
+
+
+def map_carrying(
+    folder: Path, layout: DataLayout, files: list[tuple[str, Path]], ids: pa.Array, carried: Carried | None
+) -> pa.Table:
+    """`map_snapshots` carrying `carried` over, and whole when yesterday's files break while read."""
+    if carried is not None:
+        try:
+            return map_snapshots(folder, layout, files, ids, carried)
+        except CorruptFile:  # a snapshot's damage: a whole mapping would meet it too
+            raise
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            log.warning(
+                "site downloads: every snapshot mapped whole: atlas %s's cannot be read (%s)", carried.atlas_id, exc
+            )
+    return map_snapshots(folder, layout, files, ids, None)
+
+
+def carry_snapshot(
+    con: duckdb.DuckDBPyConnection, path: Path, before: SnapshotRows, moved: RowMap, rows: int
+) -> SnapshotRows:
+    """A snapshot mapped yesterday (`before`), moved to today's rows; the ids new to the atlas that an older
+    snapshot may list (`moved.back`, registered in `con` as table `back`) are looked up in it."""
+    listed = np.zeros(rows, dtype=np.int64)
+    summed = np.zeros(rows, dtype=np.int64)
+    listed[moved.kept] = before.listed[moved.before]
+    summed[moved.kept] = before.downloads[moved.before]
+    if len(moved.back):
+        back_listed, back_summed = looked_up(con, path, "back", rows)
+        listed += back_listed
+        summed += back_summed
+    return packed(listed, summed, path)
+
+
+def listing(ids: pa.Array | pa.ChunkedArray, last_seen: Any) -> pa.Table:
+    """Rows of OTHERS_FILE: ids outside the atlas and a snapshot listing each."""
+    arrow = isinstance(last_seen, pa.Array | pa.ChunkedArray)
+    last = last_seen.cast(pa.string()) if arrow else pa.array(last_seen, pa.string())
+    return pa.table({"id": ids.cast(pa.string()), "last_seen": last})
+
+
+def newest_listing(con: duckdb.DuckDBPyConnection, seen: list[pa.Table]) -> pa.Table:
+    """`seen` rows as OTHERS_FILE holds them: each id once, with the newest snapshot listing it, by id."""
+    if not seen:
+        return listing(pa.array([], pa.string()), [])
+    con.register("seen", pa.concat_tables(seen))
+    found = _arrow(con, "SELECT id, max(last_seen) AS last_seen FROM seen GROUP BY id ORDER BY id")
+    return listing(found["id"], found["last_seen"]).combine_chunks()
+
+
+class MemberRows:
+    """Snapshots by the rows of some models of the atlas (`carried_members`), read as SnapshotDownloads reads
+    them by the site's rows (`count_rows`)."""
+
+    def __init__(self, mapped: dict[str, SnapshotRows]):
+        self.mapped = mapped
+
+    def rows_of(self, snapshot_id: str) -> SnapshotRows:
+        return self.mapped[snapshot_id]
+
+
+def carried_members(layout: DataLayout, snapshot_id: str, ids: pa.Array) -> MemberRows | None:
+    """Each readable snapshot of the scope of atlas `snapshot_id` by `ids` (some of its models), carried over from
+    the previous atlas's mapping as `write_downloads` carries it (only tonight's snapshot read whole); None, and
+    the log says why, when there is none to carry over (the caller then counts in DuckDB)."""
+    scope = same_scope_snapshot_ids(layout, snapshot_id)
+    carried, why = carried_from(layout, snapshot_id, scope)
+    if carried is None:
+        log.info("site trends: every snapshot counted whole: %s", why)
+        return None
+    files = readable_snapshot_files(layout, scope)
+    rows = len(ids)
+    try:
+        moved = row_map(ids, carried)
+        mapped: dict[str, SnapshotRows] = {}
+        con = duckdb.connect()
+        try:
+            con.register("atlas", pa.table({"id": ids, "row": np.arange(rows, dtype=np.int64)}))
+            con.register("back", pa.table({"id": ids.take(pa.array(moved.back)), "row": moved.back}))
+            with reading_snapshots(layout):
+                for sid, path in files:
+                    if sid in carried.snapshot_ids:
+                        mapped[sid] = carry_snapshot(con, path, carried.rows_of(sid), moved, rows)
+                    else:
+                        mapped[sid] = map_snapshot(con, path, rows)
+        finally:
+            con.close()
+    except CorruptFile:
+        raise
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        log.warning("site trends: every snapshot counted whole: atlas %s's cannot be read (%s)", carried.atlas_id, exc)
+        return None
+    log.info(
+        "site trends: carried over from atlas %s; %d ids looked up in the older snapshots",
+        carried.atlas_id,
+        len(moved.back),
+    )
+    return MemberRows(mapped)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -160,7 +459,11 @@ def read_downloads(site: Path) -> SnapshotDownloads | None:
 
 
 def count_rows(
-    downloads: SnapshotDownloads, snapshot_ids: Sequence[str], rows: np.ndarray, groups: np.ndarray, names: list[str]
+    downloads: SnapshotDownloads | MemberRows,
+    snapshot_ids: Sequence[str],
+    rows: np.ndarray,
+    groups: np.ndarray,
+    names: list[str],
 ) -> pd.DataFrame:
     """The models and downloads of each group in each of `snapshot_ids` (mapped ones), as
     `site_trends.group_downloads_over_snapshots` counts them before `trend_frame`: `rows` (ascending) are the

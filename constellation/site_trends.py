@@ -25,9 +25,11 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from constellation.contract import ATLAS_FILES, DataLayout, parse_snapshot_id
 from constellation.errors import CorruptFile
+from constellation.site_downloads import carried_members, count_rows
 from constellation.site_summary import TRENDS_N, read_stamped, top_groups, versioned_fields
 from constellation.site_views import community_labels
 from constellation.store import readable_snapshot_files, reading_snapshots, same_scope_snapshot_ids, write_text_atomic
@@ -163,16 +165,45 @@ def count_trends(
     the snapshots of its scope; `labels`: community → label."""
     snapshot_ids = same_scope_snapshot_ids(layout, snapshot_id)
     groups: dict[str, list[str]] = {}
-    counts: dict[str, list[list[Any]]] = {}
+    members: dict[str, pd.DataFrame] = {}
     for column in GROUP_COLUMNS:
         if column not in models or not models[column].notna().any():
             continue
         named = labels if column == "community" else None
         top = top_groups(models, column, n)[column].tolist()
         groups[column] = group_names(pd.Series(top, dtype="object"), named)
-        counted = count_groups(layout, _members(models, column, top, named), column, snapshot_ids)
-        counts[column] = [[str(s), str(g), int(m), int(d)] for s, g, m, d in counted[_COUNTED].itertuples(index=False)]
+        members[column] = _members(models, column, top, named)
+    counted = carried_counts(layout, snapshot_id, members)
+    if counted is None:
+        counted = {column: count_groups(layout, m, column, snapshot_ids) for column, m in members.items()}
+    counts = {
+        column: [[str(s), str(g), int(m), int(d)] for s, g, m, d in frame[_COUNTED].itertuples(index=False)]
+        for column, frame in counted.items()
+    }
     return SiteTrends(snapshot_id=snapshot_id, snapshot_ids=list(snapshot_ids), groups=groups, counts=counts)
+
+
+def carried_counts(
+    layout: DataLayout, snapshot_id: str, members: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame] | None:
+    """`count_groups` of each column's `members` (id → group name) across the scope's readable snapshots, from
+    the previous atlas's snapshots by row carried over (`site_downloads.carried_members`: tonight's snapshot is
+    the one read whole); None when there is nothing to carry over. The groups are today's: yesterday's counts
+    are not carried (its top groups and their members differ), each member's numbers in each snapshot are."""
+    if not members or any(m["id"].duplicated().any() or m.empty for m in members.values()):
+        return None
+    ids = pd.unique(pd.concat([m["id"] for m in members.values()], ignore_index=True).astype(str))
+    mapped = carried_members(layout, snapshot_id, pa.array(ids, pa.string()))
+    if mapped is None:
+        return None
+    at = pd.Index(ids)
+    counted = {}
+    for column, frame in members.items():
+        rows = at.get_indexer(frame["id"].astype(str))
+        codes, names = pd.factorize(frame[column].astype(str), sort=False)
+        by_row = np.argsort(rows, kind="stable")
+        counted[column] = count_rows(mapped, list(mapped.mapped), rows[by_row], codes[by_row], list(names))
+    return counted
 
 
 def write_trends(
