@@ -12,13 +12,13 @@ were mapped for.
 
 Mapping every snapshot every night cost about 0.4 s of CPU per snapshot at 1M models, so a night grew with
 the nights kept (54 by default: about 65 s at 3M). The build therefore carries the previous atlas's mapping
-over (`carried_from`): a snapshot it held keeps each model's numbers (a snapshot never changes), moved from
-yesterday's rows to today's by id; only tonight's snapshot is read whole. An id new to the atlas may still be
-listed in an older snapshot (removed from the Hub and back again): `others.arrow` remembers every id that a
-held snapshot lists and the atlas does not (with the newest snapshot listing it), so only those few are
-looked up in the older snapshots, and the carried files equal a mapping from scratch byte for byte. Without a
-usable previous mapping (none, unreadable, another scope, another format, another row order) every snapshot is
-mapped, and the log says why.
+over (`carried_from`): a snapshot it mapped keeps each model's numbers (a snapshot never changes), moved from
+yesterday's rows to today's by id, and only the snapshots it did not map (tonight's) are read. An id new to the
+atlas may still be listed in an older snapshot (a model removed from the Hub and back): so the folder also maps
+every snapshot by the ids that the snapshots list and the atlas does not (`others.arrow`, and `others/` by its
+rows), carried over alike, and the files equal a mapping from scratch byte for byte. Without a usable previous
+mapping (none, unreadable, another scope, another format, another row order) every snapshot is mapped, and the
+log says why.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 DOWNLOADS_DIR = "downloads"  # inside ATLAS_FILES.site: two .npy files per snapshot, and OTHERS_FILE
 INDEX_FILE = "downloads.json"  # inside ATLAS_FILES.site
 OTHERS_FILE = "others.arrow"  # inside DOWNLOADS_DIR: ids held snapshots list and the atlas does not (carry-over)
+OTHERS_DIR = "others"  # inside DOWNLOADS_DIR: each snapshot by the rows of OTHERS_FILE (carry-over)
 VERSION = 1  # bump when the files change: an older folder is then ignored (the page counts in DuckDB)
 CARRY = 1  # bump when OTHERS_FILE or the carried arrays change meaning: an older folder is then mapped whole
 COUNTED = ["snapshot_id", "group", "models", "downloads"]  # site_trends' counted rows
@@ -139,8 +140,8 @@ def map_snapshot(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> Snaps
     return packed(*looked_up(con, path, "atlas", rows), path)
 
 
-def map_with_others(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> tuple[SnapshotRows, pa.Array]:
-    """`map_snapshot`, and the ids the snapshot lists that `atlas` lacks, in one read."""
+def map_with_others(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> tuple[SnapshotRows, pa.Array, np.ndarray]:
+    """`map_snapshot`, and the ids the snapshot lists that `atlas` lacks with their downloads, in one read."""
     found = _arrow(
         con,
         f"SELECT a.row, {_downloads_sql(path)} AS downloads, CASE WHEN a.row IS NULL THEN s.id END AS other "
@@ -148,10 +149,12 @@ def map_with_others(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> tu
         [str(path)],
     )
     inside = pc.is_valid(found["row"])
+    outside = pc.invert(inside)
     at = np.asarray(found["row"].filter(inside).to_numpy(), dtype=np.int64)
     values = np.asarray(found["downloads"].filter(inside).to_numpy(), dtype=np.int64)
-    others = found["other"].filter(pc.invert(inside)).combine_chunks()
-    return packed(*_numbers(at, values, rows), path), others
+    others = found["other"].filter(outside).combine_chunks().cast(pa.string())
+    other_values = np.asarray(found["downloads"].filter(outside).to_numpy(), dtype=np.int64)
+    return packed(*_numbers(at, values, rows), path), others, other_values
 
 
 # --------------------------------------------------------------------------------------------------
@@ -161,23 +164,30 @@ def map_with_others(con: duckdb.DuckDBPyConnection, path: Path, rows: int) -> tu
 
 @dataclass(frozen=True)
 class Carried:
-    """The mapping of an earlier atlas of the scope: its site rows' `ids` (in the order of its arrays), the
-    snapshots it mapped, and `others` (id, last_seen: ids its snapshots list outside it)."""
+    """The mapping of an earlier atlas of the scope: the snapshots it mapped, by `ids`: its site rows' ids (in
+    the order of its arrays), then those of its OTHERS_FILE (`atlas_rows` of the first)."""
 
     atlas_id: str
     folder: Path
     snapshot_ids: frozenset[str]
     ids: pa.Array
-    others: pa.Table
+    atlas_rows: int
 
     def rows_of(self, snapshot_id: str) -> SnapshotRows:
-        listed, downloads = (
-            np.load(self.folder / f"{snapshot_id}.{part}.npy", mmap_mode="r", allow_pickle=False)
-            for part in ("listed", "downloads")
-        )
-        if len(listed) != len(self.ids) or len(downloads) != len(self.ids):
-            raise ValueError(f"{snapshot_id} maps {len(listed)} rows, not {len(self.ids)}")
-        return SnapshotRows(listed, downloads)
+        """Snapshot `snapshot_id` by `ids`: the site's rows, then the others'."""
+        parts = []
+        for folder, rows in (
+            (self.folder, self.atlas_rows),
+            (self.folder / OTHERS_DIR, len(self.ids) - self.atlas_rows),
+        ):
+            listed, downloads = (
+                np.load(folder / f"{snapshot_id}.{part}.npy", mmap_mode="r", allow_pickle=False)
+                for part in ("listed", "downloads")
+            )
+            if len(listed) != rows or len(downloads) != rows:
+                raise ValueError(f"{folder / snapshot_id} maps {len(listed)} rows, not {rows}")
+            parts.append((listed, downloads))
+        return SnapshotRows(*(np.concatenate([a, b]) for a, b in zip(*parts, strict=True)))
 
 
 def earlier_atlas_id(layout: DataLayout, snapshot_id: str) -> str | None:
@@ -209,37 +219,41 @@ def carried_from(layout: DataLayout, snapshot_id: str, scope: Sequence[str]) -> 
     try:
         if order_digest(np.load(site / site_lookup.ROW_ORDER_FILE, allow_pickle=False)) != index.order_digest:
             return None, f"the {DOWNLOADS_DIR} of atlas {source} follow another row order than its lookups"
-        ids = site_lookup.single_array(read_mapped(site / site_lookup.IDS_FILE)["id"])
+        ids = site_lookup.single_array(read_mapped(site / site_lookup.IDS_FILE)["id"]).cast(pa.string())
         others = read_mapped(site / DOWNLOADS_DIR / OTHERS_FILE)
+        both = pa.concat_arrays([ids, site_lookup.single_array(others["id"]).cast(pa.string())])
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         return None, f"the {DOWNLOADS_DIR} of atlas {source} cannot be read ({exc})"
-    if len(ids) != index.rows or others.column_names != ["id", "last_seen"]:
+    if len(ids) != index.rows:
         return None, f"the {DOWNLOADS_DIR} of atlas {source} do not match its ids ({len(ids)} ≠ {index.rows} rows)"
-    return Carried(source, site / DOWNLOADS_DIR, frozenset(index.snapshot_ids), ids, others), f"atlas {source}"
+    return Carried(source, site / DOWNLOADS_DIR, frozenset(index.snapshot_ids), both, len(ids)), f"atlas {source}"
 
 
 @dataclass(frozen=True)
 class RowMap:
-    """Yesterday's rows (`Carried.ids`) to today's `ids`: today's rows `kept` were yesterday's rows `before`;
-    today's rows `back` are new to the atlas but may be listed in older snapshots (in `others`); yesterday's
-    rows `removed` are not today's."""
+    """Yesterday's rows (`Carried.ids`) to today's `ids`: today's rows `kept` were yesterday's rows `before`
+    (an id new to both is listed in no snapshot yesterday mapped); yesterday's rows `gone` are not today's."""
 
     kept: np.ndarray
     before: np.ndarray
-    back: np.ndarray
-    removed: np.ndarray
+    gone: np.ndarray
 
 
 def row_map(ids: pa.Array, carried: Carried) -> RowMap:
-    old = carried.ids if carried.ids.type == ids.type else carried.ids.cast(ids.type)
-    at = np.asarray(pc.fill_null(pc.index_in(ids, value_set=old), -1).to_numpy(), dtype=np.int64)
+    at = np.asarray(pc.fill_null(pc.index_in(ids.cast(pa.string()), value_set=carried.ids), -1).to_numpy(), np.int64)
     kept = np.flatnonzero(at >= 0)
-    new = np.flatnonzero(at < 0)
-    outside = carried.others["id"].cast(ids.type)
-    back = new[np.asarray(pc.is_in(ids.take(pa.array(new)), value_set=outside).to_numpy(zero_copy_only=False))]
-    gone = np.ones(len(old), dtype=bool)
+    gone = np.ones(len(carried.ids), dtype=bool)
     gone[at[kept]] = False
-    return RowMap(kept, at[kept], back, np.flatnonzero(gone))
+    return RowMap(kept, at[kept], np.flatnonzero(gone))
+
+
+def moved(before: SnapshotRows, rows: RowMap, size: int, path: Path) -> SnapshotRows:
+    """A snapshot mapped yesterday (`before`, by `Carried.ids`) by today's `size` rows."""
+    listed = np.zeros(size, dtype=np.int64)
+    summed = np.zeros(size, dtype=np.int64)
+    listed[rows.kept] = before.listed[rows.before]
+    summed[rows.kept] = before.downloads[rows.before]
+    return packed(listed, summed, path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,8 +270,6 @@ def write_downloads(
     previous atlas's mapping is carried over when it can be (module docstring); the files are the same."""
     folder = site / DOWNLOADS_DIR
     (site / INDEX_FILE).unlink(missing_ok=True)  # first: a site reading the old index never meets a missing file
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     ids = pc.take(string_array(models["id"]), order)
     scope = same_scope_snapshot_ids(layout, snapshot_id)
     files = readable_snapshot_files(layout, scope)
@@ -265,12 +277,10 @@ def write_downloads(
     if carried is None:
         log.info("site downloads: every snapshot mapped whole: %s", why)
     try:
-        others = map_carrying(folder, layout, files, ids, carried)
+        map_carrying(folder, layout, files, ids, carried)
     except CorruptFile as exc:
         log.warning("wrote no %s: %s", INDEX_FILE, exc)
         return None
-    with pa.OSFile(str(folder / OTHERS_FILE), "wb") as sink, pa.ipc.new_file(sink, others.schema) as writer:
-        writer.write_table(others)
     models_bytes = (site.parent / ATLAS_FILES.models).stat().st_size
     index = DownloadsIndex(len(ids), [sid for sid, _ in files], models_bytes, VERSION, order_digest(order), CARRY)
     path = site / INDEX_FILE
@@ -278,99 +288,84 @@ def write_downloads(
     return path
 
 
-def map_snapshots(
-    folder: Path, layout: DataLayout, files: list[tuple[str, Path]], ids: pa.Array, carried: Carried | None
-) -> pa.Table:
-    """Write each snapshot of `files` (oldest first) by the rows of `ids` into `folder`, carrying over what
-    `carried` mapped; return the ids the snapshots list outside `ids` (id, last_seen: the newest listing it)."""
-    rows = len(ids)
-    moved = row_map(ids, carried) if carried is not None else None
-    if carried is not None and moved is not None:
-        log.info(
-            "site downloads: carried over from atlas %s; %d ids new to the atlas looked up in the older snapshots",
-            carried.atlas_id,
-            len(moved.back),
-        )
-    seen: list[pa.Table] = []  # ids outside the atlas, each with a snapshot listing it
-    last = np.full(len(moved.removed) if moved is not None else 0, "", dtype=object)  # removed rows: newest listing
-    con = duckdb.connect()
-    try:
-        con.register("atlas", pa.table({"id": ids, "row": np.arange(rows, dtype=np.int64)}))
-        if moved is not None:
-            con.register("back", pa.table({"id": ids.take(pa.array(moved.back)), "row": moved.back}))
-        with reading_snapshots(layout):
-            for sid, path in files:
-                if carried is not None and moved is not None and sid in carried.snapshot_ids:
-                    before = carried.rows_of(sid)
-                    mapped = carry_snapshot(con, path, before, moved, rows)
-                    last[np.asarray(before.listed[moved.removed]) > 0] = sid
-                else:
-                    mapped, outside = map_with_others(con, path, rows)
-                    seen.append(listing(outside, [sid] * len(outside)))
-                np.save(folder / f"{sid}.listed.npy", mapped.listed, allow_pickle=False)
-                np.save(folder / f"{sid}.downloads.npy", mapped.downloads, allow_pickle=False)
-        if carried is not None and moved is not None:
-            oldest = files[0][0] if files else ""
-            still = carried.others.filter(
-                pc.and_(
-                    pc.invert(pc.is_in(carried.others["id"], value_set=ids.cast(carried.others["id"].type))),
-                    pc.greater_equal(carried.others["last_seen"], oldest),
-                )
-            )
-            seen.append(listing(still["id"], still["last_seen"]))
-            listed_before = last != ""
-            seen.append(listing(carried.ids.take(pa.array(moved.removed[listed_before])), last[listed_before].tolist()))
-        return newest_listing(con, seen)
-    finally:
-        con.close()
-
-
 def map_carrying(
     folder: Path, layout: DataLayout, files: list[tuple[str, Path]], ids: pa.Array, carried: Carried | None
-) -> pa.Table:
+) -> None:
     """`map_snapshots` carrying `carried` over, and whole when yesterday's files break while read."""
     if carried is not None:
         try:
-            return map_snapshots(folder, layout, files, ids, carried)
+            map_snapshots(folder, layout, files, ids, carried)
+            return
         except CorruptFile:  # a snapshot's damage: a whole mapping would meet it too
             raise
         except (OSError, ValueError, pa.ArrowException) as exc:
             log.warning(
                 "site downloads: every snapshot mapped whole: atlas %s's cannot be read (%s)", carried.atlas_id, exc
             )
-    return map_snapshots(folder, layout, files, ids, None)
+    map_snapshots(folder, layout, files, ids, None)
 
 
-def carry_snapshot(
-    con: duckdb.DuckDBPyConnection, path: Path, before: SnapshotRows, moved: RowMap, rows: int
-) -> SnapshotRows:
-    """A snapshot mapped yesterday (`before`), moved to today's rows; the ids new to the atlas that an older
-    snapshot may list (`moved.back`, registered in `con` as table `back`) are looked up in it."""
-    listed = np.zeros(rows, dtype=np.int64)
-    summed = np.zeros(rows, dtype=np.int64)
-    listed[moved.kept] = before.listed[moved.before]
-    summed[moved.kept] = before.downloads[moved.before]
-    if len(moved.back):
-        back_listed, back_summed = looked_up(con, path, "back", rows)
-        listed += back_listed
-        summed += back_summed
-    return packed(listed, summed, path)
+def map_snapshots(
+    folder: Path, layout: DataLayout, files: list[tuple[str, Path]], ids: pa.Array, carried: Carried | None
+) -> None:
+    """Write each snapshot of `files` (oldest first) by the rows of `ids` into `folder` (emptied first), carrying
+    over what `carried` mapped, and the ids they list outside `ids` (OTHERS_FILE) with each snapshot by them
+    (OTHERS_DIR)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / OTHERS_DIR).mkdir(parents=True)
+    rows = len(ids)
+    moves = row_map(ids, carried) if carried is not None else None
+    if carried is not None:
+        log.info("site downloads: carried over from atlas %s", carried.atlas_id)
+    listed_gone = np.zeros(len(moves.gone) if moves is not None else 0, dtype=bool)  # yesterday's, listed still
+    outside: dict[str, tuple[pa.Array, np.ndarray]] = {}  # the snapshots read tonight: ids outside, downloads
+    con = duckdb.connect()
+    try:
+        con.register("atlas", pa.table({"id": ids, "row": np.arange(rows, dtype=np.int64)}))
+        with reading_snapshots(layout):
+            for sid, path in files:
+                if carried is not None and moves is not None and sid in carried.snapshot_ids:
+                    before = carried.rows_of(sid)
+                    mapped = moved(before, moves, rows, path)
+                    listed_gone |= before.listed[moves.gone] > 0
+                else:
+                    mapped, other_ids, other_values = map_with_others(con, path, rows)
+                    outside[sid] = (other_ids, other_values)
+                np.save(folder / f"{sid}.listed.npy", mapped.listed, allow_pickle=False)
+                np.save(folder / f"{sid}.downloads.npy", mapped.downloads, allow_pickle=False)
+    finally:
+        con.close()
+    kept_gone = moves.gone[listed_gone] if moves is not None else np.zeros(0, dtype=np.int64)
+    others = sorted_unique(
+        [carried.ids.take(pa.array(kept_gone))] if carried is not None else [], [o for o, _ in outside.values()]
+    )
+    with (
+        pa.OSFile(str(folder / OTHERS_FILE), "wb") as sink,
+        pa.ipc.new_file(sink, pa.schema([("id", pa.string())])) as writer,
+    ):
+        writer.write_table(pa.table({"id": others}))
+    if carried is not None:
+        at = np.asarray(pc.index_in(carried.ids.take(pa.array(kept_gone)), value_set=others).to_numpy(), np.int64)
+        still = RowMap(at, kept_gone, np.zeros(0, dtype=np.int64))
+    for sid, path in files:
+        if sid in outside:
+            other_ids, other_values = outside[sid]
+            at = np.asarray(pc.index_in(other_ids, value_set=others).to_numpy(), dtype=np.int64)
+            mapped = packed(*_numbers(at, other_values, len(others)), path)
+        else:
+            assert carried is not None  # a snapshot not read tonight was carried
+            mapped = moved(carried.rows_of(sid), still, len(others), path)
+        np.save(folder / OTHERS_DIR / f"{sid}.listed.npy", mapped.listed, allow_pickle=False)
+        np.save(folder / OTHERS_DIR / f"{sid}.downloads.npy", mapped.downloads, allow_pickle=False)
 
 
-def listing(ids: pa.Array | pa.ChunkedArray, last_seen: Any) -> pa.Table:
-    """Rows of OTHERS_FILE: ids outside the atlas and a snapshot listing each."""
-    arrow = isinstance(last_seen, pa.Array | pa.ChunkedArray)
-    last = last_seen.cast(pa.string()) if arrow else pa.array(last_seen, pa.string())
-    return pa.table({"id": ids.cast(pa.string()), "last_seen": last})
-
-
-def newest_listing(con: duckdb.DuckDBPyConnection, seen: list[pa.Table]) -> pa.Table:
-    """`seen` rows as OTHERS_FILE holds them: each id once, with the newest snapshot listing it, by id."""
-    if not seen:
-        return listing(pa.array([], pa.string()), [])
-    con.register("seen", pa.concat_tables(seen))
-    found = _arrow(con, "SELECT id, max(last_seen) AS last_seen FROM seen GROUP BY id ORDER BY id")
-    return listing(found["id"], found["last_seen"]).combine_chunks()
+def sorted_unique(*parts: list[pa.Array]) -> pa.Array:
+    """The strings of `parts` once each, sorted (by UTF-8 bytes)."""
+    arrays = [a.cast(pa.string()) for group in parts for a in group]
+    if not arrays:
+        return pa.array([], pa.string())
+    unique = pc.unique(pa.concat_arrays(arrays))
+    return unique.take(pc.sort_indices(unique))
 
 
 class MemberRows:
@@ -386,8 +381,8 @@ class MemberRows:
 
 def carried_members(layout: DataLayout, snapshot_id: str, ids: pa.Array) -> MemberRows | None:
     """Each readable snapshot of the scope of atlas `snapshot_id` by `ids` (some of its models), carried over from
-    the previous atlas's mapping as `write_downloads` carries it (only tonight's snapshot read whole); None, and
-    the log says why, when there is none to carry over (the caller then counts in DuckDB)."""
+    the previous atlas's mapping as `write_downloads` carries it (only the snapshots it did not map are read);
+    None, and the log says why, when there is none to carry over (the caller then counts in DuckDB)."""
     scope = same_scope_snapshot_ids(layout, snapshot_id)
     carried, why = carried_from(layout, snapshot_id, scope)
     if carried is None:
@@ -396,16 +391,15 @@ def carried_members(layout: DataLayout, snapshot_id: str, ids: pa.Array) -> Memb
     files = readable_snapshot_files(layout, scope)
     rows = len(ids)
     try:
-        moved = row_map(ids, carried)
+        moves = row_map(ids, carried)
         mapped: dict[str, SnapshotRows] = {}
         con = duckdb.connect()
         try:
             con.register("atlas", pa.table({"id": ids, "row": np.arange(rows, dtype=np.int64)}))
-            con.register("back", pa.table({"id": ids.take(pa.array(moved.back)), "row": moved.back}))
             with reading_snapshots(layout):
                 for sid, path in files:
                     if sid in carried.snapshot_ids:
-                        mapped[sid] = carry_snapshot(con, path, carried.rows_of(sid), moved, rows)
+                        mapped[sid] = moved(carried.rows_of(sid), moves, rows, path)
                     else:
                         mapped[sid] = map_snapshot(con, path, rows)
         finally:
@@ -415,11 +409,7 @@ def carried_members(layout: DataLayout, snapshot_id: str, ids: pa.Array) -> Memb
     except (OSError, ValueError, pa.ArrowException) as exc:
         log.warning("site trends: every snapshot counted whole: atlas %s's cannot be read (%s)", carried.atlas_id, exc)
         return None
-    log.info(
-        "site trends: carried over from atlas %s; %d ids looked up in the older snapshots",
-        carried.atlas_id,
-        len(moved.back),
-    )
+    log.info("site trends: carried over from atlas %s", carried.atlas_id)
     return MemberRows(mapped)
 
 
