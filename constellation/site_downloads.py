@@ -173,8 +173,8 @@ class Carried:
     ids: pa.Array
     atlas_rows: int
 
-    def rows_of(self, snapshot_id: str) -> SnapshotRows:
-        """Snapshot `snapshot_id` by `ids`: the site's rows, then the others'."""
+    def rows_of(self, snapshot_id: str) -> tuple[SnapshotRows, SnapshotRows]:
+        """Snapshot `snapshot_id` by the site's rows, and by the others' (memory-mapped)."""
         parts = []
         for folder, rows in (
             (self.folder, self.atlas_rows),
@@ -186,8 +186,19 @@ class Carried:
             )
             if len(listed) != rows or len(downloads) != rows:
                 raise ValueError(f"{folder / snapshot_id} maps {len(listed)} rows, not {rows}")
-            parts.append((listed, downloads))
-        return SnapshotRows(*(np.concatenate([a, b]) for a, b in zip(*parts, strict=True)))
+            parts.append(SnapshotRows(listed, downloads))
+        return parts[0], parts[1]
+
+    def at(self, snapshot_id: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The counts and downloads (int64) of snapshot `snapshot_id` at `rows` of `ids`."""
+        atlas, others = self.rows_of(snapshot_id)
+        inside = rows < self.atlas_rows
+        listed = np.empty(len(rows), dtype=np.int64)
+        summed = np.empty(len(rows), dtype=np.int64)
+        listed[inside], summed[inside] = atlas.listed[rows[inside]], atlas.downloads[rows[inside]]
+        outside = rows[~inside] - self.atlas_rows
+        listed[~inside], summed[~inside] = others.listed[outside], others.downloads[outside]
+        return listed, summed
 
 
 def earlier_atlas_id(layout: DataLayout, snapshot_id: str) -> str | None:
@@ -247,12 +258,11 @@ def row_map(ids: pa.Array, carried: Carried) -> RowMap:
     return RowMap(kept, at[kept], np.flatnonzero(gone))
 
 
-def moved(before: SnapshotRows, rows: RowMap, size: int, path: Path) -> SnapshotRows:
-    """A snapshot mapped yesterday (`before`, by `Carried.ids`) by today's `size` rows."""
+def moved(carried: Carried, snapshot_id: str, rows: RowMap, size: int, path: Path) -> SnapshotRows:
+    """Snapshot `snapshot_id` as `carried` mapped it, by today's `size` rows."""
     listed = np.zeros(size, dtype=np.int64)
     summed = np.zeros(size, dtype=np.int64)
-    listed[rows.kept] = before.listed[rows.before]
-    summed[rows.kept] = before.downloads[rows.before]
+    listed[rows.kept], summed[rows.kept] = carried.at(snapshot_id, rows.before)
     return packed(listed, summed, path)
 
 
@@ -325,9 +335,8 @@ def map_snapshots(
         with reading_snapshots(layout):
             for sid, path in files:
                 if carried is not None and moves is not None and sid in carried.snapshot_ids:
-                    before = carried.rows_of(sid)
-                    mapped = moved(before, moves, rows, path)
-                    listed_gone |= before.listed[moves.gone] > 0
+                    mapped = moved(carried, sid, moves, rows, path)
+                    listed_gone |= carried.at(sid, moves.gone)[0] > 0
                 else:
                     mapped, other_ids, other_values = map_with_others(con, path, rows)
                     outside[sid] = (other_ids, other_values)
@@ -354,7 +363,7 @@ def map_snapshots(
             mapped = packed(*_numbers(at, other_values, len(others)), path)
         else:
             assert carried is not None  # a snapshot not read tonight was carried
-            mapped = moved(carried.rows_of(sid), still, len(others), path)
+            mapped = moved(carried, sid, still, len(others), path)
         np.save(folder / OTHERS_DIR / f"{sid}.listed.npy", mapped.listed, allow_pickle=False)
         np.save(folder / OTHERS_DIR / f"{sid}.downloads.npy", mapped.downloads, allow_pickle=False)
 
@@ -399,7 +408,7 @@ def carried_members(layout: DataLayout, snapshot_id: str, ids: pa.Array) -> Memb
             with reading_snapshots(layout):
                 for sid, path in files:
                     if sid in carried.snapshot_ids:
-                        mapped[sid] = moved(carried.rows_of(sid), moves, rows, path)
+                        mapped[sid] = moved(carried, sid, moves, rows, path)
                     else:
                         mapped[sid] = map_snapshot(con, path, rows)
         finally:
