@@ -12,7 +12,8 @@ night's snapshot added at a time), carried over from atlas/LATEST (the night bef
 and at the nights `--whole-at` also mapped whole (DATA_DIR-replay-bare: the same links, no LATEST) into
 atlas/<id>/site_whole/, comparing the two folders file by file. `whole` maps every snapshot into
 atlas/<night>/<site>/ of DATA_DIR-replay-bare after a replay (with a base checkout through PYTHONPATH: the code
-before the carry-over). Prints JSON lines: per night, CPU and wall seconds of the stage and the load average.
+before the carry-over). `trends --night N` times the Trends counts of night N (`site_trends.count_trends`)
+carried over and in DuckDB after a replay, and compares them. Prints JSON lines: per night, CPU and wall seconds of the stage and the load average.
 """
 
 from __future__ import annotations
@@ -158,9 +159,41 @@ def replay(source: DataLayout, whole_at: set[int]) -> None:
         target.latest_pointer.write_text(sid)
 
 
+def trends(replay: DataLayout, night: int) -> dict[str, Any]:
+    """The Trends counts of night `night` after a replay (its atlas/LATEST the night before, as when the build
+    counts them), carried over and in DuckDB (through DATA_DIR-replay-bare), timed and compared. Families are
+    the owners, communities a hash of the name (500), downloads and likes tonight's snapshot's."""
+    from constellation.site_trends import count_trends
+
+    sid = night_id(night)
+    snapshot = pd.read_parquet(replay.snapshot(sid), columns=["id", "downloads", "likes"]).drop_duplicates("id")
+    models = pd.read_parquet(replay.atlas_file(sid, ATLAS_FILES.models)).merge(snapshot, on="id", how="left")
+    models["family"] = models["id"].str.split("/").str[0]
+    models["community"] = pd.util.hash_array(models["id"].to_numpy(dtype=object)) % 500
+    labels = pd.Series({c: f"c{c}" for c in range(500)})
+    latest = replay.latest_pointer.read_text()
+    replay.latest_pointer.write_text(night_id(night - 1))
+    out: dict[str, Any] = {"night": sid}
+    try:
+        for mode, layout in (("carried", replay), ("duckdb", bare(replay))):
+            with open("/proc/loadavg") as handle:
+                load = handle.read().split()[0]
+            wall, cpu = time.perf_counter(), time.process_time()
+            out[mode] = count_trends(layout, sid, models, labels)
+            out[f"{mode}_s"] = {
+                "cpu": round(time.process_time() - cpu, 2),
+                "wall": round(time.perf_counter() - wall, 2),
+            }
+            out[f"{mode}_load"] = load
+    finally:
+        replay.latest_pointer.write_text(latest)
+    out["same"] = out.pop("carried") == out.pop("duckdb")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["make", "replay", "whole"])
+    parser.add_argument("what", choices=["make", "replay", "whole", "trends"])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--size", type=int, default=300_000)
     parser.add_argument("--nights", type=int, default=20)
@@ -174,6 +207,8 @@ def main() -> None:
         make(args.data_dir, args.size, args.nights, args.share)
     elif args.what == "replay":
         replay(layout, {int(n) for n in args.whole_at.split(",") if n.strip()})
+    elif args.what == "trends":
+        print(json.dumps(trends(DataLayout(layout.root.with_name(layout.root.name + "-replay")), args.night)))
     else:
         target = bare(DataLayout(layout.root.with_name(layout.root.name + "-replay")))
         print(json.dumps({"mode": "whole", "site": args.site, **run_stage(target, night_id(args.night), args.site)}))
