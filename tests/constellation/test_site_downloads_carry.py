@@ -237,3 +237,32 @@ def test_trends_counted_from_carried_rows_equal_the_duckdb_count(roots, caplog):
         assert set(carried.counts) == {"family", "community"} and carried.counts["family"]
         _publish(DataLayout(roots[0]), NIGHTS[night])
     assert f"site trends: carried over from atlas {NIGHTS[1]}" in caplog.text
+
+
+def test_the_build_carries_the_previous_atlas_over(tmp_path, caplog):
+    """Two real builds: the second carries the first's folder over (its lookups name the rows), and its files
+    equal those that the same data dir without atlas/LATEST maps from scratch."""
+    from constellation.build import build
+    from tests.constellation.app.snapshot_rows import snapshot_rows
+
+    layout = DataLayout(tmp_path / "data")
+    earlier = [r for r in snapshot_rows(seed=1, scale=0.5) if not r["id"].endswith("-merge-3")]
+    write_snapshot(layout, NIGHTS[0], [*earlier, {**earlier[0], "downloads": 7}])
+    build(layout, NIGHTS[0])
+    write_snapshot(layout, NIGHTS[1], snapshot_rows(seed=0))
+    caplog.set_level(logging.INFO, logger="constellation.site_downloads")
+    build(layout, NIGHTS[1])
+    assert f"site downloads: carried over from atlas {NIGHTS[0]}" in caplog.text
+    assert f"site trends: carried over from atlas {NIGHTS[0]}" in caplog.text
+    bare = DataLayout(tmp_path / "bare")
+    (bare.root / "atlas").mkdir(parents=True)
+    (bare.root / "snapshots").symlink_to(layout.snapshots)
+    shutil.copytree(layout.atlas(NIGHTS[1]), bare.atlas(NIGHTS[1]))
+    models = pd.read_parquet(layout.atlas_file(NIGHTS[1], ATLAS_FILES.models))
+    site = bare.atlas(NIGHTS[1]) / ATLAS_FILES.site
+    assert site_downloads.write_downloads(site, bare, NIGHTS[1], models, site_lookup.id_order(models)) is not None
+    _assert_same(layout, bare, NIGHTS[1])
+    communities = pd.read_parquet(layout.atlas_file(NIGHTS[1], ATLAS_FILES.communities))
+    assert site_trends.write_trends(site, bare, NIGHTS[1], models, communities) is not None  # counted in DuckDB
+    carried_trends = (layout.atlas(NIGHTS[1]) / ATLAS_FILES.site / site_trends.TRENDS_FILE).read_bytes()
+    assert (site / site_trends.TRENDS_FILE).read_bytes() == carried_trends
