@@ -118,7 +118,7 @@ def _numbers(at: np.ndarray, values: np.ndarray, rows: int) -> tuple[np.ndarray,
 
 
 def packed(listed: np.ndarray, summed: np.ndarray, path: Path) -> SnapshotRows:
-    """int64 counts and sums as the files hold them: uint8 counts, uint32 sums when they fit."""
+    """Counts and sums as the files hold them: uint8 counts, uint32 sums when they fit, else int64."""
     if int(listed.max(initial=0)) > np.iinfo(np.uint8).max:
         raise CorruptFile(f"snapshot {path} lists one id {int(listed.max())} times")
     small = summed.min(initial=0) >= 0 and summed.max(initial=0) < 2**32  # half the bytes of int64
