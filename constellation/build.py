@@ -339,6 +339,7 @@ def _genealogy_to_files(snapshot: pd.DataFrame, config: GenealogyConfig, work: P
 def _genealogy_beside_names(
     snapshot: pd.DataFrame,
     config: BuildConfig,
+    layout: DataLayout,
     work: Path,
     previous: NameState,
     max_change: float,
@@ -347,15 +348,20 @@ def _genealogy_beside_names(
     timings: dict[str, float],
     peaks: dict[str, float | None],
     what: str,
-) -> tuple[pd.DataFrame, dict[str, Any], NamePart]:
+    seeds_from: str | None,
+) -> tuple[pd.DataFrame, dict[str, Any], NamePart, CommunitySeeds | None]:
     """The genealogy stage in a forked child while this process runs the atlas's name stage (map_names) on
-    the ids: the lineage edges, the genealogy report and the name stage's output. The child's own time and
-    peak memory are recorded as stage "genealogy"; "genealogy, waited for" is what this process then waited.
+    the ids and reads atlas `seeds_from`'s community seeds (when given): the lineage edges, the genealogy
+    report, the name stage's output and the seeds. The child's own time and peak memory are recorded as stage
+    "genealogy"; "genealogy, waited for" is what this process then waited.
     When the names cannot be reused after all (too many changed), the child is waited for before the whole
     kNN starts, so the two never hold their memory at once."""
     with ForkedCall(_genealogy_to_files, snapshot, config.genealogy, work, what, what="the genealogy stage") as child:
         ids = snapshot[["id"]]
         names = timed("atlas names", map_names, ids, config.atlas, previous, max_change, meter, before_full=child.wait)
+        seeds = None
+        if seeds_from is not None:
+            seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
         del ids
         try:
             done: _ChildGenealogy = timed("genealogy, waited for", child.result)
@@ -365,7 +371,7 @@ def _genealogy_beside_names(
     peaks["genealogy"] = done.peak_mb
     log.info("genealogy (beside the name stage) done in %.1f s (peak RSS %s MiB)", done.seconds, done.peak_mb)
     lineage = _read_ipc(work / _LINEAGE).to_pandas()
-    return lineage, done.report, names
+    return lineage, done.report, names, seeds
 
 
 def _run_stages(
@@ -413,6 +419,7 @@ def _run_stages(
         work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
     try:
         names_part: NamePart | None = None
+        seeds: CommunitySeeds | None = None
         if previous is None:
             genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
             # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later
@@ -424,17 +431,15 @@ def _run_stages(
             lineage, genealogy_report = genealogy.edges, genealogy.report
             del genealogy
         else:
-            lineage, genealogy_report, names_part = _genealogy_beside_names(
-                snapshot, config, work, previous, max_change, meter, timed, timings, peaks, what
+            seeds_from = source.removeprefix("atlas ") if config.atlas.seed_communities else None
+            lineage, genealogy_report, names_part, seeds = _genealogy_beside_names(
+                snapshot, config, layout, work, previous, max_change, meter, timed, timings, peaks, what, seeds_from
             )
             del snapshot
         give_back_memory()
         # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
         # lists) wait on disk while the atlas takes their memory, and come back for the write.
         reads = _read_ipc(work / _ASIDE[0], columns=READS).to_pandas()
-        seeds = None
-        if previous is not None and config.atlas.seed_communities:
-            seeds = timed("read community seeds", previous_seeds, layout, source.removeprefix("atlas "), reads["id"])
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
         del reads, seeds, names_part
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)

@@ -92,12 +92,15 @@ class AtlasMap:
     similar: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
-def _check_ids(models: pd.DataFrame) -> pd.Series:
+def _check_ids(models: pd.DataFrame, values: bool = True) -> pd.Series:
+    """The models' ids, checked: present, and (with `values`) each a distinct non-empty string."""
     if "id" not in models.columns:
         raise AtlasError(f"the models frame has no 'id' column (columns: {', '.join(map(str, models.columns))})")
     if models.empty:
         raise AtlasError("there are no models to map; crawl or import a snapshot with at least one model")
     ids = models["id"]
+    if not values:
+        return ids.reset_index(drop=True)
     bad = ids[~ids.map(lambda v: isinstance(v, str) and v != "")]
     if len(bad):
         raise AtlasError(f"{len(bad)} model ids are missing or not text, e.g. {bad.iloc[0]!r}; fix the snapshot")
@@ -293,6 +296,7 @@ class NamePart:
     names: NameState  # what the next build may reuse
     reuse: dict[str, Any]  # which way it went and why (report["reuse"])
     recall: dict[str, Any] | None  # the kNN's recall against exact search on a sample, when it was checked
+    signatures: Signatures  # each model's base signature (brand, version, size), also kept in `names`
     timings: dict[str, float]
     peaks: dict[str, float | None]
 
@@ -356,9 +360,15 @@ def map_names(
             recall["recall_on_sample"],
             recall["recall_seconds"],
         )
+    # The signatures read the names alone too: on a night whose genealogy runs beside (build.py), they are
+    # worked out while it runs.
+    known = previous.signatures if previous is not None else None
+    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
+    names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
+    lap("signatures")
     if lap.window is not None:
         lap.window.close()
-    return NamePart(len(id_array), features, knn, names, reuse, recall, lap.timings, lap.peaks)
+    return NamePart(len(id_array), features, knn, names, reuse, recall, signatures, lap.timings, lap.peaks)
 
 
 def map_atlas(
@@ -380,7 +390,8 @@ def map_atlas(
     kept member's prototype when the names were reused and `config.seed_communities` is on. `names_part`, the
     name stage already run on these models (map_names), is used instead of running it here."""
     config.validate()
-    ids = _check_ids(models)
+    # Ids a name stage already mapped were checked there (1–2 s at 3M models, on the nightly path).
+    ids = _check_ids(models, values=names_part is None)
     id_array = ids.to_numpy(dtype=object)
     n = len(ids)
     if names_part is None:
@@ -396,7 +407,6 @@ def map_atlas(
     )
     lap = _Laps(memory, names_part.timings, names_part.peaks)
     timings, peaks, window = lap.timings, lap.peaks, lap.window
-    del names_part  # its features and kNN graph are let go below as soon as each is used
     knn_report = {
         "method": knn.method,
         "k": int(knn.neighbors.shape[1]),
@@ -405,10 +415,8 @@ def map_atlas(
     downloads = _numbers(models, "downloads")
     likes = _numbers(models, "likes")
     popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
-    known = previous.signatures if previous is not None else None
-    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
-    names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
-    lap("signatures")
+    signatures = names_part.signatures
+    del names_part  # its features and kNN graph are let go below as soon as each is used
     edges_in = _graph_edges(knn, ids, lineage_edges, signatures, popularity, config)
     del knn  # what is left of it is in `edges_in.similar` and the report
     similar = edges_in.similar
@@ -448,6 +456,7 @@ def map_atlas(
         method=config.linkage_method,
         cut_levels=config.cut_levels,
         heads=previous_heads(seeded, membership) if seeded is not None else None,
+        workers=worker_count(config.knn_workers),
     )
     tables = as_tables(hierarchy, id_array, membership, labels)
     features_report = {
