@@ -12,7 +12,9 @@ names did not change (constellation/atlas/reuse.py) and computes the rest; `full
 computes everything. build.json records which way a build went: `mode` ("full" or "incremental") and
 `reuse` (why, the share of distinct names that changed, the atlas reused). When it may reuse them, the
 genealogy runs in a forked child (forked_call.py) while this process computes the name stage
-(atlas.map_names), which reads the ids alone: the night's two longest parts then take the two cores.
+(atlas.map_names: features, kNN, signatures and the names' part of the community graph), which reads the ids,
+downloads and likes alone, and reads the last atlas's community seeds: the night's two longest parts then
+take the two cores.
 """
 
 from __future__ import annotations
@@ -357,7 +359,7 @@ def _genealogy_beside_names(
     When the names cannot be reused after all (too many changed), the child is waited for before the whole
     kNN starts, so the two never hold their memory at once."""
     with ForkedCall(_genealogy_to_files, snapshot, config.genealogy, work, what, what="the genealogy stage") as child:
-        ids = snapshot[["id"]]
+        ids = snapshot[[c for c in ("id", "downloads", "likes") if c in snapshot.columns]]
         names = timed("atlas names", map_names, ids, config.atlas, previous, max_change, meter, before_full=child.wait)
         seeds = None
         if seeds_from is not None:
@@ -408,8 +410,9 @@ def _run_stages(
         raise BuildError(f"snapshot {snapshot_id} holds no models, so there is nothing to map; crawl again")
 
     # A night that reuses yesterday's names runs the genealogy in a forked child beside the name stage
-    # (features, kNN), which reads the ids alone: the two take the two cores. A full build runs them one after
-    # the other, as the name stage's full kNN already keeps both cores busy and the two peaks would add up.
+    # (features, kNN, signatures), which reads the ids, downloads and likes alone: the two take the two cores.
+    # A full build runs them one after the other, as the name stage's full kNN already keeps both cores busy
+    # and the two peaks would add up.
     previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
