@@ -29,6 +29,7 @@ from constellation.atlas.communities import (
     declared_families,
     detect_communities,
     family_labels,
+    lineage_ends,
     lineage_links,
     representatives,
 )
@@ -188,11 +189,17 @@ def _union_max(
     return np.insert(keys, at[new], more[new]), np.insert(weights, at[new], more_weights[new])
 
 
-def _graph_edges(names: NameGraph, ids: pd.Series, lineage_edges: pd.DataFrame, config: AtlasConfig) -> _GraphEdges:
-    """The graph communities are found in: the names' edges (NameGraph) and the lineage edges, a pair joined
-    several ways once, at its largest weight."""
+def _graph_edges(
+    names: NameGraph,
+    ids: pd.Series,
+    lineage_edges: pd.DataFrame,
+    config: AtlasConfig,
+    ends: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _GraphEdges:
+    """The graph communities are found in: the names' edges (NameGraph) and the lineage edges (`ends`: their
+    rows in `ids`, when looked up), a pair joined several ways once, at its largest weight."""
     n = len(ids)
-    parents, children, strength = lineage_links(ids, lineage_edges, config.lineage_weight, inferred=True)
+    parents, children, strength = lineage_links(ids, lineage_edges, config.lineage_weight, inferred=True, ends=ends)
     keys, weights = _union_max(names.keys, names.weights, *_distinct_pairs(parents, children, strength, n))
     keep = weights > 0
     graph = (keys[keep] // n, keys[keep] % n, weights[keep])
@@ -457,11 +464,13 @@ def map_atlas(
     likes = _numbers(models, "likes")
     popularity = _popularity(downloads, likes)
     signatures = names_part.signatures
-    edges_in = _graph_edges(names_part.graph, ids, lineage_edges, config)
+    ends = lineage_ends(ids, lineage_edges) if len(lineage_edges) else None  # for the graph and the families
+    edges_in = _graph_edges(names_part.graph, ids, lineage_edges, config, ends)
     del names_part, knn  # its features are let go below once used; what is left of the kNN is in `edges_in`
     similar = edges_in.similar
     keep_families = config.keep_declared_families and config.lineage_weight > 0
-    groups = declared_families(ids, lineage_edges) if keep_families else None
+    groups = declared_families(ids, lineage_edges, ends) if keep_families else None
+    del ends
     resolution = config.community_resolution(families_kept=_families_kept(groups) > 0)
     why_not_seeded = seeding_refusal(seeds, reuse.get("mode") == "incremental") if config.seed_communities else "off"
     seeded = seeds if why_not_seeded is None else None
