@@ -12,7 +12,9 @@ names did not change (constellation/atlas/reuse.py) and computes the rest; `full
 computes everything. build.json records which way a build went: `mode` ("full" or "incremental") and
 `reuse` (why, the share of distinct names that changed, the atlas reused). When it may reuse them, the
 genealogy runs in a forked child (forked_call.py) while this process computes the name stage
-(atlas.map_names), which reads the ids alone: the night's two longest parts then take the two cores.
+(atlas.map_names: features, kNN, signatures and the names' part of the community graph), which reads the ids,
+downloads and likes alone, and reads the last atlas's community seeds: the night's two longest parts then
+take the two cores.
 """
 
 from __future__ import annotations
@@ -324,7 +326,7 @@ def _genealogy_to_files(snapshot: pd.DataFrame, config: GenealogyConfig, work: P
     """Run in the forked child (_genealogy_beside_names): the genealogy stage, its models set aside in `work`
     and its lineage edges written beside them; only the report comes back."""
     started = time.perf_counter()
-    genealogy = annotate(snapshot, config)
+    genealogy = annotate(snapshot, config, calibrate_beside=True)  # the second core is free once the names are done
     edges = pa.Table.from_pandas(genealogy.edges, preserve_index=False)
     with writing(what, work):
         _set_aside(genealogy.models, work)
@@ -339,6 +341,7 @@ def _genealogy_to_files(snapshot: pd.DataFrame, config: GenealogyConfig, work: P
 def _genealogy_beside_names(
     snapshot: pd.DataFrame,
     config: BuildConfig,
+    layout: DataLayout,
     work: Path,
     previous: NameState,
     max_change: float,
@@ -347,15 +350,20 @@ def _genealogy_beside_names(
     timings: dict[str, float],
     peaks: dict[str, float | None],
     what: str,
-) -> tuple[pd.DataFrame, dict[str, Any], NamePart]:
+    seeds_from: str | None,
+) -> tuple[pd.DataFrame, dict[str, Any], NamePart, CommunitySeeds | None]:
     """The genealogy stage in a forked child while this process runs the atlas's name stage (map_names) on
-    the ids: the lineage edges, the genealogy report and the name stage's output. The child's own time and
-    peak memory are recorded as stage "genealogy"; "genealogy, waited for" is what this process then waited.
+    the ids and reads atlas `seeds_from`'s community seeds (when given): the lineage edges, the genealogy
+    report, the name stage's output and the seeds. The child's own time and peak memory are recorded as stage
+    "genealogy"; "genealogy, waited for" is what this process then waited.
     When the names cannot be reused after all (too many changed), the child is waited for before the whole
     kNN starts, so the two never hold their memory at once."""
     with ForkedCall(_genealogy_to_files, snapshot, config.genealogy, work, what, what="the genealogy stage") as child:
-        ids = snapshot[["id"]]
+        ids = snapshot[[c for c in ("id", "downloads", "likes") if c in snapshot.columns]]
         names = timed("atlas names", map_names, ids, config.atlas, previous, max_change, meter, before_full=child.wait)
+        seeds = None
+        if seeds_from is not None:
+            seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
         del ids
         try:
             done: _ChildGenealogy = timed("genealogy, waited for", child.result)
@@ -365,7 +373,7 @@ def _genealogy_beside_names(
     peaks["genealogy"] = done.peak_mb
     log.info("genealogy (beside the name stage) done in %.1f s (peak RSS %s MiB)", done.seconds, done.peak_mb)
     lineage = _read_ipc(work / _LINEAGE).to_pandas()
-    return lineage, done.report, names
+    return lineage, done.report, names, seeds
 
 
 def _run_stages(
@@ -402,8 +410,9 @@ def _run_stages(
         raise BuildError(f"snapshot {snapshot_id} holds no models, so there is nothing to map; crawl again")
 
     # A night that reuses yesterday's names runs the genealogy in a forked child beside the name stage
-    # (features, kNN), which reads the ids alone: the two take the two cores. A full build runs them one after
-    # the other, as the name stage's full kNN already keeps both cores busy and the two peaks would add up.
+    # (features, kNN, signatures), which reads the ids, downloads and likes alone: the two take the two cores.
+    # A full build runs them one after the other, as the name stage's full kNN already keeps both cores busy
+    # and the two peaks would add up.
     previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
     if previous is None:
         log.info("name features and kNN computed whole: %s", source)
@@ -413,6 +422,7 @@ def _run_stages(
         work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
     try:
         names_part: NamePart | None = None
+        seeds: CommunitySeeds | None = None
         if previous is None:
             genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
             # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later
@@ -424,17 +434,15 @@ def _run_stages(
             lineage, genealogy_report = genealogy.edges, genealogy.report
             del genealogy
         else:
-            lineage, genealogy_report, names_part = _genealogy_beside_names(
-                snapshot, config, work, previous, max_change, meter, timed, timings, peaks, what
+            seeds_from = source.removeprefix("atlas ") if config.atlas.seed_communities else None
+            lineage, genealogy_report, names_part, seeds = _genealogy_beside_names(
+                snapshot, config, layout, work, previous, max_change, meter, timed, timings, peaks, what, seeds_from
             )
             del snapshot
         give_back_memory()
         # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
         # lists) wait on disk while the atlas takes their memory, and come back for the write.
         reads = _read_ipc(work / _ASIDE[0], columns=READS).to_pandas()
-        seeds = None
-        if previous is not None and config.atlas.seed_communities:
-            seeds = timed("read community seeds", previous_seeds, layout, source.removeprefix("atlas "), reads["id"])
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
         del reads, seeds, names_part
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)

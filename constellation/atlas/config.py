@@ -57,7 +57,8 @@ class AtlasConfig:
     knn_graph_passes: int = 1
     knn_recall_sample: int = 2000  # names whose windowed neighbours are checked against exact search; 0 = off
     # Forked processes the windowed search, its passes and the recall check share their rows out among
-    # (knn.py, workers.py); 0 = one per core. The graph is identical with any number.
+    # (knn.py, workers.py), and the community trees theirs (hierarchy.py, from 100k models); 0 = one per
+    # core. The graph and the trees are identical with any number.
     knn_workers: int = 0
     # Communities (constellation/atlas/communities.py)
     community_algorithm: CommunityAlgorithm = "auto"  # igraph's Louvain at every size; "louvain" is the paper's

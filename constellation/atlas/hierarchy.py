@@ -34,11 +34,14 @@ from scipy.spatial.distance import squareform
 from sparse_dot_topn import sp_matmul_topn
 from tqdm import tqdm
 
+from constellation.atlas.workers import forked_map
 from constellation.errors import HierarchyError
 
 log = logging.getLogger(__name__)
 
 LINKAGE_METHODS: tuple[str, ...] = ("average", "complete", "single", "weighted")
+# Below it the community trees take well under a second, less than starting worker processes would cost.
+FORK_MIN_MODELS = 100_000
 _EMPTY_LINKAGE = np.empty((0, 4), dtype=np.float64)
 
 
@@ -170,10 +173,16 @@ def build_hierarchy(
     cut_levels: Sequence[float],
     progress: bool = True,
     heads: np.ndarray | None = None,
+    workers: int = 1,
+    fork_min: int = FORK_MIN_MODELS,
 ) -> AtlasHierarchy:
     """The atlas tree, a tree per community and flat clusters at each cut level. `heads` (a model position
-    per model, −1 when unknown; seeds.previous_heads): see `capped_tree`."""
+    per model, −1 when unknown; seeds.previous_heads): see `capped_tree`. With `fork_min` models or more, the
+    community trees are built in `workers` forked processes (workers.forked_map), merged in community order:
+    the same hierarchy for any number of workers."""
     n = matrix.shape[0]
+    if n < fork_min:
+        workers = 1
     n_communities = int(membership.max(initial=-1)) + 1
     if n <= exact_max:
         atlas = capped_tree(matrix, popularity, cap=max(exact_max, 1), method=method)
@@ -183,8 +192,6 @@ def build_hierarchy(
         atlas = capped_tree(centroids(matrix, membership, n_communities), sizes, cap=leaf_cap, method=method)
         level = "communities"
     order, bounds = group_rows(membership, n_communities)
-    sorted_matrix = matrix[order]
-    sorted_popularity = popularity[order]
     # Each model's head as a position in community order, when it lies in the model's community today.
     sorted_heads = None
     if heads is not None:
@@ -193,21 +200,72 @@ def build_hierarchy(
         head = heads[order]
         same = (head >= 0) & (membership[np.maximum(head, 0)] == membership[order])
         sorted_heads = np.where(same, rank[np.maximum(head, 0)], -1)
+    rows = _CommunityRows(matrix[order], popularity[order], sorted_heads, bounds, leaf_cap, method, tuple(cut_levels))
     trees: list[Tree] = []
     clusters = {float(level_): np.empty(n, dtype=np.int64) for level_ in cut_levels}
     leaf_rank = np.empty(n, dtype=np.int64)
     next_cluster = dict.fromkeys(clusters, 0)
-    for c in tqdm(range(n_communities), desc="hierarchy", unit="community", disable=not progress or None):
-        lo, hi = bounds[c], bounds[c + 1]
-        local = None if sorted_heads is None else np.where(sorted_heads[lo:hi] >= 0, sorted_heads[lo:hi] - lo, -1)
-        tree = capped_tree(sorted_matrix[lo:hi], sorted_popularity[lo:hi], cap=leaf_cap, method=method, heads=local)
-        trees.append(tree)
-        leaf_rank[order[lo:hi]] = _dendrogram_rank(tree)[tree.leaf_of]
-        for level_, out in clusters.items():
-            flat = _cut(tree, level_)
-            out[order[lo:hi]] = next_cluster[level_] + flat[tree.leaf_of]
-            next_cluster[level_] += int(flat.max(initial=-1)) + 1
+    bar = tqdm(total=n_communities, desc="hierarchy", unit="community", disable=not progress or None)
+    pieces = _community_pieces(bounds, leaf_cap, workers)
+    for piece in forked_map(_community_trees, rows, pieces, workers, what="the community trees"):
+        for c, (tree, ranks, flats) in enumerate(piece.trees, start=piece.first):
+            members = order[bounds[c] : bounds[c + 1]]
+            trees.append(tree)
+            leaf_rank[members] = ranks
+            for level_, out in clusters.items():
+                out[members] = next_cluster[level_] + flats[level_]
+                next_cluster[level_] += int(flats[level_].max(initial=-1)) + 1
+        bar.update(len(piece.trees))
+    bar.close()
     return AtlasHierarchy(atlas, level, trees, order, bounds, clusters, leaf_rank)
+
+
+@dataclass(frozen=True)
+class _CommunityRows:
+    """What every community tree reads: the feature rows, popularity and heads in community order."""
+
+    matrix: sp.csr_matrix
+    popularity: np.ndarray
+    heads: np.ndarray | None
+    bounds: np.ndarray
+    leaf_cap: int
+    method: str
+    cut_levels: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class _Trees:
+    first: int  # the first community of the piece
+    # per community: its tree, each member's leaf rank, each member's flat cluster per cut level
+    trees: list[tuple[Tree, np.ndarray, dict[float, np.ndarray]]]
+
+
+def _community_pieces(bounds: np.ndarray, leaf_cap: int, workers: int) -> list[range]:
+    """Runs of consecutive communities of about equal work, several per worker so that a worker given the
+    largest trees does not hold up the others. A tree's work grows with its leaves squared (the linkage)
+    plus its members times its leaves (the nearest prototype of each)."""
+    n_communities = len(bounds) - 1
+    if workers <= 1 or n_communities == 0:
+        return [range(n_communities)]
+    size = np.diff(bounds).astype(np.float64)
+    leaves = np.minimum(size, leaf_cap)
+    work = np.cumsum(leaves * leaves + size * leaves)
+    targets = work[-1] * np.arange(1, 8 * workers) / (8 * workers)
+    cuts = np.unique(np.r_[0, np.searchsorted(work, targets, side="right"), n_communities])
+    return [range(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+
+
+def _community_trees(rows: _CommunityRows, communities: range) -> _Trees:
+    out = []
+    for c in communities:
+        lo, hi = rows.bounds[c], rows.bounds[c + 1]
+        local = None if rows.heads is None else np.where(rows.heads[lo:hi] >= 0, rows.heads[lo:hi] - lo, -1)
+        tree = capped_tree(
+            rows.matrix[lo:hi], rows.popularity[lo:hi], cap=rows.leaf_cap, method=rows.method, heads=local
+        )
+        flats = {float(level): _cut(tree, level)[tree.leaf_of] for level in rows.cut_levels}
+        out.append((tree, _dendrogram_rank(tree)[tree.leaf_of], flats))
+    return _Trees(communities.start, out)
 
 
 def _dendrogram_rank(tree: Tree) -> np.ndarray:

@@ -29,6 +29,7 @@ from constellation.atlas.communities import (
     declared_families,
     detect_communities,
     family_labels,
+    lineage_ends,
     lineage_links,
     representatives,
 )
@@ -92,12 +93,15 @@ class AtlasMap:
     similar: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
-def _check_ids(models: pd.DataFrame) -> pd.Series:
+def _check_ids(models: pd.DataFrame, values: bool = True) -> pd.Series:
+    """The models' ids, checked: present, and (with `values`) each a distinct non-empty string."""
     if "id" not in models.columns:
         raise AtlasError(f"the models frame has no 'id' column (columns: {', '.join(map(str, models.columns))})")
     if models.empty:
         raise AtlasError("there are no models to map; crawl or import a snapshot with at least one model")
     ids = models["id"]
+    if not values:
+        return ids.reset_index(drop=True)
     bad = ids[~ids.map(lambda v: isinstance(v, str) and v != "")]
     if len(bad):
         raise AtlasError(f"{len(bad)} model ids are missing or not text, e.g. {bad.iloc[0]!r}; fix the snapshot")
@@ -111,6 +115,19 @@ def _check_ids(models: pd.DataFrame) -> pd.Series:
 
 
 @dataclass(frozen=True)
+class NameGraph:
+    """What the names alone give the graph communities are found in (name_graph): the similarity edges
+    (those joining two sizes or versions of one brand scaled by `signature_conflict_factor`) and edges from
+    each model to the most popular models of its signature, each pair once at its largest weight."""
+
+    similar: tuple[np.ndarray, np.ndarray, np.ndarray]  # the kNN similarity edges, as written to edges.parquet
+    keys: np.ndarray  # the distinct pairs (min · n + max), sorted
+    weights: np.ndarray  # the largest weight of each pair
+    signed: int  # signature edges added
+    conflicts: int  # similarity edges scaled down for joining two signatures of one brand
+
+
+@dataclass(frozen=True)
 class _GraphEdges:
     similar: tuple[np.ndarray, np.ndarray, np.ndarray]  # the kNN similarity edges, as written to edges.parquet
     graph: tuple[np.ndarray, np.ndarray, np.ndarray]  # the edges communities are found in
@@ -119,18 +136,10 @@ class _GraphEdges:
     conflicts: int  # similarity edges scaled down for joining two signatures of one brand
 
 
-def _graph_edges(
-    knn: KnnGraph,
-    ids: pd.Series,
-    lineage_edges: pd.DataFrame,
-    signatures: Signatures,
-    popularity: np.ndarray,
-    config: AtlasConfig,
-) -> _GraphEdges:
-    """The similarity edges, then the graph communities are found in: the similarity edges (those joining
-    two sizes or versions of one brand scaled by `signature_conflict_factor`), edges from each model to the
-    most popular models of its signature, and lineage edges. A pair joined several ways counts once, at its
-    largest weight."""
+def name_graph(knn: KnnGraph, signatures: Signatures, popularity: np.ndarray, config: AtlasConfig) -> NameGraph:
+    """The similarity and signature edges of the community graph. They read the names alone, so a nightly
+    build works them out while the genealogy runs beside (build.py); the lineage edges join them later
+    (`_graph_edges`)."""
     similar = knn.pairs()
     src, dst, weight = similar[0], similar[1], similar[2].astype(np.float64)
     conflicts = 0
@@ -144,23 +153,61 @@ def _graph_edges(
         members, heads = signature_edges(signatures, popularity, config.signature_representatives)
         signed = len(members)
         parts.append((members, heads, np.full(signed, config.signature_weight, dtype=np.float64)))
-    parents, children, strength = lineage_links(ids, lineage_edges, config.lineage_weight, inferred=True)
-    parts.append((parents, children, strength))
-    n = len(ids)
-    a = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    b = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    weight = np.concatenate([p[2] for p in parts])
+    keys, weights = _distinct_pairs(
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        knn.n,
+    )
+    return NameGraph(similar, keys, weights, signed, conflicts)
+
+
+def _distinct_pairs(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each undirected pair (a, b) once, as the key min · n + max (sorted), at its largest weight."""
+    a, b = a.astype(np.int64), b.astype(np.int64)
     key = np.minimum(a, b) * n + np.maximum(a, b)
     # One sort by key and the largest weight of each run of equal keys: a two-key lexsort (key, −weight) took
     # 4x as long, most of what is left of the communities step once they are seeded (seeds.py).
     order = np.argsort(key, kind="stable")
     key = key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.empty(0, dtype=np.int64)
-    key = key[starts]
-    weight = np.maximum.reduceat(weight[order], starts) if len(starts) else weight[:0]
-    keep = weight > 0
-    graph = (key[keep] // n, key[keep] % n, weight[keep])
-    return _GraphEdges(similar, graph, len(parents), signed, conflicts)
+    weights = np.maximum.reduceat(weight[order], starts) if len(starts) else weight[:0].astype(np.float64)
+    return key[starts], weights
+
+
+def _union_max(
+    keys: np.ndarray, weights: np.ndarray, more: np.ndarray, more_weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The union of two sets of distinct sorted keys, each key at its largest weight: the few lineage pairs
+    merged into the millions of name pairs in one pass, not sorted again with them."""
+    at = np.searchsorted(keys, more)
+    found = at < len(keys)
+    found[found] = keys[at[found]] == more[found]
+    weights = weights.copy()
+    weights[at[found]] = np.maximum(weights[at[found]], more_weights[found])
+    new = ~found
+    return np.insert(keys, at[new], more[new]), np.insert(weights, at[new], more_weights[new])
+
+
+def _graph_edges(
+    names: NameGraph,
+    ids: pd.Series,
+    lineage_edges: pd.DataFrame,
+    config: AtlasConfig,
+    ends: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _GraphEdges:
+    """The graph communities are found in: the names' edges (NameGraph) and the lineage edges (`ends`: their
+    rows in `ids`, when looked up), a pair joined several ways once, at its largest weight."""
+    n = len(ids)
+    parents, children, strength = lineage_links(ids, lineage_edges, config.lineage_weight, inferred=True, ends=ends)
+    keys, weights = _union_max(names.keys, names.weights, *_distinct_pairs(parents, children, strength, n))
+    keep = weights > 0
+    graph = (keys[keep] // n, keys[keep] % n, weights[keep])
+    return _GraphEdges(names.similar, graph, len(parents), names.signed, names.conflicts)
+
+
+def _popularity(downloads: np.ndarray, likes: np.ndarray) -> np.ndarray:
+    return downloads + likes * 1e-6  # likes break ties between equally downloaded models
 
 
 def _numbers(models: pd.DataFrame, column: str) -> np.ndarray:
@@ -293,6 +340,8 @@ class NamePart:
     names: NameState  # what the next build may reuse
     reuse: dict[str, Any]  # which way it went and why (report["reuse"])
     recall: dict[str, Any] | None  # the kNN's recall against exact search on a sample, when it was checked
+    signatures: Signatures  # each model's base signature (brand, version, size), also kept in `names`
+    graph: NameGraph  # the similarity and signature edges of the community graph
     timings: dict[str, float]
     peaks: dict[str, float | None]
 
@@ -332,8 +381,9 @@ def map_names(
     before_full: Callable[[], None] | None = None,
 ) -> NamePart:
     """The name stage of map_atlas: features and kNN graph of the models' ids (reused from `previous` where
-    the names did not change, as map_atlas says), and the kNN's recall check. It reads the ids alone, so a
-    build can run it before the genealogy stage has finished (build.py). `before_full` is called before
+    the names did not change, as map_atlas says), the kNN's recall check, the signatures and the names' part of
+    the community graph. It reads the ids, downloads and likes alone, so a build can run it before the
+    genealogy stage has finished (build.py). `before_full` is called before
     features and kNN are computed whole (when `previous` cannot be reused), e.g. to wait for work beside it
     to end before the heaviest step."""
     config.validate()
@@ -356,9 +406,17 @@ def map_names(
             recall["recall_on_sample"],
             recall["recall_seconds"],
         )
+    # The signatures read the names alone too: on a night whose genealogy runs beside (build.py), they are
+    # worked out while it runs.
+    known = previous.signatures if previous is not None else None
+    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
+    names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
+    lap("signatures")
+    graph = name_graph(knn, signatures, _popularity(_numbers(models, "downloads"), _numbers(models, "likes")), config)
+    lap("name graph")
     if lap.window is not None:
         lap.window.close()
-    return NamePart(len(id_array), features, knn, names, reuse, recall, lap.timings, lap.peaks)
+    return NamePart(len(id_array), features, knn, names, reuse, recall, signatures, graph, lap.timings, lap.peaks)
 
 
 def map_atlas(
@@ -380,7 +438,8 @@ def map_atlas(
     kept member's prototype when the names were reused and `config.seed_communities` is on. `names_part`, the
     name stage already run on these models (map_names), is used instead of running it here."""
     config.validate()
-    ids = _check_ids(models)
+    # Ids a name stage already mapped were checked there (1–2 s at 3M models, on the nightly path).
+    ids = _check_ids(models, values=names_part is None)
     id_array = ids.to_numpy(dtype=object)
     n = len(ids)
     if names_part is None:
@@ -396,7 +455,6 @@ def map_atlas(
     )
     lap = _Laps(memory, names_part.timings, names_part.peaks)
     timings, peaks, window = lap.timings, lap.peaks, lap.window
-    del names_part  # its features and kNN graph are let go below as soon as each is used
     knn_report = {
         "method": knn.method,
         "k": int(knn.neighbors.shape[1]),
@@ -404,16 +462,15 @@ def map_atlas(
     }
     downloads = _numbers(models, "downloads")
     likes = _numbers(models, "likes")
-    popularity = downloads + likes * 1e-6  # likes break ties between equally downloaded models
-    known = previous.signatures if previous is not None else None
-    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
-    names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
-    lap("signatures")
-    edges_in = _graph_edges(knn, ids, lineage_edges, signatures, popularity, config)
-    del knn  # what is left of it is in `edges_in.similar` and the report
+    popularity = _popularity(downloads, likes)
+    signatures = names_part.signatures
+    ends = lineage_ends(ids, lineage_edges) if len(lineage_edges) else None  # for the graph and the families
+    edges_in = _graph_edges(names_part.graph, ids, lineage_edges, config, ends)
+    del names_part, knn  # its features are let go below once used; what is left of the kNN is in `edges_in`
     similar = edges_in.similar
     keep_families = config.keep_declared_families and config.lineage_weight > 0
-    groups = declared_families(ids, lineage_edges) if keep_families else None
+    groups = declared_families(ids, lineage_edges, ends) if keep_families else None
+    del ends
     resolution = config.community_resolution(families_kept=_families_kept(groups) > 0)
     why_not_seeded = seeding_refusal(seeds, reuse.get("mode") == "incremental") if config.seed_communities else "off"
     seeded = seeds if why_not_seeded is None else None
@@ -448,6 +505,7 @@ def map_atlas(
         method=config.linkage_method,
         cut_levels=config.cut_levels,
         heads=previous_heads(seeded, membership) if seeded is not None else None,
+        workers=worker_count(config.knn_workers),
     )
     tables = as_tables(hierarchy, id_array, membership, labels)
     features_report = {

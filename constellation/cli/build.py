@@ -68,7 +68,8 @@ from constellation.cli.options import (
     "--knn-workers",
     type=Number(int, 0, MAX_KNN_WORKERS),
     default=None,
-    help=f"Processes the name-similarity search runs in, 0 to {MAX_KNN_WORKERS}; 0 = one per core (default). "
+    help=f"Processes the name-similarity search and the community trees run in, 0 to {MAX_KNN_WORKERS}; "
+    "0 = one per core (default). "
     "The atlas is the same with any number; each worker adds its own scratch memory.",
 )
 @click.option(

@@ -230,7 +230,7 @@ def _temporary_folders(layout: DataLayout) -> list[str]:
 
 
 def test_an_error_in_the_genealogy_beside_the_name_stage_is_raised_as_itself(layout, monkeypatch):
-    def broken(snapshot, config):
+    def broken(snapshot, config, **options):
         raise BuildError("the genealogy broke")
 
     monkeypatch.setattr("constellation.build.annotate", broken)  # the child forks with it
@@ -240,7 +240,9 @@ def test_an_error_in_the_genealogy_beside_the_name_stage_is_raised_as_itself(lay
 
 
 def test_a_genealogy_process_that_dies_is_a_build_error_that_says_what_to_do(layout, monkeypatch):
-    monkeypatch.setattr("constellation.build.annotate", lambda snapshot, config: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(
+        "constellation.build.annotate", lambda snapshot, config, **options: os.kill(os.getpid(), signal.SIGKILL)
+    )
     with pytest.raises(BuildError, match=r"the genealogy stage died before it finished .*--full"):
         build(layout, SECOND)
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)

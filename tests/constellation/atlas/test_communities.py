@@ -15,6 +15,8 @@ from constellation.atlas.communities import (
     declared_families,
     detect_communities,
     igraph_graph,
+    lineage_ends,
+    lineage_links,
     lineage_pairs,
     representatives,
     resolve_algorithm,
@@ -148,6 +150,7 @@ def test_declared_families_are_the_components_of_declared_edges_without_merges()
     )
     # The merge of a/root and f/other-root stays out of both families rather than fusing them.
     assert declared_families(ids, edges).tolist() == [0, 0, 0, 1, 2, 3, 3, 4]
+    assert declared_families(ids, edges, lineage_ends(ids, edges)).tolist() == [0, 0, 0, 1, 2, 3, 3, 4]
     assert declared_families(ids, edges.drop(columns="relation")).tolist() == [0, 0, 0, 1, 2, 0, 0, 0]
     assert declared_families(ids, None).tolist() == list(range(8))
 
@@ -163,6 +166,27 @@ def test_lineage_pairs_keep_declared_edges_between_known_models():
     )
     parents, children = lineage_pairs(ids, edges)
     assert parents.tolist() == [0] and children.tolist() == [1]
+
+
+def test_lineage_ends_are_each_edge_ends_rows_and_links_read_them_as_they_would_look_them_up():
+    ids = pd.Series(["a/base", "b/child", "c/other"], dtype="str")
+    edges = pd.DataFrame(
+        {
+            "source": pd.array(["a/base", "a/base", "gone/parent", None, "c/other"], dtype="string"),
+            "target": ["b/child", "c/other", "b/child", "a/base", "b/child"],
+            "kind": ["declared", "inferred", "declared", "declared", "inferred"],
+            "confidence": [None, 0.5, None, None, 0.0],
+        }
+    )
+    ends = lineage_ends(ids, edges)
+    assert ends[0].tolist() == [0, 0, -1, -1, 2] and ends[1].tolist() == [1, 2, 1, 0, 1]
+    for inferred in (False, True):
+        looked_up = lineage_links(ids, edges, 2.0, inferred=inferred)
+        given = lineage_links(ids, edges, 2.0, inferred=inferred, ends=ends)
+        for mine, theirs in zip(given, looked_up, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    parents, children, strength = lineage_links(ids, edges, 2.0, inferred=True, ends=ends)
+    assert parents.tolist() == [0, 0] and children.tolist() == [1, 2] and strength.tolist() == [2.0, 1.0]
 
 
 def test_labels_name_the_distinctive_tokens_in_the_representative_order():

@@ -11,6 +11,7 @@ from scipy.cluster.hierarchy import fcluster, is_valid_linkage, leaves_list, lin
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
     Tree,
+    _community_pieces,
     _cut,
     as_tables,
     atlas_tree,
@@ -186,3 +187,40 @@ def test_a_big_trees_cut_is_the_partition_flat_clusters_finds(method):
         labels = _cut(wrapped, cut)
         assert _partition(labels) == _partition(flat_clusters(tree, cut))
         assert labels[np.sort(np.unique(labels, return_index=True)[1])].tolist() == list(range(labels.max() + 1))
+
+
+@pytest.mark.parametrize("heads", [False, True])
+def test_community_trees_built_in_worker_processes_equal_those_built_in_this_one(heads):
+    rng = np.random.default_rng(7)
+    ids = [f"user{i % 37}/{f}{s}-{i}" for i, (f, s) in enumerate((f, s) for f in FAMILIES * 9 for s in SUFFIXES)]
+    matrix = name_features(ids, AtlasConfig()).matrix
+    membership = rng.integers(0, 23, len(ids))  # communities of uneven size, some over the cap
+    popularity = rng.random(len(ids))
+    settings = {"exact_max": 10, "leaf_cap": 12, "method": "average", "cut_levels": (0.3, 0.5), "progress": False}
+    if heads:  # a seeded night: each model's prototype in a first build
+        first = build_hierarchy(matrix, membership, popularity, **settings)
+        settings["heads"] = first.members_order[
+            np.concatenate(
+                [first.community_bounds[c] + t.prototypes[t.leaf_of] for c, t in enumerate(first.community_trees)]
+            )
+        ][np.argsort(first.members_order)]
+    alone = build_hierarchy(matrix, membership, popularity, **settings)
+    forked = build_hierarchy(matrix, membership, popularity, workers=2, fork_min=0, **settings)
+    for level in (0.3, 0.5):
+        np.testing.assert_array_equal(forked.clusters[level], alone.clusters[level])
+    np.testing.assert_array_equal(forked.leaf_rank, alone.leaf_rank)
+    assert len(forked.community_trees) == len(alone.community_trees) == 23
+    for mine, theirs in zip(forked.community_trees, alone.community_trees, strict=True):
+        np.testing.assert_array_equal(mine.linkage, theirs.linkage)
+        np.testing.assert_array_equal(mine.prototypes, theirs.prototypes)
+        np.testing.assert_array_equal(mine.leaf_of, theirs.leaf_of)
+        assert mine.capped == theirs.capped
+    assert any(tree.capped for tree in alone.community_trees)
+
+
+def test_community_pieces_cover_every_community_once_in_order():
+    bounds = np.r_[0, np.cumsum([5000, 1, 1, 300, 0, 2, 2, 2, 40, 7000, 3])]
+    for workers in (1, 2, 3):
+        pieces = _community_pieces(bounds, leaf_cap=1000, workers=workers)
+        assert [c for piece in pieces for c in piece] == list(range(len(bounds) - 1))
+    assert _community_pieces(np.array([0]), leaf_cap=10, workers=2) == [range(0)]

@@ -93,6 +93,7 @@ def test_report_records_what_ran(mapped):
         "features",
         "knn",
         "signatures",
+        "name graph",
         "communities",
         "labels",
         "hierarchy",
@@ -332,7 +333,7 @@ def test_the_atlas_store_writes_and_reads_the_hierarchy(mapped, tmp_path):
 def test_the_community_graph_holds_each_pair_once_at_its_largest_weight():
     from constellation.atlas.knn import KnnGraph
     from constellation.atlas.signatures import Signatures
-    from constellation.atlas.stage import _graph_edges
+    from constellation.atlas.stage import _graph_edges, name_graph
 
     # 0→1 and 1→0 similar at 0.5 and 0.25, 2→0 at 0.75; a declared lineage edge 1→0 weighs 8
     knn = KnnGraph(
@@ -343,7 +344,7 @@ def test_the_community_graph_holds_each_pair_once_at_its_largest_weight():
     lineage = pd.DataFrame({"source": ["b/y"], "target": ["a/x"], "kind": ["declared"]})
     none = Signatures(codes=np.full(3, -1), brand=np.full(3, -1), keys=[])
     config = AtlasConfig(signature_weight=0.0)
-    edges = _graph_edges(knn, pd.Series(["a/x", "b/y", "c/z"]), lineage, none, np.zeros(3), config)
+    edges = _graph_edges(name_graph(knn, none, np.zeros(3), config), pd.Series(["a/x", "b/y", "c/z"]), lineage, config)
     assert [(int(a), int(b), float(w)) for a, b, w in zip(*edges.graph)] == [(0, 1, 8.0), (0, 2, 0.75)]
 
 
@@ -355,3 +356,24 @@ def test_similar_rows_are_the_edges_as_rows_of_the_models(mapped):
     assert ids[sources].tolist() == mapped.edges["source"].tolist()
     assert ids[targets].tolist() == mapped.edges["target"].tolist()
     assert np.asarray(weights, dtype=np.float64).tolist() == mapped.edges["weight"].tolist()
+
+
+def test_lineage_pairs_merged_into_the_name_pairs_equal_one_sort_of_all():
+    from constellation.atlas.stage import _distinct_pairs, _union_max
+
+    rng = np.random.default_rng(3)
+    n = 50
+    a, b = rng.integers(0, n, 400), rng.integers(0, n, 400)
+    weight = rng.random(400)
+    weight[::7] = 0.0  # pairs whose largest weight is 0 stay in the union; the graph drops them later
+    split = 330  # the name pairs, then the lineage pairs, some of them the same pairs again
+    merged = _union_max(
+        *_distinct_pairs(a[:split], b[:split], weight[:split], n),
+        *_distinct_pairs(a[split:], b[split:], weight[split:], n),
+    )
+    whole = _distinct_pairs(a, b, weight, n)
+    np.testing.assert_array_equal(merged[0], whole[0])
+    np.testing.assert_array_equal(merged[1], whole[1])
+    empty = np.empty(0, dtype=np.int64)
+    alone = _union_max(empty, np.empty(0), *whole)
+    np.testing.assert_array_equal(alone[0], whole[0])
