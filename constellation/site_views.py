@@ -263,8 +263,30 @@ def write_views(
     order: np.ndarray | None = None,
 ) -> None:
     """Write the views of `models`, `communities` (the atlas's tables as the build holds them) and `hierarchy`
-    (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most;
-    `order`: `site_lookup.id_order(models)` when the caller has it."""
+    (its saved tables) into `folder` (atlas/<id>/site/) and stamp them for the atlas files beside it:
+    `write_view_files`, then `stamp_views`."""
+    write_view_files(folder, models, communities, hierarchy, scatter_cap, order)
+    stamp_views(folder)
+
+
+def stamp_views(site: Path) -> None:
+    """Mark the views in `site` (atlas/<id>/site/) as written for the atlas files beside it (`read_views`
+    checks it): the last step, once every view file is in `site`."""
+    write_stamp(site, VERSION_FILE, VERSION)
+
+
+def write_view_files(
+    folder: Path,
+    models: pd.DataFrame,
+    communities: pd.DataFrame,
+    hierarchy: dict[str, Any],
+    scatter_cap: int = MAX_SCATTER_POINTS,
+    order: np.ndarray | None = None,
+) -> None:
+    """The views' files (`write_views`) into `folder`, without the stamp: any folder, the atlas's not written
+    yet (the build writes them beside the atlas write, then moves them into site/ and stamps them).
+    `scatter_cap`: points per scatter plot at most; `order`: `site_lookup.id_order(models)` when the caller
+    has it."""
     folder.mkdir(parents=True, exist_ok=True)
     # The site's rows are sorted by id: its samples draw, and its ties break, in that order.
     order = id_order(models) if order is None else order
@@ -292,7 +314,6 @@ def write_views(
         top = community_top(models, largest, id_rank)
         table = pa.Table.from_pandas(top, preserve_index=False)
         write_sorted(folder / COMMUNITY_TOP_FILE, table, np.arange(len(top)))  # already by community
-    write_stamp(folder, VERSION_FILE, VERSION)
 
 
 def community_labels(models: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:
