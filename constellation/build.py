@@ -47,7 +47,7 @@ from constellation.site_downloads import write_downloads
 from constellation.site_lookup import SimilarRows, id_order, stamp_lookup, write_lookup_files
 from constellation.site_summary import write_summary
 from constellation.site_trends import write_trends
-from constellation.site_views import stamp_views, write_view_files
+from constellation.site_views import stamp_views, write_community_views, write_row_views
 from constellation.store import (
     AtlasTables,
     nightly_snapshot_id,
@@ -483,10 +483,11 @@ def _run_stages(
     models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
     listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
     order = timed("site order", id_order, models)  # the site's rows by id, sorted once for its four writers
-    # The site's lookups and views (their two largest files' writers) run in a forked child on the second core
-    # while this process writes the atlas, then the summary, trends and downloads (which read the atlas
-    # files' sizes, so they follow its write); the child writes into a folder of its own, moved into site/ and
-    # stamped once both are done. Its writers' own times are stages "site lookups" and "site views".
+    # The site's lookups and community views run in a forked child on the second core while this process
+    # writes the atlas, then the summary, the row views (filter counts, scatter), trends and downloads (the
+    # summary, trends and downloads read the atlas files' sizes, so they follow its write): at 3M models about
+    # half of the tail each. The child writes into a folder of its own, moved into site/ and stamped once both
+    # are done. Its writers' own times are stages "site lookups" and "site community views".
     with writing(what, layout.atlases):
         aside = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.site.", suffix=".tmp", dir=layout.atlases))
     try:
@@ -499,11 +500,12 @@ def _run_stages(
             # the site's landing numbers, before LATEST moves
             timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order)
             site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the other site files go into the same folder
+            timed("site row views", write_row_views, site, models, order)  # filter counts, scatter
             timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' curves
             # every snapshot by the site's rows: a filtered Trends view sums them instead of joining ids in DuckDB
             timed("site downloads", write_downloads, site, layout, snapshot_id, models, order)
             try:
-                done: _ChildSite = timed("site lookups and views, waited for", child.result)
+                done: _ChildSite = timed("site lookups and community views, waited for", child.result)
             except ChildDied as exc:
                 raise BuildError(f"{exc}; free memory and build again") from None
         for name in sorted(p.name for p in aside.iterdir()):
@@ -524,12 +526,12 @@ def _run_stages(
     return info, len(models)
 
 
-_SITE_CHILD = "the site's lookups and views"
+_SITE_CHILD = "the site's lookups and community views"
 
 
 @dataclass(frozen=True)
 class _ChildSite:
-    seconds: dict[str, float]  # each writer's wall time: "site lookups", "site views"
+    seconds: dict[str, float]  # each writer's wall time: "site lookups", "site community views"
     cpu_s: float  # the child's CPU time (user + system)
     peak_mb: float | None  # the child's own peak resident memory (VmHWM)
 
@@ -543,16 +545,16 @@ def _lookups_and_views_to(
     communities: pd.DataFrame,
     hierarchy: dict[str, Any],
 ) -> _ChildSite:
-    """Run in the forked child (_run_stages): the site's lookups and views into `folder`, unstamped, as the
-    atlas files they are stamped for are still being written; only their times come back."""
+    """Run in the forked child (_run_stages): the site's lookups and community views into `folder`, unstamped,
+    as the atlas files they are stamped for are still being written; only their times come back."""
     cpu = time.process_time()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     write_lookup_files(folder, models, edges, order, similar)
     seconds["site lookups"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    write_view_files(folder, models, communities, hierarchy, order=order)  # scatter, dendrogram, graph
-    seconds["site views"] = round(time.perf_counter() - started, 3)
+    write_community_views(folder, models, communities, hierarchy, order)  # dendrogram, trees, graph
+    seconds["site community views"] = round(time.perf_counter() - started, 3)
     status = read_status_kb()
     peak = round(status[1] / 1024, 1) if status else None
     return _ChildSite(seconds, round(time.process_time() - cpu, 3), peak)

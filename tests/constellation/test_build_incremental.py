@@ -279,7 +279,8 @@ def test_the_site_files_written_beside_the_atlas_write_equal_those_written_in_on
     shutil.copytree(layout.root, serial.root)
     beside = build(layout, SECOND)
     stages = beside.info["timings_s"]
-    assert {"site lookups", "site views", "site lookups and views, waited for", "write atlas"} <= set(stages)
+    beside_child = {"site lookups", "site community views", "site lookups and community views, waited for"}
+    assert beside_child | {"site row views", "write atlas"} <= set(stages)
     assert set(beside.info["peak_rss_mb"]) == set(stages)
     monkeypatch.setattr("constellation.build.ForkedCall", _InProcess)
     build(serial, SECOND)
@@ -294,7 +295,7 @@ def test_an_error_writing_the_site_files_beside_the_atlas_write_is_raised_as_its
     def broken(*args, **kwargs):
         raise BuildError("the views broke")
 
-    monkeypatch.setattr("constellation.build.write_view_files", broken)  # the child forks with it
+    monkeypatch.setattr("constellation.build.write_community_views", broken)  # the child forks with it
     with pytest.raises(BuildError, match="the views broke"):
         build(layout, SECOND)
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
@@ -302,6 +303,8 @@ def test_an_error_writing_the_site_files_beside_the_atlas_write_is_raised_as_its
 
 def test_a_site_files_process_that_dies_is_a_build_error_that_says_what_to_do(layout, monkeypatch):
     monkeypatch.setattr("constellation.build.write_lookup_files", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
-    with pytest.raises(BuildError, match=r"the site's lookups and views died before it finished .*free memory"):
+    with pytest.raises(
+        BuildError, match=r"the site's lookups and community views died before it finished .*free memory"
+    ):
         build(layout, SECOND)
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
