@@ -482,7 +482,7 @@ def _run_stages(
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names, lists)
     models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
     listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
-    order = timed("site order", id_order, models)  # the site's rows by id, sorted once for its four writers
+    order = timed("site order", id_order, models)  # the site's rows by id, sorted once for all its writers
     # The site's lookups and community views run in a forked child on the second core while this process
     # writes the atlas, then the summary, the row views (filter counts, scatter), trends and downloads (the
     # summary, trends and downloads read the atlas files' sizes, so they follow its write): at 3M models about
