@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -45,10 +46,10 @@ from constellation.forked_call import ChildDied, ForkedCall
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory, read_status_kb
 from constellation.site_downloads import write_downloads
-from constellation.site_lookup import SimilarRows, id_order, write_lookup
+from constellation.site_lookup import SimilarRows, id_order, stamp_lookup, write_lookup_files
 from constellation.site_summary import write_summary
 from constellation.site_trends import write_trends
-from constellation.site_views import write_views
+from constellation.site_views import stamp_views, write_community_views, write_row_views
 from constellation.store import (
     AtlasTables,
     nightly_snapshot_id,
@@ -487,18 +488,81 @@ def _run_stages(
     }
     names = state_files(mapped.names) if mapped.names is not None else {}
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names, lists)
-    timed("write atlas", write_atlas, layout, tables)
     models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
     listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
-    del tables, names, mapped, lists  # the reuse state and the list columns are written; the site's files need neither
-    give_back_memory()
-    # the site's landing numbers, before LATEST moves
-    order = timed("site order", id_order, models)  # the site's rows by id, sorted once for its three writers
-    timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order)
-    site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the model page's and search's, into the same folder
-    timed("site lookups", write_lookup, site, models, edges, order, similar)
-    timed("site views", write_views, site, models, communities, hierarchy, order=order)  # scatter, dendrogram, graph
-    timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' unfiltered curves
-    # every snapshot by the site's rows: a filtered Trends view sums them instead of joining ids in DuckDB
-    timed("site downloads", write_downloads, site, layout, snapshot_id, models, order)
+    order = timed("site order", id_order, models)  # the site's rows by id, sorted once for all its writers
+    # The site's lookups and community views run in a forked child on the second core while this process
+    # writes the atlas, then the summary, the row views (filter counts, scatter), trends and downloads (the
+    # summary, trends and downloads read the atlas files' sizes, so they follow its write): at 3M models about
+    # half of the tail each. The child writes into a folder of its own, moved into site/ and stamped once both
+    # are done. Its writers' own times are stages "site lookups" and "site community views".
+    with writing(what, layout.atlases):
+        aside = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.site.", suffix=".tmp", dir=layout.atlases))
+    try:
+        with ForkedCall(
+            _lookups_and_views_to, aside, models, edges, order, similar, communities, hierarchy, what=_SITE_CHILD
+        ) as child:
+            timed("write atlas", write_atlas, layout, tables)
+            del tables, names, mapped, lists  # the reuse state and the list columns are written; the site needs neither
+            give_back_memory()
+            # the site's landing numbers, before LATEST moves
+            timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order)
+            site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the other site files go into the same folder
+            timed("site row views", write_row_views, site, models, order)  # filter counts, scatter
+            timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' curves
+            # every snapshot by the site's rows: a filtered Trends view sums them instead of joining ids in DuckDB
+            timed("site downloads", write_downloads, site, layout, snapshot_id, models, order)
+            try:
+                done: _ChildSite = timed("site lookups and community views, waited for", child.result)
+            except ChildDied as exc:
+                raise BuildError(f"{exc}; free memory and build again") from None
+        for name in sorted(p.name for p in aside.iterdir()):
+            (aside / name).replace(site / name)
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+    stamp_lookup(site)
+    stamp_views(site)
+    timings.update(done.seconds)
+    peaks.update(dict.fromkeys(done.seconds, done.peak_mb))
+    log.info(
+        "%s (beside the atlas write and the other site files) done in %.1f s, %.1f s CPU (peak RSS %s MiB)",
+        _SITE_CHILD,
+        sum(done.seconds.values()),
+        done.cpu_s,
+        done.peak_mb,
+    )
     return info, len(models)
+
+
+_SITE_CHILD = "the site's lookups and community views"
+
+
+@dataclass(frozen=True)
+class _ChildSite:
+    seconds: dict[str, float]  # each writer's wall time: "site lookups", "site community views"
+    cpu_s: float  # the child's CPU time (user + system)
+    peak_mb: float | None  # the child's own peak resident memory (VmHWM)
+
+
+def _lookups_and_views_to(
+    folder: Path,
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    order: np.ndarray,
+    similar: SimilarRows | None,
+    communities: pd.DataFrame,
+    hierarchy: dict[str, Any],
+) -> _ChildSite:
+    """Run in the forked child (_run_stages): the site's lookups and community views into `folder`, unstamped,
+    as the atlas files they are stamped for are still being written; only their times come back."""
+    cpu = time.process_time()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    write_lookup_files(folder, models, edges, order, similar)
+    seconds["site lookups"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    write_community_views(folder, models, communities, hierarchy, order)  # dendrogram, trees, graph
+    seconds["site community views"] = round(time.perf_counter() - started, 3)
+    status = read_status_kb()
+    peak = round(status[1] / 1024, 1) if status else None
+    return _ChildSite(seconds, round(time.process_time() - cpu, 3), peak)

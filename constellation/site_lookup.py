@@ -110,7 +110,27 @@ def write_lookup(
     order: np.ndarray | None = None,
     similar: SimilarRows | None = None,
 ) -> None:
-    """Write the lookups of `models` and `edges` (the atlas's tables as the build holds them) into `folder`;
+    """Write the lookups of `models` and `edges` (the atlas's tables as the build holds them) into `folder`
+    (atlas/<id>/site/) and stamp them for the atlas files beside it: `write_lookup_files`, then `stamp_lookup`."""
+    write_lookup_files(folder, models, edges, order, similar)
+    stamp_lookup(folder)
+
+
+def stamp_lookup(site: Path) -> None:
+    """Mark the lookups in `site` (atlas/<id>/site/) as written for the atlas files beside it (`read_lookup`
+    checks it): the last step, once every lookup file is in `site`."""
+    write_stamp(site, VERSION_FILE, VERSION)
+
+
+def write_lookup_files(
+    folder: Path,
+    models: pd.DataFrame,
+    edges: pd.DataFrame,
+    order: np.ndarray | None = None,
+    similar: SimilarRows | None = None,
+) -> None:
+    """The lookups' files of `models` and `edges` into `folder`, without the stamp: any folder, the atlas's
+    not written yet (the build writes them beside the atlas write, then moves them into site/ and stamps them).
     `order`: `id_order(models)` when the caller has it; `similar`: the similarity edges of `edges` as rows of
     `models` when the caller has them (the atlas stage does: AtlasMap.similar), else they are found by id."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -149,7 +169,6 @@ def write_lookup(
     write_sorted(folder / LINEAGE_FILE, lineage_table, np.asarray(by_target.to_numpy(), dtype=np.int64))
     by_source = pc.sort_indices(lineage_table.column("source")) if lineage_table.num_rows else pa.array([], pa.int64())
     write_sorted(folder / LINEAGE_FROM_FILE, lineage_table, np.asarray(by_source.to_numpy(), dtype=np.int64))
-    write_stamp(folder, VERSION_FILE, VERSION)
 
 
 def string_array(column: pd.Series) -> pa.Array:

@@ -263,36 +263,81 @@ def write_views(
     order: np.ndarray | None = None,
 ) -> None:
     """Write the views of `models`, `communities` (the atlas's tables as the build holds them) and `hierarchy`
-    (its saved tables) into `folder` (atlas/<id>/site/); `scatter_cap`: points per scatter plot at most;
-    `order`: `site_lookup.id_order(models)` when the caller has it."""
-    folder.mkdir(parents=True, exist_ok=True)
+    (its saved tables) into `folder` (atlas/<id>/site/) and stamp them for the atlas files beside it:
+    `write_view_files`, then `stamp_views`."""
+    write_view_files(folder, models, communities, hierarchy, scatter_cap, order)
+    stamp_views(folder)
+
+
+def stamp_views(site: Path) -> None:
+    """Mark the views in `site` (atlas/<id>/site/) as written for the atlas files beside it (`read_views`
+    checks it): the last step, once every view file is in `site`."""
+    write_stamp(site, VERSION_FILE, VERSION)
+
+
+def write_view_files(
+    folder: Path,
+    models: pd.DataFrame,
+    communities: pd.DataFrame,
+    hierarchy: dict[str, Any],
+    scatter_cap: int = MAX_SCATTER_POINTS,
+    order: np.ndarray | None = None,
+) -> None:
+    """The views' files (`write_views`) into `folder`, without the stamp: the views of every model
+    (`write_row_views`), then those of the largest communities (`write_community_views`). `scatter_cap`:
+    points per scatter plot at most; `order`: `site_lookup.id_order(models)` when the caller has it."""
     # The site's rows are sorted by id: its samples draw, and its ties break, in that order.
     order = id_order(models) if order is None else order
+    write_row_views(folder, models, order, scatter_cap)
+    write_community_views(folder, models, communities, hierarchy, order)
+
+
+def write_row_views(
+    folder: Path, models: pd.DataFrame, order: np.ndarray, scatter_cap: int = MAX_SCATTER_POINTS
+) -> None:
+    """The views read by the site's rows (`order`: `site_lookup.id_order(models)`) into `folder`, unstamped:
+    the filter counts and the scatter sample. The build writes them while its second process writes the
+    community views (build.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
     write_filter_counts(folder, models, order)
-    if "community" in models and models["community"].notna().any():
-        id_rank = np.empty(len(order), dtype=np.int64)
-        id_rank[order] = np.arange(len(order))
+    if has_communities(models):
         _write_scatter(folder / SCATTER_FILE, models, order, scatter_cap)
-        largest = largest_communities(models)
-        tree = atlas_community_tree(hierarchy) or centroid_tree(
-            models, community_labels(models, communities).dropna().astype(str).to_dict()
+
+
+def write_community_views(
+    folder: Path, models: pd.DataFrame, communities: pd.DataFrame, hierarchy: dict[str, Any], order: np.ndarray
+) -> None:
+    """The views of the atlas's communities into `folder`, unstamped: the dendrogram, the trees of the
+    largest communities and their most-downloaded members (ties in id `order`); none without communities."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not has_communities(models):
+        return
+    id_rank = np.empty(len(order), dtype=np.int64)
+    id_rank[order] = np.arange(len(order))
+    largest = largest_communities(models)
+    tree = atlas_community_tree(hierarchy) or centroid_tree(
+        models, community_labels(models, communities).dropna().astype(str).to_dict()
+    )
+    if tree is not None:
+        np.savez(
+            folder / DENDROGRAM_FILE,
+            linkage=tree.linkage,
+            labels=np.asarray(tree.labels, dtype=str),
+            keys=np.asarray(tree.keys, dtype=np.int64),
+            source=np.asarray(tree.source),
         )
-        if tree is not None:
-            np.savez(
-                folder / DENDROGRAM_FILE,
-                linkage=tree.linkage,
-                labels=np.asarray(tree.labels, dtype=str),
-                keys=np.asarray(tree.keys, dtype=np.int64),
-                source=np.asarray(tree.source),
-            )
-        trees = member_trees(hierarchy, largest)
-        if len(trees):
-            table = pa.Table.from_pandas(trees, preserve_index=False)
-            write_sorted(folder / MEMBER_TREES_FILE, table, np.argsort(trees["community"].to_numpy()), TREES_PER_GROUP)
-        top = community_top(models, largest, id_rank)
-        table = pa.Table.from_pandas(top, preserve_index=False)
-        write_sorted(folder / COMMUNITY_TOP_FILE, table, np.arange(len(top)))  # already by community
-    write_stamp(folder, VERSION_FILE, VERSION)
+    trees = member_trees(hierarchy, largest)
+    if len(trees):
+        table = pa.Table.from_pandas(trees, preserve_index=False)
+        write_sorted(folder / MEMBER_TREES_FILE, table, np.argsort(trees["community"].to_numpy()), TREES_PER_GROUP)
+    top = community_top(models, largest, id_rank)
+    table = pa.Table.from_pandas(top, preserve_index=False)
+    write_sorted(folder / COMMUNITY_TOP_FILE, table, np.arange(len(top)))  # already by community
+
+
+def has_communities(models: pd.DataFrame) -> bool:
+    """Whether any model has a community: the scatter and the community views need one."""
+    return "community" in models and bool(models["community"].notna().any())
 
 
 def community_labels(models: pd.DataFrame, communities: pd.DataFrame) -> pd.Series:

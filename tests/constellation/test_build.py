@@ -57,6 +57,7 @@ def test_build_json_records_each_stage_peak_memory(tmp_path):
     result = build(layout)
     info = json.loads((layout.atlas(SID) / ATLAS_FILES.build).read_text())
     # build.json is written inside "write atlas", so that stage's peak and the later ones are in the result only
+    # ("site order" comes before it: the site's lookups and views are written beside it, in id order)
     assert set(info["peak_rss_mb"]) == {
         "read snapshot",
         "genealogy",
@@ -64,6 +65,7 @@ def test_build_json_records_each_stage_peak_memory(tmp_path):
         "set models aside",
         "atlas",
         "models back",
+        "site order",
     }
     assert set(result.info["peak_rss_mb"]) == set(result.info["timings_s"])
     atlas = info["reports"]["atlas"]

@@ -246,3 +246,67 @@ def test_a_genealogy_process_that_dies_is_a_build_error_that_says_what_to_do(lay
     with pytest.raises(BuildError, match=r"the genealogy stage died before it finished .*--full"):
         build(layout, SECOND)
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
+
+
+class _InProcess:
+    """ForkedCall's interface with the function run here, at once: the build without a second process."""
+
+    def __init__(self, function, *args, what):
+        self._value = function(*args)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def wait(self):
+        return None
+
+    def result(self):
+        return self._value
+
+
+def _site_bytes(layout: DataLayout, snapshot_id: str) -> dict[str, bytes]:
+    site = layout.atlas(snapshot_id) / ATLAS_FILES.site
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_the_site_files_written_beside_the_atlas_write_equal_those_written_in_one_process(
+    layout, tmp_path, monkeypatch
+):
+    # The lookups and views are written in a forked child while this process writes the atlas and the other
+    # site files (build.py); the files are the same, byte for byte, as when one process writes them all.
+    serial = DataLayout(tmp_path / "serial")
+    shutil.copytree(layout.root, serial.root)
+    beside = build(layout, SECOND)
+    stages = beside.info["timings_s"]
+    beside_child = {"site lookups", "site community views", "site lookups and community views, waited for"}
+    assert beside_child | {"site row views", "write atlas"} <= set(stages)
+    assert set(beside.info["peak_rss_mb"]) == set(stages)
+    monkeypatch.setattr("constellation.build.ForkedCall", _InProcess)
+    build(serial, SECOND)
+    ours, theirs = _site_bytes(layout, SECOND), _site_bytes(serial, SECOND)
+    assert {"summary.json", "ids.arrow", "lookup.version", "scatter.parquet", "views.version"} <= set(ours)
+    assert ours.keys() == theirs.keys()
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+    assert not _temporary_folders(layout)
+
+
+def test_an_error_writing_the_site_files_beside_the_atlas_write_is_raised_as_itself(layout, monkeypatch):
+    def broken(*args, **kwargs):
+        raise BuildError("the views broke")
+
+    monkeypatch.setattr("constellation.build.write_community_views", broken)  # the child forks with it
+    with pytest.raises(BuildError, match="the views broke"):
+        build(layout, SECOND)
+    assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
+
+
+def test_a_site_files_process_that_dies_is_a_build_error_that_says_what_to_do(layout, monkeypatch):
+    monkeypatch.setattr("constellation.build.write_lookup_files", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(
+        BuildError, match=r"the site's lookups and community views died before it finished .*free memory"
+    ):
+        build(layout, SECOND)
+    assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
