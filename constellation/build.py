@@ -47,7 +47,7 @@ from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory, read_status_kb
 from constellation.site_downloads import write_downloads
 from constellation.site_lookup import SimilarRows, id_order, stamp_lookup, write_lookup_files
-from constellation.site_summary import write_summary
+from constellation.site_summary import word_cloud, write_summary
 from constellation.site_trends import write_trends
 from constellation.site_views import stamp_views, write_community_views, write_row_views
 from constellation.store import (
@@ -352,11 +352,11 @@ def _genealogy_beside_names(
     peaks: dict[str, float | None],
     what: str,
     seeds_from: str | None,
-) -> tuple[pd.DataFrame, dict[str, Any], NamePart, CommunitySeeds | None]:
-    """The genealogy stage in a forked child while this process runs the atlas's name stage (map_names) on
-    the ids and reads atlas `seeds_from`'s community seeds (when given): the lineage edges, the genealogy
-    report, the name stage's output and the seeds. The child's own time and peak memory are recorded as stage
-    "genealogy"; "genealogy, waited for" is what this process then waited.
+) -> tuple[pd.DataFrame, dict[str, Any], _Beside]:
+    """The genealogy stage in a forked child while this process works out what reads the ids alone (_Beside):
+    the atlas's name stage (map_names), atlas `seeds_from`'s community seeds (when given), the site's row
+    order and word cloud. Returns the lineage edges, the genealogy report and those. The child's own time and
+    peak memory are recorded as stage "genealogy"; "genealogy, waited for" is what this process then waited.
     When the names cannot be reused after all (too many changed), the child is waited for before the whole
     kNN starts, so the two never hold their memory at once."""
     with ForkedCall(_genealogy_to_files, snapshot, config.genealogy, work, what, what="the genealogy stage") as child:
@@ -365,6 +365,8 @@ def _genealogy_beside_names(
         seeds = None
         if seeds_from is not None:
             seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
+        order = timed("site order", id_order, ids)  # the same rows, in the same order, as the atlas's models
+        cloud = timed("site word cloud", word_cloud, ids["id"], order)
         del ids
         try:
             done: _ChildGenealogy = timed("genealogy, waited for", child.result)
@@ -374,7 +376,17 @@ def _genealogy_beside_names(
     peaks["genealogy"] = done.peak_mb
     log.info("genealogy (beside the name stage) done in %.1f s (peak RSS %s MiB)", done.seconds, done.peak_mb)
     lineage = _read_ipc(work / _LINEAGE).to_pandas()
-    return lineage, done.report, names, seeds
+    return lineage, done.report, _Beside(names, seeds, order, cloud)
+
+
+@dataclass(frozen=True)
+class _Beside:
+    """What a nightly build works out from the ids while the genealogy runs (_genealogy_beside_names)."""
+
+    names: NamePart
+    seeds: CommunitySeeds | None
+    order: np.ndarray  # the site's row order (site_lookup.id_order)
+    cloud: dict[str, Any]  # the site summary's word cloud (site_summary.word_cloud)
 
 
 def _run_stages(
@@ -424,6 +436,8 @@ def _run_stages(
     try:
         names_part: NamePart | None = None
         seeds: CommunitySeeds | None = None
+        order: np.ndarray | None = None
+        cloud: dict[str, Any] | None = None
         if previous is None:
             genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
             # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later
@@ -436,10 +450,11 @@ def _run_stages(
             del genealogy
         else:
             seeds_from = source.removeprefix("atlas ") if config.atlas.seed_communities else None
-            lineage, genealogy_report, names_part, seeds = _genealogy_beside_names(
+            lineage, genealogy_report, beside = _genealogy_beside_names(
                 snapshot, config, layout, work, previous, max_change, meter, timed, timings, peaks, what, seeds_from
             )
-            del snapshot
+            names_part, seeds, order, cloud = beside.names, beside.seeds, beside.order, beside.cloud
+            del snapshot, beside
         give_back_memory()
         # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
         # lists) wait on disk while the atlas takes their memory, and come back for the write.
@@ -490,7 +505,8 @@ def _run_stages(
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names, lists)
     models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
     listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
-    order = timed("site order", id_order, models)  # the site's rows by id, sorted once for all its writers
+    if order is None:  # the site's rows by id, sorted once for all its writers
+        order = timed("site order", id_order, models)
     # The site's lookups and community views run in a forked child on the second core while this process
     # writes the atlas, then the summary, the row views (filter counts, scatter), trends and downloads (the
     # summary, trends and downloads read the atlas files' sizes, so they follow its write): at 3M models about
@@ -506,7 +522,7 @@ def _run_stages(
             del tables, names, mapped, lists  # the reuse state and the list columns are written; the site needs neither
             give_back_memory()
             # the site's landing numbers, before LATEST moves
-            timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order)
+            timed("site summary", write_summary, layout.atlas(snapshot_id), models, listed, order, cloud)
             site = layout.atlas(snapshot_id) / ATLAS_FILES.site  # the other site files go into the same folder
             timed("site row views", write_row_views, site, models, order)  # filter counts, scatter
             timed("site trends", write_trends, site, layout, snapshot_id, models, communities)  # Trends' curves

@@ -105,11 +105,14 @@ class SiteSummary:
 
 
 def summarize(
-    models: pd.DataFrame, listed: Mapping[str, bool] | None = None, order: np.ndarray | None = None
+    models: pd.DataFrame,
+    listed: Mapping[str, bool] | None = None,
+    order: np.ndarray | None = None,
+    cloud: dict[str, Any] | None = None,
 ) -> SiteSummary:
     """The summary of `models` (an atlas's models table, any column dtypes: the build's or the site's).
     `listed`: whether each column the build holds outside the frame (its list columns) has a value; `order`:
-    `site_lookup.id_order(models)` when the caller has it."""
+    `site_lookup.id_order(models)` when the caller has it; `cloud`: `word_cloud` of the ids, likewise."""
 
     def present(column: str) -> bool:
         return column in models.columns and bool(models[column].notna().any())
@@ -127,7 +130,7 @@ def summarize(
         top={c: _records(g.top(TOP_N)) for c, g in grouped.items()},
         sizes={c: [[_plain(v), n] for v, n in g.largest(SIZES_N)] for c, g in grouped.items()},
         choices={c: choices(models, c, CHOICES_N) for c in CHOICE_COLUMNS if c in models.columns},
-        ngrams=_ngrams(models["id"], order) if "id" in models.columns else {},
+        ngrams=cloud if cloud is not None else word_cloud(models["id"], order) if "id" in models.columns else {},
         weekly=_weekly(models, grouped["family"]) if "family" in grouped else [],
     )
 
@@ -267,10 +270,14 @@ def choices(models: pd.DataFrame, column: str, limit: int = CHOICES_N) -> list[s
 
 
 def write_summary(
-    folder: Path, models: pd.DataFrame, listed: Mapping[str, bool] | None = None, order: np.ndarray | None = None
+    folder: Path,
+    models: pd.DataFrame,
+    listed: Mapping[str, bool] | None = None,
+    order: np.ndarray | None = None,
+    cloud: dict[str, Any] | None = None,
 ) -> Path:
-    """Write `folder`/site/summary.json for `models` (and the `listed` columns and the id `order`, as
-    `summarize`); the build calls it on the atlas folder it just wrote.
+    """Write `folder`/site/summary.json for `models` (and the `listed` columns, the id `order` and the word
+    `cloud`, as `summarize`); the build calls it on the atlas folder it just wrote.
 
     The site/ folder is written beside and renamed into place, so a site reading it sees the old file or
     the new one, never half of one.
@@ -279,7 +286,9 @@ def write_summary(
     work = folder / f".{ATLAS_FILES.site}.tmp"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    summary = replace(summarize(models, listed, order), models_file_bytes=(folder / ATLAS_FILES.models).stat().st_size)
+    summary = replace(
+        summarize(models, listed, order, cloud), models_file_bytes=(folder / ATLAS_FILES.models).stat().st_size
+    )
     (work / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
     share_tree(work)
     shutil.rmtree(site, ignore_errors=True)
@@ -332,9 +341,10 @@ def read_stamped(path: Path, models_file: Path, parse: Callable[[str], _S]) -> _
     return stamped
 
 
-def _ngrams(ids: pd.Series, order: np.ndarray | None = None) -> dict[str, Any]:
+def word_cloud(ids: pd.Series, order: np.ndarray | None = None) -> dict[str, Any]:
     """The word cloud of every name, as the site counts it: ids sorted first (the site's row order, `order`
-    when given), so the sample and the order of tied counts do not depend on the build's row order.
+    when given), so the sample and the order of tied counts do not depend on the build's row order. It reads
+    the ids alone, so a nightly build counts it beside the genealogy (build.py).
 
     Sorted by Arrow, in the ids' UTF-8 bytes: the code-point order numpy sorts Python strings in, without a
     Python string per id (at 3M ids, 4 s of the build against 1 s); only the sample counted becomes Python."""

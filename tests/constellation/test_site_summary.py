@@ -172,7 +172,7 @@ def test_the_word_cloud_sorts_ids_as_python_does_whatever_the_dtype(dtype, monke
     ]
     monkeypatch.setattr(name_ngrams, "MAX_NAMES", 3)
     monkeypatch.setattr(name_ngrams.ngram_counts, "__defaults__", (2, 3, 0))
-    got = site_summary._ngrams(pd.Series(ids, dtype=dtype))
+    got = site_summary.word_cloud(pd.Series(ids, dtype=dtype))
     reference = pd.Series(np.sort(np.array([i for i in ids if i is not None], dtype=object)))
     counted = name_ngrams.ngram_counts(reference)
     assert (got["names_used"], got["names_total"]) == (3, 7)
@@ -196,3 +196,8 @@ def test_the_callers_id_order_gives_the_same_summary(missing_id):
     if missing_id:
         models.loc[2, "id"] = None
     assert site_summary.summarize(models, order=id_order(models)) == site_summary.summarize(models)
+
+
+def test_a_word_cloud_counted_beforehand_is_the_one_the_summary_counts():
+    models = _models()
+    assert site_summary.summarize(models, cloud=site_summary.word_cloud(models["id"])) == site_summary.summarize(models)
