@@ -746,3 +746,38 @@ def test_rows_without_others_equal_setdiff1d() -> None:
     assert _without(rows, np.array([9, 3, 100])).tolist() == np.setdiff1d(rows, [9, 3, 100]).tolist() == [1, 4, 8]
     assert _without(rows, np.array([], dtype=object)).tolist() == rows.tolist()
     assert _without(np.array([], dtype=np.int64), np.array([1])).tolist() == []
+
+
+def test_the_prefix_search_over_distinct_keys_answers_as_the_one_key_search() -> None:
+    """`_longest_prefixes` (every key at once, in Arrow) says what `_longest_prefix` says of each key: the first
+    model met from the longest prefix down, and the match (parent, remainder, prefix) or none."""
+    from constellation.genealogy.inferred import _longest_prefix, _longest_prefixes, _PrefixTable
+
+    table = _PrefixTable(
+        {"llama-3-8b": 1, "llama": 2, "qwen2-7b": -1, "mistral-7b": 3, "ab": 4, "a-": 5, "phi-2": 6, "gemma": 7},
+        {"yi-6b": 8},
+    )
+    keys = [
+        "llama-3-8b-instruct-ft",  # a prefix of three tokens
+        "llama-3-8b",  # the key itself is no proper prefix; "llama" is a bare family word
+        "llama-3-70b-chat",  # no "llama-3" model; "llama" is a bare family word
+        "qwen2-7b-chat",  # an ambiguous prefix
+        "mistral-7b-v0.2",  # a version: a sibling
+        "mistral-7b-13b",  # another size: a sibling
+        "ab-c",  # a prefix under 3 characters
+        "a--b",  # an empty token
+        "phi-2-dpo",
+        "gemma-ft",  # one token without a digit
+        "yi-6b-chat",  # a key only an external parent carries
+        "t1-t2-t3-t4-t5-t6-t7-t8-t9-t10-llama",  # more tokens than max_tokens
+        "nodash",
+        "mistral-7b-a-b-c-d-e-f-g-h",
+    ]
+    met, matched, remainder, prefix = _longest_prefixes(np.array(keys, dtype=object), table, 8)
+    for i, key in enumerate(keys):
+        first, match = _longest_prefix(key, table, None, 8, {})
+        assert (first if first is not None else -2) == met[i], key
+        assert (match is not None) == matched[i], key
+        assert (match[1:] if match is not None else (None, None)) == (remainder[i], prefix[i]), key
+    assert [k for k, m in zip(keys, matched) if m] == ["llama-3-8b-instruct-ft", "phi-2-dpo", "yi-6b-chat", keys[-1]]
+    assert (remainder[0], prefix[0]) == ("instruct-ft", "llama-3-8b")
