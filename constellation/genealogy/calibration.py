@@ -119,12 +119,20 @@ class Calibration:
         bands_of: dict[str, list[tuple[float, float]]] = {}
         for rule, band, value in zip(kinds["rule"], kinds["band"], kinds["calibrated"]):
             bands_of.setdefault(str(rule), []).append((float(band), float(value)))
-        out = raw.copy()
-        measured = np.zeros(len(proposals), dtype=bool)
-        for i, (rule, band) in enumerate(zip(proposals["rule"].astype(str).tolist(), confidence_band(raw).tolist())):
-            seen = bands_of.get(rule)
+        # Each distinct (rule, band) is looked up once: a proposal's value depends on those two alone, and a
+        # loop over the proposals cost 0.6 s per call at 1M models.
+        rule_codes, rules = pd.factorize(proposals["rule"].astype(str).to_numpy(dtype=object))
+        band_codes, bands = pd.factorize(confidence_band(raw), use_na_sentinel=False)
+        pair_codes, pairs = pd.factorize(rule_codes.astype(np.int64) * len(bands) + band_codes)
+        value = np.zeros(len(pairs), dtype=float)
+        known = np.zeros(len(pairs), dtype=bool)
+        for k, pair in enumerate(pairs.tolist()):
+            seen = bands_of.get(str(rules[pair // len(bands)]))
             if seen:
-                out[i], measured[i] = nearest_band_value(seen, band), True
+                value[k], known[k] = nearest_band_value(seen, float(bands[pair % len(bands)])), True
+        measured = known[pair_codes]
+        out = raw.copy()
+        out[measured] = value[pair_codes][measured]
         return out, measured
 
     def apply(self, proposals: pd.DataFrame) -> pd.DataFrame:
