@@ -318,12 +318,19 @@ def _candidates_by_key(
     # outside the snapshot, not its re-uploads). The "leader" has at least one declaration and `ratio` times the
     # next namesake's; it is "dominant" with `support` declarations, enough to outrank more-downloaded copies.
     indeg = f.declared_in[cand]
-    by_indeg = np.lexsort((rank, -indeg, codes))  # within each key group, most declared first
-    first = by_indeg[starts]
-    second_in = np.where(has_second, indeg[by_indeg[np.minimum(starts + 1, len(codes) - 1)]], 0)
-    leads = indeg[first] >= np.maximum(1, rules.declared_parent_ratio * second_in)
     leader = np.zeros(len(codes), dtype=bool)
-    leader[first[leads]] = True
+    # Only a key with a declared candidate has a leader: the sort runs over those keys' candidates alone
+    # (a sort of every candidate took 0.5 s per call at 1M models, where few keys have a declared one).
+    declared_key = np.zeros(len(starts), dtype=bool)
+    declared_key[group[indeg > 0]] = True
+    among = np.flatnonzero(declared_key[group])
+    if len(among):
+        by_indeg = among[np.lexsort((rank[among], -indeg[among], codes[among]))]  # most declared first
+        firsts = np.r_[0, np.flatnonzero(np.diff(codes[among])) + 1]
+        first = by_indeg[firsts]
+        second_in = np.where(sizes[group[first]] >= 2, indeg[by_indeg[np.minimum(firsts + 1, len(among) - 1)]], 0)
+        leads = indeg[first] >= np.maximum(1, rules.declared_parent_ratio * second_in)
+        leader[first[leads]] = True
     dominant = leader & (indeg >= rules.declared_parent_support)
     keep = (rank < per_key) | dominant
     return _Candidates(

@@ -781,3 +781,34 @@ def test_the_prefix_search_over_distinct_keys_answers_as_the_one_key_search() ->
         assert (match[1:] if match is not None else (None, None)) == (remainder[i], prefix[i]), key
     assert [k for k, m in zip(keys, matched) if m] == ["llama-3-8b-instruct-ft", "phi-2-dpo", "yi-6b-chat", keys[-1]]
     assert (remainder[0], prefix[0]) == ("instruct-ft", "llama-3-8b")
+
+
+def test_the_declared_leader_among_namesakes_is_the_one_a_sort_of_every_candidate_finds() -> None:
+    """Leaders are looked for only under keys with a declared candidate; they are those a sort of all the
+    candidates by key, declarations (most first) and rank finds: the first of its key, with at least one
+    declaration and `declared_parent_ratio` times the second's."""
+    from datetime import UTC, datetime
+
+    from constellation.genealogy.declared import declared_lineage
+    from constellation.genealogy.features import model_features
+    from constellation.genealogy.inferred import _candidates_by_key, _features
+    from crawler.records import convert_items
+    from fakehub.synthetic import generate, to_records
+
+    snapshot = convert_items(list(to_records(generate(3_000, 0))), datetime(2026, 11, 1, tzinfo=UTC)).table
+    snapshot = snapshot.to_pandas()
+    edges = declared_lineage(snapshot).edges
+    features = model_features(snapshot)
+    f = _features(features, features, np.arange(len(snapshot)), edges)
+    rules = RuleConfidence()
+    cands = _candidates_by_key(f, rules, per_key=10**6)  # every candidate kept
+    codes, indeg = cands.codes, f.declared_in[cands.cand]
+    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    sizes = np.diff(np.r_[starts, len(codes)])
+    by_indeg = np.lexsort((cands.rank, -indeg, codes))
+    first = by_indeg[starts]
+    second = np.where(sizes >= 2, indeg[by_indeg[np.minimum(starts + 1, len(codes) - 1)]], 0)
+    expected = np.zeros(len(codes), dtype=bool)
+    expected[first[indeg[first] >= np.maximum(1, rules.declared_parent_ratio * second)]] = True
+    assert 10 < expected.sum() < len(set(codes.tolist())) and (second > 0).any()
+    assert cands.declared_leader.tolist() == expected.tolist()
