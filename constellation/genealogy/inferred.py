@@ -515,23 +515,32 @@ def _longest_prefixes(
         # Prefixes only shorten on the way down: a key whose prefix is under 3 characters is done.
         long_enough = pc.greater_equal(pc.utf8_length(prefix), 3)
         searching[at[~long_enough.to_numpy(zero_copy_only=False)]] = False
-        at, prefix = at[long_enough.to_numpy(zero_copy_only=False)], prefix.filter(long_enough).to_pylist()
-        found = best_of.rows_of(prefix)
+        at = at[long_enough.to_numpy(zero_copy_only=False)]
+        # Many keys share a prefix (`llama-3-8b-…`): each distinct one is looked up once.
+        encoded = pc.dictionary_encode(prefix.filter(long_enough))
+        distinct = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        which = encoded.indices.to_numpy(zero_copy_only=False)
+        found = best_of.rows_of(distinct.tolist())[which]
         hit = found != _NOT_MET
         met[at[hit]], cut_at[at[hit]] = found[hit], cut
-        prefix_of[at[hit]] = np.asarray(prefix, dtype=object)[hit]
+        prefix_of[at[hit]] = distinct[which[hit]]
         searching[at[hit]] = False
-    matched = met >= 0
+    matched = np.flatnonzero(met >= 0)
+    remainder = np.array(
+        [k[len(p) + 1 :] for k, p in zip(keys[matched].tolist(), prefix_of[matched].tolist())], dtype=object
+    )
+    codes, tails = pd.factorize(remainder)
     sibling_tail: dict[str, bool] = {}
+    sibling = np.array([_names_sibling(tail, sibling_tail) for tail in tails.tolist()], dtype=bool)[codes]
+    family = cut_at[matched] == 1
+    family[family] = [not any(c.isdigit() for c in p) for p in prefix_of[matched[family]].tolist()]
+    is_match = np.zeros(len(keys), dtype=bool)
+    is_match[matched[~sibling & ~family]] = True
     remainder_of = np.full(len(keys), None, dtype=object)
-    for i in np.flatnonzero(matched).tolist():
-        remainder = keys[i][len(prefix_of[i]) + 1 :]
-        if _names_sibling(remainder, sibling_tail) or (cut_at[i] == 1 and not any(c.isdigit() for c in prefix_of[i])):
-            matched[i] = False
-        else:
-            remainder_of[i] = remainder
-    prefix_of[~matched] = None
-    return met, matched, remainder_of, prefix_of
+    remainder_of[matched] = remainder
+    remainder_of[~is_match] = None
+    prefix_of[~is_match] = None
+    return met, is_match, remainder_of, prefix_of
 
 
 @dataclass(frozen=True)
