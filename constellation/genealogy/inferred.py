@@ -29,7 +29,6 @@ threshold `DEFAULT_MIN_CONFIDENCE` is where precision stays at or above the targ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -462,7 +461,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
 def _prefix_matches(f: _Features, children: np.ndarray, cands: _Candidates, max_tokens: int = 8) -> pd.DataFrame:
     """The longest proper token prefix of a child's key that is some model's key: child, parent, remainder,
     prefix."""
-    best_of = _prefix_table(f, cands)
+    best_of = _prefix_table(cands)
     children = np.asarray(children, dtype=np.int64)
     # Children sharing a key share the answer (re-uploads, one quantiser's formats), so each distinct key is
     # searched once; unless the first model met on the way down is the child itself, which the search skips:
@@ -520,7 +519,7 @@ def _longest_prefixes(
         encoded = pc.dictionary_encode(prefix.filter(long_enough))
         distinct = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
         which = encoded.indices.to_numpy(zero_copy_only=False)
-        found = best_of.rows_of(distinct.tolist())[which]
+        found = best_of.rows_of(distinct)[which]
         hit = found != _NOT_MET
         met[at[hit]], cut_at[at[hit]] = found[hit], cut
         prefix_of[at[hit]] = distinct[which[hit]]
@@ -545,49 +544,35 @@ def _longest_prefixes(
 
 @dataclass(frozen=True)
 class _PrefixTable:
-    """Each lookup key → its first candidate, or -1 when the key is ambiguous (see `_prefix_table`): the
-    snapshot's table and the keys that only an inference's external parents carry, kept apart (merging them
-    copied the snapshot's whole table, millions of keys, in every inference)."""
+    """Each lookup key of the candidates → its first candidate, or -1 when the key is ambiguous (see
+    `_prefix_table`), looked up by key code in the candidates' key index (whose hash table pandas keeps with
+    the snapshot's keys): a dict of every key, built per snapshot, cost more than all the lookups."""
 
-    table: dict[str, int]
-    added: dict[str, int]
+    keys: _KeyCodes
+    best: np.ndarray  # by key code: the first candidate, -1 (ambiguous), or _NOT_MET (a key no candidate carries)
 
     def get(self, key: str) -> int | None:
-        found = self.table.get(key)
-        return self.added.get(key) if found is None else found
+        found = int(self.rows_of(np.array([key], dtype=object))[0])
+        return None if found == _NOT_MET else found
 
-    def rows_of(self, keys: list[str]) -> np.ndarray:
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
         """`get` of each key, with `_NOT_MET` for a key no model carries."""
-        found = np.fromiter(map(self.table.get, keys, repeat(_NOT_MET)), dtype=np.int64, count=len(keys))
-        if self.added and len(keys):
-            missing = np.flatnonzero(found == _NOT_MET)
-            asked = np.asarray(keys, dtype=object)[missing]
-            found[missing] = np.fromiter(map(self.added.get, asked, repeat(_NOT_MET)), dtype=np.int64, count=len(asked))
+        codes = self.keys.codes_of(keys)
+        found = np.full(len(codes), _NOT_MET, dtype=np.int64)
+        found[codes >= 0] = self.best[codes[codes >= 0]]
         return found
 
 
-def _prefix_table(f: _Features, cands: _Candidates) -> _PrefixTable:
+def _prefix_table(cands: _Candidates) -> _PrefixTable:
     """Each lookup key of `cands` (`_candidates_by_key(f, rules)`) → its first candidate, or -1 when the key
-    is ambiguous.
-
-    The snapshot's part is built once (`ModelFeatures.prefix_table`); an external parent (no downloads, a row
-    after every snapshot row) never ranks first nor makes a key ambiguous where a snapshot row carries it, so
-    only the keys it alone carries are added: its first row (its namesakes outside have no downloads either).
-    Under `_ranked_pairs`'s general path (external downloads), the table is read from `cands` itself."""
-    first = len(f.snapshot)
-    outside = np.arange(first, len(f.ids))
-    outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
-    if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
-        firsts = np.flatnonzero(np.r_[True, np.diff(cands.codes) != 0]) if len(cands.codes) else np.zeros(0, np.int64)
-        best = np.where(cands.ambiguous[firsts], -1, cands.cand[firsts])
-        return _PrefixTable(dict(zip(cands.keys.values()[cands.codes[firsts]].tolist(), best.tolist())), {})
-    table = f.snapshot.prefix_table
-    added: dict[str, int] = {}
-    for keys in (f.key, f.owner_key, f.brand_key):
-        for row, key in zip(outside.tolist(), keys[outside].tolist()):
-            if key and key not in table and (key not in added or row < added[key]):
-                added[key] = row
-    return _PrefixTable(table, added)
+    is ambiguous: the first of each key's candidates, as ranked over the snapshot's rows and the external
+    parents' (which have no downloads, so never rank first nor make a key ambiguous where a snapshot row
+    carries it)."""
+    firsts = np.flatnonzero(np.r_[True, np.diff(cands.codes) != 0]) if len(cands.codes) else np.zeros(0, np.int64)
+    count = len(cands.keys.known) + (len(cands.keys.added) if cands.keys.added is not None else 0)
+    best = np.full(count, _NOT_MET, dtype=np.int64)
+    best[cands.codes[firsts]] = np.where(cands.ambiguous[firsts], -1, cands.cand[firsts])
+    return _PrefixTable(cands.keys, best)
 
 
 def _longest_prefix(

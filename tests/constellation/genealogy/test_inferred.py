@@ -751,13 +751,13 @@ def test_rows_without_others_equal_setdiff1d() -> None:
 def test_the_prefix_search_over_distinct_keys_answers_as_the_one_key_search() -> None:
     """`_longest_prefixes` (every key at once, in Arrow) says what `_longest_prefix` says of each key: the first
     model met from the longest prefix down, and the match (parent, remainder, prefix) or none."""
-    from constellation.genealogy.inferred import _longest_prefix, _longest_prefixes, _PrefixTable
+    from constellation.genealogy.inferred import _NOT_MET, _KeyCodes, _longest_prefix, _longest_prefixes, _PrefixTable
 
-    table = _PrefixTable(
-        {"llama-3-8b": 1, "llama": 2, "qwen2-7b": -1, "mistral-7b": 3, "ab": 4, "a-": 5, "phi-2": 6, "gemma": 7},
-        {"yi-6b": 8},
-    )
-    keys = [
+    known = {"llama-3-8b": 1, "llama": 2, "qwen2-7b": -1, "mistral-7b": 3, "ab": 4, "a-": 5, "phi-2": 6, "gemma": 7}
+    keys = _KeyCodes(pd.Index([*known, "", "unseen"], dtype=object), pd.Index(["yi-6b"], dtype=object))
+    table = _PrefixTable(keys, np.array([*known.values(), _NOT_MET, _NOT_MET, 8]))  # an external parent's key last
+    assert table.get("yi-6b") == 8 and table.get("unseen") is None and table.get("llama-3") is None
+    asked = [
         "llama-3-8b-instruct-ft",  # a prefix of three tokens
         "llama-3-8b",  # the key itself is no proper prefix; "llama" is a bare family word
         "llama-3-70b-chat",  # no "llama-3" model; "llama" is a bare family word
@@ -773,13 +773,13 @@ def test_the_prefix_search_over_distinct_keys_answers_as_the_one_key_search() ->
         "nodash",
         "mistral-7b-a-b-c-d-e-f-g-h",
     ]
-    met, matched, remainder, prefix = _longest_prefixes(np.array(keys, dtype=object), table, 8)
-    for i, key in enumerate(keys):
+    met, matched, remainder, prefix = _longest_prefixes(np.array(asked, dtype=object), table, 8)
+    for i, key in enumerate(asked):
         first, match = _longest_prefix(key, table, None, 8, {})
         assert (first if first is not None else -2) == met[i], key
         assert (match is not None) == matched[i], key
         assert (match[1:] if match is not None else (None, None)) == (remainder[i], prefix[i]), key
-    assert [k for k, m in zip(keys, matched) if m] == ["llama-3-8b-instruct-ft", "phi-2-dpo", "yi-6b-chat", keys[-1]]
+    assert [k for k, m in zip(asked, matched) if m] == ["llama-3-8b-instruct-ft", "phi-2-dpo", "yi-6b-chat", asked[-1]]
     assert (remainder[0], prefix[0]) == ("instruct-ft", "llama-3-8b")
 
 
