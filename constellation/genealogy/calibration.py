@@ -120,8 +120,8 @@ class Calibration:
         bands_of: dict[str, list[tuple[float, float]]] = {}
         for rule, band, value in zip(kinds["rule"], kinds["band"], kinds["calibrated"]):
             bands_of.setdefault(str(rule), []).append((float(band), float(value)))
-        # Each distinct (rule, band) is looked up once: a proposal's value depends on those two alone, and a
-        # loop over the proposals cost 0.6 s per call at 1M models.
+        # Each distinct (rule, band) is looked up once: a proposal's value depends on those two alone (a loop
+        # over the proposals took 0.15 s for the stage's two calls at 300k models, this 0.01 s).
         rule_codes, rules = pd.factorize(proposals["rule"].astype(str).to_numpy(dtype=object))
         band_codes, bands = pd.factorize(confidence_band(raw), use_na_sentinel=False)
         pair_codes, pairs = pd.factorize(rule_codes.astype(np.int64) * len(bands) + band_codes)
