@@ -23,8 +23,9 @@ copying the snapshot once per fold: inference reads declarations only through th
 
 Cost: one `infer_lineage` over the whole snapshot per fold. The per-model features (name keys, markers:
 `constellation.genealogy.features`) are computed once and shared by every fold and the build's own inference;
-so are the ranking of every clean model under its keys and the prefix search's table (`ModelFeatures.key_table`,
-`prefix_table`: each fold only merges in its external parents and recounts declarations). What remains per fold
+so is the ranking of every clean model under its keys (`ModelFeatures.key_table`, whose key index the prefix
+search looks its prefixes up in: each fold only merges in its external parents and recounts declarations). What
+remains per fold
 is the work over every candidate key and every visible declaration (leaders among namesakes, owner habits),
 whatever the number of children asked about. So the number of folds shrinks as the snapshot grows:
 up to 10 while the folds together stay within WORK_ROWS model-rows (a snapshot of 10k models gets 10 folds,
@@ -119,12 +120,20 @@ class Calibration:
         bands_of: dict[str, list[tuple[float, float]]] = {}
         for rule, band, value in zip(kinds["rule"], kinds["band"], kinds["calibrated"]):
             bands_of.setdefault(str(rule), []).append((float(band), float(value)))
-        out = raw.copy()
-        measured = np.zeros(len(proposals), dtype=bool)
-        for i, (rule, band) in enumerate(zip(proposals["rule"].astype(str).tolist(), confidence_band(raw).tolist())):
-            seen = bands_of.get(rule)
+        # Each distinct (rule, band) is looked up once: a proposal's value depends on those two alone (a loop
+        # over the proposals took 0.15 s for the stage's two calls at 300k models, this 0.01 s).
+        rule_codes, rules = pd.factorize(proposals["rule"].astype(str).to_numpy(dtype=object))
+        band_codes, bands = pd.factorize(confidence_band(raw), use_na_sentinel=False)
+        pair_codes, pairs = pd.factorize(rule_codes.astype(np.int64) * len(bands) + band_codes)
+        value = np.zeros(len(pairs), dtype=float)
+        known = np.zeros(len(pairs), dtype=bool)
+        for k, pair in enumerate(pairs.tolist()):
+            seen = bands_of.get(str(rules[pair // len(bands)]))
             if seen:
-                out[i], measured[i] = nearest_band_value(seen, band), True
+                value[k], known[k] = nearest_band_value(seen, float(bands[pair % len(bands)])), True
+        measured = known[pair_codes]
+        out = raw.copy()
+        out[measured] = value[pair_codes][measured]
         return out, measured
 
     def apply(self, proposals: pd.DataFrame) -> pd.DataFrame:

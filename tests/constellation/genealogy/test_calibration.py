@@ -93,6 +93,26 @@ def test_unseen_kinds_take_the_nearest_seen_kind_and_unseen_rules_keep_the_hand_
     assert few.confidences(proposals)[0].tolist() == [0.9, 0.85, 0.55, 0.7]
 
 
+def test_confidences_equal_the_nearest_seen_band_of_each_proposal() -> None:
+    """Each distinct (rule, band) is looked up once: every proposal gets what a lookup of its own gives."""
+    calibration = _calibrate(calibration_snapshot(), min_support=50)
+    rng = np.random.default_rng(1)
+    proposals = pd.DataFrame(
+        {
+            "rule": rng.choice(["name match", "tag prior", "prefix match"], 500),
+            "confidence": rng.choice([0.0, 0.3, 0.55, 0.6, 0.75, 0.8, 0.85, 0.9, 0.97, 1.0], 500),
+        }
+    )
+    kinds = calibration.table[calibration.table["level"] == "evidence"]
+    seen = list(zip(kinds["band"].astype(float), kinds["calibrated"].astype(float)))  # all of one rule
+    expected = [
+        nearest_band_value(seen, band) if rule == "name match" else raw
+        for rule, raw, band in zip(proposals["rule"], proposals["confidence"], confidence_band(proposals["confidence"]))
+    ]
+    confidence, measured = calibration.confidences(proposals)
+    assert confidence.tolist() == expected and measured.tolist() == (proposals["rule"] == "name match").tolist()
+
+
 def test_threshold_is_the_lowest_confidence_reaching_the_target() -> None:
     confidence = np.array([0.95, 0.95, 0.8, 0.8, 0.8, 0.8, 0.5, 0.5])
     correct = np.array([True, True, True, True, True, False, False, False])

@@ -746,3 +746,69 @@ def test_rows_without_others_equal_setdiff1d() -> None:
     assert _without(rows, np.array([9, 3, 100])).tolist() == np.setdiff1d(rows, [9, 3, 100]).tolist() == [1, 4, 8]
     assert _without(rows, np.array([], dtype=object)).tolist() == rows.tolist()
     assert _without(np.array([], dtype=np.int64), np.array([1])).tolist() == []
+
+
+def test_the_prefix_search_over_distinct_keys_answers_as_the_one_key_search() -> None:
+    """`_longest_prefixes` (every key at once, in Arrow) says what `_longest_prefix` says of each key: the first
+    model met from the longest prefix down, and the match (parent, remainder, prefix) or none."""
+    from constellation.genealogy.inferred import _NOT_MET, _KeyCodes, _longest_prefix, _longest_prefixes, _PrefixTable
+
+    known = {"llama-3-8b": 1, "llama": 2, "qwen2-7b": -1, "mistral-7b": 3, "ab": 4, "a-": 5, "phi-2": 6, "gemma": 7}
+    keys = _KeyCodes(pd.Index([*known, "", "unseen"], dtype=object), pd.Index(["yi-6b"], dtype=object))
+    table = _PrefixTable(keys, np.array([*known.values(), _NOT_MET, _NOT_MET, 8]))  # an external parent's key last
+    assert table.get("yi-6b") == 8 and table.get("unseen") is None and table.get("llama-3") is None
+    asked = [
+        "llama-3-8b-instruct-ft",  # a prefix of three tokens
+        "llama-3-8b",  # the key itself is no proper prefix; "llama" is a bare family word
+        "llama-3-70b-chat",  # no "llama-3" model; "llama" is a bare family word
+        "qwen2-7b-chat",  # an ambiguous prefix
+        "mistral-7b-v0.2",  # a version: a sibling
+        "mistral-7b-13b",  # another size: a sibling
+        "ab-c",  # a prefix under 3 characters
+        "a--b",  # an empty token
+        "phi-2-dpo",
+        "gemma-ft",  # one token without a digit
+        "yi-6b-chat",  # a key only an external parent carries
+        "t1-t2-t3-t4-t5-t6-t7-t8-t9-t10-llama",  # more tokens than max_tokens
+        "nodash",
+        "mistral-7b-a-b-c-d-e-f-g-h",
+    ]
+    met, matched, remainder, prefix = _longest_prefixes(np.array(asked, dtype=object), table, 8)
+    for i, key in enumerate(asked):
+        first, match = _longest_prefix(key, table, None, 8, {})
+        assert (first if first is not None else -2) == met[i], key
+        assert (match is not None) == matched[i], key
+        assert (match[1:] if match is not None else (None, None)) == (remainder[i], prefix[i]), key
+    assert [k for k, m in zip(asked, matched) if m] == ["llama-3-8b-instruct-ft", "phi-2-dpo", "yi-6b-chat", asked[-1]]
+    assert (remainder[0], prefix[0]) == ("instruct-ft", "llama-3-8b")
+
+
+def test_the_declared_leader_among_namesakes_is_the_one_a_sort_of_every_candidate_finds() -> None:
+    """Leaders are looked for only under keys with a declared candidate; they are those a sort of all the
+    candidates by key, declarations (most first) and rank finds: the first of its key, with at least one
+    declaration and `declared_parent_ratio` times the second's."""
+    from datetime import UTC, datetime
+
+    from constellation.genealogy.declared import declared_lineage
+    from constellation.genealogy.features import model_features
+    from constellation.genealogy.inferred import _candidates_by_key, _features
+    from crawler.records import convert_items
+    from fakehub.synthetic import generate, to_records
+
+    snapshot = convert_items(list(to_records(generate(3_000, 0))), datetime(2026, 11, 1, tzinfo=UTC)).table
+    snapshot = snapshot.to_pandas()
+    edges = declared_lineage(snapshot).edges
+    features = model_features(snapshot)
+    f = _features(features, features, np.arange(len(snapshot)), edges)
+    rules = RuleConfidence()
+    cands = _candidates_by_key(f, rules, per_key=10**6)  # every candidate kept
+    codes, indeg = cands.codes, f.declared_in[cands.cand]
+    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    sizes = np.diff(np.r_[starts, len(codes)])
+    by_indeg = np.lexsort((cands.rank, -indeg, codes))
+    first = by_indeg[starts]
+    second = np.where(sizes >= 2, indeg[by_indeg[np.minimum(starts + 1, len(codes) - 1)]], 0)
+    expected = np.zeros(len(codes), dtype=bool)
+    expected[first[indeg[first] >= np.maximum(1, rules.declared_parent_ratio * second)]] = True
+    assert 10 < expected.sum() < len(set(codes.tolist())) and (second > 0).any()
+    assert cands.declared_leader.tolist() == expected.tolist()
