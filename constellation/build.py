@@ -327,7 +327,7 @@ def _genealogy_to_files(snapshot: pd.DataFrame, config: GenealogyConfig, work: P
     """Run in the forked child (_genealogy_beside_names): the genealogy stage, its models set aside in `work`
     and its lineage edges written beside them; only the report comes back."""
     started = time.perf_counter()
-    genealogy = annotate(snapshot, config, calibrate_beside=True)  # the second core is free once the names are done
+    genealogy = annotate(snapshot, config)
     edges = pa.Table.from_pandas(genealogy.edges, preserve_index=False)
     with writing(what, work):
         _set_aside(genealogy.models, work)

@@ -50,9 +50,7 @@ class ForkedCall(Generic[Result]):
         self.what = what
         context = multiprocessing.get_context("fork")
         self._reader, writer = context.Pipe(duplex=False)
-        # Not a daemon: daemonic processes may not start children, and a child may run a ForkedCall of its own
-        # (the genealogy's calibration beside its inference). Leaving the `with` block ends the child instead.
-        self._process = context.Process(target=_child, args=(writer, function, args), daemon=False)
+        self._process = context.Process(target=_child, args=(writer, function, args), daemon=True)
         # Frozen objects are left out of the collector's passes, so a collection in the child does not write to
         # (and so copy) the pages of the parent's Python objects, a snapshot's lists of tags among them.
         gc.freeze()

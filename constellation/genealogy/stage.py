@@ -13,23 +13,19 @@ separate columns (`parent` / `inferred_parent`) in the model table.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from constellation.contract import EDGE_COLUMNS, PARAMS_COLUMNS, RELATIONS
-from constellation.forked_call import ForkedCall
 from constellation.genealogy.calibration import (
     DEFAULT_MIN_SUPPORT,
     DEFAULT_SAMPLE,
     DEFAULT_TARGET_PRECISION,
     HAND_SET_NOTE,
     MEASURED_NOTE,
-    Calibration,
     calibrate_lineage,
 )
 from constellation.genealogy.declared import declared_lineage
@@ -99,16 +95,8 @@ def _edge_frame(
     )
 
 
-def annotate(
-    snapshot: pd.DataFrame, config: GenealogyConfig | None = None, *, calibrate_beside: bool = False
-) -> Genealogy:
-    """Add parameter counts, declared lineage and inferred lineage to a snapshot frame.
-
-    With `calibrate_beside`, the calibration (masked declared children inferred back) runs in a forked child
-    while this process infers the parents of the models that declare none: the two are independent, and on
-    a nightly build the genealogy has the second core to itself once the name stage beside it is done
-    (build.py). The result is the same either way; the child costs its own working memory, so a full
-    build, which must stay in 12 GB at 3M models, keeps them in one process."""
+def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> Genealogy:
+    """Add parameter counts, declared lineage and inferred lineage to a snapshot frame."""
     config = config or GenealogyConfig()
     min_confidence = config.min_confidence
     # base_models and tags in Arrow once, for the three readers of each (declared, params, features).
@@ -127,30 +115,22 @@ def annotate(
     # Computed once: the inference and every calibration fold read the same per-model features.
     features = model_features(models, lists)
     del lists
-    calibrate = partial(
-        calibrate_lineage,
-        models,
-        declared.edges,
-        ~needs_parent,
-        config.rules,
-        target_precision=config.target_precision,
-        sample=config.calibration_sample,
-        min_support=config.calibration_min_support,
-        seed=config.calibration_seed,
-        fallback_threshold=config.min_confidence,
-        features=features,
-    )
-    calibration: Calibration | None = None
-    beside = ForkedCall(calibrate, what="the lineage calibration") if config.calibrate and calibrate_beside else None
-    with beside if beside is not None else nullcontext():  # leaving the block ends a child still running
-        inferred = infer_lineage(models, needs_parent, declared.edges, config.rules, features)
-        if beside is not None:
-            calibration = beside.result()
-    if config.calibrate and calibration is None:
-        calibration = calibrate()
+    inferred = infer_lineage(models, needs_parent, declared.edges, config.rules, features)
     proposals = inferred.proposals
     calibration_report: dict[str, Any] = {"calibrated": False, "note": "calibration switched off"}
-    if calibration is not None:
+    if config.calibrate:
+        calibration = calibrate_lineage(
+            models,
+            declared.edges,
+            ~needs_parent,
+            config.rules,
+            target_precision=config.target_precision,
+            sample=config.calibration_sample,
+            min_support=config.calibration_min_support,
+            seed=config.calibration_seed,
+            fallback_threshold=config.min_confidence,
+            features=features,
+        )
         calibration_report = calibration.as_dict()
         min_confidence = calibration.threshold
         if calibration.calibrated:

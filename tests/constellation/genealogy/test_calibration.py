@@ -210,19 +210,3 @@ def test_a_snapshot_without_declarations_keeps_the_hand_set_values() -> None:
     assert (calibration.calibrated, calibration.masked, calibration.folds, calibration.threshold) == (False, 0, 0, 0.6)
     assert calibration.table.empty and list(calibration.table.columns)[-1] == "calibrated"
     assert calibration.as_dict()["table"] == []
-
-
-@pytest.mark.parametrize("config", [GenealogyConfig(calibration_min_support=20), GenealogyConfig(calibrate=False)])
-def test_calibrating_in_a_forked_child_beside_the_inference_gives_the_same_genealogy(config: GenealogyConfig) -> None:
-    alone = annotate(calibration_snapshot(), config)
-    beside = annotate(calibration_snapshot(), config, calibrate_beside=True)
-    pd.testing.assert_frame_equal(beside.models, alone.models)
-    pd.testing.assert_frame_equal(beside.edges, alone.edges)
-    assert beside.report == alone.report
-
-
-def test_a_calibration_that_fails_beside_the_inference_raises_its_own_error() -> None:
-    snapshot = calibration_snapshot()
-    config = GenealogyConfig(calibration_min_support=20, calibration_seed=-1)  # numpy refuses a negative seed
-    with pytest.raises(ValueError, match="negative"):
-        annotate(snapshot, config, calibrate_beside=True)
