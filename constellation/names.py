@@ -48,11 +48,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # --------------------------------------------------------------------------------------------------
 # Size and quantisation fragments shared by the patterns below
@@ -382,8 +384,12 @@ def _candidates(name: str) -> list[_Candidate]:
     return out
 
 
+# Families whose names carry a version (`Llama-3`, `qwen2.5`); also read by `read_sizes`' plain pass.
+_FAMILY_WORDS = (
+    "llama", "qwen", "gemma", "mistral", "phi", "falcon", "gpt", "yi", "glm", "deepseek", "olmo", "granite",
+)  # fmt: skip
 _FAMILY_VERSION_RE = re.compile(
-    r"(?<![a-z])(?P<family>llama|qwen|gemma|mistral|phi|falcon|gpt|yi|glm|deepseek|olmo|granite)"
+    rf"(?<![a-z])(?P<family>{'|'.join(_FAMILY_WORDS)})"
     r"[-_ ]?(?P<version>\d+(?:\.\d+)?)(?=[-_ ]|$)"
 )
 
@@ -438,6 +444,72 @@ def read_size(name: str) -> NameSize:
             active = actives[0].active
         return NameSize(best.total, active, best.token)
     return NameSize(None, actives[0].active, actives[0].token)
+
+
+# A first pass of `read_size` over a whole column, in pyarrow's RE2 engine: it settles the *plain* names, whose
+# one size is what their size token alone states, and leaves the others to `read_size` (at 1M models, 85 % of
+# the 360k distinct names with a size hint are plain; a Python call each cost 3 s). A name is plain when
+#   1. it is ASCII (Python's `\d` and IGNORECASE reach beyond ASCII, RE2's do not);
+#   2. no digit follows a unit letter (`[vV]?[0-9]`: bloom's `7b1`, `7bv5`), and exactly one `_PLAIN_COUNT`
+#      matches: the end of a number and a unit followed by what `_SIZE_RE` accepts after a unit. Every
+#      `_SIZE_RE` match ends in such a run (its last digit, fraction and unit), and no run overlaps another's
+#      start (each starts at a digit and consumes no digit after its unit), so one run means one size token;
+#   3. that token (`_PLAIN_TOKEN`: 1 to 3 digits, an optional fraction of 1 to 3 digits, B, or M from 10M;
+#      0.x B) sits between separators: after the start, `-`, ` ` or a `_` not preceded by a digit (`1_5B` is
+#      1.5B), and before the end or a separator not followed by `-<digits>E` (`17B-16E` is an active size)
+#      or by `a<digits>` (then a second run counts: `30B-A3B`);
+#   4. the size belongs to no other model the name mentions (`_sizes_another_model`): nothing but a separator
+#      precedes it, or a separator not preceded by a digit, or no family word occurs twice in the name.
+# Then `_candidates` finds the token alone, with no letters before it, no bloom digit, no active part, no
+# rule that drops it, and `read_size` returns its total, no active size, and the token.
+_PLAIN_TOKEN = r"(?:[1-9][0-9]{0,2}(?:\.[0-9]{1,3})?[bB]|[1-9][0-9]{1,2}(?:\.[0-9]{1,3})?[mM]|0\.[0-9]{0,2}[1-9][bB])"
+_PLAIN_AFTER = r"(?:[-_. ](?:[^0-9].*|[0-9]+(?:[^0-9E].*)?)?)?$"
+_PLAIN_ALONE_RE2 = rf"^(?:.*[^0-9][-_ ]|[-_ ])?(?P<token>{_PLAIN_TOKEN}){_PLAIN_AFTER}"
+_PLAIN_AFTER_DIGIT_RE2 = rf"^.*[0-9][- ](?P<token>{_PLAIN_TOKEN}){_PLAIN_AFTER}"
+_RUN_END = r"[0-9](?:\.[0-9]{1,3}|[_p][0-9])?"
+_PLAIN_COUNT = rf"{_RUN_END}(?:[bmktBMKT](?:[^a-zA-Z0-9]|$)|[BMT][A-Z][a-z])"
+_DIGIT_AFTER_UNIT = rf"{_RUN_END}[bmktBMKT][vV]?[0-9]"
+
+
+def _plain_tokens(names: pa.Array) -> pa.Array:
+    """The size token of each plain name (see above), null for every other name."""
+    one_run = pc.and_(
+        pc.and_(pc.string_is_ascii(names), pc.equal(pc.count_substring_regex(names, _PLAIN_COUNT), 1)),
+        pc.invert(pc.match_substring_regex(names, _DIGIT_AFTER_UNIT)),
+    )
+    # struct_field, not StructArray.field: a name that does not match is null, not "".
+    alone = pc.struct_field(pc.extract_regex(names, _PLAIN_ALONE_RE2), "token")
+    after_digit = pc.struct_field(pc.extract_regex(names, _PLAIN_AFTER_DIGIT_RE2), "token")
+    # Two mentions of one family need the word twice; a literal count finds every disjoint occurrence.
+    lowered = pc.ascii_lower(names)
+    repeated = reduce(pc.or_, (pc.greater(pc.count_substring(lowered, word), 1) for word in _FAMILY_WORDS))
+    missing = pa.scalar(None, names.type)
+    return pc.if_else(one_run, pc.coalesce(alone, pc.if_else(repeated, missing, after_digit)), missing)
+
+
+def read_sizes(names: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """`read_size` of every bare name of a string array without nulls (distinct names: nothing is cached): the
+    total and the active size of each, -1 where the name states none. Plain names are read in Arrow, the rest
+    in Python."""
+    total = np.full(len(names), -1, dtype=np.int64)
+    active = np.full(len(names), -1, dtype=np.int64)
+    if len(names) == 0:
+        return total, active
+    tokens = _plain_tokens(names)
+    plain = tokens.is_valid().to_numpy(zero_copy_only=False)
+    encoded = tokens.filter(plain).dictionary_encode()
+    by_token = [read_size(token).total for token in encoded.dictionary.to_pylist()]
+    total[plain] = np.array([-1 if t is None else t for t in by_token], dtype=np.int64)[
+        encoded.indices.to_numpy(zero_copy_only=False)
+    ]
+    hard = np.flatnonzero(~plain)
+    for i, name in zip(hard, names.take(pa.array(hard, type=pa.int64())).to_pylist()):
+        parsed = read_size(name)
+        if parsed.total is not None:
+            total[i] = parsed.total
+        if parsed.active is not None:
+            active[i] = parsed.active
+    return total, active
 
 
 # Repeated names (re-uploads, quantizations under other owners) hit the cache. It stays small on purpose:
