@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+import constellation.names as names_module
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
     NameSize,
@@ -276,6 +277,33 @@ def test_read_sizes_reads_plain_names_in_arrow(monkeypatch: pytest.MonkeyPatch) 
     assert total.tolist() == [7_000_000_000, 125_000_000, 30_000_000_000, 350_000_000]
     # The plain names' tokens are read once each; the MoE name is left to Python.
     assert sorted(asked) == ["125m", "350m", "7b", "Qwen3-30B-A3B"]
+
+
+def test_name_key_unifies_separators_as_the_regular_expression_does() -> None:
+    names = pd.Series(
+        [
+            "Llama-2-7B-Chat-GGUF",
+            "a - _ b",
+            "a--b",
+            "__x__",
+            " x ",
+            "a_b c-d",
+            None,
+            "",
+            "-",
+            "x\u00a0y",
+            "İ_x",
+            "a---b-",
+        ],
+        index=[3, 3, 1, 0, 2, 5, 6, 7, 8, 9, 10, 11],
+        name="n",
+    )
+    text = names.astype("string").str.replace(names_module._ANY_TAIL_RE, "", regex=True).str.lower()
+    expected = text.str.replace(r"[-_ ]+", "-", regex=True).str.strip("-.")
+    pd.testing.assert_series_equal(name_key(names), expected)
+    assert name_key(names).tolist()[:6] == ["llama-2-7b-chat", "a-b", "a-b", "x", "x", "a-b-c-d"]
+    no_runs = names.iloc[[0, 5]]
+    pd.testing.assert_series_equal(name_key(no_runs), expected.iloc[[0, 5]])
 
 
 def test_loose_key_is_blind_to_word_order_and_packaging_words():
