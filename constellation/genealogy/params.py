@@ -36,7 +36,7 @@ from constellation.names import (
     has_packed_weight_marker,
     is_quantized_tag,
     params_from_name,
-    read_size,
+    read_sizes,
 )
 
 __all__ = [
@@ -115,12 +115,7 @@ def _name_sizes(names: pd.Series) -> tuple[pd.Series, pd.Series]:
     maybe = np.flatnonzero(pc.match_substring_regex(uniques, SIZE_HINT_PATTERN).to_numpy(zero_copy_only=False))
     total = np.full(len(uniques), -1, dtype=np.int64)
     active = np.full(len(uniques), -1, dtype=np.int64)
-    for i, name in zip(maybe, uniques.take(pa.array(maybe, type=pa.int64())).to_pylist()):
-        parsed = read_size(name)  # already distinct: the cache would only churn
-        if parsed.total is not None:
-            total[i] = parsed.total
-        if parsed.active is not None:
-            active[i] = parsed.active
+    total[maybe], active[maybe] = read_sizes(uniques.take(pa.array(maybe, type=pa.int64())))
     return _nullable(total[codes], names.index), _nullable(active[codes], names.index)
 
 

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+import constellation.names as names_module
 from constellation.names import (
     PACKED_WEIGHT_MARKER_RE2,
     NameSize,
@@ -24,6 +25,7 @@ from constellation.names import (
     name_key,
     normalized_name,
     read_size,
+    read_sizes,
     size_tokens,
     split_id,
     states_active_size,
@@ -230,6 +232,78 @@ def test_quantized_tags(tag: str, quantized: bool) -> None:
 )
 def test_read_size_reads_the_models_own_size(name: str, expected: NameSize) -> None:
     assert read_size(name) == expected
+
+
+# Names at the edges of the plain pass of `read_sizes`: each reads in Arrow or in Python as `read_size` reads it.
+EDGE_NAMES = [
+    "Llama-2-7b", "llama-2-7b-chat-hf", "Pulse3-125m", "x-7b-y", "x_7B_y", "_7b", "-7b", "7b", "7B-", "7b-",
+    "Qwen-1_8B", "llama_2_7b", "Llama2_7B", "llama3_1_8b", "x1_5b", "gpt-neo-2.7B", "0.5B", "Qwen2.5-0.5B-Instruct",
+    "x-0.05b", "x-0.0b", "x-0.10b", "x-0b", "x-00b", "x-07b", "x-2021b", "x-1234b", "x-1.2345b", "opt-350m", "x-9m",
+    "x-9.5M", "bert-base-5M", "bert-base-50M", "x-12k", "x-1t", "x-3T", "nv1t", "esm1b", "llama7b", "x-7bit",
+    "Zephyrus-7B-6bit", "x-7b-4bit", "x-7b1", "bloom-7b1", "x-7b1b", "x-7bv5", "x-7Bv5", "Llama-4-Scout-17B-16E",
+    "x-17B-16E-Instruct", "x-17b-16e", "x-17B-16Ex", "x-17B-16", "Qwen3-30B-A3B", "x-30b-a3b", "x-30B-a3bx",
+    "x-7b-a", "Mixtral-8x7B", "x-2x7b", "x-8×7b", "llama_2_sft_on_llama_3_70B_outputs", "Llama-2-sft-on-Llama-3-70B",
+    "Llama-2-7b-Llama-3-8b", "llama-2-llama-7b", "qwen-2-qwen3-7b", "olmolmo-2-7b", "gptgpt-3-7b",
+    "DeepSeek-R1-Distill-Qwen-7B", "GPTNeo350MInformal", "x-350MInformal", "x-7BChat", "x-7B-Chat", "x 7b chat",
+    "x.7b", "x.7b.gguf", "v1.7b", "x-1.7.7b", "x-7b-params", "tiny-500k-params", "x-7b_param", "x-7ｂ", "x-７b",
+    "x-7b-\u0130", "İ-7b", "x-7b-2024", "x-7b-2024E", "x-7b-v0.1-q4_k_m", "x-7b-Q4_K_M", "x-2p7b", "x-7b-1_5b",
+    "x-7b-1.5b", "x-7b--13b", "x--7b", "x- 7b", "x-7b_", "x-125m-4k", "x-125m-4K", "x-1-7b", "x-1 7b", "x-7b-13",
+]  # fmt: skip
+
+
+def test_read_sizes_reads_every_name_as_read_size() -> None:
+    names = EDGE_NAMES + [
+        row["name"].rsplit("/", 1)[-1] for row in csv.DictReader((FIXTURES / "param_names.csv").open())
+    ]
+    names = list(dict.fromkeys(names))
+    total, active = read_sizes(pa.array(names, type=pa.large_string()))
+    expected = [read_size(name) for name in names]
+    assert total.tolist() == [-1 if e.total is None else e.total for e in expected]
+    assert active.tolist() == [-1 if e.active is None else e.active for e in expected]
+    assert read_sizes(pa.array([], type=pa.string()))[0].tolist() == []
+
+
+def test_read_sizes_reads_plain_names_in_arrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    import constellation.names as names_module
+
+    asked: list[str] = []
+
+    def counted(name: str) -> NameSize:
+        asked.append(name)
+        return read_size(name)
+
+    monkeypatch.setattr(names_module, "read_size", counted)
+    total, _ = read_sizes(pa.array(["Llama-2-7b-chat", "Pulse3-125m", "Qwen3-30B-A3B", "opt-350m-v1.2"]))
+    assert total.tolist() == [7_000_000_000, 125_000_000, 30_000_000_000, 350_000_000]
+    # The plain names' tokens are read once each; the MoE name is left to Python.
+    assert sorted(asked) == ["125m", "350m", "7b", "Qwen3-30B-A3B"]
+
+
+def test_name_key_unifies_separators_as_the_regular_expression_does() -> None:
+    names = pd.Series(
+        [
+            "Llama-2-7B-Chat-GGUF",
+            "a - _ b",
+            "a--b",
+            "__x__",
+            " x ",
+            "a_b c-d",
+            None,
+            "",
+            "-",
+            "x\u00a0y",
+            "İ_x",
+            "a---b-",
+        ],
+        index=[3, 3, 1, 0, 2, 5, 6, 7, 8, 9, 10, 11],
+        name="n",
+    )
+    text = names.astype("string").str.replace(names_module._ANY_TAIL_RE, "", regex=True).str.lower()
+    expected = text.str.replace(r"[-_ ]+", "-", regex=True).str.strip("-.")
+    pd.testing.assert_series_equal(name_key(names), expected)
+    assert name_key(names).tolist()[:6] == ["llama-2-7b-chat", "a-b", "a-b", "x", "x", "a-b-c-d"]
+    no_runs = names.iloc[[0, 5]]
+    pd.testing.assert_series_equal(name_key(no_runs), expected.iloc[[0, 5]])
 
 
 def test_loose_key_is_blind_to_word_order_and_packaging_words():

@@ -15,7 +15,11 @@ from constellation.genealogy.declared import (
     NOT_A_STRING,
     UNKNOWN_RELATION,
     URL_ID,
+    _cyclic_nodes,
+    _id_reasons,
+    _order_key,
     ancestry,
+    break_cycles,
     classify_parent_id,
     declared_lineage,
 )
@@ -238,3 +242,51 @@ def test_ancestry_by_pointer_jumping() -> None:
     root, depth = ancestry(parent)
     assert root.tolist() == [0, 0, 0, 0, 4, 5, 5]
     assert depth.tolist() == [0, 1, 2, 3, 0, 0, 1]
+
+
+def _full_order_key(snapshot: pd.DataFrame, n_nodes: int) -> np.ndarray:
+    """The cycle-breaking order over every node, as it was computed before only cycles were ranked."""
+    n = len(snapshot)
+    created_ns = pd.to_datetime(snapshot["created_at"], utc=True).astype("int64").to_numpy(copy=True)
+    created_ns[snapshot["created_at"].isna().to_numpy()] = np.iinfo(np.int64).max
+    downloads = pd.to_numeric(snapshot["downloads"], errors="coerce").fillna(-1).to_numpy()
+    id_rank = pd.Series(snapshot["id"]).rank(method="dense").to_numpy()
+    key = np.empty(n_nodes, dtype=np.int64)
+    key[np.lexsort((id_rank, -downloads, created_ns))] = np.arange(n)
+    key[n:] = -1
+    return key
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ranking_only_the_cycles_breaks_the_same_edges(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, n_nodes, n_edges = 60, 70, 150
+    snapshot = pd.DataFrame(
+        {
+            # Few distinct values: ties on creation time and downloads fall back to the id; some ids repeat.
+            "id": [f"m{i}" for i in rng.integers(0, 50, n)],
+            "created_at": pd.to_datetime(rng.integers(0, 4, n), unit="D", utc=True).where(rng.random(n) > 0.2),
+            "downloads": pd.array(rng.integers(0, 3, n), dtype="Int64"),
+        }
+    )
+    src, dst = rng.integers(0, n_nodes, n_edges), rng.integers(0, n, n_edges)
+    cyclic = _cyclic_nodes(src, dst, n_nodes)
+    assert cyclic.any()
+    key = _order_key(snapshot, n_nodes, snapshot["id"].astype(object), cyclic)
+    expected = break_cycles(src, dst, _full_order_key(snapshot, n_nodes), n_nodes)
+    assert np.array_equal(break_cycles(src, dst, key, n_nodes), expected)
+    assert (key[~cyclic] == -1).all()
+
+
+def test_parent_ids_are_judged_in_arrow_as_one_by_one() -> None:
+    values = [
+        "meta-llama/Llama-2-7b", "gpt2", " gpt2 ", "gpt2\n", "a--b/c", "a/b..c", "-a/b", "a/b-", "a/b/c", "", "  ",
+        "https://huggingface.co/a/b", "HF.co/a/b", "www.a/b", "Www.x", "huggingface.co/x", "a b/c", "ä/b", "a/" + "b" * 96,
+        "a/" + "b" * 95, "_a/b_", ".a/b", "a./b", None, float("nan"), "a/b", "gpt2",
+    ]  # fmt: skip
+    column = pd.Series(values, dtype=object)
+    pd.testing.assert_series_equal(_id_reasons(column), column.map(classify_parent_id))
+    mixed = pd.Series(["a/b", 3, "x y"], dtype=object)
+    pd.testing.assert_series_equal(_id_reasons(mixed), mixed.map(classify_parent_id))
+    valid = pd.Series(["a/b", "c"], dtype=object)
+    pd.testing.assert_series_equal(_id_reasons(valid), valid.map(classify_parent_id))

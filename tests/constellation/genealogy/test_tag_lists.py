@@ -24,3 +24,13 @@ def test_null_tags_count_as_no():
     lists = tag_lists([[None, "lora"], [None]])
     assert lists is not None
     assert rows_with_tag(lists, _lora).tolist() == [True, False]
+
+
+def test_a_column_of_arrays_and_none_converts_as_a_mixed_one():
+    import pandas as pd
+
+    arrays = pd.Series([np.array(["lora", "x"], dtype=object), None, np.array([], dtype=object)])
+    mixed = pd.Series([np.array(["lora", "x"], dtype=object), float("nan"), np.array([], dtype=object)])
+    lists, mixed_lists = tag_lists(arrays), tag_lists(mixed)
+    assert lists is not None and mixed_lists is not None
+    assert lists.equals(mixed_lists) and lists.to_pylist() == [["lora", "x"], None, []]
