@@ -178,19 +178,12 @@ def build_hierarchy(
 ) -> AtlasHierarchy:
     """The atlas tree, a tree per community and flat clusters at each cut level. `heads` (a model position
     per model, −1 when unknown; seeds.previous_heads): see `capped_tree`. With `fork_min` models or more, the
-    community trees are built in `workers` forked processes (workers.forked_map), merged in community order:
-    the same hierarchy for any number of workers."""
+    atlas tree and the community trees are built in `workers` forked processes (workers.forked_map), merged in
+    community order: the same hierarchy for any number of workers."""
     n = matrix.shape[0]
     if n < fork_min:
         workers = 1
     n_communities = int(membership.max(initial=-1)) + 1
-    if n <= exact_max:
-        atlas = capped_tree(matrix, popularity, cap=max(exact_max, 1), method=method)
-        level = "models"
-    else:
-        sizes = np.bincount(membership, minlength=n_communities).astype(np.float64)
-        atlas = capped_tree(centroids(matrix, membership, n_communities), sizes, cap=leaf_cap, method=method)
-        level = "communities"
     order, bounds = group_rows(membership, n_communities)
     # Each model's head as a position in community order, when it lies in the model's community today.
     sorted_heads = None
@@ -200,14 +193,21 @@ def build_hierarchy(
         head = heads[order]
         same = (head >= 0) & (membership[np.maximum(head, 0)] == membership[order])
         sorted_heads = np.where(same, rank[np.maximum(head, 0)], -1)
-    rows = _CommunityRows(matrix[order], popularity[order], sorted_heads, bounds, leaf_cap, method, tuple(cut_levels))
+    rows = _HierarchyInputs(
+        matrix, popularity, membership, order, sorted_heads, bounds, exact_max, leaf_cap, method, tuple(cut_levels)
+    )
     trees: list[Tree] = []
     clusters = {float(level_): np.empty(n, dtype=np.int64) for level_ in cut_levels}
     leaf_rank = np.empty(n, dtype=np.int64)
     next_cluster = dict.fromkeys(clusters, 0)
+    atlas: Tree | None = None
     bar = tqdm(total=n_communities, desc="hierarchy", unit="community", disable=not progress or None)
-    pieces = _community_pieces(bounds, leaf_cap, workers)
-    for piece in forked_map(_community_trees, rows, pieces, workers, what="the community trees"):
+    # The atlas tree is one more piece: a worker builds it while the other starts on the communities.
+    pieces: list[range | None] = [None, *_community_pieces(bounds, leaf_cap, workers)]
+    for piece in forked_map(_hierarchy_piece, rows, pieces, workers, what="the atlas and community trees"):
+        if isinstance(piece, Tree):
+            atlas = piece
+            continue
         for c, (tree, ranks, flats) in enumerate(piece.trees, start=piece.first):
             members = order[bounds[c] : bounds[c + 1]]
             trees.append(tree)
@@ -217,17 +217,23 @@ def build_hierarchy(
                 next_cluster[level_] += int(flats[level_].max(initial=-1)) + 1
         bar.update(len(piece.trees))
     bar.close()
+    assert atlas is not None  # the first piece
+    level = "models" if n <= exact_max else "communities"
     return AtlasHierarchy(atlas, level, trees, order, bounds, clusters, leaf_rank)
 
 
 @dataclass(frozen=True)
-class _CommunityRows:
-    """What every community tree reads: the feature rows, popularity and heads in community order."""
+class _HierarchyInputs:
+    """What the trees read: the feature rows, popularity and communities, the models in community order
+    (`order`, `bounds`) and their heads in that order."""
 
     matrix: sp.csr_matrix
     popularity: np.ndarray
+    membership: np.ndarray
+    order: np.ndarray
     heads: np.ndarray | None
     bounds: np.ndarray
+    exact_max: int
     leaf_cap: int
     method: str
     cut_levels: tuple[float, ...]
@@ -238,6 +244,21 @@ class _Trees:
     first: int  # the first community of the piece
     # per community: its tree, each member's leaf rank, each member's flat cluster per cut level
     trees: list[tuple[Tree, np.ndarray, dict[float, np.ndarray]]]
+
+
+def _hierarchy_piece(rows: _HierarchyInputs, piece: range | None) -> Tree | _Trees:
+    """The atlas tree (piece None), or the trees of a run of communities."""
+    return _atlas_tree(rows) if piece is None else _community_trees(rows, piece)
+
+
+def _atlas_tree(rows: _HierarchyInputs) -> Tree:
+    """Exact over every model when there are at most `exact_max` of them; else over community centroids."""
+    matrix, membership = rows.matrix, rows.membership
+    if matrix.shape[0] <= rows.exact_max:
+        return capped_tree(matrix, rows.popularity, cap=max(rows.exact_max, 1), method=rows.method)
+    n_communities = len(rows.bounds) - 1
+    sizes = np.bincount(membership, minlength=n_communities).astype(np.float64)
+    return capped_tree(centroids(matrix, membership, n_communities), sizes, cap=rows.leaf_cap, method=rows.method)
 
 
 def _community_pieces(bounds: np.ndarray, leaf_cap: int, workers: int) -> list[range]:
@@ -255,13 +276,14 @@ def _community_pieces(bounds: np.ndarray, leaf_cap: int, workers: int) -> list[r
     return [range(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
 
 
-def _community_trees(rows: _CommunityRows, communities: range) -> _Trees:
+def _community_trees(rows: _HierarchyInputs, communities: range) -> _Trees:
     out = []
     for c in communities:
         lo, hi = rows.bounds[c], rows.bounds[c + 1]
+        members = rows.order[lo:hi]  # each worker gathers its own communities' rows: no sorted copy of them all
         local = None if rows.heads is None else np.where(rows.heads[lo:hi] >= 0, rows.heads[lo:hi] - lo, -1)
         tree = capped_tree(
-            rows.matrix[lo:hi], rows.popularity[lo:hi], cap=rows.leaf_cap, method=rows.method, heads=local
+            rows.matrix[members], rows.popularity[members], cap=rows.leaf_cap, method=rows.method, heads=local
         )
         flats = {float(level): _cut(tree, level)[tree.leaf_of] for level in rows.cut_levels}
         out.append((tree, _dendrogram_rank(tree)[tree.leaf_of], flats))

@@ -342,6 +342,7 @@ class NamePart:
     recall: dict[str, Any] | None  # the kNN's recall against exact search on a sample, when it was checked
     signatures: Signatures  # each model's base signature (brand, version, size), also kept in `names`
     graph: NameGraph  # the similarity and signature edges of the community graph
+    priority: np.ndarray  # which models the trees take as prototypes first (hierarchy.prototype_priority)
     timings: dict[str, float]
     peaks: dict[str, float | None]
 
@@ -381,8 +382,8 @@ def map_names(
     before_full: Callable[[], None] | None = None,
 ) -> NamePart:
     """The name stage of map_atlas: features and kNN graph of the models' ids (reused from `previous` where
-    the names did not change, as map_atlas says), the kNN's recall check, the signatures and the names' part of
-    the community graph. It reads the ids, downloads and likes alone, so a build can run it before the
+    the names did not change, as map_atlas says), the kNN's recall check, the signatures, the names' part of
+    the community graph and the trees' prototype priority. It reads the ids, downloads and likes alone, so a build can run it before the
     genealogy stage has finished (build.py). `before_full` is called before
     features and kNN are computed whole (when `previous` cannot be reused), e.g. to wait for work beside it
     to end before the heaviest step."""
@@ -412,11 +413,15 @@ def map_names(
     signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
     names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
     lap("signatures")
-    graph = name_graph(knn, signatures, _popularity(_numbers(models, "downloads"), _numbers(models, "likes")), config)
+    popularity = _popularity(_numbers(models, "downloads"), _numbers(models, "likes"))
+    graph = name_graph(knn, signatures, popularity, config)
+    priority = prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0)
     lap("name graph")
     if lap.window is not None:
         lap.window.close()
-    return NamePart(len(id_array), features, knn, names, reuse, recall, signatures, graph, lap.timings, lap.peaks)
+    return NamePart(
+        len(id_array), features, knn, names, reuse, recall, signatures, graph, priority, lap.timings, lap.peaks
+    )
 
 
 def map_atlas(
@@ -463,7 +468,7 @@ def map_atlas(
     downloads = _numbers(models, "downloads")
     likes = _numbers(models, "likes")
     popularity = _popularity(downloads, likes)
-    signatures = names_part.signatures
+    signatures, priority = names_part.signatures, names_part.priority
     ends = lineage_ends(ids, lineage_edges) if len(lineage_edges) else None  # for the graph and the families
     edges_in = _graph_edges(names_part.graph, ids, lineage_edges, config, ends)
     del names_part, knn  # its features are let go below once used; what is left of the kNN is in `edges_in`
@@ -499,7 +504,7 @@ def map_atlas(
     hierarchy = build_hierarchy(
         features.matrix,
         membership,
-        prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0),
+        priority,
         exact_max=config.exact_linkage_max,
         leaf_cap=config.tree_leaf_cap,
         method=config.linkage_method,
