@@ -42,7 +42,7 @@ from constellation.atlas.seeds import CommunitySeeds, align_seeds
 from constellation.atlas.stage import READS, AtlasConfig, NamePart, map_atlas, map_names
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
-from constellation.forked_call import ChildDied, ForkedCall
+from constellation.forked_call import ChildDied, Deferred, ForkedCall
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory, read_status_kb
 from constellation.site_downloads import write_downloads
@@ -507,15 +507,18 @@ def _run_stages(
     listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
     if order is None:  # the site's rows by id, sorted once for all its writers
         order = timed("site order", id_order, models)
-    # The site's lookups and community views run in a forked child on the second core while this process
-    # writes the atlas, then the summary, the row views (filter counts, scatter), trends and downloads (the
-    # summary, trends and downloads read the atlas files' sizes, so they follow its write): at 3M models about
-    # half of the tail each. The child writes into a folder of its own, moved into site/ and stamped once both
-    # are done. Its writers' own times are stages "site lookups" and "site community views".
+    # On an incremental night the site's lookups and community views run in a forked child on the second core
+    # while this process writes the atlas, then the summary, the row views (filter counts, scatter), trends and
+    # downloads (the summary, trends and downloads read the atlas files' sizes, so they follow its write): at
+    # 3M models about half of the tail each. The child writes into a folder of its own, moved into site/ and
+    # stamped once both are done. Its writers' own times are stages "site lookups" and "site community views".
+    # A full build runs them last, in this process: beside the atlas write, the child's working set took the
+    # 3M build's tree from 10.0 to 13.2 GB PSS, over the 12 GB a full build must fit in (docs/benchmarks.md).
+    beside = info["mode"] == "incremental"
     with writing(what, layout.atlases):
         aside = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.site.", suffix=".tmp", dir=layout.atlases))
     try:
-        with ForkedCall(
+        with (ForkedCall if beside else Deferred)(
             _lookups_and_views_to, aside, models, edges, order, similar, communities, hierarchy, what=_SITE_CHILD
         ) as child:
             timed("write atlas", write_atlas, layout, tables)
@@ -529,7 +532,9 @@ def _run_stages(
             # every snapshot by the site's rows: a filtered Trends view sums them instead of joining ids in DuckDB
             timed("site downloads", write_downloads, site, layout, snapshot_id, models, order)
             try:
-                done: _ChildSite = timed("site lookups and community views, waited for", child.result)
+                done: _ChildSite = (
+                    timed("site lookups and community views, waited for", child.result) if beside else child.result()
+                )
             except ChildDied as exc:
                 raise BuildError(f"{exc}; free memory and build again") from None
         for name in sorted(p.name for p in aside.iterdir()):
@@ -541,8 +546,9 @@ def _run_stages(
     timings.update(done.seconds)
     peaks.update(dict.fromkeys(done.seconds, done.peak_mb))
     log.info(
-        "%s (beside the atlas write and the other site files) done in %.1f s, %.1f s CPU (peak RSS %s MiB)",
+        "%s (%s) done in %.1f s, %.1f s CPU (peak RSS %s MiB)",
         _SITE_CHILD,
+        "beside the atlas write and the other site files" if beside else "after the other site files",
         sum(done.seconds.values()),
         done.cpu_s,
         done.peak_mb,

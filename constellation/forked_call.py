@@ -99,3 +99,29 @@ class ForkedCall(Generic[Result]):
         self._process.join()
         if not self._reader.closed:
             self._reader.close()
+
+
+class Deferred(Generic[Result]):
+    """ForkedCall's interface without the second process: `function(*args)` runs in this process when
+    `result()` is first asked for. For a caller that forks only when it can afford a second working set
+    (build.py: the site files beside the atlas write on an incremental night, one after the other on a full
+    build, which must stay within its memory budget)."""
+
+    def __init__(self, function: Callable[..., Result], *args: Any, what: str) -> None:
+        self.what = what
+        self._call: Callable[[], Result] | None = lambda: function(*args)
+        self._value: Result | None = None
+
+    def wait(self) -> None:
+        if self._call is not None:
+            self._value, self._call = self._call(), None
+
+    def result(self) -> Result:
+        self.wait()
+        return self._value  # type: ignore[return-value]  # set by wait()
+
+    def __enter__(self) -> Deferred[Result]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from constellation.errors import BuildError
-from constellation.forked_call import ChildDied, ForkedCall
+from constellation.forked_call import ChildDied, Deferred, ForkedCall
 
 
 def _sum_of(values: np.ndarray, offset: int) -> int:
@@ -82,3 +82,16 @@ def test_leaving_the_block_ends_a_child_that_still_runs(tmp_path):
     with pytest.raises(ProcessLookupError):  # ended and reaped, not left working on
         os.kill(int(started.read_text()), 0)
     assert not finished.exists()
+
+
+def test_deferred_runs_the_function_here_once_when_its_result_is_asked_for():
+    calls = []
+
+    def work(a, b):
+        calls.append(os.getpid())
+        return a + b
+
+    with Deferred(work, 2, 3, what="the sum") as later:
+        assert calls == []  # nothing runs before it is asked for
+        assert later.result() == 5 and later.result() == 5
+    assert calls == [os.getpid()]
