@@ -562,8 +562,8 @@ _SITE_CHILD = "the site's lookups and community views"
 @dataclass(frozen=True)
 class _ChildSite:
     seconds: dict[str, float]  # each writer's wall time: "site lookups", "site community views"
-    cpu_s: float  # the child's CPU time (user + system)
-    peak_mb: float | None  # the child's own peak resident memory (VmHWM)
+    cpu_s: float  # the writers' CPU time (user + system)
+    peak_mb: float | None  # the peak resident memory (VmHWM) of the process they ran in
 
 
 def _lookups_and_views_to(
@@ -575,8 +575,9 @@ def _lookups_and_views_to(
     communities: pd.DataFrame,
     hierarchy: dict[str, Any],
 ) -> _ChildSite:
-    """Run in the forked child (_run_stages): the site's lookups and community views into `folder`, unstamped,
-    as the atlas files they are stamped for are still being written; only their times come back."""
+    """The site's lookups and community views into `folder`, unstamped (_run_stages stamps them once they are
+    in site/): in a forked child beside the atlas write on an incremental night, where only their times come
+    back; in the build's process after the other site files on a full build."""
     cpu = time.process_time()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
