@@ -6,8 +6,8 @@
 
 `make` publishes `--nights` synthetic nights (fakehub: night 1 generated, each next one `next_night` of the one
 before, as bench_incremental's make_snapshots does) and, for each, what the stage reads of an atlas: the
-models' ids (deduplicated), an empty edges file and the site's lookups of the ids (ids.arrow, row_order.npy,
-their stamp). `replay` runs the stage night after night in DATA_DIR-replay (links to DATA_DIR's files, one
+models' ids (deduplicated), an empty edges file and the site's lookups of the ids (`site_lookup.write_lookup`:
+ids.arrow, row_order.npy, their stamp among them). `replay` runs the stage night after night in DATA_DIR-replay (links to DATA_DIR's files, one
 night's snapshot added at a time), carried over from atlas/LATEST (the night before) as the nightly build does,
 and at the nights `--whole-at` also mapped whole (DATA_DIR-replay-bare: the same links, no LATEST) into
 atlas/<id>/site_whole/, comparing the two folders file by file. `whole` maps every snapshot into
@@ -26,12 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from constellation import site_downloads, site_lookup
-from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.contract import ATLAS_FILES, EDGE_COLUMNS, DataLayout
 
 CHUNK = 50_000
 LOOKUPS = (site_lookup.IDS_FILE, site_lookup.ROW_ORDER_FILE, site_lookup.VERSION_FILE)
@@ -77,14 +75,7 @@ def write_atlas(layout: DataLayout, sid: str, ids: list[str]) -> None:
     models.to_parquet(folder / ATLAS_FILES.models)
     pd.DataFrame({"source": pd.Series([], dtype=str)}).to_parquet(folder / ATLAS_FILES.edges)
     order = site_lookup.id_order(models)
-    sorted_ids = pa.array(models["id"].to_numpy()[order], pa.string())
-    with (
-        pa.OSFile(str(site / site_lookup.IDS_FILE), "wb") as sink,
-        pa.ipc.new_file(sink, pa.schema([("id", pa.string())])) as writer,
-    ):
-        writer.write_table(pa.table({"id": sorted_ids}))
-    np.save(site / site_lookup.ROW_ORDER_FILE, order, allow_pickle=False)
-    site_lookup.write_stamp(site, site_lookup.VERSION_FILE, site_lookup.VERSION)
+    site_lookup.write_lookup(site, models, pd.DataFrame(columns=list(EDGE_COLUMNS)), order)  # ids.arrow, row order
 
 
 def link_night(source: DataLayout, replay: DataLayout, sid: str) -> None:

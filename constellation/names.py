@@ -56,6 +56,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.arrow_strings import string_values
+
 # --------------------------------------------------------------------------------------------------
 # Size and quantisation fragments shared by the patterns below
 # --------------------------------------------------------------------------------------------------
@@ -679,9 +681,7 @@ def _unified_separators(text: pd.Series) -> pd.Series:
     runs = dashed.str.contains("--", regex=False, na=False).to_numpy(dtype=bool)
     if not runs.any():
         return dashed
-    values = pa.array(dashed.array)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = string_values(dashed)
     mask = pa.array(runs)
     collapsed = pc.replace_substring_regex(values.filter(mask), "-{2,}", "-")
     return pd.Series(

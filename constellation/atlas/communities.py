@@ -237,12 +237,6 @@ def _renumber(raw: np.ndarray, connected: np.ndarray) -> tuple[np.ndarray, int |
     return new_id[inverse.ravel()], unmatched
 
 
-def lineage_pairs(ids: pd.Series, lineage_edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (parent, child) of the declared lineage edges whose two ends are both in `ids`."""
-    parents, children, _ = lineage_links(ids, lineage_edges, 1.0)
-    return parents, children
-
-
 def lineage_ends(ids: pd.Series, lineage_edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The row in `ids` of each lineage edge's source and target (−1 where absent). One Arrow hash join for
     both ends: at 3M ids a pandas index of them took 5 s to build and search."""

@@ -92,21 +92,6 @@ class ModelFeatures:
         """The clean rows under each of their name, owner and brand keys, ranked; see `KeyTable`."""
         return key_table((self.key, self.owner_key, self.brand_key), self.key, self.quantized, self.downloads)
 
-    @cached_property
-    def prefix_table(self) -> dict[str, int]:
-        """Each lookup key of the key table → its most-downloaded clean row, or -1 when the key is ambiguous
-        (several rows carry it and the first has less than 10× the second's downloads): what inferred
-        lineage's prefix search looks up, built once for every inference over this snapshot."""
-        table = self.key_table
-        if len(table.codes) == 0:
-            return {}
-        starts = np.r_[0, np.flatnonzero(np.diff(table.codes)) + 1]
-        dl = self.downloads[table.cand]
-        second = np.where(np.diff(np.r_[starts, len(table.codes)]) >= 2, dl[np.minimum(starts + 1, len(dl) - 1)], -1.0)
-        ambiguous = (second >= 0) & (dl[starts] < 10 * second)
-        best = np.where(ambiguous, -1, table.cand[starts])
-        return dict(zip(np.asarray(table.uniques, dtype=object)[table.codes[starts]].tolist(), best.tolist()))
-
     def extended(self, more: ModelFeatures) -> ModelFeatures:
         """These rows, then `more`'s (the declared parents outside the snapshot, for one inference)."""
         joined = ModelFeatures(

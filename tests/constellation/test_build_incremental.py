@@ -32,6 +32,7 @@ from constellation.contract import (
     DataLayout,
 )
 from constellation.errors import BuildError
+from constellation.forked_call import Deferred
 from constellation.store import read_atlas
 from crawler.records import convert_items
 from fakehub.nightly import next_night
@@ -248,25 +249,6 @@ def test_a_genealogy_process_that_dies_is_a_build_error_that_says_what_to_do(lay
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
 
 
-class _InProcess:
-    """ForkedCall's interface with the function run here, at once: the build without a second process."""
-
-    def __init__(self, function, *args, what):
-        self._value = function(*args)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-    def wait(self):
-        return None
-
-    def result(self):
-        return self._value
-
-
 def _site_bytes(layout: DataLayout, snapshot_id: str) -> dict[str, bytes]:
     site = layout.atlas(snapshot_id) / ATLAS_FILES.site
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
@@ -284,7 +266,7 @@ def test_the_site_files_written_beside_the_atlas_write_equal_those_written_in_on
     beside_child = {"site lookups", "site community views", "site lookups and community views, waited for"}
     assert beside_child | {"site row views", "write atlas"} <= set(stages)
     assert set(beside.info["peak_rss_mb"]) == set(stages)
-    monkeypatch.setattr("constellation.build.ForkedCall", _InProcess)
+    monkeypatch.setattr("constellation.build.ForkedCall", Deferred)  # the child's work in this process
     build(serial, SECOND)
     ours, theirs = _site_bytes(layout, SECOND), _site_bytes(serial, SECOND)
     assert {"summary.json", "ids.arrow", "lookup.version", "scatter.parquet", "views.version"} <= set(ours)

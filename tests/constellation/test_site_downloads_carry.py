@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from constellation import site_downloads, site_lookup, site_trends
-from constellation.contract import ATLAS_FILES, DataLayout
+from constellation.contract import ATLAS_FILES, EDGE_COLUMNS, DataLayout
 from tests.constellation.app.snapshot_rows import write_snapshot
 
 NIGHTS = [f"202611{day:02d}T021500Z" for day in range(1, 8)]
@@ -41,14 +41,7 @@ def _write_atlas(layout: DataLayout, sid: str, ids: list[str]) -> tuple[Path, pd
     models.to_parquet(folder / ATLAS_FILES.models)
     pd.DataFrame({"source": [], "target": []}).to_parquet(folder / ATLAS_FILES.edges)
     order = site_lookup.id_order(models)
-    sorted_ids = pa.array(models["id"].to_numpy()[order], pa.string())
-    with (
-        pa.OSFile(str(site / site_lookup.IDS_FILE), "wb") as sink,
-        pa.ipc.new_file(sink, pa.schema([("id", pa.string())])) as writer,
-    ):
-        writer.write_table(pa.table({"id": sorted_ids}))
-    np.save(site / site_lookup.ROW_ORDER_FILE, order, allow_pickle=False)
-    site_lookup.write_stamp(site, site_lookup.VERSION_FILE, site_lookup.VERSION)
+    site_lookup.write_lookup(site, models, pd.DataFrame(columns=list(EDGE_COLUMNS)), order)  # ids.arrow, row order
     return site, models, order
 
 

@@ -17,7 +17,6 @@ from constellation.atlas.communities import (
     igraph_graph,
     lineage_ends,
     lineage_links,
-    lineage_pairs,
     representatives,
     resolve_algorithm,
     sorted_codes,
@@ -155,7 +154,7 @@ def test_declared_families_are_the_components_of_declared_edges_without_merges()
     assert declared_families(ids, None).tolist() == list(range(8))
 
 
-def test_lineage_pairs_keep_declared_edges_between_known_models():
+def test_lineage_links_keep_declared_edges_between_known_models():
     ids = pd.Series(["a/base", "b/child", "c/other"])
     edges = pd.DataFrame(
         {
@@ -164,7 +163,7 @@ def test_lineage_pairs_keep_declared_edges_between_known_models():
             "kind": ["declared", "inferred", "declared", "declared"],
         }
     )
-    parents, children = lineage_pairs(ids, edges)
+    parents, children, _ = lineage_links(ids, edges, 1.0)  # declared edges only
     assert parents.tolist() == [0] and children.tolist() == [1]
 
 
