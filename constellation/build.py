@@ -10,11 +10,12 @@ Nightly reuse: the atlas the site shows (atlas/LATEST) keeps its name state unde
 built with the same config and code, the next build reuses its name features and neighbour lists where the
 names did not change (constellation/atlas/reuse.py) and computes the rest; `full=True` (`build --full`)
 computes everything. build.json records which way a build went: `mode` ("full" or "incremental") and
-`reuse` (why, the share of distinct names that changed, the atlas reused). When it may reuse them, the
-genealogy runs in a forked child (forked_call.py) while this process computes the name stage
-(atlas.map_names: features, kNN, signatures and the names' part of the community graph), which reads the ids,
-downloads and likes alone, and reads the last atlas's community seeds: the night's two longest parts then
-take the two cores.
+`reuse` (why, the share of distinct names that changed, the atlas reused). The genealogy always runs in a
+forked child (forked_call.py), from the moment the snapshot is read, while this process sets the snapshot's
+columns aside and reads the reuse state. When it may reuse the names, this process then computes the name
+stage (atlas.map_names: features, kNN, signatures and the names' part of the community graph), which reads the
+ids, downloads and likes alone, and reads the last atlas's community seeds: the night's two longest parts take
+the two cores. Otherwise it waits for the genealogy before the whole kNN, which takes both cores itself.
 """
 
 from __future__ import annotations
@@ -277,29 +278,50 @@ def build(
     return BuildResult(snapshot_id, False, models, seconds, info, published=moves)
 
 
-def _set_aside(models: pd.DataFrame, folder: Path) -> Path:
-    """Write `models` to Arrow files in `folder`: a folder of the atlases', on disk (/tmp may be memory),
-    named like write_atlas's work folders so `constellation prune` removes it if a build dies. The list
-    columns go to a file of their own, so taking them back holds them alone (store.split_lists)."""
-    table = pa.Table.from_pandas(models, preserve_index=False)  # as write_atlas converts it
-    for name, part in zip(_ASIDE, split_lists(table), strict=True):
-        with pa.OSFile(str(folder / name), "wb") as sink, pa.ipc.new_file(sink, part.schema) as writer:
-            writer.write_table(part)
-    return folder
+def _set_aside(snapshot: pd.DataFrame, folder: Path) -> None:
+    """Write the snapshot's columns to Arrow files in `folder`, while the genealogy's child writes the columns
+    it adds (`_genealogy_to_files`): a folder of the atlases', on disk (/tmp may be memory), named like
+    write_atlas's work folders so `constellation prune` removes it if a build dies. The list columns go to a
+    file of their own, so taking them back holds them alone (store.split_lists)."""
+    table = _lists_as_objects(pa.Table.from_pandas(snapshot, preserve_index=False))  # as write_atlas converts it
+    flat, lists = split_lists(table)
+    _write_ipc(folder / _ASIDE[0], flat)
+    # In one piece, as converting arrays per row made them: models.parquet's pages, and so its bytes, are the same.
+    _write_ipc(folder / _ASIDE[1], lists.combine_chunks())
+
+
+def _lists_as_objects(table: pa.Table) -> pa.Table:
+    """`table` with the pandas metadata of its list columns saying "object", as a frame holding them as arrays
+    per row records them. The build reads the snapshot's lists in Arrow (read_snapshot(arrow_lists=True)), yet
+    models.parquet must read back as it always has: lists as arrays, not `pd.ArrowDtype`."""
+    meta = json.loads(table.schema.metadata[b"pandas"])
+    nested = {f.name for f in table.schema if pa.types.is_nested(f.type)}
+    for column in meta["columns"]:
+        if column["name"] in nested:
+            column["numpy_type"] = "object"
+    return table.replace_schema_metadata({**table.schema.metadata, b"pandas": json.dumps(meta).encode()})
 
 
 def _take_back(folder: Path, mapped: pd.DataFrame) -> tuple[pd.DataFrame, pa.Table]:
-    """The models `_set_aside` wrote, with the atlas columns of `mapped` (map_atlas's models) after them, and
-    their list columns kept in Arrow (AtlasTables.lists): at 3M models, GBs of Python lists never made."""
-    flat, lists = (_read_ipc(folder / name) for name in _ASIDE)
-    models = flat.to_pandas()
-    del flat
+    """The models set aside in `folder` (the snapshot's columns, then the genealogy's), with the atlas columns
+    of `mapped` (map_atlas's models) after them, and their list columns kept in Arrow (AtlasTables.lists): at
+    3M models, GBs of Python lists never made."""
+    models = _read_models(folder)
     for column in MAP_COLUMNS:
         models[column] = mapped[column].array
-    return models, lists
+    return models, _read_ipc(folder / _ASIDE[1])
 
 
-_ASIDE = ("models.arrow", "lists.arrow")
+def _read_models(folder: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The flat columns of the models set aside in `folder` (or those of `columns` there): the snapshot's, then
+    the ones the genealogy added, each converted by its own file's pandas metadata."""
+    parts = [_read_ipc(folder / name, columns).to_pandas() for name in (_ASIDE[0], _GENEALOGY)]
+    return pd.concat(parts, axis=1)
+
+
+_ASIDE = ("models.arrow", "lists.arrow")  # the snapshot's flat columns, its list columns
+_GENEALOGY = "genealogy.arrow"  # the columns the genealogy stage adds to the snapshot's
+_LINEAGE = "lineage.arrow"
 
 
 def _read_ipc(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
@@ -313,7 +335,9 @@ def _read_ipc(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
         return table.select([c for c in columns if c in table.column_names])
 
 
-_LINEAGE = "lineage.arrow"
+def _write_ipc(path: Path, table: pa.Table) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 @dataclass(frozen=True)
@@ -324,64 +348,49 @@ class _ChildGenealogy:
 
 
 def _genealogy_to_files(snapshot: pd.DataFrame, config: GenealogyConfig, work: Path, what: str) -> _ChildGenealogy:
-    """Run in the forked child (_genealogy_beside_names): the genealogy stage, its models set aside in `work`
-    and its lineage edges written beside them; only the report comes back."""
+    """Run in the forked child (_run_stages): the genealogy stage, the columns it adds to the snapshot's and its
+    lineage edges written to `work`; only the report comes back. The snapshot's own columns, which the stage
+    leaves as they are, the parent sets aside meanwhile (_set_aside)."""
     started = time.perf_counter()
     genealogy = annotate(snapshot, config)
-    edges = pa.Table.from_pandas(genealogy.edges, preserve_index=False)
+    added = genealogy.models[[c for c in genealogy.models.columns if c not in snapshot.columns]]
     with writing(what, work):
-        _set_aside(genealogy.models, work)
-        with pa.OSFile(str(work / _LINEAGE), "wb") as sink, pa.ipc.new_file(sink, edges.schema) as writer:
-            writer.write_table(edges)
+        _write_ipc(work / _GENEALOGY, pa.Table.from_pandas(added, preserve_index=False))
+        _write_ipc(work / _LINEAGE, pa.Table.from_pandas(genealogy.edges, preserve_index=False))
     status = read_status_kb()
     return _ChildGenealogy(
         genealogy.report, round(time.perf_counter() - started, 3), round(status[1] / 1024, 1) if status else None
     )
 
 
-def _genealogy_beside_names(
-    snapshot: pd.DataFrame,
-    config: BuildConfig,
+def _beside_genealogy(
+    ids: pd.DataFrame,
+    wait_for_genealogy: Callable[[], None],
+    config: AtlasConfig,
     layout: DataLayout,
-    work: Path,
     previous: NameState,
     max_change: float,
     meter: PeakMeter,
     timed: Callable[..., Any],
-    timings: dict[str, float],
-    peaks: dict[str, float | None],
-    what: str,
     seeds_from: str | None,
-) -> tuple[pd.DataFrame, dict[str, Any], _Beside]:
-    """The genealogy stage in a forked child while this process works out what reads the ids alone (_Beside):
-    the atlas's name stage (map_names), atlas `seeds_from`'s community seeds (when given), the site's row
-    order and word cloud. Returns the lineage edges, the genealogy report and those. The child's own time and
-    peak memory are recorded as stage "genealogy"; "genealogy, waited for" is what this process then waited.
-    When the names cannot be reused after all (too many changed), the child is waited for before the whole
-    kNN starts, so the two never hold their memory at once."""
-    with ForkedCall(_genealogy_to_files, snapshot, config.genealogy, work, what, what="the genealogy stage") as child:
-        ids = snapshot[[c for c in ("id", "downloads", "likes") if c in snapshot.columns]]
-        names = timed("atlas names", map_names, ids, config.atlas, previous, max_change, meter, before_full=child.wait)
-        seeds = None
-        if seeds_from is not None:
-            seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
-        order = timed("site order", id_order, ids)  # the same rows, in the same order, as the atlas's models
-        cloud = timed("site word cloud", word_cloud, ids["id"], order)
-        del ids
-        try:
-            done: _ChildGenealogy = timed("genealogy, waited for", child.result)
-        except ChildDied as exc:
-            raise BuildError(f"{exc}; free memory, or run `constellation build --full`, which runs it alone") from None
-    timings["genealogy"] = done.seconds
-    peaks["genealogy"] = done.peak_mb
-    log.info("genealogy (beside the name stage) done in %.1f s (peak RSS %s MiB)", done.seconds, done.peak_mb)
-    lineage = _read_ipc(work / _LINEAGE).to_pandas()
-    return lineage, done.report, _Beside(names, seeds, order, cloud)
+) -> _Beside:
+    """What a night that reuses yesterday's names works out from the `ids` (id, downloads, likes) while the
+    genealogy runs in its child (_Beside): the atlas's name stage (map_names), atlas `seeds_from`'s community
+    seeds (when given), the site's row order and word cloud. When the names cannot be reused after all (too
+    many changed), the genealogy is waited for before the whole kNN starts, so the two never hold their memory
+    at once."""
+    names = timed("atlas names", map_names, ids, config, previous, max_change, meter, before_full=wait_for_genealogy)
+    seeds = None
+    if seeds_from is not None:
+        seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
+    order = timed("site order", id_order, ids)  # the same rows, in the same order, as the atlas's models
+    cloud = timed("site word cloud", word_cloud, ids["id"], order)
+    return _Beside(names, seeds, order, cloud)
 
 
 @dataclass(frozen=True)
 class _Beside:
-    """What a nightly build works out from the ids while the genealogy runs (_genealogy_beside_names)."""
+    """What a nightly build works out from the ids while the genealogy runs (_beside_genealogy)."""
 
     names: NamePart
     seeds: CommunitySeeds | None
@@ -414,7 +423,7 @@ def _run_stages(
         log.info("%s done in %.1f s (peak RSS %s MiB)", stage, timings[stage], peaks[stage])
         return out
 
-    snapshot = timed("read snapshot", read_snapshot, layout, snapshot_id)
+    snapshot = timed("read snapshot", read_snapshot, layout, snapshot_id, arrow_lists=True)
     snapshot, duplicates = deduplicate(snapshot)
     give_back_memory()  # the Parquet read's pages
     if duplicates:
@@ -422,13 +431,6 @@ def _run_stages(
     if snapshot.empty:
         raise BuildError(f"snapshot {snapshot_id} holds no models, so there is nothing to map; crawl again")
 
-    # A night that reuses yesterday's names runs the genealogy in a forked child beside the name stage
-    # (features, kNN, signatures), which reads the ids, downloads and likes alone: the two take the two cores.
-    # A full build runs them one after the other, as the name stage's full kNN already keeps both cores busy
-    # and the two peaks would add up.
-    previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
-    if previous is None:
-        log.info("name features and kNN computed whole: %s", source)
     what = f"writing atlas {snapshot_id}"
     with writing(what, layout.atlases):  # a full disk or a bad path: exit 9
         layout.atlases.mkdir(parents=True, exist_ok=True)
@@ -438,27 +440,46 @@ def _run_stages(
         seeds: CommunitySeeds | None = None
         order: np.ndarray | None = None
         cloud: dict[str, Any] | None = None
-        if previous is None:
-            genealogy = timed("genealogy", annotate, snapshot, config.genealogy)
+        # The genealogy runs in a forked child from the start, while this process sets the snapshot's columns
+        # aside and reads the reuse state. A night that reuses yesterday's names then runs the name stage
+        # (features, kNN, signatures), which reads the ids, downloads and likes alone, beside it: the two take
+        # the two cores. A build that computes the names whole waits for the genealogy first, as the full kNN
+        # keeps both cores busy and the two peaks would add up.
+        with ForkedCall(
+            _genealogy_to_files, snapshot, config.genealogy, work, what, what="the genealogy stage"
+        ) as genealogy_child:
+            with writing(what, work):
+                timed("set snapshot aside", _set_aside, snapshot, work)
+            ids = snapshot[[c for c in ("id", "downloads", "likes") if c in snapshot.columns]]
             # At 3M models every copy of the rows costs GBs, so each frame is let go as soon as nothing later
             # needs it, and the pages freed memory still holds go back to the system (give_back_memory).
             del snapshot
             give_back_memory()
-            with writing(what, work):
-                timed("set models aside", _set_aside, genealogy.models, work)
-            lineage, genealogy_report = genealogy.edges, genealogy.report
-            del genealogy
-        else:
-            seeds_from = source.removeprefix("atlas ") if config.atlas.seed_communities else None
-            lineage, genealogy_report, beside = _genealogy_beside_names(
-                snapshot, config, layout, work, previous, max_change, meter, timed, timings, peaks, what, seeds_from
-            )
-            names_part, seeds, order, cloud = beside.names, beside.seeds, beside.order, beside.cloud
-            del snapshot, beside
+            previous, source = (None, "--full") if full else timed("read reuse state", previous_names, layout, print_)
+            if previous is None:
+                log.info("name features and kNN computed whole: %s", source)
+            else:
+                seeds_from = source.removeprefix("atlas ") if config.atlas.seed_communities else None
+                beside = _beside_genealogy(
+                    ids, genealogy_child.wait, config.atlas, layout, previous, max_change, meter, timed, seeds_from
+                )
+                names_part, seeds, order, cloud = beside.names, beside.seeds, beside.order, beside.cloud
+                del beside
+            del ids
+            try:
+                genealogy: _ChildGenealogy = timed("genealogy, waited for", genealogy_child.result)
+            except ChildDied as exc:
+                raise BuildError(f"{exc}; free memory and build again") from None
+        timings["genealogy"] = genealogy.seconds
+        peaks["genealogy"] = genealogy.peak_mb
+        log.info(
+            "genealogy (in its own process) done in %.1f s (peak RSS %s MiB)", genealogy.seconds, genealogy.peak_mb
+        )
+        lineage, genealogy_report = _read_ipc(work / _LINEAGE).to_pandas(), genealogy.report
         give_back_memory()
         # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
         # lists) wait on disk while the atlas takes their memory, and come back for the write.
-        reads = _read_ipc(work / _ASIDE[0], columns=READS).to_pandas()
+        reads = _read_models(work, READS)
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
         del reads, seeds, names_part
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)

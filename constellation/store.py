@@ -197,14 +197,21 @@ def nightly_snapshot_id(layout: DataLayout) -> str:
     )
 
 
-def read_snapshot(layout: DataLayout, snapshot_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The snapshot as a DataFrame with the contract's columns (extra columns kept)."""
+def read_snapshot(
+    layout: DataLayout, snapshot_id: str, columns: list[str] | None = None, *, arrow_lists: bool = False
+) -> pd.DataFrame:
+    """The snapshot as a DataFrame with the contract's columns (extra columns kept). `arrow_lists`: its list
+    columns (tags, base_models) as `pd.ArrowDtype` over the file's own buffers instead of an array per row, for
+    a reader that takes them in Arrow (the build: 5 s less at 3M models, where the rows' arrays were made and
+    then converted back)."""
     path = layout.snapshot(snapshot_id)
     with reading_snapshot(layout, snapshot_id):
         table = pq.read_table(path, columns=columns)
     missing = [c for c in (columns or SNAPSHOT_COLUMNS) if c not in table.column_names]
     if missing:
         raise ContractError(f"{path} lacks the contract's columns {missing}; was it written by another tool?")
+    if arrow_lists:
+        return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_nested(t) else None)
     return table.to_pandas()
 
 

@@ -20,9 +20,23 @@ from constellation.genealogy.tag_lists import tag_lists
 def base_model_lists(base_models: pd.Series) -> pa.ListArray | None:
     """The base_models column as an Arrow list of {id, relation} records, when every value is a list of such
     records or missing (as read from a snapshot); None otherwise."""
+    if isinstance(base_models.dtype, pd.ArrowDtype):  # read in Arrow (store.read_snapshot): its own buffers
+        return arrow_list_column(base_models, pa.list_(BASE_MODEL_TYPE))
     try:
         return pa.array(base_models.tolist(), type=pa.list_(BASE_MODEL_TYPE), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+
+
+def arrow_list_column(column: pd.Series, list_type: pa.DataType) -> pa.ListArray | None:
+    """A column of `pd.ArrowDtype` lists as one Arrow array of `list_type`, from its own buffers (no Python
+    object per row); None when its values do not fit the type."""
+    values = pa.array(column.array)  # the column's own Arrow data (a chunked array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    try:
+        return values.cast(list_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
 
 
@@ -39,5 +53,11 @@ def list_columns(frame: pd.DataFrame) -> ListColumns:
     """`base_model_lists` of the frame's `base_models` and `tag_lists` of its `tags`, where it has them."""
     return ListColumns(
         base_models=base_model_lists(frame["base_models"]) if "base_models" in frame.columns else None,
-        tags=tag_lists(frame["tags"]) if "tags" in frame.columns else None,
+        tags=_tags(frame["tags"]) if "tags" in frame.columns else None,
     )
+
+
+def _tags(tags: pd.Series) -> pa.ListArray | None:
+    if isinstance(tags.dtype, pd.ArrowDtype):
+        return arrow_list_column(tags, pa.list_(pa.string()))
+    return tag_lists(tags)

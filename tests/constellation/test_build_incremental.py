@@ -221,7 +221,7 @@ def test_an_incremental_night_runs_the_genealogy_beside_the_name_stage_with_the_
     assert set(incremental.info["peak_rss_mb"]) == set(stages)
     ours = _lineage_rows(layout, SECOND)
     full = build(layout, SECOND, force=True, full=True)
-    assert "atlas names" not in full.info["timings_s"] and "set models aside" in full.info["timings_s"]
+    assert "atlas names" not in full.info["timings_s"] and "set snapshot aside" in full.info["timings_s"]
     pd.testing.assert_frame_equal(ours, _lineage_rows(layout, SECOND))
     assert incremental.info["reports"]["genealogy"] == full.info["reports"]["genealogy"]
 
@@ -244,7 +244,7 @@ def test_a_genealogy_process_that_dies_is_a_build_error_that_says_what_to_do(lay
     monkeypatch.setattr(
         "constellation.build.annotate", lambda snapshot, config, **options: os.kill(os.getpid(), signal.SIGKILL)
     )
-    with pytest.raises(BuildError, match=r"the genealogy stage died before it finished .*--full"):
+    with pytest.raises(BuildError, match=r"the genealogy stage died before it finished .*free memory and build again"):
         build(layout, SECOND)
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -44,6 +46,32 @@ def test_the_result_comes_back_while_the_child_read_the_parents_inputs_in_place(
     values = np.arange(1_000, dtype=np.int64)
     with ForkedCall(_sum_of, values, 5, what="a sum") as call:
         assert call.result() == 499_500 + 5
+
+
+class _Rows:  # a stand-in for a snapshot: an object this process can hold a weak reference to
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+
+def _sum_later(rows: _Rows, started: str) -> int:
+    with open(started, "w") as handle:
+        handle.write("started")
+    time.sleep(0.5)
+    return int(rows.values.sum())
+
+
+def test_the_parent_lets_go_of_its_inputs_while_the_child_still_reads_its_copy(tmp_path):
+    # build.py drops a 3M snapshot once it has set it aside, while the genealogy still runs on it in the child
+    # (multiprocessing's Process lets go of its arguments once the child has started)
+    rows = _Rows(np.arange(10, dtype=np.int64))
+    alive = weakref.ref(rows)
+    started = tmp_path / "started"
+    with ForkedCall(_sum_later, rows, str(started), what="a slow sum") as call:
+        del rows
+        gc.collect()
+        assert alive() is None  # nothing of ForkedCall holds the arguments here
+        assert call.result() == 45
+    assert started.is_file()
 
 
 def test_wait_then_result_gives_the_answer_once_the_child_has_finished():

@@ -16,6 +16,7 @@ from constellation.store import (
     models_table,
     read_atlas,
     read_atlas_models,
+    read_snapshot,
     restore_integers,
     set_latest_atlas,
     split_lists,
@@ -143,3 +144,18 @@ def test_models_table_puts_the_split_list_columns_back_as_from_pandas_writes_the
     read = pq.read_table(tmp_path / "split.parquet").to_pandas()
     assert [list(t) if t is not None else None for t in read["tags"]] == [["gguf", "llama"], [], None]
     assert models_table(taken_back, None).equals(pa.Table.from_pandas(taken_back, preserve_index=False))
+
+
+def test_a_snapshot_read_with_its_lists_in_arrow_holds_the_same_values(tmp_path):
+    layout = DataLayout(tmp_path)
+    rows = [
+        model_row("org/base-7b", tags=["llama", "license:mit"]),
+        model_row("org/base-7b-GGUF", base_models=[{"id": "org/base-7b", "relation": "quantized"}], tags=[]),
+    ]
+    write_snapshot(layout, "20260101T000000Z", rows)
+    arrays = read_snapshot(layout, "20260101T000000Z")
+    lists = read_snapshot(layout, "20260101T000000Z", arrow_lists=True)
+    assert isinstance(lists["tags"].dtype, pd.ArrowDtype) and isinstance(lists["base_models"].dtype, pd.ArrowDtype)
+    assert arrays["tags"].dtype == object and lists["id"].dtype == arrays["id"].dtype
+    assert lists["tags"].tolist() == [list(t) for t in arrays["tags"]] == [["llama", "license:mit"], []]
+    assert lists["base_models"].tolist()[1] == [{"id": "org/base-7b", "relation": "quantized"}]

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pyarrow as pa
 
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.features import model_features
@@ -58,3 +59,30 @@ def test_the_readers_say_the_same_with_the_columns_converted_once():
         alone, shared = model_features(frame), model_features(frame, lists)
         assert alone.adapter_tag.tolist() == shared.adapter_tag.tolist() == [False, False, True]
         assert alone.quantized.tolist() == shared.quantized.tolist()
+
+
+def _in_arrow(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its list columns as `pd.ArrowDtype`, as the build reads a snapshot (arrow_lists=True)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_nested(t) else None)
+
+
+def test_list_columns_held_in_arrow_are_taken_as_they_are():
+    arrow = _in_arrow(GOOD)
+    assert isinstance(arrow["tags"].dtype, pd.ArrowDtype)
+    lists, converted = list_columns(arrow), list_columns(GOOD)
+    assert lists.base_models is not None and converted.base_models is not None
+    assert lists.tags is not None and converted.tags is not None
+    assert lists.base_models.equals(converted.base_models)
+    assert lists.tags.equals(converted.tags)
+
+
+def test_the_readers_say_the_same_of_lists_held_in_arrow():
+    arrow = _in_arrow(GOOD)
+    lists = list_columns(arrow)
+    declared, from_arrow = declared_lineage(GOOD), declared_lineage(arrow, lists)
+    pdt.assert_frame_equal(from_arrow.columns, declared.columns)
+    pdt.assert_frame_equal(from_arrow.edges, declared.edges)
+    parent = declared.columns["parent"]
+    pdt.assert_frame_equal(estimate_params(arrow, parent, lists), estimate_params(GOOD, parent))
+    assert model_features(arrow, lists).adapter_tag.tolist() == [False, False, True]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from constellation.contract import (
@@ -88,6 +89,20 @@ def test_one_model_snapshot(snapshot: pd.DataFrame) -> None:
 
 def test_snapshot_columns_are_untouched(snapshot: pd.DataFrame) -> None:
     before = snapshot.copy()
-    annotate(snapshot)
+    models = annotate(snapshot).models
     pd.testing.assert_frame_equal(snapshot, before)
+    # nor in its output: the build sets the snapshot's columns aside itself and takes only the added ones
+    pd.testing.assert_frame_equal(models[list(snapshot.columns)], snapshot)
     assert set(SNAPSHOT_COLUMNS) <= set(snapshot.columns)
+
+
+def test_a_snapshot_read_with_its_lists_in_arrow_gives_the_same_genealogy(snapshot: pd.DataFrame) -> None:
+    # the build reads its snapshot so (store.read_snapshot(arrow_lists=True))
+    table = pa.Table.from_pandas(snapshot, preserve_index=False)
+    arrow = table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_nested(t) else None)
+    assert isinstance(arrow["base_models"].dtype, pd.ArrowDtype)
+    lists, objects = annotate(arrow), annotate(snapshot)
+    added = [c for c in objects.models.columns if c not in snapshot.columns]
+    pd.testing.assert_frame_equal(lists.models[added], objects.models[added])
+    pd.testing.assert_frame_equal(lists.edges, objects.edges)
+    assert lists.report == objects.report
