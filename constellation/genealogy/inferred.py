@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 from constellation.contract import RELATIONS
 from constellation.genealogy.features import (
     ModelFeatures,
+    RowTags,
     clean_loose_keys,
     key_table,
     model_features,
@@ -732,7 +733,7 @@ def _single_declared_parent(f: _Features, declared: pd.DataFrame) -> pd.Series:
     return pd.Series(rows["source"].to_numpy(dtype=object), index=rows["row"].to_numpy(dtype=np.int64))
 
 
-def _copies_card(tags: pd.Series, child: np.ndarray, parent: np.ndarray) -> np.ndarray:
+def _copies_card(tags: RowTags, child: np.ndarray, parent: np.ndarray) -> np.ndarray:
     """Whether each child carries every `dataset:` tag of its parent (which has at least one): the sign that
     the child's card metadata was copied from the parent's, whose `base_model` line names the parent's own
     parent. `bartowski/dolphin-2.9.3-mistral-7B-32k-GGUF` carries the 8 datasets of
@@ -743,11 +744,11 @@ def _copies_card(tags: pd.Series, child: np.ndarray, parent: np.ndarray) -> np.n
             return frozenset()
         return frozenset(t for t in value if isinstance(t, str) and t.startswith("dataset:"))
 
-    values = tags.to_numpy(dtype=object)
+    children, parents = tags.take(child), tags.take(parent)
     out = np.zeros(len(child), dtype=bool)
-    for i, (c, p) in enumerate(zip(np.asarray(child, dtype=np.int64).tolist(), np.asarray(parent).tolist())):
-        theirs = datasets(values[p])
-        out[i] = bool(theirs) and theirs <= datasets(values[c])
+    for i, (c, p) in enumerate(zip(children.tolist(), parents.tolist())):
+        theirs = datasets(p)
+        out[i] = bool(theirs) and theirs <= datasets(c)
     return out
 
 
@@ -757,7 +758,7 @@ def _owner_habits(
     declared: pd.DataFrame,
     named: pd.DataFrame,
     rules: RuleConfidence,
-    tags: pd.Series | None = None,
+    tags: RowTags | None = None,
 ) -> pd.DataFrame:
     """Quantisers that, as a habit, declare the *base* of the repo they quantise: `NousResearch/Hermes-3-
     Llama-3.1-8B-GGUF` declares `meta-llama/Meta-Llama-3.1-8B`, not `NousResearch/Hermes-3-Llama-3.1-8B` whose
@@ -804,7 +805,7 @@ def _owner_habits(
     seen = seen[seen["says_p"] | seen["says_g"]]
     seen = seen.assign(owner=owner[seen["child"].to_numpy()])
     seen = seen[seen["owner"] != ""]
-    tags = tags if tags is not None else pd.Series([None] * len(f.ids))
+    tags = tags if tags is not None else RowTags(np.full(len(f.ids), None, dtype=object))
     seen = seen.assign(copied=_copies_card(tags, seen["child"].to_numpy(), seen["parent"].to_numpy()))
     habits = seen.groupby("owner").agg(support=("says_g", "size"), share=("says_g", "mean")).reset_index()
     habits = habits[(habits["support"] >= rules.owner_habit_support) & (habits["share"] >= rules.owner_habit_share)]
@@ -1112,7 +1113,7 @@ _NOT_PRIOR_TAGS = ("base_model:", "license:", "region:", "dataset:", "arxiv:", "
 
 
 def _tag_priors(
-    f: _Features, tags: pd.Series, children: np.ndarray, declared: pd.DataFrame, rules: RuleConfidence
+    f: _Features, tags: RowTags, children: np.ndarray, declared: pd.DataFrame, rules: RuleConfidence
 ) -> pd.DataFrame:
     """Rule 4, for adapters only: a tag that nearly all declared adapters carrying it share with one parent
     (`flux` → FLUX.1-dev) predicts that parent. Learned from this snapshot's own declarations.
@@ -1126,7 +1127,7 @@ def _tag_priors(
     # The rows of the declared children, looked up once per inference (`declared_rows`), for the adapters.
     rows = f.declared_rows(declared)[is_adapter].dropna().astype(np.int64)
     learned = pd.DataFrame(
-        {"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()}
+        {"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.take(rows.to_numpy())}
     )
     learned = learned.explode("tag").dropna(subset=["tag"])
     learned = learned[~learned["tag"].astype(str).str.startswith(_NOT_PRIOR_TAGS)]
@@ -1140,9 +1141,7 @@ def _tag_priors(
     ]
     if priors.empty:
         return pd.DataFrame(columns=columns)
-    asked = (
-        pd.DataFrame({"child": children, "tag": tags.iloc[children].to_numpy()}).explode("tag").dropna(subset=["tag"])
-    )
+    asked = pd.DataFrame({"child": children, "tag": tags.take(children)}).explode("tag").dropna(subset=["tag"])
     hits = asked.merge(priors[["tag", "parent_id", "support", "share"]], on="tag")
     hits = hits.sort_values(["child", "share", "support"], ascending=[True, False, False])
     # Tags of one child that point at different parents cancel out.
@@ -1226,7 +1225,7 @@ def infer_lineage(
         rest = _without(rest, loosely.index.to_numpy(np.int64))
         # A quantiser keeps its parent's exact name; a prefix match on a quantised name finds a grandparent.
         prefixed = _prefix_matches(f, rest[~f.quantized[rest]], cands).set_index("child")
-        tags = pd.Series(f.rows.tags)
+        tags = f.rows.tags
         habits = _owner_habits(f, cands, declared_edges, named.reset_index(), rules, tags)
         if len(habits):
             parts.append(_score_owner_habits(f, habits, rules))

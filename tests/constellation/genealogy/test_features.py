@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from constellation.genealogy.calibration import calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
-from constellation.genealogy.features import _tag_flags, _tag_flags_by_row, model_features, sorted_unique
+from constellation.genealogy.features import RowTags, _tag_flags, _tag_flags_by_row, model_features, sorted_unique
 from constellation.genealogy.inferred import (
     RuleConfidence,
     _candidates_by_key,
@@ -76,14 +77,34 @@ def test_tag_flags_vectorised_equal_row_by_row():
         [["lora", "x"], None, float("nan"), "lora", ("merge",), np.array(["peft"]), [], ["mergekit", None]],
         dtype=object,
     )
-    assert [a.tolist() for a in _tag_flags(tags, ADAPTER_TAGS, MERGE_TAGS)] == [
+    assert [a.tolist() for a in _tag_flags(RowTags(tags), ADAPTER_TAGS, MERGE_TAGS)] == [
         [True, False, False, False, False, True, False, False],
         [False, False, False, False, True, False, False, True],
     ]
     odd = np.array([["lora"], [1, "merge"], {"peft"}], dtype=object)  # not all lists of strings: row by row
     expected = _tag_flags_by_row(odd.tolist(), ADAPTER_TAGS, MERGE_TAGS)
-    assert [a.tolist() for a in _tag_flags(odd, ADAPTER_TAGS, MERGE_TAGS)] == [a.tolist() for a in expected]
+    assert [a.tolist() for a in _tag_flags(RowTags(odd), ADAPTER_TAGS, MERGE_TAGS)] == [a.tolist() for a in expected]
     assert expected[0].tolist() == [True, False, True]
+
+
+def test_row_tags_held_in_arrow_give_the_values_of_the_column_read_as_arrays():
+    # the build reads the snapshot's tags in Arrow; the inference reads a few rows' values
+    column = pa.array([["lora", "dataset:x"], None, [], ["gguf"]], type=pa.list_(pa.string()))
+    arrays = pa.table({"tags": column}).to_pandas()["tags"].to_numpy()  # how a snapshot read as arrays holds them
+    rows = np.array([3, 1, 0, 0, 2])
+    arrow, values = RowTags(column).take(rows), RowTags(arrays).take(rows)
+    assert [None if v is None else list(v) for v in arrow] == [None if v is None else list(v) for v in values]
+    assert arrow[1] is None and isinstance(arrow[0], np.ndarray)
+    more = RowTags(np.array([[], None], dtype=object))
+    longer = RowTags(column).extended(more)
+    assert len(longer) == 6
+    assert [None if v is None else list(v) for v in longer.take(np.array([4, 5, 0]))] == [
+        [],
+        None,
+        ["lora", "dataset:x"],
+    ]
+    flags = _tag_flags(RowTags(column), ADAPTER_TAGS, MERGE_TAGS, converted=column)
+    assert [a.tolist() for a in flags] == [a.tolist() for a in _tag_flags(RowTags(arrays), ADAPTER_TAGS, MERGE_TAGS)]
 
 
 @pytest.fixture(scope="module")
