@@ -404,7 +404,8 @@ def new_models_per_week(
     created = pd.to_datetime(frame["created_at"], utc=True)
     week = (created - pd.to_timedelta(created.dt.day_of_week, unit="D")).dt.normalize()
     counted = (
-        pd.DataFrame({"week": week.to_numpy(), group: frame[group].astype(str).to_numpy()})
+        # the week's own array: to_numpy() made a Timestamp object of each time-zoned value (0.2 s per 24k rows)
+        pd.DataFrame({"week": week.array, group: frame[group].astype(str).to_numpy()})
         .groupby(["week", group], sort=True)
         .size()
         .rename("models")
