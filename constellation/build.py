@@ -64,6 +64,7 @@ from constellation.store import (
     set_latest_atlas,
     split_lists,
     write_atlas,
+    write_reuse_files,
     writing,
 )
 
@@ -373,13 +374,19 @@ def _beside_genealogy(
     meter: PeakMeter,
     timed: Callable[..., Any],
     seeds_from: str | None,
+    state: Path,
+    what: str,
 ) -> _Beside:
     """What a night that reuses yesterday's names works out from the `ids` (id, downloads, likes) while the
     genealogy runs in its child (_Beside): the atlas's name stage (map_names), atlas `seeds_from`'s community
-    seeds (when given), the site's row order and word cloud. When the names cannot be reused after all (too
+    seeds (when given), the site's row order and word cloud; the name state the next night reuses is written
+    into `state` (for write_atlas to move into the atlas). When the names cannot be reused after all (too
     many changed), the genealogy is waited for before the whole kNN starts, so the two never hold their memory
     at once."""
     names = timed("atlas names", map_names, ids, config, previous, max_change, meter, before_full=wait_for_genealogy)
+    # What the next night reuses is final once the name stage has run: written now, it leaves the atlas write.
+    with writing(what, state):
+        timed("write reuse state", write_reuse_files, state / ATLAS_FILES.reuse, state_files(names.names))
     seeds = None
     if seeds_from is not None:
         seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
@@ -437,6 +444,7 @@ def _run_stages(
         work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
     try:
         names_part: NamePart | None = None
+        state: Path | None = None  # the folder the name state went to, when written beside the genealogy
         seeds: CommunitySeeds | None = None
         order: np.ndarray | None = None
         cloud: dict[str, Any] | None = None
@@ -460,8 +468,20 @@ def _run_stages(
                 log.info("name features and kNN computed whole: %s", source)
             else:
                 seeds_from = source.removeprefix("atlas ") if config.atlas.seed_communities else None
+                with writing(what, layout.atlases):
+                    state = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.reuse.", suffix=".tmp", dir=layout.atlases))
                 beside = _beside_genealogy(
-                    ids, genealogy_child.wait, config.atlas, layout, previous, max_change, meter, timed, seeds_from
+                    ids,
+                    genealogy_child.wait,
+                    config.atlas,
+                    layout,
+                    previous,
+                    max_change,
+                    meter,
+                    timed,
+                    seeds_from,
+                    state,
+                    what,
                 )
                 names_part, seeds, order, cloud = beside.names, beside.seeds, beside.order, beside.cloud
                 del beside
@@ -483,6 +503,10 @@ def _run_stages(
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
         del reads, seeds, names_part
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)
+    except BaseException:
+        if state is not None:
+            shutil.rmtree(state, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     reused_from = None if previous is None else source.removeprefix("atlas ")
@@ -522,7 +546,11 @@ def _run_stages(
         "timings_s": timings,
         "peak_rss_mb": peaks,
     }
-    names = state_files(mapped.names) if mapped.names is not None else {}
+    names: dict[str, Any] | Path = {}
+    if state is not None:
+        names = state / ATLAS_FILES.reuse
+    elif mapped.names is not None:
+        names = state_files(mapped.names)
     tables = AtlasTables(snapshot_id, mapped.models, edges, mapped.communities, info, mapped.hierarchy, names, lists)
     models, communities, hierarchy = mapped.models, mapped.communities, mapped.hierarchy
     listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
@@ -562,6 +590,8 @@ def _run_stages(
             (aside / name).replace(site / name)
     finally:
         shutil.rmtree(aside, ignore_errors=True)
+        if state is not None:
+            shutil.rmtree(state, ignore_errors=True)
     stamp_lookup(site)
     stamp_views(site)
     timings.update(done.seconds)

@@ -340,7 +340,8 @@ class AtlasTables:
     communities: pd.DataFrame
     build: dict[str, Any]
     hierarchy: dict[str, np.ndarray | pd.DataFrame] = field(default_factory=dict)
-    reuse: dict[str, Any] = field(default_factory=dict)  # saved under reuse/ (write_reuse_files)
+    # saved under reuse/ (write_reuse_files); or the folder it was written to already, moved in
+    reuse: dict[str, Any] | Path = field(default_factory=dict)
     # The models' list columns (tags, base models) in Arrow, as `split_lists` keeps them; `models` then lacks
     # them. At 3M models they are GBs of Python lists in pandas, and converting them back for the write takes
     # seconds: the build holds them here instead, and `models_table` puts them back in place.
@@ -408,7 +409,9 @@ def _write_atlas_files(work: Path, tables: AtlasTables) -> None:
             pq.write_table(pa.Table.from_pandas(value, preserve_index=False), hierarchy_dir / f"{name}.parquet")
         else:
             np.save(hierarchy_dir / f"{name}.npy", np.asarray(value), allow_pickle=False)
-    if tables.reuse:
+    if isinstance(tables.reuse, Path):
+        tables.reuse.rename(work / ATLAS_FILES.reuse)
+    elif tables.reuse:
         write_reuse_files(work / ATLAS_FILES.reuse, tables.reuse)
     (work / ATLAS_FILES.build).write_text(json.dumps(tables.build, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -33,7 +33,7 @@ from constellation.contract import (
 )
 from constellation.errors import BuildError
 from constellation.forked_call import Deferred
-from constellation.store import read_atlas
+from constellation.store import read_atlas, read_reuse_files
 from crawler.records import convert_items
 from fakehub.nightly import next_night
 from fakehub.synthetic import generate, to_records
@@ -224,6 +224,20 @@ def test_an_incremental_night_runs_the_genealogy_beside_the_name_stage_with_the_
     assert "atlas names" not in full.info["timings_s"] and "set snapshot aside" in full.info["timings_s"]
     pd.testing.assert_frame_equal(ours, _lineage_rows(layout, SECOND))
     assert incremental.info["reports"]["genealogy"] == full.info["reports"]["genealogy"]
+
+
+def test_the_name_state_written_beside_the_genealogy_is_moved_into_the_atlas(layout):
+    # an incremental night writes its reuse/ folder while the genealogy runs; the atlas write moves it in
+    incremental = build(layout, SECOND)
+    assert "write reuse state" in incremental.info["timings_s"]
+    beside = read_reuse_files(layout, SECOND)
+    assert beside is not None and not _temporary_folders(layout)
+    build(layout, SECOND, force=True, full=True)
+    whole = read_reuse_files(layout, SECOND)
+    assert whole is not None and set(beside) == set(whole)
+    # an incremental state keeps yesterday's names first: the same names and ids, in another order
+    assert sorted(beside["names"]["text"]) == sorted(whole["names"]["text"])
+    assert sorted(beside["ids"]["id"]) == sorted(whole["ids"]["id"])
 
 
 def _temporary_folders(layout: DataLayout) -> list[str]:
