@@ -497,8 +497,8 @@ def _run_stages(
         )
         lineage, genealogy_report = _read_ipc(work / _LINEAGE).to_pandas(), genealogy.report
         give_back_memory()
-        # The atlas reads four columns of the models; the others (GBs at 3M: tags and base models as Python
-        # lists) wait on disk while the atlas takes their memory, and come back for the write.
+        # The atlas reads four columns of the models; the others (GBs at 3M, tags and base models among them)
+        # wait on disk while the atlas takes their memory, and come back for the write.
         reads = _read_models(work, READS)
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
         del reads, seeds, names_part
