@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.arrow_strings import string_values
 from constellation.contract import ATLAS_FILES
 from constellation.name_ngrams import NgramCounts, ngram_counts, top_ngrams
 from constellation.store import share_tree
@@ -348,11 +349,12 @@ def word_cloud(ids: pd.Series, order: np.ndarray | None = None) -> dict[str, Any
 
     Sorted by Arrow, in the ids' UTF-8 bytes: the code-point order numpy sorts Python strings in, without a
     Python string per id (at 3M ids, 4 s of the build against 1 s); only the sample counted becomes Python."""
+    # One Arrow array (string_values): wrapping a chunked one in pa.chunked_array went value by value (2.7 s at 3M).
     if order is None or ids.isna().any():  # `order` ranks every row; a missing id has no name to count
-        names = pa.array(ids.dropna().astype(str).array, pa.large_string())
+        names = string_values(ids.dropna().astype(str))
         order = pc.sort_indices(names)
     else:
-        names = pa.array(ids.astype(str).array, pa.large_string())
+        names = string_values(ids.astype(str))
     ordered = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pc.take(names, order)])))
     counted = ngram_counts(ordered)
     return {
