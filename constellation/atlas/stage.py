@@ -410,7 +410,9 @@ def map_names(
     # The signatures read the names alone too: on a night whose genealogy runs beside (build.py), they are
     # worked out while it runs.
     known = previous.signatures if previous is not None else None
-    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
+    signatures = base_signatures(
+        id_array, features.texts, config.brand_min_owners, known, names=(names.id_texts, names.texts)
+    )
     names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
     lap("signatures")
     popularity = _popularity(_numbers(models, "downloads"), _numbers(models, "likes"))
