@@ -65,16 +65,37 @@ class KnnGraph:
         return int(self.neighbors.shape[0])
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Undirected edges (i < j), each once, with its cosine similarity."""
-        k = self.neighbors.shape[1]
-        rows = np.repeat(np.arange(self.n, dtype=np.int64), k)
-        cols = self.neighbors.ravel().astype(np.int64)
-        sims = self.similarities.ravel()
-        keep = cols >= 0
-        lo, hi, sims = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep], sims[keep]
-        key = lo * self.n + hi
-        key, first = np.unique(key, return_index=True)
-        return (key // self.n).astype(np.int64), (key % self.n).astype(np.int64), sims[first]
+        """Undirected edges (i < j), each once, with its cosine similarity: in order of (i, j), each at the
+        similarity its first list entry holds (row by row, then slot by slot).
+
+        No sort of every entry: an entry i → j with j ≥ i is already in row order, so only its row's slots
+        are ordered; the entries j → i below are ordered by (i, j) with a counting sort (a CSR to CSC
+        conversion), and the two sorted runs merged (a stable sort of two runs is one merge)."""
+        n, k = self.neighbors.shape
+        neighbors, similarities = self.neighbors, self.similarities
+        rows = np.arange(n, dtype=np.int64)[:, None]
+        upper = neighbors >= rows
+        slots = np.argsort(np.where(upper, neighbors, n), axis=1, kind="stable")
+        upper = np.take_along_axis(upper, slots, axis=1)
+        up_lo = np.broadcast_to(rows, (n, k))[upper]
+        up_hi = np.take_along_axis(neighbors, slots, axis=1)[upper].astype(np.int64)
+        up_sims = np.take_along_axis(similarities, slots, axis=1)[upper]
+        del slots, upper
+        lower = np.flatnonzero(((neighbors >= 0) & (neighbors < rows)).ravel())
+        ends = neighbors.ravel()[lower]
+        by_end = sp.csr_matrix(
+            (np.arange(len(lower), dtype=np.int64), ends, np.r_[0, np.cumsum(np.bincount(lower // k, minlength=n))]),
+            shape=(n, n),
+        ).tocsc()
+        lower = lower[by_end.data]  # by (end, row): a stable counting sort by end of entries in row order
+        del by_end, ends
+        key = np.concatenate([up_lo * n + up_hi, neighbors.ravel()[lower].astype(np.int64) * n + lower // k])
+        sims = np.concatenate([up_sims, similarities.ravel()[lower]])
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.empty(0, dtype=bool)
+        key = key[first]
+        return key // n, key % n, sims[order][first]
 
 
 def _threads() -> int:

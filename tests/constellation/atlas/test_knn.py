@@ -85,6 +85,21 @@ def test_pairs_are_undirected_and_unique():
     assert np.allclose(w, [0.9, 0.5, 0.4])
 
 
+def test_pairs_are_what_a_sort_of_every_entry_gives():
+    rng = np.random.default_rng(4)
+    for n, k in ((1, 1), (7, 3), (500, 10)):
+        neighbors = rng.integers(0, n, (n, k)).astype(np.int32)
+        neighbors[rng.random((n, k)) < 0.2] = -1  # padding, self and repeated ends included
+        sims = rng.random((n, k)).astype(np.float32)
+        rows = np.repeat(np.arange(n, dtype=np.int64), k)
+        cols, flat = neighbors.ravel().astype(np.int64), sims.ravel()
+        keep = cols >= 0
+        key = np.minimum(rows, cols)[keep] * n + np.maximum(rows, cols)[keep]
+        key, first = np.unique(key, return_index=True)  # each pair at its first entry's similarity
+        src, dst, w = KnnGraph(neighbors, sims, "windowed").pairs()
+        assert (src == key // n).all() and (dst == key % n).all() and (w == flat[keep][first]).all()
+
+
 def test_twins_are_searched_once_and_joined_to_their_first_copy():
     ids = ["a/llama-7b", "b/llama-7b", "c/Llama-7B", "d/llama-7b-chat", "e/mistral-7b", "f/🤗", "g/🤗"]
     features = name_features(ids, AtlasConfig(min_df=1))
