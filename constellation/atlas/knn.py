@@ -224,21 +224,61 @@ def minhash_keys(matrix: sp.csr_matrix, count: int, *, seed: int = 0) -> list[pa
 
 
 def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> list[pa.Array]:
-    """Per row, its rarest unigram seen in at least two names, then the next rarest ("" when none)."""
+    """Per row, its rarest unigram seen in at least two names, then the next rarest ("" when none); ties by
+    column. Each row's entries are ranked by (df, column) packed in one integer, the best `how_many` taken
+    by a minimum over each row's run of entries (they are in row order): no sort of all entries, which (a
+    three-key lexsort) was most of the sort keys' cost at 2M names."""
     unigram = np.array([" " not in term for term in terms], dtype=bool)
-    df = np.bincount(words.indices, minlength=words.shape[1])
+    df = np.bincount(words.indices, minlength=words.shape[1]).astype(np.int64)
     rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
     cols = words.indices
     keep = unigram[cols] & (df[cols] >= 2)
-    rows, cols = rows[keep], cols[keep]
+    rows, cols = rows[keep], cols[keep].astype(np.int64)
+    shift = max(1, int(words.shape[1]).bit_length())
+    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
+    if len(rows) and (int(df.max()) + 1).bit_length() + shift > 62:  # no room to pack: sort instead
+        return _rarest_by_sort(rows, cols, df, vocabulary, words.shape[0], len(terms), how_many)
+    rank = (df[cols] << shift) | cols
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.empty(0, dtype=np.int64)
+    counts = np.diff(np.r_[starts, len(rows)])
+    out = []
+    none = np.iinfo(np.int64).max
+    for r in range(how_many):
+        chosen = np.full(words.shape[0], len(terms), dtype=np.int64)
+        if len(starts):
+            best = np.minimum.reduceat(rank, starts)
+            found = best != none
+            chosen[rows[starts][found]] = best[found] & ((1 << shift) - 1)
+            if r + 1 < how_many:
+                # The entry taken leaves the race; a column held twice by a row (never, in a canonical
+                # matrix) would be taken twice, as a sort gives it.
+                taken = rank == np.repeat(best, counts)
+                again = np.add.reduceat(taken.astype(np.int64), starts) > 1
+                rank = np.where(taken & ~np.repeat(again, counts), none, rank)
+                if again.any():
+                    first_taken = np.flatnonzero(taken & np.repeat(again, counts))
+                    lead = np.r_[True, rows[first_taken][1:] != rows[first_taken][:-1]]
+                    rank[first_taken[lead]] = none
+        out.append(vocabulary.take(pa.array(chosen)))
+    return out
+
+
+def _rarest_by_sort(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    df: np.ndarray,
+    vocabulary: pa.Array,
+    n: int,
+    terms: int,
+    how_many: int,
+) -> list[pa.Array]:
     order = np.lexsort((cols, df[cols], rows))
     rows, cols = rows[order], cols[order]
     first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
     rank = np.arange(len(rows)) - np.repeat(first, np.diff(np.r_[first, len(rows)]))
-    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
     out = []
     for r in range(how_many):
-        chosen = np.full(words.shape[0], len(terms), dtype=np.int64)
+        chosen = np.full(n, terms, dtype=np.int64)
         at = rank == r
         chosen[rows[at]] = cols[at]
         out.append(vocabulary.take(pa.array(chosen)))
