@@ -328,10 +328,13 @@ def test_a_batch_searched_over_its_queries_terms_gives_the_products_of_every_col
         shuffled = lo + rng.permutation(hi - lo)
         matrix.indices[lo:hi], matrix.data[lo:hi] = matrix.indices[shuffled], matrix.data[shuffled]
     matrix.has_sorted_indices = False
-    slots = np.full(matrix.shape[1], -1, dtype=np.int32)
-    for queries, candidates in ((np.array([3, 9, 40]), np.arange(0, 120)), (np.array([200]), np.arange(150, 260))):
-        expected = _products(matrix[queries], matrix[candidates].T.tocsr(), 7, 0.0)
-        got = _products(*_on_query_terms(matrix, queries, candidates, slots), 7, 0.0)
-        assert (got.indptr == expected.indptr).all() and (got.indices == expected.indices).all()
-        assert expected.nnz > len(queries) and (got.data == expected.data).all()  # the same floats, not close ones
-        assert (slots == -1).all()
+    # As wide, and a hundred times wider: the batches are then multiplied over their queries' terms alone.
+    wide = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(400, 500_000))
+    for rows in (matrix, wide):
+        slots = np.full(rows.shape[1], -1, dtype=np.int32)
+        for queries, candidates in ((np.array([3, 9, 40]), np.arange(0, 120)), (np.array([200]), np.arange(150, 260))):
+            expected = _products(rows[queries], rows[candidates].T.tocsr(), 7, 0.0)
+            got = _products(*_on_query_terms(rows, queries, candidates, slots), 7, 0.0)
+            assert (got.indptr == expected.indptr).all() and (got.indices == expected.indices).all()
+            assert expected.nnz > len(queries) and (got.data == expected.data).all()  # the same floats
+            assert (slots == -1).all()
