@@ -65,16 +65,37 @@ class KnnGraph:
         return int(self.neighbors.shape[0])
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Undirected edges (i < j), each once, with its cosine similarity."""
-        k = self.neighbors.shape[1]
-        rows = np.repeat(np.arange(self.n, dtype=np.int64), k)
-        cols = self.neighbors.ravel().astype(np.int64)
-        sims = self.similarities.ravel()
-        keep = cols >= 0
-        lo, hi, sims = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep], sims[keep]
-        key = lo * self.n + hi
-        key, first = np.unique(key, return_index=True)
-        return (key // self.n).astype(np.int64), (key % self.n).astype(np.int64), sims[first]
+        """Undirected edges (i < j), each once, with its cosine similarity: in order of (i, j), each at the
+        similarity its first list entry holds (row by row, then slot by slot).
+
+        No sort of every entry: an entry i → j with j ≥ i is already in row order, so only its row's slots
+        are ordered; the entries j → i below are ordered by (i, j) with a counting sort (a CSR to CSC
+        conversion), and the two sorted runs merged (a stable sort of two runs is one merge)."""
+        n, k = self.neighbors.shape
+        neighbors, similarities = self.neighbors, self.similarities
+        rows = np.arange(n, dtype=np.int64)[:, None]
+        upper = neighbors >= rows
+        slots = np.argsort(np.where(upper, neighbors, n), axis=1, kind="stable")
+        upper = np.take_along_axis(upper, slots, axis=1)
+        up_lo = np.broadcast_to(rows, (n, k))[upper]
+        up_hi = np.take_along_axis(neighbors, slots, axis=1)[upper].astype(np.int64)
+        up_sims = np.take_along_axis(similarities, slots, axis=1)[upper]
+        del slots, upper
+        lower = np.flatnonzero(((neighbors >= 0) & (neighbors < rows)).ravel())
+        ends = neighbors.ravel()[lower]
+        by_end = sp.csr_matrix(
+            (np.arange(len(lower), dtype=np.int64), ends, np.r_[0, np.cumsum(np.bincount(lower // k, minlength=n))]),
+            shape=(n, n),
+        ).tocsc()
+        lower = lower[by_end.data]  # by (end, row): a stable counting sort by end of entries in row order
+        del by_end, ends
+        key = np.concatenate([up_lo * n + up_hi, neighbors.ravel()[lower].astype(np.int64) * n + lower // k])
+        sims = np.concatenate([up_sims, similarities.ravel()[lower]])
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.empty(0, dtype=bool)
+        key = key[first]
+        return key // n, key % n, sims[order][first]
 
 
 def _threads() -> int:
@@ -203,21 +224,61 @@ def minhash_keys(matrix: sp.csr_matrix, count: int, *, seed: int = 0) -> list[pa
 
 
 def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> list[pa.Array]:
-    """Per row, its rarest unigram seen in at least two names, then the next rarest ("" when none)."""
+    """Per row, its rarest unigram seen in at least two names, then the next rarest ("" when none); ties by
+    column. Each row's entries are ranked by (df, column) packed in one integer, the best `how_many` taken
+    by a minimum over each row's run of entries (they are in row order): no sort of all entries, which (a
+    three-key lexsort) was most of the sort keys' cost at 2M names."""
     unigram = np.array([" " not in term for term in terms], dtype=bool)
-    df = np.bincount(words.indices, minlength=words.shape[1])
+    df = np.bincount(words.indices, minlength=words.shape[1]).astype(np.int64)
     rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
     cols = words.indices
     keep = unigram[cols] & (df[cols] >= 2)
-    rows, cols = rows[keep], cols[keep]
+    rows, cols = rows[keep], cols[keep].astype(np.int64)
+    shift = max(1, int(words.shape[1]).bit_length())
+    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
+    if len(rows) and (int(df.max()) + 1).bit_length() + shift > 62:  # no room to pack: sort instead
+        return _rarest_by_sort(rows, cols, df, vocabulary, words.shape[0], len(terms), how_many)
+    rank = (df[cols] << shift) | cols
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.empty(0, dtype=np.int64)
+    counts = np.diff(np.r_[starts, len(rows)])
+    out = []
+    none = np.iinfo(np.int64).max
+    for r in range(how_many):
+        chosen = np.full(words.shape[0], len(terms), dtype=np.int64)
+        if len(starts):
+            best = np.minimum.reduceat(rank, starts)
+            found = best != none
+            chosen[rows[starts][found]] = best[found] & ((1 << shift) - 1)
+            if r + 1 < how_many:
+                # The entry taken leaves the race; a column held twice by a row (never, in a canonical
+                # matrix) would be taken twice, as a sort gives it.
+                taken = rank == np.repeat(best, counts)
+                again = np.add.reduceat(taken.astype(np.int64), starts) > 1
+                rank = np.where(taken & ~np.repeat(again, counts), none, rank)
+                if again.any():
+                    first_taken = np.flatnonzero(taken & np.repeat(again, counts))
+                    lead = np.r_[True, rows[first_taken][1:] != rows[first_taken][:-1]]
+                    rank[first_taken[lead]] = none
+        out.append(vocabulary.take(pa.array(chosen)))
+    return out
+
+
+def _rarest_by_sort(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    df: np.ndarray,
+    vocabulary: pa.Array,
+    n: int,
+    terms: int,
+    how_many: int,
+) -> list[pa.Array]:
     order = np.lexsort((cols, df[cols], rows))
     rows, cols = rows[order], cols[order]
     first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
     rank = np.arange(len(rows)) - np.repeat(first, np.diff(np.r_[first, len(rows)]))
-    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
     out = []
     for r in range(how_many):
-        chosen = np.full(words.shape[0], len(terms), dtype=np.int64)
+        chosen = np.full(n, terms, dtype=np.int64)
         at = rank == r
         chosen[rows[at]] = cols[at]
         out.append(vocabulary.take(pa.array(chosen)))

@@ -36,6 +36,11 @@ _SMALL_NUMBER_RE = re.compile(r"^[0-9]{1,2}$")
 _BRAND_RE = re.compile(r"^[^\W\d_]{2,}$")
 _VENDOR_SHARE = 0.5  # a brand followed by another brand in more than half of the names it starts is a vendor
 _BRAND_WINDOW = 3  # the brand is looked for among a name's first tokens only: later ones name the purpose
+# Where str.split() splits besides at one space: every other white space character (those str.isspace()
+# holds; test_signatures checks the list), or a space at either end or doubled. Names holding any are split
+# in Python (_NameStarts.of); normalised names hold none.
+_OTHER_SPACES = r"\x{9}-\x{d}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+_IRREGULAR = f"^ | $|  |[{_OTHER_SPACES}]"
 
 
 @dataclass(frozen=True)
@@ -110,15 +115,35 @@ class _NameStarts:
     third: np.ndarray
 
     @classmethod
-    def of(cls, distinct: Sequence[str]) -> _NameStarts:
-        window: list[list[str]] = [[], [], []]
-        for text in distinct:
-            tokens = _tokens(text)[:_BRAND_WINDOW]
-            for i, column in enumerate(window):
-                column.append(tokens[i] if len(tokens) > i else "")
-        codes, tokens = pd.factorize(pd.Series(window[0] + window[1] + window[2], dtype=object))
-        n = len(distinct)
-        return cls(tokens.tolist(), codes[:n], codes[n : 2 * n], codes[2 * n :])
+    def of(cls, distinct: Sequence[str] | np.ndarray) -> _NameStarts:
+        """The brand windows of `distinct`, split in Arrow (a Python split of every name was a third of
+        base_signatures at 300k models); names a split at single spaces would not read as `_tokens` does
+        (other white space, a leading, trailing or doubled space) are read in Python."""
+        names = pa.array(distinct, pa.large_string())
+        n = len(names)
+        # Up to four tokens apart (an "@owner" and three), the rest of the name in a fifth.
+        parts = pc.split_pattern(names, " ", max_splits=_BRAND_WINDOW + 1)
+        lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False).astype(np.int64)
+        offsets = parts.offsets.to_numpy()[:-1].astype(np.int64)
+        values = pc.list_flatten(parts)
+        owned = np.zeros(n, dtype=bool)
+        if n:
+            first = values.take(pa.array(np.minimum(offsets, max(len(values) - 1, 0))))
+            owned = pc.fill_null(pc.starts_with(first, "@"), False).to_numpy(zero_copy_only=False) & (lengths > 0)
+        irregular = pc.match_substring_regex(names, _IRREGULAR).to_numpy(zero_copy_only=False)
+        spoiled = [_tokens(str(distinct[j]))[:_BRAND_WINDOW] for j in np.flatnonzero(irregular).tolist()]
+        window = []
+        for i in range(_BRAND_WINDOW):
+            at = owned.astype(np.int64) + i
+            taken = values.take(pa.array(np.where(at < lengths, offsets + at, -1), mask=at >= lengths))
+            column = pc.fill_null(taken, "")
+            if spoiled:
+                read = pa.array([t[i] if len(t) > i else "" for t in spoiled], pa.large_string())
+                column = pc.replace_with_mask(column, pa.array(irregular), read)
+            window.append(column)
+        encoded = pc.dictionary_encode(pa.concat_arrays(window))
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return cls(encoded.dictionary.to_pylist(), codes[:n], codes[n : 2 * n], codes[2 * n :])
 
     def holding(self, words: AbstractSet[str]) -> np.ndarray:
         """Per name, whether one of its first three tokens is among `words`."""
@@ -170,46 +195,58 @@ def signature_of(tokens: Sequence[str], brands: AbstractSet[str]) -> tuple[str, 
 
 
 def base_signatures(
-    ids: Sequence[str], texts: Sequence[str], min_owners: int, known: NameSignatures | None = None
+    ids: Sequence[str],
+    texts: Sequence[str],
+    min_owners: int,
+    known: NameSignatures | None = None,
+    names: tuple[np.ndarray, Sequence[str] | np.ndarray] | None = None,
 ) -> Signatures:
     """The signature of every name (`texts`: the normalised names of `ids`, as features.name_features makes).
     Each distinct name is read once, and codes are numbered in the order the rows first show them. Names
-    `known` holds (the last build's) keep their signature there when the brands learnt are its brands."""
-    codes, distinct = _distinct(texts)
+    `known` holds (the last build's) keep their signature there when the brands learnt are its brands.
+    `names`, when the caller has them (reuse.NameState's `id_texts` and `texts`): each id's position among
+    the distinct names, and those, in any order; `texts` is then not read (hashing 3M names took seconds)."""
+    codes, distinct = _distinct(texts) if names is None else names
     starts = _NameStarts.of(distinct)
     brands = frozenset(_brands(starts, codes, _owners(ids), min_owners))
-    return _numbered(_name_keys(distinct, starts, brands, known), codes, brands)
+    return _numbered(*_name_keys(distinct, starts, brands, known), codes, brands)
 
 
 def _name_keys(
-    distinct: list[str], starts: _NameStarts, brands: frozenset[str], known: NameSignatures | None
-) -> list[tuple[str, str, str] | None]:
-    """Each distinct name's signature key: `known`'s for a name it holds, unless the brands changed and the
-    name holds a brand gained or lost in its brand window (signature_of reads brands there only); read
-    otherwise. A 2 % night gains or loses a brand or two at the `min_owners` edge."""
+    distinct: Sequence[str] | np.ndarray, starts: _NameStarts, brands: frozenset[str], known: NameSignatures | None
+) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """Each distinct name's signature, as its position in the keys returned (NO_SIGNATURE: none): `known`'s
+    for a name it holds, unless the brands changed and the name holds a brand gained or lost in its brand
+    window (signature_of reads brands there only); read otherwise. A 2 % night gains or loses a brand or
+    two at the `min_owners` edge."""
+    keys: list[tuple[str, str, str]] = []
     if not brands:
-        return [None] * len(distinct)
+        return np.full(len(distinct), NO_SIGNATURE, dtype=np.int64), keys
     if known is None or not len(known.texts):
-        return [signature_of(_tokens(text), brands) for text in distinct]
-    found = pc.index_in(pa.array(distinct, pa.large_string()), value_set=pa.array(known.texts, pa.large_string()))
-    at = found.fill_null(-1).to_numpy().astype(np.int64)
-    if known.brands != brands:
-        at[starts.holding(known.brands ^ brands)] = -1
-    code = np.where(at >= 0, known.codes[np.maximum(at, 0)], NO_SIGNATURE)
-    return [
-        signature_of(_tokens(text), brands) if a < 0 else (known.keys[int(c)] if c != NO_SIGNATURE else None)
-        for text, a, c in zip(distinct, at.tolist(), code.tolist(), strict=True)
-    ]
+        at = np.full(len(distinct), -1, dtype=np.int64)
+        code = np.full(len(distinct), NO_SIGNATURE, dtype=np.int64)
+    else:
+        found = pc.index_in(pa.array(distinct, pa.large_string()), value_set=pa.array(known.texts, pa.large_string()))
+        at = found.fill_null(-1).to_numpy().astype(np.int64)
+        if known.brands != brands:
+            at[starts.holding(known.brands ^ brands)] = -1
+        code = np.where(at >= 0, known.codes[np.maximum(at, 0)], NO_SIGNATURE).astype(np.int64)
+        keys = list(known.keys)
+    index = {key: i for i, key in enumerate(keys)}
+    for name in np.flatnonzero(at < 0).tolist():
+        key = signature_of(_tokens(distinct[name]), brands)
+        if key is not None:
+            code[name] = index.setdefault(key, len(index))
+            if code[name] == len(keys):
+                keys.append(key)
+    return code, keys
 
 
 def _numbered(
-    keys: Sequence[tuple[str, str, str] | None], codes: np.ndarray, brands: frozenset[str] = frozenset()
+    of_name: np.ndarray, local_keys: list[tuple[str, str, str]], codes: np.ndarray, brands: frozenset[str] = frozenset()
 ) -> Signatures:
-    """Signatures of rows from the keys of their names (`codes`: each row's name), signature and brand codes
-    numbered by first appearance over the rows."""
-    local: dict[tuple[str, str, str], int] = {}
-    of_name = np.array([-1 if key is None else local.setdefault(key, len(local)) for key in keys], dtype=np.int64)
-    local_keys = list(local)
+    """Signatures of rows from their names' keys (`of_name`: each name's position in `local_keys`, −1 for
+    none; `codes`: each row's name), signature and brand codes numbered by first appearance over the rows."""
     row_local = of_name[codes] if len(codes) else np.empty(0, dtype=np.int64)
     signed = row_local >= 0
     out = np.full(len(codes), NO_SIGNATURE, dtype=np.int64)

@@ -147,18 +147,15 @@ def name_graph(knn: KnnGraph, signatures: Signatures, popularity: np.ndarray, co
         clash = signature_conflicts(signatures, src, dst)
         conflicts = int(clash.sum())
         weight = np.where(clash, weight * config.signature_conflict_factor, weight)
-    parts = [(src, dst, weight)]
+    # knn.pairs gives each pair once, in key order: the signature pairs are merged in (`_union_max`), not
+    # sorted again with them (a sort of 30M keys at 3M models).
+    keys, weights = src * knn.n + dst, weight
     signed = 0
     if config.signature_weight > 0:
         members, heads = signature_edges(signatures, popularity, config.signature_representatives)
         signed = len(members)
-        parts.append((members, heads, np.full(signed, config.signature_weight, dtype=np.float64)))
-    keys, weights = _distinct_pairs(
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-        knn.n,
-    )
+        more = _distinct_pairs(members, heads, np.full(signed, config.signature_weight, dtype=np.float64), knn.n)
+        keys, weights = _union_max(keys, weights, *more)
     return NameGraph(similar, keys, weights, signed, conflicts)
 
 
@@ -410,7 +407,9 @@ def map_names(
     # The signatures read the names alone too: on a night whose genealogy runs beside (build.py), they are
     # worked out while it runs.
     known = previous.signatures if previous is not None else None
-    signatures = base_signatures(id_array, features.texts, config.brand_min_owners, known)
+    signatures = base_signatures(
+        id_array, features.texts, config.brand_min_owners, known, names=(names.id_texts, names.texts)
+    )
     names = replace(names, signatures=name_signatures(signatures, names.texts, first_ids(names.id_texts, names.size)))
     lap("signatures")
     popularity = _popularity(_numbers(models, "downloads"), _numbers(models, "likes"))

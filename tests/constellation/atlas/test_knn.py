@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+import scipy.sparse as sp
 
 from constellation.atlas.features import name_features
 from constellation.atlas.knn import (
     KnnGraph,
+    _rarest_by_sort,
+    _rarest_tokens,
     exact_knn,
     knn_graph,
     knn_recall,
@@ -83,6 +87,33 @@ def test_pairs_are_undirected_and_unique():
     src, dst, w = graph.pairs()
     assert list(zip(src.tolist(), dst.tolist())) == [(0, 1), (0, 2), (1, 2)]
     assert np.allclose(w, [0.9, 0.5, 0.4])
+
+
+def test_pairs_are_what_a_sort_of_every_entry_gives():
+    rng = np.random.default_rng(4)
+    for n, k in ((1, 1), (7, 3), (500, 10)):
+        neighbors = rng.integers(0, n, (n, k)).astype(np.int32)
+        neighbors[rng.random((n, k)) < 0.2] = -1  # padding, self and repeated ends included
+        sims = rng.random((n, k)).astype(np.float32)
+        rows = np.repeat(np.arange(n, dtype=np.int64), k)
+        cols, flat = neighbors.ravel().astype(np.int64), sims.ravel()
+        keep = cols >= 0
+        key = np.minimum(rows, cols)[keep] * n + np.maximum(rows, cols)[keep]
+        key, first = np.unique(key, return_index=True)  # each pair at its first entry's similarity
+        src, dst, w = KnnGraph(neighbors, sims, "windowed").pairs()
+        assert (src == key // n).all() and (dst == key % n).all() and (w == flat[keep][first]).all()
+
+
+def test_rarest_tokens_by_row_minimum_are_the_sorts():
+    for seed in range(12):
+        words = sp.random(30, 20, density=0.3, format="csr", random_state=seed)
+        terms = np.array([f"t{i}" if i % 5 else f"t {i}" for i in range(20)], dtype=object)
+        vocabulary = pa.array([*terms, ""], type=pa.large_string())
+        df = np.bincount(words.indices, minlength=20).astype(np.int64)
+        rows = np.repeat(np.arange(30), np.diff(words.indptr))
+        keep = (np.arange(20) % 5 != 0)[words.indices] & (df[words.indices] >= 2)
+        expected = _rarest_by_sort(rows[keep], words.indices[keep].astype(np.int64), df, vocabulary, 30, 20, 3)
+        assert [a.to_pylist() for a in _rarest_tokens(words, terms, 3)] == [a.to_pylist() for a in expected]
 
 
 def test_twins_are_searched_once_and_joined_to_their_first_copy():

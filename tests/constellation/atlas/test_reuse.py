@@ -18,6 +18,8 @@ from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_ke
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
+    _on_query_terms,
+    _products,
     _stacked,
     blended_recall,
     compare_ids,
@@ -315,3 +317,24 @@ def test_kept_rows_and_new_rows_stack_as_a_gather_and_a_vstack_would():
     for keep in (np.array([0, 1, 2, 5, 6, 9, 49]), np.arange(50), np.array([], dtype=np.int64), np.array([7, 3])):
         got, expected = _stacked(old, keep, added), sp.vstack([old[keep], added], format="csr")
         assert got.shape == expected.shape and (got != expected).nnz == 0
+
+
+def test_a_batch_searched_over_its_queries_terms_gives_the_products_of_every_column():
+    # Unsorted column indices within rows, as the state's rows hold them: the sums follow the query rows' order.
+    matrix = sp.random(400, 5000, density=0.01, format="csr", dtype=np.float32, random_state=3)
+    rng = np.random.default_rng(0)
+    for row in range(matrix.shape[0]):
+        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+        shuffled = lo + rng.permutation(hi - lo)
+        matrix.indices[lo:hi], matrix.data[lo:hi] = matrix.indices[shuffled], matrix.data[shuffled]
+    matrix.has_sorted_indices = False
+    # As wide, and a hundred times wider: the batches are then multiplied over their queries' terms alone.
+    wide = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(400, 500_000))
+    for rows in (matrix, wide):
+        slots = np.full(rows.shape[1], -1, dtype=np.int32)
+        for queries, candidates in ((np.array([3, 9, 40]), np.arange(0, 120)), (np.array([200]), np.arange(150, 260))):
+            expected = _products(rows[queries], rows[candidates].T.tocsr(), 7, 0.0)
+            got = _products(*_on_query_terms(rows, queries, candidates, slots), 7, 0.0)
+            assert (got.indptr == expected.indptr).all() and (got.indices == expected.indices).all()
+            assert expected.nnz > len(queries) and (got.data == expected.data).all()  # the same floats
+            assert (slots == -1).all()

@@ -3,9 +3,15 @@
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from constellation.atlas.signatures import (
+    _OTHER_SPACES,
     NO_SIGNATURE,
+    _NameStarts,
+    _tokens,
     base_signatures,
     learn_brands,
     name_signatures,
@@ -112,3 +118,30 @@ def test_labels_spell_the_family_as_its_names_do():
     assert signature_label(("mistral", "0.1", "7b"), ["Mistral-7B-v0.1"]) == "Mistral · 7B v0.1"
     assert signature_label(("llama", "3.1", "8b"), ["llama-3.1-8b-medical"]) == "Llama 3.1 · 8B"
     assert signature_label(("phi", "3", "14b"), ["nothing-alike"]) == "Phi 3 · 14B"
+
+
+def test_brand_windows_split_in_arrow_read_as_python_splits_them():
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    matched = pc.match_substring_regex(pa.array(characters), f"^[{_OTHER_SPACES}]$").to_numpy(zero_copy_only=False)
+    assert {c for c, hit in zip(characters, matched, strict=True) if hit} == {
+        c for c in characters if c.isspace() and c != " "
+    }
+    texts = ["", "a", "@o a b c d e", "@o", "@o x", "a b", " a b", "a b ", "a  b c", "a\tb c d", "a\u3000b c"]
+    texts += ["@x\u00a0y z w", "qwen 2.5 7b instruct", "@ a b c", "a b c d", "x y z w v u", "@a @b c d"]
+    starts = _NameStarts.of(np.array(texts, dtype=object))
+    for i, text in enumerate(texts):
+        tokens = _tokens(text)[:3]
+        window = [starts.tokens[codes[i]] for codes in (starts.first, starts.second, starts.third)]
+        assert window == [tokens[j] if len(tokens) > j else "" for j in range(3)], text
+
+
+def test_signatures_read_the_same_given_the_distinct_names_in_another_order():
+    codes, distinct = pd.factorize(pd.Series(TEXTS, dtype=object))
+    order = np.arange(len(distinct))[::-1]
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    for known in (None, name_signatures(base_signatures(IDS, TEXTS, 2), np.asarray(distinct), np.arange(len(IDS)))):
+        plain = base_signatures(IDS, TEXTS, 2, known)
+        given = base_signatures(IDS, TEXTS, 2, known, names=(position[codes], np.asarray(distinct)[order]))
+        assert (plain.codes == given.codes).all() and (plain.brand == given.brand).all()
+        assert plain.keys == given.keys and plain.brands == given.brands

@@ -377,3 +377,31 @@ def test_lineage_pairs_merged_into_the_name_pairs_equal_one_sort_of_all():
     empty = np.empty(0, dtype=np.int64)
     alone = _union_max(empty, np.empty(0), *whole)
     np.testing.assert_array_equal(alone[0], whole[0])
+
+
+def test_name_graph_pairs_are_one_sort_of_the_similarity_and_signature_pairs():
+    from constellation.atlas.knn import KnnGraph
+    from constellation.atlas.signatures import Signatures, signature_edges
+    from constellation.atlas.stage import _distinct_pairs, name_graph
+
+    rng = np.random.default_rng(5)
+    n, k = 60, 4
+    neighbors = rng.integers(-1, n, (n, k)).astype(np.int32)
+    knn = KnnGraph(neighbors, np.where(neighbors >= 0, rng.random((n, k)), 0).astype(np.float32), "windowed")
+    codes = rng.integers(-1, 5, n)
+    signatures = Signatures(codes=codes, brand=np.where(codes >= 0, codes // 2, -1), keys=[("b", "", "7b")] * 5)
+    popularity = rng.random(n)
+    config = AtlasConfig(signature_weight=0.6)
+    graph = name_graph(knn, signatures, popularity, config)
+    src, dst, weight = knn.pairs()
+    weight = weight.astype(np.float64)
+    members, heads = signature_edges(signatures, popularity, config.signature_representatives)
+    keys, weights = _distinct_pairs(
+        np.concatenate([src, members]),
+        np.concatenate([dst, heads]),
+        np.concatenate([weight, np.full(len(members), 0.6)]),
+        n,
+    )
+    assert graph.signed == len(members) > 0
+    np.testing.assert_array_equal(graph.keys, keys)
+    np.testing.assert_array_equal(graph.weights, weights)
