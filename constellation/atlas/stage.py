@@ -22,7 +22,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from constellation.arrow_strings import string_values
 from constellation.atlas.communities import (
     community_labels,
     community_terms,
@@ -102,16 +105,32 @@ def _check_ids(models: pd.DataFrame, values: bool = True) -> pd.Series:
     ids = models["id"]
     if not values:
         return ids.reset_index(drop=True)
-    bad = ids[~ids.map(lambda v: isinstance(v, str) and v != "")]
+    arrow = _arrow_strings(ids)
+    if arrow is not None:  # every value a string or missing: checked in Arrow, no Python object per id (1.3 s at 3M)
+        text = pc.fill_null(pc.greater(pc.utf8_length(arrow), 0), False).to_numpy(zero_copy_only=False)
+    else:
+        text = ids.map(lambda v: isinstance(v, str) and v != "").to_numpy(dtype=bool)
+    bad = ids[~text]
     if len(bad):
         raise AtlasError(f"{len(bad)} model ids are missing or not text, e.g. {bad.iloc[0]!r}; fix the snapshot")
-    repeated = ids[ids.duplicated()]
+    distinct = pc.count_distinct(arrow).as_py() == len(ids) if arrow is not None else False
+    repeated = ids.iloc[:0] if distinct else ids[ids.duplicated()]
     if len(repeated):
         raise AtlasError(
             f"{len(repeated)} model ids appear more than once, e.g. {repeated.iloc[0]!r}; de-duplicate first "
             "(constellation.build.deduplicate)"
         )
     return ids.reset_index(drop=True)
+
+
+def _arrow_strings(column: pd.Series) -> pa.Array | None:
+    """The column as one Arrow string array when pandas holds it in Arrow strings; else None."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return string_values(column)
+    if isinstance(dtype, pd.ArrowDtype) and dtype.pyarrow_dtype in (pa.string(), pa.large_string()):
+        return string_values(column)
+    return None
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,12 @@ def test_unicode_twins_are_one_community():
         (pd.DataFrame({"name": ["x"]}), "no 'id' column"),
         (pd.DataFrame({"id": ["a/b", "a/b"]}), "appear more than once, e.g. 'a/b'"),
         (pd.DataFrame({"id": ["a/b", None]}), "missing or not text"),
+        # checked in Arrow when pandas holds the ids so (as a snapshot's), else value by value
+        (pd.DataFrame({"id": pd.Series(["a/b", ""], dtype="str")}), "1 model ids are missing or not text"),
+        (pd.DataFrame({"id": pd.Series(["a/b", ""], dtype=object)}), "1 model ids are missing or not text"),
+        (pd.DataFrame({"id": pd.Series(["a/b", 7], dtype=object)}), "missing or not text, e.g. 7"),
+        (pd.DataFrame({"id": pd.Series(["a/b", "c/d", "a/b"], dtype=object)}), "1 model ids appear more than once"),
+        (pd.DataFrame({"id": pd.Series(["a/b", "c/d", "a/b"], dtype="str")}), "1 model ids appear more than once"),
     ],
 )
 def test_bad_models_get_clear_errors(frame, message):
