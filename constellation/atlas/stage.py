@@ -433,7 +433,7 @@ def map_names(
     lap("signatures")
     popularity = _popularity(_numbers(models, "downloads"), _numbers(models, "likes"))
     graph = name_graph(knn, signatures, popularity, config)
-    priority = prototype_priority(features.texts, popularity, np.diff(features.matrix.indptr) == 0)
+    priority = prototype_priority(names.id_texts, popularity, np.diff(features.matrix.indptr) == 0)
     lap("name graph")
     if lap.window is not None:
         lap.window.close()

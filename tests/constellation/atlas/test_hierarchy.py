@@ -140,11 +140,21 @@ def test_community_tree_of_a_missing_community(atlas_input):
         community_tree(tables, 99)
 
 
+def test_copies_of_a_name_rank_below_every_distinct_name_but_their_most_popular():
+    codes = np.array([0, 0, 1, 2, 2, 3, 3])  # the same code for the same name
+    popularity = np.array([5.0, 9.0, 1.0, 3.0, 3.0, 2.0, 2.0])
+    featureless = np.array([False, False, False, False, False, True, True])  # never copies of each other
+    offset = 9.0 - 0.0 + 1.0  # the span of popularity and 0, and one more
+    expected = [5.0 - offset, 9.0, 1.0, 3.0, 3.0 - offset, 2.0, 2.0]  # a tie goes to the first row
+    assert prototype_priority(codes, popularity, featureless).tolist() == expected
+
+
 def test_capped_trees_spend_leaves_on_distinct_names_before_copies():
     ids = [f"copier{i}/llama-2-7b-gguf" for i in range(6)] + ["a/mistral-7b", "b/qwen-7b", "c/phi-2"]
     features = name_features(ids, AtlasConfig(min_df=1))
     popularity = np.array([100, 90, 80, 70, 60, 50, 3, 2, 1], dtype=float)
-    priority = prototype_priority(features.texts, popularity, np.zeros(len(ids), dtype=bool))
+    codes = pd.factorize(pd.Series(features.texts, dtype=object))[0]  # one code per name, as NameState.id_texts
+    priority = prototype_priority(codes, popularity, np.zeros(len(ids), dtype=bool))
     tree = capped_tree(features.matrix, priority, cap=4, method="average")
     assert sorted(np.asarray(ids)[tree.prototypes].tolist()) == [
         "a/mistral-7b",
