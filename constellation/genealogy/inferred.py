@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.arrow_strings import rows_of as rows_among
 from constellation.contract import RELATIONS
 from constellation.genealogy.features import (
     ModelFeatures,
@@ -46,6 +47,7 @@ from constellation.genealogy.features import (
 )
 from constellation.names import (
     FINETUNE_WORDS,
+    is_size_token,
     is_version_token,
     loose_key,
     size_tokens,
@@ -157,17 +159,10 @@ class _Features:
     def rows_of(self, ids: pd.Series) -> pd.Series:
         """The row of each id (the first row of an id listed twice; NaN for an id held by no row).
 
-        Declared children are snapshot rows, so the snapshot's own id → row table (built once per snapshot)
-        answers nearly every id; only what it lacks is looked up among the external parents."""
-        found = ids.map(self.snapshot.row_of)
-        missing = found.isna().to_numpy()
-        first = len(self.snapshot)
-        if missing.any() and len(self.rows) > first:
-            external = pd.Series(np.arange(first, len(self.rows)), index=self.rows.ids[first:])
-            values = found.to_numpy(dtype=np.float64, copy=True)
-            values[missing] = ids[missing].map(external).to_numpy(dtype=np.float64)
-            found = pd.Series(values, index=ids.index)
-        return found
+        A hash join in Arrow over every row's id (the snapshot's, then the external parents', which no
+        snapshot row holds): a pandas index of the snapshot's ids cost 1.2 s to build at 1M models."""
+        found = rows_among(ids, self.rows.id_values)
+        return pd.Series(np.where(found >= 0, found, np.nan), index=ids.index)
 
     def declared_rows(self, declared: pd.DataFrame) -> pd.Series:
         """`rows_of(declared["target"])`, looked up once for the declared-edge table that several rules of one
@@ -530,8 +525,7 @@ def _longest_prefixes(
         [k[len(p) + 1 :] for k, p in zip(keys[matched].tolist(), prefix_of[matched].tolist())], dtype=object
     )
     codes, tails = pd.factorize(remainder)
-    sibling_tail: dict[str, bool] = {}
-    sibling = np.array([_names_sibling(tail, sibling_tail) for tail in tails.tolist()], dtype=bool)[codes]
+    sibling = _names_siblings(np.asarray(tails, dtype=object))[codes]
     family = cut_at[matched] == 1
     family[family] = [not any(c.isdigit() for c in p) for p in prefix_of[matched[family]].tolist()]
     is_match = np.zeros(len(keys), dtype=bool)
@@ -613,6 +607,22 @@ def _names_sibling(remainder: str, sibling_tail: dict[str, bool]) -> bool:
         sibling = bool(size_tokens(tokens)) or is_version_token(tokens[0]) or tokens[0].isdigit()
         sibling_tail[remainder] = sibling
     return sibling
+
+
+def _names_siblings(tails: np.ndarray) -> np.ndarray:
+    """`_names_sibling` of each of `tails` (strings), testing each distinct token once: tails share their
+    tokens (`instruct`, `7b`, `v2`), and a test of every token of every tail in Python was a tenth of an
+    inference."""
+    if len(tails) == 0:
+        return np.zeros(0, dtype=bool)
+    tokens = pc.split_pattern(pa.array(tails, type=pa.string()), "-")  # as str.split("-"): never an empty list
+    starts = np.asarray(tokens.offsets.to_numpy(zero_copy_only=False)[:-1], dtype=np.int64)
+    encoded = pc.dictionary_encode(tokens.flatten())
+    distinct = encoded.dictionary.to_pylist()
+    size = np.array([is_size_token(t) for t in distinct], dtype=bool)
+    leading = np.array([is_version_token(t) or t.isdigit() for t in distinct], dtype=bool)
+    code = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.logical_or.reduceat(size[code], starts) | leading[code[starts]]
 
 
 def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_tokens: int = 8) -> pd.DataFrame:
@@ -886,7 +896,11 @@ def _declares_elsewhere(f: _Features, declared: pd.DataFrame) -> np.ndarray:
     known = rows.notna().to_numpy()
     rows = rows[known].to_numpy(dtype=np.int64)
     sources = declared["source"].astype(str).str.lower().to_numpy()[known]
-    source_owner = np.array([s.partition("/")[0] if "/" in s else "" for s in sources], dtype=object)
+    # Cut in Arrow (as `s.partition("/")[0] if "/" in s else ""`): a loop in Python cost 0.4 s at 1M models.
+    values = pa.array(sources, type=pa.large_string())
+    first = pc.list_element(pc.split_pattern(values, "/", max_splits=1), 0)
+    owners = pc.if_else(pc.match_substring(values, "/"), first, pa.scalar("", type=pa.large_string()))
+    source_owner = np.asarray(owners.to_numpy(zero_copy_only=False), dtype=object)
     out[rows[source_owner != f.owner[rows]]] = True
     return out
 
