@@ -171,13 +171,18 @@ class _Features:
             self.declared_lookup = (declared, self.rows_of(declared["target"]))
         return self.declared_lookup[1]
 
-    def clean_loose_keys(self) -> tuple[np.ndarray, np.ndarray]:
-        """ModelFeatures.clean_loose_keys of every row: the snapshot's (computed once), then the external parents'."""
+    def asked_loose_keys(self, asked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`clean_loose_keys` of every row with every value not among `asked` (loose keys) made "": the
+        snapshot's from its token sums (`ModelFeatures.asked_loose_keys`), then the external parents'."""
+        loose, without_context = self.snapshot.asked_loose_keys(asked)
         first = len(self.snapshot)
         if len(self.rows) == first:
-            return self.snapshot.clean_loose_keys
-        outside = clean_loose_keys(self.rows.key[first:], self.rows.quantized[first:])
-        loose, without_context = self.snapshot.clean_loose_keys
+            return loose, without_context
+        wanted = set(asked.tolist())
+        outside = []
+        for values in clean_loose_keys(self.rows.key[first:], self.rows.quantized[first:]):
+            hit = np.fromiter((value in wanted for value in values.tolist()), dtype=bool, count=len(values))
+            outside.append(np.where(hit, values, ""))
         return np.concatenate([loose, outside[0]]), np.concatenate([without_context, outside[1]])
 
 
@@ -720,16 +725,11 @@ def _loose_name_matches(f: _Features, children: np.ndarray, rules: RuleConfidenc
     if len(children) == 0:
         return pd.DataFrame(columns=["parent", "known", "ambiguous", "lead"])
     # Not the brand key: `SciPhi/SciPhi-Mistral-7B-32k` loosely becomes `7b-mistral`, any Mistral-7B's.
-    loose, without_context = f.clean_loose_keys()
-    loose = loose.copy()
+    loose = np.full(len(f.ids), "", dtype=object)
     loose[children] = loose_key(pd.Series(f.key[children])).to_numpy(dtype=object)
     # Only the keys the children look up are ranked ("" drops the others): a key's candidates depend on the
     # rows carrying that key alone, and ranking every clean model's loose keys took 0.8 s per inference at 1M.
-    asked = pa.array(pd.unique(loose[children]), type=pa.string())
-    only_asked = tuple(
-        np.where(pc.is_in(pa.array(k, type=pa.string()), value_set=asked).to_numpy(zero_copy_only=False), k, "")
-        for k in (loose, without_context)
-    )
+    only_asked = f.asked_loose_keys(pd.unique(loose[children]))
     cands = _candidates_by_key(f, rules, keys=only_asked)
     return _name_matches(f, children, cands, keys=loose).set_index("child")
 
