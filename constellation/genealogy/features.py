@@ -324,6 +324,18 @@ def _dashes(keys: pd.Series) -> np.ndarray:
     return np.asarray(pc.count_substring(string_values(keys), "-").to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def _first_token(keys: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(what comes before the first "-", what comes after it; "" without one) of each key (no missing ones),
+    as `keys.str.partition("-")` says, cut in Arrow: pandas builds a frame of three columns in Python."""
+    tokens = pc.split_pattern(string_values(keys), "-", max_splits=1)
+    first = pc.list_element(tokens, 0)
+    rest = pc.binary_join(pc.list_slice(tokens, 1), pa.scalar("", type=first.type))
+    before, after = (
+        pd.Series(pd.arrays.ArrowStringArray(p), index=keys.index).astype(keys.dtype) for p in (first, rest)
+    )
+    return before, after
+
+
 def _names(models: pd.DataFrame) -> pd.Series:
     """The name column, with the name part of the id where it is missing (only those ids are split: splitting
     all 1M ids cost 2 s)."""
@@ -353,8 +365,7 @@ def model_features(models: pd.DataFrame, lists: ListColumns | None = None) -> Mo
     owner_key = owner_key.where(authors.notna(), "")
     # An organisation that prefixes its brand (`meta-llama/Meta-Llama-3-8B`) is also found under the name
     # others use for it (`Llama-3-8B-...-GGUF`): index such a model by its key without the brand token.
-    parts = key.str.partition("-")
-    first, rest = parts[0], parts[2]
+    first, rest = _first_token(key)
     # The owner test is a Python loop: run it only on the keys the two vectorised tests leave.
     branded = (first != "").to_numpy(dtype=bool) & (_dashes(rest) >= 2)
     candidates = np.flatnonzero(branded)
@@ -364,6 +375,11 @@ def model_features(models: pd.DataFrame, lists: ListColumns | None = None) -> Mo
     ]
     brand_key = rest.where(pd.Series(branded, index=key.index), "")
     converted = lists.tags if lists is not None else None
+    # Lists (or arrays) and None only, as a snapshot holds them: then the Arrow lists say what exploding the
+    # column in pandas would (inferred lineage's tag priors read them so).
+    listed = all(t is type(None) or issubclass(t, (list, tuple, np.ndarray)) for t in set(map(type, tags.tolist())))
+    if listed and converted is None:
+        converted = tag_lists(tags)
     adapter_tag, merge_tag = _tag_flags(tags, ADAPTER_TAGS, MERGE_TAGS, converted=converted)
     downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(0).to_numpy(dtype=np.float64)
     specific = key.str.contains(r"[0-9]", regex=True).to_numpy(dtype=bool) | (_dashes(key) >= 2)
@@ -382,6 +398,8 @@ def model_features(models: pd.DataFrame, lists: ListColumns | None = None) -> Mo
         specific=specific,
         tags=tags,
     )
+    if listed and converted is not None:
+        features.__dict__["_tag_lists"] = converted
     if isinstance(models["id"].dtype, pd.StringDtype):
         # Its own Arrow values (no copy for an Arrow-backed column): every value is a string or missing.
         features.__dict__["_string_ids"] = string_values(models["id"])

@@ -646,7 +646,11 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     # over the declarations split 300k keys in Python, 1.5 s at 1M models); then in the order that loop
     # found them, declaration by declaration and shortest prefix first.
     tokens = pc.split_pattern(pa.array(keys, type=pa.string()), "-")
-    n_tokens = pc.list_value_length(tokens).to_numpy(zero_copy_only=False)
+    n_tokens = np.array(pc.list_value_length(tokens).to_numpy(zero_copy_only=False), dtype=np.int64)
+    # A prefix starts with its key's first token: a key whose first token starts no asked prefix has none of
+    # them, and is not cut at all (most declarations, at a third of this function's time).
+    firsts = pc.list_element(pc.split_pattern(asked, "-"), 0)
+    n_tokens[~pc.is_in(pc.list_element(tokens, 0), value_set=firsts).to_numpy(zero_copy_only=False)] = 0
     at, found = [], []
     for cut in range(1, max_tokens + 1):
         longer = np.flatnonzero(n_tokens > cut)
@@ -1139,10 +1143,13 @@ def _tag_priors(
         return pd.DataFrame(columns=columns)
     # The rows of the declared children, looked up once per inference (`declared_rows`), for the adapters.
     rows = f.declared_rows(declared)[is_adapter].dropna().astype(np.int64)
-    learned = pd.DataFrame(
-        {"parent_id": adapters.loc[rows.index, "source"].to_numpy(), "tag": tags.iloc[rows.to_numpy()].to_numpy()}
-    )
-    learned = learned.explode("tag").dropna(subset=["tag"])
+    parents = adapters.loc[rows.index, "source"].to_numpy()
+    exploded = _exploded_tags(f, rows.to_numpy())
+    if exploded is None:
+        learned = pd.DataFrame({"parent_id": parents, "tag": tags.iloc[rows.to_numpy()].to_numpy()})
+        learned = learned.explode("tag").dropna(subset=["tag"])
+    else:
+        learned = pd.DataFrame({"parent_id": parents[exploded[0]], "tag": exploded[1]})
     learned = learned[~learned["tag"].astype(str).str.startswith(_NOT_PRIOR_TAGS)]
     counts = learned.groupby(["tag", "parent_id"]).size().rename("n").reset_index()
     counts["support"] = counts.groupby("tag")["n"].transform("sum")
@@ -1154,15 +1161,35 @@ def _tag_priors(
     ]
     if priors.empty:
         return pd.DataFrame(columns=columns)
-    asked = (
-        pd.DataFrame({"child": children, "tag": tags.iloc[children].to_numpy()}).explode("tag").dropna(subset=["tag"])
-    )
+    exploded = _exploded_tags(f, children)
+    if exploded is None:
+        asked = pd.DataFrame({"child": children, "tag": tags.iloc[children].to_numpy()})
+        asked = asked.explode("tag").dropna(subset=["tag"])
+    else:
+        asked = pd.DataFrame({"child": children[exploded[0]], "tag": exploded[1]})
     hits = asked.merge(priors[["tag", "parent_id", "support", "share"]], on="tag")
     hits = hits.sort_values(["child", "share", "support"], ascending=[True, False, False])
     # Tags of one child that point at different parents cancel out.
     parents_per_child = hits.groupby("child")["parent_id"].transform("nunique")
     hits = hits[parents_per_child == 1].drop_duplicates("child")
     return hits[columns]
+
+
+def _exploded_tags(f: _Features, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(position in `rows`, tag) of every tag of each of the snapshot `rows`, in order, missing ones left out:
+    what exploding their tags in pandas and dropping the missing values yields, from the snapshot's Arrow
+    lists (`model_features` keeps them when the column holds lists and None only; else None: explode then).
+    An explode over the tags of every declared adapter cost 0.3 s at 300k models."""
+    lists = f.snapshot.__dict__.get("_tag_lists")
+    rows = np.asarray(rows, dtype=np.int64)
+    if lists is None or (len(rows) and rows.max() >= len(f.snapshot)):
+        return None
+    picked = lists.take(pa.array(rows, type=pa.int64()))
+    flat = pc.list_flatten(picked)
+    valid = np.asarray(pc.is_valid(flat).to_numpy(zero_copy_only=False), dtype=bool)
+    at = np.asarray(pc.list_parent_indices(picked).to_numpy(zero_copy_only=False), dtype=np.int64)
+    tags = np.asarray(flat.filter(pa.array(valid)).to_numpy(zero_copy_only=False), dtype=object)
+    return at[valid], tags
 
 
 def _score_tag_priors(f: _Features, priors: pd.DataFrame, rules: RuleConfidence) -> pd.DataFrame:

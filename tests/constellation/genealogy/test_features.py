@@ -12,6 +12,7 @@ import pytest
 from constellation.genealogy.calibration import calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.features import (
+    _first_token,
     _tag_flags,
     _tag_flags_by_row,
     clean_loose_keys,
@@ -255,3 +256,11 @@ def test_asked_loose_keys_are_the_clean_loose_keys_among_the_asked(synthetic_sna
     assert [v.tolist() for v in small.asked_loose_keys(np.array([], dtype=object))] == [[""] * 10, [""] * 10]
     empty = model_features(frame.iloc[:0])
     assert [len(v) for v in empty.asked_loose_keys(np.array(["a"], dtype=object))] == [0, 0]
+
+
+def test_first_token_is_what_partition_says():
+    keys = pd.Series(["", "a", "a-", "-a", "a-b-c", "é-x", "--", "llama-3-8b"], dtype="string", index=range(3, 11))
+    first, rest = _first_token(keys)
+    parts = keys.str.partition("-")
+    pd.testing.assert_series_equal(first, parts[0], check_names=False)
+    pd.testing.assert_series_equal(rest, parts[2], check_names=False)

@@ -9,6 +9,7 @@ import pytest
 from constellation.genealogy.features import model_features
 from constellation.genealogy.inferred import (
     RuleConfidence,
+    _exploded_tags,
     _features,
     _names_sibling,
     _names_siblings,
@@ -844,3 +845,20 @@ def test_rows_of_ids_are_the_first_row_of_each_id_then_the_external_ones():
     assert found.index.tolist() == [4, 3, 2, 1, 0]
     assert found.tolist()[:2] == [3.0, 0.0] and np.isnan(found.iloc[2]) and found.iloc[3] == 4.0
     assert np.isnan(found.iloc[4]) and found.dtype == np.float64
+
+
+def test_exploded_tags_are_what_pandas_explode_and_dropna_give():
+    tags = [["a", "b"], None, [], ["c", None, "a"], np.array(["d"], dtype=object), ("e", "f")]
+    frame = pd.DataFrame({"id": [f"o/m{i}" for i in range(6)], "name": None, "downloads": 0, "tags": tags})
+    features = model_features(frame)
+    assert "_tag_lists" in features.__dict__
+    f = _features(features, features, np.arange(6), None)
+    rows = np.array([3, 0, 1, 5, 2, 4, 0])
+    at, found = _exploded_tags(f, rows)
+    expected = pd.DataFrame({"at": np.arange(len(rows)), "tag": pd.Series(tags, dtype=object).iloc[rows].to_numpy()})
+    expected = expected.explode("tag").dropna(subset=["tag"])
+    assert at.tolist() == expected["at"].tolist() and found.tolist() == expected["tag"].tolist()
+    assert found.dtype == object and _exploded_tags(f, np.zeros(0, dtype=np.int64))[1].tolist() == []
+    # A column with other values (a bare string explodes to itself in pandas) keeps pandas' explode.
+    odd = model_features(frame.assign(tags=[["a"], "solo", None, [], ["b"], None]))
+    assert "_tag_lists" not in odd.__dict__ and _exploded_tags(_features(odd, odd, np.arange(6), None), rows) is None
