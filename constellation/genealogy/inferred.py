@@ -649,13 +649,18 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     n_tokens = np.array(pc.list_value_length(tokens).to_numpy(zero_copy_only=False), dtype=np.int64)
     # A prefix starts with its key's first token: a key whose first token starts no asked prefix has none of
     # them, and is not cut at all (most declarations, at a third of this function's time).
-    firsts = pc.list_element(pc.split_pattern(asked, "-"), 0)
+    asked_tokens = pc.split_pattern(asked, "-")
+    firsts = pc.list_element(asked_tokens, 0)
     n_tokens[~pc.is_in(pc.list_element(tokens, 0), value_set=firsts).to_numpy(zero_copy_only=False)] = 0
+    # Nor is a key cut where no asked prefix has that many tokens.
+    lengths = set(pc.list_value_length(asked_tokens).to_pylist())
     at, found = [], []
     for cut in range(1, max_tokens + 1):
         longer = np.flatnonzero(n_tokens > cut)
         if len(longer) == 0:
             break
+        if cut not in lengths:
+            continue
         prefix = pc.binary_join(pc.list_slice(tokens.take(longer), 0, cut), "-")
         hit = pc.is_in(prefix, value_set=asked).to_numpy(zero_copy_only=False).astype(bool)
         at.append(longer[hit])
@@ -1144,13 +1149,13 @@ def _tag_priors(
     # The rows of the declared children, looked up once per inference (`declared_rows`), for the adapters.
     rows = f.declared_rows(declared)[is_adapter].dropna().astype(np.int64)
     parents = adapters.loc[rows.index, "source"].to_numpy()
-    exploded = _exploded_tags(f, rows.to_numpy())
+    exploded = _exploded_tags(f, rows.to_numpy(), _NOT_PRIOR_TAGS)
     if exploded is None:
         learned = pd.DataFrame({"parent_id": parents, "tag": tags.iloc[rows.to_numpy()].to_numpy()})
         learned = learned.explode("tag").dropna(subset=["tag"])
+        learned = learned[~learned["tag"].astype(str).str.startswith(_NOT_PRIOR_TAGS)]
     else:
         learned = pd.DataFrame({"parent_id": parents[exploded[0]], "tag": exploded[1]})
-    learned = learned[~learned["tag"].astype(str).str.startswith(_NOT_PRIOR_TAGS)]
     counts = learned.groupby(["tag", "parent_id"]).size().rename("n").reset_index()
     counts["support"] = counts.groupby("tag")["n"].transform("sum")
     counts["share"] = counts["n"] / counts["support"]
@@ -1175,11 +1180,14 @@ def _tag_priors(
     return hits[columns]
 
 
-def _exploded_tags(f: _Features, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _exploded_tags(
+    f: _Features, rows: np.ndarray, dropped: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(position in `rows`, tag) of every tag of each of the snapshot `rows`, in order, missing ones left out:
     what exploding their tags in pandas and dropping the missing values yields, from the snapshot's Arrow
     lists (`model_features` keeps them when the column holds lists and None only; else None: explode then).
-    An explode over the tags of every declared adapter cost 0.3 s at 300k models."""
+    An explode over the tags of every declared adapter cost 0.3 s at 300k models. `dropped`: the tags that
+    start with one of these are left out too."""
     lists = f.snapshot.__dict__.get("_tag_lists")
     rows = np.asarray(rows, dtype=np.int64)
     if lists is None or (len(rows) and rows.max() >= len(f.snapshot)):
@@ -1187,6 +1195,10 @@ def _exploded_tags(f: _Features, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     picked = lists.take(pa.array(rows, type=pa.int64()))
     flat = pc.list_flatten(picked)
     valid = np.asarray(pc.is_valid(flat).to_numpy(zero_copy_only=False), dtype=bool)
+    for start in dropped:
+        valid &= ~np.asarray(
+            pc.fill_null(pc.starts_with(flat, start), False).to_numpy(zero_copy_only=False), dtype=bool
+        )
     at = np.asarray(pc.list_parent_indices(picked).to_numpy(zero_copy_only=False), dtype=np.int64)
     tags = np.asarray(flat.filter(pa.array(valid)).to_numpy(zero_copy_only=False), dtype=object)
     return at[valid], tags

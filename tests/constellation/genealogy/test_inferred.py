@@ -862,3 +862,12 @@ def test_exploded_tags_are_what_pandas_explode_and_dropna_give():
     # A column with other values (a bare string explodes to itself in pandas) keeps pandas' explode.
     odd = model_features(frame.assign(tags=[["a"], "solo", None, [], ["b"], None]))
     assert "_tag_lists" not in odd.__dict__ and _exploded_tags(_features(odd, odd, np.arange(6), None), rows) is None
+
+
+def test_exploded_tags_can_leave_out_tags_by_their_start():
+    tags = [["license:mit", "flux", None], ["dataset:x", "lora"], None]
+    frame = pd.DataFrame({"id": ["o/a", "o/b", "o/c"], "name": None, "downloads": 0, "tags": tags})
+    features = model_features(frame)
+    f = _features(features, features, np.arange(3), None)
+    at, found = _exploded_tags(f, np.array([0, 1, 2]), ("license:", "dataset:"))
+    assert at.tolist() == [0, 1] and found.tolist() == ["flux", "lora"]
