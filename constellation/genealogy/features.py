@@ -85,6 +85,11 @@ class ModelFeatures:
         )
 
     @cached_property
+    def key_values(self) -> pa.Array:
+        """The name keys as one Arrow array (large_string): joins on keys take from it, no conversion."""
+        return pa.array(self.key, type=pa.large_string())
+
+    @cached_property
     def id_values(self) -> pa.Array:
         """The ids as one Arrow array (large_string), for hash joins among them (`arrow_strings.rows_of`)."""
         known = self.__dict__.get("_string_ids")
@@ -132,6 +137,7 @@ class ModelFeatures:
         joined.__dict__["ids_lower"] = pd.concat([self.ids_lower, more.ids_lower], ignore_index=True)
         joined.__dict__["owner"] = np.concatenate([self.owner, more.owner])
         joined.__dict__["id_values"] = pa.concat_arrays([self.id_values, more.id_values])
+        joined.__dict__["key_values"] = pa.concat_arrays([self.key_values, more.key_values])
         return joined
 
 
@@ -398,6 +404,7 @@ def model_features(models: pd.DataFrame, lists: ListColumns | None = None) -> Mo
         specific=specific,
         tags=tags,
     )
+    features.__dict__["key_values"] = string_values(key)  # its own Arrow values, as the key array holds them
     if listed and converted is not None:
         features.__dict__["_tag_lists"] = converted
     if isinstance(models["id"].dtype, pd.StringDtype):

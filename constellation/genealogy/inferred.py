@@ -156,6 +156,10 @@ class _Features:
         """The lower-cased owner of each id ("" for legacy ids without one)."""
         return self.rows.owner
 
+    def keys_at(self, rows: np.ndarray) -> pa.Array:
+        """The name keys of `rows`, in Arrow (large_string)."""
+        return self.rows.key_values.take(pa.array(np.asarray(rows, dtype=np.int64), type=pa.int64()))
+
     def rows_of(self, ids: pd.Series) -> pd.Series:
         """The row of each id (the first row of an id listed twice; NaN for an id held by no row).
 
@@ -433,13 +437,13 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     children = children[f.quantized[children] | f.specific[children]]
     rows = f.declared_rows(declared)
     known = rows.notna().to_numpy()
-    sib_keys = f.key[rows[known].to_numpy(dtype=np.int64)]
+    sib_rows = rows[known].to_numpy(dtype=np.int64)
+    sib_keys = f.key[sib_rows]
     # Only the children's keys are counted (each key's count is its own): a calibration fold asks about
     # a few thousand children, not about every declaration of the snapshot. Looked up in Arrow, and only
     # the asked declarations made a frame (of Arrow strings: 0.3 s for all of them at 1M models).
-    key_codes, keys = pd.factorize(f.key[children])
-    children_keys = pa.array(keys, type=pa.string())
-    asked = pc.is_in(pa.array(sib_keys, type=pa.string()), value_set=children_keys).to_numpy(zero_copy_only=False)
+    children_keys = f.keys_at(children)
+    asked = pc.is_in(f.keys_at(sib_rows), value_set=children_keys).to_numpy(zero_copy_only=False)
     asked = asked & (sib_keys != "")
     votes = pd.DataFrame({"lookup": sib_keys[asked], "parent_id": declared["source"].to_numpy()[known][asked]})
     if votes.empty:
@@ -451,7 +455,8 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     best = counts.drop_duplicates("lookup").reset_index(drop=True)
     # What an inner merge of the children on their key yields (one row per child, in their order), by looking
     # the children's keys up among the few voted keys rather than factorising both sides.
-    at = pd.Index(best["lookup"].to_numpy(dtype=object)).get_indexer(keys)[key_codes]
+    voted = pa.array(best["lookup"].to_numpy(dtype=object), type=pa.large_string())  # distinct
+    at = np.asarray(pc.index_in(children_keys, value_set=voted).fill_null(-1).to_numpy(zero_copy_only=False))
     found = at >= 0
     out = best.take(at[found]).reset_index(drop=True).assign(child=children[found])
     out = out[out["parent_id"].str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()]
@@ -640,12 +645,11 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
     rows = f.declared_rows(declared)
     known = rows.notna().to_numpy()
     sources = declared["source"].astype(str).to_numpy()[known]
-    keys = f.key[rows[known].to_numpy(dtype=np.int64)]
-    asked = pa.array(sorted(prefixes), type=pa.string())
+    asked = pa.array(sorted(prefixes), type=pa.large_string())
     # Each of the first `max_tokens` proper token prefixes of every key, one length at a time in Arrow (a loop
     # over the declarations split 300k keys in Python, 1.5 s at 1M models); then in the order that loop
     # found them, declaration by declaration and shortest prefix first.
-    tokens = pc.split_pattern(pa.array(keys, type=pa.string()), "-")
+    tokens = pc.split_pattern(f.keys_at(rows[known].to_numpy(dtype=np.int64)), "-")
     n_tokens = np.array(pc.list_value_length(tokens).to_numpy(zero_copy_only=False), dtype=np.int64)
     # A prefix starts with its key's first token: a key whose first token starts no asked prefix has none of
     # them, and is not cut at all (most declarations, at a third of this function's time).
@@ -661,7 +665,7 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
             break
         if cut not in lengths:
             continue
-        prefix = pc.binary_join(pc.list_slice(tokens.take(longer), 0, cut), "-")
+        prefix = pc.binary_join(pc.list_slice(tokens.take(longer), 0, cut), pa.scalar("-", type=pa.large_string()))
         hit = pc.is_in(prefix, value_set=asked).to_numpy(zero_copy_only=False).astype(bool)
         at.append(longer[hit])
         found.append(prefix.filter(pa.array(hit)).to_numpy(zero_copy_only=False))
@@ -927,7 +931,7 @@ def _own_exports(f: _Features, children: np.ndarray, declared: pd.DataFrame) -> 
     children = children[f.quantized[children] & (f.owner[children] != "")]
     clean = np.flatnonzero(~f.quantized & (f.key != "") & (f.owner != "") & ~_declares_elsewhere(f, declared))
     # Everything below is per name key: only the children's keys matter (few, in a calibration fold).
-    clean = clean[pd.Series(f.key[clean], dtype=object).isin(pd.unique(f.key[children])).to_numpy(dtype=bool)]
+    clean = clean[pc.is_in(f.keys_at(clean), value_set=f.keys_at(children)).to_numpy(zero_copy_only=False)]
     if len(children) == 0 or len(clean) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, (np.int64, np.int64, bool))})
     own = pd.DataFrame({"owner": f.owner[clean], "lookup": f.key[clean], "parent": clean, "dl": f.downloads[clean]})

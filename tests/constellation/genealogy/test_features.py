@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from constellation.genealogy.calibration import calibrate_lineage
@@ -76,6 +77,9 @@ def test_extended_appends_rows_and_keeps_derived_columns():
     assert joined.owner.tolist()[-2:] == ["", "org"]
     assert joined.ids_lower.tolist()[-1] == "org/outside-1b"
     assert joined.row_of["Org/Outside-1B"] == 5
+    # The Arrow columns: each row's key and id, as the object arrays hold them.
+    assert joined.key_values.to_pylist() == joined.key.tolist() and joined.id_values.to_pylist() == joined.ids.tolist()
+    assert snapshot.key_values.type == joined.key_values.type == pa.large_string()
 
 
 def test_tag_flags_vectorised_equal_row_by_row():
