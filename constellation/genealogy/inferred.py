@@ -45,6 +45,7 @@ from constellation.genealogy.features import (
     model_features,
     sorted_unique,
 )
+from constellation.genealogy.id_pairs import among, ascii_pair_keys
 from constellation.names import (
     FINETUNE_WORDS,
     is_size_token,
@@ -812,18 +813,15 @@ def _owner_habits(
     seen = seen.assign(base=base_of.reindex(seen["parent"].to_numpy()).to_numpy()).dropna(subset=["base"])
     if seen.empty:
         return pd.DataFrame(columns=columns)
-    said = pd.DataFrame(
-        {"target": declared["target"].astype(str).str.lower(), "source": declared["source"].astype(str).str.lower()}
-    ).drop_duplicates()
-    said["says"] = True
-    seen = seen.assign(
-        target=pd.Series(f.ids[seen["child"].to_numpy()]).str.lower().to_numpy(),
-        p=pd.Series(f.ids[seen["parent"].to_numpy()]).str.lower().to_numpy(),
-        g=seen["base"].astype(str).str.lower().to_numpy(),
-    )
-    says_p = seen.merge(said.rename(columns={"source": "p"}), on=["target", "p"], how="left")["says"].fillna(False)
-    says_g = seen.merge(said.rename(columns={"source": "g"}), on=["target", "g"], how="left")["says"].fillna(False)
-    seen = seen.assign(says_p=says_p.to_numpy(dtype=bool), says_g=says_g.to_numpy(dtype=bool))
+    # Whether the child declares P, and whether it declares G (ids compared case-insensitively).
+    child_ids = f.ids[seen["child"].to_numpy()]
+    said = ascii_pair_keys(declared["target"], declared["source"])
+    to_p = ascii_pair_keys(child_ids, f.ids[seen["parent"].to_numpy()])
+    to_g = ascii_pair_keys(child_ids, seen["base"].to_numpy(dtype=object))
+    if said is not None and to_p is not None and to_g is not None:
+        seen = seen.assign(says_p=among(to_p, said), says_g=among(to_g, said))
+    else:
+        seen = _says_in_python(seen, child_ids, f.ids[seen["parent"].to_numpy()], declared)
     seen = seen[seen["says_p"] | seen["says_g"]]
     seen = seen.assign(owner=owner[seen["child"].to_numpy()])
     seen = seen[seen["owner"] != ""]
@@ -865,6 +863,24 @@ def _owner_habits(
         out["parent_id"].astype(str).str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()
     ]
     return out[columns]
+
+
+def _says_in_python(
+    seen: pd.DataFrame, child_ids: np.ndarray, p_ids: np.ndarray, declared: pd.DataFrame
+) -> pd.DataFrame:
+    """`seen` with says_p and says_g, by merges on ids lower-cased in Python (ids outside ASCII)."""
+    said = pd.DataFrame(
+        {"target": declared["target"].astype(str).str.lower(), "source": declared["source"].astype(str).str.lower()}
+    ).drop_duplicates()
+    said["says"] = True
+    seen = seen.assign(
+        target=pd.Series(child_ids).str.lower().to_numpy(),
+        p=pd.Series(p_ids).str.lower().to_numpy(),
+        g=seen["base"].astype(str).str.lower().to_numpy(),
+    )
+    says_p = seen.merge(said.rename(columns={"source": "p"}), on=["target", "p"], how="left")["says"].fillna(False)
+    says_g = seen.merge(said.rename(columns={"source": "g"}), on=["target", "g"], how="left")["says"].fillna(False)
+    return seen.assign(says_p=says_p.to_numpy(dtype=bool), says_g=says_g.to_numpy(dtype=bool))
 
 
 _HABIT_RULES = {"owner": "owner habit", "copied": "copied card habit", "own card": "own card habit"}
