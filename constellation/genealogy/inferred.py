@@ -472,8 +472,10 @@ def _prefix_matches(f: _Features, children: np.ndarray, cands: _Candidates, max_
     # Children sharing a key share the answer (re-uploads, one quantiser's formats), so each distinct key is
     # searched once; unless the first model met on the way down is the child itself, which the search skips:
     # then the child gets its own search.
-    codes, keys = pd.factorize(f.key[children])
-    keys = np.asarray(keys, dtype=object)
+    # (What pd.factorize says, hashed in Arrow: codes in order of first appearance.)
+    encoded = pc.dictionary_encode(f.keys_at(children))
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    keys = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
     met, matched, remainders, prefixes = _longest_prefixes(keys, best_of, max_tokens)
     parent = np.where(matched[codes], met[codes], -1)
     remainder, prefix = remainders[codes], prefixes[codes]
