@@ -691,6 +691,14 @@ def _unified_separators(text: pd.Series) -> pd.Series:
     )
 
 
+def loose_words(keys: pd.Series, drop_context: bool = False) -> pd.Series:
+    """The name keys without the words `loose_key` ignores (a "string" Series): whose tokens it sorts."""
+    stripped = keys.astype("string").fillna("").str.replace(_PACKAGING_TAIL_RE, "", regex=True)
+    if drop_context:
+        stripped = stripped.str.replace(CONTEXT_TAIL_RE, "", regex=True)
+    return stripped
+
+
 def loose_key(keys: pd.Series, drop_context: bool = False) -> pd.Series:
     """A name key blind to word order and to the words quantisers append without changing the model.
 
@@ -701,9 +709,7 @@ def loose_key(keys: pd.Series, drop_context: bool = False) -> pd.Series:
     fine-tune (`TheBloke/openchat_3.5-16k-AWQ` quantises `NurtureAI/openchat_3.5-16k`). Used only for
     quantised children that no exact key matches.
     """
-    stripped = keys.astype("string").fillna("").str.replace(_PACKAGING_TAIL_RE, "", regex=True)
-    if drop_context:
-        stripped = stripped.str.replace(CONTEXT_TAIL_RE, "", regex=True)
+    stripped = loose_words(keys, drop_context)
     # In plain Python over a list: `Series.map` with a lambda cost more.
     loose = ["-".join(sorted(k.split("-"))) if k else "" for k in stripped.tolist()]
     return pd.Series(np.array(loose, dtype=object), index=keys.index, name=keys.name, dtype=object)

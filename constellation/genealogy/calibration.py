@@ -41,8 +41,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from constellation.arrow_strings import string_values
 from constellation.genealogy.features import ModelFeatures, model_features
+from constellation.genealogy.id_pairs import among, ascii_pair_keys
 from constellation.genealogy.inferred import RuleConfidence, infer_lineage
 
 DEFAULT_TARGET_PRECISION = 0.90
@@ -162,7 +166,12 @@ class Calibration:
 
 def mask_children(declared_edges: pd.DataFrame, children: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(declared edges without those of `children`, the dropped edges: the truth to infer back)."""
-    hide = declared_edges["target"].isin(children).to_numpy(dtype=bool)
+    # A hash join in Arrow: pandas' isin hashed every declared target as a Python string (0.7 s at 1M models).
+    found = pc.is_in(
+        string_values(declared_edges["target"]),
+        value_set=pa.array(np.asarray(children, dtype=object), type=pa.large_string()),
+    )
+    hide = found.to_numpy(zero_copy_only=False).astype(bool)
     return declared_edges[~hide], declared_edges[hide]
 
 
@@ -172,8 +181,12 @@ def _pair_keys(child: pd.Series, parent: pd.Series) -> pd.Series:
 
 def score_masked(proposals: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
     """Whether each proposal names one of its child's declared parents (Hub ids compare case-insensitively)."""
-    right = set(_pair_keys(truth["target"], truth["source"]).tolist())
-    return _pair_keys(proposals["target"], proposals["source"]).isin(right).to_numpy(dtype=bool)
+    asked = ascii_pair_keys(proposals["target"], proposals["source"])
+    right = ascii_pair_keys(truth["target"], truth["source"])
+    if asked is not None and right is not None:
+        return among(asked, right)  # in Arrow: in Python, 0.6 s at 1M models
+    keys = set(_pair_keys(truth["target"], truth["source"]).tolist())
+    return _pair_keys(proposals["target"], proposals["source"]).isin(keys).to_numpy(dtype=bool)
 
 
 def fold_plan(declared: int, models: int, sample: int = DEFAULT_SAMPLE) -> tuple[int, int]:

@@ -81,12 +81,26 @@ def _taken(column: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
 def _edge_frame(
     source: pd.Series, target: pd.Series, kind: str, relation: pd.Series, confidence: Any, evidence: Any
 ) -> pd.DataFrame:
+    # The "str" arrays a frame infers from the columns' Python strings (NaN where missing), given as such:
+    # inferring them cost 0.25 s at 1M models. Without rows it infers object columns.
+    text: dict[str, Any] = (
+        {
+            "source": source.astype("str").array,
+            "target": target.astype("str").array,
+            "kind": pd.array(np.full(len(source), kind, dtype=object), dtype="str"),
+            "relation": relation.astype("str").array,
+        }
+        if len(source)
+        else {
+            "source": source.to_numpy(object),
+            "target": target.to_numpy(object),
+            "kind": kind,
+            "relation": relation.to_numpy(object),
+        }
+    )
     return pd.DataFrame(
         {
-            "source": source.astype("string").to_numpy(),
-            "target": target.astype("string").to_numpy(),
-            "kind": kind,
-            "relation": relation.astype("string").to_numpy(),
+            **text,
             "confidence": confidence,
             "weight": np.nan,
             "evidence": evidence,

@@ -17,6 +17,7 @@ from constellation.genealogy.calibration import (
     isotonic,
     mask_children,
     nearest_band_value,
+    score_masked,
     threshold_for,
     wilson_lower_bound,
 )
@@ -210,3 +211,29 @@ def test_a_snapshot_without_declarations_keeps_the_hand_set_values() -> None:
     assert (calibration.calibrated, calibration.masked, calibration.folds, calibration.threshold) == (False, 0, 0, 0.6)
     assert calibration.table.empty and list(calibration.table.columns)[-1] == "calibrated"
     assert calibration.as_dict()["table"] == []
+
+
+def _scored_in_python(proposals: pd.DataFrame, truth: pd.DataFrame) -> list[bool]:
+    right = {(t.lower(), s.lower()) for t, s in zip(truth["target"], truth["source"])}
+    return [(t.lower(), s.lower()) in right for t, s in zip(proposals["target"], proposals["source"])]
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_masked_proposals_are_scored_case_insensitively_in_arrow_and_python_alike(dtype) -> None:
+    truth = pd.DataFrame({"target": ["Org/Child", "o/c2", "o/c2"], "source": ["Base/M", "x/p", "y/q"]}, dtype=dtype)
+    proposals = pd.DataFrame(
+        {"target": ["org/child", "o/c2", "o/c2", "o/c3", "Org/Child"], "source": ["BASE/m", "y/Q", "z/r", "x/p", "x"]},
+        dtype=dtype,
+    )
+    assert score_masked(proposals, truth).tolist() == _scored_in_python(proposals, truth)
+    assert score_masked(proposals, truth).tolist() == [True, True, False, False, False]
+    # Outside ASCII, Python's lower-casing (pandas' on objects) decides, as before.
+    other = proposals.assign(target=pd.Series(["İx/a", "o/c2", "o/c2", "o/c3", "Org/Child"], dtype=dtype))
+    assert score_masked(other, truth.assign(target=pd.Series(["İx/a", "o/c2", "o/c2"], dtype=dtype))).tolist()[0]
+
+
+def test_masking_keeps_the_edges_of_other_children_in_order() -> None:
+    edges = pd.DataFrame({"source": ["p1", "p2", "p3", "p4"], "target": ["a/x", "b/y", "a/x", "A/X"]})
+    visible, dropped = mask_children(edges, pd.Index(["a/x", "zz/none"]))
+    assert visible["target"].tolist() == ["b/y", "A/X"] and dropped["source"].tolist() == ["p1", "p3"]
+    assert visible.index.tolist() == [1, 3]

@@ -12,7 +12,15 @@ import pytest
 
 from constellation.genealogy.calibration import calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
-from constellation.genealogy.features import RowTags, _tag_flags, _tag_flags_by_row, model_features, sorted_unique
+from constellation.genealogy.features import (
+    RowTags,
+    _first_token,
+    _tag_flags,
+    _tag_flags_by_row,
+    clean_loose_keys,
+    model_features,
+    sorted_unique,
+)
 from constellation.genealogy.inferred import (
     RuleConfidence,
     _candidates_by_key,
@@ -21,7 +29,7 @@ from constellation.genealogy.inferred import (
     _prefix_table,
     infer_lineage,
 )
-from constellation.names import ADAPTER_TAGS, MERGE_TAGS
+from constellation.names import ADAPTER_TAGS, MERGE_TAGS, loose_key
 from crawler.records import convert_items, snapshot_frame_from_records
 from fakehub.synthetic import generate, to_records
 
@@ -70,6 +78,9 @@ def test_extended_appends_rows_and_keeps_derived_columns():
     assert joined.owner.tolist()[-2:] == ["", "org"]
     assert joined.ids_lower.tolist()[-1] == "org/outside-1b"
     assert joined.row_of["Org/Outside-1B"] == 5
+    # The Arrow columns: each row's key and id, as the object arrays hold them.
+    assert joined.key_values.to_pylist() == joined.key.tolist() and joined.id_values.to_pylist() == joined.ids.tolist()
+    assert snapshot.key_values.type == joined.key_values.type == pa.large_string()
 
 
 def test_tag_flags_vectorised_equal_row_by_row():
@@ -222,3 +233,59 @@ def test_owner_is_the_lower_cased_namespace_of_ascii_and_other_ids_alike():
     # Outside ASCII the ids are lower-cased as pandas' Arrow strings are (İ → i, where Python gives i̇).
     frame = pd.DataFrame({"id": ["İx/y", "ÀB/c", "gpt2"], "name": None, "downloads": 0})
     assert model_features(frame).owner.tolist() == ["ix", "àb", ""]
+
+
+def test_owner_of_an_arrow_string_column_equals_the_python_pass():
+    ids = ["Org/Model", "gpt2", "A/b/c", "trail/", "/lead", "UP/Low_er", ""]
+    arrow = model_features(pd.DataFrame({"id": pd.array(ids, dtype="string[pyarrow]"), "name": None, "downloads": 0}))
+    plain = model_features(pd.DataFrame({"id": pd.Series(ids, dtype=object), "name": None, "downloads": 0}))
+    assert "_string_ids" in arrow.__dict__ and "_string_ids" not in plain.__dict__
+    assert arrow.owner.tolist() == plain.owner.tolist() == ["org", "", "a", "trail", "", "up", ""]
+    assert arrow.owner.dtype == object and all(type(o) is str for o in arrow.owner)
+
+
+def _clean_loose_keys_among(key: np.ndarray, quantized: np.ndarray, asked: np.ndarray) -> list[list[str]]:
+    wanted = set(asked.tolist())
+    return [[v if v in wanted else "" for v in values.tolist()] for values in clean_loose_keys(key, quantized)]
+
+
+def test_asked_loose_keys_are_the_clean_loose_keys_among_the_asked(synthetic_snapshot):
+    names = [
+        "granite-20b-code-base-8k", "Magnum-v2-12b", "t5-v1_1-xxl-encoder", "a--b-a", "x-Embedding-SOTA",
+        "openchat_3.5-16k", "B-A", "solo", "Mistral-7B-32k-GGUF", "12b-magnum-v2",
+    ]  # fmt: skip
+    frame = pd.DataFrame({"id": [f"o{i}/{n}" for i, n in enumerate(names)], "name": names, "downloads": 1})
+    for snapshot in (frame, synthetic_snapshot):
+        features = model_features(snapshot)
+        full = clean_loose_keys(features.key, features.quantized)
+        quantised = features.key[features.quantized & (features.key != "")]
+        asked = pd.unique(
+            np.concatenate(
+                [
+                    loose_key(pd.Series(quantised[:40])).to_numpy(dtype=object),
+                    full[0][::7],
+                    full[1][full[1] != ""],
+                    np.array(["20b-code-granite", "a-b-b", "no-such-tokens"], dtype=object),
+                ]
+            )
+        )
+        got = features.asked_loose_keys(asked)
+        assert [g.tolist() for g in got] == _clean_loose_keys_among(features.key, features.quantized, asked)
+        assert any(v != "" for v in got[0])
+    small = model_features(frame)
+    asked = np.array(["20b-base-code-granite", "a-b", "12b-magnum-v2"], dtype=object)
+    assert [v.tolist() for v in small.asked_loose_keys(asked)] == [
+        ["", "12b-magnum-v2", "", "", "", "", "a-b", "", "", "12b-magnum-v2"],  # b-a, not a-b-a
+        ["20b-base-code-granite", "", "", "", "", "", "", "", "", ""],
+    ]
+    assert [v.tolist() for v in small.asked_loose_keys(np.array([], dtype=object))] == [[""] * 10, [""] * 10]
+    empty = model_features(frame.iloc[:0])
+    assert [len(v) for v in empty.asked_loose_keys(np.array(["a"], dtype=object))] == [0, 0]
+
+
+def test_first_token_is_what_partition_says():
+    keys = pd.Series(["", "a", "a-", "-a", "a-b-c", "é-x", "--", "llama-3-8b"], dtype="string", index=range(3, 11))
+    first, rest = _first_token(keys)
+    parts = keys.str.partition("-")
+    pd.testing.assert_series_equal(first, parts[0], check_names=False)
+    pd.testing.assert_series_equal(rest, parts[2], check_names=False)

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constellation.genealogy.inferred import RuleConfidence, infer_lineage
+from constellation.genealogy.features import model_features
+from constellation.genealogy.inferred import (
+    RuleConfidence,
+    _exploded_tags,
+    _features,
+    _names_sibling,
+    _names_siblings,
+    infer_lineage,
+)
 from constellation.names import has_adapter_marker, has_quantization_marker, loose_key, name_key
 
 # Real child names with their real declared parents (hf-top-downloads-2024-09): both sides share a key.
@@ -812,3 +820,54 @@ def test_the_declared_leader_among_namesakes_is_the_one_a_sort_of_every_candidat
     expected[first[indeg[first] >= np.maximum(1, rules.declared_parent_ratio * second)]] = True
     assert 10 < expected.sum() < len(set(codes.tolist())) and (second > 0).any()
     assert cands.declared_leader.tolist() == expected.tolist()
+
+
+def test_sibling_tails_tested_per_token_equal_the_one_by_one_test():
+    tails = np.array(
+        ["7b", "instruct", "v2-chat", "12", "chat-7b", "x--7b", "-", "", "٣-x", "instruct-v0.2", "1.5-b", "8x7b-it"],
+        dtype=object,
+    )
+    memo: dict[str, bool] = {}
+    expected = [_names_sibling(tail, memo) for tail in tails.tolist()]
+    assert _names_siblings(tails).tolist() == expected == [
+        True, False, True, True, True, True, False, False, True, False, True, True,
+    ]  # fmt: skip
+    assert _names_siblings(np.array([], dtype=object)).tolist() == []
+
+
+def test_rows_of_ids_are_the_first_row_of_each_id_then_the_external_ones():
+    snapshot = pd.DataFrame({"id": ["a/x", "b/y", "a/x", "c/z"], "name": None, "downloads": 0})
+    features = model_features(snapshot)
+    outside = model_features(pd.DataFrame({"id": ["ext/p"], "name": None, "downloads": 0}))
+    f = _features(features, features.extended(outside), np.array([1]), None)
+    asked = pd.Series(["c/z", "a/x", "nope/n", "ext/p", "A/X"], index=[4, 3, 2, 1, 0])
+    found = f.rows_of(asked)
+    assert found.index.tolist() == [4, 3, 2, 1, 0]
+    assert found.tolist()[:2] == [3.0, 0.0] and np.isnan(found.iloc[2]) and found.iloc[3] == 4.0
+    assert np.isnan(found.iloc[4]) and found.dtype == np.float64
+
+
+def test_exploded_tags_are_what_pandas_explode_and_dropna_give():
+    tags = [["a", "b"], None, [], ["c", None, "a"], np.array(["d"], dtype=object), ("e", "f")]
+    frame = pd.DataFrame({"id": [f"o/m{i}" for i in range(6)], "name": None, "downloads": 0, "tags": tags})
+    features = model_features(frame)
+    assert "_tag_lists" in features.__dict__
+    f = _features(features, features, np.arange(6), None)
+    rows = np.array([3, 0, 1, 5, 2, 4, 0])
+    at, found = _exploded_tags(f, rows)
+    expected = pd.DataFrame({"at": np.arange(len(rows)), "tag": pd.Series(tags, dtype=object).iloc[rows].to_numpy()})
+    expected = expected.explode("tag").dropna(subset=["tag"])
+    assert at.tolist() == expected["at"].tolist() and found.tolist() == expected["tag"].tolist()
+    assert found.dtype == object and _exploded_tags(f, np.zeros(0, dtype=np.int64))[1].tolist() == []
+    # A column with other values (a bare string explodes to itself in pandas) keeps pandas' explode.
+    odd = model_features(frame.assign(tags=[["a"], "solo", None, [], ["b"], None]))
+    assert "_tag_lists" not in odd.__dict__ and _exploded_tags(_features(odd, odd, np.arange(6), None), rows) is None
+
+
+def test_exploded_tags_can_leave_out_tags_by_their_start():
+    tags = [["license:mit", "flux", None], ["dataset:x", "lora"], None]
+    frame = pd.DataFrame({"id": ["o/a", "o/b", "o/c"], "name": None, "downloads": 0, "tags": tags})
+    features = model_features(frame)
+    f = _features(features, features, np.arange(3), None)
+    at, found = _exploded_tags(f, np.array([0, 1, 2]), ("license:", "dataset:"))
+    assert at.tolist() == [0, 1] and found.tolist() == ["flux", "lora"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -15,7 +16,7 @@ from constellation.contract import (
     SNAPSHOT_COLUMNS,
     empty_snapshot_table,
 )
-from constellation.genealogy.stage import annotate
+from constellation.genealogy.stage import _edge_frame, annotate
 from crawler.records import snapshot_frame_from_records
 from tests.paths import FIXTURES
 
@@ -106,3 +107,23 @@ def test_a_snapshot_read_with_its_lists_in_arrow_gives_the_same_genealogy(snapsh
     pd.testing.assert_frame_equal(lists.models[added], objects.models[added])
     pd.testing.assert_frame_equal(lists.edges, objects.edges)
     assert lists.report == objects.report
+
+
+@pytest.mark.parametrize("dtype", [object, "string", "str"])
+@pytest.mark.parametrize("rows", [0, 3])
+def test_edge_frame_is_the_frame_inferred_from_python_strings(dtype, rows):
+    column = pd.Series(["a", "b", None][:rows], dtype=dtype, index=[5, 6, 7][:rows])
+    frame = _edge_frame(column, column, "declared", column, np.nan, None)
+    inferred = pd.DataFrame(
+        {
+            "source": column.astype("string").to_numpy(),
+            "target": column.astype("string").to_numpy(),
+            "kind": "declared",
+            "relation": column.astype("string").to_numpy(),
+            "confidence": np.nan,
+            "weight": np.nan,
+            "evidence": None,
+        },
+        columns=list(EDGE_COLUMNS),
+    )
+    pd.testing.assert_frame_equal(frame, inferred, check_exact=True)
