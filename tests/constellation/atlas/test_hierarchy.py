@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.cluster.hierarchy import fcluster, is_valid_linkage, leaves_list, linkage
+from scipy.spatial.distance import squareform
 
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
@@ -22,6 +23,7 @@ from constellation.atlas.hierarchy import (
     leaf_order,
     model_order,
     prototype_priority,
+    upper_similarities,
 )
 from constellation.atlas.stage import AtlasConfig
 from constellation.errors import HierarchyError
@@ -224,3 +226,17 @@ def test_community_pieces_cover_every_community_once_in_order():
         pieces = _community_pieces(bounds, leaf_cap=1000, workers=workers)
         assert [c for piece in pieces for c in piece] == list(range(len(bounds) - 1))
     assert _community_pieces(np.array([0]), leaf_cap=10, workers=2) == [range(0)]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 48, 256])
+def test_upper_similarities_are_the_whole_products_bit_for_bit(block):
+    ids = [f"user{i % 13}/{f}{s}-{i}" for i, (f, s) in enumerate((f, s) for f in FAMILIES for s in SUFFIXES * 4)]
+    vectors = name_features(ids, AtlasConfig()).matrix
+    for rows in (np.arange(vectors.shape[0]), np.arange(0, vectors.shape[0], 3)[::-1], np.array([5, 2])):
+        part = vectors[rows]
+        whole = squareform((part @ part.T).toarray(), checks=False)
+        upper = upper_similarities(part, block)
+        assert upper.dtype == whole.dtype and upper.tobytes() == whole.tobytes()
+    empty = vectors[[0, 1]].multiply(0).tocsr()
+    empty.eliminate_zeros()
+    assert upper_similarities(empty, block).tobytes() == squareform((empty @ empty.T).toarray(), checks=False).tobytes()
