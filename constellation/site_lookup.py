@@ -251,7 +251,30 @@ def strongest_first(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
     # sign bit set; subtracting that from the largest key puts the strongest first.
     ascending = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000))
     descending = (np.uint32(0xFFFFFFFF) - ascending).astype(np.int64)
-    return np.argsort((np.asarray(rows, dtype=np.int64) << 32) | descending, kind="stable")
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.empty(0, dtype=np.int64)
+    by_row = _distinct_in_order(rows[starts])
+    if by_row is None:
+        return np.argsort((rows << 32) | descending, kind="stable")
+    # The atlas stage's edges come grouped by their source: each row's edges are one run. Each run is sorted
+    # in place (its number, already ascending, is the key's high part: a nearly sorted key sorts 4x faster),
+    # then the runs are put in row order whole, so ties keep their given order as the one sort kept them.
+    run = np.cumsum(np.r_[False, rows[1:] != rows[:-1]]) if len(rows) else np.empty(0, dtype=np.int64)
+    inside = np.argsort((run << 32) | descending, kind="stable")
+    lengths = np.diff(np.r_[starts, len(rows)])[by_row]
+    first = np.cumsum(lengths) - lengths  # each run's first place in the result
+    return inside[np.repeat(starts[by_row] - first, lengths) + np.arange(len(rows))]
+
+
+def _distinct_in_order(values: np.ndarray) -> np.ndarray | None:
+    """The positions of `values` (non-negative integers) in ascending order when no value repeats, by a
+    scatter over their range instead of a sort; None when one repeats (or there are none)."""
+    if not len(values) or values.min() < 0:
+        return None
+    slot = np.full(int(values.max()) + 1, -1, dtype=np.int64)
+    slot[values] = np.arange(len(values))
+    found = slot[slot >= 0]
+    return found if len(found) == len(values) else None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -108,12 +108,21 @@ def sample_per_group(
     rng = np.random.default_rng(seed)
     # Every group keeps round(fraction × size) rows, at least one: small communities stay visible.
     draw = rng.random(len(rest))
-    keys = groups.reindex(rest.index).astype("object").fillna("")
-    codes, _ = pd.factorize(keys.to_numpy(), use_na_sentinel=False)  # the groups `groupby(keys)` forms
+    codes = _group_codes(groups.reindex(rest.index))  # the groups `groupby(keys)` forms
     rank, size = rank_in_groups(codes, draw)
     quota = np.maximum(1, np.round(size.astype("float64") * fraction))
     picked = rest.index[rank <= quota]
     return frame.loc[top.append(picked)]
+
+
+def _group_codes(groups: pd.Series) -> np.ndarray:
+    """A code per row, equal for rows of one group and only for them (a missing group is one group): numbers
+    are coded as numbers, other keys as Python objects (boxing millions of community numbers took seconds)."""
+    if pd.api.types.is_numeric_dtype(groups.dtype) and not pd.api.types.is_bool_dtype(groups.dtype):
+        values = groups.to_numpy(dtype="float64", na_value=np.nan)
+        if bool((np.abs(values[np.isfinite(values)]) < 2**53).all()):  # every number exact as a float
+            return pd.factorize(values, use_na_sentinel=False)[0]
+    return pd.factorize(groups.astype("object").fillna("").to_numpy(), use_na_sentinel=False)[0]
 
 
 def rank_in_groups(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +130,10 @@ def rank_in_groups(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
     group's size: `Series(values).groupby(codes).rank(method="first")` and the group's `value_counts`, as one
     numpy sort (pandas' grouped rank took ~0.6 s a scatter plot at 1M models)."""
     codes = np.asarray(codes, dtype=np.int64)
-    order = np.lexsort((values, codes))  # by group, then value; stable, so ties keep their row order
+    # By group, then value, ties in row order: `np.lexsort((values, codes))` as two stable sorts, the values'
+    # then the groups' (about twice as fast at 3M rows).
+    by_value = np.argsort(values, kind="stable")
+    order = by_value[np.argsort(codes[by_value], kind="stable")]
     sizes = np.bincount(codes)
     starts = np.cumsum(sizes) - sizes
     rank = np.empty(len(codes), dtype=np.int64)
@@ -364,8 +376,12 @@ def _write_scatter(path: Path, models: pd.DataFrame, order: np.ndarray, cap: int
             continue
         sample = scatter_sample(numbers, kind, numbers["community"], cap)
         shown[kind], counts[kind] = sample.points.index.to_numpy(), sample.plottable
+    # Every row some plot shows, ascending: marked among all rows (a hash of the 300k picks took 0.25 s).
+    marked = np.zeros(len(numbers), dtype=bool)
     del numbers
-    rows = np.unique(np.concatenate([*shown.values(), np.empty(0, np.int64)])).astype(np.int64)
+    for picked in shown.values():
+        marked[picked] = True
+    rows = np.flatnonzero(marked).astype(np.int64)
     columns = [c for c in SCATTER_COLUMNS if c in models]
     points = models[columns].take(order[rows]).reset_index(drop=True).assign(row=rows)
     for kind, picked in shown.items():

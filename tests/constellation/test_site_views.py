@@ -14,6 +14,7 @@ from constellation.site_views import (
     FILTER_COUNTS_FILE,
     SCATTER_AXES,
     VERSION_FILE,
+    _group_codes,
     centroid_tree,
     rank_in_groups,
     read_views,
@@ -168,3 +169,32 @@ def test_rank_in_groups_is_pandas_grouped_first_rank_and_group_size():
         want = pd.Series(values).groupby(keys.to_numpy(), sort=False).rank(method="first")
         assert rank.tolist() == want.astype("int64").tolist()
         assert size.tolist() == keys.map(keys.value_counts()).astype("int64").tolist()
+
+
+def test_rank_in_groups_is_the_lexsort_of_groups_then_values():
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 50, 5_000)
+    for values in (rng.random(5_000), rng.choice([0.5, -0.0, 0.0, np.nan, 1.0], 5_000)):
+        order = np.lexsort((values, codes))
+        starts = np.cumsum(np.bincount(codes)) - np.bincount(codes)
+        expected = np.empty(5_000, dtype=np.int64)
+        expected[order] = np.arange(5_000) - starts[codes[order]] + 1
+        assert rank_in_groups(codes, values)[0].tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        pd.Series([3, 1, 3, 0, 1, 7]),
+        pd.Series([3.0, np.nan, 3.0, 0.0, np.nan, -0.0]),
+        pd.Series([3, None, 3, 0, None, 2], dtype="Int64"),
+        pd.Series(["a", None, "a", "", "b", "b"]),
+        pd.Series([True, False, True, False, True, True]),
+        pd.Series([2**60, 2**60 + 1, 2**60, 1, 1, 2]),
+    ],
+)
+def test_group_codes_form_the_groups_of_the_object_keys(groups):
+    expected = pd.factorize(groups.astype("object").fillna("").to_numpy(), use_na_sentinel=False)[0]
+    codes = _group_codes(groups)
+    # The same partition: equal codes exactly where the object keys' codes are equal.
+    assert (codes[:, None] == codes[None, :]).tolist() == (expected[:, None] == expected[None, :]).tolist()
