@@ -225,17 +225,21 @@ def member_trees(hierarchy: dict[str, Any], communities: list[int]) -> pd.DataFr
     per_leaf = mine.groupby(["community", "leaf"]).size()
     heads = mine[mine["prototype"].to_numpy(dtype=bool)].sort_values(["community", "leaf"], kind="stable")
     counts = per_leaf.reindex(pd.MultiIndex.from_arrays([heads["community"], heads["leaf"]])).to_numpy()
-    names = [
-        model_id if count <= 1 else f"{model_id} (+{count - 1} similar)"
-        for model_id, count in zip(heads["id"].astype(str), counts, strict=True)
-    ]
-    labels_of = pd.Series(names, index=heads["community"].to_numpy()).groupby(level=0).agg(list)
+    # The ids as one list (not a Python string per element drawn from the Arrow column), and the few leaves
+    # of several models renamed in place: ~1M heads at 3M models.
+    names = heads["id"].astype(str).tolist()
+    many = counts.tolist()
+    for at in np.flatnonzero(counts > 1).tolist():
+        names[at] = f"{names[at]} (+{many[at] - 1} similar)"
+    # The heads are sorted by community: each community's labels are one slice of them.
+    head_community = heads["community"].to_numpy()
     linkage = np.asarray(hierarchy["community_linkage"], dtype="float64")
     rows = []
     for community in wanted:
         start, leaves = int(trees.at[community, "start"]), int(trees.at[community, "leaves"])
         z = linkage[start : start + max(leaves - 1, 0)]
-        rows.append((community, labels_of.get(community, []), z.ravel().tolist()))
+        lo, hi = np.searchsorted(head_community, community, "left"), np.searchsorted(head_community, community, "right")
+        rows.append((community, names[lo:hi], z.ravel().tolist()))
     return pd.DataFrame(rows, columns=["community", "labels", "linkage"]) if rows else out
 
 
@@ -250,8 +254,11 @@ def community_top(
     community = models["community"].to_numpy(dtype="float64", na_value=np.nan)
     rows = np.flatnonzero(inside)
     rows = rows[np.lexsort((id_rank[rows], -downloads[rows], community[rows]))]
-    frame = models[columns].take(rows).reset_index(drop=True)
-    frame = frame.groupby("community", sort=False).head(n).reset_index(drop=True)
+    # The first `n` of each community (a run of the sorted rows): only those rows' columns are taken.
+    runs = community[rows]
+    first = np.flatnonzero(np.r_[True, runs[1:] != runs[:-1]]) if len(rows) else np.empty(0, dtype=np.int64)
+    place = np.arange(len(rows)) - np.repeat(first, np.diff(np.r_[first, len(rows)]))
+    frame = models[columns].take(rows[place < n]).reset_index(drop=True)
     return frame.assign(id=frame["id"].astype(str), community=frame["community"].astype("int64"))
 
 
