@@ -401,7 +401,13 @@ def model_order(hierarchy: AtlasHierarchy, membership: np.ndarray) -> np.ndarray
         item_rank = np.bincount(membership, weights=item_rank, minlength=n_communities) / sizes
     community_rank = np.empty(n_communities, dtype=np.int64)
     community_rank[np.lexsort((np.arange(n_communities), item_rank))] = np.arange(n_communities)
-    return np.lexsort((np.arange(len(membership)), hierarchy.leaf_rank, community_rank[membership]))
+    # By community rank, then leaf rank, ties by position: one stable sort of a single integer key, the
+    # lexsort of the three keys it replaces taking three passes over every model.
+    leaf_rank = np.asarray(hierarchy.leaf_rank, dtype=np.int64)
+    span = int(leaf_rank.max(initial=0)) + 1
+    if leaf_rank.min(initial=0) < 0 or n_communities * span >= 2**62:
+        return np.lexsort((np.arange(len(membership)), leaf_rank, community_rank[membership]))
+    return np.argsort(community_rank[membership] * span + leaf_rank, kind="stable")
 
 
 def _cut(tree: Tree, distance: float) -> np.ndarray:

@@ -127,6 +127,23 @@ def test_model_order_keeps_communities_contiguous(atlas_input):
     assert (np.diff(walked) != 0).sum() == len(FAMILIES) - 1
 
 
+@pytest.mark.parametrize("leaf_cap", [3, 1000])
+def test_model_order_is_the_lexsort_by_community_rank_then_leaf_rank(atlas_input, leaf_cap):
+    _, _, membership, _ = atlas_input
+    for exact_max in (10, 1000):
+        hierarchy, _ = build(atlas_input, exact_max=exact_max, leaf_cap=leaf_cap)
+        for leaf_rank in (hierarchy.leaf_rank, np.zeros_like(hierarchy.leaf_rank)):  # ties: by position
+            hierarchy.leaf_rank = leaf_rank
+            tree = hierarchy.atlas
+            item_rank = np.argsort(leaf_order(tree.linkage) if len(tree.prototypes) > 1 else np.zeros(1))
+            item_rank = item_rank[tree.leaf_of].astype(np.float64)
+            if hierarchy.atlas_level == "models":
+                item_rank = np.bincount(membership, weights=item_rank) / np.bincount(membership)
+            community_rank = np.argsort(np.lexsort((np.arange(len(item_rank)), item_rank)))
+            expected = np.lexsort((np.arange(len(membership)), leaf_rank, community_rank[membership]))
+            assert model_order(hierarchy, membership).tolist() == expected.tolist()
+
+
 def test_capped_tree_of_one_item_and_unknown_method():
     import scipy.sparse as sp
 
