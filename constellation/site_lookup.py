@@ -251,7 +251,42 @@ def strongest_first(rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
     # sign bit set; subtracting that from the largest key puts the strongest first.
     ascending = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000))
     descending = (np.uint32(0xFFFFFFFF) - ascending).astype(np.int64)
-    return np.argsort((np.asarray(rows, dtype=np.int64) << 32) | descending, kind="stable")
+    rows = np.asarray(rows)
+    change = rows[1:] != rows[:-1]
+    starts = np.flatnonzero(np.r_[True, change]) if len(rows) else np.empty(0, dtype=np.int64)
+    by_row = _distinct_in_order(rows[starts])
+    if by_row is None:
+        return np.argsort((rows.astype(np.int64) << 32) | descending, kind="stable")
+    # The atlas stage's edges come grouped by their source: each row's edges are one run. Each run is sorted
+    # in place (its number, already ascending, is the key's high part: a nearly sorted key sorts 4x faster),
+    # then the runs are put in row order whole, so ties keep their given order as the one sort kept them.
+    # Each step writes into the array before it (at 18M edges, a fresh array costs its page faults).
+    key = np.zeros(len(rows), dtype=np.int64)
+    key[1:] = change
+    np.cumsum(key, out=key)
+    key <<= 32
+    key |= descending
+    del descending, change
+    inside = np.argsort(key, kind="stable")
+    del key
+    lengths = np.diff(np.r_[starts, len(rows)])[by_row]
+    begins = starts[by_row]
+    # The places of the runs in row order, as the running sum of steps: 1 inside a run, a jump at its start.
+    steps = np.ones(len(rows), dtype=np.int64)
+    steps[np.cumsum(lengths) - lengths] = np.r_[begins[0], begins[1:] - (begins[:-1] + lengths[:-1]) + 1]
+    np.cumsum(steps, out=steps)
+    return inside[steps]
+
+
+def _distinct_in_order(values: np.ndarray) -> np.ndarray | None:
+    """The positions of `values` (non-negative integers) in ascending order when no value repeats, by a
+    scatter over their range instead of a sort; None when one repeats (or there are none)."""
+    if not len(values) or values.min() < 0:
+        return None
+    slot = np.full(int(values.max()) + 1, -1, dtype=np.int64)
+    slot[values] = np.arange(len(values))
+    found = slot[slot >= 0]
+    return found if len(found) == len(values) else None
 
 
 # --------------------------------------------------------------------------------------------------

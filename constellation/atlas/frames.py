@@ -31,9 +31,10 @@ def repeated_string(value: str | None, n: int) -> pd.arrays.ArrowStringArray:
     return taken_strings(pa.array([value], pa.large_string()), np.zeros(n, dtype=np.int64))
 
 
-def similarity_frame(ids: np.ndarray, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
-    """The similarity edges as edges.parquet holds them (contract.EDGE_COLUMNS): `ids[src]` → `ids[dst]`."""
-    names = pa.array(ids, pa.large_string())
+def similarity_frame(ids: np.ndarray | pa.Array, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
+    """The similarity edges as edges.parquet holds them (contract.EDGE_COLUMNS): `ids[src]` → `ids[dst]`.
+    `ids` as an Arrow string array spares converting millions of Python strings (the atlas stage has it)."""
+    names = ids.cast(pa.large_string()) if isinstance(ids, pa.Array) else pa.array(ids, pa.large_string())
     frame = pd.DataFrame(
         {
             "source": taken_strings(names, src),

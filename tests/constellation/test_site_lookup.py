@@ -32,6 +32,9 @@ def test_strongest_first_is_lexsort_by_row_then_weight_descending_ties_kept():
         mixed = np.where(rng.random(m) < 0.5, rng.standard_normal(m).astype(np.float32), weights)
         for w in (weights, mixed):
             assert strongest_first(rows, w).tolist() == np.lexsort((-w, rows)).tolist()
+            # Grouped as the atlas stage's edges come (each row's edges one run, rows in any order): the same.
+            grouped = rng.permutation(20)[np.sort(rows)].astype(np.int32)
+            assert strongest_first(grouped, w).tolist() == np.lexsort((-w, grouped)).tolist()
 
 
 @pytest.mark.parametrize("dtype", ["object", "string", "str"])

@@ -14,7 +14,10 @@ from constellation.site_views import (
     FILTER_COUNTS_FILE,
     SCATTER_AXES,
     VERSION_FILE,
+    _group_codes,
     centroid_tree,
+    community_top,
+    member_trees,
     rank_in_groups,
     read_views,
     scatter_sample,
@@ -168,3 +171,80 @@ def test_rank_in_groups_is_pandas_grouped_first_rank_and_group_size():
         want = pd.Series(values).groupby(keys.to_numpy(), sort=False).rank(method="first")
         assert rank.tolist() == want.astype("int64").tolist()
         assert size.tolist() == keys.map(keys.value_counts()).astype("int64").tolist()
+
+
+def test_rank_in_groups_is_the_lexsort_of_groups_then_values():
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 50, 5_000)
+    for values in (rng.random(5_000), rng.choice([0.5, -0.0, 0.0, np.nan, 1.0], 5_000)):
+        order = np.lexsort((values, codes))
+        starts = np.cumsum(np.bincount(codes)) - np.bincount(codes)
+        expected = np.empty(5_000, dtype=np.int64)
+        expected[order] = np.arange(5_000) - starts[codes[order]] + 1
+        assert rank_in_groups(codes, values)[0].tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        pd.Series([3, 1, 3, 0, 1, 7]),
+        pd.Series([3.0, np.nan, 3.0, 0.0, np.nan, -0.0]),
+        pd.Series([3, None, 3, 0, None, 2], dtype="Int64"),
+        pd.Series(["a", None, "a", "", "b", "b"]),
+        pd.Series([True, False, True, False, True, True]),
+        pd.Series([2**60, 2**60 + 1, 2**60, 1, 1, 2]),
+    ],
+)
+def test_group_codes_form_the_groups_of_the_object_keys(groups):
+    expected = pd.factorize(groups.astype("object").fillna("").to_numpy(), use_na_sentinel=False)[0]
+    codes = _group_codes(groups)
+    # The same partition: equal codes exactly where the object keys' codes are equal.
+    assert (codes[:, None] == codes[None, :]).tolist() == (expected[:, None] == expected[None, :]).tolist()
+
+
+def _community_top_by_groupby(models, communities, id_rank, n):
+    """community_top as it took every member's row, then the first `n` of each group: the reference."""
+    columns = [c for c in ("id", "community", "downloads", "params", "family", "community_label") if c in models]
+    downloads = pd.to_numeric(models["downloads"], errors="coerce").fillna(-1).to_numpy(dtype="float64")
+    community = models["community"].to_numpy(dtype="float64", na_value=np.nan)
+    rows = np.flatnonzero(models["community"].isin(communities).to_numpy(dtype=bool))
+    rows = rows[np.lexsort((id_rank[rows], -downloads[rows], community[rows]))]
+    frame = models[columns].take(rows).reset_index(drop=True)
+    frame = frame.groupby("community", sort=False).head(n).reset_index(drop=True)
+    return frame.assign(id=frame["id"].astype(str), community=frame["community"].astype("int64"))
+
+
+def test_community_top_keeps_the_first_members_of_each_community_as_a_groupby_head():
+    rng = np.random.default_rng(8)
+    models = pd.DataFrame(
+        {
+            "id": pd.array([f"m{i}" for i in rng.permutation(3_000)], dtype="str"),
+            "community": rng.integers(0, 12, 3_000),
+            "downloads": rng.integers(0, 5, 3_000),
+            "family": pd.array(rng.choice(["a", "b", None], 3_000), dtype="string"),
+        }
+    )
+    id_rank = np.argsort(np.argsort(models["id"].to_numpy(dtype=object)))
+    for communities, n in (([3, 0, 7], 5), ([11], 1_000), ([], 3), ([5, 99], 1)):
+        got = community_top(models, communities, id_rank, n)
+        pd.testing.assert_frame_equal(got, _community_top_by_groupby(models, communities, id_rank, n))
+
+
+def test_member_trees_name_each_leaf_by_its_prototype_and_its_count():
+    members = pd.DataFrame(
+        {
+            "id": np.array(["a/x", "a/y", "b/z", "c/w", "c/v", "d/u", "é/t"], dtype=object),
+            "community": np.array([0, 0, 0, 1, 1, 2, 2], dtype=np.int64),
+            "leaf": np.array([0, 0, 1, 0, 1, 0, 0], dtype=np.int64),
+            "prototype": np.array([False, True, True, True, True, True, False]),
+        }
+    )
+    hierarchy = {
+        "members": members,
+        "community_trees": pd.DataFrame({"community": [0, 1, 2], "start": [0, 1, 2], "leaves": [2, 2, 1]}),
+        "community_linkage": np.array([[0, 1, 0.5, 3], [0, 1, 0.25, 2]], dtype=np.float64),
+    }
+    trees = member_trees(hierarchy, [2, 0, 5, 1])
+    assert trees["community"].tolist() == [2, 0, 1]
+    assert trees["labels"].tolist() == [["d/u (+1 similar)"], ["a/y (+1 similar)", "b/z"], ["c/w", "c/v"]]
+    assert trees["linkage"].tolist() == [[], [0.0, 1.0, 0.5, 3.0], [0.0, 1.0, 0.25, 2.0]]

@@ -48,6 +48,13 @@ def test_similarity_frame_equals_the_python_string_frame_and_writes_the_same_tab
     }
 
 
+def test_similarity_frame_of_arrow_ids_equals_the_one_of_python_strings():
+    src, dst = np.array([3, 3, 0, 1]), np.array([0, 2, 3, 1])
+    weight = np.array([0.75, 0.5, 0.5, 1.0])
+    for ids in (pa.array(IDS, pa.string()), pa.array(IDS, pa.large_string())):
+        pd.testing.assert_frame_equal(similarity_frame(ids, src, dst, weight), similarity_frame(IDS, src, dst, weight))
+
+
 def test_similarity_frame_of_no_edges_has_the_contract_columns():
     empty = np.array([], dtype=np.int64)
     frame = similarity_frame(IDS, empty, empty, np.array([], dtype=np.float32))

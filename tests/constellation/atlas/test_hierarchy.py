@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.cluster.hierarchy import fcluster, is_valid_linkage, leaves_list, linkage
+from scipy.spatial.distance import squareform
 
 from constellation.atlas.features import name_features
 from constellation.atlas.hierarchy import (
@@ -22,6 +23,7 @@ from constellation.atlas.hierarchy import (
     leaf_order,
     model_order,
     prototype_priority,
+    upper_similarities,
 )
 from constellation.atlas.stage import AtlasConfig
 from constellation.errors import HierarchyError
@@ -123,6 +125,23 @@ def test_model_order_keeps_communities_contiguous(atlas_input):
     assert sorted(order.tolist()) == list(range(len(membership)))
     walked = membership[order]
     assert (np.diff(walked) != 0).sum() == len(FAMILIES) - 1
+
+
+@pytest.mark.parametrize("leaf_cap", [3, 1000])
+def test_model_order_is_the_lexsort_by_community_rank_then_leaf_rank(atlas_input, leaf_cap):
+    _, _, membership, _ = atlas_input
+    for exact_max in (10, 1000):
+        hierarchy, _ = build(atlas_input, exact_max=exact_max, leaf_cap=leaf_cap)
+        for leaf_rank in (hierarchy.leaf_rank, np.zeros_like(hierarchy.leaf_rank)):  # ties: by position
+            hierarchy.leaf_rank = leaf_rank
+            tree = hierarchy.atlas
+            item_rank = np.argsort(leaf_order(tree.linkage) if len(tree.prototypes) > 1 else np.zeros(1))
+            item_rank = item_rank[tree.leaf_of].astype(np.float64)
+            if hierarchy.atlas_level == "models":
+                item_rank = np.bincount(membership, weights=item_rank) / np.bincount(membership)
+            community_rank = np.argsort(np.lexsort((np.arange(len(item_rank)), item_rank)))
+            expected = np.lexsort((np.arange(len(membership)), leaf_rank, community_rank[membership]))
+            assert model_order(hierarchy, membership).tolist() == expected.tolist()
 
 
 def test_capped_tree_of_one_item_and_unknown_method():
@@ -234,3 +253,17 @@ def test_community_pieces_cover_every_community_once_in_order():
         pieces = _community_pieces(bounds, leaf_cap=1000, workers=workers)
         assert [c for piece in pieces for c in piece] == list(range(len(bounds) - 1))
     assert _community_pieces(np.array([0]), leaf_cap=10, workers=2) == [range(0)]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 48, 256])
+def test_upper_similarities_are_the_whole_products_bit_for_bit(block):
+    ids = [f"user{i % 13}/{f}{s}-{i}" for i, (f, s) in enumerate((f, s) for f in FAMILIES for s in SUFFIXES * 4)]
+    vectors = name_features(ids, AtlasConfig()).matrix
+    for rows in (np.arange(vectors.shape[0]), np.arange(0, vectors.shape[0], 3)[::-1], np.array([5, 2])):
+        part = vectors[rows]
+        whole = squareform((part @ part.T).toarray(), checks=False)
+        upper = upper_similarities(part, block)
+        assert upper.dtype == whole.dtype and upper.tobytes() == whole.tobytes()
+    empty = vectors[[0, 1]].multiply(0).tocsr()
+    empty.eliminate_zeros()
+    assert upper_similarities(empty, block).tobytes() == squareform((empty @ empty.T).toarray(), checks=False).tobytes()

@@ -10,7 +10,7 @@ import pytest
 
 from constellation.atlas.communities import UNMATCHED_LABEL
 from constellation.atlas.hierarchy import atlas_tree, community_tree
-from constellation.atlas.stage import AtlasConfig, map_atlas
+from constellation.atlas.stage import AtlasConfig, _clusters_per_community, _top_family, map_atlas
 from constellation.contract import EDGE_COLUMNS, DataLayout
 from constellation.errors import AtlasError
 from constellation.store import AtlasTables, read_atlas, write_atlas
@@ -411,3 +411,45 @@ def test_name_graph_pairs_are_one_sort_of_the_similarity_and_signature_pairs():
     assert graph.signed == len(members) > 0
     np.testing.assert_array_equal(graph.keys, keys)
     np.testing.assert_array_equal(graph.weights, weights)
+
+
+def _top_family_by_pandas(models: pd.DataFrame, membership: np.ndarray, n_communities: int):
+    """_top_family as it counted the (community, family) pairs of strings in pandas before: the reference."""
+    frame = pd.DataFrame({"community": membership, "family": models["family"].to_numpy()}).dropna()
+    top: list = [None] * n_communities
+    share = np.full(n_communities, np.nan)
+    if frame.empty:
+        return top, share
+    counts = frame.value_counts(["community", "family"]).reset_index(name="n")
+    counts = counts.sort_values(["community", "n", "family"], ascending=[True, False, True], kind="stable")
+    sizes = np.bincount(membership, minlength=n_communities)
+    for community, family, n in zip(*(counts.drop_duplicates("community")[c] for c in ("community", "family", "n"))):
+        top[int(community)] = family
+        share[int(community)] = n / sizes[int(community)]
+    return top, share
+
+
+@pytest.mark.parametrize("dtype", ["string", object, "str"])
+def test_top_family_is_the_pandas_count_of_the_pairs(dtype):
+    rng = np.random.default_rng(3)
+    names = np.array(["llama", "Llama", "qwen", "é-family", "éa", "b", "", "mistral"], dtype=object)
+    families = names[rng.integers(0, len(names), 2_000)]
+    families[rng.random(2_000) < 0.2] = None
+    membership = rng.integers(0, 40, 2_000)
+    membership[membership == 7] = 8  # a community with no model: nothing to count
+    models = pd.DataFrame({"family": pd.array(families, dtype=dtype) if dtype is not object else families})
+    top, share = _top_family(models, membership, 41)
+    expected_top, expected_share = _top_family_by_pandas(models, membership, 41)
+    assert top == expected_top
+    np.testing.assert_array_equal(share, expected_share)
+    none = models.assign(family=pd.array([None] * 2_000, dtype="string"))
+    assert _top_family(none, membership, 41)[0] == [None] * 41
+    assert _top_family(models.drop(columns="family"), membership, 41)[0] == [None] * 41
+
+
+def test_clusters_per_community_counts_distinct_clusters():
+    rng = np.random.default_rng(4)
+    membership = rng.integers(0, 30, 5_000)
+    clusters = rng.integers(0, 200, 5_000) + membership * 3
+    expected = pd.Series(clusters).groupby(membership).nunique().to_numpy(dtype=np.int64)
+    np.testing.assert_array_equal(_clusters_per_community(membership, clusters, 30), expected)
