@@ -3,7 +3,8 @@
 Declared lineage and parameter counts both read `base_models`; parameter counts and the features of inferred
 lineage both read `tags`. Converting a column of Python lists to Arrow is the costly part of each (about
 0.3 s per column per reader at 200k models), so `stage.annotate` converts each column once and hands the
-result to every reader; a reader called alone converts for itself.
+result to every reader; a reader called alone converts for itself. A column the frame already holds in Arrow
+(`pd.ArrowDtype`, as the build reads a snapshot) is taken as it is.
 """
 
 from __future__ import annotations
