@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.atlas.distinct import distinct_sorted
 from constellation.names import VERSION_TOKEN_RE, is_size_token
 
 NO_SIGNATURE = -1
@@ -162,7 +163,7 @@ def _brands(starts: _NameStarts, codes: np.ndarray, owners: np.ndarray, min_owne
     candidate = np.array([bool(_BRAND_RE.match(token)) for token in starts.tokens], dtype=bool)
     first = starts.first[codes]
     rows = candidate[first]
-    pairs = np.unique(first[rows].astype(np.int64) * (int(owners.max(initial=0)) + 1) + owners[rows])
+    pairs = distinct_sorted(first[rows].astype(np.int64) * (int(owners.max(initial=0)) + 1) + owners[rows])
     owner_count = np.bincount(pairs // (int(owners.max(initial=0)) + 1), minlength=words)
     brand = owner_count >= min_owners
     if not brand.any():

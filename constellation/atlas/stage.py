@@ -37,6 +37,7 @@ from constellation.atlas.communities import (
     representatives,
 )
 from constellation.atlas.config import AtlasConfig
+from constellation.atlas.distinct import distinct_sorted
 from constellation.atlas.features import NameFeatures, name_features, name_texts
 from constellation.atlas.frames import label_column, similarity_frame
 from constellation.atlas.hierarchy import (
@@ -264,7 +265,7 @@ def _clusters_per_community(membership: np.ndarray, clusters: np.ndarray, n_comm
     """How many distinct clusters each community's models fall in, as integer pairs counted once."""
     clusters = np.asarray(clusters, dtype=np.int64)
     span = int(clusters.max(initial=0)) + 1
-    pairs = np.unique(np.asarray(membership, dtype=np.int64) * span + clusters)
+    pairs = distinct_sorted(np.asarray(membership, dtype=np.int64) * span + clusters)
     return np.bincount(pairs // span, minlength=n_communities).astype(np.int64)
 
 
