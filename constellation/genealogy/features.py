@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from constellation.arrow_strings import string_values
+from constellation.genealogy.id_pairs import ascii_strings
 from constellation.genealogy.list_columns import ListColumns, arrow_list_column
 from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
@@ -66,7 +67,8 @@ class ModelFeatures:
     @cached_property
     def owner(self) -> np.ndarray:
         """The lower-cased owner of each id ("" for legacy ids without one)."""
-        ascii_ids = _ascii_strings(self.__dict__.get("_string_ids"))
+        string_ids = self.__dict__.get("_string_ids")
+        ascii_ids = ascii_strings(string_ids) if string_ids is not None else None
         if ascii_ids is not None:
             # Hub ids are ASCII, where Arrow's lower-casing is Python's: cut in Arrow, where a pass in Python
             # over 1M ids cost 1 s CPU inside the stage.
@@ -94,12 +96,6 @@ class ModelFeatures:
         """The ids as one Arrow array (large_string), for hash joins among them (`arrow_strings.rows_of`)."""
         known = self.__dict__.get("_string_ids")
         return known if known is not None else pa.array(self.ids, type=pa.large_string())
-
-    @cached_property
-    def row_of(self) -> pd.Series:
-        """id → row (the first row of an id listed twice)."""
-        rows = pd.Series(np.arange(len(self.ids)), index=self.ids)
-        return rows[~rows.index.duplicated()]
 
     @cached_property
     def loose_signatures(self) -> LooseSignatures:
@@ -208,13 +204,6 @@ def key_table(keys: tuple[np.ndarray, ...], key: np.ndarray, quantized: np.ndarr
     codes, cand = pairs // rows, pairs % rows
     order = np.lexsort((cand, -downloads[cand], codes))
     return KeyTable(uniques=pd.Index(uniques, dtype=object), codes=codes[order], cand=cand[order])
-
-
-def _ascii_strings(values: pa.Array | None) -> pa.Array | None:
-    """`values` when it is a column of ASCII strings without nulls, else None."""
-    if values is None or values.null_count or not pc.all(pc.string_is_ascii(values)).as_py():
-        return None
-    return values
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

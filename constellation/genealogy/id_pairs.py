@@ -15,10 +15,13 @@ import pyarrow.compute as pc
 from constellation.arrow_strings import string_values
 
 
-def _ascii(values: pd.Series | np.ndarray) -> pa.Array | None:
+def ascii_strings(values: pd.Series | np.ndarray | pa.Array) -> pa.Array | None:
     """The values as one Arrow array of ASCII strings without nulls, else None."""
     try:
-        array = string_values(values) if isinstance(values, pd.Series) else pa.array(values, type=pa.large_string())
+        if isinstance(values, (pd.Series, pa.Array)):
+            array = string_values(values)
+        else:
+            array = pa.array(values, type=pa.large_string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return None
     if array.null_count or not pc.all(pc.string_is_ascii(array)).as_py():
@@ -28,7 +31,7 @@ def _ascii(values: pd.Series | np.ndarray) -> pa.Array | None:
 
 def ascii_pair_keys(child: pd.Series | np.ndarray, parent: pd.Series | np.ndarray) -> pa.Array | None:
     """`child.lower() + "\\0" + parent.lower()` of each pair, when every id is an ASCII string; else None."""
-    sides = [_ascii(values) for values in (child, parent)]
+    sides = [ascii_strings(values) for values in (child, parent)]
     if sides[0] is None or sides[1] is None:
         return None
     lower = [pc.ascii_lower(side) for side in sides]

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from constellation.arrow_strings import rows_of
 from constellation.genealogy.calibration import calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.features import (
@@ -77,7 +78,7 @@ def test_extended_appends_rows_and_keeps_derived_columns():
     assert joined.ids[-1] == "Org/Outside-1B" and joined.key[-1] == "outside-1b"
     assert joined.owner.tolist()[-2:] == ["", "org"]
     assert joined.ids_lower.tolist()[-1] == "org/outside-1b"
-    assert joined.row_of["Org/Outside-1B"] == 5
+    assert rows_of(pd.Series(["Org/Outside-1B"]), joined.id_values).tolist() == [5]  # as inference finds a row
     # The Arrow columns: each row's key and id, as the object arrays hold them.
     assert joined.key_values.to_pylist() == joined.key.tolist() and joined.id_values.to_pylist() == joined.ids.tolist()
     assert snapshot.key_values.type == joined.key_values.type == pa.large_string()
