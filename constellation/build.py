@@ -15,7 +15,10 @@ forked child (forked_call.py), from the moment the snapshot is read, while this 
 columns aside and reads the reuse state. When it may reuse the names, this process then computes the name
 stage (atlas.map_names: features, kNN, signatures and the names' part of the community graph), which reads the
 ids, downloads and likes alone, and reads the last atlas's community seeds: the night's two longest parts take
-the two cores. Otherwise it waits for the genealogy before the whole kNN, which takes both cores itself.
+the two cores. Otherwise it waits for the genealogy before the whole kNN, which takes both cores itself. On a
+night that reuses the names, what else they give that the atlas stage does not read (the kNN's recall check, the
+name state for the next night, the site's word cloud) goes to a second child, which runs on beside the atlas
+stage, where one core is otherwise idle.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +44,7 @@ from constellation import __version__
 from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.seeds import CommunitySeeds, align_seeds
-from constellation.atlas.stage import READS, AtlasConfig, NamePart, map_atlas, map_names
+from constellation.atlas.stage import READS, AtlasConfig, NamePart, map_atlas, map_names, recall_checked
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.forked_call import ChildDied, Deferred, ForkedCall
@@ -376,23 +380,35 @@ def _beside_genealogy(
     seeds_from: str | None,
     state: Path,
     what: str,
+    children: ExitStack,
 ) -> _Beside:
     """What a night that reuses yesterday's names works out from the `ids` (id, downloads, likes) while the
-    genealogy runs in its child (_Beside): the atlas's name stage (map_names), atlas `seeds_from`'s community
-    seeds (when given), the site's row order and word cloud; the name state the next night reuses is written
-    into `state` (for write_atlas to move into the atlas). When the names cannot be reused after all (too
-    many changed), the genealogy is waited for before the whole kNN starts, so the two never hold their memory
-    at once."""
-    names = timed("atlas names", map_names, ids, config, previous, max_change, meter, before_full=wait_for_genealogy)
-    # What the next night reuses is final once the name stage has run: written now, it leaves the atlas write.
-    with writing(what, state):
-        timed("write reuse state", write_reuse_files, state / ATLAS_FILES.reuse, state_files(names.names))
+    genealogy runs in its child (_Beside): the atlas's name stage (map_names), the site's row order and atlas
+    `seeds_from`'s community seeds (when given). When the names cannot be reused after all (too many changed),
+    the genealogy is waited for before the whole kNN starts, so the two never hold their memory at once.
+
+    The rest of what the names give, nothing in the atlas stage reads: it goes to a second child, started
+    (into `children`) as soon as the name stage ends, which runs on while this process waits for the genealogy
+    and maps the atlas, where one core is otherwise idle (_names_beside_atlas)."""
+    names = timed(
+        "atlas names",
+        map_names,
+        ids,
+        config,
+        previous,
+        max_change,
+        meter,
+        before_full=wait_for_genealogy,
+        check_recall=False,
+    )
+    order = timed("site order", id_order, ids)  # the same rows, in the same order, as the atlas's models
+    side = children.enter_context(
+        ForkedCall(_names_beside_atlas, names, config, state, what, ids["id"], order, what=_NAMES_CHILD)
+    )
     seeds = None
     if seeds_from is not None:
         seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
-    order = timed("site order", id_order, ids)  # the same rows, in the same order, as the atlas's models
-    cloud = timed("site word cloud", word_cloud, ids["id"], order)
-    return _Beside(names, seeds, order, cloud)
+    return _Beside(names, seeds, order, side)
 
 
 @dataclass(frozen=True)
@@ -402,7 +418,48 @@ class _Beside:
     names: NamePart
     seeds: CommunitySeeds | None
     order: np.ndarray  # the site's row order (site_lookup.id_order)
+    side: ForkedCall[_ChildNames]  # the child finishing the name stage's work (_names_beside_atlas)
+
+
+_NAMES_CHILD = "the kNN recall check, the name state and the word cloud"
+
+
+@dataclass(frozen=True)
+class _ChildNames:
+    recall: dict[str, Any] | None  # the kNN's recall report (atlas report's "knn"), when it was checked
     cloud: dict[str, Any]  # the site summary's word cloud (site_summary.word_cloud)
+    seconds: dict[str, float]  # each step's wall time
+    cpu_s: float  # the steps' CPU time (user + system)
+    peak_mb: float | None  # the peak resident memory (VmHWM) of the process they ran in
+
+
+def _names_beside_atlas(
+    names: NamePart, config: AtlasConfig, state: Path, what: str, ids: pd.Series, order: np.ndarray
+) -> _ChildNames:
+    """Run in a forked child from the end of a nightly name stage (_beside_genealogy): the kNN's recall check
+    (atlas.recall_checked), then the name state the next night reuses, which holds its figure, written into
+    `state` (for write_atlas to move into the atlas), and the site's word cloud. At 3M models the three took
+    about 20 s of the build's process before the atlas stage; only the report, the cloud and times come back."""
+    cpu = time.process_time()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    # In one process, on one thread: a daemon child may not fork workers of its own, OpenMP threads hang in a
+    # forked child (knn.knn_recall), and it has the one core the build's process leaves meanwhile. The check's
+    # figure does not depend on either.
+    checked = recall_checked(names, replace(config, knn_workers=1), threads=False)
+    seconds["kNN recall check"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    with writing(what, state):
+        write_reuse_files(state / ATLAS_FILES.reuse, state_files(checked.names))
+    seconds["write reuse state"] = round(time.perf_counter() - started, 3)
+    recall = checked.recall
+    del checked, names
+    started = time.perf_counter()
+    cloud = word_cloud(ids, order)
+    seconds["site word cloud"] = round(time.perf_counter() - started, 3)
+    status = read_status_kb()
+    peak = round(status[1] / 1024, 1) if status else None
+    return _ChildNames(recall, cloud, seconds, round(time.process_time() - cpu, 3), peak)
 
 
 def _run_stages(
@@ -442,8 +499,10 @@ def _run_stages(
     with writing(what, layout.atlases):  # a full disk or a bad path: exit 9
         layout.atlases.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.models.", suffix=".tmp", dir=layout.atlases))
+    children = ExitStack()  # a child started beside the genealogy that outlives it (_beside_genealogy)
     try:
         names_part: NamePart | None = None
+        side: ForkedCall[_ChildNames] | None = None
         state: Path | None = None  # the folder the name state went to, when written beside the genealogy
         seeds: CommunitySeeds | None = None
         order: np.ndarray | None = None
@@ -482,8 +541,9 @@ def _run_stages(
                     seeds_from,
                     state,
                     what,
+                    children,
                 )
-                names_part, seeds, order, cloud = beside.names, beside.seeds, beside.order, beside.cloud
+                names_part, seeds, order, side = beside.names, beside.seeds, beside.order, beside.side
                 del beside
             del ids
             try:
@@ -502,12 +562,15 @@ def _run_stages(
         reads = _read_models(work, READS)
         mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
         del reads, seeds, names_part
+        if side is not None:
+            cloud = _join_names_child(side, mapped.report, timed, timings, peaks)
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)
     except BaseException:
         if state is not None:
             shutil.rmtree(state, ignore_errors=True)
         raise
     finally:
+        children.close()
         shutil.rmtree(work, ignore_errors=True)
     reused_from = None if previous is None else source.removeprefix("atlas ")
     del previous
@@ -605,6 +668,35 @@ def _run_stages(
         done.peak_mb,
     )
     return info, len(models)
+
+
+def _join_names_child(
+    side: ForkedCall[_ChildNames],
+    report: dict[str, Any],
+    timed: Callable[..., Any],
+    timings: dict[str, float],
+    peaks: dict[str, float | None],
+) -> dict[str, Any]:
+    """Wait for the child finishing the name stage's work (_names_beside_atlas), put its recall report into the
+    atlas stage's `report` where map_atlas puts it when it checks the recall itself, and its steps' times into
+    the build's; returns the word cloud."""
+    try:
+        done: _ChildNames = timed(f"{_NAMES_CHILD}, waited for", side.result)
+    except ChildDied as exc:
+        raise BuildError(f"{exc}; free memory and build again") from None
+    if done.recall is not None:
+        report["knn"].update(done.recall)
+        report["timings_s"]["knn_recall"] = done.recall["recall_seconds"]
+    timings.update(done.seconds)
+    peaks.update(dict.fromkeys(done.seconds, done.peak_mb))
+    log.info(
+        "%s (beside the genealogy and the atlas stage) done in %.1f s, %.1f s CPU (peak RSS %s MiB)",
+        _NAMES_CHILD,
+        sum(done.seconds.values()),
+        done.cpu_s,
+        done.peak_mb,
+    )
+    return done.cloud
 
 
 _SITE_CHILD = "the site's lookups and community views"

@@ -478,13 +478,21 @@ def _exact_piece(inputs: _ExactInputs, span: tuple[int, int]) -> tuple[np.ndarra
 
 
 def knn_recall(
-    matrix: sp.csr_matrix, graph: KnnGraph, sample: np.ndarray, *, min_similarity: float = 0.0, workers: int = 1
+    matrix: sp.csr_matrix,
+    graph: KnnGraph,
+    sample: np.ndarray,
+    *,
+    min_similarity: float = 0.0,
+    workers: int = 1,
+    threads: bool = True,
 ) -> float:
     """Share of the exact k nearest neighbours of the `sample` rows that `graph` found. Ties count as found:
     a neighbour as similar as the exact k-th one is as good as it. The exact search is shared out among
-    `workers` forked processes (one worker: this process, on all its cores)."""
+    `workers` forked processes (one worker: this process, on all its cores unless `threads` is False: a
+    forked child of a process that ran OpenMP threads hangs in its own, as libgomp's pool does not survive
+    a fork). The same figure either way."""
     k = graph.neighbors.shape[1]
-    inputs = _ExactInputs(matrix, matrix.T.tocsr(), sample, k, min_similarity, threads=workers <= 1)
+    inputs = _ExactInputs(matrix, matrix.T.tocsr(), sample, k, min_similarity, threads=workers <= 1 and threads)
     spans = _spans(len(sample), max(1, -(-len(sample) // (4 * workers))))
     results = list(forked_map(_exact_piece, inputs, spans, workers, what="the kNN recall check"))
     exact_cols = np.vstack([cols for cols, _ in results]) if results else np.empty((0, k), dtype=np.int32)

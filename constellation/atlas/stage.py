@@ -276,7 +276,9 @@ def _families_kept(groups: np.ndarray | None) -> int:
     return int((np.bincount(groups) >= 2).sum())
 
 
-def _knn_recall_report(features: NameFeatures, knn: KnnGraph, names: NameState, config: AtlasConfig) -> dict[str, Any]:
+def _knn_recall_report(
+    features: NameFeatures, knn: KnnGraph, names: NameState, config: AtlasConfig, threads: bool = True
+) -> dict[str, Any]:
     """Recall of the approximate kNN against exact search on `knn_recall_sample` seeded names (the exact
     search of a sample is O(sample·n): about a minute for 2,000 names among 2M). An incremental build checks
     a share of that among the names it searched and counts its previous figure for the lists it kept
@@ -291,7 +293,9 @@ def _knn_recall_report(features: NameFeatures, knn: KnnGraph, names: NameState, 
         sample = recall_rows(names, knn, recall_sample_size(names, config.knn_recall_sample), config.seed)
     workers = worker_count(config.knn_workers)
     searched = features.matrix[knn.distinct]
-    recall = knn_recall(searched, knn.searched, sample, min_similarity=config.min_similarity, workers=workers)
+    recall = knn_recall(
+        searched, knn.searched, sample, min_similarity=config.min_similarity, workers=workers, threads=threads
+    )
     report: dict[str, Any] = {"recall_on_sample": round(recall, 4), "recall_sample_size": int(len(sample))}
     if names.searched is not None:
         report.update(
@@ -302,6 +306,24 @@ def _knn_recall_report(features: NameFeatures, knn: KnnGraph, names: NameState, 
         )
     report["recall_seconds"] = round(time.perf_counter() - started, 3)
     return report
+
+
+def _checked_recall(
+    features: NameFeatures, knn: KnnGraph, names: NameState, config: AtlasConfig, threads: bool = True
+) -> tuple[dict[str, Any] | None, NameState]:
+    """The kNN's recall report (None when there is nothing to check: an exact kNN, or the check switched off)
+    and the name state holding its figure, for the next night's blended recall."""
+    if knn.method == "exact" or knn.searched is None or not config.knn_recall_sample:
+        return None, names
+    recall = _knn_recall_report(features, knn, names, config, threads)
+    log.info(
+        "kNN recall@%d on %d sampled names against exact search: %.4f (%.1f s)",
+        int(knn.neighbors.shape[1]),
+        recall["recall_sample_size"],
+        recall["recall_on_sample"],
+        recall["recall_seconds"],
+    )
+    return recall, replace(names, recall=recall["recall_on_sample"])
 
 
 def _names_and_neighbors(
@@ -414,13 +436,15 @@ def map_names(
     memory: PeakMeter | None = None,
     *,
     before_full: Callable[[], None] | None = None,
+    check_recall: bool = True,
 ) -> NamePart:
     """The name stage of map_atlas: features and kNN graph of the models' ids (reused from `previous` where
     the names did not change, as map_atlas says), the kNN's recall check, the signatures, the names' part of
     the community graph and the trees' prototype priority. It reads the ids, downloads and likes alone, so a build can run it before the
     genealogy stage has finished (build.py). `before_full` is called before
     features and kNN are computed whole (when `previous` cannot be reused), e.g. to wait for work beside it
-    to end before the heaviest step."""
+    to end before the heaviest step. Without `check_recall` the kNN's recall check is left out (`recall` None),
+    for the caller to run later (`recall_checked`)."""
     config.validate()
     id_array = _check_ids(models).to_numpy(dtype=object)
     lap = _Laps(memory)
@@ -429,18 +453,11 @@ def map_names(
     # The recall check runs now, while little else is held: it copies the searched rows twice (the rows and
     # their transpose), which at 3M models is GBs on top of whatever is alive when it runs.
     recall = None
-    if knn.method != "exact" and knn.searched is not None and config.knn_recall_sample:
-        recall = _knn_recall_report(features, knn, names, config)
-        names = replace(names, recall=recall["recall_on_sample"])
-        lap("knn_recall")
-        lap.timings["knn_recall"] = recall["recall_seconds"]
-        log.info(
-            "kNN recall@%d on %d sampled names against exact search: %.4f (%.1f s)",
-            int(knn.neighbors.shape[1]),
-            recall["recall_sample_size"],
-            recall["recall_on_sample"],
-            recall["recall_seconds"],
-        )
+    if check_recall:
+        recall, names = _checked_recall(features, knn, names, config)
+        if recall is not None:
+            lap("knn_recall")
+            lap.timings["knn_recall"] = recall["recall_seconds"]
     # The signatures read the names alone too: on a night whose genealogy runs beside (build.py), they are
     # worked out while it runs.
     known = previous.signatures if previous is not None else None
@@ -458,6 +475,17 @@ def map_names(
     return NamePart(
         len(id_array), features, knn, names, reuse, recall, signatures, graph, priority, lap.timings, lap.peaks
     )
+
+
+def recall_checked(part: NamePart, config: AtlasConfig, *, threads: bool = True) -> NamePart:
+    """`part` (map_names run with `check_recall=False`) with the kNN's recall check done: its `recall` report,
+    its state's figure and the check's time. A nightly build runs it in a forked child (`threads` False:
+    knn.knn_recall) beside the atlas stage, which leaves one core idle (build.py); the check reads the
+    features and the graph alone, and nothing in the atlas depends on it."""
+    recall, names = _checked_recall(part.features, part.knn, part.names, config, threads)
+    if recall is None:
+        return part
+    return replace(part, recall=recall, names=names, timings={**part.timings, "knn_recall": recall["recall_seconds"]})
 
 
 def map_atlas(

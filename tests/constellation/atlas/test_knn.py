@@ -78,6 +78,15 @@ def test_small_windows_lose_some_neighbours_and_recall_says_so(features):
     assert knn_recall(features.matrix, full, np.arange(n)) > recall
 
 
+def test_recall_without_threads_is_the_same_figure(features):
+    # a forked child checks it on one thread (build.py): OpenMP threads hang after a fork
+    n = features.matrix.shape[0]
+    keys = sort_keys(features.texts, features.words, features.word_terms)
+    approx = windowed_knn(features.matrix, 5, keys[:1], window=4, progress=False)
+    threaded = knn_recall(features.matrix, approx, np.arange(n))
+    assert knn_recall(features.matrix, approx, np.arange(n), threads=False) == threaded
+
+
 def test_pairs_are_undirected_and_unique():
     graph = KnnGraph(
         neighbors=np.array([[1, 2], [0, -1], [0, 1]], dtype=np.int32),
