@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -440,6 +441,9 @@ def _names_beside_atlas(
     (atlas.recall_checked), then the name state the next night reuses, which holds its figure, written into
     `state` (for write_atlas to move into the atlas), and the site's word cloud. At 3M models the three took
     about 20 s of the build's process before the atlas stage; only the report, the cloud and times come back."""
+    # Below the genealogy and the atlas stage, which the night waits for: this child takes what they leave of
+    # the two cores (the build's process waiting for the genealogy, the atlas stage's single-threaded steps).
+    os.nice(10)
     cpu = time.process_time()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
