@@ -132,19 +132,42 @@ def write_lookup_files(
     """The lookups' files of `models` and `edges` into `folder`, without the stamp: any folder, the atlas's
     not written yet (the build writes them beside the atlas write, then moves them into site/ and stamps them).
     `order`: `id_order(models)` when the caller has it; `similar`: the similarity edges of `edges` as rows of
-    `models` when the caller has them (the atlas stage does: AtlasMap.similar), else they are found by id."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ids = string_array(models["id"])
+    `models` when the caller has them (the atlas stage does: AtlasMap.similar), else they are found by id.
+    The files of the ids alone (`write_id_lookups`), then those of the model page (`write_page_lookups`)."""
     order = id_order(models) if order is None else order
-    sorted_ids = pc.take(ids, order)
+    write_id_lookups(folder, models["id"], order, similar, edges)
+    write_page_lookups(folder, models, edges, order)
+
+
+def write_id_lookups(
+    folder: Path,
+    ids: pd.Series,
+    order: np.ndarray,
+    similar: SimilarRows | None,
+    edges: pd.DataFrame | None = None,
+) -> None:
+    """The lookups' files that read only the models' `ids`, their `order` (`id_order`) and the `similar` rows
+    (AtlasMap.similar) into `folder`: the sorted and lowercased ids, the row order, the search keys and the
+    similar names' CSR. A build can write them before the atlas's other columns exist. Without `similar`,
+    the similarity edges of `edges` are found by id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sorted_ids = pc.take(string_array(ids), order)
     search = search_arrays(sorted_ids)
     _write_ipc(folder / IDS_FILE, pa.table({"id": sorted_ids, "lower": search.lower}))
     np.save(folder / ROW_ORDER_FILE, order, allow_pickle=False)
     _write_ipc(folder / SEARCH_FILE, pa.table({"key": search.keys, "target": search.targets}))
-    if similar is None:
+    if similar is not None:
+        _save_similar(folder, similar_csr(similar.sorted_rows(order), len(order)))
+    elif edges is not None:
         _write_similar(folder, sorted_ids, edges)
     else:
-        _save_similar(folder, similar_csr(similar.sorted_rows(order), len(order)))
+        raise ValueError("the similar names' CSR needs the similar rows or the edges to find them in")
+
+
+def write_page_lookups(folder: Path, models: pd.DataFrame, edges: pd.DataFrame, order: np.ndarray) -> None:
+    """The lookups' files of the model page into `folder`: its columns by id (`order`: `id_order(models)`),
+    the models by declared parent, and the lineage edges of `edges` by target and by source."""
+    folder.mkdir(parents=True, exist_ok=True)
     page = [c for c in models.columns if c not in _NOT_ON_PAGE]
     table = pa.Table.from_pandas(models[page], preserve_index=False)
     write_sorted(folder / MODELS_FILE, table, order)

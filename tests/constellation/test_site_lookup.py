@@ -18,7 +18,10 @@ from constellation.site_lookup import (
     id_order,
     string_array,
     strongest_first,
+    write_id_lookups,
     write_lookup,
+    write_lookup_files,
+    write_page_lookups,
 )
 
 
@@ -165,3 +168,38 @@ def test_the_similar_rows_write_the_csr_the_ids_find(tmp_path: Path):
     assert offsets.tolist() == [0, 3, 4, 6, 7, 7]
     assert targets_at.tolist() == [1, 2, 3, 3, 4, 0, 4]
     assert weights_at.tolist() == [0.75, 0.25, 0.25, 0.5, np.float32(0.9), 0.5, 0.0]
+
+
+def test_the_id_and_page_lookups_apart_write_the_files_of_the_whole(tmp_path: Path):
+    """A build may write the lookups of the ids alone (ids, row order, search keys, similar CSR) before the
+    atlas's other columns exist, and the model page's later: the two folders hold write_lookup_files' files."""
+    models = pd.DataFrame(
+        {
+            "id": pd.array(["c/z", "a/x", "b/y", "d/w"], dtype="string"),
+            "parent": pd.array([None, "c/z", "a/x", "a/x"], dtype="string"),
+            "relation": pd.array([None, "finetune", "quantized", "adapter"], dtype="string"),
+            "downloads": [5, 10, 0, 3],
+        }
+    )
+    edges = pd.DataFrame(
+        {
+            "source": pd.array(["c/z", "a/x", "a/x", "a/x"], dtype="string"),
+            "target": pd.array(["a/x", "b/y", "d/w", "b/y"], dtype="string"),
+            "kind": pd.array(["declared", "similarity", "similarity", "inferred"], dtype="string"),
+            "weight": [np.nan, 0.75, 0.25, np.nan],
+        }
+    )
+    rows = SimilarRows(np.array([1, 1], dtype=np.int32), np.array([2, 3], dtype=np.int32), np.array([0.75, 0.25]))
+    order = id_order(models)
+    write_lookup_files(tmp_path / "whole", models, edges, order, rows)
+    write_id_lookups(tmp_path / "ids", models["id"], order, rows)
+    write_page_lookups(tmp_path / "page", models, edges, order)
+    whole = sorted(p.name for p in (tmp_path / "whole").iterdir())
+    ids, page = (sorted(p.name for p in (tmp_path / kind).iterdir()) for kind in ("ids", "page"))
+    assert sorted(ids + page) == whole and not set(ids) & set(page)
+    assert "ids.arrow" in ids and "models.parquet" in page
+    for kind, names in (("ids", ids), ("page", page)):
+        for name in names:
+            assert (tmp_path / kind / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    with pytest.raises(ValueError, match="similar"):
+        write_id_lookups(tmp_path / "none", models["id"], order, None)
