@@ -45,14 +45,21 @@ from constellation import __version__
 from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.seeds import CommunitySeeds, align_seeds
-from constellation.atlas.stage import READS, AtlasConfig, NamePart, map_atlas, map_names, recall_checked
+from constellation.atlas.stage import READS, AtlasConfig, NameGraph, NamePart, map_atlas, map_names, recall_checked
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.forked_call import ChildDied, Deferred, ForkedCall
 from constellation.genealogy.stage import GenealogyConfig, annotate
 from constellation.peak_memory import PeakMeter, give_back_memory, read_status_kb
 from constellation.site_downloads import write_downloads
-from constellation.site_lookup import SimilarRows, id_order, stamp_lookup, write_lookup_files
+from constellation.site_lookup import (
+    SimilarRows,
+    id_order,
+    stamp_lookup,
+    write_id_lookups,
+    write_lookup_files,
+    write_page_lookups,
+)
 from constellation.site_summary import word_cloud, write_summary
 from constellation.site_trends import write_trends
 from constellation.site_views import stamp_views, write_community_views, write_row_views
@@ -422,7 +429,7 @@ class _Beside:
     side: ForkedCall[_ChildNames]  # the child finishing the name stage's work (_names_beside_atlas)
 
 
-_NAMES_CHILD = "the kNN recall check, the name state and the word cloud"
+_NAMES_CHILD = "the kNN recall check, the name state, the site's id lookups and word cloud"
 
 
 @dataclass(frozen=True)
@@ -439,8 +446,9 @@ def _names_beside_atlas(
 ) -> _ChildNames:
     """Run in a forked child from the end of a nightly name stage (_beside_genealogy): the kNN's recall check
     (atlas.recall_checked), then the name state the next night reuses, which holds its figure, written into
-    `state` (for write_atlas to move into the atlas), and the site's word cloud. At 3M models the three took
-    about 20 s of the build's process before the atlas stage; only the report, the cloud and times come back."""
+    `state` (for write_atlas to move into the atlas), the site's lookups of the ids alone (into `state`/site/,
+    where the site's other lookups join them: _lookups_and_views_to) and the site's word cloud. At 3M models
+    they took about 30 s of the build's process; only the report, the cloud and times come back."""
     # Below the genealogy and the atlas stage, which the night waits for: this child takes what they leave of
     # the two cores (the build's process waiting for the genealogy, the atlas stage's single-threaded steps).
     os.nice(10)
@@ -457,7 +465,11 @@ def _names_beside_atlas(
         write_reuse_files(state / ATLAS_FILES.reuse, state_files(checked.names))
     seconds["write reuse state"] = round(time.perf_counter() - started, 3)
     recall = checked.recall
-    del checked, names
+    del checked
+    started = time.perf_counter()
+    write_id_lookups(state / ATLAS_FILES.site, ids, order, _similar_rows(names.graph))
+    seconds["site id lookups"] = round(time.perf_counter() - started, 3)
+    del names
     started = time.perf_counter()
     cloud = word_cloud(ids, order)
     seconds["site word cloud"] = round(time.perf_counter() - started, 3)
@@ -507,7 +519,9 @@ def _run_stages(
     try:
         names_part: NamePart | None = None
         side: ForkedCall[_ChildNames] | None = None
-        state: Path | None = None  # the folder the name state went to, when written beside the genealogy
+        # The folder the name state (reuse/) and the site's id lookups (site/) go to, when written beside the
+        # genealogy (_names_beside_atlas).
+        state: Path | None = None
         seeds: CommunitySeeds | None = None
         order: np.ndarray | None = None
         cloud: dict[str, Any] | None = None
@@ -631,11 +645,24 @@ def _run_stages(
     # A full build runs them last, in this process: beside the atlas write, the child's working set took the
     # 3M build's tree from 10.0 to 13.2 GB PSS, over the 12 GB a full build must fit in (docs/benchmarks.md).
     beside = info["mode"] == "incremental"
-    with writing(what, layout.atlases):
-        aside = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.site.", suffix=".tmp", dir=layout.atlases))
+    ids_written = state is not None  # the site's id lookups, by the child beside the atlas stage
+    if state is not None:
+        aside = state / ATLAS_FILES.site
+    else:
+        with writing(what, layout.atlases):
+            aside = Path(tempfile.mkdtemp(prefix=f".{snapshot_id}.site.", suffix=".tmp", dir=layout.atlases))
     try:
         with (ForkedCall if beside else Deferred)(
-            _lookups_and_views_to, aside, models, edges, order, similar, communities, hierarchy, what=_SITE_CHILD
+            _lookups_and_views_to,
+            aside,
+            models,
+            edges,
+            order,
+            similar,
+            communities,
+            hierarchy,
+            ids_written,
+            what=_SITE_CHILD,
         ) as child:
             timed("write atlas", write_atlas, layout, tables)
             del tables, names, mapped, lists  # the reuse state and the list columns are written; the site needs neither
@@ -672,6 +699,12 @@ def _run_stages(
         done.peak_mb,
     )
     return info, len(models)
+
+
+def _similar_rows(graph: NameGraph) -> SimilarRows:
+    """The similarity edges of the name graph as the site's lookups take them (AtlasMap.similar)."""
+    sources, targets, weights = graph.similar
+    return SimilarRows(sources.astype(np.int32), targets.astype(np.int32), weights)
 
 
 def _join_names_child(
@@ -721,14 +754,19 @@ def _lookups_and_views_to(
     similar: SimilarRows | None,
     communities: pd.DataFrame,
     hierarchy: dict[str, Any],
+    ids_written: bool = False,
 ) -> _ChildSite:
     """The site's lookups and community views into `folder`, unstamped (_run_stages stamps them once they are
     in site/): in a forked child beside the atlas write on an incremental night, where only their times come
-    back; in the build's process after the other site files on a full build."""
+    back; in the build's process after the other site files on a full build. With `ids_written`, the lookups of
+    the ids alone are already in `folder` (_names_beside_atlas) and only the model page's are written."""
     cpu = time.process_time()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    write_lookup_files(folder, models, edges, order, similar)
+    if ids_written:
+        write_page_lookups(folder, models, edges, order)
+    else:
+        write_lookup_files(folder, models, edges, order, similar)
     seconds["site lookups"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     write_community_views(folder, models, communities, hierarchy, order)  # dendrogram, trees, graph

@@ -305,9 +305,18 @@ def test_an_error_writing_the_site_files_beside_the_atlas_write_is_raised_as_its
 
 
 def test_a_site_files_process_that_dies_is_a_build_error_that_says_what_to_do(layout, monkeypatch):
-    monkeypatch.setattr("constellation.build.write_lookup_files", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr("constellation.build.write_page_lookups", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(
         BuildError, match=r"the site's lookups and community views died before it finished .*free memory"
     ):
+        build(layout, SECOND)
+    assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
+
+
+def test_a_name_stage_process_that_dies_beside_the_atlas_stage_is_a_build_error_that_says_what_to_do(
+    layout, monkeypatch
+):
+    monkeypatch.setattr("constellation.build.write_id_lookups", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(BuildError, match=r"the kNN recall check, .* died before it finished .*free memory"):
         build(layout, SECOND)
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
