@@ -18,8 +18,10 @@ from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_ke
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
-    _on_query_terms,
+    _batch_bounds,
+    _group_product,
     _products,
+    _SearchInputs,
     _stacked,
     blended_recall,
     compare_ids,
@@ -319,22 +321,35 @@ def test_kept_rows_and_new_rows_stack_as_a_gather_and_a_vstack_would():
         assert got.shape == expected.shape and (got != expected).nnz == 0
 
 
-def test_a_batch_searched_over_its_queries_terms_gives_the_products_of_every_column():
+def test_batches_multiplied_together_give_each_batchs_own_product_over_every_column():
     # Unsorted column indices within rows, as the state's rows hold them: the sums follow the query rows' order.
-    matrix = sp.random(400, 5000, density=0.01, format="csr", dtype=np.float32, random_state=3)
+    # Rows repeated, so equal similarities meet at the top-n's edge: the ties must fall as a batch alone has them.
+    base = sp.random(100, 3000, density=0.01, format="csr", dtype=np.float32, random_state=3)
+    matrix = sp.vstack([base] * 4, format="csr")
     rng = np.random.default_rng(0)
     for row in range(matrix.shape[0]):
         lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
         shuffled = lo + rng.permutation(hi - lo)
         matrix.indices[lo:hi], matrix.data[lo:hi] = matrix.indices[shuffled], matrix.data[shuffled]
     matrix.has_sorted_indices = False
-    # As wide, and a hundred times wider: the batches are then multiplied over their queries' terms alone.
-    wide = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(400, 500_000))
-    for rows in (matrix, wide):
-        slots = np.full(rows.shape[1], -1, dtype=np.int32)
-        for queries, candidates in ((np.array([3, 9, 40]), np.arange(0, 120)), (np.array([200]), np.arange(150, 260))):
-            expected = _products(rows[queries], rows[candidates].T.tocsr(), 7, 0.0)
-            got = _products(*_on_query_terms(rows, queries, candidates, slots), 7, 0.0)
-            assert (got.indptr == expected.indptr).all() and (got.indices == expected.indices).all()
-            assert expected.nnz > len(queries) and (got.data == expected.data).all()  # the same floats
-            assert (slots == -1).all()
+    order = rng.permutation(matrix.shape[0])
+    positions = np.sort(rng.choice(matrix.shape[0], size=60, replace=False))
+    half, top = 12, 7
+    bounds = _batch_bounds(positions, 2 * half)
+    assert 10 < len(bounds) - 1 < len(positions)  # batches of one query and of several
+    inputs = _SearchInputs(matrix, None, [order], [positions], top, half, 0.0)
+    slots = np.full(matrix.shape[1], -1, dtype=np.int32)
+    got = _group_product(inputs, order, positions, bounds, slots)
+    assert (slots == -1).all()
+    expected_rows, expected_cols, expected_sims = [], [], []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        batch = positions[start:stop]
+        window = np.arange(max(batch[0] - half, 0), min(batch[-1] + half + 1, len(order)))
+        product = _products(matrix[order[batch]], matrix[order[window]].T.tocsr(), top, 0.0)
+        expected_rows.append(np.repeat(order[batch], np.diff(product.indptr)))
+        expected_cols.append(order[window][product.indices])
+        expected_sims.append(product.data)
+    assert (got.rows == np.concatenate(expected_rows)).all()
+    assert (got.cols == np.concatenate(expected_cols)).all()
+    assert (got.sims == np.concatenate(expected_sims)).all()  # the same floats, in the same order
+    assert len(got.rows) > top * 50 and len(np.unique(got.sims)) < len(got.sims)  # ties were there to break
