@@ -595,7 +595,11 @@ def _merge(
         neighbors[queries], similarities[queries] = _top_lists(found.rows, found.cols, found.sims, queries, k)
     searched = np.zeros(len(neighbors), dtype=bool)
     searched[queries] = True
-    offer = ~searched[found.cols]
+    # An offer below a full list's last similarity cannot enter it (its own copy, if the list holds it, is
+    # no better than the list's), so only lists with a free slot (kept lists that lost a name have one where
+    # the name was) or a better offer are merged again: at 3M models the others were most of the targets.
+    holes = np.asarray((neighbors < 0).any(axis=1), dtype=bool)
+    offer = ~searched[found.cols] & (holes[found.cols] | (found.sims >= similarities[found.cols, k - 1]))
     targets = np.unique(found.cols[offer])
     if not len(targets):
         return neighbors, similarities
