@@ -96,7 +96,9 @@ class NameState:
     """Everything about the distinct names of a build that the next build can reuse."""
 
     texts: np.ndarray  # object: the distinct normalised names, in order
-    ids: np.ndarray  # object: the model ids of the build, so a kept id need not be tokenised again
+    # The model ids of the build, so a kept id need not be tokenised again: object, or Arrow strings as read
+    # back from the files (compare_ids only looks them up, in Arrow: 3M Python strings cost seconds).
+    ids: np.ndarray | pa.Array
     id_texts: np.ndarray  # int32: each id's position in `texts`
     rows: NameRows  # their feature rows (featureless names: empty rows)
     vocabulary: NameVocabulary
@@ -218,11 +220,17 @@ def compare_ids(previous: NameState, ids: Sequence[str], config: AtlasConfig) ->
     return texts[codes].tolist(), change
 
 
-def _positions(values: Sequence[str] | np.ndarray, among: np.ndarray) -> np.ndarray:
+def _positions(values: Sequence[str] | np.ndarray, among: np.ndarray | pa.Array) -> np.ndarray:
     """Each value's position in `among` (distinct strings), −1 when absent; hashed in Arrow, which at 1M
     strings takes a fraction of pandas' lookup of Python strings."""
-    found = pc.index_in(pa.array(values, pa.large_string()), value_set=pa.array(among, pa.large_string()))
+    found = pc.index_in(pa.array(values, pa.large_string()), value_set=_large_strings(among))
     return found.fill_null(-1).to_numpy().astype(np.int64)
+
+
+def _large_strings(values: np.ndarray | pa.Array) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values.cast(pa.large_string())
+    return pa.array(values, pa.large_string())
 
 
 def compare_names(previous: NameState, texts: Sequence[str]) -> Change:
@@ -781,11 +789,19 @@ def _signatures(files: dict[str, Any], texts: np.ndarray, meta: dict[str, Any]) 
     if "signatures" not in files:
         return None
     frame = files["signature_keys"]
-    keys = [(str(b), str(v), str(z)) for b, v, z in zip(frame["brand"], frame["version"], frame["size"], strict=True)]
+    # Over object arrays: iterating pandas' Arrow-backed columns costs a Python call per value.
+    columns = (frame[name].to_numpy(dtype=object) for name in ("brand", "version", "size"))
+    keys = [(str(b), str(v), str(z)) for b, v, z in zip(*columns, strict=True)]
     codes = np.asarray(files["signatures"], dtype=np.int32)
     if codes.shape != (len(texts),) or (codes >= len(keys)).any():
         raise AtlasError(f"reuse state files disagree: {len(texts)} names but signatures {codes.shape}")
     return NameSignatures(texts, codes, keys, frozenset(str(b) for b in meta["brands"]))
+
+
+def _arrow_strings(column: pd.Series) -> pa.Array:
+    """A string column as one Arrow array: no Python object per value when pandas holds it in Arrow."""
+    values = pa.array(column, pa.string())
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _weights_frame(weights: TermWeights) -> pd.DataFrame:
@@ -803,7 +819,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         if meta.get("version") != STATE_VERSION:
             raise AtlasError(f"reuse state version {meta.get('version')!r}, this code reads {STATE_VERSION}")
         texts = files["names"]["text"].astype(object).to_numpy()
-        ids = files["ids"]["id"].astype(object).to_numpy()
+        ids = _arrow_strings(files["ids"]["id"])
         id_texts = files["ids"]["text"].to_numpy(dtype=np.int32)
         rows = NameRows(sp.csr_matrix(files["matrix"]), sp.csr_matrix(files["words"]))
         vocabulary = NameVocabulary(_weights(files["word_terms"]), _weights(files["char_terms"]))
