@@ -96,7 +96,9 @@ class NameState:
     """Everything about the distinct names of a build that the next build can reuse."""
 
     texts: np.ndarray  # object: the distinct normalised names, in order
-    ids: np.ndarray  # object: the model ids of the build, so a kept id need not be tokenised again
+    # The model ids of the build, so a kept id need not be tokenised again: object, or Arrow strings as read
+    # back from the files (compare_ids only looks them up, in Arrow: 3M Python strings cost seconds).
+    ids: np.ndarray | pa.Array
     id_texts: np.ndarray  # int32: each id's position in `texts`
     rows: NameRows  # their feature rows (featureless names: empty rows)
     vocabulary: NameVocabulary
@@ -218,11 +220,17 @@ def compare_ids(previous: NameState, ids: Sequence[str], config: AtlasConfig) ->
     return texts[codes].tolist(), change
 
 
-def _positions(values: Sequence[str] | np.ndarray, among: np.ndarray) -> np.ndarray:
+def _positions(values: Sequence[str] | np.ndarray, among: np.ndarray | pa.Array) -> np.ndarray:
     """Each value's position in `among` (distinct strings), −1 when absent; hashed in Arrow, which at 1M
     strings takes a fraction of pandas' lookup of Python strings."""
-    found = pc.index_in(pa.array(values, pa.large_string()), value_set=pa.array(among, pa.large_string()))
+    found = pc.index_in(pa.array(values, pa.large_string()), value_set=_large_strings(among))
     return found.fill_null(-1).to_numpy().astype(np.int64)
+
+
+def _large_strings(values: np.ndarray | pa.Array) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values.cast(pa.large_string())
+    return pa.array(values, pa.large_string())
 
 
 def compare_names(previous: NameState, texts: Sequence[str]) -> Change:
@@ -424,54 +432,70 @@ class _SearchInputs:
 
 def _search_piece(inputs: _SearchInputs, piece: tuple[int, int, int]) -> _Found:
     """The `top` best of queries [start, stop) of `inputs.at[key]`: exact against all names, or each batch
-    of `_BATCH` queries against the union of their windows under sort key `key`."""
+    of `_BATCH` queries against the union of their windows under sort key `key`, `_GROUP` batches a product."""
     key, start, stop = piece
-    matrix, parts = inputs.matrix, []
+    matrix = inputs.matrix
     if inputs.transposed is not None:
         block = inputs.at[key][start:stop]
         product = _products(matrix[block], inputs.transposed, inputs.top, inputs.min_similarity)
         return _triples(product, block, np.arange(matrix.shape[0]))
     order, at = inputs.orders[key], inputs.at[key][start:stop]
+    bounds = _batch_bounds(at, 2 * inputs.half)
     slots = np.full(matrix.shape[1], -1, dtype=np.int32)
-    for batch in _batches(at, 2 * inputs.half):
-        candidates = order[_windows(batch, inputs.half, len(order))]
-        queries, candidates_t = _on_query_terms(matrix, order[batch], candidates, slots)
-        product = _products(queries, candidates_t, inputs.top, inputs.min_similarity)
-        parts.append(_triples(product, order[batch], candidates))
+    parts = []
+    for first in range(0, len(bounds) - 1, _GROUP):
+        group = bounds[first : first + _GROUP + 1]
+        parts.append(_group_product(inputs, order, at[group[0] : group[-1]], group - group[0], slots))
     return _concat(parts)
 
 
-# Above this many columns per entry of a batch's candidates, a batch is multiplied over its queries' terms
-# alone (`_on_query_terms`; measured at 300k models, about 25k entries a batch: even at 150k columns, above at 250k).
-_COLUMNS_PER_ENTRY = 8
+_GROUP = 8  # batches multiplied in one product (`_group_product`)
 
 
-def _on_query_terms(
-    matrix: sp.csr_matrix, queries: np.ndarray, candidates: np.ndarray, slots: np.ndarray
-) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """The rows of `queries` and the transposed rows of `candidates`, over the queries' terms alone (renumbered;
-    `slots`: a scratch array of −1, one per column, left as it was found) when the matrix has many more
-    columns than the candidates hold entries. `matrix[candidates].T.tocsr()` over every column costs
-    O(columns) per batch (its index pointer, and sp_matmul_topn's copy of it): 0.70 against 0.57 ms a batch
-    at 400k columns, while at 92k (300k models) looking the entries up costs more than it saves (0.40
-    against 0.47 ms). The products are the same floats either way: each pair sums the same terms in the
-    query row's order, and each candidate keeps its column."""
-    around = matrix[candidates]
-    if matrix.shape[1] <= _COLUMNS_PER_ENTRY * around.nnz:
-        return matrix[queries], around.T.tocsr()
+def _group_product(
+    inputs: _SearchInputs, order: np.ndarray, positions: np.ndarray, bounds: np.ndarray, slots: np.ndarray
+) -> _Found:
+    """Each query at `positions` (sorted positions in `order`, cut into batches at `bounds`) against the
+    union of its batch's windows, for a few batches in one product: one call instead of one per batch,
+    whose scipy and sparse_dot_topn overheads were most of a batch's cost.
+
+    The product's columns are (query term, batch) cells, so a query row meets its own batch's candidates
+    alone, as if multiplied alone: each pair sums the same terms in the query row's order, and each row's
+    candidates reach its top-n heap in the same order (a cell's candidates rise, as a batch's transposed
+    rows list them), so the products are the same floats and the top lists the same, ties included. A
+    batch's queries lie within 2·half of its first, so the union of their windows is one run of the order.
+    `slots`: a scratch array of −1, one per column, left as it was found."""
+    matrix, n = inputs.matrix, len(order)
+    batches = len(bounds) - 1
+    lo = np.maximum(positions[bounds[:-1]] - inputs.half, 0)
+    hi = np.minimum(positions[bounds[1:] - 1] + inputs.half + 1, n)
+    spans = hi - lo
+    candidates = order[np.repeat(lo - np.r_[0, np.cumsum(spans)[:-1]], spans) + np.arange(int(spans.sum()))]
+    queries = order[positions]
     rows = matrix[queries]
-    used = np.unique(rows.indices)
+    used = np.unique(rows.indices)  # the queries' terms: a candidate's other entries add to no product
+    around = matrix[candidates]
     slots[used] = np.arange(len(used), dtype=np.int32)
     try:
-        rows.indices = slots[rows.indices]
         local = slots[around.indices]
+        term_of_entry = slots[rows.indices].astype(np.int64)
     finally:
         slots[used] = -1
-    keep = local >= 0
-    pointers = np.r_[0, np.cumsum(keep, dtype=np.int32)][around.indptr]
-    around = sp.csr_matrix((around.data[keep], local[keep], pointers), shape=(len(candidates), len(used)))
-    rows = sp.csr_matrix((rows.data, rows.indices, rows.indptr), shape=(len(queries), len(used)))
-    return rows, around.T.tocsr()
+    # Few entries are kept (a tenth at 300k models): their positions, then two takes, cost less than two
+    # boolean selections and a running count over every entry.
+    keep = np.flatnonzero(local >= 0)
+    pointers = np.searchsorted(keep, around.indptr)
+    postings = sp.csr_matrix((around.data[keep], local[keep], pointers), shape=(len(candidates), len(used))).T.tocsr()
+    batch_of_candidate = np.repeat(np.arange(batches, dtype=np.int64), spans)
+    cells = np.repeat(np.arange(len(used), dtype=np.int64) * batches, np.diff(postings.indptr))
+    cells += batch_of_candidate[postings.indices]
+    indptr = np.r_[0, np.cumsum(np.bincount(cells, minlength=len(used) * batches))]
+    by_cell = sp.csr_matrix((postings.data, postings.indices, indptr), shape=(len(used) * batches, len(candidates)))
+    batch_of_entry = np.repeat(np.repeat(np.arange(batches, dtype=np.int64), np.diff(bounds)), np.diff(rows.indptr))
+    rows = sp.csr_matrix(
+        (rows.data, term_of_entry * batches + batch_of_entry, rows.indptr), shape=(len(queries), len(used) * batches)
+    )
+    return _triples(_products(rows, by_cell, inputs.top, inputs.min_similarity), queries, candidates)
 
 
 # Queries per piece of work sent to a worker: a few hundred products, so sending the piece and its result
@@ -520,27 +544,16 @@ def _search(
     return _Found(found.rows[keep], found.cols[keep], found.sims[keep])
 
 
-def _batches(positions: np.ndarray, span: int) -> list[np.ndarray]:
-    """`positions` (sorted) cut into runs of at most `_BATCH` that each lie within `span` of its first: a
-    batch is compared with the union of its windows, so far-apart queries would each pay for all of them
-    (at 1 % of the names searched, 64 queries spread over 6,400 positions)."""
-    batches, first = [], 0
+def _batch_bounds(positions: np.ndarray, span: int) -> np.ndarray:
+    """Where `positions` (sorted) are cut into runs of at most `_BATCH` that each lie within `span` of its
+    first (the runs' starts, then len(positions)): a batch is compared with the union of its windows, so
+    far-apart queries would each pay for all of them (at 1 % of the names searched, 64 queries spread over
+    6,400 positions)."""
+    bounds, first = [0], 0
     while first < len(positions):
-        last = min(len(positions), first + _BATCH, int(np.searchsorted(positions, positions[first] + span, "right")))
-        batches.append(positions[first:last])
-        first = last
-    return batches
-
-
-def _windows(positions: np.ndarray, half: int, n: int) -> np.ndarray:
-    """Sorted positions within `half` of any of `positions` (sorted), each once."""
-    lo = np.maximum(positions - half, 0)
-    hi = np.minimum(positions + half + 1, n)
-    start, stop = lo[0], hi[-1]
-    marks = np.zeros(stop - start + 1, dtype=np.int64)
-    np.add.at(marks, lo - start, 1)
-    np.add.at(marks, hi - start, -1)
-    return start + np.flatnonzero(np.cumsum(marks)[:-1] > 0)
+        first = min(len(positions), first + _BATCH, int(np.searchsorted(positions, positions[first] + span, "right")))
+        bounds.append(first)
+    return np.asarray(bounds, dtype=np.int64)
 
 
 def _triples(product: sp.csr_matrix, query_rows: np.ndarray, candidate_rows: np.ndarray) -> _Found:
@@ -590,7 +603,11 @@ def _merge(
         neighbors[queries], similarities[queries] = _top_lists(found.rows, found.cols, found.sims, queries, k)
     searched = np.zeros(len(neighbors), dtype=bool)
     searched[queries] = True
-    offer = ~searched[found.cols]
+    # An offer below a full list's last similarity cannot enter it (its own copy, if the list holds it, is
+    # no better than the list's), so only lists with a free slot (kept lists that lost a name have one where
+    # the name was) or a better offer are merged again: at 3M models the others were most of the targets.
+    holes = np.asarray((neighbors < 0).any(axis=1), dtype=bool)
+    offer = ~searched[found.cols] & (holes[found.cols] | (found.sims >= similarities[found.cols, k - 1]))
     targets = np.unique(found.cols[offer])
     if not len(targets):
         return neighbors, similarities
@@ -772,11 +789,19 @@ def _signatures(files: dict[str, Any], texts: np.ndarray, meta: dict[str, Any]) 
     if "signatures" not in files:
         return None
     frame = files["signature_keys"]
-    keys = [(str(b), str(v), str(z)) for b, v, z in zip(frame["brand"], frame["version"], frame["size"], strict=True)]
+    # Over object arrays: iterating pandas' Arrow-backed columns costs a Python call per value.
+    columns = (frame[name].to_numpy(dtype=object) for name in ("brand", "version", "size"))
+    keys = [(str(b), str(v), str(z)) for b, v, z in zip(*columns, strict=True)]
     codes = np.asarray(files["signatures"], dtype=np.int32)
     if codes.shape != (len(texts),) or (codes >= len(keys)).any():
         raise AtlasError(f"reuse state files disagree: {len(texts)} names but signatures {codes.shape}")
     return NameSignatures(texts, codes, keys, frozenset(str(b) for b in meta["brands"]))
+
+
+def _arrow_strings(column: pd.Series) -> pa.Array:
+    """A string column as one Arrow array: no Python object per value when pandas holds it in Arrow."""
+    values = pa.array(column, pa.string())
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _weights_frame(weights: TermWeights) -> pd.DataFrame:
@@ -794,7 +819,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         if meta.get("version") != STATE_VERSION:
             raise AtlasError(f"reuse state version {meta.get('version')!r}, this code reads {STATE_VERSION}")
         texts = files["names"]["text"].astype(object).to_numpy()
-        ids = files["ids"]["id"].astype(object).to_numpy()
+        ids = _arrow_strings(files["ids"]["id"])
         id_texts = files["ids"]["text"].to_numpy(dtype=np.int32)
         rows = NameRows(sp.csr_matrix(files["matrix"]), sp.csr_matrix(files["words"]))
         vocabulary = NameVocabulary(_weights(files["word_terms"]), _weights(files["char_terms"]))

@@ -18,8 +18,12 @@ from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_ke
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
-    _on_query_terms,
+    _batch_bounds,
+    _Found,
+    _group_product,
+    _merge,
     _products,
+    _SearchInputs,
     _stacked,
     blended_recall,
     compare_ids,
@@ -319,22 +323,89 @@ def test_kept_rows_and_new_rows_stack_as_a_gather_and_a_vstack_would():
         assert got.shape == expected.shape and (got != expected).nnz == 0
 
 
-def test_a_batch_searched_over_its_queries_terms_gives_the_products_of_every_column():
+def test_batches_multiplied_together_give_each_batchs_own_product_over_every_column():
     # Unsorted column indices within rows, as the state's rows hold them: the sums follow the query rows' order.
-    matrix = sp.random(400, 5000, density=0.01, format="csr", dtype=np.float32, random_state=3)
+    # Rows repeated, so equal similarities meet at the top-n's edge: the ties must fall as a batch alone has them.
+    base = sp.random(100, 3000, density=0.01, format="csr", dtype=np.float32, random_state=3)
+    matrix = sp.vstack([base] * 4, format="csr")
     rng = np.random.default_rng(0)
     for row in range(matrix.shape[0]):
         lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
         shuffled = lo + rng.permutation(hi - lo)
         matrix.indices[lo:hi], matrix.data[lo:hi] = matrix.indices[shuffled], matrix.data[shuffled]
     matrix.has_sorted_indices = False
-    # As wide, and a hundred times wider: the batches are then multiplied over their queries' terms alone.
-    wide = sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(400, 500_000))
-    for rows in (matrix, wide):
-        slots = np.full(rows.shape[1], -1, dtype=np.int32)
-        for queries, candidates in ((np.array([3, 9, 40]), np.arange(0, 120)), (np.array([200]), np.arange(150, 260))):
-            expected = _products(rows[queries], rows[candidates].T.tocsr(), 7, 0.0)
-            got = _products(*_on_query_terms(rows, queries, candidates, slots), 7, 0.0)
-            assert (got.indptr == expected.indptr).all() and (got.indices == expected.indices).all()
-            assert expected.nnz > len(queries) and (got.data == expected.data).all()  # the same floats
-            assert (slots == -1).all()
+    order = rng.permutation(matrix.shape[0])
+    positions = np.sort(rng.choice(matrix.shape[0], size=60, replace=False))
+    half, top = 12, 7
+    bounds = _batch_bounds(positions, 2 * half)
+    assert 10 < len(bounds) - 1 < len(positions)  # batches of one query and of several
+    inputs = _SearchInputs(matrix, None, [order], [positions], top, half, 0.0)
+    slots = np.full(matrix.shape[1], -1, dtype=np.int32)
+    got = _group_product(inputs, order, positions, bounds, slots)
+    assert (slots == -1).all()
+    expected_rows, expected_cols, expected_sims = [], [], []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        batch = positions[start:stop]
+        window = np.arange(max(batch[0] - half, 0), min(batch[-1] + half + 1, len(order)))
+        product = _products(matrix[order[batch]], matrix[order[window]].T.tocsr(), top, 0.0)
+        expected_rows.append(np.repeat(order[batch], np.diff(product.indptr)))
+        expected_cols.append(order[window][product.indices])
+        expected_sims.append(product.data)
+    assert (got.rows == np.concatenate(expected_rows)).all()
+    assert (got.cols == np.concatenate(expected_cols)).all()
+    assert (got.sims == np.concatenate(expected_sims)).all()  # the same floats, in the same order
+    assert len(got.rows) > top * 50 and len(np.unique(got.sims)) < len(got.sims)  # ties were there to break
+
+
+def _merged_by_hand(lists, sims, queries, found, k):
+    """_merge's lists, one name at a time: a query's k best of what it found; every other name offered a
+    query that found it keeps its k best of its list and its offers (best copy of a pair; ties by col)."""
+    out_lists, out_sims = lists.copy(), sims.copy()
+    offers = {}
+    for row, col, sim in zip(found.rows.tolist(), found.cols.tolist(), found.sims.tolist(), strict=True):
+        offers.setdefault(row, {})
+        offers[row][col] = max(sim, offers[row].get(col, -1.0))
+        if col not in set(queries.tolist()):
+            offers.setdefault(col, {})
+            offers[col][row] = max(sim, offers[col].get(row, -1.0))
+    for name, offered in offers.items():
+        pool = dict(offered)
+        if name not in set(queries.tolist()):
+            for col, sim in zip(lists[name].tolist(), sims[name].tolist(), strict=True):
+                if col >= 0:
+                    pool[col] = max(sim, pool.get(col, -1.0))
+        best = sorted(pool.items(), key=lambda item: (-item[1], item[0]))[:k]
+        out_lists[name], out_sims[name] = -1, 0
+        out_lists[name, : len(best)] = [col for col, _ in best]
+        out_sims[name, : len(best)] = [sim for _, sim in best]
+    return out_lists, out_sims
+
+
+def test_merging_offers_only_into_lists_they_can_enter_gives_every_lists_k_best():
+    # Canonical lists (best first, ties by col), some with a hole where a gone name was, and offers on
+    # coarse similarities so they tie with the lists' last entries.
+    rng = np.random.default_rng(5)
+    n, k = 60, 4
+    lists = np.full((n, k), -1, dtype=np.int32)
+    sims = np.zeros((n, k), dtype=np.float32)
+    for name in range(n):
+        cols = rng.choice(np.setdiff1d(np.arange(n), [name]), size=k, replace=False)
+        values = rng.choice(np.arange(1, 9, dtype=np.float32) / 8, size=k)
+        order = np.lexsort((cols, -values))
+        lists[name], sims[name] = cols[order], values[order]
+    holes = rng.random((n, k)) < 0.15
+    lists[holes], sims[holes] = -1, 0
+    queries = np.array([3, 11, 17, 29, 42, 50])
+    rows = np.repeat(queries, 30)
+    cols = rng.integers(0, n, size=len(rows))
+    keep = (cols != rows) & (cols != 7)
+    # Name 7 lost its second neighbour and is offered one name, below all it holds: the hole takes it.
+    lists[7], sims[7] = [12, -1, 13, 14], [0.75, 0, 0.5, 0.25]
+    found = _Found(
+        np.r_[rows[keep], 3].astype(np.int64),
+        np.r_[cols[keep], 7].astype(np.int64),
+        np.r_[rng.choice(np.arange(1, 9, dtype=np.float32) / 8, size=int(keep.sum())), np.float32(1 / 16)],
+    )
+    got = _merge(lists, sims, queries, found, k)
+    expected = _merged_by_hand(lists, sims, queries, found, k)
+    assert (got[0] == expected[0]).all() and (got[1] == expected[1]).all()
