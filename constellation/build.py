@@ -724,6 +724,8 @@ def _join_names_child(
     if done.recall is not None:
         report["knn"].update(done.recall)
         report["timings_s"]["knn_recall"] = done.recall["recall_seconds"]
+        if "peak_rss_mb" in report:  # the child's own peak, as the build's stages run there have
+            report["peak_rss_mb"]["knn_recall"] = done.peak_mb
     timings.update(done.seconds)
     peaks.update(dict.fromkeys(done.seconds, done.peak_mb))
     log.info(

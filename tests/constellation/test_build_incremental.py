@@ -205,7 +205,9 @@ def test_a_windowed_incremental_build_checks_the_lists_it_searched_and_keeps_the
     assert lo <= knn["recall_on_sample"] <= hi
     # The night checks it in a child beside the atlas stage, which writes the name state once it holds the figure.
     assert {"kNN recall check", "write reuse state"} <= set(second.info["timings_s"])
-    assert second.info["reports"]["atlas"]["timings_s"]["knn_recall"] == knn["recall_seconds"]
+    atlas = second.info["reports"]["atlas"]
+    assert atlas["timings_s"]["knn_recall"] == knn["recall_seconds"]
+    assert set(atlas["peak_rss_mb"]) == set(atlas["timings_s"])
     tonight = json.loads((layout.atlas(SECOND) / ATLAS_FILES.reuse / "state.json").read_text())
     assert tonight["recall"] == knn["recall_on_sample"]
 
