@@ -39,7 +39,7 @@ from constellation.atlas.communities import (
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.distinct import distinct_sorted
 from constellation.atlas.features import NameFeatures, name_features, name_texts
-from constellation.atlas.frames import label_column, similarity_frame
+from constellation.atlas.frames import label_column, similarity_frame, taken_strings
 from constellation.atlas.hierarchy import (
     as_tables,
     build_hierarchy,
@@ -481,7 +481,8 @@ def map_atlas(
     config.validate()
     # Ids a name stage already mapped were checked there (1–2 s at 3M models, on the nightly path).
     ids = _check_ids(models, values=names_part is None)
-    id_array = ids.to_numpy(dtype=object)
+    # The labels read a few ids by position; the tables take theirs in Arrow: no Python string per model.
+    id_values, id_strings = ids.array, string_values(ids)
     n = len(ids)
     if names_part is None:
         names_part = map_names(models, config, previous, max_change, memory)
@@ -534,8 +535,8 @@ def map_atlas(
     lap("communities")
     heads = representatives(membership, popularity)
     terms = community_terms(features.words, features.word_terms, membership, config.label_terms)
-    families = family_labels(id_array, membership, signatures, popularity)
-    labels = community_labels(id_array, membership, terms, heads, partition.unmatched, families)
+    families = family_labels(id_values, membership, signatures, popularity)
+    labels = community_labels(id_values, membership, terms, heads, partition.unmatched, families)
     lap("labels")
     hierarchy = build_hierarchy(
         features.matrix,
@@ -548,7 +549,7 @@ def map_atlas(
         heads=previous_heads(seeded, membership) if seeded is not None else None,
         workers=worker_count(config.knn_workers),
     )
-    tables = as_tables(hierarchy, id_array, membership, labels)
+    tables = as_tables(hierarchy, ids, membership, labels)
     features_report = {
         "columns": int(features.matrix.shape[1]),
         "word_terms": int(features.words.shape[1]),
@@ -579,7 +580,7 @@ def map_atlas(
             "top_family": pd.array(family, dtype="string"),
             "top_family_share": family_share,
             "top_terms": pd.array([" ".join(t) for t in terms], dtype="string"),
-            "representative": pd.array(id_array[heads], dtype="string"),
+            "representative": taken_strings(id_strings, heads),
             "clusters": _clusters_per_community(membership, out["cluster"].to_numpy(), n_communities),
             "unmatched": np.arange(n_communities) == (partition.unmatched if partition.unmatched is not None else -1),
             "x": layout.centers[:, 0],
@@ -587,7 +588,7 @@ def map_atlas(
             "radius": layout.radii,
         }
     )
-    edges = similarity_frame(string_values(ids), *similar)  # the ids' own Arrow buffers: no Python string
+    edges = similarity_frame(id_strings, *similar)  # the ids' own Arrow buffers: no Python string
     lap("tables")
 
     capped = tables["community_trees"]["capped"]
