@@ -131,9 +131,11 @@ def rank_in_groups(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
     numpy sort (pandas' grouped rank took ~0.6 s a scatter plot at 1M models)."""
     codes = np.asarray(codes, dtype=np.int64)
     # By group, then value, ties in row order: `np.lexsort((values, codes))` as two stable sorts, the values'
-    # then the groups' (about twice as fast at 3M rows).
+    # then the groups' (about twice as fast at 3M rows). Fewer than 2**16 groups sort as uint16, by numpy's
+    # radix sort: ten times faster than int64's, the same order (a stable sort's order is the keys').
     by_value = np.argsort(values, kind="stable")
-    order = by_value[np.argsort(codes[by_value], kind="stable")]
+    narrow = np.uint16 if len(codes) and int(codes.max()) < 2**16 else np.int64
+    order = by_value[np.argsort(codes[by_value].astype(narrow, copy=False), kind="stable")]
     sizes = np.bincount(codes)
     starts = np.cumsum(sizes) - sizes
     rank = np.empty(len(codes), dtype=np.int64)

@@ -175,13 +175,14 @@ def test_rank_in_groups_is_pandas_grouped_first_rank_and_group_size():
 
 def test_rank_in_groups_is_the_lexsort_of_groups_then_values():
     rng = np.random.default_rng(5)
-    codes = rng.integers(0, 50, 5_000)
-    for values in (rng.random(5_000), rng.choice([0.5, -0.0, 0.0, np.nan, 1.0], 5_000)):
-        order = np.lexsort((values, codes))
-        starts = np.cumsum(np.bincount(codes)) - np.bincount(codes)
-        expected = np.empty(5_000, dtype=np.int64)
-        expected[order] = np.arange(5_000) - starts[codes[order]] + 1
-        assert rank_in_groups(codes, values)[0].tolist() == expected.tolist()
+    # Few groups (sorted as uint16), the most uint16 holds, and more (sorted as int64).
+    for codes in (rng.integers(0, 50, 5_000), rng.integers(2**16 - 3, 2**16, 5_000), rng.integers(0, 2**17, 5_000)):
+        for values in (rng.random(5_000), rng.choice([0.5, -0.0, 0.0, np.nan, 1.0], 5_000)):
+            order = np.lexsort((values, codes))
+            starts = np.cumsum(np.bincount(codes)) - np.bincount(codes)
+            expected = np.empty(5_000, dtype=np.int64)
+            expected[order] = np.arange(5_000) - starts[codes[order]] + 1
+            assert rank_in_groups(codes, values)[0].tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize(
