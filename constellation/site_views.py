@@ -102,6 +102,28 @@ def sample_per_group(
     so small communities stay visible in proportion."""
     if len(frame) <= cap:
         return frame
+    index = frame.index
+    if not (index.is_monotonic_increasing and index.is_unique and groups.index.equals(index)):
+        return _sample_by_labels(frame, groups, cap, seed, keep_top)
+    # Sorted distinct labels (the build's and the site's frames): each label is one row, so the sample is
+    # taken by positions, as _sample_by_labels takes it by labels without hashing millions of them (3 times
+    # a build's scatter plots).
+    top = np.empty(0, dtype=np.int64)
+    if "downloads" in frame:
+        top = frame["downloads"].reset_index(drop=True).nlargest(min(keep_top, cap)).index.to_numpy(dtype=np.int64)
+    rest = np.ones(len(frame), dtype=bool)
+    rest[top] = False
+    rest_rows = np.flatnonzero(rest)
+    fraction = max(0.0, (cap - len(top)) / max(len(rest_rows), 1))
+    rng = np.random.default_rng(seed)
+    draw = rng.random(len(rest_rows))
+    rank, size = rank_in_groups(_group_codes(groups.iloc[rest_rows]), draw)
+    quota = np.maximum(1, np.round(size.astype("float64") * fraction))
+    return frame.iloc[np.r_[top, rest_rows[rank <= quota]]]
+
+
+def _sample_by_labels(frame: pd.DataFrame, groups: pd.Series, cap: int, seed: int, keep_top: int) -> pd.DataFrame:
+    """sample_per_group of any frame, by its index labels."""
     top = frame.nlargest(min(keep_top, cap), "downloads").index if "downloads" in frame else frame.index[:0]
     rest = frame.drop(index=top)
     fraction = max(0.0, (cap - len(top)) / max(len(rest), 1))
@@ -131,9 +153,11 @@ def rank_in_groups(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, n
     numpy sort (pandas' grouped rank took ~0.6 s a scatter plot at 1M models)."""
     codes = np.asarray(codes, dtype=np.int64)
     # By group, then value, ties in row order: `np.lexsort((values, codes))` as two stable sorts, the values'
-    # then the groups' (about twice as fast at 3M rows).
+    # then the groups' (about twice as fast at 3M rows). Fewer than 2**16 groups sort as uint16, by numpy's
+    # radix sort: ten times faster than int64's, the same order (a stable sort's order is the keys').
     by_value = np.argsort(values, kind="stable")
-    order = by_value[np.argsort(codes[by_value], kind="stable")]
+    narrow = np.uint16 if len(codes) and int(codes.max()) < 2**16 else np.int64
+    order = by_value[np.argsort(codes[by_value].astype(narrow, copy=False), kind="stable")]
     sizes = np.bincount(codes)
     starts = np.cumsum(sizes) - sizes
     rank = np.empty(len(codes), dtype=np.int64)

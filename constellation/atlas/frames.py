@@ -25,10 +25,14 @@ def taken_strings(values: pa.Array, rows: np.ndarray) -> pd.arrays.ArrowStringAr
 
 
 def repeated_string(value: str | None, n: int) -> pd.arrays.ArrowStringArray:
-    """A pandas `string` column of `n` times `value` (all missing for None)."""
+    """A pandas `string` column of `n` times `value` (all missing for None), made from its buffers: a take
+    copied the value string by string (~17M times at 3M models)."""
     if value is None:
         return pd.arrays.ArrowStringArray(pa.chunked_array([pa.nulls(n, pa.large_string())]))
-    return taken_strings(pa.array([value], pa.large_string()), np.zeros(n, dtype=np.int64))
+    data = value.encode()
+    offsets = np.arange(0, (n + 1) * len(data), len(data), dtype=np.int64) if data else np.zeros(n + 1, np.int64)
+    values = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data * n))
+    return pd.arrays.ArrowStringArray(pa.chunked_array([values]))
 
 
 def similarity_frame(ids: np.ndarray | pa.Array, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from constellation.atlas.communities import (
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.distinct import distinct_sorted
 from constellation.atlas.features import NameFeatures, name_features, name_texts
-from constellation.atlas.frames import label_column, similarity_frame
+from constellation.atlas.frames import label_column, similarity_frame, taken_strings
 from constellation.atlas.hierarchy import (
     as_tables,
     build_hierarchy,
@@ -236,7 +236,8 @@ def _numbers(models: pd.DataFrame, column: str) -> np.ndarray:
 def _top_family(models: pd.DataFrame, membership: np.ndarray, n_communities: int) -> tuple[list, np.ndarray]:
     """The most frequent declared family of each community and its share of the members (ties: the first
     family in string order). The families are coded once and the (community, family) pairs counted as
-    integers: a pandas count over the pairs of strings took seconds at 3M models."""
+    integers: a pandas count over the pairs of strings took seconds at 3M models. Only the families tied for
+    a community's top are put in string order: at 3M models most of ~2M families are a model's own."""
     top: list = [None] * n_communities
     share = np.full(n_communities, np.nan)
     if "family" not in models.columns:
@@ -245,18 +246,22 @@ def _top_family(models: pd.DataFrame, membership: np.ndarray, n_communities: int
     known = codes >= 0
     if not known.any():
         return top, share
-    families = np.asarray(names, dtype=object)
-    name_rank = np.empty(len(families), dtype=np.int64)  # each family's place in string (UTF-8 byte) order
-    name_rank[pc.sort_indices(pa.array(families, pa.large_string())).to_numpy()] = np.arange(len(families))
-    pairs, counts = np.unique(
-        np.asarray(membership, dtype=np.int64)[known] * len(families) + codes[known], return_counts=True
-    )
-    community, family = pairs // len(families), pairs % len(families)
-    ranked = np.lexsort((name_rank[family], -counts, community))
+    span = len(names)
+    pairs, counts = np.unique(np.asarray(membership, dtype=np.int64)[known] * span + codes[known], return_counts=True)
+    community, family = pairs // span, pairs % span
+    most = np.zeros(n_communities, dtype=np.int64)
+    np.maximum.at(most, community, counts)
+    tied = counts == most[community]
+    community, family, counts = community[tied], family[tied], counts[tied]
+    candidates = np.unique(family)  # their place in string (UTF-8 byte) order
+    spelled = pa.array(np.asarray(names.take(candidates), dtype=object), pa.large_string())
+    name_rank = np.empty(len(candidates), dtype=np.int64)
+    name_rank[pc.sort_indices(spelled).to_numpy()] = np.arange(len(candidates))
+    ranked = np.lexsort((name_rank[np.searchsorted(candidates, family)], community))
     best = ranked[np.r_[True, community[ranked][1:] != community[ranked][:-1]]]
     sizes = np.bincount(membership, minlength=n_communities)
     for c, f, n in zip(community[best].tolist(), family[best].tolist(), counts[best].tolist(), strict=True):
-        top[c] = families[f]
+        top[c] = names[f]
         share[c] = n / sizes[c]
     return top, share
 
@@ -509,7 +514,8 @@ def map_atlas(
     config.validate()
     # Ids a name stage already mapped were checked there (1–2 s at 3M models, on the nightly path).
     ids = _check_ids(models, values=names_part is None)
-    id_array = ids.to_numpy(dtype=object)
+    # The labels read a few ids by position; the tables take theirs in Arrow: no Python string per model.
+    id_values, id_strings = ids.array, string_values(ids)
     n = len(ids)
     if names_part is None:
         names_part = map_names(models, config, previous, max_change, memory)
@@ -562,8 +568,8 @@ def map_atlas(
     lap("communities")
     heads = representatives(membership, popularity)
     terms = community_terms(features.words, features.word_terms, membership, config.label_terms)
-    families = family_labels(id_array, membership, signatures, popularity)
-    labels = community_labels(id_array, membership, terms, heads, partition.unmatched, families)
+    families = family_labels(id_values, membership, signatures, popularity)
+    labels = community_labels(id_values, membership, terms, heads, partition.unmatched, families)
     lap("labels")
     hierarchy = build_hierarchy(
         features.matrix,
@@ -576,7 +582,7 @@ def map_atlas(
         heads=previous_heads(seeded, membership) if seeded is not None else None,
         workers=worker_count(config.knn_workers),
     )
-    tables = as_tables(hierarchy, id_array, membership, labels)
+    tables = as_tables(hierarchy, ids, membership, labels)
     features_report = {
         "columns": int(features.matrix.shape[1]),
         "word_terms": int(features.words.shape[1]),
@@ -607,7 +613,7 @@ def map_atlas(
             "top_family": pd.array(family, dtype="string"),
             "top_family_share": family_share,
             "top_terms": pd.array([" ".join(t) for t in terms], dtype="string"),
-            "representative": pd.array(id_array[heads], dtype="string"),
+            "representative": taken_strings(id_strings, heads),
             "clusters": _clusters_per_community(membership, out["cluster"].to_numpy(), n_communities),
             "unmatched": np.arange(n_communities) == (partition.unmatched if partition.unmatched is not None else -1),
             "x": layout.centers[:, 0],
@@ -615,7 +621,7 @@ def map_atlas(
             "radius": layout.radii,
         }
     )
-    edges = similarity_frame(string_values(ids), *similar)  # the ids' own Arrow buffers: no Python string
+    edges = similarity_frame(id_strings, *similar)  # the ids' own Arrow buffers: no Python string
     lap("tables")
 
     capped = tables["community_trees"]["capped"]

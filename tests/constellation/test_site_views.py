@@ -15,11 +15,13 @@ from constellation.site_views import (
     SCATTER_AXES,
     VERSION_FILE,
     _group_codes,
+    _sample_by_labels,
     centroid_tree,
     community_top,
     member_trees,
     rank_in_groups,
     read_views,
+    sample_per_group,
     scatter_sample,
     write_views,
 )
@@ -175,13 +177,14 @@ def test_rank_in_groups_is_pandas_grouped_first_rank_and_group_size():
 
 def test_rank_in_groups_is_the_lexsort_of_groups_then_values():
     rng = np.random.default_rng(5)
-    codes = rng.integers(0, 50, 5_000)
-    for values in (rng.random(5_000), rng.choice([0.5, -0.0, 0.0, np.nan, 1.0], 5_000)):
-        order = np.lexsort((values, codes))
-        starts = np.cumsum(np.bincount(codes)) - np.bincount(codes)
-        expected = np.empty(5_000, dtype=np.int64)
-        expected[order] = np.arange(5_000) - starts[codes[order]] + 1
-        assert rank_in_groups(codes, values)[0].tolist() == expected.tolist()
+    # Few groups (sorted as uint16), the most uint16 holds, and more (sorted as int64).
+    for codes in (rng.integers(0, 50, 5_000), rng.integers(2**16 - 3, 2**16, 5_000), rng.integers(0, 2**17, 5_000)):
+        for values in (rng.random(5_000), rng.choice([0.5, -0.0, 0.0, np.nan, 1.0], 5_000)):
+            order = np.lexsort((values, codes))
+            starts = np.cumsum(np.bincount(codes)) - np.bincount(codes)
+            expected = np.empty(5_000, dtype=np.int64)
+            expected[order] = np.arange(5_000) - starts[codes[order]] + 1
+            assert rank_in_groups(codes, values)[0].tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize(
@@ -248,3 +251,27 @@ def test_member_trees_name_each_leaf_by_its_prototype_and_its_count():
     assert trees["community"].tolist() == [2, 0, 1]
     assert trees["labels"].tolist() == [["d/u (+1 similar)"], ["a/y (+1 similar)", "b/z"], ["c/w", "c/v"]]
     assert trees["linkage"].tolist() == [[], [0.0, 1.0, 0.5, 3.0], [0.0, 1.0, 0.25, 2.0]]
+
+
+def test_sample_per_group_by_positions_is_the_sample_by_labels():
+    """A frame of sorted distinct labels is sampled by positions: the rows, in the order, taken by labels."""
+    rng = np.random.default_rng(1)
+    for t in range(120):
+        n = int(rng.integers(1, 3000))
+        downloads = rng.choice([0, 1, 5, 100, np.nan], n) if t % 3 == 0 else rng.integers(0, 50, n).astype(float)
+        frame = pd.DataFrame({"downloads": downloads, "x": rng.random(n)})
+        if t % 4 == 1:  # sorted labels with gaps
+            frame.index = np.sort(rng.choice(10 * n, n, replace=False))
+        elif t % 4 == 2:  # the plottable rows of a frame, as scatter_sample gives them
+            frame = frame.iloc[np.flatnonzero(rng.random(n) < 0.7)]
+        elif t % 4 == 3:  # unsorted labels: by labels
+            frame.index = rng.permutation(n)
+        if t % 5 == 0:
+            frame = frame.drop(columns="downloads")
+        groups = pd.Series(rng.integers(0, 30, len(frame)), index=frame.index)
+        if t % 7 == 0:
+            groups = groups.astype(float)
+            groups.iloc[::5] = np.nan
+        cap, keep = int(rng.integers(1, 600)), int(rng.integers(0, 50))
+        expected = _sample_by_labels(frame, groups, cap, t, keep) if len(frame) > cap else frame
+        pd.testing.assert_frame_equal(sample_per_group(frame, groups, cap, seed=t, keep_top=keep), expected)

@@ -76,3 +76,14 @@ def test_taken_and_repeated_strings():
     assert taken_strings(pa.array(["a", "b"]), np.array([1, 1, 0])).tolist() == ["b", "b", "a"]
     assert repeated_string("x", 3).tolist() == ["x", "x", "x"]
     assert repeated_string(None, 2).isna().all() and len(repeated_string(None, 0)) == 0
+
+
+def test_repeated_string_from_buffers_is_the_take_of_the_value():
+    """Made from its buffers, the column is the Arrow array a take of the value made: edges.parquet's bytes."""
+    for value in ("similarity", "", "é/ünïcode"):
+        for n in (0, 1, 7):
+            column = repeated_string(value, n)
+            taken = taken_strings(pa.array([value], pa.large_string()), np.zeros(n, dtype=np.int64))
+            column._pa_array.validate(full=True)
+            assert column.dtype == taken.dtype and column._pa_array.equals(taken._pa_array)
+            assert column.tolist() == [value] * n

@@ -3,8 +3,12 @@ the atlas tree over models or communities, and clusters nested in communities.""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from scipy.cluster.hierarchy import fcluster, is_valid_linkage, leaves_list, linkage
 from scipy.spatial.distance import squareform
@@ -267,3 +271,24 @@ def test_upper_similarities_are_the_whole_products_bit_for_bit(block):
     empty = vectors[[0, 1]].multiply(0).tocsr()
     empty.eliminate_zeros()
     assert upper_similarities(empty, block).tobytes() == squareform((empty @ empty.T).toarray(), checks=False).tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "object"])
+def test_as_tables_of_an_id_column_writes_the_members_of_python_strings(atlas_input, dtype):
+    """The atlas stage hands over its id column (in Arrow, several chunks at 3M models): members.parquet is
+    the file a frame of Python strings wrote, bytes and pandas metadata alike."""
+    ids, _, membership, _ = atlas_input
+    hierarchy, _ = build(atlas_input, exact_max=10, leaf_cap=5)
+    half = len(ids) // 2
+    column = pd.Series(ids, dtype=dtype)
+    if dtype != "object":  # in two chunks, as a snapshot of several row groups gives them
+        chunks = pa.chunked_array([pa.array(ids[:half], pa.large_string()), pa.array(ids[half:], pa.large_string())])
+        column = pd.Series(pd.array(chunks, dtype=dtype))
+    tables = as_tables(hierarchy, column, membership, [f"family {c}" for c in range(len(FAMILIES))])
+    written = {}
+    strings = tables["members"].assign(id=np.asarray(ids, dtype=object))  # as as_tables made it before
+    for name, frame in (("ids", tables["members"]), ("strings", strings)):
+        written[name] = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), written[name])
+    assert written["ids"].getvalue() == written["strings"].getvalue()
+    assert tables["members"]["id"].dtype == "str"

@@ -445,6 +445,14 @@ def test_top_family_is_the_pandas_count_of_the_pairs(dtype):
     none = models.assign(family=pd.array([None] * 2_000, dtype="string"))
     assert _top_family(none, membership, 41)[0] == [None] * 41
     assert _top_family(models.drop(columns="family"), membership, 41)[0] == [None] * 41
+    # Most families a model's own, as at 3M models: communities whose members all tie at one.
+    own = np.array([f"user{i % 997}/m-{i}" for i in range(2_000)], dtype=object)
+    own[(membership % 2 == 0) & (rng.random(2_000) < 0.3)] = "llama"  # odd communities: every member ties
+    models = pd.DataFrame({"family": pd.array(own, dtype=dtype) if dtype is not object else own})
+    top, share = _top_family(models, membership, 41)
+    expected_top, expected_share = _top_family_by_pandas(models, membership, 41)
+    assert top == expected_top
+    np.testing.assert_array_equal(share, expected_share)
 
 
 def test_clusters_per_community_counts_distinct_clusters():
