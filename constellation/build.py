@@ -45,7 +45,7 @@ from constellation import __version__
 from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.seeds import CommunitySeeds, align_seeds
-from constellation.atlas.stage import READS, AtlasConfig, NameGraph, NamePart, map_atlas, map_names, recall_checked
+from constellation.atlas.stage import READS, AtlasConfig, NamePart, map_atlas, map_names, recall_checked, similar_rows
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.forked_call import ChildDied, Deferred, ForkedCall
@@ -467,7 +467,7 @@ def _names_beside_atlas(
     recall = checked.recall
     del checked
     started = time.perf_counter()
-    write_id_lookups(state / ATLAS_FILES.site, ids, order, _similar_rows(names.graph))
+    write_id_lookups(state / ATLAS_FILES.site, ids, order, SimilarRows(*similar_rows(names.graph.similar)))
     seconds["site id lookups"] = round(time.perf_counter() - started, 3)
     del names
     started = time.perf_counter()
@@ -699,12 +699,6 @@ def _run_stages(
         done.peak_mb,
     )
     return info, len(models)
-
-
-def _similar_rows(graph: NameGraph) -> SimilarRows:
-    """The similarity edges of the name graph as the site's lookups take them (AtlasMap.similar)."""
-    sources, targets, weights = graph.similar
-    return SimilarRows(sources.astype(np.int32), targets.astype(np.int32), weights)
 
 
 def _join_names_child(

@@ -681,7 +681,18 @@ def map_atlas(
     )
     if window is not None:
         window.close()
-    rows = (similar[0].astype(np.int32), similar[1].astype(np.int32), similar[2])  # n < 2**31: half the memory
     return AtlasMap(
-        models=out, edges=edges, communities=communities, hierarchy=tables, report=report, names=names, similar=rows
+        models=out,
+        edges=edges,
+        communities=communities,
+        hierarchy=tables,
+        report=report,
+        names=names,
+        similar=similar_rows(similar),
     )
+
+
+def similar_rows(similar: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The similarity edges (NameGraph.similar) as AtlasMap.similar holds them: their ends as int32 rows (n <
+    2**31: half the memory), their weights as they are."""
+    return similar[0].astype(np.int32), similar[1].astype(np.int32), similar[2]
