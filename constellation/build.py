@@ -45,7 +45,16 @@ from constellation import __version__
 from constellation.atlas.config import RUN_ONLY_SETTINGS
 from constellation.atlas.reuse import MAX_CHANGE, NameState, state_files, state_from_files
 from constellation.atlas.seeds import CommunitySeeds, align_seeds
-from constellation.atlas.stage import READS, AtlasConfig, NamePart, map_atlas, map_names, recall_checked, similar_rows
+from constellation.atlas.stage import (
+    READS,
+    AtlasConfig,
+    NamePart,
+    map_atlas,
+    map_names,
+    recall_checked,
+    similar_rows,
+    similarity_edges,
+)
 from constellation.contract import ATLAS_FILES, MAP_COLUMNS, DataLayout
 from constellation.errors import AtlasError, BuildError, ContractError
 from constellation.forked_call import ChildDied, Deferred, ForkedCall
@@ -391,8 +400,8 @@ def _beside_genealogy(
     children: ExitStack,
 ) -> _Beside:
     """What a night that reuses yesterday's names works out from the `ids` (id, downloads, likes) while the
-    genealogy runs in its child (_Beside): the atlas's name stage (map_names), the site's row order and atlas
-    `seeds_from`'s community seeds (when given). When the names cannot be reused after all (too many changed),
+    genealogy runs in its child (_Beside): the atlas's name stage (map_names), the site's row order, atlas
+    `seeds_from`'s community seeds (when given) and the similarity edges frame. When the names cannot be reused after all (too many changed),
     the genealogy is waited for before the whole kNN starts, so the two never hold their memory at once.
 
     The rest of what the names give, nothing in the atlas stage reads: it goes to a second child, started
@@ -416,7 +425,8 @@ def _beside_genealogy(
     seeds = None
     if seeds_from is not None:
         seeds = timed("read community seeds", previous_seeds, layout, seeds_from, ids["id"])
-    return _Beside(names, seeds, order, side)
+    edges = timed("similarity edges", similarity_edges, ids["id"], names.graph)  # after the fork: not the child's
+    return _Beside(names, seeds, order, side, edges)
 
 
 @dataclass(frozen=True)
@@ -427,6 +437,7 @@ class _Beside:
     seeds: CommunitySeeds | None
     order: np.ndarray  # the site's row order (site_lookup.id_order)
     side: ForkedCall[_ChildNames]  # the child finishing the name stage's work (_names_beside_atlas)
+    edges: pd.DataFrame  # the similarity edges (atlas.similarity_edges), for map_atlas
 
 
 _NAMES_CHILD = "the kNN recall check, the name state, the site's id lookups and word cloud"
@@ -519,6 +530,7 @@ def _run_stages(
     try:
         names_part: NamePart | None = None
         side: ForkedCall[_ChildNames] | None = None
+        similar_edges: pd.DataFrame | None = None
         # The folder the name state (reuse/) and the site's id lookups (site/) go to, when written beside the
         # genealogy (_names_beside_atlas).
         state: Path | None = None
@@ -562,6 +574,7 @@ def _run_stages(
                     children,
                 )
                 names_part, seeds, order, side = beside.names, beside.seeds, beside.order, beside.side
+                similar_edges = beside.edges
                 del beside
             del ids
             try:
@@ -578,8 +591,20 @@ def _run_stages(
         # The atlas reads four columns of the models; the others (GBs at 3M, tags and base models among them)
         # wait on disk while the atlas takes their memory, and come back for the write.
         reads = _read_models(work, READS)
-        mapped = timed("atlas", map_atlas, reads, lineage, config.atlas, previous, max_change, meter, seeds, names_part)
-        del reads, seeds, names_part
+        mapped = timed(
+            "atlas",
+            map_atlas,
+            reads,
+            lineage,
+            config.atlas,
+            previous,
+            max_change,
+            meter,
+            seeds,
+            names_part,
+            similar_edges=similar_edges,
+        )
+        del reads, seeds, names_part, similar_edges
         if side is not None:
             cloud = _join_names_child(side, mapped.report, timed, timings, peaks)
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)

@@ -502,6 +502,7 @@ def map_atlas(
     memory: PeakMeter | None = None,
     seeds: CommunitySeeds | None = None,
     names_part: NamePart | None = None,
+    similar_edges: pd.DataFrame | None = None,
 ) -> AtlasMap:
     """Map the models by their names: features, kNN graph, communities, hierarchy and layout.
 
@@ -510,7 +511,8 @@ def map_atlas(
     With a running `memory` meter, the report's `peak_rss_mb` holds each step's peak resident memory.
     `seeds`, the last build's communities and trees (seeds.py), hold its communities together and give each
     kept member's prototype when the names were reused and `config.seed_communities` is on. `names_part`, the
-    name stage already run on these models (map_names), is used instead of running it here."""
+    name stage already run on these models (map_names), is used instead of running it here, and with it
+    `similar_edges`, its similarity edges frame (`similarity_edges`), when the caller made it ahead."""
     config.validate()
     # Ids a name stage already mapped were checked there (1–2 s at 3M models, on the nightly path).
     ids = _check_ids(models, values=names_part is None)
@@ -621,7 +623,12 @@ def map_atlas(
             "radius": layout.radii,
         }
     )
-    edges = similarity_frame(id_strings, *similar)  # the ids' own Arrow buffers: no Python string
+    if similar_edges is None:
+        edges = similarity_frame(id_strings, *similar)  # the ids' own Arrow buffers: no Python string
+    elif len(similar_edges) == len(similar[0]):
+        edges = similar_edges
+    else:
+        raise AtlasError(f"{len(similar_edges)} similarity edges were given for the {len(similar[0])} of the names")
     lap("tables")
 
     capped = tables["community_trees"]["capped"]
@@ -690,6 +697,14 @@ def map_atlas(
         names=names,
         similar=similar_rows(similar),
     )
+
+
+def similarity_edges(ids: pd.Series, graph: NameGraph) -> pd.DataFrame:
+    """The similarity edges of the name graph as edges.parquet holds them (frames.similarity_frame), named by
+    the models' `ids`: map_atlas's `similar_edges`. They read the names alone, so a nightly build makes them
+    while the genealogy runs (build.py): at 3M models, taking the ids of 17M edge ends is most of ~12 s of the
+    atlas stage's tables."""
+    return similarity_frame(string_values(ids), *graph.similar)
 
 
 def similar_rows(similar: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,7 +10,14 @@ import pytest
 
 from constellation.atlas.communities import UNMATCHED_LABEL
 from constellation.atlas.hierarchy import atlas_tree, community_tree
-from constellation.atlas.stage import AtlasConfig, _clusters_per_community, _top_family, map_atlas
+from constellation.atlas.stage import (
+    AtlasConfig,
+    _clusters_per_community,
+    _top_family,
+    map_atlas,
+    map_names,
+    similarity_edges,
+)
 from constellation.contract import EDGE_COLUMNS, DataLayout
 from constellation.errors import AtlasError
 from constellation.store import AtlasTables, read_atlas, write_atlas
@@ -80,6 +87,19 @@ def test_similarity_edges(mapped):
     assert set(edges["source"]) <= ids and set(edges["target"]) <= ids
     assert not (edges["source"] == edges["target"]).any()
     assert not edges.duplicated(["source", "target"]).any()
+
+
+def test_a_name_stage_run_ahead_gives_the_same_atlas_and_its_edges_made_ahead_are_used(mapped):
+    # build.py runs the name stage and makes its similarity edges while the genealogy runs
+    models = hub_models()
+    part = map_names(models, AtlasConfig())
+    edges = similarity_edges(models["id"], part.graph)
+    ahead = map_atlas(models, NO_LINEAGE, AtlasConfig(), names_part=part, similar_edges=edges)
+    assert ahead.edges is edges
+    pd.testing.assert_frame_equal(ahead.edges, mapped.edges)
+    pd.testing.assert_frame_equal(ahead.models, mapped.models)
+    with pytest.raises(AtlasError, match="similarity edges were given"):
+        map_atlas(models, NO_LINEAGE, AtlasConfig(), names_part=part, similar_edges=edges.iloc[1:])
 
 
 def test_report_records_what_ran(mapped):
