@@ -16,9 +16,10 @@ columns aside and reads the reuse state. When it may reuse the names, this proce
 stage (atlas.map_names: features, kNN, signatures and the names' part of the community graph), which reads the
 ids, downloads and likes alone, and reads the last atlas's community seeds: the night's two longest parts take
 the two cores. Otherwise it waits for the genealogy before the whole kNN, which takes both cores itself. On a
-night that reuses the names, what else they give that the atlas stage does not read (the kNN's recall check, the
-name state for the next night, the site's word cloud) goes to a second child, which runs on beside the atlas
-stage, where one core is otherwise idle.
+night that reuses the names, it names the similarity edges' ends while it waits for the genealogy, and what else
+the names give that the atlas stage does not read (the kNN's recall check, the name state for the next night, the
+site's lookups of the ids alone and its word cloud) goes to a second child, which runs on beside the atlas stage,
+where one core is otherwise idle.
 """
 
 from __future__ import annotations
@@ -401,8 +402,9 @@ def _beside_genealogy(
 ) -> _Beside:
     """What a night that reuses yesterday's names works out from the `ids` (id, downloads, likes) while the
     genealogy runs in its child (_Beside): the atlas's name stage (map_names), the site's row order, atlas
-    `seeds_from`'s community seeds (when given) and the similarity edges frame. When the names cannot be reused after all (too many changed),
-    the genealogy is waited for before the whole kNN starts, so the two never hold their memory at once.
+    `seeds_from`'s community seeds (when given) and the similarity edges frame. When the names cannot be reused
+    after all (too many changed), the genealogy is waited for before the whole kNN starts, so the two never hold
+    their memory at once.
 
     The rest of what the names give, nothing in the atlas stage reads: it goes to a second child, started
     (into `children`) as soon as the name stage ends, which runs on while this process waits for the genealogy
@@ -662,11 +664,11 @@ def _run_stages(
     listed = {name: lists.column(name).null_count < lists.num_rows for name in lists.column_names}
     if order is None:  # the site's rows by id, sorted once for all its writers
         order = timed("site order", id_order, models)
-    # On an incremental night the site's lookups and community views run in a forked child on the second core
-    # while this process writes the atlas, then the summary, the row views (filter counts, scatter), trends and
-    # downloads (the summary, trends and downloads read the atlas files' sizes, so they follow its write): at
-    # 3M models about half of the tail each. The child writes into a folder of its own, moved into site/ and
-    # stamped once both are done. Its writers' own times are stages "site lookups" and "site community views".
+    # On an incremental night the site's lookups of the model page (those of the ids alone are written already)
+    # and community views run in a forked child on the second core while this process writes the atlas, then
+    # the summary, the row views (filter counts, scatter), trends and downloads (the summary, trends and
+    # downloads read the atlas files' sizes, so they follow its write): at 3M models about half of the tail
+    # each. The child writes into the folder of the ids' lookups, moved into site/ and stamped once all are done. Its writers' own times are stages "site lookups" and "site community views".
     # A full build runs them last, in this process: beside the atlas write, the child's working set took the
     # 3M build's tree from 10.0 to 13.2 GB PSS, over the 12 GB a full build must fit in (docs/benchmarks.md).
     beside = info["mode"] == "incremental"
