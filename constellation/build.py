@@ -668,7 +668,7 @@ def _run_stages(
     # and community views run in a forked child on the second core while this process writes the atlas, then
     # the summary, the row views (filter counts, scatter), trends and downloads (the summary, trends and
     # downloads read the atlas files' sizes, so they follow its write): at 3M models about half of the tail
-    # each. The child writes into the folder of the ids' lookups, moved into site/ and stamped once all are done. Its writers' own times are stages "site lookups" and "site community views".
+    # each. The child writes beside the ids' lookups, and all are moved into site/ and stamped once done. Its writers' own times are stages "site lookups" and "site community views".
     # A full build runs them last, in this process: beside the atlas write, the child's working set took the
     # 3M build's tree from 10.0 to 13.2 GB PSS, over the 12 GB a full build must fit in (docs/benchmarks.md).
     beside = info["mode"] == "incremental"
