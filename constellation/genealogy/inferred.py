@@ -29,6 +29,7 @@ threshold `DEFAULT_MIN_CONFIDENCE` is where precision stays at or above the targ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from constellation.arrow_strings import rows_of as rows_among
 from constellation.contract import RELATIONS
 from constellation.genealogy.features import (
     ModelFeatures,
@@ -47,6 +47,8 @@ from constellation.genealogy.features import (
     sorted_unique,
 )
 from constellation.genealogy.id_pairs import among, ascii_pair_keys
+from constellation.genealogy.id_rows import first_rows
+from constellation.genealogy.key_index import KeyIndex, large_strings
 from constellation.names import (
     FINETUNE_WORDS,
     is_size_token,
@@ -167,7 +169,7 @@ class _Features:
 
         A hash join in Arrow over every row's id (the snapshot's, then the external parents', which no
         snapshot row holds): a pandas index of the snapshot's ids cost 1.2 s to build at 1M models."""
-        found = rows_among(ids, self.rows.id_values)
+        found = first_rows(ids, self.rows.id_values)
         return pd.Series(np.where(found >= 0, found, np.nan), index=ids.index)
 
     def declared_rows(self, declared: pd.DataFrame) -> pd.Series:
@@ -192,13 +194,13 @@ class _Features:
         return np.concatenate([loose, outside[0]]), np.concatenate([without_context, outside[1]])
 
 
-def _declared_in(ids_lower: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
+def _declared_in(ids_lower: pa.Array, declared_edges: pd.DataFrame | None) -> np.ndarray:
     """For each model, the number of declared edges naming it as the parent (ids compared case-insensitively)."""
     if declared_edges is None or declared_edges.empty:
         return np.zeros(len(ids_lower), dtype=np.int64)
     counts = declared_edges["source"].astype(str).str.lower().value_counts()
     # Looked up in Arrow (the ids are Arrow strings): pandas' map hashes every id as a Python object (1.2 s at 1M).
-    at = pc.index_in(pa.array(ids_lower), value_set=pa.array(counts.index.to_numpy(dtype=object), type=pa.string()))
+    at = pc.index_in(ids_lower, value_set=pa.array(counts.index.to_numpy(dtype=object), type=pa.string()))
     found = pc.is_valid(at).to_numpy(zero_copy_only=False)
     return np.where(found, counts.to_numpy(dtype=np.int64)[pc.fill_null(at, 0).to_numpy()], 0)
 
@@ -229,26 +231,29 @@ def _features(
 
 @dataclass(frozen=True)
 class _KeyCodes:
-    """The lookup key of each key code: the snapshot's keys (`KeyTable.uniques`, whose hash table pandas builds
-    once and keeps with the Index, so every inference over the snapshot looks keys up in it again), then the keys
-    that only an inference's external parents carry."""
+    """The lookup key of each key code: the snapshot's keys (`KeyTable.uniques`, shared by every inference over
+    the snapshot), then the keys that only an inference's external parents carry."""
 
-    known: pd.Index
-    added: pd.Index | None = None
+    known: KeyIndex
+    added: KeyIndex | None = None
 
-    def codes_of(self, keys: np.ndarray) -> np.ndarray:
+    def __len__(self) -> int:
+        return len(self.known) + (len(self.added) if self.added is not None else 0)
+
+    def codes_of(self, keys: np.ndarray | pa.Array) -> np.ndarray:
         """The code of each key (-1 for a key no candidate carries)."""
-        codes = self.known.get_indexer(keys)
+        codes = self.known.codes_of(keys)
         if self.added is not None and len(keys):
             missing = np.flatnonzero(codes < 0)
-            more = self.added.get_indexer(keys[missing])
+            asked = keys[missing] if isinstance(keys, np.ndarray) else keys.take(pa.array(missing, type=pa.int64()))
+            more = self.added.codes_of(asked)
             codes[missing] = np.where(more >= 0, more + len(self.known), -1)
         return codes
 
     def values(self) -> np.ndarray:
         """Every key, in code order (object)."""
-        known = np.asarray(self.known, dtype=object)
-        return known if self.added is None else np.concatenate([known, np.asarray(self.added, dtype=object)])
+        known = self.known.to_numpy()
+        return known if self.added is None else np.concatenate([known, self.added.to_numpy()])
 
 
 @dataclass(frozen=True)
@@ -280,11 +285,19 @@ class _Candidates:
             }
         )
 
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        """Where each key code's candidates start, then their end: counted, where a binary search of each
+        asked code among millions of candidates missed the cache (1 s CPU an inference at 3M models)."""
+        # One count more than there are codes: an asked code of -1 reads code 0's, which exists even without keys.
+        return np.r_[0, np.cumsum(np.bincount(self.codes, minlength=len(self.keys) + 1))]
+
     def pairs(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in `codes`, candidate position) of every candidate under each of `codes`: what an inner
         merge on the key yields, in its order (by position in `codes`, then candidate)."""
-        start = np.searchsorted(self.codes, codes, side="left")
-        count = np.searchsorted(self.codes, codes, side="right") - start
+        known = np.maximum(codes, 0)
+        start = self._starts[known]
+        count = self._starts[known + 1] - start
         count[codes < 0] = 0
         left = np.repeat(np.arange(len(codes)), count)
         offset = np.arange(len(left)) - np.repeat(np.cumsum(count) - count, count)
@@ -371,17 +384,19 @@ def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     cand = np.tile(outside, 3)
     used = lookup != ""
     lookup, cand = lookup[used], cand[used]
-    codes = table.uniques.get_indexer(lookup)
+    codes = table.uniques.codes_of(lookup)
     new = codes < 0
     new_codes, new_uniques = pd.factorize(lookup[new])
     codes[new] = len(table.uniques) + new_codes
     rows = np.int64(len(f.ids))
     pairs = sorted_unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
-    # The snapshot's Index stays as it is (appending would hash every key again): the new keys go beside it.
-    uniques = _KeyCodes(table.uniques, pd.Index(new_uniques, dtype=object) if new.any() else None)
-    all_codes = np.concatenate([table.codes, pairs // rows])
-    order = np.argsort(all_codes, kind="stable")
-    return uniques, all_codes[order], np.concatenate([table.cand, pairs % rows])[order]
+    # The snapshot's index stays as it is: the new keys go beside it.
+    added = KeyIndex(large_strings(np.asarray(new_uniques, dtype=object))) if new.any() else None
+    uniques = _KeyCodes(table.uniques, added)
+    # Merged in after each key's snapshot rows: an insertion into the sorted snapshot pairs, where a stable
+    # sort of all of them moved millions of pairs (0.5 s CPU at 3M models) to place a few thousand.
+    at = np.searchsorted(table.codes, pairs // rows, side="right")
+    return uniques, np.insert(table.codes, at, pairs // rows), np.insert(table.cand, at, pairs % rows)
 
 
 def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -399,7 +414,7 @@ def _name_matches(
     # Joined on key codes (the children's keys looked up once in the candidates' key index), not on strings:
     # a string merge hashes every candidate key again (1 s per call at 1M models).
     children = np.asarray(children, dtype=np.int64)
-    left, right = cands.pairs(cands.keys.codes_of((f.key if keys is None else keys)[children]))
+    left, right = cands.pairs(cands.keys.codes_of(f.keys_at(children) if keys is None else keys[children]))
     pairs = pd.DataFrame(
         {
             "child": children[left],
@@ -529,7 +544,7 @@ def _longest_prefixes(
         encoded = pc.dictionary_encode(prefix.filter(long_enough))
         distinct = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
         which = encoded.indices.to_numpy(zero_copy_only=False)
-        found = best_of.rows_of(distinct)[which]
+        found = best_of.rows_of(encoded.dictionary)[which]
         hit = found != _NOT_MET
         met[at[hit]], cut_at[at[hit]] = found[hit], cut
         prefix_of[at[hit]] = distinct[which[hit]]
@@ -564,7 +579,7 @@ class _PrefixTable:
         found = int(self.rows_of(np.array([key], dtype=object))[0])
         return None if found == _NOT_MET else found
 
-    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+    def rows_of(self, keys: np.ndarray | pa.Array) -> np.ndarray:
         """`get` of each key, with `_NOT_MET` for a key no model carries."""
         codes = self.keys.codes_of(keys)
         found = np.full(len(codes), _NOT_MET, dtype=np.int64)
@@ -578,8 +593,7 @@ def _prefix_table(cands: _Candidates) -> _PrefixTable:
     parents' (which have no downloads, so never rank first nor make a key ambiguous where a snapshot row
     carries it)."""
     firsts = np.flatnonzero(np.r_[True, np.diff(cands.codes) != 0]) if len(cands.codes) else np.zeros(0, np.int64)
-    count = len(cands.keys.known) + (len(cands.keys.added) if cands.keys.added is not None else 0)
-    best = np.full(count, _NOT_MET, dtype=np.int64)
+    best = np.full(len(cands.keys), _NOT_MET, dtype=np.int64)
     best[cands.codes[firsts]] = np.where(cands.ambiguous[firsts], -1, cands.cand[firsts])
     return _PrefixTable(cands.keys, best)
 
@@ -698,7 +712,7 @@ def _external_nodes(snapshot: ModelFeatures, declared_edges: pd.DataFrame) -> pd
     lowered = pa.array([x.lower() for x in unique], type=pa.string())
     # The snapshot's ids are looked up among the few declared parents, and only those found make the set that
     # the parents are looked up in: a set of every id took twice as long (0.09 against 0.04 s at 300k models).
-    ids_lower = pa.array(snapshot.ids_lower)
+    ids_lower = snapshot.ids_lower
     declared_ids = ids_lower.filter(pc.is_in(ids_lower, value_set=lowered))
     inside = pc.is_in(lowered, value_set=declared_ids).to_numpy(zero_copy_only=False)
     sources = pd.Series([x for x, known in zip(unique, inside.tolist()) if not known], dtype=object)
@@ -999,7 +1013,7 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
         return named
     voted = votes["parent_id"].reindex(named.index).astype(str).str.lower().to_numpy(dtype=object)
     # The first row of each voted id: the few rows carrying one are found in Arrow, not by hashing every id.
-    ids_lower = pa.array(f.rows.ids_lower)
+    ids_lower = f.rows.ids_lower
     carrying = np.flatnonzero(
         pc.is_in(ids_lower, value_set=pa.array(voted, type=pa.string(), from_pandas=True)).to_numpy(False)
     )
