@@ -236,6 +236,7 @@ class _KeyCodes:
 
     known: KeyIndex
     added: KeyIndex | None = None
+    rows: np.ndarray | None = None  # the known code of each snapshot row's name key (`KeyTable.row_codes`)
 
     def __len__(self) -> int:
         return len(self.known) + (len(self.added) if self.added is not None else 0)
@@ -247,6 +248,17 @@ class _KeyCodes:
             missing = np.flatnonzero(codes < 0)
             asked = keys[missing] if isinstance(keys, np.ndarray) else keys.take(pa.array(missing, type=pa.int64()))
             more = self.added.codes_of(asked)
+            codes[missing] = np.where(more >= 0, more + len(self.known), -1)
+        return codes
+
+    def codes_of_rows(self, rows: np.ndarray, keys: pa.Array) -> np.ndarray:
+        """`codes_of(keys)` for `keys`, the name keys of `rows`: read from `self.rows` for snapshot rows."""
+        if self.rows is None or (len(rows) and rows.max() >= len(self.rows)):
+            return self.codes_of(keys)
+        codes = self.rows[rows]
+        if self.added is not None and len(rows):
+            missing = np.flatnonzero(codes < 0)
+            more = self.added.codes_of(keys.take(pa.array(missing, type=pa.int64())))
             codes[missing] = np.where(more >= 0, more + len(self.known), -1)
         return codes
 
@@ -376,7 +388,7 @@ def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     outside = np.arange(first, len(f.ids))
     outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
     if len(outside) == 0:
-        return _KeyCodes(table.uniques), table.codes, table.cand
+        return _KeyCodes(table.uniques, rows=table.row_codes), table.codes, table.cand
     if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
         general = key_table((f.key, f.owner_key, f.brand_key), f.key, f.quantized, f.downloads)
         return _KeyCodes(general.uniques), general.codes, general.cand
@@ -392,7 +404,7 @@ def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     pairs = sorted_unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
     # The snapshot's index stays as it is: the new keys go beside it.
     added = KeyIndex(large_strings(np.asarray(new_uniques, dtype=object))) if new.any() else None
-    uniques = _KeyCodes(table.uniques, added)
+    uniques = _KeyCodes(table.uniques, added, table.row_codes)
     # Merged in after each key's snapshot rows: an insertion into the sorted snapshot pairs, where a stable
     # sort of all of them moved millions of pairs (0.5 s CPU at 3M models) to place a few thousand.
     at = np.searchsorted(table.codes, pairs // rows, side="right")
@@ -414,7 +426,11 @@ def _name_matches(
     # Joined on key codes (the children's keys looked up once in the candidates' key index), not on strings:
     # a string merge hashes every candidate key again (1 s per call at 1M models).
     children = np.asarray(children, dtype=np.int64)
-    left, right = cands.pairs(cands.keys.codes_of(f.keys_at(children) if keys is None else keys[children]))
+    if keys is None:
+        codes = cands.keys.codes_of_rows(children, f.keys_at(children))
+    else:
+        codes = cands.keys.codes_of(keys[children])
+    left, right = cands.pairs(codes)
     pairs = pd.DataFrame(
         {
             "child": children[left],

@@ -60,9 +60,11 @@ class KeyIndex:
         asked = large_strings(keys)
         if len(asked) == 0 or len(self.values) == 0:
             return np.full(len(asked), -1, dtype=np.int64)
+        if len(self.values) <= len(asked):  # the index is the smaller side: hash it
+            return _numpy(pc.index_in(asked, value_set=self.values).fill_null(-1))
         encoded = pc.dictionary_encode(asked)
         distinct = encoded.dictionary
-        if len(self.values) <= len(distinct):  # the index is the smaller side: hash it
+        if len(self.values) <= len(distinct):
             found = _numpy(pc.index_in(distinct, value_set=self.values).fill_null(-1))
         else:
             found = np.full(len(distinct), -1, dtype=np.int64)

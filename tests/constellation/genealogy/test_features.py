@@ -184,6 +184,20 @@ def test_key_table_ranks_clean_rows_under_each_key():
     assert [r for k, r in pairs if k == "tiny-tiny-1b"] == [3]  # owner key of Tiny/Tiny-1B
     assert 2 not in [r for _, r in pairs]  # the GGUF is no candidate
     assert len(pairs) == len(set(pairs))
+    # Every row's name key's code, the GGUF's too (its key is a clean row's): as looking the keys up says.
+    features = model_features(frame)
+    assert table.row_codes is not None
+    assert table.row_codes.tolist() == table.uniques.codes_of(features.key).tolist()
+    assert table.row_codes[2] == table.row_codes[0] >= 0
+
+
+def test_row_codes_are_the_codes_of_the_rows_name_keys(synthetic_snapshot):
+    lone = pd.DataFrame({"id": ["e/Lone-3B-GGUF"], "author": ["e"], "name": ["Lone-3B-GGUF"], "downloads": [3]})
+    features = model_features(pd.concat([synthetic_snapshot, lone], ignore_index=True))
+    table = features.key_table
+    assert table.row_codes is not None
+    assert table.row_codes.tolist() == table.uniques.codes_of(features.key).tolist()
+    assert table.row_codes[-1] == -1  # a quantised key no clean row carries
 
 
 def test_shared_key_table_with_external_parents_equals_the_general_ranking(synthetic_snapshot):
