@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import connected_components
 from constellation.arrow_strings import string_values
 from constellation.contract import LINEAGE_COLUMNS, RELATIONS
 from constellation.genealogy.id_pairs import ascii_strings
-from constellation.genealogy.id_rows import first_rows, last_rows
+from constellation.genealogy.id_rows import first_rows, last_rows, rows_among
 from constellation.genealogy.list_columns import ListColumns, base_model_lists
 from constellation.names import has_quantization_marker
 
@@ -414,14 +414,6 @@ def _dense_rank(ids: pd.Series) -> np.ndarray:
     return np.asarray(pc.rank(string_values(ids), sort_keys="ascending", tiebreaker="dense"), dtype=np.int64)
 
 
-def _id_texts(ids: pd.Series) -> pa.Array:
-    """`string_values(ids.astype(object).astype(str))`: from the column's own Arrow buffers when it is a string
-    column without missing values (making 3M Python strings and converting them back cost 1 s CPU)."""
-    if isinstance(ids.dtype, pd.StringDtype) and not ids.hasnans:
-        return string_values(ids)
-    return string_values(ids.astype(object).astype(str))
-
-
 def _lower(texts: pa.Array) -> pa.Array:
     """`str.lower` of each id: in Arrow for ASCII ids (Hub ids are), where its lower-casing is Python's."""
     ascii_ids = ascii_strings(texts)
@@ -445,8 +437,18 @@ def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame) -> _Nodes:
     a parent id that matches no row exactly is resolved case-insensitively (a listing can hold `Org/Model`
     and `org/model` side by side: a child naming one must not be attached to the other)."""
     n = len(ids)
-    id_values = _id_texts(ids)
-    src = first_rows(valid["parent"], id_values)
+    identity = string_values(ids)
+    children = identity.take(pa.array(valid["row"].to_numpy(dtype=np.int64), type=pa.int64()))
+    # The ids as text are the column's own Arrow values for a string column without missing values: no 3M
+    # Python strings made and converted back (1 s CPU at 3M models), and the parents and the children looked
+    # up in one pass over the ids.
+    plain = isinstance(ids.dtype, pd.StringDtype) and not ids.hasnans
+    id_values = identity if plain else string_values(ids.astype(object).astype(str))
+    if plain:
+        first, last = rows_among(pa.concat_arrays([string_values(valid["parent"]), children]), id_values)
+        src, dst = first[: len(valid)], last[len(valid) :]
+    else:
+        src, dst = first_rows(valid["parent"], id_values), last_rows(children, identity)
     unmatched = src < 0
     src[unmatched] = first_rows(valid["parent_key"][unmatched], _lower(id_values))
     external = src < 0
@@ -457,8 +459,6 @@ def _resolve_nodes(ids: pd.Series, valid: pd.DataFrame) -> _Nodes:
     src[external] = n + ext_codes
     # A child id listed twice is the last of its rows (as a dict built over the rows would hold it); missing
     # ids are equal to each other (a child without an id is the last row without one).
-    identity = string_values(ids)
-    dst = last_rows(identity.take(pa.array(valid["row"].to_numpy(dtype=np.int64), type=pa.int64())), identity)
     missing = dst < 0
     if missing.any():
         dst[missing] = np.flatnonzero(pc.is_null(identity).to_numpy(zero_copy_only=False))[-1]

@@ -18,25 +18,28 @@ from constellation.arrow_strings import string_values
 
 def first_rows(values: pd.Series | pa.Array, ids: pd.Series | pa.Array) -> np.ndarray:
     """The first row of each value among `ids`, -1 where it is absent or missing: `arrow_strings.rows_of`."""
-    return _rows(values, ids, last=False)
+    return rows_among(values, ids)[0]
 
 
 def last_rows(values: pd.Series | pa.Array, ids: pd.Series | pa.Array) -> np.ndarray:
     """The last row of each value among `ids`, -1 where it is absent or missing."""
-    return _rows(values, ids, last=True)
+    return rows_among(values, ids)[1]
 
 
-def _rows(values: pd.Series | pa.Array, ids: pd.Series | pa.Array, last: bool) -> np.ndarray:
+def rows_among(values: pd.Series | pa.Array, ids: pd.Series | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(the first row, the last row) of each value among `ids`, -1 where it is absent or missing."""
     encoded = pc.dictionary_encode(string_values(values))  # a missing value gets no code
     position = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     at = pc.index_in(string_values(ids), value_set=encoded.dictionary)  # a missing id matches nothing
     found = np.asarray(at.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     rows = np.flatnonzero(found >= 0)
-    row_of = np.full(len(encoded.dictionary) + 1, -1, dtype=np.int64)  # the last one for missing values (-1)
+    # The last slot answers for missing values (position -1).
+    first = np.full(len(encoded.dictionary) + 1, -1, dtype=np.int64)
+    last = first.copy()
     if len(rows):
         order = np.argsort(found[rows], kind="stable")  # by value, then row
         value, row = found[rows][order], rows[order]
         change = value[1:] != value[:-1]
-        kept = np.r_[change, True] if last else np.r_[True, change]
-        row_of[value[kept]] = row[kept]
-    return row_of[position]
+        starts, ends = np.r_[True, change], np.r_[change, True]
+        first[value[starts]], last[value[ends]] = row[starts], row[ends]
+    return first[position], last[position]
