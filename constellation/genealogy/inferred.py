@@ -18,8 +18,9 @@
 Every lookup is a hash join on a normalised name key (pandas merge or a dict), never a pairwise comparison,
 so the stage is linear in the number of models. The keys and the quantisation, adapter and merge markers
 they strip are the Hub's naming vocabulary: `constellation.names` spells them. At millions of models the
-joins that touch every model avoid hashing Python strings again: name matches join integer key codes
-(looked up in the snapshot's key Index, hashed once per snapshot), and lookups among all ids run in Arrow.
+joins that touch every model avoid hashing Python strings, and any table of millions of strings: name matches
+join integer key codes (each row's kept with the snapshot's key table; other keys are looked up in its
+`KeyIndex`, which hashes the asked keys only), and lookups among all ids hash the asked ids in Arrow.
 
 Confidences are hand-set per rule (see RuleConfidence) and measured by `evaluate_lineage`: hide the declared
 lineage of a share of models, infer it back, and compare. docs/quality.md records the figures; the default
@@ -168,7 +169,8 @@ class _Features:
         """The row of each id (the first row of an id listed twice; NaN for an id held by no row).
 
         A hash join in Arrow over every row's id (the snapshot's, then the external parents', which no
-        snapshot row holds): a pandas index of the snapshot's ids cost 1.2 s to build at 1M models."""
+        snapshot row holds), hashing the asked ids (`id_rows.first_rows`): a pandas index of the snapshot's
+        ids cost 1.2 s to build at 1M models."""
         found = first_rows(ids, self.rows.id_values)
         return pd.Series(np.where(found >= 0, found, np.nan), index=ids.index)
 
@@ -447,8 +449,8 @@ def _name_matches(
 ) -> pd.DataFrame:
     """Children whose key (or the given `keys` of every model) equals a cleaner model's key or owner key:
     child, parent, known (dates), ambiguous, lead."""
-    # Joined on key codes (the children's keys looked up once in the candidates' key index), not on strings:
-    # a string merge hashes every candidate key again (1 s per call at 1M models).
+    # Joined on key codes (the children's kept with the key table, or looked up once in the candidates' key
+    # index), not on strings: a string merge hashes every candidate key again (1 s per call at 1M models).
     children = np.asarray(children, dtype=np.int64)
     if keys is None:
         codes = cands.keys.codes_of_rows(children, f.keys_at(children))
@@ -609,8 +611,8 @@ def _longest_prefixes(
 @dataclass(frozen=True)
 class _PrefixTable:
     """Each lookup key of the candidates → its first candidate, or -1 when the key is ambiguous (see
-    `_prefix_table`), looked up by key code in the candidates' key index (whose hash table pandas keeps with
-    the snapshot's keys), so no dict of the snapshot's millions of keys is built."""
+    `_prefix_table`), looked up by key code in the candidates' key index (a `KeyIndex`: the asked prefixes are
+    hashed, not the snapshot's keys), so no dict of the snapshot's millions of keys is built."""
 
     keys: _KeyCodes
     best: np.ndarray  # by key code: the first candidate, -1 (ambiguous), or _NOT_MET (a key no candidate carries)
