@@ -214,6 +214,8 @@ class KeyTable:
     # With `key_table(..., row_codes=True)`: the code of each row's first key (its name key), -1 where no pair
     # has it, so that the rows asked about are joined without looking their keys up (2 s CPU at 3M models).
     row_codes: np.ndarray | None = None
+    # ... and a code of each row's first key among every row's: equal for equal keys, whether a pair has it or not.
+    row_keys: np.ndarray | None = None
 
 
 def key_table(
@@ -239,11 +241,11 @@ def key_table(
     codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
     codes, other_codes = codes[: len(lookup)], codes[len(lookup) :]
     known = int(codes.max()) + 1 if len(codes) else 0
-    per_row = None
+    per_row = per_key = None
     if row_codes:
-        per_row = np.full(len(key), -1, dtype=np.int64)
-        per_row[clean] = codes[: len(clean)]
-        per_row[others] = np.where(other_codes < known, other_codes, -1)
+        per_key = np.empty(len(key), dtype=np.int64)
+        per_key[clean], per_key[others] = codes[: len(clean)], other_codes
+        per_row = np.where(per_key < known, per_key, -1)
     used = np.asarray(pc.fill_null(pc.not_equal(lookup, ""), True).to_numpy(zero_copy_only=False), dtype=bool)
     codes, cand = codes[used], cand[used]
     # One row per (key, model): a 1-D unique of key × rows + model, which sorts plain integers where
@@ -254,7 +256,7 @@ def key_table(
     # The pairs are in (key, row) order already: a stable sort by key, then downloads keeps the rows in order.
     order = np.lexsort((-downloads[cand], codes))
     uniques = KeyIndex(encoded.dictionary.slice(0, known))
-    return KeyTable(uniques=uniques, codes=codes[order], cand=cand[order], row_codes=per_row)
+    return KeyTable(uniques=uniques, codes=codes[order], cand=cand[order], row_codes=per_row, row_keys=per_key)
 
 
 def _among(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -877,3 +877,18 @@ def test_exploded_tags_can_leave_out_tags_by_their_start():
     f = _features(features, features, np.arange(3), None)
     at, found = _exploded_tags(f, np.array([0, 1, 2]), ("license:", "dataset:"))
     assert at.tolist() == [0, 1] and found.tolist() == ["flux", "lora"]
+
+
+def test_keys_among_by_key_codes_equals_the_arrow_membership() -> None:
+    """`_Features.keys_among` compares the snapshot's key codes; an external row's key is compared in Arrow."""
+    import pyarrow.compute as pc
+
+    snapshot = models(
+        [("a/Tiny-1B", 10, None), ("b/Tiny-1B-GGUF", 1, None), ("c/Other-2B", 5, None), ("d/Lone-3B-GGUF", 1, None)]
+    )
+    features = model_features(snapshot)
+    outside = model_features(pd.DataFrame({"id": ["x/Other-2B"], "name": ["Other-2B"], "downloads": [0]}))
+    f = _features(features, features.extended(outside), np.arange(4), None)
+    rows, among = np.array([0, 1, 2, 3, 4]), np.array([1, 2])
+    expected = pc.is_in(f.keys_at(rows), value_set=f.keys_at(among)).to_numpy(zero_copy_only=False).tolist()
+    assert f.keys_among(rows, among).tolist() == expected == [True, True, True, False, True]
