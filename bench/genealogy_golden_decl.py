@@ -27,6 +27,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -170,8 +171,18 @@ def outputs(snapshot: pd.DataFrame, annotate_max: int) -> dict[str, Any]:
     return out
 
 
+def _tag_values(tags: Any) -> list[str]:
+    """The tags of every row of a `RowTags`, as text (a RowTags holds numpy arrays, which == cannot compare)."""
+    values = tags.take(np.arange(len(tags))).tolist()
+    return [repr(None if v is None else list(v)) for v in values]
+
+
 def assert_same(name: str, expected: Any, actual: Any) -> None:
-    if isinstance(expected, pd.DataFrame):
+    from constellation.genealogy.features import RowTags
+
+    if isinstance(expected, pd.Series) and len(expected) == 1 and isinstance(expected.iloc[0], RowTags):
+        assert _tag_values(actual.iloc[0]) == _tag_values(expected.iloc[0]), name
+    elif isinstance(expected, pd.DataFrame):
         pd.testing.assert_frame_equal(actual, expected, check_exact=True, obj=name)
     elif isinstance(expected, pd.Series):
         pd.testing.assert_series_equal(actual, expected, check_exact=True, obj=name)

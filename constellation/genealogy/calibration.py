@@ -24,7 +24,8 @@ copying the snapshot once per fold: inference reads declarations only through th
 Cost: one `infer_lineage` over the whole snapshot per fold. The per-model features (name keys, markers:
 `constellation.genealogy.features`) are computed once and shared by every fold and the build's own inference;
 so is the ranking of every clean model under its keys (`ModelFeatures.key_table`, whose key index the prefix
-search looks its prefixes up in: each fold only merges in its external parents and recounts declarations). What
+search looks its prefixes up in, and whose per-row key codes the name matches read: each fold only merges in
+its external parents and recounts declarations). What
 remains per fold
 is the work over every candidate key and every visible declaration (leaders among namesakes, owner habits),
 whatever the number of children asked about. So the number of folds shrinks as the snapshot grows:

@@ -18,8 +18,9 @@
 Every lookup is a hash join on a normalised name key (pandas merge or a dict), never a pairwise comparison,
 so the stage is linear in the number of models. The keys and the quantisation, adapter and merge markers
 they strip are the Hub's naming vocabulary: `constellation.names` spells them. At millions of models the
-joins that touch every model avoid hashing Python strings again: name matches join integer key codes
-(looked up in the snapshot's key Index, hashed once per snapshot), and lookups among all ids run in Arrow.
+joins that touch every model avoid hashing Python strings, and any table of millions of strings: name matches
+join integer key codes (each row's kept with the snapshot's key table; other keys are looked up in its
+`KeyIndex`, which hashes the asked keys only), and lookups among all ids hash the asked ids in Arrow.
 
 Confidences are hand-set per rule (see RuleConfidence) and measured by `evaluate_lineage`: hide the declared
 lineage of a share of models, infer it back, and compare. docs/quality.md records the figures; the default
@@ -29,6 +30,7 @@ threshold `DEFAULT_MIN_CONFIDENCE` is where precision stays at or above the targ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -36,7 +38,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from constellation.arrow_strings import rows_of as rows_among
 from constellation.contract import RELATIONS
 from constellation.genealogy.features import (
     ModelFeatures,
@@ -47,6 +48,8 @@ from constellation.genealogy.features import (
     sorted_unique,
 )
 from constellation.genealogy.id_pairs import among, ascii_pair_keys
+from constellation.genealogy.id_rows import first_rows
+from constellation.genealogy.key_index import KeyIndex, large_strings
 from constellation.names import (
     FINETUNE_WORDS,
     is_size_token,
@@ -162,12 +165,31 @@ class _Features:
         """The name keys of `rows`, in Arrow (large_string)."""
         return self.rows.key_values.take(pa.array(np.asarray(rows, dtype=np.int64), type=pa.int64()))
 
+    def keys_among(self, rows: np.ndarray, among: np.ndarray) -> np.ndarray:
+        """Whether the name key of each of `rows` is the name key of one of `among` (snapshot rows): compared as
+        the snapshot's key codes (`KeyTable.row_keys`), where a hash table of 2M asked keys cost 0.6 s CPU at 3M
+        models; in Arrow for the rows outside the snapshot."""
+        rows, among = np.asarray(rows, dtype=np.int64), np.asarray(among, dtype=np.int64)
+        codes = self.snapshot.key_table.row_keys
+        if codes is None or (len(among) and among.max() >= len(codes)):
+            return np.asarray(pc.is_in(self.keys_at(rows), value_set=self.keys_at(among)).to_numpy(False), dtype=bool)
+        wanted = np.zeros(int(codes.max()) + 1 if len(codes) else 1, dtype=bool)
+        wanted[codes[among]] = True
+        out = np.zeros(len(rows), dtype=bool)
+        inside = rows < len(codes)
+        out[inside] = wanted[codes[rows[inside]]]
+        if not inside.all():
+            outside = self.keys_at(rows[~inside])
+            out[~inside] = np.asarray(pc.is_in(outside, value_set=self.keys_at(among)).to_numpy(False), dtype=bool)
+        return out
+
     def rows_of(self, ids: pd.Series) -> pd.Series:
         """The row of each id (the first row of an id listed twice; NaN for an id held by no row).
 
         A hash join in Arrow over every row's id (the snapshot's, then the external parents', which no
-        snapshot row holds): a pandas index of the snapshot's ids cost 1.2 s to build at 1M models."""
-        found = rows_among(ids, self.rows.id_values)
+        snapshot row holds), hashing the asked ids (`id_rows.first_rows`): a pandas index of the snapshot's
+        ids cost 1.2 s to build at 1M models."""
+        found = first_rows(ids, self.rows.id_values)
         return pd.Series(np.where(found >= 0, found, np.nan), index=ids.index)
 
     def declared_rows(self, declared: pd.DataFrame) -> pd.Series:
@@ -192,19 +214,43 @@ class _Features:
         return np.concatenate([loose, outside[0]]), np.concatenate([without_context, outside[1]])
 
 
-def _declared_in(ids_lower: pd.Series, declared_edges: pd.DataFrame | None) -> np.ndarray:
-    """For each model, the number of declared edges naming it as the parent (ids compared case-insensitively)."""
-    if declared_edges is None or declared_edges.empty:
-        return np.zeros(len(ids_lower), dtype=np.int64)
-    counts = declared_edges["source"].astype(str).str.lower().value_counts()
+@dataclass(frozen=True)
+class _Sources:
+    """The declared parents of one inference, lower-cased, with their number of declarations, and which of them
+    each snapshot row's id is: one pass over the snapshot's ids, which the external parents and `declared_in`
+    both read (a pass over 3M ids cost 0.5 s CPU)."""
+
+    counts: np.ndarray  # declarations of each lower-cased parent id
+    values: pa.Array  # those ids (string)
+    at: np.ndarray  # position among them of each snapshot row's lower-cased id, -1 for none
+
+
+def _sources(snapshot: ModelFeatures, declared_edges: pd.DataFrame | None) -> _Sources:
+    counts = (
+        declared_edges["source"].astype(str).str.lower().value_counts()
+        if declared_edges is not None and not declared_edges.empty
+        else pd.Series([], dtype=np.int64)
+    )
+    values = pa.array(counts.index.to_numpy(dtype=object), type=pa.string())
     # Looked up in Arrow (the ids are Arrow strings): pandas' map hashes every id as a Python object (1.2 s at 1M).
-    at = pc.index_in(pa.array(ids_lower), value_set=pa.array(counts.index.to_numpy(dtype=object), type=pa.string()))
-    found = pc.is_valid(at).to_numpy(zero_copy_only=False)
-    return np.where(found, counts.to_numpy(dtype=np.int64)[pc.fill_null(at, 0).to_numpy()], 0)
+    at = pc.index_in(snapshot.ids_lower, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
+    return _Sources(counts.to_numpy(dtype=np.int64), values, np.asarray(at, dtype=np.int64))
+
+
+def _declared_in(snapshot: ModelFeatures, rows: ModelFeatures, sources: _Sources) -> np.ndarray:
+    """For each of `rows` (the snapshot's, then others), the number of declared edges naming it as the parent
+    (ids compared case-insensitively)."""
+    more = pc.index_in(rows.ids_lower[len(snapshot) :], value_set=sources.values).fill_null(-1)
+    at = np.concatenate([sources.at, np.asarray(more.to_numpy(zero_copy_only=False), dtype=np.int64)])
+    return np.r_[sources.counts, 0][at]  # -1 (no declaration) reads the 0 after the last
 
 
 def _features(
-    snapshot: ModelFeatures, rows: ModelFeatures, children: np.ndarray, declared_edges: pd.DataFrame | None
+    snapshot: ModelFeatures,
+    rows: ModelFeatures,
+    children: np.ndarray,
+    declared_edges: pd.DataFrame | None,
+    sources: _Sources | None = None,
 ) -> _Features:
     """The features of one inference over `rows` (the snapshot's, then the external parents'); the tag-based
     relation flags only for `children` (the rows to infer for), since only a child's own relation is read
@@ -218,7 +264,7 @@ def _features(
         adapter=rows.adapter_marker | (rows.adapter_tag & is_child),
         merge=rows.merge_marker | (rows.merge_tag & is_child),
         well_known=downloads >= max(np.quantile(downloads, 0.9), 1.0) if len(downloads) else np.zeros(0, bool),
-        declared_in=_declared_in(rows.ids_lower, declared_edges),
+        declared_in=_declared_in(snapshot, rows, sources or _sources(snapshot, declared_edges)),
     )
 
 
@@ -229,26 +275,41 @@ def _features(
 
 @dataclass(frozen=True)
 class _KeyCodes:
-    """The lookup key of each key code: the snapshot's keys (`KeyTable.uniques`, whose hash table pandas builds
-    once and keeps with the Index, so every inference over the snapshot looks keys up in it again), then the keys
-    that only an inference's external parents carry."""
+    """The lookup key of each key code: the snapshot's keys (`KeyTable.uniques`, shared by every inference over
+    the snapshot), then the keys that only an inference's external parents carry."""
 
-    known: pd.Index
-    added: pd.Index | None = None
+    known: KeyIndex
+    added: KeyIndex | None = None
+    rows: np.ndarray | None = None  # the known code of each snapshot row's name key (`KeyTable.row_codes`)
 
-    def codes_of(self, keys: np.ndarray) -> np.ndarray:
+    def __len__(self) -> int:
+        return len(self.known) + (len(self.added) if self.added is not None else 0)
+
+    def codes_of(self, keys: np.ndarray | pa.Array) -> np.ndarray:
         """The code of each key (-1 for a key no candidate carries)."""
-        codes = self.known.get_indexer(keys)
+        codes = self.known.codes_of(keys)
         if self.added is not None and len(keys):
             missing = np.flatnonzero(codes < 0)
-            more = self.added.get_indexer(keys[missing])
+            asked = keys[missing] if isinstance(keys, np.ndarray) else keys.take(pa.array(missing, type=pa.int64()))
+            more = self.added.codes_of(asked)
+            codes[missing] = np.where(more >= 0, more + len(self.known), -1)
+        return codes
+
+    def codes_of_rows(self, rows: np.ndarray, keys: pa.Array) -> np.ndarray:
+        """`codes_of(keys)` for `keys`, the name keys of `rows`: read from `self.rows` for snapshot rows."""
+        if self.rows is None or (len(rows) and rows.max() >= len(self.rows)):
+            return self.codes_of(keys)
+        codes = self.rows[rows]
+        if self.added is not None and len(rows):
+            missing = np.flatnonzero(codes < 0)
+            more = self.added.codes_of(keys.take(pa.array(missing, type=pa.int64())))
             codes[missing] = np.where(more >= 0, more + len(self.known), -1)
         return codes
 
     def values(self) -> np.ndarray:
         """Every key, in code order (object)."""
-        known = np.asarray(self.known, dtype=object)
-        return known if self.added is None else np.concatenate([known, np.asarray(self.added, dtype=object)])
+        known = self.known.to_numpy()
+        return known if self.added is None else np.concatenate([known, self.added.to_numpy()])
 
 
 @dataclass(frozen=True)
@@ -280,11 +341,19 @@ class _Candidates:
             }
         )
 
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        """Where each key code's candidates start, then their end: counted, where a binary search of each
+        asked code among millions of candidates missed the cache (1 s CPU an inference at 3M models)."""
+        # One count more than there are codes: an asked code of -1 reads code 0's, which exists even without keys.
+        return np.r_[0, np.cumsum(np.bincount(self.codes, minlength=len(self.keys) + 1))]
+
     def pairs(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in `codes`, candidate position) of every candidate under each of `codes`: what an inner
         merge on the key yields, in its order (by position in `codes`, then candidate)."""
-        start = np.searchsorted(self.codes, codes, side="left")
-        count = np.searchsorted(self.codes, codes, side="right") - start
+        known = np.maximum(codes, 0)
+        start = self._starts[known]
+        count = self._starts[known + 1] - start
         count[codes < 0] = 0
         left = np.repeat(np.arange(len(codes)), count)
         offset = np.arange(len(left)) - np.repeat(np.cumsum(count) - count, count)
@@ -363,7 +432,7 @@ def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     outside = np.arange(first, len(f.ids))
     outside = outside[~f.quantized[outside] & (f.key[outside] != "")]
     if len(outside) == 0:
-        return _KeyCodes(table.uniques), table.codes, table.cand
+        return _KeyCodes(table.uniques, rows=table.row_codes), table.codes, table.cand
     if (f.downloads[outside] != 0).any() or (f.snapshot.downloads < 0).any():
         general = key_table((f.key, f.owner_key, f.brand_key), f.key, f.quantized, f.downloads)
         return _KeyCodes(general.uniques), general.codes, general.cand
@@ -371,17 +440,19 @@ def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     cand = np.tile(outside, 3)
     used = lookup != ""
     lookup, cand = lookup[used], cand[used]
-    codes = table.uniques.get_indexer(lookup)
+    codes = table.uniques.codes_of(lookup)
     new = codes < 0
     new_codes, new_uniques = pd.factorize(lookup[new])
     codes[new] = len(table.uniques) + new_codes
     rows = np.int64(len(f.ids))
     pairs = sorted_unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
-    # The snapshot's Index stays as it is (appending would hash every key again): the new keys go beside it.
-    uniques = _KeyCodes(table.uniques, pd.Index(new_uniques, dtype=object) if new.any() else None)
-    all_codes = np.concatenate([table.codes, pairs // rows])
-    order = np.argsort(all_codes, kind="stable")
-    return uniques, all_codes[order], np.concatenate([table.cand, pairs % rows])[order]
+    # The snapshot's index stays as it is: the new keys go beside it.
+    added = KeyIndex(large_strings(np.asarray(new_uniques, dtype=object))) if new.any() else None
+    uniques = _KeyCodes(table.uniques, added, table.row_codes)
+    # Merged in after each key's snapshot rows: an insertion into the sorted snapshot pairs, where a stable
+    # sort of all of them moved millions of pairs (0.5 s CPU at 3M models) to place a few thousand.
+    at = np.searchsorted(table.codes, pairs // rows, side="right")
+    return uniques, np.insert(table.codes, at, pairs // rows), np.insert(table.cand, at, pairs % rows)
 
 
 def _older_or_unknown(f: _Features, parent: np.ndarray, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -396,10 +467,14 @@ def _name_matches(
 ) -> pd.DataFrame:
     """Children whose key (or the given `keys` of every model) equals a cleaner model's key or owner key:
     child, parent, known (dates), ambiguous, lead."""
-    # Joined on key codes (the children's keys looked up once in the candidates' key index), not on strings:
-    # a string merge hashes every candidate key again (1 s per call at 1M models).
+    # Joined on key codes (the children's kept with the key table, or looked up once in the candidates' key
+    # index), not on strings: a string merge hashes every candidate key again (1 s per call at 1M models).
     children = np.asarray(children, dtype=np.int64)
-    left, right = cands.pairs(cands.keys.codes_of((f.key if keys is None else keys)[children]))
+    if keys is None:
+        codes = cands.keys.codes_of_rows(children, f.keys_at(children))
+    else:
+        codes = cands.keys.codes_of(keys[children])
+    left, right = cands.pairs(codes)
     pairs = pd.DataFrame(
         {
             "child": children[left],
@@ -442,11 +517,9 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     sib_rows = rows[known].to_numpy(dtype=np.int64)
     sib_keys = f.key[sib_rows]
     # Only the children's keys are counted (each key's count is its own): a calibration fold asks about
-    # a few thousand children, not about every declaration of the snapshot. Looked up in Arrow, and only
+    # a few thousand children, not about every declaration of the snapshot. Compared as key codes, and only
     # the asked declarations made a frame (of Arrow strings: 0.3 s for all of them at 1M models).
-    children_keys = f.keys_at(children)
-    asked = pc.is_in(f.keys_at(sib_rows), value_set=children_keys).to_numpy(zero_copy_only=False)
-    asked = asked & (sib_keys != "")
+    asked = f.keys_among(sib_rows, children) & (sib_keys != "")
     votes = pd.DataFrame({"lookup": sib_keys[asked], "parent_id": declared["source"].to_numpy()[known][asked]})
     if votes.empty:
         return pd.DataFrame(columns=["child", "parent_id", "votes", "share"])
@@ -458,7 +531,7 @@ def _sibling_votes(f: _Features, children: np.ndarray, declared: pd.DataFrame) -
     # What an inner merge of the children on their key yields (one row per child, in their order), by looking
     # the children's keys up among the few voted keys rather than factorising both sides.
     voted = pa.array(best["lookup"].to_numpy(dtype=object), type=pa.large_string())  # distinct
-    at = np.asarray(pc.index_in(children_keys, value_set=voted).fill_null(-1).to_numpy(zero_copy_only=False))
+    at = np.asarray(pc.index_in(f.keys_at(children), value_set=voted).fill_null(-1).to_numpy(zero_copy_only=False))
     found = at >= 0
     out = best.take(at[found]).reset_index(drop=True).assign(child=children[found])
     out = out[out["parent_id"].str.lower() != pd.Series(f.ids[out["child"].to_numpy()]).str.lower().to_numpy()]
@@ -529,7 +602,7 @@ def _longest_prefixes(
         encoded = pc.dictionary_encode(prefix.filter(long_enough))
         distinct = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
         which = encoded.indices.to_numpy(zero_copy_only=False)
-        found = best_of.rows_of(distinct)[which]
+        found = best_of.rows_of(encoded.dictionary)[which]
         hit = found != _NOT_MET
         met[at[hit]], cut_at[at[hit]] = found[hit], cut
         prefix_of[at[hit]] = distinct[which[hit]]
@@ -554,8 +627,8 @@ def _longest_prefixes(
 @dataclass(frozen=True)
 class _PrefixTable:
     """Each lookup key of the candidates → its first candidate, or -1 when the key is ambiguous (see
-    `_prefix_table`), looked up by key code in the candidates' key index (whose hash table pandas keeps with
-    the snapshot's keys), so no dict of the snapshot's millions of keys is built."""
+    `_prefix_table`), looked up by key code in the candidates' key index (a `KeyIndex`: the asked prefixes are
+    hashed, not the snapshot's keys), so no dict of the snapshot's millions of keys is built."""
 
     keys: _KeyCodes
     best: np.ndarray  # by key code: the first candidate, -1 (ambiguous), or _NOT_MET (a key no candidate carries)
@@ -564,7 +637,7 @@ class _PrefixTable:
         found = int(self.rows_of(np.array([key], dtype=object))[0])
         return None if found == _NOT_MET else found
 
-    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+    def rows_of(self, keys: np.ndarray | pa.Array) -> np.ndarray:
         """`get` of each key, with `_NOT_MET` for a key no model carries."""
         codes = self.keys.codes_of(keys)
         found = np.full(len(codes), _NOT_MET, dtype=np.int64)
@@ -578,8 +651,7 @@ def _prefix_table(cands: _Candidates) -> _PrefixTable:
     parents' (which have no downloads, so never rank first nor make a key ambiguous where a snapshot row
     carries it)."""
     firsts = np.flatnonzero(np.r_[True, np.diff(cands.codes) != 0]) if len(cands.codes) else np.zeros(0, np.int64)
-    count = len(cands.keys.known) + (len(cands.keys.added) if cands.keys.added is not None else 0)
-    best = np.full(count, _NOT_MET, dtype=np.int64)
+    best = np.full(len(cands.keys), _NOT_MET, dtype=np.int64)
     best[cands.codes[firsts]] = np.where(cands.ambiguous[firsts], -1, cands.cand[firsts])
     return _PrefixTable(cands.keys, best)
 
@@ -692,25 +764,34 @@ def _prefix_votes(f: _Features, declared: pd.DataFrame, prefixes: set[str], max_
 # --------------------------------------------------------------------------------------------------
 
 
-def _external_nodes(snapshot: ModelFeatures, declared_edges: pd.DataFrame) -> pd.DataFrame:
+def _external_nodes(
+    snapshot: ModelFeatures, declared_edges: pd.DataFrame, sources: _Sources | None = None
+) -> pd.DataFrame:
     """Rows for declared parents outside the snapshot: id, author, name; no downloads, no date, no tags."""
     unique = declared_edges["source"].astype(str).unique().tolist()
     lowered = pa.array([x.lower() for x in unique], type=pa.string())
-    # The snapshot's ids are looked up among the few declared parents, and only those found make the set that
-    # the parents are looked up in: a set of every id took twice as long (0.09 against 0.04 s at 300k models).
-    ids_lower = pa.array(snapshot.ids_lower)
-    declared_ids = ids_lower.filter(pc.is_in(ids_lower, value_set=lowered))
-    inside = pc.is_in(lowered, value_set=declared_ids).to_numpy(zero_copy_only=False)
-    sources = pd.Series([x for x, known in zip(unique, inside.tolist()) if not known], dtype=object)
-    has_owner = sources.str.contains("/", regex=False)
+    # Whether a snapshot id is each parent, from the pass over the snapshot's ids that `_sources` made.
+    known = sources or _sources(snapshot, declared_edges)
+    held = np.zeros(len(known.values) + 1, dtype=bool)  # the last one for -1: no parent
+    held[known.at] = True
+    held[-1] = False
+    at = np.asarray(pc.index_in(lowered, value_set=known.values).fill_null(-1).to_numpy(zero_copy_only=False))
+    inside = held[at]
+    if (at < 0).any():
+        # A parent whose pandas lower-casing differs from Python's (outside ASCII): looked up among the ids.
+        missing = np.flatnonzero(at < 0)
+        ids_lower = snapshot.ids_lower
+        inside[missing] = pc.is_in(lowered.take(pa.array(missing)), value_set=ids_lower).to_numpy(False)
+    outside = pd.Series([x for x, found in zip(unique, inside.tolist()) if not found], dtype=object)
+    has_owner = outside.str.contains("/", regex=False)
     return pd.DataFrame(
         {
-            "id": sources,
-            "author": sources.str.split("/").str[0].where(has_owner, None),
-            "name": sources.str.split("/").str[-1],
-            "downloads": np.zeros(len(sources), dtype=np.int64),
-            "created_at": pd.Series(pd.NaT, index=sources.index, dtype="datetime64[us, UTC]"),
-            "tags": pd.Series([[] for _ in range(len(sources))], dtype=object),
+            "id": outside,
+            "author": outside.str.split("/").str[0].where(has_owner, None),
+            "name": outside.str.split("/").str[-1],
+            "downloads": np.zeros(len(outside), dtype=np.int64),
+            "created_at": pd.Series(pd.NaT, index=outside.index, dtype="datetime64[us, UTC]"),
+            "tags": pd.Series([[] for _ in range(len(outside))], dtype=object),
         }
     )
 
@@ -950,7 +1031,7 @@ def _own_exports(f: _Features, children: np.ndarray, declared: pd.DataFrame) -> 
     children = children[f.quantized[children] & (f.owner[children] != "")]
     clean = np.flatnonzero(~f.quantized & (f.key != "") & (f.owner != "") & ~_declares_elsewhere(f, declared))
     # Everything below is per name key: only the children's keys matter (few, in a calibration fold).
-    clean = clean[pc.is_in(f.keys_at(clean), value_set=f.keys_at(children)).to_numpy(zero_copy_only=False)]
+    clean = clean[f.keys_among(clean, children)]
     if len(children) == 0 or len(clean) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, (np.int64, np.int64, bool))})
     own = pd.DataFrame({"owner": f.owner[clean], "lookup": f.key[clean], "parent": clean, "dl": f.downloads[clean]})
@@ -999,7 +1080,7 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
         return named
     voted = votes["parent_id"].reindex(named.index).astype(str).str.lower().to_numpy(dtype=object)
     # The first row of each voted id: the few rows carrying one are found in Arrow, not by hashing every id.
-    ids_lower = pa.array(f.rows.ids_lower)
+    ids_lower = f.rows.ids_lower
     carrying = np.flatnonzero(
         pc.is_in(ids_lower, value_set=pa.array(voted, type=pa.string(), from_pandas=True)).to_numpy(False)
     )
@@ -1289,10 +1370,11 @@ def infer_lineage(
     if len(models) and needs_parent.any():
         snapshot = features if features is not None else model_features(models.reset_index(drop=True))
         # Parents that other models declare but the snapshot lacks are nodes too: they can be proposed.
-        outside = _external_nodes(snapshot, declared_edges)
+        sources = _sources(snapshot, declared_edges)
+        outside = _external_nodes(snapshot, declared_edges, sources)
         needs_parent = np.concatenate([needs_parent, np.zeros(len(outside), dtype=bool)])
         rows = snapshot.extended(model_features(outside)) if len(outside) else snapshot
-        f = _features(snapshot, rows, np.flatnonzero(needs_parent), declared_edges)
+        f = _features(snapshot, rows, np.flatnonzero(needs_parent), declared_edges, sources)
         children = np.flatnonzero(needs_parent & (f.key != ""))
         cands = _candidates_by_key(f, rules)
         named = _name_matches(f, children, cands).set_index("child")

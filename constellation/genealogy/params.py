@@ -23,8 +23,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from constellation.arrow_strings import rows_of, string_values
+from constellation.arrow_strings import string_values
 from constellation.errors import ParamsError
+from constellation.genealogy.id_rows import first_rows
 from constellation.genealogy.list_columns import ListColumns, base_model_lists
 from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
@@ -194,7 +195,7 @@ def _packed(meta: pd.Series, reference: pd.Series, quantized: pd.Series) -> pd.S
 def _parent_params(ids: pd.Series, parent: pd.Series, own: pd.Series) -> pd.Series:
     """Each model's parent's estimate (own, else its parent's, ...), when the parent is in the frame."""
     # Positions of parents in the frame (first occurrence of a duplicated id), -1 when absent.
-    position = rows_of(parent, ids)
+    position = first_rows(parent, ids)
     own_values = own.fillna(-1).to_numpy(dtype=np.int64)
     has_parent = position >= 0
     result = np.full(len(ids), -1, dtype=np.int64)

@@ -77,7 +77,7 @@ def test_extended_appends_rows_and_keeps_derived_columns():
     assert len(joined) == 6
     assert joined.ids[-1] == "Org/Outside-1B" and joined.key[-1] == "outside-1b"
     assert joined.owner.tolist()[-2:] == ["", "org"]
-    assert joined.ids_lower.tolist()[-1] == "org/outside-1b"
+    assert joined.ids_lower.to_pylist()[-1] == "org/outside-1b"
     assert rows_of(pd.Series(["Org/Outside-1B"]), joined.id_values).tolist() == [5]  # as inference finds a row
     # The Arrow columns: each row's key and id, as the object arrays hold them.
     assert joined.key_values.to_pylist() == joined.key.tolist() and joined.id_values.to_pylist() == joined.ids.tolist()
@@ -179,11 +179,25 @@ def test_key_table_ranks_clean_rows_under_each_key():
         }
     )
     table = model_features(frame).key_table
-    pairs = [(table.uniques[c], int(r)) for c, r in zip(table.codes, table.cand)]
+    pairs = [(table.uniques.to_numpy()[c], int(r)) for c, r in zip(table.codes, table.cand)]
     assert [r for k, r in pairs if k == "tiny-1b"] == [1, 0, 3]  # 50 downloads, then the tie at 10 by row
     assert [r for k, r in pairs if k == "tiny-tiny-1b"] == [3]  # owner key of Tiny/Tiny-1B
     assert 2 not in [r for _, r in pairs]  # the GGUF is no candidate
     assert len(pairs) == len(set(pairs))
+    # Every row's name key's code, the GGUF's too (its key is a clean row's): as looking the keys up says.
+    features = model_features(frame)
+    assert table.row_codes is not None
+    assert table.row_codes.tolist() == table.uniques.codes_of(features.key).tolist()
+    assert table.row_codes[2] == table.row_codes[0] >= 0
+
+
+def test_row_codes_are_the_codes_of_the_rows_name_keys(synthetic_snapshot):
+    lone = pd.DataFrame({"id": ["e/Lone-3B-GGUF"], "author": ["e"], "name": ["Lone-3B-GGUF"], "downloads": [3]})
+    features = model_features(pd.concat([synthetic_snapshot, lone], ignore_index=True))
+    table = features.key_table
+    assert table.row_codes is not None
+    assert table.row_codes.tolist() == table.uniques.codes_of(features.key).tolist()
+    assert table.row_codes[-1] == -1  # a quantised key no clean row carries
 
 
 def test_shared_key_table_with_external_parents_equals_the_general_ranking(synthetic_snapshot):
@@ -290,3 +304,13 @@ def test_first_token_is_what_partition_says():
     parts = keys.str.partition("-")
     pd.testing.assert_series_equal(first, parts[0], check_names=False)
     pd.testing.assert_series_equal(rest, parts[2], check_names=False)
+
+
+def test_among_is_isin_of_integers() -> None:
+    from constellation.genealogy.features import _among
+
+    rng = np.random.default_rng(0)
+    values = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, size=500, dtype=np.int64)
+    wanted = np.r_[values[::7], rng.integers(-5, 5, size=20)]
+    assert _among(values, wanted).tolist() == np.isin(values, wanted).tolist()
+    assert _among(values, np.array([], dtype=np.int64)).tolist() == [False] * 500

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from constellation.genealogy.features import model_features
@@ -15,6 +16,7 @@ from constellation.genealogy.inferred import (
     _names_siblings,
     infer_lineage,
 )
+from constellation.genealogy.key_index import KeyIndex
 from constellation.names import has_adapter_marker, has_quantization_marker, loose_key, name_key
 
 # Real child names with their real declared parents (hf-top-downloads-2024-09): both sides share a key.
@@ -730,12 +732,16 @@ def test_an_owners_copied_card_of_its_own_fine_tune_declares_the_base() -> None:
     assert out["rule"].iloc[0] != "own card habit"
 
 
+def _index(keys: list[str]) -> KeyIndex:
+    return KeyIndex(pa.array(keys, type=pa.large_string()))
+
+
 def test_candidate_pairs_come_in_the_order_of_an_inner_merge_on_the_key() -> None:
     """Children are joined to candidates on key codes; the pairs are the ones, in the order, of a pandas inner
     merge on the key strings (which the name match's tie-breaking relied on)."""
     from constellation.genealogy.inferred import _Candidates, _KeyCodes
 
-    keys = _KeyCodes(pd.Index(["a", "b", "c"], dtype=object), pd.Index(["d"], dtype=object))
+    keys = _KeyCodes(_index(["a", "b", "c"]), _index(["d"]))
     codes = np.array([0, 0, 1, 1, 1, 3])  # sorted by key code, as _candidates_by_key keeps them
     rows, flags = np.array([10, 11, 12, 13, 14, 15]), np.zeros(6, dtype=bool)
     cands = _Candidates(keys, codes, rows, np.arange(6), flags, np.zeros(6), flags, flags)
@@ -762,7 +768,7 @@ def test_the_prefix_search_over_distinct_keys_answers_as_the_one_key_search() ->
     from constellation.genealogy.inferred import _NOT_MET, _KeyCodes, _longest_prefix, _longest_prefixes, _PrefixTable
 
     known = {"llama-3-8b": 1, "llama": 2, "qwen2-7b": -1, "mistral-7b": 3, "ab": 4, "a-": 5, "phi-2": 6, "gemma": 7}
-    keys = _KeyCodes(pd.Index([*known, "", "unseen"], dtype=object), pd.Index(["yi-6b"], dtype=object))
+    keys = _KeyCodes(_index([*known, "", "unseen"]), _index(["yi-6b"]))
     table = _PrefixTable(keys, np.array([*known.values(), _NOT_MET, _NOT_MET, 8]))  # an external parent's key last
     assert table.get("yi-6b") == 8 and table.get("unseen") is None and table.get("llama-3") is None
     asked = [
@@ -871,3 +877,18 @@ def test_exploded_tags_can_leave_out_tags_by_their_start():
     f = _features(features, features, np.arange(3), None)
     at, found = _exploded_tags(f, np.array([0, 1, 2]), ("license:", "dataset:"))
     assert at.tolist() == [0, 1] and found.tolist() == ["flux", "lora"]
+
+
+def test_keys_among_by_key_codes_equals_the_arrow_membership() -> None:
+    """`_Features.keys_among` compares the snapshot's key codes; an external row's key is compared in Arrow."""
+    import pyarrow.compute as pc
+
+    snapshot = models(
+        [("a/Tiny-1B", 10, None), ("b/Tiny-1B-GGUF", 1, None), ("c/Other-2B", 5, None), ("d/Lone-3B-GGUF", 1, None)]
+    )
+    features = model_features(snapshot)
+    outside = model_features(pd.DataFrame({"id": ["x/Other-2B"], "name": ["Other-2B"], "downloads": [0]}))
+    f = _features(features, features.extended(outside), np.arange(4), None)
+    rows, among = np.array([0, 1, 2, 3, 4]), np.array([1, 2])
+    expected = pc.is_in(f.keys_at(rows), value_set=f.keys_at(among)).to_numpy(zero_copy_only=False).tolist()
+    assert f.keys_among(rows, among).tolist() == expected == [True, True, True, False, True]
