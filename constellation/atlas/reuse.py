@@ -61,7 +61,7 @@ from constellation.atlas.features import (
     name_texts,
     transform_names,
 )
-from constellation.atlas.knn import KnnGraph, minhash_keys, row_similarities, sort_keys
+from constellation.atlas.knn import KnnGraph, key_orders, minhash_keys, row_similarities
 from constellation.atlas.signatures import NameSignatures
 from constellation.atlas.workers import forked_map, worker_count
 from constellation.errors import AtlasError
@@ -522,15 +522,13 @@ def _search(
         inputs = _SearchInputs(matrix, matrix.T.tocsr(), [], [queries], top + 1, 0, config.min_similarity)
         step = _EXACT_BLOCK
     else:
-        keys = sort_keys(list(texts), rows.words, terms) + [pa.array(column) for column in minhashes.T]
-        orders, at = [], []
-        for key in keys:
-            order = pc.sort_indices(key).to_numpy().astype(np.int64)
+        orders = key_orders(list(texts), rows.words, terms)
+        orders += [pc.sort_indices(pa.array(column)).to_numpy().astype(np.int64) for column in minhashes.T]
+        at = []
+        for order in orders:
             position = np.empty_like(order)
             position[order] = np.arange(len(order))
-            orders.append(order)
             at.append(np.sort(position[queries]))
-        del keys
         inputs = _SearchInputs(matrix, None, orders, at, top + 1, config.knn_window // 2, config.min_similarity)
         step = _PIECE_QUERIES
     pieces = [
