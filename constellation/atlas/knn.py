@@ -179,16 +179,28 @@ def sort_keys(
       holding "xgen" sits in one run, sorted, however it begins;
     - given the feature matrix, `minhashes` MinHash keys of its n-grams (`minhash_keys`).
     """
-    names = pa.array(texts, type=pa.large_string())
-    tails = pc.replace_substring_regex(names, pattern=r"^\S+\s*", replacement="")
-    bags = pa.array([" ".join(sorted(text.split())) for text in texts], type=pa.large_string())
-    keys = [names, tails, bags]
+    keys = text_keys(texts)
+    names = keys[0]
     if words is not None and terms is not None and words.nnz:
         for rank_tokens in _rarest_tokens(words, terms, 2):
             keys.append(pc.binary_join_element_wise(rank_tokens, names, pa.scalar("\x00", pa.large_string())))
     if matrix is not None and minhashes:
         keys.extend(minhash_keys(matrix, minhashes, seed=seed))
     return keys
+
+
+TEXT_KEYS = 3  # the first sort keys, which depend on a name's text alone: the name, its tail, its bag of tokens
+
+
+def text_keys(texts: Sequence[str], which: Sequence[int] = range(TEXT_KEYS)) -> list[pa.Array]:
+    """`sort_keys`' keys `which` of the first `TEXT_KEYS`, those that depend on each name's text alone."""
+    names = pa.array(texts, type=pa.large_string())
+    built = {
+        0: lambda: names,
+        1: lambda: pc.replace_substring_regex(names, pattern=r"^\S+\s*", replacement=""),
+        2: lambda: pa.array([" ".join(sorted(text.split())) for text in texts], type=pa.large_string()),
+    }
+    return [built[key]() for key in which]
 
 
 # A Mersenne prime above every column index: h(x) = (a·x + b) mod P is a universal hash family.
@@ -290,18 +302,23 @@ def _rarest_by_sort(
     return out
 
 
-def key_orders(texts: Sequence[str], words: sp.csr_matrix, terms: np.ndarray) -> list[np.ndarray]:
+def key_orders(
+    texts: Sequence[str], words: sp.csr_matrix, terms: np.ndarray, known: Sequence[np.ndarray] | None = None
+) -> list[np.ndarray]:
     """The orders of `sort_keys(texts, words, terms)` (pc.sort_indices, stable), with the rarest-token keys
     sorted as (token's rank, name's rank) integer pairs instead of joined strings: the same order, since a
     byte "\\x00" joins them and no term holds one (else they are joined), and at 2M names each string sort
-    cost about 1.7 s."""
+    cost about 1.7 s. `known`: the orders of the `TEXT_KEYS` text keys, when the caller has them."""
     vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
     if not words.nnz or pc.any(pc.match_substring(vocabulary, "\x00")).as_py():
         return [pc.sort_indices(key).to_numpy().astype(np.int64) for key in sort_keys(texts, words, terms)]
-    keys = sort_keys(texts)
-    orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
+    if known is None:
+        keys = text_keys(texts)
+        names, orders = keys[0], [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
+    else:
+        names, orders = text_keys(texts, [0])[0], [np.asarray(order, dtype=np.int64) for order in known]
     token_rank = _dense_ranks(vocabulary, pc.sort_indices(vocabulary).to_numpy().astype(np.int64))
-    name_rank = _dense_ranks(keys[0], orders[0])
+    name_rank = _dense_ranks(names, orders[0])
     width = int(name_rank.max(initial=0)) + 1
     for chosen in _rarest_columns(words, terms, 2):
         orders.append(np.argsort(token_rank[chosen] * width + name_rank, kind="stable"))
