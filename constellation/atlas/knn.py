@@ -59,6 +59,9 @@ class KnnGraph:
     # (searched rows, keys) uint64: the windowed search's MinHash sort keys, in the order of `distinct`, kept
     # so a nightly build need not hash every name again (reuse.py); None when it used none.
     minhashes: np.ndarray | None = None
+    # The windowed search's orders of the searched rows under its `TEXT_KEYS` text sort keys, kept so the
+    # state of a full build holds each name's place in them (reuse.name_state); None for the exact search.
+    text_orders: list[np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -390,10 +393,23 @@ def windowed_knn(
 ) -> KnnGraph:
     """Approximate kNN: under each sort key, each block of window/2 rows against the window around it.
     The blocks are shared out among `workers` forked processes; the graph does not depend on their number."""
+    orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
+    return _windowed_knn(matrix, k, orders, window, min_similarity, progress, workers)
+
+
+def _windowed_knn(
+    matrix: sp.csr_matrix,
+    k: int,
+    orders: list[np.ndarray],
+    window: int,
+    min_similarity: float,
+    progress: bool,
+    workers: int,
+) -> KnnGraph:
+    """`windowed_knn` over the keys' orders."""
     n = matrix.shape[0]
     block = max(1, window // 2)
     cols, sims = _empty(n, k)
-    orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
     inputs = _WindowInputs(matrix, orders, k, window, min_similarity)
     step = max(block, _PIECE_ROWS // block * block)
     pieces = [(key, start, stop) for key in range(len(orders)) for start, stop in _spans(n, step)]
@@ -585,7 +601,7 @@ def knn_graph(
     codes, _ = pd.factorize(keys)
     _, distinct = np.unique(codes, return_index=True)
     sub = matrix[distinct] if len(distinct) < n else matrix
-    hashed = None
+    hashed, text_orders = None, None
     if len(distinct) <= exact_max:
         inner = exact_knn(sub, k, min_similarity=min_similarity, progress=progress)
     else:
@@ -595,15 +611,16 @@ def knn_graph(
         keys_ = sort_keys(sub_texts, sub_words, terms) + hashes  # the order sort_keys(matrix=sub) gives
         if hashes:
             hashed = np.column_stack([key.to_numpy() for key in hashes])
-        inner = windowed_knn(
-            sub, k, keys_, window=window, min_similarity=min_similarity, progress=progress, workers=workers
-        )
+        orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys_]
+        del keys_
+        text_orders = orders[:TEXT_KEYS]
+        inner = _windowed_knn(sub, k, orders, window, min_similarity, progress, workers)
         if graph_passes:
             inner = refine_knn(
                 sub, inner, passes=graph_passes, min_similarity=min_similarity, progress=progress, workers=workers
             )
     if len(distinct) == n:
-        return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner, hashed)
+        return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner, hashed, text_orders)
     neighbors = np.full((n, k), _NO_NEIGHBOUR, dtype=np.int32)
     similarities = np.zeros((n, k), dtype=np.float32)
     found = inner.neighbors >= 0
@@ -613,4 +630,4 @@ def knn_graph(
     twins[distinct] = False
     neighbors[twins, 0] = distinct[codes[twins]]
     similarities[twins, 0] = 1.0
-    return KnnGraph(neighbors, similarities, inner.method, distinct, inner, hashed)
+    return KnnGraph(neighbors, similarities, inner.method, distinct, inner, hashed, text_orders)

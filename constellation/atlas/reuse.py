@@ -122,7 +122,7 @@ class NameState:
     signatures: NameSignatures | None = None
     # (TEXT_KEYS, names) int32: the names in the order of each windowed sort key that depends on a name's
     # text alone (knn.text_keys), so the next build merges its new names in instead of sorting 3M strings
-    # again (`_text_orders`). None: not kept (a full build's, the exact kNN's, or an older state).
+    # again (`_text_orders`). None: not kept (the exact kNN's, or an older state).
     text_orders: np.ndarray | None = None
 
     @property
@@ -160,6 +160,15 @@ def name_state(
         # are equal, so they hold equal keys.
         minhashes = np.empty((len(distinct), knn.minhashes.shape[1]), dtype=np.uint64)
         minhashes[codes[knn.distinct]] = knn.minhashes
+    text_orders = None
+    if knn.text_orders is not None and knn.distinct is not None:
+        # The searched rows in key order, each name at its first id's row: a name's other rows (ids
+        # without features are searched one by one) tie with it and come later, as a stable sort of the
+        # names (numbered by first id, as the rows are) puts them.
+        head = np.zeros(len(codes), dtype=bool)
+        head[first] = True
+        in_order = [knn.distinct[order] for order in knn.text_orders]
+        text_orders = np.stack([codes[rows[head[rows]]] for rows in in_order]).astype(np.int32)
     return NameState(
         texts=np.asarray(distinct, dtype=object),
         ids=np.asarray(ids, dtype=object),
@@ -172,6 +181,7 @@ def name_state(
         settings=settings_of(config),
         drift=float(drift),
         minhashes=minhashes,
+        text_orders=text_orders,
     )
 
 

@@ -424,8 +424,10 @@ def test_the_text_keys_orders_are_kept_and_merged_as_a_sort_of_every_name_gives_
     second = next_night(first, 0.02, NIGHT_SEED)
     third = next_night(second, 0.02, NIGHT_SEED + 1)
     ids = [frame["id"].astype(str).tolist() for frame in (first, second, third)]
+    ids[0] = ids[0][:50] + ["f/🤗", "g/🤗"] + ids[0][50:] + ["h/🤗"]  # a featureless name, searched once per id
     state, change, _, graph, tonight = _incremental(ids[0], ids[1], WINDOWED)
-    assert state.text_orders is None  # a full build keeps none: tonight sorted every name
+    assert not np.diff(state.rows.matrix.indptr)[list(state.texts).index(name_texts(["f/🤗"], WINDOWED)[0])]
+    assert np.array_equal(state.text_orders, _sorted_text_keys(state.texts))  # the full build's, by name
     assert np.array_equal(tonight.text_orders, _sorted_text_keys(tonight.texts))
     back = state_from_files(state_files(tonight))
     assert np.array_equal(back.text_orders, tonight.text_orders)
