@@ -12,7 +12,7 @@ neighbour list and base-model signature), and the next build, through `reuse_nam
   from the lists of their closest neighbours, scored exactly, as the full build's neighbour-of-neighbour
   pass would (`_refill`), because at 1M names they are 7× as many as the new names;
 - searches every new name against all names (exactly, or in the windows of the windowed kNN's sort keys, the
-  MinHash keys of kept names kept in the state) for its 2k best, keeps its k best, and offers it to the lists
+  MinHash keys of kept names and the kept names' order under the text keys kept in the state) for its 2k best, keeps its k best, and offers it to the lists
   of the names it found, which keep their k best (the similarity is symmetric, so a new name that is among
   an old name's k best usually finds that old name among its own 2k best).
 The searches and the refill run in `knn_workers` forked processes (workers.py), merged in a fixed order, so
