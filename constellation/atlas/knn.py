@@ -59,6 +59,9 @@ class KnnGraph:
     # (searched rows, keys) uint64: the windowed search's MinHash sort keys, in the order of `distinct`, kept
     # so a nightly build need not hash every name again (reuse.py); None when it used none.
     minhashes: np.ndarray | None = None
+    # The windowed search's orders of the searched rows under its `TEXT_KEYS` text sort keys, kept so the
+    # state of a full build holds each name's place in them (reuse.name_state); None for the exact search.
+    text_orders: list[np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -179,16 +182,28 @@ def sort_keys(
       holding "xgen" sits in one run, sorted, however it begins;
     - given the feature matrix, `minhashes` MinHash keys of its n-grams (`minhash_keys`).
     """
-    names = pa.array(texts, type=pa.large_string())
-    tails = pc.replace_substring_regex(names, pattern=r"^\S+\s*", replacement="")
-    bags = pa.array([" ".join(sorted(text.split())) for text in texts], type=pa.large_string())
-    keys = [names, tails, bags]
+    keys = text_keys(texts)
+    names = keys[0]
     if words is not None and terms is not None and words.nnz:
         for rank_tokens in _rarest_tokens(words, terms, 2):
             keys.append(pc.binary_join_element_wise(rank_tokens, names, pa.scalar("\x00", pa.large_string())))
     if matrix is not None and minhashes:
         keys.extend(minhash_keys(matrix, minhashes, seed=seed))
     return keys
+
+
+TEXT_KEYS = 3  # the first sort keys, which depend on a name's text alone: the name, its tail, its bag of tokens
+
+
+def text_keys(texts: Sequence[str], which: Sequence[int] = range(TEXT_KEYS)) -> list[pa.Array]:
+    """`sort_keys`' keys `which` of the first `TEXT_KEYS`, those that depend on each name's text alone."""
+    names = pa.array(texts, type=pa.large_string())
+    built = {
+        0: lambda: names,
+        1: lambda: pc.replace_substring_regex(names, pattern=r"^\S+\s*", replacement=""),
+        2: lambda: pa.array([" ".join(sorted(text.split())) for text in texts], type=pa.large_string()),
+    }
+    return [built[key]() for key in which]
 
 
 # A Mersenne prime above every column index: h(x) = (a·x + b) mod P is a universal hash family.
@@ -225,9 +240,16 @@ def minhash_keys(matrix: sp.csr_matrix, count: int, *, seed: int = 0) -> list[pa
 
 def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> list[pa.Array]:
     """Per row, its rarest unigram seen in at least two names, then the next rarest ("" when none); ties by
-    column. Each row's entries are ranked by (df, column) packed in one integer, the best `how_many` taken
-    by a minimum over each row's run of entries (they are in row order): no sort of all entries, which (a
-    three-key lexsort) was most of the sort keys' cost at 2M names."""
+    column (`_rarest_columns`, as terms)."""
+    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
+    return [vocabulary.take(pa.array(chosen)) for chosen in _rarest_columns(words, terms, how_many)]
+
+
+def _rarest_columns(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> list[np.ndarray]:
+    """`_rarest_tokens` as columns of `words` (len(terms) when none). Each row's entries are ranked by (df,
+    column) packed in one integer, the best `how_many` taken by a minimum over each row's run of entries
+    (they are in row order): no sort of all entries, which (a three-key lexsort) was most of the sort keys'
+    cost at 2M names."""
     unigram = np.array([" " not in term for term in terms], dtype=bool)
     df = np.bincount(words.indices, minlength=words.shape[1]).astype(np.int64)
     rows = np.repeat(np.arange(words.shape[0]), np.diff(words.indptr))
@@ -235,9 +257,8 @@ def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> li
     keep = unigram[cols] & (df[cols] >= 2)
     rows, cols = rows[keep], cols[keep].astype(np.int64)
     shift = max(1, int(words.shape[1]).bit_length())
-    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
     if len(rows) and (int(df.max()) + 1).bit_length() + shift > 62:  # no room to pack: sort instead
-        return _rarest_by_sort(rows, cols, df, vocabulary, words.shape[0], len(terms), how_many)
+        return _rarest_by_sort(rows, cols, df, words.shape[0], len(terms), how_many)
     rank = (df[cols] << shift) | cols
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.empty(0, dtype=np.int64)
     counts = np.diff(np.r_[starts, len(rows)])
@@ -259,7 +280,7 @@ def _rarest_tokens(words: sp.csr_matrix, terms: np.ndarray, how_many: int) -> li
                     first_taken = np.flatnonzero(taken & np.repeat(again, counts))
                     lead = np.r_[True, rows[first_taken][1:] != rows[first_taken][:-1]]
                     rank[first_taken[lead]] = none
-        out.append(vocabulary.take(pa.array(chosen)))
+        out.append(chosen)
     return out
 
 
@@ -267,11 +288,10 @@ def _rarest_by_sort(
     rows: np.ndarray,
     cols: np.ndarray,
     df: np.ndarray,
-    vocabulary: pa.Array,
     n: int,
     terms: int,
     how_many: int,
-) -> list[pa.Array]:
+) -> list[np.ndarray]:
     order = np.lexsort((cols, df[cols], rows))
     rows, cols = rows[order], cols[order]
     first = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
@@ -281,8 +301,40 @@ def _rarest_by_sort(
         chosen = np.full(n, terms, dtype=np.int64)
         at = rank == r
         chosen[rows[at]] = cols[at]
-        out.append(vocabulary.take(pa.array(chosen)))
+        out.append(chosen)
     return out
+
+
+def key_orders(
+    texts: Sequence[str], words: sp.csr_matrix, terms: np.ndarray, known: Sequence[np.ndarray] | None = None
+) -> list[np.ndarray]:
+    """The orders of `sort_keys(texts, words, terms)` (pc.sort_indices, stable), with the rarest-token keys
+    sorted as (token's rank, name's rank) integer pairs instead of joined strings: the same order, since a
+    byte "\\x00" joins them and no term holds one (else they are joined), and at 2M names each string sort
+    cost about 1.7 s. `known`: the orders of the `TEXT_KEYS` text keys, when the caller has them."""
+    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
+    if not words.nnz or pc.any(pc.match_substring(vocabulary, "\x00")).as_py():
+        return [pc.sort_indices(key).to_numpy().astype(np.int64) for key in sort_keys(texts, words, terms)]
+    if known is None:
+        keys = text_keys(texts)
+        names, orders = keys[0], [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
+    else:
+        names, orders = text_keys(texts, [0])[0], [np.asarray(order, dtype=np.int64) for order in known]
+    token_rank = _dense_ranks(vocabulary, pc.sort_indices(vocabulary).to_numpy().astype(np.int64))
+    name_rank = _dense_ranks(names, orders[0])
+    width = int(name_rank.max(initial=0)) + 1
+    for chosen in _rarest_columns(words, terms, 2):
+        orders.append(np.argsort(token_rank[chosen] * width + name_rank, kind="stable"))
+    return orders
+
+
+def _dense_ranks(values: pa.Array, order: np.ndarray) -> np.ndarray:
+    """Each value's rank among the distinct `values` (`order`: their sort), equal values sharing one."""
+    ranked = values.take(pa.array(order))
+    steps = pc.not_equal(ranked[1:], ranked[:-1]).to_numpy(zero_copy_only=False).astype(np.int64)
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.r_[0, np.cumsum(steps)] if len(order) else steps
+    return ranks
 
 
 def _spans(n: int, step: int) -> list[tuple[int, int]]:
@@ -341,10 +393,23 @@ def windowed_knn(
 ) -> KnnGraph:
     """Approximate kNN: under each sort key, each block of window/2 rows against the window around it.
     The blocks are shared out among `workers` forked processes; the graph does not depend on their number."""
+    orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
+    return _windowed_knn(matrix, k, orders, window, min_similarity, progress, workers)
+
+
+def _windowed_knn(
+    matrix: sp.csr_matrix,
+    k: int,
+    orders: list[np.ndarray],
+    window: int,
+    min_similarity: float,
+    progress: bool,
+    workers: int,
+) -> KnnGraph:
+    """`windowed_knn` over the keys' orders."""
     n = matrix.shape[0]
     block = max(1, window // 2)
     cols, sims = _empty(n, k)
-    orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
     inputs = _WindowInputs(matrix, orders, k, window, min_similarity)
     step = max(block, _PIECE_ROWS // block * block)
     pieces = [(key, start, stop) for key in range(len(orders)) for start, stop in _spans(n, step)]
@@ -536,7 +601,7 @@ def knn_graph(
     codes, _ = pd.factorize(keys)
     _, distinct = np.unique(codes, return_index=True)
     sub = matrix[distinct] if len(distinct) < n else matrix
-    hashed = None
+    hashed, text_orders = None, None
     if len(distinct) <= exact_max:
         inner = exact_knn(sub, k, min_similarity=min_similarity, progress=progress)
     else:
@@ -546,15 +611,16 @@ def knn_graph(
         keys_ = sort_keys(sub_texts, sub_words, terms) + hashes  # the order sort_keys(matrix=sub) gives
         if hashes:
             hashed = np.column_stack([key.to_numpy() for key in hashes])
-        inner = windowed_knn(
-            sub, k, keys_, window=window, min_similarity=min_similarity, progress=progress, workers=workers
-        )
+        orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys_]
+        del keys_
+        text_orders = orders[:TEXT_KEYS]
+        inner = _windowed_knn(sub, k, orders, window, min_similarity, progress, workers)
         if graph_passes:
             inner = refine_knn(
                 sub, inner, passes=graph_passes, min_similarity=min_similarity, progress=progress, workers=workers
             )
     if len(distinct) == n:
-        return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner, hashed)
+        return KnnGraph(inner.neighbors, inner.similarities, inner.method, distinct, inner, hashed, text_orders)
     neighbors = np.full((n, k), _NO_NEIGHBOUR, dtype=np.int32)
     similarities = np.zeros((n, k), dtype=np.float32)
     found = inner.neighbors >= 0
@@ -564,4 +630,4 @@ def knn_graph(
     twins[distinct] = False
     neighbors[twins, 0] = distinct[codes[twins]]
     similarities[twins, 0] = 1.0
-    return KnnGraph(neighbors, similarities, inner.method, distinct, inner, hashed)
+    return KnnGraph(neighbors, similarities, inner.method, distinct, inner, hashed, text_orders)

@@ -12,7 +12,7 @@ neighbour list and base-model signature), and the next build, through `reuse_nam
   from the lists of their closest neighbours, scored exactly, as the full build's neighbour-of-neighbour
   pass would (`_refill`), because at 1M names they are 7× as many as the new names;
 - searches every new name against all names (exactly, or in the windows of the windowed kNN's sort keys, the
-  MinHash keys of kept names kept in the state) for its 2k best, keeps its k best, and offers it to the lists
+  MinHash keys of kept names and the kept names' order under the text keys kept in the state) for its 2k best, keeps its k best, and offers it to the lists
   of the names it found, which keep their k best (the similarity is symmetric, so a new name that is among
   an old name's k best usually finds that old name among its own 2k best).
 The searches and the refill run in `knn_workers` forked processes (workers.py), merged in a fixed order, so
@@ -61,7 +61,7 @@ from constellation.atlas.features import (
     name_texts,
     transform_names,
 )
-from constellation.atlas.knn import KnnGraph, minhash_keys, row_similarities, sort_keys
+from constellation.atlas.knn import TEXT_KEYS, KnnGraph, key_orders, minhash_keys, row_similarities, text_keys
 from constellation.atlas.signatures import NameSignatures
 from constellation.atlas.workers import forked_map, worker_count
 from constellation.errors import AtlasError
@@ -120,6 +120,10 @@ class NameState:
     # Each name's base-model signature and the brands it was read with (signatures.NameSignatures, over
     # `texts`), so the next build reads only new names when its brands are the same; None: not kept.
     signatures: NameSignatures | None = None
+    # (TEXT_KEYS, names) int32: the names in the order of each windowed sort key that depends on a name's
+    # text alone (knn.text_keys), so the next build merges its new names in instead of sorting 3M strings
+    # again (`_text_orders`). None: not kept (the exact kNN's, or an older state).
+    text_orders: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -156,6 +160,15 @@ def name_state(
         # are equal, so they hold equal keys.
         minhashes = np.empty((len(distinct), knn.minhashes.shape[1]), dtype=np.uint64)
         minhashes[codes[knn.distinct]] = knn.minhashes
+    text_orders = None
+    if knn.text_orders is not None and knn.distinct is not None:
+        # The searched rows in key order, each name at its first id's row: a name's other rows (ids
+        # without features are searched one by one) tie with it and come later, as a stable sort of the
+        # names (numbered by first id, as the rows are) puts them.
+        head = np.zeros(len(codes), dtype=bool)
+        head[first] = True
+        in_order = [knn.distinct[order] for order in knn.text_orders]
+        text_orders = np.stack([codes[rows[head[rows]]] for rows in in_order]).astype(np.int32)
     return NameState(
         texts=np.asarray(distinct, dtype=object),
         ids=np.asarray(ids, dtype=object),
@@ -168,6 +181,7 @@ def name_state(
         settings=settings_of(config),
         drift=float(drift),
         minhashes=minhashes,
+        text_orders=text_orders,
     )
 
 
@@ -294,7 +308,12 @@ def reuse_names(
     windowed = method == "windowed"
     queries = np.flatnonzero(featured & (~kept | (dirty & ~windowed)))
     minhashes = _minhashes(previous, change, rows, config) if windowed else None
-    searched = _search(rows, change.texts, previous.vocabulary.words.terms, queries, 2 * k, config, minhashes)
+    orders = None
+    if minhashes is not None:
+        known = _text_orders(previous, change)
+        orders = key_orders(list(change.texts), rows.words, previous.vocabulary.words.terms, known)
+        orders += [pc.sort_indices(pa.array(column)).to_numpy().astype(np.int64) for column in minhashes.T]
+    searched = _search(rows, queries, 2 * k, config, orders)
     neighbors, similarities = _merge(neighbors, similarities, queries, searched, k)
     refilled = np.flatnonzero(featured & dirty & kept) if windowed else np.empty(0, dtype=np.int64)
     workers = worker_count(config.knn_workers)
@@ -320,6 +339,7 @@ def reuse_names(
         settings=settings_of(config),
         drift=previous.drift + change_share(previous, change),
         minhashes=minhashes,
+        text_orders=np.stack(orders[:TEXT_KEYS]).astype(np.int32) if orders is not None else None,
         searched=np.union1d(queries, refilled),
         recall=previous.recall,
     )
@@ -504,33 +524,22 @@ _PIECE_QUERIES = 1024
 
 
 def _search(
-    rows: NameRows,
-    texts: np.ndarray,
-    terms: np.ndarray,
-    queries: np.ndarray,
-    top: int,
-    config: AtlasConfig,
-    minhashes: np.ndarray | None,
+    rows: NameRows, queries: np.ndarray, top: int, config: AtlasConfig, orders: list[np.ndarray] | None
 ) -> _Found:
     """The `top` best neighbours of each query name among all names (self excluded), as triples: exactly
-    when `minhashes` is None, else in the windows of the windowed kNN's sort keys (`minhashes`: each name's
-    MinHash keys, the last of them). The pieces
-    run in `config.knn_workers` forked processes and are merged in their order, so the result does not
-    depend on the number of workers."""
+    when `orders` is None, else in the windows of the windowed kNN's sort keys (`orders`: all names in the
+    order of each key, knn.key_orders then the MinHash keys). The pieces run in `config.knn_workers` forked
+    processes and are merged in their order, so the result does not depend on the number of workers."""
     matrix = rows.matrix
-    if minhashes is None:
+    if orders is None:
         inputs = _SearchInputs(matrix, matrix.T.tocsr(), [], [queries], top + 1, 0, config.min_similarity)
         step = _EXACT_BLOCK
     else:
-        keys = sort_keys(list(texts), rows.words, terms) + [pa.array(column) for column in minhashes.T]
-        orders, at = [], []
-        for key in keys:
-            order = pc.sort_indices(key).to_numpy().astype(np.int64)
+        at = []
+        for order in orders:
             position = np.empty_like(order)
             position[order] = np.arange(len(order))
-            orders.append(order)
             at.append(np.sort(position[queries]))
-        del keys
         inputs = _SearchInputs(matrix, None, orders, at, top + 1, config.knn_window // 2, config.min_similarity)
         step = _PIECE_QUERIES
     pieces = [
@@ -542,6 +551,41 @@ def _search(
     found = _concat(list(forked_map(_search_piece, inputs, pieces, workers, what="the nightly kNN search")))
     keep = found.rows != found.cols
     return _Found(found.rows[keep], found.cols[keep], found.sims[keep])
+
+
+def _text_orders(previous: NameState, change: Change) -> list[np.ndarray] | None:
+    """Today's names in the order of each text key (knn.text_keys), from the state's orders: kept names keep
+    their order (they keep their relative positions too, as compare_ids numbers them), and each new name goes
+    after every kept name whose key is at most its own, found by a binary search that builds the keys of the
+    names it probes only: a stable sort of all names' keys, without building and sorting 2M strings per key.
+    None when the state kept no orders."""
+    if previous.text_orders is None:
+        return None
+    kept = np.flatnonzero(change.old >= 0)
+    new = np.flatnonzero(change.old < 0)  # after the kept names (compare_ids)
+    today = np.full(previous.size, -1, dtype=np.int64)
+    today[change.old[kept]] = kept
+    texts = change.texts
+    orders = []
+    for key, old_order in enumerate(previous.text_orders):
+        kept_order = today[old_order]
+        kept_order = kept_order[kept_order >= 0]
+        new_keys = text_keys(texts[new].tolist(), [key])[0]
+        ranked = pc.sort_indices(new_keys).to_numpy().astype(np.int64)  # stable: equal keys by position
+        new_keys = new_keys.take(pa.array(ranked))
+        lo, hi = np.zeros(len(new), dtype=np.int64), np.full(len(new), len(kept_order), dtype=np.int64)
+        while (open_ := np.flatnonzero(lo < hi)).size:
+            mid = (lo[open_] + hi[open_]) // 2
+            probed = text_keys(texts[kept_order[mid]].tolist(), [key])[0]
+            # Arrow compares strings as its sort does (bytewise).
+            below = pc.less_equal(probed, new_keys.take(pa.array(open_))).to_numpy(zero_copy_only=False)
+            lo[open_] = np.where(below, mid + 1, lo[open_])
+            hi[open_] = np.where(below, hi[open_], mid)
+        order = np.empty(len(texts), dtype=np.int64)
+        order[lo + np.arange(len(new))] = new[ranked]
+        order[np.arange(len(kept_order)) + np.searchsorted(lo, np.arange(len(kept_order)), side="right")] = kept_order
+        orders.append(order)
+    return orders
 
 
 def _batch_bounds(positions: np.ndarray, span: int) -> np.ndarray:
@@ -766,6 +810,7 @@ def state_files(state: NameState) -> dict[str, Any]:
         "neighbors": state.neighbors,
         "similarities": state.similarities,
         **({"minhashes": state.minhashes} if state.minhashes is not None else {}),
+        **({"text_orders": state.text_orders} if state.text_orders is not None else {}),
         **(_signature_files(state.signatures) if state.signatures is not None else {}),
         "state": {
             "version": STATE_VERSION,
@@ -827,6 +872,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         similarities = np.asarray(files["similarities"], dtype=np.float32)
         method, settings, drift = str(meta["method"]), dict(meta["settings"]), float(meta["drift"])
         minhashes = np.asarray(files["minhashes"], dtype=np.uint64) if "minhashes" in files else None
+        text_orders = np.asarray(files["text_orders"], dtype=np.int32) if "text_orders" in files else None
         recall = float(meta["recall"]) if meta.get("recall") is not None else None
         signatures = _signatures(files, texts, meta)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -846,6 +892,8 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         raise AtlasError(f"reuse state files disagree: {n} names but rows {shapes}")
     if rows.words.shape[1] != len(vocabulary.words.terms) or (neighbors >= n).any() or (id_texts >= n).any():
         raise AtlasError("reuse state files disagree: word columns or neighbour positions out of range")
+    if text_orders is not None and not _orders_of(text_orders, n):
+        raise AtlasError(f"reuse state files disagree: text_orders {text_orders.shape} are not orders of {n} names")
     return NameState(
         texts,
         ids,
@@ -860,7 +908,16 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         minhashes,
         recall=recall,
         signatures=signatures,
+        text_orders=text_orders,
     )
+
+
+def _orders_of(orders: np.ndarray, n: int) -> bool:
+    """Whether each row of `orders` lists each of n names once (a wrong order would go unnoticed: the
+    search would only find other neighbours)."""
+    if orders.shape != (TEXT_KEYS, n) or (orders < 0).any() or (orders >= n).any():
+        return False
+    return all((np.bincount(row, minlength=n) == 1).all() for row in orders)
 
 
 __all__ = [

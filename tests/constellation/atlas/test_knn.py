@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import scipy.sparse as sp
 
@@ -14,6 +15,7 @@ from constellation.atlas.knn import (
     _rarest_by_sort,
     _rarest_tokens,
     exact_knn,
+    key_orders,
     knn_graph,
     knn_recall,
     minhash_keys,
@@ -121,8 +123,30 @@ def test_rarest_tokens_by_row_minimum_are_the_sorts():
         df = np.bincount(words.indices, minlength=20).astype(np.int64)
         rows = np.repeat(np.arange(30), np.diff(words.indptr))
         keep = (np.arange(20) % 5 != 0)[words.indices] & (df[words.indices] >= 2)
-        expected = _rarest_by_sort(rows[keep], words.indices[keep].astype(np.int64), df, vocabulary, 30, 20, 3)
-        assert [a.to_pylist() for a in _rarest_tokens(words, terms, 3)] == [a.to_pylist() for a in expected]
+        expected = _rarest_by_sort(rows[keep], words.indices[keep].astype(np.int64), df, 30, 20, 3)
+        assert [a.to_pylist() for a in _rarest_tokens(words, terms, 3)] == [
+            vocabulary.take(pa.array(chosen)).to_pylist() for chosen in expected
+        ]
+
+
+def test_key_orders_are_the_sorts_of_the_sort_keys():
+    # Tokens that are prefixes of others ("ab", "abc"), names that repeat, a token sorting below the joining
+    # byte's neighbours ("a!"), and rows with no rare token: the integer pairs must order as the strings.
+    tokens = ["ab", "abc", "a!", "b", "ba", "Z", "é", "x y"]
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        texts = [" ".join(rng.choice(tokens[:7], size=rng.integers(1, 4))) for _ in range(60)]
+        words = sp.random(60, len(tokens), density=0.25, format="csr", random_state=seed, dtype=np.float32)
+        terms = np.array(tokens, dtype=object)
+        expected = [pc.sort_indices(key).to_numpy() for key in sort_keys(texts, words, terms)]
+        got = key_orders(texts, words, terms)
+        assert len(got) == len(expected) == 5
+        for a, b in zip(got, expected, strict=True):
+            assert (a == b).all()
+    nul = np.array(["a\x00", "a"], dtype=object)  # a term holding the joining byte: joined strings instead
+    words = sp.csr_matrix(np.ones((3, 2), dtype=np.float32))
+    expected = [pc.sort_indices(key).to_numpy() for key in sort_keys(["b", "a", "c"], words, nul)]
+    assert all((a == b).all() for a, b in zip(key_orders(["b", "a", "c"], words, nul), expected, strict=True))
 
 
 def test_twins_are_searched_once_and_joined_to_their_first_copy():

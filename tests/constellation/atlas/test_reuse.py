@@ -9,15 +9,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pyarrow.compute as pc
 import pytest
 import scipy.sparse as sp
 
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import name_features, name_texts
-from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_keys
+from constellation.atlas.knn import exact_knn, knn_graph, knn_recall, minhash_keys, text_keys
 from constellation.atlas.reuse import (
     MAX_DRIFT,
     MIN_RECALL_SAMPLE,
+    Change,
+    NameState,
     _batch_bounds,
     _Found,
     _group_product,
@@ -25,6 +28,7 @@ from constellation.atlas.reuse import (
     _products,
     _SearchInputs,
     _stacked,
+    _text_orders,
     blended_recall,
     compare_ids,
     compare_names,
@@ -409,3 +413,57 @@ def test_merging_offers_only_into_lists_they_can_enter_gives_every_lists_k_best(
     got = _merge(lists, sims, queries, found, k)
     expected = _merged_by_hand(lists, sims, queries, found, k)
     assert (got[0] == expected[0]).all() and (got[1] == expected[1]).all()
+
+
+def _sorted_text_keys(texts) -> np.ndarray:
+    return np.stack([pc.sort_indices(key).to_numpy() for key in text_keys(list(texts))])
+
+
+def test_the_text_keys_orders_are_kept_and_merged_as_a_sort_of_every_name_gives_them():
+    first = generate(N, SEED)
+    second = next_night(first, 0.02, NIGHT_SEED)
+    third = next_night(second, 0.02, NIGHT_SEED + 1)
+    ids = [frame["id"].astype(str).tolist() for frame in (first, second, third)]
+    ids[0] = ids[0][:50] + ["f/🤗", "g/🤗"] + ids[0][50:] + ["h/🤗"]  # a featureless name, searched once per id
+    state, change, _, graph, tonight = _incremental(ids[0], ids[1], WINDOWED)
+    assert not np.diff(state.rows.matrix.indptr)[list(state.texts).index(name_texts(["f/🤗"], WINDOWED)[0])]
+    assert np.array_equal(state.text_orders, _sorted_text_keys(state.texts))  # the full build's, by name
+    assert np.array_equal(tonight.text_orders, _sorted_text_keys(tonight.texts))
+    back = state_from_files(state_files(tonight))
+    assert np.array_equal(back.text_orders, tonight.text_orders)
+    texts = known_texts(back, ids[2], WINDOWED)
+    change = compare_names(back, texts)
+    assert change.added and change.removed
+    *_, merged = reuse_names(back, ids[2], texts, change, WINDOWED)
+    assert np.array_equal(merged.text_orders, _sorted_text_keys(merged.texts))
+    *_, sorted_ = reuse_names(replace(back, text_orders=None), ids[2], texts, change, WINDOWED)
+    assert np.array_equal(merged.neighbors, sorted_.neighbors)
+    assert np.array_equal(merged.similarities, sorted_.similarities)
+    files = state_files(tonight)
+    files["text_orders"] = np.roll(files["text_orders"], 1, axis=1) % (len(tonight.texts) - 1)  # a name twice
+    with pytest.raises(AtlasError, match="text_orders"):
+        state_from_files(files)
+
+
+def test_merged_text_orders_place_equal_keys_as_a_stable_sort_does():
+    # Tails and bags repeat ("x a b" and "y a b" share a tail; "a b" and "b a" a bag), and new names equal
+    # kept ones' keys: a new name goes after every kept name of its key, new names of one key in their order.
+    yesterday = np.array(["x a b", "b a", "y a b", "a b", "z", "q b a"], dtype=object)
+    state = NameState(
+        yesterday,
+        yesterday,
+        np.arange(6, dtype=np.int32),
+        None,
+        None,
+        np.zeros((6, 1)),
+        np.zeros((6, 1)),  # type: ignore[arg-type]
+        "windowed",
+        {},
+        0.0,
+        text_orders=_sorted_text_keys(yesterday).astype(np.int32),
+    )
+    texts = np.array(["x a b", "b a", "a b", "q b a", "w a b", "a b b", "b a x", "", "a"], dtype=object)
+    old = np.array([0, 1, 3, 5, -1, -1, -1, -1, -1])
+    orders = _text_orders(state, Change(texts, np.arange(9), old, 5, 2))
+    assert orders is not None
+    assert np.array_equal(np.stack(orders), _sorted_text_keys(texts))
