@@ -608,7 +608,8 @@ def _run_stages(
         )
         del reads, seeds, names_part, similar_edges
         if side is not None:
-            cloud = _join_names_child(side, mapped.report, timed, timings, peaks)
+            with writing(what, state or work):  # a write the child could not make, as the build's own would be
+                cloud = _join_names_child(side, mapped.report, timed, timings, peaks)
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)
     except BaseException:
         if state is not None:
@@ -702,9 +703,12 @@ def _run_stages(
             # every snapshot by the site's rows: a filtered Trends view sums them instead of joining ids in DuckDB
             timed("site downloads", write_downloads, site, layout, snapshot_id, models, order)
             try:
-                done: _ChildSite = (
-                    timed("site lookups and community views, waited for", child.result) if beside else child.result()
-                )
+                with writing(what, aside):  # a write the child could not make, as the build's own would be
+                    done: _ChildSite = (
+                        timed("site lookups and community views, waited for", child.result)
+                        if beside
+                        else child.result()
+                    )
             except ChildDied as exc:
                 raise BuildError(f"{exc}; free memory and build again") from None
         for name in sorted(p.name for p in aside.iterdir()):

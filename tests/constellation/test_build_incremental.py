@@ -8,6 +8,7 @@ states.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ from constellation.contract import (
     SNAPSHOT_SCHEMA,
     DataLayout,
 )
-from constellation.errors import BuildError
+from constellation.errors import BuildError, WriteFailed
 from constellation.forked_call import Deferred
 from constellation.store import read_atlas, read_reuse_files
 from crawler.records import convert_items
@@ -311,6 +312,17 @@ def test_a_site_files_process_that_dies_is_a_build_error_that_says_what_to_do(la
     with pytest.raises(
         BuildError, match=r"the site's lookups and community views died before it finished .*free memory"
     ):
+        build(layout, SECOND)
+    assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
+
+
+@pytest.mark.parametrize("writer", ["write_id_lookups", "write_page_lookups"])
+def test_a_full_disk_in_a_process_beside_the_build_is_a_write_error_that_loses_nothing(layout, monkeypatch, writer):
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(f"constellation.build.{writer}", full)  # the forked children inherit it
+    with pytest.raises(WriteFailed, match=f"^writing atlas {SECOND} failed: No space left on device"):
         build(layout, SECOND)
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
 
