@@ -101,8 +101,8 @@ def test_id_order_is_the_order_numpy_sorts_the_python_ids_in(dtype):
     assert order.tolist() == np.argsort(np.array(ids, dtype=object), kind="stable").tolist()
 
 
-def test_the_callers_id_order_writes_the_same_lookups(tmp_path: Path):
-    """The build sorts once and hands the order over: the files equal those of a lookup that sorts for itself."""
+def _four_models() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Four models, three with a declared parent, and their lineage and similarity edges."""
     models = pd.DataFrame(
         {
             "id": pd.array(["c/z", "a/x", "b/y", "d/w"], dtype="string"),
@@ -119,6 +119,12 @@ def test_the_callers_id_order_writes_the_same_lookups(tmp_path: Path):
             "weight": [np.nan, 0.75, 0.25, np.nan],
         }
     )
+    return models, edges
+
+
+def test_the_callers_id_order_writes_the_same_lookups(tmp_path: Path):
+    """The build sorts once and hands the order over: the files equal those of a lookup that sorts for itself."""
+    models, edges = _four_models()
     sites = {}
     for kind, order in (("own", None), ("given", id_order(models))):
         atlas = tmp_path / kind  # the lookups are stamped with the atlas files beside their folder
@@ -173,22 +179,7 @@ def test_the_similar_rows_write_the_csr_the_ids_find(tmp_path: Path):
 def test_the_id_and_page_lookups_apart_write_the_files_of_the_whole(tmp_path: Path):
     """A build may write the lookups of the ids alone (ids, row order, search keys, similar CSR) before the
     atlas's other columns exist, and the model page's later: the two folders hold write_lookup_files' files."""
-    models = pd.DataFrame(
-        {
-            "id": pd.array(["c/z", "a/x", "b/y", "d/w"], dtype="string"),
-            "parent": pd.array([None, "c/z", "a/x", "a/x"], dtype="string"),
-            "relation": pd.array([None, "finetune", "quantized", "adapter"], dtype="string"),
-            "downloads": [5, 10, 0, 3],
-        }
-    )
-    edges = pd.DataFrame(
-        {
-            "source": pd.array(["c/z", "a/x", "a/x", "a/x"], dtype="string"),
-            "target": pd.array(["a/x", "b/y", "d/w", "b/y"], dtype="string"),
-            "kind": pd.array(["declared", "similarity", "similarity", "inferred"], dtype="string"),
-            "weight": [np.nan, 0.75, 0.25, np.nan],
-        }
-    )
+    models, edges = _four_models()
     rows = SimilarRows(np.array([1, 1], dtype=np.int32), np.array([2, 3], dtype=np.int32), np.array([0.75, 0.25]))
     order = id_order(models)
     write_lookup_files(tmp_path / "whole", models, edges, order, rows)
