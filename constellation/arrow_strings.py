@@ -13,9 +13,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def string_values(column: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column of strings as one Arrow array, from its own Arrow buffers when it has them (a snapshot's id
-    column does): no Python string per value. Missing values are null."""
+def string_values(column: pd.Series | pa.Array | pa.ChunkedArray | np.ndarray) -> pa.Array:
+    """A column of strings as one Arrow array (large_string), from its own Arrow buffers when it has them (a
+    snapshot's id column does): no Python string per value. Missing values (None, NaN) are null."""
+    if isinstance(column, np.ndarray):
+        return pa.array(column.astype(object, copy=False), type=pa.large_string(), from_pandas=True)
     if isinstance(column, pd.Series):
         column = pa.array(column.array, from_pandas=True)
     if isinstance(column, pa.ChunkedArray):
@@ -23,7 +25,9 @@ def string_values(column: pd.Series | pa.Array | pa.ChunkedArray) -> pa.Array:
     return column.cast(pa.large_string())
 
 
-def rows_of(values: pd.Series | pa.Array, ids: pd.Series | pa.Array, dtype: type[np.integer] = np.int64) -> np.ndarray:
+def rows_of(
+    values: pd.Series | pa.Array | np.ndarray, ids: pd.Series | pa.Array, dtype: type[np.integer] = np.int64
+) -> np.ndarray:
     """The row of each value in `ids` (the first row of an id listed twice), -1 where it is absent or missing.
 
     A hash join in Arrow (`index_in`): at 3M ids a pandas index of Python strings cost seconds to build.

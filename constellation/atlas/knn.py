@@ -306,15 +306,18 @@ def _rarest_by_sort(
 
 
 def key_orders(
-    texts: Sequence[str], words: sp.csr_matrix, terms: np.ndarray, known: Sequence[np.ndarray] | None = None
+    texts: Sequence[str],
+    words: sp.csr_matrix | None,
+    terms: np.ndarray | None,
+    known: Sequence[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """The orders of `sort_keys(texts, words, terms)` (pc.sort_indices, stable), with the rarest-token keys
     sorted as (token's rank, name's rank) integer pairs instead of joined strings: the same order, since a
     byte "\\x00" joins them and no term holds one (else they are joined), and at 2M names each string sort
     cost about 1.7 s. `known`: the orders of the `TEXT_KEYS` text keys, when the caller has them."""
-    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
-    if not words.nnz or pc.any(pc.match_substring(vocabulary, "\x00")).as_py():
+    if words is None or terms is None or not words.nnz or any("\x00" in term for term in terms):
         return [pc.sort_indices(key).to_numpy().astype(np.int64) for key in sort_keys(texts, words, terms)]
+    vocabulary = pa.array(list(terms) + [""], type=pa.large_string())
     if known is None:
         keys = text_keys(texts)
         names, orders = keys[0], [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys]
@@ -608,11 +611,11 @@ def knn_graph(
         sub_texts = [texts[i] for i in distinct]
         sub_words = words[distinct] if words is not None else None
         hashes = minhash_keys(sub, minhashes, seed=seed) if minhashes else []
-        keys_ = sort_keys(sub_texts, sub_words, terms) + hashes  # the order sort_keys(matrix=sub) gives
         if hashes:
             hashed = np.column_stack([key.to_numpy() for key in hashes])
-        orders = [pc.sort_indices(key).to_numpy().astype(np.int64) for key in keys_]
-        del keys_
+        # The orders of sort_keys(sub_texts, sub_words, terms) + hashes, as the nightly search makes them.
+        orders = key_orders(sub_texts, sub_words, terms)
+        orders += [pc.sort_indices(key).to_numpy().astype(np.int64) for key in hashes]
         text_orders = orders[:TEXT_KEYS]
         inner = _windowed_knn(sub, k, orders, window, min_similarity, progress, workers)
         if graph_passes:

@@ -12,9 +12,10 @@ neighbour list and base-model signature), and the next build, through `reuse_nam
   from the lists of their closest neighbours, scored exactly, as the full build's neighbour-of-neighbour
   pass would (`_refill`), because at 1M names they are 7× as many as the new names;
 - searches every new name against all names (exactly, or in the windows of the windowed kNN's sort keys, the
-  MinHash keys of kept names and the kept names' order under the text keys kept in the state) for its 2k best, keeps its k best, and offers it to the lists
-  of the names it found, which keep their k best (the similarity is symmetric, so a new name that is among
-  an old name's k best usually finds that old name among its own 2k best).
+  MinHash keys of kept names and the kept names' order under the text keys kept in the state) for its 2k best,
+  keeps its k best, and offers it to the lists of the names it found, which keep their k best (the similarity
+  is symmetric, so a new name that is among an old name's k best usually finds that old name among its own 2k
+  best).
 The searches and the refill run in `knn_workers` forked processes (workers.py), merged in a fixed order, so
 the lists do not depend on their number.
 
@@ -51,6 +52,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
 
+from constellation.arrow_strings import string_values
 from constellation.atlas.config import AtlasConfig
 from constellation.atlas.features import (
     NameFeatures,
@@ -237,14 +239,8 @@ def compare_ids(previous: NameState, ids: Sequence[str], config: AtlasConfig) ->
 def _positions(values: Sequence[str] | np.ndarray, among: np.ndarray | pa.Array) -> np.ndarray:
     """Each value's position in `among` (distinct strings), −1 when absent; hashed in Arrow, which at 1M
     strings takes a fraction of pandas' lookup of Python strings."""
-    found = pc.index_in(pa.array(values, pa.large_string()), value_set=_large_strings(among))
+    found = pc.index_in(pa.array(values, pa.large_string()), value_set=string_values(among))
     return found.fill_null(-1).to_numpy().astype(np.int64)
-
-
-def _large_strings(values: np.ndarray | pa.Array) -> pa.Array:
-    if isinstance(values, pa.Array):
-        return values.cast(pa.large_string())
-    return pa.array(values, pa.large_string())
 
 
 def compare_names(previous: NameState, texts: Sequence[str]) -> Change:
@@ -843,12 +839,6 @@ def _signatures(files: dict[str, Any], texts: np.ndarray, meta: dict[str, Any]) 
     return NameSignatures(texts, codes, keys, frozenset(str(b) for b in meta["brands"]))
 
 
-def _arrow_strings(column: pd.Series) -> pa.Array:
-    """A string column as one Arrow array: no Python object per value when pandas holds it in Arrow."""
-    values = pa.array(column, pa.string())
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-
 def _weights_frame(weights: TermWeights) -> pd.DataFrame:
     return pd.DataFrame({"term": pd.array(weights.terms, dtype="string"), "idf": weights.idf.astype(np.float64)})
 
@@ -864,7 +854,7 @@ def state_from_files(files: dict[str, Any]) -> NameState:
         if meta.get("version") != STATE_VERSION:
             raise AtlasError(f"reuse state version {meta.get('version')!r}, this code reads {STATE_VERSION}")
         texts = files["names"]["text"].astype(object).to_numpy()
-        ids = _arrow_strings(files["ids"]["id"])
+        ids = string_values(files["ids"]["id"])
         id_texts = files["ids"]["text"].to_numpy(dtype=np.int32)
         rows = NameRows(sp.csr_matrix(files["matrix"]), sp.csr_matrix(files["words"]))
         vocabulary = NameVocabulary(_weights(files["word_terms"]), _weights(files["char_terms"]))

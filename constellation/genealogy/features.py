@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from constellation.arrow_strings import string_values
 from constellation.genealogy.id_pairs import ascii_strings
-from constellation.genealogy.key_index import KeyIndex, large_strings
+from constellation.genealogy.key_index import KeyIndex
 from constellation.genealogy.list_columns import ListColumns, arrow_list_column
 from constellation.genealogy.tag_lists import rows_with_tag, tag_lists
 from constellation.names import (
@@ -229,12 +229,12 @@ def key_table(
     numpy or Arrow strings); `row_codes`: with the code of every row's `keys[0]` value."""
     clean = np.flatnonzero(~quantized & (key != ""))
     at = pa.array(clean, type=pa.int64())
-    lookup = pa.concat_arrays([k.take(at) if isinstance(k, pa.Array) else large_strings(k[clean]) for k in keys])
+    lookup = pa.concat_arrays([k.take(at) if isinstance(k, pa.Array) else string_values(k[clean]) for k in keys])
     cand = np.tile(clean, len(keys))
     others = np.flatnonzero(quantized | (key == "")) if row_codes else np.zeros(0, dtype=np.int64)
     first = keys[0]
     # The other rows' first keys are encoded after the pairs' keys: a code past those is no pair's key.
-    asked = first.take(pa.array(others)) if isinstance(first, pa.Array) else large_strings(first[others])
+    asked = first.take(pa.array(others)) if isinstance(first, pa.Array) else string_values(first[others])
     # Codes in order of first appearance, as pd.factorize numbers them, hashed in Arrow: pd.factorize hashed
     # every key as a Python string (4.2 s CPU at 3M models, 0.13 s at 300k).
     encoded = pc.dictionary_encode(pa.concat_arrays([lookup, asked.cast(lookup.type)]))

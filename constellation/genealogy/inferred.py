@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from constellation.arrow_strings import string_values
 from constellation.contract import RELATIONS
 from constellation.genealogy.features import (
     ModelFeatures,
@@ -49,7 +50,7 @@ from constellation.genealogy.features import (
 )
 from constellation.genealogy.id_pairs import among, ascii_pair_keys
 from constellation.genealogy.id_rows import first_rows
-from constellation.genealogy.key_index import KeyIndex, large_strings
+from constellation.genealogy.key_index import KeyIndex
 from constellation.names import (
     FINETUNE_WORDS,
     is_size_token,
@@ -287,22 +288,21 @@ class _KeyCodes:
 
     def codes_of(self, keys: np.ndarray | pa.Array) -> np.ndarray:
         """The code of each key (-1 for a key no candidate carries)."""
-        codes = self.known.codes_of(keys)
-        if self.added is not None and len(keys):
-            missing = np.flatnonzero(codes < 0)
-            asked = keys[missing] if isinstance(keys, np.ndarray) else keys.take(pa.array(missing, type=pa.int64()))
-            more = self.added.codes_of(asked)
-            codes[missing] = np.where(more >= 0, more + len(self.known), -1)
-        return codes
+        return self._or_added(self.known.codes_of(keys), keys)
 
     def codes_of_rows(self, rows: np.ndarray, keys: pa.Array) -> np.ndarray:
         """`codes_of(keys)` for `keys`, the name keys of `rows`: read from `self.rows` for snapshot rows."""
         if self.rows is None or (len(rows) and rows.max() >= len(self.rows)):
             return self.codes_of(keys)
-        codes = self.rows[rows]
-        if self.added is not None and len(rows):
+        return self._or_added(self.rows[rows], keys)
+
+    def _or_added(self, codes: np.ndarray, keys: np.ndarray | pa.Array) -> np.ndarray:
+        """`codes` (the known codes of `keys`, -1 where none), with the keys no known code has looked up among
+        the added ones."""
+        if self.added is not None and len(codes):
             missing = np.flatnonzero(codes < 0)
-            more = self.added.codes_of(keys.take(pa.array(missing, type=pa.int64())))
+            asked = keys[missing] if isinstance(keys, np.ndarray) else keys.take(pa.array(missing, type=pa.int64()))
+            more = self.added.codes_of(asked)
             codes[missing] = np.where(more >= 0, more + len(self.known), -1)
         return codes
 
@@ -447,7 +447,7 @@ def _ranked_pairs(f: _Features) -> tuple[_KeyCodes, np.ndarray, np.ndarray]:
     rows = np.int64(len(f.ids))
     pairs = sorted_unique(codes.astype(np.int64) * rows + cand.astype(np.int64))  # by key, then row
     # The snapshot's index stays as it is: the new keys go beside it.
-    added = KeyIndex(large_strings(np.asarray(new_uniques, dtype=object))) if new.any() else None
+    added = KeyIndex(string_values(np.asarray(new_uniques, dtype=object))) if new.any() else None
     uniques = _KeyCodes(table.uniques, added, table.row_codes)
     # Merged in after each key's snapshot rows: an insertion into the sorted snapshot pairs, where a stable
     # sort of all of them moved millions of pairs (0.5 s CPU at 3M models) to place a few thousand.

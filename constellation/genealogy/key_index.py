@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,14 +22,6 @@ from constellation.arrow_strings import string_values
 # Keys with this many dashes or more share one part (an exact comparison still decides): the counts fit a
 # uint8, which numpy sorts by radix.
 _MAX_DASHES = 255
-
-
-def large_strings(values: np.ndarray | pa.Array | pd.Series) -> pa.Array:
-    """Keys as one Arrow large_string array (missing values null), from their own Arrow buffers when they
-    have them."""
-    if isinstance(values, np.ndarray):
-        return pa.array(values.astype(object, copy=False), type=pa.large_string(), from_pandas=True)
-    return string_values(values)
 
 
 def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -57,7 +48,7 @@ class KeyIndex:
 
     def codes_of(self, keys: np.ndarray | pa.Array) -> np.ndarray:
         """The code of each key (-1 for a key not in the index, or missing): what `pd.Index.get_indexer` says."""
-        asked = large_strings(keys)
+        asked = string_values(keys)
         if len(asked) == 0 or len(self.values) == 0:
             return np.full(len(asked), -1, dtype=np.int64)
         if len(self.values) <= len(asked):  # the index is the smaller side: hash it
