@@ -31,13 +31,15 @@ from constellation.evaluate.lineage import (
 from constellation.evaluate.params import evaluate_params_on_shared_data, evaluate_params_on_snapshot
 from constellation.evaluate.sections import EvaluationInput, Section, SectionFunction, format_value, table
 
-# The targets of issue 4, shown beside the measured figures.
-TARGET_LINEAGE_PRECISION = 0.85
-TARGET_QUANTIZED_RECALL = 0.6
-# The targets of issue 10 on the model-card set.
+# The targets of issue 10 (which raised issue 4's 0.85 precision and 0.6 quantized recall), shown beside the
+# measured figures: on hidden children, and on the model-card set.
+TARGET_LINEAGE_PRECISION = 0.90
+TARGET_LINEAGE_RECALL = 0.35  # the precision target holds at this recall
+TARGET_RELATION_PRECISION = 0.80
+TARGET_QUANTIZED_RECALL = 0.70
+TARGET_CALIBRATION_ERROR = 0.03
 TARGET_CARD_SAME_NAME_PRECISION = 0.85
 TARGET_CARD_NEGATIVES_NO_EDGE = 0.9
-TARGET_CALIBRATION_ERROR = 0.03  # issue 10
 
 
 # --------------------------------------------------------------------------------------------------
@@ -90,10 +92,10 @@ def _lineage_text(scores: LineageScores) -> str:
     head = (
         f"children with a known answer: {scores.hidden} (findable: {scores.findable}); threshold {scores.threshold}\n"
         f"overall: {overall['proposals']} proposals, {overall['correct']} correct, precision "
-        f"{cell(overall['precision'])} (target ≥ {TARGET_LINEAGE_PRECISION}), recall {cell(overall['recall'])}, "
-        f"recall of findable {cell(overall['recall_findable'])}; relation agrees on "
-        f"{cell(scores.relation_agreement)} of correct parents; parent and relation right in "
-        f"{cell(overall.get('precision_relation'))} of proposals\n"
+        f"{cell(overall['precision'])} (target ≥ {TARGET_LINEAGE_PRECISION}), recall {cell(overall['recall'])} "
+        f"(target ≥ {TARGET_LINEAGE_RECALL}), recall of findable {cell(overall['recall_findable'])}; relation "
+        f"agrees on {cell(scores.relation_agreement)} of correct parents; parent and relation right in "
+        f"{cell(overall.get('precision_relation'))} of proposals (target ≥ {TARGET_RELATION_PRECISION})\n"
         f"calibration error (|confidence − precision| in 0.1 bands, weighted by proposals): "
         f"{cell(scores.calibration_error)} (target ≤ {TARGET_CALIBRATION_ERROR}; a perfectly calibrated scorer "
         f"would show {cell(scores.calibration_error_floor)} from sampling noise alone at this sample size)"
@@ -117,16 +119,29 @@ def _lineage_text(scores: LineageScores) -> str:
     )
 
 
+def _meets(value: float | None, target: float, above: bool = True) -> bool | None:
+    """Whether a figure reaches its target (None when the figure could not be measured)."""
+    if value is None or math.isnan(value):
+        return None
+    return bool(value >= target) if above else bool(value <= target)
+
+
 def _lineage_result(scores: LineageScores) -> dict[str, Any]:
     quantized = scores.by_relation.set_index("relation").loc["quantized", "recall"]
-    precision = scores.overall["precision"]
+    overall = scores.overall
     return {
         **scores.as_dict(),
         "targets": {
             "precision": TARGET_LINEAGE_PRECISION,
+            "recall": TARGET_LINEAGE_RECALL,
+            "precision_relation": TARGET_RELATION_PRECISION,
             "recall_quantized": TARGET_QUANTIZED_RECALL,
-            "meets_precision": None if math.isnan(precision) else bool(precision >= TARGET_LINEAGE_PRECISION),
-            "meets_recall_quantized": None if math.isnan(quantized) else bool(quantized >= TARGET_QUANTIZED_RECALL),
+            "calibration_error": TARGET_CALIBRATION_ERROR,
+            "meets_precision": _meets(overall["precision"], TARGET_LINEAGE_PRECISION),
+            "meets_recall": _meets(overall["recall"], TARGET_LINEAGE_RECALL),
+            "meets_precision_relation": _meets(overall.get("precision_relation"), TARGET_RELATION_PRECISION),
+            "meets_recall_quantized": _meets(quantized, TARGET_QUANTIZED_RECALL),
+            "meets_calibration_error": _meets(scores.calibration_error, TARGET_CALIBRATION_ERROR, above=False),
         },
     }
 

@@ -221,7 +221,12 @@ def test_cli_prints_tables_and_writes_json(tmp_path: Path) -> None:
     assert "precision-recall over confidence" in result.output
     payload = json.loads(out.read_text())
     assert payload["lineage"]["overall"]["precision"] == 1.0
-    assert payload["lineage"]["targets"]["meets_precision"] is True
+    targets = payload["lineage"]["targets"]
+    assert targets["meets_precision"] is True
+    # issue 10's targets, each with whether it is met (None: not measurable on this snapshot)
+    assert (targets["precision"], targets["recall"], targets["recall_quantized"]) == (0.90, 0.35, 0.70)
+    assert {"meets_recall", "meets_precision_relation", "meets_calibration_error"} <= set(targets)
+    assert "target ≥ 0.8)" in result.output
     assert (payload["hide_share"], payload["seed"]) == (0.5, 3)
 
 
