@@ -225,13 +225,15 @@ def _card_targets(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _card_scoring_text(result: dict[str, Any], label: str) -> str:
-    """One scoring of the card set: the blocks at its threshold, the negatives, and the confidence check."""
+    """One scoring of the card set: the blocks at its threshold, the negatives, the edges by rule, and the
+    confidence check over every proposal."""
     blocks = {k: result[k] for k in ("same_name", "other_name", "card", "annotated")}
     rows = pd.DataFrame([{"set": name, **block} for name, block in blocks.items()])
     rows["target"] = [
         f"precision ≥ {TARGET_CARD_SAME_NAME_PRECISION}" if name == "same_name" else "" for name in blocks
     ]
     negatives, check = result["negatives"], result["confidence"]
+    by_rule = pd.DataFrame([{"rule": rule, **c} for rule, c in result["by_rule"].items()])
     by_band = pd.DataFrame(check["by_band"])
     if len(by_band):
         by_band["band"] = [f"{b:.1f}–{b + 0.1:.1f}" for b in by_band["band"]]
@@ -239,7 +241,8 @@ def _card_scoring_text(result: dict[str, Any], label: str) -> str:
         f"── {label}, threshold {format_value(float(result['threshold']))}\n{table(rows)}\n"
         f'roots and "no parent" rows: {negatives["children"]}, with an edge {negatives["with_edge"]}, no edge '
         f"{format_value(negatives['no_edge_share'])} (target ≥ {TARGET_CARD_NEGATIVES_NO_EDGE})\n"
-        f"every proposal made for a card child, above the threshold or not ({check['proposals']}, precision "
+        f"card children given an edge, by rule:\n{table(by_rule)}\n"
+        f"every proposal made for a card child, above the threshold or not ({check['proposals']:,}, precision "
         f"{format_value(check['precision'])}): calibration error {format_value(check['calibration_error'])} "
         f"(target ≤ {TARGET_CALIBRATION_ERROR}; floor {format_value(check['calibration_error_floor'])} from "
         f"sampling noise alone)\nby band of confidence:\n{table(by_band)}\n"
@@ -255,11 +258,9 @@ def card_parents_section(inp: EvaluationInput) -> Section | None:
     result = evaluate_card_parents(inp.card_parents, inp.threshold)
     result["targets"] = _card_targets(result)
     result["hand_set"]["targets"] = _card_targets(result["hand_set"])
-    by_rule = pd.DataFrame([{"rule": rule, **c} for rule, c in result["by_rule"].items()])
     text = (
         f"snapshot: {len(inp.card_parents.snapshot):,} models\n\n"
-        f"{_card_scoring_text(result, 'as the build ships it: calibrated confidences')}\n"
-        f"card children given an edge, by rule:\n{table(by_rule)}\n\n"
+        f"{_card_scoring_text(result, 'as the build ships it: calibrated confidences')}\n\n"
         f"{_card_scoring_text(result['hand_set'], 'hand-set confidences')}\n\n"
         f"{calibration_text(result['calibration'])}"
     )
