@@ -1,8 +1,14 @@
 """Inferred lineage on models that declare nothing: the parents their model cards name (Model Atlas set).
 
     snapshot (reference sets + id-only rows for the card set's children and parents)
-      ─► declared_lineage ─► infer_lineage for the card set's children ─► score_card_parents against
-         card_parents.csv (label `card`) and the hand-labelled rows (merge / source / unknown_annotated / unknown)
+      ─► declared_lineage ─► infer_lineage for every model without a declared parent (as the build does)
+      ─► calibrate_lineage on the snapshot's own visible declarations (the build's defaults: target 0.90,
+         fold plan, fallback) ─► calibrated confidences and threshold, what `constellation build` writes
+      ─► score_card_parents against card_parents.csv (label `card`) and the hand-labelled rows
+         (merge / source / unknown_annotated / unknown), once calibrated at the calibrated threshold and once
+         with the hand-set confidences at the fixed threshold (`hand_set`)
+      ─► confidence_check over every proposal made for a card child, above the threshold or not: does a
+         confidence measured on the snapshot's declared children mean what it says on undeclared ones?
 
 Figures (at a confidence threshold):
 - `same_name`: children whose name key equals their card parent's (quantisations and re-uploads, about
@@ -11,6 +17,7 @@ Figures (at a confidence threshold):
 - `negatives`: hand-labelled roots (`source`) and "no parent could be found" rows (`unknown`): the share
   that gets no edge, the right answer for them;
 - `annotated`: hand-labelled children with a parent (`merge`, `unknown_annotated`): precision, recall.
+- `confidence` (no threshold): calibration error and its floor, precision by 0.1 band of confidence and by rule.
 
 A proposal is right when it names one of the child's true parents (Hub ids compared case-insensitively).
 The snapshot and the truth are built by crawler.importer (`card_parents_snapshot`, `load_card_parents`).
@@ -24,7 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from constellation.evaluate.lineage import calibration_error, calibration_error_floor
+from constellation.genealogy.calibration import DEFAULT_TARGET_PRECISION, calibrate_lineage, confidence_band
 from constellation.genealogy.declared import declared_lineage
+from constellation.genealogy.features import model_features
 from constellation.genealogy.inferred import DEFAULT_MIN_CONFIDENCE, RuleConfidence, infer_lineage
 from constellation.names import loose_key, name_key
 
@@ -59,6 +69,12 @@ def _ratio(a: int, b: int) -> float:
     return round(a / b, 4) if b else float("nan")
 
 
+def _true_pairs(truth: pd.DataFrame) -> set[tuple[str, str]]:
+    """(child, parent) of every truth row with a parent, lower-cased."""
+    with_parent = truth[truth["parent"].notna()]
+    return set(zip(with_parent["child"].astype(str).str.lower(), with_parent["parent"].astype(str).str.lower()))
+
+
 def score_card_parents(
     proposals: pd.DataFrame, truth: pd.DataFrame, threshold: float = DEFAULT_MIN_CONFIDENCE
 ) -> dict[str, Any]:
@@ -66,9 +82,8 @@ def score_card_parents(
     kept = proposals[proposals["confidence"] >= threshold]
     proposed = dict(zip(kept["target"].astype(str).str.lower(), kept["source"].astype(str).str.lower()))
     rule_of = dict(zip(kept["target"].astype(str).str.lower(), kept["rule"].astype(str)))
+    true_pairs = _true_pairs(truth)
     truth = truth.assign(child_l=truth["child"].astype(str).str.lower(), same=shares_name(truth))
-    with_parent = truth[truth["parent"].notna()]
-    true_pairs = set(zip(with_parent["child_l"], with_parent["parent"].astype(str).str.lower()))
 
     def block(children: pd.Series) -> dict[str, Any]:
         children = children.drop_duplicates()
@@ -108,14 +123,97 @@ def score_card_parents(
     }
 
 
+def _groups(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+    """proposals, correct, precision and mean confidence of each value of `by`."""
+    per = frame.groupby(by, sort=True).agg(
+        proposals=("correct", "size"), correct=("correct", "sum"), mean_confidence=("confidence", "mean")
+    )
+    return [
+        {
+            by: key,
+            "proposals": int(row.proposals),
+            "correct": int(row.correct),
+            "precision": _ratio(int(row.correct), int(row.proposals)),
+            "mean_confidence": round(float(row.mean_confidence), 4),
+        }
+        for key, row in zip(per.index.tolist(), per.itertuples())
+    ]
+
+
+def confidence_check(proposals: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any]:
+    """Does each confidence mean what it says on the card children? Over every proposal (source, target,
+    confidence, rule) made for a child labelled `card`, whatever its confidence: calibration error and its
+    floor (evaluate.lineage), and precision by 0.1 band of confidence (the top band holds 1.0) and by rule."""
+    card = truth[truth["label"] == "card"]
+    children = set(card["child"].astype(str).str.lower())
+    made = proposals[proposals["target"].astype(str).str.lower().isin(children)]
+    true_pairs = _true_pairs(card)
+    correct = np.array(
+        [
+            (t, s) in true_pairs
+            for t, s in zip(made["target"].astype(str).str.lower(), made["source"].astype(str).str.lower())
+        ],
+        dtype=bool,
+    )
+    confidence = made["confidence"].to_numpy(dtype=float)
+    scored = pd.DataFrame(
+        {
+            "band": confidence_band(confidence),
+            "rule": made["rule"].astype(str).to_numpy(),
+            "confidence": confidence,
+            "correct": correct,
+        }
+    )
+    return {
+        "proposals": int(len(scored)),
+        "correct": int(correct.sum()),
+        "precision": _ratio(int(correct.sum()), len(scored)),
+        "calibration_error": calibration_error(confidence, correct),
+        "calibration_error_floor": calibration_error_floor(confidence),
+        "by_band": _groups(scored, "band"),
+        "by_rule": _groups(scored, "rule"),
+    }
+
+
 def evaluate_card_parents(
-    data: CardParentsSet, threshold: float = DEFAULT_MIN_CONFIDENCE, rules: RuleConfidence | None = None
+    data: CardParentsSet,
+    threshold: float = DEFAULT_MIN_CONFIDENCE,
+    rules: RuleConfidence | None = None,
+    target_precision: float | None = DEFAULT_TARGET_PRECISION,
+    calibration_seed: int = 0,
 ) -> dict[str, Any]:
-    """Infer parents for the card set's children on its snapshot and score them."""
+    """Infer parents on the card set's snapshot and score the card children's, as `constellation build` of
+    that snapshot would write them.
+
+    With a `target_precision` (the build's default), confidences are calibrated on the snapshot's visible
+    declarations as the build does (`calibration_seed`: its fold order, the build's `calibration_seed`), the
+    top-level figures are at the calibrated threshold, and `hand_set` holds the same scoring with hand-set
+    confidences at `threshold` (the build's fallback too). None scores hand-set only."""
     snapshot = data.snapshot.reset_index(drop=True)
     declared = declared_lineage(snapshot)
-    children = set(data.truth["child"].astype(str).str.lower())
-    needs = snapshot["id"].astype(str).str.lower().isin(children).to_numpy(dtype=bool)
-    needs = needs & declared.columns["parent"].isna().to_numpy(dtype=bool)
-    inferred = infer_lineage(snapshot, np.asarray(needs), declared.edges, rules)
-    return score_card_parents(inferred.proposals, data.truth, threshold)
+    needs = declared.columns["parent"].isna().to_numpy(dtype=bool)
+    features = model_features(snapshot)  # computed once for the inference and every calibration fold
+    proposals = infer_lineage(snapshot, needs, declared.edges, rules, features).proposals
+    hand_set = {
+        **score_card_parents(proposals, data.truth, threshold),
+        "confidence": confidence_check(proposals, data.truth),
+    }
+    if target_precision is None:
+        return hand_set
+    calibration = calibrate_lineage(
+        snapshot,
+        declared.edges,
+        ~needs,
+        rules,
+        target_precision=target_precision,
+        seed=calibration_seed,
+        fallback_threshold=threshold,
+        features=features,
+    )
+    calibrated = calibration.apply(proposals)
+    return {
+        **score_card_parents(calibrated, data.truth, calibration.threshold),
+        "confidence": confidence_check(calibrated, data.truth),
+        "calibration": calibration.as_dict(),
+        "hand_set": hand_set,
+    }

@@ -223,27 +223,61 @@ def lineage_synthetic_section(inp: EvaluationInput) -> Section | None:
     )
 
 
+def _card_targets(result: dict[str, Any]) -> dict[str, Any]:
+    """Issue 10's card targets against one scoring (calibrated or hand-set)."""
+    precision, no_edge = result["same_name"]["precision"], result["negatives"]["no_edge_share"]
+    error = result["confidence"]["calibration_error"]
+    return {
+        "same_name_precision": TARGET_CARD_SAME_NAME_PRECISION,
+        "negatives_no_edge": TARGET_CARD_NEGATIVES_NO_EDGE,
+        "calibration_error": TARGET_CALIBRATION_ERROR,
+        "meets_same_name_precision": None
+        if math.isnan(precision)
+        else bool(precision >= TARGET_CARD_SAME_NAME_PRECISION),
+        "meets_negatives_no_edge": None if math.isnan(no_edge) else bool(no_edge >= TARGET_CARD_NEGATIVES_NO_EDGE),
+        "meets_calibration_error": None if error is None else bool(error <= TARGET_CALIBRATION_ERROR),
+    }
+
+
+def _card_scoring_text(result: dict[str, Any], label: str) -> str:
+    """One scoring of the card set: the blocks at its threshold, the negatives, the edges by rule, and the
+    confidence check over every proposal."""
+    blocks = {k: result[k] for k in ("same_name", "other_name", "card", "annotated")}
+    rows = pd.DataFrame([{"set": name, **block} for name, block in blocks.items()])
+    rows["target"] = [
+        f"precision ≥ {TARGET_CARD_SAME_NAME_PRECISION}" if name == "same_name" else "" for name in blocks
+    ]
+    negatives, check = result["negatives"], result["confidence"]
+    by_rule = pd.DataFrame([{"rule": rule, **c} for rule, c in result["by_rule"].items()])
+    by_band = pd.DataFrame(check["by_band"])
+    if len(by_band):
+        by_band["band"] = [f"{b:.1f}–{b + 0.1:.1f}" for b in by_band["band"]]
+    return (
+        f"── {label}, threshold {format_value(float(result['threshold']))}\n{table(rows)}\n"
+        f'roots and "no parent" rows: {negatives["children"]}, with an edge {negatives["with_edge"]}, no edge '
+        f"{format_value(negatives['no_edge_share'])} (target ≥ {TARGET_CARD_NEGATIVES_NO_EDGE})\n"
+        f"card children given an edge, by rule:\n{table(by_rule)}\n"
+        f"every proposal made for a card child, above the threshold or not ({check['proposals']:,}, precision "
+        f"{format_value(check['precision'])}): calibration error {format_value(check['calibration_error'])} "
+        f"(target ≤ {TARGET_CALIBRATION_ERROR}; floor {format_value(check['calibration_error_floor'])} from "
+        f"sampling noise alone)\nby band of confidence:\n{table(by_band)}\n"
+        f"by rule:\n{table(pd.DataFrame(check['by_rule']))}"
+    )
+
+
 def card_parents_section(inp: EvaluationInput) -> Section | None:
-    """Inferred lineage on models that declare nothing, against the parents their model cards name."""
+    """Inferred lineage on models that declare nothing, against the parents their model cards name: as the
+    build ships it (calibrated on the snapshot's own declarations) and with the hand-set confidences."""
     if inp.card_parents is None:
         return None
     result = evaluate_card_parents(inp.card_parents, inp.threshold)
-    same, negatives = result["same_name"], result["negatives"]
-    result["targets"] = {
-        "same_name_precision": TARGET_CARD_SAME_NAME_PRECISION,
-        "negatives_no_edge": TARGET_CARD_NEGATIVES_NO_EDGE,
-        "meets_same_name_precision": bool(same["precision"] >= TARGET_CARD_SAME_NAME_PRECISION),
-        "meets_negatives_no_edge": bool(negatives["no_edge_share"] >= TARGET_CARD_NEGATIVES_NO_EDGE),
-    }
-    blocks = {k: result[k] for k in ("same_name", "other_name", "card", "annotated")}
-    rows = pd.DataFrame([{"children": name, **block} for name, block in blocks.items()])
-    by_rule = pd.DataFrame([{"rule": rule, **c} for rule, c in result["by_rule"].items()])
+    result["targets"] = _card_targets(result)
+    result["hand_set"]["targets"] = _card_targets(result["hand_set"])
     text = (
-        f"snapshot: {len(inp.card_parents.snapshot):,} models; threshold {inp.threshold}\n"
-        f'{table(rows)}\n\nroots and "no parent" rows: {negatives["children"]}, with an edge '
-        f"{negatives['with_edge']}, no edge {format_value(negatives['no_edge_share'])} "
-        f"(target ≥ {TARGET_CARD_NEGATIVES_NO_EDGE}); same-name precision target ≥ {TARGET_CARD_SAME_NAME_PRECISION}"
-        f"\n\ncard children by rule:\n{table(by_rule)}"
+        f"snapshot: {len(inp.card_parents.snapshot):,} models\n\n"
+        f"{_card_scoring_text(result, 'as the build ships it: calibrated confidences')}\n\n"
+        f"{_card_scoring_text(result['hand_set'], 'hand-set confidences')}\n\n"
+        f"{calibration_text(result['calibration'])}"
     )
     return Section("card_parents", "Inferred lineage on model-card parents (model-atlas-card-parents)", result, text)
 
