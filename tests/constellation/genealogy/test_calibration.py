@@ -167,6 +167,11 @@ def test_helpers() -> None:
     assert fold_plan(44_274, 100_000) == (4428, 1)
     assert fold_plan(1_326_299, 3_000_000) == (50_000, 1)
     assert fold_plan(0, 10) == (0, 0)
+    # A snapshot that declares little for its size: folds up to 2,000 masked children, within 1M model-rows.
+    assert fold_plan(3401, 40_387) == (341, 6)  # the model-card snapshot: 2 folds by WORK_ROWS alone
+    assert fold_plan(16_530, 100_000) == (1653, 2)
+    assert fold_plan(5_000, 1_000_000) == (500, 1)  # the wider budget allows one pass at 1M
+    assert fold_plan(300, 5_000) == (30, 10)  # all of them, and never more than 10 folds
 
 
 def test_masking_drops_what_hiding_the_declarations_drops() -> None:
