@@ -33,7 +33,8 @@ sizes and packed weights, `genealogy.inferred` and `genealogy.declared` for name
      (`Labess-7b-chat-16bit` is a full-size model).
    - the tokenizer's quantisation tokens: which words stay one token (`q4_k_m`, not q · 4 · k · m).
    `QUANTIZED_TAGS`, `ADAPTER_TAGS` and `MERGE_TAGS` are the Hub tags that say the same.
-   `ADAPTER_MARKERS` and `MERGE_WORDS` are the suffixes and words of adapters and merges.
+   `ADAPTER_MARKERS` and `MERGE_WORDS` are the suffixes and words of adapters and merges. `format_class`
+   groups a name's tail by kind of copy (gguf, mlx, packed, conversion, adapter, none) from these lists.
 
 4. Keys. `name_key` strips those markers so that a copy and its original meet in a hash join
    (`Llama-2-7B-Chat-GGUF` and `Llama-2-7b-chat-hf` → `llama-2-7b-chat`); `loose_key` is also blind to
@@ -548,9 +549,12 @@ def params_from_name(name: str) -> NameSize:
 # mradermacher, unsloth, MLC, PrunaAI's `-smashed`, ...) append to the name they copy. Matched
 # case-insensitively on the name's tail after a separator, repeatedly (`-i1-GGUF`, `-q4f16_1-MLC`,
 # `-BNB-NF4-BF16`, `-GGUF-IQ-Imatrix`). Format conversions (fp16, bf16, onnx, mlx, openvino, coreml) count:
-# this list answers "is this repo a copy of another model", not "are its weights packed".
+# this list answers "is this repo a copy of another model", not "are its weights packed". Its llama.cpp and
+# MLX / MLC words are named, for `format_class`.
+GGUF_MARKERS = r"gguf|ggml(?:v[0-9])?"
+MLX_MARKERS = r"mlx|mlc"
 QUANTIZATION_MARKERS = (
-    r"gguf|ggml(?:v[0-9])?|gptq|awq|exl[23]?|mlx|mlc|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp16|f16|bf16"
+    rf"{GGUF_MARKERS}|gptq|awq|exl[23]?|{MLX_MARKERS}|bnb|nf4|fp4|int4|int8|w4a16|w8a8|w8a16|w4a4|fp16|f16|bf16"
     r"|f32|fp32|float8|float16|qint[248]|(?:int|float|uint)?[1-8]-?bits?|i1"
     # exllama's bits per weight and head bits: `-6.0bpw-h6`, `-6.0bpw-hb6`, `-3.3bpw8h`, `-bpw4`.
     r"|[0-9]+(?:[._][0-9]+)?-?bpw(?:[0-9]h)?|bpw[0-9](?:[._][0-9])?|hb?[4-8]"
@@ -640,6 +644,36 @@ def has_packed_weight_marker(name: str) -> bool:
 def is_quantized_tag(tag: str) -> bool:
     """Whether one Hub tag marks quantized weights (`4-bit`, `gguf`, `base_model:quantized:<id>`)."""
     return tag in QUANTIZED_TAGS or tag.startswith(QUANTIZED_TAG_PREFIXES)
+
+
+# The kind of copy a name's tail says it is, read from the markers above (first match wins, in this order):
+# a llama.cpp file, an MLX / MLC conversion, packed weights (a PACKED_WEIGHT_MARKERS word in the tail), any
+# other format marker (16/32-bit re-saves, ONNX, OpenVINO, ...), an adapter suffix, or nothing. What the
+# Hub declares of a copy differs by kind (a GGUF is mostly declared a quantisation, a `-bf16` re-save often
+# a fine-tune), so inferred lineage learns the relation per kind: constellation.genealogy.relations.
+FORMAT_CLASSES = ("gguf", "mlx", "packed", "conversion", "adapter", "none")
+
+
+def _tail_holding(markers: str) -> str:
+    """A quantisation tail (as QUANTIZATION_TAIL_RE matches one) with a word of `markers` among its parts."""
+    parts = rf"(?:{_SEP}(?:{QUANTIZATION_MARKERS}))*"
+    return rf"(?i){parts}{_SEP}(?:{markers}){parts}(?:{_SEP}hf)?$"
+
+
+_CLASS_TAILS = (("packed", _tail_holding(PACKED_WEIGHT_MARKERS)), ("mlx", _tail_holding(MLX_MARKERS)))
+
+
+def format_class(names: pd.Series) -> np.ndarray:
+    """The FORMAT_CLASSES value of each name (or id): `X-GGUF` gguf, `X-mlx-4Bit` mlx, `X-AWQ` and `X-4bit`
+    packed, `X-bf16` and `X-fp16-ov` conversion, `X-lora` adapter, `X` none."""
+    text = names.astype("string")
+    out = np.full(len(text), "none", dtype=object)
+    # Later classes first, so that the earlier ones overwrite them.
+    out[has_adapter_marker(text).to_numpy(dtype=bool)] = "adapter"
+    out[text.str.contains(QUANTIZATION_TAIL_RE, na=False).to_numpy(dtype=bool)] = "conversion"
+    for name, tail in (*_CLASS_TAILS, ("gguf", _tail_holding(GGUF_MARKERS))):
+        out[text.str.contains(tail, na=False).to_numpy(dtype=bool)] = name
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

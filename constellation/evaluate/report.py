@@ -83,7 +83,21 @@ def calibration_text(calibration: dict[str, Any]) -> str:
         ],
         used=rows["used"].map({True: "yes", False: "too few"}),
     ).rename(columns={"band": "hand-set confidence", "used": "rule measured", "calibrated": "confidence given"})
-    return head + "\n" + table(rows.drop(columns="level"))
+    return head + "\n" + table(rows.drop(columns="level")) + relations_text(calibration.get("relations") or [])
+
+
+def relations_text(relations: list[dict[str, Any]]) -> str:
+    """The relations the masked declarations give the inferred edges: per inferred relation and per its
+    format classes, and each class (× rule) that changed it (genealogy.relations); "" without rows."""
+    rows = pd.DataFrame(relations)
+    if rows.empty:
+        return ""
+    shown = rows[(rows["level"] != "class") | rows["switched"].astype(bool)]
+    return (
+        "\n\nrelation of inferred edges: what the right parents of masked declared children declare, per relation"
+        " the rules give and format class (drawn towards the level above; classes by rule only where they"
+        " change it)\n" + table(shown.assign(switched=shown["switched"].map({True: "yes", False: "no"})))
+    )
 
 
 def _lineage_text(scores: LineageScores) -> str:

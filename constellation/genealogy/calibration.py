@@ -16,6 +16,9 @@
        seen keeps its hand-set RuleConfidence values
     ─► threshold = the lowest calibrated confidence at which the precision of everything at or above it
        reaches the target (0.90) on the masked declarations
+    ─► relation: among the right-parent proposals, which relation the Hub declares for each evidence class
+       (rule × the child's format class); a class where another relation holds two thirds of them (drawn
+       towards the classes around it) carries that one (genealogy.relations). Confidences do not depend on it.
 
 Masking drops the children's edges from the declared-edge table, which is what
 `constellation.evaluate.lineage.hide_lineage` followed by `declared_lineage` yields (tests check it) without
@@ -52,6 +55,7 @@ from constellation.arrow_strings import string_values
 from constellation.genealogy.features import ModelFeatures, model_features
 from constellation.genealogy.id_pairs import among, ascii_pair_keys
 from constellation.genealogy.inferred import RuleConfidence, infer_lineage
+from constellation.genealogy.relations import learned_relations, relation_table
 
 DEFAULT_TARGET_PRECISION = 0.90
 # A fold masks at most this share of the declared children: each hidden declaration is also a sibling's vote
@@ -124,6 +128,9 @@ class Calibration:
     folds: int
     note: str = ""
     scored: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # the masked proposals, scored
+    # Per level and evidence class (inferred relation, format class, rule): the relations its right parents
+    # declare, and the relation its proposals carry (relations.relation_table)
+    relations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def confidences(self, proposals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated confidence, measured?) of each proposal (rule, confidence = hand-set)."""
@@ -152,9 +159,21 @@ class Calibration:
         return out, measured
 
     def apply(self, proposals: pd.DataFrame) -> pd.DataFrame:
-        """The proposals with `confidence` calibrated; `hand_set_confidence` and `measured` say what it was."""
+        """The proposals with `confidence` calibrated (`hand_set_confidence` and `measured` say what it was) and
+        `relation` the one the snapshot declares for their evidence class (`relation_note` says why where it
+        is not the rule's; "" elsewhere)."""
         conf, measured = self.confidences(proposals)
-        return proposals.assign(hand_set_confidence=proposals["confidence"], confidence=conf, measured=measured)
+        if self.calibrated and len(self.relations):
+            relation, note = learned_relations(self.relations, proposals)
+        else:
+            relation, note = proposals["relation"].to_numpy(dtype=object), np.full(len(proposals), "", dtype=object)
+        return proposals.assign(
+            hand_set_confidence=proposals["confidence"],
+            confidence=conf,
+            measured=measured,
+            relation=pd.Series(relation, index=proposals.index, dtype=proposals["relation"].dtype),
+            relation_note=note,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -172,6 +191,7 @@ class Calibration:
                 {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
                 for row in self.table.to_dict(orient="records")
             ],
+            "relations": self.relations.to_dict(orient="records"),
         }
 
 
@@ -211,6 +231,9 @@ def fold_plan(declared: int, models: int, sample: int = DEFAULT_SAMPLE) -> tuple
     return fold_size, min(math.ceil(declared / fold_size), affordable, max(1, sample // fold_size))
 
 
+_SCORED_COLUMNS = ["target", "source", "rule", "relation", "confidence", "correct", "declared_relation"]
+
+
 def _masked_proposals(
     models: pd.DataFrame,
     declared_edges: pd.DataFrame,
@@ -219,8 +242,9 @@ def _masked_proposals(
     rules: RuleConfidence | None,
     features: ModelFeatures | None,
 ) -> pd.DataFrame:
-    """target, source, rule, relation, confidence (hand-set), correct for every proposal made for a masked
-    child; `rows` (in seeded order) are masked `fold_size` at a time."""
+    """target, source, rule, relation, confidence (hand-set), correct and declared_relation (that of the
+    declared edge a right proposal names; None for the others) for every proposal made for a masked child;
+    `rows` (in seeded order) are masked `fold_size` at a time."""
     ids = models["id"].to_numpy(dtype=object)
     parts = []
     for start in range(0, len(rows), max(fold_size, 1)):
@@ -231,14 +255,32 @@ def _masked_proposals(
         needs = np.zeros(len(models), dtype=bool)
         needs[fold] = True
         proposals = infer_lineage(models, needs, visible, rules, features).proposals
+        correct = score_masked(proposals, truth)
         parts.append(
             proposals[["target", "source", "rule", "relation", "confidence"]].assign(
-                correct=score_masked(proposals, truth)
+                correct=correct, declared_relation=declared_relations(proposals, correct, truth)
             )
         )
     if not parts:
-        return pd.DataFrame({"target": [], "source": [], "rule": [], "relation": [], "confidence": [], "correct": []})
+        return pd.DataFrame({c: [] for c in _SCORED_COLUMNS})
     return pd.concat(parts, ignore_index=True)
+
+
+def declared_relations(proposals: pd.DataFrame, correct: np.ndarray, truth: pd.DataFrame) -> np.ndarray:
+    """The relation of the declared edge (truth: source, target, relation) each right proposal names; None
+    for the others. Only the right ones are looked up: a fold's few hundred, not its snapshot."""
+    out = np.full(len(proposals), None, dtype=object)
+    right = np.flatnonzero(correct)
+    if len(right) == 0 or "relation" not in truth:
+        return out
+    relation_of = pd.Series(
+        truth["relation"].astype(object).to_numpy(), index=_pair_keys(truth["target"], truth["source"])
+    )
+    relation_of = relation_of[~relation_of.index.duplicated(keep="first")]
+    asked = _pair_keys(proposals["target"].iloc[right], proposals["source"].iloc[right])
+    found = relation_of.reindex(asked.to_numpy()).to_numpy(dtype=object)
+    out[right] = [r if isinstance(r, str) else None for r in found]
+    return out
 
 
 _TABLE_COLUMNS = {
@@ -356,6 +398,7 @@ def calibrate_lineage(
         min_support=min_support,
         folds=folds,
         scored=scored,
+        relations=relation_table(scored),
     )
     if not calibration.calibrated:
         calibration.note = (

@@ -3,9 +3,9 @@
     snapshot ─► lineage.declared_lineage ─► params.estimate_params(parent = primary declared parent)
              └► features.model_features (once: name keys and markers of every model, shared by the two below)
              └► calibration.calibrate_lineage (mask a sample of declared children, infer them back:
-                   how often each kind of guess is right here)
+                   how often each kind of guess is right here, and which relation such children declare)
              └► inference.infer_lineage (models that declare no parent) ─► calibrated confidences,
-                   threshold reaching the target precision ─► models + edges + report
+                   threshold reaching the target precision, learned relations ─► models + edges + report
 
 Declared and inferred edges stay separate kinds (`kind` = "declared" / "inferred") in the edge table, and
 separate columns (`parent` / `inferred_parent`) in the model table.
@@ -150,7 +150,9 @@ def annotate(snapshot: pd.DataFrame, config: GenealogyConfig | None = None) -> G
         if calibration.calibrated:
             proposals = calibration.apply(proposals)
             note = np.where(proposals["measured"].to_numpy(dtype=bool), MEASURED_NOTE, HAND_SET_NOTE)
-            proposals = proposals.assign(evidence=proposals["evidence"].astype(object) + note)
+            proposals = proposals.assign(
+                evidence=proposals["evidence"].astype(object) + proposals["relation_note"] + note
+            )
     del features
     kept = proposals[proposals["confidence"] >= min_confidence]
     by_target = kept.set_index("target")

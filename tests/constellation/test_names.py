@@ -12,8 +12,10 @@ import pytest
 
 import constellation.names as names_module
 from constellation.names import (
+    FORMAT_CLASSES,
     PACKED_WEIGHT_MARKER_RE2,
     NameSize,
+    format_class,
     has_adapter_marker,
     has_merge_word,
     has_packed_weight_marker,
@@ -186,6 +188,32 @@ def test_the_packed_weight_marker_reads_the_same_in_re2() -> None:
     re2 = pc.match_substring_regex(pa.array(names), PACKED_WEIGHT_MARKER_RE2, ignore_case=True).to_pylist()
     assert re2 == [has_packed_weight_marker(n) for n in names]
     assert re2[-5:] == [True, True, False, True, True]
+
+
+def test_format_classes_group_the_quantisation_markers_by_the_kind_of_copy() -> None:
+    names = {
+        "TheBloke/Llama-2-7B-Chat-GGUF": "gguf",
+        "x/M-i1-GGUF": "gguf",  # the whole tail is read, whatever comes first
+        "x/M-q4f16_1-MLC": "mlx",
+        "mlx-community/M-4bit-mlx": "mlx",
+        "x/M-mlx-4Bit": "mlx",
+        "x/M-AWQ": "packed",
+        "x/M-GPTQ-4bit-128g": "packed",
+        "x/M-exl2": "packed",
+        "x/M-6.0bpw-h6": "packed",
+        "x/M-QUANTO-int8bit-smashed": "packed",
+        "x/M-Q4_K_M": "packed",
+        "x/M-bf16": "conversion",
+        "x/M-fp16-ov": "conversion",
+        "x/M-onnx": "conversion",
+        "x/M-lora": "adapter",
+        "x/M-GGUF-chat": "none",  # a marker inside the name is no tail
+        "x/M-hf": "none",
+        "x/M": "none",
+    }
+    classes = format_class(pd.Series(list(names) + [None]))
+    assert dict(zip(names, classes.tolist())) == names and classes[-1] == "none"
+    assert set(names.values()) == set(FORMAT_CLASSES)
 
 
 def test_adapter_markers_are_whole_suffixes() -> None:

@@ -250,6 +250,18 @@ def test_targets_hold_on_real_top_downloads(shared_data: Path) -> None:
     assert scores.by_relation.set_index("relation").loc["quantized", "recall_findable"] >= 0.7
 
 
+@pytest.mark.shared_data
+def test_model_trees_edges_carry_the_relation_its_copies_declare(shared_data: Path) -> None:
+    from crawler.importer import load_model_trees
+
+    # Every child of hf-model-trees declares a fine-tune, format-marked copies included: learned from the
+    # masked declarations, the relation is right for nearly every right parent (0.75 with the rules' alone).
+    trees = load_model_trees(shared_data / "hf-model-trees" / "model_trees_metadata.jsonl.gz")
+    scores = evaluate_lineage(trees, seed=1)
+    assert scores.relation_agreement is not None and scores.relation_agreement >= 0.95
+    assert scores.overall["precision_relation"] >= 0.85
+
+
 def test_synthetic_hub_scores() -> None:
     pytest.importorskip("fakehub.synthetic")
     from constellation.demo import synthetic_snapshot
@@ -319,3 +331,22 @@ def test_the_calibration_error_floor_is_the_expected_binomial_noise_per_band() -
     # The floor falls as the sample grows (about √(2p(1−p)/πn)).
     assert calibration_error_floor([0.8] * 400) < 0.02 < calibration_error_floor([0.8] * 40)
     assert calibration_error_floor([]) is None
+
+
+def test_learned_relations_are_scored_and_printed() -> None:
+    from constellation.evaluate.report import relations_text
+    from tests.constellation.genealogy.test_calibration import calibration_snapshot
+
+    # GGUFs that declare fine-tunes: the rule says "quantized", the masked declarations say otherwise.
+    scores = evaluate_lineage(calibration_snapshot("finetune"), 0.3, 0)
+    assert scores.overall["correct"] == 19 and scores.overall["precision_relation"] == scores.relation_agreement == 1.0
+    assert scores.before is not None and scores.before["precision_relation"] == 0.0
+    assert relations_text(scores.calibration["relations"]).splitlines()[2:] == [
+        "relation of inferred edges: what the right parents of masked declared children declare, per relation the "
+        "rules give and format class (drawn towards the level above; classes by rule only where they change it)",
+        "   level  inferred format       rule right finetune adapter quantized merge share relation switched",
+        "relation quantized    all        all    41       41       0         0     0 0.804 finetune      yes",
+        "  format quantized   gguf        all    41       41       0         0     0 0.804 finetune      yes",
+        "   class quantized   gguf name match    41       41       0         0     0 0.804 finetune      yes",
+    ]
+    assert relations_text([]) == ""

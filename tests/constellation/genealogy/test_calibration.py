@@ -13,6 +13,7 @@ from constellation.genealogy.calibration import (
     _table,
     calibrate_lineage,
     confidence_band,
+    declared_relations,
     fold_plan,
     isotonic,
     mask_children,
@@ -28,10 +29,10 @@ from crawler.records import snapshot_frame_from_records
 RIGHT, WRONG, UNDECLARED = 60, 20, 5
 
 
-def calibration_snapshot() -> pd.DataFrame:
+def calibration_snapshot(relation: str = "quantized") -> pd.DataFrame:
     """60 GGUF repos that declare the model whose name they copy (inference gets them right, dates known:
-    hand-set 0.9), 20 that declare another parent (inference names the namesake: wrong; no creation date:
-    hand-set 0.85), and 5 GGUFs that declare nothing."""
+    hand-set 0.9) under `relation`, 20 that declare another parent (inference names the namesake: wrong; no
+    creation date: hand-set 0.85), and 5 GGUFs that declare nothing."""
     records = []
     for i in range(RIGHT + WRONG):
         base = f"org{i}/Base-{i}-7B"
@@ -43,7 +44,7 @@ def calibration_snapshot() -> pd.DataFrame:
                 "id": f"quant/Base-{i}-7B-GGUF",
                 "downloads": 10,
                 "created_at": created,
-                "tags": ["gguf", f"base_model:quantized:{parent}"],
+                "tags": ["gguf", f"base_model:{relation if i < RIGHT else 'quantized'}:{parent}"],
             }
         )
     for i in range(UNDECLARED):
@@ -193,11 +194,47 @@ def test_annotate_writes_calibrated_edges_and_the_table() -> None:
     assert sorted(inferred["target"]) == [f"u/Base-{i}-7B-GGUF" for i in range(UNDECLARED)]
     assert inferred["confidence"].tolist() == [0.9643] * UNDECLARED
     assert inferred["evidence"].str.endswith(MEASURED_NOTE).all()
+    assert set(inferred["relation"]) == {"quantized"} and report["edges_by_relation"]["quantized"] == UNDECLARED
     off = annotate(calibration_snapshot(), GenealogyConfig(calibrate=False)).report["inferred"]
     assert off["min_confidence"] == 0.6 and off["calibration"] == {
         "calibrated": False,
         "note": "calibration switched off",
     }
+
+
+def test_edges_carry_the_relation_the_snapshot_declares_for_their_kind_with_the_same_confidence() -> None:
+    # The same snapshot, but its GGUFs declare fine-tunes (as hf-model-trees' do): the 60 masked right
+    # parents all say so, 60 / 70 of the relation level with the rule's prior, above two thirds.
+    genealogy = annotate(calibration_snapshot("finetune"), GenealogyConfig(calibration_min_support=20))
+    report = genealogy.report["inferred"]
+    relations = report["calibration"]["relations"]
+    assert [(r["level"], r["right"], r["finetune"], r["share"], r["relation"]) for r in relations] == [
+        ("relation", 60, 60, round(60 / 70, 4), "finetune"),
+        ("format", 60, 60, round(60 / 70, 4), "finetune"),
+        ("class", 60, 60, round(60 / 70, 4), "finetune"),
+    ]
+    inferred = genealogy.edges[genealogy.edges["kind"] == "inferred"]
+    assert inferred["relation"].tolist() == ["finetune"] * UNDECLARED
+    assert report["min_confidence"] == 0.9643 and inferred["confidence"].tolist() == [0.9643] * UNDECLARED
+    why = (
+        "; relation finetune, not quantized: 60 of 60 right parents of gguf names by name match in this "
+        "snapshot's masked declarations are declared finetune"
+    )
+    assert inferred["evidence"].str.endswith(why + MEASURED_NOTE).all()
+    assert genealogy.models["inferred_relation"].dropna().tolist() == ["finetune"] * UNDECLARED
+    assert report["edges_by_relation"]["finetune"] == UNDECLARED
+
+
+def test_declared_relations_are_those_of_the_edges_right_proposals_name() -> None:
+    proposals = pd.DataFrame({"target": ["A/x-GGUF", "b/y", "c/z"], "source": ["P/One", "p/two", "p/three"]})
+    truth = pd.DataFrame(
+        {
+            "target": ["a/X-gguf", "b/y", "b/y"],
+            "source": ["p/one", "p/two", "p/four"],
+            "relation": ["quantized", None, "merge"],
+        }
+    )
+    assert declared_relations(proposals, np.array([True, True, False]), truth).tolist() == ["quantized", None, None]
 
 
 @pytest.mark.parametrize("field, value", [("target_precision", 0.0), ("calibration_sample", 0)])
@@ -215,7 +252,13 @@ def test_a_snapshot_without_declarations_keeps_the_hand_set_values() -> None:
     calibration = _calibrate(plain)
     assert (calibration.calibrated, calibration.masked, calibration.folds, calibration.threshold) == (False, 0, 0, 0.6)
     assert calibration.table.empty and list(calibration.table.columns)[-1] == "calibrated"
-    assert calibration.as_dict()["table"] == []
+    assert calibration.as_dict()["table"] == [] and calibration.as_dict()["relations"] == []
+    proposals = pd.DataFrame(
+        {"target": ["u/Base-0-7B-GGUF"], "source": ["org0/Base-0-7B"], "rule": ["name match"],
+         "relation": ["quantized"], "confidence": [0.9]}
+    )  # fmt: skip
+    applied = calibration.apply(proposals)
+    assert applied[["relation", "confidence", "relation_note"]].to_numpy().tolist() == [["quantized", 0.9, ""]]
 
 
 def _scored_in_python(proposals: pd.DataFrame, truth: pd.DataFrame) -> list[bool]:
