@@ -174,9 +174,15 @@ def score_proposals(
     hidden_children = child_relation.index
     true_pairs = set(zip(truth["child"].str.lower(), truth["parent"].str.lower()))
     scored = proposals[proposals["target"].isin(hidden_children)].copy()
-    scored["correct"] = [
-        (t.lower(), s.lower()) in true_pairs for t, s in zip(scored["target"].astype(str), scored["source"].astype(str))
-    ]
+    # bool even when nothing is scored: an empty list would make a float column, which `&` with the relation
+    # test (an Arrow bool column) refuses
+    scored["correct"] = np.array(
+        [
+            (t.lower(), s.lower()) in true_pairs
+            for t, s in zip(scored["target"].astype(str), scored["source"].astype(str))
+        ],
+        dtype=bool,
+    )
     scored["true_relation"] = scored["target"].map(child_relation)
     scored["same_line"] = scored["correct"] | _on_the_same_line(scored, truth, primary_parent or {})
     findable = findable_children if findable_children is not None else set(hidden_children)

@@ -105,6 +105,22 @@ def test_findable_recall_counts_only_reachable_children() -> None:
     assert (quantized["recall"], quantized["findable"], quantized["recall_findable"]) == (0.5, 1, 1.0)
 
 
+def test_no_proposal_for_a_hidden_child_scores_as_nothing_found() -> None:
+    # Inference's proposals hold the relation as an Arrow string; none of them is for a hidden child here.
+    truth = pd.DataFrame([("a/x-GGUF", "o/x", "quantized")], columns=["child", "parent", "relation"])
+    proposals = pd.DataFrame(
+        {
+            "source": ["o/y"],
+            "target": ["a/y-GGUF"],
+            "relation": pd.array(["quantized"], dtype="string[pyarrow]"),
+            "confidence": [0.9],
+        }
+    )
+    scores = score_proposals(proposals, truth, 0.6)
+    assert (scores.overall["proposals"], scores.overall["recall"]) == (0, 0.0)
+    assert math.isnan(scores.overall["precision_relation"])
+
+
 def tiny_snapshot() -> pd.DataFrame:
     records = []
     for i, base in enumerate(["Alpha-7B", "Beta-13B", "Gamma-2B", "Delta-70B"]):
