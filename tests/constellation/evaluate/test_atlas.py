@@ -331,10 +331,12 @@ def _card_set() -> CardParentsSet:
 def test_evaluate_card_communities_scores_the_card_children():
     result = evaluate_card_communities(_card_set(), seed=0)
     assert (result["models"], result["card_children"], result["scored"], result["families"]) == (22, 20, 20, 2)
-    assert (result["id_only"], result["scored_id_only"]) == (20, 20)
+    assert (result["id_only"], result["scored_id_only"], result["scored_root_id_only"]) == (20, 20, 0)
     assert [v["variant"] for v in result["variants"]] == list(CARD_COMMUNITY_VARIANTS)
     assert [(v["ari"], v["homogeneity"], v["completeness"]) for v in result["variants"]] == [(1.0, 1.0, 1.0)] * 2
     assert all(v["errors"]["foreign_pairs"] == v["errors"]["pairs_apart"] == 0 for v in result["variants"])
+    # Both roots carry downloads: every scored child is in the "root with data" block.
+    assert [(v["root_with_data"]["models"], v["root_id_only"]["models"]) for v in result["variants"]] == [(20, 0)] * 2
 
 
 def test_evaluate_card_communities_needs_two_card_children_in_a_family():
@@ -353,5 +355,7 @@ def test_the_card_communities_section_on_the_excerpt():
     assert section is not None and section.name == "communities_card_parents"
     # Only gemma-1.1-2b-it's family holds two card children (lemon-mint's fine-tune and its re-upload).
     assert (section.result["scored"], section.result["families"]) == (2, 1)
+    # That root is an id-only row of the card set: its own lineage is unknown.
+    assert section.result["scored_root_id_only"] == 2
     assert section.result["targets"]["ari"] == 0.35
     assert "target ARI ≥ 0.35" in section.text and "id-only rows" in section.text
