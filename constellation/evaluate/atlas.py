@@ -454,8 +454,9 @@ CARD_TRUTH = (
 # What the id-only rows of the card snapshot lack, said beside every figure on it.
 ID_ONLY_NOTE = (
     "{id_only:,} of {models:,} models are id-only rows (card children and parents outside the reference sets): "
-    "no downloads, likes, tags or dates, so no popularity for signature representatives, labels and the "
-    "inference's 'popular parent' evidence, no pipeline or library tags, and no date order between parent and child"
+    "no downloads, likes, tags, dates or declared parents: popularity 0 (signature representatives, labels and the "
+    "inference's download evidence cannot tell two of them apart), no tags for the adapters' tag prior, and no "
+    "date order between parent and child"
 )
 
 
@@ -484,9 +485,8 @@ def card_scored_mask(snapshot: pd.DataFrame, truth: pd.DataFrame, family: pd.Ser
     """Rows of `snapshot` that are card children (label `card`) whose true family holds 2+ such children: a
     family with one scored child puts no pair together or apart."""
     children = set(truth.loc[truth["label"] == "card", "child"].astype(str).str.lower())
-    card = snapshot["id"].astype(str).str.lower().isin(children).to_numpy(dtype=bool) & family.notna().to_numpy(
-        dtype=bool
-    )
+    is_child = snapshot["id"].astype(str).str.lower().isin(children).to_numpy(dtype=bool)
+    card = is_child & family.notna().to_numpy(dtype=bool)
     scored_family = family.where(card)
     return card & (scored_family.map(scored_family.value_counts()).fillna(0).to_numpy(dtype=np.int64) >= 2)
 
@@ -503,13 +503,8 @@ def _pairs_apart(cells: pd.Series, level: str) -> pd.DataFrame:
     inside the group that the other level puts apart."""
     grouped = cells.groupby(level=level)
     sizes = grouped.sum()
-    return pd.DataFrame(
-        {
-            "models": sizes,
-            "parts": grouped.size(),
-            "pairs": sizes * (sizes - 1) // 2 - grouped.apply(lambda c: _pairs(c.to_numpy())),
-        }
-    )
+    together = (cells * (cells - 1) // 2).groupby(level=level).sum()
+    return pd.DataFrame({"models": sizes, "parts": grouped.size(), "pairs": sizes * (sizes - 1) // 2 - together})
 
 
 def community_errors(truth: np.ndarray, predicted: np.ndarray, labels: np.ndarray, examples: int = 5) -> dict[str, Any]:
@@ -669,8 +664,8 @@ def _card_text(result: dict[str, Any]) -> str:
     verdict = "met" if default["ari"] >= TARGET_COMMUNITY_ARI else "NOT met"
     lines = [
         head,
-        "communities: those holding scored children (all_communities: every community; the family-labelled "
-        "share is of these)",
+        "communities: those holding scored children; all_communities: every community of the atlas, over which "
+        "the family-labelled share is counted",
         table(rows),
         f"target ARI ≥ {TARGET_COMMUNITY_ARI} ({default['variant']}): {verdict}",
     ]
