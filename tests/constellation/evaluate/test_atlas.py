@@ -27,7 +27,7 @@ from constellation.evaluate.atlas import (
 from constellation.evaluate.baseline import BaselineConfig
 from constellation.evaluate.card_parents import CardParentsSet
 from constellation.evaluate.sections import EvaluationInput
-from crawler.importer import card_parents_snapshot, load_card_parents
+from crawler.importer import card_parents_snapshot, load_card_parents, load_reference_snapshots
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 
@@ -359,3 +359,15 @@ def test_the_card_communities_section_on_the_excerpt():
     assert section.result["scored_root_id_only"] == 2
     assert section.result["targets"]["ari"] == 0.35
     assert "target ARI ≥ 0.35" in section.text and "id-only rows" in section.text
+
+
+@pytest.mark.shared_data
+def test_the_real_card_set_scores_eleven_thousand_children(shared_data: Path) -> None:
+    truth = load_card_parents(shared_data)
+    assert truth is not None
+    snapshot = card_parents_snapshot(load_reference_snapshots(shared_data), truth).reset_index(drop=True)
+    family = card_families(snapshot, truth)
+    scored = card_scored_mask(snapshot, truth, family)
+    # docs/quality.md "Communities on the model-card set": 11,431 card children in 3,218 families of 2+.
+    assert (int(scored.sum()), family[scored].nunique()) == (11_431, 3_218)
+    assert family[snapshot["id"] == "RichardErkhov/Qwen_-_Qwen2-0.5B-4bits"].tolist() == ["Qwen/Qwen2-0.5B"]
