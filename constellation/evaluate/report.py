@@ -19,6 +19,7 @@ from constellation.evaluate.atlas import (
     atlas_quality_section,
     atlas_quality_shared_section,
     atlas_quality_synthetic_section,
+    communities_card_section,
     communities_masked_shared_section,
     communities_masked_synthetic_section,
 )
@@ -309,6 +310,7 @@ SECTIONS: list[SectionFunction] = [
     atlas_quality_synthetic_section,
     communities_masked_shared_section,
     communities_masked_synthetic_section,
+    communities_card_section,
 ]
 
 

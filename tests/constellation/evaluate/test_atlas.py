@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,13 @@ import pytest
 from constellation.atlas.stage import AtlasConfig
 from constellation.errors import AtlasQualityError
 from constellation.evaluate.atlas import (
+    CARD_COMMUNITY_VARIANTS,
+    card_families,
+    card_scored_mask,
+    communities_card_section,
+    community_errors,
     evaluate_atlas,
+    evaluate_card_communities,
     evaluation_mask,
     format_atlas_quality,
     models_with_families,
@@ -17,6 +25,11 @@ from constellation.evaluate.atlas import (
     score_partition,
 )
 from constellation.evaluate.baseline import BaselineConfig
+from constellation.evaluate.card_parents import CardParentsSet
+from constellation.evaluate.sections import EvaluationInput
+from crawler.importer import card_parents_snapshot, load_card_parents, load_reference_snapshots
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 
 
 def test_identical_partitions_score_one_whatever_the_labels():
@@ -222,3 +235,139 @@ def test_evaluate_communities_masked_needs_declared_families():
     snapshot = pd.DataFrame({"id": ["a/x", "b/y"], "name": ["x", "y"], "downloads": [1, 2], "base_models": [[], []]})
     with pytest.raises(AtlasQualityError, match="none of the 0 models whose lineage was hidden"):
         evaluate_communities_masked(snapshot)
+
+
+# --------------------------------------------------------------------------------------------------
+# Communities on the model-card set
+# --------------------------------------------------------------------------------------------------
+
+
+def _card_truth(rows: list[tuple[str, str | None, str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["child", "parent", "label"], dtype=object)
+
+
+def test_card_families_join_card_parents_with_declared_lineage():
+    snapshot = pd.DataFrame(
+        {
+            "id": ["org/base", "a/base-gguf", "c/ft", "d/ft-gguf", "x/other", "e/merged", "f/alone"],
+            "downloads": [100, 1, 5, 1, 500, 1, 1],
+            "base_models": [[], [], [{"id": "org/base", "relation": "finetune"}], [], [], [], []],
+        }
+    )
+    truth = _card_truth(
+        [
+            ("A/Base-GGUF", "org/base", "card"),  # children match whatever their case
+            ("d/ft-gguf", "c/ft", "card"),  # a card parent that itself declares one: the root is declared's
+            ("e/merged", "org/base", "merge"),  # a merge: the most downloaded parent leads to the root
+            ("e/merged", "x/other", "merge"),
+            ("f/alone", None, "source"),  # a root: no edge
+            ("g/not-in-snapshot", "org/base", "card"),
+        ]
+    )
+    family = card_families(snapshot, truth)
+    assert family.tolist() == ["org/base", "org/base", "org/base", "org/base", "x/other", "x/other", "f/alone"]
+
+
+def test_card_scored_mask_keeps_card_children_with_a_card_sibling():
+    snapshot = pd.DataFrame({"id": ["r/a", "u/a-gguf", "v/a-awq", "r/b", "u/b-gguf", "h/hand"]})
+    family = pd.Series(["r/a", "r/a", "r/a", "r/b", "r/b", "r/a"])
+    truth = _card_truth(
+        [
+            ("u/a-gguf", "r/a", "card"),
+            ("v/a-awq", "r/a", "card"),
+            ("u/b-gguf", "r/b", "card"),  # the only card child of its family: no pair to score
+            ("h/hand", "r/a", "unknown_annotated"),  # hand-labelled: truth only, not scored
+        ]
+    )
+    assert card_scored_mask(snapshot, truth, family).tolist() == [False, True, True, False, False, False]
+
+
+def test_community_errors_count_foreign_and_split_pairs():
+    truth = np.array(["a", "a", "a", "b", "b", "c"])
+    predicted = np.array([0, 0, 1, 0, 1, 2])
+    labels = np.array(["zero", "zero", "one", "zero", "one", "two"])
+    errors = community_errors(truth, predicted, labels, examples=5)
+    # community 0 holds a a b: 2 foreign pairs; community 1 holds a b: 1. Family a sits 2 + 1: 2 pairs apart;
+    # b sits 1 + 1: 1 pair apart.
+    assert (errors["foreign_pairs"], errors["pairs_apart"]) == (3, 3)
+    assert errors["mixed_communities"] == [
+        {
+            "community": 0,
+            "label": "zero",
+            "models": 3,
+            "families": 2,
+            "foreign_pairs": 2,
+            "largest_families": [["a", 2], ["b", 1]],
+        },
+        {
+            "community": 1,
+            "label": "one",
+            "models": 2,
+            "families": 2,
+            "foreign_pairs": 1,
+            "largest_families": [["a", 1], ["b", 1]],
+        },
+    ]
+    assert [(f["family"], f["communities"], f["pairs_apart"]) for f in errors["split_families"]] == [
+        ("a", 2, 2),
+        ("b", 2, 1),
+    ]
+    assert errors["split_families"][0]["largest_parts"] == [["zero", 2], ["one", 1]]
+
+
+def _card_set() -> CardParentsSet:
+    """Two roots with ten id-only re-uploads each that declare nothing; their cards name the root."""
+    rows, truth = [], []
+    for root, stem in (("meta/llama-7b", "llama-7b"), ("q/qwen-1b", "qwen-1b")):
+        rows.append({"id": root, "name": stem, "downloads": 100, "base_models": []})
+        for i, suffix in enumerate(["chat", "gguf", "awq", "instruct", "sft", "dpo", "orpo", "4bit", "math", "code"]):
+            rows.append(
+                {"id": f"u{i}/{stem}-{suffix}", "name": f"{stem}-{suffix}", "downloads": None, "base_models": []}
+            )
+            truth.append((f"u{i}/{stem}-{suffix}", root, "card"))
+    return CardParentsSet(pd.DataFrame(rows), _card_truth(truth))
+
+
+def test_evaluate_card_communities_scores_the_card_children():
+    result = evaluate_card_communities(_card_set(), seed=0)
+    assert (result["models"], result["card_children"], result["scored"], result["families"]) == (22, 20, 20, 2)
+    assert (result["id_only"], result["scored_id_only"], result["scored_root_id_only"]) == (20, 20, 0)
+    assert [v["variant"] for v in result["variants"]] == list(CARD_COMMUNITY_VARIANTS)
+    assert [(v["ari"], v["homogeneity"], v["completeness"]) for v in result["variants"]] == [(1.0, 1.0, 1.0)] * 2
+    assert all(v["errors"]["foreign_pairs"] == v["errors"]["pairs_apart"] == 0 for v in result["variants"])
+    # Both roots carry downloads: every scored child is in the "root with data" block.
+    assert [(v["root_with_data"]["models"], v["root_id_only"]["models"]) for v in result["variants"]] == [(20, 0)] * 2
+
+
+def test_evaluate_card_communities_needs_two_card_children_in_a_family():
+    data = _card_set()
+    one_each = data.truth.drop_duplicates("parent")
+    with pytest.raises(AtlasQualityError, match="no card child shares its true family"):
+        evaluate_card_communities(CardParentsSet(data.snapshot, one_each))
+
+
+def test_the_card_communities_section_on_the_excerpt():
+    truth = load_card_parents(FIXTURES)
+    assert truth is not None
+    snapshot = card_parents_snapshot({}, truth)
+    assert communities_card_section(EvaluationInput(snapshot)) is None  # no card set given: no section
+    section = communities_card_section(EvaluationInput(snapshot, card_parents=CardParentsSet(snapshot, truth)))
+    assert section is not None and section.name == "communities_card_parents"
+    # Only gemma-1.1-2b-it's family holds two card children (lemon-mint's fine-tune and its re-upload).
+    assert (section.result["scored"], section.result["families"]) == (2, 1)
+    # That root is an id-only row of the card set: its own lineage is unknown.
+    assert section.result["scored_root_id_only"] == 2
+    assert section.result["targets"]["ari"] == 0.35
+    assert "target ARI ≥ 0.35" in section.text and "id-only rows" in section.text
+
+
+@pytest.mark.shared_data
+def test_the_real_card_set_scores_eleven_thousand_children(shared_data: Path) -> None:
+    truth = load_card_parents(shared_data)
+    assert truth is not None
+    snapshot = card_parents_snapshot(load_reference_snapshots(shared_data), truth).reset_index(drop=True)
+    family = card_families(snapshot, truth)
+    scored = card_scored_mask(snapshot, truth, family)
+    # docs/quality.md "Communities on the model-card set": 11,431 card children in 3,218 families of 2+.
+    assert (int(scored.sum()), family[scored].nunique()) == (11_431, 3_218)
+    assert family[snapshot["id"] == "RichardErkhov/Qwen_-_Qwen2-0.5B-4bits"].tolist() == ["Qwen/Qwen2-0.5B"]
