@@ -58,10 +58,14 @@ def command(
     declared lineage of a seeded share of models is hidden, inferred back from names and metadata, and
     scored against what was hidden (precision and recall by relation, precision-recall over confidence),
     with hand-set confidences and with confidences calibrated on the visible declarations as the build
-    does (the calibration table, and the calibration error of each).
-    With --shared-data, also the parents that model cards name for models that declare none
-    (model-atlas-card-parents). Atlas: communities and clusters built from names alone, against declared
-    lineage families (ARI, NMI, pairwise precision and recall). Runs on any snapshot, so it can follow every
+    does (the calibration table, the relations learned, and the calibration error of each).
+    Atlas: communities and clusters built from names alone, against declared lineage families (ARI, NMI,
+    pairwise precision and recall). With --shared-data (and --synthetic), all of it on the reference sets
+    too, with the default communities scored against the true families of the models whose lineage was
+    hidden; and on the parents that model cards name for models that declare none
+    (model-atlas-card-parents): the inferred parents as a
+    build would write them (calibration seed 0, as a build), and the communities those models land in
+    (--seed seeds that build's calibration and Louvain). Runs on any snapshot, so it can follow every
     nightly crawl. See docs/quality.md.
 
     \b
