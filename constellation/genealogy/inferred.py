@@ -1200,6 +1200,8 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
         return named
     out = named.copy()
     out.loc[out.index[same_key], "parent"] = row[same_key]
+    if "carried" in out:
+        out.loc[out.index[same_key], "carried"] = False
     return out
 
 

@@ -626,6 +626,7 @@ def test_siblings_declaring_another_namesake_outvote_the_carried_name() -> None:
     out = infer_lineage(frame, needs, declared).proposals
     assert out[["source", "target"]].values.tolist() == [["state-spaces/mamba-2.8b", "bartowski/mamba-2.8b-hf-GGUF"]]
     assert "same-key siblings declare this parent" in out["evidence"].iloc[0]
+    assert "carries this one whole" not in out["evidence"].iloc[0]
 
 
 def test_siblings_voting_for_a_format_copy_do_not_replace_the_original() -> None:
