@@ -619,6 +619,9 @@ ADAPTER_TAIL_RE = rf"(?i)(?:{_SEP}(?:{ADAPTER_MARKERS}|{_TIMESTAMP}))+$"
 MERGE_WORD_RE = rf"(?i)(?:^|[-_.])(?:{MERGE_WORDS})(?:$|[-_.])"
 # Everything a copy appends to its original's name, `-hf` (the transformers conversion) included.
 _ANY_TAIL_RE = rf"(?i)(?:{_SEP}(?:{QUANTIZATION_MARKERS}|{ADAPTER_MARKERS}|{_TIMESTAMP}|hf))+$"
+_TAIL_WORD_RE = re.compile(
+    rf"{_SEP}((?:{QUANTIZATION_MARKERS}|{ADAPTER_MARKERS}|{_TIMESTAMP}|hf))(?={_SEP}|$)", re.IGNORECASE
+)
 
 
 def has_quantization_marker(names: pd.Series) -> pd.Series:
@@ -703,6 +706,20 @@ def name_key(names: pd.Series) -> pd.Series:
     """
     text = names.astype("string").str.replace(_ANY_TAIL_RE, "", regex=True).str.lower()
     return _unified_separators(text).str.strip("-.")
+
+
+def name_tail(names: pd.Series) -> pd.Series:
+    """The words `name_key` drops from the end of each name (format, adapter and `-hf` words), lower-cased, each
+    after one space, so that a copy's tail starts with its original's: `mamba-2.8b-hf-GGUF` → " hf gguf",
+    `gemma-7b-bnb-4bit` → " bnb 4bit", `…-6.0bpw-h6-exl2` → " 6.0bpw h6 exl2", `Llama-2-7b` → "" (object)."""
+    text = names.astype("string")
+    # The head by Arrow's regular expressions (as `name_key` strips it), the tail by a cut: pandas' extract runs
+    # Python's engine over every name.
+    heads = text.str.replace(_ANY_TAIL_RE, "", regex=True).str.len().fillna(0).astype(int).tolist()
+    tails = [t[h:] if isinstance(t, str) else "" for t, h in zip(text.tolist(), heads)]
+    # Cut where the key's own pattern cuts, word by word (a marker may hold a separator: `bpw3.5`, `q4_k_m`).
+    words = [" " + " ".join(_TAIL_WORD_RE.findall(t)).lower() if t else "" for t in tails]
+    return pd.Series(np.array(words, dtype=object), index=names.index, name=names.name, dtype=object)
 
 
 def _unified_separators(text: pd.Series) -> pd.Series:

@@ -1,7 +1,8 @@
 """Inferred lineage: propose a parent for models that declare none, from the evidence in names and metadata.
 
     names ─► strip format markers ─► name key ─┬─► same key, cleaner name, another repo   ("name match";
-                                               │     among namesakes, the one same-key siblings declare)
+                                               │     among namesakes, the one whose full name the child
+                                               │     carries, then the one same-key siblings declare)
                                                │     └─► its declared parent, for owners whose quantisations
                                                │         declare bases                        ("owner habit"),
                                                │         or whose card-copying ones do ("copied card habit"),
@@ -53,9 +54,11 @@ from constellation.genealogy.id_rows import first_rows
 from constellation.genealogy.key_index import KeyIndex
 from constellation.names import (
     FINETUNE_WORDS,
+    has_packed_weight_marker,
     is_size_token,
     is_version_token,
     loose_key,
+    name_tail,
     size_tokens,
 )
 
@@ -1069,6 +1072,106 @@ def _score_own_exports(f: _Features, own: pd.DataFrame, rules: RuleConfidence) -
     return _proposals(child, parent_id, conf, evidence, "own export")
 
 
+def _rows_under_keys(f: _Features, asked: np.ndarray) -> pd.DataFrame:
+    """Every (lookup, row) whose name, owner or brand key is one of `asked` (lookup: that key), any row,
+    format copies included: hashed in Arrow over the snapshot's key columns, then over the external rows'."""
+    value_set = pa.array(asked, type=pa.large_string())
+    first = len(f.snapshot)
+    parts = []
+    for snapshot_keys, keys in (
+        (f.snapshot.key_values, f.key),
+        (f.snapshot.owner_key_values, f.owner_key),
+        (f.snapshot.brand_key_values, f.brand_key),
+    ):
+        hit = np.asarray(pc.is_in(snapshot_keys, value_set=value_set).to_numpy(zero_copy_only=False), dtype=bool)
+        rows = np.flatnonzero(hit)
+        outside = first + np.flatnonzero(np.isin(keys[first:], asked))
+        rows = np.concatenate([rows, outside])
+        parts.append(pd.DataFrame({"lookup": keys[rows], "row": rows}))
+    return pd.concat(parts, ignore_index=True).drop_duplicates()
+
+
+def _tail_prefixes(child: np.ndarray, tails: np.ndarray) -> pd.DataFrame:
+    """(child, tail) for each proper leading part of each child's `name_tail`, in whole words: " hf gguf" →
+    " hf"; " bnb 4bit 4bits" → " bnb", " bnb 4bit"."""
+    pairs = [
+        (c, " ".join(words[:n]))
+        for c, t in zip(child.tolist(), tails.tolist())
+        for words in [t.split(" ")]
+        for n in range(2, len(words))
+    ]
+    return pd.DataFrame(pairs, columns=["child", "tail"]).astype({"child": np.int64, "tail": object})
+
+
+def _name_tails(f: _Features, rows: np.ndarray) -> np.ndarray:
+    """`name_tail` of the name in each of `rows`' ids (object)."""
+    names = [i.rpartition("/")[2] for i in f.ids[rows].tolist()]
+    return name_tail(pd.Series(names, dtype="string")).to_numpy(dtype=object)
+
+
+def _namesake_by_full_name(f: _Features, named: pd.DataFrame) -> pd.DataFrame:
+    """Among same-named parents, the one whose full name the child carries, packaging words included.
+
+    The name key drops format words on purpose (`-hf`, `-bnb-4bit`, `-bf16`), so every namesake ties on it and
+    the most declared or most downloaded one is picked; but `bartowski/mamba-2.8b-hf-GGUF` quantises
+    `state-spaces/mamba-2.8b-hf`, not `state-spaces/mamba-2.8b`, and `RichardErkhov/unsloth_-_gemma-7b-bnb-4bit-
+    4bits` quantises `unsloth/gemma-7b-bnb-4bit` again. A namesake (a model or a format copy with the child's
+    name key as its name, owner or brand key; a copy with packed weights only when the child's key names its
+    owner) whose dropped words (`name_tail`) begin the child's own, and are more of them than the pick's,
+    replaces the pick: the longest such tail, then the most declared, the most downloaded, the oldest. Never
+    younger than the child, as any parent. Indexed by child, as `named`, with `carried` where the pick changed.
+    The siblings' vote (`_namesake_by_siblings`) still overrules it."""
+    out = named.assign(carried=False)
+    child = named.index.to_numpy(dtype=np.int64)
+    tails = _name_tails(f, child)
+    # Only a child whose tail has two words or more can carry another repo's tail and more.
+    longer = np.array([t.count(" ") >= 2 for t in tails.tolist()], dtype=bool)
+    asked = _tail_prefixes(child[longer], tails[longer])
+    if asked.empty:
+        return out
+    asked = asked.assign(lookup=f.key[asked["child"].to_numpy()])
+    rows = _rows_under_keys(f, pd.unique(asked["lookup"].to_numpy(dtype=object)))
+    rows = rows.assign(tail=_name_tails(f, rows["row"].to_numpy()))
+    pairs = asked.merge(rows[rows["tail"] != ""], on=["lookup", "tail"], how="inner")
+    kid, row = pairs["child"].to_numpy(dtype=np.int64), pairs["row"].to_numpy(dtype=np.int64)
+    allowed, known = _older_or_unknown(f, row, kid)
+    allowed &= f.rows.ids_lower.take(pa.array(row)).to_numpy(False) != f.rows.ids_lower.take(pa.array(kid)).to_numpy(
+        False
+    )
+    # Packed weights (GGUF, AWQ, 4-bit) are quantised again from their original, not from the packed copy whose
+    # name a new export extends (`Lewdiculous/Lumimaid-v0.2-8B-GGUF-IQ-Imatrix` quantises NeverSleep's model, not
+    # its `-GGUF`), unless the child's key names that copy's owner too (RichardErkhov's `owner_-_name`).
+    packed = np.array([has_packed_weight_marker(t) for t in pairs["tail"].tolist()], dtype=bool)
+    allowed &= ~packed | (f.owner_key[row] == pairs["lookup"].to_numpy())
+    pairs = pairs.assign(known=known)[allowed]
+    if pairs.empty:
+        return out
+    # The pick keeps its place when its own tail starts the child's as far.
+    kids = pd.unique(pairs["child"].to_numpy(dtype=np.int64))
+    picked = _name_tails(f, named.loc[kids, "parent"].to_numpy(dtype=np.int64))
+    own = pd.Series(tails, index=named.index).loc[kids]
+    carried = np.array([c.startswith(p + " ") and p != "" for c, p in zip(own.tolist(), picked.tolist())], dtype=bool)
+    reach = pd.Series(np.where(carried, [len(p) for p in picked.tolist()], 0), index=kids)
+    row = pairs["row"].to_numpy(dtype=np.int64)
+    pairs = pairs.assign(
+        reach=pairs["tail"].str.len().to_numpy(),
+        over=reach.reindex(pairs["child"]).to_numpy(),
+        n_in=-f.declared_in[row],
+        dl=-f.downloads[row],
+        t=np.where(f.created[row] < 0, np.iinfo(np.int64).max, f.created[row]),
+    )
+    pairs = pairs[pairs["reach"] > pairs["over"]]
+    if pairs.empty:
+        return out
+    order = ["child", "reach", "n_in", "dl", "t", "row"]
+    best = pairs.sort_values(order, ascending=[True, False, True, True, True, True]).drop_duplicates("child")
+    best = best.set_index("child")
+    out.loc[best.index, "parent"] = best["row"].to_numpy()
+    out.loc[best.index, "known"] = best["known"].to_numpy()
+    out.loc[best.index, "carried"] = True
+    return out
+
+
 def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame) -> pd.DataFrame:
     """Among same-named parents, the one the child's same-key siblings declare.
 
@@ -1097,6 +1200,8 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
         return named
     out = named.copy()
     out.loc[out.index[same_key], "parent"] = row[same_key]
+    if "carried" in out:
+        out.loc[out.index[same_key], "carried"] = False
     return out
 
 
@@ -1114,6 +1219,7 @@ def _score_name_matches(
     agree = np.array([isinstance(v, str) and v.lower() == p.lower() for v, p in zip(voted, parent_id)], dtype=bool)
     quant = f.quantized[child]
     ambiguous = named["ambiguous"].to_numpy(dtype=bool)
+    carried = named["carried"].to_numpy(dtype=bool) if "carried" in named else np.zeros(len(named), dtype=bool)
     popular = f.downloads[named["parent"].to_numpy()] >= 10 * np.maximum(f.downloads[child], 1)
     conf = np.where(
         quant, rules.quantized_loose_match if loose else rules.quantized_name_match, rules.reupload_name_match
@@ -1134,6 +1240,7 @@ def _score_name_matches(
         + np.where(quant, " (child carries a quantisation/format marker)", " (same clean name, far more used)")
         + np.where(ambiguous, "; several repos carry that name", "")
         + np.where(agree, "; same-key siblings declare this parent", "")
+        + np.where(carried, "; the child's name carries this one whole, packaging words included", "")
     )
     return _proposals(child, parent_id, conf, evidence, "loose name match" if loose else "name match")
 
@@ -1377,7 +1484,7 @@ def infer_lineage(
         f = _features(snapshot, rows, np.flatnonzero(needs_parent), declared_edges, sources)
         children = np.flatnonzero(needs_parent & (f.key != ""))
         cands = _candidates_by_key(f, rules)
-        named = _name_matches(f, children, cands).set_index("child")
+        named = _namesake_by_full_name(f, _name_matches(f, children, cands).set_index("child"))
         votes = _sibling_votes(f, children, declared_edges).set_index("child")
         rest = _without(_without(children, named.index.to_numpy(np.int64)), votes.index.to_numpy(np.int64))
         loosely = _loose_name_matches(f, rest[f.quantized[rest]], rules)

@@ -25,6 +25,7 @@ from constellation.names import (
     is_version_token,
     loose_key,
     name_key,
+    name_tail,
     normalized_name,
     read_size,
     read_sizes,
@@ -227,6 +228,35 @@ def test_adapter_markers_are_whole_suffixes() -> None:
         ]
     )
     assert has_adapter_marker(names).tolist() == [True, True, False, False, False]
+
+
+def test_the_tail_is_what_the_key_drops_word_by_word() -> None:
+    # Real names (model-atlas-card-parents): a copy's tail starts with the tail of the repo it copies.
+    names = pd.Series(
+        [
+            "mamba-2.8b-hf-GGUF",
+            "mamba-2.8b-hf",
+            "unsloth_-_gemma-7b-bnb-4bit-4bits",
+            "SambaLingo-Hungarian-Chat-bpw3.5",  # one word, where a dot is no separator
+            "Yi-6B-200K-AWQ-VLLM",
+            "miner_id_1729787147-awq",
+            "Mistral-7B-v0.1",
+        ]
+    )
+    assert name_tail(names).tolist() == [
+        " hf gguf",
+        " hf",
+        " bnb 4bit 4bits",
+        " bpw3.5",
+        " awq vllm",
+        " 1729787147 awq",
+        "",
+    ]
+    assert (name_key(names) + name_tail(names).str.replace(" ", "-")).tolist()[:3] == [
+        "mamba-2.8b-hf-gguf",
+        "mamba-2.8b-hf",
+        "unsloth-gemma-7b-bnb-4bit-4bits",
+    ]
 
 
 def test_merge_words() -> None:

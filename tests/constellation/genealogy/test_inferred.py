@@ -560,6 +560,75 @@ def test_among_namesakes_the_one_same_key_siblings_declare() -> None:
     assert "same-key siblings declare this parent" in out["evidence"].iloc[0]
 
 
+MAMBA = [  # real names (model-atlas-card-parents, whose cards name the `-hf` conversion); downloads made up
+    ("state-spaces/mamba-2.8b", 20_000, "2023-12-01"),
+    ("state-spaces/mamba-2.8b-hf", 5_000, "2024-03-05"),
+    ("bartowski/mamba-2.8b-hf-GGUF", 300, "2024-04-01"),
+    ("someone/mamba-2.8b-GGUF", 100, "2024-04-01"),
+]
+
+
+def test_among_namesakes_the_one_whose_full_name_the_child_carries() -> None:
+    # The key drops `-hf`, so both state-spaces repos are namesakes and the more used one is the name match's
+    # pick; a child that carries `-hf` before its own format words quantises the conversion.
+    frame = models(MAMBA)
+    needs = frame["id"].isin(["bartowski/mamba-2.8b-hf-GGUF", "someone/mamba-2.8b-GGUF"]).to_numpy()
+    out = infer_lineage(frame, needs, NO_EDGES).proposals
+    assert out[["source", "target", "rule"]].values.tolist() == [
+        ["state-spaces/mamba-2.8b-hf", "bartowski/mamba-2.8b-hf-GGUF", "name match"],
+        ["state-spaces/mamba-2.8b", "someone/mamba-2.8b-GGUF", "name match"],
+    ]
+    assert out["evidence"].str.contains("carries this one whole").tolist() == [True, False]
+
+
+def test_a_format_copy_whose_full_name_the_child_carries_is_its_parent() -> None:
+    # Real names (model-atlas-card-parents): RichardErkhov's copies name the owner and the whole repo they
+    # quantise, here unsloth's 4-bit copy (a namesake under its owner key); downloads made up.
+    frame = models(
+        [
+            ("unsloth/gemma-7b", 10_000, "2024-02-21"),
+            ("unsloth/gemma-7b-bnb-4bit", 3_000, "2024-02-21"),
+            ("RichardErkhov/unsloth_-_gemma-7b-bnb-4bit-4bits", 10, "2024-05-01"),
+            ("RichardErkhov/unsloth_-_gemma-7b-4bits", 10, "2024-05-01"),
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, False, True, True]), NO_EDGES).proposals
+    assert out[["source", "target"]].values.tolist() == [
+        ["unsloth/gemma-7b-bnb-4bit", "RichardErkhov/unsloth_-_gemma-7b-bnb-4bit-4bits"],
+        ["unsloth/gemma-7b", "RichardErkhov/unsloth_-_gemma-7b-4bits"],
+    ]
+
+
+def test_a_packed_copy_is_carried_only_when_the_child_names_its_owner() -> None:
+    # Real names (hf-top-downloads-2024-09, which declares the original for the imatrix export); downloads made
+    # up. A new GGUF export appends its words to another GGUF's name but quantises the original.
+    frame = models(
+        [
+            ("NeverSleep/Lumimaid-v0.2-8B", 5_000, "2024-07-25"),
+            ("NeverSleep/Lumimaid-v0.2-8B-GGUF", 2_000, "2024-07-25"),
+            ("Lewdiculous/Lumimaid-v0.2-8B-GGUF-IQ-Imatrix", 1_000, "2024-07-27"),
+        ]
+    )
+    out = infer_lineage(frame, np.array([False, False, True]), NO_EDGES).proposals
+    assert out["source"].tolist() == ["NeverSleep/Lumimaid-v0.2-8B"]
+
+
+def test_a_namesake_younger_than_the_child_is_not_carried() -> None:
+    frame = models(MAMBA[:2] + [("early/mamba-2.8b-hf-GGUF", 10, "2024-01-01")])
+    out = infer_lineage(frame, np.array([False, False, True]), NO_EDGES).proposals
+    assert out["source"].tolist() == ["state-spaces/mamba-2.8b"]
+
+
+def test_siblings_declaring_another_namesake_outvote_the_carried_name() -> None:
+    frame = models(MAMBA[:3] + [("bartowski/mamba-2.8b-hf-exl2", 300, "2024-04-01")])
+    declared = pd.DataFrame({"source": ["state-spaces/mamba-2.8b"], "target": ["bartowski/mamba-2.8b-hf-exl2"]})
+    needs = frame["id"].eq("bartowski/mamba-2.8b-hf-GGUF").to_numpy()
+    out = infer_lineage(frame, needs, declared).proposals
+    assert out[["source", "target"]].values.tolist() == [["state-spaces/mamba-2.8b", "bartowski/mamba-2.8b-hf-GGUF"]]
+    assert "same-key siblings declare this parent" in out["evidence"].iloc[0]
+    assert "carries this one whole" not in out["evidence"].iloc[0]
+
+
 def test_siblings_voting_for_a_format_copy_do_not_replace_the_original() -> None:
     # Real names (hf-top-downloads-2024-09): two quantisations declare leafspark's bf16 conversion, whose key
     # is the original's; it is a format copy, so the name match keeps the original.
