@@ -13,8 +13,8 @@ Brands are not a hard-coded list: a brand is a word that starts names (after the
 that mostly introduces another brand ("meta" in "Meta-Llama-3-8B") is a vendor prefix, not a brand. In a name,
 the brand is the first brand among its first three tokens; the size is the first size token after it (7b, 1.5b,
 8x7b); the version the first version-like token between them (2.5, 3.1, v0.2, or a number up to 99), or else a
-`v…` token after the size with nothing but stage words (names.FINETUNE_WORDS) between them ("mistral 7b v0.1",
-"mistral 7b instruct v0.2"). A name gets a signature only with a brand and a size: a
+`v…` token after the size with nothing but release stage words (RELEASE_STAGE_WORDS) between them ("mistral 7b
+v0.1", "mistral 7b instruct v0.2"; not "yi ko 6b dpo v5"). A name gets a signature only with a brand and a size: a
 brand alone ("llama") spans every size and version and would be a family of nothing.
 """
 
@@ -31,12 +31,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from constellation.atlas.distinct import distinct_sorted
-from constellation.names import FINETUNE_WORDS, VERSION_TOKEN_RE, is_size_token
+from constellation.names import VERSION_TOKEN_RE, is_size_token
 
 NO_SIGNATURE = -1
 # Raised whenever signature_of reads a name differently, so that a reuse state's signatures, read by the
 # rules before, are read again (reuse.py) instead of kept: 2 reads a version after stage words.
 SIGNATURE_RULES = 2
+# The words official releases put between their size and their version (Mistral-7B-Instruct-v0.2,
+# TinyLlama-1.1B-Chat-v1.0, deepseek-coder-7b-base-v1.5, Breeze-7B-Base-v0.1). Not all of names.FINETUNE_WORDS:
+# after a training-method word (dpo, sft, ft, kto, finetuned: "Yi-Ko-6B-dpo-v5") the `v…` is the fine-tuner's
+# own run, not the base's version; read across those, 99 of the 674 card-snapshot names whose signature changed
+# left their base's signature (docs/quality.md, issue 10).
+RELEASE_STAGE_WORDS = frozenset(["instruct", "chat", "it", "base"])
 _SMALL_NUMBER_RE = re.compile(r"^[0-9]{1,2}$")
 _BRAND_RE = re.compile(r"^[^\W\d_]{2,}$")
 _VENDOR_SHARE = 0.5  # a brand followed by another brand in more than half of the names it starts is a vendor
@@ -195,9 +201,9 @@ def signature_of(tokens: Sequence[str], brands: AbstractSet[str]) -> tuple[str, 
         return None
     version = next((tokens[i] for i in range(at + 1, size_at) if _is_version(tokens[i])), "")
     if not version:
-        # "mistral 7b instruct v0.2": the base's own stage words may come between its size and its version.
+        # "mistral 7b instruct v0.2": the release's own stage words may come between its size and its version.
         after = size_at + 1
-        while after < len(tokens) and tokens[after] in FINETUNE_WORDS:
+        while after < len(tokens) and tokens[after] in RELEASE_STAGE_WORDS:
             after += 1
         if after < len(tokens) and tokens[after].startswith("v") and VERSION_TOKEN_RE.match(tokens[after]):
             version = tokens[after]

@@ -88,20 +88,26 @@ def test_signature_reads_brand_version_and_size():
     assert signature_of(normalized_name("a/a-fine-tune-of-qwen-7b").split(), brands) is None  # brand too late
 
 
-def test_signature_reads_a_version_after_the_stage_words_that_follow_the_size():
-    brands = {"mistral", "solar", "llama"}
+def test_signature_reads_a_version_after_the_release_stage_words_that_follow_the_size():
+    brands = {"mistral", "solar", "llama", "yi", "deepseek"}
     for name, key in [
         ("mistralai/Mistral-7B-Instruct-v0.2", ("mistral", "0.2", "7b")),
         ("TheBloke/Mistral-7B-Instruct-v0.1-GGUF", ("mistral", "0.1", "7b")),
-        ("a/mistral-7b-instruct-dpo-v0.3", ("mistral", "0.3", "7b")),  # two stage words
         ("upstage/SOLAR-10.7B-Instruct-v1.0", ("solar", "1.0", "10.7b")),
+        ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", ("llama", "1.0", "1.1b")),
+        ("deepseek-ai/deepseek-coder-7b-base-v1.5", ("deepseek", "1.5", "7b")),
+        ("a/mistral-7b-base-instruct-v0.3", ("mistral", "0.3", "7b")),  # two release stage words
         ("a/Mistral-7B-Instruct-v0.2-medical-v3", ("mistral", "0.2", "7b")),  # the first one only
         ("a/Mistral-7B-medical-v3", ("mistral", "", "7b")),  # not a stage word: the fine-tune's own version
+        # After a training-method word the `v…` is the fine-tuner's run, not the base's version.
+        ("GAI-LLM/Yi-Ko-6B-dpo-v5", ("yi", "", "6b")),
+        ("a/mistral-7b-instruct-dpo-v0.3", ("mistral", "", "7b")),
         ("a/Mistral-7B-Instruct-0.2", ("mistral", "", "7b")),  # a bare number after the size is no version
         ("a/Mistral-7B-Instruct", ("mistral", "", "7b")),
         ("meta-llama/Llama-2-7b-chat-v2", ("llama", "2", "7b")),  # a version before the size comes first
     ]:
         assert signature_of(normalized_name(name).split(), brands) == key, name
+    assert signature_of(["yi", "ko", "6b", "dpo", "v5"], brands) == ("yi", "", "6b")  # the tokens of the issue
 
 
 def test_base_signatures_codes_and_conflicts():
