@@ -64,7 +64,7 @@ from constellation.atlas.features import (
     transform_names,
 )
 from constellation.atlas.knn import TEXT_KEYS, KnnGraph, key_orders, minhash_keys, row_similarities, text_keys
-from constellation.atlas.signatures import NameSignatures
+from constellation.atlas.signatures import SIGNATURE_RULES, NameSignatures
 from constellation.atlas.workers import forked_map, worker_count
 from constellation.errors import AtlasError
 
@@ -815,7 +815,11 @@ def state_files(state: NameState) -> dict[str, Any]:
             "drift": state.drift,
             "names": state.size,
             **({"recall": state.recall} if state.recall is not None else {}),
-            **({"brands": sorted(state.signatures.brands)} if state.signatures is not None else {}),
+            **(
+                {"brands": sorted(state.signatures.brands), "signature_rules": SIGNATURE_RULES}
+                if state.signatures is not None
+                else {}
+            ),
         },
     }
 
@@ -826,8 +830,9 @@ def _signature_files(signatures: NameSignatures) -> dict[str, Any]:
 
 
 def _signatures(files: dict[str, Any], texts: np.ndarray, meta: dict[str, Any]) -> NameSignatures | None:
-    """The NameSignatures `_signature_files` wrote, over the state's names; None when the state kept none."""
-    if "signatures" not in files:
+    """The NameSignatures `_signature_files` wrote, over the state's names; None when the state kept none or
+    read them by other rules than signatures.SIGNATURE_RULES (a state from before them: rules 1)."""
+    if "signatures" not in files or meta.get("signature_rules", 1) != SIGNATURE_RULES:
         return None
     frame = files["signature_keys"]
     # Over object arrays: iterating pandas' Arrow-backed columns costs a Python call per value.

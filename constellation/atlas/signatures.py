@@ -12,8 +12,9 @@ Brands are not a hard-coded list: a brand is a word that starts names (after the
 `min_owners` different owners, the way `llama`, `qwen` or `mistral` do and `instruct` or `lora` do not. A word
 that mostly introduces another brand ("meta" in "Meta-Llama-3-8B") is a vendor prefix, not a brand. In a name,
 the brand is the first brand among its first three tokens; the size is the first size token after it (7b, 1.5b,
-8x7b); the version the first version-like token between them (2.5, 3.1, v0.2, or a number up to 99), or a
-`v…` token right after the size ("mistral 7b v0.1"). A name gets a signature only with a brand and a size: a
+8x7b); the version the first version-like token between them (2.5, 3.1, v0.2, or a number up to 99), or else a
+`v…` token after the size with nothing but release stage words (RELEASE_STAGE_WORDS) between them ("mistral 7b
+v0.1", "mistral 7b instruct v0.2"; not "yi ko 6b dpo v5"). A name gets a signature only with a brand and a size: a
 brand alone ("llama") spans every size and version and would be a family of nothing.
 """
 
@@ -33,6 +34,16 @@ from constellation.atlas.distinct import distinct_sorted
 from constellation.names import VERSION_TOKEN_RE, is_size_token
 
 NO_SIGNATURE = -1
+# Raised whenever signature_of reads a name differently, so that a reuse state's signatures, read by the
+# rules before, are read again (reuse.py) instead of kept: 2 reads a version after stage words.
+SIGNATURE_RULES = 2
+# The words official releases put between their size and their version (Mistral-7B-Instruct-v0.2,
+# TinyLlama-1.1B-Chat-v1.0, gemma-ko-7b-it-v0.41). Not all of names.FINETUNE_WORDS: after a training-method word
+# (dpo, sft, ft, kto, finetuned: "Yi-Ko-6B-dpo-v5") the `v…` is the fine-tuner's own run, not the base's version;
+# read across those, 99 of the 674 card-snapshot names whose signature changed left their base's signature. Not
+# `base` either (deepseek-coder-7b-base-v1.5, Breeze-7B-Base-v0.1 are real releases): with it, the card set's mean
+# ARI was 0.003 lower on every seed (docs/quality.md, issue 10).
+RELEASE_STAGE_WORDS = frozenset(["instruct", "chat", "it"])
 _SMALL_NUMBER_RE = re.compile(r"^[0-9]{1,2}$")
 _BRAND_RE = re.compile(r"^[^\W\d_]{2,}$")
 _VENDOR_SHARE = 0.5  # a brand followed by another brand in more than half of the names it starts is a vendor
@@ -190,8 +201,13 @@ def signature_of(tokens: Sequence[str], brands: AbstractSet[str]) -> tuple[str, 
     if size_at is None:
         return None
     version = next((tokens[i] for i in range(at + 1, size_at) if _is_version(tokens[i])), "")
-    if not version and size_at + 1 < len(tokens) and tokens[size_at + 1].startswith("v"):
-        version = tokens[size_at + 1] if VERSION_TOKEN_RE.match(tokens[size_at + 1]) else ""
+    if not version:
+        # "mistral 7b instruct v0.2": the release's own stage words may come between its size and its version.
+        after = size_at + 1
+        while after < len(tokens) and tokens[after] in RELEASE_STAGE_WORDS:
+            after += 1
+        if after < len(tokens) and tokens[after].startswith("v") and VERSION_TOKEN_RE.match(tokens[after]):
+            version = tokens[after]
     return tokens[at], version.removeprefix("v"), tokens[size_at]
 
 

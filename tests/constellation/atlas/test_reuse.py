@@ -221,6 +221,11 @@ def test_the_state_keeps_the_signatures_of_its_names_through_its_files(nights):
     assert back is not None and list(back.texts) == list(state.texts)
     assert back.keys == kept.keys and back.codes.tolist() == kept.codes.tolist() and back.brands == kept.brands
     assert state_from_files(state_files(state)).signatures is None  # a state from before keeps none
+    # Signatures read by other rules (a state written before SIGNATURE_RULES 2) are read again, not kept.
+    files = state_files(replace(state, signatures=kept))
+    assert files["state"]["signature_rules"] == 2
+    del files["state"]["signature_rules"]
+    assert state_from_files(files).signatures is None
 
 
 # The windowed kNN on the 3,000-model night: 2,400 distinct names, so exact_knn_max=100 makes it windowed.

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from constellation.atlas.signatures import (
     _OTHER_SPACES,
     NO_SIGNATURE,
+    Signatures,
     _NameStarts,
     _tokens,
     base_signatures,
@@ -87,6 +88,28 @@ def test_signature_reads_brand_version_and_size():
     assert signature_of(normalized_name("a/a-fine-tune-of-qwen-7b").split(), brands) is None  # brand too late
 
 
+def test_signature_reads_a_version_after_the_release_stage_words_that_follow_the_size():
+    brands = {"mistral", "solar", "llama", "yi", "deepseek"}
+    for name, key in [
+        ("mistralai/Mistral-7B-Instruct-v0.2", ("mistral", "0.2", "7b")),
+        ("TheBloke/Mistral-7B-Instruct-v0.1-GGUF", ("mistral", "0.1", "7b")),
+        ("upstage/SOLAR-10.7B-Instruct-v1.0", ("solar", "1.0", "10.7b")),
+        ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", ("llama", "1.0", "1.1b")),
+        ("a/Mistral-7B-Instruct-chat-v0.3", ("mistral", "0.3", "7b")),  # two release stage words
+        ("a/Mistral-7B-Instruct-v0.2-medical-v3", ("mistral", "0.2", "7b")),  # the first one only
+        ("a/Mistral-7B-medical-v3", ("mistral", "", "7b")),  # not a stage word: the fine-tune's own version
+        # After a training-method word the `v…` is the fine-tuner's run, not the base's version.
+        ("GAI-LLM/Yi-Ko-6B-dpo-v5", ("yi", "", "6b")),
+        ("a/mistral-7b-instruct-dpo-v0.3", ("mistral", "", "7b")),
+        ("deepseek-ai/deepseek-coder-7b-base-v1.5", ("deepseek", "", "7b")),  # `base` is left out (measured)
+        ("a/Mistral-7B-Instruct-0.2", ("mistral", "", "7b")),  # a bare number after the size is no version
+        ("a/Mistral-7B-Instruct", ("mistral", "", "7b")),
+        ("meta-llama/Llama-2-7b-chat-v2", ("llama", "2", "7b")),  # a version before the size comes first
+    ]:
+        assert signature_of(normalized_name(name).split(), brands) == key, name
+    assert signature_of(["yi", "ko", "6b", "dpo", "v5"], brands) == ("yi", "", "6b")  # the tokens of the issue
+
+
 def test_base_signatures_codes_and_conflicts():
     sigs = base_signatures(IDS, TEXTS, min_owners=2)
     assert sigs.keys == [
@@ -94,12 +117,15 @@ def test_base_signatures_codes_and_conflicts():
         ("qwen", "2.5", "72b"),
         ("llama", "3.1", "8b"),
         ("mistral", "0.1", "7b"),
-        ("mistral", "", "7b"),
+        ("mistral", "0.2", "7b"),
     ]
     assert sigs.codes.tolist() == [0, 0, 1, 2, 2, 2, 2, 3, 4, NO_SIGNATURE]
-    # 7B against 72B of one brand conflicts; a stated against an unstated version does not; brands differ: no.
+    # 7B against 72B of one brand conflicts, and so do v0.1 and (instruct) v0.2; brands differ: no.
     conflicts = signature_conflicts(sigs, np.array([0, 0, 7, 0, 9]), np.array([1, 2, 8, 3, 0]))
-    assert conflicts.tolist() == [False, True, False, False, False]
+    assert conflicts.tolist() == [False, True, True, False, False]
+    # A stated against an unstated version does not conflict ("mistral 7b v0.1" / "my mistral 7b tune").
+    unstated = Signatures(np.array([0, 1]), np.array([0, 0]), [("mistral", "0.1", "7b"), ("mistral", "", "7b")])
+    assert signature_conflicts(unstated, np.array([0]), np.array([1])).tolist() == [False]
 
 
 def test_signature_edges_join_members_to_the_most_popular_few():
@@ -116,6 +142,7 @@ def test_labels_spell_the_family_as_its_names_do():
     assert signature_label(("llama", "3.1", "8b"), ["Meta-Llama-3.1-8B-Instruct"]) == "Llama 3.1 · 8B"
     assert signature_label(("mixtral", "", "8x7b"), ["Mixtral-8x7B-v0.1"]) == "Mixtral · 8x7B"
     assert signature_label(("mistral", "0.1", "7b"), ["Mistral-7B-v0.1"]) == "Mistral · 7B v0.1"
+    assert signature_label(("mistral", "0.2", "7b"), ["Mistral-7B-Instruct-v0.2"]) == "Mistral · 7B v0.2"
     assert signature_label(("llama", "3.1", "8b"), ["llama-3.1-8b-medical"]) == "Llama 3.1 · 8B"
     assert signature_label(("phi", "3", "14b"), ["nothing-alike"]) == "Phi 3 · 14B"
 
