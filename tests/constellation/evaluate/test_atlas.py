@@ -346,12 +346,10 @@ def test_evaluate_card_communities_needs_two_card_children_in_a_family():
         evaluate_card_communities(CardParentsSet(data.snapshot, one_each))
 
 
-def test_the_card_communities_section_on_the_excerpt():
-    truth = load_card_parents(FIXTURES)
-    assert truth is not None
-    snapshot = card_parents_snapshot({}, truth)
+def test_the_card_communities_section_on_the_excerpt(excerpt_card_set: CardParentsSet) -> None:
+    snapshot = excerpt_card_set.snapshot
     assert communities_card_section(EvaluationInput(snapshot)) is None  # no card set given: no section
-    section = communities_card_section(EvaluationInput(snapshot, card_parents=CardParentsSet(snapshot, truth)))
+    section = communities_card_section(EvaluationInput(snapshot, card_parents=excerpt_card_set))
     assert section is not None and section.name == "communities_card_parents"
     # Only gemma-1.1-2b-it's family holds two card children (lemon-mint's fine-tune and its re-upload).
     assert (section.result["scored"], section.result["families"]) == (2, 1)

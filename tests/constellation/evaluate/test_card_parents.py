@@ -162,12 +162,10 @@ def test_the_card_set_is_scored_as_the_build_writes_it() -> None:
     assert "hand_set" not in evaluate_card_parents(data, target_precision=None)
 
 
-def test_inference_on_an_id_only_snapshot_of_the_excerpt() -> None:
-    truth = load_card_parents(FIXTURES)
-    assert truth is not None
-    snapshot = card_parents_snapshot({}, truth)
+def test_inference_on_an_id_only_snapshot_of_the_excerpt(excerpt_card_set: CardParentsSet) -> None:
+    snapshot, truth = excerpt_card_set.snapshot, excerpt_card_set.truth
     assert len(snapshot) == len(set(truth["child"]) | set(truth["parent"].dropna()))
-    result = evaluate_card_parents(CardParentsSet(snapshot, truth))
+    result = evaluate_card_parents(excerpt_card_set)
     # With ids alone (no downloads, no dates) the four quantisations are found by name; nothing is proposed
     # for the roots, and the fine-tunes named otherwise get nothing rather than a guess.
     assert (result["same_name"]["proposals"], result["same_name"]["correct"]) == (4, 4)
@@ -175,15 +173,13 @@ def test_inference_on_an_id_only_snapshot_of_the_excerpt() -> None:
     assert result["other_name"]["proposals"] == 0
 
 
-def test_the_section_reports_targets() -> None:
+def test_the_section_reports_targets(excerpt_card_set: CardParentsSet) -> None:
     from constellation.evaluate.report import card_parents_section
     from constellation.evaluate.sections import EvaluationInput
 
-    truth = load_card_parents(FIXTURES)
-    assert truth is not None
-    snapshot = card_parents_snapshot({}, truth)
+    snapshot = excerpt_card_set.snapshot
     assert card_parents_section(EvaluationInput(snapshot)) is None  # no card set given: no section
-    section = card_parents_section(EvaluationInput(snapshot, card_parents=CardParentsSet(snapshot, truth)))
+    section = card_parents_section(EvaluationInput(snapshot, card_parents=excerpt_card_set))
     assert section is not None and section.name == "card_parents"
     # Nothing declared to calibrate on: the build keeps the hand-set confidences and threshold.
     assert section.result["calibration"]["calibrated"] is False and section.result["threshold"] == 0.6
