@@ -711,15 +711,20 @@ def name_key(names: pd.Series) -> pd.Series:
 def name_tail(names: pd.Series) -> pd.Series:
     """The words `name_key` drops from the end of each name (format, adapter and `-hf` words), lower-cased, each
     after one space, so that a copy's tail starts with its original's: `mamba-2.8b-hf-GGUF` → " hf gguf",
-    `gemma-7b-bnb-4bit` → " bnb 4bit", `…-6.0bpw-h6-exl2` → " 6.0bpw h6 exl2", `Llama-2-7b` → "" (object)."""
+    `gemma-7b-bnb-4bit` → " bnb 4bit", `…-6.0bpw-h6-exl2` → " 6.0bpw h6 exl2", `Llama-2-7b` → "" (object).
+    A Hub id gives its name's tail (no tail word holds a "/")."""
     text = names.astype("string")
     # The head by Arrow's regular expressions (as `name_key` strips it), the tail by a cut: pandas' extract runs
     # Python's engine over every name.
-    heads = text.str.replace(_ANY_TAIL_RE, "", regex=True).str.len().fillna(0).astype(int).tolist()
-    tails = [t[h:] if isinstance(t, str) else "" for t, h in zip(text.tolist(), heads)]
+    heads = text.str.replace(_ANY_TAIL_RE, "", regex=True).str.len().fillna(0).to_numpy(dtype=np.int64)
+    # Only the names that have a tail are cut and split in Python (half of those the genealogy stage asks about have
+    # none).
+    some = np.flatnonzero(text.str.len().fillna(0).to_numpy(dtype=np.int64) > heads)
+    tails = [t[h:] for t, h in zip(text.iloc[some].tolist(), heads[some].tolist())]
+    out = np.full(len(text), "", dtype=object)
     # Cut where the key's own pattern cuts, word by word (a marker may hold a separator: `bpw3.5`, `q4_k_m`).
-    words = [" " + " ".join(_TAIL_WORD_RE.findall(t)).lower() if t else "" for t in tails]
-    return pd.Series(np.array(words, dtype=object), index=names.index, name=names.name, dtype=object)
+    out[some] = [" " + " ".join(_TAIL_WORD_RE.findall(t)).lower() for t in tails]
+    return pd.Series(out, index=names.index, name=names.name, dtype=object)
 
 
 def _unified_separators(text: pd.Series) -> pd.Series:

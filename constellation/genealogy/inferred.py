@@ -58,7 +58,6 @@ from constellation.names import (
     is_size_token,
     is_version_token,
     loose_key,
-    name_tail,
     size_tokens,
 )
 
@@ -1073,22 +1072,34 @@ def _score_own_exports(f: _Features, own: pd.DataFrame, rules: RuleConfidence) -
 
 
 def _rows_under_keys(f: _Features, asked: np.ndarray) -> pd.DataFrame:
-    """Every (lookup, row) whose name, owner or brand key is one of `asked` (lookup: that key), any row,
-    format copies included: hashed in Arrow over the snapshot's key columns, then over the external rows'."""
+    """Every (lookup, row) whose name, owner or brand key is `asked[lookup]`, any row, format copies included,
+    each pair once: hashed in Arrow over the snapshot's key columns, then over the external rows'."""
     value_set = pa.array(asked, type=pa.large_string())
     first = len(f.snapshot)
     parts = []
+    earlier: list[np.ndarray] = []
     for snapshot_keys, keys in (
         (f.snapshot.key_values, f.key),
         (f.snapshot.owner_key_values, f.owner_key),
         (f.snapshot.brand_key_values, f.brand_key),
     ):
-        hit = np.asarray(pc.is_in(snapshot_keys, value_set=value_set).to_numpy(zero_copy_only=False), dtype=bool)
-        rows = np.flatnonzero(hit)
-        outside = first + np.flatnonzero(np.isin(keys[first:], asked))
-        rows = np.concatenate([rows, outside])
-        parts.append(pd.DataFrame({"lookup": keys[rows], "row": rows}))
-    return pd.concat(parts, ignore_index=True).drop_duplicates()
+        # Positions in `asked`, not the keys' strings: pairs of integers are joined and compared without hashing or
+        # converting 150k Python strings at 1M models.
+        found = [
+            np.asarray(pc.index_in(values, value_set=value_set).fill_null(-1).to_numpy(zero_copy_only=False))
+            for values in (snapshot_keys, pa.array(keys[first:], type=pa.large_string()))
+        ]
+        codes = np.concatenate(found).astype(np.int64)
+        rows = np.flatnonzero(codes >= 0)
+        lookup = codes[rows]
+        # A row is under a key once: skipped where an earlier key column of the row holds the same key (it was found
+        # there).
+        new = np.ones(len(rows), dtype=bool)
+        for other in earlier:
+            new &= other[rows] != lookup
+        earlier.append(codes)
+        parts.append(pd.DataFrame({"lookup": lookup[new], "row": rows[new]}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _tail_prefixes(child: np.ndarray, tails: np.ndarray) -> pd.DataFrame:
@@ -1104,9 +1115,16 @@ def _tail_prefixes(child: np.ndarray, tails: np.ndarray) -> pd.DataFrame:
 
 
 def _name_tails(f: _Features, rows: np.ndarray) -> np.ndarray:
-    """`name_tail` of the name in each of `rows`' ids (object)."""
-    names = [i.rpartition("/")[2] for i in f.ids[rows].tolist()]
-    return name_tail(pd.Series(names, dtype="string")).to_numpy(dtype=object)
+    """`name_tail` of the name in each of `rows`' ids (object): the snapshot's rows' kept on the snapshot for every
+    inference on it (`ModelFeatures.name_tails`), the external parents' computed for this one."""
+    rows = np.asarray(rows, dtype=np.int64)
+    inside = rows < len(f.snapshot)
+    if inside.all():
+        return f.snapshot.name_tails(rows)
+    out = np.empty(len(rows), dtype=object)
+    out[inside] = f.snapshot.name_tails(rows[inside])
+    out[~inside] = f.rows.name_tails(rows[~inside])
+    return out
 
 
 def _namesake_by_full_name(f: _Features, named: pd.DataFrame) -> pd.DataFrame:
@@ -1129,8 +1147,10 @@ def _namesake_by_full_name(f: _Features, named: pd.DataFrame) -> pd.DataFrame:
     asked = _tail_prefixes(child[longer], tails[longer])
     if asked.empty:
         return out
-    asked = asked.assign(lookup=f.key[asked["child"].to_numpy()])
-    rows = _rows_under_keys(f, pd.unique(asked["lookup"].to_numpy(dtype=object)))
+    # The children's keys as their positions among the distinct ones (`_rows_under_keys`).
+    lookup, keys = pd.factorize(f.key[asked["child"].to_numpy()], use_na_sentinel=False)
+    asked = asked.assign(lookup=lookup)
+    rows = _rows_under_keys(f, keys)
     rows = rows.assign(tail=_name_tails(f, rows["row"].to_numpy()))
     pairs = asked.merge(rows[rows["tail"] != ""], on=["lookup", "tail"], how="inner")
     kid, row = pairs["child"].to_numpy(dtype=np.int64), pairs["row"].to_numpy(dtype=np.int64)
@@ -1141,8 +1161,10 @@ def _namesake_by_full_name(f: _Features, named: pd.DataFrame) -> pd.DataFrame:
     # Packed weights (GGUF, AWQ, 4-bit) are quantised again from their original, not from the packed copy whose
     # name a new export extends (`Lewdiculous/Lumimaid-v0.2-8B-GGUF-IQ-Imatrix` quantises NeverSleep's model, not
     # its `-GGUF`), unless the child's key names that copy's owner too (RichardErkhov's `owner_-_name`).
-    packed = np.array([has_packed_weight_marker(t) for t in pairs["tail"].tolist()], dtype=bool)
-    allowed &= ~packed | (f.owner_key[row] == pairs["lookup"].to_numpy())
+    # Once per distinct tail: a few dozen words (" gguf", " hf") make most of the pairs' tails.
+    codes, distinct = pd.factorize(pairs["tail"])
+    packed = np.array([has_packed_weight_marker(t) for t in distinct.tolist()], dtype=bool)[codes]
+    allowed &= ~packed | (f.owner_key[row] == keys[pairs["lookup"].to_numpy()])
     pairs = pairs.assign(known=known)[allowed]
     if pairs.empty:
         return out

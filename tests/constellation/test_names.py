@@ -257,6 +257,9 @@ def test_the_tail_is_what_the_key_drops_word_by_word() -> None:
         "mamba-2.8b-hf",
         "unsloth-gemma-7b-bnb-4bit-4bits",
     ]
+    # An id gives its name's tail: no tail word holds a "/", and an owner's own markers are not the name's.
+    assert name_tail("TheBloke-GGUF/" + names).tolist() == name_tail(names).tolist()
+    assert name_tail(pd.Series(["TheBloke-GGUF/Llama-2-7b", "a/b/c-hf", None])).tolist() == ["", " hf", ""]
 
 
 def test_merge_words() -> None:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from constellation.arrow_strings import rows_of
+from constellation.genealogy import features as features_module
 from constellation.genealogy.calibration import calibrate_lineage
 from constellation.genealogy.declared import declared_lineage
 from constellation.genealogy.features import (
@@ -30,7 +31,7 @@ from constellation.genealogy.inferred import (
     _prefix_table,
     infer_lineage,
 )
-from constellation.names import ADAPTER_TAGS, MERGE_TAGS, loose_key
+from constellation.names import ADAPTER_TAGS, MERGE_TAGS, loose_key, name_tail
 from crawler.records import convert_items, snapshot_frame_from_records
 from fakehub.synthetic import generate, to_records
 
@@ -240,6 +241,33 @@ def test_sorted_unique_is_numpys_unique_of_integers():
     assert sorted_unique(np.zeros(0, dtype=np.int64)).tolist() == []
     many = np.random.default_rng(0).integers(0, 50, 1_000)
     assert np.array_equal(sorted_unique(many), np.unique(many))
+
+
+def test_name_tails_are_the_names_tails_each_computed_once(monkeypatch):
+    ids = [
+        "state-spaces/mamba-2.8b-hf",
+        "bartowski/mamba-2.8b-hf-GGUF",
+        "gpt2",
+        "RichardErkhov/unsloth_-_gemma-7b-bnb-4bit-4bits",
+        "A/b/c-GGUF",
+    ]
+    expected = [" hf", " hf gguf", "", " bnb 4bit 4bits", " gguf"]
+    assert name_tail(pd.Series([i.rpartition("/")[2] for i in ids])).tolist() == expected
+    asked: list[list[str]] = []
+
+    def recording(names: pd.Series) -> pd.Series:
+        asked.append(names.tolist())
+        return name_tail(names)
+
+    monkeypatch.setattr(features_module, "name_tail", recording)
+    for column in (pd.Series(ids, dtype=object), pd.array(ids, dtype="string[pyarrow]")):
+        f = model_features(pd.DataFrame({"id": column, "name": None, "downloads": 0}))
+        asked.clear()
+        assert f.name_tails(np.array([3, 1, 3])).tolist() == [expected[3], expected[1], expected[3]]
+        assert f.name_tails(np.arange(len(ids))).tolist() == expected
+        assert f.name_tails(np.array([], dtype=np.int64)).tolist() == []
+        # Each id once, in row order: the rows asked before are kept.
+        assert asked == [[ids[1], ids[3]], [ids[0], ids[2], ids[4]]]
 
 
 def test_owner_is_the_lower_cased_namespace_of_ascii_and_other_ids_alike():
