@@ -612,6 +612,9 @@ def _run_stages(
                 cloud = _join_names_child(side, mapped.report, timed, timings, peaks)
         mapped.models, lists = timed("models back", _take_back, work, mapped.models)
     except BaseException:
+        # The child writing the name state into `state` is ended first: removed while it still wrote, the
+        # folder came back with what it wrote next, and a failed build left it behind.
+        children.close()
         if state is not None:
             shutil.rmtree(state, ignore_errors=True)
         raise

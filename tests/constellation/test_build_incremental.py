@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import signal
+import time
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -268,6 +269,33 @@ def test_a_genealogy_process_that_dies_is_a_build_error_that_says_what_to_do(lay
     )
     with pytest.raises(BuildError, match=r"the genealogy stage died before it finished .*free memory and build again"):
         build(layout, SECOND)
+    assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
+
+
+def test_a_failed_build_leaves_no_name_state_the_child_beside_it_was_still_writing(layout, monkeypatch):
+    # The child that writes the name state is still at it when the genealogy dies: the build must end it before
+    # removing its folder, or the folder comes back with what it writes next.
+    from constellation import build as build_module
+
+    write = build_module.write_reuse_files
+
+    def long_write(folder, files):
+        write(folder, files)
+        ends, part = time.monotonic() + 3, 0
+        while time.monotonic() < ends:  # a state of 3M names takes seconds to write: files keep coming
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"part-{part % 100}").write_bytes(b"")
+            part += 1
+
+    def dies_later(snapshot, config, **options):
+        time.sleep(1.5)  # while the child beside it writes
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr("constellation.build.write_reuse_files", long_write)  # the children fork with both
+    monkeypatch.setattr("constellation.build.annotate", dies_later)
+    with pytest.raises(BuildError, match="the genealogy stage died"):
+        build(layout, SECOND)
+    time.sleep(0.5)  # a child left running would go on writing
     assert layout.latest_atlas_id() == FIRST and not _temporary_folders(layout)
 
 
