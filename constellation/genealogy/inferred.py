@@ -1222,8 +1222,7 @@ def _namesake_by_siblings(f: _Features, named: pd.DataFrame, votes: pd.DataFrame
         return named
     out = named.copy()
     out.loc[out.index[same_key], "parent"] = row[same_key]
-    if "carried" in out:
-        out.loc[out.index[same_key], "carried"] = False
+    out.loc[out.index[same_key], "carried"] = False  # the siblings' pick, not the carried name's
     return out
 
 
